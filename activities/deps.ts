@@ -1,0 +1,24 @@
+/** Everything activities touch from the outside world, injected so tests can swap any part. */
+import type { Bus } from '../shared/bus/bus';
+import type { Logger } from '../shared/logger';
+import type { PricingTable } from '../shared/pricing';
+import type { Store } from '../shared/store';
+import type { ModelAdapter } from './model/model-adapter';
+import type { ToolRegistry } from './tools/registry';
+import type { WorkspaceLimits } from './tools/workspace';
+
+export interface ActivityDeps {
+  store: Store;
+  bus: Bus;
+  /** The adapter for a model name ("demo" or a Claude model). */
+  modelFor: (model: string) => ModelAdapter;
+  tools: ToolRegistry;
+  pricing: PricingTable;
+  logger: Logger;
+  settings: {
+    dataDir: string;
+    maxTokens: number;
+    toolOutputMaxBytes: number;
+    workspace: WorkspaceLimits;
+  };
+}

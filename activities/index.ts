@@ -1,0 +1,19 @@
+/**
+ * All activities, built from injected adapters. The workflow imports only the *type* of this
+ * object; the worker registers the object itself.
+ */
+import type { ActivityDeps } from './deps';
+import { createModelActivities } from './model-activities';
+import { createRunActivities } from './run-activities';
+import { createToolActivities } from './tool-activities';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRunActivities(deps),
+    ...createModelActivities(deps),
+    ...createToolActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';

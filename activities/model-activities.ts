@@ -1,0 +1,111 @@
+/**
+ * The model step: load context from the database, stream the model's answer (tokens go out on
+ * the bus as they arrive), then store the message, its usage and the ledger entry in one
+ * transaction. A retry after that commit returns the stored result: a response that was paid
+ * for is never paid for again.
+ */
+import { activityInfo, Context } from '@temporalio/activity';
+import type { ModelTurnResult, ToolCallRef } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
+import { modelCallKey, toolCallHash } from './idempotency-keys';
+import { classifyModelError } from './model/classify-error';
+import { buildContext } from './model/context-builder';
+import type { AssistantBlock } from './model/model-adapter';
+import { preview, publishEvents } from './publish';
+
+export interface CallModelArgs {
+  runId: string;
+  turn: number;
+  model: string;
+}
+
+export const SYSTEM_PROMPT = [
+  'You are an autonomous agent run by Longhaul. Work toward the goal using the tools you have.',
+  "Files you create live in this run's private workspace.",
+  'Some tool calls need a human to approve them; a rejected call comes back as an error with the reason.',
+  'When the goal is met, answer with a short final report and no tool calls.',
+].join('\n');
+
+export function createModelActivities(deps: ActivityDeps) {
+  const { store, bus, tools, pricing } = deps;
+
+  async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult> {
+    const { attempt } = activityInfo();
+    const key = modelCallKey(runId, turn);
+    const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
+    if (ledger.state === 'completed') return ledger.result as ModelTurnResult;
+
+    if (attempt > 1 || ledger.state === 'in_doubt') {
+      // Tell live viewers to drop the text the failed attempt streamed; it is being regenerated.
+      bus.publish({ type: 'delta.reset', runId, turn, attempt });
+      const events = await store.events.append(runId, [
+        { key: `llm.retry:${turn}:${attempt}`, type: 'llm.retry', data: { turn, attempt } },
+      ]);
+      publishEvents(bus, runId, events);
+    }
+
+    const messages = await buildContext(store, runId);
+    let streamed = 0;
+    let response;
+    try {
+      response = await withHeartbeat(() =>
+        deps.modelFor(model).complete({
+          model,
+          system: SYSTEM_PROMPT,
+          messages,
+          tools: tools.schemas(),
+          maxTokens: deps.settings.maxTokens,
+          signal: Context.current().cancellationSignal,
+          onText: (text) => {
+            bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
+            streamed += text.length;
+          },
+        }),
+      );
+    } catch (err) {
+      rethrowIfCancelled(err);
+      throw classifyModelError(err);
+    }
+
+    const usage = pricing.usageFor(model, response.usage);
+    const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    const toolUses = response.content.filter((b): b is Extract<AssistantBlock, { type: 'tool_use' }> => b.type === 'tool_use');
+    const toolCalls: ToolCallRef[] = toolUses.map((b) => ({
+      toolUseId: b.id,
+      name: b.name,
+      risk: tools.riskOf(b.name, b.input),
+      inputHash: toolCallHash(b.name, b.input),
+    }));
+    const result: ModelTurnResult = {
+      stopReason: response.stopReason,
+      toolCalls,
+      usage,
+      textPreview: preview(text, 160),
+    };
+
+    const events = await store.transaction(async (tx) => {
+      await tx.messages.put({ runId, key: `assistant:${turn}`, turn, kind: 'assistant', content: response.content });
+      await tx.runs.addUsage(runId, usage, turn);
+      await tx.effects.complete(key, result);
+      return tx.events.append(runId, [
+        {
+          key: `llm.message:${turn}`,
+          type: 'llm.message',
+          data: {
+            turn,
+            model,
+            text,
+            toolCalls: toolUses.map((b, i) => ({ id: b.id, name: b.name, input: b.input, risk: toolCalls[i]!.risk })),
+            stopReason: response.stopReason,
+            usage,
+          },
+        },
+      ]);
+    });
+    publishEvents(bus, runId, events);
+    return result;
+  }
+
+  return { callModel };
+}

@@ -1,0 +1,82 @@
+/**
+ * Turns provider errors into Temporal failures with a stable `type`: requests that cannot succeed
+ * (bad request, auth, permission, unknown model) fail at once; overload, rate limits and server
+ * errors are retried by Temporal, waiting as long as the provider asks through `retry-after`.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+
+export const ModelErrorType = {
+  BadRequest: 'ModelBadRequest',
+  Auth: 'ModelAuthError',
+  PermissionDenied: 'ModelPermissionDenied',
+  NotFound: 'ModelNotFound',
+  RequestTooLarge: 'ModelRequestTooLarge',
+  RateLimited: 'ModelRateLimited',
+  Overloaded: 'ModelOverloaded',
+  ServerError: 'ModelServerError',
+  Connection: 'ModelConnectionError',
+} as const;
+
+/** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
+export function retryAfterMs(headers: Headers | undefined, nowMs = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') !== null && Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers.get('retry-after');
+  if (raw === null) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(raw);
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}
+
+const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
+
+export function classifyModelError(err: unknown): ApplicationFailure {
+  if (err instanceof Anthropic.APIConnectionError) {
+    return ApplicationFailure.retryable(`model connection failed: ${err.message}`, ModelErrorType.Connection);
+  }
+  if (err instanceof Anthropic.APIError) {
+    const status = err.status;
+    const detail = err.apiMessage ?? err.message;
+    const nonRetryable = (type: string, what: string) =>
+      ApplicationFailure.create({ message: `${what} (HTTP ${status}): ${detail}`, type, nonRetryable: true });
+    const retryable = (type: string, what: string) => {
+      const wait = retryAfterMs(err.headers);
+      return ApplicationFailure.create({
+        message: `${what}${status ? ` (HTTP ${status})` : ''}: ${detail}`,
+        type,
+        nonRetryable: false,
+        nextRetryDelay: wait === undefined ? undefined : Math.min(wait, MAX_PROVIDER_DELAY_MS),
+      });
+    };
+    switch (status) {
+      case 400:
+        return nonRetryable(ModelErrorType.BadRequest, 'the model rejected the request');
+      case 401:
+        return nonRetryable(ModelErrorType.Auth, 'the model API key was refused');
+      case 403:
+        return nonRetryable(ModelErrorType.PermissionDenied, 'the model API key may not use this model');
+      case 404:
+        return nonRetryable(ModelErrorType.NotFound, 'the model or endpoint does not exist');
+      case 413:
+        return nonRetryable(ModelErrorType.RequestTooLarge, 'the request is too large for the model');
+      case 429:
+        return retryable(ModelErrorType.RateLimited, 'the model API is rate limiting');
+      case 529:
+        return retryable(ModelErrorType.Overloaded, 'the model API is overloaded');
+      default:
+        if (status === undefined) {
+          // An error event inside an otherwise successful stream (e.g. overloaded_error mid-message).
+          const type = err.type === 'overloaded_error' ? ModelErrorType.Overloaded : ModelErrorType.ServerError;
+          return retryable(type, `the model stream failed${err.type ? ` with ${err.type}` : ''}`);
+        }
+        if (status >= 500) return retryable(ModelErrorType.ServerError, 'the model API failed');
+        return nonRetryable(ModelErrorType.BadRequest, 'the model API refused the request');
+    }
+  }
+  if (err instanceof ApplicationFailure) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.retryable(`model call failed: ${message}`, ModelErrorType.Connection);
+}

@@ -1,0 +1,33 @@
+/**
+ * The one seam between Longhaul and a language model. Messages use Anthropic's wire shapes,
+ * since Anthropic is the provider; the demo model speaks them too.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+
+export type MessageParam = Anthropic.Messages.MessageParam;
+export type ToolSchema = Anthropic.Messages.Tool;
+
+export type AssistantBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+
+export interface ModelRequest {
+  model: string;
+  system: string;
+  messages: MessageParam[];
+  tools: ToolSchema[];
+  maxTokens: number;
+  signal: AbortSignal;
+  /** Called with each piece of streamed text, in order. */
+  onText: (delta: string) => void;
+}
+
+export interface ModelResponse {
+  content: AssistantBlock[];
+  stopReason: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+export interface ModelAdapter {
+  complete(req: ModelRequest): Promise<ModelResponse>;
+}

@@ -1,0 +1,179 @@
+/**
+ * Tool steps. `runTool` executes one tool call under its idempotency key: a call the ledger has
+ * completed returns its stored result without running; a call found started-but-not-completed
+ * (the worker died mid-effect) is re-sent only if the tool is idempotent or read-only —
+ * otherwise the workflow is told, so it can ask a human instead of guessing.
+ */
+import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import type { EventType, ToolOutcome } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
+import { toolCallKey } from './idempotency-keys';
+import type { ToolResultContent } from './model/context-builder';
+import type { AssistantBlock } from './model/model-adapter';
+import { preview, publishEvents } from './publish';
+import { Workspace } from './tools/workspace';
+
+export const EffectInDoubtType = 'EffectInDoubt';
+
+/** Largest tool output copied into an event for live viewers; the message keeps the whole. */
+const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
+
+export interface RunToolArgs {
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  /** A human approved re-running a call whose earlier attempt may or may not have happened. */
+  rerunInDoubt?: boolean;
+}
+
+export interface RecordToolResultArgs {
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  content: string;
+  isError: boolean;
+  /** The transcript event that explains this result (e.g. the tool was rejected). */
+  eventType: EventType;
+  eventData: Record<string, unknown>;
+}
+
+function serializeOutput(output: unknown): string {
+  if (typeof output === 'string') return output;
+  if (output === undefined) return '';
+  return JSON.stringify(output, null, 2);
+}
+
+function capBytes(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= maxBytes) return { text, bytes, truncated: false };
+  const cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return { text: `${cut}\n… [output truncated: ${bytes} bytes, limit ${maxBytes}]`, bytes, truncated: true };
+}
+
+export function createToolActivities(deps: ActivityDeps) {
+  const { store, bus, tools } = deps;
+
+  async function loadToolCall(runId: string, turn: number, toolUseId: string) {
+    const message = await store.messages.get(runId, `assistant:${turn}`);
+    const block = (message?.content as AssistantBlock[] | undefined)?.find((b) => b.type === 'tool_use' && b.id === toolUseId);
+    if (!block || block.type !== 'tool_use') {
+      throw ApplicationFailure.nonRetryable(`no tool call ${toolUseId} in turn ${turn} of run ${runId}`, 'ToolCallNotFound');
+    }
+    return block;
+  }
+
+  async function writeResult(args: {
+    runId: string;
+    turn: number;
+    toolUseId: string;
+    content: string;
+    isError: boolean;
+    ledgerKey?: string;
+    outcome?: ToolOutcome;
+    eventType: EventType;
+    eventData: Record<string, unknown>;
+  }): Promise<void> {
+    const stored: ToolResultContent = { content: args.content, isError: args.isError };
+    const events = await store.transaction(async (tx) => {
+      await tx.messages.put({
+        runId: args.runId,
+        key: `tool_result:${args.toolUseId}`,
+        turn: args.turn,
+        kind: 'tool_result',
+        toolUseId: args.toolUseId,
+        content: stored,
+      });
+      if (args.ledgerKey) await tx.effects.complete(args.ledgerKey, args.outcome);
+      return tx.events.append(args.runId, [{ key: `tool.result:${args.toolUseId}`, type: args.eventType, data: args.eventData }]);
+    });
+    publishEvents(bus, args.runId, events);
+  }
+
+  async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
+    const call = await loadToolCall(runId, turn, toolUseId);
+    const tool = tools.get(call.name);
+    const risk = tools.riskOf(call.name, call.input);
+    const key = toolCallKey(runId, turn, toolUseId);
+
+    const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
+    if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
+    const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
+    if (ledger.state === 'in_doubt' && !safeToRerun && !rerunInDoubt) {
+      throw ApplicationFailure.create({
+        message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
+        type: EffectInDoubtType,
+        nonRetryable: true,
+      });
+    }
+
+    const { attempt } = activityInfo();
+    const started = await store.events.append(runId, [
+      { key: `tool.started:${toolUseId}`, type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } },
+    ]);
+    publishEvents(bus, runId, started);
+
+    let output: string;
+    let isError = false;
+    if (!tool) {
+      isError = true;
+      output = `Unknown tool "${call.name}". Available tools: ${tools.names().join(', ')}.`;
+    } else {
+      const parsed = tool.input.safeParse(call.input);
+      if (!parsed.success) {
+        isError = true;
+        output = `Invalid input for ${call.name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`;
+      } else {
+        const workspace = Workspace.forRun(deps.settings.dataDir, runId, deps.settings.workspace);
+        const ctx = Context.current();
+        try {
+          const result = await withHeartbeat(() =>
+            tool.run(parsed.data, {
+              runId,
+              idempotencyKey: key,
+              signal: ctx.cancellationSignal,
+              heartbeat: (details) => ctx.heartbeat(details),
+              workspace,
+              logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
+            }),
+          );
+          output = serializeOutput(result);
+        } catch (err) {
+          rethrowIfCancelled(err);
+          // Any failure of the tool itself is the model's to see and work around; it can try again.
+          isError = true;
+          output = err instanceof Error ? err.message : String(err);
+        }
+      }
+    }
+
+    const capped = capBytes(output, deps.settings.toolOutputMaxBytes);
+    const outcome: ToolOutcome = { isError, replayed: false, bytes: capped.bytes, preview: preview(capped.text, 160) };
+    await writeResult({
+      runId,
+      turn,
+      toolUseId,
+      content: capped.text,
+      isError,
+      ledgerKey: key,
+      outcome,
+      eventType: isError ? 'tool.failed' : 'tool.completed',
+      eventData: {
+        turn,
+        toolUseId,
+        name: call.name,
+        ...(isError ? { error: preview(capped.text, 4096) } : { output: preview(capped.text, EVENT_OUTPUT_MAX_CHARS) }),
+        bytes: capped.bytes,
+        truncated: capped.truncated,
+      },
+    });
+    return outcome;
+  }
+
+  /** A result the workflow decided on without running the tool (rejected, expired, answered). */
+  async function recordToolResult(args: RecordToolResultArgs): Promise<void> {
+    await writeResult(args);
+  }
+
+  return { runTool, recordToolResult };
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { defineTool, ToolError, type ToolDefinition } from '../tool';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const inputSchema = z
+  .object({
+    method: z.enum(METHODS),
+    url: z.string().url().max(4096),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().max(1_000_000).optional(),
+  })
+  .strict();
+
+export interface HttpToolOptions {
+  /** Hosts the tool may reach, as `host` or `host:port`. Empty: none. */
+  allowedHosts: string[];
+  timeoutSec: number;
+  maxResponseBytes: number;
+}
+
+/**
+ * Calls an HTTP API on an allowed host. Every non-GET/HEAD request carries `Idempotency-Key`
+ * (stable across retries of the same tool call), so a re-sent request after a crash is
+ * recognised by servers that honour the header: this tool declares itself idempotent.
+ */
+export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.infer<typeof inputSchema>> {
+  const allowed = new Set(opts.allowedHosts.map((h) => h.toLowerCase()));
+  return defineTool({
+    name: 'http_request',
+    description:
+      'Make an HTTP request to an allowed host and get { status, headers, body } back (body truncated). ' +
+      `Allowed hosts: ${allowed.size ? [...allowed].join(', ') : 'none configured'}.`,
+    input: inputSchema,
+    risk: (input) => (input.method === 'GET' || input.method === 'HEAD' ? 'read' : 'write'),
+    idempotent: true,
+    async run(input, ctx) {
+      const url = new URL(input.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError('only http and https URLs are allowed');
+      if (!allowed.has(url.host.toLowerCase()) && !allowed.has(url.hostname.toLowerCase())) {
+        throw new ToolError(`host ${url.host} is not in HTTP_TOOL_ALLOWED_HOSTS`);
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(input.headers ?? {})) {
+        if (name.toLowerCase() !== 'idempotency-key') headers.set(name, value);
+      }
+      if (input.method !== 'GET' && input.method !== 'HEAD') headers.set('Idempotency-Key', ctx.idempotencyKey);
+
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutSec * 1000)]);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: input.method,
+          headers,
+          body: input.method === 'GET' || input.method === 'HEAD' ? undefined : input.body,
+          redirect: 'manual',
+          signal,
+        });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        throw new ToolError(`request failed: ${err instanceof Error ? err.message : String(err)}${cause}`);
+      }
+      const { text, truncated } = await readCapped(response, opts.maxResponseBytes, ctx.heartbeat);
+      return {
+        status: response.status,
+        headers: Object.fromEntries(response.headers.entries()),
+        body: text,
+        ...(truncated && { truncated: true }),
+      };
+    },
+  });
+}
+
+async function readCapped(response: Response, maxBytes: number, heartbeat: () => void): Promise<{ text: string; truncated: boolean }> {
+  if (!response.body) return { text: '', truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    heartbeat();
+    if (size + value.byteLength > maxBytes) {
+      chunks.push(value.subarray(0, maxBytes - size));
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
+}

@@ -1,0 +1,50 @@
+/**
+ * What a tool is. Adding a tool is one file that calls `defineTool` and one line in the
+ * registry list: a name, a description, a zod input schema (sent to the model as JSON Schema),
+ * a risk level that decides whether a human must approve it, and `run`.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../../shared/logger';
+import type { Risk } from '../../workflows/types';
+import type { Workspace } from './workspace';
+
+export interface ToolContext {
+  runId: string;
+  /** Stable across retries of this call: send it to any outside system that accepts one. */
+  idempotencyKey: string;
+  /** Aborted when the run is cancelled or the activity times out. */
+  signal: AbortSignal;
+  /** Report liveness (and optionally progress) from long tools. Cheap: calls are throttled. */
+  heartbeat(details?: unknown): void;
+  workspace: Workspace;
+  logger: Logger;
+}
+
+export interface ToolDefinition<I = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<I>;
+  /** `read` never needs approval; `write` and `irreversible` may, by the run's policy. */
+  risk: Risk | ((input: I) => Risk);
+  /**
+   * Running this call twice with the same idempotency key has the effect of running it once
+   * (the tool or the system behind it deduplicates). Then a call interrupted by a crash is simply
+   * re-sent; otherwise a human is asked whether to run it again.
+   */
+  idempotent?: boolean;
+  /** Returns text or JSON for the model. Throw `ToolError` for failures the model should see. */
+  run(input: I, ctx: ToolContext): Promise<unknown>;
+}
+
+/** A failure the model should hear about (bad path, host not allowed, ...), not a crash. */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}
+
+/** Identity helper that infers `I` from the schema, so `run` gets a typed input. */
+export function defineTool<I>(def: ToolDefinition<I>): ToolDefinition<I> {
+  return def;
+}

@@ -1,0 +1,79 @@
+/**
+ * A run's private folder under DATA_DIR/workspaces/<runId>. Paths from the model are relative;
+ * anything that would leave the folder (absolute paths, "..", symlinks pointing out) is refused.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ToolError } from './tool';
+
+export interface WorkspaceLimits {
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
+export class Workspace {
+  constructor(
+    readonly root: string,
+    readonly limits: WorkspaceLimits,
+  ) {}
+
+  static forRun(dataDir: string, runId: string, limits: WorkspaceLimits): Workspace {
+    if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`unsafe run id for a workspace: ${runId}`);
+    return new Workspace(path.join(dataDir, 'workspaces', runId), limits);
+  }
+
+  async ensure(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+  }
+
+  /** Resolves a model-supplied relative path to an absolute path inside the workspace. */
+  async resolve(relative: string): Promise<string> {
+    if (typeof relative !== 'string' || relative.trim() === '') throw new ToolError('path must be a non-empty relative path');
+    if (relative.includes('\0')) throw new ToolError('path must not contain NUL characters');
+    if (path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative)) throw new ToolError('path must be relative to the workspace');
+    const target = path.resolve(this.root, relative);
+    if (!isInside(this.root, target)) throw new ToolError(`path escapes the workspace: ${relative}`);
+    await this.ensure();
+    // Follow symlinks of whatever part exists already; the real location must stay inside too.
+    const realRoot = await fs.realpath(this.root);
+    let existing = target;
+    while (!(await exists(existing))) existing = path.dirname(existing);
+    const realExisting = await fs.realpath(existing);
+    if (!isInside(realRoot, realExisting)) throw new ToolError(`path escapes the workspace: ${relative}`);
+    return target;
+  }
+
+  async list(): Promise<{ path: string; bytes: number }[]> {
+    await this.ensure();
+    const out: { path: string; bytes: number }[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile() && !entry.name.startsWith('.longhaul-tmp-')) {
+          out.push({ path: path.relative(this.root, full).split(path.sep).join('/'), bytes: (await fs.stat(full)).size });
+        }
+      }
+    };
+    await walk(this.root);
+    return out.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  async totalBytes(): Promise<number> {
+    return (await this.list()).reduce((sum, f) => sum + f.bytes, 0);
+  }
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * What the API does with runs: create (idempotently), read (progress from the workflow, facts
+ * from the database), list, cancel. The HTTP layer only parses and shapes responses.
+ */
+import crypto from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { RunRecord } from '../shared/store/runs';
+import { progressQuery } from '../workflows/definitions';
+import { OwnerAttribute, StatusAttribute } from '../workflows/search-attributes';
+import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../workflows/types';
+import type { agentRunWorkflow } from '../workflows';
+import { ApiError, notFound } from './errors';
+import type { CreateRunBody } from './schemas';
+
+const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
+const METADATA_MAX_BYTES = 16 * 1024;
+
+export type WorkerState = 'available' | 'unavailable';
+
+export interface RunView extends Progress {
+  id: string;
+  goal: string;
+  owner: string;
+  approvals: ApprovalPolicy;
+  result: string | null;
+  metadata: Record<string, unknown> | null;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+  /** Whether a worker answered for this run just now; null once the run has ended. */
+  worker: WorkerState | null;
+}
+
+export interface RunSummary {
+  id: string;
+  goal: string;
+  model: string;
+  status: RunStatus;
+  statusDetail: string | null;
+  usage: RunRecord['usage'];
+  error: RunRecord['error'];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function newRunId(): string {
+  // Time-ordered prefix keeps ids roughly sortable; 80 random bits keep them unguessable.
+  return `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`;
+}
+
+export function summarize(run: RunRecord): RunSummary {
+  return {
+    id: run.id,
+    goal: run.goal,
+    model: run.model,
+    status: run.status,
+    statusDetail: run.statusDetail,
+    usage: run.usage,
+    error: run.error,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+  };
+}
+
+export class RunService {
+  constructor(
+    private readonly deps: { store: Store; client: Client; config: Config; logger: Logger },
+  ) {}
+
+  /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
+  private resolveRequest(body: CreateRunBody): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number } {
+    const { config } = this.deps;
+    if (body.goal.length > config.api.maxGoalChars) {
+      throw new ApiError(413, 'goal_too_large', `goal is ${body.goal.length} characters; the limit is ${config.api.maxGoalChars}`);
+    }
+    if (body.metadata && Buffer.byteLength(JSON.stringify(body.metadata)) > METADATA_MAX_BYTES) {
+      throw new ApiError(413, 'metadata_too_large', `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
+    }
+    const model = body.model ?? config.model.defaultModel;
+    if (model !== 'demo' && !config.model.apiKey) {
+      throw new ApiError(400, 'model_unavailable', `model ${model} needs ANTHROPIC_API_KEY on the server; use "demo" or configure a key`);
+    }
+    const r = config.runs;
+    const limits: RunLimits = {
+      maxSteps: body.limits?.maxSteps ?? r.defaultMaxSteps,
+      maxCostUsd: body.limits?.maxCostUsd ?? r.defaultMaxCostUsd,
+      maxDurationSec: body.limits?.maxDurationSec ?? r.defaultMaxDurationSec,
+    };
+    const over = (name: string, value: number, max: number) => {
+      if (value > max) throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; this server allows at most ${max}`);
+    };
+    over('maxSteps', limits.maxSteps, r.maxStepsLimit);
+    over('maxCostUsd', limits.maxCostUsd, r.maxCostUsdLimit);
+    over('maxDurationSec', limits.maxDurationSec, r.maxDurationSecLimit);
+    const approvalTimeoutSec = body.approvalTimeoutSec ?? config.approvals.timeoutSec;
+    if (approvalTimeoutSec > config.approvals.maxTimeoutSec) {
+      throw new ApiError(400, 'limit_out_of_range', `approvalTimeoutSec is ${approvalTimeoutSec}; this server allows at most ${config.approvals.maxTimeoutSec}`);
+    }
+    // A run may ask for more approvals than the admin minimum, never fewer.
+    const requested = body.approvals ?? config.approvals.defaultPolicy;
+    const approvals = POLICY_ORDER[Math.max(POLICY_ORDER.indexOf(requested), POLICY_ORDER.indexOf(config.approvals.minPolicy))]!;
+    return { model, approvals, limits, approvalTimeoutSec };
+  }
+
+  private runInput(run: RunRecord, approvalTimeoutSec: number): RunInput {
+    const { config } = this.deps;
+    return {
+      runId: run.id,
+      owner: run.owner,
+      model: run.model,
+      approvals: run.approvals,
+      approvalTimeoutSec,
+      limits: run.limits,
+      settings: {
+        heartbeatTimeoutSec: config.activities.heartbeatTimeoutSec,
+        modelCallTimeoutSec: config.activities.modelCallTimeoutSec,
+        toolCallTimeoutSec: config.activities.toolCallTimeoutSec,
+        maxAttempts: config.activities.maxAttempts,
+        segmentMaxTurns: config.runs.segmentMaxTurns,
+        maxSegments: config.runs.maxSegments,
+        loopDetectionThreshold: config.runs.loopDetectionThreshold,
+        costCheckpointUsd: config.approvals.costCheckpointUsd,
+      },
+    };
+  }
+
+  async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
+    const { store, client, config, logger } = this.deps;
+    const resolved = this.resolveRequest(body);
+    const { run, created } = await store.transaction(async (tx) => {
+      const inserted = await tx.runs.insert({
+        id: newRunId(),
+        owner,
+        goal: body.goal,
+        model: resolved.model,
+        approvals: resolved.approvals,
+        limits: resolved.limits,
+        metadata: body.metadata ?? null,
+        idempotencyKey: idempotencyKey ?? null,
+      });
+      if (inserted.created) {
+        await tx.events.append(inserted.run.id, [
+          {
+            key: 'run.queued',
+            type: 'run.queued',
+            data: { goal: body.goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits },
+          },
+        ]);
+      }
+      return inserted;
+    });
+    if (!created && (run.goal !== body.goal || run.model !== resolved.model)) {
+      throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
+    }
+
+    try {
+      await client.workflow.start<typeof agentRunWorkflow>('agentRunWorkflow', {
+        workflowId: run.id,
+        taskQueue: config.temporal.taskQueue,
+        args: [this.runInput(run, resolved.approvalTimeoutSec)],
+        typedSearchAttributes: [
+          { key: StatusAttribute, value: 'queued' },
+          { key: OwnerAttribute, value: owner },
+        ],
+        staticSummary: `Agent run for ${owner}: ${body.goal.slice(0, 120)}`,
+      });
+    } catch (err) {
+      // A replayed request whose first attempt already started the workflow: nothing to do.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { run, replayed: !created };
+      logger.error({ err, runId: run.id }, 'could not start the run workflow');
+      // Never leave a half-created run behind: the row goes if its workflow could not start.
+      if (created) await store.transaction(async (tx) => tx.runs.delete(run.id));
+      throw new ApiError(503, 'temporal_unavailable', 'could not start the run: Temporal is unreachable; try again');
+    }
+    return { run, replayed: !created };
+  }
+
+  /** The run, if it exists and belongs to `owner`; 404 otherwise (others' runs are invisible). */
+  async getOwned(owner: string, id: string): Promise<RunRecord> {
+    const run = await this.deps.store.runs.get(id);
+    if (!run || run.owner !== owner) throw notFound();
+    return run;
+  }
+
+  async view(owner: string, id: string): Promise<RunView> {
+    const run = await this.getOwned(owner, id);
+    let progress = run.progress ?? this.progressFromRecord(run);
+    let worker: WorkerState | null = null;
+    if (!isTerminalStatus(run.status)) {
+      const live = await this.queryProgress(id);
+      if (live) {
+        progress = live;
+        worker = 'available';
+      } else {
+        worker = 'unavailable';
+        // The database knows the last recorded state; usage is kept current by each model call.
+        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, usage: run.usage };
+      }
+    }
+    return {
+      ...progress,
+      id: run.id,
+      goal: run.goal,
+      owner: run.owner,
+      model: run.model,
+      approvals: run.approvals,
+      result: run.result,
+      error: run.error ?? progress.error,
+      metadata: run.metadata,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      endedAt: run.endedAt,
+      worker,
+    };
+  }
+
+  /** Asks the workflow for its progress; undefined when no worker answers in time. */
+  async queryProgress(id: string): Promise<Progress | undefined> {
+    const { client, config, logger } = this.deps;
+    try {
+      return await client.withDeadline(Date.now() + config.api.progressQueryTimeoutMs, () =>
+        client.workflow.getHandle(id).query(progressQuery),
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) logger.debug({ err, runId: id }, 'progress query got no answer');
+      return undefined;
+    }
+  }
+
+  progressFromRecord(run: RunRecord): Progress {
+    return {
+      runId: run.id,
+      status: run.status,
+      statusDetail: run.statusDetail,
+      model: run.model,
+      turn: run.turn,
+      segment: 0,
+      usage: run.usage,
+      limits: run.limits,
+      pendingApprovals: [],
+      pendingInput: null,
+      error: run.error,
+      lastEventAt: null,
+    };
+  }
+
+  async list(owner: string, q: { statuses?: RunStatus[]; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    const before = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, limit: q.limit + 1, before });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      runs: page.map(summarize),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+
+  async cancel(owner: string, id: string): Promise<RunRecord> {
+    const run = await this.getOwned(owner, id);
+    if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
+    try {
+      await this.deps.client.workflow.getHandle(id).cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_active', 'run is no longer running');
+      throw err;
+    }
+    return run;
+  }
+}
+
+export function encodeCursor(c: { createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, 'invalid_query', 'cursor is not one this server issued');
+}

@@ -1,0 +1,45 @@
+/**
+ * USD per million tokens, by model. Overridable and extendable with MODEL_PRICING.
+ * A model missing from the table is priced like the most expensive known one, so a cost cap
+ * errs on the side of stopping early rather than overspending.
+ */
+import type { Usage } from '../workflows/types';
+
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+export const DEFAULT_PRICING: Record<string, ModelPrice> = {
+  demo: { inputPerMTok: 0, outputPerMTok: 0 },
+  'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25 },
+  'claude-opus-4-1': { inputPerMTok: 15, outputPerMTok: 75 },
+  'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-sonnet-4-0': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 },
+  'claude-3-5-haiku-latest': { inputPerMTok: 0.8, outputPerMTok: 4 },
+};
+
+export class PricingTable {
+  private readonly table: Record<string, ModelPrice>;
+  private readonly fallback: ModelPrice;
+
+  constructor(overrides: Record<string, ModelPrice> = {}) {
+    this.table = { ...DEFAULT_PRICING, ...overrides };
+    const paid = Object.values(this.table);
+    this.fallback = {
+      inputPerMTok: Math.max(...paid.map((p) => p.inputPerMTok)),
+      outputPerMTok: Math.max(...paid.map((p) => p.outputPerMTok)),
+    };
+  }
+
+  priceOf(model: string): ModelPrice {
+    return this.table[model] ?? this.fallback;
+  }
+
+  usageFor(model: string, tokens: { inputTokens: number; outputTokens: number }): Usage {
+    const price = this.priceOf(model);
+    const costUsd = (tokens.inputTokens * price.inputPerMTok + tokens.outputTokens * price.outputPerMTok) / 1_000_000;
+    return { inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens, costUsd };
+  }
+}

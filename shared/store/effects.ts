@@ -1,0 +1,63 @@
+/**
+ * The effects ledger: one row per side effect or paid model call, keyed by the idempotency key
+ * the workflow derived from stable data. `started` without `completed` means a worker died
+ * mid-effect and nobody knows whether it happened.
+ */
+import { nowIso, parseJson, type Executor } from './executor';
+
+export type EffectKind = 'model' | 'tool';
+
+export type LedgerEntry =
+  | { state: 'new' }
+  | { state: 'in_doubt'; attempts: number }
+  | { state: 'completed'; result: unknown };
+
+export class EffectsRepo {
+  constructor(private readonly db: Executor) {}
+
+  /**
+   * Records that an attempt is starting and reports what earlier attempts left behind:
+   * nothing (`new`), a start without completion (`in_doubt`), or a stored result (`completed`).
+   */
+  async begin(key: string, entry: { runId: string; kind: EffectKind; name: string }): Promise<LedgerEntry> {
+    const inserted = await this.db
+      .insertInto('effects')
+      .values({
+        key,
+        run_id: entry.runId,
+        kind: entry.kind,
+        name: entry.name,
+        status: 'started',
+        attempts: 1,
+        result_json: null,
+        started_at: nowIso(),
+        completed_at: null,
+      })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (inserted) return { state: 'new' };
+
+    const row = await this.db.selectFrom('effects').select(['status', 'attempts', 'result_json']).where('key', '=', key).executeTakeFirstOrThrow();
+    if (row.status === 'completed') return { state: 'completed', result: parseJson<unknown>(row.result_json, null) };
+    await this.db
+      .updateTable('effects')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('key', '=', key)
+      .execute();
+    return { state: 'in_doubt', attempts: Number(row.attempts) };
+  }
+
+  async complete(key: string, result: unknown): Promise<void> {
+    await this.db
+      .updateTable('effects')
+      .set({ status: 'completed', result_json: JSON.stringify(result), completed_at: nowIso() })
+      .where('key', '=', key)
+      .execute();
+  }
+
+  async get(key: string): Promise<{ status: string; attempts: number; result: unknown } | undefined> {
+    const row = await this.db.selectFrom('effects').select(['status', 'attempts', 'result_json']).where('key', '=', key).executeTakeFirst();
+    return row ? { status: row.status, attempts: Number(row.attempts), result: parseJson<unknown>(row.result_json, null) } : undefined;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The run transcript: append-only, `seq` from 1 and gap-free per run. Appends are keyed, so an
+ * activity retried after a crash writes its events once. On Postgres each append also NOTIFYs
+ * inside its transaction, so listeners hear of exactly the committed events.
+ */
+import { sql } from 'kysely';
+import type { EventDraft, EventType, RunEvent } from '../../workflows/types';
+import { inTransaction, nowIso, type Executor } from './executor';
+import type { Dialect } from './open-database';
+
+export const EVENTS_CHANNEL = 'longhaul_events';
+
+export class UnknownRunError extends Error {
+  constructor(runId: string) {
+    super(`unknown run ${runId}`);
+    this.name = 'UnknownRunError';
+  }
+}
+
+export class EventsRepo {
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: Dialect,
+  ) {}
+
+  /** Appends the drafts whose keys are new and returns those, with their seq. */
+  async append(runId: string, drafts: EventDraft[]): Promise<RunEvent[]> {
+    if (drafts.length === 0) return [];
+    return inTransaction(this.db, async (trx) => {
+      // Write first: takes the run's row lock (Postgres) or the write lock (SQLite) before reading
+      // last_seq, so concurrent appenders for one run queue instead of racing for the same seq.
+      const locked = await trx
+        .updateTable('runs')
+        .set((eb) => ({ last_seq: eb.ref('last_seq') }))
+        .where('id', '=', runId)
+        .returning('last_seq')
+        .executeTakeFirst();
+      if (!locked) throw new UnknownRunError(runId);
+      let seq = Number(locked.last_seq);
+
+      const keys = drafts.map((d) => d.key);
+      const existing = await trx
+        .selectFrom('events')
+        .select('key')
+        .where('run_id', '=', runId)
+        .where('key', 'in', keys)
+        .execute();
+      const seen = new Set(existing.map((r) => r.key));
+
+      const at = nowIso();
+      const rows: { key: string; event: RunEvent }[] = [];
+      for (const draft of drafts) {
+        if (seen.has(draft.key)) continue;
+        seen.add(draft.key);
+        seq += 1;
+        rows.push({ key: draft.key, event: { seq, type: draft.type, at, data: draft.data } });
+      }
+      if (rows.length === 0) return [];
+
+      await trx
+        .insertInto('events')
+        .values(
+          rows.map(({ key, event }) => ({
+            run_id: runId,
+            seq: event.seq,
+            key,
+            type: event.type,
+            at: event.at,
+            data_json: JSON.stringify(event.data),
+          })),
+        )
+        .execute();
+      await trx.updateTable('runs').set({ last_seq: seq, updated_at: at }).where('id', '=', runId).execute();
+      if (this.dialect === 'postgres') {
+        await sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ runId, seq })})`.execute(trx);
+      }
+      return rows.map((r) => r.event);
+    });
+  }
+
+  async list(runId: string, opts: { after: number; limit: number }): Promise<RunEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(['seq', 'type', 'at', 'data_json'])
+      .where('run_id', '=', runId)
+      .where('seq', '>', opts.after)
+      .orderBy('seq', 'asc')
+      .limit(opts.limit)
+      .execute();
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      type: r.type as EventType,
+      at: r.at,
+      data: JSON.parse(r.data_json) as Record<string, unknown>,
+    }));
+  }
+
+  async lastSeq(runId: string): Promise<number> {
+    const row = await this.db.selectFrom('runs').select('last_seq').where('id', '=', runId).executeTakeFirst();
+    return row ? Number(row.last_seq) : 0;
+  }
+}

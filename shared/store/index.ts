@@ -1,0 +1,56 @@
+/** The store: every repository over one database, plus transactions spanning them. */
+import type { Kysely } from 'kysely';
+import { EffectsRepo } from './effects';
+import { EventsRepo } from './events';
+import { inTransaction, type Executor } from './executor';
+import { MessagesRepo } from './messages';
+import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
+import { RunsRepo } from './runs';
+import type { Database } from './schema';
+
+export class Store {
+  readonly runs: RunsRepo;
+  readonly events: EventsRepo;
+  readonly messages: MessagesRepo;
+  readonly effects: EffectsRepo;
+
+  constructor(
+    private readonly executor: Executor,
+    readonly opened: OpenedDatabase,
+  ) {
+    this.runs = new RunsRepo(executor);
+    this.events = new EventsRepo(executor, opened.dialect);
+    this.messages = new MessagesRepo(executor);
+    this.effects = new EffectsRepo(executor);
+  }
+
+  get dialect(): Dialect {
+    return this.opened.dialect;
+  }
+
+  get db(): Kysely<Database> {
+    return this.opened.db;
+  }
+
+  /** Runs `fn` with a store whose repositories all write in one transaction. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return inTransaction(this.executor, (trx) => fn(new Store(trx, this.opened)));
+  }
+
+  async ping(): Promise<void> {
+    await this.opened.db.selectFrom('runs').select('id').limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.opened.db.destroy();
+  }
+}
+
+export async function createStore(opts: { databaseUrl?: string; dataDir: string }): Promise<Store> {
+  const opened = await openDatabase(opts);
+  return new Store(opened.db, opened);
+}
+
+export type { RunRecord } from './runs';
+export type { StoredMessage } from './messages';
+

@@ -1,0 +1,96 @@
+/**
+ * The conversation, stored by the activities that produce it. The workflow never carries it:
+ * a model call loads its context from here by run id.
+ */
+import { nowIso, type Executor } from './executor';
+
+export type MessageKind = 'assistant' | 'tool_result' | 'summary';
+
+export interface StoredMessage {
+  id: number;
+  runId: string;
+  key: string;
+  turn: number;
+  kind: MessageKind;
+  toolUseId: string | null;
+  content: unknown;
+  createdAt: string;
+}
+
+export interface NewMessage {
+  runId: string;
+  key: string;
+  turn: number;
+  kind: MessageKind;
+  toolUseId?: string | null;
+  content: unknown;
+}
+
+export class MessagesRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** Idempotent on (run, key): a retried activity cannot write a message twice. */
+  async put(msg: NewMessage): Promise<void> {
+    await this.db
+      .insertInto('messages')
+      .values({
+        run_id: msg.runId,
+        key: msg.key,
+        turn: msg.turn,
+        kind: msg.kind,
+        tool_use_id: msg.toolUseId ?? null,
+        content_json: JSON.stringify(msg.content),
+        created_at: nowIso(),
+      })
+      .onConflict((oc) => oc.columns(['run_id', 'key']).doNothing())
+      .execute();
+  }
+
+  async get(runId: string, key: string): Promise<StoredMessage | undefined> {
+    const row = await this.db.selectFrom('messages').selectAll().where('run_id', '=', runId).where('key', '=', key).executeTakeFirst();
+    return row ? toStored(row) : undefined;
+  }
+
+  /** Messages of the given kinds from `fromTurn` on, in the order they were written. */
+  async list(runId: string, opts: { fromTurn?: number; kinds?: MessageKind[] } = {}): Promise<StoredMessage[]> {
+    let q = this.db.selectFrom('messages').selectAll().where('run_id', '=', runId);
+    if (opts.fromTurn !== undefined) q = q.where('turn', '>=', opts.fromTurn);
+    if (opts.kinds?.length) q = q.where('kind', 'in', opts.kinds);
+    const rows = await q.orderBy('id', 'asc').execute();
+    return rows.map(toStored);
+  }
+
+  async latest(runId: string, kind: MessageKind): Promise<StoredMessage | undefined> {
+    const row = await this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('kind', '=', kind)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toStored(row) : undefined;
+  }
+}
+
+function toStored(row: {
+  id: number;
+  run_id: string;
+  key: string;
+  turn: number;
+  kind: string;
+  tool_use_id: string | null;
+  content_json: string;
+  created_at: string;
+}): StoredMessage {
+  return {
+    id: Number(row.id),
+    runId: row.run_id,
+    key: row.key,
+    turn: Number(row.turn),
+    kind: row.kind as MessageKind,
+    toolUseId: row.tool_use_id,
+    content: JSON.parse(row.content_json),
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,183 @@
+/** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
+import type { ApprovalPolicy, Progress, RunError, RunLimits, RunStatus, Usage } from '../../workflows/types';
+import { nowIso, parseJson, type Executor } from './executor';
+import type { RunsTable } from './schema';
+
+export interface RunRecord {
+  id: string;
+  owner: string;
+  goal: string;
+  model: string;
+  status: RunStatus;
+  statusDetail: string | null;
+  approvals: ApprovalPolicy;
+  limits: RunLimits;
+  metadata: Record<string, unknown> | null;
+  idempotencyKey: string | null;
+  lastSeq: number;
+  turn: number;
+  usage: Usage;
+  progress: Progress | null;
+  result: string | null;
+  error: RunError | null;
+  admitted: boolean;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+export interface NewRun {
+  id: string;
+  owner: string;
+  goal: string;
+  model: string;
+  approvals: ApprovalPolicy;
+  limits: RunLimits;
+  metadata?: Record<string, unknown> | null;
+  idempotencyKey?: string | null;
+}
+
+export interface RunStatePatch {
+  status?: RunStatus;
+  statusDetail?: string | null;
+  progress?: Progress;
+  result?: string | null;
+  error?: RunError | null;
+  ended?: boolean;
+}
+
+export interface ListRunsQuery {
+  owner: string;
+  statuses?: RunStatus[];
+  limit: number;
+  /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
+  before?: { createdAt: string; id: string };
+}
+
+function toRecord(row: RunsTable): RunRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    goal: row.goal,
+    model: row.model,
+    status: row.status as RunStatus,
+    statusDetail: row.status_detail,
+    approvals: row.approvals as ApprovalPolicy,
+    limits: parseJson<RunLimits>(row.limits_json, { maxSteps: 0, maxCostUsd: 0, maxDurationSec: 0 }),
+    metadata: parseJson<Record<string, unknown> | null>(row.metadata_json, null),
+    idempotencyKey: row.idempotency_key,
+    lastSeq: Number(row.last_seq),
+    turn: Number(row.turn),
+    usage: { inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), costUsd: Number(row.cost_usd) },
+    progress: parseJson<Progress | null>(row.progress_json, null),
+    result: row.result,
+    error: parseJson<RunError | null>(row.error_json, null),
+    admitted: Number(row.admitted) === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    endedAt: row.ended_at,
+  };
+}
+
+export class RunsRepo {
+  constructor(private readonly db: Executor) {}
+
+  /**
+   * Inserts a run, or returns the one this owner already created with the same idempotency key.
+   * `created` tells the two apart so the caller starts a workflow only for a new run.
+   */
+  async insert(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+    const now = nowIso();
+    const inserted = await this.db
+      .insertInto('runs')
+      .values({
+        id: run.id,
+        owner: run.owner,
+        goal: run.goal,
+        model: run.model,
+        status: 'queued',
+        status_detail: null,
+        approvals: run.approvals,
+        limits_json: JSON.stringify(run.limits),
+        metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
+        idempotency_key: run.idempotencyKey ?? null,
+        last_seq: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_usd: 0,
+        turn: 0,
+        progress_json: null,
+        result: null,
+        error_json: null,
+        admitted: 0,
+        created_at: now,
+        updated_at: now,
+        ended_at: null,
+      })
+      .onConflict((oc) => oc.columns(['owner', 'idempotency_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { run: toRecord(inserted), created: true };
+    const existing = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('owner', '=', run.owner)
+      .where('idempotency_key', '=', run.idempotencyKey ?? '')
+      .executeTakeFirstOrThrow();
+    return { run: toRecord(existing), created: false };
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(q: ListRunsQuery): Promise<RunRecord[]> {
+    let query = this.db.selectFrom('runs').selectAll().where('owner', '=', q.owner);
+    if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
+    if (q.before) {
+      const { createdAt, id } = q.before;
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('runs').where('id', '=', id).execute();
+  }
+
+  async updateState(id: string, patch: RunStatePatch): Promise<void> {
+    const now = nowIso();
+    await this.db
+      .updateTable('runs')
+      .set({
+        updated_at: now,
+        ...(patch.status !== undefined && { status: patch.status }),
+        ...(patch.statusDetail !== undefined && { status_detail: patch.statusDetail }),
+        ...(patch.progress !== undefined && { progress_json: JSON.stringify(patch.progress) }),
+        ...(patch.result !== undefined && { result: patch.result }),
+        ...(patch.error !== undefined && { error_json: patch.error ? JSON.stringify(patch.error) : null }),
+        ...(patch.ended && { ended_at: now }),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Adds one model call's usage; called once per call, guarded by the effects ledger. */
+  async addUsage(id: string, usage: Usage, turn: number): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set((eb) => ({
+        input_tokens: eb('input_tokens', '+', usage.inputTokens),
+        output_tokens: eb('output_tokens', '+', usage.outputTokens),
+        cost_usd: eb('cost_usd', '+', usage.costUsd),
+        turn,
+        updated_at: nowIso(),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+}

@@ -1,0 +1,68 @@
+/** Table shapes for Kysely. Timestamps are ISO-8601 UTC strings; JSON columns are text. */
+import type { Generated } from 'kysely';
+
+export interface RunsTable {
+  id: string;
+  owner: string;
+  goal: string;
+  model: string;
+  status: string;
+  status_detail: string | null;
+  approvals: string;
+  limits_json: string;
+  metadata_json: string | null;
+  idempotency_key: string | null;
+  /** Highest event seq handed out for this run; the row lock on it orders appends. */
+  last_seq: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  turn: number;
+  progress_json: string | null;
+  result: string | null;
+  error_json: string | null;
+  /** 1 once the run holds one of its owner's concurrency slots. */
+  admitted: number;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+}
+
+export interface EventsTable {
+  run_id: string;
+  seq: number;
+  key: string;
+  type: string;
+  at: string;
+  data_json: string;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  run_id: string;
+  key: string;
+  turn: number;
+  kind: string;
+  tool_use_id: string | null;
+  content_json: string;
+  created_at: string;
+}
+
+export interface EffectsTable {
+  key: string;
+  run_id: string;
+  kind: string;
+  name: string;
+  status: string;
+  attempts: number;
+  result_json: string | null;
+  started_at: string;
+  completed_at: string | null;
+}
+
+export interface Database {
+  runs: RunsTable;
+  events: EventsTable;
+  messages: MessagesTable;
+  effects: EffectsTable;
+}

@@ -1,0 +1,119 @@
+/**
+ * Runs Temporal's dev server (`temporal server start-dev`) for `npm start`, `npm run temporal:dev`
+ * and the tests: on loopback, with Longhaul's search attributes registered, optionally persisted
+ * to a SQLite file so runs survive a restart of everything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+// Plain JS so that .ci/run can use it before `npm install`.
+import { findTemporalCli } from '../../scripts/temporal-cli';
+
+export interface DevServerOptions {
+  port: number;
+  /** Web UI port; 0 = no UI. */
+  uiPort: number;
+  /** Persist to this file; omitted = in memory. */
+  dbFile?: string;
+  /** Where the server's own log goes; omitted = discarded. */
+  logFile?: string;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  /** The server process, when we spawned one (its pid is what tests stop). */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export function devServerArgs(opts: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
+  if (opts.uiPort > 0) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const a of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${a.name}=${a.cliType}`);
+  return args;
+}
+
+/** Waits until the frontend answers, or the process dies, or the timeout passes. */
+async function waitUntilServing(address: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`the Temporal dev server did not start within ${timeoutMs / 1000}s: ${String(lastError)}`);
+}
+
+export async function startDevServer(opts: DevServerOptions & { cliPath?: string; log?: (msg: string) => void }): Promise<DevServer> {
+  const log = opts.log ?? (() => undefined);
+  const cli = opts.cliPath ?? findTemporalCli();
+  const address = `127.0.0.1:${opts.port}`;
+  if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+
+  if (!cli) return startWithSdkDownload(opts, address);
+
+  const args = devServerArgs(opts);
+  log(`starting ${cli} ${args.join(' ')}`);
+  const logFd = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+  const child = spawn(cli, args, { stdio: ['ignore', logFd, logFd], detached: false });
+  if (typeof logFd === 'number') fs.closeSync(logFd);
+  try {
+    await waitUntilServing(address, child, 120_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: opts.uiPort > 0 ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    pid: child.pid,
+    stop: () => stopChild(child),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Last resort where no CLI could be found or built: the SDK downloads the dev server. */
+async function startWithSdkDownload(opts: DevServerOptions, address: string): Promise<DevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port: opts.port,
+      uiPort: opts.uiPort > 0 ? opts.uiPort : undefined,
+      ui: opts.uiPort > 0,
+      dbFilename: opts.dbFile,
+      searchAttributes: SEARCH_ATTRIBUTES.map((a) => ({ name: a.name, type: a.type })),
+    },
+  });
+  return {
+    address,
+    uiUrl: opts.uiPort > 0 ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    stop: () => env.teardown(),
+  };
+}

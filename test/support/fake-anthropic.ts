@@ -1,0 +1,218 @@
+/**
+ * A fake of Anthropic's Messages API over real HTTP, so the real `@anthropic-ai/sdk` is exercised:
+ * SSE streaming (message_start … message_stop) with text and tool_use blocks and usage, plain
+ * JSON responses, and injected failures (429 with retry-after, 529, 500, 401, an error event in
+ * the middle of a stream, a stream that hangs).
+ *
+ * Tests script it per run: `fake.script(marker, handler)` answers every request whose goal
+ * contains `marker`. The handler sees the request and how many assistant turns it already holds.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeToolUse {
+  id?: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+export interface FakeReply {
+  text?: string;
+  toolUses?: FakeToolUse[];
+  stopReason?: string;
+  usage?: { input_tokens: number; output_tokens: number };
+  /** Characters per text_delta event. */
+  chunkChars?: number;
+  /** Pause between stream events, to make streams observable mid-flight. */
+  delayMs?: number;
+  /** Stop after this many text characters and send an SSE error event instead of finishing. */
+  errorAfterChars?: { chars: number; type: string };
+  /** Stop after this many text characters and never answer again (a hung connection). */
+  hangAfterChars?: number;
+}
+
+export interface FakeFailure {
+  status: number;
+  type?: string;
+  message?: string;
+  retryAfterSec?: number;
+}
+
+export interface FakeRequest {
+  body: {
+    model: string;
+    messages: { role: string; content: unknown }[];
+    system?: string;
+    tools?: { name: string }[];
+    stream?: boolean;
+    max_tokens: number;
+  };
+  headers: http.IncomingHttpHeaders;
+  /** Assistant messages already in the conversation: 0 on the first call of a run. */
+  assistantTurns: number;
+  /** The first user message (goal, plus any relay summary). */
+  goal: string;
+  /** Text of the latest tool results, in order. */
+  lastToolResults: { tool_use_id: string; content: string; is_error?: boolean }[];
+}
+
+export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure;
+
+export function isFailure(r: FakeReply | FakeFailure): r is FakeFailure {
+  return typeof (r as FakeFailure).status === 'number';
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
+};
+
+export class FakeAnthropic {
+  readonly requests: FakeRequest[] = [];
+  private readonly scripts: { marker: string; handler: FakeHandler }[] = [];
+  private readonly failures = new Map<string, FakeFailure[]>();
+  private server?: http.Server;
+  private readonly sockets = new Set<Socket>();
+  url = '';
+  apiKey = 'test-key';
+  private nextId = 1;
+
+  /** Answer requests whose goal contains `marker` with `handler`. Later scripts win. */
+  script(marker: string, handler: FakeHandler): void {
+    this.scripts.unshift({ marker, handler });
+  }
+
+  /** The next requests for `marker` fail with these, in order, before the script answers. */
+  failNext(marker: string, failures: FakeFailure[]): void {
+    this.failures.set(marker, [...(this.failures.get(marker) ?? []), ...failures]);
+  }
+
+  requestsFor(marker: string): FakeRequest[] {
+    return this.requests.filter((r) => r.goal.includes(marker));
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
+      return this.sendError(res, { status: 404, message: `no route ${req.method} ${req.url}` });
+    }
+    if (req.headers['x-api-key'] !== this.apiKey) {
+      return this.sendError(res, { status: 401, message: 'invalid x-api-key' });
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FakeRequest['body'];
+    const first = body.messages[0];
+    const goal = typeof first?.content === 'string' ? first.content : JSON.stringify(first?.content ?? '');
+    const last = body.messages[body.messages.length - 1];
+    const lastToolResults = Array.isArray(last?.content)
+      ? (last.content as { type: string; tool_use_id: string; content: string; is_error?: boolean }[])
+          .filter((b) => b.type === 'tool_result')
+          .map((b) => ({ tool_use_id: b.tool_use_id, content: b.content, is_error: b.is_error }))
+      : [];
+    const request: FakeRequest = {
+      body,
+      headers: req.headers,
+      assistantTurns: body.messages.filter((m) => m.role === 'assistant').length,
+      goal,
+      lastToolResults,
+    };
+    this.requests.push(request);
+
+    for (const [marker, queue] of this.failures) {
+      if (goal.includes(marker) && queue.length) return this.sendError(res, queue.shift()!);
+    }
+    const script = this.scripts.find((s) => goal.includes(s.marker));
+    const reply: FakeReply | FakeFailure = script ? script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
+    if (isFailure(reply)) return this.sendError(res, reply);
+    if (body.stream) return this.stream(res, body.model, reply);
+    return this.json(res, body.model, reply);
+  }
+
+  private sendError(res: http.ServerResponse, f: FakeFailure): void {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': `req_fake_${this.nextId++}` };
+    if (f.retryAfterSec !== undefined) headers['retry-after'] = String(f.retryAfterSec);
+    res.writeHead(f.status, headers);
+    res.end(JSON.stringify({ type: 'error', error: { type: f.type ?? ERROR_TYPES[f.status] ?? 'api_error', message: f.message ?? `injected ${f.status}` } }));
+  }
+
+  private blocks(reply: FakeReply) {
+    const blocks: ({ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> })[] = [];
+    if (reply.text) blocks.push({ type: 'text', text: reply.text });
+    for (const t of reply.toolUses ?? []) blocks.push({ type: 'tool_use', id: t.id ?? `toolu_fake_${this.nextId++}`, name: t.name, input: t.input });
+    const stopReason = reply.stopReason ?? (reply.toolUses?.length ? 'tool_use' : 'end_turn');
+    const usage = reply.usage ?? { input_tokens: 100, output_tokens: 20 };
+    return { blocks, stopReason, usage };
+  }
+
+  private json(res: http.ServerResponse, model: string, reply: FakeReply): void {
+    const { blocks, stopReason, usage } = this.blocks(reply);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage }));
+  }
+
+  private async stream(res: http.ServerResponse, model: string, reply: FakeReply): Promise<void> {
+    const { blocks, stopReason, usage } = this.blocks(reply);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_fake_${this.nextId++}` });
+    const delay = reply.delayMs ?? 0;
+    const send = async (event: string, data: unknown) => {
+      if (res.destroyed) return;
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    };
+    await send('message_start', {
+      type: 'message_start',
+      message: { id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input_tokens, output_tokens: 1 } },
+    });
+    await send('ping', { type: 'ping' });
+    let textSent = 0;
+    for (const [index, block] of blocks.entries()) {
+      if (block.type === 'text') {
+        await send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+        const size = reply.chunkChars ?? 8;
+        for (let i = 0; i < block.text.length; i += size) {
+          if (reply.errorAfterChars && textSent >= reply.errorAfterChars.chars) {
+            await send('error', { type: 'error', error: { type: reply.errorAfterChars.type, message: 'injected mid-stream error' } });
+            res.end();
+            return;
+          }
+          if (reply.hangAfterChars !== undefined && textSent >= reply.hangAfterChars) return; // never finish
+          const piece = block.text.slice(i, i + size);
+          await send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
+          textSent += piece.length;
+        }
+        await send('content_block_stop', { type: 'content_block_stop', index });
+      } else {
+        await send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+        const json = JSON.stringify(block.input);
+        const mid = Math.floor(json.length / 2);
+        for (const part of [json.slice(0, mid), json.slice(mid)]) {
+          await send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
+        }
+        await send('content_block_stop', { type: 'content_block_stop', index });
+      }
+    }
+    await send('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+    await send('message_stop', { type: 'message_stop' });
+    res.end();
+  }
+}

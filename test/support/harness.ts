@@ -1,0 +1,187 @@
+/**
+ * A whole Longhaul inside one test suite: store (SQLite in a temp dir, or a fresh Postgres
+ * database), worker polling a suite-private task queue on the shared dev server, and the HTTP
+ * API on a free port. Everything it starts, it stops.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { ModelAdapter } from '../../activities/model/model-adapter';
+import type { ToolDefinition } from '../../activities/tools/tool';
+import { startApiServer, type ApiServer } from '../../api/server';
+import type { Bus } from '../../shared/bus/bus';
+import { InMemoryBus } from '../../shared/bus/in-memory-bus';
+import { loadConfig, type Config } from '../../shared/config';
+import { createLogger, type Logger } from '../../shared/logger';
+import { createStore, type Store } from '../../shared/store';
+import { createActivityDeps } from '../../worker/activity-deps';
+import { createWorker } from '../../worker/create-worker';
+import type { RunEvent, RunStatus } from '../../workflows/types';
+import { createPostgresDatabase } from './postgres';
+import { testEnv } from './test-env';
+import { waitFor } from './wait';
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  extraTools?: ToolDefinition<any>[];
+  modelFor?: (model: string) => ModelAdapter;
+  database?: 'sqlite' | 'postgres';
+  /** Start without a worker (tests that start and stop workers themselves). */
+  noWorker?: boolean;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export class Harness {
+  worker?: Worker;
+  private workerRun?: Promise<void>;
+  private workerConnection?: NativeConnection;
+
+  constructor(
+    readonly config: Config,
+    readonly env: Record<string, string>,
+    readonly store: Store,
+    readonly bus: Bus,
+    readonly client: Client,
+    readonly api: ApiServer,
+    readonly logger: Logger,
+    private readonly opts: HarnessOptions,
+    private readonly cleanup: (() => Promise<void>)[],
+  ) {}
+
+  get taskQueue(): string {
+    return this.config.temporal.taskQueue;
+  }
+
+  async startWorker(): Promise<Worker> {
+    if (this.worker) throw new Error('worker already running');
+    this.workerConnection = await NativeConnection.connect({ address: this.config.temporal.address! });
+    const deps = createActivityDeps({
+      config: this.config,
+      store: this.store,
+      bus: this.bus,
+      logger: this.logger,
+      extraTools: this.opts.extraTools,
+      modelFor: this.opts.modelFor,
+    });
+    const worker = await createWorker({ connection: this.workerConnection, config: this.config, deps });
+    this.worker = worker;
+    this.workerRun = worker.run();
+    await waitFor(() => worker.getState() === 'RUNNING', { what: 'worker running' });
+    return worker;
+  }
+
+  async stopWorker(): Promise<void> {
+    if (!this.worker) return;
+    this.worker.shutdown();
+    await this.workerRun;
+    await this.workerConnection?.close();
+    this.worker = undefined;
+    this.workerRun = undefined;
+    this.workerConnection = undefined;
+  }
+
+  async request<T = any>(method: string, urlPath: string, opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    let body: string | undefined;
+    if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const res = await fetch(`${this.api.url}${urlPath}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON; keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  async createRun(body: Record<string, unknown>, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<string> {
+    const res = await this.request('POST', '/api/runs', { body, ...opts });
+    if (res.status !== 202) throw new Error(`create run: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  }
+
+  async getRun(id: string, token?: string): Promise<any> {
+    const res = await this.request('GET', `/api/runs/${id}`, { token });
+    if (res.status !== 200) throw new Error(`get run: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Waits (polling the API) until the run's status is one of `statuses`. */
+  async waitForStatus(id: string, statuses: RunStatus | RunStatus[], opts: { timeoutMs?: number; token?: string } = {}): Promise<any> {
+    const wanted = Array.isArray(statuses) ? statuses : [statuses];
+    let last: any;
+    await waitFor(
+      async () => {
+        last = await this.getRun(id, opts.token);
+        return wanted.includes(last.status);
+      },
+      { timeoutMs: opts.timeoutMs ?? 60_000, what: () => `run ${id} to be ${wanted.join('|')} (last: ${last?.status} ${last?.statusDetail ?? ''})` },
+    );
+    return last;
+  }
+
+  async events(id: string): Promise<RunEvent[]> {
+    return this.store.events.list(id, { after: 0, limit: 100_000 });
+  }
+
+  /** The Temporal history of the run's latest execution, as raw events. */
+  async history(id: string) {
+    return this.client.workflow.getHandle(id).fetchHistory();
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
+    await this.api.close();
+    await this.bus.close();
+    await this.client.connection.close();
+    await this.store.close();
+    for (const fn of this.cleanup.reverse()) await fn();
+  }
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const t = testEnv();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-test-'));
+  const cleanup: (() => Promise<void>)[] = [async () => fs.rmSync(dataDir, { recursive: true, force: true })];
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: t.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `test-${path.basename(dataDir)}`,
+    WORKFLOW_BUNDLE_PATH: t.workflowBundlePath,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DEMO_STREAM_DELAY_MS: '0',
+    ACTIVITY_HEARTBEAT_TIMEOUT_SEC: '3',
+    ACTIVITY_MAX_ATTEMPTS: '4',
+    WORKER_SHUTDOWN_GRACE_SEC: '2',
+    ...opts.env,
+  };
+  if (opts.database === 'postgres') {
+    const db = await createPostgresDatabase(t.postgresUrl);
+    env.DATABASE_URL = db.url;
+    cleanup.push(db.drop);
+  }
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel, name: 'test' });
+  const store = await createStore(config);
+  const bus = new InMemoryBus();
+  const client = new Client({ connection: await Connection.connect({ address: t.temporalAddress }), namespace: config.temporal.namespace });
+  const api = await startApiServer({ config, store, client, bus, logger });
+  const harness = new Harness(config, env, store, bus, client, api, logger, opts, cleanup);
+  if (!opts.noWorker) await harness.startWorker();
+  return harness;
+}

@@ -1,0 +1,68 @@
+/** Builds the adapters activities use, from config: store, bus, models, tools, pricing. */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ActivityDeps } from '../activities';
+import { AnthropicModel } from '../activities/model/anthropic-model';
+import { DEMO_MODEL, DemoModel } from '../activities/model/demo-model';
+import type { ModelAdapter } from '../activities/model/model-adapter';
+import { builtinTools } from '../activities/tools/builtin';
+import { ToolRegistry } from '../activities/tools/registry';
+import type { ToolDefinition } from '../activities/tools/tool';
+import type { Bus } from '../shared/bus/bus';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import { PricingTable } from '../shared/pricing';
+import type { Store } from '../shared/store';
+
+export function createModelResolver(config: Config): (model: string) => ModelAdapter {
+  const demo = new DemoModel({ msPerWord: config.model.demoStreamDelayMs });
+  const anthropic = config.model.apiKey
+    ? new AnthropicModel({ apiKey: config.model.apiKey, baseUrl: config.model.baseUrl, requestTimeoutMs: config.activities.modelCallTimeoutSec * 1000 })
+    : undefined;
+  return (model) => {
+    if (model === DEMO_MODEL) return demo;
+    if (!anthropic) {
+      throw ApplicationFailure.create({
+        message: `model ${model} needs ANTHROPIC_API_KEY, which this worker does not have`,
+        type: 'ModelNotConfigured',
+        nonRetryable: true,
+      });
+    }
+    return anthropic;
+  };
+}
+
+export function createActivityDeps(opts: {
+  config: Config;
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  /** Extra tools a deployment adds next to the built-in ones. */
+  extraTools?: ToolDefinition<any>[];
+  modelFor?: (model: string) => ModelAdapter;
+}): ActivityDeps {
+  const { config } = opts;
+  const tools = new ToolRegistry([
+    ...builtinTools({
+      http: {
+        allowedHosts: config.tools.httpAllowedHosts,
+        timeoutSec: config.tools.httpTimeoutSec,
+        maxResponseBytes: Math.min(64 * 1024, config.tools.outputMaxBytes),
+      },
+    }),
+    ...(opts.extraTools ?? []),
+  ]);
+  return {
+    store: opts.store,
+    bus: opts.bus,
+    modelFor: opts.modelFor ?? createModelResolver(config),
+    tools,
+    pricing: new PricingTable(config.model.pricing),
+    logger: opts.logger,
+    settings: {
+      dataDir: config.dataDir,
+      maxTokens: config.model.maxTokens,
+      toolOutputMaxBytes: config.tools.outputMaxBytes,
+      workspace: { maxFileBytes: config.tools.workspaceMaxFileBytes, maxTotalBytes: config.tools.workspaceMaxTotalBytes },
+    },
+  };
+}

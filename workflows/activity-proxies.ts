@@ -1,0 +1,35 @@
+/**
+ * Activity stubs with explicit timeouts and retry policies. Model calls and tools heartbeat, so
+ * a dead worker is detected within `heartbeatTimeoutSec`; a call that keeps failing stops after
+ * `maxAttempts` instead of retrying forever.
+ */
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { RunSettings } from './types';
+
+/** Failures that retrying cannot fix; the run fails with their message. */
+const NON_RETRYABLE = ['ModelBadRequest', 'ModelAuthError', 'ModelPermissionDenied', 'ModelNotFound', 'ModelRequestTooLarge'];
+
+export function activitiesFor(settings: RunSettings) {
+  const retry = {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: settings.maxAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  };
+  const working: ActivityOptions = {
+    heartbeatTimeout: `${settings.heartbeatTimeoutSec}s`,
+    retry,
+  };
+  const model = proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.modelCallTimeoutSec}s` });
+  const tools = proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s` });
+  // Database bookkeeping: short, and patient with a database that is briefly away.
+  const bookkeeping = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry: { ...retry, maximumAttempts: Math.max(settings.maxAttempts, 10), maximumInterval: '30s' },
+  });
+  return { model, tools, bookkeeping };
+}
+
+export type RunActivities = ReturnType<typeof activitiesFor>;

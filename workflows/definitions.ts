@@ -1,0 +1,22 @@
+/**
+ * Every signal, query and update of the run workflow, defined once. The workflow, the API and
+ * the tests import these objects; nobody spells a handler name as a string.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ApprovalDecision, ControlRequest, Progress, UserInput } from './types';
+
+/** The run's live state: status, turn, usage, limits, what it waits for. */
+export const progressQuery = defineQuery<Progress>('progress');
+
+/** A human's decision on a pending approval. The first decision for an approval wins. */
+export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
+
+/** An answer to an `ask_user` question. */
+export const userInputSignal = defineSignal<[UserInput]>('userInput');
+
+/** Stop at the next step boundary; nothing runs until resumed. */
+export const pauseSignal = defineSignal<[ControlRequest]>('pause');
+export const resumeSignal = defineSignal<[ControlRequest]>('resume');
+
+/** The owner's concurrency slot freed up: a queued run may try to start. */
+export const admissionSignal = defineSignal('admissionAvailable');

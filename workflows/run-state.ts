@@ -1,0 +1,144 @@
+/**
+ * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
+ * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
+ */
+import type {
+  ApprovalDecision,
+  CarriedState,
+  PendingApproval,
+  PendingInput,
+  Progress,
+  RunError,
+  RunInput,
+  RunStatus,
+  Usage,
+  UserInput,
+} from './types';
+
+export class RunState {
+  status: RunStatus = 'queued';
+  statusDetail: string | null = null;
+  error: RunError | null = null;
+  lastEventAt: string | null = null;
+
+  segment: number;
+  /** The turn about to run (or running): model calls made so far + 1. */
+  turn: number;
+  /** Turns taken in this segment, for the relay's handoff rule. */
+  segmentTurns = 0;
+  usage: Usage;
+  costCheckpointsPassed: number;
+  startedAtMs: number | null;
+  paused: boolean;
+  extraSegments: number;
+  recentToolCalls: string[];
+
+  readonly pendingApprovals = new Map<string, PendingApproval>();
+  private readonly decisions = new Map<string, ApprovalDecision>();
+  pendingInput: PendingInput | null = null;
+  private inputAnswer: UserInput | null = null;
+  /** Signalled when an owner's concurrency slot frees up. */
+  admissionNudged = false;
+
+  constructor(readonly input: RunInput) {
+    const carried = input.carried;
+    this.segment = carried?.segment ?? 0;
+    this.turn = carried?.turn ?? 1;
+    this.usage = carried?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    this.costCheckpointsPassed = carried?.costCheckpointsPassed ?? 0;
+    this.startedAtMs = carried?.startedAtMs ?? null;
+    this.paused = carried?.paused ?? false;
+    this.extraSegments = carried?.extraSegments ?? 0;
+    this.recentToolCalls = carried?.recentToolCalls ?? [];
+    if (carried) this.status = 'running';
+  }
+
+  setStatus(status: RunStatus, detail: string | null = null): void {
+    this.status = status;
+    this.statusDetail = detail;
+  }
+
+  addUsage(u: Usage): void {
+    this.usage = {
+      inputTokens: this.usage.inputTokens + u.inputTokens,
+      outputTokens: this.usage.outputTokens + u.outputTokens,
+      costUsd: this.usage.costUsd + u.costUsd,
+    };
+  }
+
+  // Approvals: the first decision for a pending approval wins; anything else is ignored.
+  recordDecision(d: ApprovalDecision): boolean {
+    if (!this.pendingApprovals.has(d.approvalId) || this.decisions.has(d.approvalId)) return false;
+    this.decisions.set(d.approvalId, d);
+    return true;
+  }
+
+  decisionFor(approvalId: string): ApprovalDecision | undefined {
+    return this.decisions.get(approvalId);
+  }
+
+  settleApproval(approvalId: string): void {
+    this.pendingApprovals.delete(approvalId);
+    this.decisions.delete(approvalId);
+  }
+
+  recordInput(answer: UserInput): boolean {
+    if (!this.pendingInput || this.pendingInput.requestId !== answer.requestId || this.inputAnswer) return false;
+    this.inputAnswer = answer;
+    return true;
+  }
+
+  takeInputAnswer(): UserInput | null {
+    const answer = this.inputAnswer;
+    this.inputAnswer = null;
+    this.pendingInput = null;
+    return answer;
+  }
+
+  hasInputAnswer(): boolean {
+    return this.inputAnswer !== null;
+  }
+
+  /** Consecutive identical failing calls; `threshold` in a row means the model is looping. */
+  noteToolCall(signature: string, failed: boolean, threshold: number): boolean {
+    if (!failed) {
+      this.recentToolCalls = [];
+      return false;
+    }
+    if (this.recentToolCalls.length && this.recentToolCalls[this.recentToolCalls.length - 1] !== signature) {
+      this.recentToolCalls = [];
+    }
+    this.recentToolCalls = [...this.recentToolCalls, signature].slice(-threshold);
+    return this.recentToolCalls.length >= threshold;
+  }
+
+  progress(): Progress {
+    return {
+      runId: this.input.runId,
+      status: this.status,
+      statusDetail: this.statusDetail,
+      model: this.input.model,
+      turn: this.turn,
+      segment: this.segment,
+      usage: this.usage,
+      limits: this.input.limits,
+      pendingApprovals: [...this.pendingApprovals.values()],
+      pendingInput: this.pendingInput,
+      error: this.error,
+      lastEventAt: this.lastEventAt,
+    };
+  }
+
+  carry(): CarriedState {
+    return {
+      segment: this.segment + 1,
+      turn: this.turn,
+      usage: this.usage,
+      costCheckpointsPassed: this.costCheckpointsPassed,
+      startedAtMs: this.startedAtMs ?? 0,
+      paused: this.paused,
+      recentToolCalls: this.recentToolCalls,
+      extraSegments: this.extraSegments,
+    };
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Plain data shapes shared by the workflow, activities, API and web client.
+ * Pure module: no imports with side effects, safe inside the workflow sandbox.
+ */
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting_approval',
+  'waiting_input',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+export type Risk = 'read' | 'write' | 'irreversible';
+export type ApprovalPolicy = 'none' | 'write' | 'all';
+
+export interface RunLimits {
+  /** Model turns (one model call and the tool calls it asks for). */
+  maxSteps: number;
+  maxCostUsd: number;
+  maxDurationSec: number;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/**
+ * Execution settings frozen into the run when it is created, so a run keeps the
+ * timeouts and caps it started with even if the deployment's config changes later.
+ */
+export interface RunSettings {
+  heartbeatTimeoutSec: number;
+  modelCallTimeoutSec: number;
+  toolCallTimeoutSec: number;
+  maxAttempts: number;
+  segmentMaxTurns: number;
+  maxSegments: number;
+  loopDetectionThreshold: number;
+  costCheckpointUsd: number;
+}
+
+/** What the workflow carries from one segment to the next through continue-as-new. */
+export interface CarriedState {
+  segment: number;
+  turn: number;
+  usage: Usage;
+  costCheckpointsPassed: number;
+  /** Epoch ms of the run's start, from the first segment's start time. */
+  startedAtMs: number;
+  paused: boolean;
+  recentToolCalls: string[];
+  /** Extra segments a human granted after the segment cap paused the run. */
+  extraSegments: number;
+}
+
+export interface RunInput {
+  runId: string;
+  owner: string;
+  model: string;
+  approvals: ApprovalPolicy;
+  approvalTimeoutSec: number;
+  limits: RunLimits;
+  settings: RunSettings;
+  carried?: CarriedState;
+}
+
+export type ApprovalKind = 'tool' | 'cost_checkpoint' | 'effect_in_doubt' | 'segment_cap';
+
+export interface PendingApproval {
+  approvalId: string;
+  kind: ApprovalKind;
+  tool: string | null;
+  input: unknown;
+  risk: Risk | null;
+  reason: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+export interface PendingInput {
+  requestId: string;
+  question: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+}
+
+export interface Progress {
+  runId: string;
+  status: RunStatus;
+  statusDetail: string | null;
+  model: string;
+  turn: number;
+  segment: number;
+  usage: Usage;
+  limits: RunLimits;
+  pendingApprovals: PendingApproval[];
+  pendingInput: PendingInput | null;
+  error: RunError | null;
+  lastEventAt: string | null;
+}
+
+export type Decision = 'approve' | 'reject';
+export type DecisionChannel = 'api' | 'slack' | 'web' | 'system';
+
+export interface ApprovalDecision {
+  approvalId: string;
+  decision: Decision;
+  by: string;
+  channel: DecisionChannel;
+  comment?: string;
+}
+
+export interface UserInput {
+  requestId: string;
+  text: string;
+  by: string;
+}
+
+export interface ControlRequest {
+  by: string;
+}
+
+/** The value the workflow completes with: small, ids and summaries only. */
+export interface RunResult {
+  status: RunStatus;
+  turns: number;
+  usage: Usage;
+  error: RunError | null;
+}
+
+/** A tool call as the workflow sees it: no inputs, only what it needs to decide. */
+export interface ToolCallRef {
+  toolUseId: string;
+  name: string;
+  risk: Risk;
+  /** Hash of name + canonical input, for approvals binding and loop detection. */
+  inputHash: string;
+}
+
+export interface ModelTurnResult {
+  stopReason: string;
+  toolCalls: ToolCallRef[];
+  usage: Usage;
+  /** First characters of the assistant's text, for summaries in Temporal's UI. */
+  textPreview: string;
+}
+
+export interface ToolOutcome {
+  isError: boolean;
+  /** The ledger already held a completed result: the tool did not run again. */
+  replayed: boolean;
+  bytes: number;
+  preview: string;
+}
+
+/** Events written to the transcript; `data` shapes are documented in docs/api.md. */
+export const EVENT_TYPES = [
+  'run.queued',
+  'run.started',
+  'llm.message',
+  'llm.retry',
+  'tool.started',
+  'tool.completed',
+  'tool.failed',
+  'approval.requested',
+  'approval.decided',
+  'approval.expired',
+  'input.requested',
+  'input.received',
+  'input.expired',
+  'run.paused',
+  'run.resumed',
+  'run.handoff',
+  'run.stalled',
+  'limit.exceeded',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface RunEvent {
+  seq: number;
+  type: EventType;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+/** An event the workflow wants recorded; `key` makes the write idempotent across retries. */
+export interface EventDraft {
+  key: string;
+  type: EventType;
+  data: Record<string, unknown>;
+}
