@@ -81,7 +81,7 @@ export function createModelActivities(deps: ActivityDeps) {
       stopReason: response.stopReason,
       toolCalls,
       usage,
-      textPreview: preview(text, 160),
+      textPreview: preview(text, 60),
     };
 
     const events = await store.transaction(async (tx) => {

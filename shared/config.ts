@@ -169,6 +169,7 @@ const envSchema = z.object({
   TOOL_CALL_TIMEOUT_SEC: int(600, 1),
   ACTIVITY_MAX_ATTEMPTS: int(6, 1, 100),
   WORKER_SHUTDOWN_GRACE_SEC: int(30, 0),
+  WORKER_STICKY_TIMEOUT_SEC: int(2, 1, 600),
 
   // Run defaults and admin maxima
   DEFAULT_MAX_STEPS: int(50, 1),
@@ -253,6 +254,7 @@ export interface Config {
     toolCallTimeoutSec: number;
     maxAttempts: number;
     workerShutdownGraceSec: number;
+    workerStickyTimeoutSec: number;
   };
   runs: {
     defaultMaxSteps: number;
@@ -336,7 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     model: {
       apiKey: e.ANTHROPIC_API_KEY,
       baseUrl: e.ANTHROPIC_BASE_URL,
-      defaultModel: e.LLM_MODEL ?? (e.ANTHROPIC_API_KEY ? 'claude-sonnet-4-5' : 'demo'),
+      defaultModel: e.LLM_MODEL ?? (e.ANTHROPIC_API_KEY ? 'claude-sonnet-5-5' : 'demo'),
       maxTokens: e.LLM_MAX_TOKENS,
       pricing: e.MODEL_PRICING,
       demoStreamDelayMs: e.DEMO_STREAM_DELAY_MS,
@@ -364,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       toolCallTimeoutSec: e.TOOL_CALL_TIMEOUT_SEC,
       maxAttempts: e.ACTIVITY_MAX_ATTEMPTS,
       workerShutdownGraceSec: e.WORKER_SHUTDOWN_GRACE_SEC,
+      workerStickyTimeoutSec: e.WORKER_STICKY_TIMEOUT_SEC,
     },
     runs: {
       defaultMaxSteps: e.DEFAULT_MAX_STEPS,

@@ -1,7 +1,7 @@
 /**
- * USD per million tokens, by model. Overridable and extendable with MODEL_PRICING.
- * A model missing from the table is priced like the most expensive known one, so a cost cap
- * errs on the side of stopping early rather than overspending.
+ * USD per million tokens, by model (Anthropic's published list prices). Extend or override with
+ * MODEL_PRICING. A model missing from the table is priced like the most expensive one here, so
+ * a cost cap errs on the side of stopping early rather than overspending.
  */
 import type { Usage } from '../workflows/types';
 
@@ -12,12 +12,15 @@ export interface ModelPrice {
 
 export const DEFAULT_PRICING: Record<string, ModelPrice> = {
   demo: { inputPerMTok: 0, outputPerMTok: 0 },
-  'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25 },
-  'claude-opus-4-1': { inputPerMTok: 15, outputPerMTok: 75 },
+  'claude-fable-5-1': { inputPerMTok: 10, outputPerMTok: 50 },
+  'claude-opus-5-5': { inputPerMTok: 4, outputPerMTok: 20 },
+  'claude-opus-5': { inputPerMTok: 5, outputPerMTok: 25 },
+  'claude-sonnet-5-5': { inputPerMTok: 2, outputPerMTok: 10 },
+  'claude-sonnet-5': { inputPerMTok: 2, outputPerMTok: 10 },
+  'claude-sonnet-4-6': { inputPerMTok: 3, outputPerMTok: 15 },
   'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15 },
-  'claude-sonnet-4-0': { inputPerMTok: 3, outputPerMTok: 15 },
+  'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25 },
   'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5 },
-  'claude-3-5-haiku-latest': { inputPerMTok: 0.8, outputPerMTok: 4 },
 };
 
 export class PricingTable {
@@ -26,10 +29,10 @@ export class PricingTable {
 
   constructor(overrides: Record<string, ModelPrice> = {}) {
     this.table = { ...DEFAULT_PRICING, ...overrides };
-    const paid = Object.values(this.table);
+    const prices = Object.values(this.table);
     this.fallback = {
-      inputPerMTok: Math.max(...paid.map((p) => p.inputPerMTok)),
-      outputPerMTok: Math.max(...paid.map((p) => p.outputPerMTok)),
+      inputPerMTok: Math.max(...prices.map((p) => p.inputPerMTok)),
+      outputPerMTok: Math.max(...prices.map((p) => p.outputPerMTok)),
     };
   }
 

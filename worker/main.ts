@@ -9,6 +9,7 @@ import { createStore } from '../shared/store';
 import { connectWorker } from '../shared/temporal/connection';
 import { createActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
+import { requestShutdown } from './shutdown';
 import { installTemporalLogging } from './temporal-logging';
 
 async function main(): Promise<void> {
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       if (signalled) return;
       signalled = true;
       logger.info({ signal: sig }, 'draining: no new tasks, waiting for in-flight activities');
-      worker.shutdown();
+      requestShutdown(worker);
     });
   }
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');

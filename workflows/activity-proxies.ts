@@ -7,16 +7,15 @@ import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RunSettings } from './types';
 
-/** Failures that retrying cannot fix; the run fails with their message. */
-const NON_RETRYABLE = ['ModelBadRequest', 'ModelAuthError', 'ModelPermissionDenied', 'ModelNotFound', 'ModelRequestTooLarge'];
-
 export function activitiesFor(settings: RunSettings) {
   const retry = {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1m',
     maximumAttempts: settings.maxAttempts,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    // Failures that retrying cannot fix are raised with nonRetryable: true where they are
+    // classified (activities/model/classify-error.ts), rather than listed here: this policy is
+    // copied into every scheduled activity's history event.
   };
   const working: ActivityOptions = {
     heartbeatTimeout: `${settings.heartbeatTimeoutSec}s`,

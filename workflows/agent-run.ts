@@ -20,7 +20,7 @@ import { installHandlers } from './handlers';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from './search-attributes';
 import { deadlineAfter, isoToDate, isoToMs } from './time';
-import type { EventDraft, RunError, RunInput, RunResult } from './types';
+import type { EventDraft, RunError, RunInput, RunResult, RunStatus } from './types';
 
 type Ending =
   | { kind: 'completed' }
@@ -33,15 +33,21 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
   const acts = activitiesFor(settings);
   installHandlers(run);
 
-  /** Mirrors the run's state (and any events) into the database and the search attributes. */
-  async function record(events: EventDraft[] = [], ended = false): Promise<void> {
+  /**
+   * Moves the run to `status`, recording it (and any events) in the database first and only then
+   * in the workflow's own state: whoever sees the new status through the progress query will find
+   * the database already saying the same (and holding the result, if the run has ended).
+   */
+  async function transition(status: RunStatus, detail: string | null, events: EventDraft[] = [], ended = false): Promise<void> {
+    const progress = { ...run.progress(), status, statusDetail: detail };
     const { at } = await acts.bookkeeping.syncRunState.executeWithOptions(
-      { summary: `Record ${run.status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
-      [{ runId, progress: run.progress(), events, ended }],
+      { summary: `Record ${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
+      [{ runId, progress, events, ended }],
     );
+    run.setStatus(status, detail);
     run.lastEventAt = at;
     upsertSearchAttributes([
-      { key: StatusAttribute, value: run.status },
+      { key: StatusAttribute, value: status },
       { key: LastProgressAttribute, value: isoToDate(at) },
     ]);
   }
@@ -69,14 +75,14 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
       const cap = capReached(deadlinePassed);
       if (cap) return cap;
 
-      const reply = await acts.model.callModel.executeWithOptions({ summary: `Turn ${run.turn}: ask ${model}` }, [
+      const reply = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${model}` }, [
         { runId, turn: run.turn, model },
       ]);
       run.addUsage(reply.usage);
       if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
       for (const call of reply.toolCalls) {
-        const outcome = await acts.tools.runTool.executeWithOptions({ summary: `Turn ${run.turn}: ${call.name} (${call.risk})` }, [
+        const outcome = await acts.tools.runTool.executeWithOptions({ summary: `turn ${run.turn}: ${call.name}` }, [
           { runId, turn: run.turn, toolUseId: call.toolUseId },
         ]);
         if (run.noteToolCall(`${call.name}:${call.inputHash}`, outcome.isError, settings.loopDetectionThreshold)) {
@@ -96,8 +102,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
   async function finish(ending: Ending): Promise<RunResult> {
     const turns = run.turn;
     if (ending.kind === 'completed') {
-      run.setStatus('completed');
-      await record([{ key: 'run.completed', type: 'run.completed', data: { turns, usage: run.usage } }], true);
+      await transition('completed', null, [{ key: 'run.completed', type: 'run.completed', data: { turns, usage: run.usage } }], true);
       return { status: 'completed', turns, usage: run.usage, error: null };
     }
     const events: EventDraft[] = [];
@@ -107,9 +112,8 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
     } else {
       run.error = ending.error;
     }
-    run.setStatus('failed', run.error.message);
     events.push({ key: 'run.failed', type: 'run.failed', data: { error: run.error } });
-    await record(events, true);
+    await transition('failed', run.error.message, events, true);
     // Fail the Temporal execution too, so Temporal's own UI and metrics agree with the run's status.
     throw ApplicationFailure.create({ message: run.error.message, type: 'RunFailed', nonRetryable: true, details: [run.error] });
   }
@@ -117,8 +121,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
   try {
     let deadlineMs: number;
     if (!input.carried) {
-      run.setStatus('running');
-      await record([{ key: 'run.started', type: 'run.started', data: { model, limits, approvals: input.approvals } }]);
+      await transition('running', null, [{ key: 'run.started', type: 'run.started', data: { model, limits, approvals: input.approvals } }]);
       run.startedAtMs = isoToMs(run.lastEventAt ?? '');
       deadlineMs = limits.maxDurationSec * 1000;
     } else {
@@ -129,8 +132,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
     if (isCancellation(err)) {
       // The only way a run is cancelled: an explicit request. Record it even though the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
-        run.setStatus('cancelled', 'cancelled on request');
-        await record([{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: run.turn } }], true);
+        await transition('cancelled', 'cancelled on request', [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: run.turn } }], true);
       });
       throw err;
     }

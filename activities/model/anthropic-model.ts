@@ -32,7 +32,8 @@ export class AnthropicModel implements ModelAdapter {
       if (block.type === 'text') content.push({ type: 'text', text: block.text });
       else if (block.type === 'tool_use') {
         content.push({ type: 'tool_use', id: block.id, name: block.name, input: (block.input ?? {}) as Record<string, unknown> });
-      }
+      } else if (block.type === 'thinking') content.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
+      else if (block.type === 'redacted_thinking') content.push({ type: 'redacted_thinking', data: block.data });
     }
     return {
       content,

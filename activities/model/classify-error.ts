@@ -11,6 +11,7 @@ export const ModelErrorType = {
   Auth: 'ModelAuthError',
   PermissionDenied: 'ModelPermissionDenied',
   NotFound: 'ModelNotFound',
+  PaymentRequired: 'ModelPaymentRequired',
   RequestTooLarge: 'ModelRequestTooLarge',
   RateLimited: 'ModelRateLimited',
   Overloaded: 'ModelOverloaded',
@@ -56,6 +57,8 @@ export function classifyModelError(err: unknown): ApplicationFailure {
         return nonRetryable(ModelErrorType.BadRequest, 'the model rejected the request');
       case 401:
         return nonRetryable(ModelErrorType.Auth, 'the model API key was refused');
+      case 402:
+        return nonRetryable(ModelErrorType.PaymentRequired, 'the model API account needs billing attention');
       case 403:
         return nonRetryable(ModelErrorType.PermissionDenied, 'the model API key may not use this model');
       case 404:
@@ -66,6 +69,10 @@ export function classifyModelError(err: unknown): ApplicationFailure {
         return retryable(ModelErrorType.RateLimited, 'the model API is rate limiting');
       case 529:
         return retryable(ModelErrorType.Overloaded, 'the model API is overloaded');
+      case 408:
+      case 409:
+      case 499:
+        return retryable(ModelErrorType.ServerError, 'the model API request did not complete');
       default:
         if (status === undefined) {
           // An error event inside an otherwise successful stream (e.g. overloaded_error mid-message).

@@ -7,9 +7,15 @@ import type Anthropic from '@anthropic-ai/sdk';
 export type MessageParam = Anthropic.Messages.MessageParam;
 export type ToolSchema = Anthropic.Messages.Tool;
 
+/**
+ * A block of an assistant message as stored and sent back. Thinking blocks are kept verbatim,
+ * signature included: models that think between tool calls require them back unchanged.
+ */
 export type AssistantBlock =
   | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
 
 export interface ModelRequest {
   model: string;

@@ -54,6 +54,10 @@ export interface FakeRequest {
   goal: string;
   /** Text of the latest tool results, in order. */
   lastToolResults: { tool_use_id: string; content: string; is_error?: boolean }[];
+  /** Epoch ms the request arrived. */
+  receivedAt: number;
+  /** The client closed the stream before it finished (e.g. the activity was cancelled). */
+  abandoned: boolean;
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure;
@@ -117,7 +121,9 @@ export class FakeAnthropic {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
       return this.sendError(res, { status: 404, message: `no route ${req.method} ${req.url}` });
     }
-    if (req.headers['x-api-key'] !== this.apiKey) {
+    // The SDK authenticates with `Authorization: Bearer <key>` (older versions: `x-api-key`).
+    const presented = req.headers['x-api-key'] ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (presented !== this.apiKey) {
       return this.sendError(res, { status: 401, message: 'invalid x-api-key' });
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FakeRequest['body'];
@@ -135,6 +141,8 @@ export class FakeAnthropic {
       assistantTurns: body.messages.filter((m) => m.role === 'assistant').length,
       goal,
       lastToolResults,
+      receivedAt: Date.now(),
+      abandoned: false,
     };
     this.requests.push(request);
 
@@ -144,7 +152,15 @@ export class FakeAnthropic {
     const script = this.scripts.find((s) => goal.includes(s.marker));
     const reply: FakeReply | FakeFailure = script ? script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
     if (isFailure(reply)) return this.sendError(res, reply);
-    if (body.stream) return this.stream(res, body.model, reply);
+    if (body.stream) {
+      let finished = false;
+      res.on('close', () => {
+        if (!finished) request.abandoned = true;
+      });
+      await this.stream(res, body.model, reply);
+      finished = res.writableEnded;
+      return;
+    }
     return this.json(res, body.model, reply);
   }
 

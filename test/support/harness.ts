@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import type { ModelAdapter } from '../../activities/model/model-adapter';
 import type { ToolDefinition } from '../../activities/tools/tool';
 import { startApiServer, type ApiServer } from '../../api/server';
@@ -18,6 +18,7 @@ import { createLogger, type Logger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
 import { createWorker } from '../../worker/create-worker';
+import { requestShutdown } from '../../worker/shutdown';
 import type { RunEvent, RunStatus } from '../../workflows/types';
 import { createPostgresDatabase } from './postgres';
 import { testEnv } from './test-env';
@@ -30,6 +31,7 @@ export interface HarnessOptions {
   database?: 'sqlite' | 'postgres';
   /** Start without a worker (tests that start and stop workers themselves). */
   noWorker?: boolean;
+  interceptors?: WorkerInterceptors;
 }
 
 export interface ApiResponse<T = any> {
@@ -40,6 +42,8 @@ export interface ApiResponse<T = any> {
 
 export class Harness {
   worker?: Worker;
+  /** Bearer token sent when a call names none (suites that set API_TOKENS). */
+  defaultToken?: string;
   private workerRun?: Promise<void>;
   private workerConnection?: NativeConnection;
 
@@ -70,7 +74,7 @@ export class Harness {
       extraTools: this.opts.extraTools,
       modelFor: this.opts.modelFor,
     });
-    const worker = await createWorker({ connection: this.workerConnection, config: this.config, deps });
+    const worker = await createWorker({ connection: this.workerConnection, config: this.config, deps, interceptors: this.opts.interceptors });
     this.worker = worker;
     this.workerRun = worker.run();
     await waitFor(() => worker.getState() === 'RUNNING', { what: 'worker running' });
@@ -79,7 +83,7 @@ export class Harness {
 
   async stopWorker(): Promise<void> {
     if (!this.worker) return;
-    this.worker.shutdown();
+    requestShutdown(this.worker);
     await this.workerRun;
     await this.workerConnection?.close();
     this.worker = undefined;
@@ -95,7 +99,8 @@ export class Harness {
       body = JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const token = opts.token ?? this.defaultToken;
+    if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(`${this.api.url}${urlPath}`, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
@@ -168,6 +173,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ACTIVITY_HEARTBEAT_TIMEOUT_SEC: '3',
     ACTIVITY_MAX_ATTEMPTS: '4',
     WORKER_SHUTDOWN_GRACE_SEC: '2',
+    WORKER_STICKY_TIMEOUT_SEC: '1',
     ...opts.env,
   };
   if (opts.database === 'postgres') {

@@ -1,0 +1,88 @@
+/**
+ * `npm start`: everything on one laptop in one command. With TEMPORAL_ADDRESS unset it starts
+ * Temporal's dev server persisted under DATA_DIR (runs survive a restart of everything), then the
+ * worker and the API + web UI in this process, and prints where to go. With TEMPORAL_ADDRESS set
+ * it connects to that server and starts none.
+ */
+import path from 'node:path';
+import { startApiServer } from '../api/server';
+import { InMemoryBus } from '../shared/bus/in-memory-bus';
+import { loadConfig, redactedConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { createStore } from '../shared/store';
+import { connectClient, connectWorker } from '../shared/temporal/connection';
+import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
+import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
+import { createActivityDeps } from '../worker/activity-deps';
+import { createWorker } from '../worker/create-worker';
+import { requestShutdown } from '../worker/shutdown';
+import { installTemporalLogging } from '../worker/temporal-logging';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'longhaul' });
+  installTemporalLogging(logger);
+  logger.debug({ config: redactedConfig(config) }, 'configuration');
+
+  let devServer: DevServer | undefined;
+  if (!config.temporal.address) {
+    devServer = await startDevServer({
+      port: config.temporal.devPort,
+      uiPort: config.temporal.devUiPort,
+      dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+      logFile: path.join(config.dataDir, 'temporal-dev-server.log'),
+      log: (m) => logger.info(m),
+    });
+  }
+
+  const store = await createStore(config);
+  const bus = new InMemoryBus(); // worker and API share this process
+  const client = await connectClient(config);
+  const registered = await ensureSearchAttributes(client, config.temporal.namespace);
+  if (registered.length) logger.info({ registered }, 'registered search attributes');
+
+  const workerConnection = await connectWorker(config);
+  const worker = await createWorker({ connection: workerConnection, config, deps: createActivityDeps({ config, store, bus, logger }) });
+  const workerRun = worker.run();
+  const api = await startApiServer({ config, store, client, bus, logger });
+
+  const lines = [
+    '',
+    '  Longhaul is running',
+    `    Web UI and API   ${api.url}`,
+    `    Temporal         ${devServer ? `dev server on ${devServer.address}` : config.temporal.address}${devServer?.uiUrl ? ` (UI ${devServer.uiUrl})` : ''}`,
+    `    Model            ${config.model.defaultModel === 'demo' ? 'demo (offline; set ANTHROPIC_API_KEY for Claude)' : config.model.defaultModel}`,
+    `    Database         ${store.opened.location}`,
+    '',
+    `  Try it:  curl -s -X POST ${api.url}/api/runs -H 'content-type: application/json' -d '{"goal":"Plan a picnic"}'`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await api.close();
+    requestShutdown(worker);
+    await workerRun;
+    await workerConnection.close();
+    await client.connection.close();
+    await bus.close();
+    await store.close();
+    await devServer?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await workerRun.catch(async (err) => {
+    logger.error({ err }, 'worker stopped unexpectedly');
+    await stop('worker-failure');
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+/** The store behaves the same on SQLite and on Postgres: one query layer, one set of migrations. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createStore, type Store } from '../../shared/store';
+import { UnknownRunError } from '../../shared/store/events';
+import { listTables } from '../../shared/store/migrations';
+import { createPostgresDatabase } from '../support/postgres';
+import { testEnv } from '../support/test-env';
+
+const limits = { maxSteps: 10, maxCostUsd: 1, maxDurationSec: 60 };
+const newRun = (id: string, owner = 'alice', idempotencyKey?: string) => ({
+  id,
+  owner,
+  goal: `goal of ${id}`,
+  model: 'demo',
+  approvals: 'write' as const,
+  limits,
+  idempotencyKey,
+});
+
+describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    if (dialect === 'sqlite') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-store-'));
+      store = await createStore({ dataDir: dir });
+      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+    } else {
+      const db = await createPostgresDatabase(testEnv().postgresUrl);
+      store = await createStore({ dataDir: os.tmpdir(), databaseUrl: db.url });
+      cleanup = db.drop;
+    }
+  });
+  afterAll(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  it('migrates to the same tables', async () => {
+    expect(store.dialect).toBe(dialect);
+    expect(await listTables(store.db as never)).toEqual(expect.arrayContaining(['effects', 'events', 'messages', 'runs']));
+  });
+
+  it('inserts a run once per (owner, idempotency key)', async () => {
+    const a = await store.runs.insert(newRun('run_a', 'alice', 'k1'));
+    const again = await store.runs.insert(newRun('run_a2', 'alice', 'k1'));
+    const bob = await store.runs.insert(newRun('run_b', 'bob', 'k1'));
+    const noKey1 = await store.runs.insert(newRun('run_n1', 'alice'));
+    const noKey2 = await store.runs.insert(newRun('run_n2', 'alice'));
+    expect([a.created, again.created, bob.created, noKey1.created, noKey2.created]).toEqual([true, false, true, true, true]);
+    expect(again.run.id).toBe('run_a');
+    expect(a.run).toMatchObject({ status: 'queued', owner: 'alice', limits, lastSeq: 0, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
+  });
+
+  it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
+    await store.runs.insert(newRun('run_ev'));
+    const first = await store.events.append('run_ev', [
+      { key: 'a', type: 'run.started', data: { n: 1 } },
+      { key: 'b', type: 'llm.message', data: { n: 2 } },
+    ]);
+    expect(first.map((e) => e.seq)).toEqual([1, 2]);
+    const repeat = await store.events.append('run_ev', [
+      { key: 'b', type: 'llm.message', data: { n: 2 } },
+      { key: 'c', type: 'tool.started', data: { n: 3 } },
+      { key: 'c', type: 'tool.started', data: { n: 3 } },
+    ]);
+    expect(repeat.map((e) => [e.seq, e.type])).toEqual([[3, 'tool.started']]);
+
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.events.append('run_ev', [{ key: `p${i % 20}`, type: 'tool.completed', data: { i } }])),
+    );
+    const all = await store.events.list('run_ev', { after: 0, limit: 1000 });
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(await store.events.lastSeq('run_ev')).toBe(23);
+    expect((await store.events.list('run_ev', { after: 20, limit: 2 })).map((e) => e.seq)).toEqual([21, 22]);
+    await expect(store.events.append('run_missing', [{ key: 'x', type: 'run.started', data: {} }])).rejects.toBeInstanceOf(UnknownRunError);
+  });
+
+  it('rolls back every write of a failed transaction', async () => {
+    await store.runs.insert(newRun('run_tx'));
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.events.append('run_tx', [{ key: 'x', type: 'run.started', data: {} }]);
+        await tx.messages.put({ runId: 'run_tx', key: 'assistant:1', turn: 1, kind: 'assistant', content: [] });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.events.list('run_tx', { after: 0, limit: 10 })).toEqual([]);
+    expect(await store.messages.get('run_tx', 'assistant:1')).toBeUndefined();
+    expect(await store.events.lastSeq('run_tx')).toBe(0);
+  });
+
+  it('stores messages once per key and lists them in order', async () => {
+    await store.runs.insert(newRun('run_msg'));
+    await store.messages.put({ runId: 'run_msg', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'text', text: 'hi' }] });
+    await store.messages.put({ runId: 'run_msg', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'text', text: 'changed' }] });
+    await store.messages.put({ runId: 'run_msg', key: 'tool_result:t1', turn: 1, kind: 'tool_result', toolUseId: 't1', content: { content: 'x', isError: false } });
+    const list = await store.messages.list('run_msg');
+    expect(list.map((m) => m.key)).toEqual(['assistant:1', 'tool_result:t1']);
+    expect(list[0]!.content).toEqual([{ type: 'text', text: 'hi' }]);
+    expect((await store.messages.latest('run_msg', 'assistant'))!.key).toBe('assistant:1');
+  });
+
+  it('keeps the effects ledger: new, then in doubt until completed, then the stored result', async () => {
+    await store.runs.insert(newRun('run_fx'));
+    const entry = { runId: 'run_fx', kind: 'tool' as const, name: 'http_request' };
+    expect(await store.effects.begin('k', entry)).toEqual({ state: 'new' });
+    expect(await store.effects.begin('k', entry)).toEqual({ state: 'in_doubt', attempts: 1 });
+    expect(await store.effects.get('k')).toMatchObject({ status: 'started', attempts: 2 });
+    await store.effects.complete('k', { ok: true });
+    expect(await store.effects.begin('k', entry)).toEqual({ state: 'completed', result: { ok: true } });
+  });
+
+  it('lists an owner’s runs newest first with keyset pagination and status filters', async () => {
+    for (let i = 0; i < 5; i++) {
+      await store.runs.insert(newRun(`run_page_${i}`, 'pager'));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await store.runs.updateState('run_page_1', { status: 'completed', ended: true });
+    const page1 = await store.runs.list({ owner: 'pager', limit: 2 });
+    const last = page1[1]!;
+    const page2 = await store.runs.list({ owner: 'pager', limit: 2, before: { createdAt: last.createdAt, id: last.id } });
+    expect([...page1, ...page2].map((r) => r.id)).toEqual(['run_page_4', 'run_page_3', 'run_page_2', 'run_page_1']);
+    expect((await store.runs.list({ owner: 'pager', limit: 10, statuses: ['completed'] })).map((r) => r.id)).toEqual(['run_page_1']);
+  });
+
+  it('adds usage atomically', async () => {
+    await store.runs.insert(newRun('run_use'));
+    await Promise.all([1, 2, 3].map((t) => store.runs.addUsage('run_use', { inputTokens: 10, outputTokens: 1, costUsd: 0.5 }, t)));
+    expect((await store.runs.get('run_use'))!.usage).toEqual({ inputTokens: 30, outputTokens: 3, costUsd: 1.5 });
+  });
+});

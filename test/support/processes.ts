@@ -1,0 +1,51 @@
+/**
+ * Real worker and API processes for crash tests, run from the TypeScript sources with tsx. Each
+ * helper returns the child's pid; tests stop exactly the processes they started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { waitFor } from './wait';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+export interface ChildHandle {
+  pid: number;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function start(entry: string, env: Record<string, string>, readyLine: RegExp): Promise<ChildHandle> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? env.LOG_LEVEL : 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const handle: ChildHandle = {
+    pid: child.pid!,
+    child,
+    output: () => out,
+    exited,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  return waitFor(() => readyLine.test(out) || child.exitCode !== null, { timeoutMs: 60_000, what: `${entry} to start` }).then(() => {
+    if (child.exitCode !== null) throw new Error(`${entry} exited early (${child.exitCode}):\n${out}`);
+    return handle;
+  });
+}
+
+export function startWorkerProcess(env: Record<string, string>): Promise<ChildHandle> {
+  return start('worker/main.ts', env, /worker polling/);
+}
+
+export function startApiProcess(env: Record<string, string>): Promise<ChildHandle> {
+  return start('api/main.ts', env, /API listening/);
+}

@@ -1,0 +1,145 @@
+/**
+ * Activities in isolation (MockActivityEnvironment, real SQLite store): the effects ledger's three
+ * cases, tool failures reported to the model, stored model responses replayed, error classes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { z } from 'zod';
+import { createActivities, type Activities } from '../../activities';
+import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
+import { defineTool, ToolError } from '../../activities/tools/tool';
+import { InMemoryBus } from '../../shared/bus/in-memory-bus';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import { createStore, type Store } from '../../shared/store';
+import { createActivityDeps } from '../../worker/activity-deps';
+
+describe('activities', () => {
+  let dir: string;
+  let store: Store;
+  let acts: Activities;
+  const ran: string[] = [];
+  let modelCalls = 0;
+  let nextReply: Awaited<ReturnType<ModelAdapter['complete']>>;
+
+  const sideEffect = defineTool({
+    name: 'side_effect',
+    description: 'a non-idempotent write',
+    input: z.object({ label: z.string() }),
+    risk: 'write',
+    async run(input) {
+      ran.push(input.label);
+      if (input.label === 'fail') throw new ToolError('the thing failed');
+      if (input.label === 'crash') throw new Error('unexpected crash');
+      return { done: input.label };
+    },
+  });
+  const idempotentEffect = defineTool({ ...sideEffect, name: 'idempotent_effect', idempotent: true });
+
+  const model: ModelAdapter = {
+    async complete(req: ModelRequest) {
+      modelCalls += 1;
+      req.onText('Hel');
+      req.onText('lo');
+      return nextReply;
+    },
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-acts-'));
+    const config = loadConfig({ DATA_DIR: dir });
+    store = await createStore(config);
+    acts = createActivities(
+      createActivityDeps({ config, store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), extraTools: [sideEffect, idempotentEffect], modelFor: () => model }),
+    );
+  });
+  afterAll(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function runWithToolCall(runId: string, name: string, input: Record<string, unknown>): Promise<void> {
+    await store.runs.insert({ id: runId, owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    await store.messages.put({ runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name, input }] });
+  }
+  const runTool = (runId: string, attempt = 1, extra: Record<string, unknown> = {}) =>
+    new MockActivityEnvironment({ attempt }).run(acts.runTool, { runId, turn: 1, toolUseId: 'toolu_1', ...extra });
+
+  it('runs a new call and records its result, events and ledger entry', async () => {
+    await runWithToolCall('run_new', 'side_effect', { label: 'a' });
+    const outcome = await runTool('run_new');
+    expect(outcome).toMatchObject({ isError: false, replayed: false });
+    expect(ran).toContain('a');
+    expect((await store.effects.get('run_new:turn:1:tool:toolu_1'))!.status).toBe('completed');
+    expect((await store.events.list('run_new', { after: 0, limit: 10 })).map((e) => e.type)).toEqual(['tool.started', 'tool.completed']);
+  });
+
+  it('returns the stored result for a completed call without running the tool', async () => {
+    await runWithToolCall('run_done', 'side_effect', { label: 'b' });
+    await runTool('run_done');
+    const before = ran.length;
+    const again = await runTool('run_done', 2);
+    expect(again).toMatchObject({ isError: false, replayed: true });
+    expect(ran.length).toBe(before);
+  });
+
+  it('refuses to guess about a non-idempotent call that started but never completed', async () => {
+    await runWithToolCall('run_doubt', 'side_effect', { label: 'c' });
+    await store.effects.begin('run_doubt:turn:1:tool:toolu_1', { runId: 'run_doubt', kind: 'tool', name: 'side_effect' });
+    const err = await runTool('run_doubt', 2).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'EffectInDoubt', nonRetryable: true });
+    expect(ran).not.toContain('c');
+    // A human said yes: it runs again under the same key.
+    expect(await runTool('run_doubt', 1, { rerunInDoubt: true })).toMatchObject({ isError: false });
+    expect(ran).toContain('c');
+  });
+
+  it('re-sends an idempotent call that started but never completed', async () => {
+    await runWithToolCall('run_idem', 'idempotent_effect', { label: 'd' });
+    await store.effects.begin('run_idem:turn:1:tool:toolu_1', { runId: 'run_idem', kind: 'tool', name: 'idempotent_effect' });
+    expect(await runTool('run_idem', 2)).toMatchObject({ isError: false, replayed: false });
+    expect(ran).toContain('d');
+  });
+
+  it('reports tool failures, unknown tools and invalid input to the model as error results', async () => {
+    for (const [runId, name, input, message] of [
+      ['run_fail', 'side_effect', { label: 'fail' }, 'the thing failed'],
+      ['run_crash', 'side_effect', { label: 'crash' }, 'unexpected crash'],
+      ['run_unknown', 'no_such_tool', {}, 'Unknown tool "no_such_tool"'],
+      ['run_invalid', 'side_effect', { label: 7 }, 'Invalid input for side_effect: label'],
+    ] as const) {
+      await runWithToolCall(runId, name, input);
+      expect(await runTool(runId)).toMatchObject({ isError: true });
+      const result = await store.messages.get(runId, 'tool_result:toolu_1');
+      expect(result!.content).toEqual({ content: expect.stringContaining(message), isError: true });
+      const events = await store.events.list(runId, { after: 0, limit: 10 });
+      expect(events.map((e) => e.type)).toEqual(['tool.started', 'tool.failed']);
+    }
+  });
+
+  it('replays a stored model response instead of calling the model again', async () => {
+    await store.runs.insert({ id: 'run_model', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    nextReply = { content: [{ type: 'text', text: 'Hello' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
+    const args = { runId: 'run_model', turn: 1, model: 'claude-sonnet-5-5' };
+    const first = await new MockActivityEnvironment({ attempt: 1 }).run(acts.callModel, args);
+    const second = await new MockActivityEnvironment({ attempt: 2 }).run(acts.callModel, args);
+    expect(second).toEqual(first);
+    expect(modelCalls).toBe(1);
+    expect(first.usage).toEqual({ inputTokens: 1000, outputTokens: 100, costUsd: (1000 * 2 + 100 * 10) / 1e6 });
+    expect((await store.runs.get('run_model'))!.usage.inputTokens).toBe(1000);
+  });
+
+  it('classifies a model failure into a typed Temporal failure', async () => {
+    await store.runs.insert({ id: 'run_model_err', owner: 'u', goal: 'g', model: 'x', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    const failing: ModelAdapter = { complete: async () => Promise.reject(new Error('socket hang up')) };
+    const local = createActivities(
+      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => failing }),
+    );
+    const err = await new MockActivityEnvironment().run(local.callModel, { runId: 'run_model_err', turn: 1, model: 'x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'ModelConnectionError', nonRetryable: false });
+  });
+});

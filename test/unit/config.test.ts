@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_KEYS, ConfigError, loadConfig, redactedConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+
+describe('config', () => {
+  it('has working defaults with nothing set', () => {
+    const c = loadConfig({});
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'longhaul', tls: false, devPort: 7233 });
+    expect(c.model.defaultModel).toBe('demo');
+    expect(c.api).toMatchObject({ host: '127.0.0.1', port: 3000, tokens: undefined });
+    expect(c.tools.httpAllowedHosts).toEqual([]);
+    expect(c.approvals).toMatchObject({ defaultPolicy: 'write', minPolicy: 'none', timeoutSec: 86400, selfApproval: true });
+    expect(c.slack).toBeUndefined();
+  });
+
+  it('treats empty strings as unset', () => {
+    const c = loadConfig({ TEMPORAL_ADDRESS: '', DATABASE_URL: '  ', ANTHROPIC_API_KEY: '' });
+    expect(c.temporal.address).toBeUndefined();
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.model.defaultModel).toBe('demo');
+  });
+
+  it('defaults to a Claude model once a key is set', () => {
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-x' }).model.defaultModel).toBe('claude-sonnet-5-5');
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-x', LLM_MODEL: 'claude-opus-5-5' }).model.defaultModel).toBe('claude-opus-5-5');
+  });
+
+  it('parses tokens, lists, pricing and Slack users', () => {
+    const c = loadConfig({
+      API_TOKENS: 'aaaaaaaaaaaaaaaa:alice, bbbbbbbbbbbbbbbb:bob',
+      HTTP_TOOL_ALLOWED_HOSTS: 'API.example.com, 127.0.0.1:8080',
+      MODEL_PRICING: '{"my-model":{"inputPerMTok":1,"outputPerMTok":2}}',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_CHANNEL: 'C1',
+      SLACK_USERS: 'U1:alice,U2:bob',
+    });
+    expect([...c.api.tokens!.entries()]).toEqual([
+      ['aaaaaaaaaaaaaaaa', 'alice'],
+      ['bbbbbbbbbbbbbbbb', 'bob'],
+    ]);
+    expect(c.tools.httpAllowedHosts).toEqual(['api.example.com', '127.0.0.1:8080']);
+    expect(c.model.pricing['my-model']).toEqual({ inputPerMTok: 1, outputPerMTok: 2 });
+    expect([...c.slack!.users.entries()]).toEqual([
+      ['U1', 'alice'],
+      ['U2', 'bob'],
+    ]);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ API_TOKENS: 'short:alice' }, 'API_TOKENS'],
+    [{ API_TOKENS: 'no-user-here-at-all' }, 'API_TOKENS'],
+    [{ SELF_APPROVAL: 'maybe' }, 'SELF_APPROVAL'],
+    [{ MODEL_PRICING: '{"x":1}' }, 'MODEL_PRICING'],
+    [{ DEFAULT_APPROVALS: 'sometimes' }, 'DEFAULT_APPROVALS'],
+    [{ SLACK_BOT_TOKEN: 'xoxb' }, 'SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL'],
+    [{ DEFAULT_MAX_STEPS: '10', MAX_STEPS_LIMIT: '5' }, 'DEFAULT_MAX_STEPS'],
+  ])('rejects %j naming %s', (env, name) => {
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(name);
+  });
+
+  it('documents every key in the README configuration table', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const missing = CONFIG_KEYS.filter((k) => !readme.includes(`| \`${k}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  it('never logs secrets', () => {
+    const c = loadConfig({
+      ANTHROPIC_API_KEY: 'sk-ant-secret-value',
+      TEMPORAL_API_KEY: 'temporal-secret',
+      API_TOKENS: 'supersecrettoken1234:alice',
+      DATABASE_URL: 'postgres://user:dbpassword@db:5432/x',
+      SLACK_BOT_TOKEN: 'xoxb-secret',
+      SLACK_SIGNING_SECRET: 'signing-secret',
+      SLACK_CHANNEL: 'C1',
+    });
+    let logged = '';
+    const logger = createLogger({ level: 'info', destination: { write: (s: string) => (logged += s) } });
+    logger.info({ config: redactedConfig(c) }, 'starting');
+    logger.info({ apiKey: 'sk-ant-secret-value', headers: { authorization: 'Bearer supersecrettoken1234' } }, 'request');
+    for (const secret of ['sk-ant-secret-value', 'temporal-secret', 'supersecrettoken1234', 'dbpassword', 'xoxb-secret', 'signing-secret']) {
+      expect(logged).not.toContain(secret);
+    }
+    expect(logged).toContain('starting');
+  });
+});

@@ -1,0 +1,54 @@
+import { RunState } from '../../workflows/run-state';
+import type { RunInput } from '../../workflows/types';
+
+const input: RunInput = {
+  runId: 'run_s',
+  owner: 'u',
+  model: 'demo',
+  approvals: 'write',
+  approvalTimeoutSec: 60,
+  limits: { maxSteps: 10, maxCostUsd: 1, maxDurationSec: 60 },
+  settings: {
+    heartbeatTimeoutSec: 10,
+    modelCallTimeoutSec: 60,
+    toolCallTimeoutSec: 60,
+    maxAttempts: 3,
+    segmentMaxTurns: 10,
+    maxSegments: 3,
+    loopDetectionThreshold: 3,
+    costCheckpointUsd: 0,
+  },
+};
+
+describe('RunState', () => {
+  it('detects the same failing call repeated, and forgets on success or a different call', () => {
+    const s = new RunState(input);
+    expect(s.noteToolCall('a', true, 3)).toBe(false);
+    expect(s.noteToolCall('a', true, 3)).toBe(false);
+    expect(s.noteToolCall('b', true, 3)).toBe(false);
+    expect(s.noteToolCall('b', true, 3)).toBe(false);
+    expect(s.noteToolCall('b', false, 3)).toBe(false);
+    expect(s.noteToolCall('b', true, 3)).toBe(false);
+    expect(s.noteToolCall('b', true, 3)).toBe(false);
+    expect(s.noteToolCall('b', true, 3)).toBe(true);
+  });
+
+  it('lets only the first decision on a pending approval count', () => {
+    const s = new RunState(input);
+    s.pendingApprovals.set('ap1', { approvalId: 'ap1', kind: 'tool', tool: 't', input: {}, risk: 'write', reason: '', requestedAt: '', expiresAt: '' });
+    expect(s.recordDecision({ approvalId: 'nope', decision: 'approve', by: 'x', channel: 'api' })).toBe(false);
+    expect(s.recordDecision({ approvalId: 'ap1', decision: 'reject', by: 'x', channel: 'api' })).toBe(true);
+    expect(s.recordDecision({ approvalId: 'ap1', decision: 'approve', by: 'y', channel: 'slack' })).toBe(false);
+    expect(s.decisionFor('ap1')!.decision).toBe('reject');
+  });
+
+  it('carries counters and usage into the next segment', () => {
+    const s = new RunState(input);
+    s.turn = 7;
+    s.addUsage({ inputTokens: 5, outputTokens: 2, costUsd: 0.25 });
+    s.startedAtMs = 1000;
+    const next = new RunState({ ...input, carried: s.carry() });
+    expect(next.progress()).toMatchObject({ status: 'running', turn: 7, segment: 1, usage: { inputTokens: 5, outputTokens: 2, costUsd: 0.25 } });
+    expect(next.startedAtMs).toBe(1000);
+  });
+});

@@ -1,0 +1,132 @@
+/** Built-in tools on their own: workspace confinement and caps, the HTTP tool's allowlist and keys. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHttpRequestTool } from '../../activities/tools/builtin/http-request';
+import { workspaceList } from '../../activities/tools/builtin/workspace-list';
+import { workspaceRead } from '../../activities/tools/builtin/workspace-read';
+import { workspaceWrite } from '../../activities/tools/builtin/workspace-write';
+import { ToolRegistry } from '../../activities/tools/registry';
+import { ToolError, type ToolContext } from '../../activities/tools/tool';
+import { Workspace } from '../../activities/tools/workspace';
+import { createLogger } from '../../shared/logger';
+import { CountingServer } from '../support/counting-server';
+
+describe('built-in tools', () => {
+  let dataDir: string;
+  let ctx: ToolContext;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tools-'));
+    ctx = {
+      runId: 'run_tools',
+      idempotencyKey: 'run_tools:turn:1:tool:toolu_1',
+      signal: new AbortController().signal,
+      heartbeat: () => undefined,
+      workspace: Workspace.forRun(dataDir, 'run_tools', { maxFileBytes: 100, maxTotalBytes: 150 }),
+      logger: createLogger({ level: 'silent' }),
+    };
+  });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  describe('workspace', () => {
+    it('writes, lists and reads files inside the run folder', async () => {
+      await workspaceWrite.run({ path: 'notes/a.txt', content: 'hello' }, ctx);
+      expect(await workspaceList.run({}, ctx)).toEqual({ files: [{ path: 'notes/a.txt', bytes: 5 }] });
+      expect(await workspaceRead.run({ path: 'notes/a.txt' }, ctx)).toBe('hello');
+      expect(fs.readFileSync(path.join(dataDir, 'workspaces', 'run_tools', 'notes', 'a.txt'), 'utf8')).toBe('hello');
+    });
+
+    it.each(['../escape.txt', '/etc/passwd', 'a/../../b', 'C:\\windows', ''])('refuses the path %j', async (p) => {
+      await expect(workspaceWrite.run({ path: p, content: 'x' }, ctx)).rejects.toBeInstanceOf(ToolError);
+      await expect(workspaceRead.run({ path: p }, ctx)).rejects.toBeInstanceOf(ToolError);
+    });
+
+    it('refuses to follow a symlink out of the workspace', async () => {
+      await ctx.workspace.ensure();
+      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-outside-'));
+      fs.writeFileSync(path.join(outside, 'secret'), 'secret');
+      fs.symlinkSync(outside, path.join(ctx.workspace.root, 'link'));
+      await expect(workspaceRead.run({ path: 'link/secret' }, ctx)).rejects.toThrow(/escapes the workspace/);
+      await expect(workspaceWrite.run({ path: 'link/new', content: 'x' }, ctx)).rejects.toThrow(/escapes the workspace/);
+      fs.rmSync(outside, { recursive: true, force: true });
+    });
+
+    it('enforces the per-file and per-workspace size caps', async () => {
+      await expect(workspaceWrite.run({ path: 'big', content: 'x'.repeat(101) }, ctx)).rejects.toThrow(/file limit/);
+      await workspaceWrite.run({ path: 'a', content: 'x'.repeat(100) }, ctx);
+      await expect(workspaceWrite.run({ path: 'b', content: 'x'.repeat(60) }, ctx)).rejects.toThrow(/workspace would hold/);
+      // Replacing a file counts only the difference.
+      await workspaceWrite.run({ path: 'a', content: 'y'.repeat(90) }, ctx);
+      await expect(workspaceRead.run({ path: 'missing' }, ctx)).rejects.toThrow(/no such file/);
+    });
+  });
+
+  describe('http_request', () => {
+    const server = new CountingServer();
+    beforeAll(() => server.start());
+    afterAll(() => server.stop());
+
+    it('sends Idempotency-Key on writes only, and reports status, headers and body', async () => {
+      const tool = createHttpRequestTool({ allowedHosts: [server.host], timeoutSec: 5, maxResponseBytes: 1000 });
+      const post = (await tool.run({ method: 'POST', url: `${server.url}/things`, body: '{}' }, ctx)) as { status: number; headers: Record<string, string>; body: string };
+      expect(post.status).toBe(201);
+      expect(post.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(post.body)).toMatchObject({ ok: true });
+      await tool.run({ method: 'GET', url: `${server.url}/things` }, ctx);
+      await tool.run({ method: 'DELETE', url: `${server.url}/things/1`, headers: { 'Idempotency-Key': 'forged' } }, ctx);
+      expect(server.requests.map((r) => [r.method, r.idempotencyKey])).toEqual([
+        ['POST', ctx.idempotencyKey],
+        ['GET', undefined],
+        ['DELETE', ctx.idempotencyKey],
+      ]);
+    });
+
+    it('is a read for GET and HEAD, a write otherwise', () => {
+      const registry = new ToolRegistry([createHttpRequestTool({ allowedHosts: [], timeoutSec: 5, maxResponseBytes: 10 })]);
+      expect(registry.riskOf('http_request', { method: 'GET', url: 'http://x.test/' })).toBe('read');
+      expect(registry.riskOf('http_request', { method: 'HEAD', url: 'http://x.test/' })).toBe('read');
+      expect(registry.riskOf('http_request', { method: 'POST', url: 'http://x.test/' })).toBe('write');
+      expect(registry.riskOf('http_request', { method: 'BREW', url: 'http://x.test/' })).toBe('irreversible');
+    });
+
+    it('only reaches allowed hosts (none when unset)', async () => {
+      const none = createHttpRequestTool({ allowedHosts: [], timeoutSec: 5, maxResponseBytes: 1000 });
+      await expect(none.run({ method: 'GET', url: `${server.url}/` }, ctx)).rejects.toThrow(/not in HTTP_TOOL_ALLOWED_HOSTS/);
+      const other = createHttpRequestTool({ allowedHosts: ['example.com'], timeoutSec: 5, maxResponseBytes: 1000 });
+      await expect(other.run({ method: 'GET', url: `${server.url}/` }, ctx)).rejects.toThrow(/not in HTTP_TOOL_ALLOWED_HOSTS/);
+      const byName = createHttpRequestTool({ allowedHosts: ['127.0.0.1'], timeoutSec: 5, maxResponseBytes: 1000 });
+      expect(((await byName.run({ method: 'GET', url: `${server.url}/` }, ctx)) as { status: number }).status).toBe(200);
+    });
+
+    it('truncates long bodies', async () => {
+      const tool = createHttpRequestTool({ allowedHosts: [server.host], timeoutSec: 5, maxResponseBytes: 10 });
+      const res = (await tool.run({ method: 'GET', url: `${server.url}/long/path/that/makes/a/long/body` }, ctx)) as { body: string; truncated?: boolean };
+      expect(res.body).toHaveLength(10);
+      expect(res.truncated).toBe(true);
+    });
+  });
+
+  describe('registry', () => {
+    it('describes tools to the model as JSON Schema', () => {
+      const registry = new ToolRegistry([workspaceWrite]);
+      expect(registry.schemas()).toEqual([
+        {
+          name: 'workspace_write',
+          description: expect.any(String),
+          input_schema: expect.objectContaining({
+            type: 'object',
+            properties: { path: expect.objectContaining({ type: 'string' }), content: expect.objectContaining({ type: 'string' }) },
+            required: ['path', 'content'],
+            additionalProperties: false,
+          }),
+        },
+      ]);
+    });
+
+    it('rejects duplicate and malformed tool names', () => {
+      expect(() => new ToolRegistry([workspaceWrite, workspaceWrite])).toThrow(/duplicate/);
+      expect(() => new ToolRegistry([{ ...workspaceWrite, name: 'bad name' }])).toThrow(/invalid tool name/);
+    });
+  });
+});

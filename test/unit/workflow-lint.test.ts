@@ -1,0 +1,45 @@
+/** The lint rules that keep workflow code deterministic really reject what they should. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Lints `code` as if it were a file in workflows/, with the project's own ESLint config. */
+async function lintAsWorkflow(code: string): Promise<string[]> {
+  const out = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--stdin', '--stdin-filename', path.join(ROOT, 'workflows', 'lint-probe.ts'), '--format', 'json'],
+    { cwd: ROOT, input: code, encoding: 'utf8' },
+  );
+  const [result] = JSON.parse(out.stdout) as { messages: { ruleId: string; message: string }[] }[];
+  return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+describe('workflow sandbox lint', () => {
+  it.each([
+    ["import fs from 'node:fs'; export const f = fs;", 'no-restricted-imports'],
+    ["import { createActivities } from '../activities'; export const a = createActivities;", 'no-restricted-imports'],
+    ["import { Client } from '@temporalio/client'; export const c = Client;", 'no-restricted-imports'],
+    ['export const t = Date.now();', 'no-restricted-properties'],
+    ['export const r = Math.random();', 'no-restricted-properties'],
+    ['export const d = new Date();', 'no-restricted-syntax'],
+    ['setTimeout(() => undefined, 1);', 'no-restricted-globals'],
+    ["export const x = fetch('http://x');", 'no-restricted-globals'],
+  ])('rejects %s', async (code, rule) => {
+    const messages = await lintAsWorkflow(code);
+    expect(messages.some((m) => m.startsWith(rule))).toBe(true);
+  });
+
+  it('accepts the SDK, type-only imports and pure workflow modules', async () => {
+    const messages = await lintAsWorkflow(
+      [
+        "import { sleep, uuid4 } from '@temporalio/workflow';",
+        "import type { Activities } from '../activities';",
+        "import { RunState } from './run-state';",
+        'export type A = Activities;',
+        'export const go = async () => { await sleep(1); return [uuid4(), RunState, new Date(0)]; };',
+      ].join('\n'),
+    );
+    expect(messages).toEqual([]);
+  });
+});
