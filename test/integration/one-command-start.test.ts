@@ -1,0 +1,99 @@
+/**
+ * `npm start` with nothing configured: it starts its own dev server persisted under DATA_DIR, a
+ * worker and the API; a demo run completes; after stopping everything and starting again, the
+ * run and its Temporal history are still there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+async function startAll(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /Web UI and API\s+(\S+)/.test(out) || child.exitCode !== null, { timeoutMs: 90_000, what: 'npm start to print its URL' });
+  if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}:\n${out}`);
+  return { child, output: () => out, url: /Web UI and API\s+(\S+)/.exec(out)![1]! };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+describe('npm start', () => {
+  let dataDir: string;
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const c of children) await stop(c);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs everything in one command, and runs survive a restart of everything', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-start-'));
+    const temporalPort = await freePort();
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(temporalPort),
+      TEMPORAL_DEV_UI_PORT: '0',
+      TEMPORAL_ADDRESS: '',
+      ANTHROPIC_API_KEY: '',
+      DEMO_STREAM_DELAY_MS: '0',
+      LOG_LEVEL: 'warn',
+    };
+    const first = await startAll(env);
+    children.push(first.child);
+    expect(first.output()).toContain('demo (offline');
+
+    const created = await fetch(`${first.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ goal: 'Plan a picnic', approvals: 'none' }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    let run: { status: string; model: string } | undefined;
+    await waitFor(async () => {
+      run = (await (await fetch(`${first.url}/api/runs/${id}`)).json()) as typeof run;
+      return run!.status === 'completed';
+    }, { what: 'the demo run to complete' });
+    expect(run!.model).toBe('demo');
+    const events = (await (await fetch(`${first.url}/api/runs/${id}/events`)).json()) as { events: { type: string }[] };
+    expect(events.events.map((e) => e.type)).toEqual(expect.arrayContaining(['run.started', 'llm.message', 'tool.completed', 'run.completed']));
+
+    // Stop everything (API, worker and the dev server it started) and start again on the same DATA_DIR.
+    expect(await stop(first.child)).toBe(0);
+    await waitFor(async () => {
+      try {
+        await (await Connection.connect({ address: `127.0.0.1:${temporalPort}`, connectTimeout: 300 })).close();
+        return false;
+      } catch {
+        return true;
+      }
+    }, { what: 'the dev server to be stopped' });
+
+    const second = await startAll(env);
+    children.push(second.child);
+    const again = (await (await fetch(`${second.url}/api/runs/${id}`)).json()) as { status: string };
+    expect(again.status).toBe('completed');
+    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const { workflowExecutionInfo } = await connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } });
+    expect(workflowExecutionInfo?.type?.name).toBe('agentRunWorkflow');
+    await connection.close();
+    expect(await stop(second.child)).toBe(0);
+  });
+});
