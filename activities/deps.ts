@@ -1,5 +1,6 @@
 /** Everything activities touch from the outside world, injected so tests can swap any part. */
 import type { Bus } from '../shared/bus/bus';
+import type { ApprovalNotifier } from '../shared/slack/notifier';
 import type { Logger } from '../shared/logger';
 import type { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   /** The adapter for a model name ("demo" or a Claude model). */
   modelFor: (model: string) => ModelAdapter;
   tools: ToolRegistry;
+  /** Announces approval requests to approvers (Slack) and updates them once settled. */
+  notifier: ApprovalNotifier;
   pricing: PricingTable;
   logger: Logger;
   settings: {

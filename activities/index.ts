@@ -3,6 +3,7 @@
  * object; the worker registers the object itself.
  */
 import type { ActivityDeps } from './deps';
+import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
 import { createToolActivities } from './tool-activities';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities(deps),
     ...createModelActivities(deps),
     ...createToolActivities(deps),
+    ...createHumanActivities(deps),
   };
 }
 

@@ -5,13 +5,13 @@
  * for is never paid for again.
  */
 import { activityInfo, Context } from '@temporalio/activity';
-import type { ModelTurnResult, ToolCallRef } from '../workflows/types';
+import type { ModelTurnResult, ToolCallRef, Usage } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
-import { modelCallKey, toolCallHash } from './idempotency-keys';
+import { modelCallKey, summaryKey, toolCallHash } from './idempotency-keys';
 import { classifyModelError } from './model/classify-error';
-import { buildContext } from './model/context-builder';
-import type { AssistantBlock } from './model/model-adapter';
+import { buildContext, type SummaryContent } from './model/context-builder';
+import type { AssistantBlock, MessageParam } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 
 export interface CallModelArgs {
@@ -26,6 +26,33 @@ export const SYSTEM_PROMPT = [
   'Some tool calls need a human to approve them; a rejected call comes back as an error with the reason.',
   'When the goal is met, answer with a short final report and no tool calls.',
 ].join('\n');
+
+/** Turns replayed verbatim after a relay summary, so the next segment sees recent detail. */
+export const RECENT_TURNS_AFTER_HANDOFF = 2;
+
+export const SUMMARY_INSTRUCTION = [
+  'This run is about to be handed to a fresh context. Write the handoff summary your successor will',
+  'start from: the goal, what has been done and found (keep every fact, number, name and file the',
+  'remaining work needs), what failed and why, and the next steps. Plain prose or a short list; no tool calls.',
+].join(' ');
+
+export interface SummarizeArgs {
+  runId: string;
+  segment: number;
+  /** The last turn the summary covers. */
+  throughTurn: number;
+  model: string;
+}
+
+/** Appends a user instruction without breaking the user/assistant alternation. */
+function withInstruction(messages: MessageParam[], instruction: string): MessageParam[] {
+  const last = messages[messages.length - 1];
+  if (last?.role === 'user') {
+    const content = typeof last.content === 'string' ? [{ type: 'text' as const, text: last.content }] : last.content;
+    return [...messages.slice(0, -1), { role: 'user', content: [...content, { type: 'text', text: instruction }] }];
+  }
+  return [...messages, { role: 'user', content: instruction }];
+}
 
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
@@ -107,5 +134,45 @@ export function createModelActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { callModel };
+  /**
+   * The relay: the model writes a summary of the run so far, stored for the next segment, which
+   * starts from it plus the last few turns. Paid for once, like any model call.
+   */
+  async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<{ summaryChars: number; usage: Usage }> {
+    const key = summaryKey(runId, segment);
+    const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
+    if (ledger.state === 'completed') return ledger.result as { summaryChars: number; usage: Usage };
+
+    const messages = withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION);
+    let response;
+    try {
+      response = await withHeartbeat(() =>
+        deps.modelFor(model).complete({
+          model,
+          system: SYSTEM_PROMPT,
+          messages,
+          tools: tools.schemas(),
+          toolChoice: 'none',
+          maxTokens: deps.settings.maxTokens,
+          signal: Context.current().cancellationSignal,
+          onText: () => undefined,
+        }),
+      );
+    } catch (err) {
+      rethrowIfCancelled(err);
+      throw classifyModelError(err);
+    }
+    const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('').trim() || '(the model wrote no summary)';
+    const usage = pricing.usageFor(model, response.usage);
+    const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
+    const result = { summaryChars: text.length, usage };
+    await store.transaction(async (tx) => {
+      await tx.messages.put({ runId, key: `summary:${segment}`, turn: throughTurn, kind: 'summary', content });
+      await tx.runs.addUsage(runId, usage, throughTurn);
+      await tx.effects.complete(key, result);
+    });
+    return result;
+  }
+
+  return { callModel, summarize };
 }

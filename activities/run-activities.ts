@@ -1,4 +1,11 @@
-/** Bookkeeping the workflow asks for: mirror its state into the database and the transcript. */
+/**
+ * Bookkeeping the workflow asks for: mirror its state into the database and the transcript, and
+ * hand out each user's concurrency slots in order.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { sql } from 'kysely';
+import { admissionSignal } from '../workflows/definitions';
 import type { EventDraft, Progress } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import type { AssistantBlock } from './model/model-adapter';
@@ -39,5 +46,40 @@ export function createRunActivities(deps: ActivityDeps) {
     return { at: written[written.length - 1]?.at ?? new Date().toISOString() };
   }
 
-  return { syncRunState };
+  /**
+   * Gives the run one of its owner's concurrency slots if one is free and no older run of the same
+   * owner is still waiting (first in, first out). Otherwise says how many runs are ahead.
+   */
+  async function claimRunSlot({ runId, owner, maxConcurrent }: { runId: string; owner: string; maxConcurrent: number }): Promise<{ admitted: boolean; ahead: number; active: number }> {
+    return store.transaction(async (tx) => {
+      // Serialise slot decisions per owner: SQLite's BEGIN IMMEDIATE already does; on Postgres an
+      // advisory lock does, without blocking other owners.
+      if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul-slots:${owner}`}))`.execute(tx.db);
+      const run = await tx.runs.get(runId);
+      if (!run) throw new Error(`unknown run ${runId}`);
+      const active = await tx.runs.countActive(owner);
+      if (run.admitted) return { admitted: true, ahead: 0, active };
+      const ahead = Math.max(0, (await tx.runs.queued(owner)).findIndex((r) => r.id === runId));
+      if (active < maxConcurrent && ahead === 0) {
+        await tx.runs.markAdmitted(runId);
+        return { admitted: true, ahead: 0, active: active + 1 };
+      }
+      return { admitted: false, ahead, active };
+    });
+  }
+
+  /** A run ended: wake its owner's oldest waiting runs so they try for the freed slot. */
+  async function releaseRunSlot({ owner }: { owner: string }): Promise<void> {
+    const waiting = await store.runs.queued(owner, 5);
+    const client = Context.current().client;
+    for (const run of waiting) {
+      try {
+        await client.workflow.getHandle(run.id).signal(admissionSignal);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+  }
+
+  return { syncRunState, claimRunSlot, releaseRunSlot };
 }

@@ -8,11 +8,12 @@ import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { progressQuery } from '../workflows/definitions';
+import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 import { OwnerAttribute, StatusAttribute } from '../workflows/search-attributes';
 import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../workflows/types';
 import type { agentRunWorkflow } from '../workflows';
-import { ApiError, notFound } from './errors';
+import type { Access } from './access';
+import { ApiError } from './errors';
 import type { CreateRunBody } from './schemas';
 
 const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
@@ -67,7 +68,7 @@ export function summarize(run: RunRecord): RunSummary {
 
 export class RunService {
   constructor(
-    private readonly deps: { store: Store; client: Client; config: Config; logger: Logger },
+    private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access },
   ) {}
 
   /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
@@ -123,6 +124,7 @@ export class RunService {
         maxSegments: config.runs.maxSegments,
         loopDetectionThreshold: config.runs.loopDetectionThreshold,
         costCheckpointUsd: config.approvals.costCheckpointUsd,
+        maxConcurrentPerUser: config.runs.maxConcurrentPerUser,
       },
     };
   }
@@ -130,6 +132,13 @@ export class RunService {
   async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
     const { store, client, config, logger } = this.deps;
     const resolved = this.resolveRequest(body);
+    const earlier = idempotencyKey ? await store.runs.findByIdempotencyKey(owner, idempotencyKey) : undefined;
+    if (!earlier) {
+      const queued = await store.runs.countQueued(owner);
+      if (queued >= config.runs.maxQueuedPerUser) {
+        throw new ApiError(429, 'queue_full', `you already have ${queued} runs waiting to start (the limit is ${config.runs.maxQueuedPerUser}); try again when some have started`);
+      }
+    }
     const { run, created } = await store.transaction(async (tx) => {
       const inserted = await tx.runs.insert({
         id: newRunId(),
@@ -178,15 +187,22 @@ export class RunService {
     return { run, replayed: !created };
   }
 
-  /** The run, if it exists and belongs to `owner`; 404 otherwise (others' runs are invisible). */
-  async getOwned(owner: string, id: string): Promise<RunRecord> {
+  /** The run, if the user may see it (its owner, or an approver); 404 otherwise. */
+  async getVisible(user: string, id: string): Promise<RunRecord> {
     const run = await this.deps.store.runs.get(id);
-    if (!run || run.owner !== owner) throw notFound();
+    this.deps.access.assertVisible(user, run);
     return run;
   }
 
-  async view(owner: string, id: string): Promise<RunView> {
-    const run = await this.getOwned(owner, id);
+  /** The run, if the user owns it; 404 if they cannot see it, 403 if they see but do not own it. */
+  async getOwned(user: string, id: string): Promise<RunRecord> {
+    const run = await this.deps.store.runs.get(id);
+    this.deps.access.assertOwner(user, run);
+    return run;
+  }
+
+  async view(user: string, id: string): Promise<RunView> {
+    const run = await this.getVisible(user, id);
     let progress = run.progress ?? this.progressFromRecord(run);
     let worker: WorkerState | null = null;
     if (!isTerminalStatus(run.status)) {
@@ -258,8 +274,23 @@ export class RunService {
     };
   }
 
-  async cancel(owner: string, id: string): Promise<RunRecord> {
-    const run = await this.getOwned(owner, id);
+  /** Pause takes effect at the next step boundary; resume lets a paused run carry on. */
+  async control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
+    const run = await this.getOwned(user, id);
+    if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
+    const handle = this.deps.client.workflow.getHandle(id);
+    try {
+      if (action === 'pause') await handle.signal(pauseSignal, { by: user });
+      else await handle.signal(resumeSignal, { by: user });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_active', 'run is no longer running');
+      throw err;
+    }
+    return run;
+  }
+
+  async cancel(user: string, id: string): Promise<RunRecord> {
+    const run = await this.getOwned(user, id);
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
     try {
       await this.deps.client.workflow.getHandle(id).cancel();

@@ -22,6 +22,15 @@ export const createRunBody = z
   .strict();
 export type CreateRunBody = z.infer<typeof createRunBody>;
 
+export const decisionBody = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export const inputBody = z.object({ text: z.string().min(1, 'text must not be empty') }).strict();
+
 const intParam = (name: string, min: number, max: number, def: number) =>
   z
     .string()
@@ -59,6 +68,8 @@ export const listRunsQuery = z
     cursor: z.string().max(500).optional(),
   })
   .strict();
+
+export const approvalsQuery = z.object({ status: z.literal('pending').optional() }).strict();
 
 export const eventsQuery = z
   .object({

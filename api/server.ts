@@ -9,12 +9,17 @@ import express from 'express';
 import type { Bus } from '../shared/bus/bus';
 import { ConfigError, type Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
+import { Access } from './access';
 import { createAuthenticator, requireUser } from './auth';
 import { errorHandler, unknownRoute } from './errors';
+import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
+import { approvalsRouter } from './routes/approvals';
 import { healthRouter } from './routes/health';
 import { runsRouter } from './routes/runs';
+import { slackRouter } from './routes/slack';
 import { RunService } from './run-service';
 
 export interface ApiDeps {
@@ -23,6 +28,8 @@ export interface ApiDeps {
   client: Client;
   bus: Bus;
   logger: Logger;
+  /** Slack (or nothing); defaults to what config says. */
+  notifier?: ApprovalNotifier;
 }
 
 export interface ApiServer {
@@ -47,12 +54,20 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
-  const runs = new RunService({ store, client, config, logger });
+  const access = new Access(config);
+  const runs = new RunService({ store, client, config, logger, access });
+  const humans = new HumanService({ store, client, access, logger });
+  if (config.slack) {
+    // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
+    app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger }));
+  }
+
   const auth = createAuthenticator(config.api.tokens);
   const api = express.Router();
   api.use(requireUser(auth));
   api.use(jsonBody(config.api.maxBodyBytes));
-  api.use('/runs', runsRouter({ runs, store }));
+  api.use('/runs', runsRouter({ runs, humans, store, maxTextChars: config.api.maxGoalChars }));
+  api.use('/approvals', approvalsRouter({ humans }));
   api.use(unknownRoute);
   app.use('/api', api);
 

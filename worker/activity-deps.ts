@@ -11,6 +11,7 @@ import type { Bus } from '../shared/bus/bus';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import { PricingTable } from '../shared/pricing';
+import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
@@ -39,6 +40,7 @@ export function createActivityDeps(opts: {
   /** Extra tools a deployment adds next to the built-in ones. */
   extraTools?: ToolDefinition<any>[];
   modelFor?: (model: string) => ModelAdapter;
+  notifier?: ApprovalNotifier;
 }): ActivityDeps {
   const { config } = opts;
   const tools = new ToolRegistry([
@@ -56,6 +58,7 @@ export function createActivityDeps(opts: {
     bus: opts.bus,
     modelFor: opts.modelFor ?? createModelResolver(config),
     tools,
+    notifier: opts.notifier ?? notifierFromConfig(config),
     pricing: new PricingTable(config.model.pricing),
     logger: opts.logger,
     settings: {

@@ -28,7 +28,9 @@ export function activitiesFor(settings: RunSettings) {
     startToCloseTimeout: '30s',
     retry: { ...retry, maximumAttempts: Math.max(settings.maxAttempts, 10), maximumInterval: '30s' },
   });
-  return { model, tools, bookkeeping };
+  // Notifying approvers (Slack): a few tries, then the run carries on without it.
+  const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
+  return { model, tools, bookkeeping, notify };
 }
 
 export type RunActivities = ReturnType<typeof activitiesFor>;

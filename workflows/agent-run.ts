@@ -1,142 +1,265 @@
 /**
  * agentRunWorkflow: one durable agent run.
  *
- *   model turn (activity) → each tool call (activity) → results back to the model → …
+ *   wait for a slot → [ model turn → each tool call (approved first if risky) ] … → end
  *
- * until the model answers without tools, a cap is reached, or someone cancels. Everything large
- * (goal, messages, tool output) lives in the database; this workflow carries counters, ids and
- * short previews, so its history grows by a few hundred bytes per step whatever the context size.
+ * until the model answers without tools, a cap is reached, a human stops it, or someone cancels.
+ * Long runs hand off to a fresh segment (continue-as-new) with a summary — the relay. Everything
+ * large (goal, messages, tool output) lives in the database; this workflow carries counters, ids
+ * and short previews, so its history grows by well under 2 KB per step whatever the context size.
  */
 import {
   ApplicationFailure,
   CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
   isCancellation,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { activitiesFor } from './activity-proxies';
-import { describeFailure } from './failures';
+import type { Verdict } from '../activities/human-activities';
+import { describeFailure, failureType } from './failures';
 import { installHandlers } from './handlers';
-import { RunState } from './run-state';
-import { LastProgressAttribute, StatusAttribute } from './search-attributes';
-import { deadlineAfter, isoToDate, isoToMs } from './time';
-import type { EventDraft, RunError, RunInput, RunResult, RunStatus } from './types';
+import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
+import { costCheckpointsDue, needsApproval } from './policy';
+import { createRunContext, type RunContext } from './run-context';
+import { deadlineAfter, isoToMs } from './time';
+import { ASK_USER_TOOL, type EventDraft, type RunError, type RunInput, type RunResult, type ToolCallRef } from './types';
 
 type Ending =
   | { kind: 'completed' }
   | { kind: 'limit'; limit: string; value: number; message: string }
-  | { kind: 'failed'; error: RunError };
+  | { kind: 'stopped'; detail: string }
+  | { kind: 'failed'; error: RunError }
+  | { kind: 'handoff' };
+
+/** Failure type activities use for a call that may or may not have happened (activities/tool-activities.ts). */
+const EFFECT_IN_DOUBT = 'EffectInDoubt';
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
-  const { runId, model, limits, settings } = input;
-  const run = new RunState(input);
-  const acts = activitiesFor(settings);
-  installHandlers(run);
-
-  /**
-   * Moves the run to `status`, recording it (and any events) in the database first and only then
-   * in the workflow's own state: whoever sees the new status through the progress query will find
-   * the database already saying the same (and holding the result, if the run has ended).
-   */
-  async function transition(status: RunStatus, detail: string | null, events: EventDraft[] = [], ended = false): Promise<void> {
-    const progress = { ...run.progress(), status, statusDetail: detail };
-    const { at } = await acts.bookkeeping.syncRunState.executeWithOptions(
-      { summary: `Record ${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
-      [{ runId, progress, events, ended }],
-    );
-    run.setStatus(status, detail);
-    run.lastEventAt = at;
-    upsertSearchAttributes([
-      { key: StatusAttribute, value: status },
-      { key: LastProgressAttribute, value: isoToDate(at) },
-    ]);
-  }
-
-  function capReached(deadlinePassed: () => boolean): Ending | null {
-    if (run.turn > limits.maxSteps) {
-      return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
-    }
-    if (run.usage.costUsd >= limits.maxCostUsd) {
-      return {
-        kind: 'limit',
-        limit: 'maxCostUsd',
-        value: run.usage.costUsd,
-        message: `spent $${run.usage.costUsd.toFixed(4)}, at or over the $${limits.maxCostUsd} cost limit`,
-      };
-    }
-    if (deadlinePassed()) {
-      return { kind: 'limit', limit: 'maxDurationSec', value: limits.maxDurationSec, message: `ran past the ${limits.maxDurationSec}s time limit` };
-    }
-    return null;
-  }
-
-  async function takeTurns(deadlinePassed: () => boolean): Promise<Ending> {
-    for (;;) {
-      const cap = capReached(deadlinePassed);
-      if (cap) return cap;
-
-      const reply = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${model}` }, [
-        { runId, turn: run.turn, model },
-      ]);
-      run.addUsage(reply.usage);
-      if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
-
-      for (const call of reply.toolCalls) {
-        const outcome = await acts.tools.runTool.executeWithOptions({ summary: `turn ${run.turn}: ${call.name}` }, [
-          { runId, turn: run.turn, toolUseId: call.toolUseId },
-        ]);
-        if (run.noteToolCall(`${call.name}:${call.inputHash}`, outcome.isError, settings.loopDetectionThreshold)) {
-          return {
-            kind: 'limit',
-            limit: 'loop',
-            value: settings.loopDetectionThreshold,
-            message: `the model made the same failing ${call.name} call ${settings.loopDetectionThreshold} times in a row`,
-          };
-        }
-      }
-      run.turn += 1;
-      run.segmentTurns += 1;
-    }
-  }
-
-  async function finish(ending: Ending): Promise<RunResult> {
-    const turns = run.turn;
-    if (ending.kind === 'completed') {
-      await transition('completed', null, [{ key: 'run.completed', type: 'run.completed', data: { turns, usage: run.usage } }], true);
-      return { status: 'completed', turns, usage: run.usage, error: null };
-    }
-    const events: EventDraft[] = [];
-    if (ending.kind === 'limit') {
-      run.error = { code: 'limit_exceeded', message: ending.message };
-      events.push({ key: `limit.exceeded:${ending.limit}`, type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
-    } else {
-      run.error = ending.error;
-    }
-    events.push({ key: 'run.failed', type: 'run.failed', data: { error: run.error } });
-    await transition('failed', run.error.message, events, true);
-    // Fail the Temporal execution too, so Temporal's own UI and metrics agree with the run's status.
-    throw ApplicationFailure.create({ message: run.error.message, type: 'RunFailed', nonRetryable: true, details: [run.error] });
-  }
-
+  const ctx = createRunContext(input);
+  installHandlers(ctx.run);
+  const { run } = ctx;
   try {
     let deadlineMs: number;
     if (!input.carried) {
-      await transition('running', null, [{ key: 'run.started', type: 'run.started', data: { model, limits, approvals: input.approvals } }]);
+      await waitForSlot(ctx);
+      await ctx.transition('running', null, [
+        { key: 'run.started', type: 'run.started', data: { model: input.model, limits: input.limits, approvals: input.approvals } },
+      ]);
       run.startedAtMs = isoToMs(run.lastEventAt ?? '');
-      deadlineMs = limits.maxDurationSec * 1000;
+      deadlineMs = input.limits.maxDurationSec * 1000;
     } else {
-      deadlineMs = (run.startedAtMs ?? 0) + limits.maxDurationSec * 1000 - workflowInfo().runStartTime.getTime();
+      deadlineMs = (run.startedAtMs ?? 0) + input.limits.maxDurationSec * 1000 - workflowInfo().runStartTime.getTime();
     }
-    return await finish(await takeTurns(deadlineAfter(deadlineMs)));
+    ctx.deadlinePassed = deadlineAfter(deadlineMs);
+
+    const ending = await takeTurns(ctx);
+    if (ending.kind === 'handoff') return await handOff(ctx);
+    return await finish(ctx, ending);
   } catch (err) {
     if (isCancellation(err)) {
-      // The only way a run is cancelled: an explicit request. Record it even though the scope is cancelled.
+      // The only way a run is cancelled is an explicit request; record it although the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
-        await transition('cancelled', 'cancelled on request', [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: run.turn } }], true);
+        await withdrawPendingRequests(ctx);
+        await ctx.transition('cancelled', 'cancelled on request', [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: run.turn } }], true);
+        await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
       });
       throw err;
     }
     if (err instanceof ApplicationFailure && err.type === 'RunFailed') throw err;
-    return await finish({ kind: 'failed', error: describeFailure(err) });
+    return await finish(ctx, { kind: 'failed', error: describeFailure(err) });
   }
+}
+
+/** Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for. */
+async function takeTurns(ctx: RunContext): Promise<Ending> {
+  const { input, run, acts } = ctx;
+  for (;;) {
+    await waitWhilePaused(ctx);
+    const cap = capReached(ctx);
+    if (cap) return cap;
+    if (run.segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || run.segmentTurns >= input.settings.segmentMaxTurns)) {
+      const segmentCap = await allowAnotherSegment(ctx);
+      if (segmentCap) return segmentCap;
+      return { kind: 'handoff' };
+    }
+
+    const reply = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [
+      { runId: input.runId, turn: run.turn, model: input.model },
+    ]);
+    run.addUsage(reply.usage);
+    const checkpoint = await passCostCheckpoint(ctx);
+    if (checkpoint) return checkpoint;
+    if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
+
+    for (const call of reply.toolCalls) {
+      const failed = await performToolCall(ctx, call);
+      if (run.noteToolCall(`${call.name}:${call.inputHash}`, failed, input.settings.loopDetectionThreshold)) {
+        const n = input.settings.loopDetectionThreshold;
+        return { kind: 'limit', limit: 'loop', value: n, message: `stopped a loop: the same failing ${call.name} call ${n} times in a row` };
+      }
+    }
+    run.turn += 1;
+    run.segmentTurns += 1;
+  }
+}
+
+/** One tool call: asked of the user, approved if the policy says so, then run. Returns whether it failed. */
+async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
+  if (call.name === ASK_USER_TOOL) {
+    await askUser(ctx, call);
+    return false;
+  }
+  if (needsApproval(ctx.input.approvals, call.risk)) {
+    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is a ${call.risk} action` });
+    if (verdict.decision !== 'approved') {
+      await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
+      return true;
+    }
+  }
+  return runTool(ctx, call, false);
+}
+
+async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
+  const { input, run, acts } = ctx;
+  try {
+    const outcome = await acts.tools.runTool.executeWithOptions({ summary: `turn ${run.turn}: ${call.name}` }, [
+      { runId: input.runId, turn: run.turn, toolUseId: call.toolUseId, rerunInDoubt },
+    ]);
+    return outcome.isError;
+  } catch (err) {
+    if (failureType(err) !== EFFECT_IN_DOUBT) throw err;
+    // A worker died while this call was running and the tool cannot safely be re-sent: ask, don't guess.
+    const verdict = await askApproval(ctx, {
+      kind: 'effect_in_doubt',
+      toolUseId: call.toolUseId,
+      reason: `A worker stopped while ${call.name} was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
+    });
+    if (verdict.decision === 'approved') return runTool(ctx, call, true);
+    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
+    return true;
+  }
+}
+
+function rejectionMessage(tool: string, verdict: Verdict): string {
+  if (verdict.decision === 'expired') return `No one approved this ${tool} call before the approval expired, so it did not run.`;
+  return `${verdict.by ?? 'A human'} rejected this ${tool} call, so it did not run.${verdict.comment ? ` Their comment: ${verdict.comment}` : ''}`;
+}
+
+async function recordSkipped(ctx: RunContext, call: ToolCallRef, message: string): Promise<void> {
+  await ctx.acts.bookkeeping.recordToolResult({
+    runId: ctx.input.runId,
+    turn: ctx.run.turn,
+    toolUseId: call.toolUseId,
+    content: message,
+    isError: true,
+    eventType: 'tool.failed',
+    eventData: { turn: ctx.run.turn, toolUseId: call.toolUseId, name: call.name, error: message, skipped: true },
+  });
+}
+
+function capReached(ctx: RunContext): Ending | null {
+  const { limits } = ctx.input;
+  const { run } = ctx;
+  if (run.turn > limits.maxSteps) {
+    return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
+  }
+  if (run.usage.costUsd >= limits.maxCostUsd) {
+    const spent = run.usage.costUsd.toFixed(4);
+    return { kind: 'limit', limit: 'maxCostUsd', value: run.usage.costUsd, message: `spent $${spent}, at or over the $${limits.maxCostUsd} cost limit` };
+  }
+  if (ctx.deadlinePassed()) {
+    return { kind: 'limit', limit: 'maxDurationSec', value: limits.maxDurationSec, message: `ran past the ${limits.maxDurationSec}s time limit` };
+  }
+  return null;
+}
+
+/** Each time spend crosses a multiple of the checkpoint amount, a human must say "continue". */
+async function passCostCheckpoint(ctx: RunContext): Promise<Ending | null> {
+  const { run, input } = ctx;
+  const step = input.settings.costCheckpointUsd;
+  const due = costCheckpointsDue(run.usage.costUsd, step);
+  if (due <= run.costCheckpointsPassed) return null;
+  const mark = `$${(due * step).toFixed(2)}`;
+  const verdict = await askApproval(ctx, {
+    kind: 'cost_checkpoint',
+    reason: `This run has spent $${run.usage.costUsd.toFixed(2)}, passing the ${mark} checkpoint. Approve to let it continue.`,
+  });
+  if (verdict.decision === 'approved') {
+    run.costCheckpointsPassed = due;
+    return null;
+  }
+  if (verdict.decision === 'rejected') return { kind: 'stopped', detail: `stopped at the ${mark} cost checkpoint by ${verdict.by ?? 'a human'}` };
+  return { kind: 'failed', error: { code: 'approval_expired', message: `no one approved continuing past the ${mark} cost checkpoint` } };
+}
+
+/** At the segment cap the run pauses for a human instead of failing; resuming grants more segments. */
+async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
+  const { run, input } = ctx;
+  const allowed = input.settings.maxSegments + run.extraSegments;
+  if (run.segment + 1 < allowed) return null;
+  run.requestPause('system');
+  await waitWhilePaused(ctx, `reached the cap of ${allowed} segments; resume to continue`, [
+    { key: `limit.exceeded:maxSegments:${allowed}`, type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
+  ]);
+  if (run.paused) return capReached(ctx); // the time cap passed while it waited
+  run.extraSegments += input.settings.maxSegments;
+  return null;
+}
+
+/** The relay: summarise, then continue as a fresh execution with the same run id. */
+async function handOff(ctx: RunContext): Promise<RunResult> {
+  const { input, run, acts } = ctx;
+  const next = run.segment + 1;
+  const { summaryChars, usage } = await acts.model.summarize.executeWithOptions({ summary: `hand off to segment ${next}` }, [
+    { runId: input.runId, segment: run.segment, throughTurn: run.turn - 1, model: input.model },
+  ]);
+  run.addUsage(usage);
+  await ctx.transition('running', null, [{ key: `run.handoff:${next}`, type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
+  // Signals that arrived while summarising must be handled before this execution ends.
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof agentRunWorkflow>({ ...input, carried: run.carry() });
+}
+
+/** Waits in `queued` until one of the owner's concurrency slots is free (first in, first out). */
+async function waitForSlot(ctx: RunContext): Promise<void> {
+  const { input, run, acts } = ctx;
+  for (;;) {
+    const slot = await acts.bookkeeping.claimRunSlot({ runId: input.runId, owner: input.owner, maxConcurrent: input.settings.maxConcurrentPerUser });
+    if (slot.admitted) return;
+    const detail = slot.ahead > 0 ? `queued behind ${slot.ahead} of your runs` : `waiting for one of your ${slot.active} running runs to finish`;
+    if (detail !== run.statusDetail) await ctx.transition('queued', detail);
+    run.admissionNudged = false;
+    // A finishing run signals; the periodic re-check covers a signal lost to a crash.
+    await condition(() => run.admissionNudged, '1 minute');
+  }
+}
+
+async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff' }>): Promise<RunResult> {
+  const { run, input, acts } = ctx;
+  const turns = run.turn;
+  const release = () => acts.bookkeeping.releaseRunSlot({ owner: input.owner });
+  if (ending.kind === 'completed') {
+    await ctx.transition('completed', null, [{ key: 'run.completed', type: 'run.completed', data: { turns, usage: run.usage } }], true);
+    await release();
+    return { status: 'completed', turns, usage: run.usage, error: null };
+  }
+  if (ending.kind === 'stopped') {
+    await ctx.transition('cancelled', ending.detail, [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: turns, reason: ending.detail } }], true);
+    await release();
+    return { status: 'cancelled', turns, usage: run.usage, error: null };
+  }
+  const events: EventDraft[] = [];
+  if (ending.kind === 'limit') {
+    run.error = { code: 'limit_exceeded', message: ending.message };
+    events.push({ key: `limit.exceeded:${ending.limit}`, type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
+  } else {
+    run.error = ending.error;
+  }
+  events.push({ key: 'run.failed', type: 'run.failed', data: { error: run.error } });
+  await ctx.transition('failed', run.error.message, events, true);
+  await release();
+  // Fail the Temporal execution too, so Temporal's own UI and metrics agree with the run's status.
+  throw ApplicationFailure.create({ message: run.error.message, type: 'RunFailed', nonRetryable: true, details: [run.error] });
 }

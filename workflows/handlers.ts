@@ -18,12 +18,8 @@ export function installHandlers(run: RunState): void {
   setHandler(userInputSignal, (answer) => {
     run.recordInput(answer);
   });
-  setHandler(pauseSignal, () => {
-    run.paused = true;
-  });
-  setHandler(resumeSignal, () => {
-    run.paused = false;
-  });
+  setHandler(pauseSignal, ({ by }) => run.requestPause(by));
+  setHandler(resumeSignal, ({ by }) => run.requestResume(by));
   setHandler(admissionSignal, () => {
     run.admissionNudged = true;
   });

@@ -30,6 +30,10 @@ export class RunState {
   costCheckpointsPassed: number;
   startedAtMs: number | null;
   paused: boolean;
+  pausedBy: string | null = null;
+  resumedBy: string | null = null;
+  /** Pauses so far in this segment, to key each pause's events. */
+  pauseCount = 0;
   extraSegments: number;
   recentToolCalls: string[];
 
@@ -97,6 +101,19 @@ export class RunState {
 
   hasInputAnswer(): boolean {
     return this.inputAnswer !== null;
+  }
+
+  requestPause(by: string): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pausedBy = by;
+    this.pauseCount += 1;
+  }
+
+  requestResume(by: string): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumedBy = by;
   }
 
   /** Consecutive identical failing calls; `threshold` in a row means the model is looping. */

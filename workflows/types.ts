@@ -19,6 +19,9 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', '
 export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 export type Risk = 'read' | 'write' | 'irreversible';
+
+/** The tool the model uses to ask its user a question; the workflow itself waits for the answer. */
+export const ASK_USER_TOOL = 'ask_user';
 export type ApprovalPolicy = 'none' | 'write' | 'all';
 
 export interface RunLimits {
@@ -47,6 +50,7 @@ export interface RunSettings {
   maxSegments: number;
   loopDetectionThreshold: number;
   costCheckpointUsd: number;
+  maxConcurrentPerUser: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */
@@ -89,6 +93,8 @@ export interface PendingApproval {
 
 export interface PendingInput {
   requestId: string;
+  /** The `ask_user` call this question answers. */
+  toolUseId: string;
   question: string;
   requestedAt: string;
   expiresAt: string;

@@ -22,6 +22,7 @@ export class AnthropicModel implements ModelAdapter {
         system: req.system,
         messages: req.messages,
         tools: req.tools,
+        ...(req.toolChoice === 'none' && { tool_choice: { type: 'none' as const } }),
       },
       { signal: req.signal },
     );

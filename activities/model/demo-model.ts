@@ -44,7 +44,7 @@ export class DemoModel implements ModelAdapter {
   constructor(private readonly opts: { msPerWord?: number } = {}) {}
 
   async complete(req: ModelRequest): Promise<ModelResponse> {
-    const content = req.tools.length === 0 ? this.summarize(req.messages) : this.nextStep(req.messages);
+    const content = req.toolChoice === 'none' ? this.summarize(req.messages) : this.nextStep(req.messages);
     const text = content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('');
     await this.stream(text, req);
     const inputChars = JSON.stringify(req.messages).length + req.system.length;

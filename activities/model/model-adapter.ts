@@ -22,6 +22,8 @@ export interface ModelRequest {
   system: string;
   messages: MessageParam[];
   tools: ToolSchema[];
+  /** 'none': the model must answer in text (used for relay summaries). */
+  toolChoice?: 'auto' | 'none';
   maxTokens: number;
   signal: AbortSignal;
   /** Called with each piece of streamed text, in order. */

@@ -2,8 +2,9 @@
 import { Router } from 'express';
 import { userOf } from '../auth';
 import { ApiError } from '../errors';
+import { approvalView, type HumanService } from '../human-service';
 import type { RunService } from '../run-service';
-import { createRunBody, eventsQuery, listRunsQuery, parseOr400 } from '../schemas';
+import { createRunBody, decisionBody, eventsQuery, inputBody, listRunsQuery, parseOr400 } from '../schemas';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
 
@@ -14,9 +15,9 @@ export function runLinks(id: string) {
   return { self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel` };
 }
 
-export function runsRouter(deps: { runs: RunService; store: Store }): Router {
+export function runsRouter(deps: { runs: RunService; humans: HumanService; store: Store; maxTextChars: number }): Router {
   const router = Router();
-  const { runs, store } = deps;
+  const { runs, humans, store } = deps;
 
   router.post('/', async (req, res) => {
     const body = parseOr400(createRunBody, req.body, 'invalid_request');
@@ -40,7 +41,7 @@ export function runsRouter(deps: { runs: RunService; store: Store }): Router {
 
   router.get('/:id/events', async (req, res) => {
     const q = parseOr400(eventsQuery, req.query, 'invalid_query');
-    await runs.getOwned(userOf(req), req.params.id);
+    await runs.getVisible(userOf(req), req.params.id);
     const events = await store.events.list(req.params.id, { after: q.after, limit: q.limit });
     res.json({ events, nextAfter: events.length ? events[events.length - 1]!.seq : q.after });
   });
@@ -48,6 +49,34 @@ export function runsRouter(deps: { runs: RunService; store: Store }): Router {
   router.post('/:id/cancel', async (req, res) => {
     const run = await runs.cancel(userOf(req), req.params.id);
     res.status(202).json({ id: run.id, status: 'cancelling', links: runLinks(run.id) });
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    router.post(`/:id/${action}`, async (req, res) => {
+      const run = await runs.control(userOf(req), req.params.id, action);
+      res.status(202).json({ id: run.id, status: action === 'pause' ? 'pausing' : 'resuming', links: runLinks(run.id) });
+    });
+  }
+
+  router.post('/:id/approvals/:approvalId', async (req, res) => {
+    const body = parseOr400(decisionBody, req.body, 'invalid_request');
+    const { approval } = await humans.decide({
+      runId: req.params.id,
+      approvalId: req.params.approvalId,
+      user: userOf(req),
+      decision: body.decision,
+      comment: body.comment,
+      channel: req.header('x-longhaul-client') === 'web' ? 'web' : 'api',
+    });
+    res.json(approvalView(approval));
+  });
+
+  router.post('/:id/input', async (req, res) => {
+    const body = parseOr400(inputBody, req.body, 'invalid_request');
+    if (body.text.length > deps.maxTextChars) {
+      throw new ApiError(413, 'input_too_large', `the answer is ${body.text.length} characters; the limit is ${deps.maxTextChars}`);
+    }
+    res.json(await humans.answer({ runId: req.params.id, user: userOf(req), text: body.text }));
   });
 
   return router;

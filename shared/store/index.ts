@@ -1,8 +1,10 @@
 /** The store: every repository over one database, plus transactions spanning them. */
 import type { Kysely } from 'kysely';
+import { ApprovalsRepo } from './approvals';
 import { EffectsRepo } from './effects';
 import { EventsRepo } from './events';
 import { inTransaction, type Executor } from './executor';
+import { InputRequestsRepo } from './input-requests';
 import { MessagesRepo } from './messages';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
@@ -13,6 +15,8 @@ export class Store {
   readonly events: EventsRepo;
   readonly messages: MessagesRepo;
   readonly effects: EffectsRepo;
+  readonly approvals: ApprovalsRepo;
+  readonly inputs: InputRequestsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -22,6 +26,8 @@ export class Store {
     this.events = new EventsRepo(executor, opened.dialect);
     this.messages = new MessagesRepo(executor);
     this.effects = new EffectsRepo(executor);
+    this.approvals = new ApprovalsRepo(executor);
+    this.inputs = new InputRequestsRepo(executor);
   }
 
   get dialect(): Dialect {

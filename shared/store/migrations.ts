@@ -86,6 +86,66 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('effects_run').on('effects').columns(['run_id']).execute();
       },
     },
+    '002_approvals_inputs_audit': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('approvals')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('turn', 'integer', (c) => c.notNull())
+          .addColumn('tool_use_id', 'text')
+          .addColumn('tool', 'text')
+          .addColumn('input_json', 'text')
+          .addColumn('input_hash', 'text')
+          .addColumn('risk', 'text')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('requested_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('channel', 'text')
+          .addColumn('comment', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('slack_channel', 'text')
+          .addColumn('slack_ts', 'text')
+          .execute();
+        await db.schema.createIndex('approvals_run').on('approvals').columns(['run_id', 'status']).execute();
+        await db.schema.createIndex('approvals_status').on('approvals').columns(['status', 'requested_at']).execute();
+
+        await db.schema
+          .createTable('input_requests')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('turn', 'integer', (c) => c.notNull())
+          .addColumn('tool_use_id', 'text', (c) => c.notNull())
+          .addColumn('question', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('answer', 'text')
+          .addColumn('answered_by', 'text')
+          .addColumn('requested_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('answered_at', 'text')
+          .execute();
+        await db.schema.createIndex('input_requests_run').on('input_requests').columns(['run_id', 'status']).execute();
+
+        await db.schema
+          .createTable('approval_audit')
+          .addColumn('id', autoId, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('approval_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('tool', 'text')
+          .addColumn('input_hash', 'text')
+          .addColumn('comment', 'text')
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('approval_audit_approval').on('approval_audit').columns(['approval_id']).execute();
+      },
+    },
   };
 }
 

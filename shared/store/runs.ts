@@ -1,5 +1,5 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
-import type { ApprovalPolicy, Progress, RunError, RunLimits, RunStatus, Usage } from '../../workflows/types';
+import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../workflows/types';
 import { nowIso, parseJson, type Executor } from './executor';
 import type { RunsTable } from './schema';
 
@@ -127,6 +127,11 @@ export class RunsRepo {
     return { run: toRecord(existing), created: false };
   }
 
+  async findByIdempotencyKey(owner: string, key: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('owner', '=', owner).where('idempotency_key', '=', key).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
   async get(id: string): Promise<RunRecord | undefined> {
     const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toRecord(row) : undefined;
@@ -164,6 +169,47 @@ export class RunsRepo {
       })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** Runs of `owner` holding a concurrency slot: admitted and not ended. */
+  async countActive(owner: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner', '=', owner)
+      .where('admitted', '=', 1)
+      .where('status', 'not in', TERMINAL_STATUSES)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Runs of `owner` waiting for a slot, oldest first (first in, first out). */
+  async queued(owner: string, limit = 1000): Promise<RunRecord[]> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('owner', '=', owner)
+      .where('admitted', '=', 0)
+      .where('status', '=', 'queued')
+      .orderBy('created_at', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async countQueued(owner: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner', '=', owner)
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async markAdmitted(id: string): Promise<void> {
+    await this.db.updateTable('runs').set({ admitted: 1, updated_at: nowIso() }).where('id', '=', id).execute();
   }
 
   /** Adds one model call's usage; called once per call, guarded by the effects ledger. */

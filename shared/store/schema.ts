@@ -60,9 +60,65 @@ export interface EffectsTable {
   completed_at: string | null;
 }
 
+export interface ApprovalsTable {
+  id: string;
+  run_id: string;
+  kind: string;
+  turn: number;
+  tool_use_id: string | null;
+  tool: string | null;
+  input_json: string | null;
+  input_hash: string | null;
+  risk: string | null;
+  reason: string;
+  /** pending | approved | rejected | expired */
+  status: string;
+  requested_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  channel: string | null;
+  comment: string | null;
+  decided_at: string | null;
+  slack_channel: string | null;
+  slack_ts: string | null;
+}
+
+export interface InputRequestsTable {
+  id: string;
+  run_id: string;
+  turn: number;
+  tool_use_id: string;
+  question: string;
+  /** pending | answered | expired */
+  status: string;
+  answer: string | null;
+  answered_by: string | null;
+  requested_at: string;
+  expires_at: string;
+  answered_at: string | null;
+}
+
+export interface ApprovalAuditTable {
+  id: Generated<number>;
+  approval_id: string;
+  run_id: string;
+  actor: string;
+  channel: string;
+  decision: string;
+  /** accepted | conflict | forbidden | expired */
+  outcome: string;
+  tool: string | null;
+  input_hash: string | null;
+  comment: string | null;
+  at: string;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
   messages: MessagesTable;
   effects: EffectsTable;
+  approvals: ApprovalsTable;
+  input_requests: InputRequestsTable;
+  approval_audit: ApprovalAuditTable;
 }

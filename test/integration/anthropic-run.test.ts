@@ -57,7 +57,7 @@ describe('runs with Claude through the real SDK against a fake Messages API', ()
     const requests = fake.requestsFor('[multi]');
     expect(requests).toHaveLength(3);
     expect(requests[0]!.body.stream).toBe(true);
-    expect(requests[0]!.body.tools!.map((t) => t.name).sort()).toEqual(['http_request', 'workspace_list', 'workspace_read', 'workspace_write']);
+    expect(requests[0]!.body.tools!.map((t) => t.name).sort()).toEqual(['ask_user', 'http_request', 'workspace_list', 'workspace_read', 'workspace_write']);
     // Both tool results went back to the model, in tool_use order.
     expect(requests[1]!.lastToolResults).toHaveLength(2);
     expect(requests[1]!.lastToolResults[1]!.content).toContain('"status": 201');

@@ -138,6 +138,19 @@ export class Harness {
     return last;
   }
 
+  /** Waits until the run's transcript holds an event of `type` (matching `where`), and returns it. */
+  async waitForEvent(id: string, type: RunEvent['type'], where: (e: RunEvent) => boolean = () => true, timeoutMs = 30_000): Promise<RunEvent> {
+    let found: RunEvent | undefined;
+    await waitFor(
+      async () => {
+        found = (await this.events(id)).find((e) => e.type === type && where(e));
+        return found !== undefined;
+      },
+      { timeoutMs, what: `event ${type} on run ${id}` },
+    );
+    return found!;
+  }
+
   async events(id: string): Promise<RunEvent[]> {
     return this.store.events.list(id, { after: 0, limit: 100_000 });
   }

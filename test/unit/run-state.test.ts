@@ -17,6 +17,7 @@ const input: RunInput = {
     maxSegments: 3,
     loopDetectionThreshold: 3,
     costCheckpointUsd: 0,
+    maxConcurrentPerUser: 5,
   },
 };
 

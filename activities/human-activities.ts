@@ -1,0 +1,214 @@
+/**
+ * Bookkeeping for the waits where a human decides: approvals (tool calls, cost checkpoints,
+ * interrupted effects) and `ask_user` questions. The workflow waits on a durable timer and a
+ * signal between these calls — no activity, and so no worker, is busy while a human thinks.
+ */
+import type { ApprovalRecord } from '../shared/store/approvals';
+import type { ApprovalKind, DecisionChannel, PendingApproval, PendingInput, Risk } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+import { toolCallHash } from './idempotency-keys';
+import type { ToolResultContent } from './model/context-builder';
+import type { AssistantBlock } from './model/model-adapter';
+import { publishEvents } from './publish';
+
+/** Inputs larger than this are shown as a cut-down preview in progress and events. */
+const INPUT_PREVIEW_CHARS = 4000;
+
+export interface RequestApprovalArgs {
+  runId: string;
+  approvalId: string;
+  kind: ApprovalKind;
+  turn: number;
+  toolUseId?: string;
+  reason: string;
+  timeoutSec: number;
+}
+
+export interface ProposedDecision {
+  decision: 'approve' | 'reject' | 'expire';
+  by: string;
+  channel: DecisionChannel;
+  comment?: string;
+}
+
+export interface Verdict {
+  decision: 'approved' | 'rejected' | 'expired';
+  by: string | null;
+  channel: DecisionChannel | null;
+  comment: string | null;
+}
+
+export interface RequestInputArgs {
+  runId: string;
+  requestId: string;
+  turn: number;
+  toolUseId: string;
+  timeoutSec: number;
+}
+
+export interface SettleInputArgs {
+  runId: string;
+  requestId: string;
+  turn: number;
+  toolUseId: string;
+  answer: { text: string; by: string } | null;
+}
+
+function inputPreview(input: unknown): unknown {
+  const json = JSON.stringify(input ?? null);
+  return json.length <= INPUT_PREVIEW_CHARS ? input : `${json.slice(0, INPUT_PREVIEW_CHARS)}… (${json.length} characters)`;
+}
+
+export function toPending(a: ApprovalRecord): PendingApproval {
+  return {
+    approvalId: a.id,
+    kind: a.kind,
+    tool: a.tool,
+    input: inputPreview(a.input),
+    risk: a.risk,
+    reason: a.reason,
+    requestedAt: a.requestedAt,
+    expiresAt: a.expiresAt,
+  };
+}
+
+export function createHumanActivities(deps: ActivityDeps) {
+  const { store, bus, tools, notifier } = deps;
+
+  async function toolCallOf(runId: string, turn: number, toolUseId: string) {
+    const message = await store.messages.get(runId, `assistant:${turn}`);
+    const block = (message?.content as AssistantBlock[] | undefined)?.find((b) => b.type === 'tool_use' && b.id === toolUseId);
+    if (!block || block.type !== 'tool_use') throw new Error(`no tool call ${toolUseId} in turn ${turn} of run ${runId}`);
+    return block;
+  }
+
+  /** Records the approval (idempotently: a retry finds the same row and the same times). */
+  async function requestApproval(args: RequestApprovalArgs): Promise<PendingApproval> {
+    let tool: string | null = null;
+    let input: unknown = null;
+    let inputHash: string | null = null;
+    let risk: Risk | null = null;
+    if (args.toolUseId) {
+      const call = await toolCallOf(args.runId, args.turn, args.toolUseId);
+      tool = call.name;
+      input = call.input;
+      inputHash = toolCallHash(call.name, call.input);
+      risk = tools.riskOf(call.name, call.input);
+    }
+    const requestedAt = new Date();
+    const approval = await store.approvals.insert({
+      id: args.approvalId,
+      runId: args.runId,
+      kind: args.kind,
+      turn: args.turn,
+      toolUseId: args.toolUseId ?? null,
+      tool,
+      input,
+      inputHash,
+      risk,
+      reason: args.reason,
+      requestedAt: requestedAt.toISOString(),
+      expiresAt: new Date(requestedAt.getTime() + args.timeoutSec * 1000).toISOString(),
+    });
+    return toPending(approval);
+  }
+
+  /** Posts the request where approvers are (Slack), once. */
+  async function announceApproval({ runId, approvalId }: { runId: string; approvalId: string }): Promise<void> {
+    const approval = await store.approvals.get(approvalId);
+    const run = await store.runs.get(runId);
+    if (!approval || !run || approval.slack || approval.status !== 'pending') return;
+    const posted = await notifier.announce(approval, run);
+    if (posted) await store.approvals.setSlackMessage(approvalId, posted.channel, posted.ts);
+  }
+
+  /**
+   * Settles the approval with what the workflow saw (a signal, or its timer firing) unless the
+   * database already holds a decision — a human who beat the timer wins — and records the event.
+   */
+  async function settleApproval({ runId, approvalId, proposed }: { runId: string; approvalId: string; proposed: ProposedDecision }): Promise<Verdict> {
+    const { verdict, events } = await store.transaction(async (tx) => {
+      const status = proposed.decision === 'approve' ? 'approved' : proposed.decision === 'reject' ? 'rejected' : 'expired';
+      const { won, approval } = await tx.approvals.decide(approvalId, { status, by: proposed.by, channel: proposed.channel, comment: proposed.comment });
+      if (won) {
+        await tx.approvals.audit({
+          approvalId,
+          runId,
+          actor: proposed.by,
+          channel: proposed.channel,
+          decision: status,
+          outcome: status === 'expired' ? 'expired' : 'accepted',
+          tool: approval.tool,
+          inputHash: approval.inputHash,
+          comment: proposed.comment,
+        });
+      }
+      const verdict: Verdict = {
+        decision: approval.status as Verdict['decision'],
+        by: approval.decidedBy,
+        channel: approval.channel,
+        comment: approval.comment,
+      };
+      const event =
+        verdict.decision === 'expired'
+          ? { key: `approval.settled:${approvalId}`, type: 'approval.expired' as const, data: { approvalId, kind: approval.kind, tool: approval.tool } }
+          : {
+              key: `approval.settled:${approvalId}`,
+              type: 'approval.decided' as const,
+              data: { approvalId, kind: approval.kind, tool: approval.tool, decision: verdict.decision, by: verdict.by, channel: verdict.channel, comment: verdict.comment },
+            };
+      return { verdict, events: await tx.events.append(runId, [event]) };
+    });
+    publishEvents(bus, runId, events);
+    return verdict;
+  }
+
+  /** Edits the Slack message to show the outcome (decided anywhere, or expired). */
+  async function updateAnnouncement({ runId, approvalId }: { runId: string; approvalId: string }): Promise<void> {
+    const approval = await store.approvals.get(approvalId);
+    const run = await store.runs.get(runId);
+    if (approval?.slack && run) await notifier.update(approval, run);
+  }
+
+  async function requestInput(args: RequestInputArgs): Promise<PendingInput> {
+    const call = await toolCallOf(args.runId, args.turn, args.toolUseId);
+    const question = typeof call.input.question === 'string' && call.input.question.trim() ? call.input.question : '(the agent asked an empty question)';
+    const requestedAt = new Date();
+    const request = await store.inputs.insert({
+      id: args.requestId,
+      runId: args.runId,
+      turn: args.turn,
+      toolUseId: args.toolUseId,
+      question,
+      requestedAt: requestedAt.toISOString(),
+      expiresAt: new Date(requestedAt.getTime() + args.timeoutSec * 1000).toISOString(),
+    });
+    return { requestId: request.id, toolUseId: request.toolUseId, question: request.question, requestedAt: request.requestedAt, expiresAt: request.expiresAt };
+  }
+
+  /** Settles a question with the answer (or its expiry) and hands the outcome to the model. */
+  async function settleInput(args: SettleInputArgs): Promise<{ answered: boolean }> {
+    const { answered, events } = await store.transaction(async (tx) => {
+      const { request } = await tx.inputs.settle(
+        args.requestId,
+        args.answer ? { status: 'answered', answer: args.answer.text, by: args.answer.by } : { status: 'expired' },
+      );
+      // The database decides: an answer that reached it before the timer fired still counts.
+      const answered = request.status === 'answered';
+      const result: ToolResultContent = answered
+        ? { content: request.answer ?? '', isError: false }
+        : { content: 'The user did not answer before the question expired. Carry on without an answer, or stop.', isError: true };
+      await tx.messages.put({ runId: args.runId, key: `tool_result:${args.toolUseId}`, turn: args.turn, kind: 'tool_result', toolUseId: args.toolUseId, content: result });
+      const events = await tx.events.append(args.runId, [
+        answered
+          ? { key: `tool.result:${args.toolUseId}`, type: 'input.received', data: { requestId: args.requestId, text: request.answer, by: request.answeredBy } }
+          : { key: `tool.result:${args.toolUseId}`, type: 'input.expired', data: { requestId: args.requestId } },
+      ]);
+      return { answered, events };
+    });
+    publishEvents(bus, args.runId, events);
+    return { answered };
+  }
+
+  return { requestApproval, announceApproval, settleApproval, updateAnnouncement, requestInput, settleInput };
+}

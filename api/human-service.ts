@@ -1,0 +1,163 @@
+/**
+ * Decisions and answers from humans, however they arrive (API, web UI, Slack). Each is first
+ * recorded in the database — a conditional update lets exactly one decision win — and audited,
+ * then signalled to the workflow. A signal needs no worker: a run waiting for a human can be
+ * decided while every worker is down.
+ */
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { ApprovalRecord } from '../shared/store/approvals';
+import { approvalDecisionSignal, userInputSignal } from '../workflows/definitions';
+import type { Decision, DecisionChannel } from '../workflows/types';
+import type { Access } from './access';
+import { ApiError, notFound } from './errors';
+
+export interface ApprovalView {
+  approvalId: string;
+  runId: string;
+  kind: ApprovalRecord['kind'];
+  tool: string | null;
+  input: unknown;
+  risk: ApprovalRecord['risk'];
+  reason: string;
+  status: ApprovalRecord['status'];
+  requestedAt: string;
+  expiresAt: string;
+  decidedBy: string | null;
+  channel: DecisionChannel | null;
+  comment: string | null;
+  decidedAt: string | null;
+}
+
+export function approvalView(a: ApprovalRecord): ApprovalView {
+  return {
+    approvalId: a.id,
+    runId: a.runId,
+    kind: a.kind,
+    tool: a.tool,
+    input: a.input,
+    risk: a.risk,
+    reason: a.reason,
+    status: a.status,
+    requestedAt: a.requestedAt,
+    expiresAt: a.expiresAt,
+    decidedBy: a.decidedBy,
+    channel: a.channel,
+    comment: a.comment,
+    decidedAt: a.decidedAt,
+  };
+}
+
+export interface DecideRequest {
+  runId: string;
+  approvalId: string;
+  user: string;
+  decision: Decision;
+  comment?: string;
+  channel: DecisionChannel;
+}
+
+export class HumanService {
+  constructor(private readonly deps: { store: Store; client: Client; access: Access; logger: Logger }) {}
+
+  /**
+   * Records a decision and signals it. Repeating one's own decision is harmless (and re-sends the
+   * signal, in case the first one never reached Temporal); any other second decision is a 409.
+   */
+  async decide(req: DecideRequest): Promise<{ approval: ApprovalRecord; repeated: boolean }> {
+    const { store, access } = this.deps;
+    const run = await store.runs.get(req.runId);
+    const found = await store.approvals.get(req.approvalId);
+    const approval = found && run && found.runId === run.id ? found : undefined;
+    const status = req.decision === 'approve' ? 'approved' : 'rejected';
+    const audit = (outcome: 'accepted' | 'conflict' | 'forbidden') =>
+      approval
+        ? store.approvals.audit({
+            approvalId: approval.id,
+            runId: approval.runId,
+            actor: req.user,
+            channel: req.channel,
+            decision: status,
+            outcome,
+            tool: approval.tool,
+            inputHash: approval.inputHash,
+            comment: req.comment,
+          })
+        : Promise.resolve();
+
+    if (!run || !access.canSee(req.user, run)) {
+      await audit('forbidden');
+      throw notFound();
+    }
+    if (!approval) throw notFound('approval');
+    if (!access.canDecide(req.user, run)) {
+      await audit('forbidden');
+      throw new ApiError(403, 'forbidden', 'you may not decide approvals on this run');
+    }
+    if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= Date.now()) {
+      await audit('conflict');
+      throw new ApiError(409, 'approval_expired', 'this approval has expired; the call was rejected');
+    }
+    const { won, approval: after } = await store.transaction(async (tx) => {
+      const result = await tx.approvals.decide(approval.id, { status, by: req.user, channel: req.channel, comment: req.comment });
+      if (result.won) await tx.approvals.audit({ approvalId: approval.id, runId: run.id, actor: req.user, channel: req.channel, decision: status, outcome: 'accepted', tool: approval.tool, inputHash: approval.inputHash, comment: req.comment });
+      return result;
+    });
+    const repeated = !won && after.status === status && after.decidedBy === req.user;
+    if (!won && !repeated) {
+      await audit('conflict');
+      const code = after.status === 'expired' ? 'approval_expired' : 'approval_already_decided';
+      throw new ApiError(409, code, after.status === 'expired' ? 'this approval has expired; the call was rejected' : `already ${after.status} by ${after.decidedBy}`);
+    }
+    await this.signal(run.id, () =>
+      this.deps.client.workflow.getHandle(run.id).signal(approvalDecisionSignal, {
+        approvalId: approval.id,
+        decision: req.decision,
+        by: req.user,
+        channel: req.channel,
+        comment: req.comment,
+      }),
+    );
+    return { approval: after, repeated };
+  }
+
+  /** Pending approvals the user may decide: everyone's for approvers, their own runs' otherwise. */
+  async pendingFor(user: string): Promise<ApprovalRecord[]> {
+    const { store, access } = this.deps;
+    const pending = access.isApprover(user) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(user);
+    const visible: ApprovalRecord[] = [];
+    for (const a of pending) {
+      const run = await store.runs.get(a.runId);
+      if (run && access.canDecide(user, run)) visible.push(a);
+    }
+    return visible;
+  }
+
+  /** The owner answers the agent's open question. */
+  async answer(req: { runId: string; user: string; text: string }): Promise<{ requestId: string }> {
+    const { store } = this.deps;
+    const run = await store.runs.get(req.runId);
+    this.deps.access.assertOwner(req.user, run);
+    const pending = await store.inputs.pendingForRun(run.id);
+    if (!pending) throw new ApiError(409, 'no_pending_question', 'the run is not waiting for an answer');
+    if (Date.parse(pending.expiresAt) <= Date.now()) throw new ApiError(409, 'question_expired', 'the question has expired');
+    const { won } = await store.inputs.settle(pending.id, { status: 'answered', answer: req.text, by: req.user });
+    if (!won) throw new ApiError(409, 'question_already_answered', 'the question was answered or expired meanwhile');
+    await this.signal(run.id, () =>
+      this.deps.client.workflow.getHandle(run.id).signal(userInputSignal, { requestId: pending.id, text: req.text, by: req.user }),
+    );
+    return { requestId: pending.id };
+  }
+
+  private async signal(runId: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (err) {
+      // The decision is recorded either way; the workflow reads it when its timer fires, and the
+      // same request repeated re-sends the signal.
+      this.deps.logger.error({ err, runId }, 'could not signal the run');
+      throw new ApiError(503, 'temporal_unavailable', 'the decision was recorded but the run could not be told yet; repeat the request to retry');
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/** /api/approvals: what is waiting for the caller's decision, across runs. */
+import { Router } from 'express';
+import { userOf } from '../auth';
+import { approvalView, type HumanService } from '../human-service';
+import { approvalsQuery, parseOr400 } from '../schemas';
+
+export function approvalsRouter(deps: { humans: HumanService }): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    parseOr400(approvalsQuery, req.query, 'invalid_query');
+    const pending = await deps.humans.pendingFor(userOf(req));
+    res.json({ approvals: pending.map(approvalView) });
+  });
+  return router;
+}

@@ -1,0 +1,93 @@
+/**
+ * The Slack message for an approval, as Block Kit: what is being asked (run, goal, tool, input,
+ * risk, expiry) and Approve / Reject buttons while pending; who decided what once settled.
+ * Pure, so the worker (posting, expiry) and the API (after a click) render the same message.
+ */
+import type { ApprovalRecord } from '../store/approvals';
+
+export const APPROVE_ACTION = 'longhaul_approve';
+export const REJECT_ACTION = 'longhaul_reject';
+
+export interface ApprovalButtonValue {
+  runId: string;
+  approvalId: string;
+}
+
+/** Slack mrkdwn treats &, < and > as markup; everything from agents and users is escaped. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+function slackDate(iso: string): string {
+  const epoch = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${epoch}^{date_short_pretty} {time}|${iso}>`;
+}
+
+function title(a: ApprovalRecord): string {
+  switch (a.kind) {
+    case 'cost_checkpoint':
+      return 'Cost checkpoint: continue this run?';
+    case 'effect_in_doubt':
+      return `Re-run an interrupted call: ${a.tool ?? 'tool'}?`;
+    case 'segment_cap':
+      return 'Segment cap reached: continue this run?';
+    default:
+      return `Approval needed: ${a.tool ?? 'tool call'}`;
+  }
+}
+
+function outcome(a: ApprovalRecord): string {
+  const when = a.decidedAt ? ` · ${slackDate(a.decidedAt)}` : '';
+  const comment = a.comment ? `: “${escapeMrkdwn(cut(a.comment, 500))}”` : '';
+  switch (a.status) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${escapeMrkdwn(a.decidedBy ?? 'someone')} (${a.channel ?? 'api'})${comment}${when}`;
+    case 'rejected':
+      return `:x: *Rejected* by ${escapeMrkdwn(a.decidedBy ?? 'someone')} (${a.channel ?? 'api'})${comment}${when}`;
+    case 'expired':
+      return `:hourglass: *Expired* with no decision, so it was rejected${when}`;
+    default:
+      return '';
+  }
+}
+
+export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: string; owner: string }, publicUrl?: string) {
+  const runLink = publicUrl ? `<${publicUrl.replace(/\/$/, '')}/runs/${run.id}|${run.id}>` : `\`${run.id}\``;
+  const fields = [
+    { type: 'mrkdwn', text: `*Run*\n${runLink} (${escapeMrkdwn(run.owner)})` },
+    { type: 'mrkdwn', text: `*Expires*\n${slackDate(a.expiresAt)}` },
+  ];
+  if (a.tool) fields.push({ type: 'mrkdwn', text: `*Tool*\n\`${escapeMrkdwn(a.tool)}\`` });
+  if (a.risk) fields.push({ type: 'mrkdwn', text: `*Risk*\n${a.risk}` });
+
+  const blocks: Record<string, unknown>[] = [
+    { type: 'header', text: { type: 'plain_text', text: cut(title(a), 150) } },
+    { type: 'section', fields },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Goal*\n${escapeMrkdwn(cut(run.goal, 500))}` } },
+  ];
+  if (a.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why*\n${escapeMrkdwn(cut(a.reason, 500))}` } });
+  if (a.input !== null && a.input !== undefined) {
+    const input = typeof a.input === 'string' ? a.input : JSON.stringify(a.input, null, 2);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Input*\n\`\`\`${escapeMrkdwn(cut(input, 2500))}\`\`\`` } });
+  }
+  if (a.status === 'pending') {
+    const value = JSON.stringify({ runId: run.id, approvalId: a.id } satisfies ApprovalButtonValue);
+    blocks.push({
+      type: 'actions',
+      block_id: `longhaul_approval_${a.id}`,
+      elements: [
+        { type: 'button', action_id: APPROVE_ACTION, text: { type: 'plain_text', text: 'Approve' }, style: 'primary', value },
+        { type: 'button', action_id: REJECT_ACTION, text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value },
+      ],
+    });
+  } else {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: outcome(a) }] });
+  }
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approval \`${a.id}\` · Longhaul` }] });
+  const text = a.status === 'pending' ? `${title(a)} (run ${run.id})` : `${title(a)} — ${a.status}`;
+  return { text, blocks };
+}

@@ -1,0 +1,59 @@
+/**
+ * Where approval requests are announced. Slack when configured (through Slack's own Web API
+ * client); otherwise nothing — the web UI and API always show pending approvals anyway.
+ */
+import { WebClient } from '@slack/web-api';
+import type { Config } from '../config';
+import type { ApprovalRecord } from '../store/approvals';
+import type { RunRecord } from '../store/runs';
+import { approvalMessage } from './approval-message';
+
+export interface ApprovalNotifier {
+  /** Posts the request; returns where, so later updates can edit the same message. */
+  announce(approval: ApprovalRecord, run: RunRecord): Promise<{ channel: string; ts: string } | null>;
+  /** Edits the posted message to show the outcome. */
+  update(approval: ApprovalRecord, run: RunRecord): Promise<void>;
+  /** A message only `slackUser` sees, in `channel`. */
+  tell(channel: string, slackUser: string, text: string): Promise<void>;
+}
+
+export const silentNotifier: ApprovalNotifier = {
+  announce: async () => null,
+  update: async () => undefined,
+  tell: async () => undefined,
+};
+
+export class SlackNotifier implements ApprovalNotifier {
+  private readonly client: WebClient;
+
+  constructor(
+    private readonly opts: { botToken: string; channel: string; apiUrl?: string; publicUrl?: string; retries?: number },
+  ) {
+    this.client = new WebClient(opts.botToken, {
+      slackApiUrl: opts.apiUrl ? `${opts.apiUrl.replace(/\/$/, '')}/` : undefined,
+      // In activities Temporal owns retries; the API side retries a little on its own.
+      retryConfig: { retries: opts.retries ?? 0 },
+      timeout: 10_000,
+    });
+  }
+
+  async announce(approval: ApprovalRecord, run: RunRecord) {
+    const res = await this.client.chat.postMessage({ channel: this.opts.channel, ...approvalMessage(approval, run, this.opts.publicUrl) } as never);
+    return { channel: String(res.channel), ts: String(res.ts) };
+  }
+
+  async update(approval: ApprovalRecord, run: RunRecord) {
+    if (!approval.slack) return;
+    await this.client.chat.update({ channel: approval.slack.channel, ts: approval.slack.ts, ...approvalMessage(approval, run, this.opts.publicUrl) } as never);
+  }
+
+  async tell(channel: string, slackUser: string, text: string) {
+    await this.client.chat.postEphemeral({ channel, user: slackUser, text });
+  }
+}
+
+/** Slack when SLACK_* is configured, else the silent notifier. `retries`: Slack client retries. */
+export function notifierFromConfig(config: Config, retries = 0): ApprovalNotifier {
+  if (!config.slack) return silentNotifier;
+  return new SlackNotifier({ botToken: config.slack.botToken, channel: config.slack.channel, apiUrl: config.slack.apiUrl, publicUrl: config.api.publicUrl, retries });
+}

@@ -1,0 +1,182 @@
+/**
+ * Approvals and their audit trail. The database is where a decision is first recorded: a
+ * conditional update from `pending` lets exactly one decision win, however many arrive at once
+ * (web, API, Slack, the expiry timer); the workflow then hears of it by signal.
+ */
+import type { ApprovalKind, DecisionChannel, Risk } from '../../workflows/types';
+import { nowIso, parseJson, type Executor } from './executor';
+import type { ApprovalsTable } from './schema';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRecord {
+  id: string;
+  runId: string;
+  kind: ApprovalKind;
+  turn: number;
+  toolUseId: string | null;
+  tool: string | null;
+  input: unknown;
+  inputHash: string | null;
+  risk: Risk | null;
+  reason: string;
+  status: ApprovalStatus;
+  requestedAt: string;
+  expiresAt: string;
+  decidedBy: string | null;
+  channel: DecisionChannel | null;
+  comment: string | null;
+  decidedAt: string | null;
+  slack: { channel: string; ts: string } | null;
+}
+
+export interface NewApproval {
+  id: string;
+  runId: string;
+  kind: ApprovalKind;
+  turn: number;
+  toolUseId?: string | null;
+  tool?: string | null;
+  input?: unknown;
+  inputHash?: string | null;
+  risk?: Risk | null;
+  reason: string;
+  requestedAt: string;
+  expiresAt: string;
+}
+
+export interface AuditEntry {
+  approvalId: string;
+  runId: string;
+  actor: string;
+  channel: DecisionChannel;
+  decision: string;
+  outcome: 'accepted' | 'conflict' | 'forbidden' | 'expired';
+  tool: string | null;
+  inputHash: string | null;
+  comment?: string | null;
+}
+
+function toRecord(row: ApprovalsTable): ApprovalRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    kind: row.kind as ApprovalKind,
+    turn: Number(row.turn),
+    toolUseId: row.tool_use_id,
+    tool: row.tool,
+    input: parseJson<unknown>(row.input_json, null),
+    inputHash: row.input_hash,
+    risk: row.risk as Risk | null,
+    reason: row.reason,
+    status: row.status as ApprovalStatus,
+    requestedAt: row.requested_at,
+    expiresAt: row.expires_at,
+    decidedBy: row.decided_by,
+    channel: row.channel as DecisionChannel | null,
+    comment: row.comment,
+    decidedAt: row.decided_at,
+    slack: row.slack_channel && row.slack_ts ? { channel: row.slack_channel, ts: row.slack_ts } : null,
+  };
+}
+
+export class ApprovalsRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** Idempotent on id: a retried request activity finds the approval it created. */
+  async insert(a: NewApproval): Promise<ApprovalRecord> {
+    await this.db
+      .insertInto('approvals')
+      .values({
+        id: a.id,
+        run_id: a.runId,
+        kind: a.kind,
+        turn: a.turn,
+        tool_use_id: a.toolUseId ?? null,
+        tool: a.tool ?? null,
+        input_json: a.input === undefined ? null : JSON.stringify(a.input),
+        input_hash: a.inputHash ?? null,
+        risk: a.risk ?? null,
+        reason: a.reason,
+        status: 'pending',
+        requested_at: a.requestedAt,
+        expires_at: a.expiresAt,
+        decided_by: null,
+        channel: null,
+        comment: null,
+        decided_at: null,
+        slack_channel: null,
+        slack_ts: null,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    return (await this.get(a.id))!;
+  }
+
+  async get(id: string): Promise<ApprovalRecord | undefined> {
+    const row = await this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Records a decision if the approval is still pending; `won` says whether this one counted. */
+  async decide(
+    id: string,
+    d: { status: Exclude<ApprovalStatus, 'pending'>; by: string; channel: DecisionChannel; comment?: string | null },
+  ): Promise<{ won: boolean; approval: ApprovalRecord }> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set({ status: d.status, decided_by: d.by, channel: d.channel, comment: d.comment ?? null, decided_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return { won: Number(result.numUpdatedRows) === 1, approval: (await this.get(id))! };
+  }
+
+  async listPending(opts: { runIds?: string[] } = {}): Promise<ApprovalRecord[]> {
+    let q = this.db.selectFrom('approvals').selectAll().where('status', '=', 'pending');
+    if (opts.runIds) {
+      if (opts.runIds.length === 0) return [];
+      q = q.where('run_id', 'in', opts.runIds);
+    }
+    return (await q.orderBy('requested_at', 'asc').execute()).map(toRecord);
+  }
+
+  /** Pending approvals on runs owned by `owner`, oldest first. */
+  async listPendingForOwner(owner: string): Promise<ApprovalRecord[]> {
+    const rows = await this.db
+      .selectFrom('approvals')
+      .innerJoin('runs', 'runs.id', 'approvals.run_id')
+      .selectAll('approvals')
+      .where('approvals.status', '=', 'pending')
+      .where('runs.owner', '=', owner)
+      .orderBy('approvals.requested_at', 'asc')
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  async setSlackMessage(id: string, channel: string, ts: string): Promise<void> {
+    await this.db.updateTable('approvals').set({ slack_channel: channel, slack_ts: ts }).where('id', '=', id).execute();
+  }
+
+  async audit(e: AuditEntry): Promise<void> {
+    await this.db
+      .insertInto('approval_audit')
+      .values({
+        approval_id: e.approvalId,
+        run_id: e.runId,
+        actor: e.actor,
+        channel: e.channel,
+        decision: e.decision,
+        outcome: e.outcome,
+        tool: e.tool,
+        input_hash: e.inputHash,
+        comment: e.comment ?? null,
+        at: nowIso(),
+      })
+      .execute();
+  }
+
+  async auditTrail(approvalId: string) {
+    return this.db.selectFrom('approval_audit').selectAll().where('approval_id', '=', approvalId).orderBy('id', 'asc').execute();
+  }
+}

@@ -1,0 +1,88 @@
+/** Questions the agent asked its user (the `ask_user` tool); answered once, or expired. */
+import { nowIso, type Executor } from './executor';
+import type { InputRequestsTable } from './schema';
+
+export type InputStatus = 'pending' | 'answered' | 'expired';
+
+export interface InputRequestRecord {
+  id: string;
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  question: string;
+  status: InputStatus;
+  answer: string | null;
+  answeredBy: string | null;
+  requestedAt: string;
+  expiresAt: string;
+  answeredAt: string | null;
+}
+
+function toRecord(row: InputRequestsTable): InputRequestRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    turn: Number(row.turn),
+    toolUseId: row.tool_use_id,
+    question: row.question,
+    status: row.status as InputStatus,
+    answer: row.answer,
+    answeredBy: row.answered_by,
+    requestedAt: row.requested_at,
+    expiresAt: row.expires_at,
+    answeredAt: row.answered_at,
+  };
+}
+
+export class InputRequestsRepo {
+  constructor(private readonly db: Executor) {}
+
+  async insert(r: Omit<InputRequestRecord, 'status' | 'answer' | 'answeredBy' | 'answeredAt'>): Promise<InputRequestRecord> {
+    await this.db
+      .insertInto('input_requests')
+      .values({
+        id: r.id,
+        run_id: r.runId,
+        turn: r.turn,
+        tool_use_id: r.toolUseId,
+        question: r.question,
+        status: 'pending',
+        answer: null,
+        answered_by: null,
+        requested_at: r.requestedAt,
+        expires_at: r.expiresAt,
+        answered_at: null,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    return (await this.get(r.id))!;
+  }
+
+  async get(id: string): Promise<InputRequestRecord | undefined> {
+    const row = await this.db.selectFrom('input_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async pendingForRun(runId: string): Promise<InputRequestRecord | undefined> {
+    const row = await this.db
+      .selectFrom('input_requests')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('status', '=', 'pending')
+      .orderBy('requested_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Settles a pending request (answer or expiry); `won` is false if it was already settled. */
+  async settle(id: string, s: { status: 'answered' | 'expired'; answer?: string; by?: string }): Promise<{ won: boolean; request: InputRequestRecord }> {
+    const result = await this.db
+      .updateTable('input_requests')
+      .set({ status: s.status, answer: s.answer ?? null, answered_by: s.by ?? null, answered_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return { won: Number(result.numUpdatedRows) === 1, request: (await this.get(id))! };
+  }
+}

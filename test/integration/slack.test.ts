@@ -1,0 +1,187 @@
+/**
+ * Slack approvals end to end against a local fake Slack Web API. The interaction requests are
+ * built from the buttons Longhaul actually posted and signed by the test the way Slack signs them.
+ */
+import { slackSignature } from '../../shared/slack/verify-signature';
+import { CountingServer } from '../support/counting-server';
+import { FakeAnthropic } from '../support/fake-anthropic';
+import { FakeSlack, type SlackCall } from '../support/fake-slack';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const SIGNING_SECRET = 'test-signing-secret';
+const ALICE = 'alice-token-0123456789';
+const CHANNEL = 'C_APPROVALS';
+
+describe('approvals in Slack', () => {
+  const fake = new FakeAnthropic();
+  const slack = new FakeSlack();
+  const outside = new CountingServer();
+  let h: Harness;
+
+  beforeAll(async () => {
+    await fake.start();
+    await slack.start();
+    await outside.start();
+    h = await startHarness({
+      env: {
+        API_TOKENS: `${ALICE}:alice,bob-token-0123456789ab:bob,carol-token-0123456789:carol`,
+        APPROVERS: 'carol',
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+        LLM_MODEL: 'claude-sonnet-5-5',
+        HTTP_TOOL_ALLOWED_HOSTS: outside.host,
+        SLACK_BOT_TOKEN: 'xoxb-test',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_CHANNEL: CHANNEL,
+        SLACK_USERS: 'U_ALICE:alice,U_BOB:bob,U_CAROL:carol',
+        SLACK_API_URL: slack.url,
+        PUBLIC_URL: 'http://longhaul.test',
+      },
+    });
+    h.defaultToken = ALICE;
+  });
+  afterAll(async () => {
+    await h.close();
+    await fake.stop();
+    await slack.stop();
+    await outside.stop();
+  });
+
+  async function runAwaitingApproval(marker: string, extra: Record<string, unknown> = {}) {
+    fake.script(marker, (req) =>
+      req.assistantTurns === 0
+        ? { toolUses: [{ name: 'http_request', input: { method: 'DELETE', url: `${outside.url}/records/${marker}` } }] }
+        : { text: `done: ${req.lastToolResults[0]?.content.slice(0, 40)}` },
+    );
+    const id = await h.createRun({ goal: `Clean up ${marker}`, approvals: 'write', ...extra });
+    const run = await h.waitForStatus(id, 'waiting_approval');
+    const approvalId = run.pendingApprovals[0].approvalId as string;
+    let posted: SlackCall | undefined;
+    await waitFor(() => (posted = slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes(approvalId))) !== undefined, {
+      what: 'the approval to be posted to Slack',
+    });
+    return { id, approvalId, posted: posted! };
+  }
+
+  function button(posted: SlackCall, actionId: 'longhaul_approve' | 'longhaul_reject') {
+    const actions = (posted.args.blocks as any[]).find((b) => b.type === 'actions');
+    return actions.elements.find((e: any) => e.action_id === actionId);
+  }
+
+  async function click(posted: SlackCall, actionId: 'longhaul_approve' | 'longhaul_reject', slackUser: string, opts: { secret?: string; timestamp?: number } = {}) {
+    const b = button(posted, actionId);
+    const payload = {
+      type: 'block_actions',
+      user: { id: slackUser },
+      channel: { id: posted.args.channel },
+      container: { type: 'message', channel_id: posted.args.channel, message_ts: '1700000000.000001' },
+      actions: [{ action_id: b.action_id, value: b.value, block_id: 'x', type: 'button' }],
+    };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+    return fetch(`${h.api.url}/slack/interactions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(opts.secret ?? SIGNING_SECRET, timestamp, body),
+      },
+      body,
+    });
+  }
+
+  const ephemeralsTo = (user: string) => slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === user);
+
+  it('posts a Block Kit request with the run, goal, tool, input, risk, expiry and buttons', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[post]');
+    expect(posted.token).toBe('xoxb-test');
+    expect(posted.args.channel).toBe(CHANNEL);
+    const text = JSON.stringify(posted.args.blocks);
+    expect(text).toContain('Approval needed: http_request');
+    expect(text).toContain(`<http://longhaul.test/runs/${id}|${id}>`);
+    expect(text).toContain('Clean up [post]');
+    expect(text).toContain('\\"method\\": \\"DELETE\\"');
+    expect(text).toContain('*Risk*\\nwrite');
+    expect(text).toMatch(/\*Expires\*\\n<!date\^\d+\^/);
+    expect(JSON.parse(button(posted, 'longhaul_approve').value)).toEqual({ runId: id, approvalId });
+    expect(button(posted, 'longhaul_reject').style).toBe('danger');
+    const res = await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision: 'reject' } });
+    expect(res.status).toBe(200);
+    // Decided elsewhere: the Slack message is updated too.
+    await waitFor(() => slack.callsTo('chat.update').some((c) => JSON.stringify(c.args.blocks).includes(approvalId) && JSON.stringify(c.args.blocks).includes('*Rejected* by alice (api)')), {
+      what: 'the Slack message to show the web decision',
+    });
+    await h.waitForStatus(id, 'completed');
+  });
+
+  it('approves from a signed button click, answers at once, and updates the message', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[click]');
+    const started = Date.now();
+    const res = await click(posted, 'longhaul_approve', 'U_ALICE');
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(3000); // Slack's own deadline for an answer
+    const done = await h.waitForStatus(id, 'completed');
+    expect(done.result).toContain('done:');
+    expect(outside.requests.filter((r) => r.path.includes('click'))).toHaveLength(1);
+    expect((await h.store.approvals.get(approvalId))).toMatchObject({ status: 'approved', decidedBy: 'alice', channel: 'slack' });
+    const showsApproval = (c: SlackCall) => JSON.stringify(c.args.blocks).includes(approvalId) && JSON.stringify(c.args.blocks).includes('*Approved* by alice (slack)');
+    await waitFor(() => slack.callsTo('chat.update').some(showsApproval), { what: 'chat.update showing the approval' });
+    const update = slack.callsTo('chat.update').find(showsApproval)!;
+    expect((update.args.blocks as any[]).some((b) => b.type === 'actions')).toBe(false);
+
+    // A repeated click changes nothing (and says so).
+    const before = (await h.events(id)).length;
+    expect((await click(posted, 'longhaul_approve', 'U_ALICE')).status).toBe(200);
+    await waitFor(() => ephemeralsTo('U_ALICE').some((c) => /already approved/.test(c.args.text)), { what: 'the double-click reply' });
+    // And a different approver clicking Reject afterwards cannot flip it.
+    expect((await click(posted, 'longhaul_reject', 'U_CAROL')).status).toBe(200);
+    await waitFor(() => ephemeralsTo('U_CAROL').some((c) => /Already approved by alice; nothing changed/.test(c.args.text)), { what: 'the late-click reply' });
+    expect((await h.store.approvals.get(approvalId))!.status).toBe('approved');
+    expect((await h.events(id)).length).toBe(before);
+  });
+
+  it('refuses forged and stale requests with 401 and signals nothing', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[forged]');
+    const forged = await click(posted, 'longhaul_approve', 'U_ALICE', { secret: 'not-the-secret' });
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as any).error.code).toBe('invalid_signature');
+    const stale = await click(posted, 'longhaul_approve', 'U_ALICE', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(stale.status).toBe(401);
+    expect(((await stale.json()) as any).error.code).toBe('stale_request');
+    const unsigned = await fetch(`${h.api.url}/slack/interactions`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'payload={}' });
+    expect(unsigned.status).toBe(401);
+
+    expect((await h.store.approvals.get(approvalId))!.status).toBe('pending');
+    expect((await h.getRun(id)).status).toBe('waiting_approval');
+    const history = await h.history(id);
+    expect(history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes)).toHaveLength(0);
+    await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision: 'reject' } });
+    await h.waitForStatus(id, 'completed');
+  });
+
+  it('changes nothing for unknown or unauthorised Slack users, and tells them so', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[who]');
+    expect((await click(posted, 'longhaul_approve', 'U_STRANGER')).status).toBe(200);
+    await waitFor(() => ephemeralsTo('U_STRANGER').some((c) => /not linked to a Longhaul user/.test(c.args.text)), { what: 'the unknown-user reply' });
+    expect((await click(posted, 'longhaul_approve', 'U_BOB')).status).toBe(200);
+    await waitFor(() => ephemeralsTo('U_BOB').some((c) => /may not decide approvals on this run/.test(c.args.text)), { what: 'the unauthorised reply' });
+    expect((await h.store.approvals.get(approvalId))!.status).toBe('pending');
+    expect((await h.store.approvals.auditTrail(approvalId)).map((a) => [a.actor, a.outcome])).toEqual([
+      ['slack:U_STRANGER', 'forbidden'],
+      ['bob', 'forbidden'],
+    ]);
+    // An approver may decide anyone's run from Slack.
+    expect((await click(posted, 'longhaul_reject', 'U_CAROL')).status).toBe(200);
+    await h.waitForStatus(id, 'completed');
+    expect((await h.store.approvals.get(approvalId))).toMatchObject({ status: 'rejected', decidedBy: 'carol', channel: 'slack' });
+  });
+
+  it('updates the message when the approval expires', async () => {
+    const { id, approvalId } = await runAwaitingApproval('[slack-expire]', { approvalTimeoutSec: 2 });
+    await h.waitForEvent(id, 'approval.expired');
+    await waitFor(() => slack.callsTo('chat.update').some((c) => JSON.stringify(c.args.blocks).includes(approvalId) && JSON.stringify(c.args.blocks).includes('*Expired*')), {
+      what: 'the Slack message to show the expiry',
+    });
+  });
+});

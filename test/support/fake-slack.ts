@@ -1,0 +1,68 @@
+/**
+ * A fake of the Slack Web API methods Longhaul calls (chat.postMessage, chat.update,
+ * chat.postEphemeral), over HTTP, for Slack's own client library to talk to. Records every call.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SlackCall {
+  method: string;
+  token: string | undefined;
+  args: Record<string, any>;
+}
+
+export class FakeSlack {
+  readonly calls: SlackCall[] = [];
+  private server?: http.Server;
+  private nextTs = 1;
+  url = '';
+
+  callsTo(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0]!;
+    const args: Record<string, any> = {};
+    if ((req.headers['content-type'] ?? '').includes('application/json')) Object.assign(args, JSON.parse(raw || '{}'));
+    else {
+      for (const [k, v] of new URLSearchParams(raw)) {
+        try {
+          args[k] = k === 'blocks' || k === 'attachments' ? JSON.parse(v) : v;
+        } catch {
+          args[k] = v;
+        }
+      }
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? args.token;
+    this.calls.push({ method, token, args });
+    const reply = (body: Record<string, unknown>) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    switch (method) {
+      case 'chat.postMessage':
+        return reply({ ok: true, channel: args.channel, ts: `1700000000.${String(this.nextTs++).padStart(6, '0')}`, message: { text: args.text } });
+      case 'chat.update':
+        return reply({ ok: true, channel: args.channel, ts: args.ts, text: args.text });
+      case 'chat.postEphemeral':
+        return reply({ ok: true, message_ts: `1700000001.${String(this.nextTs++).padStart(6, '0')}` });
+      default:
+        return reply({ ok: false, error: 'unknown_method' });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The waits where a human decides. Each records what is asked (an activity), then waits on a
+ * signal and a durable timer — no activity runs and no worker is held while a human thinks — and
+ * fails closed: no answer in time counts as "no".
+ */
+import { condition, uuid4 } from '@temporalio/workflow';
+import type { Verdict } from '../activities/human-activities';
+import type { RunContext } from './run-context';
+import type { ApprovalKind, EventDraft, ToolCallRef } from './types';
+
+export interface ApprovalRequest {
+  kind: ApprovalKind;
+  reason: string;
+  toolUseId?: string;
+}
+
+/** Asks for an approval and waits for the verdict: approved, rejected, or expired. */
+export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promise<Verdict> {
+  const { input, run, acts } = ctx;
+  const approvalId = `apr_${uuid4()}`;
+  const pending = await acts.bookkeeping.requestApproval.executeWithOptions({ summary: `ask approval: ${req.kind}` }, [
+    { runId: input.runId, approvalId, kind: req.kind, turn: run.turn, toolUseId: req.toolUseId, reason: req.reason, timeoutSec: input.approvalTimeoutSec },
+  ]);
+  run.pendingApprovals.set(approvalId, pending);
+  const requested: EventDraft = {
+    key: `approval.requested:${approvalId}`,
+    type: 'approval.requested',
+    data: { approvalId, kind: pending.kind, tool: pending.tool, input: pending.input, risk: pending.risk, reason: pending.reason, expiresAt: pending.expiresAt },
+  };
+  await ctx.transition('waiting_approval', pending.tool ? `waiting for approval of ${pending.tool}` : pending.reason, [requested]);
+  // Announce where approvers are (Slack) while already waiting: a slow Slack never delays the wait.
+  const announced = acts.notify.announceApproval({ runId: input.runId, approvalId }).catch(() => undefined);
+
+  const signalled = await condition(() => run.decisionFor(approvalId) !== undefined || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
+  const decision = signalled ? run.decisionFor(approvalId) : undefined;
+  const verdict = await acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
+    {
+      runId: input.runId,
+      approvalId,
+      proposed: decision
+        ? { decision: decision.decision, by: decision.by, channel: decision.channel, comment: decision.comment }
+        : { decision: 'expire', by: 'system', channel: 'system' },
+    },
+  ]);
+  run.settleApproval(approvalId);
+  await ctx.transition('running', null);
+  await announced;
+  await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
+  return verdict;
+}
+
+/** The model's `ask_user` call: wait for the owner's answer, which becomes the call's result. */
+export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void> {
+  const { input, run, acts } = ctx;
+  const requestId = `inp_${uuid4()}`;
+  const pending = await acts.bookkeeping.requestInput.executeWithOptions({ summary: 'ask the user' }, [
+    { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, timeoutSec: input.approvalTimeoutSec },
+  ]);
+  run.pendingInput = pending;
+  await ctx.transition('waiting_input', 'waiting for your answer', [
+    { key: `input.requested:${requestId}`, type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
+  ]);
+  await condition(() => run.hasInputAnswer() || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
+  const answer = run.takeInputAnswer();
+  await acts.bookkeeping.settleInput.executeWithOptions({ summary: answer ? 'user answered' : 'question expired' }, [
+    { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, answer: answer ? { text: answer.text, by: answer.by } : null },
+  ]);
+  await ctx.transition('running', null);
+}
+
+/** Holds the run at a step boundary while it is paused. */
+export async function waitWhilePaused(ctx: RunContext, detail = 'paused on request', events: EventDraft[] = []): Promise<void> {
+  const { run } = ctx;
+  if (!run.paused) return;
+  const by = run.pausedBy ?? 'someone';
+  await ctx.transition('paused', detail, [
+    ...events,
+    { key: `run.paused:${run.segment}:${run.turn}:${run.pauseCount}`, type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
+  ]);
+  await condition(() => !run.paused || ctx.deadlinePassed());
+  if (run.paused) return; // the time cap passed while paused; the caller's cap check ends the run
+  await ctx.transition('running', null, [
+    { key: `run.resumed:${run.segment}:${run.turn}:${run.pauseCount}`, type: 'run.resumed', data: { turn: run.turn, by: run.resumedBy ?? 'someone' } },
+  ]);
+}
+
+/** Settles whatever a cancelled run was still waiting for, so no stale request outlives it. */
+export async function withdrawPendingRequests(ctx: RunContext): Promise<void> {
+  const { input, run, acts } = ctx;
+  for (const approvalId of [...run.pendingApprovals.keys()]) {
+    await acts.bookkeeping.settleApproval({
+      runId: input.runId,
+      approvalId,
+      proposed: { decision: 'reject', by: 'system', channel: 'system', comment: 'the run was cancelled' },
+    });
+    run.settleApproval(approvalId);
+    await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
+  }
+  const question = run.pendingInput;
+  if (question) {
+    await acts.bookkeeping.settleInput({ runId: input.runId, requestId: question.requestId, turn: run.turn, toolUseId: question.toolUseId, answer: null });
+    run.takeInputAnswer();
+  }
+}

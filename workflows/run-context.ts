@@ -1,0 +1,54 @@
+/**
+ * What the parts of the run loop share: the input, the in-memory state, the activity stubs, and
+ * `transition`, the one way the run's status changes.
+ */
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { activitiesFor, type RunActivities } from './activity-proxies';
+import { RunState } from './run-state';
+import { LastProgressAttribute, StatusAttribute } from './search-attributes';
+import { isoToDate } from './time';
+import type { EventDraft, RunInput, RunStatus } from './types';
+
+export interface RunContext {
+  input: RunInput;
+  run: RunState;
+  acts: RunActivities;
+  /** Set once the run is admitted; true when the wall-clock cap has passed. */
+  deadlinePassed: () => boolean;
+  transition(status: RunStatus, detail: string | null, events?: EventDraft[], ended?: boolean): Promise<void>;
+  /** Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness). */
+  markProgress(at: string): void;
+}
+
+export function createRunContext(input: RunInput): RunContext {
+  const run = new RunState(input);
+  const acts = activitiesFor(input.settings);
+  const ctx: RunContext = {
+    input,
+    run,
+    acts,
+    deadlinePassed: () => false,
+    /**
+     * Moves the run to `status`, recording it (and any events) in the database first and only then
+     * in the workflow's own state: whoever sees the new status through the progress query finds the
+     * database already saying the same (and holding the result, once the run has ended).
+     */
+    async transition(status, detail, events = [], ended = false) {
+      const progress = { ...run.progress(), status, statusDetail: detail };
+      const { at } = await acts.bookkeeping.syncRunState.executeWithOptions(
+        { summary: `${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
+        [{ runId: input.runId, progress, events, ended }],
+      );
+      run.setStatus(status, detail);
+      run.lastEventAt = at;
+      upsertSearchAttributes([
+        { key: StatusAttribute, value: status },
+        { key: LastProgressAttribute, value: isoToDate(at) },
+      ]);
+    },
+    markProgress(at) {
+      upsertSearchAttributes([{ key: LastProgressAttribute, value: isoToDate(at) }]);
+    },
+  };
+  return ctx;
+}
