@@ -12,7 +12,7 @@ import { modelCallKey, summaryKey, toolCallHash } from './idempotency-keys';
 import { classifyModelError } from './model/classify-error';
 import { buildContext, type SummaryContent } from './model/context-builder';
 import type { AssistantBlock, MessageParam } from './model/model-adapter';
-import { preview, publishEvents } from './publish';
+import { publishEvents } from './publish';
 
 export interface CallModelArgs {
   runId: string;
@@ -108,7 +108,6 @@ export function createModelActivities(deps: ActivityDeps) {
       stopReason: response.stopReason,
       toolCalls,
       usage,
-      textPreview: preview(text, 60),
     };
 
     const events = await store.transaction(async (tx) => {

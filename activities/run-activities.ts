@@ -60,7 +60,9 @@ export function createRunActivities(deps: ActivityDeps) {
       const active = await tx.runs.countActive(owner);
       if (run.admitted) return { admitted: true, ahead: 0, active };
       const ahead = Math.max(0, (await tx.runs.queued(owner)).findIndex((r) => r.id === runId));
-      if (active < maxConcurrent && ahead === 0) {
+      // Admit when the free slots cover every older waiting run and this one: older runs keep their
+      // place (first in, first out) without a younger one waiting on them while slots stand empty.
+      if (active + ahead < maxConcurrent) {
         await tx.runs.markAdmitted(runId);
         return { admitted: true, ahead: 0, active: active + 1 };
       }

@@ -148,7 +148,7 @@ export function createToolActivities(deps: ActivityDeps) {
     }
 
     const capped = capBytes(output, deps.settings.toolOutputMaxBytes);
-    const outcome: ToolOutcome = { isError, replayed: false, bytes: capped.bytes, preview: preview(capped.text, 60) };
+    const outcome: ToolOutcome = { isError, replayed: false, bytes: capped.bytes };
     await writeResult({
       runId,
       turn,

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     `    Model            ${config.model.defaultModel === 'demo' ? 'demo (offline; set ANTHROPIC_API_KEY for Claude)' : config.model.defaultModel}`,
     `    Database         ${store.opened.location}`,
     '',
-    `  Try it:  curl -s -X POST ${api.url}/api/runs -H 'content-type: application/json' -d '{"goal":"Plan a picnic"}'`,
+    `  Try it:  curl -s -X POST ${api.url}/api/runs -H 'content-type: application/json' -d '{"goal":"Plan a picnic","approvals":"none"}'`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

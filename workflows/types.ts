@@ -158,12 +158,14 @@ export interface ToolCallRef {
   inputHash: string;
 }
 
+/**
+ * What a model call returns into workflow history — no text, no inputs: those are in the database.
+ * Every byte here is repeated for every turn of every run.
+ */
 export interface ModelTurnResult {
   stopReason: string;
   toolCalls: ToolCallRef[];
   usage: Usage;
-  /** First characters of the assistant's text, for summaries in Temporal's UI. */
-  textPreview: string;
 }
 
 export interface ToolOutcome {
@@ -171,7 +173,6 @@ export interface ToolOutcome {
   /** The ledger already held a completed result: the tool did not run again. */
   replayed: boolean;
   bytes: number;
-  preview: string;
 }
 
 /** Events written to the transcript; `data` shapes are documented in docs/api.md. */

@@ -186,7 +186,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ACTIVITY_HEARTBEAT_TIMEOUT_SEC: '3',
     ACTIVITY_MAX_ATTEMPTS: '4',
     WORKER_SHUTDOWN_GRACE_SEC: '2',
-    WORKER_STICKY_TIMEOUT_SEC: '1',
+    WORKER_STICKY_TIMEOUT_SEC: '2',
     ...opts.env,
   };
   if (opts.database === 'postgres') {
