@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
+import { createSweeperActivities } from './sweeper-activities';
 import { createToolActivities } from './tool-activities';
 
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModelActivities(deps),
     ...createToolActivities(deps),
     ...createHumanActivities(deps),
+    ...createSweeperActivities(deps),
   };
 }
 

@@ -108,6 +108,7 @@ export function createModelActivities(deps: ActivityDeps) {
       stopReason: response.stopReason,
       toolCalls,
       usage,
+      at: new Date().toISOString(),
     };
 
     const events = await store.transaction(async (tx) => {

@@ -33,6 +33,8 @@ export interface RunView extends Progress {
   endedAt: string | null;
   /** Whether a worker answered for this run just now; null once the run has ended. */
   worker: WorkerState | null;
+  /** Set when the sweeper found the run running without progress: its last progress time. */
+  stalledSince: string | null;
 }
 
 export interface RunSummary {
@@ -125,6 +127,7 @@ export class RunService {
         loopDetectionThreshold: config.runs.loopDetectionThreshold,
         costCheckpointUsd: config.approvals.costCheckpointUsd,
         maxConcurrentPerUser: config.runs.maxConcurrentPerUser,
+        progressStampSec: Math.max(1, Math.min(60, Math.floor(config.runs.stallThresholdSec / 3))),
       },
     };
   }
@@ -216,6 +219,13 @@ export class RunService {
         progress = { ...progress, status: run.status, statusDetail: run.statusDetail, usage: run.usage };
       }
     }
+    const stalledSince = !isTerminalStatus(run.status) && run.stalledSince ? run.stalledSince : null;
+    if (stalledSince && progress.status === 'running' && !progress.statusDetail) {
+      progress = { ...progress, statusDetail: `no progress since ${stalledSince}; a step may be stuck` };
+    }
+    if (worker === 'unavailable') {
+      progress = { ...progress, statusDetail: progress.statusDetail ? `${progress.statusDetail} (no worker is answering)` : 'no worker is answering' };
+    }
     return {
       ...progress,
       id: run.id,
@@ -230,6 +240,7 @@ export class RunService {
       updatedAt: run.updatedAt,
       endedAt: run.endedAt,
       worker,
+      stalledSince,
     };
   }
 

@@ -17,6 +17,7 @@ import { errorHandler, unknownRoute } from './errors';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
 import { approvalsRouter } from './routes/approvals';
+import { metricsRouter } from './routes/metrics';
 import { healthRouter } from './routes/health';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
@@ -70,6 +71,7 @@ export function createApp(deps: ApiDeps): express.Express {
   api.use('/approvals', approvalsRouter({ humans }));
   api.use(unknownRoute);
   app.use('/api', api);
+  app.use('/metrics', requireUser(auth), metricsRouter({ store }));
 
   app.use(unknownRoute);
   app.use(errorHandler(logger));

@@ -16,12 +16,13 @@ import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
 import { createActivityDeps } from '../worker/activity-deps';
 import { createWorker } from '../worker/create-worker';
 import { requestShutdown } from '../worker/shutdown';
-import { installTemporalLogging } from '../worker/temporal-logging';
+import { installRuntime } from '../worker/runtime';
+import { ensureSweeperSchedule } from '../worker/sweeper-schedule';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'longhaul' });
-  installTemporalLogging(logger);
+  installRuntime(logger, config);
   logger.debug({ config: redactedConfig(config) }, 'configuration');
 
   let devServer: DevServer | undefined;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const registered = await ensureSearchAttributes(client, config.temporal.namespace);
   if (registered.length) logger.info({ registered }, 'registered search attributes');
+  await ensureSweeperSchedule(client, config);
 
   const workerConnection = await connectWorker(config);
   const worker = await createWorker({ connection: workerConnection, config, deps: createActivityDeps({ config, store, bus, logger }) });

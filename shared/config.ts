@@ -170,6 +170,7 @@ const envSchema = z.object({
   ACTIVITY_MAX_ATTEMPTS: int(6, 1, 100),
   WORKER_SHUTDOWN_GRACE_SEC: int(30, 0),
   WORKER_STICKY_TIMEOUT_SEC: int(2, 1, 600),
+  METRICS_PROMETHEUS_ADDRESS: optionalString,
 
   // Run defaults and admin maxima
   DEFAULT_MAX_STEPS: int(50, 1),
@@ -208,6 +209,8 @@ type Parsed = z.output<typeof envSchema>;
 
 export interface Config {
   dataDir: string;
+  /** host:port where a worker serves Temporal SDK and Longhaul metrics for Prometheus. */
+  metricsPrometheusAddress?: string;
   databaseUrl?: string;
   logLevel: Parsed['LOG_LEVEL'];
   temporal: {
@@ -321,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     dataDir: e.DATA_DIR,
+    metricsPrometheusAddress: e.METRICS_PROMETHEUS_ADDRESS,
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     temporal: {

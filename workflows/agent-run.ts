@@ -11,6 +11,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -58,6 +59,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
     if (ending.kind === 'handoff') return await handOff(ctx);
     return await finish(ctx, ending);
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // the relay hand-off, not a failure
     if (isCancellation(err)) {
       // The only way a run is cancelled is an explicit request; record it although the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
@@ -89,6 +91,7 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       { runId: input.runId, turn: run.turn, model: input.model },
     ]);
     run.addUsage(reply.usage);
+    ctx.markProgress(reply.at);
     const checkpoint = await passCostCheckpoint(ctx);
     if (checkpoint) return checkpoint;
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };

@@ -1,2 +1,3 @@
 /** Workflows registered by the worker. */
 export { agentRunWorkflow } from './agent-run';
+export { sweeperWorkflow } from './sweeper';

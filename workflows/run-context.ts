@@ -6,7 +6,7 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from './search-attributes';
-import { isoToDate } from './time';
+import { isoToDate, isoToMs } from './time';
 import type { EventDraft, RunInput, RunStatus } from './types';
 
 export interface RunContext {
@@ -16,7 +16,10 @@ export interface RunContext {
   /** Set once the run is admitted; true when the wall-clock cap has passed. */
   deadlinePassed: () => boolean;
   transition(status: RunStatus, detail: string | null, events?: EventDraft[], ended?: boolean): Promise<void>;
-  /** Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness). */
+  /**
+   * Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness), at
+   * most every `progressStampSec`: each stamp is a history event.
+   */
   markProgress(at: string): void;
 }
 
@@ -41,12 +44,15 @@ export function createRunContext(input: RunInput): RunContext {
       );
       run.setStatus(status, detail);
       run.lastEventAt = at;
+      run.lastStampMs = isoToMs(at);
       upsertSearchAttributes([
         { key: StatusAttribute, value: status },
         { key: LastProgressAttribute, value: isoToDate(at) },
       ]);
     },
     markProgress(at) {
+      if (isoToMs(at) - run.lastStampMs < input.settings.progressStampSec * 1000) return;
+      run.lastStampMs = isoToMs(at);
       upsertSearchAttributes([{ key: LastProgressAttribute, value: isoToDate(at) }]);
     },
   };

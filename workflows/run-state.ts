@@ -41,6 +41,8 @@ export class RunState {
   private readonly decisions = new Map<string, ApprovalDecision>();
   pendingInput: PendingInput | null = null;
   private inputAnswer: UserInput | null = null;
+  /** Epoch ms of the last LonghaulLastProgressAt stamp. */
+  lastStampMs = 0;
   /** Signalled when an owner's concurrency slot frees up. */
   admissionNudged = false;
 

@@ -51,6 +51,8 @@ export interface RunSettings {
   loopDetectionThreshold: number;
   costCheckpointUsd: number;
   maxConcurrentPerUser: number;
+  /** At most this often a turn re-stamps LonghaulLastProgressAt (each stamp is a history event). */
+  progressStampSec: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */
@@ -166,6 +168,8 @@ export interface ModelTurnResult {
   stopReason: string;
   toolCalls: ToolCallRef[];
   usage: Usage;
+  /** When the response was complete. */
+  at: string;
 }
 
 export interface ToolOutcome {

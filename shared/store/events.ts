@@ -70,7 +70,13 @@ export class EventsRepo {
           })),
         )
         .execute();
-      await trx.updateTable('runs').set({ last_seq: seq, updated_at: at }).where('id', '=', runId).execute();
+      // Any event but a stall report is progress: it clears a stall flag.
+      const progressed = rows.some((r) => r.event.type !== 'run.stalled');
+      await trx
+        .updateTable('runs')
+        .set({ last_seq: seq, updated_at: at, ...(progressed && { stalled_at: null }) })
+        .where('id', '=', runId)
+        .execute();
       if (this.dialect === 'postgres') {
         await sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ runId, seq })})`.execute(trx);
       }

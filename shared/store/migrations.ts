@@ -146,6 +146,12 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('approval_audit_approval').on('approval_audit').columns(['approval_id']).execute();
       },
     },
+    '003_runs_stalled_at': {
+      async up(db: Kysely<unknown>) {
+        // Set by the sweeper when a running run shows no progress; cleared by the next event.
+        await db.schema.alterTable('runs').addColumn('stalled_at', 'text').execute();
+      },
+    },
   };
 }
 

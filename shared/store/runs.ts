@@ -21,6 +21,8 @@ export interface RunRecord {
   result: string | null;
   error: RunError | null;
   admitted: boolean;
+  /** When the run last made progress, if the sweeper has flagged it as stalled since. */
+  stalledSince: string | null;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -73,6 +75,7 @@ function toRecord(row: RunsTable): RunRecord {
     result: row.result,
     error: parseJson<RunError | null>(row.error_json, null),
     admitted: Number(row.admitted) === 1,
+    stalledSince: row.stalled_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -110,6 +113,7 @@ export class RunsRepo {
         result: null,
         error_json: null,
         admitted: 0,
+        stalled_at: null,
         created_at: now,
         updated_at: now,
         ended_at: null,
@@ -206,6 +210,22 @@ export class RunsRepo {
       .where('status', '=', 'queued')
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  async markStalled(id: string, lastProgressAt: string): Promise<void> {
+    await this.db.updateTable('runs').set({ stalled_at: lastProgressAt }).where('id', '=', id).execute();
+  }
+
+  /** Runs per status, and how many running runs are currently flagged as stalled (for /metrics). */
+  async statusCounts(): Promise<{ byStatus: Record<string, number>; stalled: number }> {
+    const rows = await this.db.selectFrom('runs').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const stalled = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('stalled_at', 'is not', null)
+      .where('status', 'not in', TERMINAL_STATUSES)
+      .executeTakeFirstOrThrow();
+    return { byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])), stalled: Number(stalled.n) };
   }
 
   async markAdmitted(id: string): Promise<void> {

@@ -23,6 +23,8 @@ export interface RunsTable {
   error_json: string | null;
   /** 1 once the run holds one of its owner's concurrency slots. */
   admitted: number;
+  /** Last progress time of a run the sweeper found stalled; null once it moves again. */
+  stalled_at: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;

@@ -32,7 +32,7 @@ describe('a worker killed mid-run', () => {
       if (req.assistantTurns === 1) return { text: 'A long, slow second thought that streams for a while. '.repeat(6), chunkChars: 6, delayMs: 40 };
       return { text: 'unexpected' };
     });
-    workers.push(await startWorkerProcess(h.env));
+    workers.push(await startWorkerProcess(h.env, { plain: true }));
     const id = await h.createRun({ goal: 'Survive a crash [restart]', approvals: 'none' });
 
     // Kill the worker while the second model call is streaming.
@@ -40,7 +40,7 @@ describe('a worker killed mid-run', () => {
     await new Promise((r) => setTimeout(r, 200)); // let a few tokens flow first
     await workers[0]!.kill('SIGKILL');
 
-    workers.push(await startWorkerProcess(h.env));
+    workers.push(await startWorkerProcess(h.env, { plain: true }));
     const run = await h.waitForStatus(id, ['completed', 'failed']);
     expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: null });
 

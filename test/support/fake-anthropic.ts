@@ -44,6 +44,7 @@ export interface FakeRequest {
     messages: { role: string; content: unknown }[];
     system?: string;
     tools?: { name: string }[];
+    tool_choice?: { type: string };
     stream?: boolean;
     max_tokens: number;
   };

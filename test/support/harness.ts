@@ -31,6 +31,8 @@ export interface HarnessOptions {
   database?: 'sqlite' | 'postgres';
   /** Start without a worker (tests that start and stop workers themselves). */
   noWorker?: boolean;
+  /** Another Temporal server than the suite-wide dev server (tests that restart Temporal). */
+  temporalAddress?: string;
   interceptors?: WorkerInterceptors;
 }
 
@@ -176,7 +178,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const cleanup: (() => Promise<void>)[] = [async () => fs.rmSync(dataDir, { recursive: true, force: true })];
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: t.temporalAddress,
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? t.temporalAddress,
     TEMPORAL_TASK_QUEUE: `test-${path.basename(dataDir)}`,
     WORKFLOW_BUNDLE_PATH: t.workflowBundlePath,
     PORT: '0',
@@ -198,7 +200,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = createLogger({ level: config.logLevel, name: 'test' });
   const store = await createStore(config);
   const bus = new InMemoryBus();
-  const client = new Client({ connection: await Connection.connect({ address: t.temporalAddress }), namespace: config.temporal.namespace });
+  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address! }), namespace: config.temporal.namespace });
   const api = await startApiServer({ config, store, client, bus, logger });
   const harness = new Harness(config, env, store, bus, client, api, logger, opts, cleanup);
   if (!opts.noWorker) await harness.startWorker();

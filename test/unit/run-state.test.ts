@@ -18,6 +18,7 @@ const input: RunInput = {
     loopDetectionThreshold: 3,
     costCheckpointUsd: 0,
     maxConcurrentPerUser: 5,
+    progressStampSec: 60,
   },
 };
 

@@ -1,8 +1,13 @@
-/** Routes the Temporal SDK's own logs into our structured logger. Call once, before connecting. */
+/**
+ * The Temporal SDK runtime of a worker process: its logs go to our structured logger and, with
+ * METRICS_PROMETHEUS_ADDRESS set, its metrics (the SDK's own and Longhaul's, e.g.
+ * longhaul_stalled_runs_flagged) are served for Prometheus. Call once, before connecting.
+ */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 
-export function installTemporalLogging(logger: Logger): void {
+export function installRuntime(logger: Logger, config: Pick<Config, 'metricsPrometheusAddress'>): void {
   const level = (logger.level === 'debug' || logger.level === 'trace' ? 'DEBUG' : 'INFO') as LogLevel;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
@@ -10,5 +15,6 @@ export function installTemporalLogging(logger: Logger): void {
       const method = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'DEBUG' || entry.level === 'TRACE' ? 'debug' : 'info';
       logger[method](fields, entry.message);
     }),
+    ...(config.metricsPrometheusAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsPrometheusAddress } } } }),
   });
 }

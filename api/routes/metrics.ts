@@ -1,0 +1,25 @@
+/**
+ * GET /metrics: Prometheus text with run counts by status and the number of live runs the sweeper
+ * has flagged as stalled. (Workers export the Temporal SDK's own metrics separately; see
+ * METRICS_PROMETHEUS_ADDRESS.)
+ */
+import { Router } from 'express';
+import type { Store } from '../../shared/store';
+import { RUN_STATUSES } from '../../workflows/types';
+
+export function metricsRouter(deps: { store: Store }): Router {
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const { byStatus, stalled } = await deps.store.runs.statusCounts();
+    const lines = [
+      '# HELP longhaul_runs Runs by status.',
+      '# TYPE longhaul_runs gauge',
+      ...RUN_STATUSES.map((s) => `longhaul_runs{status="${s}"} ${byStatus[s] ?? 0}`),
+      '# HELP longhaul_runs_stalled Unfinished runs the sweeper flagged for showing no progress for longer than STALL_THRESHOLD_SEC.',
+      '# TYPE longhaul_runs_stalled gauge',
+      `longhaul_runs_stalled ${stalled}`,
+    ];
+    res.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+  });
+  return router;
+}
