@@ -115,7 +115,7 @@ describe('caps, queue, relay and sweeper', () => {
     await q.request('POST', `/api/runs/${holder}/input`, { body: { text: 'yes' } });
     await q.waitForStatus(holder, 'completed');
     const done2 = await q.waitForStatus(second, 'completed');
-    const done3 = await q.waitForStatus(third, 'completed');
+    await q.waitForStatus(third, 'completed');
     // First in, first out: the second run started before the third.
     const started = async (id: string) => (await q.waitForEvent(id, 'run.started')).at;
     expect(Date.parse(await started(second))).toBeLessThanOrEqual(Date.parse(await started(third)));
