@@ -21,6 +21,8 @@ export class CountingServer {
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
   private holdMatching?: (r: SeenRequest) => boolean;
+  /** Milliseconds to wait before answering each request (e.g. random, to widen crash windows). */
+  responseDelay: () => number = () => 0;
   private readonly held: (() => void)[] = [];
   url = '';
   host = '';
@@ -68,6 +70,8 @@ export class CountingServer {
     };
     this.requests.push(seen);
     if (this.holdMatching?.(seen)) await new Promise<void>((resolve) => this.held.push(resolve));
+    const delay = this.responseDelay();
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (res.destroyed) return;
     const key = seen.idempotencyKey;
     if (key && this.responses.has(key)) {
