@@ -4,7 +4,7 @@
  * then signalled to the workflow. A signal needs no worker: a run waiting for a human can be
  * decided while every worker is down.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
@@ -154,6 +154,8 @@ export class HumanService {
     try {
       await send();
     } catch (err) {
+      // The run has already ended (e.g. a repeated decision after it finished): nothing left to tell it.
+      if (err instanceof WorkflowNotFoundError) return;
       // The decision is recorded either way; the workflow reads it when its timer fires, and the
       // same request repeated re-sends the signal.
       this.deps.logger.error({ err, runId }, 'could not signal the run');

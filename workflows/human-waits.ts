@@ -42,8 +42,8 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
         : { decision: 'expire', by: 'system', channel: 'system' },
     },
   ]);
-  run.settleApproval(approvalId);
   await ctx.transition('running', null);
+  run.settleApproval(approvalId);
   await announced;
   await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
   return verdict;
@@ -61,11 +61,12 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
     { key: `input.requested:${requestId}`, type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
   ]);
   await condition(() => run.hasInputAnswer() || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
-  const answer = run.takeInputAnswer();
+  const answer = run.currentInputAnswer();
   await acts.bookkeeping.settleInput.executeWithOptions({ summary: answer ? 'user answered' : 'question expired' }, [
     { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, answer: answer ? { text: answer.text, by: answer.by } : null },
   ]);
   await ctx.transition('running', null);
+  run.clearInput();
 }
 
 /** Holds the run at a step boundary while it is paused. */
@@ -99,6 +100,6 @@ export async function withdrawPendingRequests(ctx: RunContext): Promise<void> {
   const question = run.pendingInput;
   if (question) {
     await acts.bookkeeping.settleInput({ runId: input.runId, requestId: question.requestId, turn: run.turn, toolUseId: question.toolUseId, answer: null });
-    run.takeInputAnswer();
+    run.clearInput();
   }
 }

@@ -37,7 +37,7 @@ export function createRunContext(input: RunInput): RunContext {
      * database already saying the same (and holding the result, once the run has ended).
      */
     async transition(status, detail, events = [], ended = false) {
-      const progress = { ...run.progress(), status, statusDetail: detail };
+      const progress = run.progress(status, detail);
       const { at } = await acts.bookkeeping.syncRunState.executeWithOptions(
         { summary: `${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
         [{ runId: input.runId, progress, events, ended }],

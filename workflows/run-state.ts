@@ -94,11 +94,14 @@ export class RunState {
     return true;
   }
 
-  takeInputAnswer(): UserInput | null {
-    const answer = this.inputAnswer;
+  currentInputAnswer(): UserInput | null {
+    return this.inputAnswer;
+  }
+
+  /** Forgets the question once it is settled. */
+  clearInput(): void {
     this.inputAnswer = null;
     this.pendingInput = null;
-    return answer;
   }
 
   hasInputAnswer(): boolean {
@@ -131,18 +134,22 @@ export class RunState {
     return this.recentToolCalls.length >= threshold;
   }
 
-  progress(): Progress {
+  /**
+   * The progress snapshot. Pending approvals and questions are shown only in the status that waits
+   * for them, so a snapshot taken while a wait is being settled is never half old, half new.
+   */
+  progress(status: RunStatus = this.status, statusDetail: string | null = this.statusDetail): Progress {
     return {
       runId: this.input.runId,
-      status: this.status,
-      statusDetail: this.statusDetail,
+      status,
+      statusDetail,
       model: this.input.model,
       turn: this.turn,
       segment: this.segment,
       usage: this.usage,
       limits: this.input.limits,
-      pendingApprovals: [...this.pendingApprovals.values()],
-      pendingInput: this.pendingInput,
+      pendingApprovals: status === 'waiting_approval' ? [...this.pendingApprovals.values()] : [],
+      pendingInput: status === 'waiting_input' ? this.pendingInput : null,
       error: this.error,
       lastEventAt: this.lastEventAt,
     };

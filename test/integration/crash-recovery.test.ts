@@ -175,6 +175,7 @@ describe('crash recovery', () => {
       t = await startHarness({ noWorker: true, temporalAddress: server.address, env: env() });
     });
     afterAll(async () => {
+      for (const w of workers.splice(0)) await w.kill('SIGKILL');
       await t.close();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -10,10 +10,7 @@ describe('a demo run, end to end on the dev server', () => {
   });
 
   it('completes a multi-tool run with the offline demo model and records its events', async () => {
-    const res = await h.request('POST', '/api/runs', { body: { goal: 'Write a plan for a picnic', approvals: 'none' } });
-    expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^run_/), status: 'queued' });
-    const id = res.body.id as string;
+    const id = await h.createRun({ goal: 'Write a plan for a picnic [demo]', approvals: 'none' });
 
     const done = await h.waitForStatus(id, ['completed', 'failed']);
     expect(done.status).toBe('completed');

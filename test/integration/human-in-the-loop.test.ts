@@ -235,7 +235,7 @@ describe('human in the loop', () => {
 
       await waitFor(async () => {
         const r = await cp.getRun(id);
-        return r.status === 'waiting_approval' && r.pendingApprovals[0]?.approvalId !== first.pendingApprovals[0].approvalId;
+        return r.status === 'waiting_approval' && r.pendingApprovals.length === 1 && r.pendingApprovals[0].approvalId !== first.pendingApprovals[0].approvalId;
       }, { what: 'the second checkpoint' });
       const second = await cp.getRun(id);
       expect(second.pendingApprovals[0].reason).toContain('passing the $0.02 checkpoint');

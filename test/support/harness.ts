@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import type { ModelAdapter } from '../../activities/model/model-adapter';
 import type { ToolDefinition } from '../../activities/tools/tool';
@@ -44,6 +45,8 @@ export interface ApiResponse<T = any> {
 
 export class Harness {
   worker?: Worker;
+  /** Runs this harness created, for recording their histories as replay fixtures. */
+  private readonly created: { id: string; goal: string }[] = [];
   /** Bearer token sent when a call names none (suites that set API_TOKENS). */
   defaultToken?: string;
   private workerRun?: Promise<void>;
@@ -117,6 +120,7 @@ export class Harness {
   async createRun(body: Record<string, unknown>, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<string> {
     const res = await this.request('POST', '/api/runs', { body, ...opts });
     if (res.status !== 202) throw new Error(`create run: ${res.status} ${JSON.stringify(res.body)}`);
+    this.created.push({ id: res.body.id as string, goal: String(body.goal) });
     return res.body.id as string;
   }
 
@@ -162,7 +166,41 @@ export class Harness {
     return this.client.workflow.getHandle(id).fetchHistory();
   }
 
+  /**
+   * With RECORD_HISTORIES_DIR set (npm run record-histories), saves the history of every closed
+   * execution of every run this harness created: the replay fixtures of test/replay.
+   */
+  private async recordHistories(dir: string): Promise<void> {
+    fs.mkdirSync(dir, { recursive: true });
+    const suite = path.basename(expect.getState().testPath ?? 'suite').replace(/\.test\.ts$/, '');
+    for (const [i, run] of this.created.entries()) {
+      const marker = (/\[([^\]]+)\]/.exec(run.goal)?.[1] ?? 'run').replace(/[^a-z0-9-]+/gi, '-');
+      // Visibility lags a little behind: wait until it lists every execution of the run as closed.
+      let executions: WorkflowExecutionInfo[] = [];
+      // A run the test left unfinished has nothing to record; one that is finishing gets a moment.
+      const closed = await waitFor(async () => (await this.client.workflow.getHandle(run.id).describe()).status.name !== 'RUNNING', { timeoutMs: 3000 }).then(
+        () => true,
+        () => false,
+      );
+      if (!closed) continue;
+      await waitFor(
+        async () => {
+          executions = [];
+          for await (const wf of this.client.workflow.list({ query: `WorkflowId = "${run.id}"` })) executions.push(wf);
+          return executions.length > 0 && executions.every((wf) => wf.status.name !== 'RUNNING');
+        },
+        { timeoutMs: 15_000, what: `visibility to close run ${run.id}` },
+      );
+      executions.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+      for (const [n, wf] of executions.entries()) {
+        const history = await this.client.workflow.getHandle(run.id, wf.runId).fetchHistory();
+        fs.writeFileSync(path.join(dir, `${suite}--${String(i).padStart(2, '0')}-${marker}--${n}.json`), JSON.stringify(JSON.parse(historyToJSON(history))));
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    if (process.env.RECORD_HISTORIES_DIR) await this.recordHistories(process.env.RECORD_HISTORIES_DIR);
     await this.stopWorker();
     await this.api.close();
     await this.bus.close();
