@@ -11,12 +11,13 @@ import { testEnv } from '../support/test-env';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
+/** Every recorded history, from every recording (one folder per recording date). */
 function loadFixtures() {
   return fs
-    .readdirSync(FIXTURES)
+    .readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, workflowId: file, history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))) }));
+    .map((file) => ({ file: path.basename(file), workflowId: file, history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'))) }));
 }
 
 describe('workflow replay', () => {
