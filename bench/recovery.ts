@@ -19,7 +19,8 @@ export async function recoveryBench(opts: { trials?: number; heartbeatSec?: numb
     env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', ACTIVITY_HEARTBEAT_TIMEOUT_SEC: String(heartbeatSec), ACTIVITY_MAX_ATTEMPTS: '10', LOG_LEVEL: 'silent' },
   });
   fake.script('[recovery]', (req) =>
-    req.assistantTurns === 0 ? { text: 'A slow, steady answer that streams for a few seconds. '.repeat(3), chunkChars: 6, delayMs: 60 } : { text: 'unexpected' },
+    // ~12 s of streaming: long enough to start the replacement worker and kill the first one mid-stream.
+    req.assistantTurns === 0 ? { text: 'A slow, steady answer that streams for a while. '.repeat(25), chunkChars: 6, delayMs: 60 } : { text: 'unexpected' },
   );
   const workers: ChildHandle[] = [await startWorkerProcess(h.env, { plain: true })];
   const toRetry: number[] = [];
@@ -50,6 +51,6 @@ export async function recoveryBench(opts: { trials?: number; heartbeatSec?: numb
     goalMs: heartbeatSec * 1000 + 2000,
     killToRetryStartedMs: summarize(toRetry),
     killToTurnCompletedMs: summarize(toTurn),
-    note: 'the interrupted stream takes ~2.5 s to regenerate after the retry starts',
+    note: 'kill → turn completed includes regenerating the whole ~12 s stream on the replacement',
   };
 }
