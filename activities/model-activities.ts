@@ -131,6 +131,7 @@ export function createModelActivities(deps: ActivityDeps) {
       ]);
     });
     publishEvents(bus, runId, events);
+    bus.publish({ type: 'delta.end', runId, turn });
     return result;
   }
 

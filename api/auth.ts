@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import type { Store } from '../shared/store';
 import { ApiError } from './errors';
 
 export const LOCAL_USER = 'local';
@@ -66,4 +67,24 @@ export function requireUser(auth: Authenticator): RequestHandler {
 export function userOf(req: Request): string {
   if (!req.user) throw new ApiError(401, 'unauthorized', 'missing bearer token');
   return req.user;
+}
+
+/**
+ * For the few endpoints a browser cannot send headers to (EventSource): a bearer token as usual,
+ * or a single-use ticket from POST /api/ws-ticket in `?ticket=`.
+ */
+export function userFromTicketOrToken(auth: Authenticator, store: Store): RequestHandler {
+  const bearer = requireUser(auth);
+  return (req, res, next) => {
+    const ticket = typeof req.query.ticket === 'string' ? req.query.ticket : undefined;
+    if (!ticket || bearerToken(req.headers.authorization)) return bearer(req, res, next);
+    store.wsTickets.redeem(ticket).then(
+      (user) => {
+        if (!user) return next(new ApiError(401, 'unauthorized', 'ticket is unknown, used or expired'));
+        req.user = user;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
+  };
 }

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.temporal.namespace).catch((err) =>
     logger.warn({ err }, 'could not register search attributes; register them with `temporal operator search-attribute create`'),
   );
-  const bus = await createBus({ config, store, role: 'subscriber', logger });
+  const bus = await createBus({ config, store, role: 'api', logger });
   const api = await startApiServer({ config, store, client, bus, logger });
   logger.info({ url: api.url }, 'API listening');
 

@@ -244,17 +244,26 @@ export class RunService {
     };
   }
 
+  private readonly inFlightQueries = new Set<Promise<unknown>>();
+
   /** Asks the workflow for its progress; undefined when no worker answers in time. */
   async queryProgress(id: string): Promise<Progress | undefined> {
     const { client, config, logger } = this.deps;
+    const query = client.withDeadline(Date.now() + config.api.progressQueryTimeoutMs, () => client.workflow.getHandle(id).query(progressQuery));
+    this.inFlightQueries.add(query);
     try {
-      return await client.withDeadline(Date.now() + config.api.progressQueryTimeoutMs, () =>
-        client.workflow.getHandle(id).query(progressQuery),
-      );
+      return await query;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) logger.debug({ err, runId: id }, 'progress query got no answer');
       return undefined;
+    } finally {
+      this.inFlightQueries.delete(query);
     }
+  }
+
+  /** Waits for queries still in flight (at most the query timeout): call before closing the client. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlightQueries]);
   }
 
   progressFromRecord(run: RunRecord): Progress {

@@ -1,6 +1,7 @@
 /**
- * The HTTP server: Express app with the JSON API under /api, health checks, and (when built)
- * the web UI. Everything here is thin; runs are owned by Temporal, not by requests.
+ * The HTTP server: the JSON API under /api, live updates (WebSocket /ws and SSE), Slack
+ * interactions, health and metrics, and the web UI when it is built. Everything here is thin; runs
+ * are owned by Temporal, not by requests or sockets.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,15 +13,19 @@ import type { Logger } from '../shared/logger';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { Access } from './access';
-import { createAuthenticator, requireUser } from './auth';
+import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
 import { errorHandler, unknownRoute } from './errors';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
+import { LiveHub } from './live/live-hub';
+import { sseHandler } from './live/sse';
+import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
-import { metricsRouter } from './routes/metrics';
 import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
+import { webRouter } from './routes/web';
 import { RunService } from './run-service';
 
 export interface ApiDeps {
@@ -37,12 +42,22 @@ export interface ApiServer {
   app: express.Express;
   server: http.Server;
   url: string;
+  live: LiveStats;
   close(): Promise<void>;
+}
+
+interface App {
+  app: express.Express;
+  access: Access;
+  auth: Authenticator;
+  runs: RunService;
+  hub: LiveHub;
+  live: LiveStats;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export function createApp(deps: ApiDeps): express.Express {
+function createApp(deps: ApiDeps): App {
   const { config, store, client, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -56,26 +71,36 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
   const access = new Access(config);
+  const auth = createAuthenticator(config.api.tokens);
   const runs = new RunService({ store, client, config, logger, access });
   const humans = new HumanService({ store, client, access, logger });
+  const hub = new LiveHub(store, deps.bus);
+  const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
+
   if (config.slack) {
     // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
     app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger }));
   }
 
-  const auth = createAuthenticator(config.api.tokens);
+  // EventSource cannot send headers, so the stream also accepts a single-use ticket.
+  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub }));
+
   const api = express.Router();
   api.use(requireUser(auth));
   api.use(jsonBody(config.api.maxBodyBytes));
+  api.post('/ws-ticket', async (req, res) => {
+    res.status(201).json(await store.wsTickets.issue(req.user!, config.api.wsTicketTtlSec));
+  });
   api.use('/runs', runsRouter({ runs, humans, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
   api.use(unknownRoute);
   app.use('/api', api);
-  app.use('/metrics', requireUser(auth), metricsRouter({ store }));
+  app.use('/metrics', requireUser(auth), metricsRouter({ store, live }));
+  app.use(webRouter());
 
   app.use(unknownRoute);
   app.use(errorHandler(logger));
-  return app;
+  return { app, access, auth, runs, hub, live };
 }
 
 /** Without API_TOKENS the API is open, so it may only listen on loopback. */
@@ -87,9 +112,10 @@ export function assertSafeBind(config: Config): void {
 
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
-  const app = createApp(deps);
+  const { app, access, auth, runs, hub, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;
+  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, logger: deps.logger, stats: live });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.api.port, deps.config.api.host, () => resolve());
@@ -100,10 +126,14 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
     app,
     server,
     url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    live,
+    close: async () => {
+      ws.close();
+      hub.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await runs.drain();
+    },
   };
 }

@@ -155,6 +155,10 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(256 * 1024, 1024),
   MAX_GOAL_CHARS: int(20_000, 1),
   PROGRESS_QUERY_TIMEOUT_MS: int(3000, 100),
+  LIVE_TAIL_INTERVAL_MS: int(100, 10, 100),
+  WS_MAX_BUFFERED_BYTES: int(1024 * 1024, 1024),
+  WS_PING_INTERVAL_SEC: int(15, 1),
+  WS_TICKET_TTL_SEC: int(60, 5, 3600),
 
   // Tools
   HTTP_TOOL_ALLOWED_HOSTS: list,
@@ -243,6 +247,11 @@ export interface Config {
     maxGoalChars: number;
     progressQueryTimeoutMs: number;
     publicUrl?: string;
+    /** SQLite, API apart from the worker: how often the database is tailed for live updates. */
+    liveTailIntervalMs: number;
+    wsMaxBufferedBytes: number;
+    wsPingIntervalSec: number;
+    wsTicketTtlSec: number;
   };
   tools: {
     httpAllowedHosts: string[];
@@ -356,6 +365,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxGoalChars: e.MAX_GOAL_CHARS,
       progressQueryTimeoutMs: e.PROGRESS_QUERY_TIMEOUT_MS,
       publicUrl: e.PUBLIC_URL,
+      liveTailIntervalMs: e.LIVE_TAIL_INTERVAL_MS,
+      wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      wsPingIntervalSec: e.WS_PING_INTERVAL_SEC,
+      wsTicketTtlSec: e.WS_TICKET_TTL_SEC,
     },
     tools: {
       httpAllowedHosts: e.HTTP_TOOL_ALLOWED_HOSTS.map((h) => h.toLowerCase()),

@@ -24,7 +24,7 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   logger.info({ config: redactedConfig(config) }, 'starting worker');
 
   const store = await createStore(config);
-  const bus = await createBus({ config, store, role: 'publisher', logger });
+  const bus = await createBus({ config, store, role: 'worker', logger });
   const client = await connectClient(config);
   await ensureSearchAttributes(client, config.temporal.namespace).catch((err) =>
     logger.warn({ err }, 'could not register search attributes; register them with `temporal operator search-attribute create`'),

@@ -1,19 +1,36 @@
 /**
- * The bus carries what happens in a run from the worker (which does it) to API processes
- * (which push it to browsers): committed events and live model-token deltas.
+ * The bus carries what happens in a run from the worker (which does it) to API processes (which
+ * push it to browsers): committed events and live model-token deltas.
+ *
+ * Three shapes, one interface (create-bus.ts picks):
+ * - in memory, when worker and API share a process: full events and deltas, synchronously;
+ * - SQLite, separate processes: the API tails the database (at most every 100 ms);
+ * - Postgres: LISTEN/NOTIFY, so any of several API replicas serves any run.
+ * Cross-process buses deliver `notify` (new events exist up to `seq`) instead of the events
+ * themselves; the reader fetches them from the database, which stays the one source of truth.
  */
 import type { RunEvent } from '../../workflows/types';
 
 export type BusMessage =
   | { type: 'event'; runId: string; event: RunEvent }
+  /** Events up to `seq` are committed; read them from the database. */
+  | { type: 'notify'; runId: string; seq: number }
+  /** `text` streamed by the model at `offset` (UTF-16 code units) of turn `turn`'s message. */
   | { type: 'delta'; runId: string; turn: number; attempt: number; offset: number; text: string }
   /** A model call is being retried: text streamed by the failed attempt must be discarded. */
-  | { type: 'delta.reset'; runId: string; turn: number; attempt: number };
+  | { type: 'delta.reset'; runId: string; turn: number; attempt: number }
+  /** The turn's message is complete and stored; its live text is no longer needed. */
+  | { type: 'delta.end'; runId: string; turn: number };
 
 export type BusListener = (msg: BusMessage) => void;
 
 export interface Bus {
   publish(msg: BusMessage): void;
   subscribe(runId: string, listener: BusListener): () => void;
+  /**
+   * The text streamed so far for the run's current model message, when the bus cannot be sure its
+   * listeners saw it all (a cross-process bus that started listening mid-stream). In memory: null.
+   */
+  liveText?(runId: string): Promise<{ turn: number; attempt: number; text: string } | null>;
   close(): Promise<void>;
 }

@@ -1,13 +1,23 @@
 /**
- * Picks the bus for this deployment shape. One process (npm start, tests): in memory.
- * Cross-process transports (SQLite tailing, Postgres LISTEN/NOTIFY) come with the live-stream work.
+ * Picks the bus for a process. Worker and API in one process (npm start, most tests): in memory.
+ * A process that is only a worker or only an API: through the database (bus.ts explains).
  */
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { Bus } from './bus';
+import { DatabaseBus } from './database-bus';
 import { InMemoryBus } from './in-memory-bus';
 
-export async function createBus(_opts: { config: Config; store: Store; role: 'publisher' | 'subscriber'; logger: Logger }): Promise<Bus> {
-  return new InMemoryBus();
+export async function createBus(opts: {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** 'shared': worker and API in this process. 'worker' / 'api': the other side is elsewhere. */
+  role: 'shared' | 'worker' | 'api';
+}): Promise<Bus> {
+  if (opts.role === 'shared') return new InMemoryBus();
+  const bus = new DatabaseBus(opts.store, opts.logger, { tailIntervalMs: opts.config.api.liveTailIntervalMs });
+  if (opts.role === 'api') await bus.listen();
+  return bus;
 }

@@ -5,10 +5,12 @@ import { EffectsRepo } from './effects';
 import { EventsRepo } from './events';
 import { inTransaction, type Executor } from './executor';
 import { InputRequestsRepo } from './input-requests';
+import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
 import type { Database } from './schema';
+import { WsTicketsRepo } from './ws-tickets';
 
 export class Store {
   readonly runs: RunsRepo;
@@ -17,6 +19,8 @@ export class Store {
   readonly effects: EffectsRepo;
   readonly approvals: ApprovalsRepo;
   readonly inputs: InputRequestsRepo;
+  readonly liveText: LiveTextRepo;
+  readonly wsTickets: WsTicketsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -28,6 +32,8 @@ export class Store {
     this.effects = new EffectsRepo(executor);
     this.approvals = new ApprovalsRepo(executor);
     this.inputs = new InputRequestsRepo(executor);
+    this.liveText = new LiveTextRepo(executor);
+    this.wsTickets = new WsTicketsRepo(executor);
   }
 
   get dialect(): Dialect {

@@ -152,6 +152,29 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('runs').addColumn('stalled_at', 'text').execute();
       },
     },
+    '004_live_text_ws_tickets': {
+      async up(db: Kysely<unknown>) {
+        // The text a model is streaming right now, one row per run, for API processes that are not
+        // the worker's: they resume late subscribers from it (and, on SQLite, tail it).
+        await db.schema
+          .createTable('live_text')
+          .addColumn('run_id', 'text', (c) => c.primaryKey())
+          .addColumn('turn', 'integer', (c) => c.notNull())
+          .addColumn('attempt', 'integer', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        // Short-lived, single-use tickets that let a browser open a socket without putting its
+        // long-lived token in a URL. Kept in the database so any API replica can redeem them.
+        await db.schema
+          .createTable('ws_tickets')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .execute();
+      },
+    },
   };
 }
 

@@ -115,6 +115,22 @@ export interface ApprovalAuditTable {
   at: string;
 }
 
+export interface LiveTextTable {
+  run_id: string;
+  turn: number;
+  attempt: number;
+  text: string;
+  updated_at: string;
+}
+
+export interface WsTicketsTable {
+  /** SHA-256 of the ticket; the ticket itself is never stored. */
+  id: string;
+  user: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -123,4 +139,6 @@ export interface Database {
   approvals: ApprovalsTable;
   input_requests: InputRequestsTable;
   approval_audit: ApprovalAuditTable;
+  live_text: LiveTextTable;
+  ws_tickets: WsTicketsTable;
 }

@@ -1,0 +1,54 @@
+/**
+ * GET /api/runs/:id/stream — the same live feed as Server-Sent Events, for clients that prefer
+ * plain HTTP. `id:` is the event seq, so a reconnecting EventSource resumes with Last-Event-ID
+ * (or `?after=`); comments keep idle connections open; a client too far behind is disconnected
+ * (its EventSource reconnects and resumes).
+ */
+import type { Request, Response } from 'express';
+import type { Config } from '../../shared/config';
+import type { Store } from '../../shared/store';
+import { ApiError } from '../errors';
+import type { RunService } from '../run-service';
+import type { LiveHub } from './live-hub';
+import { Subscription, type LiveMessage } from './subscription';
+
+export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub }) {
+  const { config, store, runs, hub } = deps;
+  return async (req: Request, res: Response): Promise<void> => {
+    const user = req.user!;
+    const run = await runs.getVisible(user, req.params.id as string);
+    const lastEventId = req.header('last-event-id');
+    const afterParam = typeof req.query.after === 'string' ? req.query.after : undefined;
+    const candidates = [lastEventId, afterParam].filter((v): v is string => v !== undefined);
+    for (const v of candidates) if (!/^\d+$/.test(v)) throw new ApiError(400, 'invalid_query', 'after and Last-Event-ID must be whole numbers');
+    const after = Math.max(0, ...candidates.map(Number));
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+
+    const send = (msg: LiveMessage): boolean => {
+      if (res.writableEnded || res.destroyed) return false;
+      if (res.writableLength > config.api.wsMaxBufferedBytes) {
+        res.end();
+        return false;
+      }
+      const id = msg.type === 'event' ? `id: ${msg.event.seq}\n` : '';
+      res.write(`${id}event: ${msg.type}\ndata: ${JSON.stringify(msg)}\n\n`);
+      return true;
+    };
+    const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(user, run.id) }, send);
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded) res.write(': keep-alive\n\n');
+    }, Math.min(15, config.api.wsPingIntervalSec) * 1000); // proxies drop connections idle for long
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      sub.stop();
+    });
+    await sub.start().catch(() => res.end());
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * WebSocket at /ws (ws, noServer). The upgrade is where everything is checked: path, Origin
+ * (foreign pages are refused at the handshake), and who is asking — `Authorization: Bearer` for
+ * programs, a single-use ticket (`?ticket=`, from POST /api/ws-ticket) for browsers; the long-lived
+ * token never goes in a URL. Then per socket: subscribe/unsubscribe to runs the user may see,
+ * ping/pong to drop dead peers, a small maxPayload, and a cap on unsent bytes — a socket that
+ * falls behind is closed with 4008 and resumes from its last seq, never slowing anyone else.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/logger';
+import type { Store } from '../../shared/store';
+import type { Access } from '../access';
+import { bearerToken, type Authenticator } from '../auth';
+import type { RunService } from '../run-service';
+import type { LiveHub } from './live-hub';
+import { originAllowed } from './origin';
+import { Subscription, type LiveMessage } from './subscription';
+
+/** Close code telling the client to reconnect and resume with `after` = the last seq it has. */
+export const CLOSE_RESUME = 4008;
+const MAX_PAYLOAD = 16 * 1024;
+const MAX_SUBSCRIPTIONS = 100;
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), runId: z.string().min(1).max(100), after: z.number().int().min(0).default(0) }).strict(),
+  z.object({ type: z.literal('unsubscribe'), runId: z.string().min(1).max(100) }).strict(),
+]);
+
+export interface LiveStats {
+  sockets: number;
+  slowConsumerCloses: number;
+}
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.write(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.destroy();
+}
+
+export function attachWebSocketServer(
+  server: http.Server,
+  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; logger: Logger; stats: LiveStats },
+): { close(): void } {
+  const { config, store, access, auth, runs, hub, logger, stats } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
+
+  async function authenticate(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
+    const token = bearerToken(req.headers.authorization);
+    if (token) return auth.userForToken(token);
+    const ticket = url.searchParams.get('ticket');
+    if (ticket) return store.wsTickets.redeem(ticket);
+    return auth.required ? undefined : auth.userForToken('');
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/ws') return refuse(socket, 404, 'not_found', 'no WebSocket endpoint here; use /ws');
+      if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
+        return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
+      }
+      const user = await authenticate(req, url).catch(() => undefined);
+      if (!user) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, or ?ticket= from POST /api/ws-ticket');
+      wss.handleUpgrade(req, socket, head, (ws) => session(ws, user));
+    })().catch((err) => {
+      logger.error({ err }, 'WebSocket upgrade failed');
+      socket.destroy();
+    });
+  });
+
+  function session(ws: WebSocket, user: string): void {
+    stats.sockets += 1;
+    const subs = new Map<string, Subscription>();
+    let alive = true;
+    let cutOff = false;
+
+    /** Too far behind: stop feeding it and tell it to resume, without holding anyone else up. */
+    const cutOffSlow = () => {
+      cutOff = true;
+      stats.slowConsumerCloses += 1;
+      ws.close(CLOSE_RESUME, 'too slow: reconnect and resume with after=<last seq>');
+      setTimeout(() => ws.terminate(), 10_000).unref();
+      for (const s of subs.values()) s.stop();
+    };
+
+    const send = (msg: LiveMessage): boolean => {
+      if (cutOff || ws.readyState !== ws.OPEN) return false;
+      if (ws.bufferedAmount > config.api.wsMaxBufferedBytes) {
+        cutOffSlow();
+        return false;
+      }
+      ws.send(JSON.stringify(msg));
+      return true;
+    };
+
+    // A peer that misses a pong is dead — unless data is still queued for it, in which case it is
+    // merely behind (its pong waits behind that data) and is told to resume instead.
+    const ping = setInterval(() => {
+      if (!alive) {
+        if (ws.bufferedAmount > 0 && !cutOff) cutOffSlow();
+        else ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, config.api.wsPingIntervalSec * 1000);
+    ws.on('pong', () => (alive = true));
+
+    ws.on('message', (data, isBinary) => {
+      let parsed;
+      try {
+        parsed = clientMessage.safeParse(JSON.parse(isBinary ? '' : data.toString()));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success) {
+        send({ type: 'error', code: 'invalid_message', message: 'expected {type:"subscribe",runId,after} or {type:"unsubscribe",runId}' });
+        return;
+      }
+      const msg = parsed.data;
+      subs.get(msg.runId)?.stop();
+      subs.delete(msg.runId);
+      if (msg.type === 'unsubscribe') return;
+      void (async () => {
+        const run = await store.runs.get(msg.runId);
+        if (!run || !access.canSee(user, run)) {
+          send({ type: 'error', code: 'run_not_found', message: 'run not found', runId: msg.runId });
+          return;
+        }
+        if (subs.size >= MAX_SUBSCRIPTIONS) {
+          send({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} runs per socket`, runId: msg.runId });
+          return;
+        }
+        const sub = new Subscription(msg.runId, msg.after, { hub, store, snapshot: () => runs.view(user, msg.runId) }, send);
+        subs.set(msg.runId, sub);
+        await sub.start();
+      })().catch((err) => {
+        logger.warn({ err, runId: msg.runId }, 'subscription failed');
+        send({ type: 'error', code: 'subscription_failed', message: 'could not follow this run; subscribe again', runId: msg.runId });
+      });
+    });
+
+    ws.on('close', () => {
+      stats.sockets -= 1;
+      clearInterval(ping);
+      for (const s of subs.values()) s.stop(); // a client going away cancels nothing but its own feed
+      subs.clear();
+    });
+    ws.on('error', (err) => logger.debug({ err }, 'socket error'));
+  }
+
+  return {
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}

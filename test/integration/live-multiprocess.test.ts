@@ -1,0 +1,113 @@
+/**
+ * Live updates when the API is not the worker's process: on SQLite the API tails the database; on
+ * Postgres API replicas LISTEN. An API process killed mid-run loses nothing: clients reconnect to
+ * another and resume. Two API replicas on Postgres each serve every event of a run.
+ */
+import { FakeAnthropic } from '../support/fake-anthropic';
+import { startHarness, type Harness } from '../support/harness';
+import { LiveClient, wsUrl } from '../support/live-client';
+import { freePort } from '../support/ports';
+import { startApiProcess, startWorkerProcess, type ChildHandle } from '../support/processes';
+
+describe('live updates across processes', () => {
+  const fake = new FakeAnthropic();
+  const children: ChildHandle[] = [];
+  const clients: LiveClient[] = [];
+
+  beforeAll(() => fake.start());
+  afterAll(async () => {
+    for (const c of clients) c.terminate();
+    for (const c of children) await c.kill('SIGKILL');
+    await fake.stop();
+  });
+
+  async function api(env: Record<string, string>): Promise<string> {
+    const port = await freePort();
+    children.push(await startApiProcess({ ...env, PORT: String(port) }));
+    return `http://127.0.0.1:${port}`;
+  }
+  async function connect(url: string): Promise<LiveClient> {
+    const c = await LiveClient.connect(wsUrl(url));
+    clients.push(c);
+    return c;
+  }
+
+  function streamingScript(marker: string) {
+    fake.script(marker, (req) =>
+      req.assistantTurns < 2
+        ? { text: `Step ${req.assistantTurns}: working through it carefully, token by token. `.repeat(3), chunkChars: 6, delayMs: 30, toolUses: [{ name: 'workspace_list', input: {} }] }
+        : { text: 'All done; here is the summary of everything, streamed. '.repeat(3), chunkChars: 6, delayMs: 30 },
+    );
+  }
+
+  describe('on SQLite', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ noWorker: true, env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5' } });
+    });
+    afterAll(() => h.close());
+
+    it('lets clients resume on another API process after theirs is killed mid-run', async () => {
+      streamingScript('[api-restart]');
+      children.push(await startWorkerProcess(h.env, { plain: true }));
+      const first = await api(h.env);
+      const client = await connect(first);
+      const id = await h.createRun({ goal: 'Keep going [api-restart]', approvals: 'none' });
+      client.subscribe(id, 0);
+      await client.waitForMessage((m) => m.type === 'delta' && m.turn === 2 && m.offset > 30, 'turn 2 mid-stream', 60_000);
+      const apiProcess = children.find((c) => c.output().includes('API listening'))!;
+      await apiProcess.kill('SIGKILL');
+      await client.closed;
+      const seenBefore = client.events(id);
+
+      const second = await api(h.env);
+      const resumed = await connect(second);
+      resumed.subscribe(id, client.seq(id));
+      await resumed.waitForEvent(id, 'run.completed', 60_000);
+      const stored = await h.events(id);
+      expect([...seenBefore, ...resumed.events(id)].map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+      expect(resumed.events(id)).toEqual(stored.slice(seenBefore.length));
+      const final = stored.filter((e) => e.type === 'llm.message').at(-1)!;
+      expect(resumed.streamed(id, Number(final.data.turn))).toBe(final.data.text);
+      expect(resumed.violations).toEqual([]);
+    });
+  });
+
+  describe('on Postgres', () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ noWorker: true, database: 'postgres', env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5' } });
+    });
+    afterAll(async () => {
+      for (const c of children.splice(0)) await c.kill('SIGKILL');
+      await h.close();
+    });
+
+    it('serves every event (and every token) of a run to sockets on two API replicas', async () => {
+      streamingScript('[replicas]');
+      children.push(await startWorkerProcess(h.env, { plain: true }));
+      const [a, b] = [await api(h.env), await api(h.env)];
+      const onA = await connect(a);
+      const onB = await connect(b);
+      const id = await h.createRun({ goal: 'Two replicas [replicas]', approvals: 'none' });
+      onA.subscribe(id, 0);
+      onB.subscribe(id, 0);
+      await onA.waitForEvent(id, 'run.completed', 60_000);
+      await onB.waitForEvent(id, 'run.completed', 60_000);
+      const stored = await h.events(id);
+      expect(onA.events(id)).toEqual(stored);
+      expect(onB.events(id)).toEqual(stored);
+      // Tokens crossed processes too (NOTIFY): the last message, streamed well after both sockets
+      // were live, arrived token by token on each replica. (A message that finished while a socket
+      // was still catching up arrives whole, in its llm.message event, instead.)
+      const messages = stored.filter((e) => e.type === 'llm.message');
+      for (const client of [onA, onB]) {
+        const last = messages.at(-1)!;
+        expect(client.streamed(id, Number(last.data.turn))).toBe(last.data.text);
+        for (const m of messages) expect(['', m.data.text]).toContain(client.streamed(id, Number(m.data.turn)));
+        expect(client.messages.filter((m) => m.type === 'delta').length).toBeGreaterThan(5);
+      }
+      expect([...onA.violations, ...onB.violations]).toEqual([]);
+    });
+  });
+});
