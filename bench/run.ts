@@ -7,11 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startBenchEnvironment } from './env';
 import { historySizeBench } from './history-size';
+import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { recoveryBench } from './recovery';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'history-size': () => historySizeBench(),
   recovery: () => recoveryBench(),
+  'live-latency': () => liveLatencyBench(),
+  'catch-up': () => catchUpBench(),
+  sockets: () => socketsBench(),
 };
 
 async function main(): Promise<void> {

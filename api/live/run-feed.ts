@@ -8,9 +8,16 @@ import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import type { Store } from '../../shared/store';
 import type { RunEvent } from '../../workflows/types';
 
+/** One piece of streamed text; the same object reaches every listener, so it is serialised once. */
+export interface DeltaPiece {
+  turn: number;
+  offset: number;
+  text: string;
+}
+
 export interface FeedListener {
   event(event: RunEvent): void;
-  delta(turn: number, offset: number, text: string): void;
+  delta(piece: DeltaPiece): void;
   /** The model call of `turn` is being retried: drop its partial text. */
   reset(turn: number): void;
 }
@@ -159,7 +166,8 @@ export class RunFeed {
     const piece = text.slice(overlap);
     const at = s.text.length;
     s.text += piece;
-    for (const l of [...this.listeners]) l.delta(s.turn, at, piece);
+    const delta: DeltaPiece = { turn: s.turn, offset: at, text: piece };
+    for (const l of [...this.listeners]) l.delta(delta);
     // Deltas held back behind a gap may now fit.
     s.ahead.sort((a, b) => a.offset - b.offset);
     while (s.ahead.length && s.ahead[0]!.offset <= s.text.length) {

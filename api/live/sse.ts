@@ -31,14 +31,14 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
     });
     res.write('retry: 2000\n\n');
 
-    const send = (msg: LiveMessage): boolean => {
+    const send = (msg: LiveMessage, json: string): boolean => {
       if (res.writableEnded || res.destroyed) return false;
       if (res.writableLength > config.api.wsMaxBufferedBytes) {
         res.end();
         return false;
       }
       const id = msg.type === 'event' ? `id: ${msg.event.seq}\n` : '';
-      res.write(`${id}event: ${msg.type}\ndata: ${JSON.stringify(msg)}\n\n`);
+      res.write(`${id}event: ${msg.type}\ndata: ${json}\n\n`);
       return true;
     };
     const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(user, run.id) }, send);

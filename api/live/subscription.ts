@@ -7,7 +7,7 @@
 import type { Store } from '../../shared/store';
 import type { Progress, RunEvent } from '../../workflows/types';
 import type { LiveHub } from './live-hub';
-import type { FeedListener, RunFeed } from './run-feed';
+import type { DeltaPiece, FeedListener, RunFeed } from './run-feed';
 
 export type LiveMessage =
   | { type: 'snapshot'; runId: string; progress: unknown }
@@ -16,8 +16,26 @@ export type LiveMessage =
   | { type: 'delta.reset'; runId: string; turn: number }
   | { type: 'error'; code: string; message: string; runId?: string };
 
-/** Where a subscription's messages go. Returns false once the client is gone or cut off. */
-export type Sink = (msg: LiveMessage) => boolean;
+/**
+ * Where a subscription's messages go, with their JSON. Returns false once the client is gone or
+ * cut off.
+ */
+export type Sink = (msg: LiveMessage, json: string) => boolean;
+
+// Every subscriber to a run gets the same event and delta objects: serialise each once, not once
+// per socket (5,000 sockets on one run would otherwise mean 5,000 JSON.stringify calls per event).
+const eventJson = new WeakMap<RunEvent, string>();
+const deltaJson = new WeakMap<DeltaPiece, string>();
+
+function cached<K extends object>(cache: WeakMap<K, string>, key: K, make: () => LiveMessage): { msg: LiveMessage; json: string } {
+  const msg = make();
+  let json = cache.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(msg);
+    cache.set(key, json);
+  }
+  return { msg, json };
+}
 
 const PAGE = 500;
 
@@ -29,8 +47,8 @@ export class Subscription {
   private stopped = false;
   private readonly listener: FeedListener = {
     event: (e) => (this.live ? this.deliver(e) : this.held.push(e)),
-    delta: (turn, offset, text) => {
-      if (this.live) this.send({ type: 'delta', runId: this.runId, turn, offset, text });
+    delta: (piece) => {
+      if (this.live) this.sendCached(cached(deltaJson, piece, () => ({ type: 'delta', runId: this.runId, ...piece })));
     },
     reset: (turn) => {
       if (this.live) this.send({ type: 'delta.reset', runId: this.runId, turn });
@@ -76,12 +94,16 @@ export class Subscription {
   private deliver(e: RunEvent): void {
     if (e.seq <= this.cursor) return; // already sent (caught up from the database)
     this.cursor = e.seq;
-    this.send({ type: 'event', runId: this.runId, event: e });
+    this.sendCached(cached(eventJson, e, () => ({ type: 'event', runId: this.runId, event: e })));
   }
 
   private send(msg: LiveMessage): void {
+    this.sendCached({ msg, json: JSON.stringify(msg) });
+  }
+
+  private sendCached({ msg, json }: { msg: LiveMessage; json: string }): void {
     if (this.stopped) return;
-    if (!this.sink(msg)) this.stop();
+    if (!this.sink(msg, json)) this.stop();
   }
 
   stop(): void {

@@ -90,13 +90,13 @@ export function attachWebSocketServer(
       for (const s of subs.values()) s.stop();
     };
 
-    const send = (msg: LiveMessage): boolean => {
+    const send = (msg: LiveMessage, json = JSON.stringify(msg)): boolean => {
       if (cutOff || ws.readyState !== ws.OPEN) return false;
       if (ws.bufferedAmount > config.api.wsMaxBufferedBytes) {
         cutOffSlow();
         return false;
       }
-      ws.send(JSON.stringify(msg));
+      ws.send(json);
       return true;
     };
 

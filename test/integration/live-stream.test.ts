@@ -199,17 +199,18 @@ describe('live stream', () => {
     try {
       await waitFor(() => slowOut.includes('SUBSCRIBED'), { what: 'the slow client to subscribe' });
       const closesBefore = h.api.live.slowConsumerCloses;
+      await waitFor(() => h.api.live.slowConsumerCloses > closesBefore, { timeoutMs: 60_000, what: 'the slow socket to be cut off' });
+      // Reading again (within the server's grace period) it finds the close frame, code 4008: resume.
+      slow.stdin!.write('read now\n');
+      await waitFor(() => /CLOSE|EOF/.test(slowOut), { what: 'the slow client to see the close' });
+      expect(slowOut).toContain('CLOSE 4008');
 
+      // Meanwhile the run and the healthy socket were not held up.
       const done = await h.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 90_000 });
       expect({ status: done.status, error: done.error }).toEqual({ status: 'completed', error: null });
       await healthy.waitForEvent(id, 'run.completed', 60_000);
       expect(healthy.events(id)).toEqual(await h.events(id));
       expect(healthy.violations).toEqual([]);
-      await waitFor(() => h.api.live.slowConsumerCloses > closesBefore, { what: 'the slow socket to be cut off' });
-
-      slow.stdin!.write('read now\n');
-      await waitFor(() => /CLOSE|EOF/.test(slowOut), { what: 'the slow client to see the close' });
-      expect(slowOut).toContain('CLOSE 4008');
     } finally {
       slow.kill('SIGKILL');
     }

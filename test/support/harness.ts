@@ -13,6 +13,7 @@ import type { ModelAdapter } from '../../activities/model/model-adapter';
 import type { ToolDefinition } from '../../activities/tools/tool';
 import { startApiServer, type ApiServer } from '../../api/server';
 import type { Bus } from '../../shared/bus/bus';
+import { createBus } from '../../shared/bus/create-bus';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig, type Config } from '../../shared/config';
 import { createLogger, type Logger } from '../../shared/logger';
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   noWorker?: boolean;
   /** Another Temporal server than the suite-wide dev server (tests that restart Temporal). */
   temporalAddress?: string;
+  /** 'database': the API reads live updates through the database, as when the worker is elsewhere. */
+  bus?: 'memory' | 'database';
   interceptors?: WorkerInterceptors;
 }
 
@@ -237,7 +240,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, name: 'test' });
   const store = await createStore(config);
-  const bus = new InMemoryBus();
+  const bus = opts.bus === 'database' ? await createBus({ config, store, logger, role: 'api' }) : new InMemoryBus();
   const client = new Client({ connection: await Connection.connect({ address: config.temporal.address! }), namespace: config.temporal.namespace });
   const api = await startApiServer({ config, store, client, bus, logger });
   const harness = new Harness(config, env, store, bus, client, api, logger, opts, cleanup);
