@@ -45,6 +45,8 @@ export interface RunSummary {
   statusDetail: string | null;
   usage: RunRecord['usage'];
   error: RunRecord['error'];
+  /** The run's last event seq: subscribe with it as `after` to follow the run from now on. */
+  lastSeq: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -63,6 +65,7 @@ export function summarize(run: RunRecord): RunSummary {
     statusDetail: run.statusDetail,
     usage: run.usage,
     error: run.error,
+    lastSeq: run.lastSeq,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
   };

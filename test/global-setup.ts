@@ -3,6 +3,7 @@
  * bundle the workflows once, and check that the test Postgres is reachable. Suites read the
  * results from the environment (test/support/test-env.ts).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -12,6 +13,7 @@ import { startDevServer } from '../shared/temporal/dev-server';
 import { freePort } from './support/ports';
 import { ARTIFACTS_DIR } from './support/test-env';
 
+const ROOT = path.join(__dirname, '..');
 const DEFAULT_TEST_POSTGRES = 'postgres://longhaul:longhaul@127.0.0.1:5432/postgres';
 
 export default async function globalSetup(): Promise<void> {
@@ -51,6 +53,13 @@ export default async function globalSetup(): Promise<void> {
     logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: log, error: log },
   });
   fs.writeFileSync(bundlePath, code);
+
+  // The web UI, as `npm run build` makes it, for the browser tests.
+  const vite = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(ROOT, 'web', 'vite.config.mts'), '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (vite.status !== 0) throw new Error(`building the web UI failed:\n${vite.stdout}\n${vite.stderr}`);
 
   process.env.LONGHAUL_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.LONGHAUL_TEST_WORKFLOW_BUNDLE = bundlePath;

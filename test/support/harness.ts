@@ -61,7 +61,7 @@ export class Harness {
     readonly store: Store,
     readonly bus: Bus,
     readonly client: Client,
-    readonly api: ApiServer,
+    public api: ApiServer,
     readonly logger: Logger,
     private readonly opts: HarnessOptions,
     private readonly cleanup: (() => Promise<void>)[],
@@ -69,6 +69,14 @@ export class Harness {
 
   get taskQueue(): string {
     return this.config.temporal.taskQueue;
+  }
+
+  /** Stops the API server and starts a new one on the same port: every socket drops. */
+  async restartApi(): Promise<void> {
+    const port = Number(new URL(this.api.url).port);
+    await this.api.close();
+    const config = { ...this.config, api: { ...this.config.api, port } };
+    this.api = await startApiServer({ config, store: this.store, client: this.client, bus: this.bus, logger: this.logger });
   }
 
   async startWorker(): Promise<Worker> {

@@ -1,0 +1,278 @@
+/**
+ * The web UI in a real browser (Debian's Chromium, driven by playwright-core): sign in, start a run
+ * from the form, watch it stream, approve from the page, survive a dropped socket and a reload with
+ * no duplicate or missing entries, cancel with a confirm; agent output shown as text only; usable at
+ * phone width. With SCREENSHOTS_DIR set it saves the screenshots shown in the README.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CountingServer } from '../support/counting-server';
+import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const TOKEN = 'alice-browser-token-0123';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOTS_DIR;
+
+describe('web UI', () => {
+  const fake = new FakeAnthropic();
+  const outside = new CountingServer();
+  let h: Harness;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    await fake.start();
+    await outside.start();
+    h = await startHarness({
+      env: {
+        API_TOKENS: `${TOKEN}:alice`,
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+        LLM_MODEL: 'claude-sonnet-5-5',
+        HTTP_TOOL_ALLOWED_HOSTS: outside.host,
+      },
+    });
+    h.defaultToken = TOKEN;
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1200, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+  });
+  afterAll(async () => {
+    await context?.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    await h.close();
+    await fake.stop();
+    await outside.stop();
+  });
+
+  async function shot(name: string): Promise<void> {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+  }
+
+  /** The seqs of the entries on the page; each must appear once. */
+  async function renderedSeqs(): Promise<number[]> {
+    return page.$$eval('[data-testid="timeline"] [data-seq]', (els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+  }
+
+  /** Every event that makes an entry of its own, in the order the page should show them. */
+  async function expectedSeqs(runId: string): Promise<number[]> {
+    const own = new Set(['run.queued', 'run.started', 'llm.message', 'llm.retry', 'approval.requested', 'input.requested', 'run.paused', 'run.resumed', 'run.handoff', 'run.stalled', 'limit.exceeded', 'run.completed', 'run.failed', 'run.cancelled']);
+    return (await h.events(runId)).filter((e) => own.has(e.type)).map((e) => e.seq);
+  }
+
+  async function expectTimelineMatchesServer(runId: string): Promise<void> {
+    let shown: number[] = [];
+    let expected: number[] = [];
+    await waitFor(
+      async () => {
+        shown = await renderedSeqs();
+        expected = await expectedSeqs(runId);
+        return JSON.stringify(shown) === JSON.stringify(expected);
+      },
+      { what: () => `the page to show every entry once: shown ${JSON.stringify(shown)}, expected ${JSON.stringify(expected)}` },
+    );
+  }
+
+  const slowText = (s: string, n = 4) => s.repeat(n);
+  function reportScript(marker: string) {
+    return (req: FakeRequest) =>
+      req.assistantTurns === 0
+        ? {
+            text: slowText('I will check the forecast and then post it to the team channel. '),
+            chunkChars: 4,
+            delayMs: 40,
+            toolUses: [{ name: 'http_request', input: { method: 'POST', url: `${outside.url}/reports/${marker}`, body: '{"forecast":"sunny"}' } }],
+          }
+        : { text: slowText('Posted the forecast. Sunny all week, with a light breeze on Thursday. '), chunkChars: 4, delayMs: 40 };
+  }
+
+  it('signs in, starts a run from the form, streams it, and is approved from the page', async () => {
+    fake.script('[e2e-main]', reportScript('main'));
+    await page.goto(h.api.url);
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('longhaul.token')")).toBe(TOKEN);
+    expect(page.url()).not.toContain(TOKEN);
+
+    await page.getByRole('link', { name: 'New run' }).first().click();
+    await page.getByLabel('Goal').fill('Check the weather and report it [e2e-main]');
+    await page.getByLabel('Ask for approval before').selectOption('write');
+    await page.getByLabel('Max steps').fill('10');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/run_/);
+    const runId = page.url().split('/').pop()!;
+
+    // Streaming: the text grows on the page before the message is complete.
+    const streaming = page.getByTestId('streaming-text');
+    await streaming.waitFor();
+    const early = (await streaming.textContent()) ?? '';
+    await waitFor(async () => ((await streaming.textContent().catch(() => '')) ?? '').length > early.length + 8, { what: 'the streamed text to grow' });
+    await page.getByTestId('connection').getByText('Live').waitFor();
+    await shot('streaming-run');
+
+    const approval = page.getByTestId('approval');
+    await approval.waitFor();
+    await page.getByTestId('run-status').getByText('Waiting for you: approval').waitFor();
+    await expect(approval.textContent()).resolves.toContain('http_request');
+    await expect(approval.textContent()).resolves.toContain('"method": "POST"');
+    await shot('approval');
+    await approval.getByLabel('Comment (optional)').fill('go ahead');
+    await approval.getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('approval-outcome').getByText('Approved by alice: “go ahead”').waitFor();
+
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    await page.getByRole('region', { name: 'Result' }).waitFor();
+    expect(outside.applied.filter((r) => r.path === '/reports/main')).toHaveLength(1);
+    await page.locator('[data-tool="http_request"] .tool-status', { hasText: 'done' }).waitFor();
+    await expectTimelineMatchesServer(runId);
+    const stored = (await h.events(runId)).filter((e) => e.type === 'llm.message');
+    const shown = await page.getByTestId('message-text').allTextContents();
+    expect(shown).toEqual(stored.map((e) => e.data.text));
+  });
+
+  it('recovers from a dropped socket with no duplicate or missing entries', async () => {
+    fake.script('[e2e-drop]', (req) =>
+      req.assistantTurns < 3
+        ? { text: slowText(`Step ${req.assistantTurns}: listing things slowly. `, 6), chunkChars: 4, delayMs: 30, toolUses: [{ name: 'workspace_list', input: {} }] }
+        : { text: 'Finished after the reconnect.', chunkChars: 4, delayMs: 30 },
+    );
+    const runId = await h.createRun({ goal: 'Survive a dropped socket [e2e-drop]', approvals: 'none' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('streaming-text').waitFor();
+    await page.getByTestId('connection').getByText('Live').waitFor();
+
+    await h.restartApi(); // every socket drops; the server comes back on the same port
+    await page.getByTestId('connection').getByText('Live').waitFor({ timeout: 30_000 });
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 60_000 });
+    await expectTimelineMatchesServer(runId);
+    const seqs = await renderedSeqs();
+    expect(new Set(seqs).size).toBe(seqs.length);
+    const stored = (await h.events(runId)).filter((e) => e.type === 'llm.message').map((e) => e.data.text);
+    expect(await page.getByTestId('message-text').allTextContents()).toEqual(stored);
+  });
+
+  it('rebuilds the page after a reload mid-run', async () => {
+    fake.script('[e2e-reload]', (req) =>
+      req.assistantTurns < 2
+        ? { text: slowText(`Part ${req.assistantTurns} of a long job. `, 6), chunkChars: 4, delayMs: 30, toolUses: [{ name: 'workspace_list', input: {} }] }
+        : { text: 'Done despite the reload.', chunkChars: 4, delayMs: 30 },
+    );
+    const runId = await h.createRun({ goal: 'Reload me [e2e-reload]', approvals: 'none' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('streaming-text').waitFor();
+    await page.reload();
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 60_000 });
+    await expectTimelineMatchesServer(runId);
+    expect(await page.getByTestId('message-text').allTextContents()).toEqual((await h.events(runId)).filter((e) => e.type === 'llm.message').map((e) => e.data.text));
+  });
+
+  it('cancels a run after a confirmation', async () => {
+    fake.script('[e2e-cancel]', () => ({ toolUses: [{ name: 'ask_user', input: { question: 'Which city?' } }] }));
+    const runId = await h.createRun({ goal: 'Wait for me [e2e-cancel]' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('question').getByText('Which city?').waitFor();
+    await page.getByTestId('run-status').getByText('Waiting for you: question').waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Keep running' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await h.getRun(runId)).status).toBe('waiting_input');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByTestId('run-status').locator('[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    expect((await h.getRun(runId)).status).toBe('cancelled');
+  });
+
+  it('answers the agent’s question from the page', async () => {
+    fake.script('[e2e-ask]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Which city?' } }] } : { text: `Forecast for ${req.lastToolResults[0]?.content}.` },
+    );
+    const runId = await h.createRun({ goal: 'Ask me [e2e-ask]' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    const question = page.getByTestId('question');
+    await question.getByLabel('Your answer').fill('Lisbon');
+    await question.getByRole('button', { name: 'Send answer' }).click();
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    await page.getByText('Forecast for Lisbon.').first().waitFor();
+  });
+
+  it('lists runs with their status in words, filters them, and updates live', async () => {
+    fake.script('[e2e-list]', (req) => (req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Go?' } }] } : { text: 'listed run done' }));
+    await page.goto(h.api.url);
+    const runId = await h.createRun({ goal: 'Appear in the list [e2e-list]' });
+    const row = page.locator(`tr[data-run-id="${runId}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    await row.getByText('Waiting for you: question').waitFor({ timeout: 20_000 });
+    await shot('runs-list');
+    // The run finishes elsewhere; the list follows without a reload.
+    await h.request('POST', `/api/runs/${runId}/input`, { body: { text: 'yes' } });
+    await row.getByText('Completed').waitFor({ timeout: 20_000 });
+    expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('completed');
+    await page.getByTestId('status-filter').selectOption('cancelled');
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ state: 'detached' });
+    await page.getByTestId('status-filter').selectOption('completed');
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor();
+  });
+
+  it('shows agent and tool output as text, never as HTML', async () => {
+    const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    fake.script('[e2e-xss]', (req) =>
+      req.assistantTurns === 0
+        ? { text: `Look: ${payload}`, toolUses: [{ name: 'workspace_write', input: { path: 'x.html', content: payload } }] }
+        : { text: `Wrote ${payload}` },
+    );
+    const runId = await h.createRun({ goal: `XSS ${payload} [e2e-xss]`, approvals: 'none' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.locator('#main script').count()).toBe(0);
+    await page.getByText(`Wrote ${payload}`).first().waitFor();
+    await page.getByRole('heading', { name: `XSS ${payload} [e2e-xss]` }).waitFor();
+    // The browser would block inline script anyway: the server sends a strict Content-Security-Policy.
+    const res = await fetch(`${h.api.url}/runs/${runId}`);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
+  it('works at phone width and from the keyboard', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(h.api.url);
+    await page.getByTestId('runs-table').waitFor();
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    // Keyboard only: reach the form, fill it, submit it.
+    await page.goto(`${h.api.url}/runs/new`);
+    await page.getByLabel('Goal').focus();
+    await page.keyboard.type('Typed with the keyboard [e2e-list]');
+    await page.keyboard.press('Tab'); // model
+    await page.keyboard.press('Tab'); // approvals
+    await page.keyboard.press('Tab'); // max steps
+    await page.keyboard.type('3');
+    await page.getByRole('button', { name: 'Start run' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/runs\/run_/);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
+    // Every form control has a label.
+    await page.goto(`${h.api.url}/runs/new`);
+    const unlabelled = await page.evaluate<number>(
+      `[...document.querySelectorAll('input, select, textarea')].filter((el) => !(el.id && document.querySelector('label[for="' + el.id + '"]')) && !el.closest('label')).length`,
+    );
+    expect(unlabelled).toBe(0);
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+});

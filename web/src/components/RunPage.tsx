@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { api, ApiError } from '../api';
+import { formatCost, formatTokens } from '../format';
+import { live } from '../live';
+import { applyMessage, emptyTimeline, entries } from '../timeline';
+import { TERMINAL, type RunView, type ServerMessage } from '../types';
+import { ConfirmDialog } from './ConfirmDialog';
+import { StatusBadge } from './StatusBadge';
+import { Timeline } from './Timeline';
+
+/** Event types after which the header (status, usage, pending waits) is fetched again. */
+const REFRESHES_HEADER = new Set([
+  'run.started',
+  'llm.message',
+  'approval.requested',
+  'approval.decided',
+  'approval.expired',
+  'input.requested',
+  'input.received',
+  'input.expired',
+  'run.paused',
+  'run.resumed',
+  'run.handoff',
+  'run.stalled',
+  'limit.exceeded',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+]);
+
+function statusLine(run: RunView): string | null {
+  if (run.worker === 'unavailable') return run.statusDetail ?? 'No worker is answering: the run will carry on when one is back.';
+  if (run.status === 'failed') return run.error ? `${run.error.message} (${run.error.code})` : run.statusDetail;
+  return run.statusDetail;
+}
+
+export function RunPage({ id }: { id: string }) {
+  const [run, setRun] = useState<RunView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [timeline, dispatch] = useReducer(applyMessage, emptyTimeline);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const refresh = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  const load = useCallback(async () => {
+    try {
+      setRun(await api<RunView>('GET', `/api/runs/${id}`));
+      setError(null);
+    } catch (err) {
+      setError(err instanceof ApiError && err.status === 404 ? 'This run does not exist, or it is not yours.' : err instanceof Error ? err.message : String(err));
+    }
+  }, [id]);
+
+  useEffect(() => {
+    void load();
+    return live.subscribe(id, 0, (msg: ServerMessage) => {
+      if (msg.type === 'snapshot') setRun(msg.progress);
+      else if (msg.type === 'error') setError(msg.message);
+      else dispatch(msg);
+      if (msg.type === 'event' && REFRESHES_HEADER.has(msg.event.type)) {
+        clearTimeout(refresh.current);
+        refresh.current = setTimeout(() => void load(), 150);
+      }
+    });
+  }, [id, load]);
+
+  async function act(path: string, body?: unknown) {
+    setActionError(null);
+    try {
+      await api('POST', `/api/runs/${id}/${path}`, body);
+      void load();
+    } catch (err) {
+      setActionError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  if (error && !run) {
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  }
+  if (!run) return <p>Loading…</p>;
+  const ended = TERMINAL.includes(run.status);
+  const detail = statusLine(run);
+
+  return (
+    <article className="run" aria-labelledby="run-goal">
+      <header className="run-header">
+        <div className="run-status" data-testid="run-status">
+          <StatusBadge status={run.status} />
+          {run.worker === 'unavailable' && !ended && <span className="status status-worker">⚠ Worker unavailable</span>}
+          {detail && <p className="detail">{detail}</p>}
+        </div>
+        <h1 id="run-goal" className="goal-text">
+          {run.goal}
+        </h1>
+        <dl className="facts">
+          <div>
+            <dt>Model</dt>
+            <dd>{run.model}</dd>
+          </div>
+          <div>
+            <dt>Turn</dt>
+            <dd>
+              {run.turn} / {run.limits.maxSteps}
+            </dd>
+          </div>
+          <div>
+            <dt>Tokens</dt>
+            <dd>
+              {formatTokens(run.usage.inputTokens)} in · {formatTokens(run.usage.outputTokens)} out
+            </dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd data-testid="cost">
+              {formatCost(run.usage.costUsd)} of {formatCost(run.limits.maxCostUsd)}
+            </dd>
+          </div>
+        </dl>
+        {!ended && (
+          <div className="actions">
+            {run.status === 'paused' ? (
+              <button type="button" onClick={() => void act('resume')}>
+                Resume
+              </button>
+            ) : (
+              <button type="button" onClick={() => void act('pause')}>
+                Pause
+              </button>
+            )}
+            <button type="button" className="danger" onClick={() => setConfirmCancel(true)}>
+              Cancel run
+            </button>
+          </div>
+        )}
+        {actionError && (
+          <p role="alert" className="error">
+            {actionError}
+          </p>
+        )}
+      </header>
+
+      <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} />
+      {run.result && run.status === 'completed' && (
+        <section className="result" aria-label="Result">
+          <h2>Result</h2>
+          <p className="text">{run.result}</p>
+        </section>
+      )}
+
+      <ConfirmDialog
+        open={confirmCancel}
+        title="Cancel this run?"
+        message="The run stops now; whatever is in flight is cancelled. This cannot be undone."
+        confirmLabel="Cancel run"
+        cancelLabel="Keep running"
+        onConfirm={() => {
+          setConfirmCancel(false);
+          void act('cancel');
+        }}
+        onClose={() => setConfirmCancel(false)}
+      />
+    </article>
+  );
+}

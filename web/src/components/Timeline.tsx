@@ -1,0 +1,201 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { pretty } from '../format';
+import type { Entry, ToolCallView } from '../timeline';
+
+/** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
+export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runId: string; onChanged: () => void }) {
+  return (
+    <ol className="timeline" aria-label="Timeline" data-testid="timeline">
+      {entries.map((e) => (
+        <li key={e.key} className={`entry entry-${e.kind}`} data-entry={e.key} data-seq={e.seq ?? undefined}>
+          {e.kind === 'assistant' && <Assistant entry={e} />}
+          {e.kind === 'approval' && <ApprovalCard entry={e} runId={runId} onChanged={onChanged} />}
+          {e.kind === 'question' && <QuestionCard entry={e} runId={runId} onChanged={onChanged} />}
+          {e.kind === 'note' && <p className={`note note-${e.tone}`}>{e.text}</p>}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Assistant({ entry }: { entry: Extract<Entry, { kind: 'assistant' }> }) {
+  return (
+    <div>
+      <p className="who">
+        Agent · turn {entry.turn}
+        {entry.streaming && (
+          <span className="streaming" aria-live="polite">
+            {' '}
+            · writing…
+          </span>
+        )}
+      </p>
+      {entry.text && (
+        <p className="text" data-testid={entry.streaming ? 'streaming-text' : 'message-text'}>
+          {entry.text}
+        </p>
+      )}
+      {entry.tools.length > 0 && (
+        <ul className="tools">
+          {entry.tools.map((t) => (
+            <ToolCall key={t.id} call={t} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+const TOOL_STATUS: Record<ToolCallView['status'], string> = {
+  requested: 'waiting',
+  running: 'running…',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'not run',
+};
+
+function ToolCall({ call }: { call: ToolCallView }) {
+  return (
+    <li className={`tool tool-${call.status}`} data-tool={call.name}>
+      <div className="tool-head">
+        <code>{call.name}</code> <span className="risk">{call.risk}</span> <span className="tool-status">{TOOL_STATUS[call.status]}</span>
+      </div>
+      <details>
+        <summary>Input</summary>
+        <pre>{pretty(call.input)}</pre>
+      </details>
+      {call.output !== null && <Output text={call.output} bytes={call.bytes} truncated={call.truncated} failed={call.status !== 'done'} />}
+    </li>
+  );
+}
+
+const FOLD_AT = 2000;
+
+/** Long output is folded: the first part shows, the rest on request. */
+function Output({ text, bytes, truncated, failed }: { text: string; bytes: number | null; truncated: boolean; failed: boolean }) {
+  const [all, setAll] = useState(false);
+  const long = text.length > FOLD_AT;
+  return (
+    <details open={!long || failed}>
+      <summary>
+        {failed ? 'Error' : 'Output'}
+        {bytes !== null && ` (${bytes.toLocaleString()} bytes${truncated ? ', truncated' : ''})`}
+      </summary>
+      <pre className={failed ? 'output output-error' : 'output'}>{long && !all ? `${text.slice(0, FOLD_AT)}…` : text}</pre>
+      {long && (
+        <button type="button" className="link-button" onClick={() => setAll(!all)}>
+          {all ? 'Show less' : `Show all ${text.length.toLocaleString()} characters`}
+        </button>
+      )}
+    </details>
+  );
+}
+
+function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'approval' }>; runId: string; onChanged: () => void }) {
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const id = `comment-${entry.approvalId}`;
+
+  async function decide(decision: 'approve' | 'reject') {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', `/api/runs/${runId}/approvals/${entry.approvalId}`, { decision, ...(comment.trim() && { comment: comment.trim() }) });
+      onChanged();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card approval" aria-label={`Approval for ${entry.tool ?? 'continuing'}`} data-testid="approval">
+      <h2>{entry.tool ? `Approve ${entry.tool}?` : 'Approve continuing?'}</h2>
+      <p>{entry.reason}</p>
+      {entry.risk && <p className="risk">Risk: {entry.risk}</p>}
+      {entry.input !== null && entry.input !== undefined && (
+        <details open>
+          <summary>Input</summary>
+          <pre>{pretty(entry.input)}</pre>
+        </details>
+      )}
+      {entry.outcome ? (
+        <p className={`outcome outcome-${entry.outcome.decision}`} data-testid="approval-outcome">
+          {entry.outcome.decision === 'expired'
+            ? 'Expired without a decision, so it was rejected.'
+            : `${entry.outcome.decision === 'approved' ? 'Approved' : 'Rejected'} by ${entry.outcome.by ?? 'someone'}${entry.outcome.comment ? `: “${entry.outcome.comment}”` : ''}`}
+        </p>
+      ) : (
+        <>
+          <p className="expires">Expires {new Date(entry.expiresAt).toLocaleString()}</p>
+          <label htmlFor={id}>Comment (optional)</label>
+          <textarea id={id} rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
+          <div className="actions">
+            <button type="button" disabled={busy} onClick={() => void decide('approve')}>
+              Approve
+            </button>
+            <button type="button" className="danger" disabled={busy} onClick={() => void decide('reject')}>
+              Reject
+            </button>
+          </div>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'question' }>; runId: string; onChanged: () => void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const id = `answer-${entry.requestId}`;
+
+  async function send(e: React.FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', `/api/runs/${runId}/input`, { text });
+      onChanged();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card question" aria-label="Question from the agent" data-testid="question">
+      <h2>The agent asks</h2>
+      <p className="text">{entry.question}</p>
+      {entry.answer ? (
+        <p className="outcome">
+          Answered by {entry.answer.by}: “{entry.answer.text}”
+        </p>
+      ) : entry.expired ? (
+        <p className="outcome">Expired without an answer.</p>
+      ) : (
+        <form onSubmit={send}>
+          <label htmlFor={id}>Your answer</label>
+          <textarea id={id} rows={3} required value={text} onChange={(e) => setText(e.target.value)} />
+          <button type="submit" disabled={busy}>
+            Send answer
+          </button>
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+/** How the UI words statuses, money, tokens and times. */
+import type { RunStatus } from './types';
+
+export const STATUS_LABEL: Record<RunStatus, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  waiting_approval: 'Waiting for you: approval',
+  waiting_input: 'Waiting for you: question',
+  paused: 'Paused',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+/** A symbol per status, so status never rests on colour alone. */
+export const STATUS_ICON: Record<RunStatus, string> = {
+  queued: '…',
+  running: '▶',
+  waiting_approval: '!',
+  waiting_input: '?',
+  paused: '‖',
+  completed: '✓',
+  failed: '✕',
+  cancelled: '■',
+};
+
+export function formatCost(usd: number): string {
+  if (usd === 0) return '$0';
+  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+export function formatTokens(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+}
+
+export function formatAge(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s ago`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.round(h / 24)} d ago`;
+}
+
+export function pretty(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+}
