@@ -2,7 +2,7 @@
  * Bookkeeping the workflow asks for: mirror its state into the database and the transcript, and
  * hand out each user's concurrency slots in order.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { admissionSignal } from '../workflows/definitions';
@@ -56,7 +56,8 @@ export function createRunActivities(deps: ActivityDeps) {
       // advisory lock does, without blocking other owners.
       if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul-slots:${owner}`}))`.execute(tx.db);
       const run = await tx.runs.get(runId);
-      if (!run) throw new Error(`unknown run ${runId}`);
+      // The API removes a run whose start it could not confirm; a workflow that started anyway stops here.
+      if (!run) throw ApplicationFailure.create({ message: `run ${runId} has no record in the database`, type: 'RunRecordMissing', nonRetryable: true });
       const active = await tx.runs.countActive(owner);
       if (run.admitted) return { admitted: true, ahead: 0, active };
       const ahead = Math.max(0, (await tx.runs.queued(owner)).findIndex((r) => r.id === runId));

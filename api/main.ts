@@ -3,7 +3,7 @@ import { createBus } from '../shared/bus/create-bus';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createStore } from '../shared/store';
-import { connectClient } from '../shared/temporal/connection';
+import { closeClient, connectClient } from '../shared/temporal/connection';
 import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
 import { startApiServer } from './server';
 
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping API');
     await api.close();
     await bus.close();
-    await client.connection.close();
+    await closeClient(client);
     await store.close();
     process.exit(0);
   };

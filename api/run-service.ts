@@ -172,7 +172,7 @@ export class RunService {
     }
 
     try {
-      await client.workflow.start<typeof agentRunWorkflow>('agentRunWorkflow', {
+      await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () => client.workflow.start<typeof agentRunWorkflow>('agentRunWorkflow', {
         workflowId: run.id,
         taskQueue: config.temporal.taskQueue,
         args: [this.runInput(run, resolved.approvalTimeoutSec)],
@@ -181,7 +181,7 @@ export class RunService {
           { key: OwnerAttribute, value: owner },
         ],
         staticSummary: `Agent run for ${owner}: ${body.goal.slice(0, 120)}`,
-      });
+      }));
     } catch (err) {
       // A replayed request whose first attempt already started the workflow: nothing to do.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { run, replayed: !created };

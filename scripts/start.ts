@@ -10,7 +10,7 @@ import { InMemoryBus } from '../shared/bus/in-memory-bus';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createStore } from '../shared/store';
-import { connectClient, connectWorker } from '../shared/temporal/connection';
+import { closeClient, connectClient, connectWorker } from '../shared/temporal/connection';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
 import { createActivityDeps } from '../worker/activity-deps';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     requestShutdown(worker);
     await workerRun;
     await workerConnection.close();
-    await client.connection.close();
+    await closeClient(client);
     await bus.close();
     await store.close();
     await devServer?.stop();

@@ -155,6 +155,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(256 * 1024, 1024),
   MAX_GOAL_CHARS: int(20_000, 1),
   PROGRESS_QUERY_TIMEOUT_MS: int(3000, 100),
+  START_RUN_TIMEOUT_MS: int(10_000, 500),
   LIVE_TAIL_INTERVAL_MS: int(100, 10, 100),
   WS_MAX_BUFFERED_BYTES: int(1024 * 1024, 1024),
   WS_PING_INTERVAL_SEC: int(15, 1),
@@ -246,6 +247,8 @@ export interface Config {
     maxBodyBytes: number;
     maxGoalChars: number;
     progressQueryTimeoutMs: number;
+    /** How long POST /api/runs waits for Temporal to accept the workflow before answering 503. */
+    startRunTimeoutMs: number;
     publicUrl?: string;
     /** SQLite, API apart from the worker: how often the database is tailed for live updates. */
     liveTailIntervalMs: number;
@@ -364,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxGoalChars: e.MAX_GOAL_CHARS,
       progressQueryTimeoutMs: e.PROGRESS_QUERY_TIMEOUT_MS,
+      startRunTimeoutMs: e.START_RUN_TIMEOUT_MS,
       publicUrl: e.PUBLIC_URL,
       liveTailIntervalMs: e.LIVE_TAIL_INTERVAL_MS,
       wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,

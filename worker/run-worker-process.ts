@@ -9,7 +9,7 @@ import { createBus } from '../shared/bus/create-bus';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createStore } from '../shared/store';
-import { connectClient, connectWorker } from '../shared/temporal/connection';
+import { closeClient, connectClient, connectWorker } from '../shared/temporal/connection';
 import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
 import { createActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
@@ -42,7 +42,7 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   await worker.run();
   await connection.close();
-  await client.connection.close();
+  await closeClient(client);
   await bus.close();
   await store.close();
   logger.info('worker stopped');

@@ -18,7 +18,7 @@ export function healthRouter(deps: { client: Client; store: Store; namespace: st
       }
     };
     const [temporal, database] = await Promise.all([
-      check(() => deps.client.workflowService.getSystemInfo({})),
+      check(() => deps.client.withDeadline(Date.now() + 2000, () => deps.client.workflowService.getSystemInfo({}))),
       check(() => deps.store.ping()),
     ]);
     const ready = temporal === 'ok' && database === 'ok';

@@ -1,6 +1,6 @@
 /** Connections to Temporal for clients (API) and workers, from the validated config. */
 import fs from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 
@@ -12,17 +12,45 @@ function tlsOptions(t: Config['temporal']): ConnectionOptions['tls'] {
   return true;
 }
 
-export function temporalAddress(config: Config): string {
+export function temporalAddress(config: Pick<Config, 'temporal'>): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
 }
 
-export async function connectClient(config: Config): Promise<Client> {
+/** Longest pause between two retries of one call; closing waits this long for retry timers. */
+const MAX_RETRY_DELAY_MS = 500;
+const stoppers = new WeakMap<Client, () => Promise<void>>();
+
+/**
+ * A client whose gRPC retries are short (an API answers a person who is waiting) and stoppable:
+ * the SDK's default retry timers can outlive a closed connection and fire into it.
+ */
+export async function connectClient(config: Pick<Config, 'temporal'>): Promise<Client> {
+  let closing = false;
+  const defaults = defaultGrpcRetryOptions({ maxAttempts: 6, maxIntervalMs: () => MAX_RETRY_DELAY_MS });
+  const retry = makeGrpcRetryInterceptor({
+    retryableDecider: (attempt, status) => !closing && defaults.retryableDecider(attempt, status),
+    delayFunction: (attempt, status) => Math.min(MAX_RETRY_DELAY_MS, defaults.delayFunction(attempt, status)),
+  });
   const connection = await Connection.connect({
     address: temporalAddress(config),
     tls: tlsOptions(config.temporal),
     apiKey: config.temporal.apiKey,
+    interceptors: [retry],
   });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  stoppers.set(client, async () => {
+    closing = true;
+    await new Promise((r) => setTimeout(r, MAX_RETRY_DELAY_MS + 50)); // let scheduled retries fire (and stop)
+    await connection.close();
+  });
+  return client;
+}
+
+/** Closes a client from connectClient without leaving a retry timer behind. */
+export async function closeClient(client: Client): Promise<void> {
+  const stop = stoppers.get(client);
+  if (stop) await stop();
+  else await client.connection.close();
 }
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {

@@ -47,7 +47,8 @@ async function waitUntilServing(address: string, child: ChildProcess | undefined
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      // No retry interceptor: a readiness probe must fail fast, and leave no retry timer behind once closed.
+      const connection = await Connection.connect({ address, connectTimeout: 1000, interceptors: [] });
       try {
         await connection.workflowService.getSystemInfo({});
         return;

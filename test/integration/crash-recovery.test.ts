@@ -172,7 +172,7 @@ describe('crash recovery', () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-temporal-'));
       port = await freePort();
       server = await startDevServer({ cliPath: testEnv().temporalCli || undefined, port, uiPort: 0, dbFile: path.join(dir, 'temporal.sqlite') });
-      t = await startHarness({ noWorker: true, temporalAddress: server.address, env: env() });
+      t = await startHarness({ noWorker: true, temporalAddress: server.address, env: { ...env(), START_RUN_TIMEOUT_MS: '2000' } });
     });
     afterAll(async () => {
       for (const w of workers.splice(0)) await w.kill('SIGKILL');
@@ -209,6 +209,21 @@ describe('crash recovery', () => {
       for (const id of [waiting, streaming]) {
         const events = await t.events(id);
         expect(events.map((e) => e.seq)).toEqual(events.map((_, n) => n + 1));
+      }
+    });
+
+    it('refuses new runs cleanly while Temporal is down: 503, and no half-created run left behind', async () => {
+      await server.stop();
+      try {
+        const before = (await t.store.db.selectFrom('runs').select('id').execute()).length;
+        const res = await t.request('POST', '/api/runs', { body: { goal: 'while down', model: 'demo' } });
+        expect([res.status, res.body.error.code]).toEqual([503, 'temporal_unavailable']);
+        expect((await t.store.db.selectFrom('runs').select('id').execute()).length).toBe(before);
+        const ready = await t.request('GET', '/readyz');
+        expect([ready.status, ready.body.checks.database]).toEqual([503, 'ok']);
+        expect(ready.body.checks.temporal).toMatch(/^unavailable/);
+      } finally {
+        server = await startDevServer({ cliPath: testEnv().temporalCli || undefined, port, uiPort: 0, dbFile: path.join(dir, 'temporal.sqlite') });
       }
     });
   });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import type { ModelAdapter } from '../../activities/model/model-adapter';
@@ -18,6 +18,7 @@ import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig, type Config } from '../../shared/config';
 import { createLogger, type Logger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
+import { closeClient, connectClient } from '../../shared/temporal/connection';
 import { createActivityDeps } from '../../worker/activity-deps';
 import { createWorker } from '../../worker/create-worker';
 import { requestShutdown } from '../../worker/shutdown';
@@ -215,7 +216,7 @@ export class Harness {
     await this.stopWorker();
     await this.api.close();
     await this.bus.close();
-    await this.client.connection.close();
+    await closeClient(this.client);
     await this.store.close();
     for (const fn of this.cleanup.reverse()) await fn();
   }
@@ -249,7 +250,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const logger = createLogger({ level: config.logLevel, name: 'test' });
   const store = await createStore(config);
   const bus = opts.bus === 'database' ? await createBus({ config, store, logger, role: 'api' }) : new InMemoryBus();
-  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address! }), namespace: config.temporal.namespace });
+  const client = await connectClient(config);
   const api = await startApiServer({ config, store, client, bus, logger });
   const harness = new Harness(config, env, store, bus, client, api, logger, opts, cleanup);
   if (!opts.noWorker) await harness.startWorker();
