@@ -59,6 +59,12 @@ function inputPreview(input: unknown): unknown {
   return json.length <= INPUT_PREVIEW_CHARS ? input : `${json.slice(0, INPUT_PREVIEW_CHARS)}… (${json.length} characters)`;
 }
 
+/** Now, and `timeoutSec` from now, as ISO timestamps. */
+function timeWindow(timeoutSec: number): { requestedAt: string; expiresAt: string } {
+  const now = Date.now();
+  return { requestedAt: new Date(now).toISOString(), expiresAt: new Date(now + timeoutSec * 1000).toISOString() };
+}
+
 export function toPending(a: ApprovalRecord): PendingApproval {
   return {
     approvalId: a.id,
@@ -95,7 +101,6 @@ export function createHumanActivities(deps: ActivityDeps) {
       inputHash = toolCallHash(call.name, call.input);
       risk = tools.riskOf(call.name, call.input);
     }
-    const requestedAt = new Date();
     const approval = await store.approvals.insert({
       id: args.approvalId,
       runId: args.runId,
@@ -107,8 +112,7 @@ export function createHumanActivities(deps: ActivityDeps) {
       inputHash,
       risk,
       reason: args.reason,
-      requestedAt: requestedAt.toISOString(),
-      expiresAt: new Date(requestedAt.getTime() + args.timeoutSec * 1000).toISOString(),
+      ...timeWindow(args.timeoutSec),
     });
     return toPending(approval);
   }
@@ -173,15 +177,13 @@ export function createHumanActivities(deps: ActivityDeps) {
   async function requestInput(args: RequestInputArgs): Promise<PendingInput> {
     const call = await toolCallOf(args.runId, args.turn, args.toolUseId);
     const question = typeof call.input.question === 'string' && call.input.question.trim() ? call.input.question : '(the agent asked an empty question)';
-    const requestedAt = new Date();
     const request = await store.inputs.insert({
       id: args.requestId,
       runId: args.runId,
       turn: args.turn,
       toolUseId: args.toolUseId,
       question,
-      requestedAt: requestedAt.toISOString(),
-      expiresAt: new Date(requestedAt.getTime() + args.timeoutSec * 1000).toISOString(),
+      ...timeWindow(args.timeoutSec),
     });
     return { requestId: request.id, toolUseId: request.toolUseId, question: request.question, requestedAt: request.requestedAt, expiresAt: request.expiresAt };
   }

@@ -57,6 +57,27 @@ function withInstruction(messages: MessageParam[], instruction: string): Message
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
 
+  /** One model call, heartbeating, cancellable, its failures classified for Temporal's retries. */
+  async function ask(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void } = {}) {
+    try {
+      return await withHeartbeat(() =>
+        deps.modelFor(model).complete({
+          model,
+          system: SYSTEM_PROMPT,
+          messages,
+          tools: tools.schemas(),
+          toolChoice: opts.toolChoice,
+          maxTokens: deps.settings.maxTokens,
+          signal: Context.current().cancellationSignal,
+          onText: opts.onText ?? (() => undefined),
+        }),
+      );
+    } catch (err) {
+      rethrowIfCancelled(err);
+      throw classifyModelError(err);
+    }
+  }
+
   async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult> {
     const { attempt } = activityInfo();
     const key = modelCallKey(runId, turn);
@@ -72,28 +93,13 @@ export function createModelActivities(deps: ActivityDeps) {
       publishEvents(bus, runId, events);
     }
 
-    const messages = await buildContext(store, runId);
     let streamed = 0;
-    let response;
-    try {
-      response = await withHeartbeat(() =>
-        deps.modelFor(model).complete({
-          model,
-          system: SYSTEM_PROMPT,
-          messages,
-          tools: tools.schemas(),
-          maxTokens: deps.settings.maxTokens,
-          signal: Context.current().cancellationSignal,
-          onText: (text) => {
-            bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
-            streamed += text.length;
-          },
-        }),
-      );
-    } catch (err) {
-      rethrowIfCancelled(err);
-      throw classifyModelError(err);
-    }
+    const response = await ask(model, await buildContext(store, runId), {
+      onText: (text) => {
+        bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
+        streamed += text.length;
+      },
+    });
 
     const usage = pricing.usageFor(model, response.usage);
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
@@ -144,25 +150,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
     if (ledger.state === 'completed') return ledger.result as { summaryChars: number; usage: Usage };
 
-    const messages = withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION);
-    let response;
-    try {
-      response = await withHeartbeat(() =>
-        deps.modelFor(model).complete({
-          model,
-          system: SYSTEM_PROMPT,
-          messages,
-          tools: tools.schemas(),
-          toolChoice: 'none',
-          maxTokens: deps.settings.maxTokens,
-          signal: Context.current().cancellationSignal,
-          onText: () => undefined,
-        }),
-      );
-    } catch (err) {
-      rethrowIfCancelled(err);
-      throw classifyModelError(err);
-    }
+    const response = await ask(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('').trim() || '(the model wrote no summary)';
     const usage = pricing.usageFor(model, response.usage);
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };

@@ -11,45 +11,15 @@ import type { RunRecord } from '../shared/store/runs';
 import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
 import { OwnerAttribute, StatusAttribute } from '../workflows/search-attributes';
 import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../workflows/types';
+export type { RunSummary, RunView } from './contract';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
+import type { RunSummary, RunView, WorkerState } from './contract';
 import { ApiError } from './errors';
 import type { CreateRunBody } from './schemas';
 
 const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
 const METADATA_MAX_BYTES = 16 * 1024;
-
-export type WorkerState = 'available' | 'unavailable';
-
-export interface RunView extends Progress {
-  id: string;
-  goal: string;
-  owner: string;
-  approvals: ApprovalPolicy;
-  result: string | null;
-  metadata: Record<string, unknown> | null;
-  createdAt: string;
-  updatedAt: string;
-  endedAt: string | null;
-  /** Whether a worker answered for this run just now; null once the run has ended. */
-  worker: WorkerState | null;
-  /** Set when the sweeper found the run running without progress: its last progress time. */
-  stalledSince: string | null;
-}
-
-export interface RunSummary {
-  id: string;
-  goal: string;
-  model: string;
-  status: RunStatus;
-  statusDetail: string | null;
-  usage: RunRecord['usage'];
-  error: RunRecord['error'];
-  /** The run's last event seq: subscribe with it as `after` to follow the run from now on. */
-  lastSeq: number;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export function newRunId(): string {
   // Time-ordered prefix keeps ids roughly sortable; 80 random bits keep them unguessable.

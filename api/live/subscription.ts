@@ -5,16 +5,12 @@
  * model's text: everything streamed so far as one delta at offset 0, then the rest.
  */
 import type { Store } from '../../shared/store';
-import type { Progress, RunEvent } from '../../workflows/types';
+import type { RunEvent } from '../../workflows/types';
+import type { LiveMessage, RunView } from '../contract';
 import type { LiveHub } from './live-hub';
 import type { DeltaPiece, FeedListener, RunFeed } from './run-feed';
 
-export type LiveMessage =
-  | { type: 'snapshot'; runId: string; progress: unknown }
-  | { type: 'event'; runId: string; event: RunEvent }
-  | { type: 'delta'; runId: string; turn: number; offset: number; text: string }
-  | { type: 'delta.reset'; runId: string; turn: number }
-  | { type: 'error'; code: string; message: string; runId?: string };
+export type { LiveMessage };
 
 /**
  * Where a subscription's messages go, with their JSON. Returns false once the client is gone or
@@ -58,7 +54,7 @@ export class Subscription {
   constructor(
     readonly runId: string,
     after: number,
-    private readonly deps: { hub: LiveHub; store: Store; snapshot: () => Promise<Progress | unknown> },
+    private readonly deps: { hub: LiveHub; store: Store; snapshot: () => Promise<RunView> },
     private readonly sink: Sink,
   ) {
     this.cursor = after;

@@ -2,7 +2,9 @@
  * The conversation, stored by the activities that produce it. The workflow never carries it:
  * a model call loads its context from here by run id.
  */
+import type { Selectable } from 'kysely';
 import { nowIso, type Executor } from './executor';
+import type { MessagesTable } from './schema';
 
 export type MessageKind = 'assistant' | 'tool_result' | 'summary';
 
@@ -73,16 +75,7 @@ export class MessagesRepo {
   }
 }
 
-function toStored(row: {
-  id: number;
-  run_id: string;
-  key: string;
-  turn: number;
-  kind: string;
-  tool_use_id: string | null;
-  content_json: string;
-  created_at: string;
-}): StoredMessage {
+function toStored(row: Selectable<MessagesTable>): StoredMessage {
   return {
     id: Number(row.id),
     runId: row.run_id,

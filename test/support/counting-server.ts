@@ -3,8 +3,8 @@
  * like a well-behaved API, applies each key once (a repeat gets the first response back).
  * Requests can be held open to let a test kill a worker while a call is in flight.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { listenLocally, type LocalServer } from './http-server';
 
 export interface SeenRequest {
   method: string;
@@ -18,8 +18,7 @@ export class CountingServer {
   /** Effects applied: one per distinct idempotency key (or per request without one). */
   readonly applied: SeenRequest[] = [];
   private readonly responses = new Map<string, string>();
-  private server?: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private server?: LocalServer;
   private holdMatching?: (r: SeenRequest) => boolean;
   /** Milliseconds to wait before answering each request (e.g. random, to widen crash windows). */
   responseDelay: () => number = () => 0;
@@ -42,21 +41,14 @@ export class CountingServer {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const port = (this.server.address() as AddressInfo).port;
-    this.host = `127.0.0.1:${port}`;
-    this.url = `http://${this.host}`;
+    this.server = await listenLocally((req, res) => void this.handle(req, res));
+    this.host = `127.0.0.1:${this.server.port}`;
+    this.url = this.server.url;
   }
 
   async stop(): Promise<void> {
     this.release();
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.stop();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -7,8 +7,8 @@
  * Tests script it per run: `fake.script(marker, handler)` answers every request whose goal
  * contains `marker`. The handler sees the request and how many assistant turns it already holds.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type http from 'node:http';
+import { listenLocally, type LocalServer } from './http-server';
 
 export interface FakeToolUse {
   id?: string;
@@ -81,8 +81,7 @@ export class FakeAnthropic {
   readonly requests: FakeRequest[] = [];
   private readonly scripts: { marker: string; handler: FakeHandler }[] = [];
   private readonly failures = new Map<string, FakeFailure[]>();
-  private server?: http.Server;
-  private readonly sockets = new Set<Socket>();
+  private server?: LocalServer;
   url = '';
   apiKey = 'test-key';
   private nextId = 1;
@@ -102,18 +101,12 @@ export class FakeAnthropic {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenLocally((req, res) => void this.handle(req, res));
+    this.url = this.server.url;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.stop();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -2,8 +2,8 @@
  * A fake of the Slack Web API methods Longhaul calls (chat.postMessage, chat.update,
  * chat.postEphemeral), over HTTP, for Slack's own client library to talk to. Records every call.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { listenLocally, type LocalServer } from './http-server';
 
 export interface SlackCall {
   method: string;
@@ -13,7 +13,7 @@ export interface SlackCall {
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
-  private server?: http.Server;
+  private server?: LocalServer;
   private nextTs = 1;
   url = '';
 
@@ -22,14 +22,12 @@ export class FakeSlack {
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api`;
+    this.server = await listenLocally((req, res) => void this.handle(req, res));
+    this.url = `${this.server.url}/api`;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server?.stop();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

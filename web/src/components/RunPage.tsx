@@ -8,25 +8,8 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
 
-/** Event types after which the header (status, usage, pending waits) is fetched again. */
-const REFRESHES_HEADER = new Set([
-  'run.started',
-  'llm.message',
-  'approval.requested',
-  'approval.decided',
-  'approval.expired',
-  'input.requested',
-  'input.received',
-  'input.expired',
-  'run.paused',
-  'run.resumed',
-  'run.handoff',
-  'run.stalled',
-  'limit.exceeded',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-]);
+/** Events that change nothing in the header; after any other, it is fetched again (debounced). */
+const HEADER_UNCHANGED = new Set<string>(['run.queued', 'llm.retry', 'tool.started', 'tool.completed', 'tool.failed']);
 
 function statusLine(run: RunView): string | null {
   if (run.worker === 'unavailable') return run.statusDetail ?? 'No worker is answering: the run will carry on when one is back.';
@@ -57,7 +40,7 @@ export function RunPage({ id }: { id: string }) {
       if (msg.type === 'snapshot') setRun(msg.progress);
       else if (msg.type === 'error') setError(msg.message);
       else dispatch(msg);
-      if (msg.type === 'event' && REFRESHES_HEADER.has(msg.event.type)) {
+      if (msg.type === 'event' && !HEADER_UNCHANGED.has(msg.event.type)) {
         clearTimeout(refresh.current);
         refresh.current = setTimeout(() => void load(), 150);
       }

@@ -70,6 +70,25 @@ function ToolCall({ call }: { call: ToolCallView }) {
   );
 }
 
+/** A button's request in flight, and its error if it failed. */
+function useAction(onDone: () => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function run(request: () => Promise<unknown>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await request();
+      onDone();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, run };
+}
+
 const FOLD_AT = 2000;
 
 /** Long output is folded: the first part shows, the rest on request. */
@@ -94,22 +113,10 @@ function Output({ text, bytes, truncated, failed }: { text: string; bytes: numbe
 
 function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'approval' }>; runId: string; onChanged: () => void }) {
   const [comment, setComment] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction(onChanged);
   const id = `comment-${entry.approvalId}`;
-
-  async function decide(decision: 'approve' | 'reject') {
-    setBusy(true);
-    setError(null);
-    try {
-      await api('POST', `/api/runs/${runId}/approvals/${entry.approvalId}`, { decision, ...(comment.trim() && { comment: comment.trim() }) });
-      onChanged();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const decide = (decision: 'approve' | 'reject') =>
+    run(() => api('POST', `/api/runs/${runId}/approvals/${entry.approvalId}`, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
   return (
     <section className="card approval" aria-label={`Approval for ${entry.tool ?? 'continuing'}`} data-testid="approval">
@@ -154,23 +161,12 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
 
 function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'question' }>; runId: string; onChanged: () => void }) {
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction(onChanged);
   const id = `answer-${entry.requestId}`;
-
-  async function send(e: React.FormEvent) {
+  const send = (e: React.FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api('POST', `/api/runs/${runId}/input`, { text });
-      onChanged();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    void run(() => api('POST', `/api/runs/${runId}/input`, { text }));
+  };
 
   return (
     <section className="card question" aria-label="Question from the agent" data-testid="question">
