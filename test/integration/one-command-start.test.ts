@@ -1,7 +1,7 @@
 /**
- * `npm start` with nothing configured: it starts its own dev server persisted under DATA_DIR, a
- * worker and the API; a demo run completes; after stopping everything and starting again, the
- * run and its Temporal history are still there.
+ * `npm start` with nothing configured: it builds, then starts its own dev server persisted under
+ * DATA_DIR, a worker and the API; a demo run completes; a SIGTERM to npm stops all of it; after
+ * starting again, the run and its Temporal history are still there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,35 +14,49 @@ import { waitFor } from '../support/wait';
 const ROOT = path.join(__dirname, '..', '..');
 
 async function startAll(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], {
+  // The real command, through npm: what a user types, and what a process supervisor signals.
+  const child = spawn('npm', ['start'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a failed test can still clean up whatever npm left behind
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /Web UI and API\s+(\S+)/.test(out) || child.exitCode !== null, { timeoutMs: 90_000, what: 'npm start to print its URL' });
+  await waitFor(() => /Web UI and API\s+(\S+)/.test(out) || child.exitCode !== null, { timeoutMs: 120_000, what: 'npm start to print its URL' });
   if (child.exitCode !== null) throw new Error(`start exited ${child.exitCode}:\n${out}`);
   return { child, output: () => out, url: /Web UI and API\s+(\S+)/.exec(out)![1]! };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   return exited;
+}
+
+/** Whatever is left in the child's process group: nothing, unless signals stopped at npm. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already empty
+  }
 }
 
 describe('npm start', () => {
   let dataDir: string;
   const children: ChildProcess[] = [];
   afterAll(async () => {
-    for (const c of children) await stop(c);
+    for (const c of children) {
+      await stop(c);
+      killGroup(c);
+    }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('runs everything in one command, and runs survive a restart of everything', async () => {
+  it('runs everything in one command, stops all of it on a SIGTERM to npm, and runs survive a restart', async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-start-'));
     const temporalPort = await freePort();
     const env = {
@@ -75,7 +89,8 @@ describe('npm start', () => {
     const events = (await (await fetch(`${first.url}/api/runs/${id}/events`)).json()) as { events: { type: string }[] };
     expect(events.events.map((e) => e.type)).toEqual(expect.arrayContaining(['run.started', 'llm.message', 'tool.completed', 'run.completed']));
 
-    // Stop everything (API, worker and the dev server it started) and start again on the same DATA_DIR.
+    // A SIGTERM to npm itself stops everything (API, worker and the dev server it started); then start
+    // again on the same DATA_DIR.
     expect(await stop(first.child)).toBe(0);
     await waitFor(async () => {
       try {
