@@ -59,23 +59,35 @@ export class DatabaseBus implements Bus {
     const pool = this.store.opened.pool;
     if (this.store.dialect !== 'postgres' || !pool) return;
     const client = await pool.connect();
+    if (this.closed) {
+      client.release();
+      return;
+    }
     this.listener = client;
     client.on('notification', (n) => this.onNotification(n.channel, n.payload));
     client.on('error', (err) => {
+      // A dead connection can report more than one error; only the current listener's first one counts.
+      if (client !== this.listener) return;
       this.logger.warn({ err }, 'LISTEN connection lost; reconnecting');
-      void this.reconnect();
+      this.listener = undefined;
+      void this.reconnect(client);
     });
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    await client.query(`LISTEN ${DELTAS_CHANNEL}`);
+    try {
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${DELTAS_CHANNEL}`);
+    } catch (err) {
+      if (this.listener === client) this.listener = undefined;
+      client.release(true);
+      throw err;
+    }
   }
 
-  private async reconnect(): Promise<void> {
+  private async reconnect(lost: pg.PoolClient): Promise<void> {
     try {
-      this.listener?.release(true);
+      lost.release(true);
     } catch {
       // already gone
     }
-    this.listener = undefined;
     while (!this.closed) {
       try {
         await this.listen();

@@ -8,6 +8,7 @@ import { startHarness, type Harness } from '../support/harness';
 import { LiveClient, wsUrl } from '../support/live-client';
 import { freePort } from '../support/ports';
 import { startApiProcess, startWorkerProcess, type ChildHandle } from '../support/processes';
+import { waitFor } from '../support/wait';
 
 describe('live updates across processes', () => {
   const fake = new FakeAnthropic();
@@ -108,6 +109,34 @@ describe('live updates across processes', () => {
         expect(client.messages.filter((m) => m.type === 'delta').length).toBeGreaterThan(5);
       }
       expect([...onA.violations, ...onB.violations]).toEqual([]);
+    });
+
+    it('keeps serving a run when the API loses its LISTEN connection mid-stream', async () => {
+      streamingScript('[listen-cut]');
+      children.push(await startWorkerProcess(h.env, { plain: true }));
+      const client = await connect(await api(h.env));
+      const apiProcess = children.at(-1)!;
+      const id = await h.createRun({ goal: 'Lose the listener [listen-cut]', approvals: 'none' });
+      client.subscribe(id, 0);
+      await client.waitForMessage((m) => m.type === 'delta' && m.turn === 1 && m.offset > 30, 'turn 1 mid-stream', 60_000);
+
+      // Cut every LISTEN connection to this database, as a Postgres restart or a network blip would.
+      const pool = h.store.opened.pool!;
+      const listening = `select pid from pg_stat_activity where datname = current_database() and query like 'LISTEN %'`;
+      const cut = (await pool.query<{ pid: number }>(listening)).rows.map((r) => r.pid);
+      expect(cut.length).toBeGreaterThan(0);
+      await pool.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [cut]);
+      await waitFor(() => apiProcess.output().includes('LISTEN connection lost'), { what: 'the API to notice the cut' });
+      await waitFor(async () => (await pool.query<{ pid: number }>(listening)).rows.filter((r) => !cut.includes(r.pid)).length >= cut.length, {
+        what: 'the listeners to reconnect',
+      });
+
+      await client.waitForEvent(id, 'run.completed', 60_000);
+      const stored = await h.events(id);
+      expect(client.events(id)).toEqual(stored);
+      const last = stored.filter((e) => e.type === 'llm.message').at(-1)!;
+      expect(client.streamed(id, Number(last.data.turn))).toBe(last.data.text);
+      expect(client.violations).toEqual([]);
     });
   });
 });
