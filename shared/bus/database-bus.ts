@@ -76,7 +76,8 @@ export class DatabaseBus implements Bus {
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
       await client.query(`LISTEN ${DELTAS_CHANNEL}`);
     } catch (err) {
-      if (this.listener === client) this.listener = undefined;
+      if (client !== this.listener) return; // its error handler has already taken over and is reconnecting
+      this.listener = undefined;
       client.release(true);
       throw err;
     }
