@@ -4,6 +4,35 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+/** The workflow sandbox's rules (also held by contract/, which the sandbox loads): allowed imports, no clocks, randomness, timers or I/O. */
+function sandboxRules(files, allowedImports) {
+  return [
+    {
+      files,
+      rules: {
+        'no-restricted-imports': ['error', { patterns: [{ regex: allowedImports.regex, allowTypeImports: true, message: allowedImports.message }] }],
+        'no-restricted-globals': [
+          'error',
+          ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'fetch', 'process', 'require', 'Buffer', 'crypto', 'performance'].map((name) => ({
+            name,
+            message: 'Not deterministic or not available in the workflow sandbox: use sleep(), condition(), uuid4() or an activity.',
+          })),
+        ],
+        'no-restricted-properties': [
+          'error',
+          { object: 'Date', property: 'now', message: 'No clocks in workflows: take timestamps from activities, use timers for deadlines.' },
+          { object: 'Math', property: 'random', message: 'No randomness in workflows: use uuid4() from @temporalio/workflow.' },
+        ],
+        'no-restricted-syntax': [
+          'error',
+          { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows: new Date() reads the time.' },
+          { selector: "CallExpression[callee.name='Date']", message: 'No clocks in workflows: Date() reads the time.' },
+        ],
+      },
+    },
+  ];
+}
+
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'test/.artifacts/**', 'coverage/**', 'data/**'] },
   js.configs.recommended,
@@ -18,40 +47,16 @@ module.exports = tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
-  {
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(?!@temporalio/workflow$|\\./)',
-              allowTypeImports: true,
-              message: 'Workflow code may import only @temporalio/workflow, other pure workflow modules, and types.',
-            },
-          ],
-        },
-      ],
-      'no-restricted-globals': [
-        'error',
-        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'fetch', 'process', 'require', 'Buffer', 'crypto', 'performance'].map((name) => ({
-          name,
-          message: 'Not deterministic or not available in the workflow sandbox: use sleep(), condition(), uuid4() or an activity.',
-        })),
-      ],
-      'no-restricted-properties': [
-        'error',
-        { object: 'Date', property: 'now', message: 'No clocks in workflows: take timestamps from activities, use timers for deadlines.' },
-        { object: 'Math', property: 'random', message: 'No randomness in workflows: use uuid4() from @temporalio/workflow.' },
-      ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'No clocks in workflows: new Date() reads the time.' },
-        { selector: "CallExpression[callee.name='Date']", message: 'No clocks in workflows: Date() reads the time.' },
-      ],
-    },
-  },
+  ...sandboxRules(['workflows/**/*.ts'], {
+    // Workflow code may reach the pure contract, but not its zod schemas (contract/api.ts).
+    regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|keys|workflow-messages|search-attributes)$)',
+    message: 'Workflow code may import only @temporalio/workflow, pure workflow modules, the pure contract modules, and types.',
+  }),
+  ...sandboxRules(['contract/**/*.ts'], {
+    // The contract is the ground floor: it imports nothing of Longhaul's, only zod and workflow definitions.
+    regex: '^(?!@temporalio/workflow$|zod$|\\./)',
+    message: 'contract/ imports nothing of Longhaul: only zod, @temporalio/workflow (definitions), other contract modules and types.',
+  }),
   {
     files: ['web/**/*.{ts,tsx}'],
     languageOptions: { sourceType: 'module', globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', WebSocket: 'readonly', fetch: 'readonly' } },

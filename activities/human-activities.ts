@@ -4,12 +4,13 @@
  * signal between these calls — no activity, and so no worker, is busy while a human thinks.
  */
 import type { ApprovalRecord } from '../shared/store/approvals';
-import type { ApprovalKind, DecisionChannel, PendingApproval, PendingInput, Risk } from '../workflows/types';
+import { DECISION_OUTCOME, type ApprovalKind, type Decision, type DecisionChannel, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
 import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { publishEvents } from './publish';
+import { eventKeys, messageKeys } from '../contract/keys';
 
 /** Inputs larger than this are shown as a cut-down preview in progress and events. */
 const INPUT_PREVIEW_CHARS = 4000;
@@ -25,7 +26,7 @@ export interface RequestApprovalArgs {
 }
 
 export interface ProposedDecision {
-  decision: 'approve' | 'reject' | 'expire';
+  decision: Decision | 'expire';
   by: string;
   channel: DecisionChannel;
   comment?: string;
@@ -82,7 +83,7 @@ export function createHumanActivities(deps: ActivityDeps) {
   const { store, bus, tools, notifier } = deps;
 
   async function toolCallOf(runId: string, turn: number, toolUseId: string) {
-    const message = await store.messages.get(runId, `assistant:${turn}`);
+    const message = await store.messages.get(runId, messageKeys.assistant(turn));
     const block = (message?.content as AssistantBlock[] | undefined)?.find((b) => b.type === 'tool_use' && b.id === toolUseId);
     if (!block || block.type !== 'tool_use') throw new Error(`no tool call ${toolUseId} in turn ${turn} of run ${runId}`);
     return block;
@@ -132,21 +133,13 @@ export function createHumanActivities(deps: ActivityDeps) {
    */
   async function settleApproval({ runId, approvalId, proposed }: { runId: string; approvalId: string; proposed: ProposedDecision }): Promise<Verdict> {
     const { verdict, events } = await store.transaction(async (tx) => {
-      const status = proposed.decision === 'approve' ? 'approved' : proposed.decision === 'reject' ? 'rejected' : 'expired';
-      const { won, approval } = await tx.approvals.decide(approvalId, { status, by: proposed.by, channel: proposed.channel, comment: proposed.comment });
-      if (won) {
-        await tx.approvals.audit({
-          approvalId,
-          runId,
-          actor: proposed.by,
-          channel: proposed.channel,
-          decision: status,
-          outcome: status === 'expired' ? 'expired' : 'accepted',
-          tool: approval.tool,
-          inputHash: approval.inputHash,
-          comment: proposed.comment,
-        });
-      }
+      // Through the same path as the API and Slack: a decision already in the database wins over this proposal.
+      const { approval } = await tx.approvals.settle(approvalId, {
+        outcome: DECISION_OUTCOME[proposed.decision],
+        by: proposed.by,
+        channel: proposed.channel,
+        comment: proposed.comment,
+      });
       const verdict: Verdict = {
         decision: approval.status as Verdict['decision'],
         by: approval.decidedBy,
@@ -155,9 +148,9 @@ export function createHumanActivities(deps: ActivityDeps) {
       };
       const event =
         verdict.decision === 'expired'
-          ? { key: `approval.settled:${approvalId}`, type: 'approval.expired' as const, data: { approvalId, kind: approval.kind, tool: approval.tool } }
+          ? { key: eventKeys.approvalSettled(approvalId), type: 'approval.expired' as const, data: { approvalId, kind: approval.kind, tool: approval.tool } }
           : {
-              key: `approval.settled:${approvalId}`,
+              key: eventKeys.approvalSettled(approvalId),
               type: 'approval.decided' as const,
               data: { approvalId, kind: approval.kind, tool: approval.tool, decision: verdict.decision, by: verdict.by, channel: verdict.channel, comment: verdict.comment },
             };
@@ -200,11 +193,11 @@ export function createHumanActivities(deps: ActivityDeps) {
       const result: ToolResultContent = answered
         ? { content: request.answer ?? '', isError: false }
         : { content: 'The user did not answer before the question expired. Carry on without an answer, or stop.', isError: true };
-      await tx.messages.put({ runId: args.runId, key: `tool_result:${args.toolUseId}`, turn: args.turn, kind: 'tool_result', toolUseId: args.toolUseId, content: result });
+      await tx.messages.put({ runId: args.runId, key: messageKeys.toolResult(args.toolUseId), turn: args.turn, kind: 'tool_result', toolUseId: args.toolUseId, content: result });
       const events = await tx.events.append(args.runId, [
         answered
-          ? { key: `tool.result:${args.toolUseId}`, type: 'input.received', data: { requestId: args.requestId, text: request.answer, by: request.answeredBy } }
-          : { key: `tool.result:${args.toolUseId}`, type: 'input.expired', data: { requestId: args.requestId } },
+          ? { key: eventKeys.toolResult(args.toolUseId), type: 'input.received', data: { requestId: args.requestId, text: request.answer, by: request.answeredBy } }
+          : { key: eventKeys.toolResult(args.toolUseId), type: 'input.expired', data: { requestId: args.requestId } },
       ]);
       return { answered, events };
     });

@@ -1,15 +1,8 @@
 /**
- * Idempotency keys, built only from stable workflow data (run id = workflow id, turn, tool_use id),
- * never from the Temporal run id or anything random: a retry, a replacement worker or a new
- * segment after continue-as-new all derive the same key for the same call.
+ * Hashes that bind approvals and loop detection to one exact tool call. (The keys themselves are
+ * built in contract/keys.ts.) Not in the contract because hashing needs node:crypto.
  */
 import crypto from 'node:crypto';
-
-export const modelCallKey = (runId: string, turn: number): string => `${runId}:turn:${turn}:model`;
-
-export const toolCallKey = (runId: string, turn: number, toolUseId: string): string => `${runId}:turn:${turn}:tool:${toolUseId}`;
-
-export const summaryKey = (runId: string, segment: number): string => `${runId}:segment:${segment}:summary`;
 
 /** JSON with sorted keys, so equal inputs hash equally whatever order the model wrote them in. */
 export function canonicalJson(value: unknown): string {

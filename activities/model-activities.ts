@@ -5,14 +5,15 @@
  * for is never paid for again.
  */
 import { activityInfo, Context } from '@temporalio/activity';
-import type { ModelTurnResult, ToolCallRef, Usage } from '../workflows/types';
+import type { ModelTurnResult, ToolCallRef, Usage } from '../contract/run';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
-import { modelCallKey, summaryKey, toolCallHash } from './idempotency-keys';
+import { toolCallHash } from './idempotency-keys';
 import { classifyModelError } from './model/classify-error';
 import { buildContext, type SummaryContent } from './model/context-builder';
 import type { AssistantBlock, MessageParam } from './model/model-adapter';
 import { publishEvents } from './publish';
+import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
 export interface CallModelArgs {
   runId: string;
@@ -80,7 +81,7 @@ export function createModelActivities(deps: ActivityDeps) {
 
   async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult> {
     const { attempt } = activityInfo();
-    const key = modelCallKey(runId, turn);
+    const key = ledgerKeys.modelCall(runId, turn);
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
     if (ledger.state === 'completed') return ledger.result as ModelTurnResult;
 
@@ -88,7 +89,7 @@ export function createModelActivities(deps: ActivityDeps) {
       // Tell live viewers to drop the text the failed attempt streamed; it is being regenerated.
       bus.publish({ type: 'delta.reset', runId, turn, attempt });
       const events = await store.events.append(runId, [
-        { key: `llm.retry:${turn}:${attempt}`, type: 'llm.retry', data: { turn, attempt } },
+        { key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt } },
       ]);
       publishEvents(bus, runId, events);
     }
@@ -118,12 +119,12 @@ export function createModelActivities(deps: ActivityDeps) {
     };
 
     const events = await store.transaction(async (tx) => {
-      await tx.messages.put({ runId, key: `assistant:${turn}`, turn, kind: 'assistant', content: response.content });
+      await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
       await tx.runs.addUsage(runId, usage, turn);
       await tx.effects.complete(key, result);
       return tx.events.append(runId, [
         {
-          key: `llm.message:${turn}`,
+          key: eventKeys.llmMessage(turn),
           type: 'llm.message',
           data: {
             turn,
@@ -146,7 +147,7 @@ export function createModelActivities(deps: ActivityDeps) {
    * starts from it plus the last few turns. Paid for once, like any model call.
    */
   async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<{ summaryChars: number; usage: Usage }> {
-    const key = summaryKey(runId, segment);
+    const key = ledgerKeys.summary(runId, segment);
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
     if (ledger.state === 'completed') return ledger.result as { summaryChars: number; usage: Usage };
 
@@ -156,7 +157,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
     const result = { summaryChars: text.length, usage };
     await store.transaction(async (tx) => {
-      await tx.messages.put({ runId, key: `summary:${segment}`, turn: throughTurn, kind: 'summary', content });
+      await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
       await tx.runs.addUsage(runId, usage, throughTurn);
       await tx.effects.complete(key, result);
     });

@@ -1,5 +1,5 @@
 import type { Bus } from '../shared/bus/bus';
-import type { RunEvent } from '../workflows/types';
+import type { RunEvent } from '../contract/events';
 
 /** Announces committed events; call after the transaction that wrote them has committed. */
 export function publishEvents(bus: Bus, runId: string, events: RunEvent[]): void {

@@ -5,11 +5,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'kysely';
-import { admissionSignal } from '../workflows/definitions';
-import type { EventDraft, Progress } from '../workflows/types';
+import { admissionSignal } from '../contract/workflow-messages';
+import type { Progress } from '../contract/run';
+import type { EventDraft } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import type { AssistantBlock } from './model/model-adapter';
 import { publishEvents } from './publish';
+import { FailureType } from '../contract/failures';
 
 export interface SyncRunStateArgs {
   runId: string;
@@ -57,7 +59,7 @@ export function createRunActivities(deps: ActivityDeps) {
       if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul-slots:${owner}`}))`.execute(tx.db);
       const run = await tx.runs.get(runId);
       // The API removes a run whose start it could not confirm; a workflow that started anyway stops here.
-      if (!run) throw ApplicationFailure.create({ message: `run ${runId} has no record in the database`, type: 'RunRecordMissing', nonRetryable: true });
+      if (!run) throw ApplicationFailure.create({ message: `run ${runId} has no record in the database`, type: FailureType.RunRecordMissing, nonRetryable: true });
       const active = await tx.runs.countActive(owner);
       if (run.admitted) return { admitted: true, ahead: 0, active };
       const ahead = Math.max(0, (await tx.runs.queued(owner)).findIndex((r) => r.id === runId));

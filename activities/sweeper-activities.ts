@@ -5,9 +5,10 @@
  */
 import { Context } from '@temporalio/activity';
 import type { SweepArgs } from '../workflows/sweeper';
-import { LastProgressAttribute } from '../workflows/search-attributes';
+import { LastProgressAttribute } from '../contract/search-attributes';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
+import { eventKeys } from '../contract/keys';
 
 export function createSweeperActivities(deps: ActivityDeps) {
   const { store, bus, logger } = deps;
@@ -32,7 +33,7 @@ export function createSweeperActivities(deps: ActivityDeps) {
       const since = lastProgress.toISOString();
       const minutes = Math.floor((Date.now() - lastProgress.getTime()) / 60_000);
       const events = await store.transaction(async (tx) => {
-        const appended = await tx.events.append(run.id, [{ key: `run.stalled:${since}`, type: 'run.stalled', data: { lastProgressAt: since, minutes } }]);
+        const appended = await tx.events.append(run.id, [{ key: eventKeys.stalled(since), type: 'run.stalled', data: { lastProgressAt: since, minutes } }]);
         if (appended.length) await tx.runs.markStalled(run.id, since);
         return appended;
       });

@@ -5,16 +5,16 @@
  * otherwise the workflow is told, so it can ask a human instead of guessing.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { EventType, ToolOutcome } from '../workflows/types';
+import type { ToolOutcome } from '../contract/run';
+import type { EventData, EventDraft } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
-import { toolCallKey } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { Workspace } from './tools/workspace';
-
-export const EffectInDoubtType = 'EffectInDoubt';
+import { FailureType } from '../contract/failures';
+import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
@@ -27,16 +27,18 @@ export interface RunToolArgs {
   rerunInDoubt?: boolean;
 }
 
-export interface RecordToolResultArgs {
+/** The transcript event that explains a tool result (e.g. the tool ran, or was rejected). */
+type ToolResultEvent =
+  | { eventType: 'tool.completed'; eventData: EventData<'tool.completed'> }
+  | { eventType: 'tool.failed'; eventData: EventData<'tool.failed'> };
+
+export type RecordToolResultArgs = {
   runId: string;
   turn: number;
   toolUseId: string;
   content: string;
   isError: boolean;
-  /** The transcript event that explains this result (e.g. the tool was rejected). */
-  eventType: EventType;
-  eventData: Record<string, unknown>;
-}
+} & ToolResultEvent;
 
 function serializeOutput(output: unknown): string {
   if (typeof output === 'string') return output;
@@ -55,37 +57,30 @@ export function createToolActivities(deps: ActivityDeps) {
   const { store, bus, tools } = deps;
 
   async function loadToolCall(runId: string, turn: number, toolUseId: string) {
-    const message = await store.messages.get(runId, `assistant:${turn}`);
+    const message = await store.messages.get(runId, messageKeys.assistant(turn));
     const block = (message?.content as AssistantBlock[] | undefined)?.find((b) => b.type === 'tool_use' && b.id === toolUseId);
     if (!block || block.type !== 'tool_use') {
-      throw ApplicationFailure.nonRetryable(`no tool call ${toolUseId} in turn ${turn} of run ${runId}`, 'ToolCallNotFound');
+      throw ApplicationFailure.nonRetryable(`no tool call ${toolUseId} in turn ${turn} of run ${runId}`, FailureType.ToolCallNotFound);
     }
     return block;
   }
 
-  async function writeResult(args: {
-    runId: string;
-    turn: number;
-    toolUseId: string;
-    content: string;
-    isError: boolean;
-    ledgerKey?: string;
-    outcome?: ToolOutcome;
-    eventType: EventType;
-    eventData: Record<string, unknown>;
-  }): Promise<void> {
+  async function writeResult(args: RecordToolResultArgs & { ledgerKey?: string; outcome?: ToolOutcome }): Promise<void> {
+    const key = eventKeys.toolResult(args.toolUseId);
+    const event: EventDraft =
+      args.eventType === 'tool.failed' ? { key, type: args.eventType, data: args.eventData } : { key, type: args.eventType, data: args.eventData };
     const stored: ToolResultContent = { content: args.content, isError: args.isError };
     const events = await store.transaction(async (tx) => {
       await tx.messages.put({
         runId: args.runId,
-        key: `tool_result:${args.toolUseId}`,
+        key: messageKeys.toolResult(args.toolUseId),
         turn: args.turn,
         kind: 'tool_result',
         toolUseId: args.toolUseId,
         content: stored,
       });
       if (args.ledgerKey) await tx.effects.complete(args.ledgerKey, args.outcome);
-      return tx.events.append(args.runId, [{ key: `tool.result:${args.toolUseId}`, type: args.eventType, data: args.eventData }]);
+      return tx.events.append(args.runId, [event]);
     });
     publishEvents(bus, args.runId, events);
   }
@@ -94,7 +89,7 @@ export function createToolActivities(deps: ActivityDeps) {
     const call = await loadToolCall(runId, turn, toolUseId);
     const tool = tools.get(call.name);
     const risk = tools.riskOf(call.name, call.input);
-    const key = toolCallKey(runId, turn, toolUseId);
+    const key = ledgerKeys.toolCall(runId, turn, toolUseId);
 
     const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
     if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
@@ -102,14 +97,14 @@ export function createToolActivities(deps: ActivityDeps) {
     if (ledger.state === 'in_doubt' && !safeToRerun && !rerunInDoubt) {
       throw ApplicationFailure.create({
         message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
-        type: EffectInDoubtType,
+        type: FailureType.EffectInDoubt,
         nonRetryable: true,
       });
     }
 
     const { attempt } = activityInfo();
     const started = await store.events.append(runId, [
-      { key: `tool.started:${toolUseId}`, type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } },
+      { key: eventKeys.toolStarted(toolUseId), type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } },
     ]);
     publishEvents(bus, runId, started);
 
@@ -149,6 +144,7 @@ export function createToolActivities(deps: ActivityDeps) {
 
     const capped = capBytes(output, deps.settings.toolOutputMaxBytes);
     const outcome: ToolOutcome = { isError, replayed: false, bytes: capped.bytes };
+    const about = { turn, toolUseId, name: call.name, bytes: capped.bytes, truncated: capped.truncated };
     await writeResult({
       runId,
       turn,
@@ -157,15 +153,9 @@ export function createToolActivities(deps: ActivityDeps) {
       isError,
       ledgerKey: key,
       outcome,
-      eventType: isError ? 'tool.failed' : 'tool.completed',
-      eventData: {
-        turn,
-        toolUseId,
-        name: call.name,
-        ...(isError ? { error: preview(capped.text, 4096) } : { output: preview(capped.text, EVENT_OUTPUT_MAX_CHARS) }),
-        bytes: capped.bytes,
-        truncated: capped.truncated,
-      },
+      ...(isError
+        ? { eventType: 'tool.failed', eventData: { ...about, error: preview(capped.text, 4096) } }
+        : { eventType: 'tool.completed', eventData: { ...about, output: preview(capped.text, EVENT_OUTPUT_MAX_CHARS) } }),
     });
     return outcome;
   }

@@ -1,15 +1,15 @@
 /**
  * Decisions and answers from humans, however they arrive (API, web UI, Slack). Each is first
- * recorded in the database — a conditional update lets exactly one decision win — and audited,
- * then signalled to the workflow. A signal needs no worker: a run waiting for a human can be
+ * recorded in the database, the one authority (`approvals.settle`: exactly one decision wins, and
+ * is audited), then signalled to the workflow. A signal needs no worker: a run waiting for a human can be
  * decided while every worker is down.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
-import { approvalDecisionSignal, userInputSignal } from '../workflows/definitions';
-import type { Decision, DecisionChannel } from '../workflows/types';
+import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
+import { DECISION_OUTCOME, type Decision, type DecisionChannel } from '../contract/run';
 import type { Access } from './access';
 import { ApiError, notFound } from './errors';
 
@@ -70,43 +70,28 @@ export class HumanService {
     const run = await store.runs.get(req.runId);
     const found = await store.approvals.get(req.approvalId);
     const approval = found && run && found.runId === run.id ? found : undefined;
-    const status = req.decision === 'approve' ? 'approved' : 'rejected';
-    const audit = (outcome: 'accepted' | 'conflict' | 'forbidden') =>
-      approval
-        ? store.approvals.audit({
-            approvalId: approval.id,
-            runId: approval.runId,
-            actor: req.user,
-            channel: req.channel,
-            decision: status,
-            outcome,
-            tool: approval.tool,
-            inputHash: approval.inputHash,
-            comment: req.comment,
-          })
-        : Promise.resolve();
+    const outcome = DECISION_OUTCOME[req.decision];
+    const refuse = async (refusal: 'conflict' | 'forbidden') => {
+      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment });
+    };
 
     if (!run || !access.canSee(req.user, run)) {
-      await audit('forbidden');
+      await refuse('forbidden');
       throw notFound();
     }
     if (!approval) throw notFound('approval');
     if (!access.canDecide(req.user, run)) {
-      await audit('forbidden');
+      await refuse('forbidden');
       throw new ApiError(403, 'forbidden', 'you may not decide approvals on this run');
     }
     if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= Date.now()) {
-      await audit('conflict');
+      await refuse('conflict');
       throw new ApiError(409, 'approval_expired', 'this approval has expired; the call was rejected');
     }
-    const { won, approval: after } = await store.transaction(async (tx) => {
-      const result = await tx.approvals.decide(approval.id, { status, by: req.user, channel: req.channel, comment: req.comment });
-      if (result.won) await tx.approvals.audit({ approvalId: approval.id, runId: run.id, actor: req.user, channel: req.channel, decision: status, outcome: 'accepted', tool: approval.tool, inputHash: approval.inputHash, comment: req.comment });
-      return result;
-    });
-    const repeated = !won && after.status === status && after.decidedBy === req.user;
+    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment });
+    const repeated = !won && after.status === outcome && after.decidedBy === req.user;
     if (!won && !repeated) {
-      await audit('conflict');
+      await refuse('conflict');
       const code = after.status === 'expired' ? 'approval_expired' : 'approval_already_decided';
       throw new ApiError(409, code, after.status === 'expired' ? 'this approval has expired; the call was rejected' : `already ${after.status} by ${after.decidedBy}`);
     }
@@ -120,6 +105,12 @@ export class HumanService {
       }),
     );
     return { approval: after, repeated };
+  }
+
+  /** Audits a decision from someone who is not a Longhaul user (an unmapped Slack account). */
+  async refuseUnknownUser(approvalId: string, actor: string, channel: DecisionChannel, decision: Decision): Promise<void> {
+    const approval = await this.deps.store.approvals.get(approvalId);
+    if (approval) await this.deps.store.approvals.auditRefused(approval, { actor, channel, outcome: DECISION_OUTCOME[decision], refusal: 'forbidden' });
   }
 
   /** Pending approvals the user may decide: everyone's for approvers, their own runs' otherwise. */

@@ -8,15 +8,16 @@ import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { pauseSignal, progressQuery, resumeSignal } from '../workflows/definitions';
-import { OwnerAttribute, StatusAttribute } from '../workflows/search-attributes';
-import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../workflows/types';
-export type { RunSummary, RunView } from './contract';
+import { RUN_WORKFLOW, pauseSignal, progressQuery, resumeSignal } from '../contract/workflow-messages';
+import { eventKeys } from '../contract/keys';
+import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
+import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
+export type { RunSummary, RunView } from '../contract/api';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
-import type { RunSummary, RunView, WorkerState } from './contract';
+import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { ApiError } from './errors';
-import type { CreateRunBody } from './schemas';
+import type { CreateRunBody } from '../contract/api';
 
 const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
 const METADATA_MAX_BYTES = 16 * 1024;
@@ -129,7 +130,7 @@ export class RunService {
       if (inserted.created) {
         await tx.events.append(inserted.run.id, [
           {
-            key: 'run.queued',
+            key: eventKeys.queued(),
             type: 'run.queued',
             data: { goal: body.goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits },
           },
@@ -142,7 +143,7 @@ export class RunService {
     }
 
     try {
-      await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () => client.workflow.start<typeof agentRunWorkflow>('agentRunWorkflow', {
+      await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () => client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
         workflowId: run.id,
         taskQueue: config.temporal.taskQueue,
         args: [this.runInput(run, resolved.approvalTimeoutSec)],

@@ -53,7 +53,7 @@ async function measureLatency(h: Harness, publisher: Bus, opts: { events: number
     if (msg.type === 'delta' && deltaSentAt.has(msg.offset)) deltaLatency.push(now - deltaSentAt.get(msg.offset)!);
   });
   for (let i = 0; i < opts.events; i++) {
-    const events = await h.store.events.append(id, [{ key: `e${i}`, type: 'tool.started', data: { i, input: { path: 'notes.md' } } }]);
+    const events = await h.store.events.append(id, [{ key: `e${i}`, type: 'tool.started', data: { turn: 1, toolUseId: `t${i}`, name: 'workspace_read', input: { path: 'notes.md' }, risk: 'read' } }]);
     committedAt.set(events[0]!.seq, performance.now());
     publishEvents(publisher, id, events); // what activities do after commit (a no-op across processes)
     await sleep(opts.gapMs);
@@ -122,7 +122,7 @@ export async function catchUpBench(opts: { events?: number } = {}) {
           Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
             key: `e${i + k}`,
             type: 'tool.completed' as const,
-            data: { turn: i + k, name: 'workspace_read', output: 'x'.repeat(200) },
+            data: { turn: i + k, toolUseId: `t${i + k}`, name: 'workspace_read', output: 'x'.repeat(200), bytes: 200, truncated: false },
           })),
         );
       }
@@ -189,7 +189,7 @@ export async function socketsBench(opts: { sockets?: number; eventsPerSec?: numb
     }
     const total = eventsPerSec * seconds;
     for (let i = 0; i < total; i++) {
-      const [e] = await store.events.append(id, [{ key: `busy${i}`, type: 'tool.started', data: { i } }]);
+      const [e] = await store.events.append(id, [{ key: `busy${i}`, type: 'tool.started', data: { turn: 1, toolUseId: `t${i}`, name: 'workspace_read', input: { i }, risk: 'read' } }]);
       committedAt.set(e!.seq, performance.now());
       await sleep(1000 / eventsPerSec);
     }

@@ -3,7 +3,7 @@
  * MODEL_PRICING. A model missing from the table is priced like the most expensive one here, so
  * a cost cap errs on the side of stopping early rather than overspending.
  */
-import type { Usage } from '../workflows/types';
+import type { Usage } from '../contract/run';
 
 export interface ModelPrice {
   inputPerMTok: number;

@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger';
 import { PricingTable } from '../shared/pricing';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
+import { FailureType } from '../contract/failures';
 
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
   const demo = new DemoModel({ msPerWord: config.model.demoStreamDelayMs });
@@ -24,7 +25,7 @@ export function createModelResolver(config: Config): (model: string) => ModelAda
     if (!anthropic) {
       throw ApplicationFailure.create({
         message: `model ${model} needs ANTHROPIC_API_KEY, which this worker does not have`,
-        type: 'ModelNotConfigured',
+        type: FailureType.ModelNotConfigured,
         nonRetryable: true,
       });
     }

@@ -5,6 +5,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Config } from '../shared/config';
 import type { sweeperWorkflow } from '../workflows';
+import { SWEEPER_WORKFLOW } from '../contract/workflow-messages';
 
 export const sweeperScheduleId = (taskQueue: string): string => `longhaul-sweeper-${taskQueue}`;
 
@@ -12,7 +13,7 @@ export async function ensureSweeperSchedule(client: Client, config: Config): Pro
   const scheduleId = sweeperScheduleId(config.temporal.taskQueue);
   const action: ScheduleOptionsStartWorkflowAction<typeof sweeperWorkflow> = {
     type: 'startWorkflow',
-    workflowType: 'sweeperWorkflow',
+    workflowType: SWEEPER_WORKFLOW,
     workflowId: scheduleId,
     taskQueue: config.temporal.taskQueue,
     args: [{ stallThresholdSec: config.runs.stallThresholdSec, taskQueue: config.temporal.taskQueue }],

@@ -5,7 +5,7 @@
  */
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunSettings } from './types';
+import type { RunSettings } from '../contract/run';
 
 export function activitiesFor(settings: RunSettings) {
   const retry = {

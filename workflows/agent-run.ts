@@ -25,17 +25,17 @@ import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from '
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
-import { ASK_USER_TOOL, type EventDraft, type RunError, type RunInput, type RunResult, type ToolCallRef } from './types';
+import { ASK_USER_TOOL, type RunError, type RunInput, type RunResult, type ToolCallRef } from '../contract/run';
+import type { EventDraft, LimitName } from '../contract/events';
+import { FailureType } from '../contract/failures';
+import { eventKeys } from '../contract/keys';
 
 type Ending =
   | { kind: 'completed' }
-  | { kind: 'limit'; limit: string; value: number; message: string }
+  | { kind: 'limit'; limit: LimitName; value: number; message: string }
   | { kind: 'stopped'; detail: string }
   | { kind: 'failed'; error: RunError }
   | { kind: 'handoff' };
-
-/** Failure type activities use for a call that may or may not have happened (activities/tool-activities.ts). */
-const EFFECT_IN_DOUBT = 'EffectInDoubt';
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
   const ctx = createRunContext(input);
@@ -46,7 +46,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
     if (!input.carried) {
       await waitForSlot(ctx);
       await ctx.transition('running', null, [
-        { key: 'run.started', type: 'run.started', data: { model: input.model, limits: input.limits, approvals: input.approvals } },
+        { key: eventKeys.started(), type: 'run.started', data: { model: input.model, limits: input.limits, approvals: input.approvals } },
       ]);
       run.startedAtMs = isoToMs(run.lastEventAt ?? '');
       deadlineMs = input.limits.maxDurationSec * 1000;
@@ -64,12 +64,12 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
       // The only way a run is cancelled is an explicit request; record it although the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
         await withdrawPendingRequests(ctx);
-        await ctx.transition('cancelled', 'cancelled on request', [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: run.turn } }], true);
+        await ctx.transition('cancelled', 'cancelled on request', [{ key: eventKeys.cancelled(), type: 'run.cancelled', data: { turn: run.turn } }], true);
         await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
       });
       throw err;
     }
-    if (err instanceof ApplicationFailure && err.type === 'RunFailed') throw err;
+    if (err instanceof ApplicationFailure && err.type === FailureType.RunFailed) throw err;
     return await finish(ctx, { kind: 'failed', error: describeFailure(err) });
   }
 }
@@ -132,7 +132,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     ]);
     return outcome.isError;
   } catch (err) {
-    if (failureType(err) !== EFFECT_IN_DOUBT) throw err;
+    if (failureType(err) !== FailureType.EffectInDoubt) throw err;
     // A worker died while this call was running and the tool cannot safely be re-sent: ask, don't guess.
     const verdict = await askApproval(ctx, {
       kind: 'effect_in_doubt',
@@ -204,7 +204,7 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   if (run.segment + 1 < allowed) return null;
   run.requestPause('system');
   await waitWhilePaused(ctx, `reached the cap of ${allowed} segments; resume to continue`, [
-    { key: `limit.exceeded:maxSegments:${allowed}`, type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
+    { key: eventKeys.limitExceeded('maxSegments', allowed), type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
   ]);
   if (run.paused) return capReached(ctx); // the time cap passed while it waited
   run.extraSegments += input.settings.maxSegments;
@@ -219,7 +219,7 @@ async function handOff(ctx: RunContext): Promise<RunResult> {
     { runId: input.runId, segment: run.segment, throughTurn: run.turn - 1, model: input.model },
   ]);
   run.addUsage(usage);
-  await ctx.transition('running', null, [{ key: `run.handoff:${next}`, type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
+  await ctx.transition('running', null, [{ key: eventKeys.handoff(next), type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
   // Signals that arrived while summarising must be handled before this execution ends.
   await condition(allHandlersFinished);
   return continueAsNew<typeof agentRunWorkflow>({ ...input, carried: run.carry() });
@@ -244,25 +244,25 @@ async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff'
   const turns = run.turn;
   const release = () => acts.bookkeeping.releaseRunSlot({ owner: input.owner });
   if (ending.kind === 'completed') {
-    await ctx.transition('completed', null, [{ key: 'run.completed', type: 'run.completed', data: { turns, usage: run.usage } }], true);
+    await ctx.transition('completed', null, [{ key: eventKeys.completed(), type: 'run.completed', data: { turns, usage: run.usage } }], true);
     await release();
     return { status: 'completed', turns, usage: run.usage, error: null };
   }
   if (ending.kind === 'stopped') {
-    await ctx.transition('cancelled', ending.detail, [{ key: 'run.cancelled', type: 'run.cancelled', data: { turn: turns, reason: ending.detail } }], true);
+    await ctx.transition('cancelled', ending.detail, [{ key: eventKeys.cancelled(), type: 'run.cancelled', data: { turn: turns, reason: ending.detail } }], true);
     await release();
     return { status: 'cancelled', turns, usage: run.usage, error: null };
   }
   const events: EventDraft[] = [];
   if (ending.kind === 'limit') {
     run.error = { code: 'limit_exceeded', message: ending.message };
-    events.push({ key: `limit.exceeded:${ending.limit}`, type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
+    events.push({ key: eventKeys.limitExceeded(ending.limit), type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
   } else {
     run.error = ending.error;
   }
-  events.push({ key: 'run.failed', type: 'run.failed', data: { error: run.error } });
+  events.push({ key: eventKeys.failed(), type: 'run.failed', data: { error: run.error } });
   await ctx.transition('failed', run.error.message, events, true);
   await release();
   // Fail the Temporal execution too, so Temporal's own UI and metrics agree with the run's status.
-  throw ApplicationFailure.create({ message: run.error.message, type: 'RunFailed', nonRetryable: true, details: [run.error] });
+  throw ApplicationFailure.create({ message: run.error.message, type: FailureType.RunFailed, nonRetryable: true, details: [run.error] });
 }

@@ -1,6 +1,6 @@
 /** Turns whatever stopped a run into a short, stable `{ code, message }` for its status. */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import type { RunError } from './types';
+import type { RunError } from '../contract/run';
 
 /** `ModelAuthError` → `model_auth_error`: error codes are snake_case everywhere in the API. */
 export function toCode(type: string): string {

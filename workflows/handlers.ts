@@ -1,13 +1,6 @@
 /** Query and signal handlers: they only read or record into the run's state, never block. */
 import { setHandler } from '@temporalio/workflow';
-import {
-  admissionSignal,
-  approvalDecisionSignal,
-  pauseSignal,
-  progressQuery,
-  resumeSignal,
-  userInputSignal,
-} from './definitions';
+import { admissionSignal, approvalDecisionSignal, pauseSignal, progressQuery, resumeSignal, userInputSignal } from '../contract/workflow-messages';
 import type { RunState } from './run-state';
 
 export function installHandlers(run: RunState): void {

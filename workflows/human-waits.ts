@@ -6,7 +6,9 @@
 import { condition, uuid4 } from '@temporalio/workflow';
 import type { Verdict } from '../activities/human-activities';
 import type { RunContext } from './run-context';
-import type { ApprovalKind, EventDraft, ToolCallRef } from './types';
+import type { ApprovalKind, ToolCallRef } from '../contract/run';
+import type { EventDraft } from '../contract/events';
+import { eventKeys } from '../contract/keys';
 
 export interface ApprovalRequest {
   kind: ApprovalKind;
@@ -23,7 +25,7 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
   ]);
   run.pendingApprovals.set(approvalId, pending);
   const requested: EventDraft = {
-    key: `approval.requested:${approvalId}`,
+    key: eventKeys.approvalRequested(approvalId),
     type: 'approval.requested',
     data: { approvalId, kind: pending.kind, tool: pending.tool, input: pending.input, risk: pending.risk, reason: pending.reason, expiresAt: pending.expiresAt },
   };
@@ -58,7 +60,7 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
   ]);
   run.pendingInput = pending;
   await ctx.transition('waiting_input', 'waiting for your answer', [
-    { key: `input.requested:${requestId}`, type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
+    { key: eventKeys.inputRequested(requestId), type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
   ]);
   await condition(() => run.hasInputAnswer() || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
   const answer = run.currentInputAnswer();
@@ -76,12 +78,12 @@ export async function waitWhilePaused(ctx: RunContext, detail = 'paused on reque
   const by = run.pausedBy ?? 'someone';
   await ctx.transition('paused', detail, [
     ...events,
-    { key: `run.paused:${run.segment}:${run.turn}:${run.pauseCount}`, type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
+    { key: eventKeys.paused(run.segment, run.turn, run.pauseCount), type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
   ]);
   await condition(() => !run.paused || ctx.deadlinePassed());
   if (run.paused) return; // the time cap passed while paused; the caller's cap check ends the run
   await ctx.transition('running', null, [
-    { key: `run.resumed:${run.segment}:${run.turn}:${run.pauseCount}`, type: 'run.resumed', data: { turn: run.turn, by: run.resumedBy ?? 'someone' } },
+    { key: eventKeys.resumed(run.segment, run.turn, run.pauseCount), type: 'run.resumed', data: { turn: run.turn, by: run.resumedBy ?? 'someone' } },
   ]);
 }
 

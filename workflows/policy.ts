@@ -1,5 +1,5 @@
 /** Which tool calls wait for a human, by the run's approval policy. Pure. */
-import type { ApprovalPolicy, Risk } from './types';
+import type { ApprovalPolicy, Risk } from '../contract/run';
 
 export function needsApproval(policy: ApprovalPolicy, risk: Risk): boolean {
   switch (policy) {

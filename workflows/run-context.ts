@@ -5,9 +5,10 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
-import { LastProgressAttribute, StatusAttribute } from './search-attributes';
+import { LastProgressAttribute, StatusAttribute } from '../contract/search-attributes';
 import { isoToDate, isoToMs } from './time';
-import type { EventDraft, RunInput, RunStatus } from './types';
+import type { RunInput, RunStatus } from '../contract/run';
+import type { EventDraft } from '../contract/events';
 
 export interface RunContext {
   input: RunInput;

@@ -2,18 +2,7 @@
  * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
-import type {
-  ApprovalDecision,
-  CarriedState,
-  PendingApproval,
-  PendingInput,
-  Progress,
-  RunError,
-  RunInput,
-  RunStatus,
-  Usage,
-  UserInput,
-} from './types';
+import type { ApprovalDecision, CarriedState, PendingApproval, PendingInput, Progress, RunError, RunInput, RunStatus, Usage, UserInput } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';

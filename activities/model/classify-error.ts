@@ -5,19 +5,8 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../contract/failures';
 
-export const ModelErrorType = {
-  BadRequest: 'ModelBadRequest',
-  Auth: 'ModelAuthError',
-  PermissionDenied: 'ModelPermissionDenied',
-  NotFound: 'ModelNotFound',
-  PaymentRequired: 'ModelPaymentRequired',
-  RequestTooLarge: 'ModelRequestTooLarge',
-  RateLimited: 'ModelRateLimited',
-  Overloaded: 'ModelOverloaded',
-  ServerError: 'ModelServerError',
-  Connection: 'ModelConnectionError',
-} as const;
 
 /** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
 export function retryAfterMs(headers: Headers | undefined, nowMs = Date.now()): number | undefined {
@@ -36,14 +25,14 @@ const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
 
 export function classifyModelError(err: unknown): ApplicationFailure {
   if (err instanceof Anthropic.APIConnectionError) {
-    return ApplicationFailure.retryable(`model connection failed: ${err.message}`, ModelErrorType.Connection);
+    return ApplicationFailure.retryable(`model connection failed: ${err.message}`, FailureType.ModelConnectionError);
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
     const detail = err.apiMessage ?? err.message;
-    const nonRetryable = (type: string, what: string) =>
+    const nonRetryable = (type: FailureType, what: string) =>
       ApplicationFailure.create({ message: `${what} (HTTP ${status}): ${detail}`, type, nonRetryable: true });
-    const retryable = (type: string, what: string) => {
+    const retryable = (type: FailureType, what: string) => {
       const wait = retryAfterMs(err.headers);
       return ApplicationFailure.create({
         message: `${what}${status ? ` (HTTP ${status})` : ''}: ${detail}`,
@@ -54,36 +43,36 @@ export function classifyModelError(err: unknown): ApplicationFailure {
     };
     switch (status) {
       case 400:
-        return nonRetryable(ModelErrorType.BadRequest, 'the model rejected the request');
+        return nonRetryable(FailureType.ModelBadRequest, 'the model rejected the request');
       case 401:
-        return nonRetryable(ModelErrorType.Auth, 'the model API key was refused');
+        return nonRetryable(FailureType.ModelAuthError, 'the model API key was refused');
       case 402:
-        return nonRetryable(ModelErrorType.PaymentRequired, 'the model API account needs billing attention');
+        return nonRetryable(FailureType.ModelPaymentRequired, 'the model API account needs billing attention');
       case 403:
-        return nonRetryable(ModelErrorType.PermissionDenied, 'the model API key may not use this model');
+        return nonRetryable(FailureType.ModelPermissionDenied, 'the model API key may not use this model');
       case 404:
-        return nonRetryable(ModelErrorType.NotFound, 'the model or endpoint does not exist');
+        return nonRetryable(FailureType.ModelNotFound, 'the model or endpoint does not exist');
       case 413:
-        return nonRetryable(ModelErrorType.RequestTooLarge, 'the request is too large for the model');
+        return nonRetryable(FailureType.ModelRequestTooLarge, 'the request is too large for the model');
       case 429:
-        return retryable(ModelErrorType.RateLimited, 'the model API is rate limiting');
+        return retryable(FailureType.ModelRateLimited, 'the model API is rate limiting');
       case 529:
-        return retryable(ModelErrorType.Overloaded, 'the model API is overloaded');
+        return retryable(FailureType.ModelOverloaded, 'the model API is overloaded');
       case 408:
       case 409:
       case 499:
-        return retryable(ModelErrorType.ServerError, 'the model API request did not complete');
+        return retryable(FailureType.ModelServerError, 'the model API request did not complete');
       default:
         if (status === undefined) {
           // An error event inside an otherwise successful stream (e.g. overloaded_error mid-message).
-          const type = err.type === 'overloaded_error' ? ModelErrorType.Overloaded : ModelErrorType.ServerError;
+          const type = err.type === 'overloaded_error' ? FailureType.ModelOverloaded : FailureType.ModelServerError;
           return retryable(type, `the model stream failed${err.type ? ` with ${err.type}` : ''}`);
         }
-        if (status >= 500) return retryable(ModelErrorType.ServerError, 'the model API failed');
-        return nonRetryable(ModelErrorType.BadRequest, 'the model API refused the request');
+        if (status >= 500) return retryable(FailureType.ModelServerError, 'the model API failed');
+        return nonRetryable(FailureType.ModelBadRequest, 'the model API refused the request');
     }
   }
   if (err instanceof ApplicationFailure) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.retryable(`model call failed: ${message}`, ModelErrorType.Connection);
+  return ApplicationFailure.retryable(`model call failed: ${message}`, FailureType.ModelConnectionError);
 }

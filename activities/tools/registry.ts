@@ -1,6 +1,6 @@
 /** The tools a worker offers, by name, and their JSON Schemas for the model. */
 import { z } from 'zod';
-import type { Risk } from '../../workflows/types';
+import type { Risk } from '../../contract/run';
 import type { ToolSchema } from '../model/model-adapter';
 import type { ToolDefinition } from './tool';
 

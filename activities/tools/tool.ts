@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger';
-import type { Risk } from '../../workflows/types';
+import type { Risk } from '../../contract/run';
 import type { Workspace } from './workspace';
 
 export interface ToolContext {

@@ -6,7 +6,7 @@
 import type { Bus, BusMessage } from '../../shared/bus/bus';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import type { Store } from '../../shared/store';
-import type { RunEvent } from '../../workflows/types';
+import type { RunEvent } from '../../contract/events';
 
 /** One piece of streamed text; the same object reaches every listener, so it is serialised once. */
 export interface DeltaPiece {

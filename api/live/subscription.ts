@@ -5,8 +5,8 @@
  * model's text: everything streamed so far as one delta at offset 0, then the rest.
  */
 import type { Store } from '../../shared/store';
-import type { RunEvent } from '../../workflows/types';
-import type { LiveMessage, RunView } from '../contract';
+import type { RunEvent } from '../../contract/events';
+import type { LiveMessage, RunView } from '../../contract/api';
 import type { LiveHub } from './live-hub';
 import type { DeltaPiece, FeedListener, RunFeed } from './run-feed';
 

@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { userOf } from '../auth';
 import { approvalView, type HumanService } from '../human-service';
-import { approvalsQuery, parseOr400 } from '../schemas';
+import { approvalsQuery } from '../../contract/api';
+import { parseOr400 } from '../schemas';
 
 export function approvalsRouter(deps: { humans: HumanService }): Router {
   const router = Router();

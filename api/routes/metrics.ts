@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import type { Store } from '../../shared/store';
-import { RUN_STATUSES } from '../../workflows/types';
+import { RUN_STATUSES } from '../../contract/run';
 import type { LiveStats } from '../live/ws-server';
 
 export function metricsRouter(deps: { store: Store; live: LiveStats }): Router {

@@ -4,7 +4,8 @@ import { userOf } from '../auth';
 import { ApiError } from '../errors';
 import { approvalView, type HumanService } from '../human-service';
 import type { RunService } from '../run-service';
-import { createRunBody, decisionBody, eventsQuery, inputBody, listRunsQuery, parseOr400 } from '../schemas';
+import { createRunBody, decisionBody, eventsQuery, inputBody, listRunsQuery } from '../../contract/api';
+import { parseOr400 } from '../schemas';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
 

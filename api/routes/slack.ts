@@ -12,6 +12,7 @@ import { APPROVE_ACTION, REJECT_ACTION, type ApprovalButtonValue } from '../../s
 import type { ApprovalNotifier } from '../../shared/slack/notifier';
 import { verifySlackSignature } from '../../shared/slack/verify-signature';
 import type { Store } from '../../shared/store';
+import type { Decision } from '../../contract/run';
 import { ApiError } from '../errors';
 import type { HumanService } from '../human-service';
 
@@ -45,22 +46,10 @@ export function slackRouter(deps: {
     } catch {
       return tell('That button is not one Longhaul posted, so nothing changed.');
     }
-    const decision = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
+    const decision: Decision = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
     const user = slack.users.get(slackUser);
     if (!user) {
-      const approval = await store.approvals.get(target.approvalId);
-      if (approval) {
-        await store.approvals.audit({
-          approvalId: approval.id,
-          runId: approval.runId,
-          actor: `slack:${slackUser}`,
-          channel: 'slack',
-          decision: decision === 'approve' ? 'approved' : 'rejected',
-          outcome: 'forbidden',
-          tool: approval.tool,
-          inputHash: approval.inputHash,
-        });
-      }
+      await humans.refuseUnknownUser(target.approvalId, `slack:${slackUser}`, 'slack', decision);
       return tell('Your Slack account is not linked to a Longhaul user (SLACK_USERS), so nothing changed.');
     }
     try {

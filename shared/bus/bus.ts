@@ -9,7 +9,7 @@
  * Cross-process buses deliver `notify` (new events exist up to `seq`) instead of the events
  * themselves; the reader fetches them from the database, which stays the one source of truth.
  */
-import type { RunEvent } from '../../workflows/types';
+import type { RunEvent } from '../../contract/events';
 
 export type BusMessage =
   | { type: 'event'; runId: string; event: RunEvent }

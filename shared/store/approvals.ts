@@ -1,13 +1,14 @@
 /**
- * Approvals and their audit trail. The database is where a decision is first recorded: a
- * conditional update from `pending` lets exactly one decision win, however many arrive at once
- * (web, API, Slack, the expiry timer); the workflow then hears of it by signal.
+ * Approvals and their audit trail. The database is the one authority on a decision: `settle`, a
+ * conditional update from `pending` plus its audit entry in one transaction, lets exactly one
+ * decision win however many arrive at once (web, API, Slack, the workflow's expiry timer). Every
+ * channel goes through it; the workflow then hears of the outcome by signal or reads it here.
  */
-import type { ApprovalKind, DecisionChannel, Risk } from '../../workflows/types';
-import { nowIso, parseJson, type Executor } from './executor';
+import type { ApprovalKind, ApprovalOutcome, ApprovalStatus, DecisionChannel, Risk } from '../../contract/run';
+import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import type { ApprovalsTable } from './schema';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type { ApprovalStatus } from '../../contract/run';
 
 export interface ApprovalRecord {
   id: string;
@@ -118,18 +119,51 @@ export class ApprovalsRepo {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Records a decision if the approval is still pending; `won` says whether this one counted. */
-  async decide(
-    id: string,
-    d: { status: Exclude<ApprovalStatus, 'pending'>; by: string; channel: DecisionChannel; comment?: string | null },
-  ): Promise<{ won: boolean; approval: ApprovalRecord }> {
-    const result = await this.db
-      .updateTable('approvals')
-      .set({ status: d.status, decided_by: d.by, channel: d.channel, comment: d.comment ?? null, decided_at: nowIso() })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return { won: Number(result.numUpdatedRows) === 1, approval: (await this.get(id))! };
+  /**
+   * The one decide-and-audit path. Records the outcome if the approval is still pending and audits
+   * it in the same transaction; `won` says whether this one counted, `approval` is what holds now.
+   */
+  async settle(id: string, d: { outcome: ApprovalOutcome; by: string; channel: DecisionChannel; comment?: string | null }): Promise<{ won: boolean; approval: ApprovalRecord }> {
+    return inTransaction(this.db, async (trx) => {
+      const repo = new ApprovalsRepo(trx);
+      const result = await trx
+        .updateTable('approvals')
+        .set({ status: d.outcome, decided_by: d.by, channel: d.channel, comment: d.comment ?? null, decided_at: nowIso() })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      const won = Number(result.numUpdatedRows) === 1;
+      const approval = (await repo.get(id))!;
+      if (won) {
+        await repo.audit({
+          approvalId: id,
+          runId: approval.runId,
+          actor: d.by,
+          channel: d.channel,
+          decision: d.outcome,
+          outcome: d.outcome === 'expired' ? 'expired' : 'accepted',
+          tool: approval.tool,
+          inputHash: approval.inputHash,
+          comment: d.comment,
+        });
+      }
+      return { won, approval };
+    });
+  }
+
+  /** Audits a decision that did not count (the decider may not decide, or came too late). */
+  async auditRefused(approval: ApprovalRecord, d: { actor: string; channel: DecisionChannel; outcome: ApprovalOutcome; refusal: 'conflict' | 'forbidden'; comment?: string | null }): Promise<void> {
+    await this.audit({
+      approvalId: approval.id,
+      runId: approval.runId,
+      actor: d.actor,
+      channel: d.channel,
+      decision: d.outcome,
+      outcome: d.refusal,
+      tool: approval.tool,
+      inputHash: approval.inputHash,
+      comment: d.comment,
+    });
   }
 
   async listPending(opts: { runIds?: string[] } = {}): Promise<ApprovalRecord[]> {
@@ -158,7 +192,7 @@ export class ApprovalsRepo {
     await this.db.updateTable('approvals').set({ slack_channel: channel, slack_ts: ts }).where('id', '=', id).execute();
   }
 
-  async audit(e: AuditEntry): Promise<void> {
+  private async audit(e: AuditEntry): Promise<void> {
     await this.db
       .insertInto('approval_audit')
       .values({

@@ -4,7 +4,7 @@
  * inside its transaction, so listeners hear of exactly the committed events.
  */
 import { sql } from 'kysely';
-import type { EventDraft, EventType, RunEvent } from '../../workflows/types';
+import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, type Executor } from './executor';
 import type { Dialect } from './open-database';
 
@@ -53,7 +53,7 @@ export class EventsRepo {
         if (seen.has(draft.key)) continue;
         seen.add(draft.key);
         seq += 1;
-        rows.push({ key: draft.key, event: { seq, type: draft.type, at, data: draft.data } });
+        rows.push({ key: draft.key, event: { seq, at, type: draft.type, data: draft.data } as RunEvent });
       }
       if (rows.length === 0) return [];
 
@@ -93,12 +93,8 @@ export class EventsRepo {
       .orderBy('seq', 'asc')
       .limit(opts.limit)
       .execute();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      type: r.type as EventType,
-      at: r.at,
-      data: JSON.parse(r.data_json) as Record<string, unknown>,
-    }));
+    // Rows were written from typed drafts, so each row's data is the shape its type says.
+    return rows.map((r) => ({ seq: Number(r.seq), type: r.type as EventType, at: r.at, data: JSON.parse(r.data_json) as unknown }) as RunEvent);
   }
 
   async lastSeq(runId: string): Promise<number> {

@@ -1,5 +1,5 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
-import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../workflows/types';
+import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
 import type { RunsTable } from './schema';
 

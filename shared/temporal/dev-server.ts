@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 // Plain JS so that .ci/run can use it before `npm install`.
 import { findTemporalCli } from '../../scripts/temporal-cli';
 

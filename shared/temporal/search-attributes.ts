@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 

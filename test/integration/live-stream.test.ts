@@ -12,6 +12,7 @@ import { startHarness, type Harness } from '../support/harness';
 import { LiveClient, wsUrl } from '../support/live-client';
 import { testTools } from '../support/test-tools';
 import { waitFor } from '../support/wait';
+import type { RunEventOf } from '../../contract/events';
 
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
@@ -68,7 +69,7 @@ describe('live stream', () => {
     expect(c.events(id).map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     expect(c.events(id)).toEqual(stored);
     for (const turn of [1, 2]) {
-      const message = stored.find((e) => e.type === 'llm.message' && e.data.turn === turn)!;
+      const message = stored.find((e): e is RunEventOf<'llm.message'> => e.type === 'llm.message' && e.data.turn === turn)!;
       expect(c.streamed(id, turn)).toBe(message.data.text);
     }
     expect(c.violations).toEqual([]);
@@ -97,7 +98,7 @@ describe('live stream', () => {
     const firstDelta = second.messages.find((m) => m.type === 'delta' && m.turn === 2);
     expect(firstDelta).toMatchObject({ offset: 0 });
     expect((firstDelta as { text: string }).text.startsWith(textBefore)).toBe(true);
-    const final = stored.find((e) => e.type === 'llm.message' && e.data.turn === 2)!.data.text as string;
+    const final = stored.find((e): e is RunEventOf<'llm.message'> => e.type === 'llm.message' && e.data.turn === 2)!.data.text;
     expect(second.streamed(id, 2)).toBe(final);
     expect(second.violations).toEqual([]);
   });

@@ -7,6 +7,10 @@ import { UnknownRunError } from '../../shared/store/events';
 import { listTables } from '../../shared/store/migrations';
 import { createPostgresDatabase } from '../support/postgres';
 import { testEnv } from '../support/test-env';
+import type { EventDraft } from '../../contract/events';
+
+/** A small, well-formed event for tests that only care about keys and seq. */
+const retryEvent = (key: string, attempt: number): EventDraft => ({ key, type: 'llm.retry', data: { turn: 1, attempt } });
 
 const limits = { maxSteps: 10, maxCostUsd: 1, maxDurationSec: 60 };
 const newRun = (id: string, owner = 'alice', idempotencyKey?: string) => ({
@@ -58,32 +62,32 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
   it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
     await store.runs.insert(newRun('run_ev'));
     const first = await store.events.append('run_ev', [
-      { key: 'a', type: 'run.started', data: { n: 1 } },
-      { key: 'b', type: 'llm.message', data: { n: 2 } },
+      retryEvent('a', 1),
+      retryEvent('b', 2),
     ]);
     expect(first.map((e) => e.seq)).toEqual([1, 2]);
     const repeat = await store.events.append('run_ev', [
-      { key: 'b', type: 'llm.message', data: { n: 2 } },
-      { key: 'c', type: 'tool.started', data: { n: 3 } },
-      { key: 'c', type: 'tool.started', data: { n: 3 } },
+      retryEvent('b', 2),
+      { key: 'c', type: 'run.stalled', data: { lastProgressAt: '2026-01-01T00:00:00.000Z', minutes: 3 } },
+      { key: 'c', type: 'run.stalled', data: { lastProgressAt: '2026-01-01T00:00:00.000Z', minutes: 3 } },
     ]);
-    expect(repeat.map((e) => [e.seq, e.type])).toEqual([[3, 'tool.started']]);
+    expect(repeat.map((e) => [e.seq, e.type])).toEqual([[3, 'run.stalled']]);
 
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => store.events.append('run_ev', [{ key: `p${i % 20}`, type: 'tool.completed', data: { i } }])),
+      Array.from({ length: 40 }, (_, i) => store.events.append('run_ev', [retryEvent(`p${i % 20}`, i)])),
     );
     const all = await store.events.list('run_ev', { after: 0, limit: 1000 });
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
     expect(await store.events.lastSeq('run_ev')).toBe(23);
     expect((await store.events.list('run_ev', { after: 20, limit: 2 })).map((e) => e.seq)).toEqual([21, 22]);
-    await expect(store.events.append('run_missing', [{ key: 'x', type: 'run.started', data: {} }])).rejects.toBeInstanceOf(UnknownRunError);
+    await expect(store.events.append('run_missing', [retryEvent('x', 1)])).rejects.toBeInstanceOf(UnknownRunError);
   });
 
   it('rolls back every write of a failed transaction', async () => {
     await store.runs.insert(newRun('run_tx'));
     await expect(
       store.transaction(async (tx) => {
-        await tx.events.append('run_tx', [{ key: 'x', type: 'run.started', data: {} }]);
+        await tx.events.append('run_tx', [retryEvent('x', 1)]);
         await tx.messages.put({ runId: 'run_tx', key: 'assistant:1', turn: 1, kind: 'assistant', content: [] });
         throw new Error('boom');
       }),

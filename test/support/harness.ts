@@ -22,7 +22,8 @@ import { closeClient, connectClient } from '../../shared/temporal/connection';
 import { createActivityDeps } from '../../worker/activity-deps';
 import { createWorker } from '../../worker/create-worker';
 import { requestShutdown } from '../../worker/shutdown';
-import type { RunEvent, RunStatus } from '../../workflows/types';
+import type { RunStatus } from '../../contract/run';
+import type { EventType, RunEvent, RunEventOf } from '../../contract/events';
 import { createPostgresDatabase } from './postgres';
 import { testEnv } from './test-env';
 import { waitFor } from './wait';
@@ -157,11 +158,11 @@ export class Harness {
   }
 
   /** Waits until the run's transcript holds an event of `type` (matching `where`), and returns it. */
-  async waitForEvent(id: string, type: RunEvent['type'], where: (e: RunEvent) => boolean = () => true, timeoutMs = 30_000): Promise<RunEvent> {
-    let found: RunEvent | undefined;
+  async waitForEvent<T extends EventType>(id: string, type: T, where: (e: RunEventOf<T>) => boolean = () => true, timeoutMs = 30_000): Promise<RunEventOf<T>> {
+    let found: RunEventOf<T> | undefined;
     await waitFor(
       async () => {
-        found = (await this.events(id)).find((e) => e.type === type && where(e));
+        found = (await this.events(id)).find((e): e is RunEventOf<T> => e.type === type && where(e as RunEventOf<T>));
         return found !== undefined;
       },
       { timeoutMs, what: `event ${type} on run ${id}` },

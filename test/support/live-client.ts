@@ -3,7 +3,7 @@
  * any event out of seq order or repeated, and any delta that leaves a gap or repeats text.
  */
 import WebSocket from 'ws';
-import type { RunEvent } from '../../workflows/types';
+import type { EventType, RunEvent, RunEventOf } from '../../contract/events';
 import { waitFor } from './wait';
 
 export type ServerMessage =
@@ -86,9 +86,9 @@ export class LiveClient {
     return found!;
   }
 
-  async waitForEvent(runId: string, type: RunEvent['type'], timeoutMs = 30_000): Promise<RunEvent> {
+  async waitForEvent<T extends EventType>(runId: string, type: T, timeoutMs = 30_000): Promise<RunEventOf<T>> {
     const m = await this.waitForMessage((x) => x.type === 'event' && x.runId === runId && x.event.type === type, `${type} on the socket`, timeoutMs);
-    return (m as Extract<ServerMessage, { type: 'event' }>).event;
+    return (m as Extract<ServerMessage, { type: 'event' }>).event as RunEventOf<T>;
   }
 
   close(): void {

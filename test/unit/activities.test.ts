@@ -16,7 +16,7 @@ import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
-import type { ModelTurnResult } from '../../workflows/types';
+import type { ModelTurnResult } from '../../contract/run';
 
 describe('activities', () => {
   let dir: string;

@@ -1,5 +1,5 @@
 import { RunState } from '../../workflows/run-state';
-import type { RunInput } from '../../workflows/types';
+import type { RunInput } from '../../contract/run';
 
 const input: RunInput = {
   runId: 'run_s',

@@ -4,11 +4,11 @@ import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Lints `code` as if it were a file in workflows/, with the project's own ESLint config. */
-async function lintAsWorkflow(code: string): Promise<string[]> {
+/** Lints `code` as if it were a file in `folder` (workflows/ by default), with the project's own ESLint config. */
+async function lintAsWorkflow(code: string, folder = 'workflows'): Promise<string[]> {
   const out = spawnSync(
     process.execPath,
-    [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--stdin', '--stdin-filename', path.join(ROOT, 'workflows', 'lint-probe.ts'), '--format', 'json'],
+    [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--stdin', '--stdin-filename', path.join(ROOT, folder, 'lint-probe.ts'), '--format', 'json'],
     { cwd: ROOT, input: code, encoding: 'utf8' },
   );
   const [result] = JSON.parse(out.stdout) as { messages: { ruleId: string; message: string }[] }[];
@@ -25,6 +25,8 @@ describe('workflow sandbox lint', () => {
     ['export const d = new Date();', 'no-restricted-syntax'],
     ['setTimeout(() => undefined, 1);', 'no-restricted-globals'],
     ["export const x = fetch('http://x');", 'no-restricted-globals'],
+    // The contract's zod schemas stay out of the sandbox; its pure modules are welcome (below).
+    ["import { runViewSchema } from '../contract/api'; export const s = runViewSchema;", 'no-restricted-imports'],
   ])('rejects %s', async (code, rule) => {
     const messages = await lintAsWorkflow(code);
     expect(messages.some((m) => m.startsWith(rule))).toBe(true);
@@ -41,5 +43,24 @@ describe('workflow sandbox lint', () => {
       ].join('\n'),
     );
     expect(messages).toEqual([]);
+  });
+
+  it('lets workflows use the pure contract modules', async () => {
+    const messages = await lintAsWorkflow(
+      [
+        "import { eventKeys } from '../contract/keys';",
+        "import { FailureType } from '../contract/failures';",
+        "import { progressQuery } from '../contract/workflow-messages';",
+        'export const x = [eventKeys.completed(), FailureType.RunFailed, progressQuery];',
+      ].join('\n'),
+    );
+    expect(messages).toEqual([]);
+  });
+
+  it('keeps contract/ on the ground floor: it imports nothing of Longhaul and reads no clock', async () => {
+    expect((await lintAsWorkflow("import { loadConfig } from '../shared/config'; export const c = loadConfig;", 'contract')).some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
+    expect((await lintAsWorkflow("import { Client } from '@temporalio/client'; export const c = Client;", 'contract')).some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
+    expect((await lintAsWorkflow('export const t = Date.now();', 'contract')).some((m) => m.startsWith('no-restricted-properties'))).toBe(true);
+    expect(await lintAsWorkflow("import { z } from 'zod'; import { EVENT_TYPES } from './events'; export const s = z.enum(EVENT_TYPES);", 'contract')).toEqual([]);
   });
 });

@@ -19,11 +19,11 @@ export function applyMessage(state: TimelineState, msg: ServerMessage): Timeline
       const e = msg.event;
       if (state.events.some((x) => x.seq === e.seq)) return state; // already have it
       const events = [...state.events, e].sort((a, b) => a.seq - b.seq);
-      const ended = e.type === 'llm.message' && state.stream && state.stream.turn <= Number(e.data.turn);
+      const ended = e.type === 'llm.message' && state.stream && state.stream.turn <= e.data.turn;
       return { events, lastSeq: Math.max(state.lastSeq, e.seq), stream: ended ? null : state.stream };
     }
     case 'delta': {
-      if (state.events.some((x) => x.type === 'llm.message' && Number(x.data.turn) === msg.turn)) return state; // already final
+      if (state.events.some((x) => x.type === 'llm.message' && x.data.turn === msg.turn)) return state; // already final
       const current = state.stream && state.stream.turn === msg.turn ? state.stream.text : '';
       if (msg.offset > current.length) return state; // cannot place it; the final message will come
       return { ...state, stream: { turn: msg.turn, text: current.slice(0, msg.offset) + msg.text } };
@@ -52,13 +52,6 @@ export type Entry =
   | { kind: 'question'; key: string; seq: number; requestId: string; question: string; expiresAt: string; answer: { text: string | null; by: string | null } | null; expired: boolean }
   | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string };
 
-interface ToolCallData {
-  id: string;
-  name: string;
-  input: unknown;
-  risk: string;
-}
-
 export function entries(state: TimelineState): Entry[] {
   const out: Entry[] = [];
   const tools = new Map<string, ToolCallView>();
@@ -66,16 +59,15 @@ export function entries(state: TimelineState): Entry[] {
   const questions = new Map<string, Extract<Entry, { kind: 'question' }>>();
 
   for (const e of state.events) {
-    const d = e.data as Record<string, any>;
     switch (e.type) {
       case 'run.queued':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Queued: ${d.goal}` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Queued: ${e.data.goal}` });
         break;
       case 'run.started':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Started with ${d.model}` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Started with ${e.data.model}` });
         break;
       case 'llm.message': {
-        const views: ToolCallView[] = ((d.toolCalls ?? []) as ToolCallData[]).map((c) => ({
+        const views: ToolCallView[] = (e.data.toolCalls ?? []).map((c) => ({
           id: c.id,
           name: c.name,
           input: c.input,
@@ -86,89 +78,89 @@ export function entries(state: TimelineState): Entry[] {
           truncated: false,
         }));
         for (const v of views) tools.set(v.id, v);
-        out.push({ kind: 'assistant', key: `m${d.turn}`, seq: e.seq, turn: Number(d.turn), text: String(d.text ?? ''), streaming: false, tools: views });
+        out.push({ kind: 'assistant', key: `m${e.data.turn}`, seq: e.seq, turn: e.data.turn, text: e.data.text, streaming: false, tools: views });
         break;
       }
       case 'llm.retry':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${d.turn} (attempt ${d.attempt})` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${e.data.turn} (attempt ${e.data.attempt})` });
         break;
       case 'tool.started': {
-        const t = tools.get(d.toolUseId);
+        const t = tools.get(e.data.toolUseId);
         if (t) t.status = 'running';
         break;
       }
       case 'tool.completed':
       case 'tool.failed': {
-        const t = tools.get(d.toolUseId);
+        const t = tools.get(e.data.toolUseId);
         if (t) {
-          t.status = e.type === 'tool.completed' ? 'done' : d.skipped ? 'skipped' : 'failed';
-          t.output = String(e.type === 'tool.completed' ? d.output : d.error);
-          t.bytes = typeof d.bytes === 'number' ? d.bytes : null;
-          t.truncated = Boolean(d.truncated);
+          t.status = e.type === 'tool.completed' ? 'done' : e.data.skipped ? 'skipped' : 'failed';
+          t.output = String(e.type === 'tool.completed' ? e.data.output : e.data.error);
+          t.bytes = typeof e.data.bytes === 'number' ? e.data.bytes : null;
+          t.truncated = Boolean(e.data.truncated);
         }
         break;
       }
       case 'approval.requested': {
         const entry = {
           kind: 'approval' as const,
-          key: `a${d.approvalId}`,
+          key: `a${e.data.approvalId}`,
           seq: e.seq,
-          approvalId: d.approvalId,
-          tool: d.tool,
-          input: d.input,
-          risk: d.risk,
-          reason: d.reason,
-          expiresAt: d.expiresAt,
+          approvalId: e.data.approvalId,
+          tool: e.data.tool,
+          input: e.data.input,
+          risk: e.data.risk,
+          reason: e.data.reason,
+          expiresAt: e.data.expiresAt,
           outcome: null,
         };
-        approvals.set(d.approvalId, entry);
+        approvals.set(e.data.approvalId, entry);
         out.push(entry);
         break;
       }
       case 'approval.decided':
       case 'approval.expired': {
-        const a = approvals.get(d.approvalId);
-        if (a) a.outcome = e.type === 'approval.expired' ? { decision: 'expired', by: null, comment: null } : { decision: d.decision, by: d.by, comment: d.comment };
+        const a = approvals.get(e.data.approvalId);
+        if (a) a.outcome = e.type === 'approval.expired' ? { decision: 'expired', by: null, comment: null } : { decision: e.data.decision, by: e.data.by, comment: e.data.comment };
         break;
       }
       case 'input.requested': {
-        const q = { kind: 'question' as const, key: `q${d.requestId}`, seq: e.seq, requestId: d.requestId, question: d.question, expiresAt: d.expiresAt, answer: null, expired: false };
-        questions.set(d.requestId, q);
+        const q = { kind: 'question' as const, key: `q${e.data.requestId}`, seq: e.seq, requestId: e.data.requestId, question: e.data.question, expiresAt: e.data.expiresAt, answer: null, expired: false };
+        questions.set(e.data.requestId, q);
         out.push(q);
         break;
       }
       case 'input.received':
       case 'input.expired': {
-        const q = questions.get(d.requestId);
+        const q = questions.get(e.data.requestId);
         if (q) {
-          if (e.type === 'input.received') q.answer = { text: d.text, by: d.by };
+          if (e.type === 'input.received') q.answer = { text: e.data.text, by: e.data.by };
           else q.expired = true;
         }
         break;
       }
       case 'run.paused':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Paused by ${d.by}${d.reason && d.reason !== 'paused on request' ? `: ${d.reason}` : ''}` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Paused by ${e.data.by}${e.data.reason && e.data.reason !== 'paused on request' ? `: ${e.data.reason}` : ''}` });
         break;
       case 'run.resumed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Resumed by ${d.by}` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Resumed by ${e.data.by}` });
         break;
       case 'run.handoff':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Handed off to segment ${d.segment} with a ${d.summaryChars}-character summary` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Handed off to segment ${e.data.segment} with a ${e.data.summaryChars}-character summary` });
         break;
       case 'run.stalled':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `No progress since ${new Date(d.lastProgressAt).toLocaleString()}` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `No progress since ${new Date(e.data.lastProgressAt).toLocaleString()}` });
         break;
       case 'limit.exceeded':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Limit reached: ${d.limit} (${d.value})` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Limit reached: ${e.data.limit} (${e.data.value})` });
         break;
       case 'run.completed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'success', text: `Completed after ${d.turns} turns` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'success', text: `Completed after ${e.data.turns} turns` });
         break;
       case 'run.failed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'error', text: `Failed: ${d.error?.message ?? 'unknown error'} (${d.error?.code ?? 'error'})` });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'error', text: `Failed: ${e.data.error?.message ?? 'unknown error'} (${e.data.error?.code ?? 'error'})` });
         break;
       case 'run.cancelled':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: d.reason ? `Stopped: ${d.reason}` : 'Cancelled' });
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: e.data.reason ? `Stopped: ${e.data.reason}` : 'Cancelled' });
         break;
     }
   }

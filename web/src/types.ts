@@ -1,6 +1,7 @@
-/** Shapes the UI reads from the API: the server's own contract types (api/contract.ts). */
-import type { LiveMessage, RunSummary, RunView } from '../../api/contract';
-import type { PendingApproval, PendingInput, RunError, RunEvent, RunStatus, Usage } from '../../workflows/types';
+/** Shapes the UI reads from the API: the contract's own types (contract/). */
+import type { LiveMessage, RunSummary, RunView } from '../../contract/api';
+import type { PendingApproval, PendingInput, RunError, RunStatus, Usage } from '../../contract/run';
+import type { RunEvent } from '../../contract/events';
 
 export type { PendingApproval, PendingInput, RunError, RunEvent, RunStatus, RunSummary, RunView, Usage };
 export type ServerMessage = LiveMessage;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ASK_USER_TOOL } from '../../../workflows/types';
+import { ASK_USER_TOOL } from '../../../contract/run';
 import { defineTool } from '../tool';
 
 /**

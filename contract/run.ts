@@ -1,6 +1,6 @@
 /**
- * Plain data shapes shared by the workflow, activities, API and web client.
- * Pure module: no imports with side effects, safe inside the workflow sandbox.
+ * A run's vocabulary: statuses, limits, usage, what the workflow carries and reports. Shared by
+ * the workflow, activities, API, web UI and client. Pure: safe inside the workflow sandbox.
  */
 
 export const RUN_STATUSES = [
@@ -122,7 +122,12 @@ export interface Progress {
   lastEventAt: string | null;
 }
 
+/** The words a human decides with (API body, Slack buttons) and what the approval becomes. */
 export type Decision = 'approve' | 'reject';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type ApprovalOutcome = Exclude<ApprovalStatus, 'pending'>;
+/** One mapping from a decision word to the approval's outcome, for every channel. */
+export const DECISION_OUTCOME: Record<Decision | 'expire', ApprovalOutcome> = { approve: 'approved', reject: 'rejected', expire: 'expired' };
 export type DecisionChannel = 'api' | 'slack' | 'web' | 'system';
 
 export interface ApprovalDecision {
@@ -177,44 +182,4 @@ export interface ToolOutcome {
   /** The ledger already held a completed result: the tool did not run again. */
   replayed: boolean;
   bytes: number;
-}
-
-/** Events written to the transcript; `data` shapes are documented in docs/api.md. */
-export const EVENT_TYPES = [
-  'run.queued',
-  'run.started',
-  'llm.message',
-  'llm.retry',
-  'tool.started',
-  'tool.completed',
-  'tool.failed',
-  'approval.requested',
-  'approval.decided',
-  'approval.expired',
-  'input.requested',
-  'input.received',
-  'input.expired',
-  'run.paused',
-  'run.resumed',
-  'run.handoff',
-  'run.stalled',
-  'limit.exceeded',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface RunEvent {
-  seq: number;
-  type: EventType;
-  at: string;
-  data: Record<string, unknown>;
-}
-
-/** An event the workflow wants recorded; `key` makes the write idempotent across retries. */
-export interface EventDraft {
-  key: string;
-  type: EventType;
-  data: Record<string, unknown>;
 }

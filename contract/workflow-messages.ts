@@ -1,9 +1,13 @@
 /**
- * Every signal, query and update of the run workflow, defined once. The workflow, the API and
- * the tests import these objects; nobody spells a handler name as a string.
+ * Every workflow name, signal, query and update, defined once. The workflow, the API, the worker
+ * and the tests import these objects; nobody spells a handler or workflow name as a string.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ApprovalDecision, ControlRequest, Progress, UserInput } from './types';
+import type { ApprovalDecision, ControlRequest, Progress, UserInput } from './run';
+
+/** Workflow type names, as the worker registers them (workflows/index.ts exports these functions). */
+export const RUN_WORKFLOW = 'agentRunWorkflow';
+export const SWEEPER_WORKFLOW = 'sweeperWorkflow';
 
 /** The run's live state: status, turn, usage, limits, what it waits for. */
 export const progressQuery = defineQuery<Progress>('progress');

@@ -1,0 +1,342 @@
+/**
+ * The HTTP API's shapes as zod schemas: what requests may carry and what responses hold. The server
+ * validates requests with them, the OpenAPI document is generated from them, and the client and web
+ * UI take their types from them. Response schemas are checked against the TypeScript types the
+ * server builds (`Same` below), so neither can drift from the other without a compile error.
+ */
+import { z } from 'zod';
+import { EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+
+// ───────────────────────────── building blocks ─────────────────────────────
+
+export const runStatusSchema = z.enum(RUN_STATUSES).meta({ id: 'RunStatus', description: 'Where a run is. completed, failed and cancelled are final.' });
+export const approvalPolicySchema = z.enum(['none', 'write', 'all']).meta({
+  id: 'ApprovalPolicy',
+  description: 'Which tool calls wait for a human: none, write (and irreversible), or all.',
+});
+export const riskSchema = z.enum(['read', 'write', 'irreversible']).meta({ id: 'Risk' });
+export const approvalKindSchema = z.enum(['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap']).meta({ id: 'ApprovalKind' });
+export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']).meta({ id: 'ApprovalStatus' });
+export const decisionChannelSchema = z.enum(['api', 'slack', 'web', 'system']).meta({ id: 'DecisionChannel' });
+export const decisionSchema = z.enum(['approve', 'reject']).meta({ id: 'Decision' });
+export const workerStateSchema = z.enum(['available', 'unavailable']).meta({ id: 'WorkerState' });
+export const limitNameSchema = z.enum(['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop']).meta({ id: 'LimitName' });
+
+const isoTime = z.string().meta({ format: 'date-time' });
+
+export const usageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).meta({ id: 'Usage' });
+export const runLimitsSchema = z
+  .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
+  .meta({ id: 'RunLimits' });
+export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).meta({ id: 'RunError' });
+
+/** `{ error: { code, message, details? } }`: every non-2xx answer of the API. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable snake_case code, e.g. run_not_found, invalid_request.' }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const runLinksSchema = z.object({ self: z.string(), events: z.string(), stream: z.string(), cancel: z.string() }).meta({ id: 'RunLinks' });
+
+// ───────────────────────────── requests ─────────────────────────────
+
+export const createRunBody = z
+  .object({
+    goal: z.string().refine((g) => g.trim().length > 0, 'goal must not be empty'),
+    model: z.string().min(1).max(100).optional(),
+    approvals: approvalPolicySchema.optional(),
+    limits: z
+      .object({
+        maxSteps: z.number().int().positive().optional(),
+        maxCostUsd: z.number().positive().finite().optional(),
+        maxDurationSec: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    approvalTimeoutSec: z.number().int().positive().optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateRunRequest' });
+export type CreateRunBody = z.infer<typeof createRunBody>;
+
+export const decisionBody = z
+  .object({ decision: decisionSchema, comment: z.string().max(2000).optional() })
+  .strict()
+  .meta({ id: 'DecisionRequest' });
+export type DecisionBody = z.infer<typeof decisionBody>;
+
+export const inputBody = z.object({ text: z.string().min(1, 'text must not be empty') }).strict().meta({ id: 'InputRequest' });
+export type InputBody = z.infer<typeof inputBody>;
+
+/** A query parameter holding a whole number in [min, max], `def` when absent. */
+const intParam = (name: string, min: number, max: number, def: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return def;
+      if (!/^\d+$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .meta({ description: `whole number from ${min} to ${max}; default ${def}` });
+
+export const listRunsQuery = z
+  .object({
+    status: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v === '') return undefined;
+        const statuses = v.split(',').map((s) => s.trim());
+        const bad = statuses.filter((s) => !(RUN_STATUSES as readonly string[]).includes(s));
+        if (bad.length) {
+          ctx.addIssue({ code: 'custom', message: `unknown status ${bad.join(', ')}; use one of ${RUN_STATUSES.join(', ')}` });
+          return z.NEVER;
+        }
+        return statuses as RunStatus[];
+      })
+      .meta({ description: `comma-separated statuses: ${RUN_STATUSES.join(', ')}` }),
+    limit: intParam('limit', 1, 100, 20),
+    cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
+  })
+  .strict();
+
+export const approvalsQuery = z.object({ status: z.literal('pending').optional() }).strict();
+
+export const eventsQuery = z
+  .object({
+    after: intParam('after', 0, Number.MAX_SAFE_INTEGER, 0),
+    limit: intParam('limit', 1, 1000, 100),
+  })
+  .strict();
+
+// ───────────────────────────── responses ─────────────────────────────
+
+export const pendingApprovalSchema = z
+  .object({
+    approvalId: z.string(),
+    kind: approvalKindSchema,
+    tool: z.string().nullable(),
+    input: z.unknown(),
+    risk: riskSchema.nullable(),
+    reason: z.string(),
+    requestedAt: isoTime,
+    expiresAt: isoTime,
+  })
+  .meta({ id: 'PendingApproval' });
+
+export const pendingInputSchema = z
+  .object({ requestId: z.string(), toolUseId: z.string(), question: z.string(), requestedAt: isoTime, expiresAt: isoTime })
+  .meta({ id: 'PendingInput' });
+
+const progressShape = {
+  runId: z.string(),
+  status: runStatusSchema,
+  statusDetail: z.string().nullable(),
+  model: z.string(),
+  turn: z.number().int(),
+  segment: z.number().int(),
+  usage: usageSchema,
+  limits: runLimitsSchema,
+  pendingApprovals: z.array(pendingApprovalSchema),
+  pendingInput: pendingInputSchema.nullable(),
+  error: runErrorSchema.nullable(),
+  lastEventAt: isoTime.nullable(),
+};
+
+/** GET /api/runs/:id, and the progress of a live `snapshot`. */
+export const runViewSchema = z
+  .object({
+    ...progressShape,
+    id: z.string(),
+    goal: z.string(),
+    owner: z.string(),
+    approvals: approvalPolicySchema,
+    result: z.string().nullable().meta({ description: "The model's final answer once the run has completed." }),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    endedAt: isoTime.nullable(),
+    worker: workerStateSchema.nullable().meta({ description: 'Whether a worker answered for this run just now; null once it has ended.' }),
+    stalledSince: isoTime.nullable().meta({ description: 'Set when the sweeper found the run running without progress.' }),
+  })
+  .meta({ id: 'Run' });
+export type RunView = z.infer<typeof runViewSchema>;
+export type WorkerState = z.infer<typeof workerStateSchema>;
+
+export const runSummarySchema = z
+  .object({
+    id: z.string(),
+    goal: z.string(),
+    model: z.string(),
+    status: runStatusSchema,
+    statusDetail: z.string().nullable(),
+    usage: usageSchema,
+    error: runErrorSchema.nullable(),
+    lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'RunSummary' });
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const runListSchema = z.object({ runs: z.array(runSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'RunList' });
+export type RunList = z.infer<typeof runListSchema>;
+
+export const runCreatedSchema = z.object({ id: z.string(), status: runStatusSchema, links: runLinksSchema }).meta({ id: 'RunCreated' });
+export type RunCreated = z.infer<typeof runCreatedSchema>;
+
+export const runControlSchema = z
+  .object({ id: z.string(), status: z.enum(['cancelling', 'pausing', 'resuming']), links: runLinksSchema })
+  .meta({ id: 'RunControlAccepted' });
+export type RunControlAccepted = z.infer<typeof runControlSchema>;
+
+export const approvalViewSchema = z
+  .object({
+    approvalId: z.string(),
+    runId: z.string(),
+    kind: approvalKindSchema,
+    tool: z.string().nullable(),
+    input: z.unknown(),
+    risk: riskSchema.nullable(),
+    reason: z.string(),
+    status: approvalStatusSchema,
+    requestedAt: isoTime,
+    expiresAt: isoTime,
+    decidedBy: z.string().nullable(),
+    channel: decisionChannelSchema.nullable(),
+    comment: z.string().nullable(),
+    decidedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'Approval' });
+export type ApprovalView = z.infer<typeof approvalViewSchema>;
+
+export const approvalListSchema = z.object({ approvals: z.array(approvalViewSchema) }).meta({ id: 'ApprovalList' });
+export type ApprovalList = z.infer<typeof approvalListSchema>;
+
+export const inputAcceptedSchema = z.object({ requestId: z.string() }).meta({ id: 'InputAccepted' });
+export const wsTicketSchema = z.object({ ticket: z.string(), expiresAt: isoTime }).meta({ id: 'WsTicket' });
+export type WsTicket = z.infer<typeof wsTicketSchema>;
+
+// Event data, one schema per type; `_eventSchemasMatch` below keeps them equal to EventDataMap.
+const toolCallRequestSchema = z.object({ id: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema });
+const eventDataSchemas = {
+  'run.queued': z.object({ goal: z.string(), model: z.string(), approvals: approvalPolicySchema, limits: runLimitsSchema }),
+  'run.started': z.object({ model: z.string(), limits: runLimitsSchema, approvals: approvalPolicySchema }),
+  'llm.message': z.object({
+    turn: z.number().int(),
+    model: z.string(),
+    text: z.string(),
+    toolCalls: z.array(toolCallRequestSchema),
+    stopReason: z.string(),
+    usage: usageSchema,
+  }),
+  'llm.retry': z.object({ turn: z.number().int(), attempt: z.number().int() }),
+  'tool.started': z.object({ turn: z.number().int(), toolUseId: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema }),
+  'tool.completed': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    name: z.string(),
+    output: z.string(),
+    bytes: z.number().int(),
+    truncated: z.boolean(),
+  }),
+  'tool.failed': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    name: z.string(),
+    error: z.string(),
+    bytes: z.number().int().optional(),
+    truncated: z.boolean().optional(),
+    skipped: z.boolean().optional(),
+  }),
+  'approval.requested': z.object({
+    approvalId: z.string(),
+    kind: approvalKindSchema,
+    tool: z.string().nullable(),
+    input: z.unknown(),
+    risk: riskSchema.nullable(),
+    reason: z.string(),
+    expiresAt: isoTime,
+  }),
+  'approval.decided': z.object({
+    approvalId: z.string(),
+    kind: approvalKindSchema,
+    tool: z.string().nullable(),
+    decision: z.enum(['approved', 'rejected']),
+    by: z.string().nullable(),
+    channel: decisionChannelSchema.nullable(),
+    comment: z.string().nullable(),
+  }),
+  'approval.expired': z.object({ approvalId: z.string(), kind: approvalKindSchema, tool: z.string().nullable() }),
+  'input.requested': z.object({ requestId: z.string(), question: z.string(), expiresAt: isoTime }),
+  'input.received': z.object({ requestId: z.string(), text: z.string().nullable(), by: z.string().nullable() }),
+  'input.expired': z.object({ requestId: z.string() }),
+  'run.paused': z.object({ turn: z.number().int(), by: z.string(), reason: z.string() }),
+  'run.resumed': z.object({ turn: z.number().int(), by: z.string() }),
+  'run.handoff': z.object({ segment: z.number().int(), summaryChars: z.number().int(), turn: z.number().int() }),
+  'run.stalled': z.object({ lastProgressAt: isoTime, minutes: z.number().int() }),
+  'limit.exceeded': z.object({ limit: limitNameSchema, value: z.number() }),
+  'run.completed': z.object({ turns: z.number().int(), usage: usageSchema }),
+  'run.failed': z.object({ error: runErrorSchema }),
+  'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
+} satisfies { [T in keyof EventDataMap]: z.ZodType };
+
+/** One event of the transcript, discriminated by `type`. */
+export const runEventSchema = z
+  .discriminatedUnion(
+    'type',
+    EVENT_TYPES.map((type) =>
+      z.object({ seq: z.number().int().min(1), type: z.literal(type), at: isoTime, data: eventDataSchemas[type] }).meta({ id: `Event_${type.replace('.', '_')}` }),
+    ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  )
+  .meta({ id: 'RunEvent' });
+
+export const eventPageSchema = z
+  .object({ events: z.array(runEventSchema), nextAfter: z.number().int().meta({ description: 'Pass as `after` to read the next page.' }) })
+  .meta({ id: 'EventPage' });
+export interface EventPage {
+  events: RunEvent[];
+  nextAfter: number;
+}
+
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+export const readinessSchema = z
+  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.string(), database: z.string() }) })
+  .meta({ id: 'Readiness' });
+
+// ───────────────────────────── the live protocol ─────────────────────────────
+
+/** Messages a live connection (WebSocket or SSE) delivers. docs/api.md explains the resume rules. */
+export type LiveMessage =
+  | { type: 'snapshot'; runId: string; progress: RunView }
+  | { type: 'event'; runId: string; event: RunEvent }
+  | { type: 'delta'; runId: string; turn: number; offset: number; text: string }
+  | { type: 'delta.reset'; runId: string; turn: number }
+  | { type: 'error'; code: string; message: string; runId?: string };
+
+// ───────────────────────────── compile-time agreement ─────────────────────────────
+
+/** True only when A and B are assignable both ways. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree = <T extends true>(_: T): void => undefined;
+
+agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
+agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
+agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince'>, Progress>>(true);

@@ -1,0 +1,118 @@
+/**
+ * The run transcript's events: every type with the shape of its `data`, defined once. Writers build
+ * drafts through `EventDraft` and readers narrow `RunEvent` by `type`, so a misspelt type or a
+ * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
+ */
+import type {
+  ApprovalKind,
+  ApprovalPolicy,
+  DecisionChannel,
+  Risk,
+  RunError,
+  RunLimits,
+  Usage,
+} from './run';
+
+/** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
+export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegments' | 'loop';
+
+/** A tool call the model asked for, as `llm.message` reports it. */
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  input: unknown;
+  risk: Risk;
+}
+
+/** Each event type → its `data`. docs/api.md explains when each is written. */
+export interface EventDataMap {
+  'run.queued': { goal: string; model: string; approvals: ApprovalPolicy; limits: RunLimits };
+  'run.started': { model: string; limits: RunLimits; approvals: ApprovalPolicy };
+  'llm.message': { turn: number; model: string; text: string; toolCalls: ToolCallRequest[]; stopReason: string; usage: Usage };
+  /** The model call of `turn` is being made again: discard text streamed for it so far. */
+  'llm.retry': { turn: number; attempt: number };
+  'tool.started': { turn: number; toolUseId: string; name: string; input: unknown; risk: Risk };
+  'tool.completed': { turn: number; toolUseId: string; name: string; output: string; bytes: number; truncated: boolean };
+  /** `skipped`: the tool did not run (rejected, expired, or in doubt and not re-run). */
+  'tool.failed': { turn: number; toolUseId: string; name: string; error: string; bytes?: number; truncated?: boolean; skipped?: boolean };
+  'approval.requested': {
+    approvalId: string;
+    kind: ApprovalKind;
+    tool: string | null;
+    input: unknown;
+    risk: Risk | null;
+    reason: string;
+    expiresAt: string;
+  };
+  'approval.decided': {
+    approvalId: string;
+    kind: ApprovalKind;
+    tool: string | null;
+    decision: 'approved' | 'rejected';
+    by: string | null;
+    channel: DecisionChannel | null;
+    comment: string | null;
+  };
+  'approval.expired': { approvalId: string; kind: ApprovalKind; tool: string | null };
+  'input.requested': { requestId: string; question: string; expiresAt: string };
+  'input.received': { requestId: string; text: string | null; by: string | null };
+  'input.expired': { requestId: string };
+  'run.paused': { turn: number; by: string; reason: string };
+  'run.resumed': { turn: number; by: string };
+  'run.handoff': { segment: number; summaryChars: number; turn: number };
+  'run.stalled': { lastProgressAt: string; minutes: number };
+  'limit.exceeded': { limit: LimitName; value: number };
+  'run.completed': { turns: number; usage: Usage };
+  'run.failed': { error: RunError };
+  'run.cancelled': { turn: number; reason?: string };
+}
+
+export type EventType = keyof EventDataMap;
+export type EventData<T extends EventType> = EventDataMap[T];
+
+/** Every event type, in the order a run usually meets them (for docs, schemas and filters). */
+export const EVENT_TYPES = [
+  'run.queued',
+  'run.started',
+  'llm.message',
+  'llm.retry',
+  'tool.started',
+  'tool.completed',
+  'tool.failed',
+  'approval.requested',
+  'approval.decided',
+  'approval.expired',
+  'input.requested',
+  'input.received',
+  'input.expired',
+  'run.paused',
+  'run.resumed',
+  'run.handoff',
+  'run.stalled',
+  'limit.exceeded',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const satisfies readonly EventType[];
+
+// Compile-time check that the list above names every type of the map, and nothing else.
+type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const _everyTypeListed: [Missing] extends [never] ? true : Missing = true;
+void _everyTypeListed;
+
+/** A recorded event: `seq` is gap-free from 1 per run. Narrow on `type` to read `data`. */
+export type RunEvent = { [T in EventType]: { seq: number; type: T; at: string; data: EventDataMap[T] } }[EventType];
+export type RunEventOf<T extends EventType> = Extract<RunEvent, { type: T }>;
+
+/** An event the workflow or an activity wants recorded; `key` makes the write idempotent across retries. */
+export type EventDraft = { [T in EventType]: { key: string; type: T; data: EventDataMap[T] } }[EventType];
+export type EventDraftOf<T extends EventType> = Extract<EventDraft, { type: T }>;
+
+/** Builds a draft with its data checked against its type. */
+export function draft<T extends EventType>(key: string, type: T, data: EventDataMap[T]): EventDraftOf<T> {
+  return { key, type, data } as EventDraftOf<T>;
+}
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}

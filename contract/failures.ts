@@ -1,0 +1,27 @@
+/**
+ * The `type` of every ApplicationFailure Longhaul raises, defined once: the thrower and whoever
+ * reacts to it import the same constant, so a misspelt type is a compile error, not a silent miss.
+ * A run's error code in the API is the type in snake_case (`EffectInDoubt` → `effect_in_doubt`).
+ */
+export const FailureType = {
+  /** A non-idempotent tool call was interrupted after it started: a human decides whether to re-run it. */
+  EffectInDoubt: 'EffectInDoubt',
+  /** The run ended failed; raised by the workflow so Temporal's own status agrees. */
+  RunFailed: 'RunFailed',
+  /** The API removed a run whose start it could not confirm; the workflow that started anyway stops. */
+  RunRecordMissing: 'RunRecordMissing',
+  ToolCallNotFound: 'ToolCallNotFound',
+  ModelNotConfigured: 'ModelNotConfigured',
+  ModelBadRequest: 'ModelBadRequest',
+  ModelAuthError: 'ModelAuthError',
+  ModelPermissionDenied: 'ModelPermissionDenied',
+  ModelNotFound: 'ModelNotFound',
+  ModelPaymentRequired: 'ModelPaymentRequired',
+  ModelRequestTooLarge: 'ModelRequestTooLarge',
+  ModelRateLimited: 'ModelRateLimited',
+  ModelOverloaded: 'ModelOverloaded',
+  ModelServerError: 'ModelServerError',
+  ModelConnectionError: 'ModelConnectionError',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];

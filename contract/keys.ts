@@ -1,0 +1,44 @@
+/**
+ * Every key two parts of Longhaul must agree on, built in one place from stable workflow data
+ * (run id = workflow id, turn, tool_use id, approval id), never from the Temporal run id or
+ * anything random: a retry, a replacement worker or a new segment after continue-as-new all derive
+ * the same key for the same thing. Changing any string here orphans keys already stored.
+ */
+import type { LimitName } from './events';
+
+/** Effects ledger: a paid-for model response or a side effect happens once per key. */
+export const ledgerKeys = {
+  modelCall: (runId: string, turn: number): string => `${runId}:turn:${turn}:model`,
+  toolCall: (runId: string, turn: number, toolUseId: string): string => `${runId}:turn:${turn}:tool:${toolUseId}`,
+  summary: (runId: string, segment: number): string => `${runId}:segment:${segment}:summary`,
+};
+
+/** Transcript messages (the model's context), keyed per run. */
+export const messageKeys = {
+  assistant: (turn: number): string => `assistant:${turn}`,
+  toolResult: (toolUseId: string): string => `tool_result:${toolUseId}`,
+  summary: (segment: number): string => `summary:${segment}`,
+};
+
+/** Event keys: an append whose key a run already has writes nothing, so retried writers record once. */
+export const eventKeys = {
+  queued: (): string => 'run.queued',
+  started: (): string => 'run.started',
+  completed: (): string => 'run.completed',
+  failed: (): string => 'run.failed',
+  cancelled: (): string => 'run.cancelled',
+  /** The segment cap is keyed by the allowance it hit, so each grant can be exceeded again. */
+  limitExceeded: (limit: LimitName, allowance?: number): string => (allowance === undefined ? `limit.exceeded:${limit}` : `limit.exceeded:${limit}:${allowance}`),
+  handoff: (nextSegment: number): string => `run.handoff:${nextSegment}`,
+  paused: (segment: number, turn: number, pauseCount: number): string => `run.paused:${segment}:${turn}:${pauseCount}`,
+  resumed: (segment: number, turn: number, pauseCount: number): string => `run.resumed:${segment}:${turn}:${pauseCount}`,
+  stalled: (lastProgressAt: string): string => `run.stalled:${lastProgressAt}`,
+  llmMessage: (turn: number): string => `llm.message:${turn}`,
+  llmRetry: (turn: number, attempt: number): string => `llm.retry:${turn}:${attempt}`,
+  toolStarted: (toolUseId: string): string => `tool.started:${toolUseId}`,
+  /** One result per tool call, whoever writes it (the tool, a rejection, an answer to ask_user). */
+  toolResult: (toolUseId: string): string => `tool.result:${toolUseId}`,
+  approvalRequested: (approvalId: string): string => `approval.requested:${approvalId}`,
+  approvalSettled: (approvalId: string): string => `approval.settled:${approvalId}`,
+  inputRequested: (requestId: string): string => `input.requested:${requestId}`,
+};
