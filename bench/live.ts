@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { publishEvents } from '../activities/publish';
-import { DatabaseBus } from '../shared/bus/database-bus';
+import { PostgresBus } from '../shared/bus/postgres-bus';
+import { SqliteTailBus } from '../shared/bus/sqlite-tail-bus';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createStore, type Store } from '../shared/store';
@@ -88,7 +89,7 @@ export async function liveLatencyBench() {
 
   // API apart from the worker, on Postgres: NOTIFY in the commit's transaction, LISTEN in the API.
   const pg = await startHarness({ noWorker: true, database: 'postgres', bus: 'database', env: { LOG_LEVEL: 'silent' } });
-  const pgWorkerBus = new DatabaseBus(pg.store, logger, { tailIntervalMs: 100 });
+  const pgWorkerBus = new PostgresBus(pg.store, logger);
   try {
     results.postgres = await measureLatency(pg, pgWorkerBus, { events: 500, deltas: 500, gapMs: 5 });
   } finally {
@@ -98,7 +99,7 @@ export async function liveLatencyBench() {
 
   // API apart from the worker, on SQLite: the API tails the database every 100 ms.
   const lite = await startHarness({ noWorker: true, bus: 'database', env: { LOG_LEVEL: 'silent' } });
-  const liteWorkerBus = new DatabaseBus(lite.store, logger, { tailIntervalMs: 100 });
+  const liteWorkerBus = new SqliteTailBus(lite.store, logger, { tailIntervalMs: 100 });
   try {
     results.sqliteTail = await measureLatency(lite, liteWorkerBus, { events: 200, deltas: 200, gapMs: 10 });
   } finally {

@@ -4,16 +4,12 @@
  * ones, or when an in-memory event arrives out of order), and the text the model is streaming.
  */
 import type { Bus, BusMessage } from '../../shared/bus/bus';
-import { InMemoryBus } from '../../shared/bus/in-memory-bus';
+import { StreamedText, type TextPiece } from '../../shared/bus/streamed-text';
 import type { Store } from '../../shared/store';
 import type { RunEvent } from '../../contract/events';
 
 /** One piece of streamed text; the same object reaches every listener, so it is serialised once. */
-export interface DeltaPiece {
-  turn: number;
-  offset: number;
-  text: string;
-}
+export type DeltaPiece = TextPiece;
 
 export interface FeedListener {
   event(event: RunEvent): void;
@@ -22,21 +18,12 @@ export interface FeedListener {
   reset(turn: number): void;
 }
 
-interface Stream {
-  turn: number;
-  attempt: number;
-  /** Contiguous from offset 0. */
-  text: string;
-  /** Deltas that arrived ahead of `text` (this process started listening mid-stream). */
-  ahead: { offset: number; text: string }[];
-}
-
 const PAGE = 500;
 const RESYNC_MS = 100;
 
 export class RunFeed {
   private lastSeq = 0;
-  private stream: Stream | null = null;
+  private readonly stream = new StreamedText();
   private readonly listeners = new Set<FeedListener>();
   private refreshing = false;
   private refreshAgain = false;
@@ -53,14 +40,12 @@ export class RunFeed {
   static async open(runId: string, store: Store, bus: Bus): Promise<RunFeed> {
     const feed = new RunFeed(runId, store, bus);
     feed.lastSeq = await store.events.lastSeq(runId);
-    // Subscribe, then read the text so far in the same tick (in memory): no delta falls between.
+    // Subscribe, then read the text so far in the same tick where the bus can (in memory): no delta
+    // falls between. Across processes, read the persisted copy; deltas meanwhile are merged with it.
     feed.unsubscribe = bus.subscribe(runId, (msg) => feed.onMessage(msg));
-    if (bus instanceof InMemoryBus) {
-      const live = bus.liveTextNow(runId);
-      if (live) feed.stream = { ...live, ahead: [] };
-    } else {
-      await feed.resync();
-    }
+    const now = bus.liveTextNow?.(runId);
+    if (now) feed.stream.add(now.turn, now.attempt, 0, now.text);
+    else if (now === undefined) await feed.resync();
     // Anything committed between reading last_seq and now is picked up here.
     feed.refresh();
     return feed;
@@ -73,7 +58,8 @@ export class RunFeed {
 
   /** The text streamed so far for the current model message, if any (always from offset 0). */
   currentText(): { turn: number; text: string } | null {
-    return this.stream && this.stream.text ? { turn: this.stream.turn, text: this.stream.text } : null;
+    const s = this.stream.snapshot;
+    return s && s.text ? { turn: s.turn, text: s.text } : null;
   }
 
   add(listener: FeedListener): void {
@@ -99,20 +85,21 @@ export class RunFeed {
         if (msg.seq > this.lastSeq) this.refresh();
         break;
       case 'delta':
-        this.onDelta(msg.turn, msg.attempt, msg.offset, msg.text);
+        if (this.applyDelta(msg.turn, msg.attempt, msg.offset, msg.text)) this.scheduleResync();
         break;
       case 'delta.reset':
-        this.startStream(msg.turn, msg.attempt, true);
+        this.stream.start(msg.turn, msg.attempt);
+        for (const l of [...this.listeners]) l.reset(msg.turn);
         break;
       case 'delta.end':
-        if (this.stream && this.stream.turn <= msg.turn) this.stream = null;
+        this.stream.end(msg.turn);
         break;
     }
   }
 
   private emitEvent(event: RunEvent): void {
     this.lastSeq = event.seq;
-    if (event.type === 'llm.message' && this.stream && this.stream.turn <= Number(event.data.turn)) this.stream = null;
+    if (event.type === 'llm.message') this.stream.end(event.data.turn);
     for (const l of [...this.listeners]) l.event(event);
   }
 
@@ -141,39 +128,15 @@ export class RunFeed {
     })();
   }
 
-  private startStream(turn: number, attempt: number, announceReset: boolean): Stream {
-    const replacing = this.stream && this.stream.turn === turn && this.stream.attempt !== attempt;
-    this.stream = { turn, attempt, text: '', ahead: [] };
-    if (replacing || announceReset) for (const l of [...this.listeners]) l.reset(turn);
-    return this.stream;
-  }
-
-  private onDelta(turn: number, attempt: number, offset: number, text: string): void {
-    let s = this.stream;
-    if (!s || s.turn !== turn || s.attempt !== attempt) s = this.startStream(turn, attempt, false);
-    if (offset > s.text.length) {
-      // A gap: this process missed the start of the stream. Keep it, and fetch the text so far.
-      s.ahead.push({ offset, text });
-      this.scheduleResync();
-      return;
-    }
-    this.append(s, offset, text);
-  }
-
-  private append(s: Stream, offset: number, text: string): void {
-    const overlap = s.text.length - offset;
-    if (overlap >= text.length) return;
-    const piece = text.slice(overlap);
-    const at = s.text.length;
-    s.text += piece;
-    const delta: DeltaPiece = { turn: s.turn, offset: at, text: piece };
-    for (const l of [...this.listeners]) l.delta(delta);
-    // Deltas held back behind a gap may now fit.
-    s.ahead.sort((a, b) => a.offset - b.offset);
-    while (s.ahead.length && s.ahead[0]!.offset <= s.text.length) {
-      const next = s.ahead.shift()!;
-      this.append(s, next.offset, next.text);
-    }
+  /**
+   * Adds a delta and tells listeners what became contiguous. Returns true while pieces wait behind
+   * a gap (this process joined mid-stream): the text so far must be fetched.
+   */
+  private applyDelta(turn: number, attempt: number, offset: number, text: string): boolean {
+    const { appended, replaced, gap } = this.stream.add(turn, attempt, offset, text);
+    if (replaced) for (const l of [...this.listeners]) l.reset(turn);
+    for (const piece of appended) for (const l of [...this.listeners]) l.delta(piece);
+    return gap;
   }
 
   private scheduleResync(): void {
@@ -188,13 +151,7 @@ export class RunFeed {
   private async resync(): Promise<void> {
     const live = await this.bus.liveText?.(this.runId).catch(() => null);
     if (this.closed || !live) return;
-    let s = this.stream;
-    if (!s || s.turn !== live.turn || s.attempt !== live.attempt) {
-      if (s && (s.turn > live.turn || (s.turn === live.turn && s.attempt > live.attempt))) return; // stale copy
-      s = this.startStream(live.turn, live.attempt, false);
-    }
-    if (live.text.length > s.text.length) this.append(s, s.text.length, live.text.slice(s.text.length));
-    if (s.ahead.length) {
+    if (this.applyDelta(live.turn, live.attempt, 0, live.text)) {
       // Still a gap: the worker persists every few tens of milliseconds; look again shortly.
       this.resyncTimer = setTimeout(() => {
         this.resyncTimer = undefined;

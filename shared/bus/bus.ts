@@ -3,13 +3,16 @@
  * push it to browsers): committed events and live model-token deltas.
  *
  * Three shapes, one interface (create-bus.ts picks):
- * - in memory, when worker and API share a process: full events and deltas, synchronously;
- * - SQLite, separate processes: the API tails the database (at most every 100 ms);
- * - Postgres: LISTEN/NOTIFY, so any of several API replicas serves any run.
+ * - in memory, when worker and API share a process: full events and deltas, synchronously
+ *   (in-memory-bus.ts);
+ * - SQLite, separate processes: the API tails the database, at most every 100 ms
+ *   (sqlite-tail-bus.ts);
+ * - Postgres: LISTEN/NOTIFY, so any of several API replicas serves any run (postgres-bus.ts).
  * Cross-process buses deliver `notify` (new events exist up to `seq`) instead of the events
  * themselves; the reader fetches them from the database, which stays the one source of truth.
  */
 import type { RunEvent } from '../../contract/events';
+import type { StreamSnapshot } from './streamed-text';
 
 export type BusMessage =
   | { type: 'event'; runId: string; event: RunEvent }
@@ -22,6 +25,10 @@ export type BusMessage =
   /** The turn's message is complete and stored; its live text is no longer needed. */
   | { type: 'delta.end'; runId: string; turn: number };
 
+export type DeltaMessage = Extract<BusMessage, { type: 'delta' | 'delta.reset' | 'delta.end' }>;
+
+export const isDeltaMessage = (msg: BusMessage): msg is DeltaMessage => msg.type === 'delta' || msg.type === 'delta.reset' || msg.type === 'delta.end';
+
 export type BusListener = (msg: BusMessage) => void;
 
 export interface Bus {
@@ -31,6 +38,8 @@ export interface Bus {
    * The text streamed so far for the run's current model message, when the bus cannot be sure its
    * listeners saw it all (a cross-process bus that started listening mid-stream). In memory: null.
    */
-  liveText?(runId: string): Promise<{ turn: number; attempt: number; text: string } | null>;
+  liveText?(runId: string): Promise<StreamSnapshot | null>;
+  /** The same, answered in the tick of `subscribe` (in memory only): nothing can fall between the two. */
+  liveTextNow?(runId: string): StreamSnapshot | null;
   close(): Promise<void>;
 }

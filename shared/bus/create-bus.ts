@@ -6,8 +6,9 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { Bus } from './bus';
-import { DatabaseBus } from './database-bus';
 import { InMemoryBus } from './in-memory-bus';
+import { PostgresBus } from './postgres-bus';
+import { SqliteTailBus } from './sqlite-tail-bus';
 
 export async function createBus(opts: {
   config: Config;
@@ -17,7 +18,10 @@ export async function createBus(opts: {
   role: 'shared' | 'worker' | 'api';
 }): Promise<Bus> {
   if (opts.role === 'shared') return new InMemoryBus();
-  const bus = new DatabaseBus(opts.store, opts.logger, { tailIntervalMs: opts.config.api.liveTailIntervalMs });
-  if (opts.role === 'api') await bus.listen();
-  return bus;
+  if (opts.store.dialect === 'postgres') {
+    const bus = new PostgresBus(opts.store, opts.logger);
+    if (opts.role === 'api') await bus.listen();
+    return bus;
+  }
+  return new SqliteTailBus(opts.store, opts.logger, { tailIntervalMs: opts.config.api.liveTailIntervalMs });
 }

@@ -1,13 +1,14 @@
 /**
- * One process, API and worker together: listeners are called synchronously. It also remembers the
+ * One process, API and worker together: listeners are called synchronously. It also tracks the
  * text each run's model is streaming right now, so a listener that arrives mid-message can be
  * given the text so far.
  */
 import type { Bus, BusListener, BusMessage } from './bus';
+import { StreamedTexts, type StreamSnapshot } from './streamed-text';
 
 export class InMemoryBus implements Bus {
   private readonly listeners = new Map<string, Set<BusListener>>();
-  private readonly streams = new Map<string, { turn: number; attempt: number; text: string }>();
+  private readonly streams = new StreamedTexts();
 
   publish(msg: BusMessage): void {
     this.track(msg);
@@ -18,15 +19,8 @@ export class InMemoryBus implements Bus {
 
   private track(msg: BusMessage): void {
     if (msg.type === 'delta.end') this.streams.delete(msg.runId);
-    else if (msg.type === 'delta.reset') this.streams.set(msg.runId, { turn: msg.turn, attempt: msg.attempt, text: '' });
-    else if (msg.type === 'delta') {
-      let s = this.streams.get(msg.runId);
-      if (!s || s.turn !== msg.turn || s.attempt !== msg.attempt) {
-        s = { turn: msg.turn, attempt: msg.attempt, text: '' };
-        this.streams.set(msg.runId, s);
-      }
-      if (msg.offset === s.text.length) s.text += msg.text;
-    }
+    else if (msg.type === 'delta.reset') this.streams.of(msg.runId).start(msg.turn, msg.attempt);
+    else if (msg.type === 'delta') this.streams.of(msg.runId).add(msg.turn, msg.attempt, msg.offset, msg.text);
   }
 
   subscribe(runId: string, listener: BusListener): () => void {
@@ -42,13 +36,12 @@ export class InMemoryBus implements Bus {
     };
   }
 
-  /** Synchronous in memory: subscribe, then read this, in the same tick, and nothing is missed. */
-  liveTextNow(runId: string): { turn: number; attempt: number; text: string } | null {
-    const s = this.streams.get(runId);
-    return s ? { ...s } : null;
+  /** Synchronous: subscribe, then read this, in the same tick, and nothing is missed. */
+  liveTextNow(runId: string): StreamSnapshot | null {
+    return this.streams.snapshot(runId);
   }
 
-  async liveText(runId: string) {
+  async liveText(runId: string): Promise<StreamSnapshot | null> {
     return this.liveTextNow(runId);
   }
 

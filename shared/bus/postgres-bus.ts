@@ -1,0 +1,137 @@
+/**
+ * The bus between processes on Postgres, for any number of API replicas and workers. Events are
+ * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas at
+ * once, batched per tick. Each API process LISTENs on one connection and turns notifications into
+ * local messages; a lost connection is re-established and every follower told to re-read.
+ */
+import type pg from 'pg';
+import { EVENTS_CHANNEL } from '../store/events';
+import type { DeltaMessage } from './bus';
+import { CrossProcessBus } from './cross-process-bus';
+
+export const DELTAS_CHANNEL = 'longhaul_deltas';
+/** NOTIFY payloads must stay under 8000 bytes; text is split well below that. */
+const MAX_NOTIFY_TEXT = 2000;
+
+export class PostgresBus extends CrossProcessBus {
+  private listener?: pg.PoolClient;
+  private notifyQueue: DeltaMessage[] = [];
+  private notifyScheduled = false;
+  private notifyChain: Promise<void> = Promise.resolve();
+
+  /** API side: one connection LISTENing for the whole process. */
+  async listen(): Promise<void> {
+    const pool = this.store.opened.pool;
+    if (!pool) return;
+    const client = await pool.connect();
+    if (this.closed) {
+      client.release();
+      return;
+    }
+    this.listener = client;
+    client.on('notification', (n) => this.onNotification(n.channel, n.payload));
+    client.on('error', (err) => {
+      // A dead connection can report more than one error; only the current listener's first one counts.
+      if (client !== this.listener) return;
+      this.logger.warn({ err }, 'LISTEN connection lost; reconnecting');
+      this.listener = undefined;
+      void this.reconnect(client);
+    });
+    try {
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${DELTAS_CHANNEL}`);
+    } catch (err) {
+      if (client !== this.listener) return; // its error handler has already taken over and is reconnecting
+      this.listener = undefined;
+      client.release(true);
+      throw err;
+    }
+  }
+
+  private async reconnect(lost: pg.PoolClient): Promise<void> {
+    try {
+      lost.release(true);
+    } catch {
+      // already gone
+    }
+    while (!this.closed) {
+      try {
+        await this.listen();
+        // Anything may have happened while deaf: have every subscriber re-read from the database.
+        for (const runId of this.subscribed.keys()) this.local.publish({ type: 'notify', runId, seq: Number.MAX_SAFE_INTEGER });
+        return;
+      } catch (err) {
+        this.logger.warn({ err }, 'LISTEN reconnect failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private onNotification(channel: string, payload: string | undefined): void {
+    if (!payload) return;
+    try {
+      const msg = JSON.parse(payload) as { runId: string; seq?: number } & Partial<DeltaMessage>;
+      if (!this.subscribed.has(msg.runId)) return;
+      if (channel === EVENTS_CHANNEL) this.local.publish({ type: 'notify', runId: msg.runId, seq: msg.seq ?? 0 });
+      else if (channel === DELTAS_CHANNEL) this.local.publish(msg as DeltaMessage);
+    } catch (err) {
+      this.logger.warn({ err, channel }, 'unreadable notification');
+    }
+  }
+
+  // LISTEN covers every run at once: nothing to start or stop per run.
+  protected follow(): void {}
+  protected unfollow(): void {}
+
+  /**
+   * Batches the deltas of one tick into as few NOTIFYs as their size allows, sent in one statement
+   * (one transaction: delivered in order), each batch after the one before.
+   */
+  protected override forward(msg: DeltaMessage): void {
+    this.notifyQueue.push(msg);
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      const batch = coalesce(this.notifyQueue.splice(0));
+      if (batch.length === 0) return;
+      const calls = batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
+      const params = [DELTAS_CHANNEL, ...batch.map((m) => JSON.stringify(m))];
+      this.notifyChain = this.notifyChain
+        .then(() => this.store.opened.pool!.query(`select ${calls}`, params))
+        .then(
+          () => undefined,
+          (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'),
+        );
+    });
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.listener?.release();
+  }
+}
+
+/** Merges consecutive contiguous deltas of the same run and attempt; splits long text. */
+function coalesce(queue: DeltaMessage[]): DeltaMessage[] {
+  const out: DeltaMessage[] = [];
+  for (const m of queue) {
+    const last = out[out.length - 1];
+    if (
+      m.type === 'delta' &&
+      last?.type === 'delta' &&
+      last.runId === m.runId &&
+      last.turn === m.turn &&
+      last.attempt === m.attempt &&
+      last.offset + last.text.length === m.offset &&
+      last.text.length + m.text.length <= MAX_NOTIFY_TEXT
+    ) {
+      last.text += m.text;
+    } else if (m.type === 'delta' && m.text.length > MAX_NOTIFY_TEXT) {
+      for (let i = 0; i < m.text.length; i += MAX_NOTIFY_TEXT) out.push({ ...m, offset: m.offset + i, text: m.text.slice(i, i + MAX_NOTIFY_TEXT) });
+    } else {
+      out.push({ ...m });
+    }
+  }
+  return out;
+}
