@@ -3,7 +3,7 @@
  * or key builder is a compile error (`npm test` type-checks this file; each `@ts-expect-error`
  * fails the check if the line below it ever compiles). The runtime half checks the lists agree.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { runEventSchema } from '../../contract/api';
 import { EVENT_TYPES, draft, type EventDraft, type RunEvent } from '../../contract/events';
 import { FailureType } from '../../contract/failures';
