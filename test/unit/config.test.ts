@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_KEYS, ConfigError, loadConfig, redactedConfig } from '../../shared/config';
+import { configTable, OPTIONS } from '../../shared/config-options';
+import { README, withConfigTable } from '../../scripts/config-docs';
 import { createLogger } from '../../shared/logger';
 
 describe('config', () => {
@@ -66,10 +68,20 @@ describe('config', () => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(name);
   });
 
-  it('documents every key in the README configuration table', () => {
-    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  it('documents every key in the README configuration table, exactly as the options define it (npm run docs:config)', () => {
+    const readme = fs.readFileSync(README, 'utf8');
+    expect(withConfigTable(readme, configTable())).toBe(readme);
     const missing = CONFIG_KEYS.filter((k) => !readme.includes(`| \`${k}\` |`));
     expect(missing).toEqual([]);
+  });
+
+  it('shows in the README the very defaults the parsers apply', () => {
+    const c = loadConfig({});
+    expect(OPTIONS.PORT.shown).toBe(`\`${c.api.port}\``);
+    expect(OPTIONS.ACTIVITY_MAX_ATTEMPTS.shown).toBe(`\`${c.activities.maxAttempts}\``);
+    expect(OPTIONS.DEFAULT_APPROVALS.shown).toBe(`\`${c.approvals.defaultPolicy}\``);
+    expect(OPTIONS.SELF_APPROVAL.shown).toBe(`\`${c.approvals.selfApproval}\``);
+    expect(OPTIONS.TEMPORAL_NAMESPACE.shown).toBe(`\`${c.temporal.namespace}\``);
   });
 
   it('never logs secrets', () => {

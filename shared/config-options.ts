@@ -1,0 +1,258 @@
+/**
+ * Every configuration option, defined once: its name, its parser (type, default, validation) and
+ * its documentation. The validated config (config.ts), its type, and the README's table
+ * (`npm run docs:config`, kept in step by test/unit/config.test.ts) all come from OPTIONS.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The Claude model a run gets when it names none and the server has an API key. */
+export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
+
+/** A parser that knows the default it applies, so the README shows exactly that. */
+const withDefault = <T extends z.ZodType>(schema: T, def: string | number | boolean): T => schema.meta({ default: `\`${def}\`` });
+
+/** Empty strings count as unset, so `TEMPORAL_ADDRESS=` in a .env file means "not configured". */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  withDefault(z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    }), def);
+
+const num = (def: number, min = 0) =>
+  withDefault(z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `must be a number >= ${min}` });
+        return z.NEVER;
+      }
+      return n;
+    }), def);
+
+const bool = (def: boolean) =>
+  withDefault(z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    }), def);
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/** `token:user,token2:user2` → Map(token → user). */
+const tokenMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const map = new Map<string, string>();
+    for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const idx = entry.lastIndexOf(':');
+      const token = entry.slice(0, idx).trim();
+      const user = entry.slice(idx + 1).trim();
+      if (idx <= 0 || !token || !user) {
+        ctx.addIssue({ code: 'custom', message: 'entries must look like token:user' });
+        return z.NEVER;
+      }
+      if (token.length < 16) {
+        ctx.addIssue({ code: 'custom', message: 'tokens must be at least 16 characters' });
+        return z.NEVER;
+      }
+      map.set(token, user);
+    }
+    return map;
+  });
+
+/** `U123:alice,U456:bob` → Map(slackUserId → longhaul user). */
+const slackUserMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const map = new Map<string, string>();
+    for (const entry of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [slackId, user] = entry.split(':').map((s) => s.trim());
+      if (!slackId || !user) {
+        ctx.addIssue({ code: 'custom', message: 'entries must look like U123:alice' });
+        return z.NEVER;
+      }
+      map.set(slackId, user);
+    }
+    return map;
+  });
+
+const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
+
+const pricingEntry = z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) });
+const pricingTable = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return {} as Record<string, z.infer<typeof pricingEntry>>;
+    try {
+      return z.record(z.string(), pricingEntry).parse(JSON.parse(v));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be JSON like {"model":{"inputPerMTok":3,"outputPerMTok":15}}: ${String(err)}` });
+      return z.NEVER;
+    }
+  });
+
+const text = (def: string) => withDefault(z.string().optional().default(def), def);
+
+const oneOf = <const V extends readonly [string, ...string[]]>(values: V, def: V[number]) => withDefault(z.enum(values).optional().default(def), def);
+
+/** A folder, resolved against the working directory. */
+const directory = (def: string) =>
+  withDefault(
+    z
+      .string()
+      .optional()
+      .transform((v) => path.resolve(v && v.trim() ? v : def)),
+    def,
+  );
+
+const postgresUrl = optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+  message: 'must be a postgres:// URL (leave unset for SQLite under DATA_DIR)',
+});
+
+export interface OptionSpec<T extends z.ZodType = z.ZodType> {
+  parse: T;
+  doc: string;
+  /** The default as the README shows it; taken from the parser when it has one, else "—". */
+  shown: string;
+}
+
+function option<T extends z.ZodType>(parse: T, doc: string, opts: { shown?: string } = {}): OptionSpec<T> {
+  const meta = parse.meta() as { default?: string } | undefined;
+  return { parse, doc, shown: opts.shown ?? meta?.default ?? '—' };
+}
+
+export const OPTIONS = {
+
+  // Where things live
+  DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
+  DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite'),
+  LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
+
+  // Temporal
+  TEMPORAL_ADDRESS: option(optionalString, 'Temporal frontend `host:port`; unset: `npm start` runs the dev server'),
+  TEMPORAL_NAMESPACE: option(text('default'), 'Temporal namespace'),
+  TEMPORAL_TASK_QUEUE: option(text('longhaul'), 'Task queue of the worker and of new runs'),
+  TEMPORAL_API_KEY: option(optionalString, 'API key (Temporal Cloud); implies TLS'),
+  TEMPORAL_TLS: option(bool(false), 'Use TLS to reach Temporal'),
+  TEMPORAL_TLS_CERT_PATH: option(optionalString, 'mTLS client certificate (with `TEMPORAL_TLS_KEY_PATH`)'),
+  TEMPORAL_TLS_KEY_PATH: option(optionalString, 'mTLS client key'),
+  TEMPORAL_DEV_PORT: option(int(7233, 1, 65535), 'Port of the dev server `npm start` runs'),
+  TEMPORAL_DEV_UI_PORT: option(int(8233, 0, 65535), 'Port of its web UI (`0`: no UI)'),
+  WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
+
+  // Model
+  ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available'),
+  ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic' }),
+  LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
+  LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),
+  MODEL_PRICING: option(pricingTable, 'JSON `{"model":{"inputPerMTok":2,"outputPerMTok":10}}` added to the price table', { shown: 'built-in table' }),
+  DEMO_STREAM_DELAY_MS: option(int(25, 0, 10_000), 'Pause between words the demo model streams'),
+
+  // HTTP API
+  HOST: option(text('127.0.0.1'), 'API bind address; anything but loopback requires `API_TOKENS`'),
+  PORT: option(int(3000, 0, 65535), 'API port'),
+  API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`'),
+  ALLOWED_ORIGINS: option(list, 'Comma list of browser origins allowed to open sockets', { shown: 'the server\'s own' }),
+  MAX_BODY_BYTES: option(int(256 * 1024, 1024), 'Largest request body'),
+  MAX_GOAL_CHARS: option(int(20_000, 1), 'Longest goal'),
+  PROGRESS_QUERY_TIMEOUT_MS: option(int(3000, 100), 'How long the API waits for a worker to answer the progress query'),
+  START_RUN_TIMEOUT_MS: option(int(10_000, 500), 'How long `POST /api/runs` waits for Temporal to accept a run before answering 503'),
+  LIVE_TAIL_INTERVAL_MS: option(int(100, 10, 100), 'SQLite with API and worker in separate processes: how often the API tails the database for live updates (10–100)'),
+  WS_MAX_BUFFERED_BYTES: option(int(1024 * 1024, 1024), 'A socket that falls this far behind is closed with code 4008 (resume)'),
+  WS_PING_INTERVAL_SEC: option(int(15, 1), 'Socket ping interval; a socket that misses a pong is terminated'),
+  WS_TICKET_TTL_SEC: option(int(60, 5, 3600), 'Lifetime of a single-use socket ticket (`POST /api/ws-ticket`)'),
+
+  // Tools
+  HTTP_TOOL_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) `http_request` may call', { shown: 'none' }),
+  HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
+  TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
+  WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
+  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+
+  // Activity execution
+  ACTIVITY_HEARTBEAT_TIMEOUT_SEC: option(int(10, 1), 'A worker that stops heartbeating is given up on after this'),
+  MODEL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one model call'),
+  TOOL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one tool call'),
+  ACTIVITY_MAX_ATTEMPTS: option(int(6, 1, 100), 'Attempts per model or tool call before the run fails'),
+  WORKER_SHUTDOWN_GRACE_SEC: option(int(30, 0), 'On SIGTERM, time given to in-flight activities'),
+  WORKER_STICKY_TIMEOUT_SEC: option(int(2, 1, 600), 'How long a dead worker\'s sticky queue holds a run\'s next task'),
+  METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
+
+  // Run defaults and admin maxima
+  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps (model turns) per run unless the run asks otherwise'),
+  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps a run may ask for'),
+  DEFAULT_MAX_COST_USD: option(num(5), 'Spend cap per run'),
+  MAX_COST_USD_LIMIT: option(num(500), 'Highest spend cap a run may ask for'),
+  DEFAULT_MAX_DURATION_SEC: option(int(24 * 3600, 1), 'Wall-clock cap per run'),
+  MAX_DURATION_SEC_LIMIT: option(int(14 * 24 * 3600, 1), 'Longest wall-clock cap a run may ask for'),
+  SEGMENT_MAX_TURNS: option(int(40, 1), 'Turns before the run hands off to a fresh segment (continue-as-new)'),
+  MAX_SEGMENTS: option(int(20, 1), 'Segments before the run pauses for a human'),
+  LOOP_DETECTION_THRESHOLD: option(int(4, 2), 'Identical failing tool calls in a row that stop a run'),
+  MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
+  MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
+  STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
+
+  // Human in the loop
+  DEFAULT_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'write'), 'Approval policy of runs that name none: `none`, `write`, `all`'),
+  MIN_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'none'), 'Admin minimum: runs may ask for more approvals, never fewer'),
+  APPROVAL_TIMEOUT_SEC: option(int(86_400, 1), 'An unanswered approval or question is rejected after this'),
+  MAX_APPROVAL_TIMEOUT_SEC: option(int(30 * 86_400, 1), 'Longest `approvalTimeoutSec` a run may ask for'),
+  APPROVERS: option(list, 'Users who may decide approvals on anyone\'s runs'),
+  SELF_APPROVAL: option(bool(true), 'A run\'s owner may decide its approvals'),
+  COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
+
+  // Slack
+  SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)'),
+  SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests'),
+  SLACK_CHANNEL: option(optionalString, 'Channel approval requests are posted to'),
+  SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
+  SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack' }),
+  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages'),
+} satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** The environment's schema, from OPTIONS. */
+export const envSchema = z.object(
+  Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, o.parse])) as { [K in OptionName]: (typeof OPTIONS)[K]['parse'] },
+);
+
+/** The README's configuration table, from OPTIONS. */
+export function configTable(): string {
+  const rows = Object.entries(OPTIONS).map(([name, o]) => `| \`${name}\` | ${o.shown} | ${o.doc} |`);
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
