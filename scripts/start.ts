@@ -6,18 +6,12 @@
  */
 import path from 'node:path';
 import { startApiServer } from '../api/server';
-import { InMemoryBus } from '../shared/bus/in-memory-bus';
 import { loadConfig, redactedConfig } from '../shared/config';
+import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
-import { createStore } from '../shared/store';
-import { closeClient, connectClient, connectWorker } from '../shared/temporal/connection';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
-import { ensureSearchAttributes } from '../shared/temporal/search-attributes';
-import { createActivityDeps } from '../worker/activity-deps';
-import { createWorker } from '../worker/create-worker';
-import { requestShutdown } from '../worker/shutdown';
 import { installRuntime } from '../worker/runtime';
-import { ensureSweeperSchedule } from '../worker/sweeper-schedule';
+import { startWorker } from '../worker/start-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -36,17 +30,9 @@ async function main(): Promise<void> {
     });
   }
 
-  const store = await createStore(config);
-  const bus = new InMemoryBus(); // worker and API share this process
-  const client = await connectClient(config);
-  const registered = await ensureSearchAttributes(client, config.temporal.namespace);
-  if (registered.length) logger.info({ registered }, 'registered search attributes');
-  await ensureSweeperSchedule(client, config);
-
-  const workerConnection = await connectWorker(config);
-  const worker = await createWorker({ connection: workerConnection, config, deps: createActivityDeps({ config, store, bus, logger }) });
-  const workerRun = worker.run();
-  const api = await startApiServer({ config, store, client, bus, logger });
+  const foundation = await openFoundation({ config, logger, role: 'shared' }); // worker and API share this process
+  const running = await startWorker({ config, foundation, logger });
+  const api = await startApiServer({ config, ...foundation, logger });
 
   const lines = [
     '',
@@ -54,7 +40,7 @@ async function main(): Promise<void> {
     `    Web UI and API   ${api.url}`,
     `    Temporal         ${devServer ? `dev server on ${devServer.address}` : config.temporal.address}${devServer?.uiUrl ? ` (UI ${devServer.uiUrl})` : ''}`,
     `    Model            ${config.model.defaultModel === 'demo' ? 'demo (offline; set ANTHROPIC_API_KEY for Claude)' : config.model.defaultModel}`,
-    `    Database         ${store.opened.location}`,
+    `    Database         ${foundation.store.opened.location}`,
     '',
     `  Try it:  curl -s -X POST ${api.url}/api/runs -H 'content-type: application/json' -d '{"goal":"Plan a picnic","approvals":"none"}'`,
     '',
@@ -67,18 +53,14 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await api.close();
-    requestShutdown(worker);
-    await workerRun;
-    await workerConnection.close();
-    await closeClient(client);
-    await bus.close();
-    await store.close();
+    await running.stop();
+    await foundation.close();
     await devServer?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  await workerRun.catch(async (err) => {
+  await running.done.catch(async (err) => {
     logger.error({ err }, 'worker stopped unexpectedly');
     await stop('worker-failure');
   });

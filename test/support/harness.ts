@@ -8,20 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
+import type { Worker, WorkerInterceptors } from '@temporalio/worker';
 import type { ModelAdapter } from '../../activities/model/model-adapter';
 import type { ToolDefinition } from '../../activities/tools/tool';
 import { startApiServer, type ApiServer } from '../../api/server';
 import type { Bus } from '../../shared/bus/bus';
-import { createBus } from '../../shared/bus/create-bus';
-import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig, type Config } from '../../shared/config';
+import { openFoundation, type Foundation } from '../../shared/foundation';
 import { createLogger, type Logger } from '../../shared/logger';
-import { createStore, type Store } from '../../shared/store';
-import { closeClient, connectClient } from '../../shared/temporal/connection';
-import { createActivityDeps } from '../../worker/activity-deps';
-import { createWorker } from '../../worker/create-worker';
-import { requestShutdown } from '../../worker/shutdown';
+import type { Store } from '../../shared/store';
+import { startWorker, type RunningWorker } from '../../worker/start-worker';
 import type { RunStatus } from '../../contract/run';
 import type { EventType, RunEvent, RunEventOf } from '../../contract/events';
 import { createPostgresDatabase } from './postgres';
@@ -49,20 +45,16 @@ export interface ApiResponse<T = any> {
 }
 
 export class Harness {
-  worker?: Worker;
   /** Runs this harness created, for recording their histories as replay fixtures. */
   private readonly created: { id: string; goal: string }[] = [];
   /** Bearer token sent when a call names none (suites that set API_TOKENS). */
   defaultToken?: string;
-  private workerRun?: Promise<void>;
-  private workerConnection?: NativeConnection;
+  private running?: RunningWorker;
 
   constructor(
     readonly config: Config,
     readonly env: Record<string, string>,
-    readonly store: Store,
-    readonly bus: Bus,
-    readonly client: Client,
+    private readonly foundation: Foundation,
     public api: ApiServer,
     readonly logger: Logger,
     private readonly opts: HarnessOptions,
@@ -71,6 +63,22 @@ export class Harness {
 
   get taskQueue(): string {
     return this.config.temporal.taskQueue;
+  }
+
+  get store(): Store {
+    return this.foundation.store;
+  }
+
+  get bus(): Bus {
+    return this.foundation.bus;
+  }
+
+  get client(): Client {
+    return this.foundation.client;
+  }
+
+  get worker(): Worker | undefined {
+    return this.running?.worker;
   }
 
   /** Stops the API server and starts a new one on the same port: every socket drops. */
@@ -82,31 +90,25 @@ export class Harness {
   }
 
   async startWorker(): Promise<Worker> {
-    if (this.worker) throw new Error('worker already running');
-    this.workerConnection = await NativeConnection.connect({ address: this.config.temporal.address! });
-    const deps = createActivityDeps({
+    if (this.running) throw new Error('worker already running');
+    const running = await startWorker({
       config: this.config,
-      store: this.store,
-      bus: this.bus,
+      foundation: this.foundation,
       logger: this.logger,
       extraTools: this.opts.extraTools,
       modelFor: this.opts.modelFor,
+      interceptors: this.opts.interceptors,
+      sweeperSchedule: false, // suites that test the sweeper run it themselves
     });
-    const worker = await createWorker({ connection: this.workerConnection, config: this.config, deps, interceptors: this.opts.interceptors });
-    this.worker = worker;
-    this.workerRun = worker.run();
-    await waitFor(() => worker.getState() === 'RUNNING', { what: 'worker running' });
-    return worker;
+    this.running = running;
+    await waitFor(() => running.worker.getState() === 'RUNNING', { what: 'worker running' });
+    return running.worker;
   }
 
   async stopWorker(): Promise<void> {
-    if (!this.worker) return;
-    requestShutdown(this.worker);
-    await this.workerRun;
-    await this.workerConnection?.close();
-    this.worker = undefined;
-    this.workerRun = undefined;
-    this.workerConnection = undefined;
+    if (!this.running) return;
+    await this.running.stop();
+    this.running = undefined;
   }
 
   async request<T = any>(method: string, urlPath: string, opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string } = {}): Promise<ApiResponse<T>> {
@@ -216,9 +218,7 @@ export class Harness {
     if (process.env.RECORD_HISTORIES_DIR) await this.recordHistories(process.env.RECORD_HISTORIES_DIR);
     await this.stopWorker();
     await this.api.close();
-    await this.bus.close();
-    await closeClient(this.client);
-    await this.store.close();
+    await this.foundation.close();
     for (const fn of this.cleanup.reverse()) await fn();
   }
 }
@@ -249,11 +249,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   }
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, name: 'test' });
-  const store = await createStore(config);
-  const bus = opts.bus === 'database' ? await createBus({ config, store, logger, role: 'api' }) : new InMemoryBus();
-  const client = await connectClient(config);
-  const api = await startApiServer({ config, store, client, bus, logger });
-  const harness = new Harness(config, env, store, bus, client, api, logger, opts, cleanup);
+  const foundation = await openFoundation({ config, logger, role: opts.bus === 'database' ? 'api' : 'shared' });
+  const api = await startApiServer({ config, ...foundation, logger });
+  const harness = new Harness(config, env, foundation, api, logger, opts, cleanup);
   if (!opts.noWorker) await harness.startWorker();
   return harness;
 }

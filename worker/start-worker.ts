@@ -1,0 +1,61 @@
+/**
+ * Starts a polling worker on a foundation: its own native connection, the activities built from
+ * injected adapters, and (unless told otherwise) the sweeper schedule. One way for `npm start`,
+ * `npm run worker` and the tests. `stop()` drains: no new tasks, in-flight activities get
+ * WORKER_SHUTDOWN_GRACE_SEC.
+ */
+import type { NativeConnection, Worker, WorkerInterceptors } from '@temporalio/worker';
+import type { ModelAdapter } from '../activities/model/model-adapter';
+import type { ToolDefinition } from '../activities/tools/tool';
+import type { Config } from '../shared/config';
+import type { Foundation } from '../shared/foundation';
+import type { Logger } from '../shared/logger';
+import type { ApprovalNotifier } from '../shared/slack/notifier';
+import { connectWorker } from '../shared/temporal/connection';
+import { createActivityDeps } from './activity-deps';
+import { createWorker } from './create-worker';
+import { requestShutdown } from './shutdown';
+import { ensureSweeperSchedule } from './sweeper-schedule';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped (drained, or failed). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(opts: {
+  config: Config;
+  foundation: Foundation;
+  logger: Logger;
+  /** Tools a deployment adds next to the built-in ones. */
+  extraTools?: ToolDefinition<any>[];
+  modelFor?: (model: string) => ModelAdapter;
+  notifier?: ApprovalNotifier;
+  interceptors?: WorkerInterceptors;
+  /** Create or update the sweeper schedule of this task queue (every real worker does). */
+  sweeperSchedule?: boolean;
+}): Promise<RunningWorker> {
+  const { config, foundation, logger } = opts;
+  if (opts.sweeperSchedule !== false) await ensureSweeperSchedule(foundation.client, config);
+  const connection: NativeConnection = await connectWorker(config);
+  const deps = createActivityDeps({
+    config,
+    store: foundation.store,
+    bus: foundation.bus,
+    logger,
+    extraTools: opts.extraTools,
+    modelFor: opts.modelFor,
+    notifier: opts.notifier,
+  });
+  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  const done = worker.run().finally(() => connection.close());
+  return {
+    worker,
+    done,
+    stop: async () => {
+      requestShutdown(worker);
+      await done;
+    },
+  };
+}
