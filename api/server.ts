@@ -27,6 +27,8 @@ import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
 import { webRouter } from './routes/web';
 import { RunService } from './run-service';
+import { openApiDocument } from '../contract/openapi';
+import { packageVersion } from '../shared/package-info';
 
 export interface ApiDeps {
   config: Config;
@@ -86,6 +88,11 @@ function createApp(deps: ApiDeps): App {
   app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub }));
 
   const api = express.Router();
+  // The API's own description is public: tools fetch it before they hold a token.
+  const openapi = openApiDocument({ version: packageVersion(), serverUrl: config.api.publicUrl });
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   api.use(requireUser(auth));
   api.use(jsonBody(config.api.maxBodyBytes));
   api.post('/ws-ticket', async (req, res) => {

@@ -1,0 +1,234 @@
+/**
+ * Every HTTP route of Longhaul, with what it takes and what it answers, from the contract's
+ * schemas. The OpenAPI document (openapi.ts) is generated from this table, the contract test checks
+ * real responses of each route against it, and the client (client/) calls these paths.
+ */
+import type { z } from 'zod';
+import {
+  approvalListSchema,
+  approvalsQuery,
+  approvalViewSchema,
+  createRunBody,
+  decisionBody,
+  eventPageSchema,
+  eventsQuery,
+  healthSchema,
+  inputAcceptedSchema,
+  inputBody,
+  listRunsQuery,
+  readinessSchema,
+  runControlSchema,
+  runCreatedSchema,
+  runListSchema,
+  runViewSchema,
+  wsTicketSchema,
+} from './api';
+
+export type HttpMethod = 'get' | 'post';
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** OpenAPI-style path: `{id}` marks a path parameter. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** Path parameters, each described. */
+  params?: Record<string, string>;
+  query?: z.ZodObject;
+  /** Request headers that change the meaning of the call. */
+  headers?: Record<string, string>;
+  body?: z.ZodType;
+  /** A form-encoded body instead of JSON: field → description. */
+  formBody?: Record<string, string>;
+  /** The success answer: a JSON schema, or another media type described in words. */
+  success: { status: number; description: string; schema?: z.ZodType; mediaType?: string };
+  /** Error statuses this route can answer, each with the `{ error }` body. */
+  errors: number[];
+  /** Whether the route needs a user (bearer token, or a ticket where noted) when API_TOKENS is set. */
+  auth: boolean;
+}
+
+const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
+
+export const ROUTES = {
+  createRun: {
+    method: 'post',
+    path: '/api/runs',
+    summary: 'Start a run',
+    description: 'Answers at once with the run id; the run is a Temporal workflow that no request owns.',
+    headers: { 'Idempotency-Key': 'Repeating a request with the same key (same user) returns the same run and starts nothing new.' },
+    body: createRunBody,
+    success: { status: 202, description: 'The run was created and queued.', schema: runCreatedSchema },
+    errors: [400, 401, 409, 413, 415, 429, 503],
+    auth: true,
+  },
+  listRuns: {
+    method: 'get',
+    path: '/api/runs',
+    summary: "List the caller's runs, newest first",
+    query: listRunsQuery,
+    success: { status: 200, description: 'One page of runs.', schema: runListSchema },
+    errors: [400, 401],
+    auth: true,
+  },
+  getRun: {
+    method: 'get',
+    path: '/api/runs/{id}',
+    summary: 'Read a run: status, progress, pending requests, usage, result',
+    params: runId,
+    success: { status: 200, description: 'The run as it is now.', schema: runViewSchema },
+    errors: [400, 401, 404],
+    auth: true,
+  },
+  listEvents: {
+    method: 'get',
+    path: '/api/runs/{id}/events',
+    summary: "Read a page of the run's transcript events",
+    params: runId,
+    query: eventsQuery,
+    success: { status: 200, description: 'Events with seq greater than `after`, in seq order.', schema: eventPageSchema },
+    errors: [400, 401, 404],
+    auth: true,
+  },
+  streamRun: {
+    method: 'get',
+    path: '/api/runs/{id}/stream',
+    summary: 'Follow a run live (Server-Sent Events)',
+    description:
+      'A snapshot, then every event after `after` (or Last-Event-ID), then live events and token deltas. Event ids are seqs. ' +
+      'EventSource cannot send headers, so `?ticket=` (from POST /api/ws-ticket) is accepted instead of a bearer token.',
+    params: runId,
+    success: { status: 200, description: 'A stream of `snapshot`, `event`, `delta`, `delta.reset` and `error` messages.', mediaType: 'text/event-stream' },
+    errors: [400, 401, 404],
+    auth: true,
+  },
+  cancelRun: {
+    method: 'post',
+    path: '/api/runs/{id}/cancel',
+    summary: 'Cancel a run (the only way a run stops early)',
+    params: runId,
+    success: { status: 202, description: 'The cancellation was requested; the run ends `cancelled`.', schema: runControlSchema },
+    errors: [400, 401, 403, 404, 409],
+    auth: true,
+  },
+  pauseRun: {
+    method: 'post',
+    path: '/api/runs/{id}/pause',
+    summary: 'Pause a run at its next step boundary',
+    params: runId,
+    success: { status: 202, description: 'The pause was requested.', schema: runControlSchema },
+    errors: [400, 401, 403, 404, 409],
+    auth: true,
+  },
+  resumeRun: {
+    method: 'post',
+    path: '/api/runs/{id}/resume',
+    summary: 'Resume a paused run',
+    params: runId,
+    success: { status: 202, description: 'The resume was requested.', schema: runControlSchema },
+    errors: [400, 401, 403, 404, 409],
+    auth: true,
+  },
+  decideApproval: {
+    method: 'post',
+    path: '/api/runs/{id}/approvals/{approvalId}',
+    summary: 'Approve or reject a pending request',
+    description: 'The first decision wins; repeating your own decision is harmless, any other second decision is a 409.',
+    params: { ...runId, approvalId: 'The approval id (`apr_…`).' },
+    body: decisionBody,
+    success: { status: 200, description: 'The approval as decided.', schema: approvalViewSchema },
+    errors: [400, 401, 403, 404, 409, 415, 503],
+    auth: true,
+  },
+  answerInput: {
+    method: 'post',
+    path: '/api/runs/{id}/input',
+    summary: "Answer the agent's open question",
+    params: runId,
+    body: inputBody,
+    success: { status: 200, description: 'The answer was recorded and handed to the run.', schema: inputAcceptedSchema },
+    errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    auth: true,
+  },
+  listApprovals: {
+    method: 'get',
+    path: '/api/approvals',
+    summary: 'What waits for the caller to decide, across runs, oldest first',
+    query: approvalsQuery,
+    success: { status: 200, description: 'Pending approvals the caller may decide.', schema: approvalListSchema },
+    errors: [400, 401],
+    auth: true,
+  },
+  wsTicket: {
+    method: 'post',
+    path: '/api/ws-ticket',
+    summary: 'Get a single-use ticket for a WebSocket (/ws?ticket=) or SSE connection',
+    success: { status: 201, description: 'A ticket valid for WS_TICKET_TTL_SEC.', schema: wsTicketSchema },
+    errors: [401],
+    auth: true,
+  },
+  openapi: {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This document',
+    success: { status: 200, description: 'The OpenAPI 3.1 document of this API.', mediaType: 'application/json' },
+    errors: [],
+    auth: false,
+  },
+  health: {
+    method: 'get',
+    path: '/healthz',
+    summary: 'The process is up',
+    success: { status: 200, description: 'Alive.', schema: healthSchema },
+    errors: [],
+    auth: false,
+  },
+  ready: {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Temporal and the database both answer',
+    success: { status: 200, description: 'Ready (503 with the same shape when not).', schema: readinessSchema },
+    errors: [],
+    auth: false,
+  },
+  liveSocket: {
+    method: 'get',
+    path: '/ws',
+    summary: 'Follow runs live over a WebSocket',
+    description:
+      'Upgrade with a bearer token or `?ticket=`. Send `{"type":"subscribe","runId","after"}` (and `unsubscribe`); receive the same ' +
+      'messages as the SSE stream. docs/api.md describes the protocol, resume and the 4008 slow-consumer close.',
+    success: { status: 101, description: 'Switching protocols to WebSocket.' },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  slackInteractions: {
+    method: 'post',
+    path: '/slack/interactions',
+    summary: 'Approve / Reject buttons clicked in Slack',
+    description: 'Only with Slack configured. Needs a valid Slack v0 signature from the last five minutes; answers 200 at once.',
+    formBody: { payload: "Slack's block_actions payload, as JSON." },
+    success: { status: 200, description: 'Acknowledged (empty body); the decision is applied and the message updated afterwards.' },
+    errors: [400, 401],
+    auth: false,
+  },
+  metrics: {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    success: { status: 200, description: 'Prometheus text exposition format.', mediaType: 'text/plain' },
+    errors: [401],
+    auth: true,
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof ROUTES;
+
+/** `/api/runs/{id}` with `{ id: 'run_1' }` → `/api/runs/run_1` (each value URL-encoded). */
+export function routePath(name: RouteName, params: Record<string, string> = {}): string {
+  return ROUTES[name].path.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = params[key];
+    if (value === undefined) throw new Error(`route ${name} needs the path parameter ${key}`);
+    return encodeURIComponent(value);
+  });
+}

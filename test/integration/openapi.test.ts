@@ -1,0 +1,187 @@
+/**
+ * The OpenAPI document: served at /api/openapi.json, valid OpenAPI 3.1 by a real validator, and
+ * true — every route is called for real here (successes and the errors this setup can provoke) and
+ * each answer is checked against the document: a status it does not list, or a body that does not
+ * match its schema, fails the test. At the end every route must have shown its success answer.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { ROUTES } from '../../contract/routes';
+import { slackSignature } from '../../shared/slack/verify-signature';
+import { FakeAnthropic } from '../support/fake-anthropic';
+import { FakeSlack } from '../support/fake-slack';
+import { startHarness, type Harness } from '../support/harness';
+import { OpenApiChecker } from '../support/openapi-checker';
+
+const ALICE = 'alice-token-0123456789';
+const BOB = 'bob-token-0123456789ab';
+const SIGNING_SECRET = 'openapi-signing-secret';
+
+describe('OpenAPI document', () => {
+  const fake = new FakeAnthropic();
+  const slack = new FakeSlack();
+  let h: Harness;
+  let checker: OpenApiChecker;
+
+  beforeAll(async () => {
+    await fake.start();
+    await slack.start();
+    h = await startHarness({
+      env: {
+        API_TOKENS: `${ALICE}:alice,${BOB}:bob`,
+        MAX_GOAL_CHARS: '1000',
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+        LLM_MODEL: 'claude-sonnet-5-5',
+        SLACK_BOT_TOKEN: 'xoxb-test',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_CHANNEL: 'C_APPROVALS',
+        SLACK_USERS: 'U_ALICE:alice',
+        SLACK_API_URL: slack.url,
+      },
+    });
+    h.defaultToken = ALICE;
+  });
+  afterAll(async () => {
+    await h.close();
+    await fake.stop();
+    await slack.stop();
+  });
+
+  /** Calls the API and checks the answer against the document. */
+  async function call(method: 'GET' | 'POST', path: string, opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}) {
+    const res = await h.request(method, path, opts);
+    checker.check(method, path, res.status, res.headers.get('content-type'), res.body);
+    return res;
+  }
+
+  it('is served without a token and is valid OpenAPI 3.1', async () => {
+    const res = await h.request('GET', '/api/openapi.json', { token: '' });
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const validated = spawnSync(process.execPath, [path.join(__dirname, '..', 'support', 'validate-openapi.mjs')], { input: JSON.stringify(res.body), encoding: 'utf8' });
+    const result = JSON.parse(validated.stdout) as { valid: boolean; version: string; errors: unknown[] };
+    expect(result.errors).toEqual([]);
+    expect(result).toMatchObject({ valid: true, version: '3.1' });
+    checker = new OpenApiChecker(res.body);
+    checker.check('GET', '/api/openapi.json', res.status, res.headers.get('content-type'), res.body);
+    // Every route of the contract is in it, with its operation id.
+    const ids = Object.values(res.body.paths as Record<string, Record<string, { operationId: string }>>).flatMap((item) => Object.values(item).map((op) => op.operationId));
+    expect(ids.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it('describes every answer of the run routes truthfully', async () => {
+    fake.script('[openapi-ask]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Which colour?' } }] } : { text: `Colour: ${req.lastToolResults[0]?.content}` },
+    );
+    fake.script('[openapi-write]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'workspace_write', input: { path: 'a.txt', content: 'hello' } }] } : { text: 'written' },
+    );
+
+    const created = await call('POST', '/api/runs', { body: { goal: 'ask a question [openapi-ask]', approvals: 'none' }, headers: { 'Idempotency-Key': 'openapi-1' } });
+    expect(created.status).toBe(202);
+    const asking = created.body.id as string;
+    await call('POST', '/api/runs', { body: { goal: 'something else', approvals: 'none' }, headers: { 'Idempotency-Key': 'openapi-1' } }).then((r) => expect(r.status).toBe(409));
+    await call('POST', '/api/runs', { body: { goal: '' } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', '/api/runs', { body: { goal: 'x' }, token: '' }).then((r) => expect(r.status).toBe(401));
+    await call('POST', '/api/runs', { body: { goal: 'x'.repeat(1001) } }).then((r) => expect(r.status).toBe(413));
+    await call('POST', '/api/runs', { rawBody: '{"goal":"x"}', headers: { 'content-type': 'text/plain' } }).then((r) => expect(r.status).toBe(415));
+
+    const waiting = await h.waitForStatus(asking, 'waiting_input');
+    expect(waiting.pendingInput.question).toBe('Which colour?');
+    await call('GET', `/api/runs/${asking}`).then((r) => expect(r.status).toBe(200));
+    await call('POST', `/api/runs/${asking}/input`, { body: { text: '' } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/runs/${asking}/input`, { body: { text: 'x'.repeat(1001) } }).then((r) => expect(r.status).toBe(413));
+    await call('POST', `/api/runs/${asking}/input`, { body: { text: 'teal' }, token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${asking}/input`, { body: { text: 'teal' } }).then((r) => expect(r.status).toBe(200));
+    await h.waitForStatus(asking, 'completed');
+    await call('GET', `/api/runs/${asking}`).then((r) => expect(r.body.result).toBe('Colour: teal'));
+    await call('POST', `/api/runs/${asking}/input`, { body: { text: 'again' } }).then((r) => expect(r.status).toBe(409));
+    await call('GET', `/api/runs/${asking}/events?after=2&limit=3`).then((r) => expect(r.body.events.map((e: { seq: number }) => e.seq)).toEqual([3, 4, 5]));
+    await call('GET', `/api/runs/${asking}/events`).then((r) => expect(r.status).toBe(200));
+    await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/runs/${asking}/cancel`).then((r) => expect(r.status).toBe(409));
+    await call('GET', '/api/runs/run_nope').then((r) => expect(r.status).toBe(404));
+    await call('GET', '/api/runs?limit=2&status=completed').then((r) => expect(r.status).toBe(200));
+    await call('GET', '/api/runs?limit=zero').then((r) => expect(r.status).toBe(400));
+
+    // A run that waits for approval: pause, resume, decide, conflict, cancel.
+    const writing = (await call('POST', '/api/runs', { body: { goal: 'write a file [openapi-write]', approvals: 'write' } })).body.id as string;
+    const pending = await h.waitForStatus(writing, 'waiting_approval');
+    const approvalId = pending.pendingApprovals[0].approvalId as string;
+    await call('GET', '/api/approvals').then((r) => expect(r.body.approvals.map((a: { approvalId: string }) => a.approvalId)).toContain(approvalId));
+    await call('GET', '/api/approvals?status=decided').then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/runs/${writing}/pause`).then((r) => expect(r.status).toBe(202));
+    await call('POST', `/api/runs/${writing}/pause`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${writing}/resume`).then((r) => expect(r.status).toBe(202));
+    await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'maybe' } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/runs/${writing}/approvals/apr_nope`, { body: { decision: 'approve' } }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'approve', comment: 'fine' } }).then((r) => expect(r.body.status).toBe('approved'));
+    await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'reject' } }).then((r) => expect(r.status).toBe(409));
+    await h.waitForStatus(writing, ['completed', 'paused']);
+
+    const cancelling = (await call('POST', '/api/runs', { body: { goal: 'write a file [openapi-write]', approvals: 'all' } })).body.id as string;
+    await h.waitForStatus(cancelling, 'waiting_approval');
+    await call('POST', `/api/runs/${cancelling}/cancel`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${cancelling}/cancel`).then((r) => expect(r.status).toBe(202));
+    await h.waitForStatus(cancelling, 'cancelled');
+  });
+
+  it('describes the live routes, tickets, health, metrics and Slack', async () => {
+    const runs = await call('GET', '/api/runs?limit=1');
+    const id = runs.body.runs[0].id as string;
+
+    const sse = await fetch(`${h.api.url}/api/runs/${id}/stream`, { headers: { authorization: `Bearer ${ALICE}` } });
+    checker.check('GET', `/api/runs/${id}/stream`, sse.status, sse.headers.get('content-type'), undefined);
+    await sse.body?.cancel();
+    await call('GET', '/api/runs/run_nope/stream').then((r) => expect(r.status).toBe(404));
+
+    const ticket = await call('POST', '/api/ws-ticket');
+    expect(ticket.status).toBe(201);
+    await call('POST', '/api/ws-ticket', { token: '' }).then((r) => expect(r.status).toBe(401));
+    const upgraded = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${h.api.url.replace('http', 'ws')}/ws?ticket=${ticket.body.ticket}`, { origin: h.api.url });
+      ws.once('upgrade', (res) => {
+        resolve(res.statusCode ?? 0);
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+    checker.check('GET', '/ws', upgraded, null, undefined);
+    const refused = await new Promise<{ status: number; type: string | null; body: unknown }>((resolve) => {
+      const ws = new WebSocket(`${h.api.url.replace('http', 'ws')}/ws`, { origin: h.api.url });
+      ws.once('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? null, body: JSON.parse(text) }));
+      });
+      ws.once('error', () => undefined);
+    });
+    checker.check('GET', '/ws', refused.status, refused.type, refused.body);
+    expect(refused.status).toBe(401);
+
+    await call('GET', '/healthz', { token: '' }).then((r) => expect(r.status).toBe(200));
+    await call('GET', '/readyz', { token: '' }).then((r) => expect(r.status).toBe(200));
+    await call('GET', '/metrics').then((r) => expect(r.status).toBe(200));
+    await call('GET', '/metrics', { token: '' }).then((r) => expect(r.status).toBe(401));
+
+    await call('POST', '/slack/interactions', { rawBody: 'payload=%7B%7D', headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then((r) =>
+      expect(r.status).toBe(401),
+    );
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U_ALICE' }, actions: [] }))}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    await call('POST', '/slack/interactions', {
+      rawBody: body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body),
+      },
+    }).then((r) => expect(r.status).toBe(200));
+  });
+
+  it('has seen every route answer its documented success', () => {
+    expect(checker.unexercised()).toEqual([]);
+  });
+});
