@@ -58,6 +58,17 @@ module.exports = tseslint.config(
     message: 'contract/ imports nothing of Longhaul: only zod, @temporalio/workflow (definitions), other contract modules and types.',
   }),
   {
+    // The client runs in browsers too: the contract and itself only, no Node built-ins. (Its CLI is the exception.)
+    files: ['client/**/*.ts'],
+    ignores: ['client/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./|\\.\\./contract/)', allowTypeImports: false, message: 'client/ imports only the contract and its own modules, so it runs in browsers.' }] },
+      ],
+    },
+  },
+  {
     files: ['web/**/*.{ts,tsx}'],
     languageOptions: { sourceType: 'module', globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', WebSocket: 'readonly', fetch: 'readonly' } },
   },

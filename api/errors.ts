@@ -3,12 +3,13 @@
  * status. Bad input never becomes a 500.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ApiErrorCode } from '../contract/errors';
 import type { Logger } from '../shared/logger';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -17,7 +18,7 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what = 'run'): ApiError => new ApiError(404, `${what}_not_found`, `${what} not found`);
+export const notFound = (what: 'run' | 'approval' = 'run'): ApiError => new ApiError(404, `${what}_not_found`, `${what} not found`);
 
 /** Body-parser failures carry a `type`; map each to a client error. */
 function fromBodyParser(err: { type?: string; status?: number; message?: string; limit?: number }): ApiError | undefined {

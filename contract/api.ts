@@ -5,6 +5,7 @@
  * server builds (`Same` below), so neither can drift from the other without a compile error.
  */
 import { z } from 'zod';
+import { API_ERROR_CODES, type LiveErrorCode } from './errors';
 import { EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
@@ -35,7 +36,7 @@ export const runErrorSchema = z.object({ code: z.string(), message: z.string() }
 export const errorBodySchema = z
   .object({
     error: z.object({
-      code: z.string().meta({ description: 'Stable snake_case code, e.g. run_not_found, invalid_request.' }),
+      code: z.enum(API_ERROR_CODES).meta({ description: 'Stable snake_case code: branch on it.' }),
       message: z.string(),
       details: z.unknown().optional(),
     }),
@@ -328,7 +329,7 @@ export type LiveMessage =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'delta'; runId: string; turn: number; offset: number; text: string }
   | { type: 'delta.reset'; runId: string; turn: number }
-  | { type: 'error'; code: string; message: string; runId?: string };
+  | { type: 'error'; code: LiveErrorCode; message: string; runId?: string };
 
 // ───────────────────────────── compile-time agreement ─────────────────────────────
 

@@ -23,8 +23,9 @@ import {
   runViewSchema,
   wsTicketSchema,
 } from './api';
+import { ROUTE_PATHS, type RouteName } from './paths';
 
-export type HttpMethod = 'get' | 'post';
+export type HttpMethod = (typeof ROUTE_PATHS)[RouteName]['method'];
 
 export interface RouteSpec {
   method: HttpMethod;
@@ -52,8 +53,7 @@ const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
 
 export const ROUTES = {
   createRun: {
-    method: 'post',
-    path: '/api/runs',
+    ...ROUTE_PATHS.createRun,
     summary: 'Start a run',
     description: 'Answers at once with the run id; the run is a Temporal workflow that no request owns.',
     headers: { 'Idempotency-Key': 'Repeating a request with the same key (same user) returns the same run and starts nothing new.' },
@@ -63,8 +63,7 @@ export const ROUTES = {
     auth: true,
   },
   listRuns: {
-    method: 'get',
-    path: '/api/runs',
+    ...ROUTE_PATHS.listRuns,
     summary: "List the caller's runs, newest first",
     query: listRunsQuery,
     success: { status: 200, description: 'One page of runs.', schema: runListSchema },
@@ -72,8 +71,7 @@ export const ROUTES = {
     auth: true,
   },
   getRun: {
-    method: 'get',
-    path: '/api/runs/{id}',
+    ...ROUTE_PATHS.getRun,
     summary: 'Read a run: status, progress, pending requests, usage, result',
     params: runId,
     success: { status: 200, description: 'The run as it is now.', schema: runViewSchema },
@@ -81,8 +79,7 @@ export const ROUTES = {
     auth: true,
   },
   listEvents: {
-    method: 'get',
-    path: '/api/runs/{id}/events',
+    ...ROUTE_PATHS.listEvents,
     summary: "Read a page of the run's transcript events",
     params: runId,
     query: eventsQuery,
@@ -91,8 +88,7 @@ export const ROUTES = {
     auth: true,
   },
   streamRun: {
-    method: 'get',
-    path: '/api/runs/{id}/stream',
+    ...ROUTE_PATHS.streamRun,
     summary: 'Follow a run live (Server-Sent Events)',
     description:
       'A snapshot, then every event after `after` (or Last-Event-ID), then live events and token deltas. Event ids are seqs. ' +
@@ -103,8 +99,7 @@ export const ROUTES = {
     auth: true,
   },
   cancelRun: {
-    method: 'post',
-    path: '/api/runs/{id}/cancel',
+    ...ROUTE_PATHS.cancelRun,
     summary: 'Cancel a run (the only way a run stops early)',
     params: runId,
     success: { status: 202, description: 'The cancellation was requested; the run ends `cancelled`.', schema: runControlSchema },
@@ -112,8 +107,7 @@ export const ROUTES = {
     auth: true,
   },
   pauseRun: {
-    method: 'post',
-    path: '/api/runs/{id}/pause',
+    ...ROUTE_PATHS.pauseRun,
     summary: 'Pause a run at its next step boundary',
     params: runId,
     success: { status: 202, description: 'The pause was requested.', schema: runControlSchema },
@@ -121,8 +115,7 @@ export const ROUTES = {
     auth: true,
   },
   resumeRun: {
-    method: 'post',
-    path: '/api/runs/{id}/resume',
+    ...ROUTE_PATHS.resumeRun,
     summary: 'Resume a paused run',
     params: runId,
     success: { status: 202, description: 'The resume was requested.', schema: runControlSchema },
@@ -130,8 +123,7 @@ export const ROUTES = {
     auth: true,
   },
   decideApproval: {
-    method: 'post',
-    path: '/api/runs/{id}/approvals/{approvalId}',
+    ...ROUTE_PATHS.decideApproval,
     summary: 'Approve or reject a pending request',
     description: 'The first decision wins; repeating your own decision is harmless, any other second decision is a 409.',
     params: { ...runId, approvalId: 'The approval id (`apr_…`).' },
@@ -141,8 +133,7 @@ export const ROUTES = {
     auth: true,
   },
   answerInput: {
-    method: 'post',
-    path: '/api/runs/{id}/input',
+    ...ROUTE_PATHS.answerInput,
     summary: "Answer the agent's open question",
     params: runId,
     body: inputBody,
@@ -151,8 +142,7 @@ export const ROUTES = {
     auth: true,
   },
   listApprovals: {
-    method: 'get',
-    path: '/api/approvals',
+    ...ROUTE_PATHS.listApprovals,
     summary: 'What waits for the caller to decide, across runs, oldest first',
     query: approvalsQuery,
     success: { status: 200, description: 'Pending approvals the caller may decide.', schema: approvalListSchema },
@@ -160,40 +150,35 @@ export const ROUTES = {
     auth: true,
   },
   wsTicket: {
-    method: 'post',
-    path: '/api/ws-ticket',
+    ...ROUTE_PATHS.wsTicket,
     summary: 'Get a single-use ticket for a WebSocket (/ws?ticket=) or SSE connection',
     success: { status: 201, description: 'A ticket valid for WS_TICKET_TTL_SEC.', schema: wsTicketSchema },
     errors: [401],
     auth: true,
   },
   openapi: {
-    method: 'get',
-    path: '/api/openapi.json',
+    ...ROUTE_PATHS.openapi,
     summary: 'This document',
     success: { status: 200, description: 'The OpenAPI 3.1 document of this API.', mediaType: 'application/json' },
     errors: [],
     auth: false,
   },
   health: {
-    method: 'get',
-    path: '/healthz',
+    ...ROUTE_PATHS.health,
     summary: 'The process is up',
     success: { status: 200, description: 'Alive.', schema: healthSchema },
     errors: [],
     auth: false,
   },
   ready: {
-    method: 'get',
-    path: '/readyz',
+    ...ROUTE_PATHS.ready,
     summary: 'Temporal and the database both answer',
     success: { status: 200, description: 'Ready (503 with the same shape when not).', schema: readinessSchema },
     errors: [],
     auth: false,
   },
   liveSocket: {
-    method: 'get',
-    path: '/ws',
+    ...ROUTE_PATHS.liveSocket,
     summary: 'Follow runs live over a WebSocket',
     description:
       'Upgrade with a bearer token or `?ticket=`. Send `{"type":"subscribe","runId","after"}` (and `unsubscribe`); receive the same ' +
@@ -203,8 +188,7 @@ export const ROUTES = {
     auth: true,
   },
   slackInteractions: {
-    method: 'post',
-    path: '/slack/interactions',
+    ...ROUTE_PATHS.slackInteractions,
     summary: 'Approve / Reject buttons clicked in Slack',
     description: 'Only with Slack configured. Needs a valid Slack v0 signature from the last five minutes; answers 200 at once.',
     formBody: { payload: "Slack's block_actions payload, as JSON." },
@@ -213,22 +197,12 @@ export const ROUTES = {
     auth: false,
   },
   metrics: {
-    method: 'get',
-    path: '/metrics',
+    ...ROUTE_PATHS.metrics,
     summary: 'Prometheus metrics',
     success: { status: 200, description: 'Prometheus text exposition format.', mediaType: 'text/plain' },
     errors: [401],
     auth: true,
   },
-} as const satisfies Record<string, RouteSpec>;
+} as const satisfies Record<RouteName, RouteSpec>;
 
-export type RouteName = keyof typeof ROUTES;
-
-/** `/api/runs/{id}` with `{ id: 'run_1' }` → `/api/runs/run_1` (each value URL-encoded). */
-export function routePath(name: RouteName, params: Record<string, string> = {}): string {
-  return ROUTES[name].path.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = params[key];
-    if (value === undefined) throw new Error(`route ${name} needs the path parameter ${key}`);
-    return encodeURIComponent(value);
-  });
-}
+export { routePath, type RouteName } from './paths';

@@ -6,6 +6,7 @@
  * ping/pong to drop dead peers, a small maxPayload, and a cap on unsent bytes — a socket that
  * falls behind is closed with 4008 and resumes from its last seq, never slowing anyone else.
  */
+import type { ApiErrorCode } from '../../contract/errors';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -35,7 +36,7 @@ export interface LiveStats {
   slowConsumerCloses: number;
 }
 
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+function refuse(socket: Duplex, status: number, code: ApiErrorCode, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.write(
     `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\n` +

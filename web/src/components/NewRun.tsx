@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, ApiError } from '../api';
+import { ApiError, client } from '../api';
 import { navigate } from '../router';
 
 /** Start a run: the goal, and optionally the model, approval policy and limits. */
@@ -22,7 +22,7 @@ export function NewRun() {
     if (maxCostUsd) limits.maxCostUsd = Number(maxCostUsd);
     if (maxMinutes) limits.maxDurationSec = Math.round(Number(maxMinutes) * 60);
     try {
-      const res = await api<{ id: string }>('POST', '/api/runs', {
+      const res = await client.runs.start({
         goal,
         ...(model.trim() && { model: model.trim() }),
         approvals,

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { api, ApiError } from '../api';
+import { ApiError, client } from '../api';
 import { formatCost, formatTokens } from '../format';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries } from '../timeline';
@@ -27,7 +27,7 @@ export function RunPage({ id }: { id: string }) {
 
   const load = useCallback(async () => {
     try {
-      setRun(await api<RunView>('GET', `/api/runs/${id}`));
+      setRun(await client.runs.get(id));
       setError(null);
     } catch (err) {
       setError(err instanceof ApiError && err.status === 404 ? 'This run does not exist, or it is not yours.' : err instanceof Error ? err.message : String(err));
@@ -47,10 +47,10 @@ export function RunPage({ id }: { id: string }) {
     });
   }, [id, load]);
 
-  async function act(path: string, body?: unknown) {
+  async function act(action: 'pause' | 'resume' | 'cancel') {
     setActionError(null);
     try {
-      await api('POST', `/api/runs/${id}/${path}`, body);
+      await client.runs[action](id);
       void load();
     } catch (err) {
       setActionError(err instanceof Error ? err.message : String(err));

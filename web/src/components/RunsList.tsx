@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError } from '../api';
+import { ApiError, client } from '../api';
 import { formatAge, formatCost, STATUS_LABEL } from '../format';
 import { live } from '../live';
 import { TERMINAL, type RunStatus, type RunSummary } from '../types';
@@ -18,7 +18,7 @@ export function RunsList() {
 
   const load = useCallback(async () => {
     try {
-      const res = await api<{ runs: RunSummary[] }>('GET', `/api/runs?limit=50${status ? `&status=${status}` : ''}`);
+      const res = await client.runs.list({ limit: 50, status: status ? [status] : undefined });
       setRuns(res.runs);
       setError(null);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { client } from '../api';
 import { pretty } from '../format';
 import type { Entry, ToolCallView } from '../timeline';
 
@@ -116,7 +116,7 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
   const { busy, error, run } = useAction(onChanged);
   const id = `comment-${entry.approvalId}`;
   const decide = (decision: 'approve' | 'reject') =>
-    run(() => api('POST', `/api/runs/${runId}/approvals/${entry.approvalId}`, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
+    run(() => client.approvals.decide(runId, entry.approvalId, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
   return (
     <section className="card approval" aria-label={`Approval for ${entry.tool ?? 'continuing'}`} data-testid="approval">
@@ -165,7 +165,7 @@ function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
   const id = `answer-${entry.requestId}`;
   const send = (e: React.FormEvent) => {
     e.preventDefault();
-    void run(() => api('POST', `/api/runs/${runId}/input`, { text }));
+    void run(() => client.input.answer(runId, text));
   };
 
   return (

@@ -1,0 +1,85 @@
+/**
+ * The typed Longhaul client (`longhaul/client`): every API call with the contract's types, errors
+ * typed by the API's codes, and live following — `runs.watch` (an async iterator that reconnects
+ * and resumes by itself) and `live()` (one multiplexed WebSocket for many runs). Plain `fetch`, so
+ * it works in Node and in browsers; the web UI and the `longhaul` CLI are built on it.
+ */
+import type {
+  ApprovalList,
+  ApprovalView,
+  CreateRunBody,
+  DecisionBody,
+  EventPage,
+  RunControlAccepted,
+  RunCreated,
+  RunList,
+  RunView,
+  WsTicket,
+} from '../contract/api';
+import { routePath } from '../contract/paths';
+import type { RunStatus } from '../contract/run';
+import { Http, type ClientOptions } from './http';
+import { LiveSocket, type SocketConstructor } from './live-socket';
+import { watchRun, type WatchItem, type WatchOptions } from './watch';
+
+export type { ClientOptions } from './http';
+export { LonghaulError, isTransient, type ClientErrorCode } from './errors';
+export type { WatchItem, WatchOptions } from './watch';
+export { LiveSocket, type ConnectionState, type LiveHandler, type SocketConstructor } from './live-socket';
+export type * from '../contract/api';
+export type { RunEvent, RunEventOf, EventType, EventData } from '../contract/events';
+export type { ApiErrorCode } from '../contract/errors';
+export type { RunStatus, Usage, RunLimits, PendingApproval, PendingInput, RunError } from '../contract/run';
+
+export interface StartOptions {
+  /** Repeating a start with the same key returns the same run and starts nothing new. */
+  idempotencyKey?: string;
+}
+
+export function createLonghaulClient(opts: ClientOptions) {
+  const http = new Http(opts);
+  const post = <T>(path: string, body?: unknown, headers?: Record<string, string>) => http.json<T>('POST', path, { body, headers });
+
+  const runs = {
+    start: (body: CreateRunBody, o: StartOptions = {}) =>
+      post<RunCreated>(routePath('createRun'), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
+    get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
+    list: (q: { status?: RunStatus[]; limit?: number; cursor?: string } = {}) =>
+      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), limit: q.limit, cursor: q.cursor } }),
+    events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
+    cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
+    pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
+    resume: (id: string) => post<RunControlAccepted>(routePath('resumeRun', { id })),
+    /** Follow a run live; see watch.ts. */
+    watch: (id: string, o?: WatchOptions): AsyncGenerator<WatchItem> => watchRun(http, id, o),
+  };
+
+  const approvals = {
+    list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
+    decide: (runId: string, approvalId: string, body: DecisionBody) => post<ApprovalView>(routePath('decideApproval', { id: runId, approvalId }), body),
+  };
+
+  const input = {
+    answer: (runId: string, text: string) => post<{ requestId: string }>(routePath('answerInput', { id: runId }), { text }),
+  };
+
+  const wsTicket = () => post<WsTicket>(routePath('wsTicket'));
+
+  /** One WebSocket for following many runs at once (a UI's list and pages). */
+  function live(o: { WebSocket?: SocketConstructor } = {}): LiveSocket {
+    return new LiveSocket({
+      ticket: async () => (await wsTicket()).ticket,
+      url: (ticket) => {
+        const base = new URL(http.url('/ws'), (globalThis as { location?: { href: string } }).location?.href);
+        base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+        base.searchParams.set('ticket', ticket);
+        return base.toString();
+      },
+      WebSocket: o.WebSocket,
+    });
+  }
+
+  return { runs, approvals, input, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+}
+
+export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

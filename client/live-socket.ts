@@ -1,0 +1,150 @@
+/**
+ * One WebSocket shared by everything that follows runs (a page, a dashboard): it authenticates with
+ * a single-use ticket, reconnects on its own (backing off), and resubscribes each run from the last
+ * seq delivered — so after a drop, a server restart or a 4008 "too slow", followers resume with no
+ * gap and no duplicate. Uses the platform's WebSocket (browsers, Node 22+) or one passed in.
+ */
+import type { LiveMessage } from '../contract/api';
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+export type LiveHandler = (msg: LiveMessage) => void;
+
+/** The part of the WebSocket API this uses (the browser's, Node's, or the `ws` package's). */
+export interface SocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+}
+export type SocketConstructor = new (url: string) => SocketLike;
+
+const OPEN = 1;
+
+interface Follow {
+  after: number;
+  handlers: Set<LiveHandler>;
+}
+
+export class LiveSocket {
+  private ws?: SocketLike;
+  private readonly follows = new Map<string, Follow>();
+  private state: ConnectionState = 'connecting';
+  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private attempts = 0;
+  private started = false;
+  private closed = false;
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly opts: {
+      /** A fresh single-use ticket (POST /api/ws-ticket). */
+      ticket: () => Promise<string>;
+      /** The socket URL for a ticket. */
+      url: (ticket: string) => string;
+      WebSocket?: SocketConstructor;
+    },
+  ) {}
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  onState(listener: (s: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    listener(this.state);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Follow a run from `after`; every message for it goes to `handler`. Returns the unfollow. */
+  subscribe(runId: string, after: number, handler: LiveHandler): () => void {
+    let follow = this.follows.get(runId);
+    if (!follow) {
+      follow = { after, handlers: new Set() };
+      this.follows.set(runId, follow);
+      this.send({ type: 'subscribe', runId, after });
+    }
+    follow.handlers.add(handler);
+    this.ensureStarted();
+    return () => {
+      follow.handlers.delete(handler);
+      if (follow.handlers.size === 0) {
+        this.follows.delete(runId);
+        this.send({ type: 'unsubscribe', runId });
+      }
+    };
+  }
+
+  /** Try right away (the user asked, or the network came back). */
+  reconnectNow(): void {
+    if (this.ws || this.closed) return;
+    this.attempts = 0;
+    void this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.ws?.close();
+    this.ws = undefined;
+  }
+
+  private ensureStarted(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.connect();
+  }
+
+  private setState(s: ConnectionState): void {
+    if (s === this.state) return;
+    this.state = s;
+    for (const l of this.stateListeners) l(s);
+  }
+
+  private send(msg: unknown): void {
+    if (this.ws?.readyState === OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private async connect(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting');
+    let ticket: string;
+    try {
+      ticket = await this.opts.ticket();
+    } catch {
+      return this.retry();
+    }
+    const Socket = this.opts.WebSocket ?? (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;
+    const ws = new Socket(this.opts.url(ticket));
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempts = 0;
+      this.setState('live');
+      for (const [runId, follow] of this.follows) ws.send(JSON.stringify({ type: 'subscribe', runId, after: follow.after }));
+    };
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data)) as LiveMessage;
+      const runId = msg.runId;
+      if (!runId) return;
+      const follow = this.follows.get(runId);
+      if (!follow) return;
+      if (msg.type === 'event') follow.after = Math.max(follow.after, msg.event.seq);
+      for (const h of follow.handlers) h(msg);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.retry();
+    };
+  }
+
+  private retry(): void {
+    if (this.closed) return;
+    this.attempts += 1;
+    this.setState(this.attempts > 5 ? 'offline' : 'reconnecting');
+    const delay = Math.min(10_000, 500 * 2 ** Math.min(this.attempts - 1, 5));
+    this.timer = setTimeout(() => void this.connect(), delay);
+  }
+}

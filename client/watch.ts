@@ -1,0 +1,138 @@
+/**
+ * `runs.watch(id, { after })`: follow one run as an async iterator. It reads the SSE stream, and
+ * when the connection drops it reconnects by itself from the last event seq it delivered, so the
+ * caller sees every event once, in order, with no gap. Token deltas are reassembled into the text
+ * of each turn: a piece the caller already has is not repeated (a reconnect starts with the text so
+ * far), and when a model call is retried (`delta.reset`, or an `llm.retry` event caught up after a
+ * reconnect) the partial text is discarded and the caller told so. Ends after the run's final
+ * event, when the signal aborts, or with a LonghaulError the server gave (401, 404).
+ */
+import type { LiveMessage, RunView } from '../contract/api';
+import type { RunEvent } from '../contract/events';
+import { routePath } from '../contract/paths';
+import { isTransient, LonghaulError } from './errors';
+import type { Http } from './http';
+import { readSse } from './sse';
+
+export type WatchItem =
+  /** The run as it is when (re)connected. */
+  | { type: 'snapshot'; run: RunView }
+  /** A transcript event, each seq once, in order. */
+  | { type: 'event'; event: RunEvent }
+  /** New text of turn `turn`'s message: `delta` is what was added, `text` all of it so far. */
+  | { type: 'text'; turn: number; delta: string; text: string }
+  /** The model call of `turn` is being retried: forget its text so far. */
+  | { type: 'text.reset'; turn: number }
+  /** The connection dropped; the watcher reconnects by itself from the last seq. */
+  | { type: 'reconnecting'; attempt: number; reason: string };
+
+export interface WatchOptions {
+  /** Deliver events with seq greater than this (0: from the start). */
+  after?: number;
+  signal?: AbortSignal;
+  /** Keep following after the run's final event (a later follow-up may continue it). Default false. */
+  follow?: boolean;
+  /** Backoff between reconnects, ms: first and most. */
+  retryMs?: { initial: number; max: number };
+}
+
+const FINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);
+
+/** Reassembles token deltas into per-turn text. */
+class TurnTexts {
+  private readonly texts = new Map<number, string>();
+
+  add(turn: number, offset: number, piece: string): WatchItem | undefined {
+    const current = this.texts.get(turn) ?? '';
+    if (offset > current.length) return undefined; // a gap: the turn's final message will carry the whole text
+    const added = piece.slice(current.length - offset);
+    if (!added) return undefined;
+    const text = current + added;
+    this.texts.set(turn, text);
+    return { type: 'text', turn, delta: added, text };
+  }
+
+  reset(turn: number): WatchItem {
+    this.texts.delete(turn);
+    return { type: 'text.reset', turn };
+  }
+
+  finish(turn: number): void {
+    this.texts.delete(turn);
+  }
+}
+
+export async function* watchRun(http: Http, runId: string, opts: WatchOptions = {}): AsyncGenerator<WatchItem> {
+  let after = opts.after ?? 0;
+  const texts = new TurnTexts();
+  const retry = opts.retryMs ?? { initial: 250, max: 5000 };
+  let attempt = 0;
+  for (;;) {
+    if (opts.signal?.aborted) return;
+    let reason: string;
+    try {
+      const res = await http.fetch(http.url(`${routePath('streamRun', { id: runId })}?after=${after}`), {
+        headers: http.headers({ accept: 'text/event-stream' }),
+        signal: opts.signal,
+      });
+      if (!res.ok) throw await http.failure(res);
+      if (!res.body) throw new LonghaulError(res.status, 'unexpected_response', 'the stream has no body');
+      for await (const sse of readSse(res.body)) {
+        const msg = JSON.parse(sse.data) as LiveMessage;
+        attempt = 0; // the connection works
+        switch (msg.type) {
+          case 'snapshot':
+            yield { type: 'snapshot', run: msg.progress };
+            break;
+          case 'event': {
+            const e = msg.event;
+            if (e.seq <= after) break; // already delivered before a reconnect
+            after = e.seq;
+            if (e.type === 'llm.retry') yield texts.reset(e.data.turn);
+            if (e.type === 'llm.message') texts.finish(e.data.turn);
+            yield { type: 'event', event: e };
+            if (FINAL_EVENTS.has(e.type) && !opts.follow) return;
+            break;
+          }
+          case 'delta': {
+            const item = texts.add(msg.turn, msg.offset, msg.text);
+            if (item) yield item;
+            break;
+          }
+          case 'delta.reset':
+            yield texts.reset(msg.turn);
+            break;
+          case 'error':
+            throw new LonghaulError(0, msg.code === 'run_not_found' ? 'run_not_found' : 'internal', msg.message);
+        }
+      }
+      reason = 'the stream ended';
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      if (!isTransient(err) && !isDroppedStream(err)) throw err;
+      reason = err instanceof Error ? err.message : String(err);
+    }
+    attempt += 1;
+    yield { type: 'reconnecting', attempt, reason };
+    await sleep(Math.min(retry.max, retry.initial * 2 ** Math.min(attempt - 1, 10)), opts.signal);
+  }
+}
+
+/** A body that broke mid-read (connection reset, server gone): worth reconnecting. */
+function isDroppedStream(err: unknown): boolean {
+  return err instanceof TypeError || (err instanceof Error && /terminated|socket|ECONNRESET|aborted|network/i.test(err.message));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Where each route of the HTTP API lives: method and path, nothing else. Kept apart from the route
+ * table's schemas (routes.ts) so the client and the web UI can build URLs without loading zod.
+ */
+
+export const ROUTE_PATHS = {
+  createRun: { method: 'post', path: '/api/runs' },
+  listRuns: { method: 'get', path: '/api/runs' },
+  getRun: { method: 'get', path: '/api/runs/{id}' },
+  listEvents: { method: 'get', path: '/api/runs/{id}/events' },
+  streamRun: { method: 'get', path: '/api/runs/{id}/stream' },
+  cancelRun: { method: 'post', path: '/api/runs/{id}/cancel' },
+  pauseRun: { method: 'post', path: '/api/runs/{id}/pause' },
+  resumeRun: { method: 'post', path: '/api/runs/{id}/resume' },
+  decideApproval: { method: 'post', path: '/api/runs/{id}/approvals/{approvalId}' },
+  answerInput: { method: 'post', path: '/api/runs/{id}/input' },
+  listApprovals: { method: 'get', path: '/api/approvals' },
+  wsTicket: { method: 'post', path: '/api/ws-ticket' },
+  openapi: { method: 'get', path: '/api/openapi.json' },
+  health: { method: 'get', path: '/healthz' },
+  ready: { method: 'get', path: '/readyz' },
+  liveSocket: { method: 'get', path: '/ws' },
+  slackInteractions: { method: 'post', path: '/slack/interactions' },
+  metrics: { method: 'get', path: '/metrics' },
+} as const;
+
+export type RouteName = keyof typeof ROUTE_PATHS;
+
+/** `/api/runs/{id}` with `{ id: 'run_1' }` → `/api/runs/run_1` (each value URL-encoded). */
+export function routePath(name: RouteName, params: Record<string, string> = {}): string {
+  return ROUTE_PATHS[name].path.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = params[key];
+    if (value === undefined) throw new Error(`route ${name} needs the path parameter ${key}`);
+    return encodeURIComponent(value);
+  });
+}
