@@ -70,10 +70,15 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
   for (;;) {
     if (opts.signal?.aborted) return;
     let reason: string;
+    // One controller per connection: however the watch ends (final event, caller stops, error), the
+    // stream is closed rather than left open, holding a socket (and a CLI process) alive.
+    const connection = new AbortController();
+    const stop = () => connection.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
     try {
       const res = await http.fetch(http.url(`${routePath('streamRun', { id: runId })}?after=${after}`), {
         headers: http.headers({ accept: 'text/event-stream' }),
-        signal: opts.signal,
+        signal: connection.signal,
       });
       if (!res.ok) throw await http.failure(res);
       if (!res.body) throw new LonghaulError(res.status, 'unexpected_response', 'the stream has no body');
@@ -111,6 +116,9 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
       if (opts.signal?.aborted) return;
       if (!isTransient(err) && !isDroppedStream(err)) throw err;
       reason = err instanceof Error ? err.message : String(err);
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+      connection.abort();
     }
     attempt += 1;
     yield { type: 'reconnecting', attempt, reason };
@@ -118,9 +126,10 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
   }
 }
 
-/** A body that broke mid-read (connection reset, server gone): worth reconnecting. */
+/** A body that broke mid-read (connection reset, server gone): worth reconnecting. By name, not class: fetch's errors may come from another realm. */
 function isDroppedStream(err: unknown): boolean {
-  return err instanceof TypeError || (err instanceof Error && /terminated|socket|ECONNRESET|aborted|network/i.test(err.message));
+  const e = err as { name?: unknown; message?: unknown } | null;
+  return e?.name === 'TypeError' || /terminated|socket|ECONNRESET|aborted|network/i.test(String(e?.message ?? ''));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * `longhaul`: the command line on the typed client. LONGHAUL_URL and LONGHAUL_TOKEN say where and
+ * who; `--json` prints machine-readable output (NDJSON for streams). Exit codes are for scripts:
+ *   0  done (with --watch / watch: the run completed)
+ *   1  the watched run failed or was cancelled
+ *   2  usage error
+ *   3  the API refused the request (4xx); its error code is printed
+ *   4  the server could not be reached, or failed (5xx)
+ */
+import { parseArgs } from 'node:util';
+import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
+import { printWatch } from './print-watch';
+
+export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 } as const;
+
+const USAGE = `Usage: longhaul <command> [options]
+
+Commands:
+  run "<goal>" [--model M] [--approvals none|write|all] [--watch]   start a run (and follow it)
+  runs [--status s1,s2] [--limit N]                                  list your runs
+  watch <run>                                                        follow a run: text and events as they happen
+  approvals                                                          what waits for your decision
+  approve <run> <approval> [--comment C]                             approve a pending request
+  reject <run> <approval> [--comment C]                              reject it
+  answer <run> <text>                                                answer the agent's question
+  cancel <run>                                                       cancel a run
+
+Options: --json (machine-readable output), --help
+Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN
+Exit codes: 0 ok, 1 watched run failed or was cancelled, 2 usage, 3 refused by the API, 4 server unreachable or failing`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (line: string) => void;
+  write: (text: string) => void;
+  err: (line: string) => void;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signal?: AbortSignal): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        model: { type: 'string' },
+        approvals: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+        comment: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    io.err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values: o, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (o.help || !command) {
+    (o.help ? io.out : io.err)(USAGE);
+    return o.help ? EXIT.ok : EXIT.usage;
+  }
+  const client = createLonghaulClient({ baseUrl: env.LONGHAUL_URL || 'http://127.0.0.1:3000', token: env.LONGHAUL_TOKEN || undefined });
+  const print = (value: unknown, human: string) => io.out(o.json ? JSON.stringify(value) : human);
+  try {
+    return await run(client, command, args, o, print, io, signal);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof LonghaulError) {
+      io.err(o.json ? JSON.stringify({ error: { status: err.status, code: err.code, message: err.message } }) : `error: ${err.message} (${err.code})`);
+      return err.status === 0 || err.status >= 500 ? EXIT.unreachable : EXIT.refused;
+    }
+    throw err;
+  }
+}
+
+async function run(
+  client: LonghaulClient,
+  command: string,
+  args: string[],
+  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string },
+  print: (value: unknown, human: string) => void,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<number> {
+  const need = (n: number, what: string) => {
+    if (args.length !== n) throw new UsageError(`${command} takes ${what}`);
+  };
+  switch (command) {
+    case 'run': {
+      need(1, 'one goal (quote it)');
+      const approvals = o.approvals as 'none' | 'write' | 'all' | undefined;
+      if (approvals !== undefined && !['none', 'write', 'all'].includes(approvals)) throw new UsageError('--approvals is none, write or all');
+      const created = await client.runs.start({ goal: args[0]!, ...(o.model && { model: o.model }), ...(approvals && { approvals }) });
+      print(created, created.id);
+      return o.watch ? printWatch(client, created.id, { json: o.json, ...io }, signal) : EXIT.ok;
+    }
+    case 'runs': {
+      need(0, 'no arguments');
+      const limit = o.limit === undefined ? undefined : Number(o.limit);
+      if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit is a whole number');
+      const status = o.status?.split(',').map((s) => s.trim()) as RunStatus[] | undefined; // the server names any unknown status
+      const page = await client.runs.list({ status, limit });
+      if (o.json) io.out(JSON.stringify(page));
+      else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}`);
+      return EXIT.ok;
+    }
+    case 'watch':
+      need(1, 'a run id');
+      return printWatch(client, args[0]!, { json: o.json, ...io }, signal);
+    case 'approvals': {
+      need(0, 'no arguments');
+      const { approvals } = await client.approvals.list();
+      if (o.json) io.out(JSON.stringify({ approvals }));
+      else for (const a of approvals) io.out(`${a.runId}  ${a.approvalId}  ${a.tool ?? a.kind}  expires ${a.expiresAt}  ${a.reason}`);
+      return EXIT.ok;
+    }
+    case 'approve':
+    case 'reject': {
+      need(2, 'a run id and an approval id');
+      const decided = await client.approvals.decide(args[0]!, args[1]!, { decision: command, ...(o.comment && { comment: o.comment }) });
+      print(decided, `${decided.approvalId} ${decided.status}`);
+      return EXIT.ok;
+    }
+    case 'answer': {
+      need(2, 'a run id and the answer');
+      const answered = await client.input.answer(args[0]!, args[1]!);
+      print(answered, `answered ${answered.requestId}`);
+      return EXIT.ok;
+    }
+    case 'cancel': {
+      need(1, 'a run id');
+      const cancelled = await client.runs.cancel(args[0]!);
+      print(cancelled, `${cancelled.id} ${cancelled.status}`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  main(process.argv.slice(2), process.env, { out: (l) => process.stdout.write(`${l}\n`), write: (t) => process.stdout.write(t), err: (l) => process.stderr.write(`${l}\n`) }, controller.signal).then(
+    (code) => {
+      process.exitCode = controller.signal.aborted ? 130 : code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

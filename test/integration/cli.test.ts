@@ -1,0 +1,136 @@
+/**
+ * The `longhaul` command line, run as a process against a real API: start and follow a run, list,
+ * decide an approval from a second process while the first watches, answer, cancel, and the exit
+ * codes a shell script relies on (completed 0, failed 1, usage 2, refused 3, unreachable 4).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { FakeAnthropic } from '../support/fake-anthropic';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const ROOT = path.join(__dirname, '..', '..');
+const ALICE = 'alice-token-0123456789';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('longhaul CLI', () => {
+  const fake = new FakeAnthropic();
+  let h: Harness;
+
+  beforeAll(async () => {
+    await fake.start();
+    h = await startHarness({
+      env: { API_TOKENS: `${ALICE}:alice`, ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', ACTIVITY_MAX_ATTEMPTS: '1' },
+    });
+    h.defaultToken = ALICE;
+  });
+  afterAll(async () => {
+    await h.close();
+    await fake.stop();
+  });
+
+  /** Runs `longhaul …` as its own process; `onOutput` sees stdout as it grows. */
+  function longhaul(args: string[], opts: { env?: Record<string, string>; onOutput?: (stdout: string) => void } = {}): Promise<Result> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LONGHAUL_URL: h.api.url, LONGHAUL_TOKEN: ALICE, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onOutput?.(stdout);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  it('starts a run and follows it to the end, streaming its text (exit 0)', async () => {
+    fake.script('[cli-ok]', (req) =>
+      req.assistantTurns === 0
+        ? { text: 'Listing files first. ', chunkChars: 3, toolUses: [{ name: 'workspace_list', input: {} }] }
+        : { text: 'All done, nothing to report.', chunkChars: 3, delayMs: 5 },
+    );
+    const r = await longhaul(['run', 'report back [cli-ok]', '--approvals', 'none', '--watch']);
+    expect(r.code).toBe(0);
+    const [id] = r.stdout.split('\n');
+    expect(id).toMatch(/^run_/);
+    expect(r.stdout).toContain('Listing files first.');
+    expect(r.stdout).toContain('→ workspace_list');
+    expect(r.stdout).toContain('All done, nothing to report.');
+    expect(r.stdout).toMatch(/✔ completed after 2 turns/);
+    expect((await h.getRun(id!)).status).toBe('completed');
+
+    const listed = await longhaul(['runs', '--status', 'completed', '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs.map((x) => x.id)).toContain(id);
+  });
+
+  it('waits at an approval while another process approves it, then completes', async () => {
+    fake.script('[cli-approve]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'workspace_write', input: { path: 'n.txt', content: 'note' } }] } : { text: 'Saved the note.' },
+    );
+    let approveCommand: string[] | undefined;
+    const watching = longhaul(['run', 'save a note [cli-approve]', '--approvals', 'write', '--watch'], {
+      onOutput: (out) => {
+        const m = /longhaul approve (\S+) (\S+)/.exec(out);
+        if (m && !approveCommand) approveCommand = ['approve', m[1]!, m[2]!, '--comment', 'fine by me'];
+      },
+    });
+    await waitFor(() => approveCommand !== undefined, { what: 'the watcher to print the approve command' });
+    const approved = await longhaul(approveCommand!);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/apr_\S+ approved/);
+    const r = await watching;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('approved by alice');
+    expect(r.stdout).toContain('Saved the note.');
+  });
+
+  it('answers a question and cancels a run from the command line', async () => {
+    fake.script('[cli-answer]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Which day?' } }] } : { text: `Day: ${req.lastToolResults[0]?.content}` },
+    );
+    const started = await longhaul(['run', 'ask me [cli-answer]', '--approvals', 'none', '--json']);
+    const { id } = JSON.parse(started.stdout) as { id: string };
+    await h.waitForStatus(id, 'waiting_input');
+    expect((await longhaul(['answer', id, 'Tuesday'])).code).toBe(0);
+    expect((await h.waitForStatus(id, 'completed')).result).toBe('Day: Tuesday');
+
+    fake.script('[cli-cancel]', () => ({ toolUses: [{ name: 'ask_user', input: { question: 'Still there?' } }] }));
+    const second = JSON.parse((await longhaul(['run', 'wait forever [cli-cancel]', '--approvals', 'none', '--json'])).stdout) as { id: string };
+    await h.waitForStatus(second.id, 'waiting_input');
+    const watching = longhaul(['watch', second.id]);
+    expect((await longhaul(['cancel', second.id])).code).toBe(0);
+    const watched = await watching;
+    expect(watched.code).toBe(1); // a cancelled run is not a success
+    expect(watched.stdout).toContain('✘ cancelled');
+  });
+
+  it('exits 1 when the watched run fails, 2 on usage errors, 3 when refused, 4 when unreachable', async () => {
+    fake.script('[cli-fail]', () => ({ status: 400, message: 'the request is malformed' }));
+    const failed = await longhaul(['run', 'doomed [cli-fail]', '--approvals', 'none', '--watch']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/✘ failed: .*\(model_bad_request\)/);
+
+    const usage = await longhaul(['approve', 'run_only']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Usage: longhaul');
+    expect((await longhaul(['frobnicate'])).code).toBe(2);
+
+    const refused = await longhaul(['watch', 'run_missing', '--json']);
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { status: 404, code: 'run_not_found' } });
+    expect((await longhaul(['runs'], { env: { LONGHAUL_TOKEN: 'wrong-token-0123456789' } })).code).toBe(3);
+
+    const unreachable = await longhaul(['runs'], { env: { LONGHAUL_URL: 'http://127.0.0.1:9' } });
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toContain('network_error');
+  });
+});
