@@ -12,6 +12,7 @@ import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
+import { ToolUnavailableError } from './tools/tool';
 import { Workspace } from './tools/workspace';
 import { FailureType } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
@@ -135,6 +136,8 @@ export function createToolActivities(deps: ActivityDeps) {
           output = serializeOutput(result);
         } catch (err) {
           rethrowIfCancelled(err);
+          // The system behind the tool is gone: retry the step under the ledger (it is in doubt now).
+          if (err instanceof ToolUnavailableError) throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
           // Any failure of the tool itself is the model's to see and work around; it can try again.
           isError = true;
           output = err instanceof Error ? err.message : String(err);

@@ -11,6 +11,8 @@ export const FailureType = {
   /** The API removed a run whose start it could not confirm; the workflow that started anyway stops. */
   RunRecordMissing: 'RunRecordMissing',
   ToolCallNotFound: 'ToolCallNotFound',
+  /** The system behind a tool (an MCP server) could not be reached or died mid-call; the step is retried. */
+  ToolUnavailable: 'ToolUnavailable',
   ModelNotConfigured: 'ModelNotConfigured',
   ModelBadRequest: 'ModelBadRequest',
   ModelAuthError: 'ModelAuthError',

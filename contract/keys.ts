@@ -13,6 +13,9 @@ export const ledgerKeys = {
   summary: (runId: string, segment: number): string => `${runId}:segment:${segment}:summary`,
 };
 
+/** The `_meta` key under which an MCP tool call carries its idempotency key (the ledger key). */
+export const MCP_IDEMPOTENCY_META_KEY = 'longhaul/idempotencyKey';
+
 /** Transcript messages (the model's context), keyed per run. */
 export const messageKeys = {
   assistant: (turn: number): string => `assistant:${turn}`,

@@ -109,6 +109,28 @@ const slackUserMap = z
     return map;
   });
 
+/** One MCP server: a command to spawn (stdio) or a Streamable HTTP endpoint. */
+const mcpServer = z.union([
+  z.object({ command: z.string().min(1), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional() }).strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
+]);
+export type McpServerSpec = z.infer<typeof mcpServer>;
+
+/** `{"files":{"command":"npx","args":["…"]},"crm":{"url":"https://…/mcp"}}` → name → server. */
+const mcpServers = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return {} as Record<string, McpServerSpec>;
+    try {
+      // Names become part of tool names (mcp__<name>__<tool>): letters, digits, - and single _.
+      return z.record(z.string().regex(/^[a-zA-Z0-9-]+(_[a-zA-Z0-9-]+)*$/, 'server names are letters, digits, - and single _'), mcpServer).parse(JSON.parse(v));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be JSON like {"name":{"command":"node","args":["server.js"]}} or {"name":{"url":"http://…/mcp"}}: ${String(err)}` });
+      return z.NEVER;
+    }
+  });
+
 const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
 const pricingEntry = z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) });
@@ -202,6 +224,11 @@ export const OPTIONS = {
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
   WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+  MCP_SERVERS: option(
+    mcpServers,
+    'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP). Their tools join as `mcp__<name>__<tool>`',
+    { shown: 'none' },
+  ),
 
   // Activity execution
   ACTIVITY_HEARTBEAT_TIMEOUT_SEC: option(int(10, 1), 'A worker that stops heartbeating is given up on after this'),

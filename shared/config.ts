@@ -96,6 +96,8 @@ function toConfig(e: Parsed) {
       outputMaxBytes: e.TOOL_OUTPUT_MAX_BYTES,
       workspaceMaxFileBytes: e.WORKSPACE_MAX_FILE_BYTES,
       workspaceMaxTotalBytes: e.WORKSPACE_MAX_TOTAL_BYTES,
+      /** MCP servers whose tools every worker offers. */
+      mcpServers: e.MCP_SERVERS,
     },
     activities: {
       heartbeatTimeoutSec: e.ACTIVITY_HEARTBEAT_TIMEOUT_SEC,
@@ -152,6 +154,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : undefined },
     model: { ...config.model, apiKey: config.model.apiKey ? '***' : undefined },
     api: { ...config.api, tokens: config.api.tokens ? `${config.api.tokens.size} tokens` : undefined },
+    // MCP server env and headers often hold credentials: show only which servers there are.
+    tools: { ...config.tools, mcpServers: Object.fromEntries(Object.entries(config.tools.mcpServers).map(([name, s]) => [name, 'url' in s ? 'http' : 'stdio'])) },
     slack: config.slack ? { ...config.slack, botToken: '***', signingSecret: '***', users: config.slack.users.size } : undefined,
   };
 }

@@ -11,7 +11,10 @@ import type { Config } from '../shared/config';
 import type { Foundation } from '../shared/foundation';
 import type { Logger } from '../shared/logger';
 import type { ApprovalNotifier } from '../shared/slack/notifier';
+import { McpPool } from '../shared/mcp/mcp-pool';
+import { packageVersion } from '../shared/package-info';
 import { connectWorker } from '../shared/temporal/connection';
+import { loadMcpTools } from '../activities/tools/mcp-tools';
 import { createActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
 import { requestShutdown } from './shutdown';
@@ -38,18 +41,24 @@ export async function startWorker(opts: {
 }): Promise<RunningWorker> {
   const { config, foundation, logger } = opts;
   if (opts.sweeperSchedule !== false) await ensureSweeperSchedule(foundation.client, config);
+  // MCP servers' tools join the built-in ones; their connections are this worker's, pooled.
+  const mcp = new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() });
+  const mcpTools = await loadMcpTools(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 });
   const connection: NativeConnection = await connectWorker(config);
   const deps = createActivityDeps({
     config,
     store: foundation.store,
     bus: foundation.bus,
     logger,
-    extraTools: opts.extraTools,
+    extraTools: [...(opts.extraTools ?? []), ...mcpTools],
     modelFor: opts.modelFor,
     notifier: opts.notifier,
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
-  const done = worker.run().finally(() => connection.close());
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await mcp.close();
+  });
   return {
     worker,
     done,

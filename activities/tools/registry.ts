@@ -4,15 +4,21 @@ import type { Risk } from '../../contract/run';
 import type { ToolSchema } from '../model/model-adapter';
 import type { ToolDefinition } from './tool';
 
+/** Tool names as the Messages API accepts them. */
+export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition<unknown>>();
+  /** Computed once per worker: the definitions do not change while it runs. */
+  private readonly jsonSchemas: ToolSchema[];
 
   constructor(tools: ToolDefinition<any>[]) {
     for (const tool of tools) {
-      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) throw new Error(`invalid tool name: ${tool.name}`);
+      if (!TOOL_NAME.test(tool.name)) throw new Error(`invalid tool name: ${tool.name}`);
       if (this.tools.has(tool.name)) throw new Error(`duplicate tool name: ${tool.name}`);
       this.tools.set(tool.name, tool as ToolDefinition<unknown>);
     }
+    this.jsonSchemas = [...this.tools.values()].map(toolSchema);
   }
 
   get(name: string): ToolDefinition<unknown> | undefined {
@@ -34,13 +40,11 @@ export class ToolRegistry {
 
   /** Tool definitions in the shape the Messages API takes. */
   schemas(): ToolSchema[] {
-    return [...this.tools.values()].map((tool) => {
-      const { $schema: _ignored, ...schema } = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
-      return {
-        name: tool.name,
-        description: tool.description,
-        input_schema: { type: 'object', ...schema } as ToolSchema['input_schema'],
-      };
-    });
+    return this.jsonSchemas;
   }
+}
+
+function toolSchema(tool: ToolDefinition<unknown>): ToolSchema {
+  const { $schema: _ignored, ...schema } = tool.inputSchema ?? (z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>);
+  return { name: tool.name, description: tool.description, input_schema: { type: 'object', ...schema } as ToolSchema['input_schema'] };
 }

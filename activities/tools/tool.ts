@@ -24,6 +24,11 @@ export interface ToolDefinition<I = unknown> {
   name: string;
   description: string;
   input: z.ZodType<I>;
+  /**
+   * The input's JSON Schema as the model sees it, when it is not derived from `input` (tools that
+   * come with a schema of their own, such as MCP tools). Their own server validates the input.
+   */
+  inputSchema?: Record<string, unknown>;
   /** `read` never needs approval; `write` and `irreversible` may, by the run's policy. */
   risk: Risk | ((input: I) => Risk);
   /**
@@ -34,6 +39,18 @@ export interface ToolDefinition<I = unknown> {
   idempotent?: boolean;
   /** Returns text or JSON for the model. Throw `ToolError` for failures the model should see. */
   run(input: I, ctx: ToolContext): Promise<unknown>;
+}
+
+/**
+ * The system behind the tool could not be reached, or went away in the middle of the call (an MCP
+ * server died, a connection dropped). Not the model's to handle: the step is retried under the
+ * effects ledger, so a call that may have happened is re-sent only if idempotent, else a human decides.
+ */
+export class ToolUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolUnavailableError';
+  }
 }
 
 /** A failure the model should hear about (bad path, host not allowed, ...), not a crash. */

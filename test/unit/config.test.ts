@@ -60,6 +60,10 @@ describe('config', () => {
     [{ API_TOKENS: 'no-user-here-at-all' }, 'API_TOKENS'],
     [{ SELF_APPROVAL: 'maybe' }, 'SELF_APPROVAL'],
     [{ MODEL_PRICING: '{"x":1}' }, 'MODEL_PRICING'],
+    [{ MCP_SERVERS: 'not json' }, 'MCP_SERVERS'],
+    [{ MCP_SERVERS: '{"bad__name":{"command":"node"}}' }, 'MCP_SERVERS'],
+    [{ MCP_SERVERS: '{"x":{"command":"node","url":"http://127.0.0.1/mcp"}}' }, 'MCP_SERVERS'],
+    [{ MCP_SERVERS: '{"x":{"url":"file:///etc/passwd"}}' }, 'MCP_SERVERS'],
     [{ DEFAULT_APPROVALS: 'sometimes' }, 'DEFAULT_APPROVALS'],
     [{ SLACK_BOT_TOKEN: 'xoxb' }, 'SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL'],
     [{ DEFAULT_MAX_STEPS: '10', MAX_STEPS_LIMIT: '5' }, 'DEFAULT_MAX_STEPS'],
@@ -93,12 +97,14 @@ describe('config', () => {
       SLACK_BOT_TOKEN: 'xoxb-secret',
       SLACK_SIGNING_SECRET: 'signing-secret',
       SLACK_CHANNEL: 'C1',
+      MCP_SERVERS: JSON.stringify({ crm: { url: 'https://crm.example/mcp', headers: { authorization: 'Bearer mcp-header-secret' } }, files: { command: 'node', env: { TOKEN: 'mcp-env-secret' } } }),
     });
+    expect(c.tools.mcpServers.crm).toEqual({ url: 'https://crm.example/mcp', headers: { authorization: 'Bearer mcp-header-secret' } });
     let logged = '';
     const logger = createLogger({ level: 'info', destination: { write: (s: string) => (logged += s) } });
     logger.info({ config: redactedConfig(c) }, 'starting');
     logger.info({ apiKey: 'sk-ant-secret-value', headers: { authorization: 'Bearer supersecrettoken1234' } }, 'request');
-    for (const secret of ['sk-ant-secret-value', 'temporal-secret', 'supersecrettoken1234', 'dbpassword', 'xoxb-secret', 'signing-secret']) {
+    for (const secret of ['sk-ant-secret-value', 'temporal-secret', 'supersecrettoken1234', 'dbpassword', 'xoxb-secret', 'signing-secret', 'mcp-header-secret', 'mcp-env-secret']) {
       expect(logged).not.toContain(secret);
     }
     expect(logged).toContain('starting');

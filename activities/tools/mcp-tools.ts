@@ -1,0 +1,96 @@
+/**
+ * Tools of MCP servers as Longhaul tools: `mcp__<server>__<tool>`, described to the model with the
+ * server's own JSON Schema, their risk read from the tool's annotations (readOnlyHint → read,
+ * destructiveHint → irreversible, otherwise write; idempotentHint → re-sent after a crash), and
+ * every call made with the ledger's idempotency key in `_meta`. Each call runs inside the runTool
+ * activity like any tool: under the effects ledger, with approvals by risk.
+ */
+import { z } from 'zod';
+import { MCP_IDEMPOTENCY_META_KEY } from '../../contract/keys';
+import type { Risk } from '../../contract/run';
+import type { Logger } from '../../shared/logger';
+import { McpCallError, McpUnavailableError, type McpCallResult, type McpPool, type McpTool } from '../../shared/mcp/mcp-pool';
+import { TOOL_NAME } from './registry';
+import { defineTool, ToolError, ToolUnavailableError, type ToolDefinition } from './tool';
+
+export const mcpToolName = (server: string, tool: string): string => `mcp__${server}__${tool}`;
+
+export function riskFromAnnotations(annotations: McpTool['annotations']): Risk {
+  if (annotations?.readOnlyHint === true) return 'read';
+  if (annotations?.destructiveHint === true) return 'irreversible';
+  return 'write';
+}
+
+/** What the model reads back: text parts as they are, structured content as JSON, other parts named. */
+export function resultText(result: McpCallResult): string {
+  const parts = (result.content ?? []).map((part) => {
+    switch (part.type) {
+      case 'text':
+        return part.text;
+      case 'resource':
+        return 'text' in part.resource ? part.resource.text : `[resource ${part.resource.uri} (${part.resource.mimeType ?? 'binary'})]`;
+      case 'resource_link':
+        return `[resource ${part.uri}]`;
+      default:
+        return `[${part.type}${'mimeType' in part ? ` ${part.mimeType}` : ''}]`;
+    }
+  });
+  if (result.structuredContent !== undefined && parts.length === 0) parts.push(JSON.stringify(result.structuredContent, null, 2));
+  return parts.join('\n');
+}
+
+export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, opts: { timeoutMs: number }): ToolDefinition<Record<string, unknown>> {
+  return defineTool({
+    name: mcpToolName(server, tool.name),
+    description: `${tool.description ?? tool.title ?? tool.name} (MCP server ${server})`,
+    input: z.record(z.string(), z.unknown()),
+    inputSchema: tool.inputSchema as Record<string, unknown>,
+    risk: riskFromAnnotations(tool.annotations),
+    idempotent: tool.annotations?.idempotentHint === true,
+    async run(input, ctx) {
+      let result: McpCallResult;
+      try {
+        result = await pool.callTool(server, tool.name, input, {
+          meta: { [MCP_IDEMPOTENCY_META_KEY]: ctx.idempotencyKey },
+          signal: ctx.signal,
+          timeoutMs: opts.timeoutMs,
+          onProgress: () => ctx.heartbeat(),
+        });
+      } catch (err) {
+        if (err instanceof McpUnavailableError) throw new ToolUnavailableError(err.message);
+        if (err instanceof McpCallError) throw new ToolError(err.message);
+        throw err;
+      }
+      const text = resultText(result);
+      if (result.isError) throw new ToolError(text || `${tool.name} failed`);
+      return text;
+    },
+  });
+}
+
+/**
+ * Lists every configured server's tools once, at worker start. A server that cannot be reached is
+ * logged and left out (the worker still serves runs); a tool whose name cannot be a tool name is too.
+ */
+export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeoutMs: number }): Promise<ToolDefinition<Record<string, unknown>>[]> {
+  const out: ToolDefinition<Record<string, unknown>>[] = [];
+  for (const server of pool.serverNames()) {
+    let tools: McpTool[];
+    try {
+      tools = await pool.listTools(server);
+    } catch (err) {
+      logger.error({ err, server }, 'MCP server unavailable at start: its tools are not offered by this worker');
+      continue;
+    }
+    for (const tool of tools) {
+      const name = mcpToolName(server, tool.name);
+      if (!TOOL_NAME.test(name)) {
+        logger.warn({ server, tool: tool.name }, `MCP tool left out: ${name} is not a valid tool name (letters, digits, _ and -, at most 64)`);
+        continue;
+      }
+      out.push(mcpToolDefinition(pool, server, tool, opts));
+    }
+    logger.info({ server, tools: tools.length }, 'MCP tools loaded');
+  }
+  return out;
+}
