@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -77,7 +77,7 @@ function buildServer(stateDir: string, crash: () => Promise<never>): McpServer {
 
 /** Streamable HTTP, stateless: each request gets its own server and transport. */
 export async function startHttpMcpServer(stateDir: string, port = 0): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const httpServer = http.createServer((req, res) => {
     if (req.url !== '/mcp') {
       res.writeHead(404).end();
