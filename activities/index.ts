@@ -3,6 +3,7 @@
  * object; the worker registers the object itself.
  */
 import type { ActivityDeps } from './deps';
+import { createFollowUpActivities } from './follow-up-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createToolActivities(deps),
     ...createHumanActivities(deps),
     ...createSweeperActivities(deps),
+    ...createFollowUpActivities(deps),
   };
 }
 

@@ -19,13 +19,26 @@ export interface SyncRunStateArgs {
   events?: EventDraft[];
   /** The run has ended: stamp ended_at and keep the final answer as its result. */
   ended?: boolean;
+  /**
+   * The ending may be undone by follow-ups: if any are waiting, nothing is recorded and the run
+   * goes on (a new lap) instead of ending. Decided under the run's row lock, so a follow-up either
+   * arrives before (and reopens) or finds the run ended (and continues it in a new execution).
+   */
+  reopenable?: boolean;
+}
+
+export interface SyncRunStateResult {
+  at: string;
+  /** Follow-ups were waiting: the run did not end; it goes on in lap `lap`. */
+  reopened?: boolean;
+  lap?: number;
 }
 
 export function createRunActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
 
   /** Returns the time the state was recorded; the workflow stamps it on its search attributes. */
-  async function syncRunState({ runId, progress, events = [], ended }: SyncRunStateArgs): Promise<{ at: string }> {
+  async function syncRunState({ runId, progress, events = [], ended, reopenable }: SyncRunStateArgs): Promise<SyncRunStateResult> {
     let result: string | null | undefined;
     if (ended && progress.status === 'completed') {
       const last = await store.messages.latest(runId, 'assistant');
@@ -34,6 +47,10 @@ export function createRunActivities(deps: ActivityDeps) {
         .join('');
     }
     const written = await store.transaction(async (tx) => {
+      if (ended && reopenable) {
+        await tx.runs.lock(runId);
+        if ((await tx.userMessages.pending(runId)).length > 0) return { lap: await tx.runs.nextLap(runId) };
+      }
       await tx.runs.updateState(runId, {
         status: progress.status,
         statusDetail: progress.statusDetail,
@@ -44,6 +61,7 @@ export function createRunActivities(deps: ActivityDeps) {
       });
       return tx.events.append(runId, events);
     });
+    if (!Array.isArray(written)) return { at: new Date().toISOString(), reopened: true, lap: written.lap };
     publishEvents(bus, runId, written);
     return { at: written[written.length - 1]?.at ?? new Date().toISOString() };
   }

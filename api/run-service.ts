@@ -82,7 +82,8 @@ export class RunService {
     return { model, approvals, limits, approvalTimeoutSec };
   }
 
-  private runInput(run: RunRecord, approvalTimeoutSec: number): RunInput {
+  /** The workflow input for a run, with the deployment's current execution settings. */
+  runInput(run: RunRecord, approvalTimeoutSec: number): RunInput {
     const { config } = this.deps;
     return {
       runId: run.id,
@@ -215,6 +216,7 @@ export class RunService {
       endedAt: run.endedAt,
       worker,
       stalledSince,
+      lastSeq: run.lastSeq,
     };
   }
 

@@ -15,6 +15,7 @@ import type { Store } from '../shared/store';
 import { Access } from './access';
 import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
 import { errorHandler, unknownRoute } from './errors';
+import { FollowUpService } from './follow-up-service';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
 import { LiveHub } from './live/live-hub';
@@ -76,6 +77,7 @@ function createApp(deps: ApiDeps): App {
   const auth = createAuthenticator(config.api.tokens);
   const runs = new RunService({ store, client, config, logger, access });
   const humans = new HumanService({ store, client, access, logger });
+  const followUps = new FollowUpService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
   const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
 
@@ -98,7 +100,7 @@ function createApp(deps: ApiDeps): App {
   api.post('/ws-ticket', async (req, res) => {
     res.status(201).json(await store.wsTickets.issue(req.user!, config.api.wsTicketTtlSec));
   });
-  api.use('/runs', runsRouter({ runs, humans, store, maxTextChars: config.api.maxGoalChars }));
+  api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
   api.use(unknownRoute);
   app.use('/api', api);

@@ -10,6 +10,8 @@ import type {
   CreateRunBody,
   DecisionBody,
   EventPage,
+  FollowUpAccepted,
+  FollowUpBody,
   RunControlAccepted,
   RunCreated,
   RunList,
@@ -32,7 +34,7 @@ export type { ApiErrorCode } from '../contract/errors';
 export type { RunStatus, Usage, RunLimits, PendingApproval, PendingInput, RunError } from '../contract/run';
 
 export interface StartOptions {
-  /** Repeating a start with the same key returns the same run and starts nothing new. */
+  /** Repeating a call with the same key returns the first answer and does nothing new. */
   idempotencyKey?: string;
 }
 
@@ -50,6 +52,12 @@ export function createLonghaulClient(opts: ClientOptions) {
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
     pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
     resume: (id: string) => post<RunControlAccepted>(routePath('resumeRun', { id })),
+    /**
+     * A follow-up message: joins an active run at its next turn boundary, or continues a run that
+     * completed or ended on a limit (`limits` may raise its caps).
+     */
+    message: (id: string, body: FollowUpBody, o: StartOptions = {}) =>
+      post<FollowUpAccepted>(routePath('postMessage', { id }), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     /** Follow a run live; see watch.ts. */
     watch: (id: string, o?: WatchOptions): AsyncGenerator<WatchItem> => watchRun(http, id, o),
   };

@@ -47,19 +47,21 @@ export const runLinksSchema = z.object({ self: z.string(), events: z.string(), s
 
 // ───────────────────────────── requests ─────────────────────────────
 
+/** The limits a request may ask for: each optional, each checked against the server's maxima. */
+const limitsRequest = z
+  .object({
+    maxSteps: z.number().int().positive().optional(),
+    maxCostUsd: z.number().positive().finite().optional(),
+    maxDurationSec: z.number().int().positive().optional(),
+  })
+  .strict();
+
 export const createRunBody = z
   .object({
     goal: z.string().refine((g) => g.trim().length > 0, 'goal must not be empty'),
     model: z.string().min(1).max(100).optional(),
     approvals: approvalPolicySchema.optional(),
-    limits: z
-      .object({
-        maxSteps: z.number().int().positive().optional(),
-        maxCostUsd: z.number().positive().finite().optional(),
-        maxDurationSec: z.number().int().positive().optional(),
-      })
-      .strict()
-      .optional(),
+    limits: limitsRequest.optional(),
     approvalTimeoutSec: z.number().int().positive().optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
@@ -72,6 +74,15 @@ export const decisionBody = z
   .strict()
   .meta({ id: 'DecisionRequest' });
 export type DecisionBody = z.infer<typeof decisionBody>;
+
+export const followUpBody = z
+  .object({
+    text: z.string().refine((t) => t.trim().length > 0, 'text must not be empty'),
+    limits: limitsRequest.optional().meta({ description: 'Raise the run’s caps (within the server’s maxima), e.g. to continue a run that ended on a limit.' }),
+  })
+  .strict()
+  .meta({ id: 'FollowUpRequest' });
+export type FollowUpBody = z.infer<typeof followUpBody>;
 
 export const inputBody = z.object({ text: z.string().min(1, 'text must not be empty') }).strict().meta({ id: 'InputRequest' });
 export type InputBody = z.infer<typeof inputBody>;
@@ -175,6 +186,7 @@ export const runViewSchema = z
     endedAt: isoTime.nullable(),
     worker: workerStateSchema.nullable().meta({ description: 'Whether a worker answered for this run just now; null once it has ended.' }),
     stalledSince: isoTime.nullable().meta({ description: 'Set when the sweeper found the run running without progress.' }),
+    lastSeq: z.number().int().meta({ description: "The run's last event seq: follow it from here with `after`." }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -229,6 +241,17 @@ export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
 export const approvalListSchema = z.object({ approvals: z.array(approvalViewSchema) }).meta({ id: 'ApprovalList' });
 export type ApprovalList = z.infer<typeof approvalListSchema>;
+
+export const followUpAcceptedSchema = z
+  .object({
+    messageId: z.string(),
+    runId: z.string(),
+    status: z.enum(['pending', 'accepted']).meta({ description: 'pending until the run takes it in at its next turn boundary.' }),
+    continued: z.boolean().meta({ description: 'The run had ended and this message continues it (same run id, seq goes on).' }),
+    links: runLinksSchema,
+  })
+  .meta({ id: 'FollowUpAccepted' });
+export type FollowUpAccepted = z.infer<typeof followUpAcceptedSchema>;
 
 export const inputAcceptedSchema = z.object({ requestId: z.string() }).meta({ id: 'InputAccepted' });
 export const wsTicketSchema = z.object({ ticket: z.string(), expiresAt: isoTime }).meta({ id: 'WsTicket' });
@@ -296,6 +319,7 @@ const eventDataSchemas = {
   'run.completed': z.object({ turns: z.number().int(), usage: usageSchema }),
   'run.failed': z.object({ error: runErrorSchema }),
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
+  'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */
@@ -340,4 +364,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq'>, Progress>>(true);

@@ -65,6 +65,8 @@ export interface EventDataMap {
   'run.completed': { turns: number; usage: Usage };
   'run.failed': { error: RunError };
   'run.cancelled': { turn: number; reason?: string };
+  /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
+  'user.message': { messageId: string; text: string; by: string; turn: number };
 }
 
 export type EventType = keyof EventDataMap;
@@ -93,6 +95,7 @@ export const EVENT_TYPES = [
   'run.completed',
   'run.failed',
   'run.cancelled',
+  'user.message',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that the list above names every type of the map, and nothing else.

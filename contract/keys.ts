@@ -20,18 +20,24 @@ export const MCP_IDEMPOTENCY_META_KEY = 'longhaul/idempotencyKey';
 export const messageKeys = {
   assistant: (turn: number): string => `assistant:${turn}`,
   toolResult: (toolUseId: string): string => `tool_result:${toolUseId}`,
+  userMessage: (messageId: string): string => `user:${messageId}`,
   summary: (segment: number): string => `summary:${segment}`,
 };
+
+/** A run continued by follow-ups ends once per lap: lap 0 keeps the keys runs always had. */
+const lapped = (key: string, lap = 0): string => (lap === 0 ? key : `${key}@${lap}`);
 
 /** Event keys: an append whose key a run already has writes nothing, so retried writers record once. */
 export const eventKeys = {
   queued: (): string => 'run.queued',
   started: (): string => 'run.started',
-  completed: (): string => 'run.completed',
-  failed: (): string => 'run.failed',
-  cancelled: (): string => 'run.cancelled',
+  completed: (lap?: number): string => lapped('run.completed', lap),
+  failed: (lap?: number): string => lapped('run.failed', lap),
+  cancelled: (lap?: number): string => lapped('run.cancelled', lap),
   /** The segment cap is keyed by the allowance it hit, so each grant can be exceeded again. */
-  limitExceeded: (limit: LimitName, allowance?: number): string => (allowance === undefined ? `limit.exceeded:${limit}` : `limit.exceeded:${limit}:${allowance}`),
+  limitExceeded: (limit: LimitName, allowance?: number, lap?: number): string =>
+    lapped(allowance === undefined ? `limit.exceeded:${limit}` : `limit.exceeded:${limit}:${allowance}`, lap),
+  userMessage: (messageId: string): string => `user.message:${messageId}`,
   handoff: (nextSegment: number): string => `run.handoff:${nextSegment}`,
   paused: (segment: number, turn: number, pauseCount: number): string => `run.paused:${segment}:${turn}:${pauseCount}`,
   resumed: (segment: number, turn: number, pauseCount: number): string => `run.resumed:${segment}:${turn}:${pauseCount}`,

@@ -14,6 +14,7 @@ export const ROUTE_PATHS = {
   resumeRun: { method: 'post', path: '/api/runs/{id}/resume' },
   decideApproval: { method: 'post', path: '/api/runs/{id}/approvals/{approvalId}' },
   answerInput: { method: 'post', path: '/api/runs/{id}/input' },
+  postMessage: { method: 'post', path: '/api/runs/{id}/messages' },
   listApprovals: { method: 'get', path: '/api/approvals' },
   wsTicket: { method: 'post', path: '/api/ws-ticket' },
   openapi: { method: 'get', path: '/api/openapi.json' },

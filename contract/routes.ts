@@ -12,6 +12,8 @@ import {
   decisionBody,
   eventPageSchema,
   eventsQuery,
+  followUpAcceptedSchema,
+  followUpBody,
   healthSchema,
   inputAcceptedSchema,
   inputBody,
@@ -138,6 +140,20 @@ export const ROUTES = {
     params: runId,
     body: inputBody,
     success: { status: 200, description: 'The answer was recorded and handed to the run.', schema: inputAcceptedSchema },
+    errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    auth: true,
+  },
+  postMessage: {
+    ...ROUTE_PATHS.postMessage,
+    summary: 'Send the run a follow-up message',
+    description:
+      'On an active run the message joins the conversation at the next turn boundary (never mid-tool). On a run that ' +
+      'completed or ended on a limit, the run continues: same id, the event seq goes on, status back to running; ' +
+      '`limits` may raise its caps. Honours Idempotency-Key.',
+    params: runId,
+    headers: { 'Idempotency-Key': 'Repeating a message with the same key (same user) sends it once.' },
+    body: followUpBody,
+    success: { status: 202, description: 'The message was recorded and the run told.', schema: followUpAcceptedSchema },
     errors: [400, 401, 403, 404, 409, 413, 415, 503],
     auth: true,
   },

@@ -67,6 +67,10 @@ export interface CarriedState {
   recentToolCalls: string[];
   /** Extra segments a human granted after the segment cap paused the run. */
   extraSegments: number;
+  /** Times the run was continued by follow-up messages after it ended (0: never); keys its ending events. */
+  lap?: number;
+  /** This execution continues a run that had ended: claim a slot, then take in the waiting follow-ups. */
+  continued?: boolean;
 }
 
 export interface RunInput {
@@ -142,6 +146,11 @@ export interface UserInput {
   requestId: string;
   text: string;
   by: string;
+}
+
+/** A follow-up message is waiting in the database; its text is there, not in the signal. */
+export interface FollowUpNotice {
+  messageId: string;
 }
 
 export interface ControlRequest {

@@ -3,7 +3,7 @@
  * and the tests import these objects; nobody spells a handler or workflow name as a string.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ApprovalDecision, ControlRequest, Progress, UserInput } from './run';
+import type { ApprovalDecision, ControlRequest, FollowUpNotice, Progress, UserInput } from './run';
 
 /** Workflow type names, as the worker registers them (workflows/index.ts exports these functions). */
 export const RUN_WORKFLOW = 'agentRunWorkflow';
@@ -17,6 +17,9 @@ export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approval
 
 /** An answer to an `ask_user` question. */
 export const userInputSignal = defineSignal<[UserInput]>('userInput');
+
+/** A person sent a follow-up message: take it in at the next turn boundary. */
+export const followUpSignal = defineSignal<[FollowUpNotice]>('followUp');
 
 /** Stop at the next step boundary; nothing runs until resumed. */
 export const pauseSignal = defineSignal<[ControlRequest]>('pause');

@@ -50,35 +50,48 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
       ]);
       run.startedAtMs = isoToMs(run.lastEventAt ?? '');
       deadlineMs = input.limits.maxDurationSec * 1000;
+    } else if (input.carried.continued) {
+      // A follow-up continues a run that had ended: a new lap, its own wall-clock budget.
+      await waitForSlot(ctx);
+      await ctx.transition('running', null);
+      run.startedAtMs = isoToMs(run.lastEventAt ?? '');
+      deadlineMs = run.limits.maxDurationSec * 1000;
     } else {
       deadlineMs = (run.startedAtMs ?? 0) + input.limits.maxDurationSec * 1000 - workflowInfo().runStartTime.getTime();
     }
     ctx.deadlinePassed = deadlineAfter(deadlineMs);
 
-    const ending = await takeTurns(ctx);
-    if (ending.kind === 'handoff') return await handOff(ctx);
-    return await finish(ctx, ending);
+    for (;;) {
+      const ending = await takeTurns(ctx);
+      if (ending.kind === 'handoff') return await handOff(ctx);
+      const result = await finish(ctx, ending);
+      if (result !== REOPENED) return result;
+    }
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // the relay hand-off, not a failure
     if (isCancellation(err)) {
       // The only way a run is cancelled is an explicit request; record it although the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
         await withdrawPendingRequests(ctx);
-        await ctx.transition('cancelled', 'cancelled on request', [{ key: eventKeys.cancelled(), type: 'run.cancelled', data: { turn: run.turn } }], true);
+        await ctx.transition('cancelled', 'cancelled on request', [{ key: eventKeys.cancelled(run.lap), type: 'run.cancelled', data: { turn: run.turn } }], true);
         await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
       });
       throw err;
     }
     if (err instanceof ApplicationFailure && err.type === FailureType.RunFailed) throw err;
-    return await finish(ctx, { kind: 'failed', error: describeFailure(err) });
+    return (await finish(ctx, { kind: 'failed', error: describeFailure(err) })) as RunResult; // a failure is never reopened
   }
 }
+
+/** `finish` found follow-ups waiting: the run did not end, it goes on. */
+const REOPENED = Symbol('reopened');
 
 /** Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for. */
 async function takeTurns(ctx: RunContext): Promise<Ending> {
   const { input, run, acts } = ctx;
   for (;;) {
     await waitWhilePaused(ctx);
+    if (run.followUpsWaiting) await takeFollowUps(ctx);
     const cap = capReached(ctx);
     if (cap) return cap;
     if (run.segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || run.segmentTurns >= input.settings.segmentMaxTurns)) {
@@ -91,6 +104,7 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       { runId: input.runId, turn: run.turn, model: input.model },
     ]);
     run.addUsage(reply.usage);
+    run.lastModelTurn = run.turn;
     ctx.markProgress(reply.at);
     const checkpoint = await passCostCheckpoint(ctx);
     if (checkpoint) return checkpoint;
@@ -162,9 +176,20 @@ async function recordSkipped(ctx: RunContext, call: ToolCallRef, message: string
   });
 }
 
+/** Follow-up messages join the conversation here, at a turn boundary, and may raise the caps. */
+async function takeFollowUps(ctx: RunContext): Promise<void> {
+  const { run, input, acts } = ctx;
+  run.followUpsWaiting = false; // one arriving during the call below is taken in at the next boundary
+  const { limits, at } = await acts.bookkeeping.acceptFollowUps({ runId: input.runId, turn: run.turn });
+  if (!limits) return;
+  const before = run.limits.maxDurationSec;
+  run.raiseLimits(limits);
+  if (run.limits.maxDurationSec !== before) ctx.deadlinePassed = deadlineAfter((run.startedAtMs ?? 0) + run.limits.maxDurationSec * 1000 - isoToMs(at));
+}
+
 function capReached(ctx: RunContext): Ending | null {
-  const { limits } = ctx.input;
   const { run } = ctx;
+  const { limits } = run;
   if (run.turn > limits.maxSteps) {
     return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
   }
@@ -204,7 +229,7 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   if (run.segment + 1 < allowed) return null;
   run.requestPause('system');
   await waitWhilePaused(ctx, `reached the cap of ${allowed} segments; resume to continue`, [
-    { key: eventKeys.limitExceeded('maxSegments', allowed), type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
+    { key: eventKeys.limitExceeded('maxSegments', allowed, run.lap), type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
   ]);
   if (run.paused) return capReached(ctx); // the time cap passed while it waited
   run.extraSegments += input.settings.maxSegments;
@@ -222,7 +247,7 @@ async function handOff(ctx: RunContext): Promise<RunResult> {
   await ctx.transition('running', null, [{ key: eventKeys.handoff(next), type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
   // Signals that arrived while summarising must be handled before this execution ends.
   await condition(allHandlersFinished);
-  return continueAsNew<typeof agentRunWorkflow>({ ...input, carried: run.carry() });
+  return continueAsNew<typeof agentRunWorkflow>({ ...input, limits: run.limits, carried: run.carry() });
 }
 
 /** Waits in `queued` until one of the owner's concurrency slots is free (first in, first out). */
@@ -239,30 +264,50 @@ async function waitForSlot(ctx: RunContext): Promise<void> {
   }
 }
 
-async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff' }>): Promise<RunResult> {
+/**
+ * Ends the run — unless it ended completed or on a limit while follow-ups were waiting: then the
+ * ending is not recorded and the run goes on in a new lap (`REOPENED`).
+ */
+async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff' }>): Promise<RunResult | typeof REOPENED> {
   const { run, input, acts } = ctx;
   const turns = run.turn;
   const release = () => acts.bookkeeping.releaseRunSlot({ owner: input.owner });
   if (ending.kind === 'completed') {
-    await ctx.transition('completed', null, [{ key: eventKeys.completed(), type: 'run.completed', data: { turns, usage: run.usage } }], true);
+    const ended = await ctx.transition('completed', null, [{ key: eventKeys.completed(run.lap), type: 'run.completed', data: { turns, usage: run.usage } }], true, true);
+    if (ended.reopened) return reopen(ctx, ended.lap);
     await release();
     return { status: 'completed', turns, usage: run.usage, error: null };
   }
   if (ending.kind === 'stopped') {
-    await ctx.transition('cancelled', ending.detail, [{ key: eventKeys.cancelled(), type: 'run.cancelled', data: { turn: turns, reason: ending.detail } }], true);
+    await ctx.transition('cancelled', ending.detail, [{ key: eventKeys.cancelled(run.lap), type: 'run.cancelled', data: { turn: turns, reason: ending.detail } }], true);
     await release();
     return { status: 'cancelled', turns, usage: run.usage, error: null };
   }
   const events: EventDraft[] = [];
+  const error: RunError = ending.kind === 'limit' ? { code: 'limit_exceeded', message: ending.message } : ending.error;
   if (ending.kind === 'limit') {
-    run.error = { code: 'limit_exceeded', message: ending.message };
-    events.push({ key: eventKeys.limitExceeded(ending.limit), type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
-  } else {
-    run.error = ending.error;
+    events.push({ key: eventKeys.limitExceeded(ending.limit, undefined, run.lap), type: 'limit.exceeded', data: { limit: ending.limit, value: ending.value } });
   }
-  events.push({ key: eventKeys.failed(), type: 'run.failed', data: { error: run.error } });
-  await ctx.transition('failed', run.error.message, events, true);
+  events.push({ key: eventKeys.failed(run.lap), type: 'run.failed', data: { error } });
+  run.error = error;
+  const ended = await ctx.transition('failed', error.message, events, true, ending.kind === 'limit');
+  if (ended.reopened) {
+    run.error = null;
+    return reopen(ctx, ended.lap);
+  }
   await release();
   // Fail the Temporal execution too, so Temporal's own UI and metrics agree with the run's status.
-  throw ApplicationFailure.create({ message: run.error.message, type: FailureType.RunFailed, nonRetryable: true, details: [run.error] });
+  throw ApplicationFailure.create({ message: error.message, type: FailureType.RunFailed, nonRetryable: true, details: [error] });
+}
+
+/** Goes on after an ending that follow-ups undid: a new lap, starting at a turn no model call has used. */
+function reopen(ctx: RunContext, lap: number | undefined): typeof REOPENED {
+  const { run } = ctx;
+  run.lap = lap ?? run.lap + 1;
+  run.followUpsWaiting = true;
+  if (run.turn <= run.lastModelTurn) {
+    run.turn = run.lastModelTurn + 1;
+    run.segmentTurns += 1;
+  }
+  return REOPENED;
 }

@@ -1,6 +1,6 @@
 /** Query and signal handlers: they only read or record into the run's state, never block. */
 import { setHandler } from '@temporalio/workflow';
-import { admissionSignal, approvalDecisionSignal, pauseSignal, progressQuery, resumeSignal, userInputSignal } from '../contract/workflow-messages';
+import { admissionSignal, approvalDecisionSignal, followUpSignal, pauseSignal, progressQuery, resumeSignal, userInputSignal } from '../contract/workflow-messages';
 import type { RunState } from './run-state';
 
 export function installHandlers(run: RunState): void {
@@ -15,5 +15,8 @@ export function installHandlers(run: RunState): void {
   setHandler(resumeSignal, ({ by }) => run.requestResume(by));
   setHandler(admissionSignal, () => {
     run.admissionNudged = true;
+  });
+  setHandler(followUpSignal, () => {
+    run.followUpsWaiting = true;
   });
 }

@@ -9,6 +9,7 @@ import { LastProgressAttribute, StatusAttribute } from '../contract/search-attri
 import { isoToDate, isoToMs } from './time';
 import type { RunInput, RunStatus } from '../contract/run';
 import type { EventDraft } from '../contract/events';
+import type { SyncRunStateResult } from '../activities/run-activities';
 
 export interface RunContext {
   input: RunInput;
@@ -16,7 +17,11 @@ export interface RunContext {
   acts: RunActivities;
   /** Set once the run is admitted; true when the wall-clock cap has passed. */
   deadlinePassed: () => boolean;
-  transition(status: RunStatus, detail: string | null, events?: EventDraft[], ended?: boolean): Promise<void>;
+  /**
+   * `reopenable`: an ending that waiting follow-ups undo; then nothing changes and the result says
+   * `reopened` (with the new lap).
+   */
+  transition(status: RunStatus, detail: string | null, events?: EventDraft[], ended?: boolean, reopenable?: boolean): Promise<SyncRunStateResult>;
   /**
    * Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness), at
    * most every `progressStampSec`: each stamp is a history event.
@@ -37,12 +42,14 @@ export function createRunContext(input: RunInput): RunContext {
      * in the workflow's own state: whoever sees the new status through the progress query finds the
      * database already saying the same (and holding the result, once the run has ended).
      */
-    async transition(status, detail, events = [], ended = false) {
+    async transition(status, detail, events = [], ended = false, reopenable = false) {
       const progress = run.progress(status, detail);
-      const { at } = await acts.bookkeeping.syncRunState.executeWithOptions(
+      const result = await acts.bookkeeping.syncRunState.executeWithOptions(
         { summary: `${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
-        [{ runId: input.runId, progress, events, ended }],
+        [{ runId: input.runId, progress, events, ended, ...(reopenable && { reopenable }) }],
       );
+      if (result.reopened) return result;
+      const { at } = result;
       run.setStatus(status, detail);
       run.lastEventAt = at;
       run.lastStampMs = isoToMs(at);
@@ -50,6 +57,7 @@ export function createRunContext(input: RunInput): RunContext {
         { key: StatusAttribute, value: status },
         { key: LastProgressAttribute, value: isoToDate(at) },
       ]);
+      return result;
     },
     markProgress(at) {
       if (isoToMs(at) - run.lastStampMs < input.settings.progressStampSec * 1000) return;

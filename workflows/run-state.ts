@@ -2,7 +2,7 @@
  * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
-import type { ApprovalDecision, CarriedState, PendingApproval, PendingInput, Progress, RunError, RunInput, RunStatus, Usage, UserInput } from '../contract/run';
+import type { ApprovalDecision, CarriedState, PendingApproval, PendingInput, Progress, RunError, RunInput, RunLimits, RunStatus, Usage, UserInput } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
@@ -34,6 +34,14 @@ export class RunState {
   lastStampMs = 0;
   /** Signalled when an owner's concurrency slot frees up. */
   admissionNudged = false;
+  /** Follow-up messages wait in the database: take them in at the next turn boundary. */
+  followUpsWaiting = false;
+  /** The turn of the latest model call in this execution (0: none yet). */
+  lastModelTurn = 0;
+  /** Continuations by follow-ups after an ending; keys each lap's ending events. */
+  lap: number;
+  /** The caps in force: the run's own, raised by follow-ups that asked for more. */
+  limits: RunLimits;
 
   constructor(readonly input: RunInput) {
     const carried = input.carried;
@@ -45,7 +53,11 @@ export class RunState {
     this.paused = carried?.paused ?? false;
     this.extraSegments = carried?.extraSegments ?? 0;
     this.recentToolCalls = carried?.recentToolCalls ?? [];
-    if (carried) this.status = 'running';
+    this.lap = carried?.lap ?? 0;
+    this.limits = input.limits;
+    // A continued run queues for a slot like a new one; a relayed one is already running.
+    if (carried && !carried.continued) this.status = 'running';
+    if (carried?.continued) this.followUpsWaiting = true;
   }
 
   setStatus(status: RunStatus, detail: string | null = null): void {
@@ -136,7 +148,7 @@ export class RunState {
       turn: this.turn,
       segment: this.segment,
       usage: this.usage,
-      limits: this.input.limits,
+      limits: this.limits,
       pendingApprovals: status === 'waiting_approval' ? [...this.pendingApprovals.values()] : [],
       pendingInput: status === 'waiting_input' ? this.pendingInput : null,
       error: this.error,
@@ -154,6 +166,16 @@ export class RunState {
       paused: this.paused,
       recentToolCalls: this.recentToolCalls,
       extraSegments: this.extraSegments,
+      ...(this.lap > 0 && { lap: this.lap }),
+    };
+  }
+
+  /** Follow-ups may raise caps, never lower them. */
+  raiseLimits(raised: Partial<RunLimits>): void {
+    this.limits = {
+      maxSteps: Math.max(this.limits.maxSteps, raised.maxSteps ?? 0),
+      maxCostUsd: Math.max(this.limits.maxCostUsd, raised.maxCostUsd ?? 0),
+      maxDurationSec: Math.max(this.limits.maxDurationSec, raised.maxDurationSec ?? 0),
     };
   }
 }

@@ -5,6 +5,8 @@
  */
 import type { Store } from '../../shared/store';
 import type { StoredMessage } from '../../shared/store/messages';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { UserMessageContent } from '../follow-up-activities';
 import type { AssistantBlock, MessageParam } from './model-adapter';
 
 export interface ToolResultContent {
@@ -36,34 +38,55 @@ export async function buildContext(store: Store, runId: string): Promise<Message
   }
   const rows = await store.messages.list(runId, {
     fromTurn: summaryContent?.recentFromTurn ?? 0,
-    kinds: ['assistant', 'tool_result'],
+    kinds: ['assistant', 'tool_result', 'user'],
   });
-  return [{ role: 'user', content: opening }, ...turnsToMessages(rows)];
+  return conversation(opening, rows);
 }
 
-function turnsToMessages(rows: StoredMessage[]): MessageParam[] {
+type UserBlock = Anthropic.Messages.TextBlockParam | Anthropic.Messages.ToolResultBlockParam;
+
+/** A follow-up message as the model reads it. */
+function followUpText(m: UserMessageContent): string {
+  return `[Follow-up message from ${m.by}]\n${m.text}`;
+}
+
+/**
+ * The turns as alternating user and assistant messages: before each assistant turn, one user
+ * message holding what came since the last — the goal (first), the previous turn's tool results
+ * in tool_use order, then any follow-up messages that joined before this turn.
+ */
+function conversation(opening: string, rows: StoredMessage[]): MessageParam[] {
   const results = new Map<string, ToolResultContent>();
+  const followUps: { turn: number; text: string }[] = [];
   for (const row of rows) {
     if (row.kind === 'tool_result' && row.toolUseId) results.set(row.toolUseId, row.content as ToolResultContent);
+    if (row.kind === 'user') followUps.push({ turn: row.turn, text: followUpText(row.content as UserMessageContent) });
   }
+  const followUpsUpTo = (turn: number): UserBlock[] => {
+    const due = followUps.filter((f) => f.turn <= turn);
+    followUps.splice(0, followUps.length, ...followUps.filter((f) => f.turn > turn));
+    return due.map((f) => ({ type: 'text', text: f.text }));
+  };
+
   const messages: MessageParam[] = [];
+  let waiting: UserBlock[] = [{ type: 'text', text: opening }];
+  const flush = () => {
+    // The goal alone stays a plain string, as runs without follow-ups have always sent it.
+    const only = waiting.length === 1 ? waiting[0]! : undefined;
+    if (waiting.length) messages.push({ role: 'user', content: only?.type === 'text' && only.text === opening ? opening : waiting });
+    waiting = [];
+  };
   for (const row of rows.filter((r) => r.kind === 'assistant').sort((a, b) => a.turn - b.turn)) {
+    waiting.push(...followUpsUpTo(row.turn));
+    flush();
     const blocks = row.content as AssistantBlock[];
     messages.push({ role: 'assistant', content: blocks.length ? blocks : [{ type: 'text', text: '(no content)' }] });
-    const toolUses = blocks.filter((b): b is Extract<AssistantBlock, { type: 'tool_use' }> => b.type === 'tool_use');
-    if (toolUses.length === 0) continue;
-    messages.push({
-      role: 'user',
-      content: toolUses.map((use) => {
-        const result = results.get(use.id);
-        return {
-          type: 'tool_result' as const,
-          tool_use_id: use.id,
-          content: result?.content ?? MISSING_RESULT,
-          is_error: result ? result.isError : true,
-        };
-      }),
-    });
+    for (const use of blocks.filter((b): b is Extract<AssistantBlock, { type: 'tool_use' }> => b.type === 'tool_use')) {
+      const result = results.get(use.id);
+      waiting.push({ type: 'tool_result', tool_use_id: use.id, content: result?.content ?? MISSING_RESULT, is_error: result ? result.isError : true });
+    }
   }
+  waiting.push(...followUpsUpTo(Number.MAX_SAFE_INTEGER));
+  flush();
   return messages;
 }

@@ -1,10 +1,11 @@
 /** /api/runs: create, list, read, events, cancel. Contract: docs/api.md. */
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { userOf } from '../auth';
 import { ApiError } from '../errors';
 import { approvalView, type HumanService } from '../human-service';
 import type { RunService } from '../run-service';
-import { createRunBody, decisionBody, eventsQuery, inputBody, listRunsQuery } from '../../contract/api';
+import { createRunBody, decisionBody, eventsQuery, followUpBody, inputBody, listRunsQuery } from '../../contract/api';
+import type { FollowUpService } from '../follow-up-service';
 import { parseOr400 } from '../schemas';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
@@ -16,17 +17,13 @@ export function runLinks(id: string) {
   return { self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel` };
 }
 
-export function runsRouter(deps: { runs: RunService; humans: HumanService; store: Store; maxTextChars: number }): Router {
+export function runsRouter(deps: { runs: RunService; humans: HumanService; followUps: FollowUpService; store: Store; maxTextChars: number }): Router {
   const router = Router();
-  const { runs, humans, store } = deps;
+  const { runs, humans, followUps, store } = deps;
 
   router.post('/', async (req, res) => {
     const body = parseOr400(createRunBody, req.body, 'invalid_request');
-    const key = req.header('idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
-    }
-    const { run, replayed } = await runs.create(userOf(req), body, key);
+    const { run, replayed } = await runs.create(userOf(req), body, idempotencyKeyOf(req));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(runLinks(run.id).self).json(createdBody(run));
   });
@@ -72,6 +69,13 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; store
     res.json(approvalView(approval));
   });
 
+  router.post('/:id/messages', async (req, res) => {
+    const body = parseOr400(followUpBody, req.body, 'invalid_request');
+    const { accepted, replayed } = await followUps.send(userOf(req), req.params.id, body, idempotencyKeyOf(req));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(202).json(accepted);
+  });
+
   router.post('/:id/input', async (req, res) => {
     const body = parseOr400(inputBody, req.body, 'invalid_request');
     if (body.text.length > deps.maxTextChars) {
@@ -81,6 +85,14 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; store
   });
 
   return router;
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.header('idempotency-key');
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
+  }
+  return key;
 }
 
 function createdBody(run: RunRecord) {

@@ -24,6 +24,7 @@ Commands:
   approve <run> <approval> [--comment C]                             approve a pending request
   reject <run> <approval> [--comment C]                              reject it
   answer <run> <text>                                                answer the agent's question
+  message <run> <text> [--max-steps N] [--watch]                     follow up: joins a running run, continues an ended one
   cancel <run>                                                       cancel a run
 
 Options: --json (machine-readable output), --help
@@ -53,6 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         status: { type: 'string' },
         limit: { type: 'string' },
         comment: { type: 'string' },
+        'max-steps': { type: 'string' },
       },
     });
   } catch (err) {
@@ -86,7 +88,7 @@ async function run(
   client: LonghaulClient,
   command: string,
   args: string[],
-  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string },
+  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string },
   print: (value: unknown, human: string) => void,
   io: Io,
   signal?: AbortSignal,
@@ -135,6 +137,16 @@ async function run(
       const answered = await client.input.answer(args[0]!, args[1]!);
       print(answered, `answered ${answered.requestId}`);
       return EXIT.ok;
+    }
+    case 'message': {
+      need(2, 'a run id and the message');
+      const maxSteps = o['max-steps'] === undefined ? undefined : Number(o['max-steps']);
+      if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new UsageError('--max-steps is a whole number');
+      // Follow from here: what the run did before this message (its earlier ending included) is old news.
+      const { lastSeq } = await client.runs.get(args[0]!);
+      const sent = await client.runs.message(args[0]!, { text: args[1]!, ...(maxSteps !== undefined && { limits: { maxSteps } }) });
+      print(sent, `${sent.messageId} ${sent.continued ? 'continues the run' : 'joins at the next turn'}`);
+      return o.watch ? printWatch(client, sent.runId, { json: o.json, ...io }, signal, lastSeq) : EXIT.ok;
     }
     case 'cancel': {
       need(1, 'a run id');

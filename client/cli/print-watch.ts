@@ -10,6 +10,7 @@ export async function printWatch(
   runId: string,
   io: { json: boolean; out: (line: string) => void; write: (text: string) => void; err: (line: string) => void },
   signal?: AbortSignal,
+  after = 0,
 ): Promise<number> {
   let inText = false;
   const endText = () => {
@@ -17,7 +18,7 @@ export async function printWatch(
     inText = false;
   };
   let ending: RunEvent | undefined;
-  for await (const item of client.runs.watch(runId, { signal })) {
+  for await (const item of client.runs.watch(runId, { signal, after })) {
     if (io.json) {
       io.out(JSON.stringify(item));
       if (item.type === 'event') ending = item.event;
@@ -79,6 +80,8 @@ function describe(runId: string, e: RunEvent): string | null {
       return `✘ failed: ${e.data.error.message} (${e.data.error.code})`;
     case 'run.cancelled':
       return `✘ cancelled${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'user.message':
+      return `» ${e.data.by}: ${e.data.text}`;
     default:
       return null;
   }

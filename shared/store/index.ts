@@ -9,6 +9,7 @@ import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
+import { UserMessagesRepo } from './user-messages';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
 
@@ -21,6 +22,7 @@ export class Store {
   readonly inputs: InputRequestsRepo;
   readonly liveText: LiveTextRepo;
   readonly wsTickets: WsTicketsRepo;
+  readonly userMessages: UserMessagesRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -34,6 +36,7 @@ export class Store {
     this.inputs = new InputRequestsRepo(executor);
     this.liveText = new LiveTextRepo(executor);
     this.wsTickets = new WsTicketsRepo(executor);
+    this.userMessages = new UserMessagesRepo(executor);
   }
 
   get dialect(): Dialect {

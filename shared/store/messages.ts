@@ -6,7 +6,8 @@ import type { Selectable } from 'kysely';
 import { nowIso, type Executor } from './executor';
 import type { MessagesTable } from './schema';
 
-export type MessageKind = 'assistant' | 'tool_result' | 'summary';
+/** `user`: a follow-up message, joined before the model call of its `turn`. */
+export type MessageKind = 'assistant' | 'tool_result' | 'summary' | 'user';
 
 export interface StoredMessage {
   id: number;

@@ -175,6 +175,29 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '005_follow_up_messages': {
+      async up(db: Kysely<unknown>) {
+        // Follow-up messages: recorded here first (pending), taken into the conversation by the run
+        // at a turn boundary (accepted, with the turn they joined before).
+        await db.schema
+          .createTable('user_messages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('author', 'text', (c) => c.notNull())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('limits_json', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('turn', 'integer')
+          .addColumn('idempotency_key', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('accepted_at', 'text')
+          .addUniqueConstraint('user_messages_run_key', ['run_id', 'idempotency_key'])
+          .execute();
+        await db.schema.createIndex('user_messages_run_status').on('user_messages').columns(['run_id', 'status']).execute();
+        // How many times follow-ups continued the run after it ended: keys each lap's ending events.
+        await db.schema.alterTable('runs').addColumn('laps', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
+import type { Selectable } from 'kysely';
 import type { RunsTable } from './schema';
 
 export interface RunRecord {
@@ -23,6 +24,8 @@ export interface RunRecord {
   admitted: boolean;
   /** When the run last made progress, if the sweeper has flagged it as stalled since. */
   stalledSince: string | null;
+  /** Times follow-up messages continued the run after it ended. */
+  laps: number;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -56,7 +59,7 @@ export interface ListRunsQuery {
   before?: { createdAt: string; id: string };
 }
 
-function toRecord(row: RunsTable): RunRecord {
+function toRecord(row: Selectable<RunsTable>): RunRecord {
   return {
     id: row.id,
     owner: row.owner,
@@ -76,6 +79,7 @@ function toRecord(row: RunsTable): RunRecord {
     error: parseJson<RunError | null>(row.error_json, null),
     admitted: Number(row.admitted) === 1,
     stalledSince: row.stalled_at,
+    laps: Number(row.laps ?? 0),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -210,6 +214,43 @@ export class RunsRepo {
       .where('status', '=', 'queued')
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Takes the run's row lock for the rest of the transaction (Postgres: the row; SQLite: the write
+   * lock), so deciding whether a run ends and adding a follow-up to it happen one after the other.
+   */
+  async lock(id: string): Promise<void> {
+    await this.db.updateTable('runs').set((eb) => ({ laps: eb.ref('laps') })).where('id', '=', id).execute();
+  }
+
+  /** A follow-up continues a run within its execution (it had not ended yet): one more lap. */
+  async nextLap(id: string): Promise<number> {
+    const row = await this.db.updateTable('runs').set((eb) => ({ laps: eb('laps', '+', 1), updated_at: nowIso() })).where('id', '=', id).returning('laps').executeTakeFirstOrThrow();
+    return Number(row.laps);
+  }
+
+  /**
+   * A follow-up continues a run that had ended: it queues again for one of its owner's slots, with
+   * the (possibly raised) limits, in a new lap. Returns the lap.
+   */
+  async reopen(id: string, limits: RunLimits): Promise<number> {
+    const row = await this.db
+      .updateTable('runs')
+      .set((eb) => ({
+        status: 'queued',
+        status_detail: 'continuing with a follow-up message',
+        limits_json: JSON.stringify(limits),
+        error_json: null,
+        admitted: 0,
+        ended_at: null,
+        laps: eb('laps', '+', 1),
+        updated_at: nowIso(),
+      }))
+      .where('id', '=', id)
+      .returning('laps')
+      .executeTakeFirstOrThrow();
+    return Number(row.laps);
   }
 
   async markStalled(id: string, lastProgressAt: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface RunsTable {
   admitted: number;
   /** Last progress time of a run the sweeper found stalled; null once it moves again. */
   stalled_at: string | null;
+  /** Times follow-up messages continued the run after it ended. */
+  laps: Generated<number>;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -131,6 +133,22 @@ export interface WsTicketsTable {
   used_at: string | null;
 }
 
+export interface UserMessagesTable {
+  id: string;
+  run_id: string;
+  author: string;
+  text: string;
+  /** Caps the message raised, as JSON. */
+  limits_json: string | null;
+  /** pending | accepted */
+  status: string;
+  /** The turn the message joined before, once accepted. */
+  turn: number | null;
+  idempotency_key: string | null;
+  created_at: string;
+  accepted_at: string | null;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -141,4 +159,5 @@ export interface Database {
   approval_audit: ApprovalAuditTable;
   live_text: LiveTextTable;
   ws_tickets: WsTicketsTable;
+  user_messages: UserMessagesTable;
 }

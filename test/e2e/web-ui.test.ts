@@ -69,7 +69,7 @@ describe('web UI', () => {
 
   /** Every event that makes an entry of its own, in the order the page should show them. */
   async function expectedSeqs(runId: string): Promise<number[]> {
-    const own = new Set(['run.queued', 'run.started', 'llm.message', 'llm.retry', 'approval.requested', 'input.requested', 'run.paused', 'run.resumed', 'run.handoff', 'run.stalled', 'limit.exceeded', 'run.completed', 'run.failed', 'run.cancelled']);
+    const own = new Set(['run.queued', 'run.started', 'llm.message', 'llm.retry', 'approval.requested', 'input.requested', 'run.paused', 'run.resumed', 'run.handoff', 'run.stalled', 'limit.exceeded', 'run.completed', 'run.failed', 'run.cancelled', 'user.message']);
     return (await h.events(runId)).filter((e) => own.has(e.type)).map((e) => e.seq);
   }
 
@@ -209,6 +209,19 @@ describe('web UI', () => {
     await question.getByRole('button', { name: 'Send answer' }).click();
     await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
     await page.getByText('Forecast for Lisbon.').first().waitFor();
+  });
+
+  it('continues a completed run from the message box under the timeline', async () => {
+    fake.script('[e2e-follow]', (req) => ({ text: req.assistantTurns === 0 ? 'Lisbon: sunny.' : 'Porto: cloudy.' }));
+    const runId = await h.createRun({ goal: 'Weather please [e2e-follow]', approvals: 'none' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('follow-up').fill('Now Porto.');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.locator('.entry-user').getByText('Now Porto.').waitFor({ timeout: 20_000 });
+    await page.getByText('Porto: cloudy.').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('follow-up').inputValue()).toBe('');
   });
 
   it('lists runs with their status in words, filters them, and updates live', async () => {

@@ -67,6 +67,13 @@ describe('longhaul CLI', () => {
     expect(r.stdout).toMatch(/✔ completed after 2 turns/);
     expect((await h.getRun(id!)).status).toBe('completed');
 
+    const followed = await longhaul(['message', id!, 'And once more.', '--watch']);
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain('continues the run');
+    expect(followed.stdout).toContain('» alice: And once more.');
+    expect(followed.stdout).toMatch(/✔ completed after 3 turns/);
+    expect(followed.stdout).not.toMatch(/completed after 2 turns/); // the earlier ending is not shown again
+
     const listed = await longhaul(['runs', '--status', 'completed', '--json']);
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs.map((x) => x.id)).toContain(id);

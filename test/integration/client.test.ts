@@ -72,6 +72,12 @@ describe('typed client', () => {
     await waitFor(async () => (await alice.runs.get(created.id)).status === 'completed', { what: 'the run to complete' });
     expect((await alice.runs.get(created.id)).result).toBe('wrote it');
 
+    fake.script('[client-calls]', () => ({ text: 'and a follow-up answer' }));
+    const followed = await alice.runs.message(created.id, { text: 'one more thing' }, { idempotencyKey: 'client-msg-1' });
+    expect(followed).toMatchObject({ runId: created.id, continued: true, status: 'pending' });
+    expect((await alice.runs.message(created.id, { text: 'one more thing' }, { idempotencyKey: 'client-msg-1' })).messageId).toBe(followed.messageId);
+    await waitFor(async () => (await alice.runs.get(created.id)).result === 'and a follow-up answer', { what: 'the follow-up to be answered' });
+
     const page = await alice.runs.events(created.id, { after: 1, limit: 2 });
     expect(page.events.map((e) => e.seq)).toEqual([2, 3]);
     expect(page.nextAfter).toBe(3);

@@ -126,6 +126,13 @@ describe('OpenAPI document', () => {
     await call('POST', `/api/runs/${cancelling}/cancel`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('POST', `/api/runs/${cancelling}/cancel`).then((r) => expect(r.status).toBe(202));
     await h.waitForStatus(cancelling, 'cancelled');
+
+    // Follow-up messages: continue the completed run; refuse the cancelled one, other users, bad input.
+    await call('POST', `/api/runs/${cancelling}/messages`, { body: { text: 'go on' } }).then((r) => expect(r.body.error.code).toBe('run_not_continuable'));
+    await call('POST', `/api/runs/${asking}/messages`, { body: { text: 'go on' }, token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${asking}/messages`, { body: { text: '' } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/runs/${asking}/messages`, { body: { text: 'And a second colour?' } }).then((r) => expect(r.body).toMatchObject({ continued: true }));
+    await h.waitForEvent(asking, 'run.completed', (e) => e.data.turns === 3);
   });
 
   it('describes the live routes, tickets, health, metrics and Slack', async () => {

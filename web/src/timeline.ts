@@ -50,7 +50,8 @@ export type Entry =
   | { kind: 'assistant'; key: string; seq: number | null; turn: number; text: string; streaming: boolean; tools: ToolCallView[] }
   | { kind: 'approval'; key: string; seq: number; approvalId: string; tool: string | null; input: unknown; risk: string | null; reason: string; expiresAt: string; outcome: { decision: string; by: string | null; comment: string | null } | null }
   | { kind: 'question'; key: string; seq: number; requestId: string; question: string; expiresAt: string; answer: { text: string | null; by: string | null } | null; expired: boolean }
-  | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string };
+  | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string }
+  | { kind: 'user'; key: string; seq: number; by: string; text: string };
 
 export function entries(state: TimelineState): Entry[] {
   const out: Entry[] = [];
@@ -158,6 +159,9 @@ export function entries(state: TimelineState): Entry[] {
         break;
       case 'run.failed':
         out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'error', text: `Failed: ${e.data.error?.message ?? 'unknown error'} (${e.data.error?.code ?? 'error'})` });
+        break;
+      case 'user.message':
+        out.push({ kind: 'user', key: `u${e.data.messageId}`, seq: e.seq, by: e.data.by, text: e.data.text });
         break;
       case 'run.cancelled':
         out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: e.data.reason ? `Stopped: ${e.data.reason}` : 'Cancelled' });

@@ -7,6 +7,7 @@ import { TERMINAL, type RunView, type ServerMessage } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
+import { canMessage, MessageBox } from './MessageBox';
 
 /** Events that change nothing in the header; after any other, it is fetched again (debounced). */
 const HEADER_UNCHANGED = new Set<string>(['run.queued', 'llm.retry', 'tool.started', 'tool.completed', 'tool.failed']);
@@ -133,6 +134,7 @@ export function RunPage({ id }: { id: string }) {
           <p className="text">{run.result}</p>
         </section>
       )}
+      {canMessage(run) && <MessageBox run={run} onSent={() => void load()} />}
 
       <ConfirmDialog
         open={confirmCancel}

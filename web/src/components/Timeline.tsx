@@ -13,6 +13,12 @@ export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runI
           {e.kind === 'approval' && <ApprovalCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'question' && <QuestionCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'note' && <p className={`note note-${e.tone}`}>{e.text}</p>}
+          {e.kind === 'user' && (
+            <div>
+              <p className="who">{e.by} · follow-up</p>
+              <p className="text">{e.text}</p>
+            </div>
+          )}
         </li>
       ))}
     </ol>

@@ -1,0 +1,149 @@
+/**
+ * POST /api/runs/:id/messages: a person sends a run a follow-up message. The message is recorded
+ * in the database first (pending); then:
+ * - the run is still going: it is told by signal and takes the message in at its next turn
+ *   boundary; if it reaches its end first, its ending finds the message waiting and goes on;
+ * - the run had ended (completed, or on a limit): in the same transaction it is queued again in a
+ *   new lap (with raised limits, if asked), and a new execution of the same workflow id continues
+ *   it — same run id, the event seq goes on, the model sees the whole conversation.
+ * Both decisions are made under the run's row lock, which the run's ending takes too, so a message
+ * can never fall between "the run will take it in" and "the run has ended".
+ */
+import crypto from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
+import type { RunLimits } from '../contract/run';
+import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
+import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { RunRecord } from '../shared/store/runs';
+import type { UserMessageRecord } from '../shared/store/user-messages';
+import type { agentRunWorkflow } from '../workflows';
+import { runLinks } from './routes/runs';
+import { ApiError } from './errors';
+import type { RunService } from './run-service';
+
+/** How long a continuation waits for the execution that just ended to close before starting anew. */
+const CLOSE_WAIT_MS = 10_000;
+
+export class FollowUpService {
+  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService }) {}
+
+  async send(user: string, runId: string, body: FollowUpBody, idempotencyKey: string | undefined): Promise<{ accepted: FollowUpAccepted; replayed: boolean }> {
+    const { store, config } = this.deps;
+    const run = await this.deps.runs.getOwned(user, runId);
+    if (body.text.length > config.api.maxGoalChars) {
+      throw new ApiError(413, 'input_too_large', `the message is ${body.text.length} characters; the limit is ${config.api.maxGoalChars}`);
+    }
+    const limits = this.raisedLimits(run.limits, body.limits);
+
+    const decided = await store.transaction(async (tx) => {
+      await tx.runs.lock(run.id);
+      const current = (await tx.runs.get(run.id))!;
+      const earlier = idempotencyKey ? await tx.userMessages.findByIdempotencyKey(run.id, idempotencyKey) : undefined;
+      if (earlier) {
+        if (earlier.text !== body.text) throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different message');
+        return { message: earlier, run: current, continued: false, lap: current.laps, replayed: true };
+      }
+      this.assertContinuable(current);
+      const message = await tx.userMessages.insert({ id: `msg_${crypto.randomBytes(10).toString('hex')}`, runId: run.id, by: user, text: body.text, limits: body.limits, idempotencyKey });
+      if (current.endedAt === null) return { message, run: current, continued: false, lap: current.laps, replayed: false };
+      const lap = await tx.runs.reopen(run.id, limits);
+      return { message, run: (await tx.runs.get(run.id))!, continued: true, lap, replayed: false };
+    });
+
+    if (decided.message.status === 'pending') {
+      if (decided.continued) await this.continueRun(decided.run, decided.lap);
+      else await this.tell(decided.run, decided.message);
+    }
+    return {
+      accepted: { messageId: decided.message.id, runId: run.id, status: decided.message.status, continued: decided.continued, links: runLinks(run.id) },
+      replayed: decided.replayed,
+    };
+  }
+
+  /** Only a run that completed, or ended on a limit, can go on; and only within the server's maxima. */
+  private assertContinuable(run: RunRecord): void {
+    if (run.status === 'cancelled') throw new ApiError(409, 'run_not_continuable', 'the run was cancelled; start a new run instead');
+    if (run.status === 'failed' && run.error?.code !== 'limit_exceeded') {
+      throw new ApiError(409, 'run_not_continuable', `the run failed (${run.error?.code ?? 'error'}); start a new run instead`);
+    }
+  }
+
+  private raisedLimits(current: RunLimits, asked: Partial<RunLimits> | undefined): RunLimits {
+    const r = this.deps.config.runs;
+    const maxima: RunLimits = { maxSteps: r.maxStepsLimit, maxCostUsd: r.maxCostUsdLimit, maxDurationSec: r.maxDurationSecLimit };
+    for (const [name, value] of Object.entries(asked ?? {}) as [keyof RunLimits, number][]) {
+      if (value > maxima[name]) throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; this server allows at most ${maxima[name]}`);
+    }
+    return {
+      maxSteps: Math.max(current.maxSteps, asked?.maxSteps ?? 0),
+      maxCostUsd: Math.max(current.maxCostUsd, asked?.maxCostUsd ?? 0),
+      maxDurationSec: Math.max(current.maxDurationSec, asked?.maxDurationSec ?? 0),
+    };
+  }
+
+  /** The run is going: a signal says a message waits. Its execution may have gone meanwhile: then continue it. */
+  private async tell(run: RunRecord, message: UserMessageRecord): Promise<void> {
+    try {
+      await this.deps.client.workflow.getHandle(run.id).signal(followUpSignal, { messageId: message.id });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        // No execution, although the database says the run goes on (it stopped without recording an ending).
+        const lap = await this.deps.store.transaction(async (tx) => tx.runs.reopen(run.id, run.limits));
+        return this.continueRun(run, lap);
+      }
+      this.deps.logger.error({ err, runId: run.id }, 'could not tell the run about a follow-up');
+      throw new ApiError(503, 'temporal_unavailable', 'the message was recorded but the run could not be told yet; repeat the request to retry');
+    }
+  }
+
+  /**
+   * Starts the execution that continues an ended run. The one that ended may still be closing (its
+   * last bookkeeping after the ending): wait for it. If a continuation for this lap (or a later one)
+   * already runs, another request started it: tell it instead.
+   */
+  private async continueRun(run: RunRecord, lap: number): Promise<void> {
+    const { client, config, store, logger } = this.deps;
+    const nextTurn = ((await store.messages.latest(run.id, 'assistant'))?.turn ?? 0) + 1;
+    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec);
+    const segment = (run.progress?.segment ?? 0) + 1;
+    input.carried = { segment, turn: nextTurn, usage: run.usage, costCheckpointsPassed: 0, startedAtMs: 0, paused: false, recentToolCalls: [], extraSegments: 0, lap, continued: true };
+    input.carried.costCheckpointsPassed = config.approvals.costCheckpointUsd > 0 ? Math.floor(run.usage.costUsd / config.approvals.costCheckpointUsd + 1e-9) : 0;
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    for (;;) {
+      try {
+        await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () =>
+          client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
+            workflowId: run.id,
+            taskQueue: config.temporal.taskQueue,
+            args: [input],
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+            memo: { lap },
+            typedSearchAttributes: [
+              { key: StatusAttribute, value: 'queued' },
+              { key: OwnerAttribute, value: run.owner },
+            ],
+            staticSummary: `Agent run for ${run.owner}, continued (lap ${lap}): ${run.goal.slice(0, 100)}`,
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+          logger.error({ err, runId: run.id }, 'could not continue the run');
+          throw new ApiError(503, 'temporal_unavailable', 'the message was recorded but the run could not be continued yet; repeat the request to retry');
+        }
+        const running = await client.workflow.getHandle(run.id).describe();
+        if (Number(running.memo?.lap ?? 0) >= lap) {
+          await client.workflow.getHandle(run.id).signal(followUpSignal, { messageId: 'continuation' });
+          return;
+        }
+        if (Date.now() > deadline) throw new ApiError(503, 'temporal_unavailable', 'the run is still closing; repeat the request to continue it');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}
+
