@@ -180,12 +180,18 @@ export class RunService {
   }
 
   async view(user: string, id: string): Promise<RunView> {
-    const run = await this.getVisible(user, id);
+    let run = await this.getVisible(user, id);
     let progress = run.progress ?? this.progressFromRecord(run);
     let worker: WorkerState | null = null;
     if (!isTerminalStatus(run.status)) {
       const live = await this.queryProgress(id);
-      if (live) {
+      // The run may have ended between reading its row and the answer. The workflow records an
+      // ending in the database before it says so, so a fresh row now holds the result: read it, or
+      // this answer would say `completed` with the result of before.
+      if (live && isTerminalStatus(live.status)) {
+        run = (await this.deps.store.runs.get(id)) ?? run;
+        progress = run.progress ?? live;
+      } else if (live) {
         progress = live;
         worker = 'available';
       } else {
