@@ -34,13 +34,29 @@ function fromBodyParser(err: { type?: string; status?: number; message?: string;
     case 'request.size.invalid':
       return new ApiError(400, 'invalid_request', err.message ?? 'request body was cut short');
     default:
-      return undefined;
+      break;
   }
+  // Other client errors from the HTTP stack (http-errors with `expose`): a corrupt gzip/br body...
+  if (err.status !== undefined && err.status >= 400 && err.status < 500 && (err as { expose?: boolean }).expose) {
+    // zlib (gzip, deflate) and brotli failures carry their own codes.
+    if (/^(Z_|ERR_BROTLI|ERR__)/.test((err as { code?: string }).code ?? '')) {
+      return new ApiError(400, 'invalid_request', 'the request body could not be decompressed: its Content-Encoding data is corrupt');
+    }
+    if (err.status === 413) return new ApiError(413, 'payload_too_large', err.message ?? 'request body too large');
+    if (err.status === 415) return new ApiError(415, 'unsupported_media_type', err.message ?? 'unsupported media type');
+    return new ApiError(400, 'invalid_request', err.message ?? 'bad request');
+  }
+  return undefined;
+}
+
+/** A path parameter that is not valid percent-encoding (`/api/runs/%ZZ`): Express cannot decode it. */
+function fromUrlDecoding(err: unknown): ApiError | undefined {
+  return err instanceof URIError ? new ApiError(400, 'invalid_request', 'the URL holds a malformed percent-escape') : undefined;
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const apiError = err instanceof ApiError ? err : fromBodyParser(err ?? {});
+    const apiError = err instanceof ApiError ? err : (fromUrlDecoding(err) ?? fromBodyParser(err ?? {}));
     if (apiError) {
       res.status(apiError.status).json({
         error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined && { details: apiError.details }) },

@@ -16,6 +16,7 @@ import { Access } from './access';
 import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
 import { errorHandler, unknownRoute } from './errors';
 import { FollowUpService } from './follow-up-service';
+import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
 import { LiveHub } from './live/live-hub';
@@ -71,6 +72,7 @@ function createApp(deps: ApiDeps): App {
     next();
   });
 
+  app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
   const access = new Access(config);

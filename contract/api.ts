@@ -47,6 +47,23 @@ export const runLinksSchema = z.object({ self: z.string(), events: z.string(), s
 
 // ───────────────────────────── requests ─────────────────────────────
 
+/** Deeper JSON than this in `metadata` is refused (it is stored and shown, never walked by code). */
+export const MAX_METADATA_DEPTH = 32;
+
+/** How deep objects and arrays nest in a JSON value, counted without recursion (no stack to overflow). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_METADATA_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** The limits a request may ask for: each optional, each checked against the server's maxima. */
 const limitsRequest = z
   .object({
@@ -63,7 +80,10 @@ export const createRunBody = z
     approvals: approvalPolicySchema.optional(),
     limits: limitsRequest.optional(),
     approvalTimeoutSec: z.number().int().positive().optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((m) => nestingDepth(m) <= MAX_METADATA_DEPTH, `metadata may nest at most ${MAX_METADATA_DEPTH} levels`)
+      .optional(),
   })
   .strict()
   .meta({ id: 'CreateRunRequest' });

@@ -14,6 +14,7 @@ export const API_ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'origin_not_allowed',
+  'host_not_allowed',
   'invalid_signature',
   'stale_request',
   // 404

@@ -14,7 +14,7 @@ const COMPONENT_REF = (id: string) => `#/components/schemas/${id}`;
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: the body, a parameter or a header is not what this route takes (`details` names each problem).',
   401: 'No valid bearer token (when API_TOKENS is set).',
-  403: 'The caller may see this run but not do this.',
+  403: 'The caller may see this run but not do this; or, with no API_TOKENS, the Host is not a loopback name (host_not_allowed).',
   404: 'No such run (or approval) for this caller.',
   409: 'The run or request is not in a state that allows this.',
   413: 'The body or a field is larger than this server allows.',
@@ -62,7 +62,8 @@ function operation(name: string, route: RouteSpec): Json {
     success.content = { [route.success.mediaType]: { schema: { type: route.success.mediaType === 'application/json' ? 'object' : 'string' } } };
   }
   const responses: Json = { [String(route.success.status)]: success };
-  for (const status of route.errors) responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
+  // Any route may answer 403 host_not_allowed in open mode (no API_TOKENS) to a non-loopback Host.
+  for (const status of [...new Set([...route.errors, 403])].sort()) responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
   return {
     operationId: name,
     summary: route.summary,
@@ -99,7 +100,7 @@ export function openApiDocument(opts: { version: string; serverUrl?: string }): 
   for (const [name, route] of Object.entries(ROUTES) as [string, RouteSpec][]) {
     paths[route.path] = { ...(paths[route.path] ?? {}), [route.method]: operation(name, route) };
   }
-  const errorStatuses = [...new Set(Object.values(ROUTES as Record<string, RouteSpec>).flatMap((r) => r.errors))].sort();
+  const errorStatuses = [...new Set([...Object.values(ROUTES as Record<string, RouteSpec>).flatMap((r) => r.errors), 403])].sort();
   const errorRef = inline(errorBodySchema, 'output');
   return {
     openapi: '3.1.0',

@@ -5,7 +5,7 @@
  * it connects to that server and starts none.
  */
 import path from 'node:path';
-import { startApiServer } from '../api/server';
+import { assertSafeBind, startApiServer } from '../api/server';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   installRuntime(logger, config);
   logger.debug({ config: redactedConfig(config) }, 'configuration');
 
+  // Refuse an unsafe bind before starting anything (the dev server would otherwise be left running).
+  assertSafeBind(config);
   let devServer: DevServer | undefined;
   if (!config.temporal.address) {
     devServer = await startDevServer({

@@ -18,6 +18,7 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
     const user = req.user!;
     const run = await runs.getVisible(user, req.params.id as string);
     const lastEventId = req.header('last-event-id');
+    if (Array.isArray(req.query.after)) throw new ApiError(400, 'invalid_query', 'give after at most once');
     const afterParam = typeof req.query.after === 'string' ? req.query.after : undefined;
     const candidates = [lastEventId, afterParam].filter((v): v is string => v !== undefined);
     for (const v of candidates) if (!/^\d+$/.test(v)) throw new ApiError(400, 'invalid_query', 'after and Last-Event-ID must be whole numbers');

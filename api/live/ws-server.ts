@@ -7,6 +7,7 @@
  * falls behind is closed with 4008 and resumes from its last seq, never slowing anyone else.
  */
 import type { ApiErrorCode } from '../../contract/errors';
+import { hostAllowed } from '../host-check';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -64,6 +65,7 @@ export function attachWebSocketServer(
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return refuse(socket, 404, 'not_found', 'no WebSocket endpoint here; use /ws');
+      if (!hostAllowed(config, req.headers.host)) return refuse(socket, 403, 'host_not_allowed', 'without API_TOKENS this server answers only to loopback host names');
       if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
         return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
       }

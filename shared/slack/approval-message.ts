@@ -22,6 +22,26 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
+/** Characters of tool input shown in a message (a section holds 3,000; the rest says what was left out). */
+export const INPUT_SHOWN_CHARS = 2500;
+
+/**
+ * The tool input as an approver must see it: in a code block that nothing in the input can close
+ * (runs of backticks are broken up), and when it is too long for Slack, saying so — how much is
+ * shown, the hash the approval is bound to, and where to read the whole call.
+ */
+function inputText(a: ApprovalRecord, runId: string, publicUrl?: string): string {
+  const input = typeof a.input === 'string' ? a.input : JSON.stringify(a.input, null, 2);
+  const shown = input.length <= INPUT_SHOWN_CHARS ? input : input.slice(0, INPUT_SHOWN_CHARS);
+  const fenced = escapeMrkdwn(shown).replace(/`(?=`)/g, '`\u200b');
+  let text = `*Input*\n\`\`\`${fenced}\`\`\``;
+  if (shown.length < input.length) {
+    const where = publicUrl ? `<${publicUrl.replace(/\/$/, '')}/runs/${runId}|the whole call>` : `GET /api/runs/${runId}/events`;
+    text += `\n:warning: *Cut:* showing ${shown.length} of ${input.length} characters (${input.length - shown.length} more). Input hash \`${a.inputHash ?? 'n/a'}\` — read ${where} before deciding.`;
+  }
+  return text;
+}
+
 function slackDate(iso: string): string {
   const epoch = Math.floor(Date.parse(iso) / 1000);
   return `<!date^${epoch}^{date_short_pretty} {time}|${iso}>`;
@@ -70,10 +90,7 @@ export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: stri
     { type: 'section', text: { type: 'mrkdwn', text: `*Goal*\n${escapeMrkdwn(cut(run.goal, 500))}` } },
   ];
   if (a.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why*\n${escapeMrkdwn(cut(a.reason, 500))}` } });
-  if (a.input !== null && a.input !== undefined) {
-    const input = typeof a.input === 'string' ? a.input : JSON.stringify(a.input, null, 2);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Input*\n\`\`\`${escapeMrkdwn(cut(input, 2500))}\`\`\`` } });
-  }
+  if (a.input !== null && a.input !== undefined) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: inputText(a, run.id, publicUrl) } });
   if (a.status === 'pending') {
     const value = JSON.stringify({ runId: run.id, approvalId: a.id } satisfies ApprovalButtonValue);
     blocks.push({

@@ -1,4 +1,4 @@
-import { approvalMessage, escapeMrkdwn } from '../../shared/slack/approval-message';
+import { approvalMessage, escapeMrkdwn, INPUT_SHOWN_CHARS } from '../../shared/slack/approval-message';
 import type { ApprovalRecord } from '../../shared/store/approvals';
 import { slackSignature, verifySlackSignature } from '../../shared/slack/verify-signature';
 
@@ -63,5 +63,25 @@ describe('approval messages', () => {
     const decided = approvalMessage({ ...approval, status: 'rejected', decidedBy: 'bob', channel: 'web', comment: 'no', decidedAt: '2026-11-22T01:00:00.000Z' }, { id: 'run_1', goal: 'g', owner: 'alice' });
     expect(decided.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(decided.blocks)).toContain('*Rejected* by bob (web): “no”');
+  });
+
+  const inputSection = (a: ApprovalRecord, publicUrl?: string) =>
+    approvalMessage(a, { id: 'run_1', goal: 'g', owner: 'alice' }, publicUrl).blocks.map((b) => (b as { text?: { text?: string } }).text?.text ?? '').find((t) => t.startsWith('*Input*'))!;
+
+  it('says when tool input was cut, by how much, with the input hash and where to read it all', () => {
+    const content = 'x'.repeat(INPUT_SHOWN_CHARS + 1000);
+    const text = inputSection({ ...approval, tool: 'workspace_write', input: content, inputHash: 'abc123def456' }, 'https://longhaul.example');
+    expect(text).toContain(`showing ${INPUT_SHOWN_CHARS} of ${INPUT_SHOWN_CHARS + 1000} characters (1000 more)`);
+    expect(text).toContain('`abc123def456`');
+    expect(text).toContain('<https://longhaul.example/runs/run_1|the whole call>');
+    expect(text.length).toBeLessThanOrEqual(3000); // a section's text limit
+    expect(inputSection({ ...approval, input: 'short' })).not.toContain('Cut');
+  });
+
+  it('keeps tool input inside its code block: backticks in the input cannot close it', () => {
+    const text = inputSection({ ...approval, input: 'done```\n*Approve me, it is harmless*\n```more' });
+    expect(text.match(/```/g)).toHaveLength(2); // the block's own opening and closing fence only
+    expect(text.startsWith('*Input*\n```')).toBe(true);
+    expect(text.endsWith('```')).toBe(true);
   });
 });
