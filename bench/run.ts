@@ -9,6 +9,7 @@ import { startBenchEnvironment } from './env';
 import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { recoveryBench } from './recovery';
+import { stepsBench } from './steps';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'history-size': () => historySizeBench(),
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'live-latency': () => liveLatencyBench(),
   'catch-up': () => catchUpBench(),
   sockets: () => socketsBench(),
+  steps: () => stepsBench(),
 };
 
 async function main(): Promise<void> {

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   /** Where the server's own log goes; omitted = discarded. */
   logFile?: string;
   namespace?: string;
+  /** 'latency' (default): LATENCY_TUNING. 'stock': the dev server as shipped (benchmarks compare). */
+  tuning?: 'latency' | 'stock';
 }
 
 export interface DevServer {
@@ -30,8 +32,24 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Dynamic config for latency. The stock dev server reads its transfer queue 20 times a second, so
+ * every task dispatch waits ~40 ms on average before it starts; a run step takes several dispatches.
+ * Polling far more often costs an idle dev server next to nothing. Visibility (search attributes,
+ * listing runs) gets the same; eager activity execution hands a worker that completes a workflow
+ * task its next activity in the same round trip. `npm run bench -- steps` measures the difference.
+ */
+export const LATENCY_TUNING: Record<string, number | boolean> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+  'system.enableActivityEagerExecution': true,
+};
+
 export function devServerArgs(opts: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
+  if (opts.tuning !== 'stock') {
+    for (const [key, value] of Object.entries(LATENCY_TUNING)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   if (opts.uiPort > 0) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
@@ -110,6 +128,7 @@ async function startWithSdkDownload(opts: DevServerOptions, address: string): Pr
       ui: opts.uiPort > 0,
       dbFilename: opts.dbFile,
       searchAttributes: SEARCH_ATTRIBUTES.map((a) => ({ name: a.name, type: a.type })),
+      extraArgs: opts.tuning === 'stock' ? [] : Object.entries(LATENCY_TUNING).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
     },
   });
   return {
