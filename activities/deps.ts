@@ -23,5 +23,6 @@ export interface ActivityDeps {
     maxTokens: number;
     toolOutputMaxBytes: number;
     workspace: WorkspaceLimits;
+    webhooks: { secret?: string; allowedHosts: string[] };
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { ActivityDeps } from './deps';
 import { createFollowUpActivities } from './follow-up-activities';
+import { createWebhookActivities } from './webhook-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHumanActivities(deps),
     ...createSweeperActivities(deps),
     ...createFollowUpActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -16,6 +16,8 @@ export type { RunSummary, RunView } from '../contract/api';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
+import { AllowedHosts } from '../shared/net/allowed-hosts';
+import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError } from './errors';
 import type { CreateRunBody } from '../contract/api';
 
@@ -48,7 +50,7 @@ export class RunService {
   ) {}
 
   /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
-  private resolveRequest(body: CreateRunBody): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number } {
+  private resolveRequest(body: CreateRunBody): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
     const { config } = this.deps;
     if (body.goal.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'goal_too_large', `goal is ${body.goal.length} characters; the limit is ${config.api.maxGoalChars}`);
@@ -79,7 +81,20 @@ export class RunService {
     // A run may ask for more approvals than the admin minimum, never fewer.
     const requested = body.approvals ?? config.approvals.defaultPolicy;
     const approvals = POLICY_ORDER[Math.max(POLICY_ORDER.indexOf(requested), POLICY_ORDER.indexOf(config.approvals.minPolicy))]!;
-    return { model, approvals, limits, approvalTimeoutSec };
+    return { model, approvals, limits, approvalTimeoutSec, webhooks: this.webhooksFor(body) };
+  }
+
+  /** The deployment's webhooks and the run's own, each host allowed (the same rules as http_request). */
+  private webhooksFor(body: CreateRunBody): RunWebhooks {
+    const { config } = this.deps;
+    const own = body.webhooks ?? [];
+    if (own.length && !config.webhooks.secret) throw new ApiError(400, 'invalid_request', 'webhooks: this server has no WEBHOOK_SECRET to sign them with');
+    const allowed = new AllowedHosts(config.webhooks.allowedHosts);
+    for (const hook of own) {
+      const refusal = allowed.refusal(new URL(hook.url), 'WEBHOOK_ALLOWED_HOSTS');
+      if (refusal) throw new ApiError(400, 'invalid_request', `webhooks: ${hook.url}: ${refusal}`);
+    }
+    return { to: [...config.webhooks.urls.map((url) => ({ url })), ...own], publicUrl: config.api.publicUrl ?? null };
   }
 
   /** The workflow input for a run, with the deployment's current execution settings. */
@@ -127,6 +142,7 @@ export class RunService {
         limits: resolved.limits,
         metadata: body.metadata ?? null,
         idempotencyKey: idempotencyKey ?? null,
+        webhooks: resolved.webhooks,
       });
       if (inserted.created) {
         await tx.events.append(inserted.run.id, [

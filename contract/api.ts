@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { API_ERROR_CODES, type LiveErrorCode } from './errors';
-import { EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -73,6 +73,15 @@ const limitsRequest = z
   })
   .strict();
 
+export const webhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).optional().meta({ description: 'Only these events (default: all of them).' }),
+  })
+  .strict()
+  .meta({ id: 'Webhook' });
+export type WebhookSubscription = z.infer<typeof webhookSchema>;
+
 export const createRunBody = z
   .object({
     goal: z.string().refine((g) => g.trim().length > 0, 'goal must not be empty'),
@@ -80,6 +89,11 @@ export const createRunBody = z
     approvals: approvalPolicySchema.optional(),
     limits: limitsRequest.optional(),
     approvalTimeoutSec: z.number().int().positive().optional(),
+    webhooks: z
+      .array(webhookSchema)
+      .max(5)
+      .optional()
+      .meta({ description: 'URLs told of this run’s events (besides WEBHOOK_URLS); hosts must be in WEBHOOK_ALLOWED_HOSTS.' }),
     metadata: z
       .record(z.string(), z.unknown())
       .refine((m) => nestingDepth(m) <= MAX_METADATA_DEPTH, `metadata may nest at most ${MAX_METADATA_DEPTH} levels`)
@@ -272,6 +286,24 @@ export const followUpAcceptedSchema = z
   })
   .meta({ id: 'FollowUpAccepted' });
 export type FollowUpAccepted = z.infer<typeof followUpAcceptedSchema>;
+
+export const deliveryAttemptSchema = z
+  .object({ n: z.number().int(), at: isoTime, status: z.number().int().nullable(), error: z.string().nullable(), ms: z.number().int() })
+  .meta({ id: 'DeliveryAttempt' });
+export const deliverySchema = z
+  .object({
+    id: z.string().meta({ description: 'Also the `webhook-id` header of every attempt.' }),
+    url: z.string(),
+    event: z.enum(WEBHOOK_EVENT_TYPES),
+    seq: z.number().int(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.array(deliveryAttemptSchema),
+    createdAt: isoTime,
+    deliveredAt: isoTime.nullable(),
+  })
+  .meta({ id: 'Delivery' });
+export type DeliveryView = z.infer<typeof deliverySchema>;
+export const deliveryListSchema = z.object({ deliveries: z.array(deliverySchema) }).meta({ id: 'DeliveryList' });
 
 export const inputAcceptedSchema = z.object({ requestId: z.string() }).meta({ id: 'InputAccepted' });
 export const wsTicketSchema = z.object({ ticket: z.string(), expiresAt: isoTime }).meta({ id: 'WsTicket' });

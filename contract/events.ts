@@ -116,6 +116,14 @@ export function draft<T extends EventType>(key: string, type: T, data: EventData
   return { key, type, data } as EventDraftOf<T>;
 }
 
+/** Events a webhook can be told of (a subscriber picks some with `events`, or gets all). */
+export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled'] as const satisfies readonly EventType[];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export function isWebhookEventType(type: string): type is WebhookEventType {
+  return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
+}
+
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }

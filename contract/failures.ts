@@ -13,6 +13,10 @@ export const FailureType = {
   ToolCallNotFound: 'ToolCallNotFound',
   /** The system behind a tool (an MCP server) could not be reached or died mid-call; the step is retried. */
   ToolUnavailable: 'ToolUnavailable',
+  /** A webhook receiver did not accept a delivery (network error, timeout, non-2xx): retried with backoff. */
+  WebhookNotAccepted: 'WebhookNotAccepted',
+  /** A webhook that can never be sent (host not allowed, no secret): given up at once. */
+  WebhookRefused: 'WebhookRefused',
   ModelNotConfigured: 'ModelNotConfigured',
   ModelBadRequest: 'ModelBadRequest',
   ModelAuthError: 'ModelAuthError',

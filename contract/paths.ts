@@ -15,6 +15,7 @@ export const ROUTE_PATHS = {
   decideApproval: { method: 'post', path: '/api/runs/{id}/approvals/{approvalId}' },
   answerInput: { method: 'post', path: '/api/runs/{id}/input' },
   postMessage: { method: 'post', path: '/api/runs/{id}/messages' },
+  listDeliveries: { method: 'get', path: '/api/runs/{id}/deliveries' },
   listApprovals: { method: 'get', path: '/api/approvals' },
   wsTicket: { method: 'post', path: '/api/ws-ticket' },
   openapi: { method: 'get', path: '/api/openapi.json' },

@@ -11,6 +11,7 @@ import {
   createRunBody,
   decisionBody,
   eventPageSchema,
+  deliveryListSchema,
   eventsQuery,
   followUpAcceptedSchema,
   followUpBody,
@@ -155,6 +156,14 @@ export const ROUTES = {
     body: followUpBody,
     success: { status: 202, description: 'The message was recorded and the run told.', schema: followUpAcceptedSchema },
     errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    auth: true,
+  },
+  listDeliveries: {
+    ...ROUTE_PATHS.listDeliveries,
+    summary: "The run's webhook deliveries and each attempt",
+    params: runId,
+    success: { status: 200, description: 'Deliveries, oldest first.', schema: deliveryListSchema },
+    errors: [400, 401, 404],
     auth: true,
   },
   listApprovals: {

@@ -8,6 +8,7 @@ import type { ApprovalDecision, ControlRequest, FollowUpNotice, Progress, UserIn
 /** Workflow type names, as the worker registers them (workflows/index.ts exports these functions). */
 export const RUN_WORKFLOW = 'agentRunWorkflow';
 export const SWEEPER_WORKFLOW = 'sweeperWorkflow';
+export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDeliveryWorkflow';
 
 /** The run's live state: status, turn, usage, limits, what it waits for. */
 export const progressQuery = defineQuery<Progress>('progress');

@@ -131,6 +131,11 @@ const mcpServers = z
     }
   });
 
+/** A Standard Webhooks secret: `whsec_` and base64 of at least 24 bytes. */
+const webhookSecret = optionalString.refine((v) => v === undefined || (/^whsec_[A-Za-z0-9+/=]+$/.test(v) && Buffer.from(v.slice(6), 'base64').length >= 24), {
+  message: 'must be whsec_ followed by base64 of at least 24 random bytes',
+});
+
 const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
 const pricingEntry = z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) });
@@ -229,6 +234,13 @@ export const OPTIONS = {
     'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP). Their tools join as `mcp__<name>__<tool>`',
     { shown: 'none' },
   ),
+
+  // Webhooks
+  WEBHOOK_URLS: option(list, 'Comma list of URLs told of every run’s events (`run.completed`, `run.failed`, `run.cancelled`, `approval.requested`, `input.requested`, `run.stalled`)'),
+  WEBHOOK_SECRET: option(webhookSecret, 'Signs every webhook (Standard Webhooks: `whsec_` + base64); required when any webhook is used'),
+  WEBHOOK_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) webhooks may be sent to; the same rules as `http_request`', { shown: 'none' }),
+  WEBHOOK_MAX_ATTEMPTS: option(int(10, 1, 100), 'Attempts per webhook delivery (exponential backoff between them)'),
+  WEBHOOK_MAX_AGE_SEC: option(int(86_400, 10), 'A delivery not accepted within this long after its event is given up'),
 
   // Activity execution
   ACTIVITY_HEARTBEAT_TIMEOUT_SEC: option(int(10, 1), 'A worker that stops heartbeating is given up on after this'),

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS } from './config-options';
 import type { z } from 'zod';
+import { AllowedHosts } from './net/allowed-hosts';
 
 export type Env = z.input<typeof envSchema>;
 type Parsed = z.output<typeof envSchema>;
@@ -40,6 +41,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.APPROVAL_TIMEOUT_SEC > e.MAX_APPROVAL_TIMEOUT_SEC) {
     issues.push('APPROVAL_TIMEOUT_SEC must not exceed MAX_APPROVAL_TIMEOUT_SEC');
   }
+  const hooksAllowed = new AllowedHosts(e.WEBHOOK_ALLOWED_HOSTS);
+  for (const url of e.WEBHOOK_URLS) {
+    let refusal: string | null;
+    try {
+      refusal = hooksAllowed.refusal(new URL(url), 'WEBHOOK_ALLOWED_HOSTS');
+    } catch {
+      refusal = 'not a URL';
+    }
+    if (refusal) issues.push(`WEBHOOK_URLS: ${url}: ${refusal}`);
+  }
+  if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
   if (issues.length) throw new ConfigError(issues);
   return toConfig(e);
 }
@@ -130,6 +142,14 @@ function toConfig(e: Parsed) {
       selfApproval: e.SELF_APPROVAL,
       costCheckpointUsd: e.COST_CHECKPOINT_USD,
     },
+    webhooks: {
+      /** Told of every run's events (copied into each run when it is created). */
+      urls: e.WEBHOOK_URLS,
+      secret: e.WEBHOOK_SECRET,
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      maxAgeSec: e.WEBHOOK_MAX_AGE_SEC,
+    },
     slack:
       e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET && e.SLACK_CHANNEL
         ? {
@@ -157,5 +177,6 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     // MCP server env and headers often hold credentials: show only which servers there are.
     tools: { ...config.tools, mcpServers: Object.fromEntries(Object.entries(config.tools.mcpServers).map(([name, s]) => [name, 'url' in s ? 'http' : 'stdio'])) },
     slack: config.slack ? { ...config.slack, botToken: '***', signingSecret: '***', users: config.slack.users.size } : undefined,
+    webhooks: { ...config.webhooks, secret: config.webhooks.secret ? '***' : undefined },
   };
 }

@@ -67,6 +67,7 @@ export function createActivityDeps(opts: {
       maxTokens: config.model.maxTokens,
       toolOutputMaxBytes: config.tools.outputMaxBytes,
       workspace: { maxFileBytes: config.tools.workspaceMaxFileBytes, maxTotalBytes: config.tools.workspaceMaxTotalBytes },
+      webhooks: { secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts },
     },
   };
 }

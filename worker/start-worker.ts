@@ -19,6 +19,7 @@ import { createActivityDeps } from './activity-deps';
 import { createWorker } from './create-worker';
 import { requestShutdown } from './shutdown';
 import { ensureSweeperSchedule } from './sweeper-schedule';
+import { startWebhookDispatcher } from './webhook-dispatcher';
 
 export interface RunningWorker {
   worker: Worker;
@@ -55,7 +56,9 @@ export async function startWorker(opts: {
     notifier: opts.notifier,
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
   const done = worker.run().finally(async () => {
+    await dispatcher.stop();
     await connection.close();
     await mcp.close();
   });

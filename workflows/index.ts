@@ -1,3 +1,4 @@
 /** Workflows registered by the worker. */
 export { agentRunWorkflow } from './agent-run';
 export { sweeperWorkflow } from './sweeper';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

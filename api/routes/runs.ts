@@ -69,6 +69,11 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
     res.json(approvalView(approval));
   });
 
+  router.get('/:id/deliveries', async (req, res) => {
+    await runs.getVisible(userOf(req), req.params.id);
+    res.json({ deliveries: await store.webhooks.listForRun(req.params.id) });
+  });
+
   router.post('/:id/messages', async (req, res) => {
     const body = parseOr400(followUpBody, req.body, 'invalid_request');
     const { accepted, replayed } = await followUps.send(userOf(req), req.params.id, body, idempotencyKeyOf(req));

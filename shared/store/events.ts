@@ -5,7 +5,8 @@
  */
 import { sql } from 'kysely';
 import type { EventDraft, EventType, RunEvent } from '../../contract/events';
-import { inTransaction, nowIso, type Executor } from './executor';
+import { inTransaction, nowIso, parseJson, type Executor } from './executor';
+import { WebhooksRepo, type RunWebhooks } from './webhooks';
 import type { Dialect } from './open-database';
 
 export const EVENTS_CHANNEL = 'longhaul_events';
@@ -33,7 +34,7 @@ export class EventsRepo {
         .updateTable('runs')
         .set((eb) => ({ last_seq: eb.ref('last_seq') }))
         .where('id', '=', runId)
-        .returning('last_seq')
+        .returning(['last_seq', 'webhooks_json'])
         .executeTakeFirst();
       if (!locked) throw new UnknownRunError(runId);
       let seq = Number(locked.last_seq);
@@ -77,10 +78,14 @@ export class EventsRepo {
         .set({ last_seq: seq, updated_at: at, ...(progressed && { stalled_at: null }) })
         .where('id', '=', runId)
         .execute();
+      const events = rows.map((r) => r.event);
+      // The outbox: deliveries are written with the events they tell of, or not at all.
+      const hooks = parseJson<RunWebhooks | null>(locked.webhooks_json, null);
+      if (hooks?.to.length) await new WebhooksRepo(trx).enqueue(runId, hooks, events);
       if (this.dialect === 'postgres') {
         await sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ runId, seq })})`.execute(trx);
       }
-      return rows.map((r) => r.event);
+      return events;
     });
   }
 

@@ -10,6 +10,7 @@ import { MessagesRepo } from './messages';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
 import { UserMessagesRepo } from './user-messages';
+import { WebhooksRepo } from './webhooks';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
 
@@ -23,6 +24,7 @@ export class Store {
   readonly liveText: LiveTextRepo;
   readonly wsTickets: WsTicketsRepo;
   readonly userMessages: UserMessagesRepo;
+  readonly webhooks: WebhooksRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -37,6 +39,7 @@ export class Store {
     this.liveText = new LiveTextRepo(executor);
     this.wsTickets = new WsTicketsRepo(executor);
     this.userMessages = new UserMessagesRepo(executor);
+    this.webhooks = new WebhooksRepo(executor);
   }
 
   get dialect(): Dialect {

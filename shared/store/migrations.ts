@@ -198,6 +198,39 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('runs').addColumn('laps', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '006_webhooks': {
+      async up(db: Kysely<unknown>) {
+        // Who is told of the run's events: the deployment's URLs and the run's own, frozen at creation.
+        await db.schema.alterTable('runs').addColumn('webhooks_json', 'text').execute();
+        // The outbox: written in the transaction that records the event, delivered by a Temporal
+        // workflow per delivery (started by any worker's dispatcher), every attempt kept.
+        await db.schema
+          .createTable('webhook_deliveries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('event_type', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('dispatched_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('delivered_at', 'text')
+          .execute();
+        await db.schema.createIndex('webhook_deliveries_undispatched').on('webhook_deliveries').columns(['dispatched_at']).execute();
+        await db.schema.createIndex('webhook_deliveries_run').on('webhook_deliveries').columns(['run_id']).execute();
+        await db.schema
+          .createTable('webhook_attempts')
+          .addColumn('delivery_id', 'text', (c) => c.notNull().references('webhook_deliveries.id').onDelete('cascade'))
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer')
+          .addColumn('error', 'text')
+          .addColumn('ms', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('webhook_attempts_pk', ['delivery_id', 'n'])
+          .execute();
+      },
+    },
   };
 }
 

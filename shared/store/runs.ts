@@ -2,6 +2,7 @@
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
 import type { Selectable } from 'kysely';
+import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
 
 export interface RunRecord {
@@ -40,6 +41,8 @@ export interface NewRun {
   limits: RunLimits;
   metadata?: Record<string, unknown> | null;
   idempotencyKey?: string | null;
+  /** Who is told of the run's events (the deployment's URLs and the run's own). */
+  webhooks?: RunWebhooks;
 }
 
 export interface RunStatePatch {
@@ -107,6 +110,7 @@ export class RunsRepo {
         approvals: run.approvals,
         limits_json: JSON.stringify(run.limits),
         metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
+        webhooks_json: run.webhooks?.to.length ? JSON.stringify(run.webhooks) : null,
         idempotency_key: run.idempotencyKey ?? null,
         last_seq: 0,
         input_tokens: 0,

@@ -27,6 +27,8 @@ export interface RunsTable {
   stalled_at: string | null;
   /** Times follow-up messages continued the run after it ended. */
   laps: Generated<number>;
+  /** Webhook subscriptions ({ url, events? }[]) as JSON, frozen when the run was created. */
+  webhooks_json: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -149,6 +151,32 @@ export interface UserMessagesTable {
   accepted_at: string | null;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  run_id: string;
+  url: string;
+  event_type: string;
+  /** The event's seq. */
+  seq: number;
+  /** The JSON body, fixed when the event happened: every attempt sends the same bytes. */
+  body: string;
+  /** pending | delivered | failed */
+  status: string;
+  /** When a worker started the delivery workflow; null: not yet. */
+  dispatched_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  n: number;
+  at: string;
+  status: number | null;
+  error: string | null;
+  ms: number;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -160,4 +188,6 @@ export interface Database {
   live_text: LiveTextTable;
   ws_tickets: WsTicketsTable;
   user_messages: UserMessagesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -100,6 +100,8 @@ describe('OpenAPI document', () => {
     await call('POST', `/api/runs/${asking}/input`, { body: { text: 'again' } }).then((r) => expect(r.status).toBe(409));
     await call('GET', `/api/runs/${asking}/events?after=2&limit=3`).then((r) => expect(r.body.events.map((e: { seq: number }) => e.seq)).toEqual([3, 4, 5]));
     await call('GET', `/api/runs/${asking}/events`).then((r) => expect(r.status).toBe(200));
+    await call('GET', `/api/runs/${asking}/deliveries`).then((r) => expect(r.body).toEqual({ deliveries: [] }));
+    await call('GET', `/api/runs/${asking}/deliveries`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
     await call('POST', `/api/runs/${asking}/cancel`).then((r) => expect(r.status).toBe(409));
     await call('GET', '/api/runs/run_nope').then((r) => expect(r.status).toBe(404));

@@ -61,6 +61,9 @@ describe('config', () => {
     [{ SELF_APPROVAL: 'maybe' }, 'SELF_APPROVAL'],
     [{ MODEL_PRICING: '{"x":1}' }, 'MODEL_PRICING'],
     [{ MCP_SERVERS: 'not json' }, 'MCP_SERVERS'],
+    [{ WEBHOOK_URLS: 'https://hooks.example/x', WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}` }, 'WEBHOOK_ALLOWED_HOSTS'],
+    [{ WEBHOOK_URLS: 'https://hooks.example/x', WEBHOOK_ALLOWED_HOSTS: 'hooks.example' }, 'WEBHOOK_SECRET'],
+    [{ WEBHOOK_SECRET: 'not-a-whsec' }, 'WEBHOOK_SECRET'],
     [{ MCP_SERVERS: '{"bad__name":{"command":"node"}}' }, 'MCP_SERVERS'],
     [{ MCP_SERVERS: '{"x":{"command":"node","url":"http://127.0.0.1/mcp"}}' }, 'MCP_SERVERS'],
     [{ MCP_SERVERS: '{"x":{"url":"file:///etc/passwd"}}' }, 'MCP_SERVERS'],
@@ -97,6 +100,7 @@ describe('config', () => {
       SLACK_BOT_TOKEN: 'xoxb-secret',
       SLACK_SIGNING_SECRET: 'signing-secret',
       SLACK_CHANNEL: 'C1',
+      WEBHOOK_SECRET: `whsec_${Buffer.from('webhook-secret-bytes-0123456789').toString('base64')}`,
       MCP_SERVERS: JSON.stringify({ crm: { url: 'https://crm.example/mcp', headers: { authorization: 'Bearer mcp-header-secret' } }, files: { command: 'node', env: { TOKEN: 'mcp-env-secret' } } }),
     });
     expect(c.tools.mcpServers.crm).toEqual({ url: 'https://crm.example/mcp', headers: { authorization: 'Bearer mcp-header-secret' } });
@@ -104,7 +108,7 @@ describe('config', () => {
     const logger = createLogger({ level: 'info', destination: { write: (s: string) => (logged += s) } });
     logger.info({ config: redactedConfig(c) }, 'starting');
     logger.info({ apiKey: 'sk-ant-secret-value', headers: { authorization: 'Bearer supersecrettoken1234' } }, 'request');
-    for (const secret of ['sk-ant-secret-value', 'temporal-secret', 'supersecrettoken1234', 'dbpassword', 'xoxb-secret', 'signing-secret', 'mcp-header-secret', 'mcp-env-secret']) {
+    for (const secret of ['sk-ant-secret-value', 'temporal-secret', 'supersecrettoken1234', 'dbpassword', 'xoxb-secret', 'signing-secret', 'mcp-header-secret', 'mcp-env-secret', Buffer.from('webhook-secret-bytes-0123456789').toString('base64')]) {
       expect(logged).not.toContain(secret);
     }
     expect(logged).toContain('starting');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AllowedHosts } from '../../../shared/net/allowed-hosts';
 import { defineTool, ToolError, type ToolDefinition } from '../tool';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -25,21 +26,19 @@ export interface HttpToolOptions {
  * recognised by servers that honour the header: this tool declares itself idempotent.
  */
 export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.infer<typeof inputSchema>> {
-  const allowed = new Set(opts.allowedHosts.map((h) => h.toLowerCase()));
+  const allowed = new AllowedHosts(opts.allowedHosts);
   return defineTool({
     name: 'http_request',
     description:
       'Make an HTTP request to an allowed host and get { status, headers, body } back (body truncated). ' +
-      `Allowed hosts: ${allowed.size ? [...allowed].join(', ') : 'none configured'}.`,
+      `Allowed hosts: ${allowed.list.length ? allowed.list.join(', ') : 'none configured'}.`,
     input: inputSchema,
     risk: (input) => (input.method === 'GET' || input.method === 'HEAD' ? 'read' : 'write'),
     idempotent: true,
     async run(input, ctx) {
       const url = new URL(input.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError('only http and https URLs are allowed');
-      if (!allowed.has(url.host.toLowerCase()) && !allowed.has(url.hostname.toLowerCase())) {
-        throw new ToolError(`host ${url.host} is not in HTTP_TOOL_ALLOWED_HOSTS`);
-      }
+      const refusal = allowed.refusal(url, 'HTTP_TOOL_ALLOWED_HOSTS');
+      if (refusal) throw new ToolError(refusal);
       const headers = new Headers();
       for (const [name, value] of Object.entries(input.headers ?? {})) {
         if (name.toLowerCase() !== 'idempotency-key') headers.set(name, value);
