@@ -47,6 +47,9 @@ export const runLinksSchema = z.object({ self: z.string(), events: z.string(), s
 
 // ───────────────────────────── requests ─────────────────────────────
 
+/** A string with something in it besides white space. */
+const nonBlank = (name: string) => z.string().refine((s) => s.trim().length > 0, `${name} must not be empty`);
+
 /** Deeper JSON than this in `metadata` is refused (it is stored and shown, never walked by code). */
 export const MAX_METADATA_DEPTH = 32;
 
@@ -84,7 +87,7 @@ export type WebhookSubscription = z.infer<typeof webhookSchema>;
 
 export const createRunBody = z
   .object({
-    goal: z.string().refine((g) => g.trim().length > 0, 'goal must not be empty'),
+    goal: nonBlank('goal'),
     model: z.string().min(1).max(100).optional(),
     approvals: approvalPolicySchema.optional(),
     limits: limitsRequest.optional(),
@@ -111,7 +114,7 @@ export type DecisionBody = z.infer<typeof decisionBody>;
 
 export const followUpBody = z
   .object({
-    text: z.string().refine((t) => t.trim().length > 0, 'text must not be empty'),
+    text: nonBlank('text'),
     limits: limitsRequest.optional().meta({ description: 'Raise the run’s caps (within the server’s maxima), e.g. to continue a run that ended on a limit.' }),
   })
   .strict()

@@ -3,15 +3,7 @@
  * drafts through `EventDraft` and readers narrow `RunEvent` by `type`, so a misspelt type or a
  * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
  */
-import type {
-  ApprovalKind,
-  ApprovalPolicy,
-  DecisionChannel,
-  Risk,
-  RunError,
-  RunLimits,
-  Usage,
-} from './run';
+import type { ApprovalKind, ApprovalPolicy, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
 export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegments' | 'loop';
@@ -35,15 +27,8 @@ export interface EventDataMap {
   'tool.completed': { turn: number; toolUseId: string; name: string; output: string; bytes: number; truncated: boolean };
   /** `skipped`: the tool did not run (rejected, expired, or in doubt and not re-run). */
   'tool.failed': { turn: number; toolUseId: string; name: string; error: string; bytes?: number; truncated?: boolean; skipped?: boolean };
-  'approval.requested': {
-    approvalId: string;
-    kind: ApprovalKind;
-    tool: string | null;
-    input: unknown;
-    risk: Risk | null;
-    reason: string;
-    expiresAt: string;
-  };
+  /** The pending approval as the run's progress shows it (`input` cut to a preview when long). */
+  'approval.requested': Omit<PendingApproval, 'requestedAt'>;
   'approval.decided': {
     approvalId: string;
     kind: ApprovalKind;

@@ -49,7 +49,9 @@ describe('webhooks', () => {
       strangerHits += 1;
       res.writeHead(204).end();
     });
+    // On Postgres: the outbox is written in the events' transaction there too.
     h = await startHarness({
+      database: 'postgres',
       env: {
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
