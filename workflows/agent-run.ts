@@ -16,6 +16,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Verdict } from '../activities/human-activities';
@@ -100,6 +101,7 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       return { kind: 'handoff' };
     }
 
+    setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
     const reply = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [
       { runId: input.runId, turn: run.turn, model: input.model },
     ]);
@@ -140,6 +142,7 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
 
 async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
   const { input, run, acts } = ctx;
+  setCurrentDetails(`turn ${run.turn}: running ${call.name}`);
   try {
     const outcome = await acts.tools.runTool.executeWithOptions({ summary: `turn ${run.turn}: ${call.name}` }, [
       { runId: input.runId, turn: run.turn, toolUseId: call.toolUseId, rerunInDoubt },

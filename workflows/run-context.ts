@@ -2,7 +2,7 @@
  * What the parts of the run loop share: the input, the in-memory state, the activity stubs, and
  * `transition`, the one way the run's status changes.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from '../contract/search-attributes';
@@ -51,6 +51,8 @@ export function createRunContext(input: RunInput): RunContext {
       if (result.reopened) return result;
       const { at } = result;
       run.setStatus(status, detail);
+      // What the Temporal Web UI shows as the run's current details (a query; no history event).
+      setCurrentDetails(`${status.replace('_', ' ')}${detail ? `: ${detail}` : ''} · turn ${run.turn}`);
       run.lastEventAt = at;
       run.lastStampMs = isoToMs(at);
       upsertSearchAttributes([

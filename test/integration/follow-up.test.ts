@@ -5,6 +5,7 @@
  * going on; one may raise the caps of a run that ended on a limit; a repeated Idempotency-Key sends
  * once; cancelled runs and other users' runs are refused.
  */
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
@@ -53,6 +54,9 @@ describe('follow-up messages', () => {
     });
     const id = await h.createRun({ goal: 'write a plan [fu-active]', approvals: 'write' });
     const waiting = await h.waitForStatus(id, 'waiting_approval');
+    // The Temporal Web UI says what the run is doing (its current details).
+    const metadata = await h.client.workflow.getHandle(id).query(workflowMetadataQuery);
+    expect(metadata.currentDetails).toBe('waiting approval: waiting for approval of workspace_write · turn 1');
     const sent = await send(id, { text: 'Also give it a title.' });
     expect(sent.status).toBe(202);
     expect(sent.body).toMatchObject({ runId: id, status: 'pending', continued: false });
