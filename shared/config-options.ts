@@ -249,6 +249,14 @@ export const OPTIONS = {
   ACTIVITY_MAX_ATTEMPTS: option(int(6, 1, 100), 'Attempts per model or tool call before the run fails'),
   WORKER_SHUTDOWN_GRACE_SEC: option(int(30, 0), 'On SIGTERM, time given to in-flight activities'),
   WORKER_STICKY_TIMEOUT_SEC: option(int(2, 1, 600), 'How long a dead worker\'s sticky queue holds a run\'s next task'),
+  WORKER_HEALTH_ADDRESS: option(
+    z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+      .refine((v) => v === undefined || /^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/.test(v), { message: 'must be host:port (e.g. 0.0.0.0:9090)' }),
+    '`host:port` where a worker answers `GET /healthz` (200 while polling, 503 otherwise) for orchestrators',
+  ),
   METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
 
   // Run defaults and admin maxima

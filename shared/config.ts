@@ -62,6 +62,8 @@ function toConfig(e: Parsed) {
     dataDir: e.DATA_DIR,
     /** host:port where a worker serves Temporal SDK and Longhaul metrics for Prometheus. */
     metricsPrometheusAddress: e.METRICS_PROMETHEUS_ADDRESS,
+    /** host:port where a worker answers GET /healthz. */
+    workerHealthAddress: e.WORKER_HEALTH_ADDRESS,
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     temporal: {

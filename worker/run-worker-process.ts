@@ -8,6 +8,7 @@ import type { ToolDefinition } from '../activities/tools/tool';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
+import { startWorkerHealth } from './health-server';
 import { installRuntime } from './runtime';
 import { requestShutdown } from './shutdown';
 import { startWorker } from './start-worker';
@@ -20,6 +21,8 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
 
   const foundation = await openFoundation({ config, logger, role: 'worker' });
   const running = await startWorker({ config, foundation, logger, extraTools: opts.extraTools });
+  const health = config.workerHealthAddress ? await startWorkerHealth({ address: config.workerHealthAddress, worker: running.worker, taskQueue: config.temporal.taskQueue }) : undefined;
+  if (health) logger.info({ url: `${health.url}/healthz` }, 'worker health endpoint');
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
       logger.info({ signal: sig, graceSec: config.activities.workerShutdownGraceSec }, 'draining: no new tasks, waiting for in-flight activities');
@@ -28,6 +31,7 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   }
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   await running.done;
+  await health?.stop();
   await foundation.close();
   logger.info('worker stopped');
 }
