@@ -1,5 +1,6 @@
 /** Everything activities touch from the outside world, injected so tests can swap any part. */
 import type { Bus } from '../shared/bus/bus';
+import type { Config } from '../shared/config';
 import type { ApprovalNotifier } from '../shared/slack/notifier';
 import type { Logger } from '../shared/logger';
 import type { PricingTable } from '../shared/pricing';
@@ -24,5 +25,7 @@ export interface ActivityDeps {
     toolOutputMaxBytes: number;
     workspace: WorkspaceLimits;
     webhooks: { secret?: string; allowedHosts: string[] };
+    /** The deployment's config, for building the input of runs a schedule starts. */
+    config: Config;
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { ActivityDeps } from './deps';
 import { createFollowUpActivities } from './follow-up-activities';
+import { createScheduleActivities } from './schedule-activities';
 import { createWebhookActivities } from './webhook-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweeperActivities(deps),
     ...createFollowUpActivities(deps),
     ...createWebhookActivities(deps),
+    ...createScheduleActivities(deps),
   };
 }
 

@@ -17,6 +17,7 @@ import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
+import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError } from './errors';
 import type { CreateRunBody } from '../contract/api';
@@ -39,6 +40,7 @@ export function summarize(run: RunRecord): RunSummary {
     usage: run.usage,
     error: run.error,
     lastSeq: run.lastSeq,
+    scheduleId: run.scheduleId,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
   };
@@ -50,7 +52,7 @@ export class RunService {
   ) {}
 
   /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
-  private resolveRequest(body: CreateRunBody): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
+  resolveRequest(body: Pick<CreateRunBody, 'goal' | 'model' | 'approvals' | 'limits' | 'approvalTimeoutSec' | 'webhooks' | 'metadata'>): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
     const { config } = this.deps;
     if (body.goal.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'goal_too_large', `goal is ${body.goal.length} characters; the limit is ${config.api.maxGoalChars}`);
@@ -85,7 +87,7 @@ export class RunService {
   }
 
   /** The deployment's webhooks and the run's own, each host allowed (the same rules as http_request). */
-  private webhooksFor(body: CreateRunBody): RunWebhooks {
+  private webhooksFor(body: Pick<CreateRunBody, 'webhooks'>): RunWebhooks {
     const { config } = this.deps;
     const own = body.webhooks ?? [];
     if (own.length && !config.webhooks.secret) throw new ApiError(400, 'invalid_request', 'webhooks: this server has no WEBHOOK_SECRET to sign them with');
@@ -99,27 +101,7 @@ export class RunService {
 
   /** The workflow input for a run, with the deployment's current execution settings. */
   runInput(run: RunRecord, approvalTimeoutSec: number): RunInput {
-    const { config } = this.deps;
-    return {
-      runId: run.id,
-      owner: run.owner,
-      model: run.model,
-      approvals: run.approvals,
-      approvalTimeoutSec,
-      limits: run.limits,
-      settings: {
-        heartbeatTimeoutSec: config.activities.heartbeatTimeoutSec,
-        modelCallTimeoutSec: config.activities.modelCallTimeoutSec,
-        toolCallTimeoutSec: config.activities.toolCallTimeoutSec,
-        maxAttempts: config.activities.maxAttempts,
-        segmentMaxTurns: config.runs.segmentMaxTurns,
-        maxSegments: config.runs.maxSegments,
-        loopDetectionThreshold: config.runs.loopDetectionThreshold,
-        costCheckpointUsd: config.approvals.costCheckpointUsd,
-        maxConcurrentPerUser: config.runs.maxConcurrentPerUser,
-        progressStampSec: Math.max(1, Math.min(60, Math.floor(config.runs.stallThresholdSec / 3))),
-      },
-    };
+    return runInputFor(this.deps.config, run, approvalTimeoutSec);
   }
 
   async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
@@ -239,6 +221,7 @@ export class RunService {
       worker,
       stalledSince,
       lastSeq: run.lastSeq,
+      scheduleId: run.scheduleId,
     };
   }
 
@@ -281,9 +264,9 @@ export class RunService {
     };
   }
 
-  async list(owner: string, q: { statuses?: RunStatus[]; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
     const before = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, limit: q.limit + 1, before });
+    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, limit: q.limit + 1, before });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {

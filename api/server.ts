@@ -16,6 +16,8 @@ import { Access } from './access';
 import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
 import { errorHandler, unknownRoute } from './errors';
 import { FollowUpService } from './follow-up-service';
+import { schedulesRouter } from './routes/schedules';
+import { ScheduleService } from './schedule-service';
 import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
@@ -80,6 +82,7 @@ function createApp(deps: ApiDeps): App {
   const runs = new RunService({ store, client, config, logger, access });
   const humans = new HumanService({ store, client, access, logger });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
+  const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
   const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
 
@@ -104,6 +107,7 @@ function createApp(deps: ApiDeps): App {
   });
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
+  api.use('/schedules', schedulesRouter({ schedules }));
   api.use(unknownRoute);
   app.use('/api', api);
   app.use('/metrics', requireUser(auth), metricsRouter({ store, live }));

@@ -10,7 +10,9 @@ import type {
   CreateRunBody,
   DecisionBody,
   EventPage,
+  CreateScheduleBody,
   FollowUpAccepted,
+  ScheduleView,
   FollowUpBody,
   RunControlAccepted,
   RunCreated,
@@ -46,8 +48,8 @@ export function createLonghaulClient(opts: ClientOptions) {
     start: (body: CreateRunBody, o: StartOptions = {}) =>
       post<RunCreated>(routePath('createRun'), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
-    list: (q: { status?: RunStatus[]; limit?: number; cursor?: string } = {}) =>
-      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), limit: q.limit, cursor: q.cursor } }),
+    list: (q: { status?: RunStatus[]; scheduleId?: string; limit?: number; cursor?: string } = {}) =>
+      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, limit: q.limit, cursor: q.cursor } }),
     events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
     pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
@@ -65,6 +67,16 @@ export function createLonghaulClient(opts: ClientOptions) {
   const approvals = {
     list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
     decide: (runId: string, approvalId: string, body: DecisionBody) => post<ApprovalView>(routePath('decideApproval', { id: runId, approvalId }), body),
+  };
+
+  const schedules = {
+    create: (body: CreateScheduleBody) => post<ScheduleView>(routePath('createSchedule'), body),
+    list: () => http.json<{ schedules: ScheduleView[] }>('GET', routePath('listSchedules')),
+    get: (id: string) => http.json<ScheduleView>('GET', routePath('getSchedule', { id })),
+    delete: (id: string) => http.json<void>('DELETE', routePath('deleteSchedule', { id })),
+    pause: (id: string) => post<ScheduleView>(routePath('pauseSchedule', { id })),
+    resume: (id: string) => post<ScheduleView>(routePath('resumeSchedule', { id })),
+    trigger: (id: string) => post<ScheduleView>(routePath('triggerSchedule', { id })),
   };
 
   const input = {
@@ -87,7 +99,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, approvals, input, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, approvals, schedules, input, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

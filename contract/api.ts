@@ -106,6 +106,46 @@ export const createRunBody = z
   .meta({ id: 'CreateRunRequest' });
 export type CreateRunBody = z.infer<typeof createRunBody>;
 
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow_all'] as const;
+
+/** A Temporal Schedule that starts a run on every firing: `cron` (5 fields) or `everySec`, in `timezone`. */
+export const createScheduleBody = z
+  .object({
+    name: nonBlank('name').pipe(z.string().max(200)),
+    goal: nonBlank('goal'),
+    cron: z.string().max(200).optional().meta({ description: 'Five-field cron, e.g. `0 9 * * 1-5`.' }),
+    everySec: z.number().int().min(1).optional(),
+    timezone: z.string().max(100).optional().meta({ description: 'IANA name, e.g. `Europe/Lisbon`; default UTC.' }),
+    overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: 'When a firing comes while the last run still runs (default skip).' }),
+    model: z.string().min(1).max(100).optional(),
+    approvals: approvalPolicySchema.optional(),
+    limits: limitsRequest.optional(),
+    webhooks: z.array(webhookSchema).max(5).optional(),
+  })
+  .strict()
+  .refine((b) => (b.cron === undefined) !== (b.everySec === undefined), { message: 'give exactly one of cron and everySec', path: ['cron'] })
+  .meta({ id: 'CreateScheduleRequest' });
+export type CreateScheduleBody = z.infer<typeof createScheduleBody>;
+
+export const scheduleViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    goal: z.string(),
+    owner: z.string(),
+    cron: z.string().nullable(),
+    everySec: z.number().int().nullable(),
+    timezone: z.string(),
+    overlap: z.enum(OVERLAP_POLICIES),
+    paused: z.boolean(),
+    nextFiringsAt: z.array(isoTime),
+    lastFiredAt: isoTime.nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Schedule' });
+export type ScheduleView = z.infer<typeof scheduleViewSchema>;
+export const scheduleListSchema = z.object({ schedules: z.array(scheduleViewSchema) }).meta({ id: 'ScheduleList' });
+
 export const decisionBody = z
   .object({ decision: decisionSchema, comment: z.string().max(2000).optional() })
   .strict()
@@ -162,6 +202,7 @@ export const listRunsQuery = z
       .meta({ description: `comma-separated statuses: ${RUN_STATUSES.join(', ')}` }),
     limit: intParam('limit', 1, 100, 20),
     cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
+    scheduleId: z.string().max(100).optional().meta({ description: 'Only the runs this schedule started' }),
   })
   .strict();
 
@@ -224,6 +265,7 @@ export const runViewSchema = z
     worker: workerStateSchema.nullable().meta({ description: 'Whether a worker answered for this run just now; null once it has ended.' }),
     stalledSince: isoTime.nullable().meta({ description: 'Set when the sweeper found the run running without progress.' }),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: follow it from here with `after`." }),
+    scheduleId: z.string().nullable().meta({ description: 'The schedule whose firing started the run.' }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -239,6 +281,7 @@ export const runSummarySchema = z
     usage: usageSchema,
     error: runErrorSchema.nullable(),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),
+    scheduleId: z.string().nullable(),
     createdAt: isoTime,
     updatedAt: isoTime,
   })
@@ -419,4 +462,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId'>, Progress>>(true);

@@ -21,6 +21,7 @@ export const API_ERROR_CODES = [
   'not_found',
   'run_not_found',
   'approval_not_found',
+  'schedule_not_found',
   // 409: the run or request is not in a state for this
   'run_not_active',
   'run_not_continuable',

@@ -17,6 +17,8 @@ export const FailureType = {
   WebhookNotAccepted: 'WebhookNotAccepted',
   /** A webhook that can never be sent (host not allowed, no secret): given up at once. */
   WebhookRefused: 'WebhookRefused',
+  /** A schedule fired after it was deleted: nothing to start. */
+  ScheduleGone: 'ScheduleGone',
   ModelNotConfigured: 'ModelNotConfigured',
   ModelBadRequest: 'ModelBadRequest',
   ModelAuthError: 'ModelAuthError',

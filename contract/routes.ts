@@ -12,7 +12,10 @@ import {
   decisionBody,
   eventPageSchema,
   deliveryListSchema,
+  createScheduleBody,
   eventsQuery,
+  scheduleListSchema,
+  scheduleViewSchema,
   followUpAcceptedSchema,
   followUpBody,
   healthSchema,
@@ -53,6 +56,7 @@ export interface RouteSpec {
 }
 
 const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
+const scheduleId = { id: 'The schedule id (`sch_…`).' };
 
 export const ROUTES = {
   createRun: {
@@ -164,6 +168,61 @@ export const ROUTES = {
     params: runId,
     success: { status: 200, description: 'Deliveries, oldest first.', schema: deliveryListSchema },
     errors: [400, 401, 404],
+    auth: true,
+  },
+  createSchedule: {
+    ...ROUTE_PATHS.createSchedule,
+    summary: 'Create a schedule: a Temporal Schedule that starts a run on every firing',
+    body: createScheduleBody,
+    success: { status: 201, description: 'The schedule, with its next firings.', schema: scheduleViewSchema },
+    errors: [400, 401, 413, 415, 503],
+    auth: true,
+  },
+  listSchedules: {
+    ...ROUTE_PATHS.listSchedules,
+    summary: "The caller's schedules",
+    success: { status: 200, description: 'Schedules, newest first.', schema: scheduleListSchema },
+    errors: [401],
+    auth: true,
+  },
+  getSchedule: {
+    ...ROUTE_PATHS.getSchedule,
+    summary: 'A schedule with its next and last firing (its runs: GET /api/runs?scheduleId=)',
+    params: scheduleId,
+    success: { status: 200, description: 'The schedule.', schema: scheduleViewSchema },
+    errors: [401, 404],
+    auth: true,
+  },
+  deleteSchedule: {
+    ...ROUTE_PATHS.deleteSchedule,
+    summary: 'Delete a schedule (its runs go on)',
+    params: scheduleId,
+    success: { status: 204, description: 'Deleted from Temporal; no more firings.' },
+    errors: [401, 404, 503],
+    auth: true,
+  },
+  pauseSchedule: {
+    ...ROUTE_PATHS.pauseSchedule,
+    summary: 'Pause a schedule: no firings until resumed',
+    params: scheduleId,
+    success: { status: 200, description: 'The schedule.', schema: scheduleViewSchema },
+    errors: [401, 404, 503],
+    auth: true,
+  },
+  resumeSchedule: {
+    ...ROUTE_PATHS.resumeSchedule,
+    summary: 'Resume a paused schedule',
+    params: scheduleId,
+    success: { status: 200, description: 'The schedule.', schema: scheduleViewSchema },
+    errors: [401, 404, 503],
+    auth: true,
+  },
+  triggerSchedule: {
+    ...ROUTE_PATHS.triggerSchedule,
+    summary: 'Fire a schedule now (its overlap policy applies)',
+    params: scheduleId,
+    success: { status: 202, description: 'The firing was requested.', schema: scheduleViewSchema },
+    errors: [401, 404, 503],
     auth: true,
   },
   listApprovals: {

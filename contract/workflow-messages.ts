@@ -9,6 +9,7 @@ import type { ApprovalDecision, ControlRequest, FollowUpNotice, Progress, UserIn
 export const RUN_WORKFLOW = 'agentRunWorkflow';
 export const SWEEPER_WORKFLOW = 'sweeperWorkflow';
 export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDeliveryWorkflow';
+export const SCHEDULED_RUN_WORKFLOW = 'scheduledRunWorkflow';
 
 /** The run's live state: status, turn, usage, limits, what it waits for. */
 export const progressQuery = defineQuery<Progress>('progress');

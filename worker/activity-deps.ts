@@ -68,6 +68,7 @@ export function createActivityDeps(opts: {
       toolOutputMaxBytes: config.tools.outputMaxBytes,
       workspace: { maxFileBytes: config.tools.workspaceMaxFileBytes, maxTotalBytes: config.tools.workspaceMaxTotalBytes },
       webhooks: { secret: config.webhooks.secret, allowedHosts: config.webhooks.allowedHosts },
+      config,
     },
   };
 }

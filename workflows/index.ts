@@ -2,3 +2,4 @@
 export { agentRunWorkflow } from './agent-run';
 export { sweeperWorkflow } from './sweeper';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { scheduledRunWorkflow } from './scheduled-run';

@@ -10,6 +10,7 @@ import { MessagesRepo } from './messages';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
 import { UserMessagesRepo } from './user-messages';
+import { SchedulesRepo } from './schedules';
 import { WebhooksRepo } from './webhooks';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
@@ -25,6 +26,7 @@ export class Store {
   readonly wsTickets: WsTicketsRepo;
   readonly userMessages: UserMessagesRepo;
   readonly webhooks: WebhooksRepo;
+  readonly schedules: SchedulesRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -40,6 +42,7 @@ export class Store {
     this.wsTickets = new WsTicketsRepo(executor);
     this.userMessages = new UserMessagesRepo(executor);
     this.webhooks = new WebhooksRepo(executor);
+    this.schedules = new SchedulesRepo(executor);
   }
 
   get dialect(): Dialect {

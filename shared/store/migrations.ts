@@ -231,6 +231,29 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '007_schedules': {
+      async up(db: Kysely<unknown>) {
+        // A schedule's owner and what each firing starts (validated and resolved when it was created);
+        // Temporal's Schedule holds the timing. Runs it started point back at it.
+        await db.schema
+          .createTable('schedules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('goal', 'text', (c) => c.notNull())
+          .addColumn('request_json', 'text', (c) => c.notNull())
+          .addColumn('cron', 'text')
+          .addColumn('every_sec', 'integer')
+          .addColumn('timezone', 'text', (c) => c.notNull())
+          .addColumn('overlap', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'text')
+          .execute();
+        await db.schema.createIndex('schedules_owner').on('schedules').columns(['owner', 'created_at']).execute();
+        await db.schema.alterTable('runs').addColumn('schedule_id', 'text').execute();
+        await db.schema.createIndex('runs_schedule').on('runs').columns(['schedule_id', 'created_at']).execute();
+      },
+    },
   };
 }
 

@@ -27,6 +27,8 @@ export interface RunRecord {
   stalledSince: string | null;
   /** Times follow-up messages continued the run after it ended. */
   laps: number;
+  /** The schedule whose firing started the run. */
+  scheduleId: string | null;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -43,6 +45,7 @@ export interface NewRun {
   idempotencyKey?: string | null;
   /** Who is told of the run's events (the deployment's URLs and the run's own). */
   webhooks?: RunWebhooks;
+  scheduleId?: string | null;
 }
 
 export interface RunStatePatch {
@@ -57,6 +60,7 @@ export interface RunStatePatch {
 export interface ListRunsQuery {
   owner: string;
   statuses?: RunStatus[];
+  scheduleId?: string;
   limit: number;
   /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
   before?: { createdAt: string; id: string };
@@ -83,6 +87,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     admitted: Number(row.admitted) === 1,
     stalledSince: row.stalled_at,
     laps: Number(row.laps ?? 0),
+    scheduleId: row.schedule_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -111,6 +116,7 @@ export class RunsRepo {
         limits_json: JSON.stringify(run.limits),
         metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
         webhooks_json: run.webhooks?.to.length ? JSON.stringify(run.webhooks) : null,
+        schedule_id: run.scheduleId ?? null,
         idempotency_key: run.idempotencyKey ?? null,
         last_seq: 0,
         input_tokens: 0,
@@ -152,6 +158,7 @@ export class RunsRepo {
   async list(q: ListRunsQuery): Promise<RunRecord[]> {
     let query = this.db.selectFrom('runs').selectAll().where('owner', '=', q.owner);
     if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
+    if (q.scheduleId) query = query.where('schedule_id', '=', q.scheduleId);
     if (q.before) {
       const { createdAt, id } = q.before;
       query = query.where((eb) =>

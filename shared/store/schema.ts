@@ -29,6 +29,8 @@ export interface RunsTable {
   laps: Generated<number>;
   /** Webhook subscriptions ({ url, events? }[]) as JSON, frozen when the run was created. */
   webhooks_json: string | null;
+  /** The schedule whose firing started this run. */
+  schedule_id: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -177,6 +179,21 @@ export interface WebhookAttemptsTable {
   ms: number;
 }
 
+export interface SchedulesTable {
+  id: string;
+  owner: string;
+  name: string;
+  goal: string;
+  /** What each firing starts: model, approvals, limits, approvalTimeoutSec, webhooks (resolved). */
+  request_json: string;
+  cron: string | null;
+  every_sec: number | null;
+  timezone: string;
+  overlap: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -190,4 +207,5 @@ export interface Database {
   user_messages: UserMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  schedules: SchedulesTable;
 }

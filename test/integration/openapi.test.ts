@@ -13,6 +13,7 @@ import { FakeAnthropic } from '../support/fake-anthropic';
 import { FakeSlack } from '../support/fake-slack';
 import { startHarness, type Harness } from '../support/harness';
 import { OpenApiChecker } from '../support/openapi-checker';
+import { waitFor } from '../support/wait';
 
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
@@ -50,7 +51,7 @@ describe('OpenAPI document', () => {
   });
 
   /** Calls the API and checks the answer against the document. */
-  async function call(method: 'GET' | 'POST', path: string, opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}) {
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}) {
     const res = await h.request(method, path, opts);
     checker.check(method, path, res.status, res.headers.get('content-type'), res.body);
     return res;
@@ -188,6 +189,22 @@ describe('OpenAPI document', () => {
         'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body),
       },
     }).then((r) => expect(r.status).toBe(200));
+  });
+
+  it('describes the schedule routes', async () => {
+    const created = await call('POST', '/api/schedules', { body: { name: 'hourly', goal: 'check the news', everySec: 3600, model: 'demo', approvals: 'none' } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await call('POST', '/api/schedules', { body: { name: 'bad', goal: 'x', cron: 'never', model: 'demo' } }).then((r) => expect(r.status).toBe(400));
+    await call('GET', '/api/schedules').then((r) => expect(r.status).toBe(200));
+    await call('GET', `/api/schedules/${id}`).then((r) => expect(r.body.id).toBe(id));
+    await call('GET', `/api/schedules/${id}`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/schedules/${id}/pause`).then((r) => expect(r.body.paused).toBe(true));
+    await call('POST', `/api/schedules/${id}/resume`).then((r) => expect(r.body.paused).toBe(false));
+    await call('POST', `/api/schedules/${id}/trigger`).then((r) => expect(r.status).toBe(202));
+    await waitFor(async () => (await h.request('GET', `/api/runs?scheduleId=${id}`)).body.runs.length === 1, { what: 'the triggered run' });
+    await call('DELETE', `/api/schedules/${id}`).then((r) => expect(r.status).toBe(204));
+    await call('DELETE', `/api/schedules/${id}`).then((r) => expect(r.status).toBe(404));
   });
 
   it('has seen every route answer its documented success', () => {

@@ -1,0 +1,47 @@
+/**
+ * A schedule's firing, from the worker's side: record the run it starts — a normal run of the
+ * schedule's owner with `scheduleId` on it, its `run.queued` event — once per firing (the firing's
+ * workflow id is the idempotency key), and hand back the workflow input to start it with.
+ */
+import crypto from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../contract/failures';
+import { eventKeys } from '../contract/keys';
+import type { RunInput } from '../contract/run';
+import { runInputFor } from '../shared/runs/run-input';
+import type { ActivityDeps } from './deps';
+import { publishEvents } from './publish';
+
+export function createScheduleActivities(deps: ActivityDeps) {
+  const { store, bus } = deps;
+
+  async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<{ input: RunInput }> {
+    const schedule = await store.schedules.get(scheduleId);
+    if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
+    const { request } = schedule;
+    const { run, created, events } = await store.transaction(async (tx) => {
+      const inserted = await tx.runs.insert({
+        id: `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`,
+        owner: schedule.owner,
+        goal: schedule.goal,
+        model: request.model,
+        approvals: request.approvals,
+        limits: request.limits,
+        metadata: { scheduleId, scheduleName: schedule.name },
+        idempotencyKey: firingId,
+        webhooks: request.webhooks,
+        scheduleId,
+      });
+      const events = inserted.created
+        ? await tx.events.append(inserted.run.id, [
+            { key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals: request.approvals, limits: request.limits } },
+          ])
+        : [];
+      return { ...inserted, events };
+    });
+    if (created) publishEvents(bus, run.id, events);
+    return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec) };
+  }
+
+  return { createScheduledRun };
+}

@@ -1,0 +1,137 @@
+/**
+ * Scheduled runs: each schedule is a Temporal Schedule owned by the caller, whose every firing
+ * starts `scheduledRunWorkflow`, which records and runs a normal run with `scheduleId` on it. What a
+ * firing starts is validated and resolved (defaults, admin maxima, webhook hosts) when the schedule
+ * is created, so a firing never fails on input. Owner-only: another user's schedule is a 404.
+ */
+import crypto from 'node:crypto';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
+import type { CreateScheduleBody, ScheduleView } from '../contract/api';
+import { SCHEDULED_RUN_WORKFLOW } from '../contract/workflow-messages';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { ScheduleRecord } from '../shared/store/schedules';
+import type { scheduledRunWorkflow } from '../workflows';
+import { ApiError } from './errors';
+import type { RunService } from './run-service';
+
+const OVERLAP = { skip: ScheduleOverlapPolicy.SKIP, buffer_one: ScheduleOverlapPolicy.BUFFER_ONE, allow_all: ScheduleOverlapPolicy.ALLOW_ALL } as const;
+
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class ScheduleService {
+  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService }) {}
+
+  async create(owner: string, body: CreateScheduleBody): Promise<ScheduleView> {
+    const { store, client, config } = this.deps;
+    const timezone = body.timezone ?? 'UTC';
+    if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
+    const resolved = this.deps.runs.resolveRequest(body);
+    const id = `sch_${crypto.randomBytes(10).toString('hex')}`;
+    const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
+    const schedule = await store.schedules.insert({
+      id,
+      owner,
+      name: body.name,
+      goal: body.goal,
+      request: resolved,
+      cron: body.cron ?? null,
+      everySec: body.everySec ?? null,
+      timezone,
+      overlap: body.overlap ?? 'skip',
+    });
+    try {
+      await client.schedule.create({
+        scheduleId: id,
+        spec,
+        action: {
+          type: 'startWorkflow',
+          workflowType: SCHEDULED_RUN_WORKFLOW,
+          workflowId: `${id}-firing`,
+          taskQueue: config.temporal.taskQueue,
+          args: [{ scheduleId: id }] as Parameters<typeof scheduledRunWorkflow>,
+        },
+        policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: '1 minute' },
+        memo: { owner },
+        state: { note: `Longhaul schedule "${body.name}" of ${owner}` },
+      });
+    } catch (err) {
+      await store.schedules.markDeleted(id);
+      // Temporal checks the cron expression: a bad one is the caller's mistake.
+      if (/invalid|cron|parse/i.test(String((err as Error).message))) throw new ApiError(400, 'invalid_request', `cron: ${(err as Error).message}`);
+      this.deps.logger.error({ err }, 'could not create the Temporal schedule');
+      throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
+    }
+    return this.view(schedule);
+  }
+
+  async list(owner: string): Promise<ScheduleView[]> {
+    const schedules = await this.deps.store.schedules.listForOwner(owner);
+    return Promise.all(schedules.map((s) => this.view(s)));
+  }
+
+  async get(owner: string, id: string): Promise<ScheduleView> {
+    return this.view(await this.owned(owner, id));
+  }
+
+  async delete(owner: string, id: string): Promise<void> {
+    const schedule = await this.owned(owner, id);
+    await this.temporal(() => this.deps.client.schedule.getHandle(schedule.id).delete());
+    await this.deps.store.schedules.markDeleted(schedule.id);
+  }
+
+  async control(owner: string, id: string, action: 'pause' | 'resume' | 'trigger'): Promise<ScheduleView> {
+    const schedule = await this.owned(owner, id);
+    const handle = this.deps.client.schedule.getHandle(schedule.id);
+    await this.temporal(() => (action === 'pause' ? handle.pause(`paused by ${owner}`) : action === 'resume' ? handle.unpause(`resumed by ${owner}`) : handle.trigger()));
+    return this.view(schedule);
+  }
+
+  private async owned(owner: string, id: string): Promise<ScheduleRecord> {
+    const schedule = await this.deps.store.schedules.get(id);
+    if (!schedule || schedule.owner !== owner) throw new ApiError(404, 'schedule_not_found', 'schedule not found');
+    return schedule;
+  }
+
+  private async temporal<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return undefined; // already gone from Temporal
+      this.deps.logger.error({ err }, 'a schedule call to Temporal failed');
+      throw new ApiError(503, 'temporal_unavailable', 'Temporal is unreachable; try again');
+    }
+  }
+
+  private async view(s: ScheduleRecord): Promise<ScheduleView> {
+    let described: ScheduleDescription | undefined;
+    try {
+      described = await this.deps.client.schedule.getHandle(s.id).describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) this.deps.logger.debug({ err, scheduleId: s.id }, 'could not describe a schedule');
+    }
+    const last = described?.info.recentActions.at(-1);
+    return {
+      id: s.id,
+      name: s.name,
+      goal: s.goal,
+      owner: s.owner,
+      cron: s.cron,
+      everySec: s.everySec,
+      timezone: s.timezone,
+      overlap: s.overlap,
+      paused: described?.state.paused ?? false,
+      nextFiringsAt: (described?.info.nextActionTimes ?? []).slice(0, 5).map((d) => d.toISOString()),
+      lastFiredAt: last ? last.takenAt.toISOString() : null,
+      createdAt: s.createdAt,
+    };
+  }
+}

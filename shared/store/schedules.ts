@@ -1,0 +1,69 @@
+/** Schedules (migration 007): who owns each, and what its firings start. Temporal keeps the timing. */
+import type { ApprovalPolicy, RunLimits } from '../../contract/run';
+import { nowIso, parseJson, type Executor } from './executor';
+import type { SchedulesTable } from './schema';
+import type { RunWebhooks } from './webhooks';
+
+/** What each firing starts, resolved against the server's defaults and maxima when the schedule was made. */
+export interface ScheduledRequest {
+  model: string;
+  approvals: ApprovalPolicy;
+  limits: RunLimits;
+  approvalTimeoutSec: number;
+  webhooks: RunWebhooks;
+}
+
+export interface ScheduleRecord {
+  id: string;
+  owner: string;
+  name: string;
+  goal: string;
+  request: ScheduledRequest;
+  cron: string | null;
+  everySec: number | null;
+  timezone: string;
+  overlap: 'skip' | 'buffer_one' | 'allow_all';
+  createdAt: string;
+}
+
+function toRecord(row: SchedulesTable): ScheduleRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    name: row.name,
+    goal: row.goal,
+    request: parseJson<ScheduledRequest>(row.request_json, null as never),
+    cron: row.cron,
+    everySec: row.every_sec === null ? null : Number(row.every_sec),
+    timezone: row.timezone,
+    overlap: row.overlap as ScheduleRecord['overlap'],
+    createdAt: row.created_at,
+  };
+}
+
+export class SchedulesRepo {
+  constructor(private readonly db: Executor) {}
+
+  async insert(s: Omit<ScheduleRecord, 'createdAt'>): Promise<ScheduleRecord> {
+    await this.db
+      .insertInto('schedules')
+      .values({ id: s.id, owner: s.owner, name: s.name, goal: s.goal, request_json: JSON.stringify(s.request), cron: s.cron, every_sec: s.everySec, timezone: s.timezone, overlap: s.overlap, created_at: nowIso(), deleted_at: null })
+      .execute();
+    return (await this.get(s.id))!;
+  }
+
+  /** A schedule that has not been deleted. */
+  async get(id: string): Promise<ScheduleRecord | undefined> {
+    const row = await this.db.selectFrom('schedules').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async listForOwner(owner: string): Promise<ScheduleRecord[]> {
+    const rows = await this.db.selectFrom('schedules').selectAll().where('owner', '=', owner).where('deleted_at', 'is', null).orderBy('created_at', 'desc').execute();
+    return rows.map(toRecord);
+  }
+
+  async markDeleted(id: string): Promise<void> {
+    await this.db.updateTable('schedules').set({ deleted_at: nowIso() }).where('id', '=', id).execute();
+  }
+}

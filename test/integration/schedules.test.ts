@@ -1,0 +1,79 @@
+/**
+ * Scheduled runs on Temporal Schedules: a schedule firing every two seconds starts normal runs with
+ * `scheduleId` on them (listed with `?scheduleId=`); pause, resume and trigger act on Temporal's
+ * Schedule; delete removes it from Temporal; bad cron, time zone or timing are 400s; another user's
+ * schedule is a 404.
+ */
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const ALICE = 'alice-token-0123456789';
+const BOB = 'bob-token-0123456789ab';
+
+describe('scheduled runs', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob` } });
+    h.defaultToken = ALICE;
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const runsOf = async (scheduleId: string) => (await h.request('GET', `/api/runs?scheduleId=${scheduleId}&limit=100`)).body.runs as { id: string; status: string; scheduleId: string }[];
+
+  it('fires every few seconds, each firing a normal run with its scheduleId; pause, resume, trigger, delete', async () => {
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Every 2s', goal: 'Plan a picnic', everySec: 2, model: 'demo', approvals: 'none' } });
+    expect(created.status).toBe(201);
+    const schedule = created.body;
+    expect(schedule).toMatchObject({ name: 'Every 2s', everySec: 2, cron: null, timezone: 'UTC', overlap: 'skip', paused: false });
+    expect(schedule.nextFiringsAt.length).toBeGreaterThan(0);
+
+    await waitFor(async () => (await runsOf(schedule.id)).filter((r) => r.status === 'completed').length >= 2, { timeoutMs: 30_000, what: 'two scheduled runs to complete' });
+    const runs = await runsOf(schedule.id);
+    for (const r of runs) expect(r.scheduleId).toBe(schedule.id);
+    const first = await h.getRun(runs[runs.length - 1]!.id);
+    expect(first).toMatchObject({ goal: 'Plan a picnic', owner: 'alice', scheduleId: schedule.id, metadata: { scheduleId: schedule.id, scheduleName: 'Every 2s' } });
+    expect((await h.request('GET', '/api/runs?limit=100')).body.runs.length).toBeGreaterThanOrEqual(runs.length);
+    expect((await h.request('GET', `/api/schedules/${schedule.id}`)).body.lastFiredAt).not.toBeNull();
+    expect((await h.request('GET', '/api/schedules')).body.schedules.map((s: { id: string }) => s.id)).toContain(schedule.id);
+
+    const paused = await h.request('POST', `/api/schedules/${schedule.id}/pause`);
+    expect(paused.body.paused).toBe(true);
+    expect((await h.client.schedule.getHandle(schedule.id).describe()).state.paused).toBe(true);
+    expect((await h.request('POST', `/api/schedules/${schedule.id}/resume`)).body.paused).toBe(false);
+    const before = (await runsOf(schedule.id)).length;
+    expect((await h.request('POST', `/api/schedules/${schedule.id}/trigger`)).status).toBe(202);
+    await waitFor(async () => (await runsOf(schedule.id)).length > before, { what: 'the triggered firing to start a run' });
+
+    expect((await h.request('GET', `/api/schedules/${schedule.id}`, { token: BOB })).status).toBe(404);
+    expect((await h.request('DELETE', `/api/schedules/${schedule.id}`, { token: BOB })).status).toBe(404);
+    expect((await h.request('DELETE', `/api/schedules/${schedule.id}`)).status).toBe(204);
+    expect((await h.request('GET', `/api/schedules/${schedule.id}`)).status).toBe(404);
+    await expect(h.client.schedule.getHandle(schedule.id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+
+  it('takes a cron in a time zone, and refuses bad timing with a 400', async () => {
+    const cron = await h.request('POST', '/api/schedules', { body: { name: 'Weekdays', goal: 'Report', cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', model: 'demo' } });
+    expect(cron.status).toBe(201);
+    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' });
+    const next = new Date(cron.body.nextFiringsAt[0]);
+    expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay());
+    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Lisbon', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('09:00');
+    await h.request('DELETE', `/api/schedules/${cron.body.id}`);
+
+    for (const body of [
+      { name: 'x', goal: 'g', cron: 'every tuesday', model: 'demo' },
+      { name: 'x', goal: 'g', everySec: 10, timezone: 'Mars/Olympus', model: 'demo' },
+      { name: 'x', goal: 'g', everySec: 10, cron: '* * * * *', model: 'demo' },
+      { name: 'x', goal: 'g', model: 'demo' },
+      { name: 'x', goal: 'g', everySec: 0, model: 'demo' },
+      { name: 'x', goal: 'g', everySec: 10, overlap: 'sometimes', model: 'demo' },
+    ]) {
+      const res = await h.request('POST', '/api/schedules', { body });
+      expect([JSON.stringify(body), res.status, res.body.error.code]).toEqual([JSON.stringify(body), 400, 'invalid_request']);
+    }
+    expect((await h.request('GET', '/api/schedules')).body.schedules.every((s: { name: string }) => s.name !== 'x')).toBe(true);
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * scheduledRunWorkflow: what a schedule's firing starts. It records a normal run for the schedule's
+ * owner (an activity, idempotent on the firing), then runs it as a child — the run id is the child's
+ * workflow id, as for any run — and waits for it, so the schedule's overlap policy (skip,
+ * buffer_one, allow_all) governs whole runs. The run outlives this workflow if it is ever closed.
+ */
+import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
+import { agentRunWorkflow } from './agent-run';
+
+export interface ScheduledRunArgs {
+  scheduleId: string;
+}
+
+export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<{ runId: string }> {
+  const { createScheduledRun } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 10 } });
+  const { input } = await createScheduledRun({ scheduleId, firingId: workflowInfo().workflowId });
+  const run = await startChild(agentRunWorkflow, {
+    workflowId: input.runId,
+    args: [input],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: [
+      { key: StatusAttribute, value: 'queued' },
+      { key: OwnerAttribute, value: input.owner },
+    ],
+  });
+  try {
+    await run.result();
+  } catch {
+    // The run records its own ending (failed, cancelled); the firing is over either way.
+  }
+  return { runId: input.runId };
+}
