@@ -125,6 +125,11 @@ export function createHumanActivities(deps: ActivityDeps) {
     if (!approval || !run || approval.slack || approval.status !== 'pending') return;
     const posted = await notifier.announce(approval, run);
     if (posted) await store.approvals.setSlackMessage(approvalId, posted.channel, posted.ts);
+    // Its owner was not watching when it began to wait (see run-activities' attention): tell them directly.
+    if (await store.events.hasKey(runId, eventKeys.attention(approvalId))) {
+      const what = approval.tool ? `approve ${approval.tool}` : approval.reason;
+      await notifier.directMessage(run.owner, `Your run ${run.id} is waiting for you to ${what} (expires ${approval.expiresAt}). Open it to decide.`);
+    }
   }
 
   /**

@@ -7,7 +7,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { admissionSignal } from '../contract/workflow-messages';
 import type { Progress } from '../contract/run';
-import type { EventDraft } from '../contract/events';
+import type { EventData, EventDraft, RunEvent } from '../contract/events';
+import { eventKeys } from '../contract/keys';
+import type { Store } from '../shared/store';
 import type { ActivityDeps } from './deps';
 import type { AssistantBlock } from './model/model-adapter';
 import { publishEvents } from './publish';
@@ -32,6 +34,22 @@ export interface SyncRunStateResult {
   /** Follow-ups were waiting: the run did not end; it goes on in lap `lap`. */
   reopened?: boolean;
   lap?: number;
+}
+
+/**
+ * A run that starts waiting for its owner while nobody is watching it asks for attention: an
+ * `attention.needed` event (webhooks carry it on), written with the request itself.
+ */
+async function attentionFor(tx: Store, runId: string, events: RunEvent[]): Promise<EventDraft[]> {
+  const asks: Omit<EventData<'attention.needed'>, 'owner'>[] = [];
+  for (const e of events) {
+    if (e.type === 'approval.requested') asks.push({ kind: 'approval', requestId: e.data.approvalId, expiresAt: e.data.expiresAt });
+    if (e.type === 'input.requested') asks.push({ kind: 'question', requestId: e.data.requestId, expiresAt: e.data.expiresAt });
+  }
+  if (asks.length === 0) return [];
+  const run = await tx.runs.get(runId);
+  if (!run || (await tx.watchers.forRun(runId)).users.includes(run.owner)) return [];
+  return asks.map((a) => ({ key: eventKeys.attention(a.requestId), type: 'attention.needed' as const, data: { ...a, owner: run.owner } }));
 }
 
 export function createRunActivities(deps: ActivityDeps) {
@@ -59,7 +77,8 @@ export function createRunActivities(deps: ActivityDeps) {
         ...(result !== undefined && { result }),
         ended,
       });
-      return tx.events.append(runId, events);
+      const appended = await tx.events.append(runId, events);
+      return [...appended, ...(await tx.events.append(runId, await attentionFor(tx, runId, appended)))];
     });
     if (!Array.isArray(written)) return { at: new Date().toISOString(), reopened: true, lap: written.lap };
     publishEvents(bus, runId, written);

@@ -222,6 +222,7 @@ export class RunService {
       stalledSince,
       lastSeq: run.lastSeq,
       scheduleId: run.scheduleId,
+      watchers: await this.deps.store.watchers.forRun(run.id),
     };
   }
 

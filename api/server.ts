@@ -22,6 +22,7 @@ import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
 import { LiveHub } from './live/live-hub';
+import { Presence } from './live/presence';
 import { sseHandler } from './live/sse';
 import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
@@ -58,6 +59,7 @@ interface App {
   auth: Authenticator;
   runs: RunService;
   hub: LiveHub;
+  presence: Presence;
   live: LiveStats;
 }
 
@@ -84,6 +86,7 @@ function createApp(deps: ApiDeps): App {
   const followUps = new FollowUpService({ store, client, config, logger, runs });
   const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
+  const presence = new Presence(store, logger);
   const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
 
   if (config.slack) {
@@ -92,7 +95,7 @@ function createApp(deps: ApiDeps): App {
   }
 
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
-  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub }));
+  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub, presence }));
 
   const api = express.Router();
   // The API's own description is public: tools fetch it before they hold a token.
@@ -115,7 +118,7 @@ function createApp(deps: ApiDeps): App {
 
   app.use(unknownRoute);
   app.use(errorHandler(logger));
-  return { app, access, auth, runs, hub, live };
+  return { app, access, auth, runs, hub, presence, live };
 }
 
 /** Without API_TOKENS the API is open, so it may only listen on loopback. */
@@ -127,10 +130,10 @@ export function assertSafeBind(config: Config): void {
 
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
-  const { app, access, auth, runs, hub, live } = createApp(deps);
+  const { app, access, auth, runs, hub, presence, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;
-  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, logger: deps.logger, stats: live });
+  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, presence, logger: deps.logger, stats: live });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.api.port, deps.config.api.host, () => resolve());
@@ -148,6 +151,7 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await presence.close();
       await runs.drain();
     },
   };

@@ -266,6 +266,9 @@ export const runViewSchema = z
     stalledSince: isoTime.nullable().meta({ description: 'Set when the sweeper found the run running without progress.' }),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: follow it from here with `after`." }),
     scheduleId: z.string().nullable().meta({ description: 'The schedule whose firing started the run.' }),
+    watchers: z
+      .object({ count: z.number().int(), users: z.array(z.string()) })
+      .meta({ description: 'Open WebSocket and SSE subscriptions to this run, across every API replica, and whose they are.' }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -418,6 +421,7 @@ const eventDataSchemas = {
   'run.failed': z.object({ error: runErrorSchema }),
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
+  'attention.needed': z.object({ kind: z.enum(['approval', 'question']), requestId: z.string(), owner: z.string(), expiresAt: isoTime }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */
@@ -462,4 +466,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers'>, Progress>>(true);

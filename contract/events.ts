@@ -50,6 +50,8 @@ export interface EventDataMap {
   'run.completed': { turns: number; usage: Usage };
   'run.failed': { error: RunError };
   'run.cancelled': { turn: number; reason?: string };
+  /** The run waits for its owner, who is not watching it (no open WebSocket or SSE anywhere): tell them elsewhere. */
+  'attention.needed': { kind: 'approval' | 'question'; requestId: string; owner: string; expiresAt: string };
   /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
   'user.message': { messageId: string; text: string; by: string; turn: number };
 }
@@ -81,6 +83,7 @@ export const EVENT_TYPES = [
   'run.failed',
   'run.cancelled',
   'user.message',
+  'attention.needed',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that the list above names every type of the map, and nothing else.
@@ -102,7 +105,7 @@ export function draft<T extends EventType>(key: string, type: T, data: EventData
 }
 
 /** Events a webhook can be told of (a subscriber picks some with `events`, or gets all). */
-export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled'] as const satisfies readonly EventType[];
+export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled', 'attention.needed'] as const satisfies readonly EventType[];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export function isWebhookEventType(type: string): type is WebhookEventType {

@@ -38,6 +38,7 @@ export const eventKeys = {
   limitExceeded: (limit: LimitName, allowance?: number, lap?: number): string =>
     lapped(allowance === undefined ? `limit.exceeded:${limit}` : `limit.exceeded:${limit}:${allowance}`, lap),
   userMessage: (messageId: string): string => `user.message:${messageId}`,
+  attention: (requestId: string): string => `attention.needed:${requestId}`,
   handoff: (nextSegment: number): string => `run.handoff:${nextSegment}`,
   paused: (segment: number, turn: number, pauseCount: number): string => `run.paused:${segment}:${turn}:${pauseCount}`,
   resumed: (segment: number, turn: number, pauseCount: number): string => `run.resumed:${segment}:${turn}:${pauseCount}`,

@@ -10,10 +10,11 @@ import type { Store } from '../../shared/store';
 import { ApiError } from '../errors';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
+import type { Presence } from './presence';
 import { Subscription, type LiveMessage } from './subscription';
 
-export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub }) {
-  const { config, store, runs, hub } = deps;
+export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub; presence: Presence }) {
+  const { config, store, runs, hub, presence } = deps;
   return async (req: Request, res: Response): Promise<void> => {
     const user = req.user!;
     const run = await runs.getVisible(user, req.params.id as string);
@@ -42,7 +43,7 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
       res.write(`${id}event: ${msg.type}\ndata: ${json}\n\n`);
       return true;
     };
-    const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(user, run.id) }, send);
+    const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(user, run.id), watch: () => presence.watch(run.id, user) }, send);
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
     }, Math.min(15, config.api.wsPingIntervalSec) * 1000); // proxies drop connections idle for long

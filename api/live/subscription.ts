@@ -41,6 +41,7 @@ export class Subscription {
   private live = false;
   private held: RunEvent[] = [];
   private stopped = false;
+  private unwatch?: () => void;
   private readonly listener: FeedListener = {
     event: (e) => (this.live ? this.deliver(e) : this.held.push(e)),
     delta: (piece) => {
@@ -54,7 +55,7 @@ export class Subscription {
   constructor(
     readonly runId: string,
     after: number,
-    private readonly deps: { hub: LiveHub; store: Store; snapshot: () => Promise<RunView> },
+    private readonly deps: { hub: LiveHub; store: Store; snapshot: () => Promise<RunView>; /** Counts this subscriber as watching (presence); returns the undo. */ watch?: () => () => void },
     private readonly sink: Sink,
   ) {
     this.cursor = after;
@@ -66,6 +67,7 @@ export class Subscription {
   }
 
   async start(): Promise<void> {
+    this.unwatch = this.deps.watch?.();
     this.feed = await this.deps.hub.acquire(this.runId);
     if (this.stopped) return this.releaseFeed();
     this.feed.add(this.listener); // from here on, nothing the feed emits is missed
@@ -105,6 +107,7 @@ export class Subscription {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.unwatch?.();
     this.releaseFeed();
   }
 

@@ -8,6 +8,7 @@
  */
 import type { ApiErrorCode } from '../../contract/errors';
 import { hostAllowed } from '../host-check';
+import type { Presence } from './presence';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -48,9 +49,9 @@ function refuse(socket: Duplex, status: number, code: ApiErrorCode, message: str
 
 export function attachWebSocketServer(
   server: http.Server,
-  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; logger: Logger; stats: LiveStats },
+  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; presence: Presence; logger: Logger; stats: LiveStats },
 ): { close(): void } {
-  const { config, store, access, auth, runs, hub, logger, stats } = deps;
+  const { config, store, access, auth, runs, hub, presence, logger, stats } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
   async function authenticate(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
@@ -141,7 +142,7 @@ export function attachWebSocketServer(
           send({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} runs per socket`, runId: msg.runId });
           return;
         }
-        const sub = new Subscription(msg.runId, msg.after, { hub, store, snapshot: () => runs.view(user, msg.runId) }, send);
+        const sub = new Subscription(msg.runId, msg.after, { hub, store, snapshot: () => runs.view(user, msg.runId), watch: () => presence.watch(msg.runId, user) }, send);
         subs.set(msg.runId, sub);
         await sub.start();
       })().catch((err) => {

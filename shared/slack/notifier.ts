@@ -15,19 +15,22 @@ export interface ApprovalNotifier {
   update(approval: ApprovalRecord, run: RunRecord): Promise<void>;
   /** A message only `slackUser` sees, in `channel`. */
   tell(channel: string, slackUser: string, text: string): Promise<void>;
+  /** A direct message to the Slack account of Longhaul user `user`, if SLACK_USERS maps one; says whether it was sent. */
+  directMessage(user: string, text: string): Promise<boolean>;
 }
 
 export const silentNotifier: ApprovalNotifier = {
   announce: async () => null,
   update: async () => undefined,
   tell: async () => undefined,
+  directMessage: async () => false,
 };
 
 export class SlackNotifier implements ApprovalNotifier {
   private readonly client: WebClient;
 
   constructor(
-    private readonly opts: { botToken: string; channel: string; apiUrl?: string; publicUrl?: string; retries?: number },
+    private readonly opts: { botToken: string; channel: string; apiUrl?: string; publicUrl?: string; retries?: number; users?: Map<string, string> },
   ) {
     this.client = new WebClient(opts.botToken, {
       slackApiUrl: opts.apiUrl ? `${opts.apiUrl.replace(/\/$/, '')}/` : undefined,
@@ -50,10 +53,17 @@ export class SlackNotifier implements ApprovalNotifier {
   async tell(channel: string, slackUser: string, text: string) {
     await this.client.chat.postEphemeral({ channel, user: slackUser, text });
   }
+
+  async directMessage(user: string, text: string) {
+    const slackUser = [...(this.opts.users ?? new Map<string, string>())].find(([, name]) => name === user)?.[0];
+    if (!slackUser) return false;
+    await this.client.chat.postMessage({ channel: slackUser, text });
+    return true;
+  }
 }
 
 /** Slack when SLACK_* is configured, else the silent notifier. `retries`: Slack client retries. */
 export function notifierFromConfig(config: Config, retries = 0): ApprovalNotifier {
   if (!config.slack) return silentNotifier;
-  return new SlackNotifier({ botToken: config.slack.botToken, channel: config.slack.channel, apiUrl: config.slack.apiUrl, publicUrl: config.api.publicUrl, retries });
+  return new SlackNotifier({ botToken: config.slack.botToken, channel: config.slack.channel, apiUrl: config.slack.apiUrl, publicUrl: config.api.publicUrl, retries, users: config.slack.users });
 }

@@ -102,6 +102,10 @@ export class EventsRepo {
     return rows.map((r) => ({ seq: Number(r.seq), type: r.type as EventType, at: r.at, data: JSON.parse(r.data_json) as unknown }) as RunEvent);
   }
 
+  async hasKey(runId: string, key: string): Promise<boolean> {
+    return (await this.db.selectFrom('events').select('seq').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst()) !== undefined;
+  }
+
   async lastSeq(runId: string): Promise<number> {
     const row = await this.db.selectFrom('runs').select('last_seq').where('id', '=', runId).executeTakeFirst();
     return row ? Number(row.last_seq) : 0;

@@ -11,6 +11,7 @@ import { openDatabase, type Dialect, type OpenedDatabase } from './open-database
 import { RunsRepo } from './runs';
 import { UserMessagesRepo } from './user-messages';
 import { SchedulesRepo } from './schedules';
+import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
@@ -27,6 +28,7 @@ export class Store {
   readonly userMessages: UserMessagesRepo;
   readonly webhooks: WebhooksRepo;
   readonly schedules: SchedulesRepo;
+  readonly watchers: WatchersRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -43,6 +45,7 @@ export class Store {
     this.userMessages = new UserMessagesRepo(executor);
     this.webhooks = new WebhooksRepo(executor);
     this.schedules = new SchedulesRepo(executor);
+    this.watchers = new WatchersRepo(executor);
   }
 
   get dialect(): Dialect {

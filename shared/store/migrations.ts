@@ -254,6 +254,21 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('runs_schedule').on('runs').columns(['schedule_id', 'created_at']).execute();
       },
     },
+    '008_watchers': {
+      async up(db: Kysely<unknown>) {
+        // Presence: each API process's open subscriptions per run and user, refreshed while it lives.
+        await db.schema
+          .createTable('watchers')
+          .addColumn('instance', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('user', 'text', (c) => c.notNull())
+          .addColumn('sockets', 'integer', (c) => c.notNull())
+          .addColumn('seen_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('watchers_pk', ['instance', 'run_id', 'user'])
+          .execute();
+        await db.schema.createIndex('watchers_run').on('watchers').columns(['run_id', 'seen_at']).execute();
+      },
+    },
   };
 }
 

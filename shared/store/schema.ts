@@ -194,6 +194,16 @@ export interface SchedulesTable {
   deleted_at: string | null;
 }
 
+export interface WatchersTable {
+  /** The API process. */
+  instance: string;
+  run_id: string;
+  user: string;
+  /** Open subscriptions of this user to this run in this process. */
+  sockets: number;
+  seen_at: string;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -208,4 +218,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   schedules: SchedulesTable;
+  watchers: WatchersTable;
 }
