@@ -58,7 +58,7 @@ describe('approvals in Slack', () => {
     const run = await h.waitForStatus(id, 'waiting_approval');
     const approvalId = run.pendingApprovals[0].approvalId as string;
     let posted: SlackCall | undefined;
-    await waitFor(() => (posted = slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes(approvalId))) !== undefined, {
+    await waitFor(() => (posted = slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(approvalId))) !== undefined, {
       what: 'the approval to be posted to Slack',
     });
     return { id, approvalId, posted: posted! };

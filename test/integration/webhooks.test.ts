@@ -88,15 +88,16 @@ describe('webhooks', () => {
     await h.waitForStatus(id, 'completed');
 
     const accepted = () => received.filter((r) => r.answered === 204);
-    await waitFor(() => accepted().length === 3, { timeoutMs: 30_000, what: 'three accepted deliveries' });
+    // Nobody watched the run while it waited, so it also asked for attention (presence.test.ts covers why).
+    await waitFor(() => accepted().length >= 4, { timeoutMs: 30_000, what: 'four accepted deliveries' });
     const bodies = accepted().map((r) => ({ path: r.path, ...(JSON.parse(r.body) as { type: string; data: Record<string, unknown> }) }));
-    expect(bodies.map((b) => `${b.path} ${b.type}`).sort()).toEqual(['/all approval.requested', '/all run.completed', '/approvals approval.requested']);
+    expect(bodies.map((b) => `${b.path} ${b.type}`).sort()).toEqual(['/all approval.requested', '/all attention.needed', '/all run.completed', '/approvals approval.requested']);
     for (const b of bodies) expect(b.data).toMatchObject({ runId: id, link: `https://longhaul.example/runs/${id}` });
 
     const verifier = new Webhook(SECRET);
     const byId = new Map<string, Received[]>();
     for (const r of received.filter((x) => x.path !== '/down')) byId.set(String(r.headers['webhook-id']), [...(byId.get(String(r.headers['webhook-id'])) ?? []), r]);
-    expect(byId.size).toBe(3);
+    expect(byId.size).toBe(4);
     for (const attempts of byId.values()) {
       expect(attempts.map((a) => a.answered)).toEqual([500, 500, 204]); // one accepted delivery per event
       expect(new Set(attempts.map((a) => a.body)).size).toBe(1); // the same body every attempt
@@ -109,7 +110,7 @@ describe('webhooks', () => {
 
     const { body } = await h.request('GET', `/api/runs/${id}/deliveries`);
     const delivered = body.deliveries.filter((d: { status: string }) => d.status === 'delivered');
-    expect(delivered).toHaveLength(3);
+    expect(delivered).toHaveLength(4);
     for (const d of delivered) expect(d.attempts.map((a: { status: number }) => a.status)).toEqual([500, 500, 204]);
     const down = body.deliveries.find((d: { url: string }) => d.url.endsWith('/down'));
     expect(down).toMatchObject({ event: 'run.completed', status: 'pending' });
