@@ -85,18 +85,23 @@ export const webhookSchema = z
   .meta({ id: 'Webhook' });
 export type WebhookSubscription = z.infer<typeof webhookSchema>;
 
+/** What a run is asked to be: the fields POST /api/runs and a schedule (whose firings start such runs) share. */
+const runRequestShape = {
+  goal: nonBlank('goal'),
+  model: z.string().min(1).max(100).optional(),
+  approvals: approvalPolicySchema.optional(),
+  limits: limitsRequest.optional(),
+  approvalTimeoutSec: z.number().int().positive().optional(),
+  webhooks: z
+    .array(webhookSchema)
+    .max(5)
+    .optional()
+    .meta({ description: 'URLs told of this run’s events (besides WEBHOOK_URLS); hosts must be in WEBHOOK_ALLOWED_HOSTS.' }),
+};
+
 export const createRunBody = z
   .object({
-    goal: nonBlank('goal'),
-    model: z.string().min(1).max(100).optional(),
-    approvals: approvalPolicySchema.optional(),
-    limits: limitsRequest.optional(),
-    approvalTimeoutSec: z.number().int().positive().optional(),
-    webhooks: z
-      .array(webhookSchema)
-      .max(5)
-      .optional()
-      .meta({ description: 'URLs told of this run’s events (besides WEBHOOK_URLS); hosts must be in WEBHOOK_ALLOWED_HOSTS.' }),
+    ...runRequestShape,
     metadata: z
       .record(z.string(), z.unknown())
       .refine((m) => nestingDepth(m) <= MAX_METADATA_DEPTH, `metadata may nest at most ${MAX_METADATA_DEPTH} levels`)
@@ -112,15 +117,11 @@ export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow_all'] as const;
 export const createScheduleBody = z
   .object({
     name: nonBlank('name').pipe(z.string().max(200)),
-    goal: nonBlank('goal'),
+    ...runRequestShape,
     cron: z.string().max(200).optional().meta({ description: 'Five-field cron, e.g. `0 9 * * 1-5`.' }),
     everySec: z.number().int().min(1).optional(),
     timezone: z.string().max(100).optional().meta({ description: 'IANA name, e.g. `Europe/Lisbon`; default UTC.' }),
     overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: 'When a firing comes while the last run still runs (default skip).' }),
-    model: z.string().min(1).max(100).optional(),
-    approvals: approvalPolicySchema.optional(),
-    limits: limitsRequest.optional(),
-    webhooks: z.array(webhookSchema).max(5).optional(),
   })
   .strict()
   .refine((b) => (b.cron === undefined) !== (b.everySec === undefined), { message: 'give exactly one of cron and everySec', path: ['cron'] })
