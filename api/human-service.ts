@@ -10,25 +10,9 @@ import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, type Decision, type DecisionChannel } from '../contract/run';
+import type { ApprovalView } from '../contract/api';
 import type { Access } from './access';
 import { ApiError, notFound } from './errors';
-
-export interface ApprovalView {
-  approvalId: string;
-  runId: string;
-  kind: ApprovalRecord['kind'];
-  tool: string | null;
-  input: unknown;
-  risk: ApprovalRecord['risk'];
-  reason: string;
-  status: ApprovalRecord['status'];
-  requestedAt: string;
-  expiresAt: string;
-  decidedBy: string | null;
-  channel: DecisionChannel | null;
-  comment: string | null;
-  decidedAt: string | null;
-}
 
 export function approvalView(a: ApprovalRecord): ApprovalView {
   return {
