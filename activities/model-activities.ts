@@ -5,13 +5,16 @@
  * for is never paid for again.
  */
 import { activityInfo, Context } from '@temporalio/activity';
-import type { ModelTurnResult, ToolCallRef, Usage } from '../contract/run';
+import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef, type Usage } from '../contract/run';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import { toolCallHash } from './idempotency-keys';
-import { classifyModelError } from './model/classify-error';
+import { classifyModelError, describeModelError, errorHeaders, shortReason } from './model/classify-error';
+import { createModelAdmission } from './model/model-admission';
+import { remainingFromHeaders } from './model/rate-limit-headers';
 import { buildContext, type SummaryContent } from './model/context-builder';
-import type { AssistantBlock, MessageParam } from './model/model-adapter';
+import type { AssistantBlock, MessageParam, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
@@ -57,49 +60,89 @@ function withInstruction(messages: MessageParam[], instruction: string): Message
 
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
+  const { config } = deps.settings;
+  const admission = createModelAdmission({ store, config, pricing });
+  const maxAttempts = config.activities.maxAttempts;
 
-  /** One model call, heartbeating, cancellable, its failures classified for Temporal's retries. */
-  async function ask(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void } = {}) {
+  function request(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void }): ModelRequest {
+    return {
+      model,
+      system: SYSTEM_PROMPT,
+      messages,
+      tools: tools.schemas(),
+      toolChoice: opts.toolChoice,
+      maxTokens: deps.settings.maxTokens,
+      signal: Context.current().cancellationSignal,
+      onText: opts.onText ?? (() => undefined),
+      promptCaching: config.model.promptCaching,
+    };
+  }
+
+  /** What a request sends, in characters: the admission estimates its tokens from this. */
+  const promptChars = (req: ModelRequest) => req.system.length + JSON.stringify(req.tools).length + JSON.stringify(req.messages).length;
+
+  /** One model call, heartbeating, cancellable; a failure is reported (`onFailure`) and classified for Temporal's retries. */
+  async function ask(req: ModelRequest, onFailure?: (err: unknown, failure: ApplicationFailure) => Promise<void>) {
+    const adapter = deps.modelFor(req.model);
     try {
-      return await withHeartbeat(() =>
-        deps.modelFor(model).complete({
-          model,
-          system: SYSTEM_PROMPT,
-          messages,
-          tools: tools.schemas(),
-          toolChoice: opts.toolChoice,
-          maxTokens: deps.settings.maxTokens,
-          signal: Context.current().cancellationSignal,
-          onText: opts.onText ?? (() => undefined),
-        }),
-      );
+      return await withHeartbeat(() => adapter.complete(req));
     } catch (err) {
       rethrowIfCancelled(err);
-      throw classifyModelError(err);
+      const failure = classifyModelError(err, adapter.host);
+      await onFailure?.(err, failure);
+      throw failure;
     }
   }
 
-  async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult> {
-    const { attempt } = activityInfo();
+  async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
     const key = ledgerKeys.modelCall(runId, turn);
-    const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
-    if (ledger.state === 'completed') return ledger.result as ModelTurnResult;
+    let streamed = 0;
+    let attempt = activityInfo().attempt;
+    const onText = (text: string) => {
+      bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
+      streamed += text.length;
+    };
 
-    if (attempt > 1 || ledger.state === 'in_doubt') {
-      // Tell live viewers to drop the text the failed attempt streamed; it is being regenerated.
-      bus.publish({ type: 'delta.reset', runId, turn, attempt });
-      const events = await store.events.append(runId, [
-        { key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt } },
-      ]);
-      publishEvents(bus, runId, events);
+    // Limits or budgets apply: the call must be admitted first, and may be told to wait instead.
+    const metered = !admission.unmetered(model);
+    let req: ModelRequest | undefined;
+    if (metered) {
+      const stored = await store.effects.get(key);
+      if (stored?.status === 'completed') return stored.result as ModelTurnResult;
+      req = request(model, await buildContext(store, runId), { onText });
+      const admitted = await admission.admit({ key, runId, model, promptChars: promptChars(req), maxTokens: req.maxTokens });
+      if ('deferred' in admitted) return admitted;
     }
 
-    let streamed = 0;
-    const response = await ask(model, await buildContext(store, runId), {
-      onText: (text) => {
-        bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
-        streamed += text.length;
-      },
+    const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
+    if (ledger.state === 'completed') return ledger.result as ModelTurnResult;
+    // Attempts by the ledger's count: a call that waited for capacity between attempts is a new activity.
+    if (ledger.state === 'in_doubt') attempt = Math.max(attempt, ledger.attempts + 1);
+    if (attempt > 1) {
+      // Tell live viewers to drop the text the failed attempt streamed; it is being regenerated. When the
+      // failed attempt reported why, its event already exists and this one writes nothing.
+      bus.publish({ type: 'delta.reset', runId, turn, attempt });
+      const error = { code: 'interrupted', message: 'the previous attempt ended without an answer (its worker stopped or it timed out)' };
+      const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt, error } }]);
+      publishEvents(bus, runId, events);
+    }
+    req ??= request(model, await buildContext(store, runId), { onText });
+    const sent = req;
+
+    const response = await ask(sent, async (err, failure) => {
+      const rateLimited = err instanceof Error && (err as { status?: number }).status === 429;
+      if (metered || rateLimited) {
+        await store.transaction((tx) =>
+          admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, remaining: remainingFromHeaders(errorHeaders(err)), rateLimited }),
+        );
+      }
+      if (failure.nonRetryable || attempt >= maxAttempts) return;
+      // Say why, and what happens next, before Temporal waits to retry.
+      const error = describeModelError(err, deps.modelFor(model).host);
+      const next = attempt + 1;
+      const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, next), type: 'llm.retry', data: { turn, attempt: next, error } }]);
+      publishEvents(bus, runId, events);
+      await store.runs.setStepNote(runId, `retrying model call (attempt ${next} of ${maxAttempts}): ${shortReason(error)}`);
     });
 
     const usage = pricing.usageFor(model, response.usage);
@@ -121,6 +164,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const events = await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
       await tx.runs.addUsage(runId, usage, turn);
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining });
       await tx.effects.complete(key, result);
       return tx.events.append(runId, [
         {
@@ -151,7 +195,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
     if (ledger.state === 'completed') return ledger.result as { summaryChars: number; usage: Usage };
 
-    const response = await ask(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
+    const response = await ask(request(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' }));
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('').trim() || '(the model wrote no summary)';
     const usage = pricing.usageFor(model, response.usage);
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
@@ -159,6 +203,7 @@ export function createModelActivities(deps: ActivityDeps) {
     await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
       await tx.runs.addUsage(runId, usage, throughTurn);
+      await admission.settle(tx, { key, runId, model, promptChars: 0, metered: false, usage, remaining: response.remaining });
       await tx.effects.complete(key, result);
     });
     return result;

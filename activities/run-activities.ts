@@ -77,6 +77,8 @@ export function createRunActivities(deps: ActivityDeps) {
         ...(result !== undefined && { result }),
         ended,
       });
+      // An ended run waits for no model capacity and holds none (a cancel during a throttle wait).
+      if (ended) await tx.capacity.forgetRun(runId);
       const appended = await tx.events.append(runId, events);
       return [...appended, ...(await tx.events.append(runId, await attentionFor(tx, runId, appended)))];
     });

@@ -6,12 +6,13 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import { RUN_WORKFLOW, pauseSignal, progressQuery, resumeSignal } from '../contract/workflow-messages';
 import { eventKeys } from '../contract/keys';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
-import { isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
+import { DEMO_MODEL, isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
 export type { RunSummary, RunView } from '../contract/api';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
@@ -47,9 +48,26 @@ export function summarize(run: RunRecord): RunSummary {
 }
 
 export class RunService {
+  private readonly pricing: PricingTable;
+
   constructor(
     private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access },
-  ) {}
+  ) {
+    this.pricing = new PricingTable(deps.config.model.pricing);
+  }
+
+  /**
+   * A model this server can serve, or 400 `unknown_model` now rather than a run that fails later:
+   * it needs the API key, and a price (or an explicit ALLOWED_MODELS entry) so its cost is known.
+   */
+  private checkModel(model: string): void {
+    const { config } = this.deps;
+    if (model === DEMO_MODEL) return;
+    if (!config.model.apiKey) throw new ApiError(400, 'unknown_model', `model ${model} needs ANTHROPIC_API_KEY on the server; use "demo" or configure a key`);
+    if (!this.pricing.has(model) && !config.model.allowedModels.includes(model)) {
+      throw new ApiError(400, 'unknown_model', `model ${JSON.stringify(model)} is not one this server knows: add it to MODEL_PRICING or ALLOWED_MODELS`);
+    }
+  }
 
   /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
   resolveRequest(body: Pick<CreateRunBody, 'goal' | 'model' | 'approvals' | 'limits' | 'approvalTimeoutSec' | 'webhooks' | 'metadata'>): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
@@ -61,9 +79,7 @@ export class RunService {
       throw new ApiError(413, 'metadata_too_large', `metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
     }
     const model = body.model ?? config.model.defaultModel;
-    if (model !== 'demo' && !config.model.apiKey) {
-      throw new ApiError(400, 'model_unavailable', `model ${model} needs ANTHROPIC_API_KEY on the server; use "demo" or configure a key`);
-    }
+    this.checkModel(model);
     const r = config.runs;
     const limits: RunLimits = {
       maxSteps: body.limits?.maxSteps ?? r.defaultMaxSteps,
@@ -198,6 +214,8 @@ export class RunService {
         progress = { ...progress, status: run.status, statusDetail: run.statusDetail, usage: run.usage };
       }
     }
+    // A step the workflow cannot describe while it happens: a model call Temporal is retrying.
+    if (progress.status === 'running' && !progress.statusDetail && run.stepNote) progress = { ...progress, statusDetail: run.stepNote };
     const stalledSince = !isTerminalStatus(run.status) && run.stalledSince ? run.stalledSince : null;
     if (stalledSince && progress.status === 'running' && !progress.statusDetail) {
       progress = { ...progress, statusDetail: `no progress since ${stalledSince}; a step may be stuck` };

@@ -17,6 +17,8 @@ import { createAuthenticator, requireUser, userFromTicketOrToken, type Authentic
 import { errorHandler, unknownRoute } from './errors';
 import { FollowUpService } from './follow-up-service';
 import { schedulesRouter } from './routes/schedules';
+import { capacityRouter } from './routes/capacity';
+import { CapacityService } from './capacity-service';
 import { ScheduleService } from './schedule-service';
 import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
@@ -83,6 +85,7 @@ function createApp(deps: ApiDeps): App {
   const auth = createAuthenticator(config.api.tokens);
   const runs = new RunService({ store, client, config, logger, access });
   const humans = new HumanService({ store, client, access, logger });
+  const capacity = new CapacityService({ store, config, access });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
   const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
@@ -111,9 +114,10 @@ function createApp(deps: ApiDeps): App {
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
   api.use('/schedules', schedulesRouter({ schedules }));
+  api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);
   app.use('/api', api);
-  app.use('/metrics', requireUser(auth), metricsRouter({ store, live }));
+  app.use('/metrics', requireUser(auth), metricsRouter({ store, live, capacity }));
   app.use(webRouter());
 
   app.use(unknownRoute);

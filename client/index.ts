@@ -7,6 +7,7 @@
 import type {
   ApprovalList,
   ApprovalView,
+  CapacityReport,
   CreateRunBody,
   DecisionBody,
   EventPage,
@@ -18,6 +19,7 @@ import type {
   RunCreated,
   RunList,
   RunView,
+  UsageReport,
   WsTicket,
 } from '../contract/api';
 import { routePath } from '../contract/paths';
@@ -83,6 +85,15 @@ export function createLonghaulClient(opts: ClientOptions) {
     answer: (runId: string, text: string) => post<{ requestId: string }>(routePath('answerInput', { id: runId }), { text }),
   };
 
+  /** Model capacity (limits, use, waiting runs, 429s) and spend by day. */
+  const models = {
+    capacity: () => http.json<CapacityReport>('GET', routePath('getCapacity')),
+    usage: (q: { from?: string; to?: string; user?: string } = {}) => {
+      const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+      return http.json<UsageReport>('GET', `${routePath('getUsage')}${params.size ? `?${params}` : ''}`);
+    },
+  };
+
   const wsTicket = () => post<WsTicket>(routePath('wsTicket'));
 
   /** One WebSocket for following many runs at once (a UI's list and pages). */
@@ -99,7 +110,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, approvals, schedules, input, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, approvals, schedules, input, models, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

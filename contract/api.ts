@@ -22,11 +22,20 @@ export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', '
 export const decisionChannelSchema = z.enum(['api', 'slack', 'web', 'system']).meta({ id: 'DecisionChannel' });
 export const decisionSchema = z.enum(['approve', 'reject']).meta({ id: 'Decision' });
 export const workerStateSchema = z.enum(['available', 'unavailable']).meta({ id: 'WorkerState' });
-export const limitNameSchema = z.enum(['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop']).meta({ id: 'LimitName' });
+export const limitNameSchema = z.enum(['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget']).meta({ id: 'LimitName' });
 
 const isoTime = z.string().meta({ format: 'date-time' });
 
-export const usageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }).meta({ id: 'Usage' });
+export const usageSchema = z
+  .object({
+    inputTokens: z.number().describe('Uncached input tokens'),
+    outputTokens: z.number(),
+    costUsd: z.number().describe('Input, output and prompt-cache tokens at their own rates'),
+    cacheReadTokens: z.number().optional().describe('Input read from the prompt cache'),
+    cacheWriteTokens: z.number().optional().describe('Input written to the prompt cache'),
+  })
+  .meta({ id: 'Usage' });
+export const capacityLimitSchema = z.enum(['rpm', 'input_tpm', 'output_tpm']).meta({ id: 'CapacityLimit' });
 export const runLimitsSchema = z
   .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
   .meta({ id: 'RunLimits' });
@@ -372,7 +381,12 @@ const eventDataSchemas = {
     stopReason: z.string(),
     usage: usageSchema,
   }),
-  'llm.retry': z.object({ turn: z.number().int(), attempt: z.number().int() }),
+  'llm.retry': z.object({
+    turn: z.number().int(),
+    attempt: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() }).optional(),
+  }),
+  'model.throttled': z.object({ turn: z.number().int(), waitMs: z.number().int(), limit: capacityLimitSchema }),
   'tool.started': z.object({ turn: z.number().int(), toolUseId: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema }),
   'tool.completed': z.object({
     turn: z.number().int(),
@@ -442,6 +456,64 @@ export interface EventPage {
   events: RunEvent[];
   nextAfter: number;
 }
+
+// ───────────────────────────── capacity and spend ─────────────────────────────
+
+const dayParam = (name: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${name} must be a UTC day, YYYY-MM-DD`)
+    .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), `${name} is not a real day`)
+    .optional();
+
+export const usageQuery = z
+  .object({
+    from: dayParam('from'),
+    to: dayParam('to'),
+    user: z.string().min(1).max(200).optional().describe("Whose spend: the caller's unless an approver asks for someone else's"),
+  })
+  .strict();
+
+const perMinute = z.object({ rpm: z.number().nullable(), inputTpm: z.number().nullable(), outputTpm: z.number().nullable() });
+const tokensPerMinute = z.object({ requests: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+
+export const modelCapacitySchema = z
+  .object({
+    model: z.string(),
+    limits: perMinute.describe('The API key\'s per-minute limits for this model (null: not limited)'),
+    usedLastMinute: tokensPerMinute.extend({ cacheReadTokens: z.number() }).describe('Calls answered in the last 60 s; input counted as the provider counts it (cache reads apart)'),
+    reserved: tokensPerMinute.describe('Calls granted and not yet answered'),
+    available: perMinute.describe('What each bucket holds now (null: not limited)'),
+    runsWaiting: z.number().int(),
+    rateLimitedLastHour: z.number().int().describe('429s the provider answered anyway in the last hour'),
+  })
+  .meta({ id: 'ModelCapacity' });
+export const capacitySchema = z.object({ models: z.array(modelCapacitySchema), at: z.string() }).meta({ id: 'Capacity' });
+
+export const dailySpendSchema = z
+  .object({
+    day: z.string(),
+    model: z.string(),
+    calls: z.number().int(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cacheReadTokens: z.number(),
+    cacheWriteTokens: z.number(),
+    costUsd: z.number(),
+  })
+  .meta({ id: 'DailySpend' });
+export const usageReportSchema = z
+  .object({
+    user: z.string(),
+    from: z.string(),
+    to: z.string(),
+    dailyBudgetUsd: z.number().nullable(),
+    days: z.array(dailySpendSchema),
+    totalUsd: z.number(),
+  })
+  .meta({ id: 'UsageReport' });
+export type UsageReport = z.infer<typeof usageReportSchema>;
+export type CapacityReport = z.infer<typeof capacitySchema>;
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z

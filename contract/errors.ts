@@ -9,7 +9,7 @@ export const API_ERROR_CODES = [
   'invalid_query',
   'invalid_idempotency_key',
   'limit_out_of_range',
-  'model_unavailable',
+  'unknown_model',
   // 401 / 403: who is asking
   'unauthorized',
   'forbidden',

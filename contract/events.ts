@@ -3,10 +3,17 @@
  * drafts through `EventDraft` and readers narrow `RunEvent` by `type`, so a misspelt type or a
  * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
  */
-import type { ApprovalKind, ApprovalPolicy, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
+import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
-export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegments' | 'loop';
+export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegments' | 'loop' | 'userDailyBudget';
+
+/** Why a model call failed, as `llm.retry` reports it: a stable code, the provider's words, its HTTP status. */
+export interface ModelCallError {
+  code: string;
+  message: string;
+  status?: number;
+}
 
 /** A tool call the model asked for, as `llm.message` reports it. */
 export interface ToolCallRequest {
@@ -21,8 +28,13 @@ export interface EventDataMap {
   'run.queued': { goal: string; model: string; approvals: ApprovalPolicy; limits: RunLimits };
   'run.started': { model: string; limits: RunLimits; approvals: ApprovalPolicy };
   'llm.message': { turn: number; model: string; text: string; toolCalls: ToolCallRequest[]; stopReason: string; usage: Usage };
-  /** The model call of `turn` is being made again: discard text streamed for it so far. */
-  'llm.retry': { turn: number; attempt: number };
+  /**
+   * The model call of `turn` is being made again: discard text streamed for it so far. `error`:
+   * why the previous attempt failed (absent on events recorded before it was reported).
+   */
+  'llm.retry': { turn: number; attempt: number; error?: ModelCallError };
+  /** The shared rate limits have no room for the call of `turn` yet: the run sleeps `waitMs`, then asks again. */
+  'model.throttled': { turn: number; waitMs: number; limit: CapacityLimit };
   'tool.started': { turn: number; toolUseId: string; name: string; input: unknown; risk: Risk };
   'tool.completed': { turn: number; toolUseId: string; name: string; output: string; bytes: number; truncated: boolean };
   /** `skipped`: the tool did not run (rejected, expired, or in doubt and not re-run). */
@@ -65,6 +77,7 @@ export const EVENT_TYPES = [
   'run.started',
   'llm.message',
   'llm.retry',
+  'model.throttled',
   'tool.started',
   'tool.completed',
   'tool.failed',

@@ -27,6 +27,8 @@ export const FailureType = {
   ModelPaymentRequired: 'ModelPaymentRequired',
   ModelRequestTooLarge: 'ModelRequestTooLarge',
   ModelRateLimited: 'ModelRateLimited',
+  /** One call needs more than a whole minute of a rate limit: it could never run, so it fails rather than wait. */
+  ModelCallExceedsRateLimit: 'ModelCallExceedsRateLimit',
   ModelOverloaded: 'ModelOverloaded',
   ModelServerError: 'ModelServerError',
   ModelConnectionError: 'ModelConnectionError',

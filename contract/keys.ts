@@ -45,6 +45,10 @@ export const eventKeys = {
   stalled: (lastProgressAt: string): string => `run.stalled:${lastProgressAt}`,
   llmMessage: (turn: number): string => `llm.message:${turn}`,
   llmRetry: (turn: number, attempt: number): string => `llm.retry:${turn}:${attempt}`,
+  /** The `wait`-th time (from 0) the call of `turn` found no room in the rate limits. */
+  modelThrottled: (turn: number, wait: number): string => `model.throttled:${turn}:${wait}`,
+  /** The owner's daily budget stopped the run; keyed like the pause it causes, which may recur. */
+  budgetExceeded: (segment: number, turn: number, pauseCount: number): string => `limit.exceeded:userDailyBudget:${segment}:${turn}:${pauseCount}`,
   toolStarted: (toolUseId: string): string => `tool.started:${toolUseId}`,
   /** One result per tool call, whoever writes it (the tool, a rejection, an answer to ask_user). */
   toolResult: (toolUseId: string): string => `tool.result:${toolUseId}`,

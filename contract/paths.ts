@@ -24,6 +24,8 @@ export const ROUTE_PATHS = {
   resumeSchedule: { method: 'post', path: '/api/schedules/{id}/resume' },
   triggerSchedule: { method: 'post', path: '/api/schedules/{id}/trigger' },
   listApprovals: { method: 'get', path: '/api/approvals' },
+  getCapacity: { method: 'get', path: '/api/capacity' },
+  getUsage: { method: 'get', path: '/api/usage' },
   wsTicket: { method: 'post', path: '/api/ws-ticket' },
   openapi: { method: 'get', path: '/api/openapi.json' },
   health: { method: 'get', path: '/healthz' },

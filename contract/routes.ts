@@ -6,6 +6,9 @@
 import type { z } from 'zod';
 import {
   approvalListSchema,
+  capacitySchema,
+  usageQuery,
+  usageReportSchema,
   approvalsQuery,
   approvalViewSchema,
   createRunBody,
@@ -246,6 +249,22 @@ export const ROUTES = {
     success: { status: 200, description: 'The OpenAPI 3.1 document of this API.', mediaType: 'application/json' },
     errors: [],
     auth: false,
+  },
+  getCapacity: {
+    ...ROUTE_PATHS.getCapacity,
+    summary: "The model capacity books: each model's limits, use in the last minute, reservations, waiting runs, 429s",
+    success: { status: 200, description: 'One entry per configured or used model.', schema: capacitySchema },
+    errors: [401],
+    auth: true,
+  },
+  getUsage: {
+    ...ROUTE_PATHS.getUsage,
+    summary: 'Model spend by UTC day and model',
+    description: "The caller's own spend; approvers may ask for any user's with `user`. Default: the last 30 days.",
+    query: usageQuery,
+    success: { status: 200, description: 'Spend per day and model, and the daily budget in force.', schema: usageReportSchema },
+    errors: [400, 401, 403],
+    auth: true,
   },
   health: {
     ...ROUTE_PATHS.health,

@@ -20,6 +20,9 @@ export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.inc
 
 export type Risk = 'read' | 'write' | 'irreversible';
 
+/** The offline model every server has: it needs no key and costs nothing. */
+export const DEMO_MODEL = 'demo';
+
 /** The tool the model uses to ask its user a question; the workflow itself waits for the answer. */
 export const ASK_USER_TOOL = 'ask_user';
 export type ApprovalPolicy = 'none' | 'write' | 'all';
@@ -31,11 +34,54 @@ export interface RunLimits {
   maxDurationSec: number;
 }
 
+/**
+ * Tokens and cost of model calls. `inputTokens` are the uncached input tokens (Anthropic's
+ * `input_tokens`); the prompt cache's reads and writes are counted apart, because they are priced
+ * apart and cache reads do not count toward the input rate limit. Absent cache fields: none (older
+ * runs recorded none).
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Input tokens read from the prompt cache (billed at the cache-read rate). */
+  cacheReadTokens?: number;
+  /** Input tokens written to the prompt cache (billed at the cache-write rate). */
+  cacheWriteTokens?: number;
 }
+
+/** The sum of two usages; cache fields appear only when some were used. */
+export function sumUsage(a: Usage, b: Usage): Usage {
+  const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: a.costUsd + b.costUsd,
+    ...(cacheRead > 0 && { cacheReadTokens: cacheRead }),
+    ...(cacheWrite > 0 && { cacheWriteTokens: cacheWrite }),
+  };
+}
+
+/** The share of a usage's input the prompt cache served (0 when it served none). */
+export function cachedShare(u: Usage): number {
+  const total = u.inputTokens + (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0);
+  return total > 0 ? (u.cacheReadTokens ?? 0) / total : 0;
+}
+
+/** Which of the model's rate limits a call waits for. */
+export type CapacityLimit = 'rpm' | 'input_tpm' | 'output_tpm';
+
+/**
+ * A model call that did not happen yet, and why: the shared rate limits have no room for it until
+ * `waitMs` from now (the workflow sleeps on a timer, then asks again), or its owner has spent
+ * today's budget (the run pauses until the next UTC day starts, `resumeInMs` from now, or until resumed).
+ */
+export type ModelCallDeferral =
+  | { deferred: 'capacity'; waitMs: number; limit: CapacityLimit }
+  | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number };
+
+export const isDeferral = (answer: ModelTurnResult | ModelCallDeferral): answer is ModelCallDeferral => 'deferred' in answer;
 
 /**
  * Execution settings frozen into the run when it is created, so a run keeps the

@@ -138,7 +138,14 @@ const webhookSecret = optionalString.refine((v) => v === undefined || (/^whsec_[
 
 const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
-const pricingEntry = z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) });
+const pricingEntry = z
+  .object({
+    inputPerMTok: z.number().min(0),
+    outputPerMTok: z.number().min(0),
+    cacheWritePerMTok: z.number().min(0).optional(),
+    cacheReadPerMTok: z.number().min(0).optional(),
+  })
+  .strict();
 const pricingTable = z
   .string()
   .optional()
@@ -151,6 +158,57 @@ const pricingTable = z
       return z.NEVER;
     }
   });
+
+/** `{"claude-sonnet-5-5":{"rpm":50,"inputTpm":30000},"*":{…}}` → model (or `*`) → per-minute limits. */
+const rateLimitEntry = z
+  .object({ rpm: z.number().int().positive().optional(), inputTpm: z.number().int().positive().optional(), outputTpm: z.number().int().positive().optional() })
+  .strict();
+const rateLimits = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return new Map<string, z.infer<typeof rateLimitEntry>>();
+    try {
+      // A Map: a model named `__proto__` is a key like any other.
+      return new Map(Object.entries(z.record(z.string().min(1), rateLimitEntry).parse(JSON.parse(v))));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be JSON like {"*":{"rpm":50,"inputTpm":30000,"outputTpm":8000}}: ${String(err)}` });
+      return z.NEVER;
+    }
+  });
+
+/** `alice:50,bob:10` → Map(user → USD per UTC day). */
+const budgetMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const map = new Map<string, number>();
+    for (const entry of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const idx = entry.lastIndexOf(':');
+      const user = entry.slice(0, idx).trim();
+      const usd = Number(entry.slice(idx + 1));
+      if (idx <= 0 || !user || !Number.isFinite(usd) || usd < 0) {
+        ctx.addIssue({ code: 'custom', message: 'entries must look like alice:50 (USD per day, >= 0)' });
+        return z.NEVER;
+      }
+      map.set(user, usd);
+    }
+    return map;
+  });
+
+const optionalNum = (min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `must be a number >= ${min}` });
+        return z.NEVER;
+      }
+      return n;
+    });
 
 const text = (def: string) => withDefault(z.string().optional().default(def), def);
 
@@ -207,6 +265,15 @@ export const OPTIONS = {
   LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
   LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),
   MODEL_PRICING: option(pricingTable, 'JSON `{"model":{"inputPerMTok":2,"outputPerMTok":10}}` added to the price table', { shown: 'built-in table' }),
+  ALLOWED_MODELS: option(list, 'Comma list of models runs may use besides those in the price table (priced like the dearest)', { shown: 'the price table' }),
+  MODEL_RATE_LIMITS: option(
+    rateLimits,
+    'JSON: model (or `*` for any other) → `{ "rpm"?, "inputTpm"?, "outputTpm"? }`, the API key\'s per-minute limits, shared by every worker; calls wait for room instead of meeting 429s',
+    { shown: 'no limiting' },
+  ),
+  PROMPT_CACHING: option(bool(true), 'Mark the stable prefix of each model call (tools, system, the transcript up to the previous turn) for Anthropic prompt caching'),
+  USER_DAILY_BUDGET_USD: option(optionalNum(0), 'Model spend per user per UTC day; a run whose owner is out of budget pauses until the next day', { shown: 'none' }),
+  USER_DAILY_BUDGETS: option(budgetMap, '`alice:50,bob:10`: per-user daily budgets (USD) overriding the one above', { shown: 'none' }),
   DEMO_STREAM_DELAY_MS: option(int(25, 0, 10_000), 'Pause between words the demo model streams'),
 
   // HTTP API

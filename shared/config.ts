@@ -85,7 +85,17 @@ function toConfig(e: Parsed) {
       defaultModel: e.LLM_MODEL ?? (e.ANTHROPIC_API_KEY ? DEFAULT_CLAUDE_MODEL : 'demo'),
       maxTokens: e.LLM_MAX_TOKENS,
       pricing: e.MODEL_PRICING,
+      /** Models accepted besides the price table's. */
+      allowedModels: e.ALLOWED_MODELS,
+      /** Model (or `*`) → the API key's per-minute limits; empty: no limiting. */
+      rateLimits: e.MODEL_RATE_LIMITS,
+      promptCaching: e.PROMPT_CACHING,
       demoStreamDelayMs: e.DEMO_STREAM_DELAY_MS,
+    },
+    budgets: {
+      /** USD per owner per UTC day; undefined: no budget unless the owner has one of their own. */
+      dailyUsd: e.USER_DAILY_BUDGET_USD,
+      perUser: e.USER_DAILY_BUDGETS,
     },
     api: {
       host: e.HOST,

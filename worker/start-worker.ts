@@ -16,6 +16,7 @@ import { packageVersion } from '../shared/package-info';
 import { connectWorker } from '../shared/temporal/connection';
 import { loadMcpTools } from '../activities/tools/mcp-tools';
 import { createActivityDeps } from './activity-deps';
+import { checkModelEndpoint } from './check-model-endpoint';
 import { createWorker } from './create-worker';
 import { requestShutdown } from './shutdown';
 import { ensureSweeperSchedule } from './sweeper-schedule';
@@ -56,6 +57,8 @@ export async function startWorker(opts: {
     notifier: opts.notifier,
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
+  if (!opts.modelFor) void checkModelEndpoint(config, logger);
   const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
   const done = worker.run().finally(async () => {
     await dispatcher.stop();

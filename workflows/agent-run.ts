@@ -23,6 +23,7 @@ import type { Verdict } from '../activities/human-activities';
 import { describeFailure, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
+import { callModelWhenAllowed } from './model-waits';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
@@ -89,7 +90,7 @@ const REOPENED = Symbol('reopened');
 
 /** Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for. */
 async function takeTurns(ctx: RunContext): Promise<Ending> {
-  const { input, run, acts } = ctx;
+  const { input, run } = ctx;
   for (;;) {
     await waitWhilePaused(ctx);
     if (run.followUpsWaiting) await takeFollowUps(ctx);
@@ -101,10 +102,8 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       return { kind: 'handoff' };
     }
 
-    setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
-    const reply = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [
-      { runId: input.runId, turn: run.turn, model: input.model },
-    ]);
+    const reply = await callModelWhenAllowed(ctx);
+    if (!reply) continue; // the time cap passed while it waited for budget: the cap check above ends the run
     run.addUsage(reply.usage);
     run.lastModelTurn = run.turn;
     ctx.markProgress(reply.at);

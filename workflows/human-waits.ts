@@ -71,8 +71,11 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
   run.clearInput();
 }
 
-/** Holds the run at a step boundary while it is paused. */
-export async function waitWhilePaused(ctx: RunContext, detail = 'paused on request', events: EventDraft[] = []): Promise<void> {
+/**
+ * Holds the run at a step boundary while it is paused. `resumeAfterMs`: a pause that ends by itself
+ * (a spent daily budget, at the next day), unless someone resumes it first.
+ */
+export async function waitWhilePaused(ctx: RunContext, detail = 'paused on request', events: EventDraft[] = [], resumeAfterMs?: number): Promise<void> {
   const { run } = ctx;
   if (!run.paused) return;
   const by = run.pausedBy ?? 'someone';
@@ -80,7 +83,8 @@ export async function waitWhilePaused(ctx: RunContext, detail = 'paused on reque
     ...events,
     { key: eventKeys.paused(run.segment, run.turn, run.pauseCount), type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
   ]);
-  await condition(() => !run.paused || ctx.deadlinePassed());
+  if (resumeAfterMs === undefined) await condition(() => !run.paused || ctx.deadlinePassed());
+  else if (!(await condition(() => !run.paused || ctx.deadlinePassed(), Math.max(1, resumeAfterMs)))) run.requestResume('system');
   if (run.paused) return; // the time cap passed while paused; the caller's cap check ends the run
   await ctx.transition('running', null, [
     { key: eventKeys.resumed(run.segment, run.turn, run.pauseCount), type: 'run.resumed', data: { turn: run.turn, by: run.resumedBy ?? 'someone' } },

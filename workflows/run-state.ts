@@ -2,7 +2,7 @@
  * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
-import type { ApprovalDecision, CarriedState, PendingApproval, PendingInput, Progress, RunError, RunInput, RunLimits, RunStatus, Usage, UserInput } from '../contract/run';
+import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type Usage, type UserInput } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
@@ -66,11 +66,7 @@ export class RunState {
   }
 
   addUsage(u: Usage): void {
-    this.usage = {
-      inputTokens: this.usage.inputTokens + u.inputTokens,
-      outputTokens: this.usage.outputTokens + u.outputTokens,
-      costUsd: this.usage.costUsd + u.costUsd,
-    };
+    this.usage = sumUsage(this.usage, u);
   }
 
   // Approvals: the first decision for a pending approval wins; anything else is ignored.

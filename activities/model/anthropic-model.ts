@@ -1,6 +1,8 @@
 /** Claude through the official SDK, streaming. SDK retries are off: Temporal owns retries. */
 import Anthropic from '@anthropic-ai/sdk';
+import { withCacheBreakpoints } from './cache-breakpoints';
 import type { AssistantBlock, ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
+import { remainingFromHeaders } from './rate-limit-headers';
 
 export class AnthropicModel implements ModelAdapter {
   private readonly client: Anthropic;
@@ -14,13 +16,25 @@ export class AnthropicModel implements ModelAdapter {
     });
   }
 
+  /** The host calls go to, for error messages that say where a connection failed. */
+  get host(): string {
+    return new URL(this.client.baseURL).host;
+  }
+
+  /** Lists the models the key may use: one cheap call that proves the endpoint and the key work. */
+  async check(): Promise<string[]> {
+    const page = await this.client.models.list({ limit: 100 });
+    return page.data.map((m) => m.id);
+  }
+
   async complete(req: ModelRequest): Promise<ModelResponse> {
+    const prompt = req.promptCaching ? withCacheBreakpoints(req.system, req.messages) : { system: req.system, messages: req.messages };
     const stream = this.client.messages.stream(
       {
         model: req.model,
         max_tokens: req.maxTokens,
-        system: req.system,
-        messages: req.messages,
+        system: prompt.system,
+        messages: prompt.messages,
         tools: req.tools,
         ...(req.toolChoice === 'none' && { tool_choice: { type: 'none' as const } }),
       },
@@ -36,10 +50,17 @@ export class AnthropicModel implements ModelAdapter {
       } else if (block.type === 'thinking') content.push({ type: 'thinking', thinking: block.thinking, signature: block.signature });
       else if (block.type === 'redacted_thinking') content.push({ type: 'redacted_thinking', data: block.data });
     }
+    const u = message.usage;
     return {
       content,
       stopReason: message.stop_reason ?? 'end_turn',
-      usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
+      usage: {
+        inputTokens: u.input_tokens,
+        outputTokens: u.output_tokens,
+        ...(u.cache_read_input_tokens && { cacheReadTokens: u.cache_read_input_tokens }),
+        ...(u.cache_creation_input_tokens && { cacheWriteTokens: u.cache_creation_input_tokens }),
+      },
+      remaining: remainingFromHeaders(stream.response?.headers),
     };
   }
 }

@@ -6,6 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
+import type { ModelCallError } from '../../contract/events';
 
 
 /** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
@@ -23,9 +24,49 @@ export function retryAfterMs(headers: Headers | undefined, nowMs = Date.now()): 
 
 const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
 
-export function classifyModelError(err: unknown): ApplicationFailure {
+/** Short, stable words for why a call failed, as `llm.retry` and the status detail report them. */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  402: 'payment_required',
+  403: 'permission_denied',
+  404: 'not_found',
+  408: 'timeout',
+  409: 'conflict',
+  413: 'request_too_large',
+  429: 'rate_limited',
+  499: 'client_closed',
+  529: 'overloaded',
+};
+
+/** Why a model call failed: a stable code, the provider's words, and the HTTP status when there was one. */
+export function describeModelError(err: unknown, host?: string): ModelCallError {
   if (err instanceof Anthropic.APIConnectionError) {
-    return ApplicationFailure.retryable(`model connection failed: ${err.message}`, FailureType.ModelConnectionError);
+    const timeout = err instanceof Anthropic.APIConnectionTimeoutError;
+    return { code: timeout ? 'connection_timeout' : 'connection_error', message: `${host ? `${host}: ` : ''}${err.message}` };
+  }
+  if (err instanceof Anthropic.APIError) {
+    const status = err.status;
+    const code = status === undefined ? (err.type === 'overloaded_error' ? 'overloaded' : 'stream_error') : (CODE_OF_STATUS[status] ?? (status >= 500 ? 'server_error' : 'error'));
+    return { code, message: err.apiMessage ?? err.message, ...(status !== undefined && { status }) };
+  }
+  return { code: 'error', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** `529 overloaded`, `connection_error`: what the status detail says about a failed attempt. */
+export function shortReason(e: ModelCallError): string {
+  return `${e.status !== undefined ? `${e.status} ` : ''}${e.code.replace(/_/g, ' ')}`;
+}
+
+/** Headers of a provider error response (rate-limit figures, retry-after), when it had any. */
+export function errorHeaders(err: unknown): Headers | undefined {
+  return err instanceof Anthropic.APIError ? err.headers : undefined;
+}
+
+/** `host`: where the call went, so a connection failure says where it could not connect. */
+export function classifyModelError(err: unknown, host?: string): ApplicationFailure {
+  if (err instanceof Anthropic.APIConnectionError) {
+    return ApplicationFailure.retryable(`model connection${host ? ` to ${host}` : ''} failed: ${err.message}`, FailureType.ModelConnectionError);
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;

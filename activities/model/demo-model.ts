@@ -5,7 +5,7 @@
  */
 import type { AssistantBlock, MessageParam, ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
 
-export const DEMO_MODEL = 'demo';
+export { DEMO_MODEL } from '../../contract/run';
 
 function lastToolCalled(messages: MessageParam[]): string | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {

@@ -3,6 +3,7 @@
  * since Anthropic is the provider; the demo model speaks them too.
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import type { ProviderRemaining } from './rate-limit-headers';
 
 export type MessageParam = Anthropic.Messages.MessageParam;
 export type ToolSchema = Anthropic.Messages.Tool;
@@ -28,14 +29,21 @@ export interface ModelRequest {
   signal: AbortSignal;
   /** Called with each piece of streamed text, in order. */
   onText: (delta: string) => void;
+  /** Mark the stable prefix (tools, system, the transcript up to the previous turn) for prompt caching. */
+  promptCaching?: boolean;
 }
 
 export interface ModelResponse {
   content: AssistantBlock[];
   stopReason: string;
-  usage: { inputTokens: number; outputTokens: number };
+  /** `inputTokens`: uncached input; the cache's reads and writes apart. */
+  usage: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number };
+  /** What the provider says is left of its rate limits after this call (absent: it did not say). */
+  remaining?: ProviderRemaining;
 }
 
 export interface ModelAdapter {
   complete(req: ModelRequest): Promise<ModelResponse>;
+  /** Where calls go (`api.anthropic.com`), named in connection errors; absent for in-process models. */
+  readonly host?: string;
 }

@@ -7,11 +7,23 @@ import { Router } from 'express';
 import type { Store } from '../../shared/store';
 import { RUN_STATUSES } from '../../contract/run';
 import type { LiveStats } from '../live/ws-server';
+import type { CapacityService } from '../capacity-service';
+import type { CapacityReport } from '../../contract/api';
 
-export function metricsRouter(deps: { store: Store; live: LiveStats }): Router {
+/** One gauge line per model and limit; a limit that is not set is left out. */
+function perModel(name: string, help: string, report: CapacityReport, value: (m: CapacityReport['models'][number]) => Record<string, number | null>): string[] {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+  for (const m of report.models) {
+    for (const [limit, v] of Object.entries(value(m))) if (v !== null) lines.push(`${name}{model=${JSON.stringify(m.model)},limit="${limit}"} ${v}`);
+  }
+  return lines;
+}
+
+export function metricsRouter(deps: { store: Store; live: LiveStats; capacity: CapacityService }): Router {
   const router = Router();
   router.get('/', async (_req, res) => {
     const { byStatus, stalled } = await deps.store.runs.statusCounts();
+    const capacity = await deps.capacity.capacity();
     const lines = [
       '# HELP longhaul_runs Runs by status.',
       '# TYPE longhaul_runs gauge',
@@ -25,6 +37,24 @@ export function metricsRouter(deps: { store: Store; live: LiveStats }): Router {
       '# HELP longhaul_live_slow_consumer_closes_total Sockets closed (code 4008) for falling too far behind.',
       '# TYPE longhaul_live_slow_consumer_closes_total counter',
       `longhaul_live_slow_consumer_closes_total ${deps.live.slowConsumerCloses}`,
+      ...perModel('longhaul_model_rate_limit', "The API key's per-minute limit.", capacity, (m) => m.limits),
+      ...perModel('longhaul_model_capacity_available', 'What each rate-limit bucket holds now.', capacity, (m) => m.available),
+      ...perModel('longhaul_model_used_last_minute', 'Requests and tokens (as the provider counts them) of calls answered in the last minute.', capacity, (m) => ({
+        rpm: m.usedLastMinute.requests,
+        inputTpm: m.usedLastMinute.inputTokens,
+        outputTpm: m.usedLastMinute.outputTokens,
+      })),
+      ...perModel('longhaul_model_reserved', 'Requests and tokens of calls granted and not yet answered.', capacity, (m) => ({
+        rpm: m.reserved.requests,
+        inputTpm: m.reserved.inputTokens,
+        outputTpm: m.reserved.outputTokens,
+      })),
+      '# HELP longhaul_model_runs_waiting Runs waiting for model capacity.',
+      '# TYPE longhaul_model_runs_waiting gauge',
+      ...capacity.models.map((m) => `longhaul_model_runs_waiting{model=${JSON.stringify(m.model)}} ${m.runsWaiting}`),
+      '# HELP longhaul_model_rate_limited_last_hour 429s the provider answered in the last hour.',
+      '# TYPE longhaul_model_rate_limited_last_hour gauge',
+      ...capacity.models.map((m) => `longhaul_model_rate_limited_last_hour{model=${JSON.stringify(m.model)}} ${m.rateLimitedLastHour}`),
     ];
     res.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });

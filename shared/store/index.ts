@@ -1,12 +1,14 @@
 /** The store: every repository over one database, plus transactions spanning them. */
 import type { Kysely } from 'kysely';
 import { ApprovalsRepo } from './approvals';
+import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
 import { EventsRepo } from './events';
 import { inTransaction, type Executor } from './executor';
 import { InputRequestsRepo } from './input-requests';
 import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
+import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo } from './runs';
 import { UserMessagesRepo } from './user-messages';
@@ -29,6 +31,8 @@ export class Store {
   readonly webhooks: WebhooksRepo;
   readonly schedules: SchedulesRepo;
   readonly watchers: WatchersRepo;
+  readonly capacity: CapacityRepo;
+  readonly modelCalls: ModelCallsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -46,6 +50,8 @@ export class Store {
     this.webhooks = new WebhooksRepo(executor);
     this.schedules = new SchedulesRepo(executor);
     this.watchers = new WatchersRepo(executor);
+    this.capacity = new CapacityRepo(executor, opened.dialect);
+    this.modelCalls = new ModelCallsRepo(executor);
   }
 
   get dialect(): Dialect {

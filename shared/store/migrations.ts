@@ -269,6 +269,83 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('watchers_run').on('watchers').columns(['run_id', 'seen_at']).execute();
       },
     },
+    '009_model_capacity_and_spend': {
+      async up(db: Kysely<unknown>) {
+        // The prompt cache's share of a run's input, priced apart; and what a retrying step is doing.
+        await db.schema.alterTable('runs').addColumn('cache_read_tokens', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('runs').addColumn('cache_write_tokens', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('runs').addColumn('step_note', 'text').execute();
+        // Every paid model call, once (keyed by its ledger key): spend per owner and day, usage per minute.
+        await db.schema
+          .createTable('model_calls')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('at_ms', real, (c) => c.notNull())
+          .addColumn('input_tokens', 'integer', (c) => c.notNull())
+          .addColumn('output_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cache_read_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cache_write_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cost_usd', real, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('model_calls_owner_day').on('model_calls').columns(['owner', 'day']).execute();
+        await db.schema.createIndex('model_calls_model_at').on('model_calls').columns(['model', 'at_ms']).execute();
+        await db.schema.createIndex('model_calls_run').on('model_calls').columns(['run_id', 'at_ms']).execute();
+        // The rate-limit books, one row per model: what each bucket held at updated_ms (epoch ms).
+        await db.schema
+          .createTable('capacity_books')
+          .addColumn('model', 'text', (c) => c.primaryKey())
+          .addColumn('rpm', real, (c) => c.notNull())
+          .addColumn('input_tpm', real, (c) => c.notNull())
+          .addColumn('output_tpm', real, (c) => c.notNull())
+          .addColumn('updated_ms', real, (c) => c.notNull())
+          .addColumn('tokens_per_char', real, (c) => c.notNull())
+          .execute();
+        // Calls waiting for capacity, in the order the fair queue gives them (one per run).
+        await db.schema
+          .createTable('capacity_waiters')
+          .addColumn('run_id', 'text', (c) => c.primaryKey())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('input_tokens', 'integer', (c) => c.notNull())
+          .addColumn('output_tokens', 'integer', (c) => c.notNull())
+          .addColumn('enqueued_ms', real, (c) => c.notNull())
+          .addColumn('expires_ms', real, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('capacity_waiters_model').on('capacity_waiters').columns(['model', 'expires_ms']).execute();
+        await db.schema
+          .createTable('capacity_owner_turns')
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('served_ms', real, (c) => c.notNull())
+          .addPrimaryKeyConstraint('capacity_owner_turns_pk', ['model', 'owner'])
+          .execute();
+        // Calls granted and not yet settled: their tokens and worst-case cost count against the limits and budgets.
+        await db.schema
+          .createTable('capacity_reservations')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('input_tokens', 'integer', (c) => c.notNull())
+          .addColumn('output_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cost_usd', real, (c) => c.notNull())
+          .addColumn('expires_ms', real, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('capacity_reservations_owner').on('capacity_reservations').columns(['owner', 'expires_ms']).execute();
+        // 429s the provider answered anyway (a key shared with someone else, or a wrong estimate).
+        await db.schema
+          .createTable('rate_limit_hits')
+          .addColumn('id', autoId, (c) => c.primaryKey())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('at_ms', real, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('rate_limit_hits_model_at').on('rate_limit_hits').columns(['model', 'at_ms']).execute();
+      },
+    },
   };
 }
 

@@ -25,6 +25,8 @@ export interface RunRecord {
   admitted: boolean;
   /** When the run last made progress, if the sweeper has flagged it as stalled since. */
   stalledSince: string | null;
+  /** What the current step is doing when the status cannot say (e.g. `retrying model call (attempt 3 of 6): 529 overloaded`). */
+  stepNote: string | null;
   /** Times follow-up messages continued the run after it ended. */
   laps: number;
   /** The schedule whose firing started the run. */
@@ -80,7 +82,14 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     idempotencyKey: row.idempotency_key,
     lastSeq: Number(row.last_seq),
     turn: Number(row.turn),
-    usage: { inputTokens: Number(row.input_tokens), outputTokens: Number(row.output_tokens), costUsd: Number(row.cost_usd) },
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      costUsd: Number(row.cost_usd),
+      ...(Number(row.cache_read_tokens ?? 0) > 0 && { cacheReadTokens: Number(row.cache_read_tokens) }),
+      ...(Number(row.cache_write_tokens ?? 0) > 0 && { cacheWriteTokens: Number(row.cache_write_tokens) }),
+    },
+    stepNote: row.step_note ?? null,
     progress: parseJson<Progress | null>(row.progress_json, null),
     result: row.result,
     error: parseJson<RunError | null>(row.error_json, null),
@@ -292,10 +301,18 @@ export class RunsRepo {
         input_tokens: eb('input_tokens', '+', usage.inputTokens),
         output_tokens: eb('output_tokens', '+', usage.outputTokens),
         cost_usd: eb('cost_usd', '+', usage.costUsd),
+        cache_read_tokens: eb('cache_read_tokens', '+', usage.cacheReadTokens ?? 0),
+        cache_write_tokens: eb('cache_write_tokens', '+', usage.cacheWriteTokens ?? 0),
+        step_note: null,
         turn,
         updated_at: nowIso(),
       }))
       .where('id', '=', id)
       .execute();
+  }
+
+  /** What a step is doing that the run's status cannot say (a model call being retried); cleared by its next usage. */
+  async setStepNote(id: string, note: string | null): Promise<void> {
+    await this.db.updateTable('runs').set({ step_note: note }).where('id', '=', id).execute();
   }
 }

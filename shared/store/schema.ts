@@ -31,6 +31,10 @@ export interface RunsTable {
   webhooks_json: string | null;
   /** The schedule whose firing started this run. */
   schedule_id: string | null;
+  cache_read_tokens: Generated<number>;
+  cache_write_tokens: Generated<number>;
+  /** What the current step is doing when the workflow's status cannot say (a model call being retried). */
+  step_note: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -204,6 +208,65 @@ export interface WatchersTable {
   seen_at: string;
 }
 
+export interface ModelCallsTable {
+  key: string;
+  run_id: string;
+  owner: string;
+  model: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  at_ms: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  cost_usd: number;
+}
+
+export interface CapacityBooksTable {
+  model: string;
+  rpm: number;
+  input_tpm: number;
+  output_tpm: number;
+  updated_ms: number;
+  /** Calibrated from actual usage: prompt tokens per character sent. */
+  tokens_per_char: number;
+}
+
+export interface CapacityWaitersTable {
+  run_id: string;
+  model: string;
+  owner: string;
+  input_tokens: number;
+  output_tokens: number;
+  enqueued_ms: number;
+  expires_ms: number;
+}
+
+export interface CapacityOwnerTurnsTable {
+  model: string;
+  owner: string;
+  served_ms: number;
+}
+
+export interface CapacityReservationsTable {
+  key: string;
+  run_id: string;
+  owner: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  expires_ms: number;
+}
+
+export interface RateLimitHitsTable {
+  id: Generated<number>;
+  model: string;
+  run_id: string;
+  at_ms: number;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -219,4 +282,10 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   schedules: SchedulesTable;
   watchers: WatchersTable;
+  model_calls: ModelCallsTable;
+  capacity_books: CapacityBooksTable;
+  capacity_waiters: CapacityWaitersTable;
+  capacity_owner_turns: CapacityOwnerTurnsTable;
+  capacity_reservations: CapacityReservationsTable;
+  rate_limit_hits: RateLimitHitsTable;
 }

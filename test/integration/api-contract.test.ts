@@ -164,10 +164,18 @@ describe('HTTP API contract', () => {
       expect(Number(after.n)).toBe(Number(before.n));
     });
 
-    it('refuses a Claude model when the server has no key (model_unavailable) only without a key', async () => {
-      // This server has a key, so Claude models are accepted; the demo is always available.
+    it('accepts the models it can price, refuses others with unknown_model before anything is stored', async () => {
+      // This server has a key, so Claude models in the price table are accepted; the demo is always available.
       const res = await post('/api/runs', { goal: 'x', model: 'claude-haiku-4-5', approvals: 'none' });
       expect(res.status).toBe(202);
+      const before = await h.store.db.selectFrom('runs').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      // A made-up name, and names that would find an object's own members in a plain lookup table.
+      for (const model of ['claude-imaginary-9', 'constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+        const refused = await post('/api/runs', { goal: 'x', model, approvals: 'none' });
+        expect([model, refused.status, refused.body.error.code]).toEqual([model, 400, 'unknown_model']);
+      }
+      const after = await h.store.db.selectFrom('runs').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
     });
   });
 

@@ -9,6 +9,8 @@
  */
 import type http from 'node:http';
 import { listenLocally, type LocalServer } from './http-server';
+import { FakePromptCache, tokensOf, type CountedUsage } from './fake-prompt-cache';
+import { FakeRateLimiter, type FakeLimits } from './fake-rate-limits';
 
 export interface FakeToolUse {
   id?: string;
@@ -20,7 +22,7 @@ export interface FakeReply {
   text?: string;
   toolUses?: FakeToolUse[];
   stopReason?: string;
-  usage?: { input_tokens: number; output_tokens: number };
+  usage?: { input_tokens: number; output_tokens: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
   /** Characters per text_delta event. */
   chunkChars?: number;
   /** Pause between stream events, to make streams observable mid-flight. */
@@ -42,7 +44,7 @@ export interface FakeRequest {
   body: {
     model: string;
     messages: { role: string; content: unknown }[];
-    system?: string;
+    system?: string | { type: 'text'; text: string }[];
     tools?: { name: string }[];
     tool_choice?: { type: string };
     stream?: boolean;
@@ -59,6 +61,8 @@ export interface FakeRequest {
   receivedAt: number;
   /** The client closed the stream before it finished (e.g. the activity was cancelled). */
   abandoned: boolean;
+  /** With token counting on: the input as the provider counts it (uncached, cache reads, cache writes). */
+  counted?: CountedUsage;
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure;
@@ -85,6 +89,17 @@ export class FakeAnthropic {
   url = '';
   apiKey = 'test-key';
   private nextId = 1;
+  /** Count tokens from what is sent (4 characters a token) and run the prompt cache, instead of a fixed usage. */
+  countTokens = false;
+  readonly promptCache = new FakePromptCache();
+  limiter?: FakeRateLimiter;
+
+  /** Enforce rate limits as the provider does (429 + retry-after when exceeded); turns token counting on. */
+  setRateLimits(limits: FakeLimits): FakeRateLimiter {
+    this.countTokens = true;
+    this.limiter = new FakeRateLimiter(limits);
+    return this.limiter;
+  }
 
   /** Answer requests whose goal contains `marker` with `handler`. Later scripts win. */
   script(marker: string, handler: FakeHandler): void {
@@ -112,6 +127,7 @@ export class FakeAnthropic {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (req.method === 'GET' && req.url?.startsWith('/v1/models')) return this.listModels(req, res);
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
       return this.sendError(res, { status: 404, message: `no route ${req.method} ${req.url}` });
     }
@@ -122,7 +138,13 @@ export class FakeAnthropic {
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FakeRequest['body'];
     const first = body.messages[0];
-    const goal = typeof first?.content === 'string' ? first.content : JSON.stringify(first?.content ?? '');
+    // The goal as text, whether sent as a string or as blocks (a cache breakpoint turns it into blocks).
+    const goal =
+      typeof first?.content === 'string'
+        ? first.content
+        : Array.isArray(first?.content)
+          ? (first.content as { type: string; text?: string }[]).map((b) => (b.type === 'text' ? (b.text ?? '') : JSON.stringify(b))).join('\n')
+          : '';
     const last = body.messages[body.messages.length - 1];
     const lastToolResults = Array.isArray(last?.content)
       ? (last.content as { type: string; tool_use_id: string; content: string; is_error?: boolean }[])
@@ -143,9 +165,22 @@ export class FakeAnthropic {
     for (const [marker, queue] of this.failures) {
       if (goal.includes(marker) && queue.length) return this.sendError(res, queue.shift()!);
     }
+    const counting = this.countTokens ? this.promptCache.count(body) : undefined;
+    if (counting) request.counted = counting.usage;
+    if (counting && this.limiter) {
+      const input = counting.usage.input_tokens + counting.usage.cache_creation_input_tokens;
+      const admitted = this.limiter.admit({ requests: 1, 'input-tokens': input, 'output-tokens': body.max_tokens });
+      if (!admitted.ok) return this.sendError(res, { status: 429, message: 'rate limit exceeded', retryAfterSec: admitted.retryAfterSec });
+    }
+    counting?.commit();
     const script = this.scripts.find((s) => goal.includes(s.marker));
-    const reply: FakeReply | FakeFailure = script ? script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
+    let reply: FakeReply | FakeFailure = script ? script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
     if (isFailure(reply)) return this.sendError(res, reply);
+    if (counting && !reply.usage) {
+      const output = Math.max(1, tokensOf(JSON.stringify([reply.text ?? '', reply.toolUses ?? []])));
+      reply = { ...reply, usage: { ...counting.usage, output_tokens: Math.min(output, body.max_tokens) } };
+    }
+    if (this.limiter && reply.usage) this.limiter.giveBack('output-tokens', body.max_tokens - reply.usage.output_tokens);
     if (body.stream) {
       let finished = false;
       res.on('close', () => {
@@ -158,8 +193,28 @@ export class FakeAnthropic {
     return this.json(res, body.model, reply);
   }
 
+  private listModels(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const presented = req.headers['x-api-key'] ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (presented !== this.apiKey) return this.sendError(res, { status: 401, message: 'invalid x-api-key' });
+    const ids = ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-4-5'];
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        data: ids.map((id) => ({ type: 'model', id, display_name: id, created_at: '2026-01-01T00:00:00Z' })),
+        has_more: false,
+        first_id: ids[0],
+        last_id: ids[ids.length - 1],
+      }),
+    );
+  }
+
+  /** Every response carries the rate-limit headers while limits are enforced. */
+  private rateLimitHeaders(): Record<string, string> {
+    return this.limiter?.headers() ?? {};
+  }
+
   private sendError(res: http.ServerResponse, f: FakeFailure): void {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': `req_fake_${this.nextId++}` };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': `req_fake_${this.nextId++}`, ...this.rateLimitHeaders() };
     if (f.retryAfterSec !== undefined) headers['retry-after'] = String(f.retryAfterSec);
     res.writeHead(f.status, headers);
     res.end(JSON.stringify({ type: 'error', error: { type: f.type ?? ERROR_TYPES[f.status] ?? 'api_error', message: f.message ?? `injected ${f.status}` } }));
@@ -176,13 +231,13 @@ export class FakeAnthropic {
 
   private json(res: http.ServerResponse, model: string, reply: FakeReply): void {
     const { blocks, stopReason, usage } = this.blocks(reply);
-    res.writeHead(200, { 'content-type': 'application/json' });
+    res.writeHead(200, { 'content-type': 'application/json', ...this.rateLimitHeaders() });
     res.end(JSON.stringify({ id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage }));
   }
 
   private async stream(res: http.ServerResponse, model: string, reply: FakeReply): Promise<void> {
     const { blocks, stopReason, usage } = this.blocks(reply);
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_fake_${this.nextId++}` });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_fake_${this.nextId++}`, ...this.rateLimitHeaders() });
     const delay = reply.delayMs ?? 0;
     const send = async (event: string, data: unknown) => {
       if (res.destroyed) return;
@@ -191,7 +246,7 @@ export class FakeAnthropic {
     };
     await send('message_start', {
       type: 'message_start',
-      message: { id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input_tokens, output_tokens: 1 } },
+      message: { id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
     });
     await send('ping', { type: 'ping' });
     let textSent = 0;

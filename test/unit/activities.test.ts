@@ -126,7 +126,7 @@ describe('activities', () => {
     await store.runs.insert({ id: 'run_model', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     nextReply = { content: [{ type: 'text', text: 'Hello' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
     const args = { runId: 'run_model', turn: 1, model: 'claude-sonnet-5-5' };
-    const first = (await new MockActivityEnvironment({ attempt: 1 }).run(acts.callModel, args)) as ModelTurnResult;
+    const first = (await new MockActivityEnvironment({ attempt: 1 }).run(acts.callModel, args)) as unknown as ModelTurnResult;
     const second = await new MockActivityEnvironment({ attempt: 2 }).run(acts.callModel, args);
     expect(second).toEqual(first);
     expect(modelCalls).toBe(1);

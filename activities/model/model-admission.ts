@@ -1,0 +1,170 @@
+/**
+ * Whether a model call may go now: the owner's daily budget, then the model's shared rate limits.
+ * A call that may go reserves what it will use (1 request, its estimated input, `max_tokens` of
+ * output — as the provider itself reserves — and its worst-case cost); one that may not is told
+ * how long to wait, and the workflow sleeps on a timer. After the call its actual usage settles
+ * the books: unused reservation goes back, a debt stays, and the provider's own count wins when
+ * it says less is left.
+ *
+ * Input is counted as the provider counts it toward input TPM: uncached input plus cache writes;
+ * cache reads do not count. The estimate is the characters about to be sent times a ratio
+ * calibrated from earlier calls' actual usage, less what the run's previous call left in the cache.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ModelCallDeferral, Usage } from '../../contract/run';
+import { FailureType } from '../../contract/failures';
+import { fairOrder, planStarts } from '../../shared/capacity/fair-queue';
+import { dailyBudgetFor, msUntilNextUtcDay, rateLimitsFor, utcDay } from '../../shared/capacity/model-limits';
+import { exceedsABucket, take, type Amounts, type RateLimits } from '../../shared/capacity/token-buckets';
+import type { Config } from '../../shared/config';
+import type { PricingTable } from '../../shared/pricing';
+import type { Store } from '../../shared/store';
+import type { ProviderRemaining } from './rate-limit-headers';
+
+/** How long the prompt cache keeps an entry (Anthropic's default ephemeral cache). */
+const CACHE_TTL_MS = 5 * 60_000;
+/** A waiter that does not come back within this long after its turn loses its place. */
+const WAITER_GRACE_MS = 60_000;
+/** Reserve a little over the estimate: an underestimate is a debt others wait for. */
+const ESTIMATE_MARGIN = 1.1;
+/** Weight of the newest call when calibrating tokens per character. */
+const CALIBRATION_WEIGHT = 0.3;
+
+export interface AdmissionRequest {
+  /** The call's ledger key: its reservation is keyed by it. */
+  key: string;
+  runId: string;
+  model: string;
+  /** Characters about to be sent (system, tools and messages). */
+  promptChars: number;
+  maxTokens: number;
+}
+
+export type Admission = { granted: true; metered: boolean } | ModelCallDeferral;
+
+export interface Settlement {
+  key: string;
+  model: string;
+  promptChars: number;
+  /** Absent when the call failed: what it used is unknown, so its reservation is kept as spent. */
+  usage?: Usage;
+  remaining?: ProviderRemaining;
+  rateLimited?: boolean;
+  /** For the spend record. */
+  runId: string;
+  /** The call was admitted with a reservation (limits or budgets apply). */
+  metered: boolean;
+}
+
+/** Tokens a call counts toward input TPM: uncached input plus cache writes. */
+export const countedInput = (u: Pick<Usage, 'inputTokens' | 'cacheWriteTokens'>): number => u.inputTokens + (u.cacheWriteTokens ?? 0);
+
+export function createModelAdmission(deps: { store: Store; config: Config; pricing: PricingTable; now?: () => number }) {
+  const { store, config, pricing } = deps;
+  const now = deps.now ?? Date.now;
+
+  /** Nothing to check: no limits on this model and no budgets anywhere. */
+  const unmetered = (model: string) =>
+    !rateLimitsFor(config, model) && config.budgets.dailyUsd === undefined && config.budgets.perUser.size === 0;
+
+  async function admit(req: AdmissionRequest): Promise<Admission> {
+    if (unmetered(req.model)) return { granted: true, metered: false };
+    const run = await store.runs.get(req.runId);
+    if (!run) throw ApplicationFailure.nonRetryable(`run ${req.runId} has no record`, FailureType.RunRecordMissing);
+    const owner = run.owner;
+    const previous = config.model.promptCaching ? await store.modelCalls.latestOfRun(req.runId) : undefined;
+
+    const answer = await store.transaction(async (tx): Promise<Admission> => {
+      const t = now();
+      const limits = rateLimitsFor(config, req.model);
+      const books = limits ? await tx.capacity.books(req.model, limits, t) : undefined;
+      const tokensPerChar = books?.tokensPerChar ?? 0.34;
+      const expectedCached = previous && t - previous.atMs < CACHE_TTL_MS ? previous.cachedTokens : 0;
+      const inputEstimate = Math.max(1, Math.ceil((req.promptChars * tokensPerChar - expectedCached) * ESTIMATE_MARGIN));
+      const need: Amounts = { rpm: 1, input_tpm: inputEstimate, output_tpm: req.maxTokens };
+      const costUsd = pricing.worstCaseUsd(req.model, inputEstimate, req.maxTokens);
+
+      const budget = dailyBudgetFor(config, owner);
+      if (budget !== undefined) {
+        await tx.capacity.lockOwner(owner);
+        const spent = await tx.modelCalls.spentOn(owner, utcDay(t));
+        const reserved = await tx.capacity.reservedCostOf(owner, t);
+        if (spent + reserved >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd: spent, budgetUsd: budget };
+      }
+
+      if (limits && books) {
+        const tooLarge = exceedsABucket(need, limits);
+        if (tooLarge) {
+          throw ApplicationFailure.create({
+            message: `this call needs ${need[tooLarge]} of ${req.model}'s ${tooLarge} limit of ${limits[tooLarge]} per minute: it could never run`,
+            type: FailureType.ModelCallExceedsRateLimit,
+            nonRetryable: true,
+          });
+        }
+        const waiting = await tx.capacity.waiters(req.model, t);
+        const mine = waiting.find((w) => w.runId === req.runId);
+        const me = { runId: req.runId, owner, need, enqueuedMs: mine?.enqueuedMs ?? t };
+        const queue = [...waiting.filter((w) => w.runId !== req.runId), me];
+        const plan = planStarts(books.levels, limits, fairOrder(queue, await tx.capacity.lastServed(req.model))).get(req.runId)!;
+        if (plan.waitMs > 0) {
+          await tx.capacity.enqueue(req.model, me, t + plan.waitMs + WAITER_GRACE_MS);
+          return { deferred: 'capacity', waitMs: plan.waitMs, limit: plan.limit ?? 'rpm' };
+        }
+        if (mine) await tx.capacity.dequeue(req.runId);
+        await tx.capacity.markServed(req.model, owner, t);
+        await tx.capacity.saveBooks(req.model, { ...books, levels: take(books.levels, need, limits) }, t);
+      }
+      await tx.capacity.addReservation({
+        key: req.key,
+        runId: req.runId,
+        owner,
+        model: req.model,
+        inputTokens: limits ? need.input_tpm : 0,
+        outputTokens: limits ? need.output_tpm : 0,
+        costUsd,
+        expiresMs: t + config.activities.modelCallTimeoutSec * 1000,
+      });
+      return { granted: true, metered: true };
+    });
+    return answer;
+  }
+
+  /**
+   * Settles a call: its reservation goes, what it actually used corrects the books, the provider's
+   * remaining counts win when lower, and the call is recorded for spend. In the caller's transaction.
+   */
+  async function settle(tx: Store, s: Settlement): Promise<void> {
+    const t = now();
+    const reservation = s.metered ? await tx.capacity.takeReservation(s.key) : undefined;
+    const limits = s.metered ? rateLimitsFor(config, s.model) : undefined;
+    if (limits) {
+      const books = await tx.capacity.books(s.model, limits, t);
+      const levels = { ...books.levels };
+      let tokensPerChar = books.tokensPerChar;
+      if (s.usage && reservation) {
+        levels.input_tpm += reservation.inputTokens - countedInput(s.usage);
+        levels.output_tpm += reservation.outputTokens - s.usage.outputTokens;
+      }
+      if (s.usage && s.promptChars > 0) {
+        const promptTokens = s.usage.inputTokens + (s.usage.cacheReadTokens ?? 0) + (s.usage.cacheWriteTokens ?? 0);
+        tokensPerChar = (1 - CALIBRATION_WEIGHT) * tokensPerChar + CALIBRATION_WEIGHT * (promptTokens / s.promptChars);
+      }
+      followProvider(levels, limits, s.remaining);
+      await tx.capacity.saveBooks(s.model, { levels, tokensPerChar }, t);
+    }
+    if (s.rateLimited) await tx.capacity.recordRateLimited(s.model, s.runId, t);
+    if (s.usage) await tx.modelCalls.record({ key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage: s.usage });
+  }
+
+  return { admit, settle, unmetered };
+}
+
+/** The provider counts every use of the key, ours and others': where it says less is left, it is right. */
+function followProvider(levels: Amounts, limits: RateLimits, remaining: ProviderRemaining | undefined): void {
+  if (!remaining) return;
+  for (const [limit, left] of Object.entries(remaining) as [keyof Amounts, number][]) {
+    if (limits[limit] !== undefined && left < levels[limit]) levels[limit] = left;
+  }
+}
+
+export type ModelAdmission = ReturnType<typeof createModelAdmission>;

@@ -1,0 +1,126 @@
+/**
+ * Every paid model call, once (keyed by its ledger key, written in the transaction that records
+ * the answer): what each owner spent per UTC day, and what each model used in the last minute.
+ */
+import { sql } from 'kysely';
+import type { Usage } from '../../contract/run';
+import type { Executor } from './executor';
+
+export interface ModelCallRecord {
+  key: string;
+  runId: string;
+  model: string;
+  atMs: number;
+  day: string;
+  usage: Usage;
+}
+
+export interface DailySpend {
+  day: string;
+  model: string;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export class ModelCallsRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** Records a call, its owner taken from the run's row in the same statement. */
+  async record(c: ModelCallRecord): Promise<void> {
+    await this.db
+      .insertInto('model_calls')
+      .columns(['key', 'run_id', 'owner', 'model', 'day', 'at_ms', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd'])
+      .expression((eb) =>
+        eb
+          .selectFrom('runs')
+          .select([
+            eb.val(c.key).as('key'),
+            eb.val(c.runId).as('run_id'),
+            'runs.owner',
+            eb.val(c.model).as('model'),
+            eb.val(c.day).as('day'),
+            eb.val(c.atMs).as('at_ms'),
+            eb.val(c.usage.inputTokens).as('input_tokens'),
+            eb.val(c.usage.outputTokens).as('output_tokens'),
+            eb.val(c.usage.cacheReadTokens ?? 0).as('cache_read_tokens'),
+            eb.val(c.usage.cacheWriteTokens ?? 0).as('cache_write_tokens'),
+            eb.val(c.usage.costUsd).as('cost_usd'),
+          ])
+          .where('runs.id', '=', c.runId),
+      )
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+  }
+
+  async spentOn(owner: string, day: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('model_calls')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('usd'))
+      .where('owner', '=', owner)
+      .where('day', '=', day)
+      .executeTakeFirst();
+    return Number(row?.usd ?? 0);
+  }
+
+  /** The run's latest call: its cache reads and writes are what the next call can expect to read. */
+  async latestOfRun(runId: string): Promise<{ atMs: number; cachedTokens: number } | undefined> {
+    const row = await this.db
+      .selectFrom('model_calls')
+      .select(['at_ms', 'cache_read_tokens', 'cache_write_tokens'])
+      .where('run_id', '=', runId)
+      .orderBy('at_ms', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { atMs: Number(row.at_ms), cachedTokens: Number(row.cache_read_tokens) + Number(row.cache_write_tokens) } : undefined;
+  }
+
+  /** What `model` used since `sinceMs`, counted as the provider counts toward its limits. */
+  async usedSince(model: string, sinceMs: number): Promise<{ requests: number; inputTokens: number; outputTokens: number; cacheReadTokens: number }> {
+    const row = await this.db
+      .selectFrom('model_calls')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.coalesce(eb.fn.sum<number>(sql`input_tokens + cache_write_tokens`), sql<number>`0`).as('input'),
+        eb.fn.coalesce(eb.fn.sum<number>('output_tokens'), sql<number>`0`).as('output'),
+        eb.fn.coalesce(eb.fn.sum<number>('cache_read_tokens'), sql<number>`0`).as('cache_read'),
+      ])
+      .where('model', '=', model)
+      .where('at_ms', '>=', sinceMs)
+      .executeTakeFirst();
+    return { requests: Number(row?.n ?? 0), inputTokens: Number(row?.input ?? 0), outputTokens: Number(row?.output ?? 0), cacheReadTokens: Number(row?.cache_read ?? 0) };
+  }
+
+  /** Spend by UTC day and model, for one owner or everyone, days `from`…`to` inclusive. */
+  async spendByDay(q: { owner?: string; from: string; to: string }): Promise<DailySpend[]> {
+    let query = this.db
+      .selectFrom('model_calls')
+      .select((eb) => [
+        'day',
+        'model',
+        eb.fn.countAll<number>().as('calls'),
+        eb.fn.sum<number>('input_tokens').as('input'),
+        eb.fn.sum<number>('output_tokens').as('output'),
+        eb.fn.sum<number>('cache_read_tokens').as('cache_read'),
+        eb.fn.sum<number>('cache_write_tokens').as('cache_write'),
+        eb.fn.sum<number>('cost_usd').as('usd'),
+      ])
+      .where('day', '>=', q.from)
+      .where('day', '<=', q.to);
+    if (q.owner !== undefined) query = query.where('owner', '=', q.owner);
+    const rows = await query.groupBy(['day', 'model']).orderBy('day').orderBy('model').execute();
+    return rows.map((r) => ({
+      day: r.day,
+      model: r.model,
+      calls: Number(r.calls),
+      inputTokens: Number(r.input),
+      outputTokens: Number(r.output),
+      cacheReadTokens: Number(r.cache_read),
+      cacheWriteTokens: Number(r.cache_write),
+      costUsd: Number(r.usd),
+    }));
+  }
+}
