@@ -4,6 +4,7 @@
  * transaction. A retry after that commit returns the stored result: a response that was paid
  * for is never paid for again.
  */
+import crypto from 'node:crypto';
 import { activityInfo, Context } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef, type Usage } from '../contract/run';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -78,6 +79,19 @@ export function createModelActivities(deps: ActivityDeps) {
     };
   }
 
+  /** The shared prefix (tools, system) of a request, hashed once per tool set: the registry's schemas array is stable. */
+  const prefixKeys = new WeakMap<object, Map<string, string>>();
+  const prefixKeyOf = (req: ModelRequest): string => {
+    const byModel = prefixKeys.get(req.tools) ?? new Map<string, string>();
+    prefixKeys.set(req.tools, byModel);
+    let key = byModel.get(req.model);
+    if (key === undefined) {
+      key = crypto.createHash('sha256').update(req.model).update(req.system).update(JSON.stringify(req.tools)).digest('hex');
+      byModel.set(req.model, key);
+    }
+    return key;
+  };
+
   /** What a request sends, in characters: the admission estimates its tokens from this. */
   const promptChars = (req: ModelRequest) => req.system.length + JSON.stringify(req.tools).length + JSON.stringify(req.messages).length;
 
@@ -110,7 +124,15 @@ export function createModelActivities(deps: ActivityDeps) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as ModelTurnResult;
       req = request(model, await buildContext(store, runId), { onText });
-      const admitted = await admission.admit({ key, runId, model, promptChars: promptChars(req), maxTokens: req.maxTokens });
+      const admitted = await admission.admit({
+        key,
+        runId,
+        model,
+        promptChars: promptChars(req),
+        prefixChars: req.system.length + JSON.stringify(req.tools).length,
+        prefixKey: prefixKeyOf(req),
+        maxTokens: req.maxTokens,
+      });
       if ('deferred' in admitted) return admitted;
     }
 
@@ -164,7 +186,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const events = await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
       await tx.runs.addUsage(runId, usage, turn);
-      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining });
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, prefixKey: metered ? prefixKeyOf(sent) : undefined });
       await tx.effects.complete(key, result);
       return tx.events.append(runId, [
         {

@@ -10,6 +10,7 @@ import type { Access } from './access';
 import { ApiError } from './errors';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const DEFAULT_USAGE_DAYS = 30;
 const MAX_USAGE_DAYS = 366;
 
@@ -17,15 +18,15 @@ export class CapacityService {
   constructor(private readonly deps: { store: Store; config: Config; access: Access }) {}
 
   /** The models reported: each one named in MODEL_RATE_LIMITS, and each one that has books. */
-  private async models(): Promise<string[]> {
+  private async models(nowMs: number): Promise<string[]> {
     const named = [...this.deps.config.model.rateLimits.keys()].filter((m) => m !== '*');
-    return [...new Set([...named, ...(await this.deps.store.capacity.knownModels())])].sort();
+    return [...new Set([...named, ...(await this.deps.store.capacity.knownModels(nowMs - HOUR_MS))])].sort();
   }
 
   async capacity(nowMs = Date.now()): Promise<CapacityReport> {
     const { store, config } = this.deps;
     const models = await Promise.all(
-      (await this.models()).map(async (model) => {
+      (await this.models(nowMs)).map(async (model) => {
         const limits = rateLimitsFor(config, model);
         // Reading the books refills them to now; without a transaction nothing is written or locked.
         const books = limits ? await store.capacity.books(model, limits, nowMs) : undefined;
@@ -41,7 +42,7 @@ export class CapacityService {
             outputTpm: limits?.output_tpm !== undefined && books ? Math.floor(books.levels.output_tpm) : null,
           },
           runsWaiting: await store.capacity.countWaiting(model, nowMs),
-          rateLimitedLastHour: await store.capacity.rateLimitedSince(model, nowMs - 3_600_000),
+          rateLimitedLastHour: await store.capacity.rateLimitedSince(model, nowMs - HOUR_MS),
         };
       }),
     );

@@ -8,7 +8,7 @@
  *
  * Input is counted as the provider counts it toward input TPM: uncached input plus cache writes;
  * cache reads do not count. The estimate is the characters about to be sent times a ratio
- * calibrated from earlier calls' actual usage, less what the run's previous call left in the cache.
+ * calibrated from earlier calls' actual usage, less what the cache should serve.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ModelCallDeferral, Usage } from '../../contract/run';
@@ -37,6 +37,10 @@ export interface AdmissionRequest {
   model: string;
   /** Characters about to be sent (system, tools and messages). */
   promptChars: number;
+  /** Of those, the tools and system prompt: the prefix every call of the deployment shares. */
+  prefixChars: number;
+  /** Identifies that prefix (a hash of it): a worker with other tools has a prefix of its own. */
+  prefixKey: string;
   maxTokens: number;
 }
 
@@ -54,6 +58,8 @@ export interface Settlement {
   runId: string;
   /** The call was admitted with a reservation (limits or budgets apply). */
   metered: boolean;
+  /** The shared prefix the call sent (see AdmissionRequest). */
+  prefixKey?: string;
 }
 
 /** Tokens a call counts toward input TPM: uncached input plus cache writes. */
@@ -62,6 +68,8 @@ export const countedInput = (u: Pick<Usage, 'inputTokens' | 'cacheWriteTokens'>)
 export function createModelAdmission(deps: { store: Store; config: Config; pricing: PricingTable; now?: () => number }) {
   const { store, config, pricing } = deps;
   const now = deps.now ?? Date.now;
+  /** When a call with each shared prefix (tools and system) last completed here, writing it to the cache. */
+  const prefixCachedAt = new Map<string, number>();
 
   /** Nothing to check: no limits on this model and no budgets anywhere. */
   const unmetered = (model: string) =>
@@ -79,7 +87,11 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const limits = rateLimitsFor(config, req.model);
       const books = limits ? await tx.capacity.books(req.model, limits, t) : undefined;
       const tokensPerChar = books?.tokensPerChar ?? 0.34;
-      const expectedCached = previous && t - previous.atMs < CACHE_TTL_MS ? previous.cachedTokens : 0;
+      // What the cache should serve: all the run's previous call sent; for a run's first call, the
+      // tools and system prompt, when any call of this model wrote them in the cache's lifetime.
+      const prefixAt = prefixCachedAt.get(req.prefixKey);
+      const sharedPrefixCached = config.model.promptCaching && prefixAt !== undefined && t - prefixAt < CACHE_TTL_MS;
+      const expectedCached = previous && t - previous.atMs < CACHE_TTL_MS ? previous.cachedTokens : sharedPrefixCached ? req.prefixChars * tokensPerChar : 0;
       const inputEstimate = Math.max(1, Math.ceil((req.promptChars * tokensPerChar - expectedCached) * ESTIMATE_MARGIN));
       const need: Amounts = { rpm: 1, input_tpm: inputEstimate, output_tpm: req.maxTokens };
       const costUsd = pricing.worstCaseUsd(req.model, inputEstimate, req.maxTokens);
@@ -142,8 +154,8 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const levels = { ...books.levels };
       let tokensPerChar = books.tokensPerChar;
       if (s.usage && reservation) {
-        levels.input_tpm += reservation.inputTokens - countedInput(s.usage);
-        levels.output_tpm += reservation.outputTokens - s.usage.outputTokens;
+        if (limits.input_tpm !== undefined) levels.input_tpm += reservation.inputTokens - countedInput(s.usage);
+        if (limits.output_tpm !== undefined) levels.output_tpm += reservation.outputTokens - s.usage.outputTokens;
       }
       if (s.usage && s.promptChars > 0) {
         const promptTokens = s.usage.inputTokens + (s.usage.cacheReadTokens ?? 0) + (s.usage.cacheWriteTokens ?? 0);
@@ -153,6 +165,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       await tx.capacity.saveBooks(s.model, { levels, tokensPerChar }, t);
     }
     if (s.rateLimited) await tx.capacity.recordRateLimited(s.model, s.runId, t);
+    if (s.usage && s.prefixKey && config.model.promptCaching) prefixCachedAt.set(s.prefixKey, t);
     if (s.usage) await tx.modelCalls.record({ key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage: s.usage });
   }
 

@@ -20,6 +20,8 @@ export interface Books {
   /** The buckets refilled up to the time asked for. */
   levels: Amounts;
   tokensPerChar: number;
+  /** When the books last changed (a call granted or settled); undefined for books just opened. */
+  touchedMs?: number;
 }
 
 export interface Reservation {
@@ -51,7 +53,8 @@ export class CapacityRepo {
     if (this.dialect === 'postgres') query = query.forUpdate();
     const row = await query.executeTakeFirstOrThrow();
     const stored: Amounts = { rpm: Number(row.rpm), input_tpm: Number(row.input_tpm), output_tpm: Number(row.output_tpm) };
-    return { levels: refill(stored, limits, nowMs - Number(row.updated_ms)), tokensPerChar: Number(row.tokens_per_char) };
+    const touchedMs = Number(row.updated_ms);
+    return { levels: refill(stored, limits, nowMs - touchedMs), tokensPerChar: Number(row.tokens_per_char), ...(touchedMs < nowMs && { touchedMs }) };
   }
 
   async saveBooks(model: string, books: Books, nowMs: number): Promise<void> {
@@ -192,10 +195,11 @@ export class CapacityRepo {
     return Number(row?.n ?? 0);
   }
 
-  /** Models with books or calls: the ones `GET /api/capacity` reports besides the configured ones. */
-  async knownModels(): Promise<string[]> {
-    const rows = await this.db.selectFrom('capacity_books').select('model').execute();
-    return rows.map((r) => r.model);
+  /** Models with books, or 429s since `sinceMs`: the ones `GET /api/capacity` reports besides the configured ones. */
+  async knownModels(sinceMs: number): Promise<string[]> {
+    const books = await this.db.selectFrom('capacity_books').select('model').execute();
+    const hit = await this.db.selectFrom('rate_limit_hits').select('model').distinct().where('at_ms', '>=', sinceMs).execute();
+    return [...new Set([...books, ...hit].map((r) => r.model))];
   }
 
   /** A run that ended waits for nothing and holds nothing. */

@@ -6,6 +6,7 @@ import type { BusMessage } from '../../shared/bus/bus';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 describe('runs with Claude through the real SDK against a fake Messages API', () => {
   const fake = new FakeAnthropic();
@@ -100,11 +101,23 @@ describe('runs with Claude through the real SDK against a fake Messages API', ()
     fake.failNext('[flaky]', [{ status: 429, retryAfterSec: 2 }, { status: 529 }, { status: 500 }]);
     fake.script('[flaky]', () => ({ text: 'Finally done.' }));
     const id = await h.createRun({ goal: 'Be patient [flaky]', approvals: 'none' });
+    // While Temporal waits out retry-after, the run says what it is doing and why.
+    const detail = `retrying model call (attempt 2 of ${h.config.activities.maxAttempts}): 429 rate limited`;
+    await waitFor(async () => (await h.request('GET', `/api/runs/${id}`)).body.statusDetail === detail, {
+      what: 'the status detail of a retrying model call',
+    });
     const run = await h.waitForStatus(id, ['completed', 'failed']);
-    expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: null });
+    expect({ status: run.status, error: run.error, statusDetail: run.statusDetail }).toEqual({ status: 'completed', error: null, statusDetail: null });
     expect(fake.requestsFor('[flaky]')).toHaveLength(4);
-    const retries = (await h.events(id)).filter((e) => e.type === 'llm.retry').map((e) => e.data.attempt);
-    expect(retries).toEqual([2, 3, 4]);
+    const retries = (await h.events(id)).filter((e) => e.type === 'llm.retry').map((e) => e.data);
+    expect(retries).toEqual([
+      { turn: 1, attempt: 2, error: { code: 'rate_limited', status: 429, message: 'injected 429' } },
+      { turn: 1, attempt: 3, error: { code: 'overloaded', status: 529, message: 'injected 529' } },
+      { turn: 1, attempt: 4, error: { code: 'server_error', status: 500, message: 'injected 500' } },
+    ]);
+    // The 429 that happened anyway is counted where operators look.
+    const capacity = await h.request('GET', '/api/capacity');
+    expect(capacity.body.models.find((m: { model: string }) => m.model === 'claude-sonnet-5-5')?.rateLimitedLastHour).toBeGreaterThanOrEqual(1);
     // retry-after: 2 was honoured: the second attempt came at least two seconds after the first.
     const times = (await h.store.effects.get(`${id}:turn:1:model`))!;
     expect(times.attempts).toBe(4);

@@ -57,10 +57,10 @@ export class FakeRateLimiter {
     if (limit !== undefined) this.levels[name] = Math.min(limit, this.levels[name] + amount);
   }
 
-  /** Someone else using the same key: the buckets drop behind Longhaul's back. */
-  drain(amounts: Partial<Record<LimitName, number>>): void {
+  /** Someone else using the same key leaves only `left` in each bucket named, behind Longhaul's back. */
+  drainTo(left: Partial<Record<LimitName, number>>): void {
     this.refill();
-    for (const n of NAMES) if (amounts[n] !== undefined && this.limits[n] !== undefined) this.levels[n] -= amounts[n]!;
+    for (const n of NAMES) if (left[n] !== undefined && this.limits[n] !== undefined) this.levels[n] = Math.min(this.levels[n], left[n]!);
   }
 
   /** The `anthropic-ratelimit-*` headers, as sent with every response. */
