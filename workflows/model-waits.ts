@@ -12,6 +12,9 @@ import { eventKeys } from '../contract/keys';
 
 export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
 
+/** Dollars as people read them: cents, or four places for amounts under a cent. */
+const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
+
 /** The call's result; null when the run's time cap passed while it waited for budget (the call was not made). */
 export async function callModelWhenAllowed(ctx: RunContext): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
@@ -45,7 +48,7 @@ async function waitForBudget(ctx: RunContext, spent: Extract<ModelCallDeferral, 
   const { input, run } = ctx;
   run.requestPause('system');
   const detail =
-    `${input.owner} has spent $${spent.spentUsd.toFixed(2)} of their $${spent.budgetUsd.toFixed(2)} daily model budget; ` +
+    `${input.owner} has spent ${usd(spent.spentUsd)} of their ${usd(spent.budgetUsd)} daily model budget; ` +
     'the run continues when the next UTC day starts, or when resumed after the budget is raised';
   await waitWhilePaused(
     ctx,
