@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { capacityBench } from './capacity';
 import { startBenchEnvironment } from './env';
 import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'catch-up': () => catchUpBench(),
   sockets: () => socketsBench(),
   steps: () => stepsBench(),
+  capacity: () => capacityBench(),
 };
 
 async function main(): Promise<void> {

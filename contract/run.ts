@@ -69,6 +69,10 @@ export function cachedShare(u: Usage): number {
   return total > 0 ? (u.cacheReadTokens ?? 0) / total : 0;
 }
 
+/** The status detail of a run whose next model call waits for the shared rate limits to have room. */
+export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
+export const isThrottled = (p: { status: RunStatus; statusDetail: string | null }): boolean => p.status === 'running' && p.statusDetail === CAPACITY_WAIT_DETAIL;
+
 /** Which of the model's rate limits a call waits for. */
 export type CapacityLimit = 'rpm' | 'input_tpm' | 'output_tpm';
 

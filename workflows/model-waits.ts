@@ -7,10 +7,8 @@
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
 import { waitWhilePaused } from './human-waits';
 import type { RunContext } from './run-context';
-import { isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
+import { CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
 import { eventKeys } from '../contract/keys';
-
-export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
 
 /** Dollars as people read them: cents, or four places for amounts under a cent. */
 const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;

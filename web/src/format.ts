@@ -1,4 +1,5 @@
 /** How the UI words statuses, money, tokens and times. */
+import { cachedShare, type CapacityLimit, type Usage } from '../../contract/run';
 import type { RunStatus } from './types';
 
 export const STATUS_LABEL: Record<RunStatus, string> = {
@@ -32,6 +33,16 @@ export function formatCost(usd: number): string {
 export function formatTokens(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
 }
+
+/** All input, with the share the prompt cache served when it served some: `12.3k in (85% cached)`. */
+export function formatInput(u: Usage): string {
+  const total = u.inputTokens + (u.cacheReadTokens ?? 0) + (u.cacheWriteTokens ?? 0);
+  const share = cachedShare(u);
+  return `${formatTokens(total)} in${share > 0 ? ` (${Math.round(share * 100)}% cached)` : ''}`;
+}
+
+const LIMIT_WORDS: Record<CapacityLimit, string> = { rpm: 'requests per minute', input_tpm: 'input tokens per minute', output_tpm: 'output tokens per minute' };
+export const capacityLimitWords = (l: CapacityLimit): string => LIMIT_WORDS[l];
 
 export function formatAge(iso: string, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));

@@ -2,6 +2,7 @@
  * A run's timeline in the page: events kept once each (by seq, in order) plus the text the model is
  * streaming right now, turned into the entries the run page shows. Pure functions, no React.
  */
+import { capacityLimitWords } from './format';
 import type { RunEvent, ServerMessage } from './types';
 
 export interface TimelineState {
@@ -82,8 +83,19 @@ export function entries(state: TimelineState): Entry[] {
         out.push({ kind: 'assistant', key: `m${e.data.turn}`, seq: e.seq, turn: e.data.turn, text: e.data.text, streaming: false, tools: views });
         break;
       }
-      case 'llm.retry':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${e.data.turn} (attempt ${e.data.attempt})` });
+      case 'llm.retry': {
+        const why = e.data.error ? `: ${e.data.error.status !== undefined ? `${e.data.error.status} ` : ''}${e.data.error.code.replace(/_/g, ' ')} — ${e.data.error.message}` : '';
+        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${e.data.turn} (attempt ${e.data.attempt})${why}` });
+        break;
+      }
+      case 'model.throttled':
+        out.push({
+          kind: 'note',
+          key: `n${e.seq}`,
+          seq: e.seq,
+          tone: 'info',
+          text: `Waiting ${Math.max(1, Math.round(e.data.waitMs / 1000))}s for model capacity (${capacityLimitWords(e.data.limit)}) before turn ${e.data.turn}`,
+        });
         break;
       case 'tool.started': {
         const t = tools.get(e.data.toolUseId);

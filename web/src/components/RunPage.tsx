@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { formatCost, formatTokens } from '../format';
+import { formatCost, formatInput, formatTokens } from '../format';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries } from '../timeline';
 import { TERMINAL, type RunView, type ServerMessage } from '../types';
@@ -73,7 +73,7 @@ export function RunPage({ id }: { id: string }) {
     <article className="run" aria-labelledby="run-goal">
       <header className="run-header">
         <div className="run-status" data-testid="run-status">
-          <StatusBadge status={run.status} />
+          <StatusBadge status={run.status} detail={run.statusDetail} />
           {run.worker === 'unavailable' && !ended && <span className="status status-worker">⚠ Worker unavailable</span>}
           {detail && <p className="detail">{detail}</p>}
         </div>
@@ -94,7 +94,7 @@ export function RunPage({ id }: { id: string }) {
           <div>
             <dt>Tokens</dt>
             <dd>
-              {formatTokens(run.usage.inputTokens)} in · {formatTokens(run.usage.outputTokens)} out
+              {formatInput(run.usage)} · {formatTokens(run.usage.outputTokens)} out
             </dd>
           </div>
           <div>

@@ -93,7 +93,7 @@ export function RunsList() {
             {runs.map((r) => (
               <tr key={r.id} data-run-id={r.id}>
                 <td data-label="Status">
-                  <StatusBadge status={r.status} />
+                  <StatusBadge status={r.status} detail={r.statusDetail} />
                   {r.statusDetail && <div className="detail">{r.statusDetail}</div>}
                 </td>
                 <td data-label="Goal" className="goal">

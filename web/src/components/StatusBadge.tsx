@@ -1,7 +1,16 @@
 import { STATUS_ICON, STATUS_LABEL } from '../format';
+import { isThrottled } from '../../../contract/run';
 import type { RunStatus } from '../types';
 
-export function StatusBadge({ status }: { status: RunStatus }) {
+/** A run's status; a running run whose next model call waits for the shared rate limits shows as throttled. */
+export function StatusBadge({ status, detail = null }: { status: RunStatus; detail?: string | null }) {
+  if (isThrottled({ status, statusDetail: detail })) {
+    return (
+      <span className="status status-throttled" data-status={status} data-throttled="true">
+        <span aria-hidden="true">⏳</span> Throttled
+      </span>
+    );
+  }
   return (
     <span className={`status status-${status}`} data-status={status}>
       <span aria-hidden="true">{STATUS_ICON[status]}</span> {STATUS_LABEL[status]}
