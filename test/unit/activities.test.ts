@@ -143,4 +143,31 @@ describe('activities', () => {
     const err = await new MockActivityEnvironment().run(local.callModel, { runId: 'run_model_err', turn: 1, model: 'x' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'ModelConnectionError', nonRetryable: false });
   });
+
+  it('fails a call bigger than a whole rate-limit bucket at once, rather than let it wait forever', async () => {
+    await store.runs.insert({ id: 'run_too_big', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    // max_tokens (4096) is reserved as output, and the key may only write 1,000 output tokens a minute.
+    const config = loadConfig({ DATA_DIR: dir, MODEL_RATE_LIMITS: JSON.stringify({ '*': { outputTpm: 1000 } }) });
+    const local = createActivities(createActivityDeps({ config, store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }));
+    const before = modelCalls;
+    const err = await new MockActivityEnvironment().run(local.callModel, { runId: 'run_too_big', turn: 1, model: 'claude-sonnet-5-5' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'ModelCallExceedsRateLimit', nonRetryable: true });
+    expect(String((err as Error).message)).toContain('output_tpm limit of 1000 per minute');
+    expect(modelCalls).toBe(before);
+  });
+
+  it('tells the workflow how long to wait when the books have no room, and reserves nothing for it', async () => {
+    await store.runs.insert({ id: 'run_wait', owner: 'u', goal: 'g', model: 'claude-haiku-4-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    const config = loadConfig({ DATA_DIR: dir, MODEL_RATE_LIMITS: JSON.stringify({ 'claude-haiku-4-5': { rpm: 1 } }) });
+    const local = createActivities(createActivityDeps({ config, store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }));
+    nextReply = { content: [{ type: 'text', text: 'Hello' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 1 } };
+    const first = await new MockActivityEnvironment().run(local.callModel, { runId: 'run_wait', turn: 1, model: 'claude-haiku-4-5' });
+    expect(first).toMatchObject({ stopReason: 'end_turn' });
+    // One request a minute: the next call must wait about a minute, and says it waits for rpm.
+    const second = await new MockActivityEnvironment().run(local.callModel, { runId: 'run_wait', turn: 2, model: 'claude-haiku-4-5' });
+    expect(second).toMatchObject({ deferred: 'capacity', limit: 'rpm' });
+    expect((second as unknown as { waitMs: number }).waitMs).toBeGreaterThan(55_000);
+    expect(await store.capacity.reservedFor('claude-haiku-4-5', Date.now())).toEqual({ requests: 0, inputTokens: 0, outputTokens: 0 });
+    expect(await store.capacity.countWaiting('claude-haiku-4-5', Date.now())).toBe(1);
+  });
 });
