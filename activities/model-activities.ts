@@ -5,6 +5,7 @@
  * for is never paid for again.
  */
 import crypto from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
 import { activityInfo, Context } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef, type Usage } from '../contract/run';
 import type { ApplicationFailure } from '@temporalio/common';
@@ -40,6 +41,11 @@ export const SUMMARY_INSTRUCTION = [
   'start from: the goal, what has been done and found (keep every fact, number, name and file the',
   'remaining work needs), what failed and why, and the next steps. Plain prose or a short list; no tool calls.',
 ].join(' ');
+
+export interface SummaryResult {
+  summaryChars: number;
+  usage: Usage;
+}
 
 export interface SummarizeArgs {
   runId: string;
@@ -108,6 +114,29 @@ export function createModelActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Asks the books whether `req` may go now (null) or must wait (the deferral to return to the workflow). */
+  async function admit(key: string, runId: string, req: ModelRequest): Promise<ModelCallDeferral | null> {
+    const admitted = await admission.admit({
+      key,
+      runId,
+      model: req.model,
+      promptChars: promptChars(req),
+      prefixChars: req.system.length + JSON.stringify(req.tools).length,
+      prefixKey: prefixKeyOf(req),
+      maxTokens: req.maxTokens,
+    });
+    return 'deferred' in admitted ? admitted : null;
+  }
+
+  /** A failed call gives back nothing (it may have been counted), and the provider's headers correct the books. */
+  async function settleFailure(key: string, runId: string, req: ModelRequest, metered: boolean, err: unknown): Promise<void> {
+    const rateLimited = err instanceof Anthropic.APIError && err.status === 429;
+    if (!metered && !rateLimited) return;
+    await store.transaction((tx) =>
+      admission.settle(tx, { key, runId, model: req.model, promptChars: 0, metered, remaining: remainingFromHeaders(errorHeaders(err)), rateLimited }),
+    );
+  }
+
   async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
     const key = ledgerKeys.modelCall(runId, turn);
     let streamed = 0;
@@ -124,16 +153,8 @@ export function createModelActivities(deps: ActivityDeps) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as ModelTurnResult;
       req = request(model, await buildContext(store, runId), { onText });
-      const admitted = await admission.admit({
-        key,
-        runId,
-        model,
-        promptChars: promptChars(req),
-        prefixChars: req.system.length + JSON.stringify(req.tools).length,
-        prefixKey: prefixKeyOf(req),
-        maxTokens: req.maxTokens,
-      });
-      if ('deferred' in admitted) return admitted;
+      const deferral = await admit(key, runId, req);
+      if (deferral) return deferral;
     }
 
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
@@ -152,12 +173,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const sent = req;
 
     const response = await ask(sent, async (err, failure) => {
-      const rateLimited = err instanceof Error && (err as { status?: number }).status === 429;
-      if (metered || rateLimited) {
-        await store.transaction((tx) =>
-          admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, remaining: remainingFromHeaders(errorHeaders(err)), rateLimited }),
-        );
-      }
+      await settleFailure(key, runId, sent, metered, err);
       if (failure.nonRetryable || attempt >= maxAttempts) return;
       // Say why, and what happens next, before Temporal waits to retry.
       const error = describeModelError(err, deps.modelFor(model).host);
@@ -212,12 +228,24 @@ export function createModelActivities(deps: ActivityDeps) {
    * The relay: the model writes a summary of the run so far, stored for the next segment, which
    * starts from it plus the last few turns. Paid for once, like any model call.
    */
-  async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<{ summaryChars: number; usage: Usage }> {
+  async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<SummaryResult | ModelCallDeferral> {
     const key = ledgerKeys.summary(runId, segment);
+    const build = async () => request(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
+    // A summary is a model call like any other: admitted first when limits or budgets apply.
+    const metered = !admission.unmetered(model);
+    let req: ModelRequest | undefined;
+    if (metered) {
+      const stored = await store.effects.get(key);
+      if (stored?.status === 'completed') return stored.result as SummaryResult;
+      req = await build();
+      const deferral = await admit(key, runId, req);
+      if (deferral) return deferral;
+    }
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
-    if (ledger.state === 'completed') return ledger.result as { summaryChars: number; usage: Usage };
+    if (ledger.state === 'completed') return ledger.result as SummaryResult;
+    const sent = req ?? (await build());
 
-    const response = await ask(request(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' }));
+    const response = await ask(sent, (err) => settleFailure(key, runId, sent, metered, err));
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('').trim() || '(the model wrote no summary)';
     const usage = pricing.usageFor(model, response.usage);
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
@@ -225,7 +253,7 @@ export function createModelActivities(deps: ActivityDeps) {
     await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
       await tx.runs.addUsage(runId, usage, throughTurn);
-      await admission.settle(tx, { key, runId, model, promptChars: 0, metered: false, usage, remaining: response.remaining });
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, prefixKey: metered ? prefixKeyOf(sent) : undefined });
       await tx.effects.complete(key, result);
     });
     return result;

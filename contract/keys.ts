@@ -47,6 +47,8 @@ export const eventKeys = {
   llmRetry: (turn: number, attempt: number): string => `llm.retry:${turn}:${attempt}`,
   /** The `wait`-th time (from 0) the call of `turn` found no room in the rate limits. */
   modelThrottled: (turn: number, wait: number): string => `model.throttled:${turn}:${wait}`,
+  /** The same for the relay summary that ends `segment`. */
+  summaryThrottled: (segment: number, wait: number): string => `model.throttled:summary:${segment}:${wait}`,
   /** The owner's daily budget stopped the run; keyed like the pause it causes, which may recur. */
   budgetExceeded: (segment: number, turn: number, pauseCount: number): string => `limit.exceeded:userDailyBudget:${segment}:${turn}:${pauseCount}`,
   toolStarted: (toolUseId: string): string => `tool.started:${toolUseId}`,

@@ -85,7 +85,7 @@ export type ModelCallDeferral =
   | { deferred: 'capacity'; waitMs: number; limit: CapacityLimit }
   | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number };
 
-export const isDeferral = (answer: ModelTurnResult | ModelCallDeferral): answer is ModelCallDeferral => 'deferred' in answer;
+export const isDeferral = <T extends object>(answer: T | ModelCallDeferral): answer is ModelCallDeferral => 'deferred' in answer;
 
 /**
  * Execution settings frozen into the run when it is created, so a run keeps the

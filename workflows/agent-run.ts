@@ -23,7 +23,7 @@ import type { Verdict } from '../activities/human-activities';
 import { describeFailure, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
-import { callModelWhenAllowed } from './model-waits';
+import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
@@ -65,7 +65,10 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
 
     for (;;) {
       const ending = await takeTurns(ctx);
-      if (ending.kind === 'handoff') return await handOff(ctx);
+      if (ending.kind === 'handoff') {
+        await handOff(ctx);
+        continue; // no summary: the time cap passed while it waited for budget, and the next cap check ends the run
+      }
       const result = await finish(ctx, ending);
       if (result !== REOPENED) return result;
     }
@@ -238,13 +241,13 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   return null;
 }
 
-/** The relay: summarise, then continue as a fresh execution with the same run id. */
-async function handOff(ctx: RunContext): Promise<RunResult> {
-  const { input, run, acts } = ctx;
+/** The relay: summarise, then continue as a fresh execution with the same run id (continue-as-new throws). */
+async function handOff(ctx: RunContext): Promise<void> {
+  const { input, run } = ctx;
   const next = run.segment + 1;
-  const { summaryChars, usage } = await acts.model.summarize.executeWithOptions({ summary: `hand off to segment ${next}` }, [
-    { runId: input.runId, segment: run.segment, throughTurn: run.turn - 1, model: input.model },
-  ]);
+  const summary = await summarizeWhenAllowed(ctx, next);
+  if (!summary) return;
+  const { summaryChars, usage } = summary;
   run.addUsage(usage);
   await ctx.transition('running', null, [{ key: eventKeys.handoff(next), type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
   // Signals that arrived while summarising must be handled before this execution ends.

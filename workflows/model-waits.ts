@@ -1,43 +1,58 @@
 /**
- * The turn's model call, and the waits before it that are nobody's decision: the model's shared
- * rate limits have no room yet (sleep until the time the books gave, on a durable timer, then ask
+ * Model calls, and the waits before them that are nobody's decision: the model's shared rate
+ * limits have no room yet (sleep until the time the books gave, on a durable timer, then ask
  * again), or the owner has spent today's budget (pause until the next UTC day, or until resumed).
  * No worker slot is held and nothing polls while a run waits.
  */
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
 import { waitWhilePaused } from './human-waits';
 import type { RunContext } from './run-context';
+import type { SummaryResult } from '../activities/model-activities';
 import { CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
 import { eventKeys } from '../contract/keys';
 
 /** Dollars as people read them: cents, or four places for amounts under a cent. */
 const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
-/** The call's result; null when the run's time cap passed while it waited for budget (the call was not made). */
-export async function callModelWhenAllowed(ctx: RunContext): Promise<ModelTurnResult | null> {
+/** The turn's model call; null when the run's time cap passed while it waited for budget (the call was not made). */
+export function callModelWhenAllowed(ctx: RunContext): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
-  for (let waits = 0; ; waits++) {
+  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), () => {
     setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
-    const answer = await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [
-      { runId: input.runId, turn: run.turn, model: input.model },
-    ]);
+    return acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [{ runId: input.runId, turn: run.turn, model: input.model }]);
+  });
+}
+
+/** The relay's summary, admitted like any model call; null when the time cap passed while it waited for budget. */
+export function summarizeWhenAllowed(ctx: RunContext, next: number): Promise<SummaryResult | null> {
+  const { input, run, acts } = ctx;
+  return whenAllowed(ctx, (wait) => eventKeys.summaryThrottled(run.segment, wait), () =>
+    acts.model.summarize.executeWithOptions({ summary: `hand off to segment ${next}` }, [
+      { runId: input.runId, segment: run.segment, throughTurn: run.turn - 1, model: input.model },
+    ]),
+  );
+}
+
+async function whenAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>): Promise<T | null> {
+  const { run } = ctx;
+  for (let waits = 0; ; waits++) {
+    const answer = await call();
     if (!isDeferral(answer)) {
       if (run.statusDetail === CAPACITY_WAIT_DETAIL) await ctx.transition('running', null);
       return answer;
     }
-    if (answer.deferred === 'capacity') await waitForCapacity(ctx, answer, waits);
+    const deferral = answer;
+    if (deferral.deferred === 'capacity') await waitForCapacity(ctx, deferral, throttleKey(waits));
     else {
-      await waitForBudget(ctx, answer);
+      await waitForBudget(ctx, deferral);
       if (run.paused) return null;
     }
   }
 }
 
-async function waitForCapacity(ctx: RunContext, wait: Extract<ModelCallDeferral, { deferred: 'capacity' }>, waits: number): Promise<void> {
+async function waitForCapacity(ctx: RunContext, wait: Extract<ModelCallDeferral, { deferred: 'capacity' }>, key: string): Promise<void> {
   const { run } = ctx;
-  await ctx.transition('running', CAPACITY_WAIT_DETAIL, [
-    { key: eventKeys.modelThrottled(run.turn, waits), type: 'model.throttled', data: { turn: run.turn, waitMs: wait.waitMs, limit: wait.limit } },
-  ]);
+  await ctx.transition('running', CAPACITY_WAIT_DETAIL, [{ key, type: 'model.throttled', data: { turn: run.turn, waitMs: wait.waitMs, limit: wait.limit } }]);
   setCurrentDetails(`turn ${run.turn}: ${CAPACITY_WAIT_DETAIL} (${wait.limit}, ${Math.ceil(wait.waitMs / 1000)}s)`);
   await sleep(wait.waitMs);
 }
