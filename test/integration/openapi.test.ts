@@ -104,6 +104,12 @@ describe('OpenAPI document', () => {
     await call('GET', `/api/runs/${asking}/deliveries`).then((r) => expect(r.body).toEqual({ deliveries: [] }));
     await call('GET', `/api/runs/${asking}/deliveries`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
+    // Capacity and spend: the books (empty without limits) and the caller's spend; bad days and others' spend refused.
+    await call('GET', '/api/capacity').then((r) => expect(r.status).toBe(200));
+    await call('GET', '/api/usage').then((r) => expect(r.body.days.length).toBeGreaterThan(0));
+    await call('GET', '/api/usage?from=2026-02-30').then((r) => expect(r.status).toBe(400));
+    await call('GET', '/api/usage?from=2026-11-22&to=2026-11-01').then((r) => expect(r.status).toBe(400));
+    await call('GET', '/api/usage?user=bob').then((r) => expect(r.status).toBe(403));
     await call('POST', `/api/runs/${asking}/cancel`).then((r) => expect(r.status).toBe(409));
     await call('GET', '/api/runs/run_nope').then((r) => expect(r.status).toBe(404));
     await call('GET', '/api/runs?limit=2&status=completed').then((r) => expect(r.status).toBe(200));

@@ -52,6 +52,8 @@ describe('a worker killed mid-run', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((e) => e.type === 'llm.message')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'tool.completed')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'llm.retry').map((e) => e.data)).toEqual([{ turn: 2, attempt: 2 }]);
+    expect(events.filter((e) => e.type === 'llm.retry').map((e) => e.data)).toEqual([
+      { turn: 2, attempt: 2, error: { code: 'interrupted', message: 'the previous attempt ended without an answer (its worker stopped or it timed out)' } },
+    ]);
   });
 });
