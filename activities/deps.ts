@@ -5,6 +5,7 @@ import type { ApprovalNotifier } from '../shared/slack/notifier';
 import type { Logger } from '../shared/logger';
 import type { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
+import type { WorkspaceSync } from '../shared/workspaces/workspace-sync';
 import type { ModelAdapter } from './model/model-adapter';
 import type { ToolRegistry } from './tools/registry';
 import type { WorkspaceLimits } from './tools/workspace';
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   /** Announces approval requests to approvers (Slack) and updates them once settled. */
   notifier: ApprovalNotifier;
   pricing: PricingTable;
+  /** This worker's local copies of run workspaces, kept in step with their durable copies. */
+  workspaces: WorkspaceSync;
   logger: Logger;
   settings: {
     dataDir: string;

@@ -5,7 +5,7 @@
  * otherwise the workflow is told, so it can ask a human instead of guessing.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { ToolOutcome } from '../contract/run';
+import type { Risk, ToolOutcome } from '../contract/run';
 import type { EventData, EventDraft } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
@@ -13,7 +13,8 @@ import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { ToolUnavailableError } from './tools/tool';
-import { Workspace } from './tools/workspace';
+import { Workspace, withoutHostPaths } from './tools/workspace';
+import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { FailureType } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
@@ -86,6 +87,8 @@ export function createToolActivities(deps: ActivityDeps) {
     publishEvents(bus, args.runId, events);
   }
 
+  type ToolCall = Awaited<ReturnType<typeof loadToolCall>>;
+
   async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
     const call = await loadToolCall(runId, turn, toolUseId);
     const tool = tools.get(call.name);
@@ -102,6 +105,21 @@ export function createToolActivities(deps: ActivityDeps) {
         nonRetryable: true,
       });
     }
+
+    // The workspace is this run's current version here, and stays so until the result is recorded.
+    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk }));
+  }
+
+  async function execute(args: { runId: string; turn: number; toolUseId: string; key: string; call: ToolCall; tool: ReturnType<typeof tools.get>; risk: Risk }): Promise<ToolOutcome> {
+    const { runId, turn, toolUseId, key, call, tool, risk } = args;
+    const sync = deps.workspaces;
+    const restored = await sync.prepare(runId);
+    if (restored) {
+      const { cycle, ...facts } = restored;
+      const events = await store.events.append(runId, [{ key: eventKeys.workspaceRestored(cycle), type: 'workspace.restored', data: { worker: sync.holder, ...facts } }]);
+      publishEvents(bus, runId, events);
+    }
+    const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
 
     const { attempt } = activityInfo();
     const started = await store.events.append(runId, [
@@ -120,7 +138,6 @@ export function createToolActivities(deps: ActivityDeps) {
         isError = true;
         output = `Invalid input for ${call.name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`;
       } else {
-        const workspace = Workspace.forRun(deps.settings.dataDir, runId, deps.settings.workspace);
         const ctx = Context.current();
         try {
           const result = await withHeartbeat(() =>
@@ -145,8 +162,20 @@ export function createToolActivities(deps: ActivityDeps) {
       }
     }
 
+    // Durable before the result is recorded: a worker that dies after this never loses a completed tool's files.
+    try {
+      await sync.save(runId);
+    } catch (err) {
+      if (!(err instanceof WorkspaceRefused)) throw err;
+      isError = true;
+      output = `${output ? `${output}\n` : ''}${err.message}`;
+    }
+    // Tool errors name workspace paths, never where the worker keeps them.
+    output = withoutHostPaths(output, workspace.root);
+
     const capped = capBytes(output, deps.settings.toolOutputMaxBytes);
-    const outcome: ToolOutcome = { isError, replayed: false, bytes: capped.bytes };
+    // Ran on the shared queue: say which worker holds the workspace now, so the run sends its next calls there.
+    const outcome: ToolOutcome = { ...(activityInfo().taskQueue !== sync.holder && { worker: sync.holder }), isError, replayed: false, bytes: capped.bytes };
     const about = { turn, toolUseId, name: call.name, bytes: capped.bytes, truncated: capped.truncated };
     await writeResult({
       runId,

@@ -19,6 +19,9 @@ import { FollowUpService } from './follow-up-service';
 import { schedulesRouter } from './routes/schedules';
 import { capacityRouter } from './routes/capacity';
 import { CapacityService } from './capacity-service';
+import { WorkspaceService } from './workspace-service';
+import { workspaceRouter } from './routes/workspace';
+import { openBlobStore } from '../shared/workspaces/open-blob-store';
 import { ScheduleService } from './schedule-service';
 import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
@@ -86,6 +89,7 @@ function createApp(deps: ApiDeps): App {
   const runs = new RunService({ store, client, config, logger, access });
   const humans = new HumanService({ store, client, access, logger });
   const capacity = new CapacityService({ store, config, access });
+  const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
   const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
@@ -111,6 +115,7 @@ function createApp(deps: ApiDeps): App {
   api.post('/ws-ticket', async (req, res) => {
     res.status(201).json(await store.wsTickets.issue(req.user!, config.api.wsTicketTtlSec));
   });
+  api.use('/runs', workspaceRouter({ workspaces }));
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
   api.use('/schedules', schedulesRouter({ schedules }));

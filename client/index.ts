@@ -20,6 +20,7 @@ import type {
   RunList,
   RunView,
   UsageReport,
+  WorkspaceView,
   WsTicket,
 } from '../contract/api';
 import { routePath } from '../contract/paths';
@@ -66,6 +67,19 @@ export function createLonghaulClient(opts: ClientOptions) {
     watch: (id: string, o?: WatchOptions): AsyncGenerator<WatchItem> => watchRun(http, id, o),
   };
 
+  /** A run's workspace: its files, one file's bytes, and releasing it. */
+  const workspaces = {
+    get: (runId: string) => http.json<WorkspaceView>('GET', routePath('getWorkspace', { id: runId })),
+    /** One file's bytes, with its content type. */
+    file: async (runId: string, filePath: string): Promise<Blob> => {
+      const url = http.url(routePath('getWorkspaceFile', { id: runId, path: 'PATH' }).replace('PATH', filePath.split('/').map(encodeURIComponent).join('/')));
+      const res = await http.fetch(url, { method: 'GET', headers: http.headers() });
+      if (!res.ok) throw await http.failure(res);
+      return res.blob();
+    },
+    release: (runId: string) => post<WorkspaceView>(routePath('releaseWorkspace', { id: runId })),
+  };
+
   const approvals = {
     list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
     decide: (runId: string, approvalId: string, body: DecisionBody) => post<ApprovalView>(routePath('decideApproval', { id: runId, approvalId }), body),
@@ -110,7 +124,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, approvals, schedules, input, models, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, approvals, schedules, input, models, workspaces, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

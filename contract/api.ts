@@ -4,6 +4,7 @@
  * UI take their types from them. Response schemas are checked against the TypeScript types the
  * server builds (`Same` below), so neither can drift from the other without a compile error.
  */
+import { WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
 import { API_ERROR_CODES, type LiveErrorCode } from './errors';
 import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
@@ -387,6 +388,9 @@ const eventDataSchemas = {
     error: z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() }).optional(),
   }),
   'model.throttled': z.object({ turn: z.number().int(), waitMs: z.number().int(), limit: capacityLimitSchema }),
+  'workspace.restored': z.object({ worker: z.string(), files: z.number().int(), bytes: z.number(), ms: z.number() }),
+  'workspace.hibernated': z.object({ files: z.number().int(), bytes: z.number() }),
+  'workspace.released': z.object({ reason: z.enum(['retention', 'request']) }),
   'tool.started': z.object({ turn: z.number().int(), toolUseId: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema }),
   'tool.completed': z.object({
     turn: z.number().int(),
@@ -456,6 +460,19 @@ export interface EventPage {
   events: RunEvent[];
   nextAfter: number;
 }
+
+// ───────────────────────────── workspaces ─────────────────────────────
+
+export const workspaceFileSchema = z.object({ path: z.string(), bytes: z.number().int(), updatedAt: isoTime }).meta({ id: 'WorkspaceFile' });
+export const workspaceViewSchema = z
+  .object({
+    state: z.enum(WORKSPACE_STATES).nullable().describe('null: the run has not written a workspace'),
+    version: z.number().int(),
+    files: z.array(workspaceFileSchema),
+    bytes: z.number(),
+  })
+  .meta({ id: 'WorkspaceView' });
+export type WorkspaceView = z.infer<typeof workspaceViewSchema>;
 
 // ───────────────────────────── capacity and spend ─────────────────────────────
 

@@ -24,6 +24,7 @@ export const API_ERROR_CODES = [
   'schedule_not_found',
   // 409: the run or request is not in a state for this
   'run_not_active',
+  'run_not_ended',
   'run_not_continuable',
   'idempotency_key_reused',
   'approval_expired',

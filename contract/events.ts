@@ -3,6 +3,7 @@
  * drafts through `EventDraft` and readers narrow `RunEvent` by `type`, so a misspelt type or a
  * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
  */
+import type { WorkspaceReleaseReason } from './workspace';
 import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
@@ -66,6 +67,12 @@ export interface EventDataMap {
   'attention.needed': { kind: 'approval' | 'question'; requestId: string; owner: string; expiresAt: string };
   /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
   'user.message': { messageId: string; text: string; by: string; turn: number };
+  /** A worker materialised the run's workspace from its durable copy before a tool call. */
+  'workspace.restored': { worker: string; files: number; bytes: number; ms: number };
+  /** The run waited long enough that the worker dropped its local copy; the durable copy remains. */
+  'workspace.hibernated': { files: number; bytes: number };
+  /** The workspace's durable copy was deleted. */
+  'workspace.released': { reason: WorkspaceReleaseReason };
 }
 
 export type EventType = keyof EventDataMap;
@@ -97,6 +104,9 @@ export const EVENT_TYPES = [
   'run.cancelled',
   'user.message',
   'attention.needed',
+  'workspace.restored',
+  'workspace.hibernated',
+  'workspace.released',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that the list above names every type of the map, and nothing else.

@@ -55,6 +55,10 @@ export const eventKeys = {
   /** One result per tool call, whoever writes it (the tool, a rejection, an answer to ask_user). */
   toolResult: (toolUseId: string): string => `tool.result:${toolUseId}`,
   approvalRequested: (approvalId: string): string => `approval.requested:${approvalId}`,
+  /** A workspace's n-th restore and the hibernation that ends it (`cycle` counts restores). */
+  workspaceRestored: (cycle: number): string => `workspace.restored:${cycle}`,
+  workspaceHibernated: (cycle: number): string => `workspace.hibernated:${cycle}`,
+  workspaceReleased: (): string => 'workspace.released',
   approvalSettled: (approvalId: string): string => `approval.settled:${approvalId}`,
   inputRequested: (requestId: string): string => `input.requested:${requestId}`,
 };

@@ -121,6 +121,8 @@ export interface CarriedState {
   lap?: number;
   /** This execution continues a run that had ended: claim a slot, then take in the waiting follow-ups. */
   continued?: boolean;
+  /** The worker queue holding the run's workspace (see ToolOutcome.worker). */
+  workspaceQueue?: string;
 }
 
 export interface RunInput {
@@ -237,6 +239,11 @@ export interface ModelTurnResult {
 }
 
 export interface ToolOutcome {
+  /**
+   * The task queue of the worker that now holds the run's workspace, when the call ran elsewhere
+   * (the shared queue): the run's next tool calls go there. Absent when nothing changed.
+   */
+  worker?: string;
   isError: boolean;
   /** The ledger already held a completed result: the tool did not run again. */
   replayed: boolean;

@@ -296,6 +296,13 @@ export const OPTIONS = {
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
   WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+  WORKSPACE_STORE_URL: option(
+    optionalString.refine((v) => v === undefined || /^s3:\/\/[^/]+/.test(v), { message: 'must be s3://bucket/prefix (leave unset to keep workspaces in the database)' }),
+    'Where workspace files live durably: unset keeps them in the database; `s3://bucket/prefix` uses an S3-compatible store (endpoint and credentials from the usual `AWS_*` variables)',
+    { shown: 'the database' },
+  ),
+  WORKSPACE_IDLE_SEC: option(int(300, 1), 'A workspace unused this long is dropped from the worker\'s disk (hibernated); the next tool call restores it'),
+  WORKSPACE_RETENTION_SEC: option(int(7 * 86_400, 1), 'How long after a run ends its workspace is kept before it is released'),
   MCP_SERVERS: option(
     mcpServers,
     'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP). Their tools join as `mcp__<name>__<tool>`',

@@ -123,6 +123,12 @@ function toConfig(e: Parsed) {
       /** MCP servers whose tools every worker offers. */
       mcpServers: e.MCP_SERVERS,
     },
+    workspaces: {
+      /** `s3://bucket/prefix`, or undefined for the database. */
+      storeUrl: e.WORKSPACE_STORE_URL,
+      idleSec: e.WORKSPACE_IDLE_SEC,
+      retentionSec: e.WORKSPACE_RETENTION_SEC,
+    },
     activities: {
       heartbeatTimeoutSec: e.ACTIVITY_HEARTBEAT_TIMEOUT_SEC,
       modelCallTimeoutSec: e.MODEL_CALL_TIMEOUT_SEC,

@@ -11,6 +11,9 @@ import type { Bus } from '../shared/bus/bus';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import { PricingTable } from '../shared/pricing';
+import { openBlobStore } from '../shared/workspaces/open-blob-store';
+import { WorkspaceSync } from '../shared/workspaces/workspace-sync';
+import { workerQueueName } from './worker-queue';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { FailureType } from '../contract/failures';
@@ -42,8 +45,18 @@ export function createActivityDeps(opts: {
   extraTools?: ToolDefinition<any>[];
   modelFor?: (model: string) => ModelAdapter;
   notifier?: ApprovalNotifier;
+  /** This worker's own task queue, where tool calls of the runs whose workspaces it holds are sent. */
+  workerQueue?: string;
 }): ActivityDeps {
   const { config } = opts;
+  const workspaces = new WorkspaceSync({
+    store: opts.store,
+    blobs: openBlobStore(config, opts.store),
+    dataDir: config.dataDir,
+    holder: opts.workerQueue ?? workerQueueName(config.temporal.taskQueue),
+    caps: { maxFileBytes: config.tools.workspaceMaxFileBytes, maxTotalBytes: config.tools.workspaceMaxTotalBytes },
+    logger: opts.logger,
+  });
   const tools = new ToolRegistry([
     ...builtinTools({
       http: {
@@ -61,6 +74,7 @@ export function createActivityDeps(opts: {
     tools,
     notifier: opts.notifier ?? notifierFromConfig(config),
     pricing: new PricingTable(config.model.pricing),
+    workspaces,
     logger: opts.logger,
     settings: {
       dataDir: config.dataDir,

@@ -45,3 +45,18 @@ export async function createWorker(opts: {
     interceptors: opts.interceptors,
   });
 }
+
+/** A worker that runs only activities, on a queue of its own (this process's workspace affinity queue). */
+export async function createActivityWorker(opts: { connection: NativeConnection; config: Config; deps: ActivityDeps; taskQueue: string; interceptors?: WorkerInterceptors }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts.deps),
+    buildId: shortBuildId(opts.config.temporal.workflowBundlePath),
+    shutdownGraceTime: `${opts.config.activities.workerShutdownGraceSec}s`,
+    maxConcurrentActivityTaskExecutions: 200,
+    // Only activity interceptors: this worker runs no workflows.
+    interceptors: opts.interceptors?.activity ? { activity: opts.interceptors.activity } : undefined,
+  });
+}

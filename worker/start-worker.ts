@@ -16,8 +16,11 @@ import { packageVersion } from '../shared/package-info';
 import { connectWorker } from '../shared/temporal/connection';
 import { loadMcpTools } from '../activities/tools/mcp-tools';
 import { createActivityDeps } from './activity-deps';
+import { openBlobStore } from '../shared/workspaces/open-blob-store';
+import { workerQueueName } from './worker-queue';
+import { startWorkspaceJanitor } from './workspace-janitor';
 import { checkModelEndpoint } from './check-model-endpoint';
-import { createWorker } from './create-worker';
+import { createActivityWorker, createWorker } from './create-worker';
 import { requestShutdown } from './shutdown';
 import { ensureSweeperSchedule } from './sweeper-schedule';
 import { startWebhookDispatcher } from './webhook-dispatcher';
@@ -47,7 +50,9 @@ export async function startWorker(opts: {
   const mcp = new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() });
   const mcpTools = await loadMcpTools(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 });
   const connection: NativeConnection = await connectWorker(config);
+  const workerQueue = workerQueueName(config.temporal.taskQueue);
   const deps = createActivityDeps({
+    workerQueue,
     config,
     store: foundation.store,
     bus: foundation.bus,
@@ -57,10 +62,17 @@ export async function startWorker(opts: {
     notifier: opts.notifier,
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).
+  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors });
+  const janitor = await startWorkspaceJanitor({ activityDeps: deps, blobs: openBlobStore(config, foundation.store), config, logger });
   // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
   if (!opts.modelFor) void checkModelEndpoint(config, logger);
   const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
+  const ownQueueDone = ownQueue.run();
   const done = worker.run().finally(async () => {
+    if (ownQueue.getState() === 'RUNNING') ownQueue.shutdown();
+    await ownQueueDone.catch((err: unknown) => logger.warn({ err }, 'the worker queue stopped with an error'));
+    await janitor.stop();
     await dispatcher.stop();
     await connection.close();
     await mcp.close();

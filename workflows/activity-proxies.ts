@@ -30,7 +30,17 @@ export function activitiesFor(settings: RunSettings) {
   });
   // Notifying approvers (Slack): a few tries, then the run carries on without it.
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
-  return { model, tools, bookkeeping, notify };
+  /**
+   * Tool calls on the worker that holds the run's workspace. If that worker is gone the call is not
+   * picked up within WORKSPACE_AFFINITY_WAIT and fails with a schedule-to-start timeout; the run then
+   * sends it to the shared queue, where any worker restores the workspace.
+   */
+  const toolsOn = (taskQueue: string) =>
+    proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, taskQueue, scheduleToStartTimeout: WORKSPACE_AFFINITY_WAIT });
+  return { model, tools, toolsOn, bookkeeping, notify };
 }
+
+/** How long a tool call waits for the worker holding the workspace before any worker may take it. */
+export const WORKSPACE_AFFINITY_WAIT = '10s';
 
 export type RunActivities = ReturnType<typeof activitiesFor>;

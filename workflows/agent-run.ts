@@ -9,6 +9,7 @@
  * and short previews, so its history grows by well under 2 KB per step whatever the context size.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
@@ -16,7 +17,9 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
+  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Verdict } from '../activities/human-activities';
@@ -27,7 +30,11 @@ import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
-import { ASK_USER_TOOL, type RunError, type RunInput, type RunResult, type ToolCallRef } from '../contract/run';
+import { ASK_USER_TOOL, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import type { RunToolArgs } from '../activities/tool-activities';
+
+/** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
+const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
 import type { EventDraft, LimitName } from '../contract/events';
 import { FailureType } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
@@ -143,12 +150,11 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
 }
 
 async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
-  const { input, run, acts } = ctx;
+  const { input, run } = ctx;
   setCurrentDetails(`turn ${run.turn}: running ${call.name}`);
   try {
-    const outcome = await acts.tools.runTool.executeWithOptions({ summary: `turn ${run.turn}: ${call.name}` }, [
-      { runId: input.runId, turn: run.turn, toolUseId: call.toolUseId, rerunInDoubt },
-    ]);
+    const args = { runId: input.runId, turn: run.turn, toolUseId: call.toolUseId, rerunInDoubt };
+    const outcome = await runToolWhereTheWorkspaceIs(ctx, `turn ${run.turn}: ${call.name}`, args);
     return outcome.isError;
   } catch (err) {
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
@@ -162,6 +168,33 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
     return true;
   }
+}
+
+/**
+ * Sends a tool call to the worker holding the run's workspace, so the folder is restored once, not
+ * at every step; if that worker does not pick it up in time (gone), to the shared queue, where any
+ * worker restores the workspace from its durable copy. Runs recorded before this change keep
+ * sending every call to the shared queue.
+ */
+async function runToolWhereTheWorkspaceIs(ctx: RunContext, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+  const { run, acts } = ctx;
+  const queue = patched(WORKSPACE_AFFINITY_PATCH) ? run.workspaceQueue : undefined;
+  let outcome: ToolOutcome | undefined;
+  if (queue) {
+    try {
+      outcome = await acts.toolsOn(queue).runTool.executeWithOptions({ summary }, [args]);
+    } catch (err) {
+      if (!isScheduleToStartTimeout(err)) throw err;
+      run.workspaceQueue = undefined; // its worker is gone
+    }
+  }
+  outcome ??= await acts.tools.runTool.executeWithOptions({ summary }, [args]);
+  if (outcome.worker) run.workspaceQueue = outcome.worker;
+  return outcome;
+}
+
+function isScheduleToStartTimeout(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 }
 
 function rejectionMessage(tool: string, verdict: Verdict): string {

@@ -42,6 +42,8 @@ export class RunState {
   lap: number;
   /** The caps in force: the run's own, raised by follow-ups that asked for more. */
   limits: RunLimits;
+  /** The worker queue holding the run's workspace: its tool calls go there first. */
+  workspaceQueue: string | undefined;
 
   constructor(readonly input: RunInput) {
     const carried = input.carried;
@@ -55,6 +57,7 @@ export class RunState {
     this.recentToolCalls = carried?.recentToolCalls ?? [];
     this.lap = carried?.lap ?? 0;
     this.limits = input.limits;
+    this.workspaceQueue = carried?.workspaceQueue;
     // A continued run queues for a slot like a new one; a relayed one is already running.
     if (carried && !carried.continued) this.status = 'running';
     if (carried?.continued) this.followUpsWaiting = true;
@@ -163,6 +166,7 @@ export class RunState {
       recentToolCalls: this.recentToolCalls,
       extraSegments: this.extraSegments,
       ...(this.lap > 0 && { lap: this.lap }),
+      ...(this.workspaceQueue && { workspaceQueue: this.workspaceQueue }),
     };
   }
 

@@ -1,10 +1,13 @@
 /**
- * A run's private folder under DATA_DIR/workspaces/<runId>. Paths from the model are relative;
- * anything that would leave the folder (absolute paths, "..", symlinks pointing out) is refused.
+ * A run's private folder, as tools see it: the worker's local copy of the run's durable workspace
+ * (shared/workspaces/workspace-sync.ts). Paths from the model are relative; anything that would
+ * leave the folder (absolute paths, "..", symlinks pointing out), name the folder itself, or use
+ * the names Longhaul writes its temporary files under is refused.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError } from './tool';
+import { TEMP_PREFIX } from '../../shared/workspaces/workspace-sync';
 
 export interface WorkspaceLimits {
   maxFileBytes: number;
@@ -17,10 +20,6 @@ export class Workspace {
     readonly limits: WorkspaceLimits,
   ) {}
 
-  static forRun(dataDir: string, runId: string, limits: WorkspaceLimits): Workspace {
-    if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new Error(`unsafe run id for a workspace: ${runId}`);
-    return new Workspace(path.join(dataDir, 'workspaces', runId), limits);
-  }
 
   async ensure(): Promise<void> {
     await fs.mkdir(this.root, { recursive: true });
@@ -33,6 +32,10 @@ export class Workspace {
     if (path.isAbsolute(relative) || /^[A-Za-z]:/.test(relative)) throw new ToolError('path must be relative to the workspace');
     const target = path.resolve(this.root, relative);
     if (!isInside(this.root, target)) throw new ToolError(`path escapes the workspace: ${relative}`);
+    if (target === path.resolve(this.root)) throw new ToolError('path must name a file or folder inside the workspace, not the workspace itself');
+    if (path.relative(this.root, target).split(path.sep).some((part) => part.startsWith(TEMP_PREFIX))) {
+      throw new ToolError(`names starting with ${TEMP_PREFIX} are reserved`);
+    }
     await this.ensure();
     // Follow symlinks of whatever part exists already; the real location must stay inside too.
     const realRoot = await fs.realpath(this.root);
@@ -50,7 +53,8 @@ export class Workspace {
       for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile() && !entry.name.startsWith('.longhaul-tmp-')) {
+        // Every file counts toward the caps, temporary ones included: nothing fills the disk unseen.
+        else if (entry.isFile()) {
           out.push({ path: path.relative(this.root, full).split(path.sep).join('/'), bytes: (await fs.stat(full)).size });
         }
       }
@@ -62,6 +66,11 @@ export class Workspace {
   async totalBytes(): Promise<number> {
     return (await this.list()).reduce((sum, f) => sum + f.bytes, 0);
   }
+}
+
+/** An error message with the worker's local folder replaced by the workspace's own name for it. */
+export function withoutHostPaths(message: string, root: string): string {
+  return message.split(root).join('<workspace>');
 }
 
 function isInside(root: string, target: string): boolean {

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import type { Store } from '../../shared/store';
 import { RUN_STATUSES } from '../../contract/run';
+import { WORKSPACE_STATES } from '../../contract/workspace';
 import type { LiveStats } from '../live/ws-server';
 import type { CapacityService } from '../capacity-service';
 import type { CapacityReport } from '../../contract/api';
@@ -24,6 +25,7 @@ export function metricsRouter(deps: { store: Store; live: LiveStats; capacity: C
   router.get('/', async (_req, res) => {
     const { byStatus, stalled } = await deps.store.runs.statusCounts();
     const capacity = await deps.capacity.capacity();
+    const workspaces = await deps.store.workspaces.stats();
     const lines = [
       '# HELP longhaul_runs Runs by status.',
       '# TYPE longhaul_runs gauge',
@@ -49,6 +51,19 @@ export function metricsRouter(deps: { store: Store; live: LiveStats; capacity: C
         inputTpm: m.reserved.inputTokens,
         outputTpm: m.reserved.outputTokens,
       })),
+      '# HELP longhaul_workspaces Workspaces by state.',
+      '# TYPE longhaul_workspaces gauge',
+      ...WORKSPACE_STATES.map((s) => `longhaul_workspaces{state="${s}"} ${workspaces.byState[s] ?? 0}`),
+      '# HELP longhaul_workspace_stored_bytes Bytes of the current versions of all workspaces not released.',
+      '# TYPE longhaul_workspace_stored_bytes gauge',
+      `longhaul_workspace_stored_bytes ${workspaces.storedBytes}`,
+      '# HELP longhaul_workspace_local_bytes Bytes of active workspaces on workers\' disks.',
+      '# TYPE longhaul_workspace_local_bytes gauge',
+      `longhaul_workspace_local_bytes ${workspaces.localBytes}`,
+      '# HELP longhaul_workspace_restore_seconds Time workers spent restoring workspaces from their durable copies.',
+      '# TYPE longhaul_workspace_restore_seconds summary',
+      `longhaul_workspace_restore_seconds_sum ${workspaces.restoreMs / 1000}`,
+      `longhaul_workspace_restore_seconds_count ${workspaces.restores}`,
       '# HELP longhaul_model_runs_waiting Runs waiting for model capacity.',
       '# TYPE longhaul_model_runs_waiting gauge',
       ...capacity.models.map((m) => `longhaul_model_runs_waiting{model=${JSON.stringify(m.model)}} ${m.runsWaiting}`),

@@ -15,6 +15,8 @@ import { UserMessagesRepo } from './user-messages';
 import { SchedulesRepo } from './schedules';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
+import { WorkspaceBlobsRepo } from './workspace-blobs';
+import { WorkspacesRepo } from './workspaces';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
 
@@ -33,6 +35,8 @@ export class Store {
   readonly watchers: WatchersRepo;
   readonly capacity: CapacityRepo;
   readonly modelCalls: ModelCallsRepo;
+  readonly workspaces: WorkspacesRepo;
+  readonly workspaceBlobs: WorkspaceBlobsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -52,6 +56,8 @@ export class Store {
     this.watchers = new WatchersRepo(executor);
     this.capacity = new CapacityRepo(executor, opened.dialect);
     this.modelCalls = new ModelCallsRepo(executor);
+    this.workspaces = new WorkspacesRepo(executor);
+    this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
   }
 
   get dialect(): Dialect {

@@ -346,6 +346,38 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('rate_limit_hits_model_at').on('rate_limit_hits').columns(['model', 'at_ms']).execute();
       },
     },
+    '010_durable_workspaces': {
+      async up(db: Kysely<unknown>) {
+        // A run's workspace: its lifecycle state and the manifest of its current version (path, hash,
+        // size, mode per entry). The files themselves are blobs, by content hash, in the blob store.
+        await db.schema
+          .createTable('workspaces')
+          .addColumn('run_id', 'text', (c) => c.primaryKey())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('manifest_json', 'text', (c) => c.notNull())
+          .addColumn('files', 'integer', (c) => c.notNull())
+          .addColumn('bytes', real, (c) => c.notNull())
+          .addColumn('holder', 'text')
+          .addColumn('local_bytes', real, (c) => c.notNull().defaultTo(0))
+          .addColumn('cycle', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('restores', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('restore_ms', real, (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('released_at', 'text')
+          .execute();
+        await db.schema.createIndex('workspaces_state').on('workspaces').columns(['state', 'updated_at']).execute();
+        // The database blob store (the default): one row per distinct file content per run.
+        await db.schema
+          .createTable('workspace_blobs')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('size', 'integer', (c) => c.notNull())
+          .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addPrimaryKeyConstraint('workspace_blobs_pk', ['run_id', 'hash'])
+          .execute();
+      },
+    },
   };
 }
 

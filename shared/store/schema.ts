@@ -267,6 +267,32 @@ export interface RateLimitHitsTable {
   at_ms: number;
 }
 
+export interface WorkspacesTable {
+  run_id: string;
+  /** `active` (materialised on a worker), `hibernated` (durable copy only), `released` (gone). */
+  state: string;
+  version: number;
+  manifest_json: string;
+  files: number;
+  bytes: number;
+  /** The worker whose disk holds the workspace while active (its own task queue). */
+  holder: string | null;
+  local_bytes: Generated<number>;
+  /** Restores so far: keys each restore's and hibernation's events. */
+  cycle: Generated<number>;
+  restores: Generated<number>;
+  restore_ms: Generated<number>;
+  updated_at: string;
+  released_at: string | null;
+}
+
+export interface WorkspaceBlobsTable {
+  run_id: string;
+  hash: string;
+  size: number;
+  data: Buffer;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -288,4 +314,6 @@ export interface Database {
   capacity_owner_turns: CapacityOwnerTurnsTable;
   capacity_reservations: CapacityReservationsTable;
   rate_limit_hits: RateLimitHitsTable;
+  workspaces: WorkspacesTable;
+  workspace_blobs: WorkspaceBlobsTable;
 }

@@ -23,7 +23,7 @@ describe('built-in tools', () => {
       idempotencyKey: 'run_tools:turn:1:tool:toolu_1',
       signal: new AbortController().signal,
       heartbeat: () => undefined,
-      workspace: Workspace.forRun(dataDir, 'run_tools', { maxFileBytes: 100, maxTotalBytes: 150 }),
+      workspace: new Workspace(path.join(dataDir, 'workspaces', 'run_tools'), { maxFileBytes: 100, maxTotalBytes: 150 }),
       logger: createLogger({ level: 'silent' }),
     };
   });
@@ -59,6 +59,23 @@ describe('built-in tools', () => {
       // Replacing a file counts only the difference.
       await workspaceWrite.run({ path: 'a', content: 'y'.repeat(90) }, ctx);
       await expect(workspaceRead.run({ path: 'missing' }, ctx)).rejects.toThrow(/no such file/);
+    });
+
+    it('counts every file toward the caps, temporary names included, and keeps them out of the model’s reach', async () => {
+      // A leftover temporary file still takes space: it counts.
+      await ctx.workspace.ensure();
+      fs.writeFileSync(path.join(ctx.workspace.root, '.longhaul-tmp-left-over'), 'x'.repeat(100));
+      await expect(workspaceWrite.run({ path: 'b', content: 'x'.repeat(60) }, ctx)).rejects.toThrow(/workspace would hold 160 bytes/);
+      expect((await workspaceList.run({}, ctx)) as unknown).toEqual({ files: [{ path: '.longhaul-tmp-left-over', bytes: 100 }] });
+      // The model cannot write under the reserved names, to dodge the count or clobber a write in progress.
+      await expect(workspaceWrite.run({ path: '.longhaul-tmp-x', content: 'x' }, ctx)).rejects.toThrow(/reserved/);
+      await expect(workspaceWrite.run({ path: 'd/.longhaul-tmp-x/y', content: 'x' }, ctx)).rejects.toThrow(/reserved/);
+    });
+
+    it.each(['.', './', 'a/..'])('refuses to write the workspace folder itself (%j), leaving nothing outside it', async (p) => {
+      await expect(workspaceWrite.run({ path: p, content: 'x' }, ctx)).rejects.toThrow(/not the workspace itself/);
+      const parent = path.join(dataDir, 'workspaces');
+      expect(fs.existsSync(parent) ? fs.readdirSync(parent).filter((n) => n !== 'run_tools') : []).toEqual([]);
     });
   });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineTool, ToolError } from '../tool';
+import { TEMP_PREFIX } from '../../../shared/workspaces/workspace-sync';
 
 export const workspaceWrite = defineTool({
   name: 'workspace_write',
@@ -25,7 +26,7 @@ export const workspaceWrite = defineTool({
     if (total > maxTotalBytes) throw new ToolError(`the workspace would hold ${total} bytes, over its ${maxTotalBytes}-byte limit`);
     await fs.mkdir(path.dirname(file), { recursive: true });
     // Write-then-rename, so a crash never leaves a half-written file behind.
-    const tmp = path.join(path.dirname(file), `.longhaul-tmp-${path.basename(file)}-${process.pid}`);
+    const tmp = path.join(path.dirname(file), `${TEMP_PREFIX}${path.basename(file)}-${process.pid}`);
     await fs.writeFile(tmp, input.content, 'utf8');
     await fs.rename(tmp, file);
     return { path: input.path, bytes };

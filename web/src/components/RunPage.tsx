@@ -8,6 +8,7 @@ import { ConfirmDialog } from './ConfirmDialog';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
 import { canMessage, MessageBox } from './MessageBox';
+import { WorkspaceFiles } from './WorkspaceFiles';
 
 /** Events that change nothing in the header; after any other, it is fetched again (debounced). */
 const HEADER_UNCHANGED = new Set<string>(['run.queued', 'llm.retry', 'tool.started', 'tool.completed', 'tool.failed']);
@@ -135,6 +136,7 @@ export function RunPage({ id }: { id: string }) {
         </section>
       )}
       {canMessage(run) && <MessageBox run={run} onSent={() => void load()} />}
+      <WorkspaceFiles runId={id} version={timeline.events.filter((e) => e.type === 'tool.completed' || e.type.startsWith('workspace.')).length} ended={ended} />
 
       <ConfirmDialog
         open={confirmCancel}

@@ -1,0 +1,42 @@
+/** The database blob store's table: file contents by run and content hash. */
+import { sql } from 'kysely';
+import type { Executor } from './executor';
+
+export class WorkspaceBlobsRepo {
+  constructor(private readonly db: Executor) {}
+
+  async missing(runId: string, hashes: string[]): Promise<string[]> {
+    if (hashes.length === 0) return [];
+    const present = new Set<string>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      const rows = await this.db.selectFrom('workspace_blobs').select('hash').where('run_id', '=', runId).where('hash', 'in', hashes.slice(i, i + 500)).execute();
+      for (const r of rows) present.add(r.hash);
+    }
+    return hashes.filter((h) => !present.has(h));
+  }
+
+  async put(runId: string, hash: string, data: Buffer): Promise<void> {
+    await this.db
+      .insertInto('workspace_blobs')
+      .values({ run_id: runId, hash, size: data.length, data })
+      .onConflict((oc) => oc.columns(['run_id', 'hash']).doNothing())
+      .execute();
+  }
+
+  async get(runId: string, hash: string): Promise<Buffer | undefined> {
+    const row = await this.db.selectFrom('workspace_blobs').select('data').where('run_id', '=', runId).where('hash', '=', hash).executeTakeFirst();
+    return row ? Buffer.from(row.data) : undefined;
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await this.db.deleteFrom('workspace_blobs').where('run_id', '=', runId).execute();
+  }
+
+  async storedBytes(): Promise<number> {
+    const row = await this.db
+      .selectFrom('workspace_blobs')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+}
