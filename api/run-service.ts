@@ -241,6 +241,7 @@ export class RunService {
       lastSeq: run.lastSeq,
       scheduleId: run.scheduleId,
       watchers: await this.deps.store.watchers.forRun(run.id),
+      workspace: await this.deps.store.workspaces.stateOf(run.id),
     };
   }
 

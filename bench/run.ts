@@ -11,6 +11,7 @@ import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { recoveryBench } from './recovery';
 import { stepsBench } from './steps';
+import { workspaceBench } from './workspace';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'history-size': () => historySizeBench(),
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   sockets: () => socketsBench(),
   steps: () => stepsBench(),
   capacity: () => capacityBench(),
+  workspace: () => workspaceBench(),
 };
 
 async function main(): Promise<void> {

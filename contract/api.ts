@@ -280,6 +280,10 @@ export const runViewSchema = z
     watchers: z
       .object({ count: z.number().int(), users: z.array(z.string()) })
       .meta({ description: 'Open WebSocket and SSE subscriptions to this run, across every API replica, and whose they are.' }),
+    workspace: z
+      .enum(WORKSPACE_STATES)
+      .nullable()
+      .meta({ description: "The workspace's state (`active` on a worker, `hibernated`, `released`); null when the run has written none." }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -556,4 +560,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace'>, Progress>>(true);

@@ -23,6 +23,25 @@ export class WorkspaceBlobsRepo {
       .execute();
   }
 
+  /** Several blobs in one statement (absent ones are simply not in the map). */
+  async getMany(runId: string, hashes: string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    if (hashes.length === 0) return out;
+    const rows = await this.db.selectFrom('workspace_blobs').select(['hash', 'data']).where('run_id', '=', runId).where('hash', 'in', hashes).execute();
+    for (const r of rows) out.set(r.hash, Buffer.from(r.data));
+    return out;
+  }
+
+  /** Several blobs in one statement. */
+  async putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void> {
+    if (blobs.length === 0) return;
+    await this.db
+      .insertInto('workspace_blobs')
+      .values(blobs.map((b) => ({ run_id: runId, hash: b.hash, size: b.data.length, data: b.data })))
+      .onConflict((oc) => oc.columns(['run_id', 'hash']).doNothing())
+      .execute();
+  }
+
   async get(runId: string, hash: string): Promise<Buffer | undefined> {
     const row = await this.db.selectFrom('workspace_blobs').select('data').where('run_id', '=', runId).where('hash', '=', hash).executeTakeFirst();
     return row ? Buffer.from(row.data) : undefined;

@@ -38,6 +38,12 @@ export class WorkspacesRepo {
     };
   }
 
+  /** Only the state (a run view needs no manifest). */
+  async stateOf(runId: string): Promise<WorkspaceState | null> {
+    const row = await this.db.selectFrom('workspaces').select('state').where('run_id', '=', runId).executeTakeFirst();
+    return (row?.state as WorkspaceState | undefined) ?? null;
+  }
+
   /**
    * Records a new version, if the stored one is still `basedOn` (0: none yet): false when another
    * writer got there first. The workspace is active on `holder`.

@@ -11,6 +11,10 @@ export interface BlobStore {
   put(runId: string, hash: string, data: Buffer): Promise<void>;
   /** A blob the manifest names; throws when it is gone. */
   get(runId: string, hash: string): Promise<Buffer>;
+  /** Many blobs at once (a restore); throws when one is gone. */
+  getMany(runId: string, hashes: string[]): Promise<Map<string, Buffer>>;
+  /** Many blobs at once (a save). */
+  putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void>;
   /** Deletes every blob of the run. */
   deleteRun(runId: string): Promise<void>;
 }
@@ -33,7 +37,32 @@ export class DatabaseBlobStore implements BlobStore {
     return data;
   }
 
+  async getMany(runId: string, hashes: string[]): Promise<Map<string, Buffer>> {
+    const found = await this.store.workspaceBlobs.getMany(runId, hashes);
+    const gone = hashes.find((h) => !found.has(h));
+    if (gone) throw new Error(`workspace blob ${gone} of run ${runId} is missing`);
+    return found;
+  }
+
+  putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void> {
+    return this.store.workspaceBlobs.putMany(runId, blobs);
+  }
+
   deleteRun(runId: string): Promise<void> {
     return this.store.workspaceBlobs.deleteRun(runId);
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time (object stores answer one blob per request). */
+export async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
 }

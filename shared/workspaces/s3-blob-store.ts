@@ -4,7 +4,9 @@
  * variables (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` for a server other than AWS).
  */
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { BlobStore } from './blob-store';
+import { inParallel, type BlobStore } from './blob-store';
+
+const PARALLEL_REQUESTS = 16;
 
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const u = new URL(url);
@@ -29,8 +31,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async missing(runId: string, hashes: string[]): Promise<string[]> {
-    const checks = await Promise.all(
-      hashes.map(async (hash) => {
+    const checks = await inParallel(hashes, PARALLEL_REQUESTS, async (hash) => {
         try {
           await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(runId, hash) }));
           return null;
@@ -38,8 +39,7 @@ export class S3BlobStore implements BlobStore {
           if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound') return hash;
           throw err;
         }
-      }),
-    );
+    });
     return checks.filter((h): h is string => h !== null);
   }
 
@@ -55,6 +55,15 @@ export class S3BlobStore implements BlobStore {
       if (err instanceof NoSuchKey) throw new Error(`workspace blob ${hash} of run ${runId} is missing`, { cause: err });
       throw err;
     }
+  }
+
+  async getMany(runId: string, hashes: string[]): Promise<Map<string, Buffer>> {
+    const data = await inParallel(hashes, PARALLEL_REQUESTS, (hash) => this.get(runId, hash));
+    return new Map(hashes.map((h, i) => [h, data[i]!]));
+  }
+
+  async putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void> {
+    await inParallel(blobs, PARALLEL_REQUESTS, (b) => this.put(runId, b.hash, b.data));
   }
 
   async deleteRun(runId: string): Promise<void> {

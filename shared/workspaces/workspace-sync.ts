@@ -42,6 +42,10 @@ export interface Restore {
 
 export const TEMP_PREFIX = '.longhaul-tmp-';
 
+/** Blobs fetched per request when restoring, and bytes per write when saving: few round trips, bounded memory. */
+const RESTORE_BATCH = 64;
+const SAVE_BATCH_BYTES = 4 * 1024 * 1024;
+
 const sha256 = (data: Buffer): string => crypto.createHash('sha256').update(data).digest('hex');
 
 function safeRunId(runId: string): string {
@@ -108,16 +112,22 @@ export class WorkspaceSync {
     let bytes = 0;
     const dirs = record.entries.filter((e) => e.kind === 'dir').sort((a, b) => a.path.length - b.path.length);
     for (const d of dirs) await fs.mkdir(path.join(dir, d.path), { recursive: true });
-    for (const e of record.entries) {
-      if (e.kind !== 'file') continue;
-      const data = await this.opts.blobs.get(runId, e.hash);
-      const file = path.join(dir, e.path);
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(file, data, { mode: e.mode & 0o777 });
-      await fs.chmod(file, e.mode & 0o777);
-      const stat = await fs.stat(file);
-      entries.set(e.path, { ...e, mtimeMs: stat.mtimeMs });
-      bytes += e.size;
+    const files = record.entries.filter((e): e is Extract<ManifestEntry, { kind: 'file' }> => e.kind === 'file');
+    for (let i = 0; i < files.length; i += RESTORE_BATCH) {
+      const batch = files.slice(i, i + RESTORE_BATCH);
+      const data = await this.opts.blobs.getMany(runId, [...new Set(batch.map((f) => f.hash))]);
+      // Written side by side: the file system's threads overlap what one after another would wait for.
+      await Promise.all(
+        batch.map(async (e) => {
+          const file = path.join(dir, e.path);
+          await fs.mkdir(path.dirname(file), { recursive: true });
+          await fs.writeFile(file, data.get(e.hash)!, { mode: e.mode & 0o777 });
+          await fs.chmod(file, e.mode & 0o777);
+          const stat = await fs.stat(file);
+          entries.set(e.path, { ...e, mtimeMs: stat.mtimeMs });
+          bytes += e.size;
+        }),
+      );
     }
     // Modes of directories last: a read-only directory is filled before it is made read-only.
     for (const d of dirs.reverse()) {
@@ -155,15 +165,25 @@ export class WorkspaceSync {
     const fresh = [...new Set(files.map((f) => f.hash).filter((h) => !known.has(h)))];
     const missing = new Set(await this.opts.blobs.missing(runId, fresh));
     let uploadedBytes = 0;
+    let batch: { hash: string; data: Buffer }[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      await this.opts.blobs.putMany(runId, batch);
+      batch = [];
+      batchBytes = 0;
+    };
     for (const f of files) {
       if (!missing.has(f.hash)) continue;
       missing.delete(f.hash);
       const data = await fs.readFile(path.join(dir, f.path));
       // The file may have changed since it was hashed; store what the manifest says, or fail the save.
       if (sha256(data) !== f.hash) throw new Error(`${f.path} changed while the workspace was being saved`);
-      await this.opts.blobs.put(runId, f.hash, data);
+      batch.push({ hash: f.hash, data });
+      batchBytes += data.length;
       uploadedBytes += data.length;
+      if (batchBytes >= SAVE_BATCH_BYTES) await flush();
     }
+    await flush();
     const committed = await this.opts.store.workspaces.commit(runId, mine.version, scanned, this.opts.holder, bytes);
     if (!committed) throw new Error(`workspace of ${runId} changed elsewhere while this worker saved it`);
     this.held.set(runId, { version: mine.version + 1, entries: new Map(scanned.map((e) => [e.path, e])), usedMs: Date.now() });
