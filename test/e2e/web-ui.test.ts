@@ -260,6 +260,17 @@ describe('web UI', () => {
     // The browser would block inline script anyway: the server sends a strict Content-Security-Policy.
     const res = await fetch(`${h.api.url}/runs/${runId}`);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+
+    // The file it wrote, in the run's file browser: listed, opened as text, never as a page; then released.
+    const desk = page.getByTestId('workspace');
+    await desk.getByRole('button', { name: 'x.html' }).click();
+    await desk.getByTestId('file-text').getByText(payload).waitFor();
+    expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    await shot('workspace-files');
+    await desk.getByRole('button', { name: 'Release workspace' }).click();
+    await desk.getByText('released').waitFor();
+    expect((await h.request('GET', `/api/runs/${runId}/workspace`)).body.state).toBe('released');
   });
 
   it('works at phone width and from the keyboard', async () => {

@@ -87,6 +87,12 @@ describe('workspace lifecycle', () => {
     expect((await fetch(`${h.api.url}/api/runs/${id}/workspace/files/site/index.html`)).status).toBe(404);
     const blobs = await h.store.db.selectFrom('workspace_blobs').select('hash').where('run_id', '=', id).execute();
     expect(blobs).toEqual([]);
+
+    const metrics = (await h.request('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/^longhaul_workspaces\{state="released"\} [1-9]/m);
+    expect(metrics).toMatch(/^longhaul_workspace_stored_bytes \d+$/m);
+    expect(metrics).toMatch(/^longhaul_workspace_local_bytes \d+$/m);
+    expect(metrics).toMatch(/^longhaul_workspace_restore_seconds_count [1-9]/m);
   });
 
   it('refuses to release a live run’s workspace, and releases an ended one by retention', async () => {

@@ -115,6 +115,15 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     expect(await store.workspaces.get('run_caps')).toMatchObject({ version: 1, files: 1 });
   });
 
+  it('at start, removes the folders of worker processes on the machine that are gone, and only those', async () => {
+    const dataDir = path.join(dir, 'leftovers');
+    const dead = 2 ** 22 + 17; // above any pid this machine hands out
+    for (const pid of [dead, process.pid, process.ppid]) fs.mkdirSync(path.join(dataDir, 'workspaces', `w-${pid}`, 'run_x'), { recursive: true });
+    const w = new WorkspaceSync({ store, blobs, dataDir, holder: 'q@start', caps, logger, processId: 4242 });
+    expect(await w.removeLeftovers()).toEqual([`w-${dead}`]);
+    expect(fs.readdirSync(path.join(dataDir, 'workspaces')).sort()).toEqual([`w-${process.pid}`, `w-${process.ppid}`, 'w-4242'].sort());
+  });
+
   it('releases: the blobs go, the state says so, once', async () => {
     await newRun('run_release');
     const w = machine('release', 1004);

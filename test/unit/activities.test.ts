@@ -144,6 +144,18 @@ describe('activities', () => {
     expect(err).toMatchObject({ type: 'ModelConnectionError', nonRetryable: false });
   });
 
+  it('never shows the worker’s own paths in a tool error', async () => {
+    await runWithToolCall('run_paths', 'workspace_write', { path: 'a/b.txt', content: 'x' });
+    await store.messages.put({ runId: 'run_paths', key: 'assistant:2', turn: 2, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_2', name: 'workspace_write', input: { path: 'a', content: 'y' } }] });
+    await runTool('run_paths');
+    // Writing a file where a folder is fails inside the file system, whose message names the full path.
+    const outcome = await new MockActivityEnvironment().run(acts.runTool, { runId: 'run_paths', turn: 2, toolUseId: 'toolu_2' });
+    expect(outcome).toMatchObject({ isError: true });
+    const result = (await store.messages.get('run_paths', 'tool_result:toolu_2'))!.content as { content: string };
+    expect(result.content).toContain('<workspace>');
+    expect(result.content).not.toContain(dir);
+  });
+
   it('fails a call bigger than a whole rate-limit bucket at once, rather than let it wait forever', async () => {
     await store.runs.insert({ id: 'run_too_big', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     // max_tokens (4096) is reserved as output, and the key may only write 1,000 output tokens a minute.
