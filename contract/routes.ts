@@ -264,7 +264,7 @@ export const ROUTES = {
     summary: 'Download one file of the workspace',
     description: 'Served as an attachment with its content type (sandboxed: never rendered in the API origin).',
     params: { ...runId, path: 'The file\'s path in the workspace (slashes allowed).' },
-    success: { status: 200, description: 'The file.', mediaType: 'application/octet-stream' },
+    success: { status: 200, description: 'The file, with the content type its name implies (application/octet-stream when none).', mediaType: '*/*' },
     errors: [400, 401, 404],
     auth: true,
   },

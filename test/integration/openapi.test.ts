@@ -104,6 +104,15 @@ describe('OpenAPI document', () => {
     await call('GET', `/api/runs/${asking}/deliveries`).then((r) => expect(r.body).toEqual({ deliveries: [] }));
     await call('GET', `/api/runs/${asking}/deliveries`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
+    // A run's workspace (the demo model writes plan.md): the listing, one file, a release refused while live and done after.
+    const desk = await h.createRun({ goal: 'plan [openapi-desk]', model: 'demo', approvals: 'none' });
+    await h.waitForStatus(desk, 'completed');
+    await call('GET', `/api/runs/${desk}/workspace`).then((r) => expect(r.body.files.map((f: { path: string }) => f.path)).toEqual(['plan.md']));
+    await call('GET', `/api/runs/${desk}/workspace/files/plan.md`).then((r) => expect(r.status).toBe(200));
+    await call('GET', `/api/runs/${desk}/workspace/files/none.md`).then((r) => expect(r.status).toBe(404));
+    await call('GET', `/api/runs/${desk}/workspace`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${desk}/workspace/release`).then((r) => expect(r.body.state).toBe('released'));
+
     // Capacity and spend: the books (empty without limits) and the caller's spend; bad days and others' spend refused.
     await call('GET', '/api/capacity').then((r) => expect(r.status).toBe(200));
     await call('GET', '/api/usage').then((r) => expect(r.body.days.length).toBeGreaterThan(0));
