@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
-import { publishEvents } from './publish';
+import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
 
 /** Inputs larger than this are shown as a cut-down preview in progress and events. */
@@ -132,6 +132,35 @@ export function createHumanActivities(deps: ActivityDeps) {
     }
   }
 
+  /** A question its owner was not watching for: a direct message too (approvals get theirs in announceApproval). */
+  async function announceQuestion({ runId, requestId }: { runId: string; requestId: string }): Promise<void> {
+    const request = await store.inputs.get(requestId);
+    const run = await store.runs.get(runId);
+    if (!request || !run || request.status !== 'pending') return;
+    if (await store.events.hasKey(runId, eventKeys.attention(requestId))) {
+      await notifier.directMessage(run.owner, `Your run ${run.id} asks you: “${preview(request.question, 500)}” (expires ${request.expiresAt}). Open it to answer.`);
+    }
+  }
+
+  /**
+   * Half the request's time has passed and it is still open: remind its owner (attention.needed with
+   * `reminder`, so webhooks carry it, and a Slack DM) — unless they are watching the run right now.
+   */
+  async function remind({ runId, requestId, kind }: { runId: string; requestId: string; kind: 'approval' | 'question' }): Promise<{ reminded: boolean }> {
+    const run = await store.runs.get(runId);
+    const open =
+      kind === 'approval'
+        ? await store.approvals.get(requestId).then((a) => (a?.status === 'pending' ? { expiresAt: a.expiresAt, what: a.tool ? `approve ${a.tool}` : a.reason } : null))
+        : await store.inputs.get(requestId).then((q) => (q?.status === 'pending' ? { expiresAt: q.expiresAt, what: `answer “${preview(q.question, 200)}”` } : null));
+    if (!run || !open || (await store.watchers.forRun(runId)).users.includes(run.owner)) return { reminded: false };
+    const events = await store.events.append(runId, [
+      { key: eventKeys.attentionReminder(requestId), type: 'attention.needed', data: { kind, requestId, owner: run.owner, expiresAt: open.expiresAt, reminder: true } },
+    ]);
+    publishEvents(bus, runId, events);
+    if (events.length) await notifier.directMessage(run.owner, `Reminder: your run ${run.id} still waits for you to ${open.what} (expires ${open.expiresAt}).`);
+    return { reminded: events.length > 0 };
+  }
+
   /**
    * Settles the approval with what the workflow saw (a signal, or its timer firing) unless the
    * database already holds a decision — a human who beat the timer wins — and records the event.
@@ -210,5 +239,5 @@ export function createHumanActivities(deps: ActivityDeps) {
     return { answered };
   }
 
-  return { requestApproval, announceApproval, settleApproval, updateAnnouncement, requestInput, settleInput };
+  return { requestApproval, announceApproval, announceQuestion, remind, settleApproval, updateAnnouncement, requestInput, settleInput };
 }

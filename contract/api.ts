@@ -444,7 +444,7 @@ const eventDataSchemas = {
   'run.failed': z.object({ error: runErrorSchema }),
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
-  'attention.needed': z.object({ kind: z.enum(['approval', 'question']), requestId: z.string(), owner: z.string(), expiresAt: isoTime }),
+  'attention.needed': z.object({ kind: z.enum(['approval', 'question']), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */

@@ -64,7 +64,7 @@ export interface EventDataMap {
   'run.failed': { error: RunError };
   'run.cancelled': { turn: number; reason?: string };
   /** The run waits for its owner, who is not watching it (no open WebSocket or SSE anywhere): tell them elsewhere. */
-  'attention.needed': { kind: 'approval' | 'question'; requestId: string; owner: string; expiresAt: string };
+  'attention.needed': { kind: 'approval' | 'question'; requestId: string; owner: string; expiresAt: string; reminder?: boolean };
   /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
   'user.message': { messageId: string; text: string; by: string; turn: number };
   /** A worker materialised the run's workspace from its durable copy before a tool call. */

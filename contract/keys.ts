@@ -39,6 +39,8 @@ export const eventKeys = {
     lapped(allowance === undefined ? `limit.exceeded:${limit}` : `limit.exceeded:${limit}:${allowance}`, lap),
   userMessage: (messageId: string): string => `user.message:${messageId}`,
   attention: (requestId: string): string => `attention.needed:${requestId}`,
+  /** The reminder at half the request's expiry, once. */
+  attentionReminder: (requestId: string): string => `attention.needed:${requestId}:reminder`,
   handoff: (nextSegment: number): string => `run.handoff:${nextSegment}`,
   paused: (segment: number, turn: number, pauseCount: number): string => `run.paused:${segment}:${turn}:${pauseCount}`,
   resumed: (segment: number, turn: number, pauseCount: number): string => `run.resumed:${segment}:${turn}:${pauseCount}`,

@@ -3,12 +3,30 @@
  * signal and a durable timer — no activity runs and no worker is held while a human thinks — and
  * fails closed: no answer in time counts as "no".
  */
-import { condition, uuid4 } from '@temporalio/workflow';
+import { condition, patched, uuid4 } from '@temporalio/workflow';
 import type { Verdict } from '../activities/human-activities';
 import type { RunContext } from './run-context';
 import type { ApprovalKind, ToolCallRef } from '../contract/run';
 import type { EventDraft } from '../contract/events';
 import { eventKeys } from '../contract/keys';
+
+/** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
+const REMINDERS_PATCH = 'attention-reminders';
+
+/**
+ * Waits until `answered()` or the request expires (or the run's time cap passes); says whether it
+ * ended before the expiry. Halfway, a request still open reminds its owner (if they are not watching).
+ */
+async function waitForHuman(ctx: RunContext, answered: () => boolean, ask: { kind: 'approval' | 'question'; requestId: string }): Promise<boolean> {
+  const { input, acts } = ctx;
+  const done = () => answered() || ctx.deadlinePassed();
+  const totalMs = input.approvalTimeoutSec * 1000;
+  if (!patched(REMINDERS_PATCH)) return condition(done, `${input.approvalTimeoutSec}s`);
+  const halfMs = Math.floor(totalMs / 2);
+  if (await condition(done, halfMs)) return true;
+  await acts.notify.remind({ runId: input.runId, ...ask }).catch(() => undefined);
+  return condition(done, totalMs - halfMs);
+}
 
 export interface ApprovalRequest {
   kind: ApprovalKind;
@@ -33,7 +51,7 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
   // Announce where approvers are (Slack) while already waiting: a slow Slack never delays the wait.
   const announced = acts.notify.announceApproval({ runId: input.runId, approvalId }).catch(() => undefined);
 
-  const signalled = await condition(() => run.decisionFor(approvalId) !== undefined || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
+  const signalled = await waitForHuman(ctx, () => run.decisionFor(approvalId) !== undefined, { kind: 'approval', requestId: approvalId });
   const decision = signalled ? run.decisionFor(approvalId) : undefined;
   const verdict = await acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
     {
@@ -62,7 +80,10 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
   await ctx.transition('waiting_input', 'waiting for your answer', [
     { key: eventKeys.inputRequested(requestId), type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
   ]);
-  await condition(() => run.hasInputAnswer() || ctx.deadlinePassed(), `${input.approvalTimeoutSec}s`);
+  // An owner who is not watching hears of it in Slack too, as for approvals.
+  const announced = patched(REMINDERS_PATCH) ? acts.notify.announceQuestion({ runId: input.runId, requestId }).catch(() => undefined) : undefined;
+  await waitForHuman(ctx, () => run.hasInputAnswer(), { kind: 'question', requestId });
+  await announced;
   const answer = run.currentInputAnswer();
   await acts.bookkeeping.settleInput.executeWithOptions({ summary: answer ? 'user answered' : 'question expired' }, [
     { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, answer: answer ? { text: answer.text, by: answer.by } : null },

@@ -115,4 +115,24 @@ describe('presence and attention', () => {
     expect(hooks.some((x) => x.type === 'attention.needed' && x.data.runId === seen)).toBe(false);
     await waitFor(() => slack.callsTo('chat.postMessage').some((c) => c.args.channel === 'U_ALICE' && String(c.args.text).includes(away)), { what: 'a direct message to the owner' });
   });
+
+  it('reminds an owner who is away at half the expiry, for approvals and questions, once each', async () => {
+    waitsForApproval('[presence-remind]');
+    const approvalRun = await h.createRun({ goal: 'remind me [presence-remind]', approvals: 'write', approvalTimeoutSec: 4 });
+    fake.script('[presence-ask]', (req) => (req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Which colour?' } }] } : { text: 'ok' }));
+    const questionRun = await h.createRun({ goal: 'ask me [presence-ask]', approvals: 'none', approvalTimeoutSec: 4 });
+    for (const id of [approvalRun, questionRun]) {
+      await waitFor(async () => (await h.events(id)).some((e) => e.type === 'attention.needed' && e.data.reminder === true), { what: `the reminder of ${id}` });
+      const asks = (await h.events(id)).filter((e) => e.type === 'attention.needed');
+      expect(asks.map((e) => Boolean((e.data as { reminder?: boolean }).reminder))).toEqual([false, true]);
+      // The reminder came halfway: after the first notice, before the request expired.
+      const [first, reminder] = asks.map((e) => Date.parse(e.at));
+      expect(reminder! - first!).toBeGreaterThanOrEqual(1500);
+      await waitFor(() => hooks.filter((x) => x.type === 'attention.needed' && x.data.runId === id).length >= 2, { what: `both attention webhooks of ${id}` });
+    }
+    // Slack: the question's notice and each reminder reached the owner directly.
+    const dms = () => slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U_ALICE').map((c) => String(c.args.text));
+    await waitFor(() => dms().some((t) => t.includes(questionRun) && t.includes('Which colour?')), { what: 'the question DM' });
+    await waitFor(() => dms().filter((t) => t.startsWith('Reminder:')).length >= 2, { what: 'two reminder DMs' });
+  });
 });
