@@ -15,7 +15,7 @@ import { publishEvents } from './publish';
 export function createScheduleActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
 
-  async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<{ input: RunInput }> {
+  async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<{ input: RunInput; prewarm?: boolean }> {
     const schedule = await store.schedules.get(scheduleId);
     if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
     const { request } = schedule;
@@ -40,8 +40,36 @@ export function createScheduleActivities(deps: ActivityDeps) {
       return { ...inserted, events };
     });
     if (created) publishEvents(bus, run.id, events);
-    return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec) };
+    const shared = request.sharedWorkspace === true && (await startFromPredecessor(scheduleId, schedule.owner, run.id));
+    return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec), prewarm: shared };
   }
 
-  return { createScheduledRun };
+  /**
+   * A shared-workspace series: the new run's workspace starts as its predecessor's current version
+   * (blobs copied inside the store, then the manifest). Says whether there was one to start from.
+   */
+  async function startFromPredecessor(scheduleId: string, owner: string, runId: string): Promise<boolean> {
+    if (await store.workspaces.stateOf(runId)) return true; // a retried firing already did it
+    const earlier = (await store.runs.list({ owner, scheduleId, limit: 20 })).filter((r) => r.id !== runId);
+    for (const previous of earlier) {
+      const workspace = await store.workspaces.get(previous.id);
+      if (!workspace || workspace.state === 'released') continue;
+      await deps.workspaces.blobs.copyRun(previous.id, runId);
+      return store.workspaces.startFrom(runId, workspace);
+    }
+    return false;
+  }
+
+  /** Restores a run's workspace onto this worker before the run needs it; its tool calls then come here. */
+  async function prewarmWorkspace({ runId }: { runId: string }): Promise<{ workspaceQueue: string }> {
+    const sync = deps.workspaces;
+    const restored = await sync.using(runId, () => sync.prepare(runId));
+    if (restored) {
+      const { cycle, ...facts } = restored;
+      publishEvents(bus, runId, await store.events.append(runId, [{ key: eventKeys.workspaceRestored(cycle), type: 'workspace.restored', data: { worker: sync.holder, ...facts } }]));
+    }
+    return { workspaceQueue: sync.holder };
+  }
+
+  return { createScheduledRun, prewarmWorkspace };
 }

@@ -132,6 +132,10 @@ export const createScheduleBody = z
     everySec: z.number().int().min(1).optional(),
     timezone: z.string().max(100).optional().meta({ description: 'IANA name, e.g. `Europe/Lisbon`; default UTC.' }),
     overlap: z.enum(OVERLAP_POLICIES).optional().meta({ description: 'When a firing comes while the last run still runs (default skip).' }),
+    sharedWorkspace: z
+      .boolean()
+      .optional()
+      .meta({ description: "Each run starts from the workspace its predecessor left, restored onto a worker as the firing starts it." }),
   })
   .strict()
   .refine((b) => (b.cron === undefined) !== (b.everySec === undefined), { message: 'give exactly one of cron and everySec', path: ['cron'] })
@@ -148,6 +152,7 @@ export const scheduleViewSchema = z
     everySec: z.number().int().nullable(),
     timezone: z.string(),
     overlap: z.enum(OVERLAP_POLICIES),
+    sharedWorkspace: z.boolean(),
     paused: z.boolean(),
     nextFiringsAt: z.array(isoTime),
     lastFiredAt: isoTime.nullable(),

@@ -134,6 +134,8 @@ export interface RunInput {
   limits: RunLimits;
   settings: RunSettings;
   carried?: CarriedState;
+  /** A worker queue that already holds the run's workspace (a schedule's pre-warmed desk): its first tool call goes there. */
+  workspaceQueue?: string;
 }
 
 export type ApprovalKind = 'tool' | 'cost_checkpoint' | 'effect_in_doubt' | 'segment_cap';

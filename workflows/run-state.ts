@@ -57,7 +57,7 @@ export class RunState {
     this.recentToolCalls = carried?.recentToolCalls ?? [];
     this.lap = carried?.lap ?? 0;
     this.limits = input.limits;
-    this.workspaceQueue = carried?.workspaceQueue;
+    this.workspaceQueue = carried?.workspaceQueue ?? input.workspaceQueue;
     // A continued run queues for a slot like a new one; a relayed one is already running.
     if (carried && !carried.continued) this.status = 'running';
     if (carried?.continued) this.followUpsWaiting = true;

@@ -4,7 +4,7 @@
  * workflow id, as for any run — and waits for it, so the schedule's overlap policy (skip,
  * buffer_one, allow_all) governs whole runs. The run outlives this workflow if it is ever closed.
  */
-import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { agentRunWorkflow } from './agent-run';
@@ -13,9 +13,19 @@ export interface ScheduledRunArgs {
   scheduleId: string;
 }
 
+/** Shared-workspace series: the run's desk is restored onto a worker before the run starts (2026-11-22). */
+const SHARED_WORKSPACE_PATCH = 'shared-workspace';
+
 export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<{ runId: string }> {
   const { createScheduledRun } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 10 } });
-  const { input } = await createScheduledRun({ scheduleId, firingId: workflowInfo().workflowId });
+  const created = await createScheduledRun({ scheduleId, firingId: workflowInfo().workflowId });
+  let input = created.input;
+  if (created.prewarm && patched(SHARED_WORKSPACE_PATCH)) {
+    // Pre-warm: the predecessor's desk is put on a worker now, so the run's first tool finds it ready.
+    const { prewarmWorkspace } = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumAttempts: 5 } });
+    const warmed = await prewarmWorkspace({ runId: input.runId }).catch(() => undefined); // a cold desk still works
+    if (warmed) input = { ...input, workspaceQueue: warmed.workspaceQueue };
+  }
   const run = await startChild(agentRunWorkflow, {
     workflowId: input.runId,
     args: [input],

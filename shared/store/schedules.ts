@@ -11,6 +11,8 @@ export interface ScheduledRequest {
   limits: RunLimits;
   approvalTimeoutSec: number;
   webhooks: RunWebhooks;
+  /** Each run starts from its predecessor's workspace (absent on schedules made before this existed). */
+  sharedWorkspace?: boolean;
 }
 
 export interface ScheduleRecord {

@@ -47,6 +47,16 @@ export class WorkspaceBlobsRepo {
     return row ? Buffer.from(row.data) : undefined;
   }
 
+  /** In the database, in one statement: no bytes pass through the worker. */
+  async copyRun(fromRunId: string, toRunId: string): Promise<void> {
+    await this.db
+      .insertInto('workspace_blobs')
+      .columns(['run_id', 'hash', 'size', 'data'])
+      .expression((eb) => eb.selectFrom('workspace_blobs').select([eb.val(toRunId).as('run_id'), 'hash', 'size', 'data']).where('run_id', '=', fromRunId))
+      .onConflict((oc) => oc.columns(['run_id', 'hash']).doNothing())
+      .execute();
+  }
+
   async deleteRun(runId: string): Promise<void> {
     await this.db.deleteFrom('workspace_blobs').where('run_id', '=', runId).execute();
   }

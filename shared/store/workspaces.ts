@@ -66,6 +66,17 @@ export class WorkspacesRepo {
     return Number(updated.numUpdatedRows) === 1;
   }
 
+  /** A new run's workspace, as another run's current version left it (durable only: hibernated until a worker restores it). */
+  async startFrom(runId: string, from: WorkspaceRecord): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('workspaces')
+      .values({ run_id: runId, state: 'hibernated', version: 1, manifest_json: JSON.stringify(from.entries), files: from.files, bytes: from.bytes, holder: null, updated_at: nowIso(), released_at: null })
+      .onConflict((oc) => oc.column('run_id').doNothing())
+      .returning('run_id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
   /** A worker materialised the workspace: it is active there. Returns the restore's cycle number. */
   async restored(runId: string, holder: string, ms: number, localBytes: number): Promise<number> {
     const row = await this.db

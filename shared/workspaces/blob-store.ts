@@ -17,6 +17,8 @@ export interface BlobStore {
   putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void>;
   /** Deletes every blob of the run. */
   deleteRun(runId: string): Promise<void>;
+  /** Copies every blob of one run to another (a schedule's next run starting from its predecessor's desk). */
+  copyRun(fromRunId: string, toRunId: string): Promise<void>;
 }
 
 export class DatabaseBlobStore implements BlobStore {
@@ -50,6 +52,10 @@ export class DatabaseBlobStore implements BlobStore {
 
   deleteRun(runId: string): Promise<void> {
     return this.store.workspaceBlobs.deleteRun(runId);
+  }
+
+  copyRun(fromRunId: string, toRunId: string): Promise<void> {
+    return this.store.workspaceBlobs.copyRun(fromRunId, toRunId);
   }
 }
 

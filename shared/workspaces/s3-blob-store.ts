@@ -3,7 +3,7 @@
  * `<prefix>/<runId>/<hash>`. Endpoint, region and credentials come from the usual `AWS_*`
  * variables (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` for a server other than AWS).
  */
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { inParallel, type BlobStore } from './blob-store';
 
 const PARALLEL_REQUESTS = 16;
@@ -64,6 +64,19 @@ export class S3BlobStore implements BlobStore {
 
   async putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void> {
     await inParallel(blobs, PARALLEL_REQUESTS, (b) => this.put(runId, b.hash, b.data));
+  }
+
+  /** Server-side copies: no bytes pass through the worker. */
+  async copyRun(fromRunId: string, toRunId: string): Promise<void> {
+    let token: string | undefined;
+    do {
+      const listed = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(fromRunId), ContinuationToken: token }));
+      const hashes = (listed.Contents ?? []).map((o) => o.Key!.slice(this.key(fromRunId).length));
+      await inParallel(hashes, PARALLEL_REQUESTS, (hash) =>
+        this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.key(toRunId, hash), CopySource: `${this.bucket}/${this.key(fromRunId, hash)}` })),
+      );
+      token = listed.IsTruncated ? listed.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async deleteRun(runId: string): Promise<void> {

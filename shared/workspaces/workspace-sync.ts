@@ -69,6 +69,10 @@ export class WorkspaceSync {
     return this.opts.holder;
   }
 
+  get blobs(): BlobStore {
+    return this.opts.blobs;
+  }
+
   dir(runId: string): string {
     return path.join(this.root, safeRunId(runId));
   }

@@ -214,6 +214,11 @@ export class Harness {
     }
   }
 
+  /** Records this workflow's history too when recording (one the harness did not start: a schedule's firing). */
+  recordAlso(workflowId: string, label: string): void {
+    this.created.push({ id: workflowId, goal: `[${label}]` });
+  }
+
   async close(): Promise<void> {
     if (process.env.RECORD_HISTORIES_DIR) await this.recordHistories(process.env.RECORD_HISTORIES_DIR);
     await this.stopWorker();
