@@ -273,6 +273,33 @@ describe('web UI', () => {
     expect((await h.request('GET', `/api/runs/${runId}/workspace`)).body.state).toBe('released');
   });
 
+  it('lists schedules with their next and last firings and latest runs, and pauses, fires, resumes and deletes them', async () => {
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Hourly plan', goal: 'Plan the hour', everySec: 3600, model: 'demo', approvals: 'none' } });
+    const id = created.body.id as string;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
+    const card = page.locator(`[data-schedule-id="${id}"]`);
+    await card.getByRole('heading', { name: 'Hourly plan' }).waitFor();
+    await card.getByText('every 3600 s').waitFor();
+    expect(await card.getByTestId('next-firing').textContent()).toMatch(/^in \d+( min|s)$/);
+    expect(await card.getByTestId('last-firing').textContent()).toBe('never');
+
+    await card.getByRole('button', { name: 'Run now' }).click();
+    await card.getByRole('list', { name: 'Latest runs of Hourly plan' }).getByRole('link').first().waitFor({ timeout: 20_000 });
+    await card.getByTestId('last-firing').getByText(/ago$/).waitFor({ timeout: 20_000 });
+    await shot('schedules');
+
+    await card.getByRole('button', { name: 'Pause' }).click();
+    await card.getByText('Paused').waitFor();
+    expect((await h.request('GET', `/api/schedules/${id}`)).body.paused).toBe(true);
+    await card.getByRole('button', { name: 'Resume' }).click();
+    await card.getByRole('button', { name: 'Pause' }).waitFor();
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect((await h.request('GET', `/api/schedules/${id}`)).status).toBe(404);
+  });
+
   it('works at phone width and from the keyboard', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(h.api.url);

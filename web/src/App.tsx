@@ -5,6 +5,7 @@ import { Link } from './components/Link';
 import { NewRun } from './components/NewRun';
 import { RunPage } from './components/RunPage';
 import { RunsList } from './components/RunsList';
+import { Schedules } from './components/Schedules';
 import { SignIn } from './components/SignIn';
 import { useRoute } from './router';
 
@@ -23,6 +24,7 @@ export function App() {
         <nav aria-label="Main">
           <Link href="/">Runs</Link>
           <Link href="/runs/new">New run</Link>
+          <Link href="/schedules">Schedules</Link>
         </nav>
         <div className="topbar-right">
           <ConnectionIndicator />
@@ -36,6 +38,7 @@ export function App() {
       <main id="main">
         {route.name === 'list' && <RunsList />}
         {route.name === 'new' && <NewRun />}
+        {route.name === 'schedules' && <Schedules />}
         {route.name === 'run' && <RunPage key={route.id} id={route.id} />}
         {route.name === 'missing' && (
           <p>
