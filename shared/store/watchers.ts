@@ -45,6 +45,20 @@ export class WatchersRepo {
   }
 
   /** Everyone watching `runId` in a process seen since `freshSince`. */
+  /** Of `runIds`, the ones someone watches now (any live subscription, anyone). */
+  async watched(runIds: string[], freshSince: string = presenceFreshSince()): Promise<Set<string>> {
+    if (runIds.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('watchers')
+      .select('run_id')
+      .distinct()
+      .where('run_id', 'in', runIds)
+      .where('sockets', '>', 0)
+      .where('seen_at', '>=', freshSince)
+      .execute();
+    return new Set(rows.map((r) => r.run_id));
+  }
+
   async forRun(runId: string, freshSince: string = presenceFreshSince()): Promise<Watchers> {
     const rows = await this.db.selectFrom('watchers').select(['user', 'sockets']).where('run_id', '=', runId).where('seen_at', '>=', freshSince).execute();
     const users = [...new Set(rows.map((r) => r.user))].sort();

@@ -1,0 +1,59 @@
+/**
+ * A worker persists the text a model is streaming for other processes to read: every 50 ms while
+ * someone watches the run, far less often while nobody does — and at once when someone starts to
+ * watch, so a new subscriber has the text so far straight away.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LiveTextWriter } from '../../shared/bus/live-text-writer';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import { createStore, type Store } from '../../shared/store';
+import { waitFor } from '../support/wait';
+
+describe('live text while nobody watches', () => {
+  let dir: string;
+  let store: Store;
+  let writer: LiveTextWriter;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-livetext-'));
+    store = await createStore(loadConfig({ DATA_DIR: dir }));
+    writer = new LiveTextWriter(store, createLogger({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    writer.close();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Streams `n` pieces `gapMs` apart; returns the text streamed so far. */
+  let offset = 0;
+  let text = '';
+  async function stream(runId: string, n: number, gapMs: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const piece = `word${offset} `;
+      writer.write({ type: 'delta', runId, turn: 1, attempt: 1, offset: text.length, text: piece });
+      text += piece;
+      offset += 1;
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+
+  it('persists rarely while unwatched, at once when watched, then at the full rate', async () => {
+    const runId = 'run_livetext';
+    await stream(runId, 20, 25);
+    const unwatched = writer.flushes;
+    expect(unwatched).toBeLessThanOrEqual(1); // twenty pieces, at most one write
+
+    // Someone subscribes (presence writes through): the text so far is written without waiting for more.
+    await store.watchers.set('api_test', runId, 'alice', 1);
+    await waitFor(async () => (await store.liveText.get(runId))?.text === text, { what: 'the text so far, written for the new watcher' });
+
+    const before = writer.flushes;
+    await stream(runId, 20, 60);
+    expect(writer.flushes - before).toBeGreaterThanOrEqual(5); // about one write per piece now
+    await waitFor(async () => (await store.liveText.get(runId))?.text === text, { what: 'the latest text' });
+  });
+});
