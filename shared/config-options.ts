@@ -32,19 +32,22 @@ const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
       return n;
     }), def);
 
-const num = (def: number, min = 0) =>
-  withDefault(z
+/** A number of at least `min`; empty or unset: undefined. */
+const optionalNum = (min = 0) =>
+  z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
+      if (v === undefined || v.trim() === '') return undefined;
       const n = Number(v);
       if (!Number.isFinite(n) || n < min) {
         ctx.addIssue({ code: 'custom', message: `must be a number >= ${min}` });
         return z.NEVER;
       }
       return n;
-    }), def);
+    });
+
+const num = (def: number, min = 0) => withDefault(optionalNum(min).transform((n) => n ?? def), def);
 
 const bool = (def: boolean) =>
   withDefault(z
@@ -195,20 +198,6 @@ const budgetMap = z
     }
     return map;
   });
-
-const optionalNum = (min = 0) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be a number >= ${min}` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 const text = (def: string) => withDefault(z.string().optional().default(def), def);
 
