@@ -196,6 +196,9 @@ describe('web UI', () => {
     await dialog.getByRole('button', { name: 'Cancel run' }).click();
     await page.getByTestId('run-status').locator('[data-status="cancelled"]').waitFor({ timeout: 30_000 });
     expect((await h.getRun(runId)).status).toBe('cancelled');
+    // Nothing in an ended run still says waiting or running.
+    await page.locator('.tool-status', { hasText: 'stopped with the run' }).first().waitFor();
+    expect(await page.locator('.tool-status').evaluateAll((els) => els.map((e) => e.textContent))).not.toContain('waiting');
   });
 
   it('answers the agent’s question from the page', async () => {
@@ -298,6 +301,24 @@ describe('web UI', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
     await card.waitFor({ state: 'detached' });
     expect((await h.request('GET', `/api/schedules/${id}`)).status).toBe(404);
+  });
+
+  it('shows when each entry happened, how long the run took, its id, and runs it again', async () => {
+    const runId = await h.createRun({ goal: 'Again please [e2e-again]', model: 'demo', approvals: 'none' });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('run-id').textContent()).toBe(runId);
+    expect(await page.getByTestId('elapsed').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$|min/);
+    // Every time shown is an event's own time.
+    const stamps = await page.getByTestId('timeline').locator('time.when').evaluateAll((els) => els.map((e) => e.getAttribute('datetime')));
+    const ats = new Set((await h.events(runId)).map((e) => e.at));
+    expect(stamps.length).toBeGreaterThan(3);
+    for (const at of stamps) expect(ats.has(at!)).toBe(true);
+
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await page.waitForURL((u) => /^\/runs\/run_/.test(u.pathname) && !u.pathname.endsWith(runId));
+    const again = page.url().split('/').pop()!;
+    expect(await h.getRun(again)).toMatchObject({ goal: 'Again please [e2e-again]', model: 'demo', approvals: 'none' });
   });
 
   it('works at phone width and from the keyboard', async () => {

@@ -3,7 +3,7 @@
  * model call is retried, and the share of input the prompt cache served.
  */
 import { entries } from '../../web/src/timeline';
-import { formatInput } from '../../web/src/format';
+import { formatDuration, formatInput } from '../../web/src/format';
 import { CAPACITY_WAIT_DETAIL, isThrottled } from '../../contract/run';
 import type { RunEvent } from '../../contract/events';
 
@@ -33,5 +33,39 @@ describe('the web UI’s words for capacity and caching', () => {
   it('counts all input and says how much of it the cache served', () => {
     expect(formatInput({ inputTokens: 1000, outputTokens: 5, costUsd: 0 })).toBe('1.0k in');
     expect(formatInput({ inputTokens: 500, outputTokens: 5, costUsd: 0, cacheReadTokens: 8500, cacheWriteTokens: 1000 })).toBe('10.0k in (85% cached)');
+  });
+
+  const t = (sec: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, sec)).toISOString();
+  const call = { id: 'toolu_1', name: 'workspace_write', input: {}, risk: 'write' as const };
+
+  it('puts a time on every entry, a duration on each model call and tool, and names long silences', () => {
+    const events: RunEvent[] = [
+      { seq: 1, at: t(0), type: 'run.started', data: { model: 'm', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvals: 'none' } },
+      { seq: 2, at: t(3), type: 'llm.message', data: { turn: 1, model: 'm', text: 'writing', toolCalls: [call], stopReason: 'tool_use', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 } } },
+      { seq: 3, at: t(4), type: 'tool.started', data: { turn: 1, toolUseId: 'toolu_1', name: 'workspace_write', input: {}, risk: 'write' } },
+      { seq: 4, at: t(5), type: 'tool.completed', data: { turn: 1, toolUseId: 'toolu_1', name: 'workspace_write', output: 'ok', bytes: 2, truncated: false } },
+      // A worker died; 49 seconds later the model call was retried elsewhere.
+      { seq: 5, at: t(54), type: 'llm.retry', data: { turn: 2, attempt: 2, error: { code: 'interrupted', message: 'x' } } },
+    ];
+    const out = entries({ events, lastSeq: 5, stream: null });
+    expect(out.every((e) => e.at !== null)).toBe(true);
+    const assistant = out.find((e) => e.kind === 'assistant')!;
+    expect(assistant.kind === 'assistant' && [assistant.ms, assistant.tools[0]!.startedAt, assistant.tools[0]!.endedAt]).toEqual([3000, t(4), t(5)]);
+    const gap = out.find((e) => e.kind === 'gap');
+    expect(gap).toMatchObject({ ms: 49_000, cause: 'a worker stopped mid-step; the step was retried elsewhere' });
+    expect(formatDuration(49_000)).toBe('49 s');
+    expect(formatDuration(192_000)).toBe('3 min 12 s');
+  });
+
+  it('shows nothing still running or waiting once the run has ended', () => {
+    const events: RunEvent[] = [
+      { seq: 1, at: t(0), type: 'llm.message', data: { turn: 1, model: 'm', text: '', toolCalls: [call], stopReason: 'tool_use', usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 } } },
+      { seq: 2, at: t(1), type: 'tool.started', data: { turn: 1, toolUseId: 'toolu_1', name: 'workspace_write', input: {}, risk: 'write' } },
+      { seq: 3, at: t(2), type: 'run.cancelled', data: { turn: 1 } },
+    ];
+    const out = entries({ events, lastSeq: 3, stream: { turn: 2, text: 'partial' } });
+    const assistant = out.find((e) => e.kind === 'assistant');
+    expect(assistant?.kind === 'assistant' && assistant.tools[0]!.status).toBe('stopped');
+    expect(out.filter((e) => e.kind === 'assistant')).toHaveLength(1); // no half-written message after the end
   });
 });

@@ -41,18 +41,51 @@ export interface ToolCallView {
   name: string;
   input: unknown;
   risk: string;
-  status: 'requested' | 'running' | 'done' | 'failed' | 'skipped';
+  status: 'requested' | 'running' | 'done' | 'failed' | 'skipped' | 'stopped';
   output: string | null;
   bytes: number | null;
   truncated: boolean;
+  /** When it started and ended (ISO), for its duration. */
+  startedAt: string | null;
+  endedAt: string | null;
 }
 
-export type Entry =
-  | { kind: 'assistant'; key: string; seq: number | null; turn: number; text: string; streaming: boolean; tools: ToolCallView[] }
+/** Silence this long between two events is shown, with what it was. */
+export const GAP_MS = 10_000;
+
+/** `at`: when it happened (ISO); null for text still streaming. `ms` (assistant): how long the model took. */
+export type Entry = { at: string | null } & (
+  | { kind: 'assistant'; key: string; seq: number | null; turn: number; text: string; streaming: boolean; tools: ToolCallView[]; ms: number | null }
   | { kind: 'approval'; key: string; seq: number; approvalId: string; tool: string | null; input: unknown; risk: string | null; reason: string; expiresAt: string; outcome: { decision: string; by: string | null; comment: string | null } | null }
   | { kind: 'question'; key: string; seq: number; requestId: string; question: string; expiresAt: string; answer: { text: string | null; by: string | null } | null; expired: boolean }
   | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string }
-  | { kind: 'user'; key: string; seq: number; by: string; text: string };
+  | { kind: 'user'; key: string; seq: number; by: string; text: string }
+  | { kind: 'gap'; key: string; seq: number; ms: number; cause: string }
+);
+
+/** What a silence between two events was, from the events on either side of it. */
+function gapCause(before: RunEvent, after: RunEvent): string {
+  if (after.type === 'llm.retry' && after.data.error?.code === 'interrupted') return 'a worker stopped mid-step; the step was retried elsewhere';
+  if (after.type === 'workspace.restored') return 'the workspace was hibernated, then restored';
+  switch (before.type) {
+    case 'approval.requested':
+      return 'waiting for an approval';
+    case 'input.requested':
+      return 'waiting for an answer';
+    case 'model.throttled':
+      return 'waiting for model capacity';
+    case 'run.paused':
+      return 'paused';
+    case 'llm.retry':
+      return 'waiting to retry the model call';
+    case 'run.queued':
+      return 'queued for a slot';
+    default:
+      return after.type === 'llm.message' ? 'the model was working' : after.type === 'tool.completed' || after.type === 'tool.failed' ? 'the tool was working' : 'no activity';
+  }
+}
+
+const TERMINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);
 
 export function entries(state: TimelineState): Entry[] {
   const out: Entry[] = [];
@@ -60,13 +93,32 @@ export function entries(state: TimelineState): Entry[] {
   const approvals = new Map<string, Extract<Entry, { kind: 'approval' }>>();
   const questions = new Map<string, Extract<Entry, { kind: 'question' }>>();
 
+  let previous: RunEvent | undefined;
+  let ended = false;
   for (const e of state.events) {
+    if (previous && Date.parse(e.at) - Date.parse(previous.at) >= GAP_MS) {
+      out.push({ kind: 'gap', at: previous.at, key: `g${e.seq}`, seq: e.seq, ms: Date.parse(e.at) - Date.parse(previous.at), cause: gapCause(previous, e) });
+    }
+    if (TERMINAL_EVENTS.has(e.type)) ended = true;
+    if (e.type === 'run.started' || e.type === 'user.message') ended = false; // a follow-up continued it
+    // The `switch` below reads `previous` as the event before this one; it moves on after.
+    handle(e);
+    previous = e;
+  }
+  // Once the run has ended, nothing in it is still running or waiting.
+  if (ended) for (const t of tools.values()) if (t.status === 'requested' || t.status === 'running') t.status = 'stopped';
+  if (state.stream && !ended && !out.some((x) => x.kind === 'assistant' && x.turn === state.stream!.turn)) {
+    out.push({ kind: 'assistant', at: null, key: `m${state.stream.turn}`, seq: null, turn: state.stream.turn, text: state.stream.text, streaming: true, tools: [], ms: null });
+  }
+  return out;
+
+  function handle(e: RunEvent): void {
     switch (e.type) {
       case 'run.queued':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Queued: ${e.data.goal}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Queued: ${e.data.goal}` });
         break;
       case 'run.started':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Started with ${e.data.model}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Started with ${e.data.model}` });
         break;
       case 'llm.message': {
         const views: ToolCallView[] = (e.data.toolCalls ?? []).map((c) => ({
@@ -78,19 +130,23 @@ export function entries(state: TimelineState): Entry[] {
           output: null,
           bytes: null,
           truncated: false,
+          startedAt: null,
+          endedAt: null,
         }));
         for (const v of views) tools.set(v.id, v);
-        out.push({ kind: 'assistant', key: `m${e.data.turn}`, seq: e.seq, turn: e.data.turn, text: e.data.text, streaming: false, tools: views });
+        const ms = previous ? Date.parse(e.at) - Date.parse(previous.at) : null;
+        out.push({ kind: 'assistant', at: e.at, key: `m${e.data.turn}`, seq: e.seq, turn: e.data.turn, text: e.data.text, streaming: false, tools: views, ms });
         break;
       }
       case 'llm.retry': {
         const why = e.data.error ? `: ${e.data.error.status !== undefined ? `${e.data.error.status} ` : ''}${e.data.error.code.replace(/_/g, ' ')} — ${e.data.error.message}` : '';
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${e.data.turn} (attempt ${e.data.attempt})${why}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Retrying the model call of turn ${e.data.turn} (attempt ${e.data.attempt})${why}` });
         break;
       }
       case 'model.throttled':
         out.push({
           kind: 'note',
+          at: e.at,
           key: `n${e.seq}`,
           seq: e.seq,
           tone: 'info',
@@ -99,7 +155,10 @@ export function entries(state: TimelineState): Entry[] {
         break;
       case 'tool.started': {
         const t = tools.get(e.data.toolUseId);
-        if (t) t.status = 'running';
+        if (t) {
+          t.status = 'running';
+          t.startedAt = e.at;
+        }
         break;
       }
       case 'tool.completed':
@@ -110,12 +169,14 @@ export function entries(state: TimelineState): Entry[] {
           t.output = String(e.type === 'tool.completed' ? e.data.output : e.data.error);
           t.bytes = typeof e.data.bytes === 'number' ? e.data.bytes : null;
           t.truncated = Boolean(e.data.truncated);
+          t.endedAt = e.at;
         }
         break;
       }
       case 'approval.requested': {
         const entry = {
           kind: 'approval' as const,
+          at: e.at,
           key: `a${e.data.approvalId}`,
           seq: e.seq,
           approvalId: e.data.approvalId,
@@ -137,7 +198,7 @@ export function entries(state: TimelineState): Entry[] {
         break;
       }
       case 'input.requested': {
-        const q = { kind: 'question' as const, key: `q${e.data.requestId}`, seq: e.seq, requestId: e.data.requestId, question: e.data.question, expiresAt: e.data.expiresAt, answer: null, expired: false };
+        const q = { kind: 'question' as const, at: e.at, key: `q${e.data.requestId}`, seq: e.seq, requestId: e.data.requestId, question: e.data.question, expiresAt: e.data.expiresAt, answer: null, expired: false };
         questions.set(e.data.requestId, q);
         out.push(q);
         break;
@@ -152,36 +213,32 @@ export function entries(state: TimelineState): Entry[] {
         break;
       }
       case 'run.paused':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Paused by ${e.data.by}${e.data.reason && e.data.reason !== 'paused on request' ? `: ${e.data.reason}` : ''}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Paused by ${e.data.by}${e.data.reason && e.data.reason !== 'paused on request' ? `: ${e.data.reason}` : ''}` });
         break;
       case 'run.resumed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Resumed by ${e.data.by}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Resumed by ${e.data.by}` });
         break;
       case 'run.handoff':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Handed off to segment ${e.data.segment} with a ${e.data.summaryChars}-character summary` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Handed off to segment ${e.data.segment} with a ${e.data.summaryChars}-character summary` });
         break;
       case 'run.stalled':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `No progress since ${new Date(e.data.lastProgressAt).toLocaleString()}` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `No progress since ${new Date(e.data.lastProgressAt).toLocaleString()}` });
         break;
       case 'limit.exceeded':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Limit reached: ${e.data.limit} (${e.data.value})` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: `Limit reached: ${e.data.limit} (${e.data.value})` });
         break;
       case 'run.completed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'success', text: `Completed after ${e.data.turns} turns` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'success', text: `Completed after ${e.data.turns} turns` });
         break;
       case 'run.failed':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'error', text: `Failed: ${e.data.error?.message ?? 'unknown error'} (${e.data.error?.code ?? 'error'})` });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'error', text: `Failed: ${e.data.error?.message ?? 'unknown error'} (${e.data.error?.code ?? 'error'})` });
         break;
       case 'user.message':
-        out.push({ kind: 'user', key: `u${e.data.messageId}`, seq: e.seq, by: e.data.by, text: e.data.text });
+        out.push({ kind: 'user', at: e.at, key: `u${e.data.messageId}`, seq: e.seq, by: e.data.by, text: e.data.text });
         break;
       case 'run.cancelled':
-        out.push({ kind: 'note', key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: e.data.reason ? `Stopped: ${e.data.reason}` : 'Cancelled' });
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: e.data.reason ? `Stopped: ${e.data.reason}` : 'Cancelled' });
         break;
     }
   }
-  if (state.stream && !out.some((x) => x.kind === 'assistant' && x.turn === state.stream!.turn)) {
-    out.push({ kind: 'assistant', key: `m${state.stream.turn}`, seq: null, turn: state.stream.turn, text: state.stream.text, streaming: true, tools: [] });
-  }
-  return out;
 }

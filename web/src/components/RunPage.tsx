@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { formatCost, formatInput, formatTokens } from '../format';
+import { formatCost, formatDuration, formatInput, formatTokens } from '../format';
+import { navigate } from '../router';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries } from '../timeline';
 import { TERMINAL, type RunView, type ServerMessage } from '../types';
@@ -49,6 +50,18 @@ export function RunPage({ id }: { id: string }) {
     });
   }, [id, load]);
 
+  /** The same goal and options, as a new run. */
+  async function rerun() {
+    if (!run) return;
+    setActionError(null);
+    try {
+      const created = await client.runs.start({ goal: run.goal, model: run.model, approvals: run.approvals, limits: run.limits });
+      navigate(`/runs/${created.id}`);
+    } catch (err) {
+      setActionError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
   async function act(action: 'pause' | 'resume' | 'cancel') {
     setActionError(null);
     try {
@@ -83,6 +96,21 @@ export function RunPage({ id }: { id: string }) {
         </h1>
         <dl className="facts">
           <div>
+            <dt>Run</dt>
+            <dd>
+              <code data-testid="run-id">{run.id}</code>{' '}
+              <button type="button" className="link-button" onClick={() => void navigator.clipboard?.writeText(run.id)} aria-label="Copy the run id">
+                Copy
+              </button>
+            </dd>
+          </div>
+          <div>
+            <dt>Elapsed</dt>
+            <dd data-testid="elapsed">
+              <Elapsed from={run.createdAt} to={run.endedAt} />
+            </dd>
+          </div>
+          <div>
             <dt>Model</dt>
             <dd>{run.model}</dd>
           </div>
@@ -105,6 +133,11 @@ export function RunPage({ id }: { id: string }) {
             </dd>
           </div>
         </dl>
+        <div className="actions">
+          <button type="button" onClick={() => void rerun()}>
+            Run again
+          </button>
+        </div>
         {!ended && (
           <div className="actions">
             {run.status === 'paused' ? (
@@ -152,4 +185,15 @@ export function RunPage({ id }: { id: string }) {
       />
     </article>
   );
+}
+
+/** Time since the run was created, to its end or to now (ticking while it lives). */
+function Elapsed({ from, to }: { from: string; to: string | null }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (to) return;
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(tick);
+  }, [to]);
+  return <>{formatDuration((to ? Date.parse(to) : now) - Date.parse(from))}</>;
 }

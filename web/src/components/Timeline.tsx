@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { client } from '../api';
-import { pretty } from '../format';
+import { formatAge, formatDuration, pretty } from '../format';
 import type { Entry, ToolCallView } from '../timeline';
 
 /** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
@@ -9,10 +9,16 @@ export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runI
     <ol className="timeline" aria-label="Timeline" data-testid="timeline">
       {entries.map((e) => (
         <li key={e.key} className={`entry entry-${e.kind}`} data-entry={e.key} data-seq={e.seq ?? undefined}>
+          {e.at && e.kind !== 'gap' && <When at={e.at} />}
           {e.kind === 'assistant' && <Assistant entry={e} />}
           {e.kind === 'approval' && <ApprovalCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'question' && <QuestionCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'note' && <p className={`note note-${e.tone}`}>{e.text}</p>}
+          {e.kind === 'gap' && (
+            <p className="note note-gap" data-testid="gap">
+              {formatDuration(e.ms)} with nothing new: {e.cause}
+            </p>
+          )}
           {e.kind === 'user' && (
             <div>
               <p className="who">{e.by} · follow-up</p>
@@ -25,11 +31,21 @@ export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runI
   );
 }
 
+/** When an entry happened: relative, the exact time on hover (and to screen readers through dateTime). */
+function When({ at }: { at: string }) {
+  return (
+    <time className="when" dateTime={at} title={new Date(at).toLocaleString()}>
+      {formatAge(at)}
+    </time>
+  );
+}
+
 function Assistant({ entry }: { entry: Extract<Entry, { kind: 'assistant' }> }) {
   return (
     <div>
       <p className="who">
         Agent · turn {entry.turn}
+        {entry.ms !== null && <span className="duration"> · {formatDuration(entry.ms)}</span>}
         {entry.streaming && (
           <span className="streaming" aria-live="polite">
             {' '}
@@ -59,6 +75,7 @@ const TOOL_STATUS: Record<ToolCallView['status'], string> = {
   done: 'done',
   failed: 'failed',
   skipped: 'not run',
+  stopped: 'stopped with the run',
 };
 
 function ToolCall({ call }: { call: ToolCallView }) {
@@ -66,6 +83,7 @@ function ToolCall({ call }: { call: ToolCallView }) {
     <li className={`tool tool-${call.status}`} data-tool={call.name}>
       <div className="tool-head">
         <code>{call.name}</code> <span className="risk">{call.risk}</span> <span className="tool-status">{TOOL_STATUS[call.status]}</span>
+        {call.startedAt && call.endedAt && <span className="duration"> · {formatDuration(Date.parse(call.endedAt) - Date.parse(call.startedAt))}</span>}
       </div>
       <details>
         <summary>Input</summary>
