@@ -99,7 +99,15 @@ export class RunFeed {
 
   private emitEvent(event: RunEvent): void {
     this.lastSeq = event.seq;
-    if (event.type === 'llm.message') this.stream.end(event.data.turn);
+    if (event.type === 'llm.message') {
+      // The message is final: whatever of its text had not reached this process yet (the worker
+      // persists streamed text on a timer) is delivered as the stream's last piece, before the event.
+      const s = this.stream.snapshot;
+      if (s && s.turn === event.data.turn && event.data.text.length > s.text.length && event.data.text.startsWith(s.text)) {
+        this.applyDelta(s.turn, s.attempt, s.text.length, event.data.text.slice(s.text.length));
+      }
+      this.stream.end(event.data.turn);
+    }
     for (const l of [...this.listeners]) l.event(event);
   }
 

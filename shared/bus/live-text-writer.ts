@@ -19,6 +19,8 @@ export const LIVE_TEXT_FLUSH_MS = 50;
 export const UNWATCHED_FLUSH_MS = 1_000;
 /** How often the writer asks which of its streaming runs are watched. */
 export const WATCH_CHECK_MS = 250;
+/** A finished message stays readable this long (over one SQLite tail interval) before it is cleared. */
+const CLEAR_AFTER_MS = 300;
 
 export class LiveTextWriter {
   private readonly streams = new StreamedTexts();
@@ -57,11 +59,26 @@ export class LiveTextWriter {
   write(msg: DeltaMessage): void {
     const { runId } = msg;
     if (msg.type === 'delta.end') {
+      // The whole message is written before it is cleared, and cleared only after tailing readers
+      // have had time to see it: a reader never loses the end of a message to a flush not yet due.
+      const final = this.streams.snapshot(runId);
       this.streaming.delete(runId);
       this.streams.delete(runId);
       clearTimeout(this.flushTimers.get(runId));
       this.flushTimers.delete(runId);
-      this.store.liveText.clear(runId, msg.turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
+      const turn = msg.turn;
+      void (async () => {
+        try {
+          if (final && final.turn === turn) {
+            this.flushes += 1;
+            await this.store.liveText.put({ runId, ...final });
+            await new Promise((r) => setTimeout(r, CLEAR_AFTER_MS).unref());
+          }
+          await this.store.liveText.clear(runId, turn); // a later turn's text is left alone
+        } catch (err) {
+          this.logger.warn({ err, runId }, 'could not finish live text');
+        }
+      })();
       return;
     }
     if (!this.streaming.has(runId)) {

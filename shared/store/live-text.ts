@@ -15,7 +15,13 @@ export class LiveTextRepo {
     await this.db
       .insertInto('live_text')
       .values({ run_id: t.runId, turn: t.turn, attempt: t.attempt, text: t.text, updated_at: nowIso() })
-      .onConflict((oc) => oc.column('run_id').doUpdateSet({ turn: t.turn, attempt: t.attempt, text: t.text, updated_at: nowIso() }))
+      // Never over a later turn's text: a message's last write may land after the next message's first.
+      .onConflict((oc) =>
+        oc
+          .column('run_id')
+          .doUpdateSet({ turn: t.turn, attempt: t.attempt, text: t.text, updated_at: nowIso() })
+          .where('live_text.turn', '<=', t.turn),
+      )
       .execute();
   }
 

@@ -52,6 +52,9 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   let opened: OpenedDatabase;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle pooled connection that the server ends (a restart, a failover, an administrator) is
+    // dropped by the pool and replaced at the next query; unhandled, the event would end the process.
+    pool.on('error', () => undefined);
     const url = new URL(opts.databaseUrl);
     opened = {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
