@@ -23,6 +23,8 @@ const RESYNC_MS = 100;
 
 export class RunFeed {
   private lastSeq = 0;
+  /** The latest turn whose llm.message was delivered: its streamed text is complete. */
+  private finalTurn = 0;
   private readonly stream = new StreamedText();
   private readonly listeners = new Set<FeedListener>();
   private refreshing = false;
@@ -85,6 +87,8 @@ export class RunFeed {
         if (msg.seq > this.lastSeq) this.refresh();
         break;
       case 'delta':
+        // Text of a message already final (its event delivered) is old news, however late it arrives.
+        if (msg.turn <= this.finalTurn) break;
         if (this.applyDelta(msg.turn, msg.attempt, msg.offset, msg.text)) this.scheduleResync();
         break;
       case 'delta.reset':
@@ -107,6 +111,7 @@ export class RunFeed {
         this.applyDelta(s.turn, s.attempt, s.text.length, event.data.text.slice(s.text.length));
       }
       this.stream.end(event.data.turn);
+      this.finalTurn = Math.max(this.finalTurn, event.data.turn);
     }
     for (const l of [...this.listeners]) l.event(event);
   }

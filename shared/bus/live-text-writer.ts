@@ -19,15 +19,18 @@ export const LIVE_TEXT_FLUSH_MS = 50;
 export const UNWATCHED_FLUSH_MS = 1_000;
 /** How often the writer asks which of its streaming runs are watched. */
 export const WATCH_CHECK_MS = 250;
-/** A finished message stays readable this long (over one SQLite tail interval) before it is cleared. */
-const CLEAR_AFTER_MS = 300;
+/** Checks in a row that must find a streaming run unwatched before its text is written slowly. */
+const SLOW_AFTER_CHECKS = 2;
 
 export class LiveTextWriter {
   private readonly streams = new StreamedTexts();
   private readonly flushTimers = new Map<string, NodeJS.Timeout>();
-  /** Runs streaming now; and which of them someone watched at the last check. */
+  /**
+   * Runs streaming now; and for each, how many checks in a row found nobody watching it. Only a run
+   * seen unwatched twice running is written slowly: a run not yet checked, or watched once, is not.
+   */
   private readonly streaming = new Set<string>();
-  private watched = new Set<string>();
+  private readonly unwatchedChecks = new Map<string, number>();
   private watchTimer?: NodeJS.Timeout;
   /** Writes of live text so far (for tests and benchmarks that count them). */
   flushes = 0;
@@ -41,11 +44,18 @@ export class LiveTextWriter {
   private checkWatchers(): void {
     if (this.watchTimer || this.streaming.size === 0) return;
     this.watchTimer = setTimeout(() => {
+      const checked = [...this.streaming];
+      // Bounded: forget what is known of runs not streaming once many have been seen.
+      if (this.unwatchedChecks.size > 10_000) for (const runId of [...this.unwatchedChecks.keys()]) if (!this.streaming.has(runId)) this.unwatchedChecks.delete(runId);
       void this.store.watchers
-        .watched([...this.streaming])
+        .watched(checked)
         .then((now) => {
-          for (const runId of now) if (!this.watched.has(runId) && this.streaming.has(runId)) this.scheduleFlush(runId, true);
-          this.watched = now;
+          for (const runId of checked) {
+            if (now.has(runId)) {
+              if (this.isSlow(runId) && this.streaming.has(runId)) this.scheduleFlush(runId, true); // someone arrived
+              this.unwatchedChecks.delete(runId);
+            } else this.unwatchedChecks.set(runId, (this.unwatchedChecks.get(runId) ?? 0) + 1);
+          }
         })
         .catch((err: unknown) => this.logger.debug({ err }, 'could not read presence; keeping the last answer'))
         .finally(() => {
@@ -56,29 +66,20 @@ export class LiveTextWriter {
     this.watchTimer.unref();
   }
 
+  private isSlow(runId: string): boolean {
+    return (this.unwatchedChecks.get(runId) ?? 0) >= SLOW_AFTER_CHECKS;
+  }
+
   write(msg: DeltaMessage): void {
     const { runId } = msg;
     if (msg.type === 'delta.end') {
-      // The whole message is written before it is cleared, and cleared only after tailing readers
-      // have had time to see it: a reader never loses the end of a message to a flush not yet due.
-      const final = this.streams.snapshot(runId);
+      // The message is stored by now; readers take its end from the llm.message event (run-feed.ts).
+      // Whether anyone watches carries over to the run's next message (unwatchedChecks is kept).
       this.streaming.delete(runId);
       this.streams.delete(runId);
       clearTimeout(this.flushTimers.get(runId));
       this.flushTimers.delete(runId);
-      const turn = msg.turn;
-      void (async () => {
-        try {
-          if (final && final.turn === turn) {
-            this.flushes += 1;
-            await this.store.liveText.put({ runId, ...final });
-            await new Promise((r) => setTimeout(r, CLEAR_AFTER_MS).unref());
-          }
-          await this.store.liveText.clear(runId, turn); // a later turn's text is left alone
-        } catch (err) {
-          this.logger.warn({ err, runId }, 'could not finish live text');
-        }
-      })();
+      this.store.liveText.clear(runId, msg.turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
       return;
     }
     if (!this.streaming.has(runId)) {
@@ -102,7 +103,7 @@ export class LiveTextWriter {
         this.flushes += 1;
         this.store.liveText.put({ runId, ...state }).catch((err) => this.logger.warn({ err, runId }, 'could not persist live text'));
       },
-      now ? 0 : this.watched.has(runId) ? LIVE_TEXT_FLUSH_MS : UNWATCHED_FLUSH_MS,
+      now ? 0 : this.isSlow(runId) ? UNWATCHED_FLUSH_MS : LIVE_TEXT_FLUSH_MS,
     );
     timer.unref();
     this.flushTimers.set(runId, timer);
@@ -111,6 +112,7 @@ export class LiveTextWriter {
   close(): void {
     clearTimeout(this.watchTimer);
     this.streaming.clear();
+    this.unwatchedChecks.clear();
     for (const t of this.flushTimers.values()) clearTimeout(t);
     this.flushTimers.clear();
     this.streams.clear();
