@@ -11,6 +11,7 @@ import type { RunInput } from '../contract/run';
 import { runInputFor } from '../shared/runs/run-input';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
+import { recordRestore } from './workspace-events';
 
 export function createScheduleActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
@@ -63,11 +64,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
   /** Restores a run's workspace onto this worker before the run needs it; its tool calls then come here. */
   async function prewarmWorkspace({ runId }: { runId: string }): Promise<{ workspaceQueue: string }> {
     const sync = deps.workspaces;
-    const restored = await sync.using(runId, () => sync.prepare(runId));
-    if (restored) {
-      const { cycle, ...facts } = restored;
-      publishEvents(bus, runId, await store.events.append(runId, [{ key: eventKeys.workspaceRestored(cycle), type: 'workspace.restored', data: { worker: sync.holder, ...facts } }]));
-    }
+    await sync.using(runId, async () => recordRestore(deps, runId, await sync.prepare(runId)));
     return { workspaceQueue: sync.holder };
   }
 

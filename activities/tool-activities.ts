@@ -15,6 +15,7 @@ import { preview, publishEvents } from './publish';
 import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
+import { recordRestore } from './workspace-events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
@@ -113,12 +114,7 @@ export function createToolActivities(deps: ActivityDeps) {
   async function execute(args: { runId: string; turn: number; toolUseId: string; key: string; call: ToolCall; tool: ReturnType<typeof tools.get>; risk: Risk }): Promise<ToolOutcome> {
     const { runId, turn, toolUseId, key, call, tool, risk } = args;
     const sync = deps.workspaces;
-    const restored = await sync.prepare(runId);
-    if (restored) {
-      const { cycle, ...facts } = restored;
-      const events = await store.events.append(runId, [{ key: eventKeys.workspaceRestored(cycle), type: 'workspace.restored', data: { worker: sync.holder, ...facts } }]);
-      publishEvents(bus, runId, events);
-    }
+    await recordRestore(deps, runId, await sync.prepare(runId));
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
 
     const { attempt } = activityInfo();
