@@ -170,8 +170,10 @@ export function createToolActivities(deps: ActivityDeps) {
     output = withoutHostPaths(output, workspace.root);
 
     const capped = capBytes(output, deps.settings.toolOutputMaxBytes);
-    // Ran on the shared queue: say which worker holds the workspace now, so the run sends its next calls there.
-    const outcome: ToolOutcome = { ...(activityInfo().taskQueue !== sync.holder && { worker: sync.holder }), isError, replayed: false, bytes: capped.bytes };
+    // Ran on the shared queue and the workspace holds something: say which worker holds it now, so the run
+    // sends its next calls there. (An empty desk is not worth losing eager dispatch on the shared queue for.)
+    const moved = activityInfo().taskQueue !== sync.holder && sync.holdsContent(runId);
+    const outcome: ToolOutcome = { ...(moved && { worker: sync.holder }), isError, replayed: false, bytes: capped.bytes };
     const about = { turn, toolUseId, name: call.name, bytes: capped.bytes, truncated: capped.truncated };
     await writeResult({
       runId,

@@ -38,6 +38,12 @@ export class WorkspacesRepo {
     };
   }
 
+  /** State and version only: what a worker checks before each tool call (the manifest is read only to restore). */
+  async headOf(runId: string): Promise<{ state: WorkspaceState; version: number } | undefined> {
+    const row = await this.db.selectFrom('workspaces').select(['state', 'version']).where('run_id', '=', runId).executeTakeFirst();
+    return row ? { state: row.state as WorkspaceState, version: Number(row.version) } : undefined;
+  }
+
   /** Only the state (a run view needs no manifest). */
   async stateOf(runId: string): Promise<WorkspaceState | null> {
     const row = await this.db.selectFrom('workspaces').select('state').where('run_id', '=', runId).executeTakeFirst();

@@ -69,6 +69,11 @@ export class WorkspaceSync {
     return this.opts.holder;
   }
 
+  /** Whether this worker holds files or folders of the run: only then is it worth sending the run's tool calls here. */
+  holdsContent(runId: string): boolean {
+    return (this.held.get(runId)?.entries.size ?? 0) > 0;
+  }
+
   get blobs(): BlobStore {
     return this.opts.blobs;
   }
@@ -94,8 +99,11 @@ export class WorkspaceSync {
   /** Makes the local folder the run's current version. Returns what a restore did, or null when none was needed. */
   async prepare(runId: string): Promise<Restore | null> {
     const dir = this.dir(runId);
-    const record = await this.opts.store.workspaces.get(runId);
+    const head = await this.opts.store.workspaces.headOf(runId);
     const mine = this.held.get(runId);
+    // The usual case: this worker holds the current version. No manifest read, nothing to do.
+    if (head && head.state !== 'released' && mine && mine.version === head.version && (await exists(dir))) return null;
+    const record = head ? await this.opts.store.workspaces.get(runId) : undefined;
     if (!record || record.state === 'released') {
       // Nothing durable: a fresh desk (after a release, whatever this worker still had goes too).
       if (record?.state === 'released' && mine && mine.version !== record.version) await fs.rm(dir, { recursive: true, force: true });
