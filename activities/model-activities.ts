@@ -68,7 +68,7 @@ function withInstruction(messages: MessageParam[], instruction: string): Message
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
   const { config } = deps.settings;
-  const admission = createModelAdmission({ store, config, pricing });
+  const admission = createModelAdmission({ store, config, pricing, logger: deps.logger });
   const maxAttempts = config.activities.maxAttempts;
 
   function request(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void }): ModelRequest {
@@ -202,7 +202,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const events = await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
       await tx.runs.addUsage(runId, usage, turn);
-      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
       await tx.effects.complete(key, result);
       return tx.events.append(runId, [
         {
@@ -253,7 +253,7 @@ export function createModelActivities(deps: ActivityDeps) {
     await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
       await tx.runs.addUsage(runId, usage, throughTurn);
-      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
       await tx.effects.complete(key, result);
     });
     return result;

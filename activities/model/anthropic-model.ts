@@ -2,7 +2,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { withCacheBreakpoints } from './cache-breakpoints';
 import type { AssistantBlock, ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
-import { remainingFromHeaders } from './rate-limit-headers';
+import { limitsFromHeaders, remainingFromHeaders } from './rate-limit-headers';
 
 export class AnthropicModel implements ModelAdapter {
   private readonly client: Anthropic;
@@ -61,6 +61,7 @@ export class AnthropicModel implements ModelAdapter {
         ...(u.cache_creation_input_tokens && { cacheWriteTokens: u.cache_creation_input_tokens }),
       },
       remaining: remainingFromHeaders(stream.response?.headers),
+      limits: limitsFromHeaders(stream.response?.headers),
     };
   }
 }

@@ -40,6 +40,8 @@ export interface ModelResponse {
   usage: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number };
   /** What the provider says is left of its rate limits after this call (absent: it did not say). */
   remaining?: ProviderRemaining;
+  /** The per-minute limits the provider says the key has. */
+  limits?: ProviderRemaining;
 }
 
 export interface ModelAdapter {

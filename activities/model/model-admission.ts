@@ -18,6 +18,7 @@ import { dailyBudgetFor, msUntilNextUtcDay, rateLimitsFor, utcDay } from '../../
 import { exceedsABucket, take, type Amounts, type RateLimits } from '../../shared/capacity/token-buckets';
 import type { Config } from '../../shared/config';
 import type { PricingTable } from '../../shared/pricing';
+import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import type { ProviderRemaining } from './rate-limit-headers';
 
@@ -53,6 +54,8 @@ export interface Settlement {
   /** Absent when the call failed: what it used is unknown, so its reservation is kept as spent. */
   usage?: Usage;
   remaining?: ProviderRemaining;
+  /** The provider's own per-minute limits for the key, when it said. */
+  providerLimits?: ProviderRemaining;
   rateLimited?: boolean;
   /** For the spend record. */
   runId: string;
@@ -65,9 +68,11 @@ export interface Settlement {
 /** Tokens a call counts toward input TPM: uncached input plus cache writes. */
 export const countedInput = (u: Pick<Usage, 'inputTokens' | 'cacheWriteTokens'>): number => u.inputTokens + (u.cacheWriteTokens ?? 0);
 
-export function createModelAdmission(deps: { store: Store; config: Config; pricing: PricingTable; now?: () => number }) {
+export function createModelAdmission(deps: { store: Store; config: Config; pricing: PricingTable; logger?: Logger; now?: () => number }) {
   const { store, config, pricing } = deps;
   const now = deps.now ?? Date.now;
+  /** Limits configured above what the provider grants, said once per model and limit. */
+  const warnedAbove = new Set<string>();
   /** When a call with each shared prefix (tools and system) last completed here, writing it to the cache. */
   const prefixCachedAt = new Map<string, number>();
 
@@ -162,6 +167,16 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
         tokensPerChar = (1 - CALIBRATION_WEIGHT) * tokensPerChar + CALIBRATION_WEIGHT * (promptTokens / s.promptChars);
       }
       followProvider(levels, limits, s.remaining);
+      // Configured above what the key has: the provider's limit caps the bucket, and the operator is told once.
+      for (const [limit, granted] of Object.entries(s.providerLimits ?? {}) as [keyof Amounts, number][]) {
+        const configured = limits[limit];
+        if (configured === undefined || granted >= configured) continue;
+        levels[limit] = Math.min(levels[limit], granted);
+        if (!warnedAbove.has(`${s.model}:${limit}`)) {
+          warnedAbove.add(`${s.model}:${limit}`);
+          deps.logger?.warn({ model: s.model, limit, configured, granted }, `MODEL_RATE_LIMITS gives ${s.model} ${configured} ${limit}, but the API key has ${granted}: lower it`);
+        }
+      }
       await tx.capacity.saveBooks(s.model, { levels, tokensPerChar }, t);
     }
     if (s.rateLimited) await tx.capacity.recordRateLimited(s.model, s.runId, t);

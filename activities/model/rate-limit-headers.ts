@@ -13,13 +13,19 @@ const HEADER_OF: Record<CapacityLimit, string> = {
   output_tpm: 'output-tokens',
 };
 
-export function remainingFromHeaders(headers: Headers | null | undefined): ProviderRemaining {
-  const remaining: ProviderRemaining = {};
-  if (!headers) return remaining;
+/** One figure per limit from `anthropic-ratelimit-<limit>-<which>` headers (absent or malformed: left out). */
+function figures(headers: Headers | null | undefined, which: 'remaining' | 'limit'): ProviderRemaining {
+  const out: ProviderRemaining = {};
+  if (!headers) return out;
   for (const [limit, name] of Object.entries(HEADER_OF) as [CapacityLimit, string][]) {
-    const raw = headers.get(`anthropic-ratelimit-${name}-remaining`);
+    const raw = headers.get(`anthropic-ratelimit-${name}-${which}`);
     const n = raw === null ? NaN : Number(raw);
-    if (raw !== null && raw.trim() !== '' && Number.isFinite(n) && n >= 0) remaining[limit] = n;
+    if (raw !== null && raw.trim() !== '' && Number.isFinite(n) && n >= 0) out[limit] = n;
   }
-  return remaining;
+  return out;
 }
+
+export const remainingFromHeaders = (headers: Headers | null | undefined): ProviderRemaining => figures(headers, 'remaining');
+
+/** The per-minute limits the provider says the key has: a deployment configured above them is told. */
+export const limitsFromHeaders = (headers: Headers | null | undefined): ProviderRemaining => figures(headers, 'limit');

@@ -168,6 +168,22 @@ describe('activities', () => {
     expect(modelCalls).toBe(before);
   });
 
+  it('takes the provider’s word over the config when the key has less than configured, and says so once', async () => {
+    await store.runs.insert({ id: 'run_granted', owner: 'u', goal: 'g', model: 'claude-opus-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    const config = loadConfig({ DATA_DIR: dir, MODEL_RATE_LIMITS: JSON.stringify({ 'claude-opus-5-5': { inputTpm: 90_000 } }) });
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'silent' });
+    logger.warn = ((_obj: unknown, msg?: string) => void warnings.push(String(msg))) as typeof logger.warn;
+    const granted: ModelAdapter = {
+      complete: async () => ({ content: [{ type: 'text', text: 'ok' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 1 }, remaining: {}, limits: { input_tpm: 5000 } }),
+    };
+    const local = createActivities(createActivityDeps({ config, store, bus: new InMemoryBus(), logger, modelFor: () => granted }));
+    for (const turn of [1, 2]) await new MockActivityEnvironment().run(local.callModel, { runId: 'run_granted', turn, model: 'claude-opus-5-5' });
+    const books = await store.capacity.books('claude-opus-5-5', { input_tpm: 90_000 }, Date.now());
+    expect(books.levels.input_tpm).toBeLessThanOrEqual(5000 + 100); // capped at what the key has (plus a moment's refill)
+    expect(warnings).toEqual(['MODEL_RATE_LIMITS gives claude-opus-5-5 90000 input_tpm, but the API key has 5000: lower it']);
+  });
+
   it('tells the workflow how long to wait when the books have no room, and reserves nothing for it', async () => {
     await store.runs.insert({ id: 'run_wait', owner: 'u', goal: 'g', model: 'claude-haiku-4-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     const config = loadConfig({ DATA_DIR: dir, MODEL_RATE_LIMITS: JSON.stringify({ 'claude-haiku-4-5': { rpm: 1 } }) });
