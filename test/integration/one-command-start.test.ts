@@ -69,7 +69,13 @@ describe('npm start', () => {
       DEMO_STREAM_DELAY_MS: '0',
       LOG_LEVEL: 'warn',
     };
-    const first = await startAll(env);
+    // The dev server also binds ports derived from its own (HTTP at +1000): one taken by another suite's server makes
+    // it exit at once. That is the machine, not the product: pick fresh ports and start once more.
+    const first = await startAll(env).catch(async (err: Error) => {
+      if (!err.message.includes('the Temporal dev server exited')) throw err;
+      Object.assign(env, { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()) });
+      return startAll(env);
+    });
     children.push(first.child);
     expect(first.output()).toContain('demo (offline');
 
@@ -94,7 +100,7 @@ describe('npm start', () => {
     expect(await stop(first.child)).toBe(0);
     await waitFor(async () => {
       try {
-        await (await Connection.connect({ address: `127.0.0.1:${temporalPort}`, connectTimeout: 300 })).close();
+        await (await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_PORT}`, connectTimeout: 300 })).close();
         return false;
       } catch {
         return true;
@@ -105,7 +111,7 @@ describe('npm start', () => {
     children.push(second.child);
     const again = (await (await fetch(`${second.url}/api/runs/${id}`)).json()) as { status: string };
     expect(again.status).toBe('completed');
-    const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const connection = await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_PORT}` });
     const { workflowExecutionInfo } = await connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } });
     expect(workflowExecutionInfo?.type?.name).toBe('agentRunWorkflow');
     await connection.close();
