@@ -20,6 +20,7 @@ import type { Config } from '../../shared/config';
 import type { PricingTable } from '../../shared/pricing';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
+import { DEFAULT_TOKENS_PER_CHAR } from '../../shared/store/capacity';
 import type { ProviderRemaining } from './rate-limit-headers';
 
 /** How long the prompt cache keeps an entry (Anthropic's default ephemeral cache). */
@@ -91,7 +92,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const t = now();
       const limits = rateLimitsFor(config, req.model);
       const books = limits ? await tx.capacity.books(req.model, limits, t) : undefined;
-      const tokensPerChar = books?.tokensPerChar ?? 0.34;
+      const tokensPerChar = books?.tokensPerChar ?? DEFAULT_TOKENS_PER_CHAR;
       // What the cache should serve: all the run's previous call sent; for a run's first call, the
       // tools and system prompt, when any call of this model wrote them in the cache's lifetime.
       const prefixAt = prefixCachedAt.get(req.prefixKey);

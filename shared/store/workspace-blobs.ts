@@ -1,5 +1,4 @@
 /** The database blob store's table: file contents by run and content hash. */
-import { sql } from 'kysely';
 import type { Executor } from './executor';
 
 export class WorkspaceBlobsRepo {
@@ -61,11 +60,4 @@ export class WorkspaceBlobsRepo {
     await this.db.deleteFrom('workspace_blobs').where('run_id', '=', runId).execute();
   }
 
-  async storedBytes(): Promise<number> {
-    const row = await this.db
-      .selectFrom('workspace_blobs')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('size'), sql<number>`0`).as('n'))
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
-  }
 }

@@ -278,12 +278,6 @@ export class WorkspaceSync {
     return [...this.held.keys()];
   }
 
-  /** Bytes of the workspaces this worker holds on its disk. */
-  localBytes(): number {
-    let n = 0;
-    for (const held of this.held.values()) for (const e of held.entries.values()) if (e.kind === 'file') n += e.size;
-    return n;
-  }
 
   /**
    * At worker start: removes the folders of worker processes on this machine that are gone, and
