@@ -10,7 +10,7 @@ import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, type Decision, type DecisionChannel } from '../contract/run';
-import type { ApprovalView } from '../contract/api';
+import type { ApprovalView, InboxItem } from '../contract/api';
 import type { Access } from './access';
 import { ApiError, notFound } from './errors';
 
@@ -107,6 +107,28 @@ export class HumanService {
       if (run && access.canDecide(user, run)) visible.push(a);
     }
     return visible;
+  }
+
+  /** One approval, full input included, for anyone who may see its run; 404 otherwise. */
+  async approval(user: string, approvalId: string): Promise<ApprovalRecord> {
+    const { store } = this.deps;
+    const approval = await store.approvals.get(approvalId);
+    const run = approval && (await store.runs.get(approval.runId));
+    if (!approval || !run || !this.deps.access.canSee(user, run)) throw notFound('approval');
+    return approval;
+  }
+
+  /** What waits for the user, oldest first: approvals they may decide, and their runs' questions. */
+  async inbox(user: string): Promise<InboxItem[]> {
+    const { store } = this.deps;
+    const [approvals, questions] = await Promise.all([this.pendingFor(user), store.inputs.listPendingForOwner(user)]);
+    const goals = new Map(questions.map((q) => [q.runId, q.goal]));
+    for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
+    const items: InboxItem[] = [
+      ...approvals.map((a): InboxItem => ({ kind: 'approval', id: a.id, runId: a.runId, goal: goals.get(a.runId) ?? '', requestedAt: a.requestedAt, expiresAt: a.expiresAt, tool: a.tool, risk: a.risk, reason: a.reason })),
+      ...questions.map((q): InboxItem => ({ kind: 'question', id: q.id, runId: q.runId, goal: q.goal, requestedAt: q.requestedAt, expiresAt: q.expiresAt, question: q.question })),
+    ];
+    return items.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   }
 
   /** The owner answers the agent's open question. */

@@ -6,7 +6,7 @@ import { startApiServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'longhaul-api' });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-api' });
   logger.info({ config: redactedConfig(config) }, 'starting API');
   const foundation = await openFoundation({ config, logger, role: 'api' });
   const api = await startApiServer({ config, ...foundation, logger });

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
+import type { Bus } from '../shared/bus/bus';
 import { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
@@ -21,6 +22,8 @@ import { AllowedHosts } from '../shared/net/allowed-hosts';
 import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError } from './errors';
+import { TaskQueuePollers } from './task-queue-pollers';
+import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
 import type { CreateRunBody } from '../contract/api';
 
 const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
@@ -31,7 +34,8 @@ export function newRunId(): string {
   return `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`;
 }
 
-export function summarize(run: RunRecord): RunSummary {
+/** A run as lists show it; `workersPolling`: whether any worker polls the task queue (unfinished runs need one). */
+export function summarize(run: RunRecord, workersPolling = true): RunSummary {
   return {
     id: run.id,
     goal: run.goal,
@@ -42,18 +46,24 @@ export function summarize(run: RunRecord): RunSummary {
     error: run.error,
     lastSeq: run.lastSeq,
     scheduleId: run.scheduleId,
+    turn: run.turn,
+    worker: isTerminalStatus(run.status) ? null : workersPolling ? 'available' : 'unavailable',
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
+    endedAt: run.endedAt,
   };
 }
 
 export class RunService {
   private readonly pricing: PricingTable;
 
+  private readonly pollers: TaskQueuePollers;
+
   constructor(
-    private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access },
+    private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus },
   ) {
     this.pricing = new PricingTable(deps.config.model.pricing);
+    this.pollers = new TaskQueuePollers({ client: deps.client, namespace: deps.config.temporal.namespace, taskQueue: deps.config.temporal.taskQueue, logger: deps.logger });
   }
 
   /**
@@ -153,6 +163,7 @@ export class RunService {
       }
       return inserted;
     });
+    if (created) this.deps.bus?.publish({ type: 'notify', runId: run.id, seq: run.lastSeq });
     if (!created && (run.goal !== body.goal || run.model !== resolved.model)) {
       throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
@@ -242,7 +253,21 @@ export class RunService {
       scheduleId: run.scheduleId,
       watchers: await this.deps.store.watchers.forRun(run.id),
       workspace: await this.deps.store.workspaces.stateOf(run.id),
+      budget: await this.budgetOf(run.owner),
+      temporalUrl: this.temporalUrl(run.id),
     };
+  }
+
+  private async budgetOf(owner: string): Promise<RunView['budget']> {
+    const dailyUsd = dailyBudgetFor(this.deps.config, owner);
+    if (dailyUsd === undefined) return null;
+    return { dailyUsd, spentTodayUsd: await this.deps.store.modelCalls.spentOn(owner, utcDay(Date.now())) };
+  }
+
+  /** The run's workflow in the Temporal Web UI. */
+  private temporalUrl(runId: string): string | null {
+    const { uiUrl, namespace } = this.deps.config.temporal;
+    return uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(runId)}` : null;
   }
 
   private readonly inFlightQueries = new Set<Promise<unknown>>();
@@ -284,13 +309,14 @@ export class RunService {
     };
   }
 
-  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
     const before = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, limit: q.limit + 1, before });
+    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
+    const polling = page.some((r) => !isTerminalStatus(r.status)) ? await this.pollers.anyPolling() : true;
     return {
-      runs: page.map(summarize),
+      runs: page.map((r) => summarize(r, polling)),
       nextCursor: rows.length > q.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
   }

@@ -27,10 +27,12 @@ import { requireAllowedHost } from './host-check';
 import { HumanService } from './human-service';
 import { jsonBody } from './json-body';
 import { LiveHub } from './live/live-hub';
+import { RunsFeed } from './live/runs-feed';
 import { Presence } from './live/presence';
 import { sseHandler } from './live/sse';
 import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
+import { inboxRouter } from './routes/inbox';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { runsRouter } from './routes/runs';
@@ -64,6 +66,7 @@ interface App {
   auth: Authenticator;
   runs: RunService;
   hub: LiveHub;
+  runsFeed: RunsFeed;
   presence: Presence;
   live: LiveStats;
 }
@@ -86,13 +89,14 @@ function createApp(deps: ApiDeps): App {
 
   const access = new Access(config);
   const auth = createAuthenticator(config.api.tokens);
-  const runs = new RunService({ store, client, config, logger, access });
+  const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
   const capacity = new CapacityService({ store, config, access });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
   const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
+  const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
   const presence = new Presence(store, logger);
   const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
 
@@ -118,6 +122,7 @@ function createApp(deps: ApiDeps): App {
   api.use('/runs', workspaceRouter({ workspaces }));
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
+  api.use('/inbox', inboxRouter({ humans }));
   api.use('/schedules', schedulesRouter({ schedules }));
   api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);
@@ -127,7 +132,7 @@ function createApp(deps: ApiDeps): App {
 
   app.use(unknownRoute);
   app.use(errorHandler(logger));
-  return { app, access, auth, runs, hub, presence, live };
+  return { app, access, auth, runs, hub, runsFeed, presence, live };
 }
 
 /** Without API_TOKENS the API is open, so it may only listen on loopback. */
@@ -139,10 +144,10 @@ export function assertSafeBind(config: Config): void {
 
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
-  const { app, access, auth, runs, hub, presence, live } = createApp(deps);
+  const { app, access, auth, runs, hub, runsFeed, presence, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;
-  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, presence, logger: deps.logger, stats: live });
+  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, runsFeed, presence, logger: deps.logger, stats: live });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.api.port, deps.config.api.host, () => resolve());
@@ -157,6 +162,7 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
     close: async () => {
       ws.close();
       hub.close();
+      runsFeed.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

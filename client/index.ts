@@ -11,6 +11,7 @@ import type {
   CreateRunBody,
   DecisionBody,
   EventPage,
+  Inbox,
   CreateScheduleBody,
   FollowUpAccepted,
   ScheduleView,
@@ -32,7 +33,7 @@ import { watchRun, type WatchItem, type WatchOptions } from './watch';
 export type { ClientOptions } from './http';
 export { LonghaulError, isTransient, type ClientErrorCode } from './errors';
 export type { WatchItem, WatchOptions } from './watch';
-export { LiveSocket, type ConnectionState, type LiveHandler, type SocketConstructor } from './live-socket';
+export { LiveSocket, type ConnectionState, type LiveHandler, type RunsChangeHandler, type SocketConstructor } from './live-socket';
 export type * from '../contract/api';
 export type { RunEvent, RunEventOf, EventType, EventData } from '../contract/events';
 export type { ApiErrorCode } from '../contract/errors';
@@ -51,8 +52,9 @@ export function createLonghaulClient(opts: ClientOptions) {
     start: (body: CreateRunBody, o: StartOptions = {}) =>
       post<RunCreated>(routePath('createRun'), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
-    list: (q: { status?: RunStatus[]; scheduleId?: string; limit?: number; cursor?: string } = {}) =>
-      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, limit: q.limit, cursor: q.cursor } }),
+    /** `q`: only runs whose goal contains this text. */
+    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string } = {}) =>
+      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor } }),
     events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
     pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
@@ -82,6 +84,10 @@ export function createLonghaulClient(opts: ClientOptions) {
 
   const approvals = {
     list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
+    /** One approval with its full input (events carry a preview when it is long). */
+    get: (approvalId: string) => http.json<ApprovalView>('GET', routePath('getApproval', { approvalId })),
+    /** Everything waiting for the caller: approvals they may decide, questions their runs ask. */
+    inbox: () => http.json<Inbox>('GET', routePath('getInbox')),
     decide: (runId: string, approvalId: string, body: DecisionBody) => post<ApprovalView>(routePath('decideApproval', { id: runId, approvalId }), body),
   };
 

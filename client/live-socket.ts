@@ -8,6 +8,11 @@ import type { LiveMessage } from '../contract/api';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
 export type LiveHandler = (msg: LiveMessage) => void;
+/**
+ * The runs feed: a run the user may see changed (`runId`), or `null` — anything may have changed
+ * (the socket reconnected, or the server lost its own feed): re-read what you show.
+ */
+export type RunsChangeHandler = (change: Extract<LiveMessage, { type: 'runs.changed' }> | null) => void;
 
 /** The part of the WebSocket API this uses (the browser's, Node's, or the `ws` package's). */
 export interface SocketLike {
@@ -30,6 +35,7 @@ interface Follow {
 export class LiveSocket {
   private ws?: SocketLike;
   private readonly follows = new Map<string, Follow>();
+  private readonly runsHandlers = new Set<RunsChangeHandler>();
   private state: ConnectionState = 'connecting';
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private attempts = 0;
@@ -73,6 +79,20 @@ export class LiveSocket {
         this.follows.delete(runId);
         this.send({ type: 'unsubscribe', runId });
       }
+    };
+  }
+
+  /**
+   * Hear of every change to the runs the user may see (created, moved on, waiting, ended), for
+   * lists and inboxes. Returns the stop.
+   */
+  watchRuns(handler: RunsChangeHandler): () => void {
+    this.runsHandlers.add(handler);
+    if (this.runsHandlers.size === 1) this.send({ type: 'watch-runs' });
+    this.ensureStarted();
+    return () => {
+      this.runsHandlers.delete(handler);
+      if (this.runsHandlers.size === 0) this.send({ type: 'unwatch-runs' });
     };
   }
 
@@ -123,9 +143,18 @@ export class LiveSocket {
       this.attempts = 0;
       this.setState('live');
       for (const [runId, follow] of this.follows) ws.send(JSON.stringify({ type: 'subscribe', runId, after: follow.after }));
+      if (this.runsHandlers.size > 0) {
+        ws.send(JSON.stringify({ type: 'watch-runs' }));
+        // Whatever changed while there was no socket was not heard: have every watcher re-read.
+        for (const h of this.runsHandlers) h(null);
+      }
     };
     ws.onmessage = (e) => {
       const msg = JSON.parse(String(e.data)) as LiveMessage;
+      if (msg.type === 'runs.changed' || msg.type === 'runs.resync') {
+        for (const h of this.runsHandlers) h(msg.type === 'runs.changed' ? msg : null);
+        return;
+      }
       const runId = msg.runId;
       if (!runId) return;
       const follow = this.follows.get(runId);

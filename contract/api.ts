@@ -219,6 +219,7 @@ export const listRunsQuery = z
     limit: intParam('limit', 1, 100, 20),
     cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
     scheduleId: z.string().max(100).optional().meta({ description: 'Only the runs this schedule started' }),
+    q: z.string().max(200).optional().meta({ description: 'Only runs whose goal contains this text (case-insensitive)' }),
   })
   .strict();
 
@@ -289,6 +290,11 @@ export const runViewSchema = z
       .enum(WORKSPACE_STATES)
       .nullable()
       .meta({ description: "The workspace's state (`active` on a worker, `hibernated`, `released`); null when the run has written none." }),
+    budget: z
+      .object({ dailyUsd: z.number(), spentTodayUsd: z.number() })
+      .nullable()
+      .meta({ description: "The owner's daily model budget and what they have spent today (UTC), when a budget is set." }),
+    temporalUrl: z.string().nullable().meta({ description: 'The run in the Temporal Web UI, when TEMPORAL_UI_URL is set.' }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -305,8 +311,13 @@ export const runSummarySchema = z
     error: runErrorSchema.nullable(),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),
     scheduleId: z.string().nullable(),
+    turn: z.number().int().meta({ description: 'Model turns taken so far.' }),
+    worker: workerStateSchema
+      .nullable()
+      .meta({ description: "`unavailable` when no worker has polled the run's task queue lately (the run cannot move); null once it has ended." }),
     createdAt: isoTime,
     updatedAt: isoTime,
+    endedAt: isoTime.nullable(),
   })
   .meta({ id: 'RunSummary' });
 export type RunSummary = z.infer<typeof runSummarySchema>;
@@ -344,6 +355,19 @@ export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
 export const approvalListSchema = z.object({ approvals: z.array(approvalViewSchema) }).meta({ id: 'ApprovalList' });
 export type ApprovalList = z.infer<typeof approvalListSchema>;
+
+const inboxCommon = { runId: z.string(), goal: z.string(), requestedAt: isoTime, expiresAt: isoTime };
+export const inboxItemSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('approval'), id: z.string(), ...inboxCommon, tool: z.string().nullable(), risk: riskSchema.nullable(), reason: z.string() }),
+    z.object({ kind: z.literal('question'), id: z.string(), ...inboxCommon, question: z.string() }),
+  ])
+  .meta({ id: 'InboxItem' });
+export type InboxItem = z.infer<typeof inboxItemSchema>;
+export const inboxSchema = z
+  .object({ items: z.array(inboxItemSchema).meta({ description: 'Oldest first.' }) })
+  .meta({ id: 'Inbox', description: 'Everything waiting for the caller: approvals they may decide and questions their runs ask.' });
+export type Inbox = z.infer<typeof inboxSchema>;
 
 export const followUpAcceptedSchema = z
   .object({
@@ -554,6 +578,13 @@ export type LiveMessage =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'delta'; runId: string; turn: number; offset: number; text: string }
   | { type: 'delta.reset'; runId: string; turn: number }
+  /**
+   * On the caller's runs feed (`{ type: 'watch-runs' }`): a run the caller may see changed — it was
+   * created, moved on, asks for someone, or ended. Re-read what you show of it.
+   */
+  | { type: 'runs.changed'; runId: string; status: RunStatus; lastSeq: number }
+  /** On the runs feed: changes may have been missed (the server lost its database feed): re-read everything. */
+  | { type: 'runs.resync' }
   | { type: 'error'; code: LiveErrorCode; message: string; runId?: string };
 
 // ───────────────────────────── compile-time agreement ─────────────────────────────
@@ -565,4 +596,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl'>, Progress>>(true);

@@ -27,6 +27,8 @@ export const ROUTE_PATHS = {
   resumeSchedule: { method: 'post', path: '/api/schedules/{id}/resume' },
   triggerSchedule: { method: 'post', path: '/api/schedules/{id}/trigger' },
   listApprovals: { method: 'get', path: '/api/approvals' },
+  getApproval: { method: 'get', path: '/api/approvals/{approvalId}' },
+  getInbox: { method: 'get', path: '/api/inbox' },
   getCapacity: { method: 'get', path: '/api/capacity' },
   getUsage: { method: 'get', path: '/api/usage' },
   wsTicket: { method: 'post', path: '/api/ws-ticket' },

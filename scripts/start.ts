@@ -4,6 +4,7 @@
  * worker and the API + web UI in this process, and prints where to go. With TEMPORAL_ADDRESS set
  * it connects to that server and starts none.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { assertSafeBind, startApiServer } from '../api/server';
 import { loadConfig, redactedConfig } from '../shared/config';
@@ -12,15 +13,44 @@ import { createLogger } from '../shared/logger';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
+import { takenPorts, type PortClaim } from './ports-free';
+
+/** The dev server also serves HTTP on its port + 1000 (the CLI's default). */
+const DEV_HTTP_PORT_OFFSET = 1000;
+
+/** The launcher's lock (scripts/launch.js) learns the URL, so a second start can say where this one is. */
+function recordUrlInLock(url: string): void {
+  const lock = process.env.LONGHAUL_START_LOCK;
+  if (!lock) return;
+  try {
+    const held = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number };
+    if (held.pid === process.pid) fs.writeFileSync(lock, JSON.stringify({ ...held, url }));
+  } catch {
+    // no lock to update
+  }
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'longhaul' });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul' });
   installRuntime(logger, config);
   logger.debug({ config: redactedConfig(config) }, 'configuration');
 
-  // Refuse an unsafe bind before starting anything (the dev server would otherwise be left running).
+  // Refuse an unsafe bind, or a port someone else holds, before starting anything (the dev server
+  // would otherwise be left running).
   assertSafeBind(config);
+  const claims: PortClaim[] = [{ port: config.api.port, host: config.api.host, setting: 'PORT' }];
+  if (!config.temporal.address) {
+    const { devPort, devUiPort } = config.temporal;
+    claims.push({ port: devPort, host: '127.0.0.1', setting: 'TEMPORAL_DEV_PORT' });
+    claims.push({ port: devPort + DEV_HTTP_PORT_OFFSET, host: '127.0.0.1', setting: `TEMPORAL_DEV_PORT (its HTTP port, ${devPort} + ${DEV_HTTP_PORT_OFFSET})` });
+    claims.push({ port: devUiPort, host: '127.0.0.1', setting: 'TEMPORAL_DEV_UI_PORT' });
+  }
+  const taken = await takenPorts(claims);
+  if (taken.length > 0) {
+    for (const t of taken) process.stderr.write(`Port ${t.port} on ${t.host} is taken by another program: stop it, or choose another with ${t.setting.split(' ')[0]}=…\n`);
+    process.exit(1);
+  }
   let devServer: DevServer | undefined;
   if (!config.temporal.address) {
     devServer = await startDevServer({
@@ -30,21 +60,24 @@ async function main(): Promise<void> {
       logFile: path.join(config.dataDir, 'temporal-dev-server.log'),
       log: (m) => logger.info(m),
     });
+    // Each run links to its workflow in the dev server's UI unless another Temporal UI is configured.
+    config.temporal.uiUrl ??= devServer.uiUrl;
   }
 
   const foundation = await openFoundation({ config, logger, role: 'shared' }); // worker and API share this process
   const running = await startWorker({ config, foundation, logger });
   const api = await startApiServer({ config, ...foundation, logger });
 
+  recordUrlInLock(api.url);
   const lines = [
     '',
     '  Longhaul is running',
     `    Web UI and API   ${api.url}`,
-    `    Temporal         ${devServer ? `dev server on ${devServer.address}` : config.temporal.address}${devServer?.uiUrl ? ` (UI ${devServer.uiUrl})` : ''}`,
+    `    Temporal         ${devServer ? `dev server on ${devServer.address}` : config.temporal.address}${config.temporal.uiUrl ? ` (UI ${config.temporal.uiUrl})` : ''}`,
     `    Model            ${config.model.defaultModel === 'demo' ? 'demo (offline; set ANTHROPIC_API_KEY for Claude)' : config.model.defaultModel}`,
     `    Database         ${foundation.store.opened.location}`,
     '',
-    `  Try it:  curl -s -X POST ${api.url}/api/runs -H 'content-type: application/json' -d '{"goal":"Plan a picnic","approvals":"none"}'`,
+    `  Open ${api.url} and start a run. Ctrl-C stops everything; runs carry on at the next start.`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

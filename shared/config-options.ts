@@ -235,6 +235,7 @@ export const OPTIONS = {
   DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
   DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite'),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
+  LOG_FORMAT: option(oneOf(['auto', 'json', 'pretty'], 'auto'), '`json` (one object per line), `pretty` (short lines for people), or `auto`: pretty on a terminal, JSON otherwise'),
 
   // Temporal
   TEMPORAL_ADDRESS: option(optionalString, 'Temporal frontend `host:port`; unset: `npm start` runs the dev server'),
@@ -246,6 +247,7 @@ export const OPTIONS = {
   TEMPORAL_TLS_KEY_PATH: option(optionalString, 'mTLS client key'),
   TEMPORAL_DEV_PORT: option(int(7233, 1, 65535), 'Port of the dev server `npm start` runs'),
   TEMPORAL_DEV_UI_PORT: option(int(8233, 0, 65535), 'Port of its web UI (`0`: no UI)'),
+  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI'),
   WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
 
   // Model

@@ -66,6 +66,7 @@ function toConfig(e: Parsed) {
     workerHealthAddress: e.WORKER_HEALTH_ADDRESS,
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -76,6 +77,7 @@ function toConfig(e: Parsed) {
       tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     model: {

@@ -1,5 +1,6 @@
 /** Structured logging (pino). Secret-bearing fields are redacted wherever they appear. */
 import pino, { type Logger } from 'pino';
+import { prettyDestination } from './log-format';
 
 export type { Logger };
 
@@ -19,13 +20,17 @@ export const REDACT_PATHS = [
   '*.signingSecret',
 ];
 
-export function createLogger(opts: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
+/** `auto`: pretty lines on a terminal, JSON (one object per line) for log collectors. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+export function createLogger(opts: { level?: string; name?: string; format?: LogFormat; destination?: pino.DestinationStream } = {}): Logger {
+  const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY);
   return pino(
     {
       name: opts.name ?? 'longhaul',
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '***' },
     },
-    opts.destination,
+    opts.destination ?? (pretty ? prettyDestination(process.stdout) : undefined),
   );
 }

@@ -15,7 +15,7 @@ import { startWorker } from './start-worker';
 
 export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[] } = {}): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'longhaul-worker' });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-worker' });
   installRuntime(logger, config);
   logger.info({ config: redactedConfig(config) }, 'starting worker');
 

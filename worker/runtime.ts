@@ -7,12 +7,19 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 
+/**
+ * The SDK's start-up chatter that says nothing an operator acts on: the activity-only affinity
+ * worker polls no workflows by design, and nobody here registers Nexus services.
+ */
+const ROUTINE = [/^No workflows registered, not polling/, /^No Nexus services registered/, /^No activities registered, not polling/];
+
 export function installRuntime(logger: Logger, config: Pick<Config, 'metricsPrometheusAddress'>): void {
   const level = (logger.level === 'debug' || logger.level === 'trace' ? 'DEBUG' : 'INFO') as LogLevel;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
       const fields = { ...entry.meta, sdk: 'temporal' };
-      const method = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'DEBUG' || entry.level === 'TRACE' ? 'debug' : 'info';
+      const routine = ROUTINE.some((r) => r.test(entry.message));
+      const method = routine ? 'debug' : entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : entry.level === 'DEBUG' || entry.level === 'TRACE' ? 'debug' : 'info';
       logger[method](fields, entry.message);
     }),
     ...(config.metricsPrometheusAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsPrometheusAddress } } } }),

@@ -20,6 +20,7 @@ import type { Access } from '../access';
 import { bearerToken, type Authenticator } from '../auth';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
+import type { RunsFeed } from './runs-feed';
 import { originAllowed } from './origin';
 import { Subscription, type LiveMessage } from './subscription';
 
@@ -31,6 +32,8 @@ const MAX_SUBSCRIPTIONS = 100;
 const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), runId: z.string().min(1).max(100), after: z.number().int().min(0).default(0) }).strict(),
   z.object({ type: z.literal('unsubscribe'), runId: z.string().min(1).max(100) }).strict(),
+  z.object({ type: z.literal('watch-runs') }).strict(),
+  z.object({ type: z.literal('unwatch-runs') }).strict(),
 ]);
 
 export interface LiveStats {
@@ -49,9 +52,9 @@ function refuse(socket: Duplex, status: number, code: ApiErrorCode, message: str
 
 export function attachWebSocketServer(
   server: http.Server,
-  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; presence: Presence; logger: Logger; stats: LiveStats },
+  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; runsFeed: RunsFeed; presence: Presence; logger: Logger; stats: LiveStats },
 ): { close(): void } {
-  const { config, store, access, auth, runs, hub, presence, logger, stats } = deps;
+  const { config, store, access, auth, runs, hub, runsFeed, presence, logger, stats } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
   async function authenticate(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
@@ -82,6 +85,7 @@ export function attachWebSocketServer(
   function session(ws: WebSocket, user: string): void {
     stats.sockets += 1;
     const subs = new Map<string, Subscription>();
+    let unwatchRuns: (() => void) | undefined;
     let alive = true;
     let cutOff = false;
 
@@ -92,6 +96,7 @@ export function attachWebSocketServer(
       ws.close(CLOSE_RESUME, 'too slow: reconnect and resume with after=<last seq>');
       setTimeout(() => ws.terminate(), 10_000).unref();
       for (const s of subs.values()) s.stop();
+      unwatchRuns?.();
     };
 
     const send = (msg: LiveMessage, json = JSON.stringify(msg)): boolean => {
@@ -125,10 +130,15 @@ export function attachWebSocketServer(
         parsed = undefined;
       }
       if (!parsed?.success) {
-        send({ type: 'error', code: 'invalid_message', message: 'expected {type:"subscribe",runId,after} or {type:"unsubscribe",runId}' });
+        send({ type: 'error', code: 'invalid_message', message: 'expected {type:"subscribe",runId,after}, {type:"unsubscribe",runId}, {type:"watch-runs"} or {type:"unwatch-runs"}' });
         return;
       }
       const msg = parsed.data;
+      if (msg.type === 'watch-runs' || msg.type === 'unwatch-runs') {
+        unwatchRuns?.();
+        unwatchRuns = msg.type === 'watch-runs' ? runsFeed.watch(user, (m) => void send(m)) : undefined;
+        return;
+      }
       subs.get(msg.runId)?.stop();
       subs.delete(msg.runId);
       if (msg.type === 'unsubscribe') return;
@@ -156,6 +166,7 @@ export function attachWebSocketServer(
       clearInterval(ping);
       for (const s of subs.values()) s.stop(); // a client going away cancels nothing but its own feed
       subs.clear();
+      unwatchRuns?.();
     });
     ws.on('error', (err) => logger.debug({ err }, 'socket error'));
   }

@@ -1,4 +1,4 @@
-/** /api/approvals: what is waiting for the caller's decision, across runs. */
+/** /api/approvals: what is waiting for the caller's decision, across runs, and each approval in full. */
 import { Router } from 'express';
 import { userOf } from '../auth';
 import { approvalView, type HumanService } from '../human-service';
@@ -11,6 +11,9 @@ export function approvalsRouter(deps: { humans: HumanService }): Router {
     parseOr400(approvalsQuery, req.query, 'invalid_query');
     const pending = await deps.humans.pendingFor(userOf(req));
     res.json({ approvals: pending.map(approvalView) });
+  });
+  router.get('/:approvalId', async (req, res) => {
+    res.json(approvalView(await deps.humans.approval(userOf(req), req.params.approvalId)));
   });
   return router;
 }

@@ -30,10 +30,20 @@ export type DeltaMessage = Extract<BusMessage, { type: 'delta' | 'delta.reset' |
 export const isDeltaMessage = (msg: BusMessage): msg is DeltaMessage => msg.type === 'delta' || msg.type === 'delta.reset' || msg.type === 'delta.end';
 
 export type BusListener = (msg: BusMessage) => void;
+/**
+ * A run committed events up to `seq` (or its row changed): what a feed of many runs needs to know.
+ * `runId` null: the bus may have missed changes (a lost connection); re-read everything.
+ */
+export type RunsListener = (runId: string | null, seq: number) => void;
 
 export interface Bus {
   publish(msg: BusMessage): void;
   subscribe(runId: string, listener: BusListener): () => void;
+  /**
+   * Every run's changes, without following each: the per-user runs feed. Cross-process buses learn
+   * of them from the database (NOTIFY, or a tail of recently updated runs).
+   */
+  subscribeRuns(listener: RunsListener): () => void;
   /**
    * The text streamed so far for the run's current model message, when the bus cannot be sure its
    * listeners saw it all (a cross-process bus that started listening mid-stream). In memory: null.

@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logger';
 import type { Store } from '../store';
-import { isDeltaMessage, type Bus, type BusListener, type BusMessage, type DeltaMessage } from './bus';
+import { isDeltaMessage, type Bus, type BusListener, type BusMessage, type DeltaMessage, type RunsListener } from './bus';
 import { InMemoryBus } from './in-memory-bus';
 import { LiveTextWriter } from './live-text-writer';
 import type { StreamSnapshot } from './streamed-text';
@@ -58,6 +58,15 @@ export abstract class CrossProcessBus implements Bus {
       }
     };
   }
+
+  subscribeRuns(listener: RunsListener): () => void {
+    const unsubscribe = this.local.subscribeRuns(listener);
+    this.followRuns();
+    return unsubscribe;
+  }
+
+  /** A runs listener arrived: make sure changes to any run reach `local.announceRun`. */
+  protected followRuns(): void {}
 
   async liveText(runId: string): Promise<StreamSnapshot | null> {
     const row = await this.store.liveText.get(runId);

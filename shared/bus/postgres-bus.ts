@@ -59,6 +59,7 @@ export class PostgresBus extends CrossProcessBus {
         await this.listen();
         // Anything may have happened while deaf: have every subscriber re-read from the database.
         for (const runId of this.subscribed.keys()) this.local.publish({ type: 'notify', runId, seq: Number.MAX_SAFE_INTEGER });
+        this.local.announceRun(null, 0); // runs feeds: re-read everything
         return;
       } catch (err) {
         this.logger.warn({ err }, 'LISTEN reconnect failed; retrying');
@@ -71,6 +72,7 @@ export class PostgresBus extends CrossProcessBus {
     if (!payload) return;
     try {
       const msg = JSON.parse(payload) as { runId: string; seq?: number } & Partial<DeltaMessage>;
+      if (channel === EVENTS_CHANNEL) this.local.announceRun(msg.runId, msg.seq ?? 0);
       if (!this.subscribed.has(msg.runId)) return;
       if (channel === EVENTS_CHANNEL) this.local.publish({ type: 'notify', runId: msg.runId, seq: msg.seq ?? 0 });
       else if (channel === DELTAS_CHANNEL) this.local.publish(msg as DeltaMessage);

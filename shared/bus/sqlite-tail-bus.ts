@@ -15,6 +15,9 @@ export class SqliteTailBus extends CrossProcessBus {
   private tailing = false;
   private readonly seenSeq = new Map<string, number>();
   private readonly seenText = new StreamedTexts();
+  /** The runs feed's tail: rows updated at or after `since`, and which of those at `since` were announced. */
+  private runsSince = new Date().toISOString();
+  private announcedAtSince = new Set<string>();
 
   constructor(
     store: Store,
@@ -22,6 +25,10 @@ export class SqliteTailBus extends CrossProcessBus {
     private readonly opts: { tailIntervalMs: number },
   ) {
     super(store, logger);
+  }
+
+  protected override followRuns(): void {
+    this.follow();
   }
 
   protected follow(): void {
@@ -38,13 +45,16 @@ export class SqliteTailBus extends CrossProcessBus {
   private async tail(): Promise<void> {
     if (this.tailing) return; // a slow read never piles up
     const runIds = [...this.subscribed.keys()];
-    if (runIds.length === 0) {
+    const runsFeed = this.local.followsRuns;
+    if (runIds.length === 0 && !runsFeed) {
       clearInterval(this.tailTimer);
       this.tailTimer = undefined;
       return;
     }
     this.tailing = true;
     try {
+      if (runsFeed) await this.tailRuns();
+      if (runIds.length === 0) return;
       const rows = await this.store.db.selectFrom('runs').select(['id', 'last_seq']).where('id', 'in', runIds).execute();
       for (const row of rows) {
         const seq = Number(row.last_seq);
@@ -59,6 +69,27 @@ export class SqliteTailBus extends CrossProcessBus {
       this.logger.warn({ err }, 'tailing the database failed');
     } finally {
       this.tailing = false;
+    }
+  }
+
+  /** Announces every run whose row changed since the last look (new events, status, cost). */
+  private async tailRuns(): Promise<void> {
+    const rows = await this.store.db
+      .selectFrom('runs')
+      .select(['id', 'last_seq', 'updated_at'])
+      .where('updated_at', '>=', this.runsSince)
+      .orderBy('updated_at', 'asc')
+      .limit(1000)
+      .execute();
+    for (const row of rows) {
+      const mark = `${row.id}@${row.updated_at}`;
+      if (row.updated_at === this.runsSince && this.announcedAtSince.has(mark)) continue;
+      if (row.updated_at !== this.runsSince) {
+        this.runsSince = row.updated_at;
+        this.announcedAtSince = new Set();
+      }
+      this.announcedAtSince.add(mark);
+      this.local.announceRun(row.id, Number(row.last_seq));
     }
   }
 

@@ -75,6 +75,20 @@ export class InputRequestsRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Pending questions of runs owned by `owner`, oldest first, with the run's goal. */
+  async listPendingForOwner(owner: string): Promise<(InputRequestRecord & { goal: string })[]> {
+    const rows = await this.db
+      .selectFrom('input_requests')
+      .innerJoin('runs', 'runs.id', 'input_requests.run_id')
+      .selectAll('input_requests')
+      .select('runs.goal')
+      .where('input_requests.status', '=', 'pending')
+      .where('runs.owner', '=', owner)
+      .orderBy('input_requests.requested_at', 'asc')
+      .execute();
+    return rows.map((row) => ({ ...toRecord(row), goal: row.goal }));
+  }
+
   /** Settles a pending request (answer or expiry); `won` is false if it was already settled. */
   async settle(id: string, s: { status: 'answered' | 'expired'; answer?: string; by?: string }): Promise<{ won: boolean; request: InputRequestRecord }> {
     const result = await this.db

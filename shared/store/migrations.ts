@@ -378,6 +378,12 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '011_runs_updated_at': {
+      async up(db: Kysely<unknown>) {
+        // The runs feed on SQLite tails the runs updated since its last look.
+        await db.schema.createIndex('runs_updated_at').on('runs').columns(['updated_at']).execute();
+      },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
 
@@ -63,6 +63,8 @@ export interface ListRunsQuery {
   owner: string;
   statuses?: RunStatus[];
   scheduleId?: string;
+  /** Only goals containing this text, case-insensitively. */
+  goalContains?: string;
   limit: number;
   /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
   before?: { createdAt: string; id: string };
@@ -164,10 +166,20 @@ export class RunsRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  async getMany(ids: string[]): Promise<RunRecord[]> {
+    if (ids.length === 0) return [];
+    return (await this.db.selectFrom('runs').selectAll().where('id', 'in', ids).execute()).map(toRecord);
+  }
+
   async list(q: ListRunsQuery): Promise<RunRecord[]> {
     let query = this.db.selectFrom('runs').selectAll().where('owner', '=', q.owner);
     if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
     if (q.scheduleId) query = query.where('schedule_id', '=', q.scheduleId);
+    if (q.goalContains) {
+      // lower() on both sides: SQLite's LIKE ignores ASCII case, Postgres's does not. % and _ are literal.
+      const pattern = `%${q.goalContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(goal) like ${pattern} escape '\\'`);
+    }
     if (q.before) {
       const { createdAt, id } = q.before;
       query = query.where((eb) =>

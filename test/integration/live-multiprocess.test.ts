@@ -53,7 +53,9 @@ describe('live updates across processes', () => {
       children.push(await startWorkerProcess(h.env, { plain: true }));
       const first = await api(h.env);
       const client = await connect(first);
+      client.watchRuns(); // the runs feed, tailed from the database: it hears of a run another process created
       const id = await h.createRun({ goal: 'Keep going [api-restart]', approvals: 'none' });
+      await waitFor(() => client.runChanges(id).length > 0, { what: 'the runs feed to announce the new run' });
       client.subscribe(id, 0);
       await client.waitForMessage((m) => m.type === 'delta' && m.turn === 2 && m.offset > 30, 'turn 2 mid-stream', 60_000);
       const apiProcess = children.find((c) => c.output().includes('API listening'))!;
@@ -90,11 +92,15 @@ describe('live updates across processes', () => {
       const [a, b] = [await api(h.env), await api(h.env)];
       const onA = await connect(a);
       const onB = await connect(b);
+      onA.watchRuns();
+      onB.watchRuns();
       const id = await h.createRun({ goal: 'Two replicas [replicas]', approvals: 'none' });
       onA.subscribe(id, 0);
       onB.subscribe(id, 0);
       await onA.waitForEvent(id, 'run.completed', 60_000);
       await onB.waitForEvent(id, 'run.completed', 60_000);
+      // The runs feed on each replica (NOTIFY) told of the run from creation to its end.
+      for (const client of [onA, onB]) await waitFor(() => client.runChanges(id).at(-1) === 'completed', { what: 'the runs feed to report the run completed' });
       const stored = await h.events(id);
       expect(onA.events(id)).toEqual(stored);
       expect(onB.events(id)).toEqual(stored);

@@ -1,7 +1,9 @@
 /**
  * `npm start` with nothing configured: it builds, then starts its own dev server persisted under
- * DATA_DIR, a worker and the API; a demo run completes; a SIGTERM to npm stops all of it; after
- * starting again, the run and its Temporal history are still there.
+ * DATA_DIR, a worker and the API; a demo run completes; a second `npm start` meanwhile is refused in
+ * one line without touching the running instance's build; a SIGTERM to npm stops all of it; after
+ * starting again — without rebuilding, nothing changed — the run and its Temporal history are
+ * still there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,12 +74,14 @@ describe('npm start', () => {
     // The dev server also binds ports derived from its own (HTTP at +1000): one taken by another suite's server makes
     // it exit at once. That is the machine, not the product: pick fresh ports and start once more.
     const first = await startAll(env).catch(async (err: Error) => {
-      if (!err.message.includes('the Temporal dev server exited')) throw err;
+      if (!/the Temporal dev server exited|is taken by another program/.test(err.message)) throw err;
       Object.assign(env, { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()) });
       return startAll(env);
     });
     children.push(first.child);
     expect(first.output()).toContain('demo (offline');
+    expect(first.output()).toMatch(/Build is current|Built in/);
+    expect(first.output()).not.toMatch(/webpack|modules by path/); // bundler output stays out of the log
 
     const created = await fetch(`${first.url}/api/runs`, {
       method: 'POST',
@@ -95,6 +99,22 @@ describe('npm start', () => {
     const events = (await (await fetch(`${first.url}/api/runs/${id}/events`)).json()) as { events: { type: string }[] };
     expect(events.events.map((e) => e.type)).toEqual(expect.arrayContaining(['run.started', 'llm.message', 'tool.completed', 'run.completed']));
 
+    // A second start while this one runs: one line naming the running process and its URL, exit 1,
+    // and the running instance's build untouched.
+    const fingerprint = path.join(ROOT, 'dist', '.build-fingerprint');
+    const builtAt = fs.statSync(fingerprint).mtimeMs;
+    const rival = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let rivalOut = '';
+    rival.stdout.on('data', (d: Buffer) => (rivalOut += d.toString()));
+    rival.stderr.on('data', (d: Buffer) => (rivalOut += d.toString()));
+    expect(await new Promise<number | null>((resolve) => rival.once('exit', resolve))).toBe(1);
+    const refusal = rivalOut.split('\n').filter((l) => l.includes('already running'));
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]).toContain(`process ${JSON.parse(fs.readFileSync(path.join(ROOT, '.tmp', 'start.json'), 'utf8')).pid}`);
+    expect(refusal[0]).toContain(first.url);
+    expect(rivalOut).not.toMatch(/Building|Build is current/);
+    expect(fs.statSync(fingerprint).mtimeMs).toBe(builtAt);
+
     // A SIGTERM to npm itself stops everything (API, worker and the dev server it started); then start
     // again on the same DATA_DIR.
     expect(await stop(first.child)).toBe(0);
@@ -109,6 +129,7 @@ describe('npm start', () => {
 
     const second = await startAll(env);
     children.push(second.child);
+    expect(second.output()).toContain('Build is current'); // nothing changed: no rebuild
     const again = (await (await fetch(`${second.url}/api/runs/${id}`)).json()) as { status: string };
     expect(again.status).toBe('completed');
     const connection = await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_PORT}` });

@@ -91,6 +91,11 @@ describe('OpenAPI document', () => {
 
     const waiting = await h.waitForStatus(asking, 'waiting_input');
     expect(waiting.pendingInput.question).toBe('Which colour?');
+    await call('GET', '/api/inbox').then((r) =>
+      expect(r.body.items).toContainEqual(expect.objectContaining({ kind: 'question', runId: asking, id: waiting.pendingInput.requestId, question: 'Which colour?', goal: 'ask a question [openapi-ask]' })),
+    );
+    await call('GET', '/api/inbox', { token: BOB }).then((r) => expect(r.body.items).toEqual([]));
+    await call('GET', '/api/inbox', { token: '' }).then((r) => expect(r.status).toBe(401));
     await call('GET', `/api/runs/${asking}`).then((r) => expect(r.status).toBe(200));
     await call('POST', `/api/runs/${asking}/input`, { body: { text: '' } }).then((r) => expect(r.status).toBe(400));
     await call('POST', `/api/runs/${asking}/input`, { body: { text: 'x'.repeat(1001) } }).then((r) => expect(r.status).toBe(413));
@@ -123,6 +128,9 @@ describe('OpenAPI document', () => {
     await call('GET', '/api/runs/run_nope').then((r) => expect(r.status).toBe(404));
     await call('GET', '/api/runs?limit=2&status=completed').then((r) => expect(r.status).toBe(200));
     await call('GET', '/api/runs?limit=zero').then((r) => expect(r.status).toBe(400));
+    await call('GET', '/api/runs?q=A%20QUESTION').then((r) => expect(r.body.runs.map((x: { id: string }) => x.id)).toEqual([asking]));
+    await call('GET', '/api/runs?q=100%25_done').then((r) => expect(r.body.runs).toEqual([]));
+    await call('GET', `/api/runs?q=${'x'.repeat(201)}`).then((r) => expect(r.status).toBe(400));
 
     // A run that waits for approval: pause, resume, decide, conflict, cancel.
     const writing = (await call('POST', '/api/runs', { body: { goal: 'write a file [openapi-write]', approvals: 'write' } })).body.id as string;
@@ -130,6 +138,10 @@ describe('OpenAPI document', () => {
     const approvalId = pending.pendingApprovals[0].approvalId as string;
     await call('GET', '/api/approvals').then((r) => expect(r.body.approvals.map((a: { approvalId: string }) => a.approvalId)).toContain(approvalId));
     await call('GET', '/api/approvals?status=decided').then((r) => expect(r.status).toBe(400));
+    await call('GET', `/api/approvals/${approvalId}`).then((r) => expect(r.body).toMatchObject({ approvalId, runId: writing, tool: 'workspace_write', input: { path: 'a.txt', content: 'hello' } }));
+    await call('GET', `/api/approvals/${approvalId}`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('GET', '/api/approvals/apr_nope').then((r) => expect(r.body.error.code).toBe('approval_not_found'));
+    await call('GET', '/api/inbox').then((r) => expect(r.body.items).toContainEqual(expect.objectContaining({ kind: 'approval', id: approvalId, runId: writing, tool: 'workspace_write' })));
     await call('POST', `/api/runs/${writing}/pause`).then((r) => expect(r.status).toBe(202));
     await call('POST', `/api/runs/${writing}/pause`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('POST', `/api/runs/${writing}/resume`).then((r) => expect(r.status).toBe(202));

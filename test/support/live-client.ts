@@ -11,6 +11,8 @@ export type ServerMessage =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'delta'; runId: string; turn: number; offset: number; text: string }
   | { type: 'delta.reset'; runId: string; turn: number }
+  | { type: 'runs.changed'; runId: string; status: string; lastSeq: number }
+  | { type: 'runs.resync' }
   | { type: 'error'; code: string; message: string; runId?: string };
 
 export class LiveClient {
@@ -45,6 +47,16 @@ export class LiveClient {
   subscribe(runId: string, after = 0): void {
     this.lastSeq.set(runId, after);
     this.ws.send(JSON.stringify({ type: 'subscribe', runId, after }));
+  }
+
+  /** Joins the user's runs feed: `runs.changed` for every run the user may see. */
+  watchRuns(): void {
+    this.ws.send(JSON.stringify({ type: 'watch-runs' }));
+  }
+
+  /** The statuses the runs feed reported for a run, in order. */
+  runChanges(runId: string): string[] {
+    return this.messages.filter((m): m is Extract<ServerMessage, { type: 'runs.changed' }> => m.type === 'runs.changed' && m.runId === runId).map((m) => m.status);
   }
 
   unsubscribe(runId: string): void {

@@ -1,6 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { mustSignIn, onAuthChange, signOut, token } from './auth';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
+import { Inbox } from './components/Inbox';
+import { ShortcutsDialog } from './components/ShortcutsDialog';
+import { useInbox } from './inbox';
+import { useShortcuts } from './shortcuts';
 import { Link } from './components/Link';
 import { NewRun } from './components/NewRun';
 import { RunPage } from './components/RunPage';
@@ -10,11 +14,18 @@ import { SignIn } from './components/SignIn';
 import { useRoute } from './router';
 
 export function App() {
-  const route = useRoute();
   const [, setAuthVersion] = useState(0);
   useEffect(() => onAuthChange(() => setAuthVersion((v) => v + 1)), []);
 
   if (mustSignIn()) return <SignIn />;
+  return <Shell />;
+}
+
+function Shell() {
+  const route = useRoute();
+  const waiting = useInbox();
+  const [help, setHelp] = useState(false);
+  useShortcuts(useCallback(() => setHelp(true), []));
   return (
     <>
       <header className="topbar">
@@ -25,9 +36,20 @@ export function App() {
           <Link href="/">Runs</Link>
           <Link href="/runs/new">New run</Link>
           <Link href="/schedules">Schedules</Link>
+          <Link href="/inbox" aria-label={`Inbox: ${waiting?.length ?? 0} waiting for you`}>
+            Inbox
+            {waiting && waiting.length > 0 && (
+              <span className="count" data-testid="inbox-count">
+                {waiting.length}
+              </span>
+            )}
+          </Link>
         </nav>
         <div className="topbar-right">
           <ConnectionIndicator />
+          <button type="button" className="link-button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
+            ?
+          </button>
           {token() && (
             <button type="button" className="link-button" onClick={() => signOut()}>
               Sign out
@@ -39,6 +61,7 @@ export function App() {
         {route.name === 'list' && <RunsList />}
         {route.name === 'new' && <NewRun />}
         {route.name === 'schedules' && <Schedules />}
+        {route.name === 'inbox' && <Inbox />}
         {route.name === 'run' && <RunPage key={route.id} id={route.id} />}
         {route.name === 'missing' && (
           <p>
@@ -46,6 +69,7 @@ export function App() {
           </p>
         )}
       </main>
+      <ShortcutsDialog open={help} onClose={() => setHelp(false)} />
     </>
   );
 }

@@ -1,8 +1,11 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ApiError, client } from '../api';
-import { navigate } from '../router';
+import { navigate, queryParam } from '../router';
 
-/** Start a run: the goal, and optionally the model, approval policy and limits. */
+/**
+ * Start a run: the goal, and optionally the model, approval policy and limits. With `?from=<run id>`
+ * ("Edit and run again") the form starts filled with that run's goal and options.
+ */
 export function NewRun() {
   const [goal, setGoal] = useState('');
   const [model, setModel] = useState('');
@@ -12,6 +15,22 @@ export function NewRun() {
   const [maxMinutes, setMaxMinutes] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const from = queryParam('from');
+
+  useEffect(() => {
+    if (!from) return;
+    client.runs.get(from).then(
+      (run) => {
+        setGoal(run.goal);
+        setModel(run.model);
+        setApprovals(run.approvals);
+        setMaxSteps(String(run.limits.maxSteps));
+        setMaxCostUsd(String(run.limits.maxCostUsd));
+        setMaxMinutes(String(Math.round(run.limits.maxDurationSec / 60)));
+      },
+      (err: unknown) => setError(`Could not load the run to start from: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }, [from]);
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -37,7 +56,7 @@ export function NewRun() {
 
   return (
     <section aria-labelledby="new-title" className="new-run">
-      <h1 id="new-title">New run</h1>
+      <h1 id="new-title">{from ? 'Edit and run again' : 'New run'}</h1>
       <form onSubmit={submit}>
         <label htmlFor="goal">Goal</label>
         <textarea id="goal" name="goal" rows={5} required value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should the agent do?" />

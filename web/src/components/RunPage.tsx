@@ -10,6 +10,24 @@ import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
 import { canMessage, MessageBox } from './MessageBox';
 import { WorkspaceFiles } from './WorkspaceFiles';
+import { Link } from './Link';
+import { Spend } from './Spend';
+
+/** The card of the request waiting now (an approval first), for the header's link to it. */
+function pendingAnchor(run: RunView): string | null {
+  const approval = run.pendingApprovals[0];
+  if (approval) return `approval-${approval.approvalId}`;
+  return run.pendingInput ? `question-${run.pendingInput.requestId}` : null;
+}
+
+/** Brings a request's card into view and gives it the keyboard (so `a` / `r` mean it). */
+function goTo(anchor: string): boolean {
+  const el = document.getElementById(anchor);
+  if (!el) return false;
+  el.scrollIntoView({ block: 'center' });
+  el.focus({ preventScroll: true });
+  return true;
+}
 
 /** Events that change nothing in the header; after any other, it is fetched again (debounced). */
 const HEADER_UNCHANGED = new Set<string>(['run.queued', 'llm.retry', 'tool.started', 'tool.completed', 'tool.failed']);
@@ -72,6 +90,14 @@ export function RunPage({ id }: { id: string }) {
     }
   }
 
+  // A link to a request (the inbox's, the header's) lands on its card once the timeline has it.
+  const [landed, setLanded] = useState(false);
+  const entryCount = timeline.events.length;
+  useEffect(() => {
+    if (landed || !location.hash) return;
+    if (goTo(decodeURIComponent(location.hash.slice(1)))) setLanded(true);
+  }, [entryCount, landed]);
+
   if (error && !run) {
     return (
       <p role="alert" className="error">
@@ -82,6 +108,7 @@ export function RunPage({ id }: { id: string }) {
   if (!run) return <p>Loading…</p>;
   const ended = TERMINAL.includes(run.status);
   const detail = statusLine(run);
+  const waiting = ended ? null : pendingAnchor(run);
 
   return (
     <article className="run" aria-labelledby="run-goal">
@@ -91,6 +118,20 @@ export function RunPage({ id }: { id: string }) {
           {run.worker === 'unavailable' && !ended && <span className="status status-worker">⚠ Worker unavailable</span>}
           {detail && <p className="detail">{detail}</p>}
         </div>
+        {waiting && (
+          <a
+            href={`#${waiting}`}
+            className="pending-bar"
+            data-testid="go-to-request"
+            onClick={(e) => {
+              e.preventDefault();
+              history.replaceState(null, '', `#${waiting}`);
+              goTo(waiting);
+            }}
+          >
+            {run.pendingApprovals.length > 0 ? 'An approval waits for a decision' : 'The agent asks you something'}: go to it ↓
+          </a>
+        )}
         <h1 id="run-goal" className="goal-text">
           {run.goal}
         </h1>
@@ -137,7 +178,16 @@ export function RunPage({ id }: { id: string }) {
           <button type="button" onClick={() => void rerun()}>
             Run again
           </button>
+          <Link href={`/runs/new?from=${encodeURIComponent(run.id)}`} className="button secondary">
+            Edit and run again
+          </Link>
+          {run.temporalUrl && (
+            <a href={run.temporalUrl} target="_blank" rel="noreferrer noopener" className="button secondary" data-testid="temporal-link">
+              Open in Temporal
+            </a>
+          )}
         </div>
+        <Spend run={run} events={timeline.events} />
         {!ended && (
           <div className="actions">
             {run.status === 'paused' ? (

@@ -1,60 +1,69 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { formatAge, formatCost, STATUS_LABEL } from '../format';
+import { formatAge, formatCost, formatDuration, STATUS_LABEL } from '../format';
 import { live } from '../live';
+import { queryParam, replaceQuery } from '../router';
 import { TERMINAL, type RunStatus, type RunSummary } from '../types';
 import { Link } from './Link';
 import { StatusBadge } from './StatusBadge';
 
 const FILTERS: (RunStatus | '')[] = ['', 'queued', 'running', 'waiting_approval', 'waiting_input', 'paused', 'completed', 'failed', 'cancelled'];
+const isStatus = (v: string): v is RunStatus => (FILTERS as string[]).includes(v) && v !== '';
 
-/** Every run of the user, newest first, kept current: unfinished runs are followed live. */
+/**
+ * Every run of the user, newest first, kept current by the runs feed on the page's socket: a run
+ * created anywhere appears at once, and each change re-reads the list. Filter and search live in
+ * the address, so a reload or a shared link shows the same list.
+ */
 export function RunsList() {
-  const [status, setStatus] = useState<RunStatus | ''>('');
+  const [status, setStatus] = useState<RunStatus | ''>(() => (isStatus(queryParam('status')) ? (queryParam('status') as RunStatus) : ''));
+  const [search, setSearch] = useState(() => queryParam('q'));
+  const [q, setQ] = useState(search);
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [, setTick] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
   const refreshTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   const load = useCallback(async () => {
     try {
-      const res = await client.runs.list({ limit: 50, status: status ? [status] : undefined });
+      const res = await client.runs.list({ limit: 50, status: status ? [status] : undefined, q: q.trim() || undefined });
       setRuns(res.runs);
       setError(null);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) setError(err instanceof Error ? err.message : String(err));
     }
-  }, [status]);
+  }, [status, q]);
+
+  useEffect(() => replaceQuery({ status, q: q.trim() }), [status, q]);
+
+  // Typing settles before the list is asked again.
+  useEffect(() => {
+    const t = setTimeout(() => setQ(search), 250);
+    return () => clearTimeout(t);
+  }, [search]);
 
   useEffect(() => {
     void load();
-    // New runs started elsewhere (another tab, the API) appear within a few seconds.
-    const every = setInterval(() => void load(), 10_000);
-    const clock = setInterval(() => setTick((t) => t + 1), 30_000);
+    const stop = live.watchRuns(() => {
+      clearTimeout(refreshTimer.current);
+      refreshTimer.current = setTimeout(() => void load(), 100);
+    });
+    const clock = setInterval(() => setNow(Date.now()), 1000);
     return () => {
-      clearInterval(every);
+      stop();
+      clearTimeout(refreshTimer.current);
       clearInterval(clock);
     };
   }, [load]);
-
-  // Follow unfinished runs: any event may change a status or a cost; refetch soon after.
-  const unfinished = (runs ?? []).filter((r) => !TERMINAL.includes(r.status));
-  const followKey = unfinished.map((r) => r.id).join(',');
-  useEffect(() => {
-    const unsubscribes = unfinished.map((r) =>
-      live.subscribe(r.id, r.lastSeq, (msg) => {
-        if (msg.type !== 'event') return;
-        clearTimeout(refreshTimer.current);
-        refreshTimer.current = setTimeout(() => void load(), 250);
-      }),
-    );
-    return () => unsubscribes.forEach((u) => u());
-  }, [followKey, load]);
 
   return (
     <section aria-labelledby="runs-title">
       <div className="section-head">
         <h1 id="runs-title">Runs</h1>
+        <label className="inline">
+          Search{' '}
+          <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Goal contains…" data-shortcut="search" data-testid="search" aria-keyshortcuts="/" />
+        </label>
         <label className="inline">
           Status{' '}
           <select value={status} onChange={(e) => setStatus(e.target.value as RunStatus | '')} data-testid="status-filter">
@@ -77,7 +86,7 @@ export function RunsList() {
       {runs === null ? (
         <p>Loading…</p>
       ) : runs.length === 0 ? (
-        <p>No runs yet. <Link href="/runs/new">Start one</Link>.</p>
+        status || q ? <p>No runs match.</p> : <p>No runs yet. <Link href="/runs/new">Start one</Link>.</p>
       ) : (
         <table className="runs" data-testid="runs-table">
           <thead>
@@ -86,6 +95,8 @@ export function RunsList() {
               <th scope="col">Goal</th>
               <th scope="col">Model</th>
               <th scope="col">Started</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Turns</th>
               <th scope="col">Cost</th>
             </tr>
           </thead>
@@ -94,6 +105,11 @@ export function RunsList() {
               <tr key={r.id} data-run-id={r.id}>
                 <td data-label="Status">
                   <StatusBadge status={r.status} detail={r.statusDetail} />
+                  {r.worker === 'unavailable' && (
+                    <span className="status status-worker" data-testid="worker-unavailable">
+                      ⚠ Worker unavailable
+                    </span>
+                  )}
                   {r.statusDetail && <div className="detail">{r.statusDetail}</div>}
                 </td>
                 <td data-label="Goal" className="goal">
@@ -102,9 +118,13 @@ export function RunsList() {
                 <td data-label="Model">{r.model}</td>
                 <td data-label="Started">
                   <time dateTime={r.createdAt} title={new Date(r.createdAt).toLocaleString()}>
-                    {formatAge(r.createdAt)}
+                    {formatAge(r.createdAt, now)}
                   </time>
                 </td>
+                <td data-label="Duration" data-testid="duration">
+                  {formatDuration((r.endedAt ? Date.parse(r.endedAt) : TERMINAL.includes(r.status) ? Date.parse(r.updatedAt) : now) - Date.parse(r.createdAt))}
+                </td>
+                <td data-label="Turns">{r.turn}</td>
                 <td data-label="Cost">{formatCost(r.usage.costUsd)}</td>
               </tr>
             ))}

@@ -1,7 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { client } from '../api';
-import { formatAge, formatDuration, pretty } from '../format';
+import { formatAge, formatDuration } from '../format';
+import { DECIDE_EVENT, type DecideDetail } from '../shortcuts';
 import type { Entry, ToolCallView } from '../timeline';
+import { ConfirmDialog } from './ConfirmDialog';
+import { ToolInput } from './ToolInput';
 
 /** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
 export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runId: string; onChanged: () => void }) {
@@ -10,7 +13,7 @@ export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runI
       {entries.map((e) => (
         <li key={e.key} className={`entry entry-${e.kind}`} data-entry={e.key} data-seq={e.seq ?? undefined}>
           {e.at && e.kind !== 'gap' && <When at={e.at} />}
-          {e.kind === 'assistant' && <Assistant entry={e} />}
+          {e.kind === 'assistant' && <Assistant entry={e} runId={runId} />}
           {e.kind === 'approval' && <ApprovalCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'question' && <QuestionCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'note' && <p className={`note note-${e.tone}`}>{e.text}</p>}
@@ -40,7 +43,7 @@ function When({ at }: { at: string }) {
   );
 }
 
-function Assistant({ entry }: { entry: Extract<Entry, { kind: 'assistant' }> }) {
+function Assistant({ entry, runId }: { entry: Extract<Entry, { kind: 'assistant' }>; runId: string }) {
   return (
     <div>
       <p className="who">
@@ -61,7 +64,7 @@ function Assistant({ entry }: { entry: Extract<Entry, { kind: 'assistant' }> }) 
       {entry.tools.length > 0 && (
         <ul className="tools">
           {entry.tools.map((t) => (
-            <ToolCall key={t.id} call={t} />
+            <ToolCall key={t.id} call={t} runId={runId} />
           ))}
         </ul>
       )}
@@ -78,7 +81,7 @@ const TOOL_STATUS: Record<ToolCallView['status'], string> = {
   stopped: 'stopped with the run',
 };
 
-function ToolCall({ call }: { call: ToolCallView }) {
+function ToolCall({ call, runId }: { call: ToolCallView; runId: string }) {
   return (
     <li className={`tool tool-${call.status}`} data-tool={call.name}>
       <div className="tool-head">
@@ -87,7 +90,7 @@ function ToolCall({ call }: { call: ToolCallView }) {
       </div>
       <details>
         <summary>Input</summary>
-        <pre>{pretty(call.input)}</pre>
+        <ToolInput tool={call.name} input={call.input} runId={runId} />
       </details>
       {call.output !== null && <Output text={call.output} bytes={call.bytes} truncated={call.truncated} failed={call.status !== 'done'} />}
     </li>
@@ -135,24 +138,82 @@ function Output({ text, bytes, truncated, failed }: { text: string; bytes: numbe
   );
 }
 
+/**
+ * The request `a` / `r` mean: the pending card that holds the focus, or the only pending card on
+ * the page when nothing in particular is focused.
+ */
+function isShortcutTarget(card: HTMLElement | null): boolean {
+  if (!card) return false;
+  if (card.contains(document.activeElement)) return true;
+  const pending = document.querySelectorAll('[data-pending="true"]');
+  return pending.length === 1 && pending[0] === card && (document.activeElement === document.body || document.activeElement === null);
+}
+
 function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'approval' }>; runId: string; onChanged: () => void }) {
   const [comment, setComment] = useState('');
+  const [confirming, setConfirming] = useState<'approve' | 'reject' | null>(null);
+  // Events carry a preview of long input; the approval itself has all of it.
+  const [input, setInput] = useState<unknown>(entry.input);
+  const card = useRef<HTMLElement>(null);
   const { busy, error, run } = useAction(onChanged);
   const id = `comment-${entry.approvalId}`;
+  const pending = !entry.outcome;
   const decide = (decision: 'approve' | 'reject') =>
     run(() => client.approvals.decide(runId, entry.approvalId, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
+  useEffect(() => {
+    let live = true;
+    client.approvals.get(entry.approvalId).then(
+      (a) => live && setInput(a.input),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [entry.approvalId]);
+
+  useEffect(() => {
+    if (!pending) return;
+    const onDecide = (e: Event) => {
+      if (isShortcutTarget(card.current)) setConfirming((e as CustomEvent<DecideDetail>).detail.decision);
+    };
+    addEventListener(DECIDE_EVENT, onDecide);
+    return () => removeEventListener(DECIDE_EVENT, onDecide);
+  }, [pending]);
+
   return (
-    <section className="card approval" aria-label={`Approval for ${entry.tool ?? 'continuing'}`} data-testid="approval">
+    <section
+      ref={card}
+      id={`approval-${entry.approvalId}`}
+      tabIndex={-1}
+      className="card approval"
+      aria-label={`Approval for ${entry.tool ?? 'continuing'}`}
+      aria-keyshortcuts={pending ? 'a r' : undefined}
+      data-testid="approval"
+      data-pending={pending}
+    >
       <h2>{entry.tool ? `Approve ${entry.tool}?` : 'Approve continuing?'}</h2>
       <p>{entry.reason}</p>
       {entry.risk && <p className="risk">Risk: {entry.risk}</p>}
-      {entry.input !== null && entry.input !== undefined && (
+      {input !== null && input !== undefined && (
         <details open>
           <summary>Input</summary>
-          <pre>{pretty(entry.input)}</pre>
+          <ToolInput tool={entry.tool} input={input} runId={runId} />
         </details>
       )}
+      <ConfirmDialog
+        open={confirming !== null}
+        title={confirming === 'approve' ? `Approve ${entry.tool ?? 'continuing'}?` : `Reject ${entry.tool ?? 'continuing'}?`}
+        message={entry.reason}
+        confirmLabel={confirming === 'approve' ? 'Approve' : 'Reject'}
+        cancelLabel="Not now"
+        onConfirm={() => {
+          const decision = confirming;
+          setConfirming(null);
+          if (decision) void decide(decision);
+        }}
+        onClose={() => setConfirming(null)}
+      />
       {entry.outcome ? (
         <p className={`outcome outcome-${entry.outcome.decision}`} data-testid="approval-outcome">
           {entry.outcome.decision === 'expired'
@@ -193,7 +254,7 @@ function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
   };
 
   return (
-    <section className="card question" aria-label="Question from the agent" data-testid="question">
+    <section id={`question-${entry.requestId}`} tabIndex={-1} className="card question" aria-label="Question from the agent" data-testid="question" data-pending={!entry.answer && !entry.expired}>
       <h2>The agent asks</h2>
       <p className="text">{entry.question}</p>
       {entry.answer ? (
