@@ -35,6 +35,8 @@ describe('web UI', () => {
         ANTHROPIC_BASE_URL: fake.url,
         LLM_MODEL: 'claude-sonnet-5-5',
         HTTP_TOOL_ALLOWED_HOSTS: outside.host,
+        TEMPORAL_UI_URL: 'http://127.0.0.1:8233/',
+        USER_DAILY_BUDGET_USD: '50',
       },
     });
     h.defaultToken = TOKEN;
@@ -128,8 +130,14 @@ describe('web UI', () => {
     await approval.waitFor();
     await page.getByTestId('run-status').getByText('Waiting for you: approval').waitFor();
     await expect(approval.textContent()).resolves.toContain('http_request');
-    await expect(approval.textContent()).resolves.toContain('"method": "POST"');
+    // The call as a request people read (method, URL, body pretty-printed), the raw JSON a click away.
+    const request = approval.getByTestId('http-request');
+    await request.getByText(`POST ${outside.url}/reports/main`).waitFor();
+    expect(await request.textContent()).toContain('"forecast": "sunny"');
     await shot('approval');
+    await approval.getByRole('button', { name: 'Raw JSON' }).click();
+    expect(await approval.getByTestId('raw-input').textContent()).toContain('"method": "POST"');
+    await approval.getByRole('button', { name: 'Readable view' }).click();
     await approval.getByLabel('Comment (optional)').fill('go ahead');
     await approval.getByRole('button', { name: 'Approve' }).click();
     await page.getByTestId('approval-outcome').getByText('Approved by alice: “go ahead”').waitFor();
@@ -321,6 +329,144 @@ describe('web UI', () => {
     expect(await h.getRun(again)).toMatchObject({ goal: 'Again please [e2e-again]', model: 'demo', approvals: 'none' });
   });
 
+  it('gathers what waits across runs in the inbox, counts it, shows file writes as text and diffs, and clears as I decide', async () => {
+    fake.script('[e2e-inbox-write]', (req) =>
+      req.assistantTurns === 0
+        ? { toolUses: [{ name: 'workspace_write', input: { path: 'notes.md', content: 'alpha\nbeta\ndelta\n' } }] }
+        : req.assistantTurns === 1
+          ? { toolUses: [{ name: 'workspace_write', input: { path: 'notes.md', content: 'alpha\nBETA\ndelta\ngamma\n' } }] }
+          : { text: 'Notes written twice.' },
+    );
+    fake.script('[e2e-inbox-ask]', (req) => (req.assistantTurns === 0 ? { toolUses: [{ name: 'ask_user', input: { question: 'Which colour for the notes?' } }] } : { text: 'Teal it is.' }));
+    const writer = await h.createRun({ goal: 'Keep notes [e2e-inbox-write]', approvals: 'write' });
+    await h.waitForStatus(writer, 'waiting_approval');
+    const asker = await h.createRun({ goal: 'Pick a colour [e2e-inbox-ask]', approvals: 'none' });
+    await h.waitForStatus(asker, 'waiting_input');
+
+    await page.goto(`${h.api.url}/inbox`);
+    const inbox = page.getByTestId('inbox');
+    await inbox.locator('li').nth(1).waitFor();
+    expect(await inbox.locator('li').count()).toBe(2);
+    expect(await page.getByTestId('inbox-count').textContent()).toBe('2');
+    // Oldest first, each with its run and its expiry.
+    expect(await inbox.locator('li .who').allTextContents()).toEqual(['Approve workspace_write? · write', 'The agent asks']);
+    expect(await inbox.getByTestId('expiry').first().textContent()).toMatch(/^expires in /);
+    await shot('inbox');
+
+    // From the inbox straight to the request: its card has the keyboard, so `a` means it (after a confirmation).
+    await inbox.getByRole('link', { name: 'Keep notes [e2e-inbox-write]' }).click();
+    await page.waitForURL((u) => u.pathname === `/runs/${writer}` && u.hash.startsWith('#approval-'));
+    const first = page.locator('[data-testid="approval"][data-pending="true"]');
+    await waitFor(async () => (await page.evaluate('document.activeElement?.id')) === (await first.getAttribute('id')), { what: 'the request to have the focus' });
+    expect(await first.getByTestId('write-path').textContent()).toBe('notes.md');
+    expect(await first.getByTestId('write-content').textContent()).toBe('alpha\nbeta\ndelta\n'); // the file's text, not escaped JSON
+    await page.keyboard.press('a');
+    const confirm = page.getByRole('dialog', { name: 'Approve workspace_write?' });
+    await confirm.getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('approval-outcome').first().getByText('Approved by alice').waitFor();
+
+    // The second write replaces a file that exists: the card shows what changes.
+    const goTo = page.getByTestId('go-to-request');
+    await goTo.waitFor({ timeout: 30_000 });
+    await goTo.click();
+    const diff = page.locator('[data-testid="approval"][data-pending="true"]').getByTestId('write-diff');
+    await diff.waitFor();
+    await diff.scrollIntoViewIfNeeded();
+    expect(await diff.locator('.diff-del').allTextContents()).toEqual(['- beta\n']);
+    expect(await diff.locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
+    await shot('approval-diff');
+    await page.locator('[data-testid="approval"][data-pending="true"]').getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+
+    // Money: one row per model turn, the cost line, the cap and today's spend against the budget.
+    await page.getByTestId('spend').locator('summary').click();
+    const turns = (await h.events(writer)).filter((e) => e.type === 'llm.message');
+    expect(await page.getByTestId('turns-table').locator('tbody tr').count()).toBe(turns.length);
+    await page.getByTestId('sparkline').waitFor();
+    expect(await page.getByTestId('budget').textContent()).toContain('daily budget');
+    await shot('spend');
+
+    await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { what: 'the count to drop to 1' });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
+    await page.getByTestId('inbox').getByRole('link', { name: 'Pick a colour [e2e-inbox-ask]' }).click();
+    const question = page.getByTestId('question');
+    await question.getByLabel('Your answer').fill('teal');
+    await question.getByRole('button', { name: 'Send answer' }).click();
+    await page.getByTestId('inbox-count').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
+    await page.getByTestId('inbox-empty').waitFor();
+  });
+
+  it('lists a run created over the API at once, with duration, turns and cost, and keeps search and filter in the address', async () => {
+    await page.goto(h.api.url);
+    await page.getByTestId('connection').getByText('Live').waitFor();
+    const runId = await h.createRun({ goal: 'A zebra crossing [e2e-live-list]', model: 'demo', approvals: 'none' });
+    // No reload and no poll: the runs feed on the socket brings it.
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 1_000 });
+    const row = page.locator(`tr[data-run-id="${runId}"]`);
+    await row.locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    const run = await h.getRun(runId);
+    expect(await row.locator('td[data-label="Turns"]').textContent()).toBe(String(run.turn));
+    expect(await row.getByTestId('duration').textContent()).toMatch(/\d/);
+    expect(await row.locator('td[data-label="Cost"]').textContent()).toBe('$0');
+
+    await page.getByTestId('search').fill('ZEBRA');
+    await waitFor(async () => (await page.locator('tr[data-run-id]').count()) === 1, { what: 'the search to leave one run' });
+    await page.getByTestId('status-filter').selectOption('completed');
+    await waitFor(
+      () => {
+        const q = new URL(page.url()).searchParams;
+        return q.get('status') === 'completed' && q.get('q') === 'ZEBRA';
+      },
+      { what: () => `filters in the address: ${page.url()}` },
+    );
+    await page.reload();
+    expect(await page.getByTestId('search').inputValue()).toBe('ZEBRA');
+    expect(await page.getByTestId('status-filter').inputValue()).toBe('completed');
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor();
+    expect(await page.locator('tr[data-run-id]').count()).toBe(1);
+  });
+
+  it('edits and reruns a run, and links it to Temporal', async () => {
+    const runId = await h.createRun({ goal: 'Edit me [e2e-edit]', model: 'demo', approvals: 'none', limits: { maxSteps: 7 } });
+    await page.goto(`${h.api.url}/runs/${runId}`);
+    await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('temporal-link').getAttribute('href')).toBe(`http://127.0.0.1:8233/namespaces/${h.config.temporal.namespace}/workflows/${runId}`);
+    await page.getByRole('link', { name: 'Edit and run again' }).click();
+    await page.getByRole('heading', { name: 'Edit and run again' }).waitFor();
+    await waitFor(async () => (await page.getByLabel('Goal').inputValue()) === 'Edit me [e2e-edit]', { what: 'the form to be filled from the run' });
+    expect(await page.getByLabel('Max steps').inputValue()).toBe('7');
+    expect(await page.getByLabel('Ask for approval before').inputValue()).toBe('none');
+    await page.getByLabel('Goal').fill('Edited [e2e-edit]');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL((u) => /^\/runs\/run_/.test(u.pathname) && !u.pathname.endsWith(runId));
+    const edited = page.url().split('/').pop()!;
+    expect(await h.getRun(edited)).toMatchObject({ goal: 'Edited [e2e-edit]', model: 'demo', approvals: 'none', limits: { maxSteps: 7 } });
+  });
+
+  it('has keyboard shortcuts: / to search, ? to list them', async () => {
+    await page.goto(`${h.api.url}/schedules`);
+    await page.locator('body').press('?');
+    const help = page.getByTestId('shortcuts');
+    await help.getByText('Search runs').waitFor();
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+    await page.locator('body').press('/');
+    await page.waitForURL((u) => u.pathname === '/');
+    await waitFor(async () => (await page.evaluate('document.activeElement?.dataset?.shortcut')) === 'search', { what: 'the search to have the focus' });
+  });
+
+  it('follows the system dark mode', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(h.api.url);
+    await page.getByTestId('runs-table').waitFor();
+    const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor || getComputedStyle(document.documentElement).backgroundColor');
+    const root = await page.evaluate<string>('getComputedStyle(document.documentElement).backgroundColor');
+    expect([bg, root]).toContain('rgb(21, 23, 27)');
+    await shot('runs-list-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('works at phone width and from the keyboard', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(h.api.url);
@@ -339,6 +485,33 @@ describe('web UI', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/runs\/run_/);
     expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
+    // A request waiting below a long timeline is one tap away: the bar stays in view while the page scrolls.
+    fake.script('[e2e-phone-wait]', (req) =>
+      req.assistantTurns < 4
+        ? { text: slowText(`Step ${req.assistantTurns}: a long paragraph that fills the small screen. `, 6), toolUses: [{ name: req.assistantTurns < 3 ? 'workspace_list' : 'workspace_write', input: req.assistantTurns < 3 ? {} : { path: 'p.md', content: 'phone' } }] }
+        : { text: 'done' },
+    );
+    const waiting = await h.createRun({ goal: 'Wait on a phone [e2e-phone-wait]', approvals: 'write' });
+    await h.waitForStatus(waiting, 'waiting_approval');
+    await page.goto(`${h.api.url}/runs/${waiting}`);
+    const bar = page.getByTestId('go-to-request');
+    await bar.waitFor();
+    await page.getByTestId('spend').waitFor();
+    await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+    expect(await page.evaluate<number>('window.scrollY')).toBeGreaterThan(200); // the page is long enough to scroll
+    await waitFor(async () => {
+      const box = await bar.boundingBox();
+      return !!box && box.y >= 0 && box.y + box.height <= 844;
+    }, { what: 'the bar to stay in view at the bottom of the page' });
+    await bar.click();
+    const card = page.locator('[data-testid="approval"][data-pending="true"]');
+    await waitFor(async () => {
+      const box = await card.boundingBox();
+      return !!box && box.y < 844 && box.y + box.height > 0;
+    }, { what: 'the approval to be in view' });
+    await shot('phone-approval');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await h.waitForStatus(waiting, ['completed', 'running', 'failed']);
     // Every form control has a label.
     await page.goto(`${h.api.url}/runs/new`);
     const unlabelled = await page.evaluate<number>(

@@ -36,4 +36,31 @@ describe('worker health endpoint', () => {
     }
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
+
+  it('lets the runs list say "worker unavailable" while no worker polls the task queue, and "available" once one does', async () => {
+    const id = await h.createRun({ goal: 'nobody home', model: 'demo', approvals: 'none' });
+    const listed = async () => ((await h.request('GET', '/api/runs?limit=100')).body.runs as { id: string; worker: string | null }[]).find((r) => r.id === id)!;
+    // This suite's queue had a worker in the test above, but it stopped: Temporal still lists it
+    // as a poller until its last poll is old. A queue no worker ever polled says unavailable at once.
+    const quiet = await startHarness({ noWorker: true });
+    try {
+      const lonely = await quiet.createRun({ goal: 'nobody ever', model: 'demo', approvals: 'none' });
+      const row = ((await quiet.request('GET', '/api/runs')).body.runs as { id: string; worker: string | null }[]).find((r) => r.id === lonely)!;
+      expect(row.worker).toBe('unavailable');
+    } finally {
+      await quiet.close();
+    }
+    const worker = await startWorkerProcess(h.env);
+    try {
+      await h.waitForStatus(id, 'completed');
+      expect((await listed()).worker).toBeNull(); // ended: no worker needed
+      const busy = await h.createRun({ goal: 'somebody home', model: 'demo', approvals: 'write' });
+      await h.waitForStatus(busy, 'waiting_approval');
+      const row = ((await h.request('GET', '/api/runs?limit=100')).body.runs as { id: string; worker: string | null }[]).find((r) => r.id === busy)!;
+      expect(row.worker).toBe('available');
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+  });
 });

@@ -112,26 +112,29 @@ export function RunPage({ id }: { id: string }) {
 
   return (
     <article className="run" aria-labelledby="run-goal">
+      {/* Outside the header, so it stays in view (sticky) all the way down the timeline. */}
+      {waiting && (
+        <a
+          href={`#${waiting}`}
+          className="pending-bar"
+          data-testid="go-to-request"
+          onClick={(e) => {
+            e.preventDefault();
+            // The timeline may already hold a newer request than the header knows of: the first card still pending wins.
+            const anchor = document.querySelector('[data-pending="true"]')?.id || waiting;
+            history.replaceState(null, '', `#${anchor}`);
+            goTo(anchor);
+          }}
+        >
+          {run.pendingApprovals.length > 0 ? 'An approval waits for a decision' : 'The agent asks you something'}: go to it ↓
+        </a>
+      )}
       <header className="run-header">
         <div className="run-status" data-testid="run-status">
           <StatusBadge status={run.status} detail={run.statusDetail} />
           {run.worker === 'unavailable' && !ended && <span className="status status-worker">⚠ Worker unavailable</span>}
           {detail && <p className="detail">{detail}</p>}
         </div>
-        {waiting && (
-          <a
-            href={`#${waiting}`}
-            className="pending-bar"
-            data-testid="go-to-request"
-            onClick={(e) => {
-              e.preventDefault();
-              history.replaceState(null, '', `#${waiting}`);
-              goTo(waiting);
-            }}
-          >
-            {run.pendingApprovals.length > 0 ? 'An approval waits for a decision' : 'The agent asks you something'}: go to it ↓
-          </a>
-        )}
         <h1 id="run-goal" className="goal-text">
           {run.goal}
         </h1>
