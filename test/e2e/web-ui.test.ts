@@ -207,6 +207,9 @@ describe('web UI', () => {
     // Nothing in an ended run still says waiting or running.
     await page.locator('.tool-status', { hasText: 'stopped with the run' }).first().waitFor();
     expect(await page.locator('.tool-status').evaluateAll((els) => els.map((e) => e.textContent))).not.toContain('waiting');
+    await page.getByTestId('question').locator('.outcome').waitFor(); // expired with the run, or closed: no longer asking
+    expect(await page.getByLabel('Your answer').count()).toBe(0);
+    expect(await page.getByTestId('go-to-request').count()).toBe(0);
   });
 
   it('answers the agent’s question from the page', async () => {

@@ -68,4 +68,18 @@ describe('the web UI’s words for capacity and caching', () => {
     expect(assistant?.kind === 'assistant' && assistant.tools[0]!.status).toBe('stopped');
     expect(out.filter((e) => e.kind === 'assistant')).toHaveLength(1); // no half-written message after the end
   });
+
+  it('closes requests still open when the run ends, and leaves decided ones as they were', () => {
+    const approval = (id: string) => ({ approvalId: id, kind: 'tool' as const, tool: 'workspace_write', input: {}, risk: 'write' as const, reason: 'r', expiresAt: t(60) });
+    const events: RunEvent[] = [
+      { seq: 1, at: t(0), type: 'approval.requested', data: approval('apr_1') },
+      { seq: 2, at: t(1), type: 'approval.decided', data: { approvalId: 'apr_1', decision: 'approved', by: 'alice', channel: 'web', comment: null } },
+      { seq: 3, at: t(2), type: 'approval.requested', data: approval('apr_2') },
+      { seq: 4, at: t(3), type: 'input.requested', data: { requestId: 'inp_1', question: 'Which?', expiresAt: t(60) } },
+    ];
+    const open = entries({ events, lastSeq: 4, stream: null });
+    expect(open.flatMap((e) => (e.kind === 'approval' ? [e.outcome?.decision ?? 'pending'] : e.kind === 'question' ? [e.closed ? 'closed' : 'pending'] : []))).toEqual(['approved', 'pending', 'pending']);
+    const ended = entries({ events: [...events, { seq: 5, at: t(4), type: 'run.cancelled', data: { turn: 1 } }], lastSeq: 5, stream: null });
+    expect(ended.flatMap((e) => (e.kind === 'approval' ? [e.outcome?.decision] : e.kind === 'question' ? [e.closed ? 'closed' : 'pending'] : []))).toEqual(['approved', 'closed', 'closed']);
+  });
 });

@@ -56,8 +56,8 @@ export const GAP_MS = 10_000;
 /** `at`: when it happened (ISO); null for text still streaming. `ms` (assistant): how long the model took. */
 export type Entry = { at: string | null } & (
   | { kind: 'assistant'; key: string; seq: number | null; turn: number; text: string; streaming: boolean; tools: ToolCallView[]; ms: number | null }
-  | { kind: 'approval'; key: string; seq: number; approvalId: string; tool: string | null; input: unknown; risk: string | null; reason: string; expiresAt: string; outcome: { decision: string; by: string | null; comment: string | null } | null }
-  | { kind: 'question'; key: string; seq: number; requestId: string; question: string; expiresAt: string; answer: { text: string | null; by: string | null } | null; expired: boolean }
+  | { kind: 'approval'; key: string; seq: number; approvalId: string; tool: string | null; input: unknown; risk: string | null; reason: string; expiresAt: string; outcome: { decision: 'approved' | 'rejected' | 'expired' | 'closed'; by: string | null; comment: string | null } | null }
+  | { kind: 'question'; key: string; seq: number; requestId: string; question: string; expiresAt: string; answer: { text: string | null; by: string | null } | null; expired: boolean; /** The run ended before it was answered. */ closed: boolean }
   | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string }
   | { kind: 'user'; key: string; seq: number; by: string; text: string }
   | { kind: 'gap'; key: string; seq: number; ms: number; cause: string }
@@ -106,7 +106,11 @@ export function entries(state: TimelineState): Entry[] {
     previous = e;
   }
   // Once the run has ended, nothing in it is still running or waiting.
-  if (ended) for (const t of tools.values()) if (t.status === 'requested' || t.status === 'running') t.status = 'stopped';
+  if (ended) {
+    for (const t of tools.values()) if (t.status === 'requested' || t.status === 'running') t.status = 'stopped';
+    for (const a of approvals.values()) a.outcome ??= { decision: 'closed', by: null, comment: null };
+    for (const q of questions.values()) if (!q.answer && !q.expired) q.closed = true;
+  }
   if (state.stream && !ended && !out.some((x) => x.kind === 'assistant' && x.turn === state.stream!.turn)) {
     out.push({ kind: 'assistant', at: null, key: `m${state.stream.turn}`, seq: null, turn: state.stream.turn, text: state.stream.text, streaming: true, tools: [], ms: null });
   }
@@ -198,7 +202,7 @@ export function entries(state: TimelineState): Entry[] {
         break;
       }
       case 'input.requested': {
-        const q = { kind: 'question' as const, at: e.at, key: `q${e.data.requestId}`, seq: e.seq, requestId: e.data.requestId, question: e.data.question, expiresAt: e.data.expiresAt, answer: null, expired: false };
+        const q = { kind: 'question' as const, at: e.at, key: `q${e.data.requestId}`, seq: e.seq, requestId: e.data.requestId, question: e.data.question, expiresAt: e.data.expiresAt, answer: null, expired: false, closed: false };
         questions.set(e.data.requestId, q);
         out.push(q);
         break;

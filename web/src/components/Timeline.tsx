@@ -218,6 +218,8 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
         <p className={`outcome outcome-${entry.outcome.decision}`} data-testid="approval-outcome">
           {entry.outcome.decision === 'expired'
             ? 'Expired without a decision, so it was rejected.'
+            : entry.outcome.decision === 'closed'
+              ? 'Closed undecided: the run ended first.'
             : `${entry.outcome.decision === 'approved' ? 'Approved' : 'Rejected'} by ${entry.outcome.by ?? 'someone'}${entry.outcome.comment ? `: “${entry.outcome.comment}”` : ''}`}
         </p>
       ) : (
@@ -254,7 +256,7 @@ function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
   };
 
   return (
-    <section id={`question-${entry.requestId}`} tabIndex={-1} className="card question" aria-label="Question from the agent" data-testid="question" data-pending={!entry.answer && !entry.expired}>
+    <section id={`question-${entry.requestId}`} tabIndex={-1} className="card question" aria-label="Question from the agent" data-testid="question" data-pending={!entry.answer && !entry.expired && !entry.closed}>
       <h2>The agent asks</h2>
       <p className="text">{entry.question}</p>
       {entry.answer ? (
@@ -263,6 +265,10 @@ function QuestionCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
         </p>
       ) : entry.expired ? (
         <p className="outcome">Expired without an answer.</p>
+      ) : entry.closed ? (
+        <p className="outcome" data-testid="question-closed">
+          Closed unanswered: the run ended first.
+        </p>
       ) : (
         <form onSubmit={send}>
           <label htmlFor={id}>Your answer</label>
