@@ -32,7 +32,7 @@ describe('pretty log lines', () => {
   it('turns a pino JSON line into time, level, message and fields, with the error stack indented', () => {
     const time = Date.UTC(2026, 10, 22, 12, 4, 5);
     const line = prettyLine(JSON.stringify({ level: 40, time, pid: 1, hostname: 'h', name: 'longhaul', msg: 'slow call', runId: 'run_1', ms: 812, note: 'two words', err: { message: 'boom', stack: 'Error: boom\n    at x' } }));
-    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN  slow call {2}runId=run_1 ms=812 note="two words"\n {4}Error: boom\n {8}at x\n$/);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN {2}slow call {2}runId=run_1 ms=812 note="two words"\n {4}Error: boom\n {8}at x\n$/);
   });
 
   it('passes through what is not JSON', () => {
