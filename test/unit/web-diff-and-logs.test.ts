@@ -16,7 +16,7 @@ describe('line diff of a file write', () => {
 
   it('handles empty sides and identical text', () => {
     expect(lineDiff('', 'x')).toEqual([{ op: 'del', text: '' }, { op: 'add', text: 'x' }]);
-    expect(lineDiff('same\ntext', 'same\ntext').every((l) => l.op === 'same')).toBe(true);
+    expect(lineDiff('same\ntext', 'same\ntext')!.every((l) => l.op === 'same')).toBe(true);
   });
 
   it('gives up (null) on changes too large to compare line by line, after trimming the common head and tail', () => {

@@ -73,7 +73,7 @@ describe('the web UI’s words for capacity and caching', () => {
     const approval = (id: string) => ({ approvalId: id, kind: 'tool' as const, tool: 'workspace_write', input: {}, risk: 'write' as const, reason: 'r', expiresAt: t(60) });
     const events: RunEvent[] = [
       { seq: 1, at: t(0), type: 'approval.requested', data: approval('apr_1') },
-      { seq: 2, at: t(1), type: 'approval.decided', data: { approvalId: 'apr_1', decision: 'approved', by: 'alice', channel: 'web', comment: null } },
+      { seq: 2, at: t(1), type: 'approval.decided', data: { approvalId: 'apr_1', kind: 'tool', tool: 'workspace_write', decision: 'approved', by: 'alice', channel: 'web', comment: null } },
       { seq: 3, at: t(2), type: 'approval.requested', data: approval('apr_2') },
       { seq: 4, at: t(3), type: 'input.requested', data: { requestId: 'inp_1', question: 'Which?', expiresAt: t(60) } },
     ];
