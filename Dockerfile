@@ -1,15 +1,17 @@
-# Longhaul worker and API image (the same image runs either; docker-compose.yml picks the command).
-FROM node:20-bookworm-slim AS build
+# Longhaul worker and API image: one image, built once, runs either (docker-compose.yml picks the command).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# `npm install` honours package-lock.json; see .ci/run for why not `npm ci`.
+# `npm install` honours package-lock.json. (`npm ci` refuses this lock file: it was made against a registry
+# mirror without other platforms' optional packages — see .ci/run.)
 RUN npm install --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+# The code, the web UI, and the workflow bundle (WORKFLOW_BUNDLE_PATH: workers start without bundling).
+RUN npm run build && node dist/scripts/bundle-workflows.js /app/dist/workflow-bundle.js && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data
 COPY --from=build /app/package.json ./

@@ -15,7 +15,6 @@ import { waitFor } from './wait';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy', 'temporal');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findTemporalServer } = require('../../scripts/temporal-server.js') as { findTemporalServer: () => { server: string; sqlTool: string; schemaDir: string } | undefined };
 
 const PORT_SETTINGS = [

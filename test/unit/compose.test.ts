@@ -1,6 +1,7 @@
 /**
  * No Docker engine runs here, so docker-compose.yml is checked by reading it: the services a
- * deployment needs, wired to each other, with settings the code actually reads.
+ * deployment needs, wired to each other, with settings the code actually reads — and the Temporal
+ * server started from the very config and setup script the cluster test (test/cluster/) runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,22 @@ import { CONFIG_KEYS, loadConfig } from '../../shared/config';
 
 const ROOT = path.join(__dirname, '..', '..');
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; depends_on?: unknown; ports?: string[]; volumes?: string[]; stop_grace_period?: string }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      command?: string[];
+      entrypoint?: string[];
+      environment?: Record<string, string>;
+      depends_on?: unknown;
+      ports?: string[];
+      volumes?: string[];
+      stop_grace_period?: string;
+      restart?: string;
+      healthcheck?: { test: string[] };
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 const { services } = compose;
@@ -20,17 +36,63 @@ function resolve(value: string, env: Record<string, string> = {}): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('has Temporal on Postgres, the Temporal UI, a worker and the API', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
-    expect(services.temporal!.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+  it('has Temporal on Postgres (schema and namespace set up by one-shot jobs), the Temporal UI, a worker and the API', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
     expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(JSON.stringify(compose)).not.toContain('auto-setup'); // no longer built
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:/);
+    for (const job of ['temporal-schema', 'temporal-namespace']) {
+      expect(services[job]!.image).toMatch(/^temporalio\/admin-tools:/);
+      expect(services[job]!.volumes).toContain('./deploy/temporal/setup.sh:/deploy/setup.sh:ro');
+    }
+    expect(services['temporal-schema']!.entrypoint).toEqual(['bash', '/deploy/setup.sh', 'schema']);
+    expect(services['temporal-namespace']!.entrypoint).toEqual(['bash', '/deploy/setup.sh', 'namespace']);
+    expect(services.temporal!.depends_on).toMatchObject({ 'temporal-schema': { condition: 'service_completed_successfully' } });
   });
 
-  it('pins every image to a version', () => {
+  it('starts the server from the config and setup script the cluster test runs', () => {
+    expect(services.temporal!.volumes).toContain('./deploy/temporal/config:/etc/temporal/config:ro');
+    expect(services.temporal!.entrypoint).toEqual(['temporal-server', '--root', '/etc/temporal', '--config', 'config', '--env', 'longhaul', '--allow-no-auth', 'start']);
+    expect(services.temporal!.environment!.DYNAMIC_CONFIG_FILE_PATH).toBe('/etc/temporal/config/dynamicconfig/longhaul.yaml');
+    const cluster = fs.readFileSync(path.join(ROOT, 'test', 'support', 'temporal-cluster.ts'), 'utf8');
+    expect(cluster).toContain("path.join(ROOT, 'deploy', 'temporal')");
+    expect(cluster).toContain("'--config', 'config', '--env', 'longhaul'");
+    expect(cluster).toContain("'setup.sh'");
+    for (const file of ['config/longhaul.yaml', 'config/dynamicconfig/longhaul.yaml', 'setup.sh']) expect(fs.existsSync(path.join(ROOT, 'deploy', 'temporal', file))).toBe(true);
+  });
+
+  it('pins every image to a version, builds Longhaul once for worker and API, and restarts what should run', () => {
     for (const [name, svc] of Object.entries(services)) {
-      if (svc.image) expect([name, svc.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:\d[\w.-]*$/)]);
-      else expect([name, svc.build]).toEqual([name, '.']);
+      if (svc.build) expect([name, svc.build]).toEqual(['worker', '.']);
+      else if (svc.image !== 'longhaul:local') expect([name, svc.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:\d[\w.-]*$/)]);
+      const oneShot = name === 'temporal-schema' || name === 'temporal-namespace';
+      expect([name, svc.restart]).toEqual([name, oneShot ? 'no' : 'unless-stopped']);
     }
+    expect(services.worker!.image).toBe('longhaul:local');
+    expect(services.api!.image).toBe('longhaul:local');
+    expect(services.api!.build).toBeUndefined();
+  });
+
+  it('checks health the way each service can answer', () => {
+    expect(services.temporal!.healthcheck!.test.join(' ')).toContain('temporal operator cluster health');
+    expect(services.postgresql!.healthcheck!.test.join(' ')).toContain('pg_isready -h 127.0.0.1'); // over TCP
+    expect(services.worker!.healthcheck!.test.join(' ')).toContain('/healthz');
+    expect(services.worker!.environment!.WORKER_HEALTH_ADDRESS).toBe('0.0.0.0:3100');
+    expect(services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
+  });
+
+  it('builds on Node 24 with the workflow bundle prebuilt where the services look for it', () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile.match(/^FROM node:(\d+)/gm)).toEqual(['FROM node:24', 'FROM node:24']);
+    const bundle = services.worker!.environment!.WORKFLOW_BUNDLE_PATH!;
+    expect(dockerfile).toContain(`node dist/scripts/bundle-workflows.js ${bundle}`);
+    expect(services.api!.environment!.WORKFLOW_BUNDLE_PATH).toBe(bundle);
+  });
+
+  it('reads its secrets from .env (an example is provided) and allows every origin PUBLIC_URL names', () => {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    for (const key of ['API_TOKENS', 'ANTHROPIC_API_KEY', 'PUBLIC_URL']) expect(example).toMatch(new RegExp(`^${key}=`, 'm'));
+    expect(JSON.stringify(compose)).not.toContain('ALLOWED_ORIGINS'); // the default follows the host the browser used, and PUBLIC_URL
   });
 
   it('runs worker and API from the built entry points, sharing Temporal, the database and DATA_DIR', () => {
@@ -75,9 +137,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('waits for healthy dependencies and drains workers on stop', () => {
-    expect(services.worker!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' }, postgresql: { condition: 'service_healthy' } });
-    expect(services.api!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' } });
-    expect(services.temporal!.depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
+    expect(services.worker!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' }, postgresql: { condition: 'service_healthy' }, 'temporal-namespace': { condition: 'service_completed_successfully' } });
+    expect(services.api!.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' }, 'temporal-namespace': { condition: 'service_completed_successfully' } });
+    expect(services['temporal-schema']!.depends_on).toMatchObject({ postgresql: { condition: 'service_healthy' } });
     // Docker's stop timeout must outlast the worker's own drain grace, or SIGKILL cuts the drain short.
     const grace = loadConfig({}).activities.workerShutdownGraceSec;
     expect(Number.parseInt(services.worker!.stop_grace_period!, 10)).toBeGreaterThan(grace);
