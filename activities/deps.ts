@@ -9,6 +9,7 @@ import type { WorkspaceSync } from '../shared/workspaces/workspace-sync';
 import type { ModelAdapter } from './model/model-adapter';
 import type { ToolRegistry } from './tools/registry';
 import type { WorkspaceLimits } from './tools/workspace';
+import type { WorkerMetrics } from './worker-metrics';
 
 export interface ActivityDeps {
   store: Store;
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   /** This worker's local copies of run workspaces, kept in step with their durable copies. */
   workspaces: WorkspaceSync;
   logger: Logger;
+  /** Model and tool call measurements (the SDK's metric meter in a worker). */
+  metrics: WorkerMetrics;
   settings: {
     dataDir: string;
     maxTokens: number;

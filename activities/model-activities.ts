@@ -125,12 +125,15 @@ export function createModelActivities(deps: ActivityDeps) {
       prefixKey: prefixKeyOf(req),
       maxTokens: req.maxTokens,
     });
-    return 'deferred' in admitted ? admitted : null;
+    if (!('deferred' in admitted)) return null;
+    if (admitted.deferred === 'capacity') deps.metrics.modelThrottled({ model: req.model, limit: admitted.limit, waitMs: admitted.waitMs });
+    return admitted;
   }
 
   /** A failed call gives back nothing (it may have been counted), and the provider's headers correct the books. */
   async function settleFailure(key: string, runId: string, req: ModelRequest, metered: boolean, err: unknown): Promise<void> {
     const rateLimited = err instanceof Anthropic.APIError && err.status === 429;
+    if (rateLimited) deps.metrics.modelRateLimited(req.model);
     if (!metered && !rateLimited) return;
     await store.transaction((tx) =>
       admission.settle(tx, { key, runId, model: req.model, promptChars: 0, metered, remaining: remainingFromHeaders(errorHeaders(err)), rateLimited }),
@@ -141,7 +144,9 @@ export function createModelActivities(deps: ActivityDeps) {
     const key = ledgerKeys.modelCall(runId, turn);
     let streamed = 0;
     let attempt = activityInfo().attempt;
+    let firstTokenAt: number | null = null;
     const onText = (text: string) => {
+      firstTokenAt ??= Date.now();
       bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
       streamed += text.length;
     };
@@ -172,6 +177,7 @@ export function createModelActivities(deps: ActivityDeps) {
     req ??= request(model, await buildContext(store, runId), { onText });
     const sent = req;
 
+    const sentAt = Date.now();
     const response = await ask(sent, async (err, failure) => {
       await settleFailure(key, runId, sent, metered, err);
       if (failure.nonRetryable || attempt >= maxAttempts) return;
@@ -184,6 +190,7 @@ export function createModelActivities(deps: ActivityDeps) {
     });
 
     const usage = pricing.usageFor(model, response.usage);
+    deps.metrics.modelCall({ model, latencyMs: Date.now() - sentAt, firstTokenMs: firstTokenAt === null ? null : firstTokenAt - sentAt, usage });
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
     const toolUses = response.content.filter((b): b is Extract<AssistantBlock, { type: 'tool_use' }> => b.type === 'tool_use');
     const toolCalls: ToolCallRef[] = toolUses.map((b) => ({

@@ -135,6 +135,7 @@ export function createToolActivities(deps: ActivityDeps) {
         output = `Invalid input for ${call.name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`;
       } else {
         const ctx = Context.current();
+        const started = Date.now();
         try {
           const result = await withHeartbeat(() =>
             tool.run(parsed.data, {
@@ -150,11 +151,15 @@ export function createToolActivities(deps: ActivityDeps) {
         } catch (err) {
           rethrowIfCancelled(err);
           // The system behind the tool is gone: retry the step under the ledger (it is in doubt now).
-          if (err instanceof ToolUnavailableError) throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+          if (err instanceof ToolUnavailableError) {
+            deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: true });
+            throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+          }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
           isError = true;
           output = err instanceof Error ? err.message : String(err);
         }
+        deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: isError });
       }
     }
 

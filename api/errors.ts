@@ -63,7 +63,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled API error');
+    logger.error({ err, method: req.method, path: req.path, requestId: req.id }, 'unhandled API error');
     if (res.headersSent) return;
     res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
   };

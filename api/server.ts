@@ -35,6 +35,8 @@ import { approvalsRouter } from './routes/approvals';
 import { inboxRouter } from './routes/inbox';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
+import { createApiMetrics } from './api-metrics';
+import { requestLogging } from './request-logging';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
 import { webRouter } from './routes/web';
@@ -84,21 +86,23 @@ function createApp(deps: ApiDeps): App {
     next();
   });
 
+  const access = new Access(config);
+  const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
+  const capacity = new CapacityService({ store, config, access });
+  const metrics = createApiMetrics({ store, live, capacity });
+  app.use(requestLogging(logger, metrics));
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
-  const access = new Access(config);
   const auth = createAuthenticator(config.api.tokens);
   const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
-  const capacity = new CapacityService({ store, config, access });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
   const schedules = new ScheduleService({ store, client, config, logger, runs });
   const hub = new LiveHub(store, deps.bus);
   const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
   const presence = new Presence(store, logger);
-  const live: LiveStats = { sockets: 0, slowConsumerCloses: 0 };
 
   if (config.slack) {
     // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
@@ -127,7 +131,7 @@ function createApp(deps: ApiDeps): App {
   api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);
   app.use('/api', api);
-  app.use('/metrics', requireUser(auth), metricsRouter({ store, live, capacity }));
+  app.use('/metrics', requireUser(auth), metricsRouter({ metrics }));
   app.use(webRouter());
 
   app.use(unknownRoute);

@@ -17,6 +17,7 @@ import { workerQueueName } from './worker-queue';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { FailureType } from '../contract/failures';
+import { noWorkerMetrics, type WorkerMetrics } from '../activities/worker-metrics';
 
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
   const demo = new DemoModel({ msPerWord: config.model.demoStreamDelayMs });
@@ -47,6 +48,8 @@ export function createActivityDeps(opts: {
   notifier?: ApprovalNotifier;
   /** This worker's own task queue, where tool calls of the runs whose workspaces it holds are sent. */
   workerQueue?: string;
+  /** Where model and tool measurements go (a worker passes the SDK runtime's meter); none by default. */
+  metrics?: WorkerMetrics;
 }): ActivityDeps {
   const { config } = opts;
   const workspaces = new WorkspaceSync({
@@ -76,6 +79,7 @@ export function createActivityDeps(opts: {
     pricing: new PricingTable(config.model.pricing),
     workspaces,
     logger: opts.logger,
+    metrics: opts.metrics ?? noWorkerMetrics,
     settings: {
       dataDir: config.dataDir,
       maxTokens: config.model.maxTokens,

@@ -4,7 +4,8 @@
  * `npm run worker` and the tests. `stop()` drains: no new tasks, in-flight activities get
  * WORKER_SHUTDOWN_GRACE_SEC.
  */
-import type { NativeConnection, Worker, WorkerInterceptors } from '@temporalio/worker';
+import { Runtime, type NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { createWorkerMetrics } from '../activities/worker-metrics';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import type { ToolDefinition } from '../activities/tools/tool';
 import type { Config } from '../shared/config';
@@ -60,6 +61,7 @@ export async function startWorker(opts: {
     extraTools: [...(opts.extraTools ?? []), ...mcpTools],
     modelFor: opts.modelFor,
     notifier: opts.notifier,
+    metrics: createWorkerMetrics(Runtime.instance().metricMeter),
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
   // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).

@@ -27,6 +27,7 @@ import { describeFailure, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
+import { recordStep } from './step-metrics';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
@@ -101,6 +102,7 @@ const REOPENED = Symbol('reopened');
 /** Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for. */
 async function takeTurns(ctx: RunContext): Promise<Ending> {
   const { input, run } = ctx;
+  let previousAnswerAt: string | null = null;
   for (;;) {
     await waitWhilePaused(ctx);
     if (run.followUpsWaiting) await takeFollowUps(ctx);
@@ -117,6 +119,8 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     run.addUsage(reply.usage);
     run.lastModelTurn = run.turn;
     ctx.markProgress(reply.at);
+    if (previousAnswerAt) recordStep(previousAnswerAt, reply.at, input.model);
+    previousAnswerAt = reply.at;
     const checkpoint = await passCostCheckpoint(ctx);
     if (checkpoint) return checkpoint;
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };

@@ -175,6 +175,16 @@ export class ApprovalsRepo {
     return (await q.orderBy('requested_at', 'asc').execute()).map(toRecord);
   }
 
+  /** How many approvals wait, and since when the oldest has: for /metrics. */
+  async pendingStats(): Promise<{ count: number; oldestRequestedAt: string | null }> {
+    const row = await this.db
+      .selectFrom('approvals')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<string>('requested_at').as('oldest')])
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return { count: Number(row?.n ?? 0), oldestRequestedAt: row?.oldest ?? null };
+  }
+
   /** Pending approvals on runs owned by `owner`, oldest first. */
   async listPendingForOwner(owner: string): Promise<ApprovalRecord[]> {
     const rows = await this.db

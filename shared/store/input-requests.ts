@@ -75,6 +75,16 @@ export class InputRequestsRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  /** How many questions wait for an answer, and since when the oldest has: for /metrics. */
+  async pendingStats(): Promise<{ count: number; oldestRequestedAt: string | null }> {
+    const row = await this.db
+      .selectFrom('input_requests')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<string>('requested_at').as('oldest')])
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return { count: Number(row?.n ?? 0), oldestRequestedAt: row?.oldest ?? null };
+  }
+
   /** Pending questions of runs owned by `owner`, oldest first, with the run's goal. */
   async listPendingForOwner(owner: string): Promise<(InputRequestRecord & { goal: string })[]> {
     const rows = await this.db
