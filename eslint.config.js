@@ -52,6 +52,11 @@ module.exports = tseslint.config(
     regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|keys|workflow-messages|search-attributes|workspace)$)',
     message: 'Workflow code may import only @temporalio/workflow, pure workflow modules, the pure contract modules, and types.',
   }),
+  ...sandboxRules(['worker/tracing-workflow-interceptors.ts'], {
+    // Bundled into the sandbox with the workflows: the workflow API and OpenTelemetry's workflow interceptors only.
+    regex: '^(?!@temporalio/workflow$|@temporalio/interceptors-opentelemetry/lib/workflow$)',
+    message: 'Sandbox code: only @temporalio/workflow and OpenTelemetry\'s workflow interceptors.',
+  }),
   ...sandboxRules(['contract/**/*.ts'], {
     // The contract is the ground floor: it imports nothing of Longhaul's, only zod and workflow definitions.
     regex: '^(?!@temporalio/workflow$|zod$|\\./)',

@@ -18,6 +18,7 @@ import { remainingFromHeaders } from './model/rate-limit-headers';
 import { buildContext, type SummaryContent } from './model/context-builder';
 import type { AssistantBlock, MessageParam, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
+import { inSpan } from './spans';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
 export interface CallModelArgs {
@@ -177,16 +178,29 @@ export function createModelActivities(deps: ActivityDeps) {
     req ??= request(model, await buildContext(store, runId), { onText });
     const sent = req;
 
-    const sentAt = Date.now();
-    const response = await ask(sent, async (err, failure) => {
+    /** A failed attempt: settle the books, and say why (and what happens next) before Temporal waits to retry. */
+    const onFailure = async (err: unknown, failure: ApplicationFailure) => {
       await settleFailure(key, runId, sent, metered, err);
       if (failure.nonRetryable || attempt >= maxAttempts) return;
-      // Say why, and what happens next, before Temporal waits to retry.
       const error = describeModelError(err, deps.modelFor(model).host);
       const next = attempt + 1;
       const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, next), type: 'llm.retry', data: { turn, attempt: next, error } }]);
       publishEvents(bus, runId, events);
       await store.runs.setStepNote(runId, `retrying model call (attempt ${next} of ${maxAttempts}): ${shortReason(error)}`);
+    };
+    const sentAt = Date.now();
+    const spanAttributes = { 'gen_ai.system': 'anthropic', 'gen_ai.request.model': model, 'longhaul.run_id': runId, 'longhaul.turn': turn, 'longhaul.attempt': attempt, 'longhaul.idempotency_key': key };
+    const response = await inSpan('model.call', spanAttributes, async (span) => {
+      const answer = await ask(sent, onFailure);
+      span.setAttributes({
+        'gen_ai.usage.input_tokens': answer.usage.inputTokens,
+        'gen_ai.usage.output_tokens': answer.usage.outputTokens,
+        'gen_ai.usage.cache_read_input_tokens': answer.usage.cacheReadTokens ?? 0,
+        'gen_ai.usage.cache_creation_input_tokens': answer.usage.cacheWriteTokens ?? 0,
+        'gen_ai.response.finish_reasons': [answer.stopReason],
+        'longhaul.outcome': 'ok',
+      });
+      return answer;
     });
 
     const usage = pricing.usageFor(model, response.usage);

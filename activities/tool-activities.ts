@@ -12,6 +12,7 @@ import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
+import { inSpan } from './spans';
 import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
@@ -136,17 +137,22 @@ export function createToolActivities(deps: ActivityDeps) {
       } else {
         const ctx = Context.current();
         const started = Date.now();
+        const spanAttributes = { 'longhaul.tool': call.name, 'longhaul.run_id': runId, 'longhaul.turn': turn, 'longhaul.idempotency_key': key, 'longhaul.attempt': attempt };
         try {
-          const result = await withHeartbeat(() =>
-            tool.run(parsed.data, {
-              runId,
-              idempotencyKey: key,
-              signal: ctx.cancellationSignal,
-              heartbeat: (details) => ctx.heartbeat(details),
-              workspace,
-              logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
-            }),
-          );
+          const result = await inSpan('tool.call', spanAttributes, async (span) => {
+            const value = await withHeartbeat(() =>
+              tool.run(parsed.data, {
+                runId,
+                idempotencyKey: key,
+                signal: ctx.cancellationSignal,
+                heartbeat: (details) => ctx.heartbeat(details),
+                workspace,
+                logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
+              }),
+            );
+            span.setAttribute('longhaul.outcome', 'ok');
+            return value;
+          });
           output = serializeOutput(result);
         } catch (err) {
           rethrowIfCancelled(err);

@@ -2,12 +2,14 @@
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
+import { startTracing } from '../shared/tracing';
 import { startApiServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-api' });
   logger.info({ config: redactedConfig(config) }, 'starting API');
+  const tracing = startTracing(config, 'longhaul-api');
   const foundation = await openFoundation({ config, logger, role: 'api' });
   const api = await startApiServer({ config, ...foundation, logger });
   logger.info({ url: api.url }, 'API listening');
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping API');
     await api.close();
     await foundation.close();
+    await tracing.shutdown(); // exports the spans still buffered
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

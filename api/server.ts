@@ -37,6 +37,7 @@ import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { createApiMetrics } from './api-metrics';
 import { requestLogging } from './request-logging';
+import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
 import { webRouter } from './routes/web';
@@ -91,6 +92,7 @@ function createApp(deps: ApiDeps): App {
   const capacity = new CapacityService({ store, config, access });
   const metrics = createApiMetrics({ store, live, capacity });
   app.use(requestLogging(logger, metrics));
+  app.use(traceRequests());
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 

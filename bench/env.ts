@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../worker/workflow-bundle';
 import { findTemporalCli } from '../scripts/temporal-cli';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { freePort } from '../test/support/ports';
@@ -16,10 +16,7 @@ export async function startBenchEnvironment(): Promise<{ server: DevServer; stop
   if (cli) process.env.LONGHAUL_TEST_TEMPORAL_CLI = cli;
   const server = await startDevServer({ cliPath: cli, port: await freePort(), uiPort: 0, logFile: path.join(dir, 'temporal.log') });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
-  });
+  const code = await bundleWorkflows({ log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error });
   fs.writeFileSync(bundlePath, code);
   process.env.LONGHAUL_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.LONGHAUL_TEST_WORKFLOW_BUNDLE = bundlePath;

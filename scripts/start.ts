@@ -10,6 +10,7 @@ import { assertSafeBind, startApiServer } from '../api/server';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
+import { startTracing } from '../shared/tracing';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul' });
   installRuntime(logger, config);
   logger.debug({ config: redactedConfig(config) }, 'configuration');
+  const tracing = startTracing(config, 'longhaul');
 
   // Refuse an unsafe bind, or a port someone else holds, before starting anything (the dev server
   // would otherwise be left running).
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
     await api.close();
     await running.stop();
     await foundation.close();
+    await tracing.shutdown();
     await devServer?.stop();
     process.exit(0);
   };

@@ -235,6 +235,11 @@ export const OPTIONS = {
   DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
   DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite'),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: option(
+    optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), { message: 'must be an http(s) URL' }),
+    'OTLP/HTTP endpoint for traces (e.g. `http://collector:4318`); set, every process exports spans there (standard `OTEL_*` variables apply)',
+  ),
+  OTEL_SERVICE_NAME: option(optionalString, 'Service name on exported spans', { shown: '`longhaul-api`, `longhaul-worker` or `longhaul`' }),
   LOG_FORMAT: option(oneOf(['auto', 'json', 'pretty'], 'auto'), '`json` (one object per line), `pretty` (short lines for people), or `auto`: pretty on a terminal, JSON otherwise'),
 
   // Temporal

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../worker/workflow-bundle';
 import pg from 'pg';
 import { findTemporalCli } from '../scripts/temporal-cli';
 import { startDevServer } from '../shared/temporal/dev-server';
@@ -48,10 +48,7 @@ export default async function globalSetup(): Promise<void> {
   log(`Temporal dev server on ${server.address} (pid ${server.pid ?? 'sdk'}) in ${Date.now() - started}ms`);
 
   const bundlePath = path.join(ARTIFACTS_DIR, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: log, error: log },
-  });
+  const code = await bundleWorkflows({ log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: log, error: log });
   fs.writeFileSync(bundlePath, code);
 
   // The web UI, as `npm run build` makes it, for the browser tests.

@@ -2,6 +2,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { type NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { currentTracing } from '../shared/tracing';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './workflow-bundle';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../shared/config';
 import { packageVersion } from '../shared/package-info';
@@ -15,6 +18,19 @@ export function shortBuildId(bundlePath?: string): string {
   if (!bundlePath) return `longhaul@${version}`;
   const digest = crypto.createHash('sha256').update(fs.readFileSync(bundlePath)).digest('hex').slice(0, 10);
   return `longhaul@${version}+${digest}`;
+}
+
+/**
+ * The worker's interceptors: the caller's, plus OpenTelemetry's for activities while tracing is on
+ * (a span per activity, a child of the workflow's), and the workflow interceptor modules for a
+ * worker that bundles at start.
+ */
+function withTracing(given: WorkerInterceptors | undefined): WorkerInterceptors {
+  const activity = [...(given?.activity ?? [])];
+  if (currentTracing().enabled) {
+    activity.push((ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }));
+  }
+  return { ...given, activity, workflowModules: [...(given?.workflowModules ?? []), ...WORKFLOW_INTERCEPTOR_MODULES] };
 }
 
 export async function createWorker(opts: {
@@ -32,7 +48,9 @@ export async function createWorker(opts: {
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     // A prebuilt bundle skips bundling at start-up; otherwise the workflow sources are bundled here.
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    // Workflow spans leave the sandbox through this sink (a no-op processor while tracing is off).
+    sinks: { exporter: makeWorkflowExporter(currentTracing().spanProcessor, currentTracing().resource) },
     activities: createActivities(opts.deps),
     buildId: shortBuildId(bundlePath),
     // On SIGTERM: stop polling, give in-flight activities this long to finish, then exit.
@@ -42,7 +60,7 @@ export async function createWorker(opts: {
     // worker may take it. Histories here are small, so losing stickiness early is cheap and a dead
     // worker stalls its runs for seconds, not the SDK's default ten.
     stickyQueueScheduleToStartTimeout: `${config.activities.workerStickyTimeoutSec}s`,
-    interceptors: opts.interceptors,
+    interceptors: withTracing(opts.interceptors),
   });
 }
 
@@ -57,6 +75,6 @@ export async function createActivityWorker(opts: { connection: NativeConnection;
     shutdownGraceTime: `${opts.config.activities.workerShutdownGraceSec}s`,
     maxConcurrentActivityTaskExecutions: 200,
     // Only activity interceptors: this worker runs no workflows.
-    interceptors: opts.interceptors?.activity ? { activity: opts.interceptors.activity } : undefined,
+    interceptors: { activity: withTracing(opts.interceptors).activity },
   });
 }

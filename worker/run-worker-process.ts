@@ -8,6 +8,7 @@ import type { ToolDefinition } from '../activities/tools/tool';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
+import { startTracing } from '../shared/tracing';
 import { startWorkerHealth } from './health-server';
 import { installRuntime } from './runtime';
 import { requestShutdown } from './shutdown';
@@ -18,6 +19,7 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-worker' });
   installRuntime(logger, config);
   logger.info({ config: redactedConfig(config) }, 'starting worker');
+  const tracing = startTracing(config, 'longhaul-worker');
 
   const foundation = await openFoundation({ config, logger, role: 'worker' });
   const running = await startWorker({ config, foundation, logger, extraTools: opts.extraTools });
@@ -33,5 +35,6 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   await running.done;
   await health?.stop();
   await foundation.close();
+  await tracing.shutdown(); // exports the spans still buffered
   logger.info('worker stopped');
 }

@@ -2,7 +2,9 @@
 import fs from 'node:fs';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../config';
+import { currentTracing } from '../tracing';
 
 function tlsOptions(t: Config['temporal']): ConnectionOptions['tls'] {
   if (!t.tls) return undefined;
@@ -37,7 +39,9 @@ export async function connectClient(config: Pick<Config, 'temporal'>): Promise<C
     apiKey: config.temporal.apiKey,
     interceptors: [retry],
   });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // While tracing, starting (signalling, querying) a workflow is a span whose context rides in its headers.
+  const interceptors = currentTracing().enabled ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors });
   stoppers.set(client, async () => {
     closing = true;
     await new Promise((r) => setTimeout(r, MAX_RETRY_DELAY_MS + 50)); // let scheduled retries fire (and stop)

@@ -132,6 +132,11 @@ export class Harness {
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
+  /** A run started elsewhere (another API process) whose history should be recorded like the harness's own. */
+  track(id: string, goal: string): void {
+    this.created.push({ id, goal });
+  }
+
   async createRun(body: Record<string, unknown>, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<string> {
     const res = await this.request('POST', '/api/runs', { body, ...opts });
     if (res.status !== 202) throw new Error(`create run: ${res.status} ${JSON.stringify(res.body)}`);
