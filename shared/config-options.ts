@@ -319,6 +319,16 @@ export const OPTIONS = {
   ACTIVITY_MAX_ATTEMPTS: option(int(6, 1, 100), 'Attempts per model or tool call before the run fails'),
   WORKER_SHUTDOWN_GRACE_SEC: option(int(30, 0), 'On SIGTERM, time given to in-flight activities'),
   WORKER_STICKY_TIMEOUT_SEC: option(int(2, 1, 600), 'How long a dead worker\'s sticky queue holds a run\'s next task'),
+  WORKER_DEPLOYMENT_NAME: option(text('longhaul'), 'The Worker Deployment this worker belongs to (its version: this name and `WORKER_BUILD_ID`)'),
+  WORKER_BUILD_ID: option(
+    optionalString.refine((v) => v === undefined || /^[\w.+-]{1,255}$/.test(v), { message: 'letters, digits and . _ + - only' }),
+    'This worker\'s build id',
+    { shown: 'the package version and a hash of the workflow bundle' },
+  ),
+  WORKER_VERSIONING: option(
+    bool(false),
+    'Worker Deployment Versioning: tasks go to the deployment\'s current version, and runs move to a new current version at their next task (auto-upgrade; keep workflow changes behind `patched()`)',
+  ),
   WORKER_HEALTH_ADDRESS: option(
     z
       .string()

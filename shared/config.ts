@@ -139,6 +139,7 @@ function toConfig(e: Parsed) {
       maxAttempts: e.ACTIVITY_MAX_ATTEMPTS,
       workerShutdownGraceSec: e.WORKER_SHUTDOWN_GRACE_SEC,
       workerStickyTimeoutSec: e.WORKER_STICKY_TIMEOUT_SEC,
+      deployment: { name: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID, versioning: e.WORKER_VERSIONING },
     },
     runs: {
       defaultMaxSteps: e.DEFAULT_MAX_STEPS,

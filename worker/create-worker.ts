@@ -1,7 +1,7 @@
 /** A Temporal worker polling Longhaul's task queue with the run workflow and its activities. */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { type NativeConnection, Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerDeploymentOptions, type WorkerInterceptors } from '@temporalio/worker';
 import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { currentTracing } from '../shared/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './workflow-bundle';
@@ -18,6 +18,18 @@ export function shortBuildId(bundlePath?: string): string {
   if (!bundlePath) return `longhaul@${version}`;
   const digest = crypto.createHash('sha256').update(fs.readFileSync(bundlePath)).digest('hex').slice(0, 10);
   return `longhaul@${version}+${digest}`;
+}
+
+/**
+ * This worker's Worker Deployment version (replacing the deprecated `buildId`), and whether it
+ * opts into versioning: then the deployment's current version gets the tasks, and runs move to a
+ * new current version at their next workflow task (AUTO_UPGRADE: runs last days, so pinning them
+ * would keep old workers alive for days — `patched()` keeps the upgrade safe instead).
+ */
+export function deploymentOptions(config: Config): WorkerDeploymentOptions {
+  const { name, buildId, versioning } = config.activities.deployment;
+  const version = { deploymentName: name, buildId: buildId ?? shortBuildId(config.temporal.workflowBundlePath) };
+  return versioning ? { version, useWorkerVersioning: true, defaultVersioningBehavior: 'AUTO_UPGRADE' } : { version, useWorkerVersioning: false };
 }
 
 /**
@@ -52,7 +64,7 @@ export async function createWorker(opts: {
     // Workflow spans leave the sandbox through this sink (a no-op processor while tracing is off).
     sinks: { exporter: makeWorkflowExporter(currentTracing().spanProcessor, currentTracing().resource) },
     activities: createActivities(opts.deps),
-    buildId: shortBuildId(bundlePath),
+    workerDeploymentOptions: deploymentOptions(config),
     // On SIGTERM: stop polling, give in-flight activities this long to finish, then exit.
     shutdownGraceTime: `${config.activities.workerShutdownGraceSec}s`,
     maxConcurrentActivityTaskExecutions: 200,
@@ -71,7 +83,7 @@ export async function createActivityWorker(opts: { connection: NativeConnection;
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    buildId: shortBuildId(opts.config.temporal.workflowBundlePath),
+    workerDeploymentOptions: deploymentOptions(opts.config),
     shutdownGraceTime: `${opts.config.activities.workerShutdownGraceSec}s`,
     maxConcurrentActivityTaskExecutions: 200,
     // Only activity interceptors: this worker runs no workflows.
