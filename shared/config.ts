@@ -6,6 +6,7 @@
 import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS } from './config-options';
 import type { z } from 'zod';
 import { AllowedHosts } from './net/allowed-hosts';
+import { resolveTemporalConnection, type TemporalConnectionSettings } from './temporal/connection-profile';
 
 export type Env = z.input<typeof envSchema>;
 type Parsed = z.output<typeof envSchema>;
@@ -30,8 +31,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (slackKeys.some(Boolean) && !slackKeys.every(Boolean)) {
     issues.push('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL must be set together');
   }
-  if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
-    issues.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together');
+  const clientCert = e.TEMPORAL_TLS_CLIENT_CERT_PATH ?? e.TEMPORAL_TLS_CERT_PATH;
+  const clientKey = e.TEMPORAL_TLS_CLIENT_KEY_PATH ?? e.TEMPORAL_TLS_KEY_PATH;
+  if ((clientCert === undefined) !== (clientKey === undefined)) {
+    issues.push('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or the older TEMPORAL_TLS_CERT_PATH / TEMPORAL_TLS_KEY_PATH) must be set together');
+  }
+  let connection: TemporalConnectionSettings | undefined;
+  try {
+    connection = resolveTemporalConnection(e);
+  } catch (err) {
+    issues.push(`TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (e.DEFAULT_MAX_STEPS > e.MAX_STEPS_LIMIT) issues.push('DEFAULT_MAX_STEPS must not exceed MAX_STEPS_LIMIT');
   if (e.DEFAULT_MAX_COST_USD > e.MAX_COST_USD_LIMIT) issues.push('DEFAULT_MAX_COST_USD must not exceed MAX_COST_USD_LIMIT');
@@ -52,12 +61,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (refusal) issues.push(`WEBHOOK_URLS: ${url}: ${refusal}`);
   }
   if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
-  if (issues.length) throw new ConfigError(issues);
-  return toConfig(e);
+  if (issues.length || !connection) throw new ConfigError(issues);
+  return toConfig(e, connection);
 }
 
 /** The validated options, grouped as the code uses them. Its shape is the `Config` type. */
-function toConfig(e: Parsed) {
+function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
   return {
     dataDir: e.DATA_DIR,
     /** host:port where a worker serves Temporal SDK and Longhaul metrics for Prometheus. */
@@ -69,13 +78,9 @@ function toConfig(e: Parsed) {
     logFormat: e.LOG_FORMAT,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      /** Address, namespace, API key, TLS and gRPC metadata: a Temporal profile overridden by TEMPORAL_* (connection-profile.ts). */
+      ...connection,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      apiKey: e.TEMPORAL_API_KEY,
-      tls: e.TEMPORAL_TLS || Boolean(e.TEMPORAL_API_KEY) || Boolean(e.TEMPORAL_TLS_CERT_PATH),
-      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
-      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL?.replace(/\/+$/, ''),

@@ -4,14 +4,25 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, 
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../config';
+import type { CertSource } from './connection-profile';
 import { currentTracing } from '../tracing';
 
-function tlsOptions(t: Config['temporal']): ConnectionOptions['tls'] {
+function certBytes(source: CertSource | undefined): Buffer | undefined {
+  if (!source) return undefined;
+  return 'path' in source ? fs.readFileSync(source.path) : Buffer.from(source.data);
+}
+
+/** TLS options for both kinds of connection, from the resolved profile (files read at connect time). */
+export function tlsOptions(t: Config['temporal']): ConnectionOptions['tls'] {
   if (!t.tls) return undefined;
-  if (t.tlsCertPath && t.tlsKeyPath) {
-    return { clientCertPair: { crt: fs.readFileSync(t.tlsCertPath), key: fs.readFileSync(t.tlsKeyPath) } };
-  }
-  return true;
+  const crt = certBytes(t.tls.clientCert);
+  const key = certBytes(t.tls.clientKey);
+  const options = {
+    ...(t.tls.serverName && { serverNameOverride: t.tls.serverName }),
+    ...(t.tls.serverCaCert && { serverRootCACertificate: certBytes(t.tls.serverCaCert) }),
+    ...(crt && key && { clientCertPair: { crt, key } }),
+  };
+  return Object.keys(options).length ? options : true;
 }
 
 export function temporalAddress(config: Pick<Config, 'temporal'>): string {
@@ -37,6 +48,7 @@ export async function connectClient(config: Pick<Config, 'temporal'>): Promise<C
     address: temporalAddress(config),
     tls: tlsOptions(config.temporal),
     apiKey: config.temporal.apiKey,
+    metadata: config.temporal.grpcMeta,
     interceptors: [retry],
   });
   // While tracing, starting (signalling, querying) a workflow is a span whose context rides in its headers.
@@ -62,6 +74,7 @@ export async function connectWorker(config: Config): Promise<NativeConnection> {
     address: temporalAddress(config),
     tls: tlsOptions(config.temporal) as NativeConnectionOptions['tls'],
     apiKey: config.temporal.apiKey,
+    metadata: config.temporal.grpcMeta,
   };
   return NativeConnection.connect(opts);
 }

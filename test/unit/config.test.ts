@@ -3,14 +3,16 @@ import path from 'node:path';
 import { CONFIG_KEYS, ConfigError, loadConfig, redactedConfig } from '../../shared/config';
 import { configTable, OPTIONS } from '../../shared/config-options';
 import { README, withConfigTable } from '../../scripts/config-docs';
+import os from 'node:os';
 import { createLogger } from '../../shared/logger';
+import { tlsOptions } from '../../shared/temporal/connection';
 
 describe('config', () => {
   it('has working defaults with nothing set', () => {
     const c = loadConfig({});
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.databaseUrl).toBeUndefined();
-    expect(c.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'longhaul', tls: false, devPort: 7233 });
+    expect(c.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'longhaul', tls: undefined, devPort: 7233 });
     expect(c.model.defaultModel).toBe('demo');
     expect(c.api).toMatchObject({ host: '127.0.0.1', port: 3000, tokens: undefined });
     expect(c.tools.httpAllowedHosts).toEqual([]);
@@ -112,5 +114,60 @@ describe('config', () => {
       expect(logged).not.toContain(secret);
     }
     expect(logged).toContain('starting');
+  });
+
+  describe('Temporal connection (envconfig profiles, TEMPORAL_* variables)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-profile-'));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'temporal.toml');
+    const ca = path.join(dir, 'ca.pem');
+    fs.writeFileSync(ca, 'CA-BYTES');
+    fs.writeFileSync(
+      file,
+      [
+        '[profile.prod]',
+        'address = "temporal.internal:7233"',
+        'namespace = "agents"',
+        'api_key = "profile-key"',
+        '[profile.prod.tls]',
+        'server_name = "frontend.temporal.internal"',
+        `server_ca_cert_path = "${ca}"`,
+        '[profile.prod.grpc_meta]',
+        'x-team = "agents"',
+        '[profile.plain]',
+        'address = "10.0.0.5:7233"',
+      ].join('\n'),
+    );
+
+    it('reads a profile when asked, with TLS (server CA, SNI), API key and gRPC metadata', () => {
+      const c = loadConfig({ TEMPORAL_PROFILE: 'prod', TEMPORAL_CONFIG_FILE: file });
+      expect(c.temporal).toMatchObject({ address: 'temporal.internal:7233', namespace: 'agents', apiKey: 'profile-key', grpcMeta: { 'x-team': 'agents' } });
+      expect(c.temporal.tls).toMatchObject({ serverName: 'frontend.temporal.internal', serverCaCert: { path: ca } });
+      expect(tlsOptions(c.temporal)).toEqual({ serverNameOverride: 'frontend.temporal.internal', serverRootCACertificate: Buffer.from('CA-BYTES') });
+      expect(JSON.stringify(redactedConfig(c))).not.toContain('profile-key');
+    });
+
+    it("lets today's TEMPORAL_* variables override the profile", () => {
+      const c = loadConfig({ TEMPORAL_PROFILE: 'prod', TEMPORAL_CONFIG_FILE: file, TEMPORAL_ADDRESS: 'override:7233', TEMPORAL_NAMESPACE: 'other', TEMPORAL_TLS_SERVER_NAME: 'sni.example' });
+      expect(c.temporal).toMatchObject({ address: 'override:7233', namespace: 'other' });
+      expect(c.temporal.tls?.serverName).toBe('sni.example');
+    });
+
+    it('keeps plain TCP for a profile without TLS, and reads the older client-certificate names', () => {
+      expect(loadConfig({ TEMPORAL_PROFILE: 'plain', TEMPORAL_CONFIG_FILE: file }).temporal).toMatchObject({ address: '10.0.0.5:7233', namespace: 'default', tls: undefined });
+      const cert = path.join(dir, 'c.pem');
+      const key = path.join(dir, 'k.pem');
+      fs.writeFileSync(cert, 'CERT');
+      fs.writeFileSync(key, 'KEY');
+      const legacy = loadConfig({ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CERT_PATH: cert, TEMPORAL_TLS_KEY_PATH: key });
+      expect(tlsOptions(legacy.temporal)).toEqual({ clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') } });
+      expect(tlsOptions(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal)).toBe(true); // an API key implies TLS
+      expect(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: cert })).toThrow(/must be set together/);
+    });
+
+    it('refuses a profile it cannot find, saying which', () => {
+      expect(() => loadConfig({ TEMPORAL_PROFILE: 'nope', TEMPORAL_CONFIG_FILE: file })).toThrow(/TEMPORAL_PROFILE.*nope/);
+      expect(() => loadConfig({ TEMPORAL_CONFIG_FILE: path.join(dir, 'missing.toml') })).toThrow(ConfigError);
+    });
   });
 });
