@@ -79,7 +79,7 @@ export class TemporalCluster {
   }
 
   private setup(step: 'schema' | 'namespace'): void {
-    const result = spawnSync('bash', [path.join(DEPLOY, 'setup.sh'), step], { env: { ...process.env, ...this.env, TEMPORAL_ADDRESS: this.address }, encoding: 'utf8' });
+    const result = spawnSync('sh', [path.join(DEPLOY, 'setup.sh'), step], { env: { ...process.env, ...this.env, TEMPORAL_ADDRESS: this.address }, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`setup.sh ${step} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
 
