@@ -14,24 +14,13 @@
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
 const path = require('node:path');
+const { isExecutable, prefixedLog } = require('./tool-files');
 
 const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 const CLI_VERSION = 'v1.5.1';
 
-function log(message) {
-  process.stderr.write(`[temporal-cli] ${message}\n`);
-}
-
-function isExecutable(file) {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
+const log = prefixedLog('temporal-cli');
 
 function onPath(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {

@@ -15,22 +15,12 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { isExecutable, prefixedLog } = require('./tool-files');
 
 const SERVER_MODULE = 'go.temporal.io/server';
 const SERVER_VERSION = 'v1.29.1';
 
-function log(message) {
-  process.stderr.write(`[temporal-server] ${message}\n`);
-}
-
-function isExecutable(file) {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
+const log = prefixedLog('temporal-server');
 
 function go(args) {
   const out = spawnSync('go', args, { encoding: 'utf8' });
