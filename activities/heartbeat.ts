@@ -9,7 +9,9 @@ export async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
   const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 30_000;
   const every = Math.max(100, Math.min(5_000, Math.floor(timeoutMs / 3)));
-  ctx.heartbeat();
+  // No heartbeat at the start: the heartbeat timeout already runs from the activity's start, and most
+  // calls here end long before the first beat is due — a beat at once would be a server call per step
+  // that tells the server nothing.
   const timer = setInterval(() => ctx.heartbeat(), every);
   try {
     return await fn();

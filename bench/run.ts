@@ -11,6 +11,8 @@ import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { recoveryBench } from './recovery';
 import { stepsBench } from './steps';
+import { throughputBench } from './throughput';
+import { ttftBench } from './ttft';
 import { workspaceBench } from './workspace';
 
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
@@ -22,6 +24,8 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   steps: () => stepsBench(),
   capacity: () => capacityBench(),
   workspace: () => workspaceBench(),
+  ttft: () => ttftBench(),
+  throughput: () => throughputBench(),
 };
 
 async function main(): Promise<void> {

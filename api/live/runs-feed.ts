@@ -39,10 +39,6 @@ export class RunsFeed {
     };
   }
 
-  get watching(): number {
-    return this.watchers.size;
-  }
-
   private note(runId: string | null): void {
     if (runId === null) {
       for (const w of this.watchers) w.send({ type: 'runs.resync' });

@@ -18,6 +18,8 @@ export class SqliteTailBus extends CrossProcessBus {
   /** The runs feed's tail: rows updated at or after `since`, and which of those at `since` were announced. */
   private runsSince = new Date().toISOString();
   private announcedAtSince = new Set<string>();
+  /** Whether the last tail read the runs for the feed (false: nobody listened, `runsSince` is stale). */
+  private tailingRuns = false;
 
   constructor(
     store: Store,
@@ -28,6 +30,12 @@ export class SqliteTailBus extends CrossProcessBus {
   }
 
   protected override followRuns(): void {
+    // A feed that starts now hears of changes from now on (not of every run touched while nobody listened).
+    if (!this.tailingRuns) {
+      this.runsSince = new Date().toISOString();
+      this.announcedAtSince = new Set();
+      this.tailingRuns = true;
+    }
     this.follow();
   }
 
@@ -46,6 +54,7 @@ export class SqliteTailBus extends CrossProcessBus {
     if (this.tailing) return; // a slow read never piles up
     const runIds = [...this.subscribed.keys()];
     const runsFeed = this.local.followsRuns;
+    this.tailingRuns = runsFeed;
     if (runIds.length === 0 && !runsFeed) {
       clearInterval(this.tailTimer);
       this.tailTimer = undefined;
