@@ -37,12 +37,13 @@ export function deploymentOptions(config: Config): WorkerDeploymentOptions {
  * (a span per activity, a child of the workflow's), and the workflow interceptor modules for a
  * worker that bundles at start.
  */
-function withTracing(given: WorkerInterceptors | undefined): WorkerInterceptors {
+function withTracing(given: WorkerInterceptors | undefined, opts: { bundlesAtStart: boolean }): WorkerInterceptors {
   const activity = [...(given?.activity ?? [])];
   if (currentTracing().enabled) {
     activity.push((ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }));
   }
-  return { ...given, activity, workflowModules: [...(given?.workflowModules ?? []), ...WORKFLOW_INTERCEPTOR_MODULES] };
+  // A prebuilt bundle has the workflow interceptors in it already (workflow-bundle.ts).
+  return opts.bundlesAtStart ? { ...given, activity, workflowModules: [...(given?.workflowModules ?? []), ...WORKFLOW_INTERCEPTOR_MODULES] } : { ...given, activity };
 }
 
 export async function createWorker(opts: {
@@ -72,7 +73,7 @@ export async function createWorker(opts: {
     // worker may take it. Histories here are small, so losing stickiness early is cheap and a dead
     // worker stalls its runs for seconds, not the SDK's default ten.
     stickyQueueScheduleToStartTimeout: `${config.activities.workerStickyTimeoutSec}s`,
-    interceptors: withTracing(opts.interceptors),
+    interceptors: withTracing(opts.interceptors, { bundlesAtStart: !bundlePath }),
   });
 }
 
@@ -87,6 +88,6 @@ export async function createActivityWorker(opts: { connection: NativeConnection;
     shutdownGraceTime: `${opts.config.activities.workerShutdownGraceSec}s`,
     maxConcurrentActivityTaskExecutions: 200,
     // Only activity interceptors: this worker runs no workflows.
-    interceptors: { activity: withTracing(opts.interceptors).activity },
+    interceptors: { activity: withTracing(opts.interceptors, { bundlesAtStart: false }).activity },
   });
 }

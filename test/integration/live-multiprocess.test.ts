@@ -37,7 +37,8 @@ describe('live updates across processes', () => {
     fake.script(marker, (req) =>
       req.assistantTurns < 2
         ? { text: `Step ${req.assistantTurns}: working through it carefully, token by token. `.repeat(3), chunkChars: 6, delayMs: 30, toolUses: [{ name: 'workspace_list', input: {} }] }
-        : { text: 'All done; here is the summary of everything, streamed. '.repeat(3), chunkChars: 6, delayMs: 30 },
+        // Long enough (about 5 s) to still be streaming when a client resumes on a freshly started API process.
+        : { text: 'All done; here is the summary of everything, streamed. '.repeat(18), chunkChars: 6, delayMs: 30 },
     );
   }
 
