@@ -12,22 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { ModelAdapter, ModelRequest, ModelResponse } from '../activities/model/model-adapter';
+import { ScriptedModel } from './scripted-model';
 import { startHarness } from '../test/support/harness';
 import { bareActivities } from './bare/activities';
 import type { bareAgent } from './bare/workflows';
 import { summarize } from './env';
 import { langGraphAgent } from './langgraph-agent';
-
-/** Calls `workspace_list` until the run has taken `steps` turns, then answers. Instant, in process. */
-class ScriptedModel implements ModelAdapter {
-  constructor(private readonly steps: number) {}
-  async complete(req: ModelRequest): Promise<ModelResponse> {
-    const turns = req.messages.filter((m) => m.role === 'assistant').length;
-    if (turns >= this.steps) return { content: [{ type: 'text', text: 'done' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2 } };
-    return { content: [{ type: 'tool_use', id: `toolu_${turns + 1}`, name: 'workspace_list', input: {} }], stopReason: 'tool_use', usage: { inputTokens: 10, outputTokens: 2 } };
-  }
-}
 
 type System = 'longhaul' | 'bare' | 'langgraph';
 

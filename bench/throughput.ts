@@ -5,17 +5,8 @@
  * system: Longhaul's worker, API and stores; the dev server is another process). Goals (issue 11):
  * ≥ 50 steps/s at 400 runs × 10 steps on this machine, ≤ 15 ms CPU per step.
  */
-import type { ModelAdapter, ModelRequest, ModelResponse } from '../activities/model/model-adapter';
+import { ScriptedModel } from './scripted-model';
 import { startHarness } from '../test/support/harness';
-
-class ScriptedModel implements ModelAdapter {
-  constructor(private readonly steps: number) {}
-  async complete(req: ModelRequest): Promise<ModelResponse> {
-    const turns = req.messages.filter((m) => m.role === 'assistant').length;
-    if (turns >= this.steps) return { content: [{ type: 'text', text: 'done' }], stopReason: 'end_turn', usage: { inputTokens: 10, outputTokens: 2 } };
-    return { content: [{ type: 'tool_use', id: `toolu_${turns + 1}`, name: 'workspace_list', input: {} }], stopReason: 'tool_use', usage: { inputTokens: 10, outputTokens: 2 } };
-  }
-}
 
 export async function throughputBench(opts: { runs?: number; steps?: number } = {}) {
   const runs = opts.runs ?? Number(process.env.THROUGHPUT_RUNS ?? 400);
