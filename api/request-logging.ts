@@ -9,6 +9,7 @@ import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../shared/logger';
 import type { ApiMetrics } from './api-metrics';
+import { routePattern } from './route-pattern';
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and the web UI's files: only at debug level, or they drown the requests that matter. */
@@ -37,7 +38,7 @@ export function requestLogging(logger: Logger, metrics: ApiMetrics): RequestHand
   const timing: RequestHandler = (req, res, next) => {
     const end = metrics.requestDuration.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'other';
+      const route = routePattern(req) ?? 'other';
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

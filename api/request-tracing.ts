@@ -6,6 +6,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import { currentTracing, tracer } from '../shared/tracing';
+import { routePattern } from './route-pattern';
 
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
@@ -13,7 +14,7 @@ export function traceRequests(): RequestHandler {
     const parent = propagation.extract(context.active(), req.headers);
     const span = tracer().startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path } }, parent);
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : undefined;
+      const route = routePattern(req);
       if (route) {
         span.updateName(`${req.method} ${route}`);
         span.setAttribute('http.route', route);

@@ -161,7 +161,10 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
   const decide = (decision: 'approve' | 'reject') =>
     run(() => client.approvals.decide(runId, entry.approvalId, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
+  // Only when it matters: a request still to decide, or an input the event shows cut (`… (N characters)`).
+  const cut = typeof entry.input === 'string' && /… \(\d+ characters\)$/.test(entry.input);
   useEffect(() => {
+    if (!pending && !cut) return;
     let live = true;
     client.approvals.get(entry.approvalId).then(
       (a) => live && setInput(a.input),
@@ -170,7 +173,7 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
     return () => {
       live = false;
     };
-  }, [entry.approvalId]);
+  }, [entry.approvalId, pending, cut]);
 
   useEffect(() => {
     if (!pending) return;
