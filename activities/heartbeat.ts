@@ -7,6 +7,9 @@ import { Context } from '@temporalio/activity';
 
 export async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
+  // A local activity has no heartbeat (the server does not know it runs): its worker's workflow task stands
+  // for it, and cancellation reaches it through the workflow.
+  if (ctx.info.isLocal) return fn();
   const timeoutMs = ctx.info.heartbeatTimeoutMs ?? 30_000;
   const every = Math.max(100, Math.min(5_000, Math.floor(timeoutMs / 3)));
   // No heartbeat at the start: the heartbeat timeout already runs from the activity's start, and most

@@ -212,12 +212,14 @@ export function createModelActivities(deps: ActivityDeps) {
       name: b.name,
       risk: tools.riskOf(b.name, b.input),
       inputHash: toolCallHash(b.name, b.input),
+      ...(tools.isQuick(b.name) && { quick: true as const }),
     }));
     const result: ModelTurnResult = {
       stopReason: response.stopReason,
       toolCalls,
       usage,
       at: new Date().toISOString(),
+      tookMs: Date.now() - sentAt,
     };
 
     const events = await store.transaction(async (tx) => {

@@ -145,7 +145,9 @@ export function createToolActivities(deps: ActivityDeps) {
                 runId,
                 idempotencyKey: key,
                 signal: ctx.cancellationSignal,
-                heartbeat: (details) => ctx.heartbeat(details),
+                heartbeat: (details) => {
+                  if (!ctx.info.isLocal) ctx.heartbeat(details);
+                },
                 workspace,
                 logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
               }),

@@ -1,71 +1,116 @@
 /**
  * Per-step cost, like with like: Longhaul, a bare Temporal workflow (one model and one tool activity
- * per step, nothing else) and LangGraph JS with its SQLite checkpointer, interleaved run by run in
- * one process on one machine. Every model answers in process at once (one cheap tool call per step),
- * so each figure is the runtime's own cost per step. Longhaul and the bare workflow share the tuned
- * dev server `npm start` runs. Goals (issue 11): Longhaul p50 ≤ 15 ms per step; Longhaul ÷ bare ≤ 0.5;
+ * per step, nothing else) with ordinary and with local activities, and LangGraph JS with its SQLite
+ * checkpointer, interleaved run by run in one process on one machine, in two tables:
+ *   - in process: every model answers at once in the process (Longhaul: a scripted model adapter), so
+ *     each figure is the runtime's own cost per step;
+ *   - over HTTP: every system asks the same fake Anthropic server through the official SDK, streamed.
+ * One cheap tool call per step. Longhaul and the bare workflows share the tuned dev server `npm start`
+ * runs. Goals (issue 11, in-process table): Longhaul p50 ≤ 15 ms per step; Longhaul ÷ bare ≤ 0.5;
  * Longhaul ÷ LangGraph ≤ 2.5.
- *
- * Not built yet: the issue's second table, every system calling one fake Anthropic server over HTTP.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ScriptedModel } from './scripted-model';
-import { startHarness } from '../test/support/harness';
+import { FakeAnthropic } from '../test/support/fake-anthropic';
+import { startHarness, type Harness } from '../test/support/harness';
 import { bareActivities } from './bare/activities';
-import type { bareAgent } from './bare/workflows';
+import type { bareAgent, bareLocalAgent } from './bare/workflows';
+import { HTTP_BASELINE_MARKER, httpModel, inProcessModel, type BenchModel } from './bench-model';
 import { summarize } from './env';
 import { langGraphAgent } from './langgraph-agent';
 
-type System = 'longhaul' | 'bare' | 'langgraph';
+const SYSTEMS = ['longhaul', 'bare', 'bareLocal', 'langgraph'] as const;
+type System = (typeof SYSTEMS)[number];
+type Transport = 'inProcess' | 'http';
+
+/** Marker in Longhaul's HTTP runs' goals, for the fake's script. */
+const HTTP_LONGHAUL_MARKER = '[steps-longhaul]';
 
 export async function stepsBench(opts: { steps?: number; repetitions?: number } = {}) {
   const steps = opts.steps ?? 20;
   const repetitions = opts.repetitions ?? 12;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-steps-'));
-  const model = new ScriptedModel(steps);
-  const h = await startHarness({ modelFor: () => model, env: { LOG_LEVEL: 'silent', SEGMENT_MAX_TURNS: '1000', LLM_MODEL: 'scripted' } });
-  const connection = await NativeConnection.connect({ address: process.env.LONGHAUL_TEST_TEMPORAL_ADDRESS! });
-  const bareQueue = `bare-${Date.now()}`;
-  const bareWorker = await Worker.create({ connection, taskQueue: bareQueue, workflowsPath: require.resolve('./bare/workflows'), activities: bareActivities });
-  const bareRunning = bareWorker.run();
-  const graph = langGraphAgent(path.join(dir, 'langgraph.sqlite'));
-  const run: Record<System, (i: number) => Promise<unknown>> = {
-    longhaul: async (i) => {
-      const id = await h.createRun({ goal: `steps ${i}`, model: 'demo', approvals: 'none', limits: { maxSteps: steps + 5 } });
-      return h.client.workflow.getHandle(id).result();
-    },
-    bare: (i) => h.client.workflow.execute<typeof bareAgent>('bareAgent', { taskQueue: bareQueue, workflowId: `bare-${bareQueue}-${i}`, args: [steps] }),
-    langgraph: (i) => graph.run(`thread-${i}`, steps),
+  const fake = new FakeAnthropic();
+  await fake.start();
+  fake.script(HTTP_LONGHAUL_MARKER, (req) => (req.assistantTurns < steps ? { toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'done' }));
+  fake.script(HTTP_BASELINE_MARKER, (req) => {
+    const [, turn, total] = /turn=(\d+) steps=(\d+)/.exec(req.goal)!.map(Number);
+    return turn! > total! ? { text: 'done' } : { toolUses: [{ name: 'workspace_list', input: {} }] };
+  });
+
+  const settings = { LOG_LEVEL: 'silent', SEGMENT_MAX_TURNS: '1000' };
+  const scripted = new ScriptedModel(steps);
+  const harness: Record<Transport, Harness> = {
+    inProcess: await startHarness({ modelFor: () => scripted, env: { ...settings, LLM_MODEL: 'scripted' } }),
+    http: await startHarness({ env: { ...settings, ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5' } }),
   };
+  const connection = await NativeConnection.connect({ address: process.env.LONGHAUL_TEST_TEMPORAL_ADDRESS! });
+  const models: Record<Transport, BenchModel> = { inProcess: inProcessModel, http: httpModel(fake.url, fake.apiKey) };
+  const bareWorkers = await Promise.all(
+    (['inProcess', 'http'] as const).map(async (transport) => {
+      const taskQueue = `bare-${transport}-${Date.now()}`;
+      const worker = await Worker.create({ connection, taskQueue, workflowsPath: require.resolve('./bare/workflows'), activities: bareActivities(models[transport]) });
+      return { transport, taskQueue, worker, running: worker.run() };
+    }),
+  );
+  const bareQueue = (t: Transport) => bareWorkers.find((w) => w.transport === t)!.taskQueue;
+  const graphs = { inProcess: langGraphAgent(path.join(dir, 'langgraph-in-process.sqlite'), models.inProcess), http: langGraphAgent(path.join(dir, 'langgraph-http.sqlite'), models.http) };
+
+  const runOnce = (transport: Transport, system: System, i: number): Promise<unknown> => {
+    const h = harness[transport];
+    switch (system) {
+      case 'longhaul':
+        return (async () => {
+          const goal = transport === 'http' ? `steps ${i} ${HTTP_LONGHAUL_MARKER}` : `steps ${i}`;
+          const id = await h.createRun({ goal, ...(transport === 'inProcess' && { model: 'demo' }), approvals: 'none', limits: { maxSteps: steps + 5 } });
+          return h.client.workflow.getHandle(id).result();
+        })();
+      case 'bare':
+        return h.client.workflow.execute<typeof bareAgent>('bareAgent', { taskQueue: bareQueue(transport), workflowId: `bare-${transport}-${Date.now()}-${i}`, args: [steps] });
+      case 'bareLocal':
+        return h.client.workflow.execute<typeof bareLocalAgent>('bareLocalAgent', { taskQueue: bareQueue(transport), workflowId: `bare-local-${transport}-${Date.now()}-${i}`, args: [steps] });
+      case 'langgraph':
+        return graphs[transport].run(`thread-${transport}-${i}`, steps);
+    }
+  };
+
   try {
-    const perStep: Record<System, number[]> = { longhaul: [], bare: [], langgraph: [] };
+    const perStep: Record<Transport, Record<System, number[]>> = {
+      inProcess: { longhaul: [], bare: [], bareLocal: [], langgraph: [] },
+      http: { longhaul: [], bare: [], bareLocal: [], langgraph: [] },
+    };
+    // Interleaved: every system and transport once per repetition, so drift hits all alike.
     for (let i = 0; i < repetitions + 1; i++) {
-      for (const system of ['longhaul', 'bare', 'langgraph'] as const) {
-        const started = performance.now();
-        await run[system](i);
-        const ms = performance.now() - started;
-        if (i > 0) perStep[system].push(ms / (steps + 1)); // the first repetition warms caches and is not counted
+      for (const transport of ['inProcess', 'http'] as const) {
+        for (const system of SYSTEMS) {
+          const started = performance.now();
+          await runOnce(transport, system, i);
+          const ms = performance.now() - started;
+          if (i > 0) perStep[transport][system].push(ms / (steps + 1)); // the first repetition warms caches and is not counted
+        }
       }
     }
-    const figures = { longhaul: summarize(perStep.longhaul), bare: summarize(perStep.bare), langgraph: summarize(perStep.langgraph) };
+    const table = (transport: Transport) => {
+      const figures = Object.fromEntries(SYSTEMS.map((s) => [s, summarize(perStep[transport][s])])) as Record<System, ReturnType<typeof summarize>>;
+      const ratio = (other: System) => Number((figures.longhaul.p50 / figures[other].p50).toFixed(2));
+      return { msPerStep: figures, ratios: { longhaulToBare: ratio('bare'), longhaulToBareLocal: ratio('bareLocal'), longhaulToLangGraph: ratio('langgraph') } };
+    };
     return {
       steps,
       repetitions,
-      msPerStep: figures,
-      ratios: {
-        longhaulToBare: Number((figures.longhaul.p50 / figures.bare.p50).toFixed(2)),
-        longhaulToLangGraph: Number((figures.longhaul.p50 / figures.langgraph.p50).toFixed(2)),
-      },
+      inProcess: table('inProcess'),
+      http: table('http'),
       goals: { longhaulMsPerStep: 15, longhaulToBare: 0.5, longhaulToLangGraph: 2.5 },
     };
   } finally {
-    bareWorker.shutdown();
-    await bareRunning;
+    for (const w of bareWorkers) w.worker.shutdown();
+    await Promise.all(bareWorkers.map((w) => w.running));
     await connection.close();
-    await h.close();
+    for (const h of Object.values(harness)) await h.close();
+    await fake.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -57,8 +57,15 @@ class TurnTexts {
     return { type: 'text.reset', turn };
   }
 
-  finish(turn: number): void {
+  /**
+   * The turn's message is final: whatever of its text did not arrive as deltas (a watcher that joined after
+   * the turn streamed, or a gap) comes now, so every turn's text is delivered whole, once.
+   */
+  finish(turn: number, text: string): WatchItem | undefined {
+    const current = this.texts.get(turn) ?? '';
     this.texts.delete(turn);
+    if (!text.startsWith(current) || text.length === current.length) return undefined;
+    return { type: 'text', turn, delta: text.slice(current.length), text };
   }
 }
 
@@ -94,7 +101,10 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
             if (e.seq <= after) break; // already delivered before a reconnect
             after = e.seq;
             if (e.type === 'llm.retry') yield texts.reset(e.data.turn);
-            if (e.type === 'llm.message') texts.finish(e.data.turn);
+            if (e.type === 'llm.message') {
+              const rest = texts.finish(e.data.turn, e.data.text);
+              if (rest) yield rest;
+            }
             yield { type: 'event', event: e };
             if (FINAL_EVENTS.has(e.type) && !opts.follow) return;
             break;

@@ -103,6 +103,12 @@ export interface RunSettings {
   maxConcurrentPerUser: number;
   /** At most this often a turn re-stamps LonghaulLastProgressAt (each stamp is a history event). */
   progressStampSec: number;
+  /**
+   * Fast steps: a model call runs in the workflow's worker (a local activity) when the run's previous one took
+   * less than this (ms) and the run has gone less than this long without a server round trip. 0: never.
+   * Absent in runs started before fast steps.
+   */
+  localStepsMaxMs?: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */
@@ -226,6 +232,8 @@ export interface ToolCallRef {
   risk: Risk;
   /** Hash of name + canonical input, for approvals binding and loop detection. */
   inputHash: string;
+  /** The tool declares itself quick: the call runs in the workflow's worker (a local activity). Absent: not. */
+  quick?: true;
 }
 
 /**
@@ -238,6 +246,8 @@ export interface ModelTurnResult {
   usage: Usage;
   /** When the response was complete. */
   at: string;
+  /** How long the call took, from the request sent to the response complete (ms): decides where the next one runs. */
+  tookMs?: number;
 }
 
 export interface ToolOutcome {

@@ -2,12 +2,18 @@
  * Activity stubs with explicit timeouts and retry policies. Model calls and tools heartbeat, so
  * a dead worker is detected within `heartbeatTimeoutSec`; a call that keeps failing stops after
  * `maxAttempts` instead of retrying forever.
+ *
+ * Fast steps (`fast`): database bookkeeping, quick tools and fast model calls run as local activities —
+ * in the worker running the workflow task, recorded as a marker when the task completes, with no
+ * server round trip of their own. They keep every guarantee remote ones give: each is keyed in the
+ * effects ledger or idempotent by its event keys, so one that runs again after a worker dies (local
+ * activities are re-run from the last completed workflow task) returns what was recorded.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RunSettings } from '../contract/run';
 
-export function activitiesFor(settings: RunSettings) {
+export function activitiesFor(settings: RunSettings, fast: boolean) {
   const retry = {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -24,10 +30,14 @@ export function activitiesFor(settings: RunSettings) {
   const model = proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.modelCallTimeoutSec}s` });
   const tools = proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s` });
   // Database bookkeeping: short, and patient with a database that is briefly away.
-  const bookkeeping = proxyActivities<Activities>({
+  const bookkeepingOptions: LocalActivityOptions = {
     startToCloseTimeout: '30s',
     retry: { ...retry, maximumAttempts: Math.max(settings.maxAttempts, 10), maximumInterval: '30s' },
-  });
+  };
+  const bookkeeping = fast ? proxyLocalActivities<Activities>(bookkeepingOptions) : proxyActivities<Activities>(bookkeepingOptions);
+  // Local: no heartbeat (the workflow task is the liveness signal); the same timeouts and retries otherwise.
+  const localModel = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.modelCallTimeoutSec}s`, retry });
+  const quickTools = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, retry });
   // Notifying approvers (Slack): a few tries, then the run carries on without it.
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
   /**
@@ -37,7 +47,7 @@ export function activitiesFor(settings: RunSettings) {
    */
   const toolsOn = (taskQueue: string) =>
     proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, taskQueue, scheduleToStartTimeout: WORKSPACE_AFFINITY_WAIT });
-  return { model, tools, toolsOn, bookkeeping, notify };
+  return { model, localModel, tools, quickTools, toolsOn, bookkeeping, notify, fast };
 }
 
 /** How long a tool call waits for the worker holding the workspace before any worker may take it. */

@@ -158,7 +158,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
   setCurrentDetails(`turn ${run.turn}: running ${call.name}`);
   try {
     const args = { runId: input.runId, turn: run.turn, toolUseId: call.toolUseId, rerunInDoubt };
-    const outcome = await runToolWhereTheWorkspaceIs(ctx, `turn ${run.turn}: ${call.name}`, args);
+    const outcome = await runToolWhereTheWorkspaceIs(ctx, call, `turn ${run.turn}: ${call.name}`, args);
     return outcome.isError;
   } catch (err) {
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
@@ -178,10 +178,16 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
  * Sends a tool call to the worker holding the run's workspace, so the folder is restored once, not
  * at every step; if that worker does not pick it up in time (gone), to the shared queue, where any
  * worker restores the workspace from its durable copy. Runs recorded before this change keep
- * sending every call to the shared queue.
+ * sending every call to the shared queue. A quick tool (fast steps) runs right here, in the worker
+ * running this workflow task, which restores the workspace if it does not hold it.
  */
-async function runToolWhereTheWorkspaceIs(ctx: RunContext, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+async function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
   const { run, acts } = ctx;
+  if (acts.fast && call.quick) {
+    const outcome = await acts.quickTools.runTool(args);
+    if (outcome.worker) run.workspaceQueue = outcome.worker;
+    return outcome;
+  }
   const queue = patched(WORKSPACE_AFFINITY_PATCH) ? run.workspaceQueue : undefined;
   let outcome: ToolOutcome | undefined;
   if (queue) {

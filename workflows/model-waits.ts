@@ -6,6 +6,8 @@
  */
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
 import { waitWhilePaused } from './human-waits';
+import { afterModelCall, modelCallRunsLocally } from './step-placement';
+import { isoToMs } from './time';
 import type { RunContext } from './run-context';
 import type { SummaryResult } from '../activities/model-activities';
 import { CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
@@ -17,9 +19,14 @@ const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFi
 /** The turn's model call; null when the run's time cap passed while it waited for budget (the call was not made). */
 export function callModelWhenAllowed(ctx: RunContext): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
-  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), () => {
+  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), async () => {
     setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
-    return acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [{ runId: input.runId, turn: run.turn, model: input.model }]);
+    const args = { runId: input.runId, turn: run.turn, model: input.model };
+    const local = acts.fast && modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
+    // Local activities take no summary (it is a property of the scheduled-activity event they do not have).
+    const answer = local ? await acts.localModel.callModel(args) : await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
+    if (!isDeferral(answer)) run.modelCalls = afterModelCall(run.modelCalls, { tookMs: answer.tookMs, atMs: isoToMs(answer.at), local });
+    return answer;
   });
 }
 

@@ -2,7 +2,7 @@
  * What the parts of the run loop share: the input, the in-memory state, the activity stubs, and
  * `transition`, the one way the run's status changes.
  */
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from '../contract/search-attributes';
@@ -29,9 +29,12 @@ export interface RunContext {
   markProgress(at: string): void;
 }
 
+/** Bookkeeping, quick tools and fast model calls as local activities (2026-11-22); older histories ran them remote. */
+const FAST_STEPS_PATCH = 'fast-steps';
+
 export function createRunContext(input: RunInput): RunContext {
   const run = new RunState(input);
-  const acts = activitiesFor(input.settings);
+  const acts = activitiesFor(input.settings, patched(FAST_STEPS_PATCH));
   const ctx: RunContext = {
     input,
     run,

@@ -2,6 +2,7 @@
  * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
+import type { ModelCallHistory } from './step-placement';
 import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type Usage, type UserInput } from '../contract/run';
 
 export class RunState {
@@ -44,6 +45,8 @@ export class RunState {
   limits: RunLimits;
   /** The worker queue holding the run's workspace: its tool calls go there first. */
   workspaceQueue: string | undefined;
+  /** This execution's model calls so far, for where the next one runs (workflows/step-placement.ts). */
+  modelCalls: ModelCallHistory = { previous: null, lastRoundTripAtMs: null };
 
   constructor(readonly input: RunInput) {
     const carried = input.carried;

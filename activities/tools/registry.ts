@@ -38,6 +38,11 @@ export class ToolRegistry {
     return parsed.success ? tool.risk(parsed.data) : 'irreversible';
   }
 
+  /** Whether calls to this tool run as local activities (see ToolDefinition.quick). */
+  isQuick(name: string): boolean {
+    return this.tools.get(name)?.quick === true;
+  }
+
   /** Tool definitions in the shape the Messages API takes. */
   schemas(): ToolSchema[] {
     return this.jsonSchemas;

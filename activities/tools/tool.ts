@@ -37,6 +37,13 @@ export interface ToolDefinition<I = unknown> {
    * re-sent; otherwise a human is asked whether to run it again.
    */
   idempotent?: boolean;
+  /**
+   * A call always finishes in tens of milliseconds and needs no heartbeat (reads of the workspace, lookups):
+   * it runs in the worker that runs the run's workflow, as a local activity, without a server round trip.
+   * Anything that may wait on the network or run long must leave this off: a local activity holds the
+   * workflow's task open while it runs, so the run answers no signal or progress query until it finishes.
+   */
+  quick?: boolean;
   /** Returns text or JSON for the model. Throw `ToolError` for failures the model should see. */
   run(input: I, ctx: ToolContext): Promise<unknown>;
 }

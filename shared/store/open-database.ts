@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { cacheStatements } from './statement-cache';
+import { loadSqlite } from './sqlite-binding';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import { LonghaulMigrations } from './migrations';
@@ -66,7 +66,7 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
   } else {
     fs.mkdirSync(opts.dataDir, { recursive: true });
     const file = sqlitePathFor(opts.dataDir);
-    const sqlite = cacheStatements(new SqliteDatabase(file));
+    const sqlite = cacheStatements(new (loadSqlite())(file));
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 10000');

@@ -127,6 +127,21 @@ describe('typed client', () => {
     }
   });
 
+  it('gives a watcher that joins after the run ended the text of every turn whole, from the final messages', async () => {
+    fake.script('[client-late]', (req) =>
+      req.assistantTurns === 0 ? { text: 'First I look around.', toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Nothing to see; done.' },
+    );
+    const { id } = await alice.runs.start({ goal: 'late watcher [client-late]', approvals: 'none' });
+    await h.waitForStatus(id, 'completed');
+    const items = await collect(alice.runs.watch(id));
+    expect(assembled(items, 1)).toBe('First I look around.');
+    expect(assembled(items, 2)).toBe('Nothing to see; done.');
+    // Each text comes before its message's event, as it would have streamed.
+    const firstText = items.findIndex((i) => i.type === 'text' && i.turn === 1);
+    const firstMessage = items.findIndex((i) => i.type === 'event' && i.event.type === 'llm.message');
+    expect(firstText).toBeLessThan(firstMessage);
+  });
+
   it('discards the partial text of a retried model call', async () => {
     let calls = 0;
     fake.script('[client-retry]', () => {

@@ -46,6 +46,18 @@ export function testTools(): ToolDefinition<any>[] {
       },
     }),
     defineTool({
+      name: 'quick_effect',
+      description: 'Records an effect with an outside system that deduplicates by Idempotency-Key; quick (a local activity).',
+      input: z.object({ url: z.string() }),
+      risk: 'read',
+      idempotent: true,
+      quick: true,
+      async run(input, ctx) {
+        const res = await fetch(input.url, { method: 'POST', headers: { 'Idempotency-Key': ctx.idempotencyKey }, body: '{}', signal: ctx.signal });
+        return `recorded: ${res.status}`;
+      },
+    }),
+    defineTool({
       name: 'big_text',
       description: 'Returns `bytes` bytes of text.',
       input: z.object({ bytes: z.number().int().min(0) }),

@@ -87,9 +87,10 @@ describe('docker-compose.yml', () => {
     expect(services.api!.healthcheck!.test.join(' ')).toContain('/readyz');
   });
 
-  it('builds on Node 22 LTS with the workflow bundle prebuilt where the services look for it', () => {
+  it('builds on Node 24 LTS from the lock file exactly, with the workflow bundle prebuilt where the services look for it', () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile.match(/^FROM node:(\d+)/gm)).toEqual(['FROM node:22', 'FROM node:22']);
+    expect(dockerfile.match(/^FROM node:(\d+)/gm)).toEqual(['FROM node:24', 'FROM node:24']);
+    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     const bundle = services.worker!.environment!.WORKFLOW_BUNDLE_PATH!;
     expect(dockerfile).toContain(`node dist/scripts/bundle-workflows.js ${bundle}`);
     expect(services.api!.environment!.WORKFLOW_BUNDLE_PATH).toBe(bundle);

@@ -6,6 +6,7 @@ export const workspaceList = defineTool({
   description: "List the files in this run's workspace, with their sizes in bytes.",
   input: z.object({}).strict(),
   risk: 'read',
+  quick: true,
   async run(_input, ctx) {
     const files = await ctx.workspace.list();
     return { files };

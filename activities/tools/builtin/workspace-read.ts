@@ -7,6 +7,7 @@ export const workspaceRead = defineTool({
   description: "Read a UTF-8 text file from this run's workspace. `path` is relative to the workspace.",
   input: z.object({ path: z.string().min(1).max(1024).describe('Relative path of the file to read') }).strict(),
   risk: 'read',
+  quick: true,
   async run(input, ctx) {
     const file = await ctx.workspace.resolve(input.path);
     let stat;

@@ -1,0 +1,170 @@
+/**
+ * Fast steps: bookkeeping, quick tools and fast model calls run as local activities in the worker
+ * that runs the workflow task. Read from the recorded history: the first model call is scheduled in
+ * the first workflow task, quick tools and bookkeeping never go through the server, model calls run
+ * locally exactly where the placement rule says; and a worker killed in the middle of a local stretch
+ * (whose results were not recorded yet) leaves every model response and effect recorded once.
+ */
+import { temporal } from '@temporalio/proto';
+import { CountingServer } from '../support/counting-server';
+import { FakeAnthropic } from '../support/fake-anthropic';
+import { startHarness, type Harness } from '../support/harness';
+import { startWorkerProcess, type ChildHandle } from '../support/processes';
+import { testTools } from '../support/test-tools';
+import { waitFor } from '../support/wait';
+import { ledgerKeys } from '../../contract/keys';
+import { afterModelCall, modelCallRunsLocally, type ModelCallHistory } from '../../workflows/step-placement';
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** JSON payloads as the default data converter writes them. */
+function payloadJson(p: temporal.api.common.v1.IPayload | null | undefined): any {
+  return p?.data?.length ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined;
+}
+
+/** The activities a history ran, in order: remote ones from their scheduled events, local ones from their markers. */
+function activityCalls(events: HistoryEvent[]) {
+  const results = new Map<string, any>();
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      results.set(String(e.activityTaskCompletedEventAttributes!.scheduledEventId), payloadJson(e.activityTaskCompletedEventAttributes!.result?.payloads?.[0]));
+    }
+  }
+  const calls: { type: string; local: boolean; result: any; taskCompletedEventId: number }[] = [];
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const a = e.activityTaskScheduledEventAttributes!;
+      calls.push({ type: a.activityType!.name!, local: false, result: results.get(String(e.eventId)), taskCompletedEventId: Number(a.workflowTaskCompletedEventId) });
+    }
+    if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes!.markerName === 'core_local_activity') {
+      const m = e.markerRecordedEventAttributes!;
+      const data = payloadJson(m.details!.data!.payloads![0]);
+      calls.push({ type: data.activity_type, local: true, result: payloadJson(m.details!.result?.payloads?.[0]), taskCompletedEventId: Number(m.workflowTaskCompletedEventId) });
+    }
+  }
+  return calls;
+}
+
+function patchesOf(events: HistoryEvent[]): string[] {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes!.markerName === 'core_patch')
+    .map((e) => payloadJson(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]).id);
+}
+
+describe('fast steps', () => {
+  const fake = new FakeAnthropic();
+  const outside = new CountingServer();
+  let h: Harness;
+  const workers: ChildHandle[] = [];
+  const LOCAL_STEPS_MAX_MS = 2000; // wide, so the run surely has local calls to check
+
+  beforeAll(async () => {
+    await fake.start();
+    await outside.start();
+    h = await startHarness({
+      noWorker: true,
+      env: {
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+        LLM_MODEL: 'claude-sonnet-5-5',
+        LOCAL_STEPS_MAX_MS: String(LOCAL_STEPS_MAX_MS),
+        ACTIVITY_HEARTBEAT_TIMEOUT_SEC: '2',
+        ACTIVITY_MAX_ATTEMPTS: '12',
+      },
+      extraTools: testTools(),
+    });
+    const steps = (goal: string) => Number(/steps=(\d+)/.exec(goal)![1]);
+    fake.script('[list]', (req) =>
+      req.assistantTurns < steps(req.goal) ? { text: `Looking (${req.assistantTurns}).`, toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Nothing here.' },
+    );
+    fake.script('[spin]', () => ({ toolUses: [{ name: 'workspace_list', input: {} }] }));
+    fake.script('[effects]', (req) => {
+      const run = /#(\d+)/.exec(req.goal)![1];
+      return req.assistantTurns < steps(req.goal)
+        ? { text: `Effect ${req.assistantTurns}.`, chunkChars: 6, delayMs: 8, toolUses: [{ name: 'quick_effect', input: { url: `${outside.url}/fx/${run}/${req.assistantTurns}` } }] }
+        : { text: 'All recorded.' };
+    });
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.kill('SIGKILL');
+    await h.close();
+    await outside.stop();
+    await fake.stop();
+  });
+
+  async function spawnWorker(): Promise<ChildHandle> {
+    const w = await startWorkerProcess(h.env);
+    workers.push(w);
+    return w;
+  }
+
+  it('schedules the first model call in the first workflow task and keeps quick tools and bookkeeping off the server', async () => {
+    const worker = await spawnWorker();
+    const id = await h.createRun({ goal: 'Look [list] steps=12', approvals: 'none' });
+    expect((await h.waitForStatus(id, ['completed', 'failed'])).status).toBe('completed');
+    await worker.kill('SIGTERM');
+
+    const { events } = await h.history(id);
+    expect(patchesOf(events!)).toContain('fast-steps');
+    const calls = activityCalls(events!);
+    const firstTaskCompleted = events!.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!;
+    const modelCalls = calls.filter((c) => c.type === 'callModel');
+    expect(modelCalls).toHaveLength(13);
+    // Slot claim and `running` recorded locally, so the first model call leaves with the first workflow task.
+    expect(modelCalls[0]).toMatchObject({ local: false, taskCompletedEventId: Number(firstTaskCompleted.eventId) });
+    expect(calls.filter((c) => ['claimRunSlot', 'syncRunState', 'releaseRunSlot'].includes(c.type)).every((c) => c.local)).toBe(true);
+    const tools = calls.filter((c) => c.type === 'runTool');
+    expect(tools).toHaveLength(12);
+    expect(tools.every((c) => c.local)).toBe(true);
+
+    // Every model call ran where the rule says, given the calls before it.
+    let placement: ModelCallHistory = { previous: null, lastRoundTripAtMs: null };
+    for (const call of modelCalls) {
+      expect(call.local).toBe(modelCallRunsLocally(placement, LOCAL_STEPS_MAX_MS));
+      placement = afterModelCall(placement, { tookMs: call.result.tookMs, atMs: Date.parse(call.result.at), local: call.local });
+    }
+    expect(modelCalls.filter((c) => c.local).length).toBeGreaterThan(0);
+    // Fewer workflow tasks than steps: local steps share them.
+    const tasks = events!.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
+    expect(tasks).toBeLessThan(modelCalls.length);
+  });
+
+  it('keeps every model response and quick effect once when a worker dies in the middle of a local stretch', async () => {
+    const first = await spawnWorker();
+    const ids = [await h.createRun({ goal: 'Effects [effects] #0 steps=8', approvals: 'none' }), await h.createRun({ goal: 'Effects [effects] #1 steps=8', approvals: 'none' })];
+    // Killed once some effects happened and before the runs end: what ran since the last completed
+    // workflow task is not in the history, and runs again on the next worker.
+    await waitFor(() => outside.applied.filter((r) => r.path.startsWith('/fx/')).length >= 4, { what: 'some quick effects' });
+    await first.kill('SIGKILL');
+    await spawnWorker();
+    for (const id of ids) expect((await h.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 90_000 })).status).toBe('completed');
+
+    for (const [i, id] of ids.entries()) {
+      const events = await h.events(id);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, n) => n + 1));
+      expect(events.filter((e) => e.type === 'llm.message').map((e) => e.data.turn)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(events.filter((e) => e.type === 'tool.completed')).toHaveLength(8);
+      for (let turn = 0; turn < 8; turn++) {
+        const seen = outside.requests.filter((r) => r.path === `/fx/${i}/${turn}`);
+        expect(new Set(seen.map((r) => r.idempotencyKey)).size).toBe(1);
+        expect(outside.applied.filter((r) => r.path === `/fx/${i}/${turn}`)).toHaveLength(1);
+      }
+      // Each model response recorded in the ledger, so a re-run local call returned it instead of asking again.
+      for (let turn = 1; turn <= 9; turn++) expect((await h.store.effects.get(ledgerKeys.modelCall(id, turn)))?.status).toBe('completed');
+    }
+  });
+
+  it('hears a cancel while it steps locally: the run stops between steps and records why', async () => {
+    const worker = await spawnWorker();
+    const id = await h.createRun({ goal: 'Spin [spin]', approvals: 'none', limits: { maxSteps: 1000 } });
+    await waitFor(async () => (await h.events(id)).filter((e) => e.type === 'tool.completed').length >= 10, { what: 'ten local steps' });
+    expect((await h.request('POST', `/api/runs/${id}/cancel`)).status).toBeLessThan(300);
+    const run = await h.waitForStatus(id, ['cancelled', 'completed', 'failed']);
+    expect(run.status).toBe('cancelled');
+    const events = await h.events(id);
+    expect(events.filter((e) => e.type === 'run.cancelled')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'tool.completed').length).toBeLessThan(1000);
+    await worker.kill('SIGTERM');
+  });
+});
