@@ -1,7 +1,8 @@
 /**
  * History bytes per step while the context grows: each step's tool returns more text than the last
  * (10 KB more per step), so the model's context grows to megabytes while the workflow history
- * should grow by the same ~1.5 KB per step throughout. Goal: ≤ 2 KB/step.
+ * should grow by the same ~1.5 KB per step throughout. Goal: ≤ 2 KB/step. A step that runs locally
+ * (fast steps: a marker, no task events) costs less than one that goes through the server.
  */
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
@@ -31,13 +32,21 @@ export async function historySizeBench(opts: { steps?: number } = {}) {
     const id = await h.createRun({ goal: 'Read the book [grow]', approvals: 'none', limits: { maxSteps: steps + 5 } });
     await h.waitForStatus(id, 'completed', { timeoutMs: 300_000 });
     const history = await h.history(id);
-    // Bytes added by each step: from one llm.message's model activity to the next.
+    // Bytes added by each step: from one model call to the next — its scheduled event when it ran as an
+    // ordinary activity, its marker when it ran locally (fast steps).
     const events = history.events!;
     const size = (e: (typeof events)[number]) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
-    const modelScheduled = events
+    const localActivityType = (e: (typeof events)[number]): string | undefined => {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_local_activity') return undefined;
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type : undefined;
+    };
+    const modelCalls = events
       .map((e, i) => ({ e, i }))
-      .filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')
-      .map(({ i }) => i);
+      .filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel' || localActivityType(e) === 'callModel');
+    const modelScheduled = modelCalls.map(({ i }) => i);
+    const localModelCalls = modelCalls.filter(({ e }) => e.markerRecordedEventAttributes).length;
     const perStep: number[] = [];
     for (let k = 0; k + 1 < modelScheduled.length; k++) {
       perStep.push(events.slice(modelScheduled[k], modelScheduled[k + 1]).reduce((sum, e) => sum + size(e), 0));
@@ -46,6 +55,10 @@ export async function historySizeBench(opts: { steps?: number } = {}) {
     return {
       steps,
       historyBytesPerStep: summarize(perStep),
+      // Every step's bytes together ÷ steps: what a run's history grows by per step, local and remote steps mixed.
+      meanBytesPerStep: Math.round(perStep.reduce((a, b) => a + b, 0) / perStep.length),
+      modelCalls: modelCalls.length,
+      localModelCalls,
       firstStepBytes: perStep[0],
       lastStepBytes: perStep[perStep.length - 1],
       totalHistoryBytes: temporal.api.history.v1.History.encode(history).finish().length,

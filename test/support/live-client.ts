@@ -21,6 +21,7 @@ export class LiveClient {
   readonly violations: string[] = [];
   private readonly lastSeq = new Map<string, number>();
   private readonly text = new Map<string, string>();
+  private readonly arrivals = new Set<{ predicate: (m: ServerMessage) => boolean; resolve: (arrived: { message: ServerMessage; at: number }) => void }>();
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
@@ -63,7 +64,21 @@ export class LiveClient {
     this.ws.send(JSON.stringify({ type: 'unsubscribe', runId }));
   }
 
+  /**
+   * The next message matching `predicate` and `performance.now()` when it arrived — taken in the socket's
+   * message handler, for benchmarks (waitForMessage checks every 50 ms, too coarse to time with).
+   */
+  arrival(predicate: (m: ServerMessage) => boolean): Promise<{ message: ServerMessage; at: number }> {
+    return new Promise((resolve) => this.arrivals.add({ predicate, resolve }));
+  }
+
   private onMessage(msg: ServerMessage): void {
+    const at = performance.now();
+    for (const waiter of [...this.arrivals]) {
+      if (!waiter.predicate(msg)) continue;
+      this.arrivals.delete(waiter);
+      waiter.resolve({ message: msg, at });
+    }
     this.messages.push(msg);
     if (msg.type === 'event') {
       const last = this.lastSeq.get(msg.runId) ?? 0;
