@@ -500,8 +500,11 @@ describe('web UI', () => {
     const bar = page.getByTestId('go-to-request');
     await bar.waitFor();
     await page.getByTestId('spend').waitFor();
-    await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
-    expect(await page.evaluate<number>('window.scrollY')).toBeGreaterThan(200); // the page is long enough to scroll
+    // The timeline arrives over the socket after the page shows: scroll once it is long enough to scroll.
+    await waitFor(async () => {
+      await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+      return (await page.evaluate<number>('window.scrollY')) > 200;
+    }, { what: 'the timeline to make the page long enough to scroll' });
     await waitFor(async () => {
       const box = await bar.boundingBox();
       return !!box && box.y >= 0 && box.y + box.height <= 844;
