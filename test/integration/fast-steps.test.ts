@@ -132,11 +132,14 @@ describe('fast steps', () => {
 
   it('keeps every model response and quick effect once when a worker dies in the middle of a local stretch', async () => {
     const first = await spawnWorker();
+    // Each run's fifth effect is held at the outside system, so the worker dies in the middle of a local
+    // stretch for certain: what ran since the last completed workflow task is not in the history yet, and
+    // runs again on the next worker.
+    outside.hold((r) => /^\/fx\/\d\/4$/.test(r.path));
     const ids = [await h.createRun({ goal: 'Effects [effects] #0 steps=8', approvals: 'none' }), await h.createRun({ goal: 'Effects [effects] #1 steps=8', approvals: 'none' })];
-    // Killed once some effects happened and before the runs end: what ran since the last completed
-    // workflow task is not in the history, and runs again on the next worker.
-    await waitFor(() => outside.applied.filter((r) => r.path.startsWith('/fx/')).length >= 4, { what: 'some quick effects' });
+    await waitFor(() => outside.heldCount() === 2, { what: 'both runs to reach their fifth effect' });
     await first.kill('SIGKILL');
+    outside.release();
     await spawnWorker();
     for (const id of ids) expect((await h.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 90_000 })).status).toBe('completed');
 
@@ -145,6 +148,8 @@ describe('fast steps', () => {
       expect(events.map((e) => e.seq)).toEqual(events.map((_, n) => n + 1));
       expect(events.filter((e) => e.type === 'llm.message').map((e) => e.data.turn)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(events.filter((e) => e.type === 'tool.completed')).toHaveLength(8);
+      // The held effect was sent again by the next worker, under the same key, and applied once.
+      expect(outside.requests.filter((r) => r.path === `/fx/${i}/4`).length).toBeGreaterThanOrEqual(2);
       for (let turn = 0; turn < 8; turn++) {
         const seen = outside.requests.filter((r) => r.path === `/fx/${i}/${turn}`);
         expect(new Set(seen.map((r) => r.idempotencyKey)).size).toBe(1);
