@@ -320,7 +320,9 @@ describe('web UI', () => {
     await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('run-id').textContent()).toBe(runId);
     expect(await page.getByTestId('elapsed').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$|min/);
-    // Every time shown is an event's own time.
+    // Every time shown is an event's own time. (A run that ended before the page opened shows its status from
+    // the snapshot first; its timeline follows over the socket.)
+    await expectTimelineMatchesServer(runId);
     const stamps = await page.getByTestId('timeline').locator('time.when').evaluateAll((els) => els.map((e) => e.getAttribute('datetime')));
     const ats = new Set((await h.events(runId)).map((e) => e.at));
     expect(stamps.length).toBeGreaterThan(3);
