@@ -55,8 +55,8 @@ describe('workspace lifecycle', () => {
     await waitFor(async () => (await h.request('GET', `/api/runs/${id}`)).body.pendingApprovals?.[0]?.tool === 'workspace_write' && (await workspaceOf(id)).version === 1, {
       what: 'the second approval, after the first file was saved',
     });
-    await waitFor(async () => (await workspaceOf(id)).state === 'hibernated', { what: 'the workspace to hibernate' });
-    expect(fs.existsSync(localCopy(id))).toBe(false);
+    // The janitor records `hibernated`, then removes the local copy: wait for both.
+    await waitFor(async () => (await workspaceOf(id)).state === 'hibernated' && !fs.existsSync(localCopy(id)), { what: 'the workspace to hibernate and its local copy to go' });
     expect(await workspaceOf(id)).toMatchObject({ state: 'hibernated', files: [{ path: 'site/index.html' }] });
 
     const second = (await h.request('GET', `/api/runs/${id}`)).body;
