@@ -8,15 +8,19 @@ import { createScheduleActivities } from './schedule-activities';
 import { createWebhookActivities } from './webhook-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
+import { createQuickStepActivities } from './quick-step-activities';
 import { createRunActivities } from './run-activities';
 import { createSweeperActivities } from './sweeper-activities';
 import { createToolActivities } from './tool-activities';
 
 export function createActivities(deps: ActivityDeps) {
+  const model = createModelActivities(deps);
+  const tools = createToolActivities(deps);
   return {
     ...createRunActivities(deps),
-    ...createModelActivities(deps),
-    ...createToolActivities(deps),
+    ...model.activities,
+    ...tools,
+    ...createQuickStepActivities({ runTool: tools.runTool, takeModelTurn: model.takeModelTurn }),
     ...createHumanActivities(deps),
     ...createSweeperActivities(deps),
     ...createFollowUpActivities(deps),

@@ -66,6 +66,7 @@ function withInstruction(messages: MessageParam[], instruction: string): Message
   return [...messages, { role: 'user', content: instruction }];
 }
 
+/** The model activities, and the model call itself for the activities that make one as a part of their work (a quick step). */
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
   const { config } = deps.settings;
@@ -141,10 +142,20 @@ export function createModelActivities(deps: ActivityDeps) {
     );
   }
 
-  async function callModel({ runId, turn, model }: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
+  /** The model call activity: a turn's answer, under its idempotency key. */
+  function callModel(args: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
+    return takeModelTurn(args, activityInfo().attempt);
+  }
+
+  /**
+   * A turn's model call, as the attempt numbered `activityAttempt` of whatever activity makes it: the
+   * call's own activity, or a quick step (where an earlier attempt may have failed before the model was
+   * asked; the ledger's count says whether it was).
+   */
+  async function takeModelTurn({ runId, turn, model }: CallModelArgs, activityAttempt: number): Promise<ModelTurnResult | ModelCallDeferral> {
     const key = ledgerKeys.modelCall(runId, turn);
     let streamed = 0;
-    let attempt = activityInfo().attempt;
+    let attempt = activityAttempt;
     let firstTokenAt: number | null = null;
     const onText = (text: string) => {
       firstTokenAt ??= Date.now();
@@ -282,5 +293,5 @@ export function createModelActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { callModel, summarize };
+  return { activities: { callModel, summarize }, takeModelTurn };
 }

@@ -6,9 +6,15 @@
  * on every replay; runs started without it (every run from before tracing, every run while it is
  * off) see none of this — OpenTelemetry's interceptors change how a workflow's promises interleave,
  * and put a header (~80 bytes) on every activity they schedule.
+ *
+ * They do not even load OpenTelemetry. The sandbox evaluates a workflow's modules afresh for every
+ * workflow it creates (a new run, or one evicted from the cache), and OpenTelemetry's — its API, its
+ * SDK's tracer provider — took ~7 ms of each run's first workflow task, before the run scheduled
+ * anything (`bench/first-task.ts`, 2026-11-22). So the module is required only once a run is
+ * known to be traced; the bundle holds it either way.
  */
 import type { WorkflowInterceptors } from '@temporalio/workflow';
-import { OpenTelemetryInboundInterceptor, OpenTelemetryInternalsInterceptor, OpenTelemetryOutboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 
 /** Where OpenTelemetry's client interceptor puts the trace context (its TRACE_HEADER). */
 const TRACE_HEADER = '_tracer-data';
@@ -17,28 +23,36 @@ export const interceptors = (): WorkflowInterceptors => {
   // Decided by execute(), the first thing a run's first activation does.
   let on = false;
   const traced = () => on;
-  const inbound = new OpenTelemetryInboundInterceptor();
-  const outbound = new OpenTelemetryOutboundInterceptor();
+  let otel: { inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor; outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor; internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor } | undefined;
+  const load = () => {
+    if (!otel) {
+      // webpack's require of a bundled module, not Node's: deterministic, evaluated on first use.
+      // eslint-disable-next-line no-restricted-globals
+      const m = require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof OpenTelemetryWorkflow;
+      otel = { inbound: new m.OpenTelemetryInboundInterceptor(), outbound: new m.OpenTelemetryOutboundInterceptor(), internals: new m.OpenTelemetryInternalsInterceptor() };
+    }
+    return otel;
+  };
   return {
     inbound: [
       {
         execute: (input, next) => {
           on = TRACE_HEADER in input.headers;
-          return on ? inbound.execute(input, next) : next(input);
+          return on ? load().inbound.execute(input, next) : next(input);
         },
-        handleSignal: (input, next) => (traced() ? inbound.handleSignal(input, next) : next(input)),
+        handleSignal: (input, next) => (traced() ? load().inbound.handleSignal(input, next) : next(input)),
       },
     ],
     outbound: [
       {
-        scheduleActivity: (input, next) => (traced() ? outbound.scheduleActivity(input, next) : next(input)),
-        scheduleLocalActivity: (input, next) => (traced() ? outbound.scheduleLocalActivity(input, next) : next(input)),
-        startChildWorkflowExecution: (input, next) => (traced() ? outbound.startChildWorkflowExecution(input, next) : next(input)),
-        continueAsNew: (input, next) => (traced() ? outbound.continueAsNew(input, next) : next(input)),
-        signalWorkflow: (input, next) => (traced() ? outbound.signalWorkflow(input, next) : next(input)),
-        getLogAttributes: (input, next) => outbound.getLogAttributes(input, next),
+        scheduleActivity: (input, next) => (traced() ? load().outbound.scheduleActivity(input, next) : next(input)),
+        scheduleLocalActivity: (input, next) => (traced() ? load().outbound.scheduleLocalActivity(input, next) : next(input)),
+        startChildWorkflowExecution: (input, next) => (traced() ? load().outbound.startChildWorkflowExecution(input, next) : next(input)),
+        continueAsNew: (input, next) => (traced() ? load().outbound.continueAsNew(input, next) : next(input)),
+        signalWorkflow: (input, next) => (traced() ? load().outbound.signalWorkflow(input, next) : next(input)),
+        getLogAttributes: (input, next) => (traced() ? load().outbound.getLogAttributes(input, next) : next(input)),
       },
     ],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    internals: [{ dispose: (input, next) => (otel ? otel.internals.dispose(input, next) : next(input)) }],
   };
 };

@@ -38,6 +38,8 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
   // Local: no heartbeat (the workflow task is the liveness signal); the same timeouts and retries otherwise.
   const localModel = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.modelCallTimeoutSec}s`, retry });
   const quickTools = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, retry });
+  // A quick step: quick tool calls, then a model call.
+  const quickSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec + settings.modelCallTimeoutSec}s`, retry });
   // Notifying approvers (Slack): a few tries, then the run carries on without it.
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
   /**
@@ -47,7 +49,7 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
    */
   const toolsOn = (taskQueue: string) =>
     proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, taskQueue, scheduleToStartTimeout: WORKSPACE_AFFINITY_WAIT });
-  return { model, localModel, tools, quickTools, toolsOn, bookkeeping, notify, fast };
+  return { model, localModel, tools, quickTools, quickSteps, toolsOn, bookkeeping, notify };
 }
 
 /** How long a tool call waits for the worker holding the workspace before any worker may take it. */

@@ -31,8 +31,10 @@ import { recordStep } from './step-metrics';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
-import { ASK_USER_TOOL, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import { afterModelCall, modelCallRunsLocally } from './step-placement';
+import { ASK_USER_TOOL, isDeferral, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../activities/tool-activities';
+import type { QuickStepResult } from '../activities/quick-step-activities';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
 const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
@@ -103,18 +105,23 @@ const REOPENED = Symbol('reopened');
 async function takeTurns(ctx: RunContext): Promise<Ending> {
   const { input, run } = ctx;
   let previousAnswerAt: string | null = null;
+  /** This turn's answer, when the previous turn's quick step brought it (having checked what is checked here). */
+  let answered: ModelTurnResult | ModelCallDeferral | undefined;
   for (;;) {
-    await waitWhilePaused(ctx);
-    if (run.followUpsWaiting) await takeFollowUps(ctx);
-    const cap = capReached(ctx);
-    if (cap) return cap;
-    if (run.segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || run.segmentTurns >= input.settings.segmentMaxTurns)) {
-      const segmentCap = await allowAnotherSegment(ctx);
-      if (segmentCap) return segmentCap;
-      return { kind: 'handoff' };
+    if (!answered) {
+      await waitWhilePaused(ctx);
+      if (run.followUpsWaiting) await takeFollowUps(ctx);
+      const cap = capReached(ctx, run.turn);
+      if (cap) return cap;
+      if (segmentFull(ctx, run.segmentTurns)) {
+        const segmentCap = await allowAnotherSegment(ctx);
+        if (segmentCap) return segmentCap;
+        return { kind: 'handoff' };
+      }
     }
 
-    const reply = await callModelWhenAllowed(ctx);
+    const reply = await callModelWhenAllowed(ctx, answered);
+    answered = undefined;
     if (!reply) continue; // the time cap passed while it waited for budget: the cap check above ends the run
     run.addUsage(reply.usage);
     run.lastModelTurn = run.turn;
@@ -125,16 +132,65 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     if (checkpoint) return checkpoint;
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
-    for (const call of reply.toolCalls) {
-      const failed = await performToolCall(ctx, call);
-      if (run.noteToolCall(`${call.name}:${call.inputHash}`, failed, input.settings.loopDetectionThreshold)) {
-        const n = input.settings.loopDetectionThreshold;
-        return { kind: 'limit', limit: 'loop', value: n, message: `stopped a loop: the same failing ${call.name} call ${n} times in a row` };
+    let done = 0; // tool calls a quick step ran
+    if (quickStepFits(ctx, reply.toolCalls)) {
+      const step = await takeQuickStep(ctx, reply.toolCalls);
+      for (const [i, outcome] of (step?.tools ?? []).entries()) {
+        const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
+        if (loop) return loop;
       }
+      done = step?.tools.length ?? 0;
+      answered = step?.reply;
+    }
+    for (const call of reply.toolCalls.slice(done)) {
+      const loop = loopStopped(ctx, call, await performToolCall(ctx, call));
+      if (loop) return loop;
     }
     run.turn += 1;
     run.segmentTurns += 1;
   }
+}
+
+/** Notes a tool call's outcome; the ending when the same call has now failed too many times in a row. */
+function loopStopped(ctx: RunContext, call: ToolCallRef, failed: boolean): Ending | null {
+  const n = ctx.input.settings.loopDetectionThreshold;
+  if (!ctx.run.noteToolCall(`${call.name}:${call.inputHash}`, failed, n)) return null;
+  return { kind: 'limit', limit: 'loop', value: n, message: `stopped a loop: the same failing ${call.name} call ${n} times in a row` };
+}
+
+/**
+ * Whether this turn's tool calls and the next turn's model call can be one quick step: every call quick,
+ * none the user's or needing approval, and nothing the run checks between them would stop it, make it
+ * wait or send the model call through the server — so the step does what the calls one by one would.
+ * Every input is recorded (or fixed for the workflow task), so replay decides the same.
+ */
+function quickStepFits(ctx: RunContext, calls: ToolCallRef[]): boolean {
+  const { input, run } = ctx;
+  if (!ctx.steps.quick) return false;
+  if (!calls.every((c) => c.quick && c.name !== ASK_USER_TOOL && !needsApproval(input.approvals, c.risk))) return false;
+  if (run.paused || run.followUpsWaiting || capReached(ctx, run.turn + 1) || segmentFull(ctx, run.segmentTurns + 1)) return false;
+  return modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
+}
+
+/**
+ * Runs a quick step. It stops at a failed tool call (without the model call): what follows a failure is
+ * the run's to decide. Null when a call is in doubt (a worker died while it ran): the calls then go one by
+ * one, where such a call is put to a human; those the step finished return from the ledger.
+ */
+async function takeQuickStep(ctx: RunContext, calls: ToolCallRef[]): Promise<QuickStepResult | null> {
+  const { input, run, acts } = ctx;
+  setCurrentDetails(`turn ${run.turn}: running ${calls.map((c) => c.name).join(', ')}, then asking ${input.model}`);
+  let step: QuickStepResult;
+  try {
+    step = await acts.quickSteps.quickStep({ runId: input.runId, turn: run.turn, toolUseIds: calls.map((c) => c.toolUseId), model: input.model });
+  } catch (err) {
+    if (failureType(err) !== FailureType.EffectInDoubt) throw err;
+    return null;
+  }
+  for (const outcome of step.tools) if (outcome.worker) run.workspaceQueue = outcome.worker;
+  const answer = step.reply;
+  if (answer && !isDeferral(answer)) run.modelCalls = afterModelCall(run.modelCalls, { tookMs: answer.tookMs, atMs: isoToMs(answer.at), local: true });
+  return step;
 }
 
 /** One tool call: asked of the user, approved if the policy says so, then run. Returns whether it failed. */
@@ -183,7 +239,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
  */
 async function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
   const { run, acts } = ctx;
-  if (acts.fast && call.quick) {
+  if (ctx.steps.fast && call.quick) {
     const outcome = await acts.quickTools.runTool(args);
     if (outcome.worker) run.workspaceQueue = outcome.worker;
     return outcome;
@@ -235,10 +291,11 @@ async function takeFollowUps(ctx: RunContext): Promise<void> {
   if (run.limits.maxDurationSec !== before) ctx.deadlinePassed = deadlineAfter((run.startedAtMs ?? 0) + run.limits.maxDurationSec * 1000 - isoToMs(at));
 }
 
-function capReached(ctx: RunContext): Ending | null {
+/** The cap that stops the run before `turn` (the current turn, or the next when looking ahead), if any. */
+function capReached(ctx: RunContext, turn: number): Ending | null {
   const { run } = ctx;
   const { limits } = run;
-  if (run.turn > limits.maxSteps) {
+  if (turn > limits.maxSteps) {
     return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
   }
   if (run.usage.costUsd >= limits.maxCostUsd) {
@@ -270,6 +327,11 @@ async function passCostCheckpoint(ctx: RunContext): Promise<Ending | null> {
   return { kind: 'failed', error: { code: 'approval_expired', message: `no one approved continuing past the ${mark} cost checkpoint` } };
 }
 
+/** Whether a segment that has taken `segmentTurns` turns hands off (or stops at the segment cap) before the next. */
+function segmentFull(ctx: RunContext, segmentTurns: number): boolean {
+  return segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || segmentTurns >= ctx.input.settings.segmentMaxTurns);
+}
+
 /** At the segment cap the run pauses for a human instead of failing; resuming grants more segments. */
 async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   const { run, input } = ctx;
@@ -279,7 +341,7 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   await waitWhilePaused(ctx, `reached the cap of ${allowed} segments; resume to continue`, [
     { key: eventKeys.limitExceeded('maxSegments', allowed, run.lap), type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
   ]);
-  if (run.paused) return capReached(ctx); // the time cap passed while it waited
+  if (run.paused) return capReached(ctx, run.turn); // the time cap passed while it waited
   run.extraSegments += input.settings.maxSegments;
   return null;
 }

@@ -16,13 +16,22 @@ import { eventKeys } from '../contract/keys';
 /** Dollars as people read them: cents, or four places for amounts under a cent. */
 const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
-/** The turn's model call; null when the run's time cap passed while it waited for budget (the call was not made). */
-export function callModelWhenAllowed(ctx: RunContext): Promise<ModelTurnResult | null> {
+/**
+ * The turn's model call; null when the run's time cap passed while it waited for budget (the call was not made).
+ * `taken`: the answer a quick step already brought (the call was made there); a deferral is waited out as here.
+ */
+export function callModelWhenAllowed(ctx: RunContext, taken?: ModelTurnResult | ModelCallDeferral): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
+  let inHand = taken;
   return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), async () => {
+    if (inHand) {
+      const answer = inHand;
+      inHand = undefined;
+      return answer;
+    }
     setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
     const args = { runId: input.runId, turn: run.turn, model: input.model };
-    const local = acts.fast && modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
+    const local = ctx.steps.fast && modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
     // Local activities take no summary (it is a property of the scheduled-activity event they do not have).
     const answer = local ? await acts.localModel.callModel(args) : await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
     if (!isDeferral(answer)) run.modelCalls = afterModelCall(run.modelCalls, { tookMs: answer.tookMs, atMs: isoToMs(answer.at), local });

@@ -15,6 +15,12 @@ export interface RunContext {
   input: RunInput;
   run: RunState;
   acts: RunActivities;
+  /**
+   * How this execution steps, fixed at its start (recorded histories keep theirs): `fast`, bookkeeping,
+   * quick tools and fast model calls as local activities; `quick`, also a turn's quick tool calls and the
+   * next model call as one (a quick step).
+   */
+  steps: { fast: boolean; quick: boolean };
   /** Set once the run is admitted; true when the wall-clock cap has passed. */
   deadlinePassed: () => boolean;
   /**
@@ -31,14 +37,19 @@ export interface RunContext {
 
 /** Bookkeeping, quick tools and fast model calls as local activities (2026-11-22); older histories ran them remote. */
 const FAST_STEPS_PATCH = 'fast-steps';
+/** Quick steps: a turn's quick tools and the next model call in one local activity (2026-11-22, later). */
+const QUICK_STEPS_PATCH = 'quick-steps';
 
 export function createRunContext(input: RunInput): RunContext {
   const run = new RunState(input);
-  const acts = activitiesFor(input.settings, patched(FAST_STEPS_PATCH));
+  const fast = patched(FAST_STEPS_PATCH);
+  const steps = { fast, quick: fast && patched(QUICK_STEPS_PATCH) };
+  const acts = activitiesFor(input.settings, fast);
   const ctx: RunContext = {
     input,
     run,
     acts,
+    steps,
     deadlinePassed: () => false,
     /**
      * Moves the run to `status`, recording it (and any events) in the database first and only then

@@ -2,8 +2,10 @@
  * Fast steps: bookkeeping, quick tools and fast model calls run as local activities in the worker
  * that runs the workflow task. Read from the recorded history: the first model call is scheduled in
  * the first workflow task, quick tools and bookkeeping never go through the server, model calls run
- * locally exactly where the placement rule says; and a worker killed in the middle of a local stretch
- * (whose results were not recorded yet) leaves every model response and effect recorded once.
+ * locally exactly where the placement rule says, a turn's quick tools and the next model call in one
+ * quick step; a quick step stops at a failed call; a worker killed in the middle of a local stretch
+ * (whose results were not recorded yet) leaves every model response and effect recorded once, and a
+ * quick call it left in doubt goes to a human.
  */
 import { temporal } from '@temporalio/proto';
 import { CountingServer } from '../support/counting-server';
@@ -23,7 +25,11 @@ function payloadJson(p: temporal.api.common.v1.IPayload | null | undefined): any
   return p?.data?.length ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined;
 }
 
-/** The activities a history ran, in order: remote ones from their scheduled events, local ones from their markers. */
+/**
+ * The activities a history ran, in order: remote ones from their scheduled events, local ones from their
+ * markers. A quick step is shown as what it did — its tool calls, then its model call (when it made one) —
+ * each marked `quickStep`.
+ */
 function activityCalls(events: HistoryEvent[]) {
   const results = new Map<string, any>();
   for (const e of events) {
@@ -31,7 +37,7 @@ function activityCalls(events: HistoryEvent[]) {
       results.set(String(e.activityTaskCompletedEventAttributes!.scheduledEventId), payloadJson(e.activityTaskCompletedEventAttributes!.result?.payloads?.[0]));
     }
   }
-  const calls: { type: string; local: boolean; result: any; taskCompletedEventId: number }[] = [];
+  const calls: { type: string; local: boolean; result: any; taskCompletedEventId: number; quickStep?: true }[] = [];
   for (const e of events) {
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       const a = e.activityTaskScheduledEventAttributes!;
@@ -40,7 +46,14 @@ function activityCalls(events: HistoryEvent[]) {
     if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes!.markerName === 'core_local_activity') {
       const m = e.markerRecordedEventAttributes!;
       const data = payloadJson(m.details!.data!.payloads![0]);
-      calls.push({ type: data.activity_type, local: true, result: payloadJson(m.details!.result?.payloads?.[0]), taskCompletedEventId: Number(m.workflowTaskCompletedEventId) });
+      const result = payloadJson(m.details!.result?.payloads?.[0]);
+      const taskCompletedEventId = Number(m.workflowTaskCompletedEventId);
+      if (data.activity_type !== 'quickStep') {
+        calls.push({ type: data.activity_type, local: true, result, taskCompletedEventId });
+        continue;
+      }
+      for (const tool of result.tools) calls.push({ type: 'runTool', local: true, result: tool, taskCompletedEventId, quickStep: true });
+      if (result.reply) calls.push({ type: 'callModel', local: true, result: result.reply, taskCompletedEventId, quickStep: true });
     }
   }
   return calls;
@@ -79,6 +92,12 @@ describe('fast steps', () => {
       req.assistantTurns < steps(req.goal) ? { text: `Looking (${req.assistantTurns}).`, toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Nothing here.' },
     );
     fake.script('[spin]', () => ({ toolUses: [{ name: 'workspace_list', input: {} }] }));
+    fake.script('[fail]', () => ({ toolUses: [{ name: 'quick_fail', input: {} }] }));
+    fake.script('[charge]', (req) =>
+      req.assistantTurns < 3
+        ? { toolUses: [{ name: 'quick_charge', input: { url: `${outside.url}/charge/${req.assistantTurns}` } }] }
+        : { text: `Charged: ${req.lastToolResults[0]?.content}` },
+    );
     fake.script('[effects]', (req) => {
       const run = /#(\d+)/.exec(req.goal)![1];
       return req.assistantTurns < steps(req.goal)
@@ -106,7 +125,7 @@ describe('fast steps', () => {
     await worker.kill('SIGTERM');
 
     const { events } = await h.history(id);
-    expect(patchesOf(events!)).toContain('fast-steps');
+    expect(patchesOf(events!)).toEqual(expect.arrayContaining(['fast-steps', 'quick-steps']));
     const calls = activityCalls(events!);
     const firstTaskCompleted = events!.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!;
     const modelCalls = calls.filter((c) => c.type === 'callModel');
@@ -125,6 +144,10 @@ describe('fast steps', () => {
       placement = afterModelCall(placement, { tookMs: call.result.tookMs, atMs: Date.parse(call.result.at), local: call.local });
     }
     expect(modelCalls.filter((c) => c.local).length).toBeGreaterThan(0);
+    // Each local model call after a turn of quick tools came in the same quick step as those tools.
+    for (const [i, call] of calls.entries()) {
+      if (call.type === 'callModel' && call.local && calls[i - 1]?.type === 'runTool') expect([call.quickStep, calls[i - 1]!.quickStep]).toEqual([true, true]);
+    }
     // Fewer workflow tasks than steps: local steps share them.
     const tasks = events!.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length;
     expect(tasks).toBeLessThan(modelCalls.length);
@@ -140,8 +163,9 @@ describe('fast steps', () => {
     await waitFor(() => outside.heldCount() === 2, { what: 'both runs to reach their fifth effect' });
     await first.kill('SIGKILL');
     outside.release();
-    await spawnWorker();
+    const second = await spawnWorker();
     for (const id of ids) expect((await h.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 90_000 })).status).toBe('completed');
+    await second.kill('SIGTERM'); // the next test's runs go to its own worker
 
     for (const [i, id] of ids.entries()) {
       const events = await h.events(id);
@@ -158,6 +182,49 @@ describe('fast steps', () => {
       // Each model response recorded in the ledger, so a re-run local call returned it instead of asking again.
       for (let turn = 1; turn <= 9; turn++) expect((await h.store.effects.get(ledgerKeys.modelCall(id, turn)))?.status).toBe('completed');
     }
+  });
+
+  it('stops a quick step at a failed tool call, so a loop of failing quick calls stops where it would have one by one', async () => {
+    const worker = await spawnWorker();
+    const id = await h.createRun({ goal: 'Fail [fail]', approvals: 'none', limits: { maxSteps: 50 } });
+    const run = await h.waitForStatus(id, ['completed', 'failed']);
+    await worker.kill('SIGTERM');
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ code: 'limit_exceeded', message: expect.stringContaining('stopped a loop') });
+    const events = await h.events(id);
+    const threshold = h.config.runs.loopDetectionThreshold;
+    // No model call after the last failure: each quick step stopped before asking the model.
+    expect(events.filter((e) => e.type === 'tool.failed')).toHaveLength(threshold);
+    expect(events.filter((e) => e.type === 'llm.message')).toHaveLength(threshold);
+    const calls = activityCalls((await h.history(id)).events!);
+    expect(calls.filter((c) => c.type === 'runTool' && c.quickStep)).toHaveLength(threshold);
+    expect(calls.filter((c) => c.type === 'callModel' && c.quickStep)).toHaveLength(0);
+  });
+
+  it('asks a human about a quick call left in doubt by a dead worker, then steps on', async () => {
+    const first = await spawnWorker();
+    // The second charge is the tool half of a quick step (the first model call went through the server).
+    outside.hold((r) => r.path === '/charge/1');
+    const id = await h.createRun({ goal: 'Charge [charge]', approvals: 'none' });
+    await waitFor(() => outside.heldCount() === 1, { what: 'the second charge to reach the payment API' });
+    await first.kill('SIGKILL'); // charged, and nobody recorded that it was
+    outside.release();
+    const second = await spawnWorker();
+
+    const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 60_000 });
+    expect(waiting.pendingApprovals[0]).toMatchObject({ kind: 'effect_in_doubt', tool: 'quick_charge' });
+    const approvalId = waiting.pendingApprovals[0].approvalId;
+    expect((await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision: 'approve' } })).status).toBe(200);
+    const run = await h.waitForStatus(id, ['completed', 'failed']);
+    expect(run.status).toBe('completed');
+    expect(run.result).toContain('charged: 201');
+    // Sent before the crash and once more because a human said so; the others once each.
+    expect(outside.requests.filter((r) => r.path === '/charge/1')).toHaveLength(2);
+    for (const n of [0, 2]) expect(outside.requests.filter((r) => r.path === `/charge/${n}`)).toHaveLength(1);
+    const events = await h.events(id);
+    expect(events.filter((e) => e.type === 'llm.message').map((e) => e.data.turn)).toEqual([1, 2, 3, 4]);
+    expect(events.filter((e) => e.type === 'tool.completed')).toHaveLength(3);
+    await second.kill('SIGTERM');
   });
 
   it('hears a cancel while it steps locally: the run stops between steps and records why', async () => {

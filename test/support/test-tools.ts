@@ -58,6 +58,27 @@ export function testTools(): ToolDefinition<any>[] {
       },
     }),
     defineTool({
+      name: 'quick_charge',
+      description: 'Charges a card through an API that does not deduplicate; quick (a local activity), so not safe to re-send.',
+      input: z.object({ url: z.string() }),
+      risk: 'write',
+      quick: true,
+      async run(input, ctx) {
+        const res = await fetch(input.url, { method: 'POST', body: '{}', signal: ctx.signal });
+        return `charged: ${res.status}`;
+      },
+    }),
+    defineTool({
+      name: 'quick_fail',
+      description: 'Fails at once; quick (a local activity).',
+      input: z.object({}),
+      risk: 'read',
+      quick: true,
+      async run() {
+        throw new Error('quick_fail always fails');
+      },
+    }),
+    defineTool({
       name: 'big_text',
       description: 'Returns `bytes` bytes of text.',
       input: z.object({ bytes: z.number().int().min(0) }),
