@@ -38,8 +38,10 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
   // Local: no heartbeat (the workflow task is the liveness signal); the same timeouts and retries otherwise.
   const localModel = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.modelCallTimeoutSec}s`, retry });
   const quickTools = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, retry });
-  // A quick step: quick tool calls, then a model call.
-  const quickSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec + settings.modelCallTimeoutSec}s`, retry });
+  // Quick steps: quick tool calls and a model call, perhaps several times over (each a fast step).
+  // Every step but the last is fast and all of them fit in the local window; the last may take a call's full time.
+  const quickStepsSec = settings.toolCallTimeoutSec + settings.modelCallTimeoutSec + Math.ceil((settings.localStepsMaxMs ?? 0) / 1000);
+  const quickSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: `${quickStepsSec}s`, retry });
   // Notifying approvers (Slack): a few tries, then the run carries on without it.
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
   /**

@@ -31,10 +31,10 @@ import { recordStep } from './step-metrics';
 import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
-import { afterModelCall, modelCallRunsLocally } from './step-placement';
-import { ASK_USER_TOOL, isDeferral, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import { quickStepsMayStart, takeQuickSteps } from './quick-steps';
+import { ASK_USER_TOOL, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../activities/tool-activities';
-import type { QuickStepResult } from '../activities/quick-step-activities';
+import type { QuickStep } from '../activities/quick-step-activities';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
 const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
@@ -105,8 +105,10 @@ const REOPENED = Symbol('reopened');
 async function takeTurns(ctx: RunContext): Promise<Ending> {
   const { input, run } = ctx;
   let previousAnswerAt: string | null = null;
-  /** This turn's answer, when the previous turn's quick step brought it (having checked what is checked here). */
+  /** This turn's answer, when a quick step brought it (having checked what is checked here). */
   let answered: ModelTurnResult | ModelCallDeferral | undefined;
+  /** Quick steps taken past the answer in hand, in order: each is a turn's tool calls and the next turn's answer. */
+  let ahead: QuickStep[] = [];
   for (;;) {
     if (!answered) {
       await waitWhilePaused(ctx);
@@ -132,16 +134,14 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     if (checkpoint) return checkpoint;
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
-    let done = 0; // tool calls a quick step ran
-    if (quickStepFits(ctx, reply.toolCalls)) {
-      const step = await takeQuickStep(ctx, reply.toolCalls);
-      for (const [i, outcome] of (step?.tools ?? []).entries()) {
-        const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
-        if (loop) return loop;
-      }
-      done = step?.tools.length ?? 0;
-      answered = step?.reply;
+    if (!ahead.length && quickStepsMayStart(ctx, reply)) ahead = (await takeQuickSteps(ctx, reply)) ?? [];
+    const step = ahead.shift(); // this turn's tool calls, already run
+    for (const [i, outcome] of (step?.tools ?? []).entries()) {
+      const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
+      if (loop) return loop;
     }
+    const done = step?.tools.length ?? 0;
+    answered = step?.reply;
     for (const call of reply.toolCalls.slice(done)) {
       const loop = loopStopped(ctx, call, await performToolCall(ctx, call));
       if (loop) return loop;
@@ -156,41 +156,6 @@ function loopStopped(ctx: RunContext, call: ToolCallRef, failed: boolean): Endin
   const n = ctx.input.settings.loopDetectionThreshold;
   if (!ctx.run.noteToolCall(`${call.name}:${call.inputHash}`, failed, n)) return null;
   return { kind: 'limit', limit: 'loop', value: n, message: `stopped a loop: the same failing ${call.name} call ${n} times in a row` };
-}
-
-/**
- * Whether this turn's tool calls and the next turn's model call can be one quick step: every call quick,
- * none the user's or needing approval, and nothing the run checks between them would stop it, make it
- * wait or send the model call through the server — so the step does what the calls one by one would.
- * Every input is recorded (or fixed for the workflow task), so replay decides the same.
- */
-function quickStepFits(ctx: RunContext, calls: ToolCallRef[]): boolean {
-  const { input, run } = ctx;
-  if (!ctx.steps.quick) return false;
-  if (!calls.every((c) => c.quick && c.name !== ASK_USER_TOOL && !needsApproval(input.approvals, c.risk))) return false;
-  if (run.paused || run.followUpsWaiting || capReached(ctx, run.turn + 1) || segmentFull(ctx, run.segmentTurns + 1)) return false;
-  return modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
-}
-
-/**
- * Runs a quick step. It stops at a failed tool call (without the model call): what follows a failure is
- * the run's to decide. Null when a call is in doubt (a worker died while it ran): the calls then go one by
- * one, where such a call is put to a human; those the step finished return from the ledger.
- */
-async function takeQuickStep(ctx: RunContext, calls: ToolCallRef[]): Promise<QuickStepResult | null> {
-  const { input, run, acts } = ctx;
-  setCurrentDetails(`turn ${run.turn}: running ${calls.map((c) => c.name).join(', ')}, then asking ${input.model}`);
-  let step: QuickStepResult;
-  try {
-    step = await acts.quickSteps.quickStep({ runId: input.runId, turn: run.turn, toolUseIds: calls.map((c) => c.toolUseId), model: input.model });
-  } catch (err) {
-    if (failureType(err) !== FailureType.EffectInDoubt) throw err;
-    return null;
-  }
-  for (const outcome of step.tools) if (outcome.worker) run.workspaceQueue = outcome.worker;
-  const answer = step.reply;
-  if (answer && !isDeferral(answer)) run.modelCalls = afterModelCall(run.modelCalls, { tookMs: answer.tookMs, atMs: isoToMs(answer.at), local: true });
-  return step;
 }
 
 /** One tool call: asked of the user, approved if the policy says so, then run. Returns whether it failed. */
