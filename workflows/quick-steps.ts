@@ -17,8 +17,8 @@ import { FailureType } from '../contract/failures';
 /** Whether quick steps may start with the answer in hand (`reply`, this turn's). */
 export function quickStepsMayStart(ctx: RunContext, reply: ModelTurnResult): boolean {
   const { run } = ctx;
-  if (!ctx.steps.quick || run.paused || run.followUpsWaiting || ctx.deadlinePassed() || workflowInfo().continueAsNewSuggested) return false;
-  return quickStepFits(reply, viewOf(ctx), rulesOf(ctx));
+  if (run.paused || run.followUpsWaiting || ctx.deadlinePassed() || workflowInfo().continueAsNewSuggested) return false;
+  return quickStepFits(reply, viewOf(ctx), rulesOf(ctx)) && ctx.steps.quick();
 }
 
 /**

@@ -16,11 +16,12 @@ export interface RunContext {
   run: RunState;
   acts: RunActivities;
   /**
-   * How this execution steps, fixed at its start (recorded histories keep theirs): `fast`, bookkeeping,
-   * quick tools and fast model calls as local activities; `quick`, also a turn's quick tool calls and the
-   * next model call as one (a quick step).
+   * How this execution steps (recorded histories keep how theirs did): `fast`, fixed at its start,
+   * bookkeeping, quick tools and fast model calls as local activities; `quick()`, asked only where quick
+   * steps would start (so runs that never take one record no patch for it), also a turn's quick tool calls
+   * and the next model calls in one activity.
    */
-  steps: { fast: boolean; quick: boolean };
+  steps: { fast: boolean; quick: () => boolean };
   /** Set once the run is admitted; true when the wall-clock cap has passed. */
   deadlinePassed: () => boolean;
   /**
@@ -43,7 +44,8 @@ const QUICK_STEPS_PATCH = 'quick-steps';
 export function createRunContext(input: RunInput): RunContext {
   const run = new RunState(input);
   const fast = patched(FAST_STEPS_PATCH);
-  const steps = { fast, quick: fast && patched(QUICK_STEPS_PATCH) };
+  let quick: boolean | undefined;
+  const steps = { fast, quick: () => (quick ??= fast && patched(QUICK_STEPS_PATCH)) };
   const acts = activitiesFor(input.settings, fast);
   const ctx: RunContext = {
     input,

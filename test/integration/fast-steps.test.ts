@@ -10,6 +10,7 @@
 import { temporal } from '@temporalio/proto';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic } from '../support/fake-anthropic';
+import { activityCalls, patchesOf } from '../support/history-calls';
 import { startHarness, type Harness } from '../support/harness';
 import { startWorkerProcess, type ChildHandle } from '../support/processes';
 import { testTools } from '../support/test-tools';
@@ -18,57 +19,6 @@ import { ledgerKeys } from '../../contract/keys';
 import { afterModelCall, modelCallRunsLocally, type ModelCallHistory } from '../../workflows/step-placement';
 
 const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** JSON payloads as the default data converter writes them. */
-function payloadJson(p: temporal.api.common.v1.IPayload | null | undefined): any {
-  return p?.data?.length ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined;
-}
-
-/**
- * The activities a history ran, in order: remote ones from their scheduled events, local ones from their
- * markers. Quick steps are shown as what they did — each step's tool calls, then its model call (when it
- * made one) — each marked `quickStep`.
- */
-function activityCalls(events: HistoryEvent[]) {
-  const results = new Map<string, any>();
-  for (const e of events) {
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-      results.set(String(e.activityTaskCompletedEventAttributes!.scheduledEventId), payloadJson(e.activityTaskCompletedEventAttributes!.result?.payloads?.[0]));
-    }
-  }
-  /** `quickStep`: which quick-steps activity (1, 2, …) a call was part of. */
-  const calls: { type: string; local: boolean; result: any; taskCompletedEventId: number; quickStep?: number }[] = [];
-  let quickStepsSeen = 0;
-  for (const e of events) {
-    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-      const a = e.activityTaskScheduledEventAttributes!;
-      calls.push({ type: a.activityType!.name!, local: false, result: results.get(String(e.eventId)), taskCompletedEventId: Number(a.workflowTaskCompletedEventId) });
-    }
-    if (e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes!.markerName === 'core_local_activity') {
-      const m = e.markerRecordedEventAttributes!;
-      const data = payloadJson(m.details!.data!.payloads![0]);
-      const result = payloadJson(m.details!.result?.payloads?.[0]);
-      const taskCompletedEventId = Number(m.workflowTaskCompletedEventId);
-      if (data.activity_type !== 'quickSteps') {
-        calls.push({ type: data.activity_type, local: true, result, taskCompletedEventId });
-        continue;
-      }
-      const quickStep = ++quickStepsSeen;
-      for (const step of result.steps) {
-        for (const tool of step.tools) calls.push({ type: 'runTool', local: true, result: tool, taskCompletedEventId, quickStep });
-        if (step.reply) calls.push({ type: 'callModel', local: true, result: step.reply, taskCompletedEventId, quickStep });
-      }
-    }
-  }
-  return calls;
-}
-
-function patchesOf(events: HistoryEvent[]): string[] {
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && e.markerRecordedEventAttributes!.markerName === 'core_patch')
-    .map((e) => payloadJson(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]).id);
-}
 
 describe('fast steps', () => {
   const fake = new FakeAnthropic();
