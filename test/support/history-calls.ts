@@ -50,7 +50,8 @@ export function activityCalls(events: HistoryEvent[]) {
       const data = payloadJson(m.details!.data!.payloads![0]);
       const result = payloadJson(m.details!.result?.payloads?.[0]);
       const taskCompletedEventId = Number(m.workflowTaskCompletedEventId);
-      if (data.activity_type !== 'quickSteps') {
+      // Quick steps that failed (a call in doubt) record no result: shown as themselves.
+      if (data.activity_type !== 'quickSteps' || !result) {
         calls.push({ type: data.activity_type, local: true, result, taskCompletedEventId, eventIndex });
         continue;
       }
