@@ -9,9 +9,11 @@
  *
  * They do not even load OpenTelemetry. The sandbox evaluates a workflow's modules afresh for every
  * workflow it creates (a new run, or one evicted from the cache), and OpenTelemetry's — its API, its
- * SDK's tracer provider — took ~7 ms of each run's first workflow task, before the run scheduled
- * anything (`bench/first-task.ts`, 2026-11-22). So the module is required only once a run is
- * known to be traced; the bundle holds it either way.
+ * SDK's tracer provider — took ~7 ms of each run's first workflow task before the run scheduled
+ * anything (workflow task started → first local activity: ~15 ms with it, ~8 ms without; measured with
+ * an activity interceptor's timestamps against the history's, 2026-11-22; `npm run bench -- ttft` shows
+ * the effect end to end). So the module is required only once a run is known to be traced; the bundle
+ * holds it either way.
  */
 import type { WorkflowInterceptors } from '@temporalio/workflow';
 import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
