@@ -32,7 +32,7 @@ import { costCheckpointsDue, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
 import { quickStepsMayStart, takeQuickSteps } from './quick-steps';
-import { ASK_USER_TOOL, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import { ASK_USER_TOOL, CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../activities/tool-activities';
 import type { QuickStep } from '../activities/quick-step-activities';
 
@@ -122,7 +122,9 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       }
     }
 
-    const reply = await callModelWhenAllowed(ctx, answered);
+    // An answer quick steps brought is taken as it is: awaiting nothing keeps the run's pass over a chain of
+    // them cheap (every promise in the sandbox records a stack trace). A deferral is waited out as ever.
+    const reply = answered && !isDeferral(answered) && run.statusDetail !== CAPACITY_WAIT_DETAIL ? answered : await callModelWhenAllowed(ctx, answered);
     answered = undefined;
     if (!reply) continue; // the time cap passed while it waited for budget: the cap check above ends the run
     run.addUsage(reply.usage);
@@ -130,8 +132,10 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     ctx.markProgress(reply.at);
     if (previousAnswerAt) recordStep(previousAnswerAt, reply.at, input.model);
     previousAnswerAt = reply.at;
-    const checkpoint = await passCostCheckpoint(ctx);
-    if (checkpoint) return checkpoint;
+    if (costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd) > run.costCheckpointsPassed) {
+      const checkpoint = await passCostCheckpoint(ctx);
+      if (checkpoint) return checkpoint;
+    }
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
     if (!ahead.length && quickStepsMayStart(ctx, reply)) ahead = (await takeQuickSteps(ctx, reply)) ?? [];

@@ -7,8 +7,12 @@
 import { metricMeter } from '@temporalio/workflow';
 import { isoToMs } from './time';
 
+/** Made once per run (this module is evaluated afresh for each workflow the sandbox creates). */
+let stepDuration: ReturnType<typeof metricMeter.createHistogram> | undefined;
+
 export function recordStep(previousAnswerAt: string, answerAt: string, model: string): void {
   const ms = isoToMs(answerAt) - isoToMs(previousAnswerAt);
   if (!(ms >= 0)) return;
-  metricMeter.createHistogram('longhaul_step_duration_ms', 'int', 'ms', 'Time between consecutive model answers of a run, by model').record(ms, { model });
+  stepDuration ??= metricMeter.createHistogram('longhaul_step_duration_ms', 'int', 'ms', 'Time between consecutive model answers of a run, by model');
+  stepDuration.record(ms, { model });
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { createActivities, type Activities } from '../../activities';
+import type { QuickStepsResult } from '../../activities/quick-step-activities';
 import type { QuickStepRules, QuickStepView } from '../../workflows/step-placement';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
 import { defineTool } from '../../activities/tools/tool';
@@ -77,7 +78,7 @@ describe('quick steps (activity)', () => {
   };
   const rules: QuickStepRules = { approvals: 'none', maxSteps: 10, maxCostUsd: 1, segmentMaxTurns: 100, costCheckpointUsd: 0, localStepsMaxMs: 60_000 };
   const quickSteps = (runId: string, r: QuickStepRules = rules) =>
-    new MockActivityEnvironment({ attempt: 1 }).run(acts.quickSteps, { runId, model: 'claude-sonnet-5-5', toolUseIds: ['toolu_1'], view, rules: r });
+    new MockActivityEnvironment({ attempt: 1 }).run(acts.quickSteps, { runId, model: 'claude-sonnet-5-5', toolUseIds: ['toolu_1'], view, rules: r }) as Promise<QuickStepsResult>;
 
   it('takes turns while they fit and stops at the final answer, each part recorded as on its own', async () => {
     await runAtTurnOne('run_fit');
