@@ -119,6 +119,23 @@ describe('quick steps (activity)', () => {
     expect(steps[0]!.reply).toMatchObject({ stopReason: 'tool_use' }); // turn 2's answer, whose calls the run takes on
   });
 
+  it('ends with the deferral when the books have no room for the next model call: the run waits for it', async () => {
+    const config = loadConfig({ DATA_DIR: dir, MODEL_RATE_LIMITS: JSON.stringify({ 'claude-haiku-4-5': { rpm: 1 } }) });
+    const metered = createActivities(createActivityDeps({ config, store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), extraTools: [note], modelFor: () => model }));
+    await runAtTurnOne('run_books');
+    const { steps } = (await new MockActivityEnvironment({ attempt: 1 }).run(metered.quickSteps, {
+      runId: 'run_books',
+      model: 'claude-haiku-4-5',
+      toolUseIds: ['toolu_1'],
+      view,
+      rules,
+    })) as QuickStepsResult;
+    // One request a minute: turn 2's call goes, turn 3's must wait.
+    expect(steps.map((s) => s.tools.length)).toEqual([1, 1]);
+    expect(steps[0]!.reply).toMatchObject({ stopReason: 'tool_use' });
+    expect(steps[1]!.reply).toMatchObject({ deferred: 'capacity', limit: 'rpm' });
+  });
+
   it('stops at a failed call, before asking the model', async () => {
     await runAtTurnOne('run_fail', 'note words, then fail');
     const callsBefore = modelCalls;
