@@ -5,7 +5,8 @@
  * locally exactly where the placement rule says, a turn's quick tools and the next model call in one
  * quick step; a quick step stops at a failed call; a worker killed in the middle of a local stretch
  * (whose results were not recorded yet) leaves every model response and effect recorded once, and a
- * quick call it left in doubt goes to a human.
+ * quick call it left in doubt goes to a human; a model call the rate limits refuse room ends quick steps
+ * with the wait, which the run takes on a timer.
  */
 import { temporal } from '@temporalio/proto';
 import { CountingServer } from '../support/counting-server';
@@ -196,5 +197,43 @@ describe('fast steps', () => {
     expect(events.filter((e) => e.type === 'run.cancelled')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'tool.completed').length).toBeLessThan(1000);
     await worker.kill('SIGTERM');
+  });
+});
+
+describe('quick steps meeting the model’s rate limits', () => {
+  const fake = new FakeAnthropic();
+  let h: Harness;
+
+  beforeAll(async () => {
+    await fake.start();
+    // 30 requests a minute: the first 30 calls go at once, then one every 2 s. A wide local window keeps the
+    // run's calls after its first in quick steps, so the 31st is refused room inside them.
+    h = await startHarness({
+      env: {
+        ANTHROPIC_API_KEY: fake.apiKey,
+        ANTHROPIC_BASE_URL: fake.url,
+        LLM_MODEL: 'claude-sonnet-5-5',
+        LOCAL_STEPS_MAX_MS: '5000',
+        MODEL_RATE_LIMITS: JSON.stringify({ 'claude-sonnet-5-5': { rpm: 30 } }),
+      },
+    });
+    fake.script('[many]', (req) => (req.assistantTurns < 32 ? { toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Listed it all.' }));
+  });
+  afterAll(async () => {
+    await h.close();
+    await fake.stop();
+  });
+
+  it('ends quick steps with the wait the books give, waits on a timer, and goes on', async () => {
+    const id = await h.createRun({ goal: 'List [many]', approvals: 'none', limits: { maxSteps: 40 } });
+    const run = await h.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 60_000 });
+    expect(run.status).toBe('completed');
+    const events = await h.events(id);
+    expect(events.filter((e) => e.type === 'llm.message').map((e) => e.data.turn)).toEqual(Array.from({ length: 33 }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'model.throttled').length).toBeGreaterThan(0);
+    // The refusal came back from inside quick steps, as their last step's answer.
+    const calls = activityCalls((await h.history(id)).events!);
+    expect(calls.some((c) => c.quickStep && c.type === 'callModel' && c.result.deferred === 'capacity')).toBe(true);
+    expect(fake.requestsFor('[many]')).toHaveLength(33); // nothing refused by the provider, nothing asked twice
   });
 });
