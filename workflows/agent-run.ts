@@ -132,8 +132,9 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     ctx.markProgress(reply.at);
     if (previousAnswerAt) recordStep(previousAnswerAt, reply.at, input.model);
     previousAnswerAt = reply.at;
-    if (costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd) > run.costCheckpointsPassed) {
-      const checkpoint = await passCostCheckpoint(ctx);
+    const due = checkpointDue(ctx);
+    if (due) {
+      const checkpoint = await passCostCheckpoint(ctx, due);
       if (checkpoint) return checkpoint;
     }
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
@@ -277,12 +278,16 @@ function capReached(ctx: RunContext, turn: number): Ending | null {
   return null;
 }
 
+/** The checkpoint the run's spend has crossed and no human has passed yet (its count), or null. Checked without an await. */
+function checkpointDue({ run, input }: RunContext): number | null {
+  const due = costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd);
+  return due > run.costCheckpointsPassed ? due : null;
+}
+
 /** Each time spend crosses a multiple of the checkpoint amount, a human must say "continue". */
-async function passCostCheckpoint(ctx: RunContext): Promise<Ending | null> {
+async function passCostCheckpoint(ctx: RunContext, due: number): Promise<Ending | null> {
   const { run, input } = ctx;
   const step = input.settings.costCheckpointUsd;
-  const due = costCheckpointsDue(run.usage.costUsd, step);
-  if (due <= run.costCheckpointsPassed) return null;
   const mark = `$${(due * step).toFixed(2)}`;
   const verdict = await askApproval(ctx, {
     kind: 'cost_checkpoint',

@@ -103,8 +103,9 @@ describe('fast steps', () => {
     // Each local model call after a turn of quick tools came in the same quick-steps activity as those tools,
     // and one activity took several steps.
     for (const [i, call] of calls.entries()) {
-      if (call.type === 'callModel' && call.local && calls[i - 1]?.type === 'runTool') expect(call.quickStep ?? 0).toBeGreaterThan(0);
-      if (call.type === 'callModel' && call.local && calls[i - 1]?.type === 'runTool') expect(call.quickStep).toBe(calls[i - 1]!.quickStep);
+      if (call.type !== 'callModel' || !call.local || calls[i - 1]?.type !== 'runTool') continue;
+      expect(call.quickStep ?? 0).toBeGreaterThan(0);
+      expect(call.quickStep).toBe(calls[i - 1]!.quickStep);
     }
     expect(new Set(calls.map((c) => c.quickStep).filter(Boolean)).size).toBeLessThan(tools.length);
     // Fewer workflow tasks than steps: local steps share them.
