@@ -2,17 +2,20 @@
  * Tool steps. `runTool` executes one tool call under its idempotency key: a call the ledger has
  * completed returns its stored result without running; a call found started-but-not-completed
  * (the worker died mid-effect) is re-sent only if the tool is idempotent or read-only —
- * otherwise the workflow is told, so it can ask a human instead of guessing.
+ * otherwise the workflow is told, so it can ask a human instead of guessing. Before any effect it
+ * checks the approval itself (`approval-gate.ts`): by this worker's own definition of the tool, a call
+ * that needs one runs only with an approved decision recorded for exactly this call.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { Risk, ToolOutcome } from '../contract/run';
-import type { EventData, EventDraft } from '../contract/events';
+import type { ApprovalPolicy, Risk, ToolOutcome } from '../contract/run';
+import type { EventData, EventDraft, ToolRefusal } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { inSpan } from './spans';
+import { createApprovalGate } from './tools/approval-gate';
 import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
@@ -59,6 +62,7 @@ function capBytes(text: string, maxBytes: number): { text: string; bytes: number
 
 export function createToolActivities(deps: ActivityDeps) {
   const { store, bus, tools } = deps;
+  const gate = createApprovalGate(store, deps.settings.config.approvals.minPolicy);
 
   async function loadToolCall(runId: string, turn: number, toolUseId: string) {
     const message = await store.messages.get(runId, messageKeys.assistant(turn));
@@ -91,21 +95,48 @@ export function createToolActivities(deps: ActivityDeps) {
 
   type ToolCall = Awaited<ReturnType<typeof loadToolCall>>;
 
+  /** Records why this worker would not run the call (no effect was taken). */
+  async function recordRefusal(runId: string, turn: number, toolUseId: string, data: { name: string; risk: Risk; policy: ApprovalPolicy; reason: ToolRefusal }) {
+    const events = await store.events.append(runId, [{ key: eventKeys.toolRefused(toolUseId, data.reason), type: 'tool.refused', data: { turn, toolUseId, ...data } }]);
+    publishEvents(bus, runId, events);
+    deps.logger.warn({ runId, turn, toolUseId, tool: data.name, risk: data.risk, policy: data.policy, reason: data.reason }, 'tool call refused: no approval recorded for it');
+  }
+
   async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
     const call = await loadToolCall(runId, turn, toolUseId);
     const tool = tools.get(call.name);
+    // This worker's own reading, whatever the worker that made the model call saw (fail closed: unknown is riskiest).
     const risk = tools.riskOf(call.name, call.input);
     const key = ledgerKeys.toolCall(runId, turn, toolUseId);
+
+    // A call already done returns its result (nothing runs again); any other needs its approval before the ledger is touched.
+    const done = await store.effects.get(key);
+    if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
+    const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
+    const { policy, allowed } = await gate.check(toCheck, risk);
+    if (!allowed) {
+      await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'approval_required' });
+      throw ApplicationFailure.create({
+        message: `${call.name} is ${risk === 'irreversible' ? 'an' : 'a'} ${risk} action and needs approval under the ${policy} policy; no approval of this call is recorded, so it did not run`,
+        type: FailureType.ApprovalRequired,
+        nonRetryable: true,
+      });
+    }
 
     const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
     if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
     const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
-    if (ledger.state === 'in_doubt' && !safeToRerun && !rerunInDoubt) {
-      throw ApplicationFailure.create({
-        message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
-        type: FailureType.EffectInDoubt,
-        nonRetryable: true,
-      });
+    if (ledger.state === 'in_doubt' && !safeToRerun) {
+      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so).
+      const rerunApproved = rerunInDoubt === true && (await gate.approved(toCheck, 'effect_in_doubt'));
+      if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
+      if (!rerunApproved) {
+        throw ApplicationFailure.create({
+          message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
+          type: FailureType.EffectInDoubt,
+          nonRetryable: true,
+        });
+      }
     }
 
     // The workspace is this run's current version here, and stays so until the result is recorded.

@@ -7,7 +7,7 @@
 import { WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
 import { API_ERROR_CODES, type LiveErrorCode } from './errors';
-import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { EVENT_TYPES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -441,6 +441,14 @@ const eventDataSchemas = {
     bytes: z.number().int().optional(),
     truncated: z.boolean().optional(),
     skipped: z.boolean().optional(),
+  }),
+  'tool.refused': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    name: z.string(),
+    risk: riskSchema,
+    policy: approvalPolicySchema,
+    reason: z.enum(TOOL_REFUSALS),
   }),
   'approval.requested': z.object({
     approvalId: z.string(),

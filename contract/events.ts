@@ -16,6 +16,10 @@ export interface ModelCallError {
   status?: number;
 }
 
+/** Why the worker about to run a tool call refused it (`tool.refused`). */
+export type ToolRefusal = 'approval_required' | 'rerun_not_approved';
+export const TOOL_REFUSALS = ['approval_required', 'rerun_not_approved'] as const satisfies readonly ToolRefusal[];
+
 /** A tool call the model asked for, as `llm.message` reports it. */
 export interface ToolCallRequest {
   id: string;
@@ -40,6 +44,13 @@ export interface EventDataMap {
   'tool.completed': { turn: number; toolUseId: string; name: string; output: string; bytes: number; truncated: boolean };
   /** `skipped`: the tool did not run (rejected, expired, or in doubt and not re-run). */
   'tool.failed': { turn: number; toolUseId: string; name: string; error: string; bytes?: number; truncated?: boolean; skipped?: boolean };
+  /**
+   * The worker about to run the call refused it, with no effect: `approval_required` — by its own definition
+   * of the tool (`risk`) and the policy it enforces (`policy`: the stricter of the run's and `MIN_APPROVALS`)
+   * the call needs an approval no one recorded; `rerun_not_approved` — a re-run of a call in doubt without a
+   * recorded approval to re-run it. The run then asks a human.
+   */
+  'tool.refused': { turn: number; toolUseId: string; name: string; risk: Risk; policy: ApprovalPolicy; reason: ToolRefusal };
   /** The pending approval as the run's progress shows it (`input` cut to a preview when long). */
   'approval.requested': Omit<PendingApproval, 'requestedAt'>;
   'approval.decided': {
@@ -88,6 +99,7 @@ export const EVENT_TYPES = [
   'tool.started',
   'tool.completed',
   'tool.failed',
+  'tool.refused',
   'approval.requested',
   'approval.decided',
   'approval.expired',

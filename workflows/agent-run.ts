@@ -28,7 +28,7 @@ import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { recordStep } from './step-metrics';
-import { costCheckpointsDue, needsApproval } from './policy';
+import { costCheckpointsDue, EXECUTOR_APPROVAL_PATCH, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
 import { quickStepsMayStart, takeQuickSteps } from './quick-steps';
@@ -170,7 +170,7 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
     return false;
   }
   if (needsApproval(ctx.input.approvals, call.risk)) {
-    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is a ${call.risk} action` });
+    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is ${call.risk === 'irreversible' ? 'an' : 'a'} ${call.risk} action` });
     if (verdict.decision !== 'approved') {
       await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
       return true;
@@ -187,17 +187,33 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     const outcome = await runToolWhereTheWorkspaceIs(ctx, call, `turn ${run.turn}: ${call.name}`, args);
     return outcome.isError;
   } catch (err) {
+    if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) return runOnceApproved(ctx, call, rerunInDoubt);
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
-    // A worker died while this call was running and the tool cannot safely be re-sent: ask, don't guess.
+    // The call stopped part-way (its worker stopped, or the system behind the tool went away) and cannot safely be re-sent: ask, don't guess.
     const verdict = await askApproval(ctx, {
       kind: 'effect_in_doubt',
       toolUseId: call.toolUseId,
-      reason: `A worker stopped while ${call.name} was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
+      reason: `${call.name} was interrupted while it was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
     });
     if (verdict.decision === 'approved') return runTool(ctx, call, true);
     await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
     return true;
   }
+}
+
+/**
+ * The worker about to run the call found that, by its own definition of the tool or the server's
+ * minimum policy, it needs an approval the run did not ask for: ask now, then run it or record it skipped.
+ */
+async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
+  const verdict = await askApproval(ctx, {
+    kind: 'tool',
+    toolUseId: call.toolUseId,
+    reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).`,
+  });
+  if (verdict.decision === 'approved') return runTool(ctx, call, rerunInDoubt);
+  await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
+  return true;
 }
 
 /**

@@ -5,8 +5,9 @@
  * one. It checks first what only it knows — a pause, follow-ups, the time cap, a hand-off Temporal
  * suggests — none of which can change before the workflow task ends, which is when it would next look.
  */
-import { setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { failureType } from './failures';
+import { EXECUTOR_APPROVAL_PATCH } from './policy';
 import { afterModelCall, quickStepFits, type QuickStepRules, type QuickStepView } from './step-placement';
 import { isoToMs } from './time';
 import type { RunContext } from './run-context';
@@ -23,8 +24,9 @@ export function quickStepsMayStart(ctx: RunContext, reply: ModelTurnResult): boo
 
 /**
  * Runs quick steps from the answer in hand. The first step's tools are this turn's; each step's answer is
- * the next turn's. Null when a call is in doubt (a worker died while it ran): the calls then go one by one,
- * where such a call is put to a human, and those already finished return from the ledger.
+ * the next turn's. Null when a call is in doubt (a worker died while it ran) or needs an approval the run did
+ * not ask for: the calls then go one by one, where such a call is put to a human, and those already finished
+ * return from the ledger.
  */
 export async function takeQuickSteps(ctx: RunContext, reply: ModelTurnResult): Promise<QuickStep[] | null> {
   const { input, run, acts } = ctx;
@@ -39,7 +41,9 @@ export async function takeQuickSteps(ctx: RunContext, reply: ModelTurnResult): P
       rules: rulesOf(ctx),
     }));
   } catch (err) {
-    if (failureType(err) !== FailureType.EffectInDoubt) throw err;
+    // A call the executing worker refused for want of an approval goes one by one too, where it is put to a human.
+    const refused = failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH);
+    if (!refused && failureType(err) !== FailureType.EffectInDoubt) throw err;
     return null;
   }
   for (const step of steps) {
