@@ -112,10 +112,18 @@ const slackUserMap = z
     return map;
   });
 
+/**
+ * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
+ * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
+ */
+const mcpRisk = z.enum(['read', 'write', 'irreversible']);
+const mcpRiskOverride = z.union([mcpRisk, z.record(z.string(), mcpRisk)]).optional();
+export type McpRiskOverride = z.infer<typeof mcpRiskOverride>;
+
 /** One MCP server: a command to spawn (stdio) or a Streamable HTTP endpoint. */
 const mcpServer = z.union([
-  z.object({ command: z.string().min(1), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional() }).strict(),
-  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  z.object({ command: z.string().min(1), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional(), risk: mcpRiskOverride }).strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional(), risk: mcpRiskOverride }).strict(),
 ]);
 export type McpServerSpec = z.infer<typeof mcpServer>;
 
@@ -307,7 +315,7 @@ export const OPTIONS = {
   WORKSPACE_RETENTION_SEC: option(int(7 * 86_400, 1), 'How long after a run ends its workspace is kept before it is released'),
   MCP_SERVERS: option(
     mcpServers,
-    'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP). Their tools join as `mcp__<name>__<tool>`',
+    'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP), each with an optional `"risk"`: `"irreversible"` (every tool of the server) or `{ "<tool>": "irreversible", … }`, which wins over the tools\' annotations. Their tools join as `mcp__<name>__<tool>`',
     { shown: 'none' },
   ),
 
