@@ -8,6 +8,8 @@
  * - B and A disagree about a tool's risk (A's operator set `risk`, B still trusts the annotation): A refuses
  *   the call B let through (`tool.refused`), and the run asks.
  * - A follow-up to a run made with `approvals: none`, after a restart with `MIN_APPROVALS=write`.
+ * - Quick steps (quick tools run in the workflow's worker) under `MIN_APPROVALS=all`: refused inside them, the
+ *   calls go one by one and each is put to a human.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import path from 'node:path';
 import type { RunEventOf } from '../../contract/events';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
+import { activityCalls, patchesOf } from '../support/history-calls';
 import { readCalls } from '../support/mcp-test-server';
 import { startWorkerProcess, type ChildHandle } from '../support/processes';
 import { waitFor } from '../support/wait';
@@ -32,10 +35,10 @@ describe('approvals fail closed across workers with different tools', () => {
     JSON.stringify({ files: { command: process.execPath, args: ['--import', 'tsx', SERVER_SCRIPT, '--stdio', mcpState], ...extra } });
 
   /** A worker on a machine of its own (its own DATA_DIR), sharing Postgres and Temporal. */
-  async function worker(env: Record<string, string>): Promise<ChildHandle> {
+  async function worker(env: Record<string, string>, harness: Harness = h): Promise<ChildHandle> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-failclosed-'));
     dirs.push(dir);
-    const w = await startWorkerProcess({ ...h.env, DATA_DIR: dir, ...env });
+    const w = await startWorkerProcess({ ...harness.env, DATA_DIR: dir, ...env });
     workers.push(w);
     return w;
   }
@@ -56,15 +59,15 @@ describe('approvals fail closed across workers with different tools', () => {
     );
   }
 
-  const approveNext = async (id: string) => {
-    const waiting = await h.getRun(id);
-    const res = await h.request('POST', `/api/runs/${id}/approvals/${waiting.pendingApprovals[0].approvalId}`, { body: { decision: 'approve' } });
+  const approveNext = async (id: string, harness: Harness = h) => {
+    const waiting = await harness.getRun(id);
+    const res = await harness.request('POST', `/api/runs/${id}/approvals/${waiting.pendingApprovals[0].approvalId}`, { body: { decision: 'approve' } });
     expect(res.status).toBe(200);
   };
 
   /** Waits until the run stops moving on its own; it must be waiting for a human, not done. */
-  const expectWaitingApproval = async (id: string) => {
-    const run = await h.waitForStatus(id, ['waiting_approval', 'completed', 'failed'], { timeoutMs: 60_000 });
+  const expectWaitingApproval = async (id: string, harness: Harness = h) => {
+    const run = await harness.waitForStatus(id, ['waiting_approval', 'completed', 'failed'], { timeoutMs: 60_000 });
     expect({ status: run.status, statusDetail: run.statusDetail }).toMatchObject({ status: 'waiting_approval' });
     return run;
   };
@@ -168,5 +171,42 @@ describe('approvals fail closed across workers with different tools', () => {
     expect(done.result).toBe('Wrote b.txt.');
     expect((await h.request('GET', `/api/runs/${id}/workspace`)).body.files.map((f: { path: string }) => f.path)).toEqual(['a.txt', 'b.txt']);
     expect((await h.events(id)).filter((e) => e.type === 'tool.started')).toHaveLength(2);
+  });
+
+  describe('with quick steps', () => {
+    let q: Harness;
+    beforeAll(async () => {
+      // A wide local window, in the runs' own settings: quick steps start after the first answer.
+      q = await startHarness({
+        database: 'postgres',
+        noWorker: true,
+        bus: 'database',
+        env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', LOCAL_STEPS_MAX_MS: '5000' },
+      });
+    });
+    afterAll(async () => {
+      for (const w of workers.splice(0)) await w.kill('SIGTERM');
+      await q.close();
+    });
+
+    it('puts quick calls refused inside quick steps to a human, one by one, under MIN_APPROVALS=all', async () => {
+      fake.script('[fc-quick]', (req) => (req.assistantTurns < 2 ? { toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Listed twice.' }));
+      await worker({ MIN_APPROVALS: 'all' }, q);
+      const id = await q.createRun({ goal: 'List [fc-quick]', approvals: 'none' });
+      for (const n of [1, 2]) {
+        await expectWaitingApproval(id, q);
+        expect((await q.events(id)).filter((e) => e.type === 'tool.completed')).toHaveLength(n - 1);
+        await approveNext(id, q);
+        await waitFor(async () => (await q.events(id)).filter((e) => e.type === 'tool.completed').length === n, { what: `list ${n} done` });
+      }
+      const done = await q.waitForStatus(id, 'completed', { timeoutMs: 60_000 });
+      expect(done.result).toBe('Listed twice.');
+      const events = await q.events(id);
+      expect(events.filter((e) => e.type === 'tool.refused')).toHaveLength(2);
+      expect(events.filter((e) => e.type === 'tool.started')).toHaveLength(2);
+      const history = (await q.history(id)).events!;
+      expect(activityCalls(history).some((c) => c.type === 'quickSteps' && c.result === undefined)).toBe(true); // refused inside quick steps
+      expect(patchesOf(history)).toContain('executor-approval');
+    });
   });
 });
