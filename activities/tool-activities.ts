@@ -20,7 +20,7 @@ import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
-import { FailureType } from '../contract/failures';
+import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
@@ -51,6 +51,11 @@ function serializeOutput(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output === undefined) return '';
   return JSON.stringify(output, null, 2);
+}
+
+/** The call may or may not have taken effect and cannot safely be re-sent: a human decides (not retried). */
+function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FailureType.EffectInDoubt, nonRetryable: true, details: [cause] });
 }
 
 function capBytes(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
@@ -130,21 +135,24 @@ export function createToolActivities(deps: ActivityDeps) {
       // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so).
       const rerunApproved = rerunInDoubt === true && (await gate.approved(toCheck, 'effect_in_doubt'));
       if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
-      if (!rerunApproved) {
-        throw ApplicationFailure.create({
-          message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
-          type: FailureType.EffectInDoubt,
-          nonRetryable: true,
-        });
-      }
+      if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
     }
 
     // The workspace is this run's current version here, and stays so until the result is recorded.
-    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk }));
+    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk, safeToRerun }));
   }
 
-  async function execute(args: { runId: string; turn: number; toolUseId: string; key: string; call: ToolCall; tool: ReturnType<typeof tools.get>; risk: Risk }): Promise<ToolOutcome> {
-    const { runId, turn, toolUseId, key, call, tool, risk } = args;
+  async function execute(args: {
+    runId: string;
+    turn: number;
+    toolUseId: string;
+    key: string;
+    call: ToolCall;
+    tool: ReturnType<typeof tools.get>;
+    risk: Risk;
+    safeToRerun: boolean;
+  }): Promise<ToolOutcome> {
+    const { runId, turn, toolUseId, key, call, tool, risk, safeToRerun } = args;
     const sync = deps.workspaces;
     await recordRestore(deps, runId, await sync.prepare(runId));
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
@@ -189,10 +197,12 @@ export function createToolActivities(deps: ActivityDeps) {
           output = serializeOutput(result);
         } catch (err) {
           rethrowIfCancelled(err);
-          // The system behind the tool is gone: retry the step under the ledger (it is in doubt now).
+          // The system behind the tool is gone mid-call: a call safe to re-send is retried under the ledger; any
+          // other is in doubt now, and the run is told so (and why) at once rather than after a retry finds it.
           if (err instanceof ToolUnavailableError) {
             deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: true });
-            throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+            if (safeToRerun) throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+            throw inDoubt(`${call.name} was cut off: ${err.message}; it may or may not have taken effect`, 'tool_unavailable');
           }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
           isError = true;

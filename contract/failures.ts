@@ -41,3 +41,9 @@ export const FailureType = {
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/**
+ * Why a call is in doubt, the first detail of an `EffectInDoubt` failure: an earlier attempt never finished
+ * (its worker stopped, or it timed out), or the system behind the tool went away in the middle of the call.
+ */
+export type InDoubtCause = 'attempt_lost' | 'tool_unavailable';

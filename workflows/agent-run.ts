@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Verdict } from '../activities/human-activities';
-import { describeFailure, failureType } from './failures';
+import { describeFailure, failureDetail, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
@@ -39,7 +39,7 @@ import type { QuickStep } from '../activities/quick-step-activities';
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
 const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
 import type { EventDraft, LimitName } from '../contract/events';
-import { FailureType } from '../contract/failures';
+import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
 
 type Ending =
@@ -190,10 +190,12 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) return runOnceApproved(ctx, call, rerunInDoubt);
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
     // The call stopped part-way (its worker stopped, or the system behind the tool went away) and cannot safely be re-sent: ask, don't guess.
+    const cause: InDoubtCause = failureDetail(err) === 'tool_unavailable' ? 'tool_unavailable' : 'attempt_lost';
+    const what = cause === 'tool_unavailable' ? `The system behind ${call.name} went away while the call was running` : `A worker stopped while ${call.name} was running`;
     const verdict = await askApproval(ctx, {
       kind: 'effect_in_doubt',
       toolUseId: call.toolUseId,
-      reason: `${call.name} was interrupted while it was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
+      reason: `${what}, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
     });
     if (verdict.decision === 'approved') return runTool(ctx, call, true);
     await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);

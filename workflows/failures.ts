@@ -27,3 +27,9 @@ export function failureType(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
+
+/** The first detail of an activity error's ApplicationFailure (what its type says it carries), if any. */
+export function failureDetail(err: unknown): unknown {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+}
