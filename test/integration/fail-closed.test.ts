@@ -101,22 +101,27 @@ describe('approvals fail closed across workers with different tools', () => {
     for (const d of [...dirs, mcpState]) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('never runs a destructive MCP tool unapproved when the worker that classified the call lacks its server', async () => {
-    script('[fc-unknown]', { name: 'mcp__files__delete_record', input: { id: '7' } });
-    const b = await worker({}); // no MCP servers: it does not know the tool
-    const id = await h.createRun({ goal: 'Delete record 7 [fc-unknown]', approvals: 'write' });
-    await drainDuringFirstModelCall(b, '[fc-unknown]');
+  it.each([
+    ['lacks its server', 'fc-unknown', {}],
+    ['could not reach its server at its start', 'fc-unreachable', { MCP_SERVERS: JSON.stringify({ files: { url: 'http://127.0.0.1:1/mcp' } }) }],
+  ])('never runs a destructive MCP tool unapproved when the worker that classified the call %s', async (_case, name, bEnv) => {
+    const marker = `[${name}]`;
+    script(marker, { name: 'mcp__files__delete_record', input: { id: name } });
+    const b = await worker(bEnv); // does not know the tool
+    const id = await h.createRun({ goal: `Delete a record ${marker}`, approvals: 'write' });
+    await drainDuringFirstModelCall(b, marker);
     const message = (await h.events(id)).find((e): e is RunEventOf<'llm.message'> => e.type === 'llm.message');
     expect(message?.data.toolCalls).toEqual([expect.objectContaining({ name: 'mcp__files__delete_record', risk: 'irreversible' })]);
 
     await worker({ MCP_SERVERS: filesServer() }); // A: has the server, and its destructive tool
     await expectWaitingApproval(id);
-    expect(callsOf('delete_record')).toEqual([]);
+    const deleted = () => callsOf('delete_record').filter((c) => c.args.id === name);
+    expect(deleted()).toEqual([]);
     await approveNext(id);
     const done = await h.waitForStatus(id, 'completed', { timeoutMs: 60_000 });
-    expect(done.result).toBe('Done: Deleted 7');
-    expect(callsOf('delete_record')).toHaveLength(1);
-    expect(fake.requestsFor('[fc-unknown]')).toHaveLength(2); // the first model call was made once, on B
+    expect(done.result).toBe(`Done: Deleted ${name}`);
+    expect(deleted()).toHaveLength(1);
+    expect(fake.requestsFor(marker)).toHaveLength(2); // the first model call was made once, on B
   });
 
   it('refuses, on the worker that runs it, a call its own definition says needs approval, and asks a human', async () => {
