@@ -114,12 +114,13 @@ export function createToolActivities(deps: ActivityDeps) {
     const risk = tools.riskOf(call.name, call.input);
     const key = ledgerKeys.toolCall(runId, turn, toolUseId);
 
-    // A call already done returns its result (nothing runs again); any other needs its approval before the ledger is touched.
-    const done = await store.effects.get(key);
-    if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
+    // Checked before the ledger is touched, so a refused call leaves no trace of having started.
     const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
     const { policy, allowed } = await gate.check(toCheck, risk);
     if (!allowed) {
+      // A call already done returns its result (nothing runs again); only one not done yet is refused.
+      const done = await store.effects.get(key);
+      if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
       await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'approval_required' });
       throw ApplicationFailure.create({
         message: `${call.name} is ${risk === 'irreversible' ? 'an' : 'a'} ${risk} action and needs approval under the ${policy} policy; no approval of this call is recorded, so it did not run`,
