@@ -20,6 +20,7 @@ import type { AssistantBlock, MessageParam, ModelRequest } from './model/model-a
 import { publishEvents } from './publish';
 import { inSpan } from './spans';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
+import type { ModelCallError } from '../contract/events';
 
 export interface CallModelArgs {
   runId: string;
@@ -182,7 +183,7 @@ export function createModelActivities(deps: ActivityDeps) {
       // Tell live viewers to drop the text the failed attempt streamed; it is being regenerated. When the
       // failed attempt reported why, its event already exists and this one writes nothing.
       bus.publish({ type: 'delta.reset', runId, turn, attempt });
-      const error = { code: 'interrupted', message: 'the previous attempt ended without an answer (its worker stopped or it timed out)' };
+      const error: ModelCallError = { code: 'interrupted', message: 'the previous attempt ended without an answer (its worker stopped or it timed out)' };
       const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt, error } }]);
       publishEvents(bus, runId, events);
     }

@@ -6,7 +6,7 @@
  */
 import { WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
-import { API_ERROR_CODES, type LiveErrorCode } from './errors';
+import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
@@ -40,7 +40,9 @@ export const capacityLimitSchema = z.enum(['rpm', 'input_tpm', 'output_tpm']).me
 export const runLimitsSchema = z
   .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
   .meta({ id: 'RunLimits' });
-export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).meta({ id: 'RunError' });
+export const runErrorSchema = z
+  .object({ code: z.enum(RUN_ERROR_CODES).meta({ description: 'Stable snake_case code: branch on it. An unexpected error is internal.' }), message: z.string() })
+  .meta({ id: 'RunError' });
 
 /** `{ error: { code, message, details? } }`: every non-2xx answer of the API. */
 export const errorBodySchema = z
@@ -418,7 +420,7 @@ const eventDataSchemas = {
   'llm.retry': z.object({
     turn: z.number().int(),
     attempt: z.number().int(),
-    error: z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() }).optional(),
+    error: z.object({ code: z.enum(MODEL_CALL_ERROR_CODES), message: z.string(), status: z.number().int().optional() }).optional(),
   }),
   'model.throttled': z.object({ turn: z.number().int(), waitMs: z.number().int(), limit: capacityLimitSchema }),
   'workspace.restored': z.object({ worker: z.string(), files: z.number().int(), bytes: z.number(), ms: z.number() }),

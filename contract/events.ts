@@ -4,6 +4,7 @@
  * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
  */
 import type { WorkspaceReleaseReason } from './workspace';
+import type { ModelCallErrorCode } from './errors';
 import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
@@ -11,7 +12,7 @@ export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegme
 
 /** Why a model call failed, as `llm.retry` reports it: a stable code, the provider's words, its HTTP status. */
 export interface ModelCallError {
-  code: string;
+  code: ModelCallErrorCode;
   message: string;
   status?: number;
 }

@@ -2,6 +2,7 @@
  * A run's vocabulary: statuses, limits, usage, what the workflow carries and reports. Shared by
  * the workflow, activities, API, web UI and client. Pure: safe inside the workflow sandbox.
  */
+import type { RunErrorCode } from './errors';
 
 export const RUN_STATUSES = [
   'queued',
@@ -167,7 +168,8 @@ export interface PendingInput {
 }
 
 export interface RunError {
-  code: string;
+  /** Stable: clients may branch on it (see RUN_ERROR_CODES). */
+  code: RunErrorCode;
   message: string;
 }
 
