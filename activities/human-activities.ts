@@ -11,6 +11,7 @@ import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
+import type { AttentionKind } from '../contract/events';
 
 /** Inputs larger than this are shown as a cut-down preview in progress and events. */
 const INPUT_PREVIEW_CHARS = 4000;
@@ -146,7 +147,7 @@ export function createHumanActivities(deps: ActivityDeps) {
    * Half the request's time has passed and it is still open: remind its owner (attention.needed with
    * `reminder`, so webhooks carry it, and a Slack DM) — unless they are watching the run right now.
    */
-  async function remind({ runId, requestId, kind }: { runId: string; requestId: string; kind: 'approval' | 'question' }): Promise<{ reminded: boolean }> {
+  async function remind({ runId, requestId, kind }: { runId: string; requestId: string; kind: AttentionKind }): Promise<{ reminded: boolean }> {
     const run = await store.runs.get(runId);
     const open =
       kind === 'approval'

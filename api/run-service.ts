@@ -13,7 +13,7 @@ import type { RunRecord } from '../shared/store/runs';
 import { RUN_WORKFLOW, pauseSignal, progressQuery, resumeSignal } from '../contract/workflow-messages';
 import { eventKeys } from '../contract/keys';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
-import { DEMO_MODEL, isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
+import { APPROVAL_POLICIES, DEMO_MODEL, isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
 export type { RunSummary, RunView } from '../contract/api';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
@@ -26,7 +26,6 @@ import { TaskQueuePollers } from './task-queue-pollers';
 import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
 import type { CreateRunBody } from '../contract/api';
 
-const POLICY_ORDER: ApprovalPolicy[] = ['none', 'write', 'all'];
 const METADATA_MAX_BYTES = 16 * 1024;
 
 export function newRunId(): string {
@@ -108,7 +107,7 @@ export class RunService {
     }
     // A run may ask for more approvals than the admin minimum, never fewer.
     const requested = body.approvals ?? config.approvals.defaultPolicy;
-    const approvals = POLICY_ORDER[Math.max(POLICY_ORDER.indexOf(requested), POLICY_ORDER.indexOf(config.approvals.minPolicy))]!;
+    const approvals = APPROVAL_POLICIES[Math.max(APPROVAL_POLICIES.indexOf(requested), APPROVAL_POLICIES.indexOf(config.approvals.minPolicy))]!;
     return { model, approvals, limits, approvalTimeoutSec, webhooks: this.webhooksFor(body) };
   }
 

@@ -4,26 +4,26 @@
  * UI take their types from them. Response schemas are checked against the TypeScript types the
  * server builds (`Same` below), so neither can drift from the other without a compile error.
  */
-import { WORKSPACE_STATES } from './workspace';
+import { WORKSPACE_RELEASE_REASONS, WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
-import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
-import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { ATTENTION_KINDS, EVENT_TYPES, LIMIT_NAMES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, RISKS, RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
 export const runStatusSchema = z.enum(RUN_STATUSES).meta({ id: 'RunStatus', description: 'Where a run is. completed, failed and cancelled are final.' });
-export const approvalPolicySchema = z.enum(['none', 'write', 'all']).meta({
+export const approvalPolicySchema = z.enum(APPROVAL_POLICIES).meta({
   id: 'ApprovalPolicy',
   description: 'Which tool calls wait for a human: none, write (and irreversible), or all.',
 });
-export const riskSchema = z.enum(['read', 'write', 'irreversible']).meta({ id: 'Risk' });
-export const approvalKindSchema = z.enum(['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap']).meta({ id: 'ApprovalKind' });
-export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']).meta({ id: 'ApprovalStatus' });
-export const decisionChannelSchema = z.enum(['api', 'slack', 'web', 'system']).meta({ id: 'DecisionChannel' });
-export const decisionSchema = z.enum(['approve', 'reject']).meta({ id: 'Decision' });
+export const riskSchema = z.enum(RISKS).meta({ id: 'Risk' });
+export const approvalKindSchema = z.enum(APPROVAL_KINDS).meta({ id: 'ApprovalKind' });
+export const approvalStatusSchema = z.enum(APPROVAL_STATUSES).meta({ id: 'ApprovalStatus' });
+export const decisionChannelSchema = z.enum(DECISION_CHANNELS).meta({ id: 'DecisionChannel' });
+export const decisionSchema = z.enum(DECISIONS).meta({ id: 'Decision' });
 export const workerStateSchema = z.enum(['available', 'unavailable']).meta({ id: 'WorkerState' });
-export const limitNameSchema = z.enum(['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget']).meta({ id: 'LimitName' });
+export const limitNameSchema = z.enum(LIMIT_NAMES).meta({ id: 'LimitName' });
 
 const isoTime = z.string().meta({ format: 'date-time' });
 
@@ -36,7 +36,7 @@ export const usageSchema = z
     cacheWriteTokens: z.number().optional().describe('Input written to the prompt cache'),
   })
   .meta({ id: 'Usage' });
-export const capacityLimitSchema = z.enum(['rpm', 'input_tpm', 'output_tpm']).meta({ id: 'CapacityLimit' });
+export const capacityLimitSchema = z.enum(CAPACITY_LIMITS).meta({ id: 'CapacityLimit' });
 export const runLimitsSchema = z
   .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
   .meta({ id: 'RunLimits' });
@@ -425,7 +425,7 @@ const eventDataSchemas = {
   'model.throttled': z.object({ turn: z.number().int(), waitMs: z.number().int(), limit: capacityLimitSchema }),
   'workspace.restored': z.object({ worker: z.string(), files: z.number().int(), bytes: z.number(), ms: z.number() }),
   'workspace.hibernated': z.object({ files: z.number().int(), bytes: z.number() }),
-  'workspace.released': z.object({ reason: z.enum(['retention', 'request']) }),
+  'workspace.released': z.object({ reason: z.enum(WORKSPACE_RELEASE_REASONS) }),
   'tool.started': z.object({ turn: z.number().int(), toolUseId: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema }),
   'tool.completed': z.object({
     turn: z.number().int(),
@@ -475,7 +475,7 @@ const eventDataSchemas = {
   'run.failed': z.object({ error: runErrorSchema }),
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
-  'attention.needed': z.object({ kind: z.enum(['approval', 'question']), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
+  'attention.needed': z.object({ kind: z.enum(ATTENTION_KINDS), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */

@@ -19,14 +19,18 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 
-export type Risk = 'read' | 'write' | 'irreversible';
+/** How much a tool call can change, least first: anything unknown is read as the riskiest. */
+export const RISKS = ['read', 'write', 'irreversible'] as const;
+export type Risk = (typeof RISKS)[number];
 
 /** The offline model every server has: it needs no key and costs nothing. */
 export const DEMO_MODEL = 'demo';
 
 /** The tool the model uses to ask its user a question; the workflow itself waits for the answer. */
 export const ASK_USER_TOOL = 'ask_user';
-export type ApprovalPolicy = 'none' | 'write' | 'all';
+/** Which tool calls wait for a human, fewest first: none, write (and irreversible), or all. */
+export const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 
 export interface RunLimits {
   /** Model turns (one model call and the tool calls it asks for). */
@@ -75,7 +79,8 @@ export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
 export const isThrottled = (p: { status: RunStatus; statusDetail: string | null }): boolean => p.status === 'running' && p.statusDetail === CAPACITY_WAIT_DETAIL;
 
 /** Which of the model's rate limits a call waits for. */
-export type CapacityLimit = 'rpm' | 'input_tpm' | 'output_tpm';
+export const CAPACITY_LIMITS = ['rpm', 'input_tpm', 'output_tpm'] as const;
+export type CapacityLimit = (typeof CAPACITY_LIMITS)[number];
 
 /**
  * A model call that did not happen yet, and why: the shared rate limits have no room for it until
@@ -145,7 +150,8 @@ export interface RunInput {
   workspaceQueue?: string;
 }
 
-export type ApprovalKind = 'tool' | 'cost_checkpoint' | 'effect_in_doubt' | 'segment_cap';
+export const APPROVAL_KINDS = ['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 
 export interface PendingApproval {
   approvalId: string;
@@ -189,12 +195,15 @@ export interface Progress {
 }
 
 /** The words a human decides with (API body, Slack buttons) and what the approval becomes. */
-export type Decision = 'approve' | 'reject';
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export const DECISIONS = ['approve', 'reject'] as const;
+export type Decision = (typeof DECISIONS)[number];
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export type ApprovalOutcome = Exclude<ApprovalStatus, 'pending'>;
 /** One mapping from a decision word to the approval's outcome, for every channel. */
 export const DECISION_OUTCOME: Record<Decision | 'expire', ApprovalOutcome> = { approve: 'approved', reject: 'rejected', expire: 'expired' };
-export type DecisionChannel = 'api' | 'slack' | 'web' | 'system';
+export const DECISION_CHANNELS = ['api', 'slack', 'web', 'system'] as const;
+export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
 
 export interface ApprovalDecision {
   approvalId: string;

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { APPROVAL_POLICIES } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -138,8 +139,6 @@ const mcpServers = z
 const webhookSecret = optionalString.refine((v) => v === undefined || (/^whsec_[A-Za-z0-9+/=]+$/.test(v) && Buffer.from(v.slice(6), 'base64').length >= 24), {
   message: 'must be whsec_ followed by base64 of at least 24 random bytes',
 });
-
-const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
 const pricingEntry = z
   .object({

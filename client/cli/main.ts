@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
+import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
 import { printWatch } from './print-watch';
 
 export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 } as const;
@@ -99,8 +100,8 @@ async function run(
   switch (command) {
     case 'run': {
       need(1, 'one goal (quote it)');
-      const approvals = o.approvals as 'none' | 'write' | 'all' | undefined;
-      if (approvals !== undefined && !['none', 'write', 'all'].includes(approvals)) throw new UsageError('--approvals is none, write or all');
+      const approvals = o.approvals as ApprovalPolicy | undefined;
+      if (approvals !== undefined && !APPROVAL_POLICIES.includes(approvals)) throw new UsageError(`--approvals is ${APPROVAL_POLICIES.join(', ')}`);
       const created = await client.runs.start({ goal: args[0]!, ...(o.model && { model: o.model }), ...(approvals && { approvals }) });
       print(created, created.id);
       return o.watch ? printWatch(client, created.id, { json: o.json, ...io }, signal) : EXIT.ok;
