@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { activityInfo, Context } from '@temporalio/activity';
-import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef, type Usage } from '../contract/run';
+import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef } from '../contract/run';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
@@ -21,12 +21,8 @@ import { publishEvents } from './publish';
 import { inSpan } from './spans';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { ModelCallError } from '../contract/events';
-
-export interface CallModelArgs {
-  runId: string;
-  turn: number;
-  model: string;
-}
+import type { CallModelArgs, SummarizeArgs, SummaryResult } from '../contract/activity-io';
+export type { CallModelArgs } from '../contract/activity-io'; // quick steps import it from here
 
 export const SYSTEM_PROMPT = [
   'You are an autonomous agent run by Longhaul. Work toward the goal using the tools you have.',
@@ -43,19 +39,6 @@ export const SUMMARY_INSTRUCTION = [
   'start from: the goal, what has been done and found (keep every fact, number, name and file the',
   'remaining work needs), what failed and why, and the next steps. Plain prose or a short list; no tool calls.',
 ].join(' ');
-
-export interface SummaryResult {
-  summaryChars: number;
-  usage: Usage;
-}
-
-export interface SummarizeArgs {
-  runId: string;
-  segment: number;
-  /** The last turn the summary covers. */
-  throughTurn: number;
-  model: string;
-}
 
 /** Appends a user instruction without breaking the user/assistant alternation. */
 function withInstruction(messages: MessageParam[], instruction: string): MessageParam[] {

@@ -4,7 +4,7 @@
  * detail the API shows, and a metric.
  */
 import { Context } from '@temporalio/activity';
-import type { SweepArgs } from '../workflows/sweeper';
+import type { SweepArgs } from '../contract/activity-io';
 import { LastProgressAttribute } from '../contract/search-attributes';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';

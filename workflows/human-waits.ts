@@ -4,7 +4,7 @@
  * fails closed: no answer in time counts as "no".
  */
 import { condition, patched, uuid4 } from '@temporalio/workflow';
-import type { Verdict } from '../activities/human-activities';
+import type { Verdict } from '../contract/activity-io';
 import type { RunContext } from './run-context';
 import type { ApprovalKind, ToolCallRef } from '../contract/run';
 import type { AttentionKind, EventDraft } from '../contract/events';
