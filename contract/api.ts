@@ -37,8 +37,10 @@ export const usageSchema = z
   })
   .meta({ id: 'Usage' });
 export const capacityLimitSchema = z.enum(CAPACITY_LIMITS).meta({ id: 'CapacityLimit' });
+/** What `maxSteps` counts: model turns, not tool calls. */
+export const MAX_STEPS_DESCRIPTION = "Most model turns the run takes, over all its segments and laps. A turn is one model call (its retries included) and the tool calls it asks for; the relay's summaries are not turns.";
 export const runLimitsSchema = z
-  .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
+  .object({ maxSteps: z.number().int().meta({ description: MAX_STEPS_DESCRIPTION }), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
   .meta({ id: 'RunLimits' });
 export const runErrorSchema = z
   .object({ code: z.enum(RUN_ERROR_CODES).meta({ description: 'Stable snake_case code: branch on it. An unexpected error is internal.' }), message: z.string() })
@@ -82,7 +84,7 @@ export function nestingDepth(value: unknown): number {
 /** The limits a request may ask for: each optional, each checked against the server's maxima. */
 const limitsRequest = z
   .object({
-    maxSteps: z.number().int().positive().optional(),
+    maxSteps: z.number().int().positive().optional().meta({ description: MAX_STEPS_DESCRIPTION }),
     maxCostUsd: z.number().positive().finite().optional(),
     maxDurationSec: z.number().int().positive().optional(),
   })

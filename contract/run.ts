@@ -33,7 +33,11 @@ export const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 
 export interface RunLimits {
-  /** Model turns (one model call and the tool calls it asks for). */
+  /**
+   * Most model turns the run takes, over all its segments and laps (`turn > maxSteps` ends it). A turn is
+   * one model call, its retries included, and the tool calls it asks for; the relay's summaries are not
+   * turns. The name is the API's; it counts turns, not tool calls.
+   */
   maxSteps: number;
   maxCostUsd: number;
   maxDurationSec: number;
@@ -146,7 +150,7 @@ export interface RunInput {
   limits: RunLimits;
   settings: RunSettings;
   carried?: CarriedState;
-  /** A worker queue that already holds the run's workspace (a schedule's pre-warmed desk): its first tool call goes there. */
+  /** A worker queue that already holds the run's workspace (a schedule's pre-warmed workspace): its first tool call goes there. */
   workspaceQueue?: string;
 }
 

@@ -349,8 +349,8 @@ export const OPTIONS = {
   METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
 
   // Run defaults and admin maxima
-  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps (model turns) per run unless the run asks otherwise'),
-  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps a run may ask for'),
+  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps per run (`maxSteps`: model turns, each one model call and the tool calls it asks for) unless the run asks otherwise'),
+  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps (model turns) a run may ask for'),
   DEFAULT_MAX_COST_USD: option(num(5), 'Spend cap per run'),
   MAX_COST_USD_LIMIT: option(num(500), 'Highest spend cap a run may ask for'),
   DEFAULT_MAX_DURATION_SEC: option(int(24 * 3600, 1), 'Wall-clock cap per run'),
