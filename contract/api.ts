@@ -7,8 +7,8 @@
 import { WORKSPACE_RELEASE_REASONS, WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
-import { ATTENTION_KINDS, EVENT_TYPES, LIMIT_NAMES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
-import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, RISKS, RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
@@ -377,7 +377,7 @@ export const followUpAcceptedSchema = z
   .object({
     messageId: z.string(),
     runId: z.string(),
-    status: z.enum(['pending', 'accepted']).meta({ description: 'pending until the run takes it in at its next turn boundary.' }),
+    status: z.enum(FOLLOW_UP_STATUSES).meta({ description: 'pending until the run takes it in at its next turn boundary.' }),
     continued: z.boolean().meta({ description: 'The run had ended and this message continues it (same run id, seq goes on).' }),
     links: runLinksSchema,
   })
@@ -393,7 +393,7 @@ export const deliverySchema = z
     url: z.string(),
     event: z.enum(WEBHOOK_EVENT_TYPES),
     seq: z.number().int(),
-    status: z.enum(['pending', 'delivered', 'failed']),
+    status: z.enum(DELIVERY_STATUSES),
     attempts: z.array(deliveryAttemptSchema),
     createdAt: isoTime,
     deliveredAt: isoTime.nullable(),

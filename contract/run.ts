@@ -223,6 +223,10 @@ export interface UserInput {
   by: string;
 }
 
+/** A follow-up message is `pending` until the run takes it in at its next turn boundary. */
+export const FOLLOW_UP_STATUSES = ['pending', 'accepted'] as const;
+export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
+
 /** A follow-up message is waiting in the database; its text is there, not in the signal. */
 export interface FollowUpNotice {
   messageId: string;

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { DeliveryView, WebhookSubscription } from '../../contract/api';
-import { isWebhookEventType, type RunEvent, type WebhookEventType } from '../../contract/events';
+import { isWebhookEventType, type DeliveryStatus, type RunEvent, type WebhookEventType } from '../../contract/events';
 import { routePath } from '../../contract/paths';
 import { nowIso, type Executor } from './executor';
 
@@ -27,7 +27,7 @@ export interface DeliveryRecord {
   event: WebhookEventType;
   seq: number;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: DeliveryStatus;
   createdAt: string;
 }
 
