@@ -86,6 +86,9 @@ describe('closed error codes', () => {
       const stored = { code: 'sqlite_error', message: 'no such table: x' } as unknown as { code: RunErrorCode; message: string };
       await store.runs.updateState('run_old', { status: 'failed', statusDetail: null, error: stored, ended: true });
       expect((await store.runs.get('run_old'))?.error).toEqual({ code: 'internal', message: 'no such table: x' });
+      await store.events.append('run_old', [{ key: 'failed', type: 'run.failed', data: { error: stored } }]);
+      const [failed] = await store.events.list('run_old', { after: 0, limit: 10 });
+      expect(failed).toMatchObject({ type: 'run.failed', data: { error: { code: 'internal', message: 'no such table: x' } } });
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
