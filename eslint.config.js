@@ -86,10 +86,12 @@ module.exports = tseslint.config(
     },
   },
   {
-    // A service does the API's work; the HTTP layer (routes/) calls it, never the other way round.
-    files: ['api/*-service.ts'],
+    // Services do the API's work; the HTTP layer (routes/) calls them, never the other way round. Only the
+    // server, which mounts the routes, imports them.
+    files: ['api/**/*.ts'],
+    ignores: ['api/server.ts', 'api/routes/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\./routes(/|$)', message: 'Services import no routes: what both need goes in the service or contract/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\./|(\\.\\./)+)routes(/|$)', message: 'Services import no routes: what both need goes in the service or contract/.' }] }],
     },
   },
   {

@@ -23,6 +23,7 @@ describe('layering lint', () => {
     ['shared/temporal/lint-probe.ts', "import { findTemporalCli } from '../../scripts/temporal-cli'; export const f = findTemporalCli;"],
     ['shared/lint-probe.ts', "import { createActivities } from '../activities'; export const a = createActivities;"],
     ['api/lint-probe-service.ts', "import { runsRouter } from './routes/runs'; export const r = runsRouter;"],
+    ['api/live/lint-probe.ts', "import { runsRouter } from '../routes/runs'; export const r = runsRouter;"],
   ])('rejects in %s: %s', (file, code) => {
     expect(lintAs(file, code).some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
   });
