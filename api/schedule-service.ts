@@ -18,6 +18,9 @@ import type { RunService } from './run-service';
 
 const OVERLAP = { skip: ScheduleOverlapPolicy.SKIP, buffer_one: ScheduleOverlapPolicy.BUFFER_ONE, allow_all: ScheduleOverlapPolicy.ALLOW_ALL } as const;
 
+/** The cron shapes taken: five fields, or a named one; each fires at most once a minute (`@every` and seconds fields would not). */
+const FIVE_FIELD_CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[^\s@]+(\s+[^\s@]+){4})$/;
+
 function validTimezone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -34,9 +37,10 @@ export class ScheduleService {
     const { store, client, config } = this.deps;
     const timezone = body.timezone ?? 'UTC';
     if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
+    this.checkTiming(body);
     const resolved = this.deps.runs.resolveRequest(body);
     const id = `sch_${crypto.randomBytes(10).toString('hex')}`;
-    const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
+    const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron.trim()], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
     const schedule = await store.schedules.insert({
       id,
       owner,
@@ -48,6 +52,12 @@ export class ScheduleService {
       timezone,
       overlap: body.overlap ?? 'skip',
     });
+    // Counted after the insert, so two creates at once cannot both slip under the limit.
+    const owned = (await store.schedules.listForOwner(owner)).length;
+    if (owned > config.runs.maxSchedulesPerUser) {
+      await store.schedules.markDeleted(id);
+      throw new ApiError(429, 'too_many_schedules', `you already have ${owned - 1} schedules (the limit is ${config.runs.maxSchedulesPerUser}); delete one first`);
+    }
     try {
       await client.schedule.create({
         scheduleId: id,
@@ -58,6 +68,7 @@ export class ScheduleService {
           workflowId: `${id}-firing`,
           taskQueue: config.temporal.taskQueue,
           args: [{ scheduleId: id }] as Parameters<typeof scheduledRunWorkflow>,
+          staticSummary: `Schedule "${body.name.slice(0, 80)}" of ${owner}: one firing, starting a run`,
         },
         policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: '1 minute' },
         memo: { owner },
@@ -71,6 +82,17 @@ export class ScheduleService {
       throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
     }
     return this.view(schedule);
+  }
+
+  /** A schedule fires no more often than SCHEDULE_MIN_INTERVAL_SEC (everySec) or once a minute (cron). */
+  private checkTiming(body: CreateScheduleBody): void {
+    const min = this.deps.config.runs.scheduleMinIntervalSec;
+    if (body.everySec !== undefined && body.everySec < min) {
+      throw new ApiError(400, 'schedule_too_frequent', `everySec is ${body.everySec}; this server fires a schedule at most every ${min} seconds`);
+    }
+    if (body.cron !== undefined && !FIVE_FIELD_CRON.test(body.cron.trim())) {
+      throw new ApiError(400, 'invalid_request', `cron: ${JSON.stringify(body.cron)} is not a five-field cron (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly`);
+    }
   }
 
   async list(owner: string): Promise<ScheduleView[]> {
