@@ -6,6 +6,9 @@
  * meet the same per-user queue cap as `POST /api/runs` (over it a firing is skipped, not queued).
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { Access } from '../../api/access';
+import { RunService } from '../../api/run-service';
+import { ScheduleService } from '../../api/schedule-service';
 import { startHarness, type Harness } from '../support/harness';
 import type { RunEventOf } from '../../contract/events';
 import { waitFor } from '../support/wait';
@@ -93,7 +96,7 @@ describe('scheduled runs', () => {
   it('takes a cron in a time zone, and refuses bad timing with a 400', async () => {
     const cron = await h.request('POST', '/api/schedules', { body: { name: 'Weekdays', goal: 'Report', cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', model: 'demo' } });
     expect(cron.status).toBe(201);
-    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' });
+    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', paused: false }); // unpaused once its spacing is checked
     const next = new Date(cron.body.nextFiringsAt[0]);
     expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay());
     expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Lisbon', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('09:00');
@@ -131,6 +134,17 @@ describe('scheduled runs', () => {
     expect((await h.request('DELETE', `/api/schedules/${mine[0]!.id}`, { token: BOB })).status).toBe(204);
     expect((await h.request('POST', '/api/schedules', { body: { name: 'one more', goal: 'g', cron: '0 4 * * *', model: 'demo' }, token: BOB })).status).toBe(201);
     for (const s of (await h.request('GET', '/api/schedules', { token: BOB })).body.schedules as { id: string }[]) await h.request('DELETE', `/api/schedules/${s.id}`, { token: BOB });
+  });
+
+  it('holds a cron to a minimum over a minute, by the firings Temporal computes for it', async () => {
+    const config = { ...h.config, runs: { ...h.config.runs, scheduleMinIntervalSec: 3600 } };
+    const runs = new RunService({ store: h.store, client: h.client, config, logger: h.logger, access: new Access(config) });
+    const hourlyAtMost = new ScheduleService({ store: h.store, client: h.client, config, logger: h.logger, runs });
+    await expect(hourlyAtMost.create('dave', { name: 'half-hourly', goal: 'g', cron: '0,30 * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    expect(await hourlyAtMost.list('dave')).toEqual([]);
+    const hourly = await hourlyAtMost.create('dave', { name: 'hourly', goal: 'g', cron: '0 * * * *', model: 'demo' });
+    expect(hourly.paused).toBe(false);
+    await hourlyAtMost.delete('dave', hourly.id);
   });
 
   it("counts a schedule's runs against its owner's queue cap: a firing over it is skipped, not queued", async () => {
