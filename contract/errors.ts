@@ -12,6 +12,7 @@ export const API_ERROR_CODES = [
   'invalid_idempotency_key',
   'limit_out_of_range',
   'unknown_model',
+  'schedule_too_frequent',
   // 401 / 403: who is asking
   'unauthorized',
   'forbidden',
@@ -41,6 +42,7 @@ export const API_ERROR_CODES = [
   'input_too_large',
   'unsupported_media_type',
   'queue_full',
+  'too_many_schedules',
   // 5xx
   'temporal_unavailable',
   'internal',

@@ -195,7 +195,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
       reason: `A worker stopped while ${call.name} was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
     });
     if (verdict.decision === 'approved') return runTool(ctx, call, true);
-    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
+    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).${verdict.comment ? ` Their comment: ${verdict.comment}` : ''}`);
     return true;
   }
 }
