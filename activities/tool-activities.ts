@@ -8,7 +8,7 @@
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
 import type { ApprovalPolicy, Risk, ToolOutcome } from '../contract/run';
-import type { EventData, EventDraft, ToolRefusal } from '../contract/events';
+import type { EventDraft, ToolRefusal } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
@@ -22,30 +22,11 @@ import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
 import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
+import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
+export type { RunToolArgs } from '../contract/activity-io'; // quick steps import it from here
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
-
-export interface RunToolArgs {
-  runId: string;
-  turn: number;
-  toolUseId: string;
-  /** A human approved re-running a call whose earlier attempt may or may not have happened. */
-  rerunInDoubt?: boolean;
-}
-
-/** The transcript event that explains a tool result (e.g. the tool ran, or was rejected). */
-type ToolResultEvent =
-  | { eventType: 'tool.completed'; eventData: EventData<'tool.completed'> }
-  | { eventType: 'tool.failed'; eventData: EventData<'tool.failed'> };
-
-export type RecordToolResultArgs = {
-  runId: string;
-  turn: number;
-  toolUseId: string;
-  content: string;
-  isError: boolean;
-} & ToolResultEvent;
 
 function serializeOutput(output: unknown): string {
   if (typeof output === 'string') return output;

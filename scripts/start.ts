@@ -11,6 +11,7 @@ import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
 import { startTracing } from '../shared/tracing';
+import { findTemporalCli } from './temporal-cli';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   let devServer: DevServer | undefined;
   if (!config.temporal.address) {
     devServer = await startDevServer({
+      cliPath: findTemporalCli(),
       port: config.temporal.devPort,
       uiPort: config.temporal.devUiPort,
       dbFile: path.join(config.dataDir, 'temporal.sqlite'),

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { APPROVAL_POLICIES } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -146,8 +147,6 @@ const mcpServers = z
 const webhookSecret = optionalString.refine((v) => v === undefined || (/^whsec_[A-Za-z0-9+/=]+$/.test(v) && Buffer.from(v.slice(6), 'base64').length >= 24), {
   message: 'must be whsec_ followed by base64 of at least 24 random bytes',
 });
-
-const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
 const pricingEntry = z
   .object({
@@ -358,8 +357,8 @@ export const OPTIONS = {
   METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
 
   // Run defaults and admin maxima
-  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps (model turns) per run unless the run asks otherwise'),
-  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps a run may ask for'),
+  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps per run (`maxSteps`: model turns, each one model call and the tool calls it asks for) unless the run asks otherwise'),
+  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps (model turns) a run may ask for'),
   DEFAULT_MAX_COST_USD: option(num(5), 'Spend cap per run'),
   MAX_COST_USD_LIMIT: option(num(500), 'Highest spend cap a run may ask for'),
   DEFAULT_MAX_DURATION_SEC: option(int(24 * 3600, 1), 'Wall-clock cap per run'),
@@ -370,6 +369,8 @@ export const OPTIONS = {
   MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
   MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
+  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s next ten firings as Temporal computes them'),
+  MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
 
   // Human in the loop
   DEFAULT_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'write'), 'Approval policy of runs that name none: `none`, `write`, `all`'),

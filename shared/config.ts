@@ -160,6 +160,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       maxConcurrentPerUser: e.MAX_CONCURRENT_RUNS_PER_USER,
       maxQueuedPerUser: e.MAX_QUEUED_RUNS_PER_USER,
       stallThresholdSec: e.STALL_THRESHOLD_SEC,
+      scheduleMinIntervalSec: e.SCHEDULE_MIN_INTERVAL_SEC,
+      maxSchedulesPerUser: e.MAX_SCHEDULES_PER_USER,
     },
     approvals: {
       defaultPolicy: e.DEFAULT_APPROVALS,

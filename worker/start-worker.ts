@@ -33,6 +33,12 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** The models whose counters start at 0: the default and those with rate limits (`*` stands for the default). */
+function knownModels(config: Config): { models: string[]; throttledModels: string[] } {
+  const limited = [...config.model.rateLimits.keys()].map((m) => (m === '*' ? config.model.defaultModel : m));
+  return { models: [config.model.defaultModel, ...limited], throttledModels: limited };
+}
+
 export async function startWorker(opts: {
   config: Config;
   foundation: Foundation;
@@ -61,7 +67,7 @@ export async function startWorker(opts: {
     extraTools: [...(opts.extraTools ?? []), ...mcpTools],
     modelFor: opts.modelFor,
     notifier: opts.notifier,
-    metrics: createWorkerMetrics(Runtime.instance().metricMeter),
+    metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
   const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
   // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).

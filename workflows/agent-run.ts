@@ -22,7 +22,7 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Verdict } from '../activities/human-activities';
+import type { Verdict } from '../contract/activity-io';
 import { describeFailure, failureDetail, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
@@ -33,7 +33,7 @@ import { createRunContext, type RunContext } from './run-context';
 import { deadlineAfter, isoToMs } from './time';
 import { quickStepsMayStart, takeQuickSteps } from './quick-steps';
 import { ASK_USER_TOOL, CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
-import type { RunToolArgs } from '../activities/tool-activities';
+import type { RunToolArgs } from '../contract/activity-io';
 import type { QuickStep } from '../activities/quick-step-activities';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
@@ -198,7 +198,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
       reason: `${what}, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
     });
     if (verdict.decision === 'approved') return runTool(ctx, call, true);
-    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
+    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).${verdict.comment ? ` Their comment: ${verdict.comment}` : ''}`);
     return true;
   }
 }

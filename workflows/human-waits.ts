@@ -4,10 +4,10 @@
  * fails closed: no answer in time counts as "no".
  */
 import { condition, patched, uuid4 } from '@temporalio/workflow';
-import type { Verdict } from '../activities/human-activities';
+import type { Verdict } from '../contract/activity-io';
 import type { RunContext } from './run-context';
 import type { ApprovalKind, ToolCallRef } from '../contract/run';
-import type { EventDraft } from '../contract/events';
+import type { AttentionKind, EventDraft } from '../contract/events';
 import { eventKeys } from '../contract/keys';
 
 /** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
@@ -17,7 +17,7 @@ const REMINDERS_PATCH = 'attention-reminders';
  * Waits until `answered()` or the request expires (or the run's time cap passes); says whether it
  * ended before the expiry. Halfway, a request still open reminds its owner (if they are not watching).
  */
-async function waitForHuman(ctx: RunContext, answered: () => boolean, ask: { kind: 'approval' | 'question'; requestId: string }): Promise<boolean> {
+async function waitForHuman(ctx: RunContext, answered: () => boolean, ask: { kind: AttentionKind; requestId: string }): Promise<boolean> {
   const { input, acts } = ctx;
   const done = () => answered() || ctx.deadlinePassed();
   const totalMs = input.approvalTimeoutSec * 1000;

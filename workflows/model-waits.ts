@@ -9,7 +9,7 @@ import { waitWhilePaused } from './human-waits';
 import { afterModelCall, modelCallRunsLocally } from './step-placement';
 import { isoToMs } from './time';
 import type { RunContext } from './run-context';
-import type { SummaryResult } from '../activities/model-activities';
+import type { SummaryResult } from '../contract/activity-io';
 import { CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
 import { eventKeys } from '../contract/keys';
 

@@ -9,7 +9,7 @@ import { LastProgressAttribute, StatusAttribute } from '../contract/search-attri
 import { isoToDate, isoToMs } from './time';
 import type { RunInput, RunStatus } from '../contract/run';
 import type { EventDraft } from '../contract/events';
-import type { SyncRunStateResult } from '../activities/run-activities';
+import type { SyncRunStateResult } from '../contract/activity-io';
 
 export interface RunContext {
   input: RunInput;

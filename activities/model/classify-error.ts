@@ -7,6 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
 import type { ModelCallError } from '../../contract/events';
+import type { ModelCallErrorCode } from '../../contract/errors';
 
 
 /** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
@@ -25,7 +26,7 @@ export function retryAfterMs(headers: Headers | undefined, nowMs = Date.now()): 
 const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
 
 /** Short, stable words for why a call failed, as `llm.retry` and the status detail report them. */
-const CODE_OF_STATUS: Record<number, string> = {
+const CODE_OF_STATUS: Record<number, ModelCallErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   402: 'payment_required',

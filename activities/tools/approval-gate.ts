@@ -6,9 +6,8 @@
  * stricter of the run's and this server's `MIN_APPROVALS` — and runs the call only when the database,
  * the one authority on decisions, holds an approval of exactly this call.
  */
-import type { ApprovalKind, ApprovalPolicy, Risk } from '../../contract/run';
+import { needsApproval, stricterPolicy, type ApprovalKind, type ApprovalPolicy, type Risk } from '../../contract/run';
 import type { Store } from '../../shared/store';
-import { needsApproval, stricterPolicy } from '../../workflows/policy';
 import { toolCallHash } from '../idempotency-keys';
 
 /** Runs whose policy this worker remembers: a run's policy never changes once it is created. */

@@ -7,15 +7,11 @@ import type { RunService } from '../run-service';
 import { createRunBody, decisionBody, eventsQuery, followUpBody, inputBody, listRunsQuery } from '../../contract/api';
 import type { FollowUpService } from '../follow-up-service';
 import { parseOr400 } from '../schemas';
+import { runLinks } from '../../contract/paths';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export function runLinks(id: string) {
-  const self = `/api/runs/${id}`;
-  return { self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel` };
-}
 
 export function runsRouter(deps: { runs: RunService; humans: HumanService; followUps: FollowUpService; store: Store; maxTextChars: number }): Router {
   const router = Router();

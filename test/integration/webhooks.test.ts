@@ -119,6 +119,12 @@ describe('webhooks', () => {
     const down = all.find((d) => d.url.endsWith('/down'));
     expect(down).toMatchObject({ event: 'run.completed', status: 'pending' });
     expect(down?.attempts.length).toBeGreaterThanOrEqual(1);
+    // Each delivery's workflow says, in Temporal's UI, which event of which run it delivers and where.
+    const rows = await h.store.db.selectFrom('webhook_deliveries').select(['id', 'event_type', 'seq', 'url']).where('run_id', '=', id).execute();
+    for (const row of rows) {
+      const summary = await (await h.client.workflow.getHandle(row.id).describe()).staticSummary();
+      expect(summary).toBe(`Webhook: ${row.event_type} (#${row.seq}) of run ${id} to ${new URL(row.url).host}`);
+    }
   });
 
   it('never contacts a host that is not allowed', async () => {

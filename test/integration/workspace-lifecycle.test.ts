@@ -92,7 +92,6 @@ describe('workspace lifecycle', () => {
     expect(metrics).toMatch(/^longhaul_workspaces\{state="released"\} [1-9]/m);
     expect(metrics).toMatch(/^longhaul_workspace_stored_bytes \d+$/m);
     expect(metrics).toMatch(/^longhaul_workspace_local_bytes \d+$/m);
-    expect(metrics).toMatch(/^longhaul_workspace_restore_seconds_count [1-9]/m);
   });
 
   it('refuses to release a live run’s workspace, and releases an ended one by retention', async () => {
