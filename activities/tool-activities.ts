@@ -19,6 +19,7 @@ import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
+import { redactText } from '../shared/redact';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
@@ -164,8 +165,9 @@ export function createToolActivities(deps: ActivityDeps) {
             throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
           }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
+          // Redacted: an error can name a URL with its credentials (a failed fetch).
           isError = true;
-          output = err instanceof Error ? err.message : String(err);
+          output = redactText(err instanceof Error ? err.message : String(err));
         }
         deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: isError });
       }
