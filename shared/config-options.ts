@@ -305,7 +305,9 @@ export const OPTIONS = {
   HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
-  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace: its files\' bytes and the size of the list of its files and folders'),
+  WORKSPACE_MAX_ENTRIES: option(int(10_000, 1), 'Most files and folders in a workspace'),
+  WORKSPACE_MAX_DEPTH: option(int(32, 1), 'Deepest path in a workspace, in folders (`a/b/c.txt` is 3)'),
   WORKSPACE_STORE_URL: option(
     optionalString.refine((v) => v === undefined || /^s3:\/\/[^/]+/.test(v), { message: 'must be s3://bucket/prefix (leave unset to keep workspaces in the database)' }),
     'Where workspace files live durably: unset keeps them in the database; `s3://bucket/prefix` uses an S3-compatible store (endpoint and credentials from the usual `AWS_*` variables)',

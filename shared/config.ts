@@ -137,6 +137,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       outputMaxBytes: e.TOOL_OUTPUT_MAX_BYTES,
       workspaceMaxFileBytes: e.WORKSPACE_MAX_FILE_BYTES,
       workspaceMaxTotalBytes: e.WORKSPACE_MAX_TOTAL_BYTES,
+      workspaceMaxEntries: e.WORKSPACE_MAX_ENTRIES,
+      workspaceMaxDepth: e.WORKSPACE_MAX_DEPTH,
       /** MCP servers whose tools every worker offers. */
       mcpServers: e.MCP_SERVERS,
     },
