@@ -5,7 +5,7 @@
  * for logs; loadConfig remembers the secret options' values so that redact.ts scrubs them anywhere.
  */
 import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS, type OptionSpec } from './config-options';
-import { redactUrl, redactValue, rememberSecrets, secretsInUrl } from './redact';
+import { isSecretName, redactUrl, redactValue, rememberSecrets } from './redact';
 import type { z } from 'zod';
 import { AllowedHosts } from './net/allowed-hosts';
 import { resolveTemporalConnection, type TemporalConnectionSettings } from './temporal/connection-profile';
@@ -69,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
   // A profile's credentials come from its file, not the environment: remembered as well.
-  rememberSecrets([connection?.apiKey, ...Object.values(connection?.grpcMeta ?? {}), ...inlineKeys(connection)]);
+  rememberSecrets([connection?.apiKey, ...secretMetadata(connection?.grpcMeta), ...inlineKeys(connection)]);
   if (issues.length || !connection) throw new ConfigError(issues);
   return toConfig(e, connection);
 }
@@ -206,19 +206,25 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
 export const CONFIG_KEYS: readonly string[] = Object.keys(OPTIONS);
 
 /**
- * The raw values of the options config-options.ts marks secret (for a URL option, only its
- * credentials), so that redaction finds them anywhere (shared/redact.ts).
+ * The raw values of the options config-options.ts marks wholly secret (keys, tokens: long and
+ * random), so that redaction finds them anywhere (shared/redact.ts). A URL option's credentials
+ * are redacted where the URL is written instead: a password like `longhaul` would otherwise
+ * blank out every ordinary mention of the word.
  */
 function secretOptionValues(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
     const raw = env[name]?.trim();
-    if (!raw || !spec.secret) continue;
-    if (spec.secret === 'url') out.push(...raw.split(',').flatMap((u) => secretsInUrl(u.trim())));
-    else if (name === 'API_TOKENS') out.push(...raw.split(',').map((entry) => entry.slice(0, entry.lastIndexOf(':')).trim()));
+    if (!raw || spec.secret !== 'value') continue;
+    if (name === 'API_TOKENS') out.push(...raw.split(',').map((entry) => entry.slice(0, entry.lastIndexOf(':')).trim()));
     else out.push(raw);
   }
   return out;
+}
+
+/** Values of gRPC metadata that carry credentials (`authorization`, `x-api-key`…); others (`x-team`) are ordinary words. */
+function secretMetadata(meta: Record<string, string> | undefined): string[] {
+  return Object.entries(meta ?? {}).flatMap(([key, value]) => (isSecretName(key) ? [value, value.replace(/^(Bearer|Basic)\s+/i, '')] : []));
 }
 
 /** A profile's inline private key (its lines, so a key printed in pieces is caught too). */

@@ -4,8 +4,8 @@
  * query values), `redactText` (every URL inside a text, and every secret value the process was
  * configured with), and `redactValue` (a structure, such as the configuration, by the names of
  * its fields). The configured secrets are remembered process-wide by `rememberSecrets`, which
- * loadConfig calls with the values of the options config-options.ts marks secret: a writer
- * nobody thought of still cannot print them verbatim.
+ * loadConfig calls with the values of the options config-options.ts marks wholly secret (keys,
+ * tokens): a writer nobody thought of still cannot print them verbatim.
  */
 
 export const REDACTED = '***';
@@ -22,33 +22,16 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\]+/gi;
 const remembered = new Set<string>();
 
 /** Shorter values would scrub ordinary words; secrets are longer than this. */
-const MIN_SECRET_LENGTH = 6;
+const MIN_SECRET_LENGTH = 8;
+
+/** Whether a parameter or header name (`token`, `x-api-key`, `authorization`) says its value is a credential. */
+export function isSecretName(name: string): boolean {
+  return SECRET_PARAM.test(name);
+}
 
 /** Registers values (API keys, tokens, passwords) that `redactText` replaces wherever they appear. */
 export function rememberSecrets(values: Iterable<string | undefined>): void {
   for (const v of values) if (v && v.length >= MIN_SECRET_LENGTH) remembered.add(v);
-}
-
-/** The parts of a URL that are credentials: a password (or a lone user name, a token in that place) and secret query values. */
-export function secretsInUrl(raw: string): string[] {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  if (url.password) out.push(url.password, decode(url.password));
-  else if (url.username) out.push(url.username, decode(url.username));
-  for (const [name, value] of url.searchParams) if (SECRET_PARAM.test(name) && value) out.push(value, encodeURIComponent(value));
-  return out;
 }
 
 /** The URL with its userinfo and secret-looking query values replaced by `***`; not a URL: `redactText` of it. */
