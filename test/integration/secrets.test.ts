@@ -24,7 +24,12 @@ import { waitFor } from '../support/wait';
 const ROOT = path.join(__dirname, '..', '..');
 const MARKER = /SECRET-MARKER-[A-Za-z0-9-]*/g;
 const TOKEN = 'SECRET-MARKER-api-token-0001';
-const markersIn = (text: string) => [...new Set(text.match(MARKER) ?? [])];
+/** Numbers written where bytes were (`[83,69,…]`, or a Uint8Array as JSON: `{"0":83,"1":69,…}`), read back as text. */
+function asBytes(text: string): string {
+  const read = (re: RegExp) => [...text.matchAll(re)].map((m) => Number(m[1])).filter((n) => n < 256).map((n) => String.fromCharCode(n)).join('');
+  return `${read(/":(\d{1,3})(?=[,}])/g)}\n${read(/[[,](\d{1,3})(?=[,\]])/g)}`;
+}
+const markersIn = (text: string) => [...new Set([...(text.match(MARKER) ?? []), ...(asBytes(text).match(MARKER) ?? []).map((m) => `${m} (as bytes)`)])];
 
 /** A process expected to fail at start: all it wrote, once it exited. */
 async function failedStart(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {

@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { inSpan } from '../../activities/spans';
 import { ConfigError, loadConfig, redactedConfig } from '../../shared/config';
 import { OPTIONS } from '../../shared/config-options';
 import { createLogger } from '../../shared/logger';
@@ -117,6 +118,25 @@ describe('the start-up configuration line', () => {
 });
 
 describe('exported spans', () => {
+  it("record a failed call's error without the URL credentials in it (activities' spans)", async () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      await expect(
+        inSpan('tool http_request', {}, async () => {
+          throw new TypeError('Request cannot be constructed from a URL that includes credentials: http://u:SECRET-MARKER-fetch@127.0.0.1:9/x');
+        }),
+      ).rejects.toThrow(/credentials/);
+    } finally {
+      trace.disable();
+    }
+    const [span] = memory.getFinishedSpans();
+    expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Request cannot be constructed from a URL that includes credentials: http://***@127.0.0.1:9/x' });
+    expect(JSON.stringify(span!.events)).toContain('http://***@127.0.0.1:9/x');
+    expect(JSON.stringify(span!.events)).not.toContain('SECRET-MARKER');
+  });
+
   it('carry no URL credentials in their status, attributes or recorded exceptions', async () => {
     const memory = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new RedactingExporter(memory))] });
