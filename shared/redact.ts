@@ -42,13 +42,20 @@ export function redactUrl(raw: string): string {
   } catch {
     return scrubRemembered(raw);
   }
+  let changed = false;
   if (url.username || url.password) {
     url.username = REDACTED;
     url.password = '';
+    changed = true;
   }
-  for (const name of [...new Set(url.searchParams.keys())]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, REDACTED);
-  // URL encodes the marker (`%2A%2A%2A`); show it plainly.
-  return scrubRemembered(url.toString().replace(/%2A%2A%2A/g, REDACTED));
+  for (const name of [...new Set(url.searchParams.keys())]) {
+    if (SECRET_PARAM.test(name) && url.searchParams.getAll(name).some((v) => v !== '')) {
+      url.searchParams.set(name, REDACTED);
+      changed = true;
+    }
+  }
+  // Nothing to hide: the text as it was (URL would normalise it). Else URL encodes the marker (`%2A%2A%2A`): show it plainly.
+  return scrubRemembered(changed ? url.toString().replace(/%2A%2A%2A/g, REDACTED) : raw);
 }
 
 /** Text with every URL in it redacted, and every remembered secret replaced. */

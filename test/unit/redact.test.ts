@@ -24,6 +24,8 @@ describe('redactUrl', () => {
       expect([name, redactUrl(`https://h.example/p?${name}=s3cret-value`)]).toEqual([name, `https://h.example/p?${name}=***`]);
     }
     expect(redactUrl('https://h.example/plain?page=2')).toBe('https://h.example/plain?page=2');
+    // Nothing secret: left exactly as written (not normalised).
+    expect(redactText('see http://H.example:80/a%7e, then')).toBe('see http://H.example:80/a%7e, then');
   });
 
   it('finds URLs inside text (an error message, a log line)', () => {
