@@ -19,6 +19,9 @@ const SECRET_FIELD = /^(api_?key|apiKeys?|tokens?|botToken|signingSecret|secret|
 /** A URL, as it appears in free text (stopped by whitespace, quotes and brackets). */
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\]+/gi;
 
+/** `Bearer <token>` / `Basic <base64>`: a token has a digit or a symbol in it, an English word ("Basic workflow") does not. */
+const CREDENTIAL_IN_TEXT = /\b(Bearer|Basic)\s+(?=[A-Za-z._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g;
+
 const remembered = new Set<string>();
 
 /** Shorter values would scrub ordinary words; secrets are longer than this. */
@@ -61,7 +64,7 @@ export function redactUrl(raw: string): string {
 /** Text with every URL in it redacted, and every remembered secret replaced. */
 export function redactText(text: string): string {
   const urls = text.includes('://') ? text.replace(URL_IN_TEXT, (u) => redactUrl(u)) : text;
-  return scrubRemembered(urls.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g, `$1 ${REDACTED}`));
+  return scrubRemembered(urls.replace(CREDENTIAL_IN_TEXT, (_, scheme: string) => `${scheme} ${REDACTED}`));
 }
 
 function scrubRemembered(text: string): string {

@@ -33,7 +33,9 @@ describe('redactUrl', () => {
       'fetch failed: Request cannot be constructed from a URL that includes credentials: http://***@127.0.0.1:9/x',
     );
     expect(redactText('{"url":"https://h.example/?sig=abcdef123"}')).toBe('{"url":"https://h.example/?sig=***"}');
-    expect(redactText('Authorization: Bearer abcdefghijkl')).toBe('Authorization: Bearer ***');
+    expect(redactText('Authorization: Bearer abcdef-123456')).toBe('Authorization: Bearer ***');
+    expect(redactText('Basic dXNlcjpwYXNzd29yZA==')).toBe('Basic ***');
+    expect(redactText('Basic workflow, Bearer instructions')).toBe('Basic workflow, Bearer instructions');
   });
 });
 
