@@ -136,7 +136,7 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     expect(fs.existsSync(path.join(live.root, 'run_y'))).toBe(true);
   });
 
-  it('counts folders and the manifest against the caps, caps depth and entries, and refuses hard links', async () => {
+  it('counts folders and the manifest against the caps, and caps depth and entries', async () => {
     await newRun('run_folders');
     const w = machine('folders', 1005);
     await w.prepare('run_folders');
@@ -163,14 +163,24 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     }
     await expect(tight.save('run_manifest')).rejects.toThrow(/over 16384 bytes \(files and the list of them\)/);
     expect(fs.readdirSync(tightRoot)).toEqual([]);
-    // A hard link to a file outside the workspace: refused, and the outside file is untouched.
+    expect(await store.workspaces.get('run_folders')).toMatchObject({ version: 1, files: 1 });
+  });
+
+  it('refuses a hard link to a file outside the workspace (symlinks are refused already), leaving that file alone', async () => {
+    await newRun('run_hardlink');
+    const w = machine('hardlink', 1006);
+    await w.prepare('run_hardlink');
+    const root = w.dir('run_hardlink');
+    fs.writeFileSync(path.join(root, 'keep.txt'), 'kept');
+    await w.save('run_hardlink');
     const outside = path.join(dir, 'outside-secret.txt');
     fs.writeFileSync(outside, 'not the run\'s');
     fs.linkSync(outside, path.join(root, 'looks-innocent.txt'));
-    await expect(w.save('run_folders')).rejects.toThrow(/looks-innocent.txt is a hard link/);
+    await expect(w.save('run_hardlink')).rejects.toThrow(/looks-innocent.txt is a hard link/);
     expect(fs.readdirSync(root)).toEqual(['keep.txt']);
     expect(fs.readFileSync(outside, 'utf8')).toBe('not the run\'s');
-    expect(await store.workspaces.get('run_folders')).toMatchObject({ version: 1, files: 1 });
+    expect(await store.workspaces.get('run_hardlink')).toMatchObject({ version: 1, files: 1 });
+    fs.rmSync(outside);
   });
 
   it('releases: the blobs go, the state says so, once', async () => {
