@@ -24,6 +24,7 @@ import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
 export type { RunToolArgs } from '../contract/activity-io'; // quick steps import it from here
+import { redactText } from '../shared/redact';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
@@ -187,8 +188,9 @@ export function createToolActivities(deps: ActivityDeps) {
             throw inDoubt(`${call.name} was cut off: ${err.message}; it may or may not have taken effect`, 'tool_unavailable');
           }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
+          // Redacted: an error can name a URL with its credentials (a failed fetch).
           isError = true;
-          output = err instanceof Error ? err.message : String(err);
+          output = redactText(err instanceof Error ? err.message : String(err));
         }
         deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: isError });
       }

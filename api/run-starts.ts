@@ -21,6 +21,7 @@ import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError } from './errors';
 import type { CreateRunBody } from '../contract/api';
+import { redactUrl } from '../shared/redact';
 
 const METADATA_MAX_BYTES = 16 * 1024;
 
@@ -89,8 +90,10 @@ export class RunStarts {
     if (own.length && !config.webhooks.secret) throw new ApiError(400, 'invalid_request', 'webhooks: this server has no WEBHOOK_SECRET to sign them with');
     const allowed = new AllowedHosts(config.webhooks.allowedHosts);
     for (const hook of own) {
-      const refusal = allowed.refusal(new URL(hook.url), 'WEBHOOK_ALLOWED_HOSTS');
-      if (refusal) throw new ApiError(400, 'invalid_request', `webhooks: ${hook.url}: ${refusal}`);
+      const url = new URL(hook.url);
+      // fetch refuses a URL with credentials in it: such a webhook would never be delivered.
+      const refusal = url.username || url.password ? 'has user:password@ in it, which cannot be sent; check the webhook signature instead' : allowed.refusal(url, 'WEBHOOK_ALLOWED_HOSTS');
+      if (refusal) throw new ApiError(400, 'invalid_request', `webhooks: ${redactUrl(hook.url)}: ${refusal}`);
     }
     return { to: [...config.webhooks.urls.map((url) => ({ url })), ...own], publicUrl: config.api.publicUrl ?? null };
   }

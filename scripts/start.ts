@@ -16,6 +16,7 @@ import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
 import { takenPorts, type PortClaim } from './ports-free';
+import { redactText } from '../shared/redact';
 
 /** The dev server also serves HTTP on its port + 1000 (the CLI's default). */
 const DEV_HTTP_PORT_OFFSET = 1000;
@@ -107,6 +108,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(redactText(err instanceof Error ? err.message : String(err)));
   process.exit(1);
 });

@@ -229,22 +229,30 @@ export interface OptionSpec<T extends z.ZodType = z.ZodType> {
   doc: string;
   /** The default as the README shows it; taken from the parser when it has one, else "—". */
   shown: string;
+  /**
+   * `value`: the whole value is a credential; `url`: a URL (or comma list of URLs) whose userinfo
+   * and secret query values are. Never written anywhere (shared/redact.ts, `redactedConfig`).
+   */
+  secret?: SecretKind;
 }
 
-function option<T extends z.ZodType>(parse: T, doc: string, opts: { shown?: string } = {}): OptionSpec<T> {
+export type SecretKind = 'value' | 'url';
+
+function option<T extends z.ZodType>(parse: T, doc: string, opts: { shown?: string; secret?: SecretKind } = {}): OptionSpec<T> {
   const meta = parse.meta() as { default?: string } | undefined;
-  return { parse, doc, shown: opts.shown ?? meta?.default ?? '—' };
+  return { parse, doc, shown: opts.shown ?? meta?.default ?? '—', ...(opts.secret && { secret: opts.secret }) };
 }
 
 export const OPTIONS = {
 
   // Where things live
   DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
-  DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite'),
+  DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite', { secret: 'url' }),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
   OTEL_EXPORTER_OTLP_ENDPOINT: option(
     optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), { message: 'must be an http(s) URL' }),
     'OTLP/HTTP endpoint for traces (e.g. `http://collector:4318`); set, every process exports spans there (standard `OTEL_*` variables apply)',
+    { secret: 'url' },
   ),
   OTEL_SERVICE_NAME: option(optionalString, 'Service name on exported spans', { shown: '`longhaul-api`, `longhaul-worker` or `longhaul`' }),
   LOG_FORMAT: option(oneOf(['auto', 'json', 'pretty'], 'auto'), '`json` (one object per line), `pretty` (short lines for people), or `auto`: pretty on a terminal, JSON otherwise'),
@@ -255,7 +263,7 @@ export const OPTIONS = {
   TEMPORAL_PROFILE: option(optionalString, 'A profile of Temporal\'s client config file (TOML, as the Temporal CLI reads it); the `TEMPORAL_*` variables override it'),
   TEMPORAL_CONFIG_FILE: option(optionalString, 'That config file, when not at the default path (`~/.config/temporalio/temporal.toml`)'),
   TEMPORAL_TASK_QUEUE: option(text('longhaul'), 'Task queue of the worker and of new runs'),
-  TEMPORAL_API_KEY: option(optionalString, 'API key (Temporal Cloud); implies TLS'),
+  TEMPORAL_API_KEY: option(optionalString, 'API key (Temporal Cloud); implies TLS', { secret: 'value' }),
   TEMPORAL_TLS: option(bool(false), 'Use TLS to reach Temporal'),
   TEMPORAL_TLS_CLIENT_CERT_PATH: option(optionalString, 'mTLS client certificate (with `TEMPORAL_TLS_CLIENT_KEY_PATH`)'),
   TEMPORAL_TLS_CLIENT_KEY_PATH: option(optionalString, 'mTLS client key'),
@@ -265,12 +273,12 @@ export const OPTIONS = {
   TEMPORAL_TLS_SERVER_NAME: option(optionalString, 'Server name to expect in its certificate (SNI), when it differs from the address'),
   TEMPORAL_DEV_PORT: option(int(7233, 1, 65535), 'Port of the dev server `npm start` runs'),
   TEMPORAL_DEV_UI_PORT: option(int(8233, 0, 65535), 'Port of its web UI (`0`: no UI)'),
-  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI'),
+  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI', { secret: 'url' }),
   WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
 
   // Model
-  ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available'),
-  ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic' }),
+  ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available', { secret: 'value' }),
+  ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic', secret: 'url' }),
   LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
   LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),
   MODEL_PRICING: option(pricingTable, 'JSON `{"model":{"inputPerMTok":2,"outputPerMTok":10}}` added to the price table', { shown: 'built-in table' }),
@@ -288,7 +296,7 @@ export const OPTIONS = {
   // HTTP API
   HOST: option(text('127.0.0.1'), 'API bind address; anything but loopback requires `API_TOKENS`'),
   PORT: option(int(3000, 0, 65535), 'API port'),
-  API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`'),
+  API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`', { secret: 'value' }),
   ALLOWED_ORIGINS: option(list, 'Comma list of browser origins allowed to open sockets', { shown: 'the server\'s own' }),
   MAX_BODY_BYTES: option(int(256 * 1024, 1024), 'Largest request body'),
   MAX_GOAL_CHARS: option(int(20_000, 1), 'Longest goal'),
@@ -304,7 +312,9 @@ export const OPTIONS = {
   HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
-  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace: its files\' bytes and the size of the list of its files and folders'),
+  WORKSPACE_MAX_ENTRIES: option(int(10_000, 1), 'Most files and folders in a workspace'),
+  WORKSPACE_MAX_DEPTH: option(int(32, 1), 'Deepest path in a workspace, in folders (`a/b/c.txt` is 3)'),
   WORKSPACE_STORE_URL: option(
     optionalString.refine((v) => v === undefined || /^s3:\/\/[^/]+/.test(v), { message: 'must be s3://bucket/prefix (leave unset to keep workspaces in the database)' }),
     'Where workspace files live durably: unset keeps them in the database; `s3://bucket/prefix` uses an S3-compatible store (endpoint and credentials from the usual `AWS_*` variables)',
@@ -319,8 +329,8 @@ export const OPTIONS = {
   ),
 
   // Webhooks
-  WEBHOOK_URLS: option(list, 'Comma list of URLs told of every run’s events (`run.completed`, `run.failed`, `run.cancelled`, `approval.requested`, `input.requested`, `run.stalled`)'),
-  WEBHOOK_SECRET: option(webhookSecret, 'Signs every webhook (Standard Webhooks: `whsec_` + base64); required when any webhook is used'),
+  WEBHOOK_URLS: option(list, 'Comma list of URLs told of every run’s events (`run.completed`, `run.failed`, `run.cancelled`, `approval.requested`, `input.requested`, `run.stalled`)', { secret: 'url' }),
+  WEBHOOK_SECRET: option(webhookSecret, 'Signs every webhook (Standard Webhooks: `whsec_` + base64); required when any webhook is used', { secret: 'value' }),
   WEBHOOK_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) webhooks may be sent to; the same rules as `http_request`', { shown: 'none' }),
   WEBHOOK_MAX_ATTEMPTS: option(int(10, 1, 100), 'Attempts per webhook delivery (exponential backoff between them)'),
   WEBHOOK_MAX_AGE_SEC: option(int(86_400, 10), 'A delivery not accepted within this long after its event is given up'),
@@ -382,12 +392,12 @@ export const OPTIONS = {
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
 
   // Slack
-  SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)'),
-  SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests'),
+  SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),
+  SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests', { secret: 'value' }),
   SLACK_CHANNEL: option(optionalString, 'Channel approval requests are posted to'),
   SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
-  SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack' }),
-  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages'),
+  SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack', secret: 'url' }),
+  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages', { secret: 'url' }),
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -18,7 +18,7 @@ import { connectWorker } from '../shared/temporal/connection';
 import { loadMcpTools } from '../activities/tools/mcp-tools';
 import { createActivityDeps } from './activity-deps';
 import { openBlobStore } from '../shared/workspaces/open-blob-store';
-import { workerQueueName } from './worker-queue';
+import { workerIdentity, workerQueueName } from './worker-queue';
 import { startWorkspaceJanitor } from './workspace-janitor';
 import { checkModelEndpoint } from './check-model-endpoint';
 import { createActivityWorker, createWorker } from './create-worker';
@@ -57,9 +57,11 @@ export async function startWorker(opts: {
   const mcp = new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() });
   const mcpTools = await loadMcpTools(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 });
   const connection: NativeConnection = await connectWorker(config);
-  const workerQueue = workerQueueName(config.temporal.taskQueue);
+  const identity = workerIdentity();
+  const workerQueue = workerQueueName(config.temporal.taskQueue, identity);
   const deps = createActivityDeps({
     workerQueue,
+    workerIdentity: identity,
     config,
     store: foundation.store,
     bus: foundation.bus,

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
 import type { ModelCallError } from '../../contract/events';
 import type { ModelCallErrorCode } from '../../contract/errors';
+import { redactText } from '../../shared/redact';
 
 
 /** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
@@ -44,14 +45,14 @@ const CODE_OF_STATUS: Record<number, ModelCallErrorCode> = {
 export function describeModelError(err: unknown, host?: string): ModelCallError {
   if (err instanceof Anthropic.APIConnectionError) {
     const timeout = err instanceof Anthropic.APIConnectionTimeoutError;
-    return { code: timeout ? 'connection_timeout' : 'connection_error', message: `${host ? `${host}: ` : ''}${err.message}` };
+    return { code: timeout ? 'connection_timeout' : 'connection_error', message: redactText(`${host ? `${host}: ` : ''}${err.message}`) };
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
     const code = status === undefined ? (err.type === 'overloaded_error' ? 'overloaded' : 'stream_error') : (CODE_OF_STATUS[status] ?? (status >= 500 ? 'server_error' : 'error'));
-    return { code, message: err.apiMessage ?? err.message, ...(status !== undefined && { status }) };
+    return { code, message: redactText(err.apiMessage ?? err.message), ...(status !== undefined && { status }) };
   }
-  return { code: 'error', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'error', message: redactText(err instanceof Error ? err.message : String(err)) };
 }
 
 /** `529 overloaded`, `connection_error`: what the status detail says about a failed attempt. */
@@ -67,11 +68,11 @@ export function errorHeaders(err: unknown): Headers | undefined {
 /** `host`: where the call went, so a connection failure says where it could not connect. */
 export function classifyModelError(err: unknown, host?: string): ApplicationFailure {
   if (err instanceof Anthropic.APIConnectionError) {
-    return ApplicationFailure.retryable(`model connection${host ? ` to ${host}` : ''} failed: ${err.message}`, FailureType.ModelConnectionError);
+    return ApplicationFailure.retryable(`model connection${host ? ` to ${host}` : ''} failed: ${redactText(err.message)}`, FailureType.ModelConnectionError);
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
-    const detail = err.apiMessage ?? err.message;
+    const detail = redactText(err.apiMessage ?? err.message);
     const nonRetryable = (type: FailureType, what: string) =>
       ApplicationFailure.create({ message: `${what} (HTTP ${status}): ${detail}`, type, nonRetryable: true });
     const retryable = (type: FailureType, what: string) => {
@@ -115,6 +116,6 @@ export function classifyModelError(err: unknown, host?: string): ApplicationFail
     }
   }
   if (err instanceof ApplicationFailure) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redactText(err instanceof Error ? err.message : String(err));
   return ApplicationFailure.retryable(`model call failed: ${message}`, FailureType.ModelConnectionError);
 }

@@ -10,6 +10,7 @@ import { parseOr400 } from '../schemas';
 import { runLinks } from '../../contract/paths';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
+import { redactText, redactUrl } from '../../shared/redact';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -67,7 +68,9 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.get('/:id/deliveries', async (req, res) => {
     await runs.getVisible(userOf(req), req.params.id);
-    res.json({ deliveries: await store.webhooks.listForRun(req.params.id) });
+    // The deployment's own destinations are the operator's: the run owner sees them without credentials.
+    const deliveries = await store.webhooks.listForRun(req.params.id);
+    res.json({ deliveries: deliveries.map((d) => ({ ...d, url: redactUrl(d.url), attempts: d.attempts.map((a) => ({ ...a, error: a.error === null ? null : redactText(a.error) })) })) });
   });
 
   router.post('/:id/messages', async (req, res) => {

@@ -281,6 +281,16 @@ describe('web UI', () => {
     await desk.getByTestId('file-text').getByText(payload).waitFor();
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
+    // Its Download link is a blob of the app's origin: opened in a tab, it is saved, never run as a page of the app.
+    const href = await desk.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const tab = await page.context().newPage();
+    const opened = await tab.goto(href!).then(
+      () => 'rendered',
+      (err: unknown) => (/Download is starting/.test(String(err)) ? 'downloaded' : String(err)),
+    );
+    expect(opened).toBe('downloaded');
+    expect(await tab.evaluate('typeof window.__xss')).toBe('undefined');
+    await tab.close();
     await shot('workspace-files');
     await desk.getByRole('button', { name: 'Release workspace' }).click();
     await desk.getByText('released').waitFor();

@@ -138,4 +138,10 @@ describe('webhooks', () => {
     expect(queued).toEqual([]);
     expect(strangerHits).toBe(0);
   });
+
+  it("refuses a run's own webhook with user:password@ (it could never be sent), without echoing the password", async () => {
+    const res = await h.request('POST', '/api/runs', { body: { goal: 'x', model: 'demo', webhooks: [{ url: `http://hook:hunter2-password@127.0.0.1:${receiver.port}/own` }] } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(res.body.error.message).toBe(`webhooks: http://***@127.0.0.1:${receiver.port}/own: has user:password@ in it, which cannot be sent; check the webhook signature instead`);
+  });
 });
