@@ -13,7 +13,7 @@ import type { RunRecord } from '../shared/store/runs';
 import { RUN_WORKFLOW, pauseSignal, progressQuery, resumeSignal } from '../contract/workflow-messages';
 import { eventKeys } from '../contract/keys';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
-import { DEMO_MODEL, isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus } from '../contract/run';
+import { DEMO_MODEL, isTerminalStatus, type ApprovalPolicy, type Progress, type RunInput, type RunLimits, type RunStatus, type WaitingFor } from '../contract/run';
 export type { RunSummary, RunView } from '../contract/api';
 import type { agentRunWorkflow } from '../workflows';
 import type { Access } from './access';
@@ -42,6 +42,7 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     model: run.model,
     status: run.status,
     statusDetail: run.statusDetail,
+    waitingFor: waitingForOf(run),
     usage: run.usage,
     error: run.error,
     lastSeq: run.lastSeq,
@@ -52,6 +53,11 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     updatedAt: run.updatedAt,
     endedAt: run.endedAt,
   };
+}
+
+/** What the run waits for, as the workflow last recorded it with the run's current status (rows written before it was recorded: nothing). */
+function waitingForOf(run: RunRecord): WaitingFor | null {
+  return run.progress?.status === run.status ? (run.progress.waitingFor ?? null) : null;
 }
 
 export class RunService {
@@ -222,7 +228,7 @@ export class RunService {
       } else {
         worker = 'unavailable';
         // The database knows the last recorded state; usage is kept current by each model call.
-        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, usage: run.usage };
+        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, waitingFor: waitingForOf(run), usage: run.usage };
       }
     }
     // A step the workflow cannot describe while it happens: a model call Temporal is retrying.
@@ -236,6 +242,7 @@ export class RunService {
     }
     return {
       ...progress,
+      waitingFor: progress.waitingFor ?? null, // progress recorded before it carried one
       id: run.id,
       goal: run.goal,
       owner: run.owner,
@@ -297,6 +304,7 @@ export class RunService {
       runId: run.id,
       status: run.status,
       statusDetail: run.statusDetail,
+      waitingFor: waitingForOf(run),
       model: run.model,
       turn: run.turn,
       segment: 0,
