@@ -21,6 +21,7 @@ import { bareActivities } from './bare/activities';
 import type { bareAgent, bareLocalAgent } from './bare/workflows';
 import { HTTP_BASELINE_MARKER, httpModel, inProcessModel, type BenchModel } from './bench-model';
 import { summarize } from './env';
+import { stepBreakdown } from './step-breakdown';
 import { langGraphAgent } from './langgraph-agent';
 
 const SYSTEMS = ['longhaul', 'bare', 'bareLocal', 'langgraph'] as const;
@@ -60,6 +61,8 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
   const bareQueue = (t: Transport) => bareWorkers.find((w) => w.transport === t)!.taskQueue;
   const graphs = { inProcess: langGraphAgent(path.join(dir, 'langgraph-in-process.sqlite'), models.inProcess), http: langGraphAgent(path.join(dir, 'langgraph-http.sqlite'), models.http) };
 
+  /** The workflow id of each system's latest run, per transport, for the breakdown. */
+  const latest: Partial<Record<`${Transport}:${System}`, string>> = {};
   const runOnce = (transport: Transport, system: System, i: number): Promise<unknown> => {
     const h = harness[transport];
     switch (system) {
@@ -67,10 +70,14 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
         return (async () => {
           const goal = transport === 'http' ? `steps ${i} ${HTTP_LONGHAUL_MARKER}` : `steps ${i}`;
           const id = await h.createRun({ goal, ...(transport === 'inProcess' && { model: 'demo' }), approvals: 'none', limits: { maxSteps: steps + 5 } });
+          latest[`${transport}:longhaul`] = id;
           return h.client.workflow.getHandle(id).result();
         })();
-      case 'bare':
-        return h.client.workflow.execute<typeof bareAgent>('bareAgent', { taskQueue: bareQueue(transport), workflowId: `bare-${transport}-${Date.now()}-${i}`, args: [steps] });
+      case 'bare': {
+        const workflowId = `bare-${transport}-${Date.now()}-${i}`;
+        latest[`${transport}:bare`] = workflowId;
+        return h.client.workflow.execute<typeof bareAgent>('bareAgent', { taskQueue: bareQueue(transport), workflowId, args: [steps] });
+      }
       case 'bareLocal':
         return h.client.workflow.execute<typeof bareLocalAgent>('bareLocalAgent', { taskQueue: bareQueue(transport), workflowId: `bare-local-${transport}-${Date.now()}-${i}`, args: [steps] });
       case 'langgraph':
@@ -99,11 +106,18 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
       const ratio = (other: System) => Number((figures.longhaul.p50 / figures[other].p50).toFixed(2));
       return { msPerStep: figures, ratios: { longhaulToBare: ratio('bare'), longhaulToBareLocal: ratio('bareLocal'), longhaulToLangGraph: ratio('langgraph') } };
     };
+    // Where the time of each system's last run went, per step, from its history (Longhaul's and the bare
+    // workflow's, ordinary activities both).
+    const breakdown = async (transport: Transport, system: 'longhaul' | 'bare') => {
+      const { events } = await harness[transport].client.workflow.getHandle(latest[`${transport}:${system}`]!).fetchHistory();
+      return stepBreakdown(events!, steps + 1);
+    };
     return {
       steps,
       repetitions,
       inProcess: table('inProcess'),
       http: table('http'),
+      perStepFromHistory: { inProcess: { longhaul: await breakdown('inProcess', 'longhaul'), bare: await breakdown('inProcess', 'bare') } },
       goals: { longhaulToBare: 1.3 },
     };
   } finally {
