@@ -107,7 +107,7 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     // here, it had checked); a deferral is waited out as ever.
     const brought = recorded.takeAnswer();
     if (!brought) {
-      await waitWhilePaused(ctx);
+      if (run.paused) await waitWhilePaused(ctx); // checked here: an await costs each step a promise's stack trace
       if (run.followUpsWaiting) await takeFollowUps(ctx);
       const cap = capReached(ctx, run.turn);
       if (cap) return cap;
@@ -133,7 +133,8 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
     // Replay-only: the first calls' outcomes, when a recorded quick step ran them. Live: none.
-    const ran = await recorded.toolsRun(reply);
+    if (recorded.startHere(reply)) await recorded.start(reply);
+    const ran = recorded.toolsRun();
     for (const [i, outcome] of ran.entries()) {
       const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
       if (loop) return loop;

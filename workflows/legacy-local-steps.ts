@@ -115,21 +115,27 @@ export class RecordedQuickSteps {
     return answer;
   }
 
-  /** The outcomes of `reply`'s first tool calls, when quick steps ran them (none live). */
-  async toolsRun(reply: ModelTurnResult): Promise<ToolOutcome[]> {
-    if (!this.ahead.length && this.wouldStart(reply)) this.ahead = (await this.take(reply)) ?? [];
+  /** Takes quick steps from `reply`, when the recorded history did (call only when `startHere`). */
+  async start(reply: ModelTurnResult): Promise<void> {
+    this.ahead = (await this.take(reply)) ?? [];
+  }
+
+  /** The outcomes of this turn's first tool calls, when quick steps ran them (none live). */
+  toolsRun(): ToolOutcome[] {
     const step = this.ahead.shift();
     this.answer = step?.reply;
     return step?.tools ?? [];
   }
 
   /**
-   * Quick steps started where the run would ask nothing of a human before the next model call, no cap or
-   * checkpoint would stop it (run-rules.ts, as the loop applies them), and that call would have run locally.
+   * Whether the recorded history started quick steps with `reply`: none were under way, and the run would ask
+   * nothing of a human before the next model call, no cap or checkpoint would stop it (run-rules.ts, as the loop
+   * applies them), and that call would have run locally.
    */
-  private wouldStart(reply: ModelTurnResult): boolean {
+  startHere(reply: ModelTurnResult): boolean {
     const { ctx } = this;
     const { run, input } = ctx;
+    if (this.ahead.length) return false;
     if (run.paused || run.followUpsWaiting || ctx.deadlinePassed() || workflowInfo().continueAsNewSuggested) return false;
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return false;
     if (!reply.toolCalls.every((c) => c.quick && c.name !== ASK_USER_TOOL && !needsApproval(input.approvals, c.risk))) return false;

@@ -23,18 +23,22 @@ const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFi
 export function callModelWhenAllowed(ctx: RunContext, taken?: ModelTurnResult | ModelCallDeferral): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
   let inHand = taken;
-  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), async () => {
+  // Not an async function: each promise made in the sandbox records a stack trace, and this runs every step.
+  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), () => {
     if (inHand) {
       const answer = inHand;
       inHand = undefined;
-      return answer;
+      return Promise.resolve(answer);
     }
     setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
     const args = { runId: input.runId, turn: run.turn, model: input.model };
     const local = modelCallIsRecordedLocal(ctx);
-    const answer = local ? await callModelLocally(ctx, args) : await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
-    if (!isDeferral(answer)) noteModelCall(ctx, answer, local);
-    return answer;
+    const answer = local ? callModelLocally(ctx, args) : acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
+    if (!input.settings.localStepsMaxMs) return answer;
+    return answer.then((a) => {
+      if (!isDeferral(a)) noteModelCall(ctx, a, local);
+      return a;
+    });
   });
 }
 
