@@ -63,6 +63,8 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
 
   /** The workflow id of each system's latest run, per transport, for the breakdown. */
   const latest: Partial<Record<`${Transport}:${System}`, string>> = {};
+  /** Each counted run's workflow id and ms per step, per transport and system, for the breakdown. */
+  const counted: Partial<Record<`${Transport}:${System}`, { id: string; msPerStep: number }[]>> = {};
   const runOnce = (transport: Transport, system: System, i: number): Promise<unknown> => {
     const h = harness[transport];
     switch (system) {
@@ -97,7 +99,12 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
           const started = performance.now();
           await runOnce(transport, system, i);
           const ms = performance.now() - started;
-          if (i > 0) perStep[transport][system].push(ms / (steps + 1)); // the first repetition warms caches and is not counted
+          if (i > 0) {
+            // the first repetition warms caches and is not counted
+            perStep[transport][system].push(ms / (steps + 1));
+            const id = latest[`${transport}:${system}`];
+            if (id) (counted[`${transport}:${system}`] ??= []).push({ id, msPerStep: ms / (steps + 1) });
+          }
         }
       }
     }
@@ -106,18 +113,38 @@ export async function stepsBench(opts: { steps?: number; repetitions?: number } 
       const ratio = (other: System) => Number((figures.longhaul.p50 / figures[other].p50).toFixed(2));
       return { msPerStep: figures, ratios: { longhaulToBare: ratio('bare'), longhaulToBareLocal: ratio('bareLocal'), longhaulToLangGraph: ratio('langgraph') } };
     };
-    // Where the time of each system's last run went, per step, from its history (Longhaul's and the bare
-    // workflow's, ordinary activities both).
+    // Where each system's time per step went (Longhaul's and the bare workflow's, ordinary activities both): every
+    // counted run's history, the median of each part; `outsideMs`, what the run's wall time had beyond its history
+    // (creating it — for Longhaul through the API — and hearing it ended).
     const breakdown = async (transport: Transport, system: 'longhaul' | 'bare') => {
-      const { events } = await harness[transport].client.workflow.getHandle(latest[`${transport}:${system}`]!).fetchHistory();
-      return stepBreakdown(events!, steps + 1);
+      const runs = await Promise.all(
+        (counted[`${transport}:${system}`] ?? []).map(async ({ id, msPerStep }) => {
+          const { events } = await harness[transport].client.workflow.getHandle(id).fetchHistory();
+          const b = stepBreakdown(events!, steps + 1);
+          return { ...b, outsideMs: msPerStep - b.totalMs };
+        }),
+      );
+      const median = (pick: (b: (typeof runs)[number]) => number) => Number(summarize(runs.map(pick)).p50.toFixed(2));
+      const types = [...new Set(runs.flatMap((b) => Object.keys(b.activities)))];
+      return {
+        runs: runs.length,
+        totalMs: median((b) => b.totalMs),
+        workflowTaskMs: median((b) => b.workflowTaskMs),
+        workflowTaskWaitMs: median((b) => b.workflowTaskWaitMs),
+        activities: Object.fromEntries(types.map((t) => [t, { runMs: median((b) => b.activities[t]?.runMs ?? 0), waitMs: median((b) => b.activities[t]?.waitMs ?? 0) }])),
+        otherMs: median((b) => b.otherMs),
+        outsideMs: median((b) => b.outsideMs),
+      };
     };
     return {
       steps,
       repetitions,
       inProcess: table('inProcess'),
       http: table('http'),
-      perStepFromHistory: { inProcess: { longhaul: await breakdown('inProcess', 'longhaul'), bare: await breakdown('inProcess', 'bare') } },
+      perStepFromHistory: {
+        inProcess: { longhaul: await breakdown('inProcess', 'longhaul'), bare: await breakdown('inProcess', 'bare') },
+        http: { longhaul: await breakdown('http', 'longhaul'), bare: await breakdown('http', 'bare') },
+      },
       goals: { longhaulToBare: 1.3 },
     };
   } finally {
