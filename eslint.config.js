@@ -66,8 +66,6 @@ module.exports = tseslint.config(
     // Arrows point down: activities build on the contract and shared/'s adapters, never on the
     // workflows that schedule them (what both need is in contract/), the processes, or the UI.
     files: ['activities/**/*.ts'],
-    // Quick steps share the run loop's placement rules until they are removed (issue 22).
-    ignores: ['activities/quick-step-activities.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

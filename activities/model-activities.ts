@@ -19,9 +19,8 @@ import { createSummaryActivities } from './summary-activities';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { ModelCallError } from '../contract/events';
 import type { CallModelArgs } from '../contract/activity-io';
-export type { CallModelArgs } from '../contract/activity-io'; // quick steps import it from here
 
-/** The model activities, and the model call itself for the activities that make one as a part of their work (a quick step). */
+/** The model activities. */
 export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, tools, pricing } = deps;
   const { config } = deps.settings;
@@ -34,11 +33,7 @@ export function createModelActivities(deps: ActivityDeps) {
     return takeModelTurn(args, activityInfo().attempt);
   }
 
-  /**
-   * A turn's model call, as the attempt numbered `activityAttempt` of whatever activity makes it: the
-   * call's own activity, or a quick step (where an earlier attempt may have failed before the model was
-   * asked; the ledger's count says whether it was).
-   */
+  /** A turn's model call, as the activity's attempt numbered `activityAttempt`. */
   async function takeModelTurn({ runId, turn, model }: CallModelArgs, activityAttempt: number): Promise<ModelTurnResult | ModelCallDeferral> {
     const key = ledgerKeys.modelCall(runId, turn);
     let streamed = 0;
@@ -145,5 +140,5 @@ export function createModelActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { activities: { callModel, ...createSummaryActivities(deps, caller) }, takeModelTurn };
+  return { activities: { callModel, ...createSummaryActivities(deps, caller) } };
 }

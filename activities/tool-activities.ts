@@ -23,7 +23,6 @@ import { recordRestore } from './workspace-events';
 import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
-export type { RunToolArgs } from '../contract/activity-io'; // quick steps import it from here
 import { redactText } from '../shared/redact';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */

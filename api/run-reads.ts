@@ -8,7 +8,7 @@ import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import { progressQuery } from '../contract/workflow-messages';
-import { isTerminalStatus, type Progress, type RunStatus } from '../contract/run';
+import { isTerminalStatus, type Progress, type RunStatus, type WaitingFor } from '../contract/run';
 import type { Access } from './access';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { ApiError } from './errors';
@@ -23,6 +23,7 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     model: run.model,
     status: run.status,
     statusDetail: run.statusDetail,
+    waitingFor: waitingForOf(run),
     usage: run.usage,
     error: run.error,
     lastSeq: run.lastSeq,
@@ -33,6 +34,11 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     updatedAt: run.updatedAt,
     endedAt: run.endedAt,
   };
+}
+
+/** What the run waits for, as the workflow last recorded it with the run's current status (rows written before it was recorded: nothing). */
+function waitingForOf(run: RunRecord): WaitingFor | null {
+  return run.progress?.status === run.status ? (run.progress.waitingFor ?? null) : null;
 }
 
 export class RunReads {
@@ -74,7 +80,7 @@ export class RunReads {
       } else {
         worker = 'unavailable';
         // The database knows the last recorded state; usage is kept current by each model call.
-        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, usage: run.usage };
+        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, waitingFor: waitingForOf(run), usage: run.usage };
       }
     }
     // A step the workflow cannot describe while it happens: a model call Temporal is retrying.
@@ -88,6 +94,7 @@ export class RunReads {
     }
     return {
       ...progress,
+      waitingFor: progress.waitingFor ?? null, // progress recorded before it carried one
       id: run.id,
       goal: run.goal,
       owner: run.owner,
@@ -149,6 +156,7 @@ export class RunReads {
       runId: run.id,
       status: run.status,
       statusDetail: run.statusDetail,
+      waitingFor: waitingForOf(run),
       model: run.model,
       turn: run.turn,
       segment: 0,

@@ -8,7 +8,7 @@ import { WORKSPACE_RELEASE_REASONS, WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
-import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
@@ -255,10 +255,19 @@ export const pendingInputSchema = z
   .object({ requestId: z.string(), toolUseId: z.string(), question: z.string(), requestedAt: isoTime, expiresAt: isoTime })
   .meta({ id: 'PendingInput' });
 
+const waitingForSchema = z
+  .enum(WAITING_FOR)
+  .nullable()
+  .meta({
+    description:
+      'What the run waits for: `slot` (one of its owner\'s concurrency slots), `capacity` (room in the model\'s shared rate limits), `human` (an approval, an answer, a resume), `budget` (the owner\'s next daily model budget); null while it steps and once it has ended. Branch on this, not on `statusDetail`, which says the same in words.',
+  });
+
 const progressShape = {
   runId: z.string(),
   status: runStatusSchema,
   statusDetail: z.string().nullable(),
+  waitingFor: waitingForSchema,
   model: z.string(),
   turn: z.number().int(),
   segment: z.number().int(),
@@ -311,6 +320,7 @@ export const runSummarySchema = z
     model: z.string(),
     status: runStatusSchema,
     statusDetail: z.string().nullable(),
+    waitingFor: waitingForSchema,
     usage: usageSchema,
     error: runErrorSchema.nullable(),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),

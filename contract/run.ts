@@ -95,9 +95,16 @@ export function cachedShare(u: Usage): number {
   return total > 0 ? (u.cacheReadTokens ?? 0) / total : 0;
 }
 
-/** The status detail of a run whose next model call waits for the shared rate limits to have room. */
-export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
-export const isThrottled = (p: { status: RunStatus; statusDetail: string | null }): boolean => p.status === 'running' && p.statusDetail === CAPACITY_WAIT_DETAIL;
+/**
+ * What a run is waiting for, when it waits on something other than its own next call: a concurrency `slot`
+ * of its owner's (queued), room in the model's shared rate limits (`capacity`, still running), a `human`
+ * (an approval, an answer, or a resume after a pause or the segment cap), or the next day's model `budget`.
+ * Set with the status; `statusDetail` says the same in words, for people only.
+ */
+export const WAITING_FOR = ['slot', 'capacity', 'human', 'budget'] as const;
+export type WaitingFor = (typeof WAITING_FOR)[number];
+/** A run whose next model call waits for the shared rate limits to have room. */
+export const isThrottled = (p: { status: RunStatus; waitingFor: WaitingFor | null }): boolean => p.status === 'running' && p.waitingFor === 'capacity';
 
 /** Which of the model's rate limits a call waits for. */
 export const CAPACITY_LIMITS = ['rpm', 'input_tpm', 'output_tpm'] as const;
@@ -131,9 +138,9 @@ export interface RunSettings {
   /** At most this often a turn re-stamps LonghaulLastProgressAt (each stamp is a history event). */
   progressStampSec: number;
   /**
-   * Fast steps: a model call runs in the workflow's worker (a local activity) when the run's previous one took
-   * less than this (ms) and the run has gone less than this long without a server round trip. 0: never.
-   * Absent in runs started before fast steps.
+   * Replay-only (workflows/legacy-local-steps.ts): runs started between 2026-11-22 and 2026-12-05 carry it, and
+   * their recorded histories ran a model call locally when the previous one took less than this (ms). New runs
+   * never carry it.
    */
   localStepsMaxMs?: number;
 }
@@ -204,6 +211,8 @@ export interface Progress {
   runId: string;
   status: RunStatus;
   statusDetail: string | null;
+  /** What the run waits for (see WAITING_FOR); null while it steps, and once it has ended. */
+  waitingFor: WaitingFor | null;
   model: string;
   turn: number;
   segment: number;
@@ -268,7 +277,7 @@ export interface ToolCallRef {
   risk: Risk;
   /** Hash of name + canonical input, for approvals binding and loop detection. */
   inputHash: string;
-  /** The tool declares itself quick: the call runs in the workflow's worker (a local activity). Absent: not. */
+  /** The tool declares itself quick. Histories recorded before 2026-12-05 ran such a call as a local activity; now it is an ordinary one. */
   quick?: true;
 }
 

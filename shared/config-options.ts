@@ -340,10 +340,6 @@ export const OPTIONS = {
   MODEL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one model call'),
   TOOL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one tool call'),
   ACTIVITY_MAX_ATTEMPTS: option(int(6, 1, 100), 'Attempts per model or tool call before the run fails'),
-  LOCAL_STEPS_MAX_MS: option(
-    int(200, 0, 5000),
-    'Fast steps: a model call runs in the worker as a local activity (no server round trip) when the run’s previous call took less than this and the run has gone less than this since its last round trip (quick steps keep to the same rule); 0 keeps model calls remote. Bounds how long a signal (cancel, pause, approval) or a progress query waits while a run steps locally',
-  ),
   WORKER_SHUTDOWN_GRACE_SEC: option(int(30, 0), 'On SIGTERM, time given to in-flight activities'),
   WORKER_STICKY_TIMEOUT_SEC: option(int(2, 1, 600), 'How long a dead worker\'s sticky queue holds a run\'s next task'),
   WORKER_DEPLOYMENT_NAME: option(text('longhaul'), 'The Worker Deployment this worker belongs to (its version: this name and `WORKER_BUILD_ID`)'),

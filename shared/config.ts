@@ -152,7 +152,6 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       heartbeatTimeoutSec: e.ACTIVITY_HEARTBEAT_TIMEOUT_SEC,
       modelCallTimeoutSec: e.MODEL_CALL_TIMEOUT_SEC,
       toolCallTimeoutSec: e.TOOL_CALL_TIMEOUT_SEC,
-      localStepsMaxMs: e.LOCAL_STEPS_MAX_MS,
       maxAttempts: e.ACTIVITY_MAX_ATTEMPTS,
       workerShutdownGraceSec: e.WORKER_SHUTDOWN_GRACE_SEC,
       workerStickyTimeoutSec: e.WORKER_STICKY_TIMEOUT_SEC,

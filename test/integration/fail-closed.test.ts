@@ -17,7 +17,6 @@ import path from 'node:path';
 import type { RunEventOf } from '../../contract/events';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
-import { activityCalls, patchesOf } from '../support/history-calls';
 import { readCalls } from '../support/mcp-test-server';
 import { startWorkerProcess, type ChildHandle } from '../support/processes';
 import { waitFor } from '../support/wait';
@@ -84,8 +83,6 @@ describe('approvals fail closed across workers with different tools', () => {
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
         LLM_MODEL: 'claude-sonnet-5-5',
-        // Model calls as ordinary activities, so a draining worker finishes the one it holds.
-        LOCAL_STEPS_MAX_MS: '0',
         WORKER_SHUTDOWN_GRACE_SEC: '20',
         WORKER_STICKY_TIMEOUT_SEC: '1',
       },
@@ -176,42 +173,5 @@ describe('approvals fail closed across workers with different tools', () => {
     expect(done.result).toBe('Wrote b.txt.');
     expect((await h.request('GET', `/api/runs/${id}/workspace`)).body.files.map((f: { path: string }) => f.path)).toEqual(['a.txt', 'b.txt']);
     expect((await h.events(id)).filter((e) => e.type === 'tool.started')).toHaveLength(2);
-  });
-
-  describe('with quick steps', () => {
-    let q: Harness;
-    beforeAll(async () => {
-      // A wide local window, in the runs' own settings: quick steps start after the first answer.
-      q = await startHarness({
-        database: 'postgres',
-        noWorker: true,
-        bus: 'database',
-        env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', LOCAL_STEPS_MAX_MS: '5000' },
-      });
-    });
-    afterAll(async () => {
-      for (const w of workers.splice(0)) await w.kill('SIGTERM');
-      await q.close();
-    });
-
-    it('puts quick calls refused inside quick steps to a human, one by one, under MIN_APPROVALS=all', async () => {
-      fake.script('[fc-quick]', (req) => (req.assistantTurns < 2 ? { toolUses: [{ name: 'workspace_list', input: {} }] } : { text: 'Listed twice.' }));
-      await worker({ MIN_APPROVALS: 'all' }, q);
-      const id = await q.createRun({ goal: 'List [fc-quick]', approvals: 'none' });
-      for (const n of [1, 2]) {
-        await expectWaitingApproval(id, q);
-        expect((await q.events(id)).filter((e) => e.type === 'tool.completed')).toHaveLength(n - 1);
-        await approveNext(id, q);
-        await waitFor(async () => (await q.events(id)).filter((e) => e.type === 'tool.completed').length === n, { what: `list ${n} done` });
-      }
-      const done = await q.waitForStatus(id, 'completed', { timeoutMs: 60_000 });
-      expect(done.result).toBe('Listed twice.');
-      const events = await q.events(id);
-      expect(events.filter((e) => e.type === 'tool.refused')).toHaveLength(2);
-      expect(events.filter((e) => e.type === 'tool.started')).toHaveLength(2);
-      const history = (await q.history(id)).events!;
-      expect(activityCalls(history).some((c) => c.type === 'quickSteps' && c.result === undefined)).toBe(true); // refused inside quick steps
-      expect(patchesOf(history)).toContain('executor-approval');
-    });
   });
 });
