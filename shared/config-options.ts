@@ -406,8 +406,8 @@ export const OPTIONS = {
     int(2000, 0, 1_000_000),
     'Runs kept in the worker\'s sticky cache (a run parked on a human stays there, holding no slot); a parked run was measured at 0.2–0.3 MB (worker and API), so this bounds the cache near 0.6 GB; the least recently used are evicted and replay their history at their next task; 0: no cache',
   ),
-  WORKER_TUNER_TARGET_MEMORY: option(fraction(0.8), '`WORKER_TUNER=resource`: share of the machine\'s memory the tuner aims to stay under'),
-  WORKER_TUNER_TARGET_CPU: option(fraction(0.9), '`WORKER_TUNER=resource`: share of the machine\'s CPU the tuner aims to stay under'),
+  WORKER_TUNER_TARGET_MEMORY: option(fraction(0.8), '`WORKER_TUNER=resource`: share of the machine\'s memory the tuner aims to stay under; a fifth is left for the rest of the machine and for spikes'),
+  WORKER_TUNER_TARGET_CPU: option(fraction(0.9), '`WORKER_TUNER=resource`: share of the machine\'s CPU the tuner aims to stay under; near full, since a busy CPU slows calls but does not crash the worker'),
   WORKER_POLLERS: option(
     oneOf(['autoscaling', 'fixed'], 'autoscaling'),
     'How many polls for tasks a worker keeps open: `autoscaling` (Temporal\'s recommendation; the server, 1.28 or later, says when more would help) or `fixed` (always the maximum below while slots are free)',
