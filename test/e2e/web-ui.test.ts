@@ -366,6 +366,9 @@ describe('web UI', () => {
     // Oldest first, each with its run and its expiry.
     expect(await inbox.locator('li .who').allTextContents()).toEqual(['Approve workspace_write? · write', 'The agent asks']);
     expect(await inbox.getByTestId('expiry').first().textContent()).toMatch(/^expires in /);
+    // What the approval would let run is on the card: the file and its text.
+    expect(await inbox.locator('li').first().getByTestId('write-path').textContent()).toBe('notes.md');
+    expect(await inbox.locator('li').first().getByTestId('write-content').textContent()).toBe('alpha\nbeta\ndelta\n');
     await shot('inbox');
 
     // From the inbox straight to the request: its card has the keyboard, so `a` means it (after a confirmation).
@@ -396,7 +399,10 @@ describe('web UI', () => {
     const waitingWrite = page.getByTestId('inbox').locator('li', { hasText: 'Keep notes [e2e-inbox-write]' });
     await waitingWrite.getByLabel('Comment (optional)').fill('Keep beta in lower case.');
     await waitingWrite.getByRole('button', { name: 'Reject' }).click();
-    await page.getByRole('dialog', { name: 'Reject workspace_write?' }).getByRole('button', { name: 'Reject' }).click();
+    const rejecting = page.getByRole('dialog', { name: 'Reject workspace_write?' });
+    // The confirmation says what it decides: the change to the file.
+    expect(await rejecting.getByTestId('write-diff').locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
+    await rejecting.getByRole('button', { name: 'Reject' }).click();
     await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 1000, what: 'the count to drop to 1 at once' });
     await h.waitForStatus(writer, 'completed');
     expect((await h.events(writer)).flatMap((e) => (e.type === 'approval.decided' ? [[e.data.decision, e.data.comment]] : []))).toEqual([
