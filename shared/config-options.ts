@@ -375,7 +375,7 @@ export const OPTIONS = {
   MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
   MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
-  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s next ten firings as Temporal computes them'),
+  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s closest two firings in a day'),
   MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
 
   // Human in the loop
