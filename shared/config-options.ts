@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { APPROVAL_POLICIES } from '../contract/run';
+import { APPROVAL_POLICIES, RISKS } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -117,7 +117,7 @@ const slackUserMap = z
  * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
  * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
  */
-const mcpRisk = z.enum(['read', 'write', 'irreversible']);
+const mcpRisk = z.enum(RISKS);
 const mcpRiskOverride = z.union([mcpRisk, z.record(z.string(), mcpRisk)]).optional();
 export type McpRiskOverride = z.infer<typeof mcpRiskOverride>;
 

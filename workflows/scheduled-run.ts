@@ -6,6 +6,7 @@
  */
 import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { FiringSkipReason } from '../contract/activity-io';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { agentRunWorkflow } from './agent-run';
 
@@ -16,7 +17,7 @@ export interface ScheduledRunArgs {
 /** Shared-workspace series: the run's desk is restored onto a worker before the run starts (2026-11-22). */
 const SHARED_WORKSPACE_PATCH = 'shared-workspace';
 /** What a firing did: the run it started, or why it started none. */
-export type ScheduledRunResult = { runId: string } | { runId: null; skipped: 'queue_full'; queued: number };
+export type ScheduledRunResult = { runId: string } | { runId: null; skipped: FiringSkipReason; queued: number };
 
 export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<ScheduledRunResult> {
   const { createScheduledRun } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 10 } });
