@@ -276,13 +276,13 @@ describe('web UI', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
 
     // The file it wrote, in the run's file browser: listed, opened as text, never as a page; then released.
-    const desk = page.getByTestId('workspace');
-    await desk.getByRole('button', { name: 'x.html' }).click();
-    await desk.getByTestId('file-text').getByText(payload).waitFor();
+    const workspace = page.getByTestId('workspace');
+    await workspace.getByRole('button', { name: 'x.html' }).click();
+    await workspace.getByTestId('file-text').getByText(payload).waitFor();
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     // Its Download link is a blob of the app's origin: opened in a tab, it is saved, never run as a page of the app.
-    const href = await desk.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const href = await workspace.getByRole('link', { name: 'Download' }).getAttribute('href');
     const tab = await page.context().newPage();
     const opened = await tab.goto(href!).then(
       () => 'rendered',
@@ -292,8 +292,8 @@ describe('web UI', () => {
     expect(await tab.evaluate('typeof window.__xss')).toBe('undefined');
     await tab.close();
     await shot('workspace-files');
-    await desk.getByRole('button', { name: 'Release workspace' }).click();
-    await desk.getByText('released').waitFor();
+    await workspace.getByRole('button', { name: 'Release workspace' }).click();
+    await workspace.getByText('released').waitFor();
     expect((await h.request('GET', `/api/runs/${runId}/workspace`)).body.state).toBe('released');
   });
 

@@ -69,13 +69,13 @@ describe('scheduled runs', () => {
     await expect(h.client.schedule.getHandle(schedule.id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
-  it('starts each run of a shared-workspace series from its predecessor’s desk, restored before the run begins', async () => {
+  it('starts each run of a shared-workspace series from its predecessor’s workspace, restored before the run begins', async () => {
     // The demo model lists the workspace, writes plan.md, reads it back.
-    const created = await h.request('POST', '/api/schedules', { body: { name: 'Desk', goal: 'Keep a plan', everySec: 2, model: 'demo', approvals: 'none', sharedWorkspace: true } });
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Shared', goal: 'Keep a plan', everySec: 2, model: 'demo', approvals: 'none', sharedWorkspace: true } });
     expect(created.body).toMatchObject({ sharedWorkspace: true });
     const schedule = created.body;
     await waitFor(async () => (await runsOf(schedule.id)).filter((r) => r.status === 'completed').length >= 2, { timeoutMs: 30_000, what: 'two runs of the series' });
-    // The firings' own histories are replay fixtures too (npm run record-histories): they pre-warm the desk.
+    // The firings' own histories are replay fixtures too (npm run record-histories): they pre-warm the workspace.
     for (const a of (await h.client.schedule.getHandle(schedule.id).describe()).info.recentActions) h.recordAlso(a.action.workflow.workflowId, 'shared-desk-firing');
     expect((await h.request('DELETE', `/api/schedules/${schedule.id}`)).status).toBe(204);
     const [first, second] = (await runsOf(schedule.id)).filter((r) => r.status === 'completed').slice(-2).reverse().map((r) => r.id);
@@ -83,13 +83,13 @@ describe('scheduled runs', () => {
       const done = (await h.events(id)).find((e): e is RunEventOf<'tool.completed'> => e.type === 'tool.completed' && e.data.name === 'workspace_list');
       return done!.data.output;
     };
-    expect(await listed(first!)).not.toContain('plan.md'); // the first run started from an empty desk
+    expect(await listed(first!)).not.toContain('plan.md'); // the first run started from an empty workspace
     expect(await listed(second!)).toContain('"path": "plan.md"'); // the next found what the first left
-    // Its desk was put on a worker before the run's first tool call.
+    // Its workspace was put on a worker before the run's first tool call.
     const types = (await h.events(second!)).map((e) => e.type);
     expect(types.indexOf('workspace.restored')).toBeGreaterThanOrEqual(0);
     expect(types.indexOf('workspace.restored')).toBeLessThan(types.indexOf('tool.started'));
-    // Each run has a desk of its own: the predecessor's is untouched by what its successor writes.
+    // Each run has a workspace of its own: the predecessor's is untouched by what its successor writes.
     expect((await h.request('GET', `/api/runs/${first}/workspace`)).body.version).toBe(1);
   });
 
