@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { APPROVAL_POLICIES } from '../contract/run';
+import { APPROVAL_POLICIES, RISKS } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -117,7 +117,7 @@ const slackUserMap = z
  * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
  * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
  */
-const mcpRisk = z.enum(['read', 'write', 'irreversible']);
+const mcpRisk = z.enum(RISKS);
 const mcpRiskOverride = z.union([mcpRisk, z.record(z.string(), mcpRisk)]).optional();
 export type McpRiskOverride = z.infer<typeof mcpRiskOverride>;
 
@@ -424,7 +424,7 @@ export const OPTIONS = {
   MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
   MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
-  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s next ten firings as Temporal computes them'),
+  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s closest two firings in a day'),
   MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
 
   // Human in the loop
