@@ -66,7 +66,9 @@ export async function startRunWorkflowEnv(): Promise<RunWorkflowEnv> {
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((a) => [a.name, a.type === 'KEYWORD' ? INDEXED_VALUE_TYPE_KEYWORD : INDEXED_VALUE_TYPE_DATETIME])),
   });
-  const fakes = fakeRunActivities(() => env.currentTimeMs());
+  // Once closing, a mock still running (a test that failed half way) must not call the server being torn down.
+  let closing = false;
+  const fakes = fakeRunActivities(() => (closing ? Promise.resolve(Date.now()) : env.currentTimeMs()));
   const taskQueue = `workflow-tests-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: { codePath }, activities: fakes.activities });
   const running = worker.run();
@@ -92,6 +94,7 @@ export async function startRunWorkflowEnv(): Promise<RunWorkflowEnv> {
     env,
     start,
     async close() {
+      closing = true;
       worker.shutdown();
       await running;
       await env.teardown();

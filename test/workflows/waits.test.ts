@@ -10,7 +10,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { CAPACITY_WAIT_DETAIL } from '../../contract/run';
 import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../contract/workflow-messages';
 import { asksForTools, endsTurn, toolCall, type FakeRun } from '../support/fake-run-activities';
-import { startRunWorkflowEnv, type RunWorkflowEnv } from '../support/run-workflow-env';
+import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
 import { waitFor } from '../support/wait';
 
 const HOUR_MS = 3600_000;
@@ -20,6 +20,14 @@ const oneToolThenDone =
   (name = 'read_file', risk: 'read' | 'write' = 'read') =>
   ({ turn }: { turn: number }) =>
     turn === 1 ? asksForTools([toolCall(1, name, risk)]) : endsTurn();
+
+/** The run's approvers' announcement (a notify activity) completed, and the run has taken that in. */
+async function announcementSettled(handle: RunHandle): Promise<boolean> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
+  const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+  return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
 
 /** Clock time between the run's model calls `a` and `b` (0-based). */
 const between = (run: FakeRun, a: number, b: number) => run.modelCallTimesMs[b]! - run.modelCallTimesMs[a]!;
@@ -164,6 +172,9 @@ describe('agentRunWorkflow: waits', () => {
     const { run, handle } = await w.start({ model: oneToolThenDone('write_file', 'write') }, { approvals: 'write' });
     await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the run to wait for approval' });
     const { approvalId } = run.calls.requestApproval[0]!;
+    // The test server (unlike Temporal's) refuses a workflow task that cancels an activity whose completion reached
+    // it meanwhile (ACTIVITY_UNKNOWN) and the run sticks; so cancel once the approvers' announcement is settled.
+    await waitFor(() => announcementSettled(handle), { timeoutMs: 5000, what: 'the approval announcement to complete' });
 
     await handle.cancel();
     const err: unknown = await handle.result().then(
