@@ -4,13 +4,13 @@
  * result; while it waits on anything else (a status, a call) time stands still, so what it sees is not raced by
  * a timer firing.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
-import { RUN_WORKFLOW } from '../../contract/workflow-messages';
-import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
+import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import type { RunInput, RunLimits, RunSettings } from '../../contract/run';
 import type { agentRunWorkflow } from '../../workflows/agent-run';
 import { FakeRun, fakeRunActivities, type FakeRunOptions } from './fake-run-activities';
@@ -19,7 +19,10 @@ import { workflowBundlePath } from './workflow-bundle-cache';
 
 export type RunHandle = WorkflowHandle<typeof agentRunWorkflow>;
 
-/** Settings as a deployment's defaults would freeze them, with every model call an ordinary activity. */
+/**
+ * Settings as a deployment's defaults would freeze them. No `localStepsMaxMs`: every model call is an ordinary
+ * activity (bookkeeping may still run as local activities; the mocks answer either way).
+ */
 export const TEST_SETTINGS: RunSettings = {
   heartbeatTimeoutSec: 30,
   modelCallTimeoutSec: 120,
@@ -31,7 +34,6 @@ export const TEST_SETTINGS: RunSettings = {
   costCheckpointUsd: 0,
   maxConcurrentPerUser: 5,
   progressStampSec: 30,
-  localStepsMaxMs: 0,
 };
 export const TEST_LIMITS: RunLimits = { maxSteps: 20, maxCostUsd: 5, maxDurationSec: 24 * 3600 };
 

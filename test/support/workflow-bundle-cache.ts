@@ -39,5 +39,9 @@ export async function workflowBundlePath(): Promise<string> {
   const partial = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(partial, code);
   fs.renameSync(partial, file);
+  // Bundles of older code are never read again.
+  for (const old of fs.readdirSync(ARTIFACTS_DIR)) {
+    if (/^workflow-bundle-[0-9a-f]{16}\.js$/.test(old) && path.join(ARTIFACTS_DIR, old) !== file) fs.rmSync(path.join(ARTIFACTS_DIR, old), { force: true });
+  }
   return file;
 }
