@@ -7,9 +7,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
+import { approvalDecisionSignal, resumeSignal } from '../../contract/workflow-messages';
 import type { RunInput } from '../../contract/run';
 import { asksForTools, endsTurn, toolCall } from '../support/fake-run-activities';
 import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
+import { waitFor } from '../support/wait';
 
 /** The model always wants another tool call, costing `costUsd` per answer. */
 const neverDone = (costUsd = 0.01) => ({ turn }: { turn: number }) => asksForTools([toolCall(turn)], costUsd);
@@ -127,5 +129,35 @@ describe('agentRunWorkflow: caps and the relay', () => {
     expect(next.carried!.usage.costUsd).toBeCloseTo(0.04);
     // The run's start, as the books recorded it when the run started: the time cap counts from there in every segment.
     expect(next.carried!.startedAtMs).toBe(Date.parse(run.syncedAt[0]!));
+  });
+  it('pauses for a human at the segment cap; resuming grants as many segments again', async () => {
+    const { run, handle } = await w.start({ model: ({ turn }) => (turn < 4 ? asksForTools([toolCall(turn)]) : endsTurn()) }, { settings: { segmentMaxTurns: 1, maxSegments: 2 } });
+    await waitFor(() => run.status === 'paused', { timeoutMs: 5000, what: 'the run to pause at the segment cap' });
+    expect(run.eventsOf('limit.exceeded').map((e) => e.data)).toEqual([{ limit: 'maxSegments', value: 2 }]);
+    expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
+
+    await handle.signal(resumeSignal, { by: 'alice' });
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ status: 'completed', turns: 4 });
+    expect(run.eventsOf('run.resumed').map((e) => e.data.by)).toEqual(['alice']);
+    expect(run.calls.summarize.map((c) => c.segment)).toEqual([0, 1, 2]);
+    expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('asks a human at each cost checkpoint and stops the run when they refuse', async () => {
+    const { run, handle } = await w.start({ model: neverDone(0.3) }, { settings: { costCheckpointUsd: 0.5 } });
+    await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the cost checkpoint' });
+    const [request] = run.calls.requestApproval;
+    expect(request).toMatchObject({ kind: 'cost_checkpoint', turn: 2, reason: 'This run has spent $0.60, passing the $0.50 checkpoint. Approve to let it continue.' });
+
+    await handle.signal(approvalDecisionSignal, { approvalId: request!.approvalId, decision: 'reject', by: 'alice', channel: 'web' });
+    const result = await handle.result();
+
+    expect(result.status).toBe('cancelled');
+    expect(run.eventsOf('run.cancelled').map((e) => e.data)).toEqual([{ turn: 2, reason: 'stopped at the $0.50 cost checkpoint by alice' }]);
+    // Turn 2's tools did not run: the checkpoint comes between the answer and its tool calls.
+    expect(run.calls.runTool.map((c) => c.turn)).toEqual([1]);
+    expect(run.calls.callModel).toHaveLength(2);
   });
 });
