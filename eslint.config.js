@@ -49,7 +49,7 @@ module.exports = tseslint.config(
   },
   ...sandboxRules(['workflows/**/*.ts'], {
     // Workflow code may reach the pure contract, but not its zod schemas (contract/api.ts).
-    regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|keys|workflow-messages|search-attributes|workspace)$)',
+    regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|errors|activity-io|keys|workflow-messages|search-attributes|workspace)$)',
     message: 'Workflow code may import only @temporalio/workflow, pure workflow modules, the pure contract modules, and types.',
   }),
   ...sandboxRules(['worker/tracing-workflow-interceptors.ts'], {
@@ -62,6 +62,36 @@ module.exports = tseslint.config(
     regex: '^(?!@temporalio/workflow$|zod$|\\./)',
     message: 'contract/ imports nothing of Longhaul: only zod, @temporalio/workflow (definitions), other contract modules and types.',
   }),
+  {
+    // Arrows point down: activities build on the contract and shared/'s adapters, never on the
+    // workflows that schedule them (what both need is in contract/), the processes, or the UI.
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(workflows|api|worker|scripts|web|client)(/|$)', allowTypeImports: false, message: 'activities/ imports contract/, shared/ and its own modules: what it shares with workflows belongs in contract/.' }] },
+      ],
+    },
+  },
+  {
+    // shared/ is the adapters and infrastructure under every process: it reaches up into none of them.
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(scripts|api|worker|workflows|activities|web|client)(/|$)', allowTypeImports: false, message: 'shared/ imports only contract/ and itself: callers pass in what it needs from the layers above.' }] },
+      ],
+    },
+  },
+  {
+    // Services do the API's work; the HTTP layer (routes/) calls them, never the other way round. Only the
+    // server, which mounts the routes, imports them.
+    files: ['api/**/*.ts'],
+    ignores: ['api/server.ts', 'api/routes/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\./|(\\.\\./)+)routes(/|$)', message: 'Services import no routes: what both need goes in the service or contract/.' }] }],
+    },
+  },
   {
     // The client runs in browsers too: the contract and itself only, no Node built-ins. (Its CLI is the exception.)
     files: ['client/**/*.ts'],

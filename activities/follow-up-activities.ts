@@ -5,16 +5,9 @@
  */
 import { eventKeys, messageKeys } from '../contract/keys';
 import type { RunLimits } from '../contract/run';
+import type { AcceptFollowUpsResult } from '../contract/activity-io';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
-
-export interface AcceptFollowUpsResult {
-  accepted: number;
-  /** The highest caps the accepted messages asked for, field by field; null when none asked. */
-  limits: Partial<RunLimits> | null;
-  /** When they were taken in. */
-  at: string;
-}
 
 /** What a user message is stored as in the conversation. */
 export interface UserMessageContent {

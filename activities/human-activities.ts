@@ -4,56 +4,18 @@
  * signal between these calls — no activity, and so no worker, is busy while a human thinks.
  */
 import type { ApprovalRecord } from '../shared/store/approvals';
-import { DECISION_OUTCOME, type ApprovalKind, type Decision, type DecisionChannel, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
+import { DECISION_OUTCOME, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
 import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
+import type { AttentionKind } from '../contract/events';
+import type { ProposedDecision, RequestApprovalArgs, RequestInputArgs, SettleInputArgs, Verdict } from '../contract/activity-io';
 
 /** Inputs larger than this are shown as a cut-down preview in progress and events. */
 const INPUT_PREVIEW_CHARS = 4000;
-
-export interface RequestApprovalArgs {
-  runId: string;
-  approvalId: string;
-  kind: ApprovalKind;
-  turn: number;
-  toolUseId?: string;
-  reason: string;
-  timeoutSec: number;
-}
-
-export interface ProposedDecision {
-  decision: Decision | 'expire';
-  by: string;
-  channel: DecisionChannel;
-  comment?: string;
-}
-
-export interface Verdict {
-  decision: 'approved' | 'rejected' | 'expired';
-  by: string | null;
-  channel: DecisionChannel | null;
-  comment: string | null;
-}
-
-export interface RequestInputArgs {
-  runId: string;
-  requestId: string;
-  turn: number;
-  toolUseId: string;
-  timeoutSec: number;
-}
-
-export interface SettleInputArgs {
-  runId: string;
-  requestId: string;
-  turn: number;
-  toolUseId: string;
-  answer: { text: string; by: string } | null;
-}
 
 function inputPreview(input: unknown): unknown {
   const json = JSON.stringify(input ?? null);
@@ -146,7 +108,7 @@ export function createHumanActivities(deps: ActivityDeps) {
    * Half the request's time has passed and it is still open: remind its owner (attention.needed with
    * `reminder`, so webhooks carry it, and a Slack DM) — unless they are watching the run right now.
    */
-  async function remind({ runId, requestId, kind }: { runId: string; requestId: string; kind: 'approval' | 'question' }): Promise<{ reminded: boolean }> {
+  async function remind({ runId, requestId, kind }: { runId: string; requestId: string; kind: AttentionKind }): Promise<{ reminded: boolean }> {
     const run = await store.runs.get(runId);
     const open =
       kind === 'approval'

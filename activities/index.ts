@@ -8,7 +8,6 @@ import { createScheduleActivities } from './schedule-activities';
 import { createWebhookActivities } from './webhook-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
-import { createQuickStepActivities } from './quick-step-activities';
 import { createRunActivities } from './run-activities';
 import { createSweeperActivities } from './sweeper-activities';
 import { createToolActivities } from './tool-activities';
@@ -20,7 +19,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createRunActivities(deps),
     ...model.activities,
     ...tools,
-    ...createQuickStepActivities({ runTool: tools.runTool, takeModelTurn: model.takeModelTurn }),
     ...createHumanActivities(deps),
     ...createSweeperActivities(deps),
     ...createFollowUpActivities(deps),

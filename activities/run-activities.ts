@@ -6,7 +6,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { admissionSignal } from '../contract/workflow-messages';
-import type { Progress } from '../contract/run';
 import type { EventData, EventDraft, RunEvent } from '../contract/events';
 import { eventKeys } from '../contract/keys';
 import type { Store } from '../shared/store';
@@ -14,27 +13,7 @@ import type { ActivityDeps } from './deps';
 import type { AssistantBlock } from './model/model-adapter';
 import { publishEvents } from './publish';
 import { FailureType } from '../contract/failures';
-
-export interface SyncRunStateArgs {
-  runId: string;
-  progress: Progress;
-  events?: EventDraft[];
-  /** The run has ended: stamp ended_at and keep the final answer as its result. */
-  ended?: boolean;
-  /**
-   * The ending may be undone by follow-ups: if any are waiting, nothing is recorded and the run
-   * goes on (a new lap) instead of ending. Decided under the run's row lock, so a follow-up either
-   * arrives before (and reopens) or finds the run ended (and continues it in a new execution).
-   */
-  reopenable?: boolean;
-}
-
-export interface SyncRunStateResult {
-  at: string;
-  /** Follow-ups were waiting: the run did not end; it goes on in lap `lap`. */
-  reopened?: boolean;
-  lap?: number;
-}
+import type { SyncRunStateArgs, SyncRunStateResult } from '../contract/activity-io';
 
 /**
  * A run that starts waiting for its owner while nobody is watching it asks for attention: an

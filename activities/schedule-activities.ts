@@ -1,7 +1,9 @@
 /**
  * A schedule's firing, from the worker's side: record the run it starts — a normal run of the
  * schedule's owner with `scheduleId` on it, its `run.queued` event — once per firing (the firing's
- * workflow id is the idempotency key), and hand back the workflow input to start it with.
+ * workflow id is the idempotency key), and hand back the workflow input to start it with. A firing
+ * meets the same per-user queue cap as `POST /api/runs`: over it, the firing is skipped (logged,
+ * counted, and the firing's result says so), never queued.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -13,13 +15,26 @@ import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
 import { recordRestore } from './workspace-events';
 
+/** The run a firing starts, or why it starts none (its owner's queue is full: the same cap as `POST /api/runs`). */
+export type ScheduledRunCreation = { input: RunInput; prewarm?: boolean; skipped?: undefined } | { skipped: 'queue_full'; queued: number };
+
 export function createScheduleActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
 
-  async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<{ input: RunInput; prewarm?: boolean }> {
+  async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<ScheduledRunCreation> {
     const schedule = await store.schedules.get(scheduleId);
     if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
     const { request } = schedule;
+    // A retried firing whose run exists goes on with it; a new one waits its turn like a direct POST.
+    if (!(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
+      const queued = await store.runs.countQueued(schedule.owner);
+      const cap = deps.settings.config.runs.maxQueuedPerUser;
+      if (queued >= cap) {
+        deps.logger.warn({ scheduleId, owner: schedule.owner, queued, cap }, 'a schedule firing was skipped: its owner has too many runs waiting to start');
+        deps.metrics.scheduleFiringSkipped('queue_full');
+        return { skipped: 'queue_full', queued };
+      }
+    }
     const { run, created, events } = await store.transaction(async (tx) => {
       const inserted = await tx.runs.insert({
         id: `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`,

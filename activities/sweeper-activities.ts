@@ -4,7 +4,7 @@
  * detail the API shows, and a metric.
  */
 import { Context } from '@temporalio/activity';
-import type { SweepArgs } from '../workflows/sweeper';
+import type { SweepArgs } from '../contract/activity-io';
 import { LastProgressAttribute } from '../contract/search-attributes';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
@@ -22,7 +22,6 @@ export function createSweeperActivities(deps: ActivityDeps) {
       'LonghaulStatus = "running"',
       `${LastProgressAttribute.name} < "${cutoff}"`,
     ].join(' AND ');
-    const flaggedCounter = ctx.metricMeter.createCounter('longhaul_stalled_runs_flagged', 'runs', 'Runs flagged as stalled by the sweeper');
     let flagged = 0;
     for await (const wf of ctx.client.workflow.list({ query })) {
       ctx.heartbeat();
@@ -39,7 +38,7 @@ export function createSweeperActivities(deps: ActivityDeps) {
       });
       if (events.length === 0) continue; // this stall was flagged by an earlier sweep
       publishEvents(bus, run.id, events);
-      flaggedCounter.add(1);
+      deps.metrics.runStalled();
       flagged += 1;
       logger.warn({ runId: run.id, lastProgressAt: since }, 'run shows no progress');
     }

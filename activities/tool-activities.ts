@@ -2,52 +2,41 @@
  * Tool steps. `runTool` executes one tool call under its idempotency key: a call the ledger has
  * completed returns its stored result without running; a call found started-but-not-completed
  * (the worker died mid-effect) is re-sent only if the tool is idempotent or read-only —
- * otherwise the workflow is told, so it can ask a human instead of guessing.
+ * otherwise the workflow is told, so it can ask a human instead of guessing. Before any effect it
+ * checks the approval itself (`approval-gate.ts`): by this worker's own definition of the tool, a call
+ * that needs one runs only with an approved decision recorded for exactly this call.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { Risk, ToolOutcome } from '../contract/run';
-import type { EventData, EventDraft } from '../contract/events';
+import type { ApprovalPolicy, Risk, ToolOutcome } from '../contract/run';
+import type { EventDraft, ToolRefusal } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { inSpan } from './spans';
+import { createApprovalGate } from './tools/approval-gate';
 import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
-import { FailureType } from '../contract/failures';
+import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
+import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
+import { redactText } from '../shared/redact';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
-
-export interface RunToolArgs {
-  runId: string;
-  turn: number;
-  toolUseId: string;
-  /** A human approved re-running a call whose earlier attempt may or may not have happened. */
-  rerunInDoubt?: boolean;
-}
-
-/** The transcript event that explains a tool result (e.g. the tool ran, or was rejected). */
-type ToolResultEvent =
-  | { eventType: 'tool.completed'; eventData: EventData<'tool.completed'> }
-  | { eventType: 'tool.failed'; eventData: EventData<'tool.failed'> };
-
-export type RecordToolResultArgs = {
-  runId: string;
-  turn: number;
-  toolUseId: string;
-  content: string;
-  isError: boolean;
-} & ToolResultEvent;
 
 function serializeOutput(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output === undefined) return '';
   return JSON.stringify(output, null, 2);
+}
+
+/** The call may or may not have taken effect and cannot safely be re-sent: a human decides (not retried). */
+function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FailureType.EffectInDoubt, nonRetryable: true, details: [cause] });
 }
 
 function capBytes(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
@@ -59,6 +48,7 @@ function capBytes(text: string, maxBytes: number): { text: string; bytes: number
 
 export function createToolActivities(deps: ActivityDeps) {
   const { store, bus, tools } = deps;
+  const gate = createApprovalGate(store, deps.settings.config.approvals.minPolicy);
 
   async function loadToolCall(runId: string, turn: number, toolUseId: string) {
     const message = await store.messages.get(runId, messageKeys.assistant(turn));
@@ -91,29 +81,60 @@ export function createToolActivities(deps: ActivityDeps) {
 
   type ToolCall = Awaited<ReturnType<typeof loadToolCall>>;
 
+  /** Records why this worker would not run the call (no effect was taken). */
+  async function recordRefusal(runId: string, turn: number, toolUseId: string, data: { name: string; risk: Risk; policy: ApprovalPolicy; reason: ToolRefusal }) {
+    const events = await store.events.append(runId, [{ key: eventKeys.toolRefused(toolUseId, data.reason), type: 'tool.refused', data: { turn, toolUseId, ...data } }]);
+    publishEvents(bus, runId, events);
+    deps.logger.warn({ runId, turn, toolUseId, tool: data.name, risk: data.risk, policy: data.policy, reason: data.reason }, 'tool call refused: no approval recorded for it');
+  }
+
   async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
     const call = await loadToolCall(runId, turn, toolUseId);
     const tool = tools.get(call.name);
+    // This worker's own reading, whatever the worker that made the model call saw (fail closed: unknown is riskiest).
     const risk = tools.riskOf(call.name, call.input);
     const key = ledgerKeys.toolCall(runId, turn, toolUseId);
 
-    const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
-    if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
-    const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
-    if (ledger.state === 'in_doubt' && !safeToRerun && !rerunInDoubt) {
+    // Checked before the ledger is touched, so a refused call leaves no trace of having started.
+    const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
+    const { policy, allowed } = await gate.check(toCheck, risk);
+    if (!allowed) {
+      // A call already done returns its result (nothing runs again); only one not done yet is refused.
+      const done = await store.effects.get(key);
+      if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
+      await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'approval_required' });
       throw ApplicationFailure.create({
-        message: `${call.name} was interrupted after it started; it may or may not have taken effect`,
-        type: FailureType.EffectInDoubt,
+        message: `${call.name} is ${risk === 'irreversible' ? 'an' : 'a'} ${risk} action and needs approval under the ${policy} policy; no approval of this call is recorded, so it did not run`,
+        type: FailureType.ApprovalRequired,
         nonRetryable: true,
       });
     }
 
+    const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
+    if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
+    const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
+    if (ledger.state === 'in_doubt' && !safeToRerun) {
+      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so).
+      const rerunApproved = rerunInDoubt === true && (await gate.approved(toCheck, 'effect_in_doubt'));
+      if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
+      if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
+    }
+
     // The workspace is this run's current version here, and stays so until the result is recorded.
-    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk }));
+    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk, safeToRerun }));
   }
 
-  async function execute(args: { runId: string; turn: number; toolUseId: string; key: string; call: ToolCall; tool: ReturnType<typeof tools.get>; risk: Risk }): Promise<ToolOutcome> {
-    const { runId, turn, toolUseId, key, call, tool, risk } = args;
+  async function execute(args: {
+    runId: string;
+    turn: number;
+    toolUseId: string;
+    key: string;
+    call: ToolCall;
+    tool: ReturnType<typeof tools.get>;
+    risk: Risk;
+    safeToRerun: boolean;
+  }): Promise<ToolOutcome> {
+    const { runId, turn, toolUseId, key, call, tool, risk, safeToRerun } = args;
     const sync = deps.workspaces;
     await recordRestore(deps, runId, await sync.prepare(runId));
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
@@ -158,14 +179,17 @@ export function createToolActivities(deps: ActivityDeps) {
           output = serializeOutput(result);
         } catch (err) {
           rethrowIfCancelled(err);
-          // The system behind the tool is gone: retry the step under the ledger (it is in doubt now).
+          // The system behind the tool is gone mid-call: a call safe to re-send is retried under the ledger; any
+          // other is in doubt now, and the run is told so (and why) at once rather than after a retry finds it.
           if (err instanceof ToolUnavailableError) {
             deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: true });
-            throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+            if (safeToRerun) throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
+            throw inDoubt(`${call.name} was cut off: ${err.message}; it may or may not have taken effect`, 'tool_unavailable');
           }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
+          // Redacted: an error can name a URL with its credentials (a failed fetch).
           isError = true;
-          output = err instanceof Error ? err.message : String(err);
+          output = redactText(err instanceof Error ? err.message : String(err));
         }
         deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: isError });
       }

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract/failures';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
+import { redactText } from '../shared/redact';
 import type { ActivityDeps } from './deps';
 
 /** How long one attempt may take to be answered. */
@@ -55,7 +56,9 @@ export function createWebhookActivities(deps: ActivityDeps) {
       await res.body?.cancel().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      // Stored and shown in GET …/deliveries: never a URL's credentials.
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      error = redactText(`${err instanceof Error ? err.message : String(err)}${cause}`);
     }
     const attempt = await store.webhooks.recordAttempt(deliveryId, { status, error, ms: performance.now() - started });
     if (error) throw ApplicationFailure.retryable(`webhook to ${new URL(delivery.url).host}: ${error}`, FailureType.WebhookNotAccepted);

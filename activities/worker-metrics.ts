@@ -1,12 +1,16 @@
 /**
  * What a worker measures, through the Temporal SDK's metric meter (exported with the SDK's own
  * metrics at METRICS_PROMETHEUS_ADDRESS): model calls — latency, time to first token, tokens and
- * cost by model, 429s, waits for capacity — and tool calls — duration and failures by tool. The
- * instruments are made once per worker from the meter it is given; tests and tools that run
+ * cost by model, 429s, waits for capacity — tool calls — duration and failures by tool — stalls
+ * flagged, schedule firings skipped and workspace restores. The instruments are made once per
+ * worker from the meter it is given, and the counters an alert watches start at 0 (for the models
+ * the deployment names), so an alert sees 0 rather than nothing; tests and tools that run
  * activities without a worker get the no-op meter.
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { CapacityLimit, Usage } from '../contract/run';
+
+const CAPACITY_LIMITS: readonly CapacityLimit[] = ['rpm', 'input_tpm', 'output_tpm'];
 
 export interface WorkerMetrics {
   modelCall(m: { model: string; latencyMs: number; firstTokenMs: number | null; usage: Usage }): void;
@@ -15,9 +19,19 @@ export interface WorkerMetrics {
   /** The books deferred a call: the run sleeps `waitMs` for capacity. */
   modelThrottled(m: { model: string; limit: CapacityLimit; waitMs: number }): void;
   tool(m: { tool: string; durationMs: number; failed: boolean }): void;
+  /** The sweeper flagged a run as stalled. */
+  runStalled(): void;
+  /** A schedule's firing started no run (its owner's queue was full). */
+  scheduleFiringSkipped(reason: 'queue_full'): void;
+  /** This worker restored a run's workspace from its durable copy. */
+  workspaceRestored(ms: number): void;
 }
 
-export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
+/**
+ * `models`: the models the deployment names (its default, those in MODEL_RATE_LIMITS); their
+ * counters exist at 0 from the start. `throttledModels`: those with rate limits (only they are throttled).
+ */
+export function createWorkerMetrics(meter: MetricMeter, known: { models: readonly string[]; throttledModels: readonly string[] } = { models: [], throttledModels: [] }): WorkerMetrics {
   const latency = meter.createHistogram('longhaul_model_call_duration_ms', 'int', 'ms', 'Model call duration, request to last token, by model');
   const firstToken = meter.createHistogram('longhaul_model_time_to_first_token_ms', 'int', 'ms', 'Model call time to the first streamed text, by model');
   const tokens = meter.createCounter('longhaul_model_tokens_total', 'tokens', 'Tokens by model and kind (input, cache_read, cache_write, output)');
@@ -27,6 +41,15 @@ export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
   const throttleWait = meter.createHistogram('longhaul_model_throttle_wait_ms', 'int', 'ms', 'How long a deferred call was told to wait, by model');
   const toolDuration = meter.createHistogram('longhaul_tool_duration_ms', 'int', 'ms', 'Tool call duration, by tool and outcome');
   const toolFailures = meter.createCounter('longhaul_tool_failures_total', 'calls', 'Tool calls that failed, by tool');
+  const stalled = meter.createCounter('longhaul_stalled_runs_flagged', 'runs', 'Runs flagged as stalled by the sweeper');
+  const firingsSkipped = meter.createCounter('longhaul_schedule_firings_skipped_total', 'firings', "Schedule firings that started no run, by reason (queue_full: the owner's queue was full)");
+  const restoreDuration = meter.createHistogram('longhaul_workspace_restore_duration_ms', 'int', 'ms', 'Workspace restores from their durable copies, by duration');
+
+  // At 0 from the start: an alert on a rate (`increase(...) > 0`) needs the series to exist.
+  for (const model of new Set(known.models)) rateLimited.add(0, { model });
+  for (const model of new Set(known.throttledModels)) for (const limit of CAPACITY_LIMITS) throttled.add(0, { model, limit });
+  stalled.add(0);
+  firingsSkipped.add(0, { reason: 'queue_full' });
 
   return {
     modelCall({ model, latencyMs, firstTokenMs, usage }) {
@@ -53,8 +76,25 @@ export function createWorkerMetrics(meter: MetricMeter): WorkerMetrics {
       toolDuration.record(Math.round(durationMs), { tool, outcome: failed ? 'failed' : 'ok' });
       if (failed) toolFailures.add(1, { tool });
     },
+    runStalled() {
+      stalled.add(1);
+    },
+    scheduleFiringSkipped(reason) {
+      firingsSkipped.add(1, { reason });
+    },
+    workspaceRestored(ms) {
+      restoreDuration.record(Math.round(ms));
+    },
   };
 }
 
 /** Measures nothing: activities run outside a worker (unit tests, tools). */
-export const noWorkerMetrics: WorkerMetrics = { modelCall() {}, modelRateLimited() {}, modelThrottled() {}, tool() {} };
+export const noWorkerMetrics: WorkerMetrics = {
+  modelCall() {},
+  modelRateLimited() {},
+  modelThrottled() {},
+  tool() {},
+  runStalled() {},
+  scheduleFiringSkipped() {},
+  workspaceRestored() {},
+};

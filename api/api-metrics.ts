@@ -5,7 +5,7 @@
  * capacity and 429s, workspaces — plus this process's live sockets. Workers export the model, tool
  * and step measurements (worker-metrics.ts) with the Temporal SDK's own, at METRICS_PROMETHEUS_ADDRESS.
  */
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../shared/store';
 import { RUN_STATUSES } from '../contract/run';
 import { WORKSPACE_STATES } from '../contract/workspace';
@@ -85,12 +85,15 @@ export function createApiMetrics(deps: { store: Store; live: LiveStats; capacity
       this.set(live.sockets);
     },
   });
-  new Gauge({
+  // A counter, as its `_total` says: this process's closes since it started (it only goes up).
+  let slowClosesCounted = 0;
+  new Counter({
     name: 'longhaul_live_slow_consumer_closes_total',
     help: 'Sockets closed (code 4008) for falling too far behind.',
     registers: [registry],
     collect() {
-      this.set(live.slowConsumerCloses);
+      this.inc(live.slowConsumerCloses - slowClosesCounted);
+      slowClosesCounted = live.slowConsumerCloses;
     },
   });
   perModel('longhaul_model_rate_limit', "The API key's per-minute limit.", (m) => m.limits);
@@ -116,8 +119,7 @@ export function createApiMetrics(deps: { store: Store; live: LiveStats; capacity
   });
   gauge('longhaul_workspace_stored_bytes', 'Bytes of the current versions of all workspaces not released.', [], (g, s) => g.set(s.workspaces.storedBytes));
   gauge('longhaul_workspace_local_bytes', "Bytes of active workspaces on workers' disks.", [], (g, s) => g.set(s.workspaces.localBytes));
-  gauge('longhaul_workspace_restore_seconds_sum', 'Time workers spent restoring workspaces from their durable copies.', [], (g, s) => g.set(s.workspaces.restoreMs / 1000));
-  gauge('longhaul_workspace_restore_seconds_count', 'Workspace restores.', [], (g, s) => g.set(s.workspaces.restores));
+  // Restore times are the workers' histogram (longhaul_workspace_restore_duration_ms), where restores happen.
 
   return { registry, requestDuration };
 }

@@ -21,7 +21,7 @@ import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import type { UserMessageRecord } from '../shared/store/user-messages';
 import type { agentRunWorkflow } from '../workflows';
-import { runLinks } from './routes/runs';
+import { runLinks } from '../contract/paths';
 import { ApiError } from './errors';
 import type { RunService } from './run-service';
 

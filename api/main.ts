@@ -2,6 +2,7 @@
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
+import { redactText } from '../shared/redact';
 import { startTracing } from '../shared/tracing';
 import { startApiServer } from './server';
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Not through the logger: still never a URL's credentials or a configured secret.
+  console.error(redactText(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   process.exit(1);
 });

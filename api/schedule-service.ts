@@ -18,6 +18,9 @@ import type { RunService } from './run-service';
 
 const OVERLAP = { skip: ScheduleOverlapPolicy.SKIP, buffer_one: ScheduleOverlapPolicy.BUFFER_ONE, allow_all: ScheduleOverlapPolicy.ALLOW_ALL } as const;
 
+/** The cron shapes taken: five fields, or a named one; each fires at most once a minute (`@every` and seconds fields would not). */
+const FIVE_FIELD_CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[^\s@]+(\s+[^\s@]+){4})$/;
+
 function validTimezone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -34,9 +37,10 @@ export class ScheduleService {
     const { store, client, config } = this.deps;
     const timezone = body.timezone ?? 'UTC';
     if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
+    this.checkTiming(body);
     const resolved = this.deps.runs.resolveRequest(body);
     const id = `sch_${crypto.randomBytes(10).toString('hex')}`;
-    const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
+    const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron.trim()], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
     const schedule = await store.schedules.insert({
       id,
       owner,
@@ -48,6 +52,12 @@ export class ScheduleService {
       timezone,
       overlap: body.overlap ?? 'skip',
     });
+    // Counted after the insert, so two creates at once cannot both slip under the limit.
+    const owned = (await store.schedules.listForOwner(owner)).length;
+    if (owned > config.runs.maxSchedulesPerUser) {
+      await store.schedules.markDeleted(id);
+      throw new ApiError(429, 'too_many_schedules', `you already have ${owned - 1} schedules (the limit is ${config.runs.maxSchedulesPerUser}); delete one first`);
+    }
     try {
       await client.schedule.create({
         scheduleId: id,
@@ -58,10 +68,12 @@ export class ScheduleService {
           workflowId: `${id}-firing`,
           taskQueue: config.temporal.taskQueue,
           args: [{ scheduleId: id }] as Parameters<typeof scheduledRunWorkflow>,
+          staticSummary: `Schedule "${body.name.slice(0, 80)}" of ${owner}: one firing, starting a run`,
         },
         policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: '1 minute' },
         memo: { owner },
-        state: { note: `Longhaul schedule "${body.name}" of ${owner}` },
+        // A cron starts paused until its spacing is checked: no firing before it is known to be allowed.
+        state: { note: `Longhaul schedule "${body.name}" of ${owner}`, paused: body.cron !== undefined },
       });
     } catch (err) {
       await store.schedules.markDeleted(id);
@@ -70,7 +82,52 @@ export class ScheduleService {
       this.deps.logger.error({ err }, 'could not create the Temporal schedule');
       throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
     }
+    if (body.cron !== undefined) await this.checkCronSpacing(schedule);
     return this.view(schedule);
+  }
+
+  /**
+   * A cron's firings, as Temporal computes them (the next ten), are no closer than
+   * SCHEDULE_MIN_INTERVAL_SEC; then the schedule is unpaused. Too close, or not known: it is removed.
+   */
+  private async checkCronSpacing(schedule: ScheduleRecord): Promise<void> {
+    const min = this.deps.config.runs.scheduleMinIntervalSec;
+    const handle = this.deps.client.schedule.getHandle(schedule.id);
+    let closest: number;
+    try {
+      const times = (await handle.describe()).info.nextActionTimes.map((t) => t.getTime());
+      closest = Math.min(...times.slice(1).map((t, i) => (t - times[i]!) / 1000));
+      if (closest >= min) {
+        await handle.unpause('its firings are far enough apart');
+        return;
+      }
+    } catch (err) {
+      await this.discard(schedule.id);
+      this.deps.logger.error({ err }, 'could not check a new schedule');
+      throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
+    }
+    await this.discard(schedule.id);
+    throw new ApiError(400, 'schedule_too_frequent', `cron ${JSON.stringify(schedule.cron)} fires ${closest} seconds apart; this server fires a schedule at most every ${min} seconds`);
+  }
+
+  /** A schedule refused after Temporal had it: gone from the store first; still paused in Temporal if it cannot be deleted. */
+  private async discard(id: string): Promise<void> {
+    await this.deps.store.schedules.markDeleted(id);
+    await this.deps.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch((err: unknown) => this.deps.logger.warn({ err, scheduleId: id }, 'could not delete a refused schedule from Temporal; it stays paused'));
+  }
+
+  /** everySec at least SCHEDULE_MIN_INTERVAL_SEC; a cron of five fields (its spacing is checked once Temporal has it). */
+  private checkTiming(body: CreateScheduleBody): void {
+    const min = this.deps.config.runs.scheduleMinIntervalSec;
+    if (body.everySec !== undefined && body.everySec < min) {
+      throw new ApiError(400, 'schedule_too_frequent', `everySec is ${body.everySec}; this server fires a schedule at most every ${min} seconds`);
+    }
+    if (body.cron !== undefined && !FIVE_FIELD_CRON.test(body.cron.trim())) {
+      throw new ApiError(400, 'invalid_request', `cron: ${JSON.stringify(body.cron)} is not a five-field cron (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly`);
+    }
   }
 
   async list(owner: string): Promise<ScheduleView[]> {

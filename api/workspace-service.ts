@@ -56,7 +56,7 @@ export class WorkspaceService {
     return { data: await this.deps.blobs.get(runId, entry.hash), contentType: contentTypeOf(filePath), name: path.posix.basename(filePath) };
   }
 
-  /** Only the owner, and only once the run has ended: a live run still works at its desk. */
+  /** Only the owner, and only once the run has ended: a live run still works in its workspace. */
   async release(user: string, runId: string): Promise<WorkspaceView> {
     const run = await this.deps.runs.getOwned(user, runId);
     if (!isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_ended', 'a run’s workspace can be released once the run has ended');

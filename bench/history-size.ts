@@ -1,9 +1,8 @@
 /**
  * History bytes per step while the context grows: each step's tool returns more text than the last
  * (10 KB more per step), so the model's context grows to megabytes while the workflow history
- * should grow by the same ~1.5 KB per step throughout. Goal: ≤ 2 KB/step. A step that runs locally
- * (fast steps: a marker, no task events) costs less than one that goes through the server, and quick
- * steps (the same tool declared quick) share one marker among several steps.
+ * should grow by the same ~1.5 KB per step throughout. Goal: ≤ 2 KB/step. Every model and tool call is an
+ * ordinary activity (scheduled, started and completed events); the run's bookkeeping is local (a marker each).
  */
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
@@ -27,7 +26,7 @@ export async function historySizeBench(opts: { steps?: number } = {}) {
       return chapter(n);
     },
   });
-  // The same tool declared quick: its steps run as quick steps, several to a local activity.
+  // The same tool declared quick: an ordinary activity like any other since 2026-12-05 (its figures should match).
   const growingQuick = defineTool({ ...growing, name: 'read_chapter_quick', quick: true });
   const h = await startHarness({ env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', LOG_LEVEL: 'silent', SEGMENT_MAX_TURNS: '1000' }, extraTools: [growing, growingQuick] });
   for (const [marker, tool] of [['[grow]', 'read_chapter'], ['[grow-quick]', 'read_chapter_quick']] as const) {
@@ -44,9 +43,9 @@ export async function historySizeBench(opts: { steps?: number } = {}) {
       const size = (e: HistoryEvent) => temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
       const bytes = (from: number, to: number) => events.slice(from, to).reduce((sum, e) => sum + size(e), 0);
       const modelCalls = activityCalls(events).filter((c) => c.type === 'callModel');
-      // Bytes added by each step: the events after one model call up to and including the next — its
-      // scheduled event when it ran as an ordinary activity, its marker when it ran locally. Quick steps
-      // share a marker: the bytes up to it are spread evenly over the model calls it holds.
+      // Bytes added by each step: the events after one model call up to and including the next one's scheduled
+      // event. (Histories recorded before 2026-12-05 could hold local model calls, a marker each, or several
+      // in one quick-steps marker; the bytes up to a shared marker are spread evenly over its calls.)
       const points = [...new Set(modelCalls.map((c) => c.eventIndex))];
       const perStep: number[] = [];
       for (let p = 1; p < points.length; p++) {
@@ -60,8 +59,8 @@ export async function historySizeBench(opts: { steps?: number } = {}) {
         // Every step's bytes together ÷ steps: what a run's history grows by per step, local and remote steps mixed.
         meanBytesPerStep: Math.round(perStep.reduce((a, b) => a + b, 0) / perStep.length),
         modelCalls: modelCalls.length,
-        localModelCalls: modelCalls.filter((c) => c.local).length,
-        quickStepsActivities: new Set(modelCalls.map((c) => c.quickStep).filter(Boolean)).size,
+        localModelCalls: modelCalls.filter((c) => c.local).length, // 0 since 2026-12-05
+        localToolCalls: activityCalls(events).filter((c) => c.type === 'runTool' && c.local).length, // 0 since 2026-12-05
         firstStepBytes: perStep[0],
         lastStepBytes: perStep[perStep.length - 1],
         totalHistoryBytes: temporal.api.history.v1.History.encode(history).finish().length,

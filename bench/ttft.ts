@@ -2,7 +2,7 @@
  * Time to first token as a person sees it: `POST /api/runs` sent → the first of the model's text on a
  * WebSocket subscribed to the new run (subscribed as soon as the id is back). The model is the
  * fake Anthropic server over HTTP through the official SDK, sending its whole answer at once; the
- * dev server is the tuned one `npm start` runs. Goal (issue 11): p50 ≤ 50 ms.
+ * dev server is the tuned one `npm start` runs. Goal (issue 22, the model call an ordinary activity): p50 ≤ 60 ms.
  */
 import { FakeAnthropic } from '../test/support/fake-anthropic';
 import { startHarness } from '../test/support/harness';
@@ -34,7 +34,7 @@ export async function ttftBench(opts: { samples?: number } = {}) {
       await h.waitForStatus(id, 'completed');
       socket.unsubscribe(id);
     }
-    return { samples, msPostToFirstDelta: summarize(ms), goalP50Ms: 50 };
+    return { samples, msPostToFirstDelta: summarize(ms), goalP50Ms: 60 };
   } finally {
     socket.terminate();
     await h.close();

@@ -25,7 +25,7 @@ const CHANGE_BYTES = 10 * 1024;
 
 async function measure(store: Store, dir: string, repetitions: number) {
   const blobs = new DatabaseBlobStore(store);
-  const caps = { maxFileBytes: 1024 * 1024, maxTotalBytes: 100 * 1024 * 1024 };
+  const caps = { maxFileBytes: 1024 * 1024, maxTotalBytes: 100 * 1024 * 1024, maxEntries: 100_000, maxDepth: 32 };
   const logger = createLogger({ level: 'silent' });
   const saveMs: number[] = [];
   const writtenBytes: number[] = [];
@@ -35,7 +35,7 @@ async function measure(store: Store, dir: string, repetitions: number) {
   for (let r = 0; r < repetitions; r++) {
     const runId = `run_bench_ws_${r}`;
     await store.runs.insert({ id: runId, owner: 'bench', goal: 'g', model: 'demo', approvals: 'none', limits: { maxSteps: 1, maxCostUsd: 1, maxDurationSec: 60 } });
-    const one = new WorkspaceSync({ store, blobs, dataDir: path.join(dir, `one-${r}`), holder: 'q@one', caps, logger, processId: 2_000_000 + r });
+    const one = new WorkspaceSync({ store, blobs, dataDir: path.join(dir, `one-${r}`), holder: 'q@one', caps, logger, identity: `one-${r}` });
     await one.prepare(runId);
     const root = one.dir(runId);
     for (let i = 0; i < FILES; i++) {
@@ -54,7 +54,7 @@ async function measure(store: Store, dir: string, repetitions: number) {
     writtenBytes.push(saved.uploadedBytes);
     manifestBytes.push(JSON.stringify((await store.workspaces.get(runId))!.entries).length);
 
-    const fresh = new WorkspaceSync({ store, blobs, dataDir: path.join(dir, `two-${r}`), holder: 'q@two', caps, logger, processId: 3_000_000 + r });
+    const fresh = new WorkspaceSync({ store, blobs, dataDir: path.join(dir, `two-${r}`), holder: 'q@two', caps, logger, identity: `two-${r}` });
     t = performance.now();
     await fresh.prepare(runId);
     restoreMs.push(performance.now() - t);

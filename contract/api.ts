@@ -4,26 +4,26 @@
  * UI take their types from them. Response schemas are checked against the TypeScript types the
  * server builds (`Same` below), so neither can drift from the other without a compile error.
  */
-import { WORKSPACE_STATES } from './workspace';
+import { WORKSPACE_RELEASE_REASONS, WORKSPACE_STATES } from './workspace';
 import { z } from 'zod';
-import { API_ERROR_CODES, type LiveErrorCode } from './errors';
-import { EVENT_TYPES, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
-import { RUN_STATUSES, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
+import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
 export const runStatusSchema = z.enum(RUN_STATUSES).meta({ id: 'RunStatus', description: 'Where a run is. completed, failed and cancelled are final.' });
-export const approvalPolicySchema = z.enum(['none', 'write', 'all']).meta({
+export const approvalPolicySchema = z.enum(APPROVAL_POLICIES).meta({
   id: 'ApprovalPolicy',
   description: 'Which tool calls wait for a human: none, write (and irreversible), or all.',
 });
-export const riskSchema = z.enum(['read', 'write', 'irreversible']).meta({ id: 'Risk' });
-export const approvalKindSchema = z.enum(['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap']).meta({ id: 'ApprovalKind' });
-export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']).meta({ id: 'ApprovalStatus' });
-export const decisionChannelSchema = z.enum(['api', 'slack', 'web', 'system']).meta({ id: 'DecisionChannel' });
-export const decisionSchema = z.enum(['approve', 'reject']).meta({ id: 'Decision' });
+export const riskSchema = z.enum(RISKS).meta({ id: 'Risk' });
+export const approvalKindSchema = z.enum(APPROVAL_KINDS).meta({ id: 'ApprovalKind' });
+export const approvalStatusSchema = z.enum(APPROVAL_STATUSES).meta({ id: 'ApprovalStatus' });
+export const decisionChannelSchema = z.enum(DECISION_CHANNELS).meta({ id: 'DecisionChannel' });
+export const decisionSchema = z.enum(DECISIONS).meta({ id: 'Decision' });
 export const workerStateSchema = z.enum(['available', 'unavailable']).meta({ id: 'WorkerState' });
-export const limitNameSchema = z.enum(['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget']).meta({ id: 'LimitName' });
+export const limitNameSchema = z.enum(LIMIT_NAMES).meta({ id: 'LimitName' });
 
 const isoTime = z.string().meta({ format: 'date-time' });
 
@@ -36,11 +36,15 @@ export const usageSchema = z
     cacheWriteTokens: z.number().optional().describe('Input written to the prompt cache'),
   })
   .meta({ id: 'Usage' });
-export const capacityLimitSchema = z.enum(['rpm', 'input_tpm', 'output_tpm']).meta({ id: 'CapacityLimit' });
+export const capacityLimitSchema = z.enum(CAPACITY_LIMITS).meta({ id: 'CapacityLimit' });
+/** What `maxSteps` counts: model turns, not tool calls. */
+export const MAX_STEPS_DESCRIPTION = "Most model turns the run takes, over all its segments and laps. A turn is one model call (its retries included) and the tool calls it asks for; the relay's summaries are not turns.";
 export const runLimitsSchema = z
-  .object({ maxSteps: z.number().int(), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
+  .object({ maxSteps: z.number().int().meta({ description: MAX_STEPS_DESCRIPTION }), maxCostUsd: z.number(), maxDurationSec: z.number().int() })
   .meta({ id: 'RunLimits' });
-export const runErrorSchema = z.object({ code: z.string(), message: z.string() }).meta({ id: 'RunError' });
+export const runErrorSchema = z
+  .object({ code: z.enum(RUN_ERROR_CODES).meta({ description: 'Stable snake_case code: branch on it. An unexpected error is internal.' }), message: z.string() })
+  .meta({ id: 'RunError' });
 
 /** `{ error: { code, message, details? } }`: every non-2xx answer of the API. */
 export const errorBodySchema = z
@@ -80,7 +84,7 @@ export function nestingDepth(value: unknown): number {
 /** The limits a request may ask for: each optional, each checked against the server's maxima. */
 const limitsRequest = z
   .object({
-    maxSteps: z.number().int().positive().optional(),
+    maxSteps: z.number().int().positive().optional().meta({ description: MAX_STEPS_DESCRIPTION }),
     maxCostUsd: z.number().positive().finite().optional(),
     maxDurationSec: z.number().int().positive().optional(),
   })
@@ -251,10 +255,19 @@ export const pendingInputSchema = z
   .object({ requestId: z.string(), toolUseId: z.string(), question: z.string(), requestedAt: isoTime, expiresAt: isoTime })
   .meta({ id: 'PendingInput' });
 
+const waitingForSchema = z
+  .enum(WAITING_FOR)
+  .nullable()
+  .meta({
+    description:
+      'What the run waits for: `slot` (one of its owner\'s concurrency slots), `capacity` (room in the model\'s shared rate limits), `human` (an approval, an answer, a resume), `budget` (the owner\'s next daily model budget); null while it steps and once it has ended. Branch on this, not on `statusDetail`, which says the same in words.',
+  });
+
 const progressShape = {
   runId: z.string(),
   status: runStatusSchema,
   statusDetail: z.string().nullable(),
+  waitingFor: waitingForSchema,
   model: z.string(),
   turn: z.number().int(),
   segment: z.number().int(),
@@ -307,6 +320,7 @@ export const runSummarySchema = z
     model: z.string(),
     status: runStatusSchema,
     statusDetail: z.string().nullable(),
+    waitingFor: waitingForSchema,
     usage: usageSchema,
     error: runErrorSchema.nullable(),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),
@@ -373,7 +387,7 @@ export const followUpAcceptedSchema = z
   .object({
     messageId: z.string(),
     runId: z.string(),
-    status: z.enum(['pending', 'accepted']).meta({ description: 'pending until the run takes it in at its next turn boundary.' }),
+    status: z.enum(FOLLOW_UP_STATUSES).meta({ description: 'pending until the run takes it in at its next turn boundary.' }),
     continued: z.boolean().meta({ description: 'The run had ended and this message continues it (same run id, seq goes on).' }),
     links: runLinksSchema,
   })
@@ -389,7 +403,7 @@ export const deliverySchema = z
     url: z.string(),
     event: z.enum(WEBHOOK_EVENT_TYPES),
     seq: z.number().int(),
-    status: z.enum(['pending', 'delivered', 'failed']),
+    status: z.enum(DELIVERY_STATUSES),
     attempts: z.array(deliveryAttemptSchema),
     createdAt: isoTime,
     deliveredAt: isoTime.nullable(),
@@ -418,12 +432,12 @@ const eventDataSchemas = {
   'llm.retry': z.object({
     turn: z.number().int(),
     attempt: z.number().int(),
-    error: z.object({ code: z.string(), message: z.string(), status: z.number().int().optional() }).optional(),
+    error: z.object({ code: z.enum(MODEL_CALL_ERROR_CODES), message: z.string(), status: z.number().int().optional() }).optional(),
   }),
   'model.throttled': z.object({ turn: z.number().int(), waitMs: z.number().int(), limit: capacityLimitSchema }),
   'workspace.restored': z.object({ worker: z.string(), files: z.number().int(), bytes: z.number(), ms: z.number() }),
   'workspace.hibernated': z.object({ files: z.number().int(), bytes: z.number() }),
-  'workspace.released': z.object({ reason: z.enum(['retention', 'request']) }),
+  'workspace.released': z.object({ reason: z.enum(WORKSPACE_RELEASE_REASONS) }),
   'tool.started': z.object({ turn: z.number().int(), toolUseId: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema }),
   'tool.completed': z.object({
     turn: z.number().int(),
@@ -441,6 +455,14 @@ const eventDataSchemas = {
     bytes: z.number().int().optional(),
     truncated: z.boolean().optional(),
     skipped: z.boolean().optional(),
+  }),
+  'tool.refused': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    name: z.string(),
+    risk: riskSchema,
+    policy: approvalPolicySchema,
+    reason: z.enum(TOOL_REFUSALS),
   }),
   'approval.requested': z.object({
     approvalId: z.string(),
@@ -473,7 +495,7 @@ const eventDataSchemas = {
   'run.failed': z.object({ error: runErrorSchema }),
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
-  'attention.needed': z.object({ kind: z.enum(['approval', 'question']), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
+  'attention.needed': z.object({ kind: z.enum(ATTENTION_KINDS), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */

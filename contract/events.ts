@@ -4,17 +4,27 @@
  * missing field is a compile error on both sides. Pure: safe inside the workflow sandbox.
  */
 import type { WorkspaceReleaseReason } from './workspace';
+import type { ModelCallErrorCode } from './errors';
 import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
-export type LimitName = 'maxSteps' | 'maxCostUsd' | 'maxDurationSec' | 'maxSegments' | 'loop' | 'userDailyBudget';
+export const LIMIT_NAMES = ['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/** What a run waits for its owner to do when it asks for attention. */
+export const ATTENTION_KINDS = ['approval', 'question'] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /** Why a model call failed, as `llm.retry` reports it: a stable code, the provider's words, its HTTP status. */
 export interface ModelCallError {
-  code: string;
+  code: ModelCallErrorCode;
   message: string;
   status?: number;
 }
+
+/** Why the worker about to run a tool call refused it (`tool.refused`). */
+export type ToolRefusal = 'approval_required' | 'rerun_not_approved';
+export const TOOL_REFUSALS = ['approval_required', 'rerun_not_approved'] as const satisfies readonly ToolRefusal[];
 
 /** A tool call the model asked for, as `llm.message` reports it. */
 export interface ToolCallRequest {
@@ -40,6 +50,13 @@ export interface EventDataMap {
   'tool.completed': { turn: number; toolUseId: string; name: string; output: string; bytes: number; truncated: boolean };
   /** `skipped`: the tool did not run (rejected, expired, or in doubt and not re-run). */
   'tool.failed': { turn: number; toolUseId: string; name: string; error: string; bytes?: number; truncated?: boolean; skipped?: boolean };
+  /**
+   * The worker about to run the call refused it, with no effect: `approval_required` — by its own definition
+   * of the tool (`risk`) and the policy it enforces (`policy`: the stricter of the run's and `MIN_APPROVALS`)
+   * the call needs an approval no one recorded; `rerun_not_approved` — a re-run of a call in doubt without a
+   * recorded approval to re-run it. The run then asks a human.
+   */
+  'tool.refused': { turn: number; toolUseId: string; name: string; risk: Risk; policy: ApprovalPolicy; reason: ToolRefusal };
   /** The pending approval as the run's progress shows it (`input` cut to a preview when long). */
   'approval.requested': Omit<PendingApproval, 'requestedAt'>;
   'approval.decided': {
@@ -64,7 +81,7 @@ export interface EventDataMap {
   'run.failed': { error: RunError };
   'run.cancelled': { turn: number; reason?: string };
   /** The run waits for its owner, who is not watching it (no open WebSocket or SSE anywhere): tell them elsewhere. */
-  'attention.needed': { kind: 'approval' | 'question'; requestId: string; owner: string; expiresAt: string; reminder?: boolean };
+  'attention.needed': { kind: AttentionKind; requestId: string; owner: string; expiresAt: string; reminder?: boolean };
   /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
   'user.message': { messageId: string; text: string; by: string; turn: number };
   /** A worker materialised the run's workspace from its durable copy before a tool call. */
@@ -88,6 +105,7 @@ export const EVENT_TYPES = [
   'tool.started',
   'tool.completed',
   'tool.failed',
+  'tool.refused',
   'approval.requested',
   'approval.decided',
   'approval.expired',
@@ -130,6 +148,10 @@ export function draft<T extends EventType>(key: string, type: T, data: EventData
 /** Events a webhook can be told of (a subscriber picks some with `events`, or gets all). */
 export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled', 'attention.needed'] as const satisfies readonly EventType[];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** Where one webhook delivery is: `failed` once its retries are spent. */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export function isWebhookEventType(type: string): type is WebhookEventType {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);

@@ -11,6 +11,12 @@ export const FailureType = {
   /** The API removed a run whose start it could not confirm; the workflow that started anyway stops. */
   RunRecordMissing: 'RunRecordMissing',
   ToolCallNotFound: 'ToolCallNotFound',
+  /**
+   * The worker about to run a tool call found that it needs approval (by that worker's own definition of
+   * the tool and the stricter of the run's policy and the server's `MIN_APPROVALS`) and that no approved
+   * decision is recorded for exactly this call: nothing ran. The run asks a human, then calls again.
+   */
+  ApprovalRequired: 'ApprovalRequired',
   /** The system behind a tool (an MCP server) could not be reached or died mid-call; the step is retried. */
   ToolUnavailable: 'ToolUnavailable',
   /** A webhook receiver did not accept a delivery (network error, timeout, non-2xx): retried with backoff. */
@@ -35,3 +41,9 @@ export const FailureType = {
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/**
+ * Why a call is in doubt, the first detail of an `EffectInDoubt` failure: an earlier attempt never finished
+ * (its worker stopped, or it timed out), or the system behind the tool went away in the middle of the call.
+ */
+export type InDoubtCause = 'attempt_lost' | 'tool_unavailable';

@@ -56,6 +56,8 @@ export const eventKeys = {
   toolStarted: (toolUseId: string): string => `tool.started:${toolUseId}`,
   /** One result per tool call, whoever writes it (the tool, a rejection, an answer to ask_user). */
   toolResult: (toolUseId: string): string => `tool.result:${toolUseId}`,
+  /** The executing worker refused the call (once per reason: a retried refusal records nothing new). */
+  toolRefused: (toolUseId: string, reason: string): string => `tool.refused:${toolUseId}:${reason}`,
   approvalRequested: (approvalId: string): string => `approval.requested:${approvalId}`,
   /** A workspace's n-th restore and the hibernation that ends it (`cycle` counts restores). */
   workspaceRestored: (cycle: number): string => `workspace.restored:${cycle}`,

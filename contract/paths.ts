@@ -50,3 +50,8 @@ export function routePath(name: RouteName, params: Record<string, string> = {}):
     return encodeURIComponent(value);
   });
 }
+
+/** The links a run's answers carry (created, cancelling, a follow-up accepted). */
+export function runLinks(id: string): { self: string; events: string; stream: string; cancel: string } {
+  return { self: routePath('getRun', { id }), events: routePath('listEvents', { id }), stream: routePath('streamRun', { id }), cancel: routePath('cancelRun', { id }) };
+}

@@ -180,7 +180,7 @@ export const ROUTES = {
     summary: 'Create a schedule: a Temporal Schedule that starts a run on every firing',
     body: createScheduleBody,
     success: { status: 201, description: 'The schedule, with its next firings.', schema: scheduleViewSchema },
-    errors: [400, 401, 413, 415, 503],
+    errors: [400, 401, 413, 415, 429, 503],
     auth: true,
   },
   listSchedules: {

@@ -2,6 +2,7 @@
  * A run's vocabulary: statuses, limits, usage, what the workflow carries and reports. Shared by
  * the workflow, activities, API, web UI and client. Pure: safe inside the workflow sandbox.
  */
+import type { RunErrorCode } from './errors';
 
 export const RUN_STATUSES = [
   'queued',
@@ -18,17 +19,42 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 
-export type Risk = 'read' | 'write' | 'irreversible';
+/** How much a tool call can change, least first: anything unknown is read as the riskiest. */
+export const RISKS = ['read', 'write', 'irreversible'] as const;
+export type Risk = (typeof RISKS)[number];
 
 /** The offline model every server has: it needs no key and costs nothing. */
 export const DEMO_MODEL = 'demo';
 
 /** The tool the model uses to ask its user a question; the workflow itself waits for the answer. */
 export const ASK_USER_TOOL = 'ask_user';
-export type ApprovalPolicy = 'none' | 'write' | 'all';
+/** Which tool calls wait for a human, fewest first: none, write (and irreversible), or all. */
+export const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
+/** Whether a call of this risk waits for a human under this policy: the workflow asks by it, the executing worker checks by it. */
+export function needsApproval(policy: ApprovalPolicy, risk: Risk): boolean {
+  switch (policy) {
+    case 'none':
+      return false;
+    case 'write':
+      return risk !== 'read';
+    case 'all':
+      return true;
+  }
+}
+
+/** The stricter of two policies (a run's own and a server's floor, `MIN_APPROVALS`): the later in APPROVAL_POLICIES. */
+export function stricterPolicy(a: ApprovalPolicy, b: ApprovalPolicy): ApprovalPolicy {
+  return APPROVAL_POLICIES.indexOf(a) >= APPROVAL_POLICIES.indexOf(b) ? a : b;
+}
 
 export interface RunLimits {
-  /** Model turns (one model call and the tool calls it asks for). */
+  /**
+   * Most model turns the run takes, over all its segments and laps (`turn > maxSteps` ends it). A turn is
+   * one model call, its retries included, and the tool calls it asks for; the relay's summaries are not
+   * turns. The name is the API's; it counts turns, not tool calls.
+   */
   maxSteps: number;
   maxCostUsd: number;
   maxDurationSec: number;
@@ -69,12 +95,20 @@ export function cachedShare(u: Usage): number {
   return total > 0 ? (u.cacheReadTokens ?? 0) / total : 0;
 }
 
-/** The status detail of a run whose next model call waits for the shared rate limits to have room. */
-export const CAPACITY_WAIT_DETAIL = 'waiting for model capacity';
-export const isThrottled = (p: { status: RunStatus; statusDetail: string | null }): boolean => p.status === 'running' && p.statusDetail === CAPACITY_WAIT_DETAIL;
+/**
+ * What a run is waiting for, when it waits on something other than its own next call: a concurrency `slot`
+ * of its owner's (queued), room in the model's shared rate limits (`capacity`, still running), a `human`
+ * (an approval, an answer, or a resume after a pause or the segment cap), or the next day's model `budget`.
+ * Set with the status; `statusDetail` says the same in words, for people only.
+ */
+export const WAITING_FOR = ['slot', 'capacity', 'human', 'budget'] as const;
+export type WaitingFor = (typeof WAITING_FOR)[number];
+/** A run whose next model call waits for the shared rate limits to have room. */
+export const isThrottled = (p: { status: RunStatus; waitingFor: WaitingFor | null }): boolean => p.status === 'running' && p.waitingFor === 'capacity';
 
 /** Which of the model's rate limits a call waits for. */
-export type CapacityLimit = 'rpm' | 'input_tpm' | 'output_tpm';
+export const CAPACITY_LIMITS = ['rpm', 'input_tpm', 'output_tpm'] as const;
+export type CapacityLimit = (typeof CAPACITY_LIMITS)[number];
 
 /**
  * A model call that did not happen yet, and why: the shared rate limits have no room for it until
@@ -104,9 +138,9 @@ export interface RunSettings {
   /** At most this often a turn re-stamps LonghaulLastProgressAt (each stamp is a history event). */
   progressStampSec: number;
   /**
-   * Fast steps: a model call runs in the workflow's worker (a local activity) when the run's previous one took
-   * less than this (ms) and the run has gone less than this long without a server round trip. 0: never.
-   * Absent in runs started before fast steps.
+   * Replay-only (workflows/legacy-local-steps.ts): runs started between 2026-11-22 and 2026-12-05 carry it, and
+   * their recorded histories ran a model call locally when the previous one took less than this (ms). New runs
+   * never carry it.
    */
   localStepsMaxMs?: number;
 }
@@ -140,11 +174,12 @@ export interface RunInput {
   limits: RunLimits;
   settings: RunSettings;
   carried?: CarriedState;
-  /** A worker queue that already holds the run's workspace (a schedule's pre-warmed desk): its first tool call goes there. */
+  /** A worker queue that already holds the run's workspace (a schedule's pre-warmed workspace): its first tool call goes there. */
   workspaceQueue?: string;
 }
 
-export type ApprovalKind = 'tool' | 'cost_checkpoint' | 'effect_in_doubt' | 'segment_cap';
+export const APPROVAL_KINDS = ['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 
 export interface PendingApproval {
   approvalId: string;
@@ -167,7 +202,8 @@ export interface PendingInput {
 }
 
 export interface RunError {
-  code: string;
+  /** Stable: clients may branch on it (see RUN_ERROR_CODES). */
+  code: RunErrorCode;
   message: string;
 }
 
@@ -175,6 +211,8 @@ export interface Progress {
   runId: string;
   status: RunStatus;
   statusDetail: string | null;
+  /** What the run waits for (see WAITING_FOR); null while it steps, and once it has ended. */
+  waitingFor: WaitingFor | null;
   model: string;
   turn: number;
   segment: number;
@@ -187,12 +225,15 @@ export interface Progress {
 }
 
 /** The words a human decides with (API body, Slack buttons) and what the approval becomes. */
-export type Decision = 'approve' | 'reject';
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export const DECISIONS = ['approve', 'reject'] as const;
+export type Decision = (typeof DECISIONS)[number];
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export type ApprovalOutcome = Exclude<ApprovalStatus, 'pending'>;
 /** One mapping from a decision word to the approval's outcome, for every channel. */
 export const DECISION_OUTCOME: Record<Decision | 'expire', ApprovalOutcome> = { approve: 'approved', reject: 'rejected', expire: 'expired' };
-export type DecisionChannel = 'api' | 'slack' | 'web' | 'system';
+export const DECISION_CHANNELS = ['api', 'slack', 'web', 'system'] as const;
+export type DecisionChannel = (typeof DECISION_CHANNELS)[number];
 
 export interface ApprovalDecision {
   approvalId: string;
@@ -207,6 +248,10 @@ export interface UserInput {
   text: string;
   by: string;
 }
+
+/** A follow-up message is `pending` until the run takes it in at its next turn boundary. */
+export const FOLLOW_UP_STATUSES = ['pending', 'accepted'] as const;
+export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
 
 /** A follow-up message is waiting in the database; its text is there, not in the signal. */
 export interface FollowUpNotice {
@@ -232,7 +277,7 @@ export interface ToolCallRef {
   risk: Risk;
   /** Hash of name + canonical input, for approvals binding and loop detection. */
   inputHash: string;
-  /** The tool declares itself quick: the call runs in the workflow's worker (a local activity). Absent: not. */
+  /** The tool declares itself quick. Histories recorded before 2026-12-05 ran such a call as a local activity; now it is an ordinary one. */
   quick?: true;
 }
 

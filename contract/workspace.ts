@@ -13,4 +13,5 @@ export type ManifestEntry =
   | { path: string; kind: 'dir'; mode: number };
 
 /** Why a workspace's durable copy was deleted. */
-export type WorkspaceReleaseReason = 'retention' | 'request';
+export const WORKSPACE_RELEASE_REASONS = ['retention', 'request'] as const;
+export type WorkspaceReleaseReason = (typeof WORKSPACE_RELEASE_REASONS)[number];

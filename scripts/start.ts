@@ -11,10 +11,12 @@ import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
 import { startTracing } from '../shared/tracing';
+import { findTemporalCli } from './temporal-cli';
 import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
 import { takenPorts, type PortClaim } from './ports-free';
+import { redactText } from '../shared/redact';
 
 /** The dev server also serves HTTP on its port + 1000 (the CLI's default). */
 const DEV_HTTP_PORT_OFFSET = 1000;
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   let devServer: DevServer | undefined;
   if (!config.temporal.address) {
     devServer = await startDevServer({
+      cliPath: findTemporalCli(),
       port: config.temporal.devPort,
       uiPort: config.temporal.devUiPort,
       dbFile: path.join(config.dataDir, 'temporal.sqlite'),
@@ -105,6 +108,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(redactText(err instanceof Error ? err.message : String(err)));
   process.exit(1);
 });

@@ -4,11 +4,13 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../shared/config';
+import { findTemporalCli } from './temporal-cli';
 import { startDevServer } from '../shared/temporal/dev-server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const server = await startDevServer({
+    cliPath: findTemporalCli(),
     port: config.temporal.devPort,
     uiPort: config.temporal.devUiPort,
     dbFile: path.join(config.dataDir, 'temporal.sqlite'),

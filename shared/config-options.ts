@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { APPROVAL_POLICIES } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -112,10 +113,18 @@ const slackUserMap = z
     return map;
   });
 
+/**
+ * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
+ * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
+ */
+const mcpRisk = z.enum(['read', 'write', 'irreversible']);
+const mcpRiskOverride = z.union([mcpRisk, z.record(z.string(), mcpRisk)]).optional();
+export type McpRiskOverride = z.infer<typeof mcpRiskOverride>;
+
 /** One MCP server: a command to spawn (stdio) or a Streamable HTTP endpoint. */
 const mcpServer = z.union([
-  z.object({ command: z.string().min(1), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional() }).strict(),
-  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  z.object({ command: z.string().min(1), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional(), risk: mcpRiskOverride }).strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional(), risk: mcpRiskOverride }).strict(),
 ]);
 export type McpServerSpec = z.infer<typeof mcpServer>;
 
@@ -138,8 +147,6 @@ const mcpServers = z
 const webhookSecret = optionalString.refine((v) => v === undefined || (/^whsec_[A-Za-z0-9+/=]+$/.test(v) && Buffer.from(v.slice(6), 'base64').length >= 24), {
   message: 'must be whsec_ followed by base64 of at least 24 random bytes',
 });
-
-const APPROVAL_POLICIES = ['none', 'write', 'all'] as const;
 
 const pricingEntry = z
   .object({
@@ -217,27 +224,53 @@ const postgresUrl = optionalString.refine((v) => v === undefined || /^postgres(q
   message: 'must be a postgres:// URL (leave unset for SQLite under DATA_DIR)',
 });
 
+/** A share between 0 and 1 (exclusive of 0), e.g. a target usage. */
+const fraction = (def: number) =>
+  withDefault(
+    optionalNum(0).transform((n, ctx) => {
+      if (n === undefined) return def;
+      if (n <= 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number above 0 and at most 1 (e.g. 0.8)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    def,
+  );
+
+/** An integer in [min, max], or undefined when unset (a default that depends on another option). */
+const optionalInt = (min: number, max: number) =>
+  optionalNum(min).refine((n) => n === undefined || (Number.isInteger(n) && n <= max), { message: `must be an integer between ${min} and ${max}` });
+
 export interface OptionSpec<T extends z.ZodType = z.ZodType> {
   parse: T;
   doc: string;
   /** The default as the README shows it; taken from the parser when it has one, else "—". */
   shown: string;
+  /**
+   * `value`: the whole value is a credential; `url`: a URL (or comma list of URLs) whose userinfo
+   * and secret query values are. Never written anywhere (shared/redact.ts, `redactedConfig`).
+   */
+  secret?: SecretKind;
 }
 
-function option<T extends z.ZodType>(parse: T, doc: string, opts: { shown?: string } = {}): OptionSpec<T> {
+export type SecretKind = 'value' | 'url';
+
+function option<T extends z.ZodType>(parse: T, doc: string, opts: { shown?: string; secret?: SecretKind } = {}): OptionSpec<T> {
   const meta = parse.meta() as { default?: string } | undefined;
-  return { parse, doc, shown: opts.shown ?? meta?.default ?? '—' };
+  return { parse, doc, shown: opts.shown ?? meta?.default ?? '—', ...(opts.secret && { secret: opts.secret }) };
 }
 
 export const OPTIONS = {
 
   // Where things live
   DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
-  DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite'),
+  DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite', { secret: 'url' }),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
   OTEL_EXPORTER_OTLP_ENDPOINT: option(
     optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), { message: 'must be an http(s) URL' }),
     'OTLP/HTTP endpoint for traces (e.g. `http://collector:4318`); set, every process exports spans there (standard `OTEL_*` variables apply)',
+    { secret: 'url' },
   ),
   OTEL_SERVICE_NAME: option(optionalString, 'Service name on exported spans', { shown: '`longhaul-api`, `longhaul-worker` or `longhaul`' }),
   LOG_FORMAT: option(oneOf(['auto', 'json', 'pretty'], 'auto'), '`json` (one object per line), `pretty` (short lines for people), or `auto`: pretty on a terminal, JSON otherwise'),
@@ -248,7 +281,7 @@ export const OPTIONS = {
   TEMPORAL_PROFILE: option(optionalString, 'A profile of Temporal\'s client config file (TOML, as the Temporal CLI reads it); the `TEMPORAL_*` variables override it'),
   TEMPORAL_CONFIG_FILE: option(optionalString, 'That config file, when not at the default path (`~/.config/temporalio/temporal.toml`)'),
   TEMPORAL_TASK_QUEUE: option(text('longhaul'), 'Task queue of the worker and of new runs'),
-  TEMPORAL_API_KEY: option(optionalString, 'API key (Temporal Cloud); implies TLS'),
+  TEMPORAL_API_KEY: option(optionalString, 'API key (Temporal Cloud); implies TLS', { secret: 'value' }),
   TEMPORAL_TLS: option(bool(false), 'Use TLS to reach Temporal'),
   TEMPORAL_TLS_CLIENT_CERT_PATH: option(optionalString, 'mTLS client certificate (with `TEMPORAL_TLS_CLIENT_KEY_PATH`)'),
   TEMPORAL_TLS_CLIENT_KEY_PATH: option(optionalString, 'mTLS client key'),
@@ -258,12 +291,12 @@ export const OPTIONS = {
   TEMPORAL_TLS_SERVER_NAME: option(optionalString, 'Server name to expect in its certificate (SNI), when it differs from the address'),
   TEMPORAL_DEV_PORT: option(int(7233, 1, 65535), 'Port of the dev server `npm start` runs'),
   TEMPORAL_DEV_UI_PORT: option(int(8233, 0, 65535), 'Port of its web UI (`0`: no UI)'),
-  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI'),
+  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI', { secret: 'url' }),
   WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
 
   // Model
-  ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available'),
-  ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic' }),
+  ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available', { secret: 'value' }),
+  ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic', secret: 'url' }),
   LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
   LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),
   MODEL_PRICING: option(pricingTable, 'JSON `{"model":{"inputPerMTok":2,"outputPerMTok":10}}` added to the price table', { shown: 'built-in table' }),
@@ -281,7 +314,7 @@ export const OPTIONS = {
   // HTTP API
   HOST: option(text('127.0.0.1'), 'API bind address; anything but loopback requires `API_TOKENS`'),
   PORT: option(int(3000, 0, 65535), 'API port'),
-  API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`'),
+  API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`', { secret: 'value' }),
   ALLOWED_ORIGINS: option(list, 'Comma list of browser origins allowed to open sockets', { shown: 'the server\'s own' }),
   MAX_BODY_BYTES: option(int(256 * 1024, 1024), 'Largest request body'),
   MAX_GOAL_CHARS: option(int(20_000, 1), 'Longest goal'),
@@ -297,7 +330,9 @@ export const OPTIONS = {
   HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
-  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace'),
+  WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace: its files\' bytes and the size of the list of its files and folders'),
+  WORKSPACE_MAX_ENTRIES: option(int(10_000, 1), 'Most files and folders in a workspace'),
+  WORKSPACE_MAX_DEPTH: option(int(32, 1), 'Deepest path in a workspace, in folders (`a/b/c.txt` is 3)'),
   WORKSPACE_STORE_URL: option(
     optionalString.refine((v) => v === undefined || /^s3:\/\/[^/]+/.test(v), { message: 'must be s3://bucket/prefix (leave unset to keep workspaces in the database)' }),
     'Where workspace files live durably: unset keeps them in the database; `s3://bucket/prefix` uses an S3-compatible store (endpoint and credentials from the usual `AWS_*` variables)',
@@ -307,13 +342,13 @@ export const OPTIONS = {
   WORKSPACE_RETENTION_SEC: option(int(7 * 86_400, 1), 'How long after a run ends its workspace is kept before it is released'),
   MCP_SERVERS: option(
     mcpServers,
-    'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP). Their tools join as `mcp__<name>__<tool>`',
+    'JSON: name → `{ "command", "args"?, "env"? }` (stdio) or `{ "url", "headers"? }` (Streamable HTTP), each with an optional `"risk"`: `"irreversible"` (every tool of the server) or `{ "<tool>": "irreversible", … }`, which wins over the tools\' annotations. Their tools join as `mcp__<name>__<tool>`',
     { shown: 'none' },
   ),
 
   // Webhooks
-  WEBHOOK_URLS: option(list, 'Comma list of URLs told of every run’s events (`run.completed`, `run.failed`, `run.cancelled`, `approval.requested`, `input.requested`, `run.stalled`)'),
-  WEBHOOK_SECRET: option(webhookSecret, 'Signs every webhook (Standard Webhooks: `whsec_` + base64); required when any webhook is used'),
+  WEBHOOK_URLS: option(list, 'Comma list of URLs told of every run’s events (`run.completed`, `run.failed`, `run.cancelled`, `approval.requested`, `input.requested`, `run.stalled`)', { secret: 'url' }),
+  WEBHOOK_SECRET: option(webhookSecret, 'Signs every webhook (Standard Webhooks: `whsec_` + base64); required when any webhook is used', { secret: 'value' }),
   WEBHOOK_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) webhooks may be sent to; the same rules as `http_request`', { shown: 'none' }),
   WEBHOOK_MAX_ATTEMPTS: option(int(10, 1, 100), 'Attempts per webhook delivery (exponential backoff between them)'),
   WEBHOOK_MAX_AGE_SEC: option(int(86_400, 10), 'A delivery not accepted within this long after its event is given up'),
@@ -323,10 +358,6 @@ export const OPTIONS = {
   MODEL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one model call'),
   TOOL_CALL_TIMEOUT_SEC: option(int(600, 1), 'Start-to-close timeout of one tool call'),
   ACTIVITY_MAX_ATTEMPTS: option(int(6, 1, 100), 'Attempts per model or tool call before the run fails'),
-  LOCAL_STEPS_MAX_MS: option(
-    int(200, 0, 5000),
-    'Fast steps: a model call runs in the worker as a local activity (no server round trip) when the run’s previous call took less than this and the run has gone less than this since its last round trip (quick steps keep to the same rule); 0 keeps model calls remote. Bounds how long a signal (cancel, pause, approval) or a progress query waits while a run steps locally',
-  ),
   WORKER_SHUTDOWN_GRACE_SEC: option(int(30, 0), 'On SIGTERM, time given to in-flight activities'),
   WORKER_STICKY_TIMEOUT_SEC: option(int(2, 1, 600), 'How long a dead worker\'s sticky queue holds a run\'s next task'),
   WORKER_DEPLOYMENT_NAME: option(text('longhaul'), 'The Worker Deployment this worker belongs to (its version: this name and `WORKER_BUILD_ID`)'),
@@ -349,9 +380,40 @@ export const OPTIONS = {
   ),
   METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
 
+  // Worker concurrency (README: Sizing a worker)
+  WORKER_TUNER: option(
+    oneOf(['fixed', 'resource'], 'fixed'),
+    '`fixed`: the slot counts below are the limits; `resource`: Temporal\'s resource-based tuner hands out slots up to those counts while the process stays under `WORKER_TUNER_TARGET_MEMORY` and `_CPU` (it ramps slowly: one activity slot per 50 ms)',
+  ),
+  WORKER_ACTIVITY_SLOTS: option(
+    int(2000, 1, 100_000),
+    'Activities (model and tool calls) a worker runs at once; a streaming model call holds one for its whole stream while the process mostly waits on the network, and costs little memory: 2,000 is room for 1,000 streaming runs and their tool calls',
+  ),
+  WORKER_LOCAL_ACTIVITY_SLOTS: option(int(200, 1, 100_000), 'Local activities (fast steps, quick steps, bookkeeping) a worker runs at once; each is a call that answered in milliseconds last time'),
+  WORKER_WORKFLOW_TASK_SLOTS: option(
+    int(100, 2, 10_000),
+    'Workflow tasks a worker runs at once; each is milliseconds of CPU on one workflow thread, so more only queue there: 100 covers the round trips of a resume storm; at most `WORKER_CACHED_WORKFLOWS`',
+  ),
+  WORKER_WORKSPACE_ACTIVITY_SLOTS: option(
+    int(200, 1, 100_000),
+    'Tool calls a worker runs at once on its own queue (runs whose workspaces it holds), apart from `WORKER_ACTIVITY_SLOTS`: they use this process\'s disk and CPU, and can never take a model call\'s slot',
+  ),
+  WORKER_CACHED_WORKFLOWS: option(
+    int(2000, 0, 1_000_000),
+    'Runs kept in the worker\'s sticky cache (a run parked on a human stays there, holding no slot); a parked run was measured at 0.2–0.3 MB (worker and API), so this bounds the cache near 0.6 GB; the least recently used are evicted and replay their history at their next task; 0: no cache',
+  ),
+  WORKER_TUNER_TARGET_MEMORY: option(fraction(0.8), '`WORKER_TUNER=resource`: share of the machine\'s memory the tuner aims to stay under; a fifth is left for the rest of the machine and for spikes'),
+  WORKER_TUNER_TARGET_CPU: option(fraction(0.9), '`WORKER_TUNER=resource`: share of the machine\'s CPU the tuner aims to stay under; near full, since a busy CPU slows calls but does not crash the worker'),
+  WORKER_POLLERS: option(
+    oneOf(['autoscaling', 'fixed'], 'autoscaling'),
+    'How many polls for tasks a worker keeps open: `autoscaling` (Temporal\'s recommendation; the server, 1.28 or later, says when more would help) or `fixed` (always the maximum below while slots are free)',
+  ),
+  WORKER_WORKFLOW_POLLERS: option(optionalInt(2, 1000), 'Most workflow task polls open at once', { shown: '`100` (autoscaling), `10` (fixed): the SDK\'s' }),
+  WORKER_ACTIVITY_POLLERS: option(optionalInt(1, 1000), 'Most activity task polls open at once (per queue)', { shown: '`100` (autoscaling), `10` (fixed): the SDK\'s' }),
+
   // Run defaults and admin maxima
-  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps (model turns) per run unless the run asks otherwise'),
-  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps a run may ask for'),
+  DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps per run (`maxSteps`: model turns, each one model call and the tool calls it asks for) unless the run asks otherwise'),
+  MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps (model turns) a run may ask for'),
   DEFAULT_MAX_COST_USD: option(num(5), 'Spend cap per run'),
   MAX_COST_USD_LIMIT: option(num(500), 'Highest spend cap a run may ask for'),
   DEFAULT_MAX_DURATION_SEC: option(int(24 * 3600, 1), 'Wall-clock cap per run'),
@@ -362,6 +424,8 @@ export const OPTIONS = {
   MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
   MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
+  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s next ten firings as Temporal computes them'),
+  MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
 
   // Human in the loop
   DEFAULT_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'write'), 'Approval policy of runs that name none: `none`, `write`, `all`'),
@@ -373,12 +437,12 @@ export const OPTIONS = {
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
 
   // Slack
-  SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)'),
-  SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests'),
+  SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),
+  SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests', { secret: 'value' }),
   SLACK_CHANNEL: option(optionalString, 'Channel approval requests are posted to'),
   SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
-  SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack' }),
-  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages'),
+  SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack', secret: 'url' }),
+  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages', { secret: 'url' }),
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -1,9 +1,11 @@
 /**
  * Configuration, read once at process start from the environment and validated against the
  * options defined in config-options.ts (where each option's type, default and doc live).
- * Secrets (API keys, tokens, signing secrets) are never logged: use `redactedConfig` for logs.
+ * Secrets (API keys, tokens, signing secrets, URL credentials) are never logged: use `redactedConfig`
+ * for logs; loadConfig remembers the secret options' values so that redact.ts scrubs them anywhere.
  */
-import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS } from './config-options';
+import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS, type OptionSpec } from './config-options';
+import { isSecretName, redactUrl, redactValue, rememberSecrets } from './redact';
 import type { z } from 'zod';
 import { AllowedHosts } from './net/allowed-hosts';
 import { resolveTemporalConnection, type TemporalConnectionSettings } from './temporal/connection-profile';
@@ -21,6 +23,7 @@ export class ConfigError extends Error {
 export type Config = ReturnType<typeof toConfig>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  rememberSecrets(secretOptionValues(env));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -50,17 +53,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.APPROVAL_TIMEOUT_SEC > e.MAX_APPROVAL_TIMEOUT_SEC) {
     issues.push('APPROVAL_TIMEOUT_SEC must not exceed MAX_APPROVAL_TIMEOUT_SEC');
   }
+  // The SDK would quietly lower the slots to the cache size; say so instead.
+  if (e.WORKER_CACHED_WORKFLOWS > 0 && e.WORKER_WORKFLOW_TASK_SLOTS > e.WORKER_CACHED_WORKFLOWS) {
+    issues.push('WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS (a workflow task needs its run in the cache)');
+  }
+  if (e.WORKER_CACHED_WORKFLOWS === 1) issues.push('WORKER_CACHED_WORKFLOWS must be 0 (no cache) or at least 2');
   const hooksAllowed = new AllowedHosts(e.WEBHOOK_ALLOWED_HOSTS);
   for (const url of e.WEBHOOK_URLS) {
     let refusal: string | null;
     try {
-      refusal = hooksAllowed.refusal(new URL(url), 'WEBHOOK_ALLOWED_HOSTS');
+      const parsed = new URL(url);
+      // fetch refuses a URL with credentials in it, so such a webhook would never be delivered.
+      refusal = parsed.username || parsed.password
+        ? 'has user:password@ in it, which fetch refuses to send; let the receiver check the webhook signature (WEBHOOK_SECRET), or put a token in the path'
+        : hooksAllowed.refusal(parsed, 'WEBHOOK_ALLOWED_HOSTS');
     } catch {
       refusal = 'not a URL';
     }
-    if (refusal) issues.push(`WEBHOOK_URLS: ${url}: ${refusal}`);
+    if (refusal) issues.push(`WEBHOOK_URLS: ${redactUrl(url)}: ${refusal}`);
   }
   if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
+  // A profile's credentials come from its file, not the environment: remembered as well.
+  rememberSecrets([connection?.apiKey, ...secretMetadata(connection?.grpcMeta), ...inlineKeys(connection)]);
   if (issues.length || !connection) throw new ConfigError(issues);
   return toConfig(e, connection);
 }
@@ -128,6 +142,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       outputMaxBytes: e.TOOL_OUTPUT_MAX_BYTES,
       workspaceMaxFileBytes: e.WORKSPACE_MAX_FILE_BYTES,
       workspaceMaxTotalBytes: e.WORKSPACE_MAX_TOTAL_BYTES,
+      workspaceMaxEntries: e.WORKSPACE_MAX_ENTRIES,
+      workspaceMaxDepth: e.WORKSPACE_MAX_DEPTH,
       /** MCP servers whose tools every worker offers. */
       mcpServers: e.MCP_SERVERS,
     },
@@ -141,11 +157,27 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       heartbeatTimeoutSec: e.ACTIVITY_HEARTBEAT_TIMEOUT_SEC,
       modelCallTimeoutSec: e.MODEL_CALL_TIMEOUT_SEC,
       toolCallTimeoutSec: e.TOOL_CALL_TIMEOUT_SEC,
-      localStepsMaxMs: e.LOCAL_STEPS_MAX_MS,
       maxAttempts: e.ACTIVITY_MAX_ATTEMPTS,
       workerShutdownGraceSec: e.WORKER_SHUTDOWN_GRACE_SEC,
       workerStickyTimeoutSec: e.WORKER_STICKY_TIMEOUT_SEC,
       deployment: { name: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID, versioning: e.WORKER_VERSIONING },
+    },
+    /** How much a worker process runs at once (worker/worker-tuning.ts; README: Sizing a worker). */
+    worker: {
+      tuner: e.WORKER_TUNER,
+      activitySlots: e.WORKER_ACTIVITY_SLOTS,
+      localActivitySlots: e.WORKER_LOCAL_ACTIVITY_SLOTS,
+      workflowTaskSlots: e.WORKER_WORKFLOW_TASK_SLOTS,
+      /** Slots of the worker's own queue (tool calls of the runs whose workspaces it holds). */
+      workspaceActivitySlots: e.WORKER_WORKSPACE_ACTIVITY_SLOTS,
+      cachedWorkflows: e.WORKER_CACHED_WORKFLOWS,
+      /** `WORKER_TUNER=resource`: the usage the tuner aims to stay under, as shares of the machine. */
+      targetMemoryUsage: e.WORKER_TUNER_TARGET_MEMORY,
+      targetCpuUsage: e.WORKER_TUNER_TARGET_CPU,
+      pollers: e.WORKER_POLLERS,
+      /** Undefined: the SDK's default for the poller behaviour. */
+      workflowPollers: e.WORKER_WORKFLOW_POLLERS,
+      activityPollers: e.WORKER_ACTIVITY_POLLERS,
     },
     runs: {
       defaultMaxSteps: e.DEFAULT_MAX_STEPS,
@@ -160,6 +192,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       maxConcurrentPerUser: e.MAX_CONCURRENT_RUNS_PER_USER,
       maxQueuedPerUser: e.MAX_QUEUED_RUNS_PER_USER,
       stallThresholdSec: e.STALL_THRESHOLD_SEC,
+      scheduleMinIntervalSec: e.SCHEDULE_MIN_INTERVAL_SEC,
+      maxSchedulesPerUser: e.MAX_SCHEDULES_PER_USER,
     },
     approvals: {
       defaultPolicy: e.DEFAULT_APPROVALS,
@@ -194,17 +228,46 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
 /** The config keys this module reads; README.md documents each one. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(OPTIONS);
 
-/** A copy safe to log: secrets replaced by a marker. */
+/**
+ * The raw values of the options config-options.ts marks wholly secret (keys, tokens: long and
+ * random), so that redaction finds them anywhere (shared/redact.ts). A URL option's credentials
+ * are redacted where the URL is written instead: a password like `longhaul` would otherwise
+ * blank out every ordinary mention of the word.
+ */
+function secretOptionValues(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
+    const raw = env[name]?.trim();
+    if (!raw || spec.secret !== 'value') continue;
+    if (name === 'API_TOKENS') out.push(...raw.split(',').map((entry) => entry.slice(0, entry.lastIndexOf(':')).trim()));
+    else out.push(raw);
+  }
+  return out;
+}
+
+/** Values of gRPC metadata that carry credentials (`authorization`, `x-api-key`…); others (`x-team`) are ordinary words. */
+function secretMetadata(meta: Record<string, string> | undefined): string[] {
+  return Object.entries(meta ?? {}).flatMap(([key, value]) => (isSecretName(key) ? [value, value.replace(/^(Bearer|Basic)\s+/i, '')] : []));
+}
+
+/** A profile's inline private key (its lines, so a key printed in pieces is caught too). */
+function inlineKeys(connection: TemporalConnectionSettings | undefined): string[] {
+  const key = connection?.tls?.clientKey;
+  if (!key || !('data' in key)) return [];
+  const text = typeof key.data === 'string' ? key.data : Buffer.from(key.data).toString('utf8');
+  return [text.trim(), ...text.split('\n').map((line) => line.trim()).filter((line) => line.length >= 16 && !line.startsWith('-----'))];
+}
+
+/**
+ * A copy safe to log: fields named like credentials hidden (API keys, tokens, signing secrets,
+ * gRPC metadata, TLS keys), every URL without its userinfo and secret query values, and every
+ * value of a secret option replaced (shared/redact.ts).
+ */
 export function redactedConfig(config: Config): Record<string, unknown> {
-  return {
+  return redactValue({
     ...config,
-    databaseUrl: config.databaseUrl?.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@'),
-    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : undefined },
-    model: { ...config.model, apiKey: config.model.apiKey ? '***' : undefined },
-    api: { ...config.api, tokens: config.api.tokens ? `${config.api.tokens.size} tokens` : undefined },
     // MCP server env and headers often hold credentials: show only which servers there are.
     tools: { ...config.tools, mcpServers: Object.fromEntries(Object.entries(config.tools.mcpServers).map(([name, s]) => [name, 'url' in s ? 'http' : 'stdio'])) },
-    slack: config.slack ? { ...config.slack, botToken: '***', signingSecret: '***', users: config.slack.users.size } : undefined,
-    webhooks: { ...config.webhooks, secret: config.webhooks.secret ? '***' : undefined },
-  };
+    slack: config.slack ? { ...config.slack, users: config.slack.users.size } : undefined,
+  }) as Record<string, unknown>;
 }

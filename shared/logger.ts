@@ -1,5 +1,9 @@
-/** Structured logging (pino). Secret-bearing fields are redacted wherever they appear. */
+/**
+ * Structured logging (pino). Secret-bearing fields are redacted wherever they appear, and every
+ * line is passed through shared/redact.ts (URL credentials, the configured secrets) as it is written.
+ */
 import pino, { type Logger } from 'pino';
+import { redactText } from './redact';
 import { prettyDestination } from './log-format';
 
 export type { Logger };
@@ -18,6 +22,10 @@ export const REDACT_PATHS = [
   '*.botToken',
   'signingSecret',
   '*.signingSecret',
+  'password',
+  '*.password',
+  'grpcMeta',
+  '*.grpcMeta',
 ];
 
 /** `auto`: pretty lines on a terminal, JSON (one object per line) for log collectors. */
@@ -30,6 +38,8 @@ export function createLogger(opts: { level?: string; name?: string; format?: Log
       name: opts.name ?? 'longhaul',
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '***' },
+      // Whatever a line says (an error's message, a URL a library logged): no URL credentials, no configured secret.
+      hooks: { streamWrite: redactText },
     },
     opts.destination ?? (pretty ? prettyDestination(process.stdout) : undefined),
   );

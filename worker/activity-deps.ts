@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger';
 import { PricingTable } from '../shared/pricing';
 import { openBlobStore } from '../shared/workspaces/open-blob-store';
 import { WorkspaceSync } from '../shared/workspaces/workspace-sync';
-import { workerQueueName } from './worker-queue';
+import { workerIdentity, workerQueueName } from './worker-queue';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { FailureType } from '../contract/failures';
@@ -48,17 +48,26 @@ export function createActivityDeps(opts: {
   notifier?: ApprovalNotifier;
   /** This worker's own task queue, where tool calls of the runs whose workspaces it holds are sent. */
   workerQueue?: string;
+  /** This worker process's identity (worker-queue.ts): its workspace folder is `workspaces/w-<identity>`. */
+  workerIdentity?: string;
   /** Where model and tool measurements go (a worker passes the SDK runtime's meter); none by default. */
   metrics?: WorkerMetrics;
 }): ActivityDeps {
   const { config } = opts;
+  const identity = opts.workerIdentity ?? workerIdentity();
   const workspaces = new WorkspaceSync({
     store: opts.store,
     blobs: openBlobStore(config, opts.store),
     dataDir: config.dataDir,
-    holder: opts.workerQueue ?? workerQueueName(config.temporal.taskQueue),
-    caps: { maxFileBytes: config.tools.workspaceMaxFileBytes, maxTotalBytes: config.tools.workspaceMaxTotalBytes },
+    holder: opts.workerQueue ?? workerQueueName(config.temporal.taskQueue, identity),
+    caps: {
+      maxFileBytes: config.tools.workspaceMaxFileBytes,
+      maxTotalBytes: config.tools.workspaceMaxTotalBytes,
+      maxEntries: config.tools.workspaceMaxEntries,
+      maxDepth: config.tools.workspaceMaxDepth,
+    },
     logger: opts.logger,
+    identity,
   });
   const tools = new ToolRegistry([
     ...builtinTools({

@@ -4,7 +4,7 @@
  * `npm run worker` and the tests. `stop()` drains: no new tasks, in-flight activities get
  * WORKER_SHUTDOWN_GRACE_SEC.
  */
-import { Runtime, type NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { ResourceBasedController, Runtime, type NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { createWorkerMetrics } from '../activities/worker-metrics';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import type { ToolDefinition } from '../activities/tools/tool';
@@ -18,7 +18,7 @@ import { connectWorker } from '../shared/temporal/connection';
 import { loadMcpTools } from '../activities/tools/mcp-tools';
 import { createActivityDeps } from './activity-deps';
 import { openBlobStore } from '../shared/workspaces/open-blob-store';
-import { workerQueueName } from './worker-queue';
+import { workerIdentity, workerQueueName } from './worker-queue';
 import { startWorkspaceJanitor } from './workspace-janitor';
 import { checkModelEndpoint } from './check-model-endpoint';
 import { createActivityWorker, createWorker } from './create-worker';
@@ -31,6 +31,12 @@ export interface RunningWorker {
   /** Settles when the worker has stopped (drained, or failed). */
   done: Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The models whose counters start at 0: the default and those with rate limits (`*` stands for the default). */
+function knownModels(config: Config): { models: string[]; throttledModels: string[] } {
+  const limited = [...config.model.rateLimits.keys()].map((m) => (m === '*' ? config.model.defaultModel : m));
+  return { models: [config.model.defaultModel, ...limited], throttledModels: limited };
 }
 
 export async function startWorker(opts: {
@@ -51,9 +57,11 @@ export async function startWorker(opts: {
   const mcp = new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() });
   const mcpTools = await loadMcpTools(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 });
   const connection: NativeConnection = await connectWorker(config);
-  const workerQueue = workerQueueName(config.temporal.taskQueue);
+  const identity = workerIdentity();
+  const workerQueue = workerQueueName(config.temporal.taskQueue, identity);
   const deps = createActivityDeps({
     workerQueue,
+    workerIdentity: identity,
     config,
     store: foundation.store,
     bus: foundation.bus,
@@ -61,11 +69,14 @@ export async function startWorker(opts: {
     extraTools: [...(opts.extraTools ?? []), ...mcpTools],
     modelFor: opts.modelFor,
     notifier: opts.notifier,
-    metrics: createWorkerMetrics(Runtime.instance().metricMeter),
+    metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
-  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  // WORKER_TUNER=resource: one memory and CPU target for the whole process, both of its workers.
+  const resourceController =
+    config.worker.tuner === 'resource' ? ResourceBasedController.create({ targetMemoryUsage: config.worker.targetMemoryUsage, targetCpuUsage: config.worker.targetCpuUsage }) : undefined;
+  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors, resourceController });
   // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).
-  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors });
+  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors, resourceController });
   const janitor = await startWorkspaceJanitor({ activityDeps: deps, blobs: openBlobStore(config, foundation.store), config, logger });
   // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
   if (!opts.modelFor) void checkModelEndpoint(config, logger);

@@ -17,6 +17,7 @@ export async function ensureSweeperSchedule(client: Client, config: Config): Pro
     workflowId: scheduleId,
     taskQueue: config.temporal.taskQueue,
     args: [{ stallThresholdSec: config.runs.stallThresholdSec, taskQueue: config.temporal.taskQueue }],
+    staticSummary: `Sweeper: flags runs on task queue ${config.temporal.taskQueue} with no progress for ${config.runs.stallThresholdSec}s as stalled`,
   };
   try {
     await client.schedule.create({

@@ -12,17 +12,27 @@ import type { webhookDeliveryWorkflow } from '../workflows';
 
 const POLL_MS = 1000;
 
+/** The receiver's host only: a webhook URL's path or query may carry a token. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
 export function startWebhookDispatcher(deps: { store: Store; client: Client; config: Config; logger: Logger }): { stop(): Promise<void> } {
   const { store, client, config, logger } = deps;
   let running: Promise<void> | undefined;
   const dispatch = async () => {
-    for (const { id } of await store.webhooks.undispatched()) {
+    for (const { id, runId, eventType, seq, url } of await store.webhooks.undispatched()) {
       try {
         await client.workflow.start<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
           workflowId: id,
           taskQueue: config.temporal.taskQueue,
           args: [{ deliveryId: id, maxAttempts: config.webhooks.maxAttempts, maxAgeSec: config.webhooks.maxAgeSec }],
-          staticSummary: `webhook delivery ${id}`,
+          // What the delivery is for, as Temporal's UI lists it: the event and its run, and where it goes.
+          staticSummary: `Webhook: ${eventType} (#${seq}) of run ${runId} to ${hostOf(url)}`,
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -1,20 +1,19 @@
 /**
- * Activity stubs with explicit timeouts and retry policies. Model calls and tools heartbeat, so
- * a dead worker is detected within `heartbeatTimeoutSec`; a call that keeps failing stops after
- * `maxAttempts` instead of retrying forever.
+ * Activity stubs with explicit timeouts and retry policies. Every model call and every tool call is an
+ * ordinary activity: it heartbeats, so a dead worker is detected within `heartbeatTimeoutSec` and the call
+ * is retried elsewhere; a call that keeps failing stops after `maxAttempts` instead of retrying forever.
  *
- * Fast steps (`fast`): database bookkeeping, quick tools and fast model calls run as local activities —
- * in the worker running the workflow task, recorded as a marker when the task completes, with no
- * server round trip of their own. They keep every guarantee remote ones give: each is keyed in the
- * effects ledger or idempotent by its event keys, so one that runs again after a worker dies (local
+ * Fast steps (`fast`): database bookkeeping runs as local activities — in the worker running the workflow
+ * task, recorded as a marker when the task completes, with no server round trip of its own. Each is keyed
+ * in the effects ledger or idempotent by its event keys, so one that runs again after a worker dies (local
  * activities are re-run from the last completed workflow task) returns what was recorded.
  */
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RunSettings } from '../contract/run';
 
-export function activitiesFor(settings: RunSettings, fast: boolean) {
-  const retry = {
+export function retryPolicy(settings: RunSettings): RetryPolicy {
+  return {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1m',
@@ -23,6 +22,10 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
     // classified (activities/model/classify-error.ts), rather than listed here: this policy is
     // copied into every scheduled activity's history event.
   };
+}
+
+export function activitiesFor(settings: RunSettings, fast: boolean) {
+  const retry = retryPolicy(settings);
   const working: ActivityOptions = {
     heartbeatTimeout: `${settings.heartbeatTimeoutSec}s`,
     retry,
@@ -35,13 +38,6 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
     retry: { ...retry, maximumAttempts: Math.max(settings.maxAttempts, 10), maximumInterval: '30s' },
   };
   const bookkeeping = fast ? proxyLocalActivities<Activities>(bookkeepingOptions) : proxyActivities<Activities>(bookkeepingOptions);
-  // Local: no heartbeat (the workflow task is the liveness signal); the same timeouts and retries otherwise.
-  const localModel = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.modelCallTimeoutSec}s`, retry });
-  const quickTools = proxyLocalActivities<Activities>({ startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, retry });
-  // Quick steps: quick tool calls and a model call, perhaps several times over (each a fast step).
-  // Every step but the last is fast and all of them fit in the local window; the last may take a call's full time.
-  const quickStepsSec = settings.toolCallTimeoutSec + settings.modelCallTimeoutSec + Math.ceil((settings.localStepsMaxMs ?? 0) / 1000);
-  const quickSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: `${quickStepsSec}s`, retry });
   // Notifying approvers (Slack): a few tries, then the run carries on without it.
   const notify = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 5 } });
   /**
@@ -51,7 +47,7 @@ export function activitiesFor(settings: RunSettings, fast: boolean) {
    */
   const toolsOn = (taskQueue: string) =>
     proxyActivities<Activities>({ ...working, startToCloseTimeout: `${settings.toolCallTimeoutSec}s`, taskQueue, scheduleToStartTimeout: WORKSPACE_AFFINITY_WAIT });
-  return { model, localModel, tools, quickTools, quickSteps, toolsOn, bookkeeping, notify };
+  return { model, tools, toolsOn, bookkeeping, notify };
 }
 
 /** How long a tool call waits for the worker holding the workspace before any worker may take it. */

@@ -22,32 +22,25 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Verdict } from '../activities/human-activities';
-import { describeFailure, failureType } from './failures';
+import type { Verdict } from '../contract/activity-io';
+import { describeFailure, failureDetail, failureType } from './failures';
 import { installHandlers } from './handlers';
 import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { recordStep } from './step-metrics';
-import { costCheckpointsDue, needsApproval } from './policy';
+import { EXECUTOR_APPROVAL_PATCH, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
+import { capReached, checkpointDue, segmentFull, type Ending } from './run-rules';
 import { deadlineAfter, isoToMs } from './time';
-import { quickStepsMayStart, takeQuickSteps } from './quick-steps';
-import { ASK_USER_TOOL, CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
-import type { RunToolArgs } from '../activities/tool-activities';
-import type { QuickStep } from '../activities/quick-step-activities';
+import { RecordedQuickSteps, runToolLocally, toolCallIsRecordedLocal } from './legacy-local-steps';
+import { ASK_USER_TOOL, isDeferral, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import type { RunToolArgs } from '../contract/activity-io';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
 const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
-import type { EventDraft, LimitName } from '../contract/events';
-import { FailureType } from '../contract/failures';
+import type { EventDraft } from '../contract/events';
+import { FailureType, type InDoubtCause } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
-
-type Ending =
-  | { kind: 'completed' }
-  | { kind: 'limit'; limit: LimitName; value: number; message: string }
-  | { kind: 'stopped'; detail: string }
-  | { kind: 'failed'; error: RunError }
-  | { kind: 'handoff' };
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
   const ctx = createRunContext(input);
@@ -101,17 +94,20 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
 /** `finish` found follow-ups waiting: the run did not end, it goes on. */
 const REOPENED = Symbol('reopened');
 
-/** Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for. */
+/**
+ * Turns until the run ends or hands off. One turn = one model call and the tool calls it asks for, each an
+ * ordinary activity; between calls the run decides here, and only here, whether to go on (run-rules.ts).
+ */
 async function takeTurns(ctx: RunContext): Promise<Ending> {
   const { input, run } = ctx;
   let previousAnswerAt: string | null = null;
-  /** This turn's answer, when a quick step brought it (having checked what is checked here). */
-  let answered: ModelTurnResult | ModelCallDeferral | undefined;
-  /** Quick steps taken past the answer in hand, in order: each is a turn's tool calls and the next turn's answer. */
-  let ahead: QuickStep[] = [];
+  const recorded = new RecordedQuickSteps(ctx); // replay-only
   for (;;) {
-    if (!answered) {
-      await waitWhilePaused(ctx);
+    // Replay-only: the answer a recorded quick step brought, taken as that code took it (what is checked
+    // here, it had checked); a deferral is waited out as ever.
+    const brought = recorded.takeAnswer();
+    if (!brought) {
+      if (run.paused) await waitWhilePaused(ctx); // checked here: an await costs each step a promise's stack trace
       if (run.followUpsWaiting) await takeFollowUps(ctx);
       const cap = capReached(ctx, run.turn);
       if (cap) return cap;
@@ -122,10 +118,7 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       }
     }
 
-    // An answer quick steps brought is taken as it is: awaiting nothing keeps the run's pass over a chain of
-    // them cheap (every promise in the sandbox records a stack trace). A deferral is waited out as ever.
-    const reply = answered && !isDeferral(answered) && run.statusDetail !== CAPACITY_WAIT_DETAIL ? answered : await callModelWhenAllowed(ctx, answered);
-    answered = undefined;
+    const reply = brought && !isDeferral(brought) && run.waitingFor !== 'capacity' ? brought : await callModelWhenAllowed(ctx, brought);
     if (!reply) continue; // the time cap passed while it waited for budget: the cap check above ends the run
     run.addUsage(reply.usage);
     run.lastModelTurn = run.turn;
@@ -139,15 +132,14 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     }
     if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
 
-    if (!ahead.length && quickStepsMayStart(ctx, reply)) ahead = (await takeQuickSteps(ctx, reply)) ?? [];
-    const step = ahead.shift(); // this turn's tool calls, already run
-    for (const [i, outcome] of (step?.tools ?? []).entries()) {
+    // Replay-only: the first calls' outcomes, when a recorded quick step ran them. Live: none.
+    if (recorded.startHere(reply)) await recorded.start(reply);
+    const ran = recorded.toolsRun();
+    for (const [i, outcome] of ran.entries()) {
       const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
       if (loop) return loop;
     }
-    const done = step?.tools.length ?? 0;
-    answered = step?.reply;
-    for (const call of reply.toolCalls.slice(done)) {
+    for (const call of reply.toolCalls.slice(ran.length)) {
       const loop = loopStopped(ctx, call, await performToolCall(ctx, call));
       if (loop) return loop;
     }
@@ -170,7 +162,7 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
     return false;
   }
   if (needsApproval(ctx.input.approvals, call.risk)) {
-    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is a ${call.risk} action` });
+    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is ${call.risk === 'irreversible' ? 'an' : 'a'} ${call.risk} action` });
     if (verdict.decision !== 'approved') {
       await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
       return true;
@@ -187,46 +179,67 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     const outcome = await runToolWhereTheWorkspaceIs(ctx, call, `turn ${run.turn}: ${call.name}`, args);
     return outcome.isError;
   } catch (err) {
+    if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) return runOnceApproved(ctx, call, rerunInDoubt);
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
-    // A worker died while this call was running and the tool cannot safely be re-sent: ask, don't guess.
+    // The call stopped part-way (its worker stopped, or the system behind the tool went away) and cannot safely be re-sent: ask, don't guess.
+    const cause: InDoubtCause = failureDetail(err) === 'tool_unavailable' ? 'tool_unavailable' : 'attempt_lost';
+    const what = cause === 'tool_unavailable' ? `The system behind ${call.name} went away while the call was running` : `A worker stopped while ${call.name} was running`;
     const verdict = await askApproval(ctx, {
       kind: 'effect_in_doubt',
       toolUseId: call.toolUseId,
-      reason: `A worker stopped while ${call.name} was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
+      reason: `${what}, so it may or may not have taken effect. Approve to run it again; reject to skip it.`,
     });
     if (verdict.decision === 'approved') return runTool(ctx, call, true);
-    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).`);
+    await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).${verdict.comment ? ` Their comment: ${verdict.comment}` : ''}`);
     return true;
   }
 }
 
 /**
- * Sends a tool call to the worker holding the run's workspace, so the folder is restored once, not
- * at every step; if that worker does not pick it up in time (gone), to the shared queue, where any
- * worker restores the workspace from its durable copy. Runs recorded before this change keep
- * sending every call to the shared queue. A quick tool (fast steps) runs right here, in the worker
- * running this workflow task, which restores the workspace if it does not hold it.
+ * The worker about to run the call found that, by its own definition of the tool or the server's
+ * minimum policy, it needs an approval the run did not ask for: ask now, then run it or record it skipped.
  */
-async function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
+  const verdict = await askApproval(ctx, {
+    kind: 'tool',
+    toolUseId: call.toolUseId,
+    reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).`,
+  });
+  if (verdict.decision === 'approved') return runTool(ctx, call, rerunInDoubt);
+  await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
+  return true;
+}
+
+/**
+ * Sends a tool call, quick or not, to the worker holding the run's workspace, so the folder is restored
+ * once, not at every step; if that worker does not pick it up in time (gone), to the shared queue, where
+ * any worker restores the workspace from its durable copy. Runs recorded before this change keep
+ * sending every call to the shared queue, and those recorded 2026-11-22 … 2026-12-05 ran a quick tool
+ * in the workflow's own worker (replay-only).
+ */
+function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
   const { run, acts } = ctx;
-  if (ctx.steps.fast && call.quick) {
-    const outcome = await acts.quickTools.runTool(args);
+  // Not an async function: each promise made in the sandbox records a stack trace, and this runs every step.
+  const noteWorker = (outcome: ToolOutcome): ToolOutcome => {
     if (outcome.worker) run.workspaceQueue = outcome.worker;
     return outcome;
-  }
+  };
+  if (toolCallIsRecordedLocal(ctx, call)) return runToolLocally(ctx, args).then(noteWorker);
   const queue = patched(WORKSPACE_AFFINITY_PATCH) ? run.workspaceQueue : undefined;
-  let outcome: ToolOutcome | undefined;
-  if (queue) {
-    try {
-      outcome = await acts.toolsOn(queue).runTool.executeWithOptions({ summary }, [args]);
-    } catch (err) {
-      if (!isScheduleToStartTimeout(err)) throw err;
-      run.workspaceQueue = undefined; // its worker is gone
-    }
+  if (!queue) return acts.tools.runTool.executeWithOptions({ summary }, [args]).then(noteWorker);
+  return runToolOnWorker(ctx, queue, summary, args).then(noteWorker);
+}
+
+/** On the worker holding the workspace; on the shared queue if that worker does not pick the call up in time (gone). */
+async function runToolOnWorker(ctx: RunContext, queue: string, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+  const { run, acts } = ctx;
+  try {
+    return await acts.toolsOn(queue).runTool.executeWithOptions({ summary }, [args]);
+  } catch (err) {
+    if (!isScheduleToStartTimeout(err)) throw err;
+    run.workspaceQueue = undefined; // its worker is gone
+    return acts.tools.runTool.executeWithOptions({ summary }, [args]);
   }
-  outcome ??= await acts.tools.runTool.executeWithOptions({ summary }, [args]);
-  if (outcome.worker) run.workspaceQueue = outcome.worker;
-  return outcome;
 }
 
 function isScheduleToStartTimeout(err: unknown): boolean {
@@ -261,29 +274,6 @@ async function takeFollowUps(ctx: RunContext): Promise<void> {
   if (run.limits.maxDurationSec !== before) ctx.deadlinePassed = deadlineAfter((run.startedAtMs ?? 0) + run.limits.maxDurationSec * 1000 - isoToMs(at));
 }
 
-/** The cap that stops the run before `turn` (the current turn, or the next when looking ahead), if any. */
-function capReached(ctx: RunContext, turn: number): Ending | null {
-  const { run } = ctx;
-  const { limits } = run;
-  if (turn > limits.maxSteps) {
-    return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
-  }
-  if (run.usage.costUsd >= limits.maxCostUsd) {
-    const spent = run.usage.costUsd.toFixed(4);
-    return { kind: 'limit', limit: 'maxCostUsd', value: run.usage.costUsd, message: `spent $${spent}, at or over the $${limits.maxCostUsd} cost limit` };
-  }
-  if (ctx.deadlinePassed()) {
-    return { kind: 'limit', limit: 'maxDurationSec', value: limits.maxDurationSec, message: `ran past the ${limits.maxDurationSec}s time limit` };
-  }
-  return null;
-}
-
-/** The checkpoint the run's spend has crossed and no human has passed yet (its count), or null. Checked without an await. */
-function checkpointDue({ run, input }: RunContext): number | null {
-  const due = costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd);
-  return due > run.costCheckpointsPassed ? due : null;
-}
-
 /** Each time spend crosses a multiple of the checkpoint amount, a human must say "continue". */
 async function passCostCheckpoint(ctx: RunContext, due: number): Promise<Ending | null> {
   const { run, input } = ctx;
@@ -299,11 +289,6 @@ async function passCostCheckpoint(ctx: RunContext, due: number): Promise<Ending 
   }
   if (verdict.decision === 'rejected') return { kind: 'stopped', detail: `stopped at the ${mark} cost checkpoint by ${verdict.by ?? 'a human'}` };
   return { kind: 'failed', error: { code: 'approval_expired', message: `no one approved continuing past the ${mark} cost checkpoint` } };
-}
-
-/** Whether a segment that has taken `segmentTurns` turns hands off (or stops at the segment cap) before the next. */
-function segmentFull(ctx: RunContext, segmentTurns: number): boolean {
-  return segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || segmentTurns >= ctx.input.settings.segmentMaxTurns);
 }
 
 /** At the segment cap the run pauses for a human instead of failing; resuming grants more segments. */
@@ -341,7 +326,7 @@ async function waitForSlot(ctx: RunContext): Promise<void> {
     const slot = await acts.bookkeeping.claimRunSlot({ runId: input.runId, owner: input.owner, maxConcurrent: input.settings.maxConcurrentPerUser });
     if (slot.admitted) return;
     const detail = slot.ahead > 0 ? `queued behind ${slot.ahead} of your runs` : `waiting for one of your ${slot.active} running runs to finish`;
-    if (detail !== run.statusDetail) await ctx.transition('queued', detail);
+    if (detail !== run.statusDetail) await ctx.transition('queued', { waitingFor: 'slot', detail });
     run.admissionNudged = false;
     // A finishing run signals; the periodic re-check covers a signal lost to a crash.
     await condition(() => run.admissionNudged, '1 minute');

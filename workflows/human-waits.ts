@@ -4,10 +4,10 @@
  * fails closed: no answer in time counts as "no".
  */
 import { condition, patched, uuid4 } from '@temporalio/workflow';
-import type { Verdict } from '../activities/human-activities';
-import type { RunContext } from './run-context';
+import type { Verdict } from '../contract/activity-io';
+import type { RunContext, Waiting } from './run-context';
 import type { ApprovalKind, ToolCallRef } from '../contract/run';
-import type { EventDraft } from '../contract/events';
+import type { AttentionKind, EventDraft } from '../contract/events';
 import { eventKeys } from '../contract/keys';
 
 /** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
@@ -17,7 +17,7 @@ const REMINDERS_PATCH = 'attention-reminders';
  * Waits until `answered()` or the request expires (or the run's time cap passes); says whether it
  * ended before the expiry. Halfway, a request still open reminds its owner (if they are not watching).
  */
-async function waitForHuman(ctx: RunContext, answered: () => boolean, ask: { kind: 'approval' | 'question'; requestId: string }): Promise<boolean> {
+async function waitForHuman(ctx: RunContext, answered: () => boolean, ask: { kind: AttentionKind; requestId: string }): Promise<boolean> {
   const { input, acts } = ctx;
   const done = () => answered() || ctx.deadlinePassed();
   const totalMs = input.approvalTimeoutSec * 1000;
@@ -47,7 +47,7 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
     type: 'approval.requested',
     data: { approvalId, kind: pending.kind, tool: pending.tool, input: pending.input, risk: pending.risk, reason: pending.reason, expiresAt: pending.expiresAt },
   };
-  await ctx.transition('waiting_approval', pending.tool ? `waiting for approval of ${pending.tool}` : pending.reason, [requested]);
+  await ctx.transition('waiting_approval', { waitingFor: 'human', detail: pending.tool ? `waiting for approval of ${pending.tool}` : pending.reason }, [requested]);
   // Announce where approvers are (Slack) while already waiting: a slow Slack never delays the wait.
   const announced = acts.notify.announceApproval({ runId: input.runId, approvalId }).catch(() => undefined);
 
@@ -77,7 +77,7 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
     { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, timeoutSec: input.approvalTimeoutSec },
   ]);
   run.pendingInput = pending;
-  await ctx.transition('waiting_input', 'waiting for your answer', [
+  await ctx.transition('waiting_input', { waitingFor: 'human', detail: 'waiting for your answer' }, [
     { key: eventKeys.inputRequested(requestId), type: 'input.requested', data: { requestId, question: pending.question, expiresAt: pending.expiresAt } },
   ]);
   // An owner who is not watching hears of it in Slack too, as for approvals.
@@ -93,14 +93,16 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
 }
 
 /**
- * Holds the run at a step boundary while it is paused. `resumeAfterMs`: a pause that ends by itself
- * (a spent daily budget, at the next day), unless someone resumes it first.
+ * Holds the run at a step boundary while it is paused, waiting for a human to resume it (`waiting`: what else
+ * it waits for, and why, in words). `resumeAfterMs`: a pause that ends by itself (a spent daily budget, at the
+ * next day), unless someone resumes it first.
  */
-export async function waitWhilePaused(ctx: RunContext, detail = 'paused on request', events: EventDraft[] = [], resumeAfterMs?: number): Promise<void> {
+export async function waitWhilePaused(ctx: RunContext, waiting: Waiting | string = 'paused on request', events: EventDraft[] = [], resumeAfterMs?: number): Promise<void> {
   const { run } = ctx;
   if (!run.paused) return;
   const by = run.pausedBy ?? 'someone';
-  await ctx.transition('paused', detail, [
+  const { waitingFor, detail } = typeof waiting === 'string' ? { waitingFor: 'human' as const, detail: waiting } : waiting;
+  await ctx.transition('paused', { waitingFor, detail }, [
     ...events,
     { key: eventKeys.paused(run.segment, run.turn, run.pauseCount), type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
   ]);

@@ -6,36 +6,39 @@
  */
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
 import { waitWhilePaused } from './human-waits';
-import { afterModelCall, modelCallRunsLocally } from './step-placement';
-import { isoToMs } from './time';
+import { callModelLocally, modelCallIsRecordedLocal, noteModelCall } from './legacy-local-steps';
 import type { RunContext } from './run-context';
-import type { SummaryResult } from '../activities/model-activities';
-import { CAPACITY_WAIT_DETAIL, isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
+import type { SummaryResult } from '../contract/activity-io';
+import { isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
 import { eventKeys } from '../contract/keys';
 
 /** Dollars as people read them: cents, or four places for amounts under a cent. */
 const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
 /**
- * The turn's model call; null when the run's time cap passed while it waited for budget (the call was not made).
- * `taken`: the answer a quick step already brought (the call was made there); a deferral is waited out as here.
+ * The turn's model call, an ordinary activity that heartbeats while the answer streams (so the run hears a
+ * cancel or a pause meanwhile); null when the run's time cap passed while it waited for budget (the call was
+ * not made). `taken`, replay-only: the answer a recorded quick step brought; a deferral is waited out as here.
  */
 export function callModelWhenAllowed(ctx: RunContext, taken?: ModelTurnResult | ModelCallDeferral): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
   let inHand = taken;
-  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), async () => {
+  // Not an async function: each promise made in the sandbox records a stack trace, and this runs every step.
+  return whenAllowed(ctx, (wait) => eventKeys.modelThrottled(run.turn, wait), () => {
     if (inHand) {
       const answer = inHand;
       inHand = undefined;
-      return answer;
+      return Promise.resolve(answer);
     }
     setCurrentDetails(`turn ${run.turn}: waiting for ${input.model}`);
     const args = { runId: input.runId, turn: run.turn, model: input.model };
-    const local = ctx.steps.fast && modelCallRunsLocally(run.modelCalls, input.settings.localStepsMaxMs ?? 0);
-    // Local activities take no summary (it is a property of the scheduled-activity event they do not have).
-    const answer = local ? await acts.localModel.callModel(args) : await acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
-    if (!isDeferral(answer)) run.modelCalls = afterModelCall(run.modelCalls, { tookMs: answer.tookMs, atMs: isoToMs(answer.at), local });
-    return answer;
+    const local = modelCallIsRecordedLocal(ctx);
+    const answer = local ? callModelLocally(ctx, args) : acts.model.callModel.executeWithOptions({ summary: `turn ${run.turn}: ${input.model}` }, [args]);
+    if (!input.settings.localStepsMaxMs) return answer;
+    return answer.then((a) => {
+      if (!isDeferral(a)) noteModelCall(ctx, a, local);
+      return a;
+    });
   });
 }
 
@@ -49,27 +52,35 @@ export function summarizeWhenAllowed(ctx: RunContext, next: number): Promise<Sum
   );
 }
 
-async function whenAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>): Promise<T | null> {
+function whenAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>): Promise<T | null> {
+  // An answer at once, the common case, awaits nothing but the call: each promise made in the sandbox records a
+  // stack trace, and this runs every step.
+  return call().then((answer) => (isDeferral(answer) || ctx.run.waitingFor === 'capacity' ? untilAllowed(ctx, throttleKey, call, answer) : answer));
+}
+
+/** Waits out each deferral (calling again after it), and says the run no longer waits for capacity once answered. */
+async function untilAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>, first: T | ModelCallDeferral): Promise<T | null> {
   const { run } = ctx;
+  let answer = first;
   for (let waits = 0; ; waits++) {
-    const answer = await call();
     if (!isDeferral(answer)) {
-      if (run.statusDetail === CAPACITY_WAIT_DETAIL) await ctx.transition('running', null);
+      if (run.waitingFor === 'capacity') await ctx.transition('running', null);
       return answer;
     }
-    const deferral = answer;
-    if (deferral.deferred === 'capacity') await waitForCapacity(ctx, deferral, throttleKey(waits));
+    if (answer.deferred === 'capacity') await waitForCapacity(ctx, answer, throttleKey(waits));
     else {
-      await waitForBudget(ctx, deferral);
+      await waitForBudget(ctx, answer);
       if (run.paused) return null;
     }
+    answer = await call();
   }
 }
 
 async function waitForCapacity(ctx: RunContext, wait: Extract<ModelCallDeferral, { deferred: 'capacity' }>, key: string): Promise<void> {
   const { run } = ctx;
-  await ctx.transition('running', CAPACITY_WAIT_DETAIL, [{ key, type: 'model.throttled', data: { turn: run.turn, waitMs: wait.waitMs, limit: wait.limit } }]);
-  setCurrentDetails(`turn ${run.turn}: ${CAPACITY_WAIT_DETAIL} (${wait.limit}, ${Math.ceil(wait.waitMs / 1000)}s)`);
+  const detail = 'waiting for model capacity';
+  await ctx.transition('running', { waitingFor: 'capacity', detail }, [{ key, type: 'model.throttled', data: { turn: run.turn, waitMs: wait.waitMs, limit: wait.limit } }]);
+  setCurrentDetails(`turn ${run.turn}: ${detail} (${wait.limit}, ${Math.ceil(wait.waitMs / 1000)}s)`);
   await sleep(wait.waitMs);
 }
 
@@ -81,7 +92,7 @@ async function waitForBudget(ctx: RunContext, spent: Extract<ModelCallDeferral, 
     'the run continues when the next UTC day starts, or when resumed after the budget is raised';
   await waitWhilePaused(
     ctx,
-    detail,
+    { waitingFor: 'budget', detail },
     [{ key: eventKeys.budgetExceeded(run.segment, run.turn, run.pauseCount), type: 'limit.exceeded', data: { limit: 'userDailyBudget', value: spent.budgetUsd } }],
     spent.resumeInMs,
   );

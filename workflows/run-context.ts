@@ -7,28 +7,27 @@ import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from '../contract/search-attributes';
 import { isoToDate, isoToMs } from './time';
-import type { RunInput, RunStatus } from '../contract/run';
+import type { RunInput, RunStatus, WaitingFor } from '../contract/run';
 import type { EventDraft } from '../contract/events';
-import type { SyncRunStateResult } from '../activities/run-activities';
+import type { SyncRunStateResult } from '../contract/activity-io';
 
 export interface RunContext {
   input: RunInput;
   run: RunState;
   acts: RunActivities;
   /**
-   * How this execution steps (recorded histories keep how theirs did): `fast`, fixed at its start,
-   * bookkeeping, quick tools and fast model calls as local activities; `quick()`, asked only where quick
-   * steps would start (so runs that never take one record no patch for it), also a turn's quick tool calls
-   * and the next model calls in one activity.
+   * How this execution steps (recorded histories keep how theirs did): `fast`, fixed at its start, bookkeeping
+   * as local activities; `quick()`, replay-only (workflows/legacy-local-steps.ts), the quick-steps patch of
+   * histories recorded before every call became an ordinary activity.
    */
   steps: { fast: boolean; quick: () => boolean };
   /** Set once the run is admitted; true when the wall-clock cap has passed. */
   deadlinePassed: () => boolean;
   /**
-   * `reopenable`: an ending that waiting follow-ups undo; then nothing changes and the result says
-   * `reopened` (with the new lap).
+   * `detail`: words for people, or what the run now waits for with them. `reopenable`: an ending that waiting
+   * follow-ups undo; then nothing changes and the result says `reopened` (with the new lap).
    */
-  transition(status: RunStatus, detail: string | null, events?: EventDraft[], ended?: boolean, reopenable?: boolean): Promise<SyncRunStateResult>;
+  transition(status: RunStatus, detail: string | null | Waiting, events?: EventDraft[], ended?: boolean, reopenable?: boolean): Promise<SyncRunStateResult>;
   /**
    * Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness), at
    * most every `progressStampSec`: each stamp is a history event.
@@ -36,9 +35,15 @@ export interface RunContext {
   markProgress(at: string): void;
 }
 
-/** Bookkeeping, quick tools and fast model calls as local activities (2026-11-22); older histories ran them remote. */
+/** What the run waits for, and the same in words. */
+export interface Waiting {
+  waitingFor: WaitingFor;
+  detail: string;
+}
+
+/** Bookkeeping as local activities (2026-11-22; until 2026-12-05 quick tools and fast model calls too); older histories ran it remote. */
 const FAST_STEPS_PATCH = 'fast-steps';
-/** Quick steps: a turn's quick tools and the next model call in one local activity (2026-11-22, later). */
+/** Replay-only: quick steps (2026-11-22 … 2026-12-05), see workflows/legacy-local-steps.ts. */
 const QUICK_STEPS_PATCH = 'quick-steps';
 
 export function createRunContext(input: RunInput): RunContext {
@@ -58,15 +63,16 @@ export function createRunContext(input: RunInput): RunContext {
      * in the workflow's own state: whoever sees the new status through the progress query finds the
      * database already saying the same (and holding the result, once the run has ended).
      */
-    async transition(status, detail, events = [], ended = false, reopenable = false) {
-      const progress = run.progress(status, detail);
+    async transition(status, said, events = [], ended = false, reopenable = false) {
+      const { detail, waitingFor } = typeof said === 'object' && said !== null ? said : { detail: said, waitingFor: null };
+      const progress = run.progress(status, detail, waitingFor);
       const result = await acts.bookkeeping.syncRunState.executeWithOptions(
         { summary: `${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
         [{ runId: input.runId, progress, events, ended, ...(reopenable && { reopenable }) }],
       );
       if (result.reopened) return result;
       const { at } = result;
-      run.setStatus(status, detail);
+      run.setStatus(status, detail, waitingFor);
       // What the Temporal Web UI shows as the run's current details (a query; no history event).
       setCurrentDetails(`${status.replace('_', ' ')}${detail ? `: ${detail}` : ''} · turn ${run.turn}`);
       run.lastEventAt = at;

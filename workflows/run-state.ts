@@ -2,12 +2,13 @@
  * The workflow's in-memory state of a run: counters, ids and short summaries only — never the
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
-import type { ModelCallHistory } from './step-placement';
-import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type Usage, type UserInput } from '../contract/run';
+import type { ModelCallHistory } from './legacy-local-steps';
+import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type Usage, type UserInput, type WaitingFor } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
   statusDetail: string | null = null;
+  waitingFor: WaitingFor | null = null;
   error: RunError | null = null;
   lastEventAt: string | null = null;
 
@@ -45,7 +46,7 @@ export class RunState {
   limits: RunLimits;
   /** The worker queue holding the run's workspace: its tool calls go there first. */
   workspaceQueue: string | undefined;
-  /** This execution's model calls so far, for where the next one runs (workflows/step-placement.ts). */
+  /** Replay-only: this execution's model calls so far, which placed the next one in recorded histories (workflows/legacy-local-steps.ts). */
   modelCalls: ModelCallHistory = { previous: null, lastRoundTripAtMs: null };
 
   constructor(readonly input: RunInput) {
@@ -66,9 +67,10 @@ export class RunState {
     if (carried?.continued) this.followUpsWaiting = true;
   }
 
-  setStatus(status: RunStatus, detail: string | null = null): void {
+  setStatus(status: RunStatus, detail: string | null = null, waitingFor: WaitingFor | null = null): void {
     this.status = status;
     this.statusDetail = detail;
+    this.waitingFor = waitingFor;
   }
 
   addUsage(u: Usage): void {
@@ -141,11 +143,12 @@ export class RunState {
    * The progress snapshot. Pending approvals and questions are shown only in the status that waits
    * for them, so a snapshot taken while a wait is being settled is never half old, half new.
    */
-  progress(status: RunStatus = this.status, statusDetail: string | null = this.statusDetail): Progress {
+  progress(status: RunStatus = this.status, statusDetail: string | null = this.statusDetail, waitingFor: WaitingFor | null = this.waitingFor): Progress {
     return {
       runId: this.input.runId,
       status,
       statusDetail,
+      waitingFor,
       model: this.input.model,
       turn: this.turn,
       segment: this.segment,

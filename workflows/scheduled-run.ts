@@ -15,10 +15,15 @@ export interface ScheduledRunArgs {
 
 /** Shared-workspace series: the run's desk is restored onto a worker before the run starts (2026-11-22). */
 const SHARED_WORKSPACE_PATCH = 'shared-workspace';
+/** What a firing did: the run it started, or why it started none. */
+export type ScheduledRunResult = { runId: string } | { runId: null; skipped: 'queue_full'; queued: number };
 
-export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<{ runId: string }> {
+export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<ScheduledRunResult> {
   const { createScheduledRun } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 10 } });
   const created = await createScheduledRun({ scheduleId, firingId: workflowInfo().workflowId });
+  // Over its owner's queue cap the firing starts nothing. No patch: histories recorded before the cap
+  // never hold a `skipped` answer, so they replay down the path they took.
+  if (created.skipped) return { runId: null, skipped: created.skipped, queued: created.queued };
   let input = created.input;
   if (created.prewarm && patched(SHARED_WORKSPACE_PATCH)) {
     // Pre-warm: the predecessor's desk is put on a worker now, so the run's first tool finds it ready.

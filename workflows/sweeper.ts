@@ -4,12 +4,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-
-export interface SweepArgs {
-  stallThresholdSec: number;
-  /** Only runs on this task queue belong to this deployment. */
-  taskQueue: string;
-}
+import type { SweepArgs } from '../contract/activity-io';
 
 export async function sweeperWorkflow(args: SweepArgs): Promise<{ flagged: number }> {
   const { sweepStalledRuns } = proxyActivities<Activities>({

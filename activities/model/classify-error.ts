@@ -7,6 +7,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
 import type { ModelCallError } from '../../contract/events';
+import type { ModelCallErrorCode } from '../../contract/errors';
+import { redactText } from '../../shared/redact';
 
 
 /** Seconds or milliseconds the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
@@ -25,7 +27,7 @@ export function retryAfterMs(headers: Headers | undefined, nowMs = Date.now()): 
 const MAX_PROVIDER_DELAY_MS = 10 * 60_000;
 
 /** Short, stable words for why a call failed, as `llm.retry` and the status detail report them. */
-const CODE_OF_STATUS: Record<number, string> = {
+const CODE_OF_STATUS: Record<number, ModelCallErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   402: 'payment_required',
@@ -43,14 +45,14 @@ const CODE_OF_STATUS: Record<number, string> = {
 export function describeModelError(err: unknown, host?: string): ModelCallError {
   if (err instanceof Anthropic.APIConnectionError) {
     const timeout = err instanceof Anthropic.APIConnectionTimeoutError;
-    return { code: timeout ? 'connection_timeout' : 'connection_error', message: `${host ? `${host}: ` : ''}${err.message}` };
+    return { code: timeout ? 'connection_timeout' : 'connection_error', message: redactText(`${host ? `${host}: ` : ''}${err.message}`) };
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
     const code = status === undefined ? (err.type === 'overloaded_error' ? 'overloaded' : 'stream_error') : (CODE_OF_STATUS[status] ?? (status >= 500 ? 'server_error' : 'error'));
-    return { code, message: err.apiMessage ?? err.message, ...(status !== undefined && { status }) };
+    return { code, message: redactText(err.apiMessage ?? err.message), ...(status !== undefined && { status }) };
   }
-  return { code: 'error', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'error', message: redactText(err instanceof Error ? err.message : String(err)) };
 }
 
 /** `529 overloaded`, `connection_error`: what the status detail says about a failed attempt. */
@@ -66,11 +68,11 @@ export function errorHeaders(err: unknown): Headers | undefined {
 /** `host`: where the call went, so a connection failure says where it could not connect. */
 export function classifyModelError(err: unknown, host?: string): ApplicationFailure {
   if (err instanceof Anthropic.APIConnectionError) {
-    return ApplicationFailure.retryable(`model connection${host ? ` to ${host}` : ''} failed: ${err.message}`, FailureType.ModelConnectionError);
+    return ApplicationFailure.retryable(`model connection${host ? ` to ${host}` : ''} failed: ${redactText(err.message)}`, FailureType.ModelConnectionError);
   }
   if (err instanceof Anthropic.APIError) {
     const status = err.status;
-    const detail = err.apiMessage ?? err.message;
+    const detail = redactText(err.apiMessage ?? err.message);
     const nonRetryable = (type: FailureType, what: string) =>
       ApplicationFailure.create({ message: `${what} (HTTP ${status}): ${detail}`, type, nonRetryable: true });
     const retryable = (type: FailureType, what: string) => {
@@ -114,6 +116,6 @@ export function classifyModelError(err: unknown, host?: string): ApplicationFail
     }
   }
   if (err instanceof ApplicationFailure) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redactText(err instanceof Error ? err.message : String(err));
   return ApplicationFailure.retryable(`model call failed: ${message}`, FailureType.ModelConnectionError);
 }

@@ -1,13 +1,15 @@
 /**
  * Tools of MCP servers as Longhaul tools: `mcp__<server>__<tool>`, described to the model with the
  * server's own JSON Schema, their risk read from the tool's annotations (readOnlyHint → read,
- * destructiveHint → irreversible, otherwise write; idempotentHint → re-sent after a crash), and
+ * destructiveHint → irreversible, otherwise write; idempotentHint → re-sent after a crash) unless the
+ * operator's `risk` for the server or tool says otherwise (annotations are the server's own claim), and
  * every call made with the ledger's idempotency key in `_meta`. Each call runs inside the runTool
  * activity like any tool: under the effects ledger, with approvals by risk.
  */
 import { z } from 'zod';
 import { MCP_IDEMPOTENCY_META_KEY } from '../../contract/keys';
 import type { Risk } from '../../contract/run';
+import type { McpRiskOverride } from '../../shared/config-options';
 import type { Logger } from '../../shared/logger';
 import { McpCallError, McpUnavailableError, type McpCallResult, type McpPool, type McpTool } from '../../shared/mcp/mcp-pool';
 import { TOOL_NAME } from './registry';
@@ -19,6 +21,20 @@ export function riskFromAnnotations(annotations: McpTool['annotations']): Risk {
   if (annotations?.readOnlyHint === true) return 'read';
   if (annotations?.destructiveHint === true) return 'irreversible';
   return 'write';
+}
+
+/** The operator's risk for the tool (the server's, or the tool's own entry) when configured, else its annotations'. */
+export function mcpToolRisk(tool: McpTool, override: McpRiskOverride): Risk {
+  if (typeof override === 'string') return override;
+  return override?.[tool.name] ?? riskFromAnnotations(tool.annotations);
+}
+
+/**
+ * A tool that can only be called as an MCP task (`execution.taskSupport: "required"`): this client does not
+ * support tasks, so every call would fail (-32601). Such tools are not offered.
+ */
+export function needsTasks(tool: McpTool): boolean {
+  return tool.execution?.taskSupport === 'required';
 }
 
 /** What the model reads back: text parts as they are, structured content as JSON, other parts named. */
@@ -39,13 +55,13 @@ export function resultText(result: McpCallResult): string {
   return parts.join('\n');
 }
 
-export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, opts: { timeoutMs: number }): ToolDefinition<Record<string, unknown>> {
+export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, opts: { timeoutMs: number; risk?: McpRiskOverride }): ToolDefinition<Record<string, unknown>> {
   return defineTool({
     name: mcpToolName(server, tool.name),
     description: `${tool.description ?? tool.title ?? tool.name} (MCP server ${server})`,
     input: z.record(z.string(), z.unknown()),
     inputSchema: tool.inputSchema as Record<string, unknown>,
-    risk: riskFromAnnotations(tool.annotations),
+    risk: mcpToolRisk(tool, opts.risk),
     idempotent: tool.annotations?.idempotentHint === true,
     async run(input, ctx) {
       let result: McpCallResult;
@@ -69,11 +85,14 @@ export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, 
 }
 
 /**
- * Lists every configured server's tools once, at worker start. A server that cannot be reached is
- * logged and left out (the worker still serves runs); a tool whose name cannot be a tool name is too.
+ * Lists every configured server's tools once, at worker start. Whatever a server does, the worker starts:
+ * a server that cannot be reached is logged and left out (the worker still serves runs); a tool whose name
+ * cannot be a tool name, a name listed twice, and a tool that can only run as an MCP task are left out with
+ * a log line; the listing itself is bounded (see McpPool.listTools).
  */
 export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeoutMs: number }): Promise<ToolDefinition<Record<string, unknown>>[]> {
   const out: ToolDefinition<Record<string, unknown>>[] = [];
+  const taken = new Set<string>();
   for (const server of pool.serverNames()) {
     let tools: McpTool[];
     try {
@@ -82,15 +101,31 @@ export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeou
       logger.error({ err, server }, 'MCP server unavailable at start: its tools are not offered by this worker');
       continue;
     }
+    const risk = pool.spec(server)?.risk;
+    const taskOnly: string[] = [];
+    const duplicates = new Set<string>();
+    let offered = 0;
     for (const tool of tools) {
       const name = mcpToolName(server, tool.name);
       if (!TOOL_NAME.test(name)) {
         logger.warn({ server, tool: tool.name }, `MCP tool left out: ${name} is not a valid tool name (letters, digits, _ and -, at most 64)`);
         continue;
       }
-      out.push(mcpToolDefinition(pool, server, tool, opts));
+      if (taken.has(name)) {
+        duplicates.add(tool.name);
+        continue;
+      }
+      if (needsTasks(tool)) {
+        taskOnly.push(tool.name);
+        continue;
+      }
+      taken.add(name);
+      offered += 1;
+      out.push(mcpToolDefinition(pool, server, tool, { ...opts, risk }));
     }
-    logger.info({ server, tools: tools.length }, 'MCP tools loaded');
+    if (duplicates.size) logger.warn({ server, tools: [...duplicates] }, 'MCP tools left out: their names were listed more than once (the first of each is offered)');
+    if (taskOnly.length) logger.warn({ server, tools: taskOnly }, 'MCP tools left out: they run only as MCP tasks (execution.taskSupport "required"), which this client does not support');
+    logger.info({ server, tools: offered }, 'MCP tools loaded');
   }
   return out;
 }

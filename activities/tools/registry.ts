@@ -4,6 +4,14 @@ import type { Risk } from '../../contract/run';
 import type { ToolSchema } from '../model/model-adapter';
 import type { ToolDefinition } from './tool';
 
+/**
+ * The risk of a call this worker cannot judge: a tool it does not know (its MCP server was down at this
+ * worker's start, another worker runs a newer deploy, the model invented the name) or an input that does
+ * not parse. Fail closed: the riskiest reading, so a call never skips an approval because the worker
+ * that looked at it happened to know less than the one that runs it.
+ */
+export const UNKNOWN_RISK: Risk = 'irreversible';
+
 /** Tool names as the Messages API accepts them. */
 export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -29,13 +37,13 @@ export class ToolRegistry {
     return [...this.tools.keys()];
   }
 
-  /** Risk of one call; an input that does not parse is treated as the riskiest reading. */
+  /** Risk of one call; an unknown tool or an input that does not parse is the riskiest reading. */
   riskOf(name: string, input: unknown): Risk {
     const tool = this.tools.get(name);
-    if (!tool) return 'read';
+    if (!tool) return UNKNOWN_RISK;
     if (typeof tool.risk === 'string') return tool.risk;
     const parsed = tool.input.safeParse(input);
-    return parsed.success ? tool.risk(parsed.data) : 'irreversible';
+    return parsed.success ? tool.risk(parsed.data) : UNKNOWN_RISK;
   }
 
   /** Whether calls to this tool run as local activities (see ToolDefinition.quick). */

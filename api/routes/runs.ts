@@ -7,15 +7,12 @@ import type { RunService } from '../run-service';
 import { createRunBody, decisionBody, eventsQuery, followUpBody, inputBody, listRunsQuery } from '../../contract/api';
 import type { FollowUpService } from '../follow-up-service';
 import { parseOr400 } from '../schemas';
+import { runLinks } from '../../contract/paths';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
+import { redactText, redactUrl } from '../../shared/redact';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-export function runLinks(id: string) {
-  const self = `/api/runs/${id}`;
-  return { self, events: `${self}/events`, stream: `${self}/stream`, cancel: `${self}/cancel` };
-}
 
 export function runsRouter(deps: { runs: RunService; humans: HumanService; followUps: FollowUpService; store: Store; maxTextChars: number }): Router {
   const router = Router();
@@ -71,7 +68,9 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.get('/:id/deliveries', async (req, res) => {
     await runs.getVisible(userOf(req), req.params.id);
-    res.json({ deliveries: await store.webhooks.listForRun(req.params.id) });
+    // The deployment's own destinations are the operator's: the run owner sees them without credentials.
+    const deliveries = await store.webhooks.listForRun(req.params.id);
+    res.json({ deliveries: deliveries.map((d) => ({ ...d, url: redactUrl(d.url), attempts: d.attempts.map((a) => ({ ...a, error: a.error === null ? null : redactText(a.error) })) })) });
   });
 
   router.post('/:id/messages', async (req, res) => {

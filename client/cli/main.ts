@@ -10,7 +10,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
+import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
 import { printWatch } from './print-watch';
+import { forTerminal, TerminalStream } from './terminal-text';
 
 export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 } as const;
 
@@ -27,11 +29,44 @@ Commands:
   message <run> <text> [--max-steps N] [--watch]                     follow up: joins a running run, continues an ended one
   cancel <run>                                                       cancel a run
 
-Options: --json (machine-readable output), --help
-Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN
+Options: --json (machine-readable output), --allow-http (send the token over plain HTTP to another host), --help
+Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN, LONGHAUL_ALLOW_HTTP=1 (as --allow-http)
 Exit codes: 0 ok, 1 watched run failed or was cancelled, 2 usage, 3 refused by the API, 4 server unreachable or failing`;
 
 class UsageError extends Error {}
+
+/** Output for people: everything a run wrote passes through forTerminal; streamed text may cut a sequence. */
+function humanIo(raw: Io): Io {
+  const stream = new TerminalStream();
+  const flush = () => {
+    const rest = stream.flush();
+    if (rest) raw.write(rest);
+  };
+  return {
+    out: (line) => {
+      flush();
+      raw.out(forTerminal(line));
+    },
+    write: (text) => raw.write(stream.push(text)),
+    err: (line) => {
+      flush();
+      raw.err(forTerminal(line));
+    },
+  };
+}
+
+/** Plain HTTP to anything but this machine: a token sent there crosses a network in the clear. */
+function sendsTokenInTheClear(baseUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return false; // the client reports the bad URL itself
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return url.protocol === 'http:' && !loopback;
+}
 
 interface Io {
   out: (line: string) => void;
@@ -55,6 +90,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         limit: { type: 'string' },
         comment: { type: 'string' },
         'max-steps': { type: 'string' },
+        'allow-http': { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -67,7 +103,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
     (o.help ? io.out : io.err)(USAGE);
     return o.help ? EXIT.ok : EXIT.usage;
   }
-  const client = createLonghaulClient({ baseUrl: env.LONGHAUL_URL || 'http://127.0.0.1:3000', token: env.LONGHAUL_TOKEN || undefined });
+  const baseUrl = env.LONGHAUL_URL || 'http://127.0.0.1:3000';
+  const token = env.LONGHAUL_TOKEN || undefined;
+  if (token && sendsTokenInTheClear(baseUrl) && !o['allow-http'] && env.LONGHAUL_ALLOW_HTTP !== '1') {
+    io.err(`refusing to send LONGHAUL_TOKEN over plain HTTP to ${new URL(baseUrl).host}: anyone on the way could read it. Use https://, or pass --allow-http (LONGHAUL_ALLOW_HTTP=1) if the network is yours.`);
+    return EXIT.usage;
+  }
+  const client = createLonghaulClient({ baseUrl, token });
+  // Text from runs reaches a terminal here: human output goes through forTerminal; JSON as it is.
+  if (!o.json) io = humanIo(io);
   const print = (value: unknown, human: string) => io.out(o.json ? JSON.stringify(value) : human);
   try {
     return await run(client, command, args, o, print, io, signal);
@@ -99,8 +143,8 @@ async function run(
   switch (command) {
     case 'run': {
       need(1, 'one goal (quote it)');
-      const approvals = o.approvals as 'none' | 'write' | 'all' | undefined;
-      if (approvals !== undefined && !['none', 'write', 'all'].includes(approvals)) throw new UsageError('--approvals is none, write or all');
+      const approvals = o.approvals as ApprovalPolicy | undefined;
+      if (approvals !== undefined && !APPROVAL_POLICIES.includes(approvals)) throw new UsageError(`--approvals is ${APPROVAL_POLICIES.join(', ')}`);
       const created = await client.runs.start({ goal: args[0]!, ...(o.model && { model: o.model }), ...(approvals && { approvals }) });
       print(created, created.id);
       return o.watch ? printWatch(client, created.id, { json: o.json, ...io }, signal) : EXIT.ok;

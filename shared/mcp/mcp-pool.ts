@@ -14,6 +14,13 @@ import type { Logger } from '../logger';
 export type McpTool = Tool;
 export type McpCallResult = CallToolResult;
 
+/**
+ * Bounds on one server's `tools/list`: a server that pages without end (or lists without end) must not keep
+ * a worker from starting, nor fill its memory. What was listed within them is kept; a warning says the rest was left out.
+ */
+export const MCP_MAX_LIST_PAGES = 20;
+export const MCP_MAX_TOOLS_PER_SERVER = 500;
+
 /** The server could not be reached or went away mid-call. */
 export class McpUnavailableError extends Error {
   constructor(message: string) {
@@ -52,15 +59,36 @@ export class McpPool {
     return Object.keys(this.servers);
   }
 
+  spec(server: string): McpServerSpec | undefined {
+    return this.servers[server];
+  }
+
+  /** The server's tools, at most MCP_MAX_TOOLS_PER_SERVER of them from at most MCP_MAX_LIST_PAGES pages. */
   async listTools(server: string): Promise<McpTool[]> {
     const client = await this.connection(server);
     const tools: McpTool[] = [];
+    const cursors = new Set<string>();
     let cursor: string | undefined;
-    do {
+    for (let pages = 0; ; pages += 1) {
+      if (pages === MCP_MAX_LIST_PAGES) {
+        this.logger.warn({ server, pages, tools: tools.length }, `MCP server lists more than ${MCP_MAX_LIST_PAGES} pages of tools: the rest are left out`);
+        break;
+      }
       const page = await client.listTools(cursor ? { cursor } : undefined).catch((err: unknown) => this.fail(server, client, err));
-      tools.push(...page.tools);
+      const room = MCP_MAX_TOOLS_PER_SERVER - tools.length;
+      tools.push(...page.tools.slice(0, room));
+      if (page.tools.length > room || (tools.length === MCP_MAX_TOOLS_PER_SERVER && page.nextCursor)) {
+        this.logger.warn({ server, tools: tools.length }, `MCP server lists more than ${MCP_MAX_TOOLS_PER_SERVER} tools: the rest are left out`);
+        break;
+      }
       cursor = page.nextCursor;
-    } while (cursor);
+      if (!cursor) break;
+      if (cursors.has(cursor)) {
+        this.logger.warn({ server, pages: pages + 1 }, 'MCP server repeats a tools/list cursor: listing stops there');
+        break;
+      }
+      cursors.add(cursor);
+    }
     return tools;
   }
 

@@ -18,7 +18,6 @@ export function runInputFor(config: Config, run: Pick<RunRecord, 'id' | 'owner' 
       heartbeatTimeoutSec: config.activities.heartbeatTimeoutSec,
       modelCallTimeoutSec: config.activities.modelCallTimeoutSec,
       toolCallTimeoutSec: config.activities.toolCallTimeoutSec,
-      localStepsMaxMs: config.activities.localStepsMaxMs,
       maxAttempts: config.activities.maxAttempts,
       segmentMaxTurns: config.runs.segmentMaxTurns,
       maxSegments: config.runs.maxSegments,

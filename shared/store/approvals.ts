@@ -166,6 +166,18 @@ export class ApprovalsRepo {
     });
   }
 
+  /** The approved decisions about one tool call of a run (what the worker about to run it checks). */
+  async approvedForToolCall(runId: string, toolUseId: string): Promise<ApprovalRecord[]> {
+    const rows = await this.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('status', '=', 'approved')
+      .where('tool_use_id', '=', toolUseId)
+      .execute();
+    return rows.map(toRecord);
+  }
+
   async listPending(opts: { runIds?: string[] } = {}): Promise<ApprovalRecord[]> {
     let q = this.db.selectFrom('approvals').selectAll().where('status', '=', 'pending');
     if (opts.runIds) {

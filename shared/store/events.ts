@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
+import { knownRunErrorCode } from '../../contract/errors';
 import { WebhooksRepo, type RunWebhooks } from './webhooks';
 import type { Dialect } from './open-database';
 
@@ -146,7 +147,7 @@ export class EventsRepo {
       .limit(opts.limit)
       .execute();
     // Rows were written from typed drafts, so each row's data is the shape its type says.
-    return rows.map((r) => ({ seq: Number(r.seq), type: r.type as EventType, at: r.at, data: JSON.parse(r.data_json) as unknown }) as RunEvent);
+    return rows.map((r) => withKnownCodes({ seq: Number(r.seq), type: r.type as EventType, at: r.at, data: JSON.parse(r.data_json) as unknown } as RunEvent));
   }
 
   async hasKey(runId: string, key: string): Promise<boolean> {
@@ -158,3 +159,11 @@ export class EventsRepo {
     return row ? Number(row.last_seq) : 0;
   }
 }
+
+/** A `run.failed` recorded before run error codes were closed says `internal` where it named a thrown error. */
+function withKnownCodes(event: RunEvent): RunEvent {
+  if (event.type !== 'run.failed') return event;
+  const { code } = event.data.error;
+  return knownRunErrorCode(code) === code ? event : { ...event, data: { ...event.data, error: { ...event.data.error, code: knownRunErrorCode(code) } } };
+}
+

@@ -1,6 +1,7 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
+import { knownRunErrorCode } from '../../contract/errors';
 import { sql, type Selectable } from 'kysely';
 import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
@@ -94,7 +95,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     stepNote: row.step_note ?? null,
     progress: parseJson<Progress | null>(row.progress_json, null),
     result: row.result,
-    error: parseJson<RunError | null>(row.error_json, null),
+    error: readRunError(parseJson<{ code: string; message: string } | null>(row.error_json, null)),
     admitted: Number(row.admitted) === 1,
     stalledSince: row.stalled_at,
     laps: Number(row.laps ?? 0),
@@ -327,4 +328,9 @@ export class RunsRepo {
   async setStepNote(id: string, note: string | null): Promise<void> {
     await this.db.updateTable('runs').set({ step_note: note }).where('id', '=', id).execute();
   }
+}
+
+/** A stored run error with a code the API still answers with (see knownRunErrorCode). */
+function readRunError(stored: { code: string; message: string } | null): RunError | null {
+  return stored && { code: knownRunErrorCode(stored.code), message: stored.message };
 }

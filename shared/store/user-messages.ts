@@ -3,7 +3,7 @@
  * the pending ones into its conversation at a turn boundary (`accepted`, with that turn). A message
  * is never lost between the two: whoever ends or continues a run looks here for pending messages.
  */
-import type { RunLimits } from '../../contract/run';
+import type { FollowUpStatus, RunLimits } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
 import type { UserMessagesTable } from './schema';
 
@@ -13,7 +13,7 @@ export interface UserMessageRecord {
   by: string;
   text: string;
   limits: Partial<RunLimits> | null;
-  status: 'pending' | 'accepted';
+  status: FollowUpStatus;
   turn: number | null;
   idempotencyKey: string | null;
   createdAt: string;

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { DeliveryView, WebhookSubscription } from '../../contract/api';
-import { isWebhookEventType, type RunEvent, type WebhookEventType } from '../../contract/events';
+import { isWebhookEventType, type DeliveryStatus, type RunEvent, type WebhookEventType } from '../../contract/events';
 import { routePath } from '../../contract/paths';
 import { nowIso, type Executor } from './executor';
 
@@ -27,7 +27,7 @@ export interface DeliveryRecord {
   event: WebhookEventType;
   seq: number;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: DeliveryStatus;
   createdAt: string;
 }
 
@@ -53,9 +53,12 @@ export class WebhooksRepo {
     if (rows.length) await this.db.insertInto('webhook_deliveries').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
 
-  /** Deliveries no worker has started yet, oldest first. */
-  async undispatched(limit = 100): Promise<{ id: string }[]> {
-    return this.db.selectFrom('webhook_deliveries').select('id').where('dispatched_at', 'is', null).orderBy('created_at', 'asc').limit(limit).execute();
+  /** Deliveries no worker has started yet, oldest first, with what they deliver (for the workflow's summary). */
+  async undispatched(limit = 100): Promise<{ id: string; runId: string; eventType: string; seq: number; url: string }[]> {
+    return this.db
+      .selectFrom('webhook_deliveries')
+      .select(['id', 'run_id as runId', 'event_type as eventType', 'seq', 'url'])
+      .where('dispatched_at', 'is', null).orderBy('created_at', 'asc').limit(limit).execute();
   }
 
   async markDispatched(id: string): Promise<void> {

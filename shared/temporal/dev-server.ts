@@ -8,8 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../contract/search-attributes';
-// Plain JS so that .ci/run can use it before `npm install`.
-import { findTemporalCli } from '../../scripts/temporal-cli';
 
 export interface DevServerOptions {
   port: number;
@@ -81,9 +79,13 @@ async function waitUntilServing(address: string, child: ChildProcess | undefined
   throw new Error(`the Temporal dev server did not start within ${timeoutMs / 1000}s: ${String(lastError)}`);
 }
 
-export async function startDevServer(opts: DevServerOptions & { cliPath?: string; log?: (msg: string) => void }): Promise<DevServer> {
+/**
+ * `cliPath`: the Temporal CLI to run, as the caller found it (scripts/temporal-cli.js finds one);
+ * undefined: the Temporal SDK downloads the dev server instead.
+ */
+export async function startDevServer(opts: DevServerOptions & { cliPath: string | undefined; log?: (msg: string) => void }): Promise<DevServer> {
   const log = opts.log ?? (() => undefined);
-  const cli = opts.cliPath ?? findTemporalCli();
+  const cli = opts.cliPath;
   const address = `127.0.0.1:${opts.port}`;
   if (opts.dbFile) fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
 

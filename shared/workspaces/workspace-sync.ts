@@ -5,9 +5,15 @@
  * files that differ) and saved — new contents as blobs, then a new manifest version — before the
  * tool's result is recorded. Saving costs the changed bytes, not the workspace's size.
  *
- * Each worker process keeps its folders under its own directory (`DATA_DIR/workspaces/w-<pid>`),
- * so processes sharing a disk never touch each other's copies; a process that died leaves a
- * directory the next worker on the machine removes.
+ * Each worker process keeps its folders under its own directory (`DATA_DIR/workspaces/w-<identity>`,
+ * the identity unique across machines and containers: worker/worker-queue.ts), so processes sharing
+ * a disk never touch each other's copies. A live worker touches its directory's `.alive` mark; a
+ * directory whose mark has gone stale belonged to a process that died, and the next worker to start
+ * removes it.
+ *
+ * Caps count everything a workspace keeps: file bytes and the manifest's own size against the
+ * total, files and folders against the entry cap, and folder depth. Only regular files with one
+ * link and folders are kept: a symbolic or hard link could bring in a file from outside.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -21,8 +27,19 @@ import type { BlobStore } from './blob-store';
 
 export interface WorkspaceCaps {
   maxFileBytes: number;
+  /** File bytes plus the manifest's own size (paths of files and folders). */
   maxTotalBytes: number;
+  /** Files and folders. */
+  maxEntries: number;
+  /** Folders deep (`a/b/c.txt` is 3). */
+  maxDepth: number;
 }
+
+/** How often a live worker touches its folder's `.alive` mark. */
+export const ALIVE_EVERY_MS = 30_000;
+/** A worker folder whose mark is older than this belongs to a process that is gone. */
+export const LEFTOVER_AFTER_MS = 10 * 60_000;
+const ALIVE_MARK = '.alive';
 
 /** A change a tool made that the workspace may not keep (over a cap, a symlink): it is undone. */
 export class WorkspaceRefused extends Error {}
@@ -60,9 +77,10 @@ export class WorkspaceSync {
   readonly root: string;
 
   constructor(
-    private readonly opts: { store: Store; blobs: BlobStore; dataDir: string; holder: string; caps: WorkspaceCaps; logger: Logger; processId?: number },
+    private readonly opts: { store: Store; blobs: BlobStore; dataDir: string; holder: string; caps: WorkspaceCaps; logger: Logger; identity: string },
   ) {
-    this.root = path.join(opts.dataDir, 'workspaces', `w-${opts.processId ?? process.pid}`);
+    if (!/^[A-Za-z0-9._-]+$/.test(opts.identity)) throw new Error(`unsafe worker identity for a folder name: ${opts.identity}`);
+    this.root = path.join(opts.dataDir, 'workspaces', `w-${opts.identity}`);
   }
 
   get holder(): string {
@@ -213,9 +231,16 @@ export class WorkspaceSync {
 
   /** Every entry under `dir`, hashing only files whose size, mtime or mode differ from `previous`. */
   private async scan(dir: string, previous: Map<string, ManifestEntry>): Promise<ManifestEntry[]> {
-    const { maxFileBytes, maxTotalBytes } = this.opts.caps;
+    const { maxFileBytes, maxTotalBytes, maxEntries, maxDepth } = this.opts.caps;
     const out: ManifestEntry[] = [];
     let total = 0;
+    /** Each entry costs its line in the manifest, so deep or many folders count against the total too. */
+    const add = (entry: ManifestEntry, bytes: number) => {
+      out.push(entry);
+      if (out.length > maxEntries) throw new WorkspaceRefused(`the workspace would hold over ${maxEntries} files and folders, its limit, so the change was undone`);
+      total += bytes + Buffer.byteLength(JSON.stringify(entry)) + 1;
+      if (total > maxTotalBytes) throw new WorkspaceRefused(`the workspace would hold over ${maxTotalBytes} bytes (files and the list of them), its limit, so the change was undone`);
+    };
     const walk = async (rel: string): Promise<void> => {
       const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' && rel === '') return [];
@@ -226,18 +251,19 @@ export class WorkspaceSync {
         const full = path.join(dir, relPath);
         const stat = await fs.lstat(full);
         if (stat.isSymbolicLink()) throw new WorkspaceRefused(`${relPath} is a symbolic link; workspaces keep only files and folders, so the change was undone`);
+        if (relPath.split('/').length > maxDepth) throw new WorkspaceRefused(`${relPath} is over ${maxDepth} folders deep, the limit, so the change was undone`);
         if (stat.isDirectory()) {
-          out.push({ path: relPath, kind: 'dir', mode: stat.mode & 0o7777 });
+          add({ path: relPath, kind: 'dir', mode: stat.mode & 0o7777 }, 0);
           await walk(relPath);
         } else if (stat.isFile()) {
+          // A hard link shares its content with a file that may be outside the workspace.
+          if (stat.nlink > 1) throw new WorkspaceRefused(`${relPath} is a hard link (one of ${stat.nlink} names of one file); workspaces keep only files of their own, so the change was undone`);
           if (stat.size > maxFileBytes) throw new WorkspaceRefused(`${relPath} is ${stat.size} bytes, over the ${maxFileBytes}-byte file limit, so the change was undone`);
-          total += stat.size;
-          if (total > maxTotalBytes) throw new WorkspaceRefused(`the workspace would hold over ${maxTotalBytes} bytes, its limit, so the change was undone`);
           const before = previous.get(relPath);
           const mode = stat.mode & 0o7777;
           const unchanged = before?.kind === 'file' && before.size === stat.size && before.mtimeMs === stat.mtimeMs && before.mode === mode;
           const hash = unchanged ? before.hash : sha256(await fs.readFile(full));
-          out.push({ path: relPath, kind: 'file', hash, size: stat.size, mode, mtimeMs: stat.mtimeMs });
+          add({ path: relPath, kind: 'file', hash, size: stat.size, mode, mtimeMs: stat.mtimeMs }, stat.size);
         } else {
           throw new WorkspaceRefused(`${relPath} is not a regular file or folder, so the change was undone`);
         }
@@ -281,21 +307,32 @@ export class WorkspaceSync {
   }
 
 
+  /** Says this worker is alive to other workers on the same disk (every ALIVE_EVERY_MS). */
+  async markAlive(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    const now = new Date();
+    await fs.utimes(path.join(this.root, ALIVE_MARK), now, now).catch(() => fs.writeFile(path.join(this.root, ALIVE_MARK), ''));
+  }
+
   /**
-   * At worker start: removes the folders of worker processes on this machine that are gone, and
-   * nothing of live ones. A folder of a run from before durable workspaces is adopted at its first
-   * tool call instead (see adoptLegacyFolder).
+   * At worker start: removes the folders of worker processes that are gone — a folder whose
+   * `.alive` mark is over LEFTOVER_AFTER_MS old, or a `w-<pid>` folder (from before identities) of
+   * a pid not running here — and nothing of live ones. A folder of a run from before durable
+   * workspaces is adopted at its first tool call instead (see adoptLegacyFolder).
    */
-  async removeLeftovers(): Promise<string[]> {
+  async removeLeftovers(now = Date.now()): Promise<string[]> {
+    await this.markAlive();
     const parent = path.dirname(this.root);
     const removed: string[] = [];
     for (const name of await fs.readdir(parent).catch(() => [] as string[])) {
+      const folder = path.join(parent, name);
+      if (!name.startsWith('w-') || folder === this.root) continue;
       const pid = /^w-(\d+)$/.exec(name)?.[1];
-      if (!pid || Number(pid) === (this.opts.processId ?? process.pid) || isAlive(Number(pid))) continue;
-      await fs.rm(path.join(parent, name), { recursive: true, force: true });
+      const gone = pid ? !isAlive(Number(pid)) : now - (await lastAlive(folder)) > LEFTOVER_AFTER_MS;
+      if (!gone) continue;
+      await fs.rm(folder, { recursive: true, force: true });
       removed.push(name);
     }
-    await fs.mkdir(this.root, { recursive: true });
     return removed;
   }
 
@@ -317,6 +354,13 @@ function sameEntries(list: ManifestEntry[], map: Map<string, ManifestEntry>): bo
     if (e.kind === 'file' && (other.kind !== 'file' || other.hash !== e.hash || other.size !== e.size)) return false;
   }
   return true;
+}
+
+/** When the folder's worker last said it was alive (the folder's own time when it never did). */
+async function lastAlive(folder: string): Promise<number> {
+  const mark = await fs.stat(path.join(folder, ALIVE_MARK)).catch(() => null);
+  if (mark) return mark.mtimeMs;
+  return (await fs.stat(folder).catch(() => null))?.mtimeMs ?? 0;
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -281,6 +281,16 @@ describe('web UI', () => {
     await desk.getByTestId('file-text').getByText(payload).waitFor();
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
+    // Its Download link is a blob of the app's origin: opened in a tab, it is saved, never run as a page of the app.
+    const href = await desk.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const tab = await page.context().newPage();
+    const opened = await tab.goto(href!).then(
+      () => 'rendered',
+      (err: unknown) => (/Download is starting/.test(String(err)) ? 'downloaded' : String(err)),
+    );
+    expect(opened).toBe('downloaded');
+    expect(await tab.evaluate('typeof window.__xss')).toBe('undefined');
+    await tab.close();
     await shot('workspace-files');
     await desk.getByRole('button', { name: 'Release workspace' }).click();
     await desk.getByText('released').waitFor();
@@ -380,7 +390,20 @@ describe('web UI', () => {
     expect(await diff.locator('.diff-del').allTextContents()).toEqual(['- beta\n']);
     expect(await diff.locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
     await shot('approval-diff');
-    await page.locator('[data-testid="approval"][data-pending="true"]').getByRole('button', { name: 'Approve' }).click();
+
+    // Decided in place from the inbox, after the run page's confirmation, with a comment; the count drops at once.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
+    const waitingWrite = page.getByTestId('inbox').locator('li', { hasText: 'Keep notes [e2e-inbox-write]' });
+    await waitingWrite.getByLabel('Comment (optional)').fill('Keep beta in lower case.');
+    await waitingWrite.getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('dialog', { name: 'Reject workspace_write?' }).getByRole('button', { name: 'Reject' }).click();
+    await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 1000, what: 'the count to drop to 1 at once' });
+    await h.waitForStatus(writer, 'completed');
+    expect((await h.events(writer)).flatMap((e) => (e.type === 'approval.decided' ? [[e.data.decision, e.data.comment]] : []))).toEqual([
+      ['approved', null],
+      ['rejected', 'Keep beta in lower case.'],
+    ]);
+    await page.goto(`${h.api.url}/runs/${writer}`);
     await page.getByTestId('run-status').locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
 
     // Money: one row per model turn, the cost line, the cap and today's spend against the budget.
@@ -391,15 +414,15 @@ describe('web UI', () => {
     expect(await page.getByTestId('budget').textContent()).toContain('daily budget');
     await shot('spend');
 
-    await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { what: 'the count to drop to 1' });
+    // The question, answered in place.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
-    await page.getByTestId('inbox').getByRole('link', { name: 'Pick a colour [e2e-inbox-ask]' }).click();
-    const question = page.getByTestId('question');
+    const question = page.getByTestId('inbox').locator('li', { hasText: 'Pick a colour [e2e-inbox-ask]' });
     await question.getByLabel('Your answer').fill('teal');
     await question.getByRole('button', { name: 'Send answer' }).click();
-    await page.getByTestId('inbox-count').waitFor({ state: 'detached', timeout: 20_000 });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
-    await page.getByTestId('inbox-empty').waitFor();
+    await page.getByTestId('inbox-empty').waitFor({ timeout: 1000 });
+    expect(await page.getByTestId('inbox-count').count()).toBe(0);
+    expect((await h.waitForStatus(asker, 'completed')).result).toBe('Teal it is.');
+    expect((await h.events(asker)).find((e) => e.type === 'input.received')?.data).toMatchObject({ text: 'teal', by: 'alice' });
   });
 
   it('lists a run created over the API at once, with duration, turns and cost, and keeps search and filter in the address', async () => {

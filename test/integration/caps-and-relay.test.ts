@@ -186,6 +186,7 @@ describe('caps, queue, relay and sweeper', () => {
     try {
       const spec = (await schedule.describe()).spec;
       expect(spec.intervals?.[0]?.every).toBe(60_000);
+      expect((await schedule.describe()).action.staticSummary).toBe(`Sweeper: flags runs on task queue ${s.taskQueue} with no progress for 2s as stalled`);
       // Sweep now instead of in a minute, again until the run has been quiet for longer than the threshold.
       await waitFor(
         async () => {

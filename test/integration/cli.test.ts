@@ -140,4 +140,41 @@ describe('longhaul CLI', () => {
     expect(unreachable.code).toBe(4);
     expect(unreachable.stderr).toContain('network_error');
   });
+
+  it('prints no terminal control sequences from goals, model text or errors; --json keeps the text exact', async () => {
+    // Clear the screen, write the clipboard (OSC 52), set the window title, rewrite the line.
+    const hostile = 'A\x1b[2J B\x1b]52;c;aGVsbG8=\x07 C\x1b]0;pwned\x07 D\rE';
+    fake.script('[cli-escapes]', () => ({ text: `Said: ${hostile}.`, chunkChars: 3 }));
+    const watched = await longhaul(['run', `goal ${hostile} [cli-escapes]`, '--approvals', 'none', '--watch']);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain('Said: A B C DE.'); // streamed in 3-character pieces: sequences cut in two go whole
+    const id = watched.stdout.split('\n')[0]!;
+    const listed = await longhaul(['runs']);
+    expect(listed.stdout).toContain(`${id}  completed`);
+    expect(listed.stdout).toContain('goal A B C D E [cli-escapes]'); // the list folds whitespace, the carriage return included
+    fake.script('[cli-escapes-fail]', () => ({ status: 400, message: `malformed ${hostile}` }));
+    const failed = await longhaul(['run', 'doomed [cli-escapes-fail]', '--approvals', 'none', '--watch']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('✘ failed: ');
+    // eslint-disable-next-line no-control-regex -- no control character but \t and \n may reach the terminal
+    for (const out of [watched.stdout, watched.stderr, listed.stdout, failed.stdout, failed.stderr]) expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+
+    // Machine-readable output is the data itself.
+    const json = await longhaul(['runs', '--json']);
+    expect((JSON.parse(json.stdout) as { runs: { id: string; goal: string }[] }).runs.find((r) => r.id === id)?.goal).toBe(`goal ${hostile} [cli-escapes]`);
+    const items = (await longhaul(['watch', id, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; event?: { type: string; data: { text?: string } } });
+    expect(items.some((i) => i.event?.type === 'llm.message' && i.event.data.text === `Said: ${hostile}.`)).toBe(true);
+  });
+
+  it('will not send its token over plain HTTP to another machine unless told to', async () => {
+    const port = new URL(h.api.url).port;
+    const elsewhere = { LONGHAUL_URL: `http://0.0.0.0:${port}` }; // this machine, but not by a loopback name
+    const refused = await longhaul(['runs', '--json'], { env: elsewhere });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to send LONGHAUL_TOKEN over plain HTTP to 0.0.0.0');
+    expect(refused.stdout).toBe('');
+    expect((await longhaul(['runs', '--json', '--allow-http'], { env: elsewhere })).code).toBe(0);
+    expect((await longhaul(['runs', '--json'], { env: { ...elsewhere, LONGHAUL_ALLOW_HTTP: '1' } })).code).toBe(0);
+    expect((await longhaul(['runs', '--json'], { env: { ...elsewhere, LONGHAUL_TOKEN: '' } })).code).toBe(3); // no token to leak: asks, and is refused
+  });
 });

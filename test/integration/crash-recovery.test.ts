@@ -124,14 +124,16 @@ describe('crash recovery', () => {
       const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 60_000 });
       expect(waiting.pendingApprovals[0]).toMatchObject({ kind: 'effect_in_doubt', tool: 'charge_card', reason: expect.stringContaining('may or may not have taken effect') });
     }
-    const decide = async (id: string, decision: string) => {
+    const decide = async (id: string, decision: string, comment?: string) => {
       const approvalId = (await h.getRun(id)).pendingApprovals[0].approvalId;
-      expect((await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision } })).status).toBe(200);
+      expect((await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision, comment } })).status).toBe(200);
     };
-    await decide(rejectId, 'reject');
+    await decide(rejectId, 'reject', 'The bank shows the charge went through; do not charge again.');
     await decide(approveId, 'approve');
     const rejected = await h.waitForStatus(rejectId, 'completed');
     expect(rejected.result).toContain('was interrupted and may or may not have taken effect; it was not run again');
+    // The rejection's comment reaches the model, as for any rejection.
+    expect(rejected.result).toContain('Their comment: The bank shows the charge went through; do not charge again.');
     expect(outside.requests.filter((r) => r.path === '/charge/reject')).toHaveLength(1);
     const approved = await h.waitForStatus(approveId, 'completed');
     expect(approved.result).toContain('charged: 201');

@@ -102,6 +102,8 @@ describe('MCP tools', () => {
     const id = await h.createRun({ goal: 'log it [mcp-crash]', approvals: 'none' });
     const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 60_000 });
     expect(waiting.pendingApprovals[0]).toMatchObject({ kind: 'effect_in_doubt', tool: 'mcp__files__append_log' });
+    // The server died, not a worker: the approver is told which.
+    expect(waiting.pendingApprovals[0].reason).toBe('The system behind mcp__files__append_log went away while the call was running, so it may or may not have taken effect. Approve to run it again; reject to skip it.');
     await h.request('POST', `/api/runs/${id}/approvals/${waiting.pendingApprovals[0].approvalId}`, { body: { decision: 'approve' } });
     expect((await h.waitForStatus(id, 'completed')).result).toBe('Results: Appended: paid invoice 42');
 

@@ -23,12 +23,29 @@ describe('metrics and request logs', () => {
     h = await startHarness({ noWorker: true, env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: MODEL } });
     const port = await freePort();
     workerMetricsUrl = `http://127.0.0.1:${port}/metrics`;
-    children.push(await startWorkerProcess({ ...h.env, METRICS_PROMETHEUS_ADDRESS: `127.0.0.1:${port}` }, { plain: true }));
+    // A rate limit for a model no run here uses: its throttling counters must exist at 0 all the same.
+    const limits = JSON.stringify({ 'claude-haiku-4-5': { rpm: 1000 } });
+    children.push(await startWorkerProcess({ ...h.env, METRICS_PROMETHEUS_ADDRESS: `127.0.0.1:${port}`, MODEL_RATE_LIMITS: limits }, { plain: true }));
   });
   afterAll(async () => {
     for (const c of children) await c.kill('SIGKILL');
     await h.close();
     await fake.stop();
+  });
+
+  it('has the series alerts watch at 0 before anything happened, and counters typed as counters', async () => {
+    let text = '';
+    await waitFor(async () => /^longhaul_/m.test((text = await (await fetch(workerMetricsUrl)).text())), { what: "the worker's metrics" });
+    expect(text).toMatch(/^longhaul_model_rate_limited_total\{model="claude-sonnet-5-5"\} 0$/m);
+    for (const limit of ['rpm', 'input_tpm', 'output_tpm']) {
+      expect(text).toMatch(new RegExp(`^longhaul_model_throttled_total\\{(?=[^}]*model="claude-haiku-4-5")(?=[^}]*limit="${limit}")[^}]*\\} 0$`, 'm'));
+    }
+    expect(text).toMatch(/^longhaul_stalled_runs_flagged 0$/m);
+    expect(text).toMatch(/^longhaul_schedule_firings_skipped_total\{reason="queue_full"\} 0$/m);
+    const api = (await h.request('GET', '/metrics')).body as string;
+    expect(api).toMatch(/^# TYPE longhaul_live_slow_consumer_closes_total counter$/m);
+    expect(api).toMatch(/^longhaul_live_slow_consumer_closes_total 0$/m);
+    expect(api).not.toMatch(/longhaul_workspace_restore_seconds/); // restore time is the workers' histogram
   });
 
   it("exports the worker's model, tool and step measurements with the SDK's metrics", async () => {

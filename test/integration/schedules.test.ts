@@ -2,20 +2,34 @@
  * Scheduled runs on Temporal Schedules: a schedule firing every two seconds starts normal runs with
  * `scheduleId` on them (listed with `?scheduleId=`); pause, resume and trigger act on Temporal's
  * Schedule; delete removes it from Temporal; bad cron, time zone or timing are 400s; another user's
- * schedule is a 404.
+ * schedule is a 404. Schedules are bounded: a shortest interval, a most per user, and their firings
+ * meet the same per-user queue cap as `POST /api/runs` (over it a firing is skipped, not queued).
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { Access } from '../../api/access';
+import { RunService } from '../../api/run-service';
+import { ScheduleService } from '../../api/schedule-service';
 import { startHarness, type Harness } from '../support/harness';
 import type { RunEventOf } from '../../contract/events';
 import { waitFor } from '../support/wait';
 
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
+const CAROL = 'carol-token-0123456789';
 
 describe('scheduled runs', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob` } });
+    // Bounds small enough to reach: firings at most every 2 s, 3 schedules and 2 queued runs a user, 1 running.
+    h = await startHarness({
+      env: {
+        API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol`,
+        SCHEDULE_MIN_INTERVAL_SEC: '2',
+        MAX_SCHEDULES_PER_USER: '3',
+        MAX_QUEUED_RUNS_PER_USER: '2',
+        MAX_CONCURRENT_RUNS_PER_USER: '1',
+      },
+    });
     h.defaultToken = ALICE;
   });
   afterAll(async () => {
@@ -82,7 +96,7 @@ describe('scheduled runs', () => {
   it('takes a cron in a time zone, and refuses bad timing with a 400', async () => {
     const cron = await h.request('POST', '/api/schedules', { body: { name: 'Weekdays', goal: 'Report', cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', model: 'demo' } });
     expect(cron.status).toBe(201);
-    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' });
+    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', paused: false }); // unpaused once its spacing is checked
     const next = new Date(cron.body.nextFiringsAt[0]);
     expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay());
     expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Lisbon', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('09:00');
@@ -100,5 +114,64 @@ describe('scheduled runs', () => {
       expect([JSON.stringify(body), res.status, res.body.error.code]).toEqual([JSON.stringify(body), 400, 'invalid_request']);
     }
     expect((await h.request('GET', '/api/schedules')).body.schedules.every((s: { name: string }) => s.name !== 'x')).toBe(true);
+  });
+
+  it('refuses schedules that fire more often than the minimum, and more schedules than a user may have', async () => {
+    const tooOften = await h.request('POST', '/api/schedules', { body: { name: 'x', goal: 'g', everySec: 1, model: 'demo' } });
+    expect([tooOften.status, tooOften.body.error.code]).toEqual([400, 'schedule_too_frequent']);
+    // Cron is five fields (at most once a minute): `@every` and a seconds field would get round the minimum.
+    for (const cron of ['@every 1s', '* * * * * *', '*/1 * * * * * *']) {
+      const res = await h.request('POST', '/api/schedules', { body: { name: 'x', goal: 'g', cron, model: 'demo' } });
+      expect([cron, res.status, res.body.error.code]).toEqual([cron, 400, 'invalid_request']);
+    }
+    expect((await h.request('POST', '/api/schedules', { body: { name: 'hourly', goal: 'g', cron: '@hourly', model: 'demo' }, token: BOB })).status).toBe(201);
+    for (const n of [2, 3]) expect((await h.request('POST', '/api/schedules', { body: { name: `daily ${n}`, goal: 'g', cron: `0 ${n} * * *`, model: 'demo' }, token: BOB })).status).toBe(201);
+    const fourth = await h.request('POST', '/api/schedules', { body: { name: 'one more', goal: 'g', cron: '0 4 * * *', model: 'demo' }, token: BOB });
+    expect([fourth.status, fourth.body.error.code]).toEqual([429, 'too_many_schedules']);
+    const mine = (await h.request('GET', '/api/schedules', { token: BOB })).body.schedules as { id: string }[];
+    expect(mine).toHaveLength(3);
+    expect((await h.request('GET', '/api/schedules')).body.schedules.length).toBeLessThan(3); // another user's count is their own
+    expect((await h.request('DELETE', `/api/schedules/${mine[0]!.id}`, { token: BOB })).status).toBe(204);
+    expect((await h.request('POST', '/api/schedules', { body: { name: 'one more', goal: 'g', cron: '0 4 * * *', model: 'demo' }, token: BOB })).status).toBe(201);
+    for (const s of (await h.request('GET', '/api/schedules', { token: BOB })).body.schedules as { id: string }[]) await h.request('DELETE', `/api/schedules/${s.id}`, { token: BOB });
+  });
+
+  it('holds a cron to a minimum over a minute, by the firings Temporal computes for it', async () => {
+    const config = { ...h.config, runs: { ...h.config.runs, scheduleMinIntervalSec: 3600 } };
+    const runs = new RunService({ store: h.store, client: h.client, config, logger: h.logger, access: new Access(config) });
+    const hourlyAtMost = new ScheduleService({ store: h.store, client: h.client, config, logger: h.logger, runs });
+    await expect(hourlyAtMost.create('dave', { name: 'half-hourly', goal: 'g', cron: '0,30 * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    expect(await hourlyAtMost.list('dave')).toEqual([]);
+    const hourly = await hourlyAtMost.create('dave', { name: 'hourly', goal: 'g', cron: '0 * * * *', model: 'demo' });
+    expect(hourly.paused).toBe(false);
+    await hourlyAtMost.delete('dave', hourly.id);
+  });
+
+  it("counts a schedule's runs against its owner's queue cap: a firing over it is skipped, not queued", async () => {
+    // Carol's one running slot is held by a run waiting for approval, so her other runs stay queued.
+    const holder = await h.createRun({ goal: 'Hold the slot', model: 'demo', approvals: 'all' }, { token: CAROL });
+    await h.waitForStatus(holder, 'waiting_approval', { token: CAROL });
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Flood', goal: 'Again', everySec: 2, overlap: 'allow_all', model: 'demo', approvals: 'none' }, token: CAROL });
+    expect(created.status).toBe(201);
+    const schedule = h.client.schedule.getHandle(created.body.id);
+    const firings = async () => (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+    await waitFor(async () => (await firings()).length >= 5, { timeoutMs: 30_000, what: 'five firings' });
+    await schedule.pause();
+    // Two firings started runs, which wait (queued) for the slot; every other firing ended at once, skipped.
+    const ids = await firings();
+    const closed = async () => (await Promise.all(ids.map(async (wf) => ((await h.client.workflow.getHandle(wf).describe()).status.name === 'COMPLETED' ? wf : undefined)))).filter((wf) => wf !== undefined);
+    await waitFor(async () => (await closed()).length >= ids.length - 2, { what: 'the skipped firings to end' });
+    const skipped = await closed();
+    expect(skipped).toHaveLength(ids.length - 2);
+    for (const wf of skipped) expect(await h.client.workflow.getHandle(wf).result()).toEqual({ runId: null, skipped: 'queue_full', queued: 2 });
+    const runs = await h.request('GET', `/api/runs?scheduleId=${created.body.id}&limit=100`, { token: CAROL });
+    expect(runs.body.runs.map((r: { status: string }) => r.status)).toEqual(['queued', 'queued']); // the cap, and no more
+    // The firing says what it is for in Temporal's UI.
+    expect(await (await h.client.workflow.getHandle((await firings())[0]!).describe()).staticSummary()).toBe('Schedule "Flood" of carol: one firing, starting a run');
+    // A direct POST meets the same cap.
+    const direct = await h.request('POST', '/api/runs', { body: { goal: 'One more', model: 'demo' }, token: CAROL });
+    expect([direct.status, direct.body.error.code]).toEqual([429, 'queue_full']);
+    expect((await h.request('DELETE', `/api/schedules/${created.body.id}`, { token: CAROL })).status).toBe(204);
+    for (const r of [...runs.body.runs.map((r: { id: string }) => r.id), holder]) await h.request('POST', `/api/runs/${r}/cancel`, { token: CAROL });
   });
 });

@@ -119,6 +119,12 @@ describe('webhooks', () => {
     const down = all.find((d) => d.url.endsWith('/down'));
     expect(down).toMatchObject({ event: 'run.completed', status: 'pending' });
     expect(down?.attempts.length).toBeGreaterThanOrEqual(1);
+    // Each delivery's workflow says, in Temporal's UI, which event of which run it delivers and where.
+    const rows = await h.store.db.selectFrom('webhook_deliveries').select(['id', 'event_type', 'seq', 'url']).where('run_id', '=', id).execute();
+    for (const row of rows) {
+      const summary = await (await h.client.workflow.getHandle(row.id).describe()).staticSummary();
+      expect(summary).toBe(`Webhook: ${row.event_type} (#${row.seq}) of run ${id} to ${new URL(row.url).host}`);
+    }
   });
 
   it('never contacts a host that is not allowed', async () => {
@@ -131,5 +137,11 @@ describe('webhooks', () => {
     const queued = await h.store.db.selectFrom('webhook_deliveries').select('id').where('url', 'like', `${stranger.url}%`).execute();
     expect(queued).toEqual([]);
     expect(strangerHits).toBe(0);
+  });
+
+  it("refuses a run's own webhook with user:password@ (it could never be sent), without echoing the password", async () => {
+    const res = await h.request('POST', '/api/runs', { body: { goal: 'x', model: 'demo', webhooks: [{ url: `http://hook:hunter2-password@127.0.0.1:${receiver.port}/own` }] } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'invalid_request']);
+    expect(res.body.error.message).toBe(`webhooks: http://***@127.0.0.1:${receiver.port}/own: has user:password@ in it, which cannot be sent; check the webhook signature instead`);
   });
 });

@@ -15,7 +15,7 @@ import { createStore, type Store } from '../../shared/store';
 import { DatabaseBlobStore, type BlobStore } from '../../shared/workspaces/blob-store';
 import { releaseWorkspace } from '../../shared/workspaces/release-workspace';
 import { S3BlobStore } from '../../shared/workspaces/s3-blob-store';
-import { WorkspaceRefused, WorkspaceSync } from '../../shared/workspaces/workspace-sync';
+import { LEFTOVER_AFTER_MS, WorkspaceRefused, WorkspaceSync } from '../../shared/workspaces/workspace-sync';
 import { startS3Server, type S3Server } from '../support/s3-server';
 
 const sha = (s: string | Buffer) => crypto.createHash('sha256').update(s).digest('hex');
@@ -26,7 +26,7 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
   let s3: S3Server | undefined;
   let blobs: BlobStore;
   const logger = createLogger({ level: 'silent' });
-  const caps = { maxFileBytes: 64 * 1024, maxTotalBytes: 256 * 1024 };
+  const caps = { maxFileBytes: 64 * 1024, maxTotalBytes: 256 * 1024, maxEntries: 100, maxDepth: 8 };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-ws-'));
@@ -42,9 +42,9 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A worker on its own machine: its own DATA_DIR, its own process id. */
-  const machine = (name: string, processId: number) =>
-    new WorkspaceSync({ store, blobs, dataDir: path.join(dir, name), holder: `q@${name}`, caps, logger, processId });
+  /** A worker on its own machine: its own DATA_DIR, its own identity. */
+  const machine = (name: string, n: number) =>
+    new WorkspaceSync({ store, blobs, dataDir: path.join(dir, name), holder: `q@${name}`, caps, logger, identity: `${name}-${n}` });
   const newRun = async (id: string) =>
     store.runs.insert({ id, owner: 'u', goal: 'g', model: 'demo', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
 
@@ -107,7 +107,7 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     expect(fs.readdirSync(root)).toEqual(['keep.txt']);
     // Many files under the cap each, over the workspace's cap together; temporary names count too.
     for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(root, `.longhaul-tmp-${i}`), Buffer.alloc(caps.maxFileBytes));
-    await expect(w.save('run_caps')).rejects.toThrow(/over 262144 bytes, its limit/);
+    await expect(w.save('run_caps')).rejects.toThrow(/over 262144 bytes \(files and the list of them\), its limit/);
     expect(fs.readdirSync(root)).toEqual(['keep.txt']);
     fs.symlinkSync('/etc/passwd', path.join(root, 'link'));
     await expect(w.save('run_caps')).rejects.toThrow(/symbolic link/);
@@ -115,13 +115,72 @@ describe.each(['database', 's3'] as const)('durable workspaces on the %s blob st
     expect(await store.workspaces.get('run_caps')).toMatchObject({ version: 1, files: 1 });
   });
 
-  it('at start, removes the folders of worker processes on the machine that are gone, and only those', async () => {
+  it('at start, removes the folders of worker processes that are gone, and only those', async () => {
     const dataDir = path.join(dir, 'leftovers');
+    const folder = (name: string) => path.join(dataDir, 'workspaces', name);
     const dead = 2 ** 22 + 17; // above any pid this machine hands out
-    for (const pid of [dead, process.pid, process.ppid]) fs.mkdirSync(path.join(dataDir, 'workspaces', `w-${pid}`, 'run_x'), { recursive: true });
-    const w = new WorkspaceSync({ store, blobs, dataDir, holder: 'q@start', caps, logger, processId: 4242 });
-    expect(await w.removeLeftovers()).toEqual([`w-${dead}`]);
-    expect(fs.readdirSync(path.join(dataDir, 'workspaces')).sort()).toEqual([`w-${process.pid}`, `w-${process.ppid}`, 'w-4242'].sort());
+    // Folders from before identities are named by pid: gone when that pid is.
+    for (const pid of [dead, process.pid, process.ppid]) fs.mkdirSync(path.join(folder(`w-${pid}`), 'run_x'), { recursive: true });
+    // A live worker elsewhere on the disk (another container: the same pid) and one that died long ago.
+    const live = new WorkspaceSync({ store, blobs, dataDir, holder: 'q@live', caps, logger, identity: 'box-a-1-aaaa' });
+    const gone = new WorkspaceSync({ store, blobs, dataDir, holder: 'q@gone', caps, logger, identity: 'box-b-1-bbbb' });
+    for (const w of [live, gone]) {
+      await w.markAlive();
+      fs.mkdirSync(path.join(w.root, 'run_y'), { recursive: true });
+    }
+    const longAgo = new Date(Date.now() - LEFTOVER_AFTER_MS - 60_000);
+    fs.utimesSync(path.join(gone.root, '.alive'), longAgo, longAgo);
+    const w = new WorkspaceSync({ store, blobs, dataDir, holder: 'q@start', caps, logger, identity: 'box-c-1-cccc' });
+    expect((await w.removeLeftovers()).sort()).toEqual([`w-${dead}`, 'w-box-b-1-bbbb'].sort());
+    expect(fs.readdirSync(path.join(dataDir, 'workspaces')).sort()).toEqual([`w-${process.pid}`, `w-${process.ppid}`, 'w-box-a-1-aaaa', 'w-box-c-1-cccc'].sort());
+    expect(fs.existsSync(path.join(live.root, 'run_y'))).toBe(true);
+  });
+
+  it('counts folders and the manifest against the caps, and caps depth and entries', async () => {
+    await newRun('run_folders');
+    const w = machine('folders', 1005);
+    await w.prepare('run_folders');
+    const root = w.dir('run_folders');
+    fs.writeFileSync(path.join(root, 'keep.txt'), 'kept');
+    await w.save('run_folders');
+    // Deeper than the cap: refused, however few bytes.
+    fs.mkdirSync(path.join(root, 'a/b/c/d/e/f/g/h/i'), { recursive: true });
+    await expect(w.save('run_folders')).rejects.toThrow(/a\/b\/c\/d\/e\/f\/g\/h\/i is over 8 folders deep/);
+    expect(fs.readdirSync(root)).toEqual(['keep.txt']);
+    // Empty folders count as entries.
+    for (let i = 0; i < caps.maxEntries; i++) fs.mkdirSync(path.join(root, `d${i}`));
+    await expect(w.save('run_folders')).rejects.toThrow(/over 100 files and folders/);
+    expect(fs.readdirSync(root)).toEqual(['keep.txt']);
+    // One-byte files under long folder names: the manifest's size counts against the total.
+    await newRun('run_manifest');
+    const tight = new WorkspaceSync({ store, blobs, dataDir: path.join(dir, 'tight'), holder: 'q@tight', caps: { ...caps, maxTotalBytes: 16 * 1024 }, logger, identity: 'tight-1' });
+    await tight.prepare('run_manifest');
+    const tightRoot = tight.dir('run_manifest');
+    const long = 'x'.repeat(200);
+    for (let i = 0; i < 6; i++) {
+      fs.mkdirSync(path.join(tightRoot, `${long}${i}`, long, long, long, long, long, long), { recursive: true });
+      fs.writeFileSync(path.join(tightRoot, `${long}${i}`, long, long, long, long, long, long, 'f.txt'), '1');
+    }
+    await expect(tight.save('run_manifest')).rejects.toThrow(/over 16384 bytes \(files and the list of them\)/);
+    expect(fs.readdirSync(tightRoot)).toEqual([]);
+    expect(await store.workspaces.get('run_folders')).toMatchObject({ version: 1, files: 1 });
+  });
+
+  it('refuses a hard link to a file outside the workspace (symlinks are refused already), leaving that file alone', async () => {
+    await newRun('run_hardlink');
+    const w = machine('hardlink', 1006);
+    await w.prepare('run_hardlink');
+    const root = w.dir('run_hardlink');
+    fs.writeFileSync(path.join(root, 'keep.txt'), 'kept');
+    await w.save('run_hardlink');
+    const outside = path.join(dir, 'outside-secret.txt');
+    fs.writeFileSync(outside, 'not the run\'s');
+    fs.linkSync(outside, path.join(root, 'looks-innocent.txt'));
+    await expect(w.save('run_hardlink')).rejects.toThrow(/looks-innocent.txt is a hard link/);
+    expect(fs.readdirSync(root)).toEqual(['keep.txt']);
+    expect(fs.readFileSync(outside, 'utf8')).toBe('not the run\'s');
+    expect(await store.workspaces.get('run_hardlink')).toMatchObject({ version: 1, files: 1 });
+    fs.rmSync(outside);
   });
 
   it('releases: the blobs go, the state says so, once', async () => {

@@ -7,9 +7,9 @@
  * Timestamps are the test server's clock (which skips), as the real activities' are the database's.
  */
 import type { Activities } from '../../activities';
-import type { SyncRunStateArgs } from '../../activities/run-activities';
+import type { SyncRunStateArgs } from '../../contract/activity-io';
 import type { EventDraft, EventDraftOf, EventType } from '../../contract/events';
-import type { ModelCallDeferral, ModelTurnResult, PendingApproval, Risk, RunStatus, ToolCallRef, ToolOutcome, Usage } from '../../contract/run';
+import type { ModelCallDeferral, ModelTurnResult, PendingApproval, Risk, RunStatus, ToolCallRef, ToolOutcome, Usage, WaitingFor } from '../../contract/run';
 
 /** The activities the run loop calls. */
 export type RunLoopActivityName =
@@ -98,9 +98,9 @@ export class FakeRun {
     return this.calls.syncRunState;
   }
 
-  /** The statuses the run moved through, with their details, in order (consecutive repeats kept). */
-  statuses(): Array<{ status: RunStatus; detail: string | null }> {
-    return this.states.map((s) => ({ status: s.progress.status, detail: s.progress.statusDetail }));
+  /** The statuses the run moved through, with what it waited for, in order (consecutive repeats kept). */
+  statuses(): Array<{ status: RunStatus; waitingFor: WaitingFor | null }> {
+    return this.states.map((s) => ({ status: s.progress.status, waitingFor: s.progress.waitingFor }));
   }
 
   /** Every event the run recorded, in order. */

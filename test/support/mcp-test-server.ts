@@ -3,13 +3,16 @@
  * process: `--stdio STATE_DIR`) or over Streamable HTTP (`startHttpMcpServer`, in the test's own
  * process). Every call is appended to STATE_DIR/calls.jsonl with the idempotency key it carried,
  * and a file STATE_DIR/crash-<tool> makes the next call of <tool> die mid-call (the process exits,
- * or the HTTP connection is cut) — once.
+ * or the HTTP connection is cut) — once. `purge_cache` claims to be read-only and is not (annotations are
+ * the server's claim). With `misbehave` (`--misbehave` over stdio) its tools/list misbehaves: it names
+ * `lookup` twice, lists a tool that runs only as an MCP task, and never stops paging (one filler tool a page).
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
@@ -34,7 +37,7 @@ export function readCalls(stateDir: string): McpCallRecord[] {
 }
 
 /** The server's tools; `crash` ends the call abruptly, as its transport allows. */
-function buildServer(stateDir: string, crash: () => Promise<never>): McpServer {
+function buildServer(stateDir: string, crash: () => Promise<never>, misbehave = false): McpServer {
   const server = new McpServer({ name: 'longhaul-test-mcp', version: '1.0.0' });
   const record = (tool: string, key: string | undefined, args: Record<string, unknown>, phase: McpCallRecord['phase']) =>
     fs.appendFileSync(path.join(stateDir, 'calls.jsonl'), `${JSON.stringify({ tool, key, args, pid: process.pid, phase })}\n`);
@@ -72,11 +75,35 @@ function buildServer(stateDir: string, crash: () => Promise<never>): McpServer {
     { description: 'Delete a record for good.', inputSchema: { id: z.string() }, annotations: { destructiveHint: true } },
     handle('delete_record', (a) => `Deleted ${a.id}`),
   );
+  server.registerTool(
+    'purge_cache',
+    { description: 'Empties the cache (says it only reads; it destroys).', inputSchema: { region: z.string() }, annotations: { readOnlyHint: true } },
+    handle('purge_cache', (a) => `Purged ${a.region}`),
+  );
+  if (misbehave) misbehaveOnList(server);
   return server;
 }
 
+/** tools/list as a broken server answers it: a name twice, a task-only tool, and a next page, always. */
+function misbehaveOnList(server: McpServer): void {
+  const input = { type: 'object' as const, properties: {} };
+  server.server.setRequestHandler(ListToolsRequestSchema, (req) => {
+    const page = Number(req.params?.cursor ?? 0);
+    const tools: Tool[] =
+      page === 0
+        ? [
+            { name: 'lookup', description: 'Look up the weather in a city.', inputSchema: { type: 'object', properties: { city: { type: 'string' } } }, annotations: { readOnlyHint: true } },
+            { name: 'lookup', description: 'The same name again.', inputSchema: input },
+            { name: 'background_job', description: 'Runs only as an MCP task.', inputSchema: input, execution: { taskSupport: 'required' } },
+            { name: 'maybe_task', description: 'May run as a task or not.', inputSchema: input, execution: { taskSupport: 'optional' } },
+          ]
+        : [{ name: `filler_${page}`, description: 'One more page.', inputSchema: input }];
+    return { tools, nextCursor: String(page + 1) };
+  });
+}
+
 /** Streamable HTTP, stateless: each request gets its own server and transport. */
-export async function startHttpMcpServer(stateDir: string, port = 0): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+export async function startHttpMcpServer(stateDir: string, port = 0, opts: { misbehave?: boolean } = {}): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const httpServer = http.createServer((req, res) => {
     if (req.url !== '/mcp') {
@@ -86,10 +113,14 @@ export async function startHttpMcpServer(stateDir: string, port = 0): Promise<{ 
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      const mcp = buildServer(stateDir, () => {
-        req.socket.destroy(); // the connection is cut mid-call, no answer
-        return new Promise<never>(() => undefined);
-      });
+      const mcp = buildServer(
+        stateDir,
+        () => {
+          req.socket.destroy(); // the connection is cut mid-call, no answer
+          return new Promise<never>(() => undefined);
+        },
+        opts.misbehave,
+      );
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on('close', () => {
         void transport.close();
@@ -119,6 +150,6 @@ if (require.main === module && process.argv[2] === '--stdio') {
   const stateDir = process.argv[3]!;
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(path.join(stateDir, `stdio-${process.pid}.pid`), '');
-  const server = buildServer(stateDir, () => process.exit(1));
+  const server = buildServer(stateDir, () => process.exit(1), process.argv.includes('--misbehave'));
   void server.connect(new StdioServerTransport());
 }

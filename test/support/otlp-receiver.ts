@@ -21,6 +21,8 @@ const attributesOf = (kvs: { key: string; value: AnyValue }[] = []) => Object.fr
 
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Every request body as it arrived, for tests that search all of it. */
+  readonly bodies: string[] = [];
   private server?: http.Server;
   url = '';
 
@@ -29,6 +31,7 @@ export class OtlpReceiver {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
+        this.bodies.push(body);
         if (req.url === '/v1/traces') {
           const doc = JSON.parse(body) as { resourceSpans: { resource: { attributes: { key: string; value: AnyValue }[] }; scopeSpans: { spans: any[] }[] }[] };
           for (const rs of doc.resourceSpans ?? []) {

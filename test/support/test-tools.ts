@@ -47,7 +47,7 @@ export function testTools(): ToolDefinition<any>[] {
     }),
     defineTool({
       name: 'quick_effect',
-      description: 'Records an effect with an outside system that deduplicates by Idempotency-Key; quick (a local activity).',
+      description: 'Records an effect with an outside system that deduplicates by Idempotency-Key; quick.',
       input: z.object({ url: z.string() }),
       risk: 'read',
       idempotent: true,
@@ -59,7 +59,7 @@ export function testTools(): ToolDefinition<any>[] {
     }),
     defineTool({
       name: 'quick_charge',
-      description: 'Charges a card through an API that does not deduplicate; quick (a local activity), so not safe to re-send.',
+      description: 'Charges a card through an API that does not deduplicate; quick, and not safe to re-send.',
       input: z.object({ url: z.string() }),
       risk: 'write',
       quick: true,
@@ -70,7 +70,7 @@ export function testTools(): ToolDefinition<any>[] {
     }),
     defineTool({
       name: 'quick_fail',
-      description: 'Fails at once; quick (a local activity).',
+      description: 'Fails at once; quick.',
       input: z.object({}),
       risk: 'read',
       quick: true,

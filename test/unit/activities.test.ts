@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { createActivities, type Activities } from '../../activities';
+import { toolCallHash } from '../../activities/idempotency-keys';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
 import { defineTool, ToolError } from '../../activities/tools/tool';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
@@ -94,7 +95,11 @@ describe('activities', () => {
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'EffectInDoubt', nonRetryable: true });
     expect(ran).not.toContain('c');
-    // A human said yes: it runs again under the same key.
+    // A human said yes (recorded in the database, which the worker checks): it runs again under the same key.
+    const now = new Date().toISOString();
+    const input = { label: 'c' };
+    await store.approvals.insert({ id: 'apr_doubt', runId: 'run_doubt', kind: 'effect_in_doubt', turn: 1, toolUseId: 'toolu_1', tool: 'side_effect', input, inputHash: toolCallHash('side_effect', input), reason: 'r', requestedAt: now, expiresAt: now });
+    await store.approvals.settle('apr_doubt', { outcome: 'approved', by: 'alice', channel: 'api' });
     expect(await runTool('run_doubt', 1, { rerunInDoubt: true })).toMatchObject({ isError: false });
     expect(ran).toContain('c');
   });

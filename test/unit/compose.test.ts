@@ -102,7 +102,7 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(compose)).not.toContain('ALLOWED_ORIGINS'); // the default follows the host the browser used, and PUBLIC_URL
   });
 
-  it('runs worker and API from the built entry points, sharing Temporal, the database and DATA_DIR', () => {
+  it('runs worker and API from the built entry points, sharing Temporal and the database', () => {
     const { worker, api } = services;
     expect(worker!.command).toEqual(['node', 'dist/worker/main.js']);
     expect(api!.command).toEqual(['node', 'dist/api/main.js']);
@@ -115,8 +115,16 @@ describe('docker-compose.yml', () => {
     }
     expect(worker!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(worker!.environment!.DATABASE_URL).toMatch(/^postgres:\/\/longhaul:[^@]+@postgresql:5432\/longhaul$/);
-    expect(api!.volumes).toEqual(worker!.volumes);
-    expect(compose.volumes).toHaveProperty('workspaces');
+  });
+
+  it('shares no DATA_DIR volume between worker replicas (`--scale worker=3`): their workspace folders are caches of the database', () => {
+    const { worker, api } = services;
+    const dataDir = worker!.environment!.DATA_DIR;
+    // Every replica is PID 1 in its container; on one volume they would share one folder.
+    expect(worker!.volumes ?? []).toEqual([]);
+    expect(api!.volumes ?? []).toEqual([]);
+    expect(Object.values(services).flatMap((s) => s.volumes ?? []).filter((v) => v.split(':')[1] === dataDir)).toEqual([]);
+    expect(compose.volumes).not.toHaveProperty('workspaces');
   });
 
   it('creates the database the services use', () => {

@@ -1,5 +1,15 @@
-/** How MCP tools are named, which risk their annotations give them, and what the model reads back. */
-import { mcpToolName, resultText, riskFromAnnotations } from '../../activities/tools/mcp-tools';
+/**
+ * How MCP tools are named, which risk their annotations (or the operator's `risk`) give them, what the model
+ * reads back, and how a worker lists a real SDK server's tools when the server misbehaves.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadMcpTools, mcpToolName, mcpToolRisk, resultText, riskFromAnnotations } from '../../activities/tools/mcp-tools';
+import { ToolRegistry } from '../../activities/tools/registry';
+import { createLogger } from '../../shared/logger';
+import { MCP_MAX_LIST_PAGES, McpPool } from '../../shared/mcp/mcp-pool';
+import { startHttpMcpServer } from '../support/mcp-test-server';
 
 describe('MCP tools as Longhaul tools', () => {
   it('names them mcp__<server>__<tool>', () => {
@@ -19,5 +29,66 @@ describe('MCP tools as Longhaul tools', () => {
   it('reads text parts as text, names other parts, and falls back to structured content', () => {
     expect(resultText({ content: [{ type: 'text', text: 'a' }, { type: 'image', data: 'AAAA', mimeType: 'image/png' }, { type: 'text', text: 'b' }] })).toBe('a\n[image image/png]\nb');
     expect(resultText({ content: [], structuredContent: { ok: true } })).toBe('{\n  "ok": true\n}');
+  });
+
+  it('lets the operator’s risk win over annotations, for a whole server or one tool', () => {
+    const claimsRead = { name: 'purge_cache', inputSchema: { type: 'object' as const }, annotations: { readOnlyHint: true } };
+    expect(mcpToolRisk(claimsRead, undefined)).toBe('read');
+    expect(mcpToolRisk(claimsRead, 'irreversible')).toBe('irreversible');
+    expect(mcpToolRisk(claimsRead, { purge_cache: 'irreversible' })).toBe('irreversible');
+    expect(mcpToolRisk(claimsRead, { other: 'irreversible' })).toBe('read');
+  });
+
+  describe('listing a real server’s tools', () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-mcp-list-'));
+    let good: Awaited<ReturnType<typeof startHttpMcpServer>>;
+    let bad: Awaited<ReturnType<typeof startHttpMcpServer>>;
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', format: 'json', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+
+    beforeAll(async () => {
+      good = await startHttpMcpServer(state);
+      bad = await startHttpMcpServer(state, 0, { misbehave: true });
+    });
+    afterAll(async () => {
+      await good.stop();
+      await bad.stop();
+      fs.rmSync(state, { recursive: true, force: true });
+    });
+
+    it('bounds endless pages, skips a name listed twice and task-only tools, and the registry still builds', async () => {
+      const pool = new McpPool({ bad: { url: bad.url } }, logger, { name: 'test', version: '0' });
+      try {
+        const tools = await loadMcpTools(pool, logger, { timeoutMs: 5000 });
+        const names = tools.map((t) => t.name);
+        expect(names.filter((n) => n === 'mcp__bad__lookup')).toHaveLength(1);
+        expect(names).not.toContain('mcp__bad__background_job');
+        expect(names).toContain('mcp__bad__maybe_task');
+        expect(names.filter((n) => n.startsWith('mcp__bad__filler_'))).toHaveLength(MCP_MAX_LIST_PAGES - 1);
+        expect(() => new ToolRegistry(tools)).not.toThrow();
+        const said = lines.map((l) => String(l.msg));
+        expect(said).toEqual(expect.arrayContaining([expect.stringMatching(/more than 20 pages/), expect.stringMatching(/listed more than once/), expect.stringMatching(/only as MCP tasks/)]));
+        expect(said.filter((m) => /only as MCP tasks/.test(m))).toHaveLength(1);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it('gives a tool the risk the operator configured for it or its server', async () => {
+      const pool = new McpPool(
+        { plain: { url: good.url }, tool: { url: good.url, risk: { purge_cache: 'irreversible' } }, server: { url: good.url, risk: 'irreversible' } },
+        logger,
+        { name: 'test', version: '0' },
+      );
+      try {
+        const registry = new ToolRegistry(await loadMcpTools(pool, logger, { timeoutMs: 5000 }));
+        expect(registry.riskOf('mcp__plain__purge_cache', {})).toBe('read');
+        expect(registry.riskOf('mcp__tool__purge_cache', {})).toBe('irreversible');
+        expect(registry.riskOf('mcp__tool__lookup', {})).toBe('read');
+        expect(registry.riskOf('mcp__server__lookup', {})).toBe('irreversible');
+      } finally {
+        await pool.close();
+      }
+    });
   });
 });

@@ -53,4 +53,13 @@ describe('RunState', () => {
     expect(next.progress()).toMatchObject({ status: 'running', turn: 7, segment: 1, usage: { inputTokens: 5, outputTokens: 2, costUsd: 0.25 } });
     expect(next.startedAtMs).toBe(1000);
   });
+
+  it('says what it waits for with the status it waits in, and nothing once it steps again', () => {
+    const s = new RunState(input);
+    s.setStatus('running', 'waiting for model capacity', 'capacity');
+    expect(s.progress()).toMatchObject({ status: 'running', statusDetail: 'waiting for model capacity', waitingFor: 'capacity' });
+    s.setStatus('running', null);
+    expect(s.progress()).toMatchObject({ status: 'running', statusDetail: null, waitingFor: null });
+    expect(s.progress('paused', 'no money left', 'budget').waitingFor).toBe('budget');
+  });
 });

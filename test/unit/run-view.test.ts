@@ -36,7 +36,7 @@ describe('run view', () => {
     const service = new RunService({ store, client: {} as Client, config, logger: createLogger({ level: 'silent' }), access: new Access(config) });
     const completed: Progress = { ...service.progressFromRecord((await store.runs.get('run_race'))!), status: 'completed' };
     // The workflow finishes exactly between the row read and the query's answer.
-    service.queryProgress = async () => {
+    service.reads.queryProgress = async () => {
       await store.runs.updateState('run_race', { status: 'completed', statusDetail: null, progress: completed, result: 'the answer', ended: true });
       return completed;
     };

@@ -141,6 +141,13 @@ describe('built-in tools', () => {
       ]);
     });
 
+    it('classes a tool it does not know as the riskiest, never as a read', () => {
+      const registry = new ToolRegistry([workspaceWrite]);
+      expect(registry.riskOf('mcp__files__delete_record', { id: '1' })).toBe('irreversible');
+      expect(registry.riskOf('made_up', {})).toBe('irreversible');
+      expect(registry.riskOf('workspace_write', { path: 'a', content: 'b' })).toBe('write');
+    });
+
     it('rejects duplicate and malformed tool names', () => {
       expect(() => new ToolRegistry([workspaceWrite, workspaceWrite])).toThrow(/duplicate/);
       expect(() => new ToolRegistry([{ ...workspaceWrite, name: 'bad name' }])).toThrow(/invalid tool name/);

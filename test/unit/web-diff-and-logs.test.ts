@@ -1,5 +1,6 @@
-/** Pure helpers behind the UI's file-write diffs and the terminal's pretty log lines. */
+/** Pure helpers behind the UI's file-write diffs, its file downloads, and the terminal's pretty log lines. */
 import { lineDiff } from '../../web/src/diff';
+import { downloadableBlob } from '../../web/src/download';
 import { prettyLine } from '../../shared/log-format';
 
 describe('line diff of a file write', () => {
@@ -37,5 +38,14 @@ describe('pretty log lines', () => {
 
   it('passes through what is not JSON', () => {
     expect(prettyLine('plain text')).toBe('plain text');
+  });
+});
+
+describe('a workspace file handed to the Download link', () => {
+  it('is typed application/octet-stream whatever the server said, so a browser saves it and never renders it in the app', async () => {
+    const page = new Blob(['<script>steal(localStorage)</script>'], { type: 'text/html' });
+    const download = downloadableBlob(page);
+    expect(download.type).toBe('application/octet-stream');
+    expect(await download.text()).toBe('<script>steal(localStorage)</script>');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { entries } from '../../web/src/timeline';
 import { formatDuration, formatInput } from '../../web/src/format';
-import { CAPACITY_WAIT_DETAIL, isThrottled } from '../../contract/run';
+import { isThrottled } from '../../contract/run';
 import type { RunEvent } from '../../contract/events';
 
 const at = '2026-11-22T10:00:00.000Z';
@@ -25,9 +25,10 @@ describe('the web UI’s words for capacity and caching', () => {
   });
 
   it('shows a running run waiting for capacity as throttled, and nothing else', () => {
-    expect(isThrottled({ status: 'running', statusDetail: CAPACITY_WAIT_DETAIL })).toBe(true);
-    expect(isThrottled({ status: 'running', statusDetail: null })).toBe(false);
-    expect(isThrottled({ status: 'paused', statusDetail: CAPACITY_WAIT_DETAIL })).toBe(false);
+    expect(isThrottled({ status: 'running', waitingFor: 'capacity' })).toBe(true);
+    expect(isThrottled({ status: 'running', waitingFor: null })).toBe(false);
+    expect(isThrottled({ status: 'paused', waitingFor: 'capacity' })).toBe(false);
+    expect(isThrottled({ status: 'paused', waitingFor: 'budget' })).toBe(false);
   });
 
   it('counts all input and says how much of it the cache served', () => {

@@ -7,7 +7,6 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { CAPACITY_WAIT_DETAIL } from '../../contract/run';
 import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../contract/workflow-messages';
 import { asksForTools, endsTurn, toolCall, type FakeRun } from '../support/fake-run-activities';
 import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
@@ -86,10 +85,10 @@ describe('agentRunWorkflow: waits', () => {
     expect(between(run, 0, 1)).toBeGreaterThanOrEqual(30_000);
     expect(run.eventsOf('model.throttled').map((e) => e.data)).toEqual([{ turn: 1, waitMs: 30_000, limit: 'input_tpm' }]);
     expect(run.statuses()).toEqual([
-      { status: 'running', detail: null },
-      { status: 'running', detail: CAPACITY_WAIT_DETAIL },
-      { status: 'running', detail: null },
-      { status: 'completed', detail: null },
+      { status: 'running', waitingFor: null },
+      { status: 'running', waitingFor: 'capacity' },
+      { status: 'running', waitingFor: null },
+      { status: 'completed', waitingFor: null },
     ]);
   });
 
@@ -109,7 +108,12 @@ describe('agentRunWorkflow: waits', () => {
     expect(paused!.data).toMatchObject({ turn: 1, by: 'system' });
     expect(paused!.data.reason).toMatch(/^run_.* has spent \$10\.50 of their \$10\.00 daily model budget; the run continues when the next UTC day starts/);
     expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 1, by: 'system' }]);
-    expect(run.statuses().map((s) => s.status)).toEqual(['running', 'paused', 'running', 'completed']);
+    expect(run.statuses()).toEqual([
+      { status: 'running', waitingFor: null },
+      { status: 'paused', waitingFor: 'budget' },
+      { status: 'running', waitingFor: null },
+      { status: 'completed', waitingFor: null },
+    ]);
   });
 
   it('holds a paused run at the next step boundary until it is resumed', async () => {

@@ -30,6 +30,16 @@ export function refreshInbox(): void {
   timer = setTimeout(() => void load(), 100);
 }
 
+/**
+ * Takes a request off the list at once, before the server has answered: the count drops as the
+ * user acts. The next read (the runs feed's, or `refreshInbox` after a failed request) reconciles.
+ */
+export function dropFromInbox(item: Pick<InboxItem, 'kind' | 'id'>): void {
+  if (!items) return;
+  items = items.filter((i) => !(i.kind === item.kind && i.id === item.id));
+  for (const l of listeners) l(items);
+}
+
 function subscribe(listener: Listener): () => void {
   listeners.add(listener);
   if (listeners.size === 1) {

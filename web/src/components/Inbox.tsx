@@ -1,25 +1,70 @@
 import { useEffect, useState } from 'react';
+import { client } from '../api';
 import { formatAge, formatDuration } from '../format';
-import { useInbox, type InboxItem } from '../inbox';
+import { dropFromInbox, refreshInbox, useInbox, type InboxItem } from '../inbox';
+import { DecisionConfirm, type Decision } from './DecisionConfirm';
 import { Link } from './Link';
+
+type Approval = Extract<InboxItem, { kind: 'approval' }>;
 
 /** Where a request lives on its run's page: the card the header's "Go to request" also jumps to. */
 export const requestAnchor = (item: Pick<InboxItem, 'kind' | 'id'>): string => `${item.kind}-${item.id}`;
 
-/** Everything waiting for me, across runs, oldest first, each with the time it has left. */
+/**
+ * Everything waiting for me, across runs, oldest first, each with the time it has left, decided or
+ * answered right here: an approval after the run page's confirmation, with an optional comment.
+ * The request leaves the list (and the count) at once; if the server refuses, it comes back with why.
+ */
 export function Inbox() {
   const items = useInbox();
   const [now, setNow] = useState(() => Date.now());
+  const [typed, setTyped] = useState<Record<string, string>>({});
+  const [confirming, setConfirming] = useState<{ item: Approval; decision: Decision } | null>(null);
+  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(tick);
   }, []);
+
+  const textOf = (item: InboxItem) => typed[requestAnchor(item)] ?? '';
+  const setText = (item: InboxItem, text: string) => setTyped((t) => ({ ...t, [requestAnchor(item)]: text }));
+  async function act(item: InboxItem, what: string, request: () => Promise<unknown>) {
+    setError(null);
+    dropFromInbox(item);
+    try {
+      await request();
+    } catch (err) {
+      setError(`Could not ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      refreshInbox();
+    }
+  }
+  const decide = (item: Approval, decision: Decision) => {
+    const comment = textOf(item).trim();
+    void act(item, `${decision} ${item.tool ?? 'continuing'}`, () => client.approvals.decide(item.runId, item.id, { decision, ...(comment && { comment }) }));
+  };
+  const answer = (e: React.FormEvent, item: InboxItem) => {
+    e.preventDefault();
+    void act(item, 'send the answer', () => client.input.answer(item.runId, textOf(item)));
+  };
 
   return (
     <section aria-labelledby="inbox-title">
       <div className="section-head">
         <h1 id="inbox-title">Waiting for you</h1>
       </div>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <DecisionConfirm
+        decision={confirming?.decision ?? null}
+        tool={confirming?.item.tool ?? null}
+        reason={confirming?.item.reason ?? ''}
+        onConfirm={(decision) => confirming && decide(confirming.item, decision)}
+        onClose={() => setConfirming(null)}
+      />
       {items === null ? (
         <p>Loading…</p>
       ) : items.length === 0 ? (
@@ -42,6 +87,26 @@ export function Inbox() {
                 {' · '}
                 <Expiry at={item.expiresAt} now={now} />
               </p>
+              {item.kind === 'approval' ? (
+                <div className="inbox-act">
+                  <label htmlFor={`inbox-${requestAnchor(item)}`}>Comment (optional)</label>
+                  <input id={`inbox-${requestAnchor(item)}`} value={textOf(item)} onChange={(e) => setText(item, e.target.value)} />
+                  <div className="actions">
+                    <button type="button" onClick={() => setConfirming({ item, decision: 'approve' })}>
+                      Approve
+                    </button>
+                    <button type="button" className="danger" onClick={() => setConfirming({ item, decision: 'reject' })}>
+                      Reject
+                    </button>
+                  </div>
+                </div>
+              ) : (
+                <form className="inbox-act" onSubmit={(e) => answer(e, item)}>
+                  <label htmlFor={`inbox-${requestAnchor(item)}`}>Your answer</label>
+                  <input id={`inbox-${requestAnchor(item)}`} required value={textOf(item)} onChange={(e) => setText(item, e.target.value)} />
+                  <button type="submit">Send answer</button>
+                </form>
+              )}
             </li>
           ))}
         </ul>

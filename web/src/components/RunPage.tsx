@@ -131,7 +131,7 @@ export function RunPage({ id }: { id: string }) {
       )}
       <header className="run-header">
         <div className="run-status" data-testid="run-status">
-          <StatusBadge status={run.status} detail={run.statusDetail} />
+          <StatusBadge status={run.status} waitingFor={run.waitingFor} />
           {run.worker === 'unavailable' && !ended && <span className="status status-worker">⚠ Worker unavailable</span>}
           {detail && <p className="detail">{detail}</p>}
         </div>

@@ -104,7 +104,7 @@ export function RunsList() {
             {runs.map((r) => (
               <tr key={r.id} data-run-id={r.id}>
                 <td data-label="Status">
-                  <StatusBadge status={r.status} detail={r.statusDetail} />
+                  <StatusBadge status={r.status} waitingFor={r.waitingFor} />
                   {r.worker === 'unavailable' && (
                     <span className="status status-worker" data-testid="worker-unavailable">
                       ⚠ Worker unavailable

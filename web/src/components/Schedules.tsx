@@ -116,7 +116,7 @@ export function Schedules() {
             <ul className="schedule-runs" aria-label={`Latest runs of ${s.name}`}>
               {(runs[s.id] ?? []).map((r) => (
                 <li key={r.id}>
-                  <StatusBadge status={r.status} detail={r.statusDetail} /> <Link href={`/runs/${r.id}`}>{formatAge(r.createdAt)}</Link>
+                  <StatusBadge status={r.status} waitingFor={r.waitingFor} /> <Link href={`/runs/${r.id}`}>{formatAge(r.createdAt)}</Link>
                 </li>
               ))}
             </ul>

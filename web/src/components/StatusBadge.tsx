@@ -1,10 +1,10 @@
 import { STATUS_ICON, STATUS_LABEL } from '../format';
-import { isThrottled } from '../../../contract/run';
+import { isThrottled, type WaitingFor } from '../../../contract/run';
 import type { RunStatus } from '../types';
 
 /** A run's status; a running run whose next model call waits for the shared rate limits shows as throttled. */
-export function StatusBadge({ status, detail = null }: { status: RunStatus; detail?: string | null }) {
-  if (isThrottled({ status, statusDetail: detail })) {
+export function StatusBadge({ status, waitingFor = null }: { status: RunStatus; waitingFor?: WaitingFor | null }) {
+  if (isThrottled({ status, waitingFor })) {
     return (
       <span className="status status-throttled" data-status={status} data-throttled="true">
         <span aria-hidden="true">⏳</span> Throttled

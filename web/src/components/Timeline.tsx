@@ -3,7 +3,7 @@ import { client } from '../api';
 import { formatAge, formatDuration } from '../format';
 import { DECIDE_EVENT, type DecideDetail } from '../shortcuts';
 import type { Entry, ToolCallView } from '../timeline';
-import { ConfirmDialog } from './ConfirmDialog';
+import { DecisionConfirm, type Decision } from './DecisionConfirm';
 import { ToolInput } from './ToolInput';
 
 /** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
@@ -151,14 +151,14 @@ function isShortcutTarget(card: HTMLElement | null): boolean {
 
 function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kind: 'approval' }>; runId: string; onChanged: () => void }) {
   const [comment, setComment] = useState('');
-  const [confirming, setConfirming] = useState<'approve' | 'reject' | null>(null);
+  const [confirming, setConfirming] = useState<Decision | null>(null);
   // Events carry a preview of long input; the approval itself has all of it.
   const [input, setInput] = useState<unknown>(entry.input);
   const card = useRef<HTMLElement>(null);
   const { busy, error, run } = useAction(onChanged);
   const id = `comment-${entry.approvalId}`;
   const pending = !entry.outcome;
-  const decide = (decision: 'approve' | 'reject') =>
+  const decide = (decision: Decision) =>
     run(() => client.approvals.decide(runId, entry.approvalId, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
   // Only when it matters: a request still to decide, or an input the event shows cut (`… (N characters)`).
@@ -204,19 +204,7 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
           <ToolInput tool={entry.tool} input={input} runId={runId} />
         </details>
       )}
-      <ConfirmDialog
-        open={confirming !== null}
-        title={confirming === 'approve' ? `Approve ${entry.tool ?? 'continuing'}?` : `Reject ${entry.tool ?? 'continuing'}?`}
-        message={entry.reason}
-        confirmLabel={confirming === 'approve' ? 'Approve' : 'Reject'}
-        cancelLabel="Not now"
-        onConfirm={() => {
-          const decision = confirming;
-          setConfirming(null);
-          if (decision) void decide(decision);
-        }}
-        onClose={() => setConfirming(null)}
-      />
+      <DecisionConfirm decision={confirming} tool={entry.tool} reason={entry.reason} onConfirm={(decision) => void decide(decision)} onClose={() => setConfirming(null)} />
       {entry.outcome ? (
         <p className={`outcome outcome-${entry.outcome.decision}`} data-testid="approval-outcome">
           {entry.outcome.decision === 'expired'

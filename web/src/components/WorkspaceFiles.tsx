@@ -1,9 +1,11 @@
 /**
  * The run's desk: the files in its workspace (from the durable copy, whichever worker holds it),
- * its state, and each file's content shown as text — never rendered as a page — or downloaded.
+ * its state, and each file's content shown as text — never rendered as a page — or downloaded (as
+ * an untyped blob: download.ts).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { client } from '../api';
+import { downloadableBlob } from '../download';
 import { formatTokens } from '../format';
 import type { WorkspaceView } from '../../../contract/api';
 
@@ -39,7 +41,7 @@ export function WorkspaceFiles({ runId, version, ended }: { runId: string; versi
     try {
       const blob = await client.workspaces.file(runId, path);
       const text = bytes <= PREVIEW_MAX_BYTES && TEXT_TYPE.test(blob.type) ? await blob.text() : null;
-      setOpen({ path, text, url: URL.createObjectURL(blob) });
+      setOpen({ path, text, url: URL.createObjectURL(downloadableBlob(blob)) });
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }

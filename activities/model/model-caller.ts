@@ -1,0 +1,97 @@
+/**
+ * How Longhaul makes a model call, for every activity that makes one (a turn's call, the relay's
+ * summary): the request it sends, admission by the shared rate limits and budgets first, the call
+ * itself (heartbeating, cancellable, its failure classified for Temporal's retries), and the books
+ * settled after a failure. One per worker: the admission remembers what each prompt prefix cached.
+ */
+import crypto from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
+import { Context } from '@temporalio/activity';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { ModelCallDeferral } from '../../contract/run';
+import type { ActivityDeps } from '../deps';
+import { rethrowIfCancelled, withHeartbeat } from '../heartbeat';
+import { classifyModelError, errorHeaders } from './classify-error';
+import { createModelAdmission } from './model-admission';
+import type { MessageParam, ModelRequest } from './model-adapter';
+import { SYSTEM_PROMPT } from './prompts';
+import { remainingFromHeaders } from './rate-limit-headers';
+
+export function createModelCaller(deps: ActivityDeps) {
+  const { store, tools, pricing } = deps;
+  const { config } = deps.settings;
+  const admission = createModelAdmission({ store, config, pricing, logger: deps.logger });
+
+  function request(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void }): ModelRequest {
+    return {
+      model,
+      system: SYSTEM_PROMPT,
+      messages,
+      tools: tools.schemas(),
+      toolChoice: opts.toolChoice,
+      maxTokens: deps.settings.maxTokens,
+      signal: Context.current().cancellationSignal,
+      onText: opts.onText ?? (() => undefined),
+      promptCaching: config.model.promptCaching,
+    };
+  }
+
+  /** The shared prefix (tools, system) of a request, hashed once per tool set: the registry's schemas array is stable. */
+  const prefixKeys = new WeakMap<object, Map<string, string>>();
+  const prefixKeyOf = (req: ModelRequest): string => {
+    const byModel = prefixKeys.get(req.tools) ?? new Map<string, string>();
+    prefixKeys.set(req.tools, byModel);
+    let key = byModel.get(req.model);
+    if (key === undefined) {
+      key = crypto.createHash('sha256').update(req.model).update(req.system).update(JSON.stringify(req.tools)).digest('hex');
+      byModel.set(req.model, key);
+    }
+    return key;
+  };
+
+  /** What a request sends, in characters: the admission estimates its tokens from this. */
+  const promptChars = (req: ModelRequest) => req.system.length + JSON.stringify(req.tools).length + JSON.stringify(req.messages).length;
+
+  /** One model call, heartbeating, cancellable; a failure is reported (`onFailure`) and classified for Temporal's retries. */
+  async function ask(req: ModelRequest, onFailure?: (err: unknown, failure: ApplicationFailure) => Promise<void>) {
+    const adapter = deps.modelFor(req.model);
+    try {
+      return await withHeartbeat(() => adapter.complete(req));
+    } catch (err) {
+      rethrowIfCancelled(err);
+      const failure = classifyModelError(err, adapter.host);
+      await onFailure?.(err, failure);
+      throw failure;
+    }
+  }
+
+  /** Asks the books whether `req` may go now (null) or must wait (the deferral to return to the workflow). */
+  async function admit(key: string, runId: string, req: ModelRequest): Promise<ModelCallDeferral | null> {
+    const admitted = await admission.admit({
+      key,
+      runId,
+      model: req.model,
+      promptChars: promptChars(req),
+      prefixChars: req.system.length + JSON.stringify(req.tools).length,
+      prefixKey: prefixKeyOf(req),
+      maxTokens: req.maxTokens,
+    });
+    if (!('deferred' in admitted)) return null;
+    if (admitted.deferred === 'capacity') deps.metrics.modelThrottled({ model: req.model, limit: admitted.limit, waitMs: admitted.waitMs });
+    return admitted;
+  }
+
+  /** A failed call gives back nothing (it may have been counted), and the provider's headers correct the books. */
+  async function settleFailure(key: string, runId: string, req: ModelRequest, metered: boolean, err: unknown): Promise<void> {
+    const rateLimited = err instanceof Anthropic.APIError && err.status === 429;
+    if (rateLimited) deps.metrics.modelRateLimited(req.model);
+    if (!metered && !rateLimited) return;
+    await store.transaction((tx) =>
+      admission.settle(tx, { key, runId, model: req.model, promptChars: 0, metered, remaining: remainingFromHeaders(errorHeaders(err)), rateLimited }),
+    );
+  }
+
+  return { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure };
+}
+
+export type ModelCaller = ReturnType<typeof createModelCaller>;

@@ -1,0 +1,59 @@
+/**
+ * The relay's summary: before a segment hands over to a fresh context, the model writes a summary of
+ * the run so far, stored for the next segment, which starts from it plus the last few turns. Paid
+ * for once, like any model call: admitted first, then recorded with its ledger entry in one
+ * transaction.
+ */
+import type { ModelCallDeferral } from '../contract/run';
+import type { SummarizeArgs, SummaryResult } from '../contract/activity-io';
+import { ledgerKeys, messageKeys } from '../contract/keys';
+import type { ActivityDeps } from './deps';
+import { buildContext, type SummaryContent } from './model/context-builder';
+import type { ModelRequest } from './model/model-adapter';
+import type { ModelCaller } from './model/model-caller';
+import { SUMMARY_INSTRUCTION, withInstruction } from './model/prompts';
+
+/** Turns replayed verbatim after a relay summary, so the next segment sees recent detail. */
+export const RECENT_TURNS_AFTER_HANDOFF = 2;
+
+export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller) {
+  const { store, pricing } = deps;
+  const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
+
+  /**
+   * The relay: the model writes a summary of the run so far, stored for the next segment, which
+   * starts from it plus the last few turns. Paid for once, like any model call.
+   */
+  async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<SummaryResult | ModelCallDeferral> {
+    const key = ledgerKeys.summary(runId, segment);
+    const build = async () => request(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
+    // A summary is a model call like any other: admitted first when limits or budgets apply.
+    const metered = !admission.unmetered(model);
+    let req: ModelRequest | undefined;
+    if (metered) {
+      const stored = await store.effects.get(key);
+      if (stored?.status === 'completed') return stored.result as SummaryResult;
+      req = await build();
+      const deferral = await admit(key, runId, req);
+      if (deferral) return deferral;
+    }
+    const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });
+    if (ledger.state === 'completed') return ledger.result as SummaryResult;
+    const sent = req ?? (await build());
+
+    const response = await ask(sent, (err) => settleFailure(key, runId, sent, metered, err));
+    const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('').trim() || '(the model wrote no summary)';
+    const usage = pricing.usageFor(model, response.usage);
+    const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
+    const result = { summaryChars: text.length, usage };
+    await store.transaction(async (tx) => {
+      await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
+      await tx.runs.addUsage(runId, usage, throughTurn);
+      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+      await tx.effects.complete(key, result);
+    });
+    return result;
+  }
+
+  return { summarize };
+}

@@ -1,0 +1,55 @@
+/**
+ * The approval check of the worker that runs a tool call. The run asks for approvals by the risk the
+ * worker that made the model call saw, and by the run's own policy; workers differ (an MCP server down
+ * at one worker's start, a deploy in progress, a floor raised since the run began), so the worker about
+ * to take the effect decides again by its own definition of the tool and the policy it enforces — the
+ * stricter of the run's and this server's `MIN_APPROVALS` — and runs the call only when the database,
+ * the one authority on decisions, holds an approval of exactly this call.
+ */
+import { needsApproval, stricterPolicy, type ApprovalKind, type ApprovalPolicy, type Risk } from '../../contract/run';
+import type { Store } from '../../shared/store';
+import { toolCallHash } from '../idempotency-keys';
+
+/** Runs whose policy this worker remembers: a run's policy never changes once it is created. */
+const REMEMBERED_RUNS = 1000;
+
+export interface ToolCallToCheck {
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  name: string;
+  input: unknown;
+}
+
+export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
+  const policies = new Map<string, ApprovalPolicy>();
+
+  /** The policy this worker enforces on the run: its own, raised to the floor. A run it cannot find gets `all`. */
+  async function policyFor(runId: string): Promise<ApprovalPolicy> {
+    let own = policies.get(runId);
+    if (!own) {
+      own = (await store.runs.get(runId))?.approvals ?? 'all';
+      if (policies.size >= REMEMBERED_RUNS) policies.delete(policies.keys().next().value!);
+      policies.set(runId, own);
+    }
+    return stricterPolicy(own, floor);
+  }
+
+  /** Whether an approved decision of `kind` is recorded for exactly this call (same turn, tool and input). */
+  async function approved(call: ToolCallToCheck, kind: ApprovalKind): Promise<boolean> {
+    const hash = toolCallHash(call.name, call.input);
+    const decisions = await store.approvals.approvedForToolCall(call.runId, call.toolUseId);
+    return decisions.some((a) => a.kind === kind && a.turn === call.turn && a.tool === call.name && a.inputHash === hash);
+  }
+
+  /** The policy enforced, and whether this call may run without a human (else: the approval it lacks). */
+  async function check(call: ToolCallToCheck, risk: Risk): Promise<{ policy: ApprovalPolicy; allowed: boolean }> {
+    const policy = await policyFor(call.runId);
+    if (!needsApproval(policy, risk)) return { policy, allowed: true };
+    return { policy, allowed: await approved(call, 'tool') };
+  }
+
+  return { check, approved, policyFor };
+}
+
+export type ApprovalGate = ReturnType<typeof createApprovalGate>;

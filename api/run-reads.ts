@@ -1,0 +1,197 @@
+/**
+ * Reading runs: one run as its viewer sees it (progress from the workflow, facts from the
+ * database), and pages of runs as lists show them. Who may see or act on a run is checked here.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { RunRecord } from '../shared/store/runs';
+import { progressQuery } from '../contract/workflow-messages';
+import { isTerminalStatus, type Progress, type RunStatus, type WaitingFor } from '../contract/run';
+import type { Access } from './access';
+import type { RunSummary, RunView, WorkerState } from '../contract/api';
+import { ApiError } from './errors';
+import { TaskQueuePollers } from './task-queue-pollers';
+import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
+
+/** A run as lists show it; `workersPolling`: whether any worker polls the task queue (unfinished runs need one). */
+export function summarize(run: RunRecord, workersPolling = true): RunSummary {
+  return {
+    id: run.id,
+    goal: run.goal,
+    model: run.model,
+    status: run.status,
+    statusDetail: run.statusDetail,
+    waitingFor: waitingForOf(run),
+    usage: run.usage,
+    error: run.error,
+    lastSeq: run.lastSeq,
+    scheduleId: run.scheduleId,
+    turn: run.turn,
+    worker: isTerminalStatus(run.status) ? null : workersPolling ? 'available' : 'unavailable',
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    endedAt: run.endedAt,
+  };
+}
+
+/** What the run waits for, as the workflow last recorded it with the run's current status (rows written before it was recorded: nothing). */
+function waitingForOf(run: RunRecord): WaitingFor | null {
+  return run.progress?.status === run.status ? (run.progress.waitingFor ?? null) : null;
+}
+
+export class RunReads {
+  private readonly pollers: TaskQueuePollers;
+
+  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access }) {
+    this.pollers = new TaskQueuePollers({ client: deps.client, namespace: deps.config.temporal.namespace, taskQueue: deps.config.temporal.taskQueue, logger: deps.logger });
+  }
+
+  /** The run, if the user may see it (its owner, or an approver); 404 otherwise. */
+  async getVisible(user: string, id: string): Promise<RunRecord> {
+    const run = await this.deps.store.runs.get(id);
+    this.deps.access.assertVisible(user, run);
+    return run;
+  }
+
+  /** The run, if the user owns it; 404 if they cannot see it, 403 if they see but do not own it. */
+  async getOwned(user: string, id: string): Promise<RunRecord> {
+    const run = await this.deps.store.runs.get(id);
+    this.deps.access.assertOwner(user, run);
+    return run;
+  }
+
+  async view(user: string, id: string): Promise<RunView> {
+    let run = await this.getVisible(user, id);
+    let progress = run.progress ?? this.progressFromRecord(run);
+    let worker: WorkerState | null = null;
+    if (!isTerminalStatus(run.status)) {
+      const live = await this.queryProgress(id);
+      // The run may have ended between reading its row and the answer. The workflow records an
+      // ending in the database before it says so, so a fresh row now holds the result: read it, or
+      // this answer would say `completed` with the result of before.
+      if (live && isTerminalStatus(live.status)) {
+        run = (await this.deps.store.runs.get(id)) ?? run;
+        progress = run.progress ?? live;
+      } else if (live) {
+        progress = live;
+        worker = 'available';
+      } else {
+        worker = 'unavailable';
+        // The database knows the last recorded state; usage is kept current by each model call.
+        progress = { ...progress, status: run.status, statusDetail: run.statusDetail, waitingFor: waitingForOf(run), usage: run.usage };
+      }
+    }
+    // A step the workflow cannot describe while it happens: a model call Temporal is retrying.
+    if (progress.status === 'running' && !progress.statusDetail && run.stepNote) progress = { ...progress, statusDetail: run.stepNote };
+    const stalledSince = !isTerminalStatus(run.status) && run.stalledSince ? run.stalledSince : null;
+    if (stalledSince && progress.status === 'running' && !progress.statusDetail) {
+      progress = { ...progress, statusDetail: `no progress since ${stalledSince}; a step may be stuck` };
+    }
+    if (worker === 'unavailable') {
+      progress = { ...progress, statusDetail: progress.statusDetail ? `${progress.statusDetail} (no worker is answering)` : 'no worker is answering' };
+    }
+    return {
+      ...progress,
+      waitingFor: progress.waitingFor ?? null, // progress recorded before it carried one
+      id: run.id,
+      goal: run.goal,
+      owner: run.owner,
+      model: run.model,
+      approvals: run.approvals,
+      result: run.result,
+      error: run.error ?? progress.error,
+      metadata: run.metadata,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      endedAt: run.endedAt,
+      worker,
+      stalledSince,
+      lastSeq: run.lastSeq,
+      scheduleId: run.scheduleId,
+      watchers: await this.deps.store.watchers.forRun(run.id),
+      workspace: await this.deps.store.workspaces.stateOf(run.id),
+      budget: await this.budgetOf(run.owner),
+      temporalUrl: this.temporalUrl(run.id),
+    };
+  }
+
+  private async budgetOf(owner: string): Promise<RunView['budget']> {
+    const dailyUsd = dailyBudgetFor(this.deps.config, owner);
+    if (dailyUsd === undefined) return null;
+    return { dailyUsd, spentTodayUsd: await this.deps.store.modelCalls.spentOn(owner, utcDay(Date.now())) };
+  }
+
+  /** The run's workflow in the Temporal Web UI. */
+  private temporalUrl(runId: string): string | null {
+    const { uiUrl, namespace } = this.deps.config.temporal;
+    return uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(runId)}` : null;
+  }
+
+  private readonly inFlightQueries = new Set<Promise<unknown>>();
+
+  /** Asks the workflow for its progress; undefined when no worker answers in time. */
+  async queryProgress(id: string): Promise<Progress | undefined> {
+    const { client, config, logger } = this.deps;
+    const query = client.withDeadline(Date.now() + config.api.progressQueryTimeoutMs, () => client.workflow.getHandle(id).query(progressQuery));
+    this.inFlightQueries.add(query);
+    try {
+      return await query;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) logger.debug({ err, runId: id }, 'progress query got no answer');
+      return undefined;
+    } finally {
+      this.inFlightQueries.delete(query);
+    }
+  }
+
+  /** Waits for queries still in flight (at most the query timeout): call before closing the client. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlightQueries]);
+  }
+
+  progressFromRecord(run: RunRecord): Progress {
+    return {
+      runId: run.id,
+      status: run.status,
+      statusDetail: run.statusDetail,
+      waitingFor: waitingForOf(run),
+      model: run.model,
+      turn: run.turn,
+      segment: 0,
+      usage: run.usage,
+      limits: run.limits,
+      pendingApprovals: [],
+      pendingInput: null,
+      error: run.error,
+      lastEventAt: null,
+    };
+  }
+
+  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    const before = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const polling = page.some((r) => !isTerminalStatus(r.status)) ? await this.pollers.anyPolling() : true;
+    return {
+      runs: page.map((r) => summarize(r, polling)),
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+}
+
+export function encodeCursor(c: { createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, 'invalid_query', 'cursor is not one this server issued');
+}

@@ -1,0 +1,130 @@
+/**
+ * What the workflows and the activities pass each other: each activity's argument and result, when
+ * it is more than ids inline. Defined here, not in the activity files, so workflow code imports
+ * them from the pure contract and never from activities/. Pure: safe inside the workflow sandbox.
+ */
+import type { EventData, EventDraft } from './events';
+import type { ApprovalKind, Decision, DecisionChannel, Progress, RunLimits, Usage } from './run';
+
+// ───────────────────────────── run bookkeeping ─────────────────────────────
+
+export interface SyncRunStateArgs {
+  runId: string;
+  progress: Progress;
+  events?: EventDraft[];
+  /** The run has ended: stamp ended_at and keep the final answer as its result. */
+  ended?: boolean;
+  /**
+   * The ending may be undone by follow-ups: if any are waiting, nothing is recorded and the run
+   * goes on (a new lap) instead of ending. Decided under the run's row lock, so a follow-up either
+   * arrives before (and reopens) or finds the run ended (and continues it in a new execution).
+   */
+  reopenable?: boolean;
+}
+
+export interface SyncRunStateResult {
+  at: string;
+  /** Follow-ups were waiting: the run did not end; it goes on in lap `lap`. */
+  reopened?: boolean;
+  lap?: number;
+}
+
+export interface AcceptFollowUpsResult {
+  accepted: number;
+  /** The highest caps the accepted messages asked for, field by field; null when none asked. */
+  limits: Partial<RunLimits> | null;
+  /** When they were taken in. */
+  at: string;
+}
+
+export interface SweepArgs {
+  stallThresholdSec: number;
+  /** Only runs on this task queue belong to this deployment. */
+  taskQueue: string;
+}
+
+// ───────────────────────────── model calls ─────────────────────────────
+
+export interface CallModelArgs {
+  runId: string;
+  turn: number;
+  model: string;
+}
+
+export interface SummarizeArgs {
+  runId: string;
+  segment: number;
+  /** The last turn the summary covers. */
+  throughTurn: number;
+  model: string;
+}
+
+export interface SummaryResult {
+  summaryChars: number;
+  usage: Usage;
+}
+
+// ───────────────────────────── tool calls ─────────────────────────────
+
+export interface RunToolArgs {
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  /** A human approved re-running a call whose earlier attempt may or may not have happened. */
+  rerunInDoubt?: boolean;
+}
+
+/** The transcript event that explains a tool result (e.g. the tool ran, or was rejected). */
+type ToolResultEvent =
+  | { eventType: 'tool.completed'; eventData: EventData<'tool.completed'> }
+  | { eventType: 'tool.failed'; eventData: EventData<'tool.failed'> };
+
+export type RecordToolResultArgs = {
+  runId: string;
+  turn: number;
+  toolUseId: string;
+  content: string;
+  isError: boolean;
+} & ToolResultEvent;
+
+// ───────────────────────────── humans ─────────────────────────────
+
+export interface RequestApprovalArgs {
+  runId: string;
+  approvalId: string;
+  kind: ApprovalKind;
+  turn: number;
+  toolUseId?: string;
+  reason: string;
+  timeoutSec: number;
+}
+
+export interface ProposedDecision {
+  decision: Decision | 'expire';
+  by: string;
+  channel: DecisionChannel;
+  comment?: string;
+}
+
+export interface Verdict {
+  decision: 'approved' | 'rejected' | 'expired';
+  by: string | null;
+  channel: DecisionChannel | null;
+  comment: string | null;
+}
+
+export interface RequestInputArgs {
+  runId: string;
+  requestId: string;
+  turn: number;
+  toolUseId: string;
+  timeoutSec: number;
+}
+
+export interface SettleInputArgs {
+  runId: string;
+  requestId: string;
+  turn: number;
+  toolUseId: string;
+  answer: { text: string; by: string } | null;
+}

@@ -1,0 +1,23 @@
+import { ConfirmDialog } from './ConfirmDialog';
+
+export type Decision = 'approve' | 'reject';
+
+/** The confirmation before an approval is decided: the same on the run page and in the inbox. */
+export function DecisionConfirm(props: { decision: Decision | null; tool: string | null; reason: string; onConfirm: (decision: Decision) => void; onClose: () => void }) {
+  const what = props.tool ?? 'continuing';
+  return (
+    <ConfirmDialog
+      open={props.decision !== null}
+      title={props.decision === 'approve' ? `Approve ${what}?` : `Reject ${what}?`}
+      message={props.reason}
+      confirmLabel={props.decision === 'approve' ? 'Approve' : 'Reject'}
+      cancelLabel="Not now"
+      onConfirm={() => {
+        const decision = props.decision;
+        props.onClose();
+        if (decision) props.onConfirm(decision);
+      }}
+      onClose={props.onClose}
+    />
+  );
+}

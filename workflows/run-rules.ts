@@ -1,0 +1,46 @@
+/**
+ * What the run decides between calls without asking anyone: whether a cap stops it, whether a cost
+ * checkpoint is due, whether its segment is full. Written once, here: the run loop applies them at every
+ * turn boundary, and the replay-only code of recorded histories (legacy-local-steps.ts) asks them too.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import { costCheckpointsDue } from './policy';
+import type { RunContext } from './run-context';
+import type { LimitName } from '../contract/events';
+import type { RunError } from '../contract/run';
+
+/** How a run's turns end. */
+export type Ending =
+  | { kind: 'completed' }
+  | { kind: 'limit'; limit: LimitName; value: number; message: string }
+  | { kind: 'stopped'; detail: string }
+  | { kind: 'failed'; error: RunError }
+  | { kind: 'handoff' };
+
+/** The cap that stops the run before `turn` (the current turn, or the next when looking ahead), if any. */
+export function capReached(ctx: RunContext, turn: number): Ending | null {
+  const { run } = ctx;
+  const { limits } = run;
+  if (turn > limits.maxSteps) {
+    return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
+  }
+  if (run.usage.costUsd >= limits.maxCostUsd) {
+    const spent = run.usage.costUsd.toFixed(4);
+    return { kind: 'limit', limit: 'maxCostUsd', value: run.usage.costUsd, message: `spent $${spent}, at or over the $${limits.maxCostUsd} cost limit` };
+  }
+  if (ctx.deadlinePassed()) {
+    return { kind: 'limit', limit: 'maxDurationSec', value: limits.maxDurationSec, message: `ran past the ${limits.maxDurationSec}s time limit` };
+  }
+  return null;
+}
+
+/** The checkpoint the run's spend has crossed and no human has passed yet (its count), or null. Checked without an await. */
+export function checkpointDue({ run, input }: RunContext): number | null {
+  const due = costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd);
+  return due > run.costCheckpointsPassed ? due : null;
+}
+
+/** Whether a segment that has taken `segmentTurns` turns hands off (or stops at the segment cap) before the next. */
+export function segmentFull(ctx: RunContext, segmentTurns: number): boolean {
+  return segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || segmentTurns >= ctx.input.settings.segmentMaxTurns);
+}
