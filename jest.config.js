@@ -1,7 +1,8 @@
 /**
  * Two layers (`npm run test:unit` runs the first alone):
  *   unit         pure code, the workflows on Temporal's time-skipping test server with mocked activities, and the
- *                replay of recorded histories: no Postgres, no dev server, no UI build; seconds.
+ *                replay of recorded histories: no Postgres, no dev server, no UI build (about a minute on two busy
+ *                cores, most of it the lint-rule tests, which run eslint as a process per case).
  *   integration  everything else, on one Temporal dev server, one workflow bundle, the built UI and Postgres,
  *                set up once per jest run (test/global-setup.ts).
  * globalSetup sits in the integration project on purpose: a project's global setup runs only when a test of that
