@@ -1,13 +1,33 @@
-/** One Temporal dev server and one workflow bundle for the whole test run (see test/global-setup.ts). */
+/**
+ * Two layers (`npm run test:unit` runs the first alone):
+ *   unit         pure code, the workflows on Temporal's time-skipping test server with mocked activities, and the
+ *                replay of recorded histories: no Postgres, no dev server, no UI build (about a minute on two busy
+ *                cores, most of it the lint-rule tests, which run eslint as a process per case).
+ *   integration  everything else, on one Temporal dev server, one workflow bundle, the built UI and Postgres,
+ *                set up once per jest run (test/global-setup.ts).
+ * globalSetup sits in the integration project on purpose: a project's global setup runs only when a test of that
+ * project is selected, so a unit run never starts the dev server.
+ */
+const transform = {
+  '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+};
+const common = { testEnvironment: 'node', rootDir: __dirname, transform };
+/** What needs no server: its own processes at most (the test server of test/workflows, a child eslint). */
+const UNIT_ROOTS = ['<rootDir>/test/unit', '<rootDir>/test/workflows', '<rootDir>/test/replay'];
+
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
-  },
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  projects: [
+    { ...common, displayName: 'unit', roots: UNIT_ROOTS, testMatch: ['**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...UNIT_ROOTS.map((r) => `${r}/`)],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+    },
+  ],
   testTimeout: 120_000,
   // Suites share the dev server and two cores; running them one at a time keeps timing honest.
   maxWorkers: 1,

@@ -187,9 +187,14 @@ describe('caps, queue, relay and sweeper', () => {
       const spec = (await schedule.describe()).spec;
       expect(spec.intervals?.[0]?.every).toBe(60_000);
       expect((await schedule.describe()).action.staticSummary).toBe(`Sweeper: flags runs on task queue ${s.taskQueue} with no progress for 2s as stalled`);
-      // Let the run be quiet for longer than the threshold, then sweep now instead of in a minute.
-      await new Promise((r) => setTimeout(r, 2500));
-      await schedule.trigger();
+      // Sweep now instead of in a minute, again until the run has been quiet for longer than the threshold.
+      await waitFor(
+        async () => {
+          await schedule.trigger();
+          return (await s.events(id)).some((e) => e.type === 'run.stalled');
+        },
+        { intervalMs: 1000, what: 'the sweeper to flag the quiet run' },
+      );
       const stalled = await s.waitForEvent(id, 'run.stalled');
       expect(stalled.data).toMatchObject({ lastProgressAt: expect.any(String), minutes: 0 });
       const view = await s.getRun(id);

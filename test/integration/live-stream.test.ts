@@ -222,9 +222,13 @@ describe('live stream', () => {
     try {
       const silent = await LiveClient.connect(wsUrl(pinging.api.url), { autoPong: false });
       const alive = await LiveClient.connect(wsUrl(pinging.api.url));
+      let pingsAnswered = 0;
+      alive.ws.on('ping', () => (pingsAnswered += 1));
       const closed = await silent.closed;
       expect(closed.code).toBe(1006); // terminated, not closed politely
-      await new Promise((r) => setTimeout(r, 2500)); // more ping rounds: a peer that answers stays
+      // More ping rounds: a peer that answers stays.
+      const answeredBefore = pingsAnswered;
+      await waitFor(() => pingsAnswered >= answeredBefore + 2, { timeoutMs: 10_000, what: 'two more ping rounds' });
       expect(alive.ws.readyState).toBe(alive.ws.OPEN);
       alive.close();
       // SSE keeps idle streams open with comments on the same beat.

@@ -37,7 +37,7 @@ describe('a worker killed mid-run', () => {
 
     // Kill the worker while the second model call is streaming.
     await waitFor(() => fake.requestsFor('[restart]').length >= 2, { what: 'the second model call to start' });
-    await new Promise((r) => setTimeout(r, 200)); // let a few tokens flow first
+    await waitFor(() => (fake.requestsFor('[restart]')[1]!.streamedChars ?? 0) >= 30, { what: 'a few tokens of the second call to flow' });
     await workers[0]!.kill('SIGKILL');
 
     workers.push(await startWorkerProcess(h.env, { plain: true }));

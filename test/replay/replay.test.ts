@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { testEnv } from '../support/test-env';
+import { workflowBundlePath } from '../support/workflow-bundle-cache';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -30,7 +31,7 @@ describe('workflow replay', () => {
 
     const failures: string[] = [];
     const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: testEnv().workflowBundlePath } },
+      { workflowBundle: { codePath: await workflowBundlePath() } },
       fixtures.map(({ workflowId, history }) => ({ workflowId, history })),
     );
     let replayed = 0;
@@ -48,9 +49,14 @@ describe('workflow replay', () => {
     const [first] = loadFixtures().filter((f) => f.file.startsWith('demo-run'));
     expect(first).toBeDefined();
     const results = Worker.runReplayHistories({ workflowBundle: { code } }, [{ workflowId: first!.workflowId, history: first!.history }]);
-    for await (const result of results) {
-      expect(result.error).toBeDefined();
-      expect(result.error!.name).toBe('DeterminismViolationError');
-    }
+    const replayed = [];
+    for await (const result of results) replayed.push(result);
+    // Exactly the one history, reported as what it is: a command the recorded history does not have where it has
+    // another (the timer where the run first scheduled an activity).
+    expect(replayed).toHaveLength(1);
+    const [{ workflowId, error }] = replayed as [(typeof replayed)[number]];
+    expect(workflowId).toBe(first!.workflowId);
+    expect(error).toBeInstanceOf(DeterminismViolationError);
+    expect(error!.message).toMatch(/\[TMPRL1100\] Nondeterminism error: Timer machine does not handle this event: HistoryEvent\(id: \d+, ActivityTaskScheduled\)/);
   });
 });

@@ -63,6 +63,8 @@ export interface FakeRequest {
   abandoned: boolean;
   /** With token counting on: the input as the provider counts it (uncached, cache reads, cache writes). */
   counted?: CountedUsage;
+  /** Characters of text streamed so far (streamed replies only). */
+  streamedChars?: number;
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure;
@@ -186,7 +188,7 @@ export class FakeAnthropic {
       res.on('close', () => {
         if (!finished) request.abandoned = true;
       });
-      await this.stream(res, body.model, reply);
+      await this.stream(res, body.model, reply, (chars) => (request.streamedChars = chars));
       finished = res.writableEnded;
       return;
     }
@@ -235,7 +237,7 @@ export class FakeAnthropic {
     res.end(JSON.stringify({ id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage }));
   }
 
-  private async stream(res: http.ServerResponse, model: string, reply: FakeReply): Promise<void> {
+  private async stream(res: http.ServerResponse, model: string, reply: FakeReply, onText: (charsSoFar: number) => void = () => undefined): Promise<void> {
     const { blocks, stopReason, usage } = this.blocks(reply);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_fake_${this.nextId++}`, ...this.rateLimitHeaders() });
     const delay = reply.delayMs ?? 0;
@@ -264,6 +266,7 @@ export class FakeAnthropic {
           const piece = block.text.slice(i, i + size);
           await send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
           textSent += piece.length;
+          onText(textSent);
         }
         await send('content_block_stop', { type: 'content_block_stop', index });
       } else {
