@@ -114,8 +114,9 @@ export function createToolActivities(deps: ActivityDeps) {
     if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
     const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
     if (ledger.state === 'in_doubt' && !safeToRerun) {
-      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so).
-      const rerunApproved = rerunInDoubt === true && (await gate.approved(toCheck, 'effect_in_doubt'));
+      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);
+      // each word once: the approval is spent before the effect, so a retry of an attempt cut off again asks again.
+      const rerunApproved = rerunInDoubt === true && (await gate.spend(toCheck, 'effect_in_doubt'));
       if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
       if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
     }

@@ -20,6 +20,7 @@ import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
 import type { ApprovalKind, ApprovalPolicy } from '../../contract/run';
+import { waitFor } from '../support/wait';
 
 describe('the executing worker checks the approval itself', () => {
   let dir: string;
@@ -41,6 +42,19 @@ describe('the executing worker checks the approval itself', () => {
       return 'wiped';
     },
   });
+  /** Sends once per call; a send can be cut off (`cutOff`): it waits until its attempt is cancelled. */
+  let cutOff = false;
+  const send = defineTool({
+    name: 'send',
+    description: 'a write that cannot be undone or safely repeated',
+    input: z.object({ to: z.string() }),
+    risk: 'write',
+    async run(input, ctx) {
+      ran.push(`send ${input.to}`);
+      if (cutOff) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cut off'))));
+      return 'sent';
+    },
+  });
   const note = defineTool({
     name: 'note',
     description: 'a write',
@@ -58,7 +72,7 @@ describe('the executing worker checks the approval itself', () => {
     store = await createStore(config);
     const worker = (env: Record<string, string>, tools: ReturnType<typeof defineTool<any>>[]) =>
       createActivities(createActivityDeps({ config: loadConfig({ DATA_DIR: dir, ...env }), store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), extraTools: tools }));
-    full = worker({}, [wipe, note]);
+    full = worker({}, [wipe, note, send]);
     strict = worker({ MIN_APPROVALS: 'write' }, [note]);
   });
   afterAll(async () => {
@@ -148,5 +162,33 @@ describe('the executing worker checks the approval itself', () => {
     await approve('run_f', 'effect_in_doubt', 'note', { text: 'doubt' });
     expect(await runTool(full, 'run_f', { rerunInDoubt: true })).toMatchObject({ isError: false });
     expect(ran).toContain('note doubt');
+  });
+
+  it('lets one approved re-run send once: an attempt cut off again is not retried on the same approval', async () => {
+    await runWithToolCall('run_g', 'none', 'send', { to: 'bob' });
+    await store.effects.begin('run_g:turn:1:tool:toolu_1', { runId: 'run_g', kind: 'tool', name: 'send' });
+    await approve('run_g', 'effect_in_doubt', 'send', { to: 'bob' });
+    const sends = () => ran.filter((r) => r === 'send bob').length;
+
+    // The approved re-run starts sending and is cut off (its worker stops; here: cancelled).
+    cutOff = true;
+    const interrupted = new MockActivityEnvironment({ attempt: 1 });
+    const first = interrupted.run(full.runTool, { runId: 'run_g', turn: 1, toolUseId: 'toolu_1', rerunInDoubt: true }).catch((e: unknown) => e);
+    await waitFor(() => sends() === 1, { what: 'the approved re-run to send' });
+    interrupted.cancel();
+    await first;
+    cutOff = false;
+
+    // Temporal's retry of that attempt, same arguments: in doubt again, and the approval is spent.
+    const retried = await new MockActivityEnvironment({ attempt: 2 })
+      .run(full.runTool, { runId: 'run_g', turn: 1, toolUseId: 'toolu_1', rerunInDoubt: true })
+      .catch((e: unknown) => e);
+    expect(retried).toMatchObject({ type: 'EffectInDoubt', nonRetryable: true });
+    expect(sends()).toBe(1);
+
+    // A new human word lets it send once more.
+    await approve('run_g', 'effect_in_doubt', 'send', { to: 'bob' });
+    expect(await runTool(full, 'run_g', { rerunInDoubt: true })).toMatchObject({ isError: false });
+    expect(sends()).toBe(2);
   });
 });
