@@ -4,7 +4,7 @@
  * them from the pure contract and never from activities/. Pure: safe inside the workflow sandbox.
  */
 import type { EventData, EventDraft } from './events';
-import type { ApprovalKind, Decision, DecisionChannel, Progress, RunLimits, Usage } from './run';
+import type { ApprovalKind, Decision, DecisionChannel, Progress, Risk, RunLimits, Usage } from './run';
 
 // ───────────────────────────── run bookkeeping ─────────────────────────────
 
@@ -95,6 +95,11 @@ export interface RequestApprovalArgs {
   kind: ApprovalKind;
   turn: number;
   toolUseId?: string;
+  /**
+   * The call's risk as the worker that will run it read it (it refused the call for want of this approval):
+   * recorded and shown as is. Absent, the worker recording the request reads the call's risk itself.
+   */
+  risk?: Risk;
   reason: string;
   timeoutSec: number;
 }

@@ -134,6 +134,10 @@ describe('approvals fail closed across workers with different tools', () => {
     expect(callsOf('purge_cache')).toEqual([]);
     const refused = (await h.events(id)).filter((e) => e.type === 'tool.refused');
     expect(refused.map((e) => e.data)).toEqual([expect.objectContaining({ name: 'mcp__files__purge_cache', risk: 'irreversible', policy: 'write', reason: 'approval_required' })]);
+    // The human is asked about the risk and policy A applied, in so many words.
+    const asked = (await h.events(id)).filter((e): e is RunEventOf<'approval.requested'> => e.type === 'approval.requested');
+    expect(asked.map((e) => e.data)).toEqual([expect.objectContaining({ kind: 'tool', risk: 'irreversible' })]);
+    expect(asked[0]!.data.reason).toMatch(/mcp__files__purge_cache is an irreversible action and needs approval under the write policy/);
     await approveNext(id);
     await h.waitForStatus(id, 'completed', { timeoutMs: 60_000 });
     expect(callsOf('purge_cache')).toHaveLength(1);

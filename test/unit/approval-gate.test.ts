@@ -112,6 +112,18 @@ describe('the executing worker checks the approval itself', () => {
     expect(ran).not.toContain('wipe db');
     expect(await store.effects.get('run_a:turn:1:tool:toolu_1')).toBeUndefined();
     expect((await store.events.list('run_a', { after: 0, limit: 10 }))[0]!.data).toMatchObject({ name: 'wipe', risk: 'irreversible', policy: 'write' });
+    // The failure says which risk and policy it applied, for the run to put to the human as they are.
+    const err = await runTool(full, 'run_a').catch((e: unknown) => e);
+    expect((err as ApplicationFailure).details).toEqual([{ risk: 'irreversible', policy: 'write' }]);
+    expect((err as ApplicationFailure).message).toMatch(/^wipe is an irreversible action and needs approval under the write policy/);
+  });
+
+  it('records the approval asked for a refused call with the refusing worker’s risk, not its own reading', async () => {
+    await runWithToolCall('run_h', 'write', 'note', { text: 'x' });
+    const env = new MockActivityEnvironment();
+    const args = { runId: 'run_h', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 };
+    expect(await env.run(full.requestApproval, { ...args, approvalId: 'apr_h1', risk: 'irreversible' as const })).toMatchObject({ tool: 'note', risk: 'irreversible' });
+    expect(await env.run(full.requestApproval, { ...args, approvalId: 'apr_h2' })).toMatchObject({ tool: 'note', risk: 'write' });
   });
 
   it('runs it once an approval of exactly this call is recorded', async () => {
