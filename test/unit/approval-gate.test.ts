@@ -87,10 +87,10 @@ describe('the executing worker checks the approval itself', () => {
     await store.messages.put({ runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: toolUseId, name, input }] });
   }
 
-  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved'): Promise<void> {
+  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved', turn = 1): Promise<void> {
     const id = `apr_${(approvals += 1)}`;
     const now = new Date().toISOString();
-    await store.approvals.insert({ id, runId, kind, turn: 1, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk: 'write', reason: 'r', requestedAt: now, expiresAt: now });
+    await store.approvals.insert({ id, runId, kind, turn, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk: 'write', reason: 'r', requestedAt: now, expiresAt: now });
     await store.approvals.settle(id, { outcome, by: 'alice', channel: 'api' });
   }
 
@@ -132,6 +132,7 @@ describe('the executing worker checks the approval itself', () => {
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_2'); // another call
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'rejected');
     await approve('run_b', 'effect_in_doubt', 'wipe', { what: 'cache' }); // another kind
+    await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'approved', 2); // another turn (ids are the model's, not unique)
     await expectRefused(full, 'run_b');
     await approve('run_b', 'tool', 'wipe', { what: 'cache' });
     expect(await runTool(full, 'run_b')).toMatchObject({ isError: false, replayed: false });
