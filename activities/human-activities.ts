@@ -4,7 +4,7 @@
  * signal between these calls — no activity, and so no worker, is busy while a human thinks.
  */
 import type { ApprovalRecord } from '../shared/store/approvals';
-import { DECISION_OUTCOME, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
+import { DECISION_OUTCOME, inputPreview, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
 import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
@@ -13,14 +13,6 @@ import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
 import type { AttentionKind } from '../contract/events';
 import type { ProposedDecision, RequestApprovalArgs, RequestInputArgs, SettleInputArgs, Verdict } from '../contract/activity-io';
-
-/** Inputs larger than this are shown as a cut-down preview in progress and events. */
-const INPUT_PREVIEW_CHARS = 4000;
-
-function inputPreview(input: unknown): unknown {
-  const json = JSON.stringify(input ?? null);
-  return json.length <= INPUT_PREVIEW_CHARS ? input : `${json.slice(0, INPUT_PREVIEW_CHARS)}… (${json.length} characters)`;
-}
 
 /** Now, and `timeoutSec` from now, as ISO timestamps. */
 function timeWindow(timeoutSec: number): { requestedAt: string; expiresAt: string } {

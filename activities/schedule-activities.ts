@@ -9,14 +9,12 @@ import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
-import { stricterPolicy, type RunInput } from '../contract/run';
+import { stricterPolicy } from '../contract/run';
+import type { ScheduledRunCreation } from '../contract/activity-io';
 import { runInputFor } from '../shared/runs/run-input';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
 import { recordRestore } from './workspace-events';
-
-/** The run a firing starts, or why it starts none (its owner's queue is full: the same cap as `POST /api/runs`). */
-export type ScheduledRunCreation = { input: RunInput; prewarm?: boolean; skipped?: undefined } | { skipped: 'queue_full'; queued: number };
 
 export function createScheduleActivities(deps: ActivityDeps) {
   const { store, bus } = deps;

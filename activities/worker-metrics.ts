@@ -8,9 +8,8 @@
  * activities without a worker get the no-op meter.
  */
 import type { MetricMeter } from '@temporalio/common';
-import type { CapacityLimit, Usage } from '../contract/run';
-
-const CAPACITY_LIMITS: readonly CapacityLimit[] = ['rpm', 'input_tpm', 'output_tpm'];
+import { FIRING_SKIP_REASONS, type FiringSkipReason } from '../contract/activity-io';
+import { CAPACITY_LIMITS, type CapacityLimit, type Usage } from '../contract/run';
 
 export interface WorkerMetrics {
   modelCall(m: { model: string; latencyMs: number; firstTokenMs: number | null; usage: Usage }): void;
@@ -22,7 +21,7 @@ export interface WorkerMetrics {
   /** The sweeper flagged a run as stalled. */
   runStalled(): void;
   /** A schedule's firing started no run (its owner's queue was full). */
-  scheduleFiringSkipped(reason: 'queue_full'): void;
+  scheduleFiringSkipped(reason: FiringSkipReason): void;
   /** This worker restored a run's workspace from its durable copy. */
   workspaceRestored(ms: number): void;
 }
@@ -49,7 +48,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   for (const model of new Set(known.models)) rateLimited.add(0, { model });
   for (const model of new Set(known.throttledModels)) for (const limit of CAPACITY_LIMITS) throttled.add(0, { model, limit });
   stalled.add(0);
-  firingsSkipped.add(0, { reason: 'queue_full' });
+  for (const reason of FIRING_SKIP_REASONS) firingsSkipped.add(0, { reason });
 
   return {
     modelCall({ model, latencyMs, firstTokenMs, usage }) {

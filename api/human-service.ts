@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
-import { DECISION_OUTCOME, type Decision, type DecisionChannel } from '../contract/run';
+import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
 import type { ApprovalView, InboxItem } from '../contract/api';
 import type { Access } from './access';
 import { ApiError, notFound } from './errors';
@@ -125,7 +125,7 @@ export class HumanService {
     const goals = new Map(questions.map((q) => [q.runId, q.goal]));
     for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
     const items: InboxItem[] = [
-      ...approvals.map((a): InboxItem => ({ kind: 'approval', id: a.id, runId: a.runId, goal: goals.get(a.runId) ?? '', requestedAt: a.requestedAt, expiresAt: a.expiresAt, tool: a.tool, risk: a.risk, reason: a.reason })),
+      ...approvals.map((a): InboxItem => ({ kind: 'approval', id: a.id, runId: a.runId, goal: goals.get(a.runId) ?? '', requestedAt: a.requestedAt, expiresAt: a.expiresAt, tool: a.tool, input: inputPreview(a.input), risk: a.risk, reason: a.reason })),
       ...questions.map((q): InboxItem => ({ kind: 'question', id: q.id, runId: q.runId, goal: q.goal, requestedAt: q.requestedAt, expiresAt: q.expiresAt, question: q.question })),
     ];
     return items.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));

@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { ScheduleRecord } from '../shared/store/schedules';
 import type { scheduledRunWorkflow } from '../workflows';
+import { cronSpacing } from './cron-spacing';
 import { ApiError } from './errors';
 import type { RunService } from './run-service';
 
@@ -72,8 +73,7 @@ export class ScheduleService {
         },
         policies: { overlap: OVERLAP[schedule.overlap], catchupWindow: '1 minute' },
         memo: { owner },
-        // A cron starts paused until its spacing is checked: no firing before it is known to be allowed.
-        state: { note: `Longhaul schedule "${body.name}" of ${owner}`, paused: body.cron !== undefined },
+        state: { note: `Longhaul schedule "${body.name}" of ${owner}` },
       });
     } catch (err) {
       await store.schedules.markDeleted(id);
@@ -82,44 +82,13 @@ export class ScheduleService {
       this.deps.logger.error({ err }, 'could not create the Temporal schedule');
       throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
     }
-    if (body.cron !== undefined) await this.checkCronSpacing(schedule);
     return this.view(schedule);
   }
 
   /**
-   * A cron's firings, as Temporal computes them (the next ten), are no closer than
-   * SCHEDULE_MIN_INTERVAL_SEC; then the schedule is unpaused. Too close, or not known: it is removed.
+   * everySec at least SCHEDULE_MIN_INTERVAL_SEC; a cron of five fields whose closest firings, over a
+   * whole day, are at least that far apart. Over a minute, a cron whose spacing cannot be read is refused.
    */
-  private async checkCronSpacing(schedule: ScheduleRecord): Promise<void> {
-    const min = this.deps.config.runs.scheduleMinIntervalSec;
-    const handle = this.deps.client.schedule.getHandle(schedule.id);
-    let closest: number;
-    try {
-      const times = (await handle.describe()).info.nextActionTimes.map((t) => t.getTime());
-      closest = Math.min(...times.slice(1).map((t, i) => (t - times[i]!) / 1000));
-      if (closest >= min) {
-        await handle.unpause('its firings are far enough apart');
-        return;
-      }
-    } catch (err) {
-      await this.discard(schedule.id);
-      this.deps.logger.error({ err }, 'could not check a new schedule');
-      throw new ApiError(503, 'temporal_unavailable', 'could not create the schedule: Temporal is unreachable; try again');
-    }
-    await this.discard(schedule.id);
-    throw new ApiError(400, 'schedule_too_frequent', `cron ${JSON.stringify(schedule.cron)} fires ${closest} seconds apart; this server fires a schedule at most every ${min} seconds`);
-  }
-
-  /** A schedule refused after Temporal had it: gone from the store first; still paused in Temporal if it cannot be deleted. */
-  private async discard(id: string): Promise<void> {
-    await this.deps.store.schedules.markDeleted(id);
-    await this.deps.client.schedule
-      .getHandle(id)
-      .delete()
-      .catch((err: unknown) => this.deps.logger.warn({ err, scheduleId: id }, 'could not delete a refused schedule from Temporal; it stays paused'));
-  }
-
-  /** everySec at least SCHEDULE_MIN_INTERVAL_SEC; a cron of five fields (its spacing is checked once Temporal has it). */
   private checkTiming(body: CreateScheduleBody): void {
     const min = this.deps.config.runs.scheduleMinIntervalSec;
     if (body.everySec !== undefined && body.everySec < min) {
@@ -128,6 +97,11 @@ export class ScheduleService {
     if (body.cron !== undefined && !FIVE_FIELD_CRON.test(body.cron.trim())) {
       throw new ApiError(400, 'invalid_request', `cron: ${JSON.stringify(body.cron)} is not a five-field cron (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly`);
     }
+    const spacing = body.cron === undefined ? { ok: true as const } : cronSpacing(body.cron, min);
+    if (!spacing.ok && spacing.gapSec === null) {
+      throw new ApiError(400, 'invalid_request', `cron: cannot tell how often ${JSON.stringify(body.cron)} fires; write its minute and hour as numbers, ranges, lists or steps (this server fires a schedule at most every ${min} seconds)`);
+    }
+    if (!spacing.ok) throw new ApiError(400, 'schedule_too_frequent', `cron ${JSON.stringify(body.cron)} fires ${spacing.gapSec} seconds apart; this server fires a schedule at most every ${min} seconds`);
   }
 
   async list(owner: string): Promise<ScheduleView[]> {

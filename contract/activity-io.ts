@@ -3,8 +3,9 @@
  * it is more than ids inline. Defined here, not in the activity files, so workflow code imports
  * them from the pure contract and never from activities/. Pure: safe inside the workflow sandbox.
  */
+import type { ApiErrorCode } from './errors';
 import type { EventData, EventDraft } from './events';
-import type { ApprovalKind, Decision, DecisionChannel, Progress, Risk, RunLimits, Usage } from './run';
+import type { ApprovalKind, Decision, DecisionChannel, Progress, Risk, RunInput, RunLimits, Usage } from './run';
 
 // ───────────────────────────── run bookkeeping ─────────────────────────────
 
@@ -133,3 +134,12 @@ export interface SettleInputArgs {
   toolUseId: string;
   answer: { text: string; by: string } | null;
 }
+
+// ───────────────────────────── schedules ─────────────────────────────
+
+/** Why a schedule's firing started no run: its owner's queue was full — the cap, and the code, of `POST /api/runs`'s 429. */
+export const FIRING_SKIP_REASONS = ['queue_full'] as const satisfies readonly ApiErrorCode[];
+export type FiringSkipReason = (typeof FIRING_SKIP_REASONS)[number];
+
+/** The run a firing starts, or why it starts none. */
+export type ScheduledRunCreation = { input: RunInput; prewarm?: boolean; skipped?: undefined } | { skipped: FiringSkipReason; queued: number };

@@ -373,7 +373,15 @@ export type ApprovalList = z.infer<typeof approvalListSchema>;
 const inboxCommon = { runId: z.string(), goal: z.string(), requestedAt: isoTime, expiresAt: isoTime };
 export const inboxItemSchema = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('approval'), id: z.string(), ...inboxCommon, tool: z.string().nullable(), risk: riskSchema.nullable(), reason: z.string() }),
+    z.object({
+      kind: z.literal('approval'),
+      id: z.string(),
+      ...inboxCommon,
+      tool: z.string().nullable(),
+      input: z.unknown().meta({ description: 'The call\'s input, cut to a preview when long (as in progress and events); GET /api/approvals/{approvalId} has all of it.' }),
+      risk: riskSchema.nullable(),
+      reason: z.string(),
+    }),
     z.object({ kind: z.literal('question'), id: z.string(), ...inboxCommon, question: z.string() }),
   ])
   .meta({ id: 'InboxItem' });

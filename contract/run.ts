@@ -202,6 +202,18 @@ export interface PendingApproval {
   expiresAt: string;
 }
 
+/** A tool input longer than this as JSON is shown cut (progress, events, the inbox); the approval itself has all of it. */
+export const INPUT_PREVIEW_CHARS = 4000;
+
+/** The input as previews carry it: itself when short, else its JSON cut, saying how long it was. */
+export function inputPreview(input: unknown): unknown {
+  const json = JSON.stringify(input ?? null);
+  return json.length <= INPUT_PREVIEW_CHARS ? input : `${json.slice(0, INPUT_PREVIEW_CHARS)}… (${json.length} characters)`;
+}
+
+/** Whether an input is a cut preview, so that a reader knows to fetch the approval for all of it. */
+export const isCutInputPreview = (input: unknown): boolean => typeof input === 'string' && /… \(\d+ characters\)$/.test(input);
+
 export interface PendingInput {
   requestId: string;
   /** The `ask_user` call this question answers. */

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { APPROVAL_POLICIES } from '../contract/run';
+import { APPROVAL_POLICIES, RISKS } from '../contract/run';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -117,7 +117,7 @@ const slackUserMap = z
  * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
  * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
  */
-const mcpRisk = z.enum(['read', 'write', 'irreversible']);
+const mcpRisk = z.enum(RISKS);
 const mcpRiskOverride = z.union([mcpRisk, z.record(z.string(), mcpRisk)]).optional();
 export type McpRiskOverride = z.infer<typeof mcpRiskOverride>;
 
@@ -223,6 +223,24 @@ const directory = (def: string) =>
 const postgresUrl = optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
   message: 'must be a postgres:// URL (leave unset for SQLite under DATA_DIR)',
 });
+
+/** A share between 0 and 1 (exclusive of 0), e.g. a target usage. */
+const fraction = (def: number) =>
+  withDefault(
+    optionalNum(0).transform((n, ctx) => {
+      if (n === undefined) return def;
+      if (n <= 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number above 0 and at most 1 (e.g. 0.8)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    def,
+  );
+
+/** An integer in [min, max], or undefined when unset (a default that depends on another option). */
+const optionalInt = (min: number, max: number) =>
+  optionalNum(min).refine((n) => n === undefined || (Number.isInteger(n) && n <= max), { message: `must be an integer between ${min} and ${max}` });
 
 export interface OptionSpec<T extends z.ZodType = z.ZodType> {
   parse: T;
@@ -362,6 +380,37 @@ export const OPTIONS = {
   ),
   METRICS_PROMETHEUS_ADDRESS: option(optionalString, '`host:port` where a worker serves its metrics (Temporal SDK and Longhaul) for Prometheus'),
 
+  // Worker concurrency (README: Sizing a worker)
+  WORKER_TUNER: option(
+    oneOf(['fixed', 'resource'], 'fixed'),
+    '`fixed`: the slot counts below are the limits; `resource`: Temporal\'s resource-based tuner hands out slots up to those counts while the process stays under `WORKER_TUNER_TARGET_MEMORY` and `_CPU` (it ramps slowly: one activity slot per 50 ms)',
+  ),
+  WORKER_ACTIVITY_SLOTS: option(
+    int(2000, 1, 100_000),
+    'Activities (model and tool calls) a worker runs at once; a streaming model call holds one for its whole stream while the process mostly waits on the network, and costs little memory: 2,000 is room for 1,000 streaming runs and their tool calls',
+  ),
+  WORKER_LOCAL_ACTIVITY_SLOTS: option(int(200, 1, 100_000), 'Local activities (fast steps, quick steps, bookkeeping) a worker runs at once; each is a call that answered in milliseconds last time'),
+  WORKER_WORKFLOW_TASK_SLOTS: option(
+    int(100, 2, 10_000),
+    'Workflow tasks a worker runs at once; each is milliseconds of CPU on one workflow thread, so more only queue there: 100 covers the round trips of a resume storm; at most `WORKER_CACHED_WORKFLOWS`',
+  ),
+  WORKER_WORKSPACE_ACTIVITY_SLOTS: option(
+    int(200, 1, 100_000),
+    'Tool calls a worker runs at once on its own queue (runs whose workspaces it holds), apart from `WORKER_ACTIVITY_SLOTS`: they use this process\'s disk and CPU, and can never take a model call\'s slot',
+  ),
+  WORKER_CACHED_WORKFLOWS: option(
+    int(2000, 0, 1_000_000),
+    'Runs kept in the worker\'s sticky cache (a run parked on a human stays there, holding no slot); a parked run was measured at 0.2–0.3 MB (worker and API), so this bounds the cache near 0.6 GB; the least recently used are evicted and replay their history at their next task; 0: no cache',
+  ),
+  WORKER_TUNER_TARGET_MEMORY: option(fraction(0.8), '`WORKER_TUNER=resource`: share of the machine\'s memory the tuner aims to stay under; a fifth is left for the rest of the machine and for spikes'),
+  WORKER_TUNER_TARGET_CPU: option(fraction(0.9), '`WORKER_TUNER=resource`: share of the machine\'s CPU the tuner aims to stay under; near full, since a busy CPU slows calls but does not crash the worker'),
+  WORKER_POLLERS: option(
+    oneOf(['autoscaling', 'fixed'], 'autoscaling'),
+    'How many polls for tasks a worker keeps open: `autoscaling` (Temporal\'s recommendation; the server, 1.28 or later, says when more would help) or `fixed` (always the maximum below while slots are free)',
+  ),
+  WORKER_WORKFLOW_POLLERS: option(optionalInt(2, 1000), 'Most workflow task polls open at once', { shown: '`100` (autoscaling), `10` (fixed): the SDK\'s' }),
+  WORKER_ACTIVITY_POLLERS: option(optionalInt(1, 1000), 'Most activity task polls open at once (per queue)', { shown: '`100` (autoscaling), `10` (fixed): the SDK\'s' }),
+
   // Run defaults and admin maxima
   DEFAULT_MAX_STEPS: option(int(50, 1), 'Steps per run (`maxSteps`: model turns, each one model call and the tool calls it asks for) unless the run asks otherwise'),
   MAX_STEPS_LIMIT: option(int(1000, 1), 'Most steps (model turns) a run may ask for'),
@@ -375,7 +424,7 @@ export const OPTIONS = {
   MAX_CONCURRENT_RUNS_PER_USER: option(int(5, 1), 'Runs per user executing at once; more wait in `queued`'),
   MAX_QUEUED_RUNS_PER_USER: option(int(20, 0), 'Queued runs per user before `POST /api/runs` answers 429'),
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
-  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s next ten firings as Temporal computes them'),
+  SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s closest two firings in a day'),
   MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
 
   // Human in the loop

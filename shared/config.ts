@@ -53,6 +53,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.APPROVAL_TIMEOUT_SEC > e.MAX_APPROVAL_TIMEOUT_SEC) {
     issues.push('APPROVAL_TIMEOUT_SEC must not exceed MAX_APPROVAL_TIMEOUT_SEC');
   }
+  // The SDK would quietly lower the slots to the cache size; say so instead.
+  if (e.WORKER_CACHED_WORKFLOWS > 0 && e.WORKER_WORKFLOW_TASK_SLOTS > e.WORKER_CACHED_WORKFLOWS) {
+    issues.push('WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS (a workflow task needs its run in the cache)');
+  }
+  if (e.WORKER_CACHED_WORKFLOWS === 1) issues.push('WORKER_CACHED_WORKFLOWS must be 0 (no cache) or at least 2');
   const hooksAllowed = new AllowedHosts(e.WEBHOOK_ALLOWED_HOSTS);
   for (const url of e.WEBHOOK_URLS) {
     let refusal: string | null;
@@ -156,6 +161,23 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       workerShutdownGraceSec: e.WORKER_SHUTDOWN_GRACE_SEC,
       workerStickyTimeoutSec: e.WORKER_STICKY_TIMEOUT_SEC,
       deployment: { name: e.WORKER_DEPLOYMENT_NAME, buildId: e.WORKER_BUILD_ID, versioning: e.WORKER_VERSIONING },
+    },
+    /** How much a worker process runs at once (worker/worker-tuning.ts; README: Sizing a worker). */
+    worker: {
+      tuner: e.WORKER_TUNER,
+      activitySlots: e.WORKER_ACTIVITY_SLOTS,
+      localActivitySlots: e.WORKER_LOCAL_ACTIVITY_SLOTS,
+      workflowTaskSlots: e.WORKER_WORKFLOW_TASK_SLOTS,
+      /** Slots of the worker's own queue (tool calls of the runs whose workspaces it holds). */
+      workspaceActivitySlots: e.WORKER_WORKSPACE_ACTIVITY_SLOTS,
+      cachedWorkflows: e.WORKER_CACHED_WORKFLOWS,
+      /** `WORKER_TUNER=resource`: the usage the tuner aims to stay under, as shares of the machine. */
+      targetMemoryUsage: e.WORKER_TUNER_TARGET_MEMORY,
+      targetCpuUsage: e.WORKER_TUNER_TARGET_CPU,
+      pollers: e.WORKER_POLLERS,
+      /** Undefined: the SDK's default for the poller behaviour. */
+      workflowPollers: e.WORKER_WORKFLOW_POLLERS,
+      activityPollers: e.WORKER_ACTIVITY_POLLERS,
     },
     runs: {
       defaultMaxSteps: e.DEFAULT_MAX_STEPS,

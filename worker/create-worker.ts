@@ -1,13 +1,14 @@
 /** A Temporal worker polling Longhaul's task queue with the run workflow and its activities. */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { type NativeConnection, Worker, type WorkerDeploymentOptions, type WorkerInterceptors } from '@temporalio/worker';
+import { type NativeConnection, type ResourceBasedController, Worker, type WorkerDeploymentOptions, type WorkerInterceptors } from '@temporalio/worker';
 import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { currentTracing } from '../shared/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from './workflow-bundle';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from '../shared/config';
 import { packageVersion } from '../shared/package-info';
+import { tuningOptions } from './worker-tuning';
 
 /**
  * A short build id. The SDK's default (package name + a 64-hex bundle checksum) is copied into
@@ -53,6 +54,8 @@ export async function createWorker(opts: {
   /** Overrides the task queue from config (tests give each suite its own). */
   taskQueue?: string;
   interceptors?: WorkerInterceptors;
+  /** `WORKER_TUNER=resource`: the process's one resource controller, shared with its workspace worker. */
+  resourceController?: ResourceBasedController;
 }): Promise<Worker> {
   const { config } = opts;
   const bundlePath = config.temporal.workflowBundlePath;
@@ -68,7 +71,8 @@ export async function createWorker(opts: {
     workerDeploymentOptions: deploymentOptions(config),
     // On SIGTERM: stop polling, give in-flight activities this long to finish, then exit.
     shutdownGraceTime: `${config.activities.workerShutdownGraceSec}s`,
-    maxConcurrentActivityTaskExecutions: 200,
+    // Slots (or the resource-based tuner), sticky cache and pollers: WORKER_* (worker-tuning.ts).
+    ...tuningOptions(config.worker, 'workflows', opts.resourceController),
     // When a worker dies, the next workflow task waits this long on its sticky queue before any
     // worker may take it. Histories here are small, so losing stickiness early is cheap and a dead
     // worker stalls its runs for seconds, not the SDK's default ten.
@@ -78,7 +82,14 @@ export async function createWorker(opts: {
 }
 
 /** A worker that runs only activities, on a queue of its own (this process's workspace affinity queue). */
-export async function createActivityWorker(opts: { connection: NativeConnection; config: Config; deps: ActivityDeps; taskQueue: string; interceptors?: WorkerInterceptors }): Promise<Worker> {
+export async function createActivityWorker(opts: {
+  connection: NativeConnection;
+  config: Config;
+  deps: ActivityDeps;
+  taskQueue: string;
+  interceptors?: WorkerInterceptors;
+  resourceController?: ResourceBasedController;
+}): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.config.temporal.namespace,
@@ -86,7 +97,8 @@ export async function createActivityWorker(opts: { connection: NativeConnection;
     activities: createActivities(opts.deps),
     workerDeploymentOptions: deploymentOptions(opts.config),
     shutdownGraceTime: `${opts.config.activities.workerShutdownGraceSec}s`,
-    maxConcurrentActivityTaskExecutions: 200,
+    // Slots of its own (WORKER_WORKSPACE_ACTIVITY_SLOTS): tool calls never take a model call's slot.
+    ...tuningOptions(opts.config.worker, 'workspace', opts.resourceController),
     // Only activity interceptors: this worker runs no workflows.
     interceptors: { activity: withTracing(opts.interceptors, { bundlesAtStart: false }).activity },
   });

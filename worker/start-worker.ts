@@ -4,7 +4,7 @@
  * `npm run worker` and the tests. `stop()` drains: no new tasks, in-flight activities get
  * WORKER_SHUTDOWN_GRACE_SEC.
  */
-import { Runtime, type NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
+import { ResourceBasedController, Runtime, type NativeConnection, type Worker, type WorkerInterceptors } from '@temporalio/worker';
 import { createWorkerMetrics } from '../activities/worker-metrics';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import type { ToolDefinition } from '../activities/tools/tool';
@@ -71,9 +71,12 @@ export async function startWorker(opts: {
     notifier: opts.notifier,
     metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
-  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors });
+  // WORKER_TUNER=resource: one memory and CPU target for the whole process, both of its workers.
+  const resourceController =
+    config.worker.tuner === 'resource' ? ResourceBasedController.create({ targetMemoryUsage: config.worker.targetMemoryUsage, targetCpuUsage: config.worker.targetCpuUsage }) : undefined;
+  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors, resourceController });
   // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).
-  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors });
+  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors, resourceController });
   const janitor = await startWorkspaceJanitor({ activityDeps: deps, blobs: openBlobStore(config, foundation.store), config, logger });
   // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
   if (!opts.modelFor) void checkModelEndpoint(config, logger);

@@ -226,26 +226,29 @@ async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt:
  * sending every call to the shared queue, and those recorded 2026-11-22 … 2026-12-05 ran a quick tool
  * in the workflow's own worker (replay-only).
  */
-async function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+function runToolWhereTheWorkspaceIs(ctx: RunContext, call: ToolCallRef, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
   const { run, acts } = ctx;
-  if (toolCallIsRecordedLocal(ctx, call)) {
-    const outcome = await runToolLocally(ctx, args);
+  // Not an async function: each promise made in the sandbox records a stack trace, and this runs every step.
+  const noteWorker = (outcome: ToolOutcome): ToolOutcome => {
     if (outcome.worker) run.workspaceQueue = outcome.worker;
     return outcome;
-  }
+  };
+  if (toolCallIsRecordedLocal(ctx, call)) return runToolLocally(ctx, args).then(noteWorker);
   const queue = patched(WORKSPACE_AFFINITY_PATCH) ? run.workspaceQueue : undefined;
-  let outcome: ToolOutcome | undefined;
-  if (queue) {
-    try {
-      outcome = await acts.toolsOn(queue).runTool.executeWithOptions({ summary }, [args]);
-    } catch (err) {
-      if (!isScheduleToStartTimeout(err)) throw err;
-      run.workspaceQueue = undefined; // its worker is gone
-    }
+  if (!queue) return acts.tools.runTool.executeWithOptions({ summary }, [args]).then(noteWorker);
+  return runToolOnWorker(ctx, queue, summary, args).then(noteWorker);
+}
+
+/** On the worker holding the workspace; on the shared queue if that worker does not pick the call up in time (gone). */
+async function runToolOnWorker(ctx: RunContext, queue: string, summary: string, args: RunToolArgs): Promise<ToolOutcome> {
+  const { run, acts } = ctx;
+  try {
+    return await acts.toolsOn(queue).runTool.executeWithOptions({ summary }, [args]);
+  } catch (err) {
+    if (!isScheduleToStartTimeout(err)) throw err;
+    run.workspaceQueue = undefined; // its worker is gone
+    return acts.tools.runTool.executeWithOptions({ summary }, [args]);
   }
-  outcome ??= await acts.tools.runTool.executeWithOptions({ summary }, [args]);
-  if (outcome.worker) run.workspaceQueue = outcome.worker;
-  return outcome;
 }
 
 function isScheduleToStartTimeout(err: unknown): boolean {

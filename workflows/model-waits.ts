@@ -52,20 +52,27 @@ export function summarizeWhenAllowed(ctx: RunContext, next: number): Promise<Sum
   );
 }
 
-async function whenAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>): Promise<T | null> {
+function whenAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>): Promise<T | null> {
+  // An answer at once, the common case, awaits nothing but the call: each promise made in the sandbox records a
+  // stack trace, and this runs every step.
+  return call().then((answer) => (isDeferral(answer) || ctx.run.waitingFor === 'capacity' ? untilAllowed(ctx, throttleKey, call, answer) : answer));
+}
+
+/** Waits out each deferral (calling again after it), and says the run no longer waits for capacity once answered. */
+async function untilAllowed<T extends object>(ctx: RunContext, throttleKey: (wait: number) => string, call: () => Promise<T | ModelCallDeferral>, first: T | ModelCallDeferral): Promise<T | null> {
   const { run } = ctx;
+  let answer = first;
   for (let waits = 0; ; waits++) {
-    const answer = await call();
     if (!isDeferral(answer)) {
       if (run.waitingFor === 'capacity') await ctx.transition('running', null);
       return answer;
     }
-    const deferral = answer;
-    if (deferral.deferred === 'capacity') await waitForCapacity(ctx, deferral, throttleKey(waits));
+    if (answer.deferred === 'capacity') await waitForCapacity(ctx, answer, throttleKey(waits));
     else {
-      await waitForBudget(ctx, deferral);
+      await waitForBudget(ctx, answer);
       if (run.paused) return null;
     }
+    answer = await call();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { FiringSkipReason } from '../contract/activity-io';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { agentRunWorkflow } from './agent-run';
 
@@ -13,10 +14,10 @@ export interface ScheduledRunArgs {
   scheduleId: string;
 }
 
-/** Shared-workspace series: the run's desk is restored onto a worker before the run starts (2026-11-22). */
+/** Shared-workspace series: the run's workspace is restored onto a worker before the run starts (2026-11-22). */
 const SHARED_WORKSPACE_PATCH = 'shared-workspace';
 /** What a firing did: the run it started, or why it started none. */
-export type ScheduledRunResult = { runId: string } | { runId: null; skipped: 'queue_full'; queued: number };
+export type ScheduledRunResult = { runId: string } | { runId: null; skipped: FiringSkipReason; queued: number };
 
 export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Promise<ScheduledRunResult> {
   const { createScheduledRun } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 10 } });
@@ -26,9 +27,9 @@ export async function scheduledRunWorkflow({ scheduleId }: ScheduledRunArgs): Pr
   if (created.skipped) return { runId: null, skipped: created.skipped, queued: created.queued };
   let input = created.input;
   if (created.prewarm && patched(SHARED_WORKSPACE_PATCH)) {
-    // Pre-warm: the predecessor's desk is put on a worker now, so the run's first tool finds it ready.
+    // Pre-warm: the predecessor's workspace is put on a worker now, so the run's first tool finds it ready.
     const { prewarmWorkspace } = proxyActivities<Activities>({ startToCloseTimeout: '10m', retry: { initialInterval: '1s', maximumAttempts: 5 } });
-    const warmed = await prewarmWorkspace({ runId: input.runId }).catch(() => undefined); // a cold desk still works
+    const warmed = await prewarmWorkspace({ runId: input.runId }).catch(() => undefined); // a cold workspace still works
     if (warmed) input = { ...input, workspaceQueue: warmed.workspaceQueue };
   }
   const run = await startChild(agentRunWorkflow, {

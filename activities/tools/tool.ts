@@ -38,10 +38,10 @@ export interface ToolDefinition<I = unknown> {
    */
   idempotent?: boolean;
   /**
-   * A call always finishes in tens of milliseconds and needs no heartbeat (reads of the workspace, lookups):
-   * it runs in the worker that runs the run's workflow, as a local activity, without a server round trip.
-   * Anything that may wait on the network or run long must leave this off: a local activity holds the
-   * workflow's task open while it runs, so the run answers no signal or progress query until it finishes.
+   * A call always finishes in tens of milliseconds (reads of the workspace, lookups). Since 2026-12-05 it
+   * changes nothing for new runs: every tool call, quick or not, is an ordinary activity on the worker that
+   * holds the run's workspace. Runs recorded before then ran quick calls as local activities, and their
+   * replay reads it (workflows/legacy-local-steps.ts).
    */
   quick?: boolean;
   /** Returns text or JSON for the model. Throw `ToolError` for failures the model should see. */

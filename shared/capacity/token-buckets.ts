@@ -6,9 +6,7 @@
  * A level may be negative: a call that used more than was reserved leaves a debt that refilling
  * pays off before anyone else fits.
  */
-import type { CapacityLimit } from '../../contract/run';
-
-export const CAPACITY_LIMITS: readonly CapacityLimit[] = ['rpm', 'input_tpm', 'output_tpm'];
+import { CAPACITY_LIMITS, type CapacityLimit } from '../../contract/run';
 
 /** Per-minute limits; an absent one does not limit. */
 export type RateLimits = Partial<Record<CapacityLimit, number>>;

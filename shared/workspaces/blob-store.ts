@@ -17,7 +17,7 @@ export interface BlobStore {
   putMany(runId: string, blobs: { hash: string; data: Buffer }[]): Promise<void>;
   /** Deletes every blob of the run. */
   deleteRun(runId: string): Promise<void>;
-  /** Copies every blob of one run to another (a schedule's next run starting from its predecessor's desk). */
+  /** Copies every blob of one run to another (a schedule's next run starting from its predecessor's workspace). */
   copyRun(fromRunId: string, toRunId: string): Promise<void>;
 }
 

@@ -121,11 +121,11 @@ export class WorkspaceSync {
     const mine = this.held.get(runId);
     // The usual case: this worker holds the current version. No manifest read, nothing to do.
     if (head && head.state !== 'released' && mine && mine.version === head.version && (await exists(dir))) return null;
-    // Nothing saved yet and this worker already set the empty desk up (and looked for a legacy folder then).
+    // Nothing saved yet and this worker already set the empty workspace up (and looked for a legacy folder then).
     if (!head && mine && mine.version === 0 && (await exists(dir))) return null;
     const record = head ? await this.opts.store.workspaces.get(runId) : undefined;
     if (!record || record.state === 'released') {
-      // Nothing durable: a fresh desk (after a release, whatever this worker still had goes too).
+      // Nothing durable: a fresh workspace (after a release, whatever this worker still had goes too).
       if (record?.state === 'released' && mine && mine.version !== record.version) await fs.rm(dir, { recursive: true, force: true });
       if (!mine || mine.version !== (record?.version ?? 0)) {
         await fs.rm(dir, { recursive: true, force: true });

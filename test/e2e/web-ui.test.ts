@@ -276,13 +276,13 @@ describe('web UI', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
 
     // The file it wrote, in the run's file browser: listed, opened as text, never as a page; then released.
-    const desk = page.getByTestId('workspace');
-    await desk.getByRole('button', { name: 'x.html' }).click();
-    await desk.getByTestId('file-text').getByText(payload).waitFor();
+    const workspace = page.getByTestId('workspace');
+    await workspace.getByRole('button', { name: 'x.html' }).click();
+    await workspace.getByTestId('file-text').getByText(payload).waitFor();
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     // Its Download link is a blob of the app's origin: opened in a tab, it is saved, never run as a page of the app.
-    const href = await desk.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const href = await workspace.getByRole('link', { name: 'Download' }).getAttribute('href');
     const tab = await page.context().newPage();
     const opened = await tab.goto(href!).then(
       () => 'rendered',
@@ -292,8 +292,8 @@ describe('web UI', () => {
     expect(await tab.evaluate('typeof window.__xss')).toBe('undefined');
     await tab.close();
     await shot('workspace-files');
-    await desk.getByRole('button', { name: 'Release workspace' }).click();
-    await desk.getByText('released').waitFor();
+    await workspace.getByRole('button', { name: 'Release workspace' }).click();
+    await workspace.getByText('released').waitFor();
     expect((await h.request('GET', `/api/runs/${runId}/workspace`)).body.state).toBe('released');
   });
 
@@ -366,6 +366,9 @@ describe('web UI', () => {
     // Oldest first, each with its run and its expiry.
     expect(await inbox.locator('li .who').allTextContents()).toEqual(['Approve workspace_write? · write', 'The agent asks']);
     expect(await inbox.getByTestId('expiry').first().textContent()).toMatch(/^expires in /);
+    // What the approval would let run is on the card: the file and its text.
+    expect(await inbox.locator('li').first().getByTestId('write-path').textContent()).toBe('notes.md');
+    expect(await inbox.locator('li').first().getByTestId('write-content').textContent()).toBe('alpha\nbeta\ndelta\n');
     await shot('inbox');
 
     // From the inbox straight to the request: its card has the keyboard, so `a` means it (after a confirmation).
@@ -396,7 +399,10 @@ describe('web UI', () => {
     const waitingWrite = page.getByTestId('inbox').locator('li', { hasText: 'Keep notes [e2e-inbox-write]' });
     await waitingWrite.getByLabel('Comment (optional)').fill('Keep beta in lower case.');
     await waitingWrite.getByRole('button', { name: 'Reject' }).click();
-    await page.getByRole('dialog', { name: 'Reject workspace_write?' }).getByRole('button', { name: 'Reject' }).click();
+    const rejecting = page.getByRole('dialog', { name: 'Reject workspace_write?' });
+    // The confirmation says what it decides: the change to the file.
+    expect(await rejecting.getByTestId('write-diff').locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
+    await rejecting.getByRole('button', { name: 'Reject' }).click();
     await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 1000, what: 'the count to drop to 1 at once' });
     await h.waitForStatus(writer, 'completed');
     expect((await h.events(writer)).flatMap((e) => (e.type === 'approval.decided' ? [[e.data.decision, e.data.comment]] : []))).toEqual([

@@ -110,13 +110,13 @@ describe('OpenAPI document', () => {
     await call('GET', `/api/runs/${asking}/deliveries`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
     // A run's workspace (the demo model writes plan.md): the listing, one file, a release refused while live and done after.
-    const desk = await h.createRun({ goal: 'plan [openapi-desk]', model: 'demo', approvals: 'none' });
-    await h.waitForStatus(desk, 'completed');
-    await call('GET', `/api/runs/${desk}/workspace`).then((r) => expect(r.body.files.map((f: { path: string }) => f.path)).toEqual(['plan.md']));
-    await call('GET', `/api/runs/${desk}/workspace/files/plan.md`).then((r) => expect(r.status).toBe(200));
-    await call('GET', `/api/runs/${desk}/workspace/files/none.md`).then((r) => expect(r.status).toBe(404));
-    await call('GET', `/api/runs/${desk}/workspace`, { token: BOB }).then((r) => expect(r.status).toBe(404));
-    await call('POST', `/api/runs/${desk}/workspace/release`).then((r) => expect(r.body.state).toBe('released'));
+    const planner = await h.createRun({ goal: 'plan [openapi-planner]', model: 'demo', approvals: 'none' });
+    await h.waitForStatus(planner, 'completed');
+    await call('GET', `/api/runs/${planner}/workspace`).then((r) => expect(r.body.files.map((f: { path: string }) => f.path)).toEqual(['plan.md']));
+    await call('GET', `/api/runs/${planner}/workspace/files/plan.md`).then((r) => expect(r.status).toBe(200));
+    await call('GET', `/api/runs/${planner}/workspace/files/none.md`).then((r) => expect(r.status).toBe(404));
+    await call('GET', `/api/runs/${planner}/workspace`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${planner}/workspace/release`).then((r) => expect(r.body.state).toBe('released'));
 
     // Capacity and spend: the books (empty without limits) and the caller's spend; bad days and others' spend refused.
     await call('GET', '/api/capacity').then((r) => expect(r.status).toBe(200));
@@ -141,7 +141,10 @@ describe('OpenAPI document', () => {
     await call('GET', `/api/approvals/${approvalId}`).then((r) => expect(r.body).toMatchObject({ approvalId, runId: writing, tool: 'workspace_write', input: { path: 'a.txt', content: 'hello' } }));
     await call('GET', `/api/approvals/${approvalId}`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', '/api/approvals/apr_nope').then((r) => expect(r.body.error.code).toBe('approval_not_found'));
-    await call('GET', '/api/inbox').then((r) => expect(r.body.items).toContainEqual(expect.objectContaining({ kind: 'approval', id: approvalId, runId: writing, tool: 'workspace_write' })));
+    await call('GET', '/api/inbox').then((r) =>
+      // The call's input is there to read before deciding from the inbox: nothing approved blind.
+      expect(r.body.items).toContainEqual(expect.objectContaining({ kind: 'approval', id: approvalId, runId: writing, tool: 'workspace_write', input: { path: 'a.txt', content: 'hello' } })),
+    );
     await call('POST', `/api/runs/${writing}/pause`).then((r) => expect(r.status).toBe(202));
     await call('POST', `/api/runs/${writing}/pause`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('POST', `/api/runs/${writing}/resume`).then((r) => expect(r.status).toBe(202));

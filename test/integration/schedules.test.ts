@@ -69,13 +69,13 @@ describe('scheduled runs', () => {
     await expect(h.client.schedule.getHandle(schedule.id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
-  it('starts each run of a shared-workspace series from its predecessor’s desk, restored before the run begins', async () => {
+  it('starts each run of a shared-workspace series from its predecessor’s workspace, restored before the run begins', async () => {
     // The demo model lists the workspace, writes plan.md, reads it back.
-    const created = await h.request('POST', '/api/schedules', { body: { name: 'Desk', goal: 'Keep a plan', everySec: 2, model: 'demo', approvals: 'none', sharedWorkspace: true } });
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Shared', goal: 'Keep a plan', everySec: 2, model: 'demo', approvals: 'none', sharedWorkspace: true } });
     expect(created.body).toMatchObject({ sharedWorkspace: true });
     const schedule = created.body;
     await waitFor(async () => (await runsOf(schedule.id)).filter((r) => r.status === 'completed').length >= 2, { timeoutMs: 30_000, what: 'two runs of the series' });
-    // The firings' own histories are replay fixtures too (npm run record-histories): they pre-warm the desk.
+    // The firings' own histories are replay fixtures too (npm run record-histories): they pre-warm the workspace.
     for (const a of (await h.client.schedule.getHandle(schedule.id).describe()).info.recentActions) h.recordAlso(a.action.workflow.workflowId, 'shared-desk-firing');
     expect((await h.request('DELETE', `/api/schedules/${schedule.id}`)).status).toBe(204);
     const [first, second] = (await runsOf(schedule.id)).filter((r) => r.status === 'completed').slice(-2).reverse().map((r) => r.id);
@@ -83,20 +83,20 @@ describe('scheduled runs', () => {
       const done = (await h.events(id)).find((e): e is RunEventOf<'tool.completed'> => e.type === 'tool.completed' && e.data.name === 'workspace_list');
       return done!.data.output;
     };
-    expect(await listed(first!)).not.toContain('plan.md'); // the first run started from an empty desk
+    expect(await listed(first!)).not.toContain('plan.md'); // the first run started from an empty workspace
     expect(await listed(second!)).toContain('"path": "plan.md"'); // the next found what the first left
-    // Its desk was put on a worker before the run's first tool call.
+    // Its workspace was put on a worker before the run's first tool call.
     const types = (await h.events(second!)).map((e) => e.type);
     expect(types.indexOf('workspace.restored')).toBeGreaterThanOrEqual(0);
     expect(types.indexOf('workspace.restored')).toBeLessThan(types.indexOf('tool.started'));
-    // Each run has a desk of its own: the predecessor's is untouched by what its successor writes.
+    // Each run has a workspace of its own: the predecessor's is untouched by what its successor writes.
     expect((await h.request('GET', `/api/runs/${first}/workspace`)).body.version).toBe(1);
   });
 
   it('takes a cron in a time zone, and refuses bad timing with a 400', async () => {
     const cron = await h.request('POST', '/api/schedules', { body: { name: 'Weekdays', goal: 'Report', cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', model: 'demo' } });
     expect(cron.status).toBe(201);
-    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', paused: false }); // unpaused once its spacing is checked
+    expect(cron.body).toMatchObject({ cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon', paused: false });
     const next = new Date(cron.body.nextFiringsAt[0]);
     expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay());
     expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Lisbon', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('09:00');
@@ -136,12 +136,19 @@ describe('scheduled runs', () => {
     for (const s of (await h.request('GET', '/api/schedules', { token: BOB })).body.schedules as { id: string }[]) await h.request('DELETE', `/api/schedules/${s.id}`, { token: BOB });
   });
 
-  it('holds a cron to a minimum over a minute, by the firings Temporal computes for it', async () => {
+  it('holds a cron to a minimum over a minute, over all its firings and not only the next few', async () => {
     const config = { ...h.config, runs: { ...h.config.runs, scheduleMinIntervalSec: 3600 } };
     const runs = new RunService({ store: h.store, client: h.client, config, logger: h.logger, access: new Access(config) });
     const hourlyAtMost = new ScheduleService({ store: h.store, client: h.client, config, logger: h.logger, runs });
     await expect(hourlyAtMost.create('dave', { name: 'half-hourly', goal: 'g', cron: '0,30 * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    await expect(hourlyAtMost.create('dave', { name: 'unreadable', goal: 'g', cron: 'L * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
     expect(await hourlyAtMost.list('dave')).toEqual([]);
+    // Five minutes apart for its first ten firings (all Temporal lists ahead), then every minute from :45: refused.
+    const fiveMinutes = { ...config, runs: { ...config.runs, scheduleMinIntervalSec: 300 } };
+    const everyFiveAtMost = new ScheduleService({ store: h.store, client: h.client, config: fiveMinutes, logger: h.logger, runs });
+    const bypass = `0,5,10,15,20,25,30,35,40,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59 ${(new Date().getUTCHours() + 2) % 24} * * *`;
+    await expect(everyFiveAtMost.create('dave', { name: 'bypass', goal: 'g', cron: bypass, model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    expect(await everyFiveAtMost.list('dave')).toEqual([]);
     const hourly = await hourlyAtMost.create('dave', { name: 'hourly', goal: 'g', cron: '0 * * * *', model: 'demo' });
     expect(hourly.paused).toBe(false);
     await hourlyAtMost.delete('dave', hourly.id);

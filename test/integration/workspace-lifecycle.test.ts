@@ -16,7 +16,7 @@ describe('workspace lifecycle', () => {
   beforeAll(async () => {
     await fake.start();
     // Writes a page, then (approved) a note, then reads the page back and answers with it.
-    fake.script('[desk', (req) => {
+    fake.script('[workspace', (req) => {
       switch (req.assistantTurns) {
         case 0:
           return { toolUses: [{ name: 'workspace_write', input: { path: 'site/index.html', content: '<script>alert(1)</script><h1>hi</h1>' } }] };
@@ -53,7 +53,7 @@ describe('workspace lifecycle', () => {
   };
 
   it('hibernates while the run waits, restores at the next tool call, serves files, and releases on request', async () => {
-    const id = await h.createRun({ goal: 'keep a desk [desk-1]', approvals: 'write' });
+    const id = await h.createRun({ goal: 'keep a workspace [workspace-1]', approvals: 'write' });
     // First write approved; the second waits for its approval long enough to hibernate.
     const first = await h.waitForStatus(id, 'waiting_approval');
     await h.request('POST', `/api/runs/${id}/approvals/${first.pendingApprovals[0].approvalId}`, { body: { decision: 'approve' } });
@@ -100,7 +100,7 @@ describe('workspace lifecycle', () => {
   });
 
   it('refuses to release a live run’s workspace, and releases an ended one by retention', async () => {
-    const id = await h.createRun({ goal: 'another desk [desk-2]', approvals: 'write' });
+    const id = await h.createRun({ goal: 'another workspace [workspace-2]', approvals: 'write' });
     await h.waitForStatus(id, 'waiting_approval');
     const early = await h.request('POST', `/api/runs/${id}/workspace/release`);
     expect([early.status, early.body.error.code]).toEqual([409, 'run_not_ended']);
@@ -109,7 +109,7 @@ describe('workspace lifecycle', () => {
     // Nothing was written (the first write never got its approval): no workspace to release.
     expect((await workspaceOf(id)).state).toBeNull();
 
-    const kept = await h.createRun({ goal: 'a desk to keep [desk-3]', approvals: 'none' });
+    const kept = await h.createRun({ goal: 'a workspace to keep [workspace-3]', approvals: 'none' });
     await h.waitForStatus(kept, 'completed');
     await waitFor(async () => (await workspaceOf(kept)).state === 'released', { timeoutMs: 30_000, what: 'release by retention' });
     expect((await h.events(kept)).filter((e) => e.type === 'workspace.released').map((e) => e.data)).toEqual([{ reason: 'retention' }]);

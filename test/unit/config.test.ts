@@ -72,9 +72,45 @@ describe('config', () => {
     [{ DEFAULT_APPROVALS: 'sometimes' }, 'DEFAULT_APPROVALS'],
     [{ SLACK_BOT_TOKEN: 'xoxb' }, 'SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL'],
     [{ DEFAULT_MAX_STEPS: '10', MAX_STEPS_LIMIT: '5' }, 'DEFAULT_MAX_STEPS'],
+    [{ WORKER_ACTIVITY_SLOTS: '0' }, 'WORKER_ACTIVITY_SLOTS'],
+    [{ WORKER_ACTIVITY_SLOTS: 'lots' }, 'WORKER_ACTIVITY_SLOTS'],
+    [{ WORKER_ACTIVITY_SLOTS: '2.5' }, 'WORKER_ACTIVITY_SLOTS'],
+    [{ WORKER_ACTIVITY_SLOTS: '1000000' }, 'WORKER_ACTIVITY_SLOTS'],
+    [{ WORKER_LOCAL_ACTIVITY_SLOTS: '-1' }, 'WORKER_LOCAL_ACTIVITY_SLOTS'],
+    [{ WORKER_WORKFLOW_TASK_SLOTS: '1' }, 'WORKER_WORKFLOW_TASK_SLOTS'],
+    [{ WORKER_WORKSPACE_ACTIVITY_SLOTS: '0' }, 'WORKER_WORKSPACE_ACTIVITY_SLOTS'],
+    [{ WORKER_CACHED_WORKFLOWS: '1' }, 'WORKER_CACHED_WORKFLOWS'],
+    [{ WORKER_CACHED_WORKFLOWS: '50', WORKER_WORKFLOW_TASK_SLOTS: '100' }, 'WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS'],
+    [{ WORKER_TUNER: 'auto' }, 'WORKER_TUNER'],
+    [{ WORKER_TUNER_TARGET_MEMORY: '80' }, 'WORKER_TUNER_TARGET_MEMORY'],
+    [{ WORKER_TUNER_TARGET_CPU: '0' }, 'WORKER_TUNER_TARGET_CPU'],
+    [{ WORKER_POLLERS: 'many' }, 'WORKER_POLLERS'],
+    [{ WORKER_WORKFLOW_POLLERS: '1' }, 'WORKER_WORKFLOW_POLLERS'],
+    [{ WORKER_ACTIVITY_POLLERS: '0' }, 'WORKER_ACTIVITY_POLLERS'],
+    [{ WORKER_ACTIVITY_POLLERS: '3.5' }, 'WORKER_ACTIVITY_POLLERS'],
+    [{ WORKER_ACTIVITY_POLLERS: '5000' }, 'WORKER_ACTIVITY_POLLERS'],
   ])('rejects %j naming %s', (env, name) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(name);
+  });
+
+  it('sizes a worker for I/O-bound streaming work unless told otherwise (README: Sizing a worker)', () => {
+    expect(loadConfig({}).worker).toEqual({
+      tuner: 'fixed',
+      activitySlots: 2000,
+      localActivitySlots: 200,
+      workflowTaskSlots: 100,
+      workspaceActivitySlots: 200,
+      cachedWorkflows: 2000,
+      targetMemoryUsage: 0.8,
+      targetCpuUsage: 0.9,
+      pollers: 'autoscaling',
+      workflowPollers: undefined,
+      activityPollers: undefined,
+    });
+    const c = loadConfig({ WORKER_TUNER: 'resource', WORKER_ACTIVITY_SLOTS: '5000', WORKER_CACHED_WORKFLOWS: '0', WORKER_WORKFLOW_TASK_SLOTS: '500', WORKER_TUNER_TARGET_MEMORY: '0.5', WORKER_POLLERS: 'fixed', WORKER_ACTIVITY_POLLERS: '20' });
+    // A cache of 0 (off) puts no bound on the workflow task slots.
+    expect(c.worker).toMatchObject({ tuner: 'resource', activitySlots: 5000, cachedWorkflows: 0, workflowTaskSlots: 500, targetMemoryUsage: 0.5, pollers: 'fixed', activityPollers: 20 });
   });
 
   it('documents every key in the README configuration table, exactly as the options define it (npm run docs:config)', () => {

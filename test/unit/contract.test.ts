@@ -8,7 +8,7 @@ import { runEventSchema } from '../../contract/api';
 import { EVENT_TYPES, draft, type EventDraft, type RunEvent } from '../../contract/events';
 import { FailureType } from '../../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../../contract/keys';
-import { DECISION_OUTCOME } from '../../contract/run';
+import { DECISION_OUTCOME, INPUT_PREVIEW_CHARS, inputPreview, isCutInputPreview } from '../../contract/run';
 
 /** Never called: it exists to be type-checked. Each line under `@ts-expect-error` must not compile. */
 function compileTimeChecks(): unknown[] {
@@ -48,5 +48,16 @@ describe('the contract', () => {
     const members = (runEventSchema as unknown as z.ZodDiscriminatedUnion).options.map((o) => (o as z.ZodObject).shape.type.value);
     expect(members).toEqual([...EVENT_TYPES]);
     expect(DECISION_OUTCOME).toEqual({ approve: 'approved', reject: 'rejected', expire: 'expired' });
+  });
+
+  it('previews a tool input whole when short and cut, saying so, when long (progress, events and the inbox carry it)', () => {
+    const short = { path: 'a.txt', content: 'hello' };
+    expect(inputPreview(short)).toBe(short);
+    expect(isCutInputPreview(inputPreview(short))).toBe(false);
+    const long = { path: 'big.txt', content: 'x'.repeat(INPUT_PREVIEW_CHARS) };
+    const cut = inputPreview(long);
+    expect(typeof cut === 'string' && cut.length < INPUT_PREVIEW_CHARS + 30).toBe(true);
+    expect(cut).toMatch(new RegExp(`… \\(${JSON.stringify(long).length} characters\\)$`));
+    expect(isCutInputPreview(cut)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import type { ScheduledRunCreation } from '../../activities/schedule-activities';
+import type { ScheduledRunCreation } from '../../contract/activity-io';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';

@@ -4,6 +4,7 @@
  * field's; modifiers are left to the browser.
  */
 import { useEffect } from 'react';
+import type { Decision } from '../../contract/run';
 import { navigate } from './router';
 
 export const SHORTCUTS: { key: string; does: string }[] = [
@@ -15,7 +16,7 @@ export const SHORTCUTS: { key: string; does: string }[] = [
 
 /** Fired on `window` for `a` / `r`; the run page decides which request is meant. */
 export const DECIDE_EVENT = 'longhaul:decide';
-export type DecideDetail = { decision: 'approve' | 'reject' };
+export type DecideDetail = { decision: Decision };
 
 function typingIn(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;

@@ -5,5 +5,3 @@ import type { RunEvent } from '../../contract/events';
 
 export type { PendingApproval, PendingInput, RunError, RunEvent, RunStatus, RunSummary, RunView, Usage };
 export type ServerMessage = LiveMessage;
-
-export const TERMINAL: RunStatus[] = ['completed', 'failed', 'cancelled'];

@@ -1,10 +1,12 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 
 /** A modal confirmation on the native <dialog>: focus is trapped, Escape closes it. */
 export function ConfirmDialog(props: {
   open: boolean;
   title: string;
   message: string;
+  /** What the decision is about, shown under the message (e.g. a tool call's input). */
+  children?: ReactNode;
   confirmLabel: string;
   cancelLabel: string;
   onConfirm: () => void;
@@ -21,6 +23,7 @@ export function ConfirmDialog(props: {
     <dialog ref={ref} aria-labelledby="confirm-title" onClose={props.onClose} className="confirm">
       <h2 id="confirm-title">{props.title}</h2>
       <p>{props.message}</p>
+      {props.children}
       <div className="actions">
         <button type="button" autoFocus onClick={props.onClose}>
           {props.cancelLabel}

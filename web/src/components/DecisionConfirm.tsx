@@ -1,9 +1,19 @@
+import type { ReactNode } from 'react';
+import type { Decision } from '../../../contract/run';
 import { ConfirmDialog } from './ConfirmDialog';
 
-export type Decision = 'approve' | 'reject';
-
-/** The confirmation before an approval is decided: the same on the run page and in the inbox. */
-export function DecisionConfirm(props: { decision: Decision | null; tool: string | null; reason: string; onConfirm: (decision: Decision) => void; onClose: () => void }) {
+/**
+ * The confirmation before an approval is decided: the same on the run page and in the inbox. Its
+ * children (the call's input) are what is decided, for where the dialog hides the card behind it.
+ */
+export function DecisionConfirm(props: {
+  decision: Decision | null;
+  tool: string | null;
+  reason: string;
+  children?: ReactNode;
+  onConfirm: (decision: Decision) => void;
+  onClose: () => void;
+}) {
   const what = props.tool ?? 'continuing';
   return (
     <ConfirmDialog
@@ -18,6 +28,8 @@ export function DecisionConfirm(props: { decision: Decision | null; tool: string
         if (decision) props.onConfirm(decision);
       }}
       onClose={props.onClose}
-    />
+    >
+      {props.children}
+    </ConfirmDialog>
   );
 }

@@ -2,8 +2,10 @@ import { useEffect, useState } from 'react';
 import { client } from '../api';
 import { formatAge, formatDuration } from '../format';
 import { dropFromInbox, refreshInbox, useInbox, type InboxItem } from '../inbox';
-import { DecisionConfirm, type Decision } from './DecisionConfirm';
+import { isCutInputPreview, type Decision } from '../../../contract/run';
+import { DecisionConfirm } from './DecisionConfirm';
 import { Link } from './Link';
+import { ToolInput } from './ToolInput';
 
 type Approval = Extract<InboxItem, { kind: 'approval' }>;
 
@@ -64,7 +66,9 @@ export function Inbox() {
         reason={confirming?.item.reason ?? ''}
         onConfirm={(decision) => confirming && decide(confirming.item, decision)}
         onClose={() => setConfirming(null)}
-      />
+      >
+        {confirming && <CallInput item={confirming.item} />}
+      </DecisionConfirm>
       {items === null ? (
         <p>Loading…</p>
       ) : items.length === 0 ? (
@@ -78,6 +82,7 @@ export function Inbox() {
                 {item.kind === 'approval' && item.risk && <span className="risk"> · {item.risk}</span>}
               </p>
               <p className="text">{item.kind === 'approval' ? item.reason : item.question}</p>
+              {item.kind === 'approval' && <CallInput item={item} />}
               <p className="detail">
                 <Link href={`/runs/${item.runId}#${requestAnchor(item)}`}>{item.goal.length > 100 ? `${item.goal.slice(0, 100)}…` : item.goal}</Link>
                 {' · asked '}
@@ -112,6 +117,25 @@ export function Inbox() {
         </ul>
       )}
     </section>
+  );
+}
+
+/**
+ * What an approval would let run, as the run page shows it: an irreversible call is never approved
+ * blind. A long input comes cut; its run page has all of it.
+ */
+function CallInput({ item }: { item: Approval }) {
+  if (item.input === null || item.input === undefined) return null;
+  return (
+    <details open>
+      <summary>Input</summary>
+      <ToolInput tool={item.tool} input={item.input} runId={item.runId} />
+      {isCutInputPreview(item.input) && (
+        <p className="detail">
+          Cut here: <Link href={`/runs/${item.runId}#${requestAnchor(item)}`}>the run page</Link> shows all of it.
+        </p>
+      )}
+    </details>
   );
 }
 

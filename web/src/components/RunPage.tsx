@@ -4,7 +4,8 @@ import { formatCost, formatDuration, formatInput, formatTokens } from '../format
 import { navigate } from '../router';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries } from '../timeline';
-import { TERMINAL, type RunView, type ServerMessage } from '../types';
+import { isTerminalStatus } from '../../../contract/run';
+import type { RunView, ServerMessage } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
@@ -106,7 +107,7 @@ export function RunPage({ id }: { id: string }) {
     );
   }
   if (!run) return <p>Loading…</p>;
-  const ended = TERMINAL.includes(run.status);
+  const ended = isTerminalStatus(run.status);
   const detail = statusLine(run);
   const waiting = ended ? null : pendingAnchor(run);
 

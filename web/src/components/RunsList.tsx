@@ -3,12 +3,14 @@ import { ApiError, client } from '../api';
 import { formatAge, formatCost, formatDuration, STATUS_LABEL } from '../format';
 import { live } from '../live';
 import { queryParam, replaceQuery } from '../router';
-import { TERMINAL, type RunStatus, type RunSummary } from '../types';
+import { isTerminalStatus, RUN_STATUSES } from '../../../contract/run';
+import type { RunStatus, RunSummary } from '../types';
 import { Link } from './Link';
 import { StatusBadge } from './StatusBadge';
 
-const FILTERS: (RunStatus | '')[] = ['', 'queued', 'running', 'waiting_approval', 'waiting_input', 'paused', 'completed', 'failed', 'cancelled'];
-const isStatus = (v: string): v is RunStatus => (FILTERS as string[]).includes(v) && v !== '';
+/** Every status, after '' for all of them. */
+const FILTERS: (RunStatus | '')[] = ['', ...RUN_STATUSES];
+const isStatus = (v: string): v is RunStatus => (RUN_STATUSES as readonly string[]).includes(v);
 
 /**
  * Every run of the user, newest first, kept current by the runs feed on the page's socket: a run
@@ -122,7 +124,7 @@ export function RunsList() {
                   </time>
                 </td>
                 <td data-label="Duration" data-testid="duration">
-                  {formatDuration((r.endedAt ? Date.parse(r.endedAt) : TERMINAL.includes(r.status) ? Date.parse(r.updatedAt) : now) - Date.parse(r.createdAt))}
+                  {formatDuration((r.endedAt ? Date.parse(r.endedAt) : isTerminalStatus(r.status) ? Date.parse(r.updatedAt) : now) - Date.parse(r.createdAt))}
                 </td>
                 <td data-label="Turns">{r.turn}</td>
                 <td data-label="Cost">{formatCost(r.usage.costUsd)}</td>

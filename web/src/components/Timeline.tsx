@@ -3,7 +3,8 @@ import { client } from '../api';
 import { formatAge, formatDuration } from '../format';
 import { DECIDE_EVENT, type DecideDetail } from '../shortcuts';
 import type { Entry, ToolCallView } from '../timeline';
-import { DecisionConfirm, type Decision } from './DecisionConfirm';
+import { isCutInputPreview, type Decision } from '../../../contract/run';
+import { DecisionConfirm } from './DecisionConfirm';
 import { ToolInput } from './ToolInput';
 
 /** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
@@ -162,7 +163,7 @@ function ApprovalCard({ entry, runId, onChanged }: { entry: Extract<Entry, { kin
     run(() => client.approvals.decide(runId, entry.approvalId, { decision, ...(comment.trim() && { comment: comment.trim() }) }));
 
   // Only when it matters: a request still to decide, or an input the event shows cut (`… (N characters)`).
-  const cut = typeof entry.input === 'string' && /… \(\d+ characters\)$/.test(entry.input);
+  const cut = isCutInputPreview(entry.input);
   useEffect(() => {
     if (!pending && !cut) return;
     let live = true;

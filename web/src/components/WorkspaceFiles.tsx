@@ -1,5 +1,5 @@
 /**
- * The run's desk: the files in its workspace (from the durable copy, whichever worker holds it),
+ * The run's workspace: its files (from the durable copy, whichever worker holds it),
  * its state, and each file's content shown as text — never rendered as a page — or downloaded (as
  * an untyped blob: download.ts).
  */
