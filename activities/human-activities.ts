@@ -54,7 +54,8 @@ export function createHumanActivities(deps: ActivityDeps) {
       tool = call.name;
       input = call.input;
       inputHash = toolCallHash(call.name, call.input);
-      risk = tools.riskOf(call.name, call.input);
+      // The executing worker's reading when it sent one: the human sees what the approval is checked against.
+      risk = args.risk ?? tools.riskOf(call.name, call.input);
     }
     const approval = await store.approvals.insert({
       id: args.approvalId,

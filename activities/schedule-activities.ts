@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
+import { stricterPolicy } from '../contract/run';
 import type { ScheduledRunCreation } from '../contract/activity-io';
 import { runInputFor } from '../shared/runs/run-input';
 import type { ActivityDeps } from './deps';
@@ -22,6 +23,8 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const schedule = await store.schedules.get(scheduleId);
     if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
     const { request } = schedule;
+    // The schedule was made under an earlier MIN_APPROVALS, perhaps: each firing meets today's floor, as a POST would.
+    const approvals = stricterPolicy(request.approvals, deps.settings.config.approvals.minPolicy);
     // A retried firing whose run exists goes on with it; a new one waits its turn like a direct POST.
     if (!(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
       const queued = await store.runs.countQueued(schedule.owner);
@@ -38,7 +41,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
         owner: schedule.owner,
         goal: schedule.goal,
         model: request.model,
-        approvals: request.approvals,
+        approvals,
         limits: request.limits,
         metadata: { scheduleId, scheduleName: schedule.name },
         idempotencyKey: firingId,
@@ -47,7 +50,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
       });
       const events = inserted.created
         ? await tx.events.append(inserted.run.id, [
-            { key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals: request.approvals, limits: request.limits } },
+            { key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals, limits: request.limits } },
           ])
         : [];
       return { ...inserted, events };

@@ -7,7 +7,7 @@
  * that needs one runs only with an approved decision recorded for exactly this call.
  */
 import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
-import type { ApprovalPolicy, Risk, ToolOutcome } from '../contract/run';
+import { approvalRequiredReason, type ApprovalPolicy, type Risk, type ToolOutcome } from '../contract/run';
 import type { EventDraft, ToolRefusal } from '../contract/events';
 import type { ActivityDeps } from './deps';
 import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
@@ -20,7 +20,7 @@ import { ToolUnavailableError } from './tools/tool';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
-import { FailureType, type InDoubtCause } from '../contract/failures';
+import { FailureType, type ApprovalRequiredDetail, type InDoubtCause } from '../contract/failures';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
 import { redactText } from '../shared/redact';
@@ -103,10 +103,12 @@ export function createToolActivities(deps: ActivityDeps) {
       const done = await store.effects.get(key);
       if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
       await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'approval_required' });
+      const detail: ApprovalRequiredDetail = { risk, policy };
       throw ApplicationFailure.create({
-        message: `${call.name} is ${risk === 'irreversible' ? 'an' : 'a'} ${risk} action and needs approval under the ${policy} policy; no approval of this call is recorded, so it did not run`,
+        message: `${approvalRequiredReason(call.name, risk, policy)}; no approval of this call is recorded, so it did not run`,
         type: FailureType.ApprovalRequired,
         nonRetryable: true,
+        details: [detail],
       });
     }
 
@@ -114,8 +116,9 @@ export function createToolActivities(deps: ActivityDeps) {
     if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
     const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
     if (ledger.state === 'in_doubt' && !safeToRerun) {
-      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so).
-      const rerunApproved = rerunInDoubt === true && (await gate.approved(toCheck, 'effect_in_doubt'));
+      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);
+      // each word once: the approval is spent before the effect, so a retry of an attempt cut off again asks again.
+      const rerunApproved = rerunInDoubt === true && (await gate.spend(toCheck, 'effect_in_doubt'));
       if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
       if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
     }

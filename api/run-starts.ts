@@ -14,7 +14,7 @@ import type { RunRecord } from '../shared/store/runs';
 import { RUN_WORKFLOW } from '../contract/workflow-messages';
 import { eventKeys } from '../contract/keys';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
-import { APPROVAL_POLICIES, DEMO_MODEL, type ApprovalPolicy, type RunInput, type RunLimits } from '../contract/run';
+import { DEMO_MODEL, stricterPolicy, type ApprovalPolicy, type RunInput, type RunLimits } from '../contract/run';
 import type { agentRunWorkflow } from '../workflows';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
 import { runInputFor } from '../shared/runs/run-input';
@@ -79,7 +79,7 @@ export class RunStarts {
     }
     // A run may ask for more approvals than the admin minimum, never fewer.
     const requested = body.approvals ?? config.approvals.defaultPolicy;
-    const approvals = APPROVAL_POLICIES[Math.max(APPROVAL_POLICIES.indexOf(requested), APPROVAL_POLICIES.indexOf(config.approvals.minPolicy))]!;
+    const approvals = stricterPolicy(requested, config.approvals.minPolicy);
     return { model, approvals, limits, approvalTimeoutSec, webhooks: this.webhooksFor(body) };
   }
 

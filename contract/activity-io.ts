@@ -5,7 +5,7 @@
  */
 import type { ApiErrorCode } from './errors';
 import type { EventData, EventDraft } from './events';
-import type { ApprovalKind, Decision, DecisionChannel, Progress, RunInput, RunLimits, Usage } from './run';
+import type { ApprovalKind, Decision, DecisionChannel, Progress, Risk, RunInput, RunLimits, Usage } from './run';
 
 // ───────────────────────────── run bookkeeping ─────────────────────────────
 
@@ -96,6 +96,11 @@ export interface RequestApprovalArgs {
   kind: ApprovalKind;
   turn: number;
   toolUseId?: string;
+  /**
+   * The call's risk as the worker that will run it read it (it refused the call for want of this approval):
+   * recorded and shown as is. Absent, the worker recording the request reads the call's risk itself.
+   */
+  risk?: Risk;
   reason: string;
   timeoutSec: number;
 }

@@ -3,6 +3,8 @@
  * reacts to it import the same constant, so a misspelt type is a compile error, not a silent miss.
  * A run's error code in the API is the type in snake_case (`EffectInDoubt` → `effect_in_doubt`).
  */
+import { APPROVAL_POLICIES, RISKS, type ApprovalPolicy, type Risk } from './run';
+
 export const FailureType = {
   /** A non-idempotent tool call was interrupted after it started: a human decides whether to re-run it. */
   EffectInDoubt: 'EffectInDoubt',
@@ -46,4 +48,22 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
  * Why a call is in doubt, the first detail of an `EffectInDoubt` failure: an earlier attempt never finished
  * (its worker stopped, or it timed out), or the system behind the tool went away in the middle of the call.
  */
-export type InDoubtCause = 'attempt_lost' | 'tool_unavailable';
+export const IN_DOUBT_CAUSES = ['attempt_lost', 'tool_unavailable'] as const;
+export type InDoubtCause = (typeof IN_DOUBT_CAUSES)[number];
+
+/**
+ * The detail of an `ApprovalRequired` failure: the risk the executing worker gave the call and the policy it
+ * enforced. The run puts exactly these to the human, not what some other worker would make of the call.
+ */
+export interface ApprovalRequiredDetail {
+  risk: Risk;
+  policy: ApprovalPolicy;
+}
+
+/** The detail, if `detail` is one (a failure from a worker that did not send it has none). */
+export function asApprovalRequiredDetail(detail: unknown): ApprovalRequiredDetail | undefined {
+  if (typeof detail !== 'object' || detail === null) return undefined;
+  const { risk, policy } = detail as Record<string, unknown>;
+  if (!RISKS.includes(risk as Risk) || !APPROVAL_POLICIES.includes(policy as ApprovalPolicy)) return undefined;
+  return { risk: risk as Risk, policy: policy as ApprovalPolicy };
+}

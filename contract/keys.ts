@@ -4,7 +4,7 @@
  * anything random: a retry, a replacement worker or a new segment after continue-as-new all derive
  * the same key for the same thing. Changing any string here orphans keys already stored.
  */
-import type { LimitName } from './events';
+import type { LimitName, ToolRefusal } from './events';
 
 /** Effects ledger: a paid-for model response or a side effect happens once per key. */
 export const ledgerKeys = {
@@ -57,7 +57,7 @@ export const eventKeys = {
   /** One result per tool call, whoever writes it (the tool, a rejection, an answer to ask_user). */
   toolResult: (toolUseId: string): string => `tool.result:${toolUseId}`,
   /** The executing worker refused the call (once per reason: a retried refusal records nothing new). */
-  toolRefused: (toolUseId: string, reason: string): string => `tool.refused:${toolUseId}:${reason}`,
+  toolRefused: (toolUseId: string, reason: ToolRefusal): string => `tool.refused:${toolUseId}:${reason}`,
   approvalRequested: (approvalId: string): string => `approval.requested:${approvalId}`,
   /** A workspace's n-th restore and the hibernation that ends it (`cycle` counts restores). */
   workspaceRestored: (cycle: number): string => `workspace.restored:${cycle}`,

@@ -44,6 +44,16 @@ export function needsApproval(policy: ApprovalPolicy, risk: Risk): boolean {
   }
 }
 
+/** How a call's risk is put to people ("wipe is an irreversible action"), worded once for every place that says it. */
+export function riskPhrase(tool: string, risk: Risk): string {
+  return `${tool} is ${risk === 'irreversible' ? 'an' : 'a'} ${risk} action`;
+}
+
+/** Why the worker about to run a call wants an approval: the call's risk by its reading, and the policy it enforces. */
+export function approvalRequiredReason(tool: string, risk: Risk, policy: ApprovalPolicy): string {
+  return `${riskPhrase(tool, risk)} and needs approval under the ${policy} policy`;
+}
+
 /** The stricter of two policies (a run's own and a server's floor, `MIN_APPROVALS`): the later in APPROVAL_POLICIES. */
 export function stricterPolicy(a: ApprovalPolicy, b: ApprovalPolicy): ApprovalPolicy {
   return APPROVAL_POLICIES.indexOf(a) >= APPROVAL_POLICIES.indexOf(b) ? a : b;

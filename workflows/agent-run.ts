@@ -33,13 +33,13 @@ import { createRunContext, type RunContext } from './run-context';
 import { capReached, checkpointDue, segmentFull, type Ending } from './run-rules';
 import { deadlineAfter, isoToMs } from './time';
 import { RecordedQuickSteps, runToolLocally, toolCallIsRecordedLocal } from './legacy-local-steps';
-import { ASK_USER_TOOL, isDeferral, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import { approvalRequiredReason, ASK_USER_TOOL, isDeferral, riskPhrase, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../contract/activity-io';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
 const WORKSPACE_AFFINITY_PATCH = 'workspace-affinity';
 import type { EventDraft } from '../contract/events';
-import { FailureType, type InDoubtCause } from '../contract/failures';
+import { asApprovalRequiredDetail, FailureType, type ApprovalRequiredDetail, type InDoubtCause } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
 
 export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
@@ -162,7 +162,7 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
     return false;
   }
   if (needsApproval(ctx.input.approvals, call.risk)) {
-    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${call.name} is ${call.risk === 'irreversible' ? 'an' : 'a'} ${call.risk} action` });
+    const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: riskPhrase(call.name, call.risk) });
     if (verdict.decision !== 'approved') {
       await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));
       return true;
@@ -179,7 +179,9 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     const outcome = await runToolWhereTheWorkspaceIs(ctx, call, `turn ${run.turn}: ${call.name}`, args);
     return outcome.isError;
   } catch (err) {
-    if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) return runOnceApproved(ctx, call, rerunInDoubt);
+    if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) {
+      return runOnceApproved(ctx, call, rerunInDoubt, asApprovalRequiredDetail(failureDetail(err)));
+    }
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
     // The call stopped part-way (its worker stopped, or the system behind the tool went away) and cannot safely be re-sent: ask, don't guess.
     const cause: InDoubtCause = failureDetail(err) === 'tool_unavailable' ? 'tool_unavailable' : 'attempt_lost';
@@ -198,12 +200,19 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
 /**
  * The worker about to run the call found that, by its own definition of the tool or the server's
  * minimum policy, it needs an approval the run did not ask for: ask now, then run it or record it skipped.
+ * The human is shown that worker's risk and policy (`refusal`), not what the worker recording the request
+ * would make of the call; a refusal from a worker that did not say (older) is asked about in general terms.
  */
-async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean): Promise<boolean> {
+async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean, refusal: ApprovalRequiredDetail | undefined): Promise<boolean> {
   const verdict = await askApproval(ctx, {
     kind: 'tool',
     toolUseId: call.toolUseId,
-    reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).`,
+    ...(refusal
+      ? {
+          risk: refusal.risk,
+          reason: `The worker that runs it found that ${approvalRequiredReason(call.name, refusal.risk, refusal.policy)} (its own definition of the tool; the stricter of the run's policy and the server's minimum).`,
+        }
+      : { reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).` }),
   });
   if (verdict.decision === 'approved') return runTool(ctx, call, rerunInDoubt);
   await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));

@@ -6,7 +6,7 @@
 import { condition, patched, uuid4 } from '@temporalio/workflow';
 import type { Verdict } from '../contract/activity-io';
 import type { RunContext, Waiting } from './run-context';
-import type { ApprovalKind, ToolCallRef } from '../contract/run';
+import type { ApprovalKind, Risk, ToolCallRef } from '../contract/run';
 import type { AttentionKind, EventDraft } from '../contract/events';
 import { eventKeys } from '../contract/keys';
 
@@ -32,6 +32,8 @@ export interface ApprovalRequest {
   kind: ApprovalKind;
   reason: string;
   toolUseId?: string;
+  /** The call's risk as the worker that refused it read it (shown as is); absent, the request's recorder reads it. */
+  risk?: Risk;
 }
 
 /** Asks for an approval and waits for the verdict: approved, rejected, or expired. */
@@ -39,7 +41,7 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
   const { input, run, acts } = ctx;
   const approvalId = `apr_${uuid4()}`;
   const pending = await acts.bookkeeping.requestApproval.executeWithOptions({ summary: `ask approval: ${req.kind}` }, [
-    { runId: input.runId, approvalId, kind: req.kind, turn: run.turn, toolUseId: req.toolUseId, reason: req.reason, timeoutSec: input.approvalTimeoutSec },
+    { runId: input.runId, approvalId, kind: req.kind, turn: run.turn, toolUseId: req.toolUseId, ...(req.risk && { risk: req.risk }), reason: req.reason, timeoutSec: input.approvalTimeoutSec },
   ]);
   run.pendingApprovals.set(approvalId, pending);
   const requested: EventDraft = {

@@ -35,11 +35,28 @@ export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
     return stricterPolicy(own, floor);
   }
 
-  /** Whether an approved decision of `kind` is recorded for exactly this call (same turn, tool and input). */
-  async function approved(call: ToolCallToCheck, kind: ApprovalKind): Promise<boolean> {
+  /** The approved decisions of `kind` recorded for exactly this call (same turn, tool and input). */
+  async function decisionsFor(call: ToolCallToCheck, kind: ApprovalKind) {
     const hash = toolCallHash(call.name, call.input);
     const decisions = await store.approvals.approvedForToolCall(call.runId, call.toolUseId);
-    return decisions.some((a) => a.kind === kind && a.turn === call.turn && a.tool === call.name && a.inputHash === hash);
+    return decisions.filter((a) => a.kind === kind && a.turn === call.turn && a.tool === call.name && a.inputHash === hash);
+  }
+
+  /** Whether an approved decision of `kind` is recorded for exactly this call. */
+  async function approved(call: ToolCallToCheck, kind: ApprovalKind): Promise<boolean> {
+    return (await decisionsFor(call, kind)).length > 0;
+  }
+
+  /**
+   * Spends one approved, unspent decision of `kind` for exactly this call; false when there is none left.
+   * A re-run of a call in doubt takes one: if that attempt is cut off too, Temporal's retry finds the call in
+   * doubt again and no approval to spend, so it goes back to a human rather than re-sending on the old word.
+   */
+  async function spend(call: ToolCallToCheck, kind: ApprovalKind): Promise<boolean> {
+    for (const decision of await decisionsFor(call, kind)) {
+      if (await store.approvals.use(decision.id)) return true;
+    }
+    return false;
   }
 
   /** The policy enforced, and whether this call may run without a human (else: the approval it lacks). */
@@ -49,7 +66,7 @@ export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
     return { policy, allowed: await approved(call, 'tool') };
   }
 
-  return { check, approved, policyFor };
+  return { check, approved, spend, policyFor };
 }
 
 export type ApprovalGate = ReturnType<typeof createApprovalGate>;

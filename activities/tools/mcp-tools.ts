@@ -2,7 +2,8 @@
  * Tools of MCP servers as Longhaul tools: `mcp__<server>__<tool>`, described to the model with the
  * server's own JSON Schema, their risk read from the tool's annotations (readOnlyHint → read,
  * destructiveHint → irreversible, otherwise write; idempotentHint → re-sent after a crash) unless the
- * operator's `risk` for the server or tool says otherwise (annotations are the server's own claim), and
+ * operator's `risk` for the server or tool says otherwise (annotations are the server's own claim: with a
+ * `risk` set, idempotentHint is not believed either), and
  * every call made with the ledger's idempotency key in `_meta`. Each call runs inside the runTool
  * activity like any tool: under the effects ledger, with approvals by risk.
  */
@@ -23,10 +24,34 @@ export function riskFromAnnotations(annotations: McpTool['annotations']): Risk {
   return 'write';
 }
 
-/** The operator's risk for the tool (the server's, or the tool's own entry) when configured, else its annotations'. */
-export function mcpToolRisk(tool: McpTool, override: McpRiskOverride): Risk {
+/**
+ * The operator's risk for the tool, if any: the server's, or the tool's own entry (an own key only: a tool
+ * named `constructor` or `toString` finds nothing the configuration did not say).
+ */
+export function mcpRiskOverrideFor(tool: McpTool, override: McpRiskOverride): Risk | undefined {
   if (typeof override === 'string') return override;
-  return override?.[tool.name] ?? riskFromAnnotations(tool.annotations);
+  return override && Object.hasOwn(override, tool.name) ? override[tool.name] : undefined;
+}
+
+/** The operator's risk for the tool when configured, else its annotations'. */
+export function mcpToolRisk(tool: McpTool, override: McpRiskOverride): Risk {
+  return mcpRiskOverrideFor(tool, override) ?? riskFromAnnotations(tool.annotations);
+}
+
+/**
+ * Whether a call cut off mid-way may be re-sent unasked: the server's `idempotentHint`, unless the operator set
+ * the tool's risk — then they have said the server's annotations are not to be trusted, and that one is not either.
+ */
+export function mcpToolIdempotent(tool: McpTool, override: McpRiskOverride): boolean {
+  if (mcpRiskOverrideFor(tool, override) !== undefined) return false;
+  return tool.annotations?.idempotentHint === true;
+}
+
+/** The per-tool keys of a server's `risk` that name none of the tools it lists (a typo, or a tool since removed). */
+export function unmatchedRiskKeys(tools: McpTool[], override: McpRiskOverride): string[] {
+  if (!override || typeof override === 'string') return [];
+  const listed = new Set(tools.map((t) => t.name));
+  return Object.keys(override).filter((key) => !listed.has(key));
 }
 
 /**
@@ -62,7 +87,7 @@ export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, 
     input: z.record(z.string(), z.unknown()),
     inputSchema: tool.inputSchema as Record<string, unknown>,
     risk: mcpToolRisk(tool, opts.risk),
-    idempotent: tool.annotations?.idempotentHint === true,
+    idempotent: mcpToolIdempotent(tool, opts.risk),
     async run(input, ctx) {
       let result: McpCallResult;
       try {
@@ -102,6 +127,8 @@ export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeou
       continue;
     }
     const risk = pool.spec(server)?.risk;
+    const unmatched = unmatchedRiskKeys(tools, risk);
+    if (unmatched.length) logger.warn({ server, tools: unmatched }, 'MCP risk set for tools the server does not list: check their spelling (those entries apply to nothing)');
     const taskOnly: string[] = [];
     const duplicates = new Set<string>();
     let offered = 0;

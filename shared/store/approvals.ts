@@ -108,6 +108,7 @@ export class ApprovalsRepo {
         decided_at: null,
         slack_channel: null,
         slack_ts: null,
+        used_at: null,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -176,6 +177,22 @@ export class ApprovalsRepo {
       .where('tool_use_id', '=', toolUseId)
       .execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * Spends an approved decision, once: a conditional update from unused, so of any number of attempts
+   * holding the same approval exactly one gets `true`. For a re-run of a call in doubt, which one human
+   * word permits once (an attempt cut off again is in doubt again, and asks again).
+   */
+  async use(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set({ used_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', '=', 'approved')
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async listPending(opts: { runIds?: string[] } = {}): Promise<ApprovalRecord[]> {

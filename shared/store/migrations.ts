@@ -384,6 +384,12 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('runs_updated_at').on('runs').columns(['updated_at']).execute();
       },
     },
+    '012_approvals_used_at': {
+      async up(db: Kysely<unknown>) {
+        // When an approved re-run of a call in doubt was spent: one approval lets one attempt re-send it.
+        await db.schema.alterTable('approvals').addColumn('used_at', 'text').execute();
+      },
+    },
   };
 }
 

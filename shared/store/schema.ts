@@ -93,6 +93,8 @@ export interface ApprovalsTable {
   decided_at: string | null;
   slack_channel: string | null;
   slack_ts: string | null;
+  /** When an approved re-run (`effect_in_doubt`) was spent by the attempt it let through; null while unused. */
+  used_at: string | null;
 }
 
 export interface InputRequestsTable {

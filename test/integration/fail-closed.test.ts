@@ -8,6 +8,7 @@
  * - B and A disagree about a tool's risk (A's operator set `risk`, B still trusts the annotation): A refuses
  *   the call B let through (`tool.refused`), and the run asks.
  * - A follow-up to a run made with `approvals: none`, after a restart with `MIN_APPROVALS=write`.
+ * - A firing of a schedule made with `approvals: none` before the floor was raised: its run has the floor's policy.
  * - Quick steps (quick tools run in the workflow's worker) under `MIN_APPROVALS=all`: refused inside them, the
  *   calls go one by one and each is put to a human.
  */
@@ -134,6 +135,10 @@ describe('approvals fail closed across workers with different tools', () => {
     expect(callsOf('purge_cache')).toEqual([]);
     const refused = (await h.events(id)).filter((e) => e.type === 'tool.refused');
     expect(refused.map((e) => e.data)).toEqual([expect.objectContaining({ name: 'mcp__files__purge_cache', risk: 'irreversible', policy: 'write', reason: 'approval_required' })]);
+    // The human is asked about the risk and policy A applied, in so many words.
+    const asked = (await h.events(id)).filter((e): e is RunEventOf<'approval.requested'> => e.type === 'approval.requested');
+    expect(asked.map((e) => e.data)).toEqual([expect.objectContaining({ kind: 'tool', risk: 'irreversible' })]);
+    expect(asked[0]!.data.reason).toMatch(/mcp__files__purge_cache is an irreversible action and needs approval under the write policy/);
     await approveNext(id);
     await h.waitForStatus(id, 'completed', { timeoutMs: 60_000 });
     expect(callsOf('purge_cache')).toHaveLength(1);
@@ -173,5 +178,30 @@ describe('approvals fail closed across workers with different tools', () => {
     expect(done.result).toBe('Wrote b.txt.');
     expect((await h.request('GET', `/api/runs/${id}/workspace`)).body.files.map((f: { path: string }) => f.path)).toEqual(['a.txt', 'b.txt']);
     expect((await h.events(id)).filter((e) => e.type === 'tool.started')).toHaveLength(2);
+  });
+
+  it('starts a schedule’s run under MIN_APPROVALS raised after the schedule was made', async () => {
+    fake.script('[fc-schedule]', (req) =>
+      req.assistantTurns === 0 ? { toolUses: [{ name: 'workspace_write', input: { path: 'c.txt', content: 'third' } }] } : { text: 'Wrote c.txt.' },
+    );
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Daily [fc-schedule]', goal: 'Write c.txt [fc-schedule]', everySec: 86_400, approvals: 'none' } });
+    expect(created.status).toBe(201);
+    await worker({ MIN_APPROVALS: 'write' }); // the floor raised since the schedule was made
+    expect((await h.request('POST', `/api/schedules/${created.body.id}/trigger`)).status).toBe(202);
+    let id = '';
+    await waitFor(
+      async () => {
+        id = (await h.request('GET', `/api/runs?scheduleId=${created.body.id}`)).body.runs[0]?.id ?? '';
+        return id !== '';
+      },
+      { what: 'the firing to start a run' },
+    );
+    const waiting = await expectWaitingApproval(id);
+    expect(waiting.approvals).toBe('write');
+    // Asked by the run's own policy before the call was sent, not after a worker refused it.
+    expect((await h.events(id)).filter((e) => e.type === 'tool.refused')).toEqual([]);
+    await approveNext(id);
+    expect((await h.waitForStatus(id, 'completed', { timeoutMs: 60_000 })).result).toBe('Wrote c.txt.');
+    expect((await h.request('DELETE', `/api/schedules/${created.body.id}`)).status).toBe(204);
   });
 });

@@ -118,6 +118,20 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await store.effects.begin('k', entry)).toEqual({ state: 'completed', result: { ok: true } });
   });
 
+  it('spends an approved decision once, however many attempts try at the same time; never a pending one', async () => {
+    await store.runs.insert(newRun('run_spend'));
+    const now = new Date().toISOString();
+    const approval = (id: string) => ({ id, runId: 'run_spend', kind: 'effect_in_doubt' as const, turn: 1, toolUseId: 'toolu_1', tool: 'note', reason: 'r', requestedAt: now, expiresAt: now });
+    await store.approvals.insert(approval('apr_use_1'));
+    await store.approvals.insert(approval('apr_use_2'));
+    expect(await store.approvals.use('apr_use_1')).toBe(false); // still pending
+    await store.approvals.settle('apr_use_1', { outcome: 'approved', by: 'alice', channel: 'api' });
+    await store.approvals.settle('apr_use_2', { outcome: 'rejected', by: 'alice', channel: 'api' });
+    expect((await Promise.all([1, 2, 3, 4].map(() => store.approvals.use('apr_use_1')))).filter(Boolean)).toHaveLength(1);
+    expect(await store.approvals.use('apr_use_1')).toBe(false);
+    expect(await store.approvals.use('apr_use_2')).toBe(false); // rejected
+  });
+
   it('lists an owner’s runs newest first with keyset pagination and status filters', async () => {
     for (let i = 0; i < 5; i++) {
       await store.runs.insert(newRun(`run_page_${i}`, 'pager'));

@@ -6,6 +6,7 @@
  * or the HTTP connection is cut) — once. `purge_cache` claims to be read-only and is not (annotations are
  * the server's claim). With `misbehave` (`--misbehave` over stdio) its tools/list misbehaves: it names
  * `lookup` twice, lists a tool that runs only as an MCP task, and never stops paging (one filler tool a page).
+ * With `listed` (HTTP only) it lists that many plain tools instead of its own, 100 a page.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,7 +38,7 @@ export function readCalls(stateDir: string): McpCallRecord[] {
 }
 
 /** The server's tools; `crash` ends the call abruptly, as its transport allows. */
-function buildServer(stateDir: string, crash: () => Promise<never>, misbehave = false): McpServer {
+function buildServer(stateDir: string, crash: () => Promise<never>, misbehave = false, listed?: number): McpServer {
   const server = new McpServer({ name: 'longhaul-test-mcp', version: '1.0.0' });
   const record = (tool: string, key: string | undefined, args: Record<string, unknown>, phase: McpCallRecord['phase']) =>
     fs.appendFileSync(path.join(stateDir, 'calls.jsonl'), `${JSON.stringify({ tool, key, args, pid: process.pid, phase })}\n`);
@@ -81,7 +82,19 @@ function buildServer(stateDir: string, crash: () => Promise<never>, misbehave = 
     handle('purge_cache', (a) => `Purged ${a.region}`),
   );
   if (misbehave) misbehaveOnList(server);
+  if (listed !== undefined) listMany(server, listed);
   return server;
+}
+
+/** tools/list naming `count` tools (`tool_0` …), 100 a page: more than a worker takes from one server. */
+function listMany(server: McpServer, count: number): void {
+  const PAGE = 100;
+  server.server.setRequestHandler(ListToolsRequestSchema, (req) => {
+    const from = Number(req.params?.cursor ?? 0);
+    const to = Math.min(count, from + PAGE);
+    const tools: Tool[] = Array.from({ length: to - from }, (_, i) => ({ name: `tool_${from + i}`, inputSchema: { type: 'object', properties: {} } }));
+    return to < count ? { tools, nextCursor: String(to) } : { tools };
+  });
 }
 
 /** tools/list as a broken server answers it: a name twice, a task-only tool, and a next page, always. */
@@ -103,7 +116,7 @@ function misbehaveOnList(server: McpServer): void {
 }
 
 /** Streamable HTTP, stateless: each request gets its own server and transport. */
-export async function startHttpMcpServer(stateDir: string, port = 0, opts: { misbehave?: boolean } = {}): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
+export async function startHttpMcpServer(stateDir: string, port = 0, opts: { misbehave?: boolean; listed?: number } = {}): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const httpServer = http.createServer((req, res) => {
     if (req.url !== '/mcp') {
@@ -120,6 +133,7 @@ export async function startHttpMcpServer(stateDir: string, port = 0, opts: { mis
           return new Promise<never>(() => undefined);
         },
         opts.misbehave,
+        opts.listed,
       );
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on('close', () => {

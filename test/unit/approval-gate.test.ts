@@ -20,6 +20,7 @@ import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
 import type { ApprovalKind, ApprovalPolicy } from '../../contract/run';
+import { waitFor } from '../support/wait';
 
 describe('the executing worker checks the approval itself', () => {
   let dir: string;
@@ -41,6 +42,19 @@ describe('the executing worker checks the approval itself', () => {
       return 'wiped';
     },
   });
+  /** Sends once per call; a send can be cut off (`cutOff`): it waits until its attempt is cancelled. */
+  let cutOff = false;
+  const send = defineTool({
+    name: 'send',
+    description: 'a write that cannot be undone or safely repeated',
+    input: z.object({ to: z.string() }),
+    risk: 'write',
+    async run(input, ctx) {
+      ran.push(`send ${input.to}`);
+      if (cutOff) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cut off'))));
+      return 'sent';
+    },
+  });
   const note = defineTool({
     name: 'note',
     description: 'a write',
@@ -58,7 +72,7 @@ describe('the executing worker checks the approval itself', () => {
     store = await createStore(config);
     const worker = (env: Record<string, string>, tools: ReturnType<typeof defineTool<any>>[]) =>
       createActivities(createActivityDeps({ config: loadConfig({ DATA_DIR: dir, ...env }), store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), extraTools: tools }));
-    full = worker({}, [wipe, note]);
+    full = worker({}, [wipe, note, send]);
     strict = worker({ MIN_APPROVALS: 'write' }, [note]);
   });
   afterAll(async () => {
@@ -73,10 +87,10 @@ describe('the executing worker checks the approval itself', () => {
     await store.messages.put({ runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: toolUseId, name, input }] });
   }
 
-  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved'): Promise<void> {
+  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved', turn = 1): Promise<void> {
     const id = `apr_${(approvals += 1)}`;
     const now = new Date().toISOString();
-    await store.approvals.insert({ id, runId, kind, turn: 1, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk: 'write', reason: 'r', requestedAt: now, expiresAt: now });
+    await store.approvals.insert({ id, runId, kind, turn, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk: 'write', reason: 'r', requestedAt: now, expiresAt: now });
     await store.approvals.settle(id, { outcome, by: 'alice', channel: 'api' });
   }
 
@@ -98,6 +112,18 @@ describe('the executing worker checks the approval itself', () => {
     expect(ran).not.toContain('wipe db');
     expect(await store.effects.get('run_a:turn:1:tool:toolu_1')).toBeUndefined();
     expect((await store.events.list('run_a', { after: 0, limit: 10 }))[0]!.data).toMatchObject({ name: 'wipe', risk: 'irreversible', policy: 'write' });
+    // The failure says which risk and policy it applied, for the run to put to the human as they are.
+    const err = await runTool(full, 'run_a').catch((e: unknown) => e);
+    expect((err as ApplicationFailure).details).toEqual([{ risk: 'irreversible', policy: 'write' }]);
+    expect((err as ApplicationFailure).message).toMatch(/^wipe is an irreversible action and needs approval under the write policy/);
+  });
+
+  it('records the approval asked for a refused call with the refusing worker’s risk, not its own reading', async () => {
+    await runWithToolCall('run_h', 'write', 'note', { text: 'x' });
+    const env = new MockActivityEnvironment();
+    const args = { runId: 'run_h', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 };
+    expect(await env.run(full.requestApproval, { ...args, approvalId: 'apr_h1', risk: 'irreversible' as const })).toMatchObject({ tool: 'note', risk: 'irreversible' });
+    expect(await env.run(full.requestApproval, { ...args, approvalId: 'apr_h2' })).toMatchObject({ tool: 'note', risk: 'write' });
   });
 
   it('runs it once an approval of exactly this call is recorded', async () => {
@@ -106,6 +132,7 @@ describe('the executing worker checks the approval itself', () => {
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_2'); // another call
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'rejected');
     await approve('run_b', 'effect_in_doubt', 'wipe', { what: 'cache' }); // another kind
+    await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'approved', 2); // another turn (ids are the model's, not unique)
     await expectRefused(full, 'run_b');
     await approve('run_b', 'tool', 'wipe', { what: 'cache' });
     expect(await runTool(full, 'run_b')).toMatchObject({ isError: false, replayed: false });
@@ -148,5 +175,33 @@ describe('the executing worker checks the approval itself', () => {
     await approve('run_f', 'effect_in_doubt', 'note', { text: 'doubt' });
     expect(await runTool(full, 'run_f', { rerunInDoubt: true })).toMatchObject({ isError: false });
     expect(ran).toContain('note doubt');
+  });
+
+  it('lets one approved re-run send once: an attempt cut off again is not retried on the same approval', async () => {
+    await runWithToolCall('run_g', 'none', 'send', { to: 'bob' });
+    await store.effects.begin('run_g:turn:1:tool:toolu_1', { runId: 'run_g', kind: 'tool', name: 'send' });
+    await approve('run_g', 'effect_in_doubt', 'send', { to: 'bob' });
+    const sends = () => ran.filter((r) => r === 'send bob').length;
+
+    // The approved re-run starts sending and is cut off (its worker stops; here: cancelled).
+    cutOff = true;
+    const interrupted = new MockActivityEnvironment({ attempt: 1 });
+    const first = interrupted.run(full.runTool, { runId: 'run_g', turn: 1, toolUseId: 'toolu_1', rerunInDoubt: true }).catch((e: unknown) => e);
+    await waitFor(() => sends() === 1, { what: 'the approved re-run to send' });
+    interrupted.cancel();
+    await first;
+    cutOff = false;
+
+    // Temporal's retry of that attempt, same arguments: in doubt again, and the approval is spent.
+    const retried = await new MockActivityEnvironment({ attempt: 2 })
+      .run(full.runTool, { runId: 'run_g', turn: 1, toolUseId: 'toolu_1', rerunInDoubt: true })
+      .catch((e: unknown) => e);
+    expect(retried).toMatchObject({ type: 'EffectInDoubt', nonRetryable: true });
+    expect(sends()).toBe(1);
+
+    // A new human word lets it send once more.
+    await approve('run_g', 'effect_in_doubt', 'send', { to: 'bob' });
+    expect(await runTool(full, 'run_g', { rerunInDoubt: true })).toMatchObject({ isError: false });
+    expect(sends()).toBe(2);
   });
 });

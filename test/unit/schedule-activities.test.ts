@@ -1,0 +1,59 @@
+/**
+ * A schedule's firing meets the server's `MIN_APPROVALS` as it is at the firing, not as it was when the
+ * schedule was made: a schedule made with `approvals: none` before the floor was raised starts runs under
+ * the floor (the run's record, its `run.queued` event and the workflow's input all say so).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import type { ScheduledRunCreation } from '../../contract/activity-io';
+import { InMemoryBus } from '../../shared/bus/in-memory-bus';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import { createStore, type Store } from '../../shared/store';
+import { createActivityDeps } from '../../worker/activity-deps';
+
+describe('a schedule firing', () => {
+  let dir: string;
+  let store: Store;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-schedule-fire-'));
+    store = await createStore(loadConfig({ DATA_DIR: dir }));
+  });
+  afterAll(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const fire = (env: Record<string, string>, scheduleId: string, firingId: string): Promise<ScheduledRunCreation> => {
+    const acts = createActivities(createActivityDeps({ config: loadConfig({ DATA_DIR: dir, ...env }), store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }) }));
+    return new MockActivityEnvironment().run(acts.createScheduledRun, { scheduleId, firingId });
+  };
+
+  it('starts its run under the MIN_APPROVALS of the day, if stricter than the schedule’s own policy', async () => {
+    await store.schedules.insert({
+      id: 'sch_1',
+      owner: 'u',
+      name: 'nightly',
+      goal: 'tidy up',
+      request: { model: 'demo', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null } },
+      cron: null,
+      everySec: 3600,
+      timezone: 'UTC',
+      overlap: 'skip',
+    });
+    const before = await fire({}, 'sch_1', 'firing_1'); // the floor unset: the schedule's own `none`
+    expect(before.skipped).toBeUndefined();
+    expect(before.skipped === undefined && before.input.approvals).toBe('none');
+
+    const after = await fire({ MIN_APPROVALS: 'write' }, 'sch_1', 'firing_2'); // the floor raised since
+    if (after.skipped !== undefined) throw new Error('the firing was skipped');
+    expect(after.input.approvals).toBe('write');
+    expect((await store.runs.get(after.input.runId))?.approvals).toBe('write');
+    const queued = (await store.events.list(after.input.runId, { after: 0, limit: 10 })).find((e) => e.type === 'run.queued');
+    expect(queued?.data).toMatchObject({ approvals: 'write' });
+  });
+});
