@@ -1,19 +1,5 @@
 /** The lint zones that keep the layers' arrows pointing down really reject what they should. */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-
-const ROOT = path.join(__dirname, '..', '..');
-
-/** Lints `code` as if it were the file `file` (relative to the root), with the project's own ESLint config. */
-function lintAs(file: string, code: string): string[] {
-  const out = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--stdin', '--stdin-filename', path.join(ROOT, file), '--format', 'json'],
-    { cwd: ROOT, input: code, encoding: 'utf8' },
-  );
-  const [result] = JSON.parse(out.stdout) as { messages: { ruleId: string; message: string }[] }[];
-  return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
-}
+import { lintAs } from '../support/lint-as';
 
 describe('layering lint', () => {
   it.each([
@@ -24,17 +10,17 @@ describe('layering lint', () => {
     ['shared/lint-probe.ts', "import { createActivities } from '../activities'; export const a = createActivities;"],
     ['api/lint-probe-service.ts', "import { runsRouter } from './routes/runs'; export const r = runsRouter;"],
     ['api/live/lint-probe.ts', "import { runsRouter } from '../routes/runs'; export const r = runsRouter;"],
-  ])('rejects in %s: %s', (file, code) => {
-    expect(lintAs(file, code).some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
+  ])('rejects in %s: %s', async (file, code) => {
+    expect((await lintAs(file, code)).some((m) => m.startsWith('no-restricted-imports'))).toBe(true);
   });
 
-  it('lets activities and shared/ build on the contract, and routes on services', () => {
-    expect(lintAs('activities/lint-probe.ts', "import type { RunToolArgs } from '../contract/activity-io'; import { eventKeys } from '../contract/keys'; export const k = eventKeys; export type A = RunToolArgs;")).toEqual([]);
-    expect(lintAs('shared/store/lint-probe.ts', "import { knownRunErrorCode } from '../../contract/errors'; export const k = knownRunErrorCode;")).toEqual([]);
-    expect(lintAs('api/routes/lint-probe.ts', "import type { RunService } from '../run-service'; export type S = RunService;")).toEqual([]);
+  it('lets activities and shared/ build on the contract, and routes on services', async () => {
+    expect(await lintAs('activities/lint-probe.ts', "import type { RunToolArgs } from '../contract/activity-io'; import { eventKeys } from '../contract/keys'; export const k = eventKeys; export type A = RunToolArgs;")).toEqual([]);
+    expect(await lintAs('shared/store/lint-probe.ts', "import { knownRunErrorCode } from '../../contract/errors'; export const k = knownRunErrorCode;")).toEqual([]);
+    expect(await lintAs('api/routes/lint-probe.ts', "import type { RunService } from '../run-service'; export type S = RunService;")).toEqual([]);
   });
 
-  it('lets workflows import the contract error codes and activity arguments', () => {
-    expect(lintAs('workflows/lint-probe.ts', "import { runErrorCodeOf } from '../contract/errors'; import type { Verdict } from '../contract/activity-io'; export const c = runErrorCodeOf; export type V = Verdict;")).toEqual([]);
+  it('lets workflows import the contract error codes and activity arguments', async () => {
+    expect(await lintAs('workflows/lint-probe.ts', "import { runErrorCodeOf } from '../contract/errors'; import type { Verdict } from '../contract/activity-io'; export const c = runErrorCodeOf; export type V = Verdict;")).toEqual([]);
   });
 });

@@ -1,19 +1,8 @@
 /** The lint rules that keep workflow code deterministic really reject what they should. */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
+import { lintAs } from '../support/lint-as';
 
-const ROOT = path.join(__dirname, '..', '..');
-
-/** Lints `code` as if it were a file in `folder` (workflows/ by default), with the project's own ESLint config. */
-async function lintAsWorkflow(code: string, folder = 'workflows'): Promise<string[]> {
-  const out = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--stdin', '--stdin-filename', path.join(ROOT, folder, 'lint-probe.ts'), '--format', 'json'],
-    { cwd: ROOT, input: code, encoding: 'utf8' },
-  );
-  const [result] = JSON.parse(out.stdout) as { messages: { ruleId: string; message: string }[] }[];
-  return result!.messages.map((m) => `${m.ruleId}: ${m.message}`);
-}
+/** Lints `code` as if it were a file in `folder` (workflows/ by default). */
+const lintAsWorkflow = (code: string, folder = 'workflows'): Promise<string[]> => lintAs(`${folder}/lint-probe.ts`, code);
 
 describe('workflow sandbox lint', () => {
   it.each([
