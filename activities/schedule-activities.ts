@@ -26,17 +26,9 @@ export function createScheduleActivities(deps: ActivityDeps) {
     // The schedule was made under an earlier MIN_APPROVALS, perhaps: each firing meets today's floor, as a POST would.
     const approvals = stricterPolicy(request.approvals, deps.settings.config.approvals.minPolicy);
     // A retried firing whose run exists goes on with it; a new one waits its turn like a direct POST.
-    if (!(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
-      const queued = await store.runs.countQueued(schedule.owner);
-      const cap = deps.settings.config.runs.maxQueuedPerUser;
-      if (queued >= cap) {
-        deps.logger.warn({ scheduleId, owner: schedule.owner, queued, cap }, 'a schedule firing was skipped: its owner has too many runs waiting to start');
-        deps.metrics.scheduleFiringSkipped('queue_full');
-        return { skipped: 'queue_full', queued };
-      }
-    }
-    const { run, created, events } = await store.transaction(async (tx) => {
-      const inserted = await tx.runs.insert({
+    const cap = deps.settings.config.runs.maxQueuedPerUser;
+    const queued = await store.queueRun(
+      {
         id: `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`,
         owner: schedule.owner,
         goal: schedule.goal,
@@ -47,14 +39,16 @@ export function createScheduleActivities(deps: ActivityDeps) {
         idempotencyKey: firingId,
         webhooks: request.webhooks,
         scheduleId,
-      });
-      const events = inserted.created
-        ? await tx.events.append(inserted.run.id, [
-            { key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals, limits: request.limits } },
-          ])
-        : [];
-      return { ...inserted, events };
-    });
+      },
+      cap,
+      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals, limits: request.limits } }],
+    );
+    if ('queueFull' in queued) {
+      deps.logger.warn({ scheduleId, owner: schedule.owner, queued: queued.queueFull, cap }, 'a schedule firing was skipped: its owner has too many runs waiting to start');
+      deps.metrics.scheduleFiringSkipped('queue_full');
+      return { skipped: 'queue_full', queued: queued.queueFull };
+    }
+    const { run, created, events } = queued;
     if (created) publishEvents(bus, run.id, events);
     const shared = request.sharedWorkspace === true && (await startFromPredecessor(scheduleId, schedule.owner, run.id));
     return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec), prewarm: shared };

@@ -20,6 +20,10 @@ export class ApiError extends Error {
 
 export const notFound = (what: 'run' | 'approval' = 'run'): ApiError => new ApiError(404, `${what}_not_found`, `${what} not found`);
 
+/** The owner already has `cap` runs waiting to start (MAX_QUEUED_RUNS_PER_USER): one more would pass it. */
+export const queueFull = (queued: number, cap: number): ApiError =>
+  new ApiError(429, 'queue_full', `you already have ${queued} runs waiting to start (the limit is ${cap}); try again when some have started`);
+
 /** Body-parser failures carry a `type`; map each to a client error. */
 function fromBodyParser(err: { type?: string; status?: number; message?: string; limit?: number }): ApiError | undefined {
   switch (err.type) {

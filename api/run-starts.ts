@@ -19,7 +19,7 @@ import type { agentRunWorkflow } from '../workflows';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
 import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
-import { ApiError } from './errors';
+import { ApiError, queueFull } from './errors';
 import type { CreateRunBody } from '../contract/api';
 import { redactUrl } from '../shared/redact';
 
@@ -106,15 +106,8 @@ export class RunStarts {
   async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
     const { store, client, config, logger } = this.deps;
     const resolved = this.resolveRequest(body);
-    const earlier = idempotencyKey ? await store.runs.findByIdempotencyKey(owner, idempotencyKey) : undefined;
-    if (!earlier) {
-      const queued = await store.runs.countQueued(owner);
-      if (queued >= config.runs.maxQueuedPerUser) {
-        throw new ApiError(429, 'queue_full', `you already have ${queued} runs waiting to start (the limit is ${config.runs.maxQueuedPerUser}); try again when some have started`);
-      }
-    }
-    const { run, created } = await store.transaction(async (tx) => {
-      const inserted = await tx.runs.insert({
+    const queued = await store.queueRun(
+      {
         id: newRunId(),
         owner,
         goal: body.goal,
@@ -124,18 +117,12 @@ export class RunStarts {
         metadata: body.metadata ?? null,
         idempotencyKey: idempotencyKey ?? null,
         webhooks: resolved.webhooks,
-      });
-      if (inserted.created) {
-        await tx.events.append(inserted.run.id, [
-          {
-            key: eventKeys.queued(),
-            type: 'run.queued',
-            data: { goal: body.goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits },
-          },
-        ]);
-      }
-      return inserted;
-    });
+      },
+      config.runs.maxQueuedPerUser,
+      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: body.goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits } }],
+    );
+    if ('queueFull' in queued) throw queueFull(queued.queueFull, config.runs.maxQueuedPerUser);
+    const { run, created } = queued;
     if (created) this.deps.bus?.publish({ type: 'notify', runId: run.id, seq: run.lastSeq });
     if (!created && (run.goal !== body.goal || run.model !== resolved.model)) {
       throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');

@@ -1,5 +1,6 @@
 /** The store: every repository over one database, plus transactions spanning them. */
 import type { Kysely } from 'kysely';
+import type { EventDraft, RunEvent } from '../../contract/events';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
@@ -10,7 +11,7 @@ import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
 import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
-import { RunsRepo } from './runs';
+import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { UserMessagesRepo } from './user-messages';
 import { SchedulesRepo } from './schedules';
 import { WatchersRepo } from './watchers';
@@ -42,7 +43,7 @@ export class Store {
     private readonly executor: Executor,
     readonly opened: OpenedDatabase,
   ) {
-    this.runs = new RunsRepo(executor);
+    this.runs = new RunsRepo(executor, opened.dialect);
     this.events = new EventsRepo(executor, opened.dialect);
     this.messages = new MessagesRepo(executor);
     this.effects = new EffectsRepo(executor);
@@ -71,6 +72,24 @@ export class Store {
   /** Runs `fn` with a store whose repositories all write in one transaction. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return inTransaction(this.executor, (trx) => fn(new Store(trx, this.opened)));
+  }
+
+  /**
+   * Queues a new run with its first events, unless its owner already has `cap` runs waiting to
+   * start: then nothing is written and `queueFull` says how many wait. Counting and inserting hold
+   * the owner's queue lock, so concurrent requests cannot all slip under the cap. A run with the
+   * same idempotency key already there is returned as it is (`created: false`), whatever the cap.
+   */
+  queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<{ queueFull: number } | { run: RunRecord; created: boolean; events: RunEvent[] }> {
+    return this.transaction(async (tx) => {
+      await tx.runs.lockQueue(run.owner);
+      const earlier = run.idempotencyKey ? await tx.runs.findByIdempotencyKey(run.owner, run.idempotencyKey) : undefined;
+      if (earlier) return { run: earlier, created: false, events: [] };
+      const queued = await tx.runs.countQueued(run.owner);
+      if (queued >= cap) return { queueFull: queued };
+      const inserted = await tx.runs.insert(run);
+      return { ...inserted, events: inserted.created ? await tx.events.append(inserted.run.id, events) : [] };
+    });
   }
 
   async ping(): Promise<void> {

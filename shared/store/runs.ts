@@ -3,6 +3,7 @@ import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, t
 import { nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
 import { sql, type Selectable } from 'kysely';
+import type { Dialect } from './open-database';
 import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
 
@@ -107,7 +108,10 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
 }
 
 export class RunsRepo {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: Dialect,
+  ) {}
 
   /**
    * Inserts a run, or returns the one this owner already created with the same idempotency key.
@@ -247,6 +251,15 @@ export class RunsRepo {
       .where('status', '=', 'queued')
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Serialises changes to `owner`'s queue for the rest of the transaction, so counting their queued
+   * runs and queueing one more is one step even across API processes (Postgres: an advisory lock
+   * per owner; SQLite: its transactions already hold the write lock).
+   */
+  async lockQueue(owner: string): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul:queue:${owner}`}))`.execute(this.db);
   }
 
   /**

@@ -2,10 +2,12 @@
  * Holes an attacker's pass found, each closed: in open mode (no API_TOKENS) a page on another host
  * name cannot drive the local API (DNS rebinding); malformed percent-escapes, corrupt gzip/br
  * bodies (on the API and on Slack's route) and absurdly nested metadata are clear 400s, never 500s;
- * SSE refuses a repeated `after` like every other route.
+ * SSE refuses a repeated `after` like every other route; concurrent creates on Postgres cannot
+ * all slip under the per-user queue cap.
  */
 import http from 'node:http';
 import WebSocket from 'ws';
+import { LOCAL_USER } from '../../api/auth';
 import { FakeSlack } from '../support/fake-slack';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -97,5 +99,26 @@ describe('API hardening', () => {
     const { body } = await h.request('POST', '/api/runs', { body: { goal: 'x', model: 'demo' } });
     const res = await rawRequest(h.api.url, { path: `/api/runs/${body.id}/stream?after=1&after=2` });
     expect([res.status, res.body.error.code]).toEqual([400, 'invalid_query']);
+  });
+});
+
+describe('the per-user queue cap under concurrent requests', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    // No worker: every accepted run stays queued, so each one counts against the cap.
+    h = await startHarness({ noWorker: true, database: 'postgres', env: { MAX_QUEUED_RUNS_PER_USER: '3' } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('accepts exactly the cap out of 40 parallel creates on Postgres, and refuses the rest with queue_full', async () => {
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => h.request('POST', '/api/runs', { body: { goal: `parallel ${i}`, model: 'demo' } })));
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(3).fill(202), ...Array(37).fill(429)]);
+    const refused = answers.filter((a) => a.status !== 202);
+    expect(new Set(refused.map((a) => a.body.error.code))).toEqual(new Set(['queue_full']));
+    expect(refused[0]!.body.error.message).toBe('you already have 3 runs waiting to start (the limit is 3); try again when some have started');
+    expect(await h.store.runs.countQueued(LOCAL_USER)).toBe(3);
   });
 });

@@ -59,6 +59,23 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(a.run).toMatchObject({ status: 'queued', owner: 'alice', limits, lastSeq: 0, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 } });
   });
 
+  it('queues at most the cap of runs per owner under 40 concurrent callers, and replays a known key whatever the cap', async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => store.queueRun(newRun(`run_cap${i}`, 'capped', `cap-${i}`), 3, [queued])));
+    const accepted = tries.filter((t) => 'run' in t);
+    expect(accepted).toHaveLength(3);
+    expect(tries.filter((t) => 'queueFull' in t).map((t) => ('queueFull' in t ? t.queueFull : -1))).toEqual(Array(37).fill(3));
+    expect(await store.runs.countQueued('capped')).toBe(3);
+    for (const t of accepted) expect('run' in t && t.events.map((e) => [e.seq, e.type])).toEqual([[1, 'run.queued']]);
+    // A caller repeating an accepted request gets its run back, although the queue is full now.
+    const first = accepted[0]!;
+    const key = 'run' in first ? first.run.idempotencyKey! : '';
+    const replay = await store.queueRun(newRun('run_cap_again', 'capped', key), 3, [queued]);
+    expect(replay).toMatchObject({ created: false, events: [], run: { idempotencyKey: key } });
+    // Another owner's queue is its own.
+    expect(await store.queueRun(newRun('run_other', 'uncapped'), 3, [queued])).toMatchObject({ created: true });
+  });
+
   it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
     await store.runs.insert(newRun('run_ev'));
     const first = await store.events.append('run_ev', [
