@@ -22,7 +22,7 @@ import type { RunRecord } from '../shared/store/runs';
 import type { UserMessageRecord } from '../shared/store/user-messages';
 import type { agentRunWorkflow } from '../workflows';
 import { runLinks } from '../contract/paths';
-import { ApiError } from './errors';
+import { ApiError, queueFull } from './errors';
 import type { RunService } from './run-service';
 
 /** How long a continuation waits for the execution that just ended to close before starting anew. */
@@ -48,6 +48,12 @@ export class FollowUpService {
         return { message: earlier, run: current, continued: false, lap: current.laps, replayed: true };
       }
       this.assertContinuable(current);
+      if (current.endedAt !== null) {
+        // Going on queues the run again: it meets its owner's queue cap like a new run, counted under the same lock.
+        await tx.runs.lockQueue(current.owner);
+        const queued = await tx.runs.countQueued(current.owner);
+        if (queued >= config.runs.maxQueuedPerUser) throw queueFull(queued, config.runs.maxQueuedPerUser);
+      }
       const message = await tx.userMessages.insert({ id: `msg_${crypto.randomBytes(10).toString('hex')}`, runId: run.id, by: user, text: body.text, limits: body.limits, idempotencyKey });
       if (current.endedAt === null) return { message, run: current, continued: false, lap: current.laps, replayed: false };
       const lap = await tx.runs.reopen(run.id, limits);

@@ -164,7 +164,7 @@ export const ROUTES = {
     headers: { 'Idempotency-Key': 'Repeating a message with the same key (same user) sends it once.' },
     body: followUpBody,
     success: { status: 202, description: 'The message was recorded and the run told.', schema: followUpAcceptedSchema },
-    errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    errors: [400, 401, 403, 404, 409, 413, 415, 429, 503],
     auth: true,
   },
   listDeliveries: {

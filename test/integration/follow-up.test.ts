@@ -3,7 +3,8 @@
  * boundary, never mid-tool; one that arrives while the run is finishing undoes the ending; one to a
  * completed run — after its Temporal execution has closed — continues the same run id with the seq
  * going on; one may raise the caps of a run that ended on a limit; a repeated Idempotency-Key sends
- * once; cancelled runs and other users' runs are refused.
+ * once; cancelled runs and other users' runs are refused; continuing ended runs meets the per-user
+ * queue cap like a new run.
  */
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
@@ -12,6 +13,7 @@ import { waitFor } from '../support/wait';
 
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
+const CAROL = 'carol-token-0123456789';
 
 /** The text blocks of the last user message the model was sent. */
 function lastUserTexts(req: FakeRequest): string[] {
@@ -28,7 +30,7 @@ describe('follow-up messages', () => {
   beforeAll(async () => {
     await fake.start();
     h = await startHarness({
-      env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob`, ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', MAX_STEPS_LIMIT: '10', DEFAULT_MAX_STEPS: '10' },
+      env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol`, MAX_QUEUED_RUNS_PER_USER: '3', ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', MAX_STEPS_LIMIT: '10', DEFAULT_MAX_STEPS: '10' },
     });
     h.defaultToken = ALICE;
   });
@@ -167,5 +169,31 @@ describe('follow-up messages', () => {
     const refused = await send(cancelled, { text: 'go on' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('run_not_continuable');
+  });
+
+  it('meets the per-user queue cap when continuing ended runs: past it, 429 queue_full like a new run', async () => {
+    fake.script('[fu-cap]', () => ({ text: 'done' }));
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = await h.createRun({ goal: `run ${i} [fu-cap]`, approvals: 'none' }, { token: CAROL });
+      await h.waitForStatus(id, 'completed', { token: CAROL });
+      await waitFor(async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', { what: 'the execution to close' });
+      ids.push(id);
+    }
+    // No worker: every continued run stays queued, so each one counts against the cap.
+    await h.stopWorker();
+    try {
+      const answers = await Promise.all(ids.map((id) => send(id, { text: 'and once more' }, { token: CAROL })));
+      expect(answers.map((a) => a.status).sort()).toEqual([202, 202, 202, 429, 429, 429]);
+      const refused = answers.filter((a) => a.status !== 202);
+      expect(refused.map((a) => [a.status, a.body.error.code])).toEqual([[429, 'queue_full'], [429, 'queue_full'], [429, 'queue_full']]);
+      expect(refused[0]!.body.error.message).toBe('you already have 3 runs waiting to start (the limit is 3); try again when some have started');
+      expect(await h.store.runs.countQueued('carol')).toBe(3);
+      // A refused follow-up leaves nothing behind: no pending message for the run to take in later.
+      const refusedIds = ids.filter((_, i) => answers[i]!.status !== 202);
+      for (const id of refusedIds) expect(await h.store.userMessages.pending(id)).toEqual([]);
+    } finally {
+      await h.startWorker();
+    }
   });
 });
