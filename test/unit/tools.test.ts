@@ -107,6 +107,18 @@ describe('built-in tools', () => {
       expect(registry.riskOf('http_request', { method: 'BREW', url: 'http://x.test/' })).toBe('irreversible');
     });
 
+    it('rates a request by the method an override header asks for, not only by its own', () => {
+      const registry = new ToolRegistry([createHttpRequestTool({ allowedHosts: [], timeoutSec: 5, maxResponseBytes: 10 })]);
+      const get = (headers: Record<string, string>) => registry.riskOf('http_request', { method: 'GET', url: 'http://x.test/', headers });
+      expect(get({ 'X-HTTP-Method-Override': 'DELETE' })).toBe('write');
+      expect(get({ 'x-http-method': 'put' })).toBe('write');
+      expect(get({ 'X-Method-Override': ' patch ' })).toBe('write');
+      expect(get({ 'X-HTTP-Method-Override': 'PURGE' })).toBe('irreversible');
+      expect(get({ 'X-HTTP-Method-Override': 'GET', 'X-Method-Override': 'POST' })).toBe('write');
+      expect(get({ 'X-HTTP-Method-Override': 'HEAD' })).toBe('read');
+      expect(get({ Accept: 'application/json' })).toBe('read');
+    });
+
     it('only reaches allowed hosts (none when unset)', async () => {
       const none = createHttpRequestTool({ allowedHosts: [], timeoutSec: 5, maxResponseBytes: 1000 });
       await expect(none.run({ method: 'GET', url: `${server.url}/` }, ctx)).rejects.toThrow(/not in HTTP_TOOL_ALLOWED_HOSTS/);

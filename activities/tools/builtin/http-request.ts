@@ -1,8 +1,26 @@
 import { z } from 'zod';
+import { RISKS, type Risk } from '../../../contract/run';
 import { AllowedHosts } from '../../../shared/net/allowed-hosts';
 import { defineTool, ToolError, type ToolDefinition } from '../tool';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Headers by which many servers let a request stand for another method (a GET that deletes). */
+const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'];
+
+function riskOfMethod(method: string): Risk {
+  if (method === 'GET' || method === 'HEAD') return 'read';
+  // A method we do not know (an override says "PURGE") is the riskiest, never a read.
+  return (METHODS as readonly string[]).includes(method) ? 'write' : 'irreversible';
+}
+
+/** The riskiest of the request's method and every method an override header asks for. */
+function riskOfRequest(input: { method: string; headers?: Record<string, string> }): Risk {
+  const overrides = Object.entries(input.headers ?? {})
+    .filter(([name]) => METHOD_OVERRIDE_HEADERS.includes(name.trim().toLowerCase()))
+    .map(([, value]) => value.trim().toUpperCase());
+  return [input.method, ...overrides].map(riskOfMethod).reduce((a, b) => (RISKS.indexOf(b) > RISKS.indexOf(a) ? b : a));
+}
 
 const inputSchema = z
   .object({
@@ -33,7 +51,7 @@ export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.i
       'Make an HTTP request to an allowed host and get { status, headers, body } back (body truncated). ' +
       `Allowed hosts: ${allowed.list.length ? allowed.list.join(', ') : 'none configured'}.`,
     input: inputSchema,
-    risk: (input) => (input.method === 'GET' || input.method === 'HEAD' ? 'read' : 'write'),
+    risk: riskOfRequest,
     idempotent: true,
     async run(input, ctx) {
       const url = new URL(input.url);
