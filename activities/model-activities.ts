@@ -10,7 +10,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import { describeModelError, shortReason } from './model/classify-error';
-import { buildContext } from './model/context-builder';
+import { buildContext, createGoalReader } from './model/context-builder';
 import { createModelCaller } from './model/model-caller';
 import type { AssistantBlock, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
@@ -27,6 +27,7 @@ export function createModelActivities(deps: ActivityDeps) {
   const caller = createModelCaller(deps);
   const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
   const maxAttempts = config.activities.maxAttempts;
+  const goalOf = createGoalReader(store);
 
   /** The model call activity: a turn's answer, under its idempotency key. */
   function callModel(args: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
@@ -51,7 +52,7 @@ export function createModelActivities(deps: ActivityDeps) {
     if (metered) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as ModelTurnResult;
-      req = request(model, await buildContext(store, runId), { onText });
+      req = request(model, await buildContext(store, runId, goalOf), { onText });
       const deferral = await admit(key, runId, req);
       if (deferral) return deferral;
     }
@@ -68,7 +69,7 @@ export function createModelActivities(deps: ActivityDeps) {
       const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt, error } }]);
       publishEvents(bus, runId, events);
     }
-    req ??= request(model, await buildContext(store, runId), { onText });
+    req ??= request(model, await buildContext(store, runId, goalOf), { onText });
     const sent = req;
 
     /** A failed attempt: settle the books, and say why (and what happens next) before Temporal waits to retry. */

@@ -24,13 +24,36 @@ export interface SummaryContent {
 
 export const MISSING_RESULT = 'This tool call did not complete (no result was recorded).';
 
-export async function buildContext(store: Store, runId: string): Promise<MessageParam[]> {
+/** Runs whose goal a worker remembers: a run's goal never changes once it is created. */
+const REMEMBERED_GOALS = 1000;
+
+/** A run's goal, as the database has it; an unknown run is an error. */
+export async function readGoal(store: Store, runId: string): Promise<string> {
   const run = await store.runs.get(runId);
   if (!run) throw new Error(`unknown run ${runId}`);
+  return run.goal;
+}
+
+/** Reads each run's goal once (a model call's context needs it every turn), remembering the latest runs'. */
+export function createGoalReader(store: Store): (runId: string) => Promise<string> {
+  const goals = new Map<string, string>();
+  return async (runId) => {
+    let goal = goals.get(runId);
+    if (goal === undefined) {
+      goal = await readGoal(store, runId);
+      if (goals.size >= REMEMBERED_GOALS) goals.delete(goals.keys().next().value!);
+      goals.set(runId, goal);
+    }
+    return goal;
+  };
+}
+
+export async function buildContext(store: Store, runId: string, goalOf: (runId: string) => Promise<string> = (id) => readGoal(store, id)): Promise<MessageParam[]> {
+  const goal = await goalOf(runId);
   const summary = await store.messages.latest(runId, 'summary');
   const summaryContent = summary?.content as SummaryContent | undefined;
 
-  let opening = `Goal: ${run.goal}`;
+  let opening = `Goal: ${goal}`;
   if (summaryContent) {
     opening +=
       `\n\nThis run has been going for a while and was handed off to you. ` +

@@ -31,6 +31,8 @@ const WAITER_GRACE_MS = 60_000;
 const ESTIMATE_MARGIN = 1.1;
 /** Weight of the newest call when calibrating tokens per character. */
 const CALIBRATION_WEIGHT = 0.3;
+/** Runs whose owner an admission remembers. */
+const REMEMBERED_OWNERS = 1000;
 
 export interface AdmissionRequest {
   /** The call's ledger key: its reservation is keyed by it. */
@@ -76,16 +78,29 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
   const warnedAbove = new Set<string>();
   /** When a call with each shared prefix (tools and system) last completed here, writing it to the cache. */
   const prefixCachedAt = new Map<string, number>();
+  /** The owners of the latest runs that made a metered call here. */
+  const owners = new Map<string, string>();
 
   /** Nothing to check: no limits on this model and no budgets anywhere. */
   const unmetered = (model: string) =>
     !rateLimitsFor(config, model) && config.budgets.dailyUsd === undefined && config.budgets.perUser.size === 0;
 
+  /** Whose budget a run's calls count against: read once per run (a run's owner never changes once it is created). */
+  async function ownerOf(runId: string): Promise<string> {
+    let owner = owners.get(runId);
+    if (owner === undefined) {
+      const run = await store.runs.get(runId);
+      if (!run) throw ApplicationFailure.nonRetryable(`run ${runId} has no record`, FailureType.RunRecordMissing);
+      owner = run.owner;
+      if (owners.size >= REMEMBERED_OWNERS) owners.delete(owners.keys().next().value!);
+      owners.set(runId, owner);
+    }
+    return owner;
+  }
+
   async function admit(req: AdmissionRequest): Promise<Admission> {
     if (unmetered(req.model)) return { granted: true, metered: false };
-    const run = await store.runs.get(req.runId);
-    if (!run) throw ApplicationFailure.nonRetryable(`run ${req.runId} has no record`, FailureType.RunRecordMissing);
-    const owner = run.owner;
+    const owner = await ownerOf(req.runId);
     const previous = config.model.promptCaching ? await store.modelCalls.latestOfRun(req.runId) : undefined;
 
     const answer = await store.transaction(async (tx): Promise<Admission> => {

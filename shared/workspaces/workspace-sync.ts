@@ -16,6 +16,7 @@
  * link and folders are kept: a symbolic or hard link could bring in a file from outside.
  */
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ManifestEntry } from '../../contract/workspace';
@@ -120,9 +121,9 @@ export class WorkspaceSync {
     const head = await this.opts.store.workspaces.headOf(runId);
     const mine = this.held.get(runId);
     // The usual case: this worker holds the current version. No manifest read, nothing to do.
-    if (head && head.state !== 'released' && mine && mine.version === head.version && (await exists(dir))) return null;
+    if (head && head.state !== 'released' && mine && mine.version === head.version && stillThere(dir)) return null;
     // Nothing saved yet and this worker already set the empty workspace up (and looked for a legacy folder then).
-    if (!head && mine && mine.version === 0 && (await exists(dir))) return null;
+    if (!head && mine && mine.version === 0 && stillThere(dir)) return null;
     const record = head ? await this.opts.store.workspaces.get(runId) : undefined;
     if (!record || record.state === 'released') {
       // Nothing durable: a fresh workspace (after a release, whatever this worker still had goes too).
@@ -135,7 +136,7 @@ export class WorkspaceSync {
       if (!record) await this.adoptLegacyFolder(runId, dir);
       return null;
     }
-    if (mine && mine.version === record.version && (await exists(dir))) return null;
+    if (mine && mine.version === record.version && stillThere(dir)) return null;
 
     const started = performance.now();
     await fs.rm(dir, { recursive: true, force: true });
@@ -361,6 +362,14 @@ async function lastAlive(folder: string): Promise<number> {
   const mark = await fs.stat(path.join(folder, ALIVE_MARK)).catch(() => null);
   if (mark) return mark.mtimeMs;
   return (await fs.stat(folder).catch(() => null))?.mtimeMs ?? 0;
+}
+
+/**
+ * Whether the folder this worker set up is still there, on every tool call's path: one stat, synchronous,
+ * because the asynchronous one waits for a thread of libuv's pool (~2 ms a tool call on a loaded machine).
+ */
+function stillThere(dir: string): boolean {
+  return existsSync(dir);
 }
 
 async function exists(p: string): Promise<boolean> {
