@@ -87,7 +87,7 @@ export function redactUrlPath(raw: string): string {
  * parameters, fragment) replaced by `***`, and, if its path is a registered secret, the path too.
  * Cut from the text as written, so nothing else is normalised. When it has userinfo, or does not
  * parse (a password with `/`, `#` or `?` in it, an IPv6 zone), everything up to its last `@` is
- * userinfo: fail closed.
+ * userinfo, and so is everything up to an `@` before its first `/`: fail closed.
  */
 export function redactUrl(raw: string): string {
   let url: URL | undefined;
@@ -99,10 +99,11 @@ export function redactUrl(raw: string): string {
   if (url && secretPaths.has(`${url.protocol}//${url.host}${url.pathname}`)) return `${url.protocol}//${url.host}/${REDACTED}`;
   let out = raw;
   const start = raw.indexOf('://');
-  if (start >= 0 && (!url || url.username || url.password)) {
+  if (start >= 0) {
     const rest = raw.slice(start + 3);
-    // The userinfo ends at the last @, even past a / # or ?: a password holding one of them may have ended the parsed authority early.
-    const at = rest.lastIndexOf('@');
+    // The userinfo ends at the last @, even past a / # or ?: a password holding one of them may have ended the parsed
+    // authority early. Parsed without userinfo, an @ before the first / still is one (`u:12#pw@h`: port 12, a fragment).
+    const at = !url || url.username || url.password ? rest.lastIndexOf('@') : rest.slice(0, rest.search(/\/|$/)).lastIndexOf('@');
     if (at >= 0) out = `${raw.slice(0, start + 3)}${REDACTED}${rest.slice(at)}`;
   }
   out = out.replace(PARAM_IN_URL, (whole, sep: string, name: string, value: string) => {

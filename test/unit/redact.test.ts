@@ -45,6 +45,9 @@ describe('redactUrl, the harder cases', () => {
       expect([password, redactUrl(`postgres://longhaul:${password}@127.0.0.1:5432/postgres`)]).toEqual([password, 'postgres://***@127.0.0.1:5432/postgres']);
     }
     expect(redactUrl('postgres://longhaul:zone-pass@[fe80::1%25eth0]:5432/postgres')).toBe('postgres://***@[fe80::1%25eth0]:5432/postgres');
+    // Parses, as port 12 and a fragment: the @ before the first / still ends a userinfo.
+    expect(redactUrl('postgres://longhaul:12#ab-cdefgh@db.example/postgres')).toBe('postgres://***@db.example/postgres');
+    expect(redactUrl('https://h.example/users/@bob?x=a@b')).toBe('https://h.example/users/@bob?x=a@b');
     for (const password of ["it's-Hunter2", 'with space', 'back`tick', 'dq"uote', 'an<gle>s']) {
       expect([password, redactUrl(`postgres://longhaul:${password}@127.0.0.1:5432/postgres`)]).toEqual([password, 'postgres://***@127.0.0.1:5432/postgres']);
     }
