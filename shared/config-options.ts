@@ -138,7 +138,10 @@ const mcpServers = z
       // Names become part of tool names (mcp__<name>__<tool>): letters, digits, - and single _.
       return z.record(z.string().regex(/^[a-zA-Z0-9-]+(_[a-zA-Z0-9-]+)*$/, 'server names are letters, digits, - and single _'), mcpServer).parse(JSON.parse(v));
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `must be JSON like {"name":{"command":"node","args":["server.js"]}} or {"name":{"url":"http://…/mcp"}}: ${String(err)}` });
+      // A JSON syntax error quotes the text around it, which may be a header's token: say only where it is.
+      const position = err instanceof SyntaxError ? /position \d+/.exec(err.message)?.[0] : undefined;
+      const detail = err instanceof SyntaxError ? `not valid JSON${position ? ` (at ${position})` : ''}` : String(err);
+      ctx.addIssue({ code: 'custom', message: `must be JSON like {"name":{"command":"node","args":["server.js"]}} or {"name":{"url":"http://…/mcp"}}: ${detail}` });
       return z.NEVER;
     }
   });
@@ -291,7 +294,12 @@ export const OPTIONS = {
   TEMPORAL_TLS_SERVER_NAME: option(optionalString, 'Server name to expect in its certificate (SNI), when it differs from the address'),
   TEMPORAL_DEV_PORT: option(int(7233, 1, 65535), 'Port of the dev server `npm start` runs'),
   TEMPORAL_DEV_UI_PORT: option(int(8233, 0, 65535), 'Port of its web UI (`0`: no UI)'),
-  TEMPORAL_UI_URL: option(optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' }), 'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI', { secret: 'url' }),
+  TEMPORAL_UI_URL: option(
+    optionalString
+      .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' })
+      // Every run owner is given this link: credentials in it would be handed to them all, and a browser link cannot use them anyway.
+      .refine((v) => v === undefined || !/^https?:\/\/[^?#]*@/.test(v), { message: 'has user:password@ in it, which every run owner would see in the link; put the UI behind your sign-in instead' }),
+    'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI', { secret: 'url' }),
   WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
 
   // Model

@@ -5,7 +5,7 @@
  * for logs; loadConfig remembers the secret options' values so that redact.ts scrubs them anywhere.
  */
 import { DEFAULT_CLAUDE_MODEL, envSchema, OPTIONS, type OptionSpec } from './config-options';
-import { isSecretName, redactUrl, redactValue, rememberSecrets } from './redact';
+import { isSecretName, redactUrl, redactUrlPath, redactValue, rememberSecretPaths, rememberSecrets } from './redact';
 import type { z } from 'zod';
 import { AllowedHosts } from './net/allowed-hosts';
 import { resolveTemporalConnection, type TemporalConnectionSettings } from './temporal/connection-profile';
@@ -72,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (refusal) issues.push(`WEBHOOK_URLS: ${redactUrl(url)}: ${refusal}`);
   }
+  // A webhook URL's path is often its token (Slack, Teams, Discord): shown as scheme and host only, wherever it is written.
+  rememberSecretPaths(e.WEBHOOK_URLS);
   if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
   // A profile's credentials come from its file, not the environment: remembered as well.
   rememberSecrets([connection?.apiKey, ...secretMetadata(connection?.grpcMeta), ...inlineKeys(connection)]);
@@ -230,19 +232,63 @@ export const CONFIG_KEYS: readonly string[] = Object.keys(OPTIONS);
 
 /**
  * The raw values of the options config-options.ts marks wholly secret (keys, tokens: long and
- * random), so that redaction finds them anywhere (shared/redact.ts). A URL option's credentials
- * are redacted where the URL is written instead: a password like `longhaul` would otherwise
- * blank out every ordinary mention of the word.
+ * random), and the passwords in its URL options, so that redaction finds them anywhere, even
+ * where a URL is cut short in a text by a quote in its password (shared/redact.ts). Short
+ * passwords are redacted only where the URL is written (rememberSecrets keeps none under 8
+ * characters), and so is a password equal to its user name (`longhaul:longhaul`, the development
+ * default): either would otherwise blank out every ordinary mention of a word.
  */
 function secretOptionValues(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
     const raw = env[name]?.trim();
-    if (!raw || spec.secret !== 'value') continue;
-    if (name === 'API_TOKENS') out.push(...raw.split(',').map((entry) => entry.slice(0, entry.lastIndexOf(':')).trim()));
+    if (!raw || !spec.secret) continue;
+    if (spec.secret === 'url') out.push(...(name === 'WEBHOOK_URLS' ? raw.split(',') : [raw]).flatMap(urlPasswords));
+    else if (name === 'API_TOKENS') out.push(...raw.split(',').map((entry) => entry.slice(0, entry.lastIndexOf(':')).trim()));
     else out.push(raw);
   }
   return out;
+}
+
+/** A URL's password, as written and decoded; read from the text when the URL does not parse (everything between `user:` and the last `@`). */
+function urlPasswords(raw: string): string[] {
+  let user = '';
+  let password = '';
+  try {
+    const url = new URL(raw.trim());
+    [user, password] = [url.username, url.password];
+  } catch {
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(raw.trim())?.[1] ?? '';
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0) [user, password] = [userinfo.slice(0, colon), userinfo.slice(colon + 1)];
+  }
+  if (!password) return [];
+  let plain = password;
+  try {
+    plain = decodeURIComponent(password);
+  } catch {
+    // Not percent-encoded text: as written.
+  }
+  return [password, plain].filter((p) => p !== user && p !== decodeSafe(user));
+}
+
+function decodeSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The configuration with every value that is a URL (it starts with `scheme://`) redacted as a
+ * whole: in a text, a URL ends at a quote or a space, which a password may hold.
+ */
+function urlsRedacted(value: unknown): unknown {
+  if (typeof value === 'string') return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value;
+  if (Array.isArray(value)) return value.map(urlsRedacted);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, urlsRedacted(v)]));
 }
 
 /** Values of gRPC metadata that carry credentials (`authorization`, `x-api-key`…); others (`x-team`) are ordinary words. */
@@ -264,10 +310,13 @@ function inlineKeys(connection: TemporalConnectionSettings | undefined): string[
  * value of a secret option replaced (shared/redact.ts).
  */
 export function redactedConfig(config: Config): Record<string, unknown> {
+  const c = urlsRedacted(config) as Config;
   return redactValue({
-    ...config,
+    ...c,
+    // The deployment's webhook URLs carry tokens in their paths (Slack, Teams, Discord): scheme and host only.
+    webhooks: { ...c.webhooks, urls: config.webhooks.urls.map(redactUrlPath) },
     // MCP server env and headers often hold credentials: show only which servers there are.
-    tools: { ...config.tools, mcpServers: Object.fromEntries(Object.entries(config.tools.mcpServers).map(([name, s]) => [name, 'url' in s ? 'http' : 'stdio'])) },
-    slack: config.slack ? { ...config.slack, users: config.slack.users.size } : undefined,
+    tools: { ...c.tools, mcpServers: Object.fromEntries(Object.entries(config.tools.mcpServers).map(([name, s]) => [name, 'url' in s ? 'http' : 'stdio'])) },
+    slack: c.slack ? { ...c.slack, users: c.slack.users.size } : undefined,
   }) as Record<string, unknown>;
 }

@@ -11,7 +11,7 @@
 export const REDACTED = '***';
 
 /** Query parameters whose values are credentials (matched anywhere in the name: `x-amz-signature`, `api_key`, `pwd`). */
-const SECRET_PARAM = /pass|pwd|token|key|secret|sig|auth|credential|session|code/i;
+const SECRET_PARAM = /pass|pwd|token|key|secret|sig|auth|credential|session|code|jwt|bearer|(^|[_-])sid$/i;
 
 /** Field names whose values are credentials wherever they appear in a structure. */
 const SECRET_FIELD = /^(api_?key|apiKeys?|tokens?|botToken|signingSecret|secret|password|privateKey|clientKey|grpcMeta|authorization|cookie|headers|env)$/i;
@@ -19,10 +19,19 @@ const SECRET_FIELD = /^(api_?key|apiKeys?|tokens?|botToken|signingSecret|secret|
 /** A URL, as it appears in free text (stopped by whitespace, quotes and brackets). */
 const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\]+/gi;
 
-/** `Bearer <token>` / `Basic <base64>`: a token has a digit or a symbol in it, an English word ("Basic workflow") does not. */
-const CREDENTIAL_IN_TEXT = /\b(Bearer|Basic)\s+(?=[A-Za-z._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g;
+/** A URL's `user:password@` in free text, even where the password has a quote or a bracket in it that ends `URL_IN_TEXT`. */
+const USERINFO_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*:[^\s@]*@/gi;
+
+/** `Bearer <token>` / `Basic <base64>` / `Token <token>`, any case: a token has a digit or a symbol in it, an English word ("Basic workflow") does not. */
+const CREDENTIAL_IN_TEXT = /\b(Bearer|Basic|Token)\s+(?=[A-Za-z._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi;
+
+/** `name=value` after `?`, `&`, `;` (path parameters) or `#` (a fragment such as `#access_token=…`). */
+const PARAM_IN_URL = /([?&;#])([^?&;#=/]+)=([^&;#]*)/g;
 
 const remembered = new Set<string>();
+
+/** URLs (scheme, host and path) whose path is itself a credential, as a Slack, Teams or Discord webhook's is. */
+const secretPaths = new Set<string>();
 
 /** Shorter values would scrub ordinary words; secrets are longer than this. */
 const MIN_SECRET_LENGTH = 8;
@@ -37,33 +46,85 @@ export function rememberSecrets(values: Iterable<string | undefined>): void {
   for (const v of values) if (v && v.length >= MIN_SECRET_LENGTH) remembered.add(v);
 }
 
-/** The URL with its userinfo and secret-looking query values replaced by `***`; not a URL: `redactText` of it. */
+/**
+ * Registers URLs whose path carries a token (the deployment's WEBHOOK_URLS): `redactUrl` shows
+ * them as scheme and host only, `https://hooks.slack.com/***`, wherever they are written.
+ */
+export function rememberSecretPaths(urls: Iterable<string>): void {
+  for (const raw of urls) {
+    const key = pathKey(raw);
+    if (key) secretPaths.add(key);
+  }
+}
+
+/** Whether the URL is one `rememberSecretPaths` registered (its query and credentials aside). */
+export function hasSecretPath(raw: string): boolean {
+  const key = pathKey(raw);
+  return key !== null && secretPaths.has(key);
+}
+
+function pathKey(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The URL as scheme and host, its path, query and credentials hidden: `https://hooks.example/***`. */
+export function redactUrlPath(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
+}
+
+/**
+ * The URL with its userinfo and the values of secret-looking parameters (query, `;` path
+ * parameters, fragment) replaced by `***`, and, if its path is a registered secret, the path too.
+ * Cut from the text as written, so nothing else is normalised. When it has userinfo, or does not
+ * parse (a password with `/`, `#` or `?` in it, an IPv6 zone), everything up to its last `@` is
+ * userinfo, and so is everything up to an `@` before its first `/`: fail closed.
+ */
 export function redactUrl(raw: string): string {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(raw);
   } catch {
-    return scrubRemembered(raw);
+    url = undefined;
   }
-  let changed = false;
-  if (url.username || url.password) {
-    url.username = REDACTED;
-    url.password = '';
-    changed = true;
+  if (url && secretPaths.has(`${url.protocol}//${url.host}${url.pathname}`)) return `${url.protocol}//${url.host}/${REDACTED}`;
+  let out = raw;
+  const start = raw.indexOf('://');
+  if (start >= 0) {
+    const rest = raw.slice(start + 3);
+    // The userinfo ends at the last @, even past a / # or ?: a password holding one of them may have ended the parsed
+    // authority early. Parsed without userinfo, an @ before the first / still is one (`u:12#pw@h`: port 12, a fragment).
+    const at = !url || url.username || url.password ? rest.lastIndexOf('@') : rest.slice(0, rest.search(/\/|$/)).lastIndexOf('@');
+    if (at >= 0) out = `${raw.slice(0, start + 3)}${REDACTED}${rest.slice(at)}`;
   }
-  for (const name of [...new Set(url.searchParams.keys())]) {
-    if (SECRET_PARAM.test(name) && url.searchParams.getAll(name).some((v) => v !== '')) {
-      url.searchParams.set(name, REDACTED);
-      changed = true;
-    }
+  out = out.replace(PARAM_IN_URL, (whole, sep: string, name: string, value: string) => {
+    // A path parameter (`;jsessionid=…`) ends where its path segment does.
+    const end = sep === ';' ? value.search(/[/?]|$/) : value.length;
+    return end > 0 && SECRET_PARAM.test(decoded(name)) ? `${sep}${name}=${REDACTED}${value.slice(end)}` : whole;
+  });
+  return scrubRemembered(out);
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
-  // Nothing to hide: the text as it was (URL would normalise it). Else URL encodes the marker (`%2A%2A%2A`): show it plainly.
-  return scrubRemembered(changed ? url.toString().replace(/%2A%2A%2A/g, REDACTED) : raw);
 }
 
 /** Text with every URL in it redacted, and every remembered secret replaced. */
 export function redactText(text: string): string {
-  const urls = text.includes('://') ? text.replace(URL_IN_TEXT, (u) => redactUrl(u)) : text;
+  const urls = text.includes('://') ? text.replace(USERINFO_IN_TEXT, (_, scheme: string) => `${scheme}${REDACTED}@`).replace(URL_IN_TEXT, (u) => redactUrl(u)) : text;
   return scrubRemembered(urls.replace(CREDENTIAL_IN_TEXT, (_, scheme: string) => `${scheme} ${REDACTED}`));
 }
 

@@ -68,7 +68,8 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.get('/:id/deliveries', async (req, res) => {
     await runs.getVisible(userOf(req), req.params.id);
-    // The deployment's own destinations are the operator's: the run owner sees them without credentials.
+    // The deployment's WEBHOOK_URLS are the operator's, often with a token in the path: redactUrl shows them as scheme and
+    // host only (loadConfig registered them); the run's own as given, without credentials.
     const deliveries = await store.webhooks.listForRun(req.params.id);
     res.json({ deliveries: deliveries.map((d) => ({ ...d, url: redactUrl(d.url), attempts: d.attempts.map((a) => ({ ...a, error: a.error === null ? null : redactText(a.error) })) })) });
   });

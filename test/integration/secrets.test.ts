@@ -1,11 +1,13 @@
 /**
  * Secrets never reach logs, answers, metrics or spans. Real API and worker processes start with
  * every secret set to a distinctive marker — Temporal gRPC metadata (from a profile), the OTLP
- * endpoint's userinfo, a webhook URL's query token and the webhook secret, the Anthropic key and a
+ * endpoint's userinfo, a webhook URL's path and query tokens and the webhook secret, the Anthropic key and a
  * base URL with credentials, API tokens, Slack's token, signing secret and API URL — and a run fails
- * a fetch to that credentialed base URL. Two more processes start and fail: one with a Temporal
- * profile holding an API key and an inline private key and a DATABASE_URL with `?password=`, one
- * with a webhook URL with `user:password@` (refused at start). Then everything they wrote, every
+ * a fetch to that credentialed base URL. Three more processes start and fail: one with a Temporal
+ * profile holding an API key and an inline private key, a DATABASE_URL with `?password=` and a
+ * password with a quote, an OTLP endpoint with a double quote in its password; one with a webhook
+ * URL with `user:password@`, one with a Temporal UI URL with `user:password@` and MCP_SERVERS that
+ * is not JSON (both refused at start). Then everything they wrote, every
  * answer fetched, both /metrics and every exported span are searched for every marker.
  */
 import { spawn } from 'node:child_process';
@@ -111,7 +113,8 @@ describe('secrets in configuration', () => {
       API_TOKENS: `${TOKEN}:alice`,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://otel:SECRET-MARKER-otlp-userinfo@127.0.0.1:${new URL(otlp.url).port}`,
       OTEL_BSP_SCHEDULE_DELAY: '200',
-      WEBHOOK_URLS: `${hooks.url}/hook?token=SECRET-MARKER-webhook-query-token`,
+      // A path token, as Slack, Teams and Discord webhooks carry: the operator's, not the run owner's.
+      WEBHOOK_URLS: `${hooks.url}/hook/SECRET-MARKER-webhook-path-token?token=SECRET-MARKER-webhook-query-token`,
       WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${hooks.port}`,
       WEBHOOK_SECRET: `whsec_${Buffer.from('SECRET-MARKER-webhook-signing!').toString('base64')}`,
       SLACK_BOT_TOKEN: 'xoxb-SECRET-MARKER-slack-bot-token',
@@ -144,7 +147,7 @@ describe('secrets in configuration', () => {
     await waitFor(async () => JSON.parse((await get(`${base}/api/runs/${id}`)).text).status === 'failed', { timeoutMs: 90_000, what: 'the run to fail' });
     await waitFor(async () => hookCalls > 0 && /"status":"delivered"/.test((await get(`${base}/api/runs/${id}/deliveries`)).text), { what: 'the run.failed webhook to be delivered' });
     const deliveries = await get(`${base}/api/runs/${id}/deliveries`);
-    expect(deliveries.text).toContain(`/hook?token=***`);
+    expect(deliveries.text).toContain(`"url":"${hooks.url}/***"`);
     const run = JSON.parse((await get(`${base}/api/runs/${id}`)).text) as { error: { message: string } };
     expect(run.error.message).toMatch(/model connection/);
     for (const url of [`${base}/api/runs`, `${base}/api/runs/${id}/events`, `${base}/api/capacity`, `${base}/api/usage`, `${base}/healthz`, `${base}/readyz`, `${base}/metrics`, `http://127.0.0.1:${metricsPort}/metrics`]) {
@@ -156,20 +159,36 @@ describe('secrets in configuration', () => {
     await worker.kill('SIGTERM');
     expect(otlp.bodies.join('\n')).toMatch(/"code":2/); // STATUS_CODE_ERROR: the failed model call
 
-    // Starts that fail: a Temporal profile with an API key and an inline private key, a database password in the query…
-    const tls = await failedStart('worker/main.ts', { ...env, TEMPORAL_PROFILE: 'cloud', DATABASE_URL: 'postgres://longhaul@127.0.0.1:1/x?password=SECRET-MARKER-database-password' });
+    // Starts that fail: a Temporal profile with an API key and an inline private key, database passwords in the query and
+    // in the userinfo (with a quote, which ends a URL in a text), an OTLP password with a double quote…
+    const tls = await failedStart('worker/main.ts', {
+      ...env,
+      TEMPORAL_PROFILE: 'cloud',
+      DATABASE_URL: "postgres://longhaul:it's-SECRET-MARKER-database-userinfo@127.0.0.1:1/x?password=SECRET-MARKER-database-password",
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:dq"SECRET-MARKER-otlp-quoted@127.0.0.1:1',
+    });
     expect(tls.code).not.toBe(0);
     expect(tls.output).toContain('starting worker');
     // …and a webhook URL with user:password@, refused at once with a clear message.
     const userinfo = await failedStart('api/main.ts', { ...env, WEBHOOK_URLS: `http://hook:SECRET-MARKER-webhook-userinfo@127.0.0.1:${hooks.port}/in` });
     expect(userinfo.code).toBe(1);
     expect(userinfo.output).toContain(`WEBHOOK_URLS: http://***@127.0.0.1:${hooks.port}/in: has user:password@ in it`);
+    // …a Temporal UI link with credentials (every run owner would get them), refused; an MCP_SERVERS JSON error, said by position.
+    const refused = await failedStart('api/main.ts', {
+      ...env,
+      TEMPORAL_UI_URL: 'https://ops:SECRET-MARKER-temporal-ui@temporal-ui.corp.example',
+      MCP_SERVERS: '{"crm":{"url":"https://crm.example/mcp","headers":{"authorization":"Bearer SECRET-MARKER-mcp-header"} oops}}',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('TEMPORAL_UI_URL: has user:password@ in it');
+    expect(refused.output).toMatch(/MCP_SERVERS: .*not valid JSON/);
 
     const everything = {
       'worker output': worker.output(),
       'API output': api.output(),
       'failed start (profile)': tls.output,
       'failed start (webhook userinfo)': userinfo.output,
+      'failed start (Temporal UI userinfo, MCP_SERVERS)': refused.output,
       answers: answers.join('\n'),
       'exported spans': otlp.bodies.join('\n'),
     };

@@ -12,7 +12,7 @@ import { inSpan } from '../../activities/spans';
 import { ConfigError, loadConfig, redactedConfig } from '../../shared/config';
 import { OPTIONS } from '../../shared/config-options';
 import { createLogger } from '../../shared/logger';
-import { redactText, redactUrl } from '../../shared/redact';
+import { redactText, redactUrl, rememberSecretPaths } from '../../shared/redact';
 import { RedactingExporter } from '../../shared/tracing';
 
 describe('redactUrl', () => {
@@ -36,6 +36,45 @@ describe('redactUrl', () => {
     expect(redactText('Authorization: Bearer abcdef-123456')).toBe('Authorization: Bearer ***');
     expect(redactText('Basic dXNlcjpwYXNzd29yZA==')).toBe('Basic ***');
     expect(redactText('Basic workflow, Bearer instructions')).toBe('Basic workflow, Bearer instructions');
+  });
+});
+
+describe('redactUrl, the harder cases', () => {
+  it('cuts the userinfo from the text when the URL does not parse (a password with / # ? \\, an IPv6 zone)', () => {
+    for (const password of ['pa/ss-word', 'pa#ss-word', 'pa?ss-word', 'pa\\ss-word', 'p@ss#/?word']) {
+      expect([password, redactUrl(`postgres://longhaul:${password}@127.0.0.1:5432/postgres`)]).toEqual([password, 'postgres://***@127.0.0.1:5432/postgres']);
+    }
+    expect(redactUrl('postgres://longhaul:zone-pass@[fe80::1%25eth0]:5432/postgres')).toBe('postgres://***@[fe80::1%25eth0]:5432/postgres');
+    // Parses, as port 12 and a fragment: the @ before the first / still ends a userinfo.
+    expect(redactUrl('postgres://longhaul:12#ab-cdefgh@db.example/postgres')).toBe('postgres://***@db.example/postgres');
+    expect(redactUrl('https://h.example/users/@bob?x=a@b')).toBe('https://h.example/users/@bob?x=a@b');
+    for (const password of ["it's-Hunter2", 'with space', 'back`tick', 'dq"uote', 'an<gle>s']) {
+      expect([password, redactUrl(`postgres://longhaul:${password}@127.0.0.1:5432/postgres`)]).toEqual([password, 'postgres://***@127.0.0.1:5432/postgres']);
+    }
+  });
+
+  it('hides secret values in fragments and ; parameters, and the names jwt, bearer, sid, session, code', () => {
+    expect(redactUrl('https://app.example/cb#access_token=abc123def&state=x')).toBe('https://app.example/cb#access_token=***&state=x');
+    expect(redactUrl('https://app.example/a;jsessionid=ABC123DEF/b;token=t-1234567')).toBe('https://app.example/a;jsessionid=***/b;token=***');
+    for (const name of ['jwt', 'bearer', 'sid', 'session', 'code']) {
+      expect([name, redactUrl(`https://h.example/p?${name}=s3cret-value`)]).toEqual([name, `https://h.example/p?${name}=***`]);
+    }
+    expect(redactUrl('https://h.example/p?side=left&page=2#intro')).toBe('https://h.example/p?side=left&page=2#intro');
+  });
+
+  it('finds a URL password in text even where a quote or a bracket is in it, and tokens after bearer or Token in any case', () => {
+    expect(redactText("connect postgres://longhaul:it's-Hunter2@127.0.0.1:5432/postgres failed")).toBe('connect postgres://***@127.0.0.1:5432/postgres failed');
+    expect(redactText('dial http://otel:pa"ss<word>@collector.example:4318')).toBe('dial http://***@collector.example:4318');
+    expect(redactText('authorization: bearer abcdef-123456')).toBe('authorization: bearer ***');
+    expect(redactText('Authorization: Token abcdef-123456')).toBe('Authorization: Token ***');
+    expect(redactText('Token limit reached, bearer of bad news')).toBe('Token limit reached, bearer of bad news');
+  });
+
+  it('shows a URL whose path is a token (a deployment webhook) as scheme and host only', () => {
+    rememberSecretPaths(['https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath']);
+    expect(redactUrl('https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath?x=1')).toBe('https://hooks.slack.example/***');
+    expect(redactText('POST https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath failed')).toBe('POST https://hooks.slack.example/*** failed');
+    expect(redactUrl('https://hooks.slack.example/services/other')).toBe('https://hooks.slack.example/services/other');
   });
 });
 
@@ -91,6 +130,39 @@ describe('the start-up configuration line', () => {
     expect(redactedConfig(config)).toMatchObject({ temporal: { grpcMeta: { authorization: '***' }, apiKey: '***' } });
   });
 
+  it('shows a URL option whole without its password, whatever characters the password has, and webhook paths not at all', () => {
+    for (const password of ["it's-Hunter2", 'with space', 'back\\slash', 'back`tick', 'dq"uote', 'an<gle>', 'sl/ash', 'ha#sh', 'que?ry']) {
+      const config = loadConfig({
+        DATABASE_URL: `postgres://longhaul:${password}-SECRET-MARKER-db@127.0.0.1:5432/postgres`,
+        // The OTLP endpoint refuses spaces; a quote it takes.
+        OTEL_EXPORTER_OTLP_ENDPOINT: `https://otel:${password.replace(/\s/g, '_')}-SECRET-MARKER-otlp@collector.example:4318`,
+        WEBHOOK_URLS: 'https://hooks.example/services/SECRET-MARKER-hook-path',
+        WEBHOOK_ALLOWED_HOSTS: 'hooks.example',
+        WEBHOOK_SECRET: env.WEBHOOK_SECRET,
+      });
+      let logged = '';
+      const logger = createLogger({ level: 'info', destination: { write: (s: string) => (logged += s) } });
+      logger.info({ config: redactedConfig(config) }, 'starting');
+      expect([password, markers(logged)]).toEqual([password, []]);
+      expect(logged).toContain('"https://hooks.example/***"');
+      // Remembered: a log line elsewhere that cuts the URL short at the quote still shows no password.
+      logger.warn(`failed: ${config.databaseUrl}`);
+      expect([password, markers(logged)]).toEqual([password, []]);
+    }
+    const zone = loadConfig({ DATABASE_URL: 'postgres://longhaul:SECRET-MARKER-zone@[fe80::1%25eth0]:5432/postgres' });
+    expect(markers(JSON.stringify(redactedConfig(zone)))).toEqual([]);
+  });
+
+  it('refuses a Temporal UI URL with credentials at start (every run owner gets the link), without printing them', () => {
+    expect(() => loadConfig({ TEMPORAL_UI_URL: 'https://ops:SECRET-MARKER-ui@temporal-ui.corp.example' })).toThrow(/TEMPORAL_UI_URL: has user:password@ in it/);
+    expect(() => loadConfig({ TEMPORAL_UI_URL: 'https://ops:SECRET-MARKER-ui@temporal-ui.corp.example' })).not.toThrow(/SECRET-MARKER/);
+  });
+
+  it('says where a JSON error in MCP_SERVERS is, not the text around it', () => {
+    expect(() => loadConfig({ MCP_SERVERS: '{"crm":{"url":"https://crm.example/mcp","headers":{"authorization":"SECRET-MARKER-mcp"} x}}' })).toThrow(/MCP_SERVERS: .*not valid JSON/);
+    expect(() => loadConfig({ MCP_SERVERS: '{"crm":{"url":"https://crm.example/mcp","headers":{"authorization":"SECRET-MARKER-mcp"} x}}' })).not.toThrow(/SECRET-MARKER/);
+  });
+
   it('marks every option that holds a credential as secret', () => {
     const secret = Object.entries(OPTIONS).flatMap(([name, o]) => ('secret' in o && o.secret ? [name] : []));
     expect(secret.sort()).toEqual(
@@ -111,12 +183,12 @@ describe('the start-up configuration line', () => {
   it('refuses a webhook URL with credentials at start (fetch cannot send it), without printing them', () => {
     let err: unknown;
     try {
-      loadConfig({ WEBHOOK_URLS: 'https://user:SECRET-MARKER-hook-pass@hooks.example/in', WEBHOOK_ALLOWED_HOSTS: 'hooks.example', WEBHOOK_SECRET: env.WEBHOOK_SECRET });
+      loadConfig({ WEBHOOK_URLS: 'https://user:SECRET-MARKER-hook-pass@hooks.example/refused', WEBHOOK_ALLOWED_HOSTS: 'hooks.example', WEBHOOK_SECRET: env.WEBHOOK_SECRET });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toContain('WEBHOOK_URLS: https://***@hooks.example/in: has user:password@ in it');
+    expect((err as ConfigError).message).toContain('WEBHOOK_URLS: https://***@hooks.example/refused: has user:password@ in it');
     expect((err as ConfigError).message).not.toContain('SECRET-MARKER');
   });
 });
