@@ -25,6 +25,8 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const { request } = schedule;
     // The schedule was made under an earlier MIN_APPROVALS, perhaps: each firing meets today's floor, as a POST would.
     const approvals = stricterPolicy(request.approvals, deps.settings.config.approvals.minPolicy);
+    // The deployment's webhooks as they are now (a removed or rotated one gets nothing more), then the owner's own.
+    const webhooks = { ...request.webhooks, to: [...deps.settings.config.webhooks.urls.map((url) => ({ url })), ...request.webhooks.to.filter((hook) => hook.own)] };
     // A retried firing whose run exists goes on with it; a new one waits its turn like a direct POST.
     const cap = deps.settings.config.runs.maxQueuedPerUser;
     const queued = await store.queueRun(
@@ -37,7 +39,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
         limits: request.limits,
         metadata: { scheduleId, scheduleName: schedule.name },
         idempotencyKey: firingId,
-        webhooks: request.webhooks,
+        webhooks,
         scheduleId,
       },
       cap,

@@ -95,7 +95,7 @@ export class RunStarts {
       const refusal = url.username || url.password ? 'has user:password@ in it, which cannot be sent; check the webhook signature instead' : allowed.refusal(url, 'WEBHOOK_ALLOWED_HOSTS');
       if (refusal) throw new ApiError(400, 'invalid_request', `webhooks: ${redactUrl(hook.url)}: ${refusal}`);
     }
-    return { to: [...config.webhooks.urls.map((url) => ({ url })), ...own], publicUrl: config.api.publicUrl ?? null };
+    return { to: [...config.webhooks.urls.map((url) => ({ url })), ...own.map((hook) => ({ ...hook, own: true as const }))], publicUrl: config.api.publicUrl ?? null };
   }
 
   /** The workflow input for a run, with the deployment's current execution settings. */

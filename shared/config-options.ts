@@ -298,7 +298,7 @@ export const OPTIONS = {
     optionalString
       .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be an http(s) URL' })
       // Every run owner is given this link: credentials in it would be handed to them all, and a browser link cannot use them anyway.
-      .refine((v) => v === undefined || !/^https?:\/\/[^?#]*@/.test(v), { message: 'has user:password@ in it, which every run owner would see in the link; put the UI behind your sign-in instead' }),
+      .refine((v) => v === undefined || !v.includes('@'), { message: 'has user:password@ in it, which every run owner would see in the link; put the UI behind your sign-in instead' }),
     'The Temporal Web UI, for a link from each run to its workflow; `npm start` sets it to its dev server\'s UI', { secret: 'url' }),
   WORKFLOW_BUNDLE_PATH: option(optionalString, 'Prebuilt workflow bundle (skips bundling at worker start)'),
 

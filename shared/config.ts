@@ -70,7 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch {
       refusal = 'not a URL';
     }
-    if (refusal) issues.push(`WEBHOOK_URLS: ${redactUrl(url)}: ${refusal}`);
+    if (refusal) issues.push(`WEBHOOK_URLS: ${redactUrlPath(url)}: ${refusal}`);
   }
   // A webhook URL's path is often its token (Slack, Teams, Discord): shown as scheme and host only, wherever it is written.
   rememberSecretPaths(e.WEBHOOK_URLS);

@@ -212,7 +212,8 @@ async function runOnceApproved(ctx: RunContext, call: ToolCallRef, rerunInDoubt:
           risk: refusal.risk,
           reason: `The worker that runs it found that ${approvalRequiredReason(call.name, refusal.risk, refusal.policy)} (its own definition of the tool; the stricter of the run's policy and the server's minimum).`,
         }
-      : { reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).` }),
+      : // Unknown is riskiest: not whatever the worker recording the request makes of the call.
+        { risk: 'irreversible' as const, reason: `The worker that runs ${call.name} requires approval for this call (by its definition of the tool, or the server's minimum approval policy).` }),
   });
   if (verdict.decision === 'approved') return runTool(ctx, call, rerunInDoubt);
   await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));

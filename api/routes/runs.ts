@@ -10,7 +10,7 @@ import { parseOr400 } from '../schemas';
 import { runLinks } from '../../contract/paths';
 import type { Store } from '../../shared/store';
 import type { RunRecord } from '../../shared/store/runs';
-import { redactText, redactUrl } from '../../shared/redact';
+import { redactText, redactUrl, redactUrlPath } from '../../shared/redact';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -68,10 +68,12 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.get('/:id/deliveries', async (req, res) => {
     await runs.getVisible(userOf(req), req.params.id);
-    // The deployment's WEBHOOK_URLS are the operator's, often with a token in the path: redactUrl shows them as scheme and
-    // host only (loadConfig registered them); the run's own as given, without credentials.
+    // Only the run's own destinations (its owner gave them) are shown as given, without credentials; any other — the
+    // deployment's WEBHOOK_URLS, now or as they were when the run was made — is the operator's, often with a token in
+    // the path: scheme and host only.
+    const own = new Set(((await store.runs.webhooksOf(req.params.id))?.to ?? []).filter((hook) => hook.own).map((hook) => hook.url));
     const deliveries = await store.webhooks.listForRun(req.params.id);
-    res.json({ deliveries: deliveries.map((d) => ({ ...d, url: redactUrl(d.url), attempts: d.attempts.map((a) => ({ ...a, error: a.error === null ? null : redactText(a.error) })) })) });
+    res.json({ deliveries: deliveries.map((d) => ({ ...d, url: own.has(d.url) ? redactUrl(d.url) : redactUrlPath(d.url), attempts: d.attempts.map((a) => ({ ...a, error: a.error === null ? null : redactText(a.error) })) })) });
   });
 
   router.post('/:id/messages', async (req, res) => {

@@ -171,6 +171,12 @@ export class RunsRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Where the run's events are sent (see StoredWebhook); null when nowhere. */
+  async webhooksOf(id: string): Promise<RunWebhooks | null> {
+    const row = await this.db.selectFrom('runs').select('webhooks_json').where('id', '=', id).executeTakeFirst();
+    return parseJson<RunWebhooks | null>(row?.webhooks_json ?? null, null);
+  }
+
   async getMany(ids: string[]): Promise<RunRecord[]> {
     if (ids.length === 0) return [];
     return (await this.db.selectFrom('runs').selectAll().where('id', 'in', ids).execute()).map(toRecord);

@@ -11,8 +11,16 @@ import { routePath } from '../../contract/paths';
 import { nowIso, type Executor } from './executor';
 
 /** What a run keeps of its webhooks: who is told, and where its page is (for the `link` in each body). */
+/**
+ * A destination as stored with a run or schedule. `own`: given by its owner; absent: the deployment's `WEBHOOK_URLS`
+ * as they were when it was made (and every destination of one made before the mark existed) — the operator's, often
+ * with a token in the path, so shown to owners as scheme and host only and, for schedules, replaced at each firing by
+ * the deployment's current ones.
+ */
+export type StoredWebhook = WebhookSubscription & { own?: true };
+
 export interface RunWebhooks {
-  to: WebhookSubscription[];
+  to: StoredWebhook[];
   /** `PUBLIC_URL` when the run was created; without one, links are the API path. */
   publicUrl: string | null;
 }

@@ -172,7 +172,7 @@ describe('secrets in configuration', () => {
     // …and a webhook URL with user:password@, refused at once with a clear message.
     const userinfo = await failedStart('api/main.ts', { ...env, WEBHOOK_URLS: `http://hook:SECRET-MARKER-webhook-userinfo@127.0.0.1:${hooks.port}/in` });
     expect(userinfo.code).toBe(1);
-    expect(userinfo.output).toContain(`WEBHOOK_URLS: http://***@127.0.0.1:${hooks.port}/in: has user:password@ in it`);
+    expect(userinfo.output).toContain(`WEBHOOK_URLS: http://127.0.0.1:${hooks.port}/***: has user:password@ in it`);
     // …a Temporal UI link with credentials (every run owner would get them), refused; an MCP_SERVERS JSON error, said by position.
     const refused = await failedStart('api/main.ts', {
       ...env,

@@ -116,6 +116,9 @@ describe('webhooks', () => {
     const delivered = all.filter((d) => d.status === 'delivered');
     expect(delivered).toHaveLength(4);
     for (const d of delivered) expect(d.attempts.map((a) => a.status)).toEqual([500, 500, 204]);
+    // The run's own destinations as given; the deployment's (WEBHOOK_URLS, the operator's) by scheme and host only.
+    expect(all.filter((d) => d.url === `${receiver.url}/***`).map((d) => d.event).sort()).toEqual(['approval.requested', 'attention.needed', 'run.completed']);
+    expect(all.filter((d) => d.url === `${receiver.url}/approvals`)).toHaveLength(1);
     const down = all.find((d) => d.url.endsWith('/down'));
     expect(down).toMatchObject({ event: 'run.completed', status: 'pending' });
     expect(down?.attempts.length).toBeGreaterThanOrEqual(1);

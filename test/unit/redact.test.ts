@@ -156,6 +156,16 @@ describe('the start-up configuration line', () => {
   it('refuses a Temporal UI URL with credentials at start (every run owner gets the link), without printing them', () => {
     expect(() => loadConfig({ TEMPORAL_UI_URL: 'https://ops:SECRET-MARKER-ui@temporal-ui.corp.example' })).toThrow(/TEMPORAL_UI_URL: has user:password@ in it/);
     expect(() => loadConfig({ TEMPORAL_UI_URL: 'https://ops:SECRET-MARKER-ui@temporal-ui.corp.example' })).not.toThrow(/SECRET-MARKER/);
+    // A password with `#` or `?` in it reads as a fragment or a query to a parser: refused all the same.
+    for (const url of ['https://admin:s3cr3t#pw@temporal.example', 'https://admin:s3cr?3tpw@temporal.example']) {
+      expect(() => loadConfig({ TEMPORAL_UI_URL: url })).toThrow(/TEMPORAL_UI_URL: has user:password@ in it/);
+    }
+  });
+
+  it('names a refused webhook URL by scheme and host only: its path is often its token', () => {
+    const refused = () => loadConfig({ WEBHOOK_URLS: 'https://hooks.slack.example/services/T0001/B0001/SECRET-MARKER-path-token', WEBHOOK_SECRET: env.WEBHOOK_SECRET });
+    expect(refused).toThrow(/WEBHOOK_URLS: https:\/\/hooks\.slack\.example\/\*\*\*: host hooks\.slack\.example is not in WEBHOOK_ALLOWED_HOSTS/);
+    expect(refused).not.toThrow(/SECRET-MARKER/);
   });
 
   it('says where a JSON error in MCP_SERVERS is, not the text around it', () => {
@@ -188,7 +198,7 @@ describe('the start-up configuration line', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toContain('WEBHOOK_URLS: https://***@hooks.example/refused: has user:password@ in it');
+    expect((err as ConfigError).message).toContain('WEBHOOK_URLS: https://hooks.example/***: has user:password@ in it');
     expect((err as ConfigError).message).not.toContain('SECRET-MARKER');
   });
 });

@@ -56,4 +56,30 @@ describe('a schedule firing', () => {
     const queued = (await store.events.list(after.input.runId, { after: 0, limit: 10 })).find((e) => e.type === 'run.queued');
     expect(queued?.data).toMatchObject({ approvals: 'write' });
   });
+
+  it('sends to the deployment\'s webhooks as they are at the firing (a removed one gets nothing), and to the owner\'s own', async () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    const hooks = { WEBHOOK_SECRET: secret, WEBHOOK_ALLOWED_HOSTS: 'hooks.example,own.example' };
+    await store.schedules.insert({
+      id: 'sch_2',
+      owner: 'u',
+      name: 'hourly',
+      goal: 'report',
+      request: {
+        model: 'demo',
+        approvals: 'none',
+        limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 },
+        approvalTimeoutSec: 60,
+        // As the schedule was made: the deployment's URL of the day (since rotated), and the owner's own.
+        webhooks: { to: [{ url: 'https://hooks.example/old-token' }, { url: 'https://own.example/in', own: true }], publicUrl: null },
+      },
+      cron: null,
+      everySec: 3600,
+      timezone: 'UTC',
+      overlap: 'skip',
+    });
+    const fired = await fire({ ...hooks, WEBHOOK_URLS: 'https://hooks.example/new-token' }, 'sch_2', 'firing_3');
+    if (fired.skipped !== undefined) throw new Error('the firing was skipped');
+    expect((await store.runs.webhooksOf(fired.input.runId))?.to.map((hook) => hook.url)).toEqual(['https://hooks.example/new-token', 'https://own.example/in']);
+  });
 });

@@ -92,10 +92,13 @@ describe('built-in tools', () => {
       expect(JSON.parse(post.body)).toMatchObject({ ok: true });
       await tool.run({ method: 'GET', url: `${server.url}/things` }, ctx);
       await tool.run({ method: 'DELETE', url: `${server.url}/things/1`, headers: { 'Idempotency-Key': 'forged' } }, ctx);
+      // A GET that overrides its method is a write: re-sent after a crash, it must be recognisable as one.
+      await tool.run({ method: 'GET', url: `${server.url}/things`, headers: { 'X-HTTP-Method-Override': 'POST' } }, ctx);
       expect(server.requests.map((r) => [r.method, r.idempotencyKey])).toEqual([
         ['POST', ctx.idempotencyKey],
         ['GET', undefined],
         ['DELETE', ctx.idempotencyKey],
+        ['GET', ctx.idempotencyKey],
       ]);
     });
 

@@ -39,7 +39,8 @@ export interface HttpToolOptions {
 }
 
 /**
- * Calls an HTTP API on an allowed host. Every non-GET/HEAD request carries `Idempotency-Key`
+ * Calls an HTTP API on an allowed host. Every request not rated `read` (a non-GET/HEAD method, or a GET
+ * that overrides its method) carries `Idempotency-Key`
  * (stable across retries of the same tool call), so a re-sent request after a crash is
  * recognised by servers that honour the header: this tool declares itself idempotent.
  */
@@ -61,7 +62,8 @@ export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.i
       for (const [name, value] of Object.entries(input.headers ?? {})) {
         if (name.toLowerCase() !== 'idempotency-key') headers.set(name, value);
       }
-      if (input.method !== 'GET' && input.method !== 'HEAD') headers.set('Idempotency-Key', ctx.idempotencyKey);
+      // By the request's risk, not its method: a GET overriding its method to POST is a write, re-sent after a crash like one.
+      if (riskOfRequest(input) !== 'read') headers.set('Idempotency-Key', ctx.idempotencyKey);
 
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutSec * 1000)]);
       let response: Response;
