@@ -54,6 +54,20 @@ export function rememberSecretPaths(urls: Iterable<string>): void {
   for (const raw of urls) {
     const key = pathKey(raw);
     if (key) secretPaths.add(key);
+    // The path itself is remembered too, so it is scrubbed wherever it is written — also where the URL around it is
+    // not recognised as this one (punctuation after it, a doubled slash, cut from the text).
+    const path = pathOf(raw);
+    if (path && path.length >= MIN_SECRET_LENGTH) remembered.add(path);
+  }
+}
+
+/** The URL's path without its leading and trailing slashes (`services/T0/B0/token`), or null. */
+function pathOf(raw: string): string | null {
+  try {
+    const path = new URL(raw).pathname.replace(/^\/+|\/+$/g, '');
+    return path || null;
+  } catch {
+    return null;
   }
 }
 

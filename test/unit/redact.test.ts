@@ -75,6 +75,15 @@ describe('redactUrl, the harder cases', () => {
     expect(redactUrl('https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath?x=1')).toBe('https://hooks.slack.example/***');
     expect(redactText('POST https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath failed')).toBe('POST https://hooks.slack.example/*** failed');
     expect(redactUrl('https://hooks.slack.example/services/other')).toBe('https://hooks.slack.example/services/other');
+    // Wherever the URL around it is not recognised as the registered one, the path itself is still scrubbed.
+    for (const text of [
+      'to https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath, then',
+      'to (https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath)',
+      'to https://hooks.slack.example//services/T000/B000/SECRET-MARKER-slackpath/',
+      'at https://hooks.slack.example/services/T000/B000/SECRET-MARKER-slackpath: refused',
+    ]) {
+      expect(redactText(text)).not.toContain('SECRET-MARKER');
+    }
   });
 });
 
