@@ -25,6 +25,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Model and tool call measurements (the SDK's metric meter in a worker). */
   metrics: WorkerMetrics;
+  /** The `deps` of the worker's definition (defineWorker), given to every tool and instructions function. */
+  workerDeps: unknown;
   settings: {
     dataDir: string;
     maxTokens: number;

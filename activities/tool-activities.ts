@@ -24,6 +24,8 @@ import { FailureType, type ApprovalRequiredDetail, type InDoubtCause } from '../
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io';
 import { redactText } from '../shared/redact';
+import type { RunInfo } from './agents/agent-definition';
+import { DEFAULT_AGENT } from '../contract/agents';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
@@ -150,6 +152,15 @@ export function createToolActivities(deps: ActivityDeps) {
 
     let output: string;
     let isError = false;
+    const record = await store.runs.get(runId);
+    const run: RunInfo = {
+      runId,
+      owner: record?.owner ?? '',
+      agent: record?.agent ?? DEFAULT_AGENT,
+      input: record?.input ?? null,
+      goal: record?.goal ?? '',
+      metadata: record?.metadata ?? null,
+    };
     if (!tool) {
       isError = true;
       output = `Unknown tool "${call.name}". Available tools: ${tools.names().join(', ')}.`;
@@ -167,6 +178,8 @@ export function createToolActivities(deps: ActivityDeps) {
             const value = await withHeartbeat(() =>
               tool.run(parsed.data, {
                 runId,
+                run,
+                deps: deps.workerDeps,
                 idempotencyKey: key,
                 signal: ctx.cancellationSignal,
                 heartbeat: (details) => {

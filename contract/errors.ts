@@ -12,6 +12,8 @@ export const API_ERROR_CODES = [
   'invalid_idempotency_key',
   'limit_out_of_range',
   'unknown_model',
+  'unknown_agent',
+  'invalid_input',
   'schedule_too_frequent',
   // 401 / 403: who is asking
   'unauthorized',

@@ -77,7 +77,10 @@ export interface EventDataMap {
   'run.handoff': { segment: number; summaryChars: number; turn: number };
   'run.stalled': { lastProgressAt: string; minutes: number };
   'limit.exceeded': { limit: LimitName; value: number };
-  'run.completed': { turns: number; usage: Usage };
+  /** `output`: the validated structured output, for agents with an output schema. */
+  'run.completed': { turns: number; usage: Usage; output?: unknown };
+  /** The run moved to its agent's current version (POST /api/runs/:id/upgrade), before the model call of `turn`. */
+  'run.upgraded': { agent: string; from: string; to: string; turn: number };
   'run.failed': { error: RunError };
   'run.cancelled': { turn: number; reason?: string };
   /** The run waits for its owner, who is not watching it (no open WebSocket or SSE anywhere): tell them elsewhere. */
@@ -115,6 +118,7 @@ export const EVENT_TYPES = [
   'run.paused',
   'run.resumed',
   'run.handoff',
+  'run.upgraded',
   'run.stalled',
   'limit.exceeded',
   'run.completed',

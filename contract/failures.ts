@@ -28,6 +28,13 @@ export const FailureType = {
   /** A schedule fired after it was deleted: nothing to start. */
   ScheduleGone: 'ScheduleGone',
   ModelNotConfigured: 'ModelNotConfigured',
+  /** The agent's final answer failed its output schema more times than the agent allows (`outputRetries`): the run fails. */
+  OutputInvalid: 'OutputInvalid',
+  /**
+   * The run's agent (or its pinned version) is not one this worker can serve: not defined here, or its
+   * version's data is missing from the database. Not retried on this worker.
+   */
+  AgentUnavailable: 'AgentUnavailable',
   ModelBadRequest: 'ModelBadRequest',
   ModelAuthError: 'ModelAuthError',
   ModelPermissionDenied: 'ModelPermissionDenied',

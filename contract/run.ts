@@ -153,6 +153,11 @@ export interface RunSettings {
    * never carry it.
    */
   localStepsMaxMs?: number;
+  /**
+   * Agents with an output schema: how many final answers that fail it are sent back to the model before the run
+   * fails with `output_invalid`. Absent: the agent has none (the final answer is text).
+   */
+  outputRetries?: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */
@@ -301,6 +306,11 @@ export interface ToolCallRef {
   inputHash: string;
   /** The tool declares itself quick. Histories recorded before 2026-12-05 ran such a call as a local activity; now it is an ordinary one. */
   quick?: true;
+  /**
+   * The policy this call is decided by when the run's agent overrides it for this tool (`always` → `all`,
+   * `never` → `none`, each raised to the server's minimum). Absent: the run's own policy.
+   */
+  policy?: ApprovalPolicy;
 }
 
 /**
@@ -315,6 +325,12 @@ export interface ModelTurnResult {
   at: string;
   /** How long the call took, from the request sent to the response complete (ms): decides where the next one runs. */
   tookMs?: number;
+  /**
+   * Agents with an output schema, on an answer that gave no other tool calls: `valid` — the final result
+   * validated and is stored as the run's output (the run completes); `invalid` — it did not (or the model
+   * answered in text), and what was wrong is in the conversation for the next turn. Absent: no output schema.
+   */
+  output?: 'valid' | 'invalid';
 }
 
 export interface ToolOutcome {

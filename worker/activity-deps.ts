@@ -52,6 +52,8 @@ export function createActivityDeps(opts: {
   workerIdentity?: string;
   /** Where model and tool measurements go (a worker passes the SDK runtime's meter); none by default. */
   metrics?: WorkerMetrics;
+  /** The worker definition's `deps`, given to every tool and instructions function. */
+  workerDeps?: unknown;
 }): ActivityDeps {
   const { config } = opts;
   const identity = opts.workerIdentity ?? workerIdentity();
@@ -89,6 +91,7 @@ export function createActivityDeps(opts: {
     workspaces,
     logger: opts.logger,
     metrics: opts.metrics ?? noWorkerMetrics,
+    workerDeps: opts.workerDeps,
     settings: {
       dataDir: config.dataDir,
       maxTokens: config.model.maxTokens,

@@ -7,9 +7,14 @@ import type { z } from 'zod';
 import type { Logger } from '../../shared/logger';
 import type { Risk } from '../../contract/run';
 import type { Workspace } from './workspace';
+import type { RunInfo } from '../agents/agent-definition';
 
-export interface ToolContext {
+export interface ToolContext<D = any> {
   runId: string;
+  /** The run this call works for: its owner (who the tool acts for), agent, input and metadata. */
+  run: RunInfo;
+  /** The worker's `deps` (defineWorker), given once. */
+  deps: D;
   /** Stable across retries of this call: send it to any outside system that accepts one. */
   idempotencyKey: string;
   /** Aborted when the run is cancelled or the activity times out. */
@@ -20,7 +25,7 @@ export interface ToolContext {
   logger: Logger;
 }
 
-export interface ToolDefinition<I = unknown> {
+export interface ToolDefinition<I = unknown, D = any> {
   name: string;
   description: string;
   input: z.ZodType<I>;
@@ -45,7 +50,7 @@ export interface ToolDefinition<I = unknown> {
    */
   quick?: boolean;
   /** Returns text or JSON for the model. Throw `ToolError` for failures the model should see. */
-  run(input: I, ctx: ToolContext): Promise<unknown>;
+  run(input: I, ctx: ToolContext<D>): Promise<unknown>;
 }
 
 /**
@@ -69,6 +74,6 @@ export class ToolError extends Error {
 }
 
 /** Identity helper that infers `I` from the schema, so `run` gets a typed input. */
-export function defineTool<I>(def: ToolDefinition<I>): ToolDefinition<I> {
+export function defineTool<I, D = any>(def: ToolDefinition<I, D>): ToolDefinition<I, D> {
   return def;
 }

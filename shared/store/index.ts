@@ -1,6 +1,7 @@
 /** The store: every repository over one database, plus transactions spanning them. */
 import type { Kysely } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
+import { AgentsRepo } from './agents';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
@@ -38,6 +39,7 @@ export class Store {
   readonly modelCalls: ModelCallsRepo;
   readonly workspaces: WorkspacesRepo;
   readonly workspaceBlobs: WorkspaceBlobsRepo;
+  readonly agents: AgentsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -59,6 +61,7 @@ export class Store {
     this.modelCalls = new ModelCallsRepo(executor);
     this.workspaces = new WorkspacesRepo(executor);
     this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
+    this.agents = new AgentsRepo(executor);
   }
 
   get dialect(): Dialect {

@@ -390,6 +390,36 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('approvals').addColumn('used_at', 'text').execute();
       },
     },
+    '013_agents': {
+      async up(db: Kysely<unknown>) {
+        // Agents as code: each version's data once (name + hash), the workers that serve each agent
+        // (refreshed while they live), and the agent, version, structured input and output of a run.
+        await db.schema
+          .createTable('agent_versions')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('data_json', 'text', (c) => c.notNull())
+          .addColumn('published_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('agent_versions_pk', ['name', 'version'])
+          .execute();
+        await db.schema
+          .createTable('agent_workers')
+          .addColumn('identity', 'text', (c) => c.notNull())
+          .addColumn('agent', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('seen_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('agent_workers_pk', ['identity', 'agent'])
+          .execute();
+        await db.schema.createIndex('agent_workers_agent').on('agent_workers').columns(['agent', 'seen_at']).execute();
+        await db.schema.alterTable('runs').addColumn('agent', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('agent_version', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('input_json', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('output_json', 'text').execute();
+        // Set by POST /api/runs/:id/upgrade; the run's next model call moves it to its worker's version and clears it.
+        await db.schema.alterTable('runs').addColumn('upgrade_requested_at', 'text').execute();
+      },
+    },
   };
 }
 

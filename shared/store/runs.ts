@@ -33,6 +33,16 @@ export interface RunRecord {
   laps: number;
   /** The schedule whose firing started the run. */
   scheduleId: string | null;
+  /** The agent the run is; null: the default agent as the current code defines it (runs from before agents, and runs naming none). */
+  agent: string | null;
+  /** The agent version the run is pinned to (null with `agent` null). */
+  agentVersion: string | null;
+  /** The run's structured input (agents with an input schema). */
+  input: unknown;
+  /** The run's validated structured output, once it completed (agents with an output schema). */
+  output: unknown;
+  /** An upgrade to the agent's current version waits for the run's next model call. */
+  upgradeRequestedAt: string | null;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -50,6 +60,9 @@ export interface NewRun {
   /** Who is told of the run's events (the deployment's URLs and the run's own). */
   webhooks?: RunWebhooks;
   scheduleId?: string | null;
+  agent?: string | null;
+  agentVersion?: string | null;
+  input?: unknown;
 }
 
 export interface RunStatePatch {
@@ -101,6 +114,11 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     stalledSince: row.stalled_at,
     laps: Number(row.laps ?? 0),
     scheduleId: row.schedule_id ?? null,
+    agent: row.agent ?? null,
+    agentVersion: row.agent_version ?? null,
+    input: parseJson<unknown>(row.input_json, null),
+    output: parseJson<unknown>(row.output_json, null),
+    upgradeRequestedAt: row.upgrade_requested_at ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -133,6 +151,11 @@ export class RunsRepo {
         metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
         webhooks_json: run.webhooks?.to.length ? JSON.stringify(run.webhooks) : null,
         schedule_id: run.scheduleId ?? null,
+        agent: run.agent ?? null,
+        agent_version: run.agentVersion ?? null,
+        input_json: run.input === undefined || run.input === null ? null : JSON.stringify(run.input),
+        output_json: null,
+        upgrade_requested_at: null,
         idempotency_key: run.idempotencyKey ?? null,
         last_seq: 0,
         input_tokens: 0,

@@ -35,6 +35,16 @@ export interface RunsTable {
   cache_write_tokens: Generated<number>;
   /** What the current step is doing when the workflow's status cannot say (a model call being retried). */
   step_note: string | null;
+  /** The agent the run is (null: the default agent as the current code defines it, as before agents). */
+  agent: string | null;
+  /** The agent version the run is pinned to (see AgentData). */
+  agent_version: string | null;
+  /** The run's structured input as JSON (agents with an input schema). */
+  input_json: string | null;
+  /** The run's validated structured output as JSON (agents with an output schema), once it completed. */
+  output_json: string | null;
+  /** An upgrade to the agent's current version was asked for; the next model call applies it. */
+  upgrade_requested_at: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -295,6 +305,23 @@ export interface WorkspaceBlobsTable {
   data: Buffer;
 }
 
+/** One row per agent version (migration 013): its data, stored once, referenced by runs. */
+export interface AgentVersionsTable {
+  name: string;
+  version: string;
+  data_json: string;
+  published_at: string;
+}
+
+/** Which worker process serves which agent at which version, refreshed while it lives. */
+export interface AgentWorkersTable {
+  identity: string;
+  agent: string;
+  version: string;
+  started_at: string;
+  seen_at: string;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -318,4 +345,6 @@ export interface Database {
   rate_limit_hits: RateLimitHitsTable;
   workspaces: WorkspacesTable;
   workspace_blobs: WorkspaceBlobsTable;
+  agent_versions: AgentVersionsTable;
+  agent_workers: AgentWorkersTable;
 }

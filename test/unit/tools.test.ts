@@ -20,6 +20,8 @@ describe('built-in tools', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tools-'));
     ctx = {
       runId: 'run_tools',
+      run: { runId: 'run_tools', owner: 'alice', agent: 'default', input: null, goal: 'test', metadata: null },
+      deps: undefined,
       idempotencyKey: 'run_tools:turn:1:tool:toolu_1',
       signal: new AbortController().signal,
       heartbeat: () => undefined,
