@@ -8,6 +8,7 @@ import type { Store } from '../shared/store';
 import type { WorkspaceSync } from '../shared/workspaces/workspace-sync';
 import type { ModelAdapter } from './model/model-adapter';
 import type { ToolRegistry } from './tools/registry';
+import type { AgentCatalog } from './agents/agent-catalog';
 import type { WorkspaceLimits } from './tools/workspace';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -16,7 +17,10 @@ export interface ActivityDeps {
   bus: Bus;
   /** The adapter for a model name ("demo" or a Claude model). */
   modelFor: (model: string) => ModelAdapter;
+  /** The default agent's tools (runs that name no agent): the built-in ones, the worker's own and every MCP server's. */
   tools: ToolRegistry;
+  /** The agents this worker serves, the default one included (see agent-catalog.ts). */
+  agents: AgentCatalog;
   /** Announces approval requests to approvers (Slack) and updates them once settled. */
   notifier: ApprovalNotifier;
   pricing: PricingTable;

@@ -17,6 +17,7 @@ import { workerIdentity, workerQueueName } from './worker-queue';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { FailureType } from '../contract/failures';
+import { agentCatalog, type AgentCatalog } from '../activities/agents/agent-catalog';
 import { noWorkerMetrics, type WorkerMetrics } from '../activities/worker-metrics';
 
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
@@ -54,6 +55,8 @@ export function createActivityDeps(opts: {
   metrics?: WorkerMetrics;
   /** The worker definition's `deps`, given to every tool and instructions function. */
   workerDeps?: unknown;
+  /** The agents this worker serves (the default one included). */
+  agents?: AgentCatalog;
 }): ActivityDeps {
   const { config } = opts;
   const identity = opts.workerIdentity ?? workerIdentity();
@@ -92,6 +95,8 @@ export function createActivityDeps(opts: {
     logger: opts.logger,
     metrics: opts.metrics ?? noWorkerMetrics,
     workerDeps: opts.workerDeps,
+    // Until the worker definition's agents are loaded (load-agents), the default agent alone, unpublished.
+    agents: opts.agents ?? agentCatalog([]),
     settings: {
       dataDir: config.dataDir,
       maxTokens: config.model.maxTokens,
