@@ -6,7 +6,7 @@
  * (load-agents.ts).
  */
 import { AGENT_NAME, DEFAULT_AGENT, OUTPUT_TOOL, TOOL_APPROVALS } from '../../contract/agents';
-import { APPROVAL_POLICIES } from '../../contract/run';
+import { APPROVAL_POLICIES, RISKS } from '../../contract/run';
 import { TOOL_NAME } from '../tools/registry';
 import type { ToolDefinition } from '../tools/tool';
 import type { AgentDefinition, AgentToolRef, McpToolsRef, WorkerDefinition } from './agent-definition';
@@ -45,7 +45,7 @@ export function checkToolDefinition(tool: unknown, fail: (problem: string) => ne
   if (!TOOL_NAME.test(tool.name)) fail(`tool name ${JSON.stringify(tool.name)} is not one the Messages API accepts (letters, digits, _ and -, 1 to 64)`);
   if (typeof tool.description !== 'string' || !tool.description.trim()) fail(`tool ${tool.name}: description must be a non-empty string`);
   if (!isZodSchema(tool.input)) fail(`tool ${tool.name}: input must be a zod schema`);
-  if (typeof tool.risk !== 'function' && !['read', 'write', 'irreversible'].includes(tool.risk)) fail(`tool ${tool.name}: risk must be read, write, irreversible or a function of the input`);
+  if (typeof tool.risk !== 'function' && !(RISKS as readonly unknown[]).includes(tool.risk)) fail(`tool ${tool.name}: risk must be read, write, irreversible or a function of the input`);
 }
 
 function checkLimits(fail: (field: string, problem: string) => never, limits: unknown): void {

@@ -21,6 +21,9 @@ import { jsonSchemaOf, outputToolSchema } from './agent-schemas';
 import { agentVersionOf } from './agent-version';
 import { AgentDefinitionError, checkWorkerDefinition, DEFAULT_OUTPUT_RETRIES, isMcpRef } from './define';
 
+/** A version's name from its data (agent-version.ts), here too for those that load agents. */
+export { agentVersionOf };
+
 /** What of the deployment's config the agents' data depends on. */
 export interface AgentCatalogConfig {
   model: Pick<Config['model'], 'defaultModel' | 'pricing' | 'allowedModels' | 'promptCaching'>;
@@ -90,9 +93,14 @@ export function loadAgentCatalog(opts: LoadAgentsOptions): AgentCatalog {
       builtIn: true,
     }),
   ];
+  const known = new Set(serverModels(config));
   for (const agent of definition?.agents ?? []) {
     const tools = agentTools(agent, { builtin, worker, mcpTools, configured: Object.keys(config.tools.mcpServers), logger: opts.logger });
-    served.push(servedAgent(agent, tools, { model: modelOf(agent, config), approvals: policyOf(agent, config), promptCaching: agent.promptCaching ?? true }));
+    const model = modelOf(agent, config);
+    // Not an error: the API decides which models it serves, and its configuration may know more than this worker's.
+    const unknown = model.allowed.filter((m) => !known.has(m));
+    if (unknown.length) opts.logger?.warn({ agent: agent.name, models: unknown }, 'agent names models this deployment does not know (MODEL_PRICING, ALLOWED_MODELS): the API refuses runs that ask for them');
+    served.push(servedAgent(agent, tools, { model, approvals: policyOf(agent, config), promptCaching: agent.promptCaching ?? true }));
   }
   return agentCatalog(served);
 }

@@ -144,6 +144,13 @@ describe('a defined agent', () => {
     expect(loaded({ input: undefined, output: undefined }).data).toMatchObject({ inputSchema: null, outputSchema: null });
   });
 
+  it('warns of models the deployment does not know, without refusing them (the API decides)', () => {
+    const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() } as unknown as Logger;
+    loadAgentCatalog({ definition: withAgent({ model: { default: 'demo', allowed: ['my-model', 'mystery-model'] } }), config, builtinTools: builtin, mcp, logger });
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn).toHaveBeenCalledWith({ agent: 'invoice_checker', models: ['mystery-model'] }, expect.stringContaining('does not know'));
+  });
+
   it('asks for an output that is not an object as { result }, and takes the run’s output from it', () => {
     const { outputSchema } = loaded({ output: z.array(z.string()) }).data;
     expect(outputSchema).toEqual({
