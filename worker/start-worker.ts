@@ -100,6 +100,12 @@ export async function startWorker(opts: {
   // WORKER_TUNER=resource: one memory and CPU target for the whole process, both of its workers.
   const resourceController =
     config.worker.tuner === 'resource' ? ResourceBasedController.create({ targetMemoryUsage: config.worker.targetMemoryUsage, targetCpuUsage: config.worker.targetCpuUsage }) : undefined;
+  // Said before polling starts, so a database that cannot be written stops the start before any Worker exists.
+  const published = await publishAgents({ store: foundation.store, identity, agents, logger }).catch(async (err: unknown) => {
+    await connection.close();
+    await mcp.close();
+    throw err;
+  });
   const others = agents.all().filter((a) => a.name !== DEFAULT_AGENT);
   // A worker without a prebuilt bundle bundles the workflows once for all of its workflow Workers.
   const workflowCode = !config.temporal.workflowBundlePath && others.length > 0 ? await bundleWorkflows() : undefined;
@@ -116,7 +122,6 @@ export async function startWorker(opts: {
   // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
   if (!opts.modelFor) void checkModelEndpoint(config, logger);
   const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
-  const published = await publishAgents({ store: foundation.store, identity, agents, logger });
   // The process's Workers run and stop together: when one stops (drained, or failed), the others drain too.
   const all = [worker, ownQueue, ...agentWorkers];
   const drain = () => all.forEach(requestShutdown);

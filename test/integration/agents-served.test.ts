@@ -2,40 +2,18 @@
  * A worker with a definition of two agents serves them: it publishes both (and the default agent)
  * with their versions, polls each agent's own task queue, and withdraws when it stops.
  */
-import { z } from 'zod';
-import { defineAgent, defineWorker } from '../../activities/agents/define';
-import { defineTool } from '../../activities/tools/tool';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { agentTaskQueue, DEFAULT_AGENT } from '../../contract/agents';
 import { eventKeys } from '../../contract/keys';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
 import { startWorker, type RunningWorker } from '../../worker/start-worker';
+import { agentsWorker } from '../support/agents-worker';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
-const lookup = defineTool({
-  name: 'lookup_invoice',
-  description: 'Looks an invoice up.',
-  input: z.object({ invoiceId: z.string() }),
-  risk: 'read',
-  run: async ({ invoiceId }) => ({ invoiceId, amountCents: 4200 }),
-});
-
-const definition = defineWorker({
-  agents: [
-    defineAgent({ name: 'alpha', description: 'The first agent.', instructions: 'Answer briefly.', model: 'demo' }),
-    defineAgent({
-      name: 'beta',
-      description: 'The second agent.',
-      instructions: () => 'Check the invoice.',
-      model: 'demo',
-      tools: ['workspace_read', 'lookup_invoice'],
-      input: z.object({ invoiceId: z.string() }),
-      output: z.object({ approved: z.boolean() }),
-    }),
-  ],
-  tools: [lookup],
-});
+const definition = agentsWorker;
 
 describe('a worker serving agents', () => {
   let h: Harness;
@@ -101,6 +79,34 @@ describe('a worker serving agents', () => {
     expect((await h.store.agents.workers()).filter((w) => w.identity === identity)).toEqual([]);
     // The versions stay: runs pinned to them go on reading them.
     expect(await h.store.agents.version('alpha', versionOf('alpha'))).toBeDefined();
+  });
+
+  it('serves them from a worker process too, which withdraws when it is told to stop (SIGTERM: a drain)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'agents-worker.ts')], {
+      env: { ...process.env, ...h.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      let served: string[] = [];
+      await waitFor(
+        async () => {
+          served = (await h.store.agents.workers()).map((w) => w.agent).sort();
+          return served.length === 3 || child.exitCode !== null;
+        },
+        { timeoutMs: 60_000, what: () => `the worker process to serve its agents (serving: ${served.join(', ') || 'none'}; output: ${out})` },
+      );
+      expect(served).toEqual(['alpha', 'beta', DEFAULT_AGENT]);
+      await waitFor(() => /worker polling/.test(out), { what: 'the worker process to poll' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await h.store.agents.workers()).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('refuses to start with a definition it cannot serve, saying which agent and why', async () => {
