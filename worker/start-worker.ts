@@ -97,7 +97,7 @@ export async function startWorker(opts: {
     notifier: opts.notifier,
     metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
-  // WORKER_TUNER=resource: one memory and CPU target for the whole process, both of its workers.
+  // WORKER_TUNER=resource: one memory and CPU target for the whole process, all of its Workers.
   const resourceController =
     config.worker.tuner === 'resource' ? ResourceBasedController.create({ targetMemoryUsage: config.worker.targetMemoryUsage, targetCpuUsage: config.worker.targetCpuUsage }) : undefined;
   // Said before polling starts, so a database that cannot be written stops the start before any Worker exists.
