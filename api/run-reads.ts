@@ -33,7 +33,13 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     endedAt: run.endedAt,
+    ...agentFieldsOf(run),
   };
+}
+
+/** What a run is of its agent, as views and summaries show it. */
+function agentFieldsOf(run: RunRecord): Pick<RunSummary, 'agent' | 'agentVersion' | 'input' | 'output'> {
+  return { agent: run.agent, agentVersion: run.agentVersion, input: run.input ?? null, output: run.output ?? null };
 }
 
 /** What the run waits for, as the workflow last recorded it with the run's current status (rows written before it was recorded: nothing). */
@@ -114,6 +120,8 @@ export class RunReads {
       workspace: await this.deps.store.workspaces.stateOf(run.id),
       budget: await this.budgetOf(run.owner),
       temporalUrl: this.temporalUrl(run.id),
+      ...agentFieldsOf(run),
+      upgradePending: run.upgradeRequestedAt !== null && !isTerminalStatus(run.status),
     };
   }
 

@@ -53,7 +53,7 @@ export class RunStarts {
   /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
   resolveRequest(body: Pick<CreateRunBody, 'goal' | 'model' | 'approvals' | 'limits' | 'approvalTimeoutSec' | 'webhooks' | 'metadata'>): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
     const { config } = this.deps;
-    if (body.goal.length > config.api.maxGoalChars) {
+    if (body.goal !== undefined && body.goal.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'goal_too_large', `goal is ${body.goal.length} characters; the limit is ${config.api.maxGoalChars}`);
     }
     if (body.metadata && Buffer.byteLength(JSON.stringify(body.metadata)) > METADATA_MAX_BYTES) {
@@ -106,11 +106,13 @@ export class RunStarts {
   async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
     const { store, client, config, logger } = this.deps;
     const resolved = this.resolveRequest(body);
+    if (body.goal === undefined) throw new ApiError(400, 'invalid_request', 'goal is required');
+    const goal = body.goal;
     const queued = await store.queueRun(
       {
         id: newRunId(),
         owner,
-        goal: body.goal,
+        goal,
         model: resolved.model,
         approvals: resolved.approvals,
         limits: resolved.limits,
@@ -119,12 +121,12 @@ export class RunStarts {
         webhooks: resolved.webhooks,
       },
       config.runs.maxQueuedPerUser,
-      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: body.goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits } }],
+      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal, model: resolved.model, approvals: resolved.approvals, limits: resolved.limits } }],
     );
     if ('queueFull' in queued) throw queueFull(queued.queueFull, config.runs.maxQueuedPerUser);
     const { run, created } = queued;
     if (created) this.deps.bus?.publish({ type: 'notify', runId: run.id, seq: run.lastSeq });
-    if (!created && (run.goal !== body.goal || run.model !== resolved.model)) {
+    if (!created && (run.goal !== goal || run.model !== resolved.model)) {
       throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
 
@@ -137,7 +139,7 @@ export class RunStarts {
           { key: StatusAttribute, value: 'queued' },
           { key: OwnerAttribute, value: owner },
         ],
-        staticSummary: `Agent run for ${owner}: ${body.goal.slice(0, 120)}`,
+        staticSummary: `Agent run for ${owner}: ${goal.slice(0, 120)}`,
       }));
     } catch (err) {
       // A replayed request whose first attempt already started the workflow: nothing to do.

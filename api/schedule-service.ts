@@ -40,6 +40,7 @@ export class ScheduleService {
     if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
     this.checkTiming(body);
     const resolved = this.deps.runs.resolveRequest(body);
+    if (body.goal === undefined) throw new ApiError(400, 'invalid_request', 'goal is required');
     const id = `sch_${crypto.randomBytes(10).toString('hex')}`;
     const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron.trim()], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
     const schedule = await store.schedules.insert({
