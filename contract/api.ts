@@ -164,6 +164,8 @@ export const scheduleViewSchema = z
     id: z.string(),
     name: z.string(),
     goal: z.string(),
+    agent: z.string().nullable().meta({ description: "The agent each firing's run is, at the agent's version current when it fires; null: none named." }),
+    input: z.unknown().meta({ description: "Each firing's structured input (null: the runs take the goal)." }),
     owner: z.string(),
     cron: z.string().nullable(),
     everySec: z.number().int().nullable(),
