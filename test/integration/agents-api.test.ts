@@ -159,6 +159,24 @@ describe('agents through the API', () => {
     await h.request('DELETE', `/api/schedules/${res.body.id}`);
   });
 
+  it('pins a run that names the default agent to its version, on the deployment’s queue', async () => {
+    await h.store.agents.publishVersion('default', V1, agentData({ name: 'default', approvals: 'none' }));
+    const id = await h.createRun({ agent: 'default', goal: 'plan [agents-default]' });
+    expect(await h.store.runs.get(id)).toMatchObject({ agent: 'default', agentVersion: V1, input: null });
+    expect((await h.client.workflow.getHandle(id).describe()).taskQueue).toBe(h.taskQueue);
+    expect((await h.waitForStatus(id, 'completed')).worker).toBeNull();
+  });
+
+  it('continues an ended agent run on its agent’s queue', async () => {
+    const id = 'run_agent_continued';
+    await h.store.runs.insert({ id, owner: 'alice', goal: 'g', model: 'demo', approvals: 'write', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 600 }, metadata: null, idempotencyKey: null, agent: 'invoice_checker', agentVersion: V1, input: GOOD });
+    await h.store.runs.updateState(id, { status: 'completed', statusDetail: null, result: 'done', ended: true });
+    const res = await h.request('POST', `/api/runs/${id}/messages`, { body: { text: 'once more' } });
+    expect([res.status, res.body.continued]).toEqual([202, true]);
+    started.push(id);
+    expect((await h.client.workflow.getHandle(id).describe()).taskQueue).toBe(agentTaskQueue(h.taskQueue, 'invoice_checker'));
+  });
+
   it('the client: lists agents, starts an agent run, upgrades it, and waits for results', async () => {
     const client = createLonghaulClient({ baseUrl: h.api.url, token: ALICE });
     expect((await client.agents.list()).agents.map((a) => a.name)).toContain('invoice_checker');
