@@ -122,12 +122,14 @@ export class RunStarts {
   private goalAndInput(body: RunRequest, agent: AgentVersion | null): { goal: string; input: unknown } {
     const who = agent ? `agent ${agent.name}` : 'a run that names no agent';
     const schema = agent?.data.inputSchema ?? null;
+    // `input: null` is no input (a form that has none to give).
+    const given = body.input !== undefined && body.input !== null;
     if (!agent || !schema) {
-      if (body.input !== undefined) throw new ApiError(400, 'invalid_input', `${who} takes no structured input: give a goal instead`);
-      if (body.goal === undefined) throw new ApiError(400, 'invalid_request', `goal is required: ${who} takes a goal`, [{ path: ['goal'], message: 'is required' }]);
+      if (given) throw new ApiError(400, 'invalid_input', `${who} takes no structured input: give a goal instead`);
+      if (body.goal === undefined) throw new ApiError(400, 'invalid_request', `goal is required: ${who} takes a goal`, [{ path: 'goal', message: 'is required' }]);
       return { goal: body.goal, input: null };
     }
-    if (body.input === undefined) throw new ApiError(400, 'invalid_input', `agent ${agent.name} takes structured input: give \`input\` (its JSON Schema is in GET /api/agents)`, [{ path: '', message: 'is required' }]);
+    if (!given) throw new ApiError(400, 'invalid_input', `agent ${agent.name} takes structured input: give \`input\` (its JSON Schema is in GET /api/agents)`, [{ path: '', message: 'is required' }]);
     if (Buffer.byteLength(JSON.stringify(body.input)) > INPUT_MAX_BYTES) {
       throw new ApiError(413, 'input_too_large', `input must be at most ${INPUT_MAX_BYTES} bytes of JSON`);
     }

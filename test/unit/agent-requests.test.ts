@@ -81,6 +81,9 @@ describe('resolving a run request of an agent', () => {
     const noGoal = await refusal({ agent: 'writer' });
     expect([noGoal.code, noGoal.message]).toEqual(['invalid_request', expect.stringContaining('goal is required')]);
     expect((await refusal({ input: good })).code).toBe('invalid_input'); // no agent: a goal, never input
+    // `input: null` is no input: asked for where the agent takes some, harmless where it takes a goal.
+    expect((await refusal({ agent: 'invoice_checker', input: null })).code).toBe('invalid_input');
+    expect((await resolve({ agent: 'writer', goal: 'g', input: null })).input).toBeNull();
   });
 
   it('titles an input run with its input’s JSON, cut to 200 characters, unless a goal is given', async () => {
