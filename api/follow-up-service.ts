@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
 import type { RunLimits } from '../contract/run';
-import { agentTaskQueue } from '../contract/agents';
+import { agentTaskQueue, type AgentData } from '../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
 import type { Config } from '../shared/config';
@@ -38,7 +38,7 @@ export class FollowUpService {
     if (body.text.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'input_too_large', `the message is ${body.text.length} characters; the limit is ${config.api.maxGoalChars}`);
     }
-    const limits = this.raisedLimits(run.limits, body.limits);
+    const limits = this.raisedLimits(run.limits, body.limits, body.limits ? await this.deps.runs.agentDataOf(run) : undefined);
 
     const decided = await store.transaction(async (tx) => {
       await tx.runs.lock(run.id);
@@ -79,10 +79,15 @@ export class FollowUpService {
     }
   }
 
-  private raisedLimits(current: RunLimits, asked: Partial<RunLimits> | undefined): RunLimits {
+  /** `agent`: the data of the version the run is pinned to, whose maxima hold where stricter than the server's. */
+  private raisedLimits(current: RunLimits, asked: Partial<RunLimits> | undefined, agent?: AgentData): RunLimits {
     const r = this.deps.config.runs;
     const maxima: RunLimits = { maxSteps: r.maxStepsLimit, maxCostUsd: r.maxCostUsdLimit, maxDurationSec: r.maxDurationSecLimit };
     for (const [name, value] of Object.entries(asked ?? {}) as [keyof RunLimits, number][]) {
+      const agentMax = agent?.limits.max[name];
+      if (agentMax !== undefined && agentMax < maxima[name] && value > agentMax) {
+        throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; agent ${agent!.name} allows at most ${agentMax}`);
+      }
       if (value > maxima[name]) throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; this server allows at most ${maxima[name]}`);
     }
     return {

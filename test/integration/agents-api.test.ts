@@ -171,6 +171,9 @@ describe('agents through the API', () => {
     const id = 'run_agent_continued';
     await h.store.runs.insert({ id, owner: 'alice', goal: 'g', model: 'demo', approvals: 'write', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 600 }, metadata: null, idempotencyKey: null, agent: 'invoice_checker', agentVersion: V1, input: GOOD });
     await h.store.runs.updateState(id, { status: 'completed', statusDetail: null, result: 'done', ended: true });
+    // Its caps may be raised only within its agent's maxima (invoice_checker: 20 steps).
+    const over = await h.request('POST', `/api/runs/${id}/messages`, { body: { text: 'more', limits: { maxSteps: 21 } } });
+    expect([over.status, over.body.error.message]).toEqual([400, 'limits.maxSteps is 21; agent invoice_checker allows at most 20']);
     const res = await h.request('POST', `/api/runs/${id}/messages`, { body: { text: 'once more' } });
     expect([res.status, res.body.continued]).toEqual([202, true]);
     started.push(id);
