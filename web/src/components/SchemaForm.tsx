@@ -1,16 +1,12 @@
 /**
  * A form drawn from an agent's input JSON Schema (react-jsonschema-form), validated in the page
  * before it is sent. Its own module, loaded only when an agent with an input schema is picked, so
- * rjsf and ajv stay out of the main bundle.
+ * rjsf and its validator stay out of the main bundle.
  */
 import Form from '@rjsf/core';
 import type { RJSFSchema } from '@rjsf/utils';
-import { customizeValidator } from '@rjsf/validator-ajv8';
-import Ajv2020 from 'ajv/dist/2020';
 import type { ReactNode } from 'react';
-
-// zod writes draft 2020-12 schemas, which the default (draft-07) Ajv refuses.
-const validator = customizeValidator({ AjvClass: Ajv2020 });
+import { schemaValidator } from '../schema-validator';
 
 export default function SchemaForm({
   schema,
@@ -31,7 +27,7 @@ export default function SchemaForm({
   return (
     <Form
       schema={schema as RJSFSchema}
-      validator={validator}
+      validator={schemaValidator}
       formData={formData}
       disabled={disabled}
       idPrefix="input"
