@@ -23,6 +23,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OLD = '0123456789abcdef';
 const NEW = 'fedcba9876543210';
 const WORKER = 'test-host-4242-agents';
+const SHOTS = process.env.SCREENSHOTS_DIR;
 
 /** An agent as a worker would publish it: zod's own JSON Schemas, a custom tool that always asks. */
 function invoiceChecker(description: string): AgentData {
@@ -81,6 +82,12 @@ describe('web UI: agents', () => {
     await h.close();
   });
 
+  async function shot(name: string): Promise<void> {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
   /** `GET /api/agents` as the design has it, read from the store the workers publish to. */
   async function agentsFromStore() {
     const versions = await h.store.agents.versions();
@@ -138,6 +145,7 @@ describe('web UI: agents', () => {
 
     await agent.getByTestId('older-versions').locator('summary').first().click();
     expect(await agent.getByTestId('older-versions').textContent()).toContain(OLD.slice(0, 8));
+    await shot('agents');
   });
 
   it('draws the new run form from the agent’s input schema, validates it, shows the server’s complaints and posts { agent, input }', async () => {
@@ -183,7 +191,9 @@ describe('web UI: agents', () => {
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.getByTestId('input-problems').waitFor();
     expect(await page.getByTestId('input-problems').textContent()).toBe('/amountCents must be <= 100000');
+    expect(await page.locator('#input_amountCents__error').textContent()).toBe('must be <= 100000');
     expect(posted).toEqual([{ agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 250000 } }]);
+    await shot('agent-run-form');
 
     answer = 'created';
     await page.locator('#input_amountCents').fill('4200');
@@ -231,8 +241,11 @@ describe('web UI: agents', () => {
 
     await page.goto(`${h.api.url}/runs/${runId}`);
     expect(await page.getByTestId('run-agent').textContent()).toBe(`invoice_checker ${OLD.slice(0, 8)}`);
+    await page.getByTestId('run-input').locator('summary').click();
+    expect(JSON.parse((await page.getByTestId('run-input').locator('pre').textContent())!)).toEqual({ invoiceId: 'INV-7', amountCents: 4200 });
     await page.getByRole('button', { name: `Upgrade to current version (${NEW.slice(0, 8)})` }).click();
     await page.getByTestId('upgrade-pending').waitFor();
+    await shot('agent-run-upgrade');
     expect(upgrades).toEqual(['POST']);
     expect(await page.getByRole('button', { name: /Upgrade to current version/ }).count()).toBe(0);
 
@@ -241,6 +254,7 @@ describe('web UI: agents', () => {
     await page.reload();
     await page.getByTestId('run-output').waitFor();
     expect(JSON.parse((await page.getByTestId('run-output').textContent())!)).toEqual({ approved: true, reason: 'matches the order' });
+    await shot('agent-run-output');
     expect(await page.getByRole('button', { name: /Upgrade to current version/ }).count()).toBe(0);
     await waitFor(async () => (await page.getByTestId('upgrade-pending').count()) === 0, { what: 'no pending upgrade on a completed run' });
     await page.unrouteAll();

@@ -153,6 +153,8 @@ export function NewRun() {
           <label htmlFor="agent">Agent</label>
           <select id="agent" name="agent" value={agentName} onChange={(e) => pickAgent(e.target.value)} data-testid="agent-select">
             {!agents.some((a) => a.name === DEFAULT_AGENT) && <option value={DEFAULT_AGENT}>{DEFAULT_AGENT}</option>}
+            {/* The agent of the run to start from, even when no worker publishes it any more (the server then says so). */}
+            {!agent && !isDefault && <option value={agentName}>{agentName}</option>}
             {agents.map((a) => (
               <option key={a.name} value={a.name}>
                 {a.name}
@@ -164,7 +166,7 @@ export function NewRun() {
       )}
       {inputSchema ? (
         <Suspense fallback={<p>Loading the form…</p>}>
-          <SchemaForm key={agentName} schema={inputSchema} formData={input} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>
+          <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>
             {rest}
           </SchemaForm>
         </Suspense>

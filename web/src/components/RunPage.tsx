@@ -177,7 +177,7 @@ export function RunPage({ id }: { id: string }) {
             <div>
               <dt>Agent</dt>
               <dd data-testid="run-agent">
-                {run.agent}
+                <Link href="/agents">{run.agent}</Link>
                 {run.agentVersion && (
                   <>
                     {' '}
@@ -210,6 +210,12 @@ export function RunPage({ id }: { id: string }) {
             </dd>
           </div>
         </dl>
+        {run.input !== undefined && run.input !== null && (
+          <details className="run-input" data-testid="run-input">
+            <summary>Input</summary>
+            <pre>{JSON.stringify(run.input, null, 2)}</pre>
+          </details>
+        )}
         <div className="actions">
           <button type="button" onClick={() => void rerun()}>
             Run again
