@@ -96,7 +96,7 @@ describe('web UI: agents', () => {
       agents: await Promise.all(
         names.map(async (name) => {
           const current = await h.store.agents.current(name);
-          const own = versions.filter((v) => v.name === name).reverse();
+          const own = versions.filter((v) => v.name === name);
           return {
             name,
             description: current!.version.data.description,
@@ -109,7 +109,7 @@ describe('web UI: agents', () => {
               model: v.data.model,
               approvals: v.data.approvals,
               limits: v.data.limits,
-              tools: v.data.tools.map((t) => ({ name: t.name, description: t.description, risk: t.risk, approval: t.approval ?? null, source: t.source })),
+              tools: v.data.tools.map((t) => ({ name: t.name, description: t.description, risk: t.risk, approval: t.approval ?? 'by_risk', source: t.source })),
             })),
             workers: (await h.store.agents.workers(name)).map((w) => ({ identity: w.identity, version: w.version, seenAt: w.seenAt })),
           };
@@ -163,7 +163,7 @@ describe('web UI: agents', () => {
           json: { error: { code: 'invalid_input', message: 'The input does not match the agent’s input schema', details: [{ path: '/amountCents', message: 'must be <= 100000' }] } },
         });
       }
-      return route.fulfill({ status: 201, json: { id: realRun, status: 'queued', links: {} } });
+      return route.fulfill({ status: 202, json: { id: realRun, status: 'queued', links: {} } });
     });
 
     await page.goto(`${h.api.url}/runs/new`);
@@ -231,7 +231,7 @@ describe('web UI: agents', () => {
     await page.route(`**/api/runs/${runId}/upgrade`, async (route) => {
       upgrades.push(route.request().method());
       view = { ...view, upgradePending: true };
-      return route.fulfill({ status: 202, json: { accepted: true } });
+      return route.fulfill({ status: 202, json: { id: runId, agent: 'invoice_checker', from: OLD, status: 'upgrading' } });
     });
 
     await page.goto(h.api.url);

@@ -13,7 +13,7 @@ export interface AgentToolView {
   name: string;
   description: string;
   risk: Risk | 'by_input';
-  /** The tool's own approval override; null: by risk, as the policy says. */
+  /** The tool's own approval override (`by_risk`, or null from an older server: as the policy says). */
   approval: ToolApproval | null;
   source: ToolSource;
 }
@@ -38,8 +38,9 @@ export interface AgentWorkerView {
 export interface AgentView {
   name: string;
   description: string;
-  /** The version new runs get. */
-  currentVersion: string;
+  /** The version new runs get (null: none published yet, as the default agent before any worker said so). */
+  currentVersion: string | null;
+  /** Oldest first. */
   versions: AgentVersionView[];
   /** The live workers serving it. */
   workers: AgentWorkerView[];
@@ -95,5 +96,5 @@ export function sortAgents(agents: AgentView[], defaultName: string): AgentView[
 
 /** The data of an agent's current version (or its newest when none is current). */
 export function currentVersionOf(agent: AgentView): AgentVersionView | undefined {
-  return agent.versions.find((v) => v.version === agent.currentVersion) ?? agent.versions[0];
+  return agent.versions.find((v) => v.version === agent.currentVersion) ?? agent.versions.at(-1);
 }

@@ -51,7 +51,8 @@ export function Agents() {
 
 function Agent({ agent, now }: { agent: AgentView; now: number }) {
   const current = agent.versions.find((v) => v.version === agent.currentVersion);
-  const older = agent.versions.filter((v) => v !== current);
+  // Newest first: the versions runs may still be pinned to.
+  const older = agent.versions.filter((v) => v !== current).reverse();
   return (
     <article className="agent" aria-labelledby={`agent-${agent.name}`} data-testid="agent" data-agent={agent.name}>
       <h2 id={`agent-${agent.name}`}>{agent.name}</h2>
@@ -60,7 +61,7 @@ function Agent({ agent, now }: { agent: AgentView; now: number }) {
         <div>
           <dt>Current version</dt>
           <dd data-testid="current-version">
-            <code title={agent.currentVersion}>{shortVersion(agent.currentVersion)}</code>
+            {agent.currentVersion ? <code title={agent.currentVersion}>{shortVersion(agent.currentVersion)}</code> : 'none published yet'}
           </dd>
         </div>
         {current && (
@@ -156,7 +157,7 @@ function VersionDetails({ version }: { version: AgentVersionView }) {
                   {t.description && <div className="detail">{t.description}</div>}
                 </td>
                 <td>{RISK_WORDS[t.risk] ?? t.risk}</td>
-                <td>{t.approval ? APPROVAL_WORDS[t.approval] : 'by risk'}</td>
+                <td>{APPROVAL_WORDS[t.approval ?? 'by_risk']}</td>
                 <td>{t.source}</td>
               </tr>
             ))}
