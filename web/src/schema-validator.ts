@@ -59,7 +59,8 @@ class InterpretingValidator implements ValidatorType {
 
   /** Whether data fits a part of the form's schema (rjsf asks, to pick an anyOf/oneOf option): the root's definitions go with it, for its $refs. */
   isValid(schema: RJSFSchema, formData: unknown, rootSchema: RJSFSchema): boolean {
-    const withDefs = { ...schema, $defs: rootSchema.$defs, definitions: rootSchema.definitions, $schema: rootSchema.$schema };
+    const withDefs: RJSFSchema = { ...schema };
+    for (const key of ['$defs', 'definitions', '$schema'] as const) if (rootSchema[key] !== undefined) withDefs[key] = rootSchema[key] as never;
     try {
       return new Validator(withDefs as Schema, draftOf(rootSchema), true).validate(formData).valid;
     } catch {
