@@ -6,7 +6,7 @@
  * human. The activities' side (validation, storing the output) is test/integration/agent-runs.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../contract/failures';
 import { approvalDecisionSignal } from '../../contract/workflow-messages';
 import type { ToolCallRef } from '../../contract/run';
