@@ -156,6 +156,10 @@ const pinned = served({ name: 'pinned', description: 'pinned agent', instruction
 const gatedData = dataOf('gated', { tools: [publishedOf(lookup, { approval: 'never' })] });
 const gated = served({ name: 'gated', description: 'gated agent', instructions: 'You are gated.', tools: [lookup], approvals: { tools: { lookup: 'never' } } }, gatedData, [lookup]);
 
+// `careful`: its tool always asks for approval, whatever the run's policy.
+const carefulData = dataOf('careful', { tools: [publishedOf(lookup, { approval: 'always' })] });
+const careful = served({ name: 'careful', description: 'careful agent', instructions: 'You are careful.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, carefulData, [lookup]);
+
 describe('agent runs: a run executes as its agent version says', () => {
   let h: Harness;
   const model = new ScriptedModel();
@@ -168,7 +172,7 @@ describe('agent runs: a run executes as its agent version says', () => {
     requestUpgrade = async (runId) => {
       await h.store.db.updateTable('runs').set({ upgrade_requested_at: new Date().toISOString() }).where('id', '=', runId).execute();
     };
-    for (const agent of [checker, dynamic, pinned, gated]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    for (const agent of [checker, dynamic, pinned, gated, careful]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
     await h.store.agents.publishVersion('pinned', versionOf(pinnedV1), pinnedV1);
     const identity = workerIdentity();
     const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
@@ -181,7 +185,7 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerQueue,
       workerIdentity: identity,
       workerDeps,
-      agents: agentCatalog([checker, dynamic, pinned, gated]),
+      agents: agentCatalog([checker, dynamic, pinned, gated, careful]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
@@ -200,13 +204,22 @@ describe('agent runs: a run executes as its agent version says', () => {
    * and starts its workflow. The model knows the run by `marker`, which its first message holds (in the goal, or
    * in the input).
    */
-  async function startRun(opts: { agent: string; version: string; marker: string; answers: Answer[]; input?: unknown; approvals?: ApprovalPolicy; settings?: Partial<RunSettings> }): Promise<string> {
+  async function startRun(opts: {
+    agent: string;
+    version: string;
+    marker: string;
+    answers: Answer[];
+    input?: unknown;
+    approvals?: ApprovalPolicy;
+    settings?: Partial<RunSettings>;
+    owner?: string;
+  }): Promise<string> {
     model.script(opts.marker, opts.answers);
     const id = `run_${crypto.randomBytes(6).toString('hex')}`;
     const goal = opts.input === undefined ? `[${opts.agent}] ${opts.marker}` : JSON.stringify(opts.input).slice(0, 200);
     const { run } = await h.store.runs.insert({
       id,
-      owner: 'alice',
+      owner: opts.owner ?? 'alice',
       goal,
       model: DEMO_MODEL,
       approvals: opts.approvals ?? 'none',
@@ -338,5 +351,20 @@ describe('agent runs: a run executes as its agent version says', () => {
     const events = await h.events(id);
     expect(events.filter((e) => e.type === 'approval.requested' || e.type === 'tool.refused')).toEqual([]);
     expect(events.find((e) => e.type === 'tool.completed')?.data).toMatchObject({ name: 'lookup' });
+  });
+
+  it("asks for approval of a tool the agent always asks about under the run's policy none, then runs it", async () => {
+    const m = marker();
+    // Owned by the API's user without tokens, who may decide through the API.
+    const id = await startRun({ agent: 'careful', version: careful.version, marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+    const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
+    const [pending] = waiting.pendingApprovals;
+    expect(pending).toMatchObject({ tool: 'lookup', risk: 'read' });
+    expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
+
+    const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });
+    expect(res.status).toBe(200);
+    expect((await endOf(id)).status).toBe('completed');
+    expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
   });
 });
