@@ -49,9 +49,20 @@ class ScriptedModel implements ModelAdapter {
     return this.requests.get(marker) ?? [];
   }
 
+  /** The relay's summary requests (tool choice none), by marker. */
+  private readonly summaries = new Map<string, ModelRequest[]>();
+
+  summaryRequestsOf(marker: string): ModelRequest[] {
+    return this.summaries.get(marker) ?? [];
+  }
+
   async complete(req: ModelRequest): Promise<ModelResponse> {
     const marker = [...this.scripts.keys()].find((m) => JSON.stringify(req.messages[0]).includes(m));
     if (!marker) throw new Error('no script for this request');
+    if (req.toolChoice === 'none') {
+      this.summaries.set(marker, [...this.summaryRequestsOf(marker), req]);
+      return { content: [{ type: 'text', text: 'SUMMARY: looked the invoice up.' }], stopReason: 'end_turn', usage: { inputTokens: 100, outputTokens: 20 } };
+    }
     const seen = this.requests.get(marker) ?? [];
     // What was sent, as it was then (the caller's arrays are not touched again, but copy to be sure).
     seen.push({ ...req, messages: JSON.parse(JSON.stringify(req.messages)) as ModelRequest['messages'] });
@@ -160,6 +171,13 @@ const gated = served({ name: 'gated', description: 'gated agent', instructions: 
 const carefulData = dataOf('careful', { tools: [publishedOf(lookup, { approval: 'always' })] });
 const careful = served({ name: 'careful', description: 'careful agent', instructions: 'You are careful.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, carefulData, [lookup]);
 
+// `relayed`: hands off with its own summary instruction.
+const relayedData = dataOf('relayed', { tools: [publishedOf(lookup)], relay: { segmentMaxTurns: null, summaryInstruction: 'Summarise for the next shift.' } });
+const relayed = served({ name: 'relayed', description: 'relayed agent', instructions: 'You are relayed.', tools: [lookup], relay: { summaryInstruction: 'Summarise for the next shift.' } }, relayedData, [lookup]);
+
+// `ghost`: published (by some other worker) but not served by this one.
+const ghostData = dataOf('ghost', {});
+
 describe('agent runs: a run executes as its agent version says', () => {
   let h: Harness;
   const model = new ScriptedModel();
@@ -172,8 +190,9 @@ describe('agent runs: a run executes as its agent version says', () => {
     requestUpgrade = async (runId) => {
       await h.store.db.updateTable('runs').set({ upgrade_requested_at: new Date().toISOString() }).where('id', '=', runId).execute();
     };
-    for (const agent of [checker, dynamic, pinned, gated, careful]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    for (const agent of [checker, dynamic, pinned, gated, careful, relayed]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
     await h.store.agents.publishVersion('pinned', versionOf(pinnedV1), pinnedV1);
+    await h.store.agents.publishVersion('ghost', versionOf(ghostData), ghostData);
     const identity = workerIdentity();
     const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
     const deps = createActivityDeps({
@@ -185,7 +204,7 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerQueue,
       workerIdentity: identity,
       workerDeps,
-      agents: agentCatalog([checker, dynamic, pinned, gated, careful]),
+      agents: agentCatalog([checker, dynamic, pinned, gated, careful, relayed]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
@@ -366,5 +385,29 @@ describe('agent runs: a run executes as its agent version says', () => {
     expect(res.status).toBe(200);
     expect((await endOf(id)).status).toBe('completed');
     expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
+  });
+
+  it("hands off with the agent's own summary instruction, system prompt and tools, and goes on from the summary", async () => {
+    const m = marker();
+    const id = await startRun({ agent: 'relayed', version: relayed.version, marker: m, settings: { segmentMaxTurns: 1 }, answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+    expect((await endOf(id)).status).toBe('completed');
+
+    const [summary] = model.summaryRequestsOf(m);
+    expect(summary!.system).toBe('You are relayed.');
+    expect(summary!.tools.map((t) => t.name)).toEqual(['lookup']);
+    expect(text(summary!.messages.at(-1)!.content)).toContain('Summarise for the next shift.');
+    const [, second] = model.requestsOf(m);
+    expect(text(second!.messages[0]!.content)).toContain(`Goal: [relayed] ${m}`);
+    expect(text(second!.messages[0]!.content)).toContain('SUMMARY: looked the invoice up.');
+    expect((await h.events(id)).filter((e) => e.type === 'run.handoff')).toHaveLength(1);
+  });
+
+  it('fails a run whose agent this worker does not serve with agent_unavailable, without calling the model', async () => {
+    const m = marker();
+    const id = await startRun({ agent: 'ghost', version: versionOf(ghostData), marker: m, answers: [{ text: 'Done.' }] });
+    const run = await endOf(id);
+    expect(run.status).toBe('failed');
+    expect(run.error?.code).toBe('agent_unavailable');
+    expect(model.requestsOf(m)).toEqual([]);
   });
 });
