@@ -25,29 +25,8 @@ export interface SummaryContent {
 
 export const MISSING_RESULT = 'This tool call did not complete (no result was recorded).';
 
-/** Runs whose goal a worker remembers: a run's goal never changes once it is created. */
-const REMEMBERED_GOALS = 1000;
-
-/** A run's goal, as the database has it; an unknown run is an error. */
-export async function readGoal(store: Store, runId: string): Promise<string> {
-  const run = await store.runs.get(runId);
-  if (!run) throw new Error(`unknown run ${runId}`);
-  return run.goal;
-}
-
-/** Reads each run's goal once (a model call's context needs it every turn), remembering the latest runs'. */
-export function createGoalReader(store: Store): (runId: string) => Promise<string> {
-  const goals = new Map<string, string>();
-  return async (runId) => {
-    let goal = goals.get(runId);
-    if (goal === undefined) {
-      goal = await readGoal(store, runId);
-      if (goals.size >= REMEMBERED_GOALS) goals.delete(goals.keys().next().value!);
-      goals.set(runId, goal);
-    }
-    return goal;
-  };
-}
+/** Runs a worker remembers: what a model call reads of a run (its goal, input, agent) never changes once it is created. */
+const REMEMBERED_RUNS = 1000;
 
 /** Longhaul's own word to the model between turns (MessageKind `instruction`), joining before the turn it is stored at. */
 export interface InstructionContent {
@@ -67,10 +46,9 @@ async function readOpening(store: Store, runId: string): Promise<string> {
 }
 
 /**
- * The conversation so far. `goalOf` gives the run's goal (remembered by the caller), or `opening` the
- * first line itself (a run with structured input starts from it); neither: read from the database.
+ * Reads each run once, remembering the latest runs': a model call needs its goal or input and agent every turn,
+ * which never change. Only those: the rest of the record (status, version, usage) is as it was at the first read.
  */
-/** Reads each run once (a model call needs its goal or input every turn; they never change), remembering the latest runs'. */
 export function createRunReader(store: Store): (runId: string) => Promise<RunRecord> {
   const runs = new Map<string, RunRecord>();
   return async (runId) => {
@@ -78,19 +56,19 @@ export function createRunReader(store: Store): (runId: string) => Promise<RunRec
     if (run === undefined) {
       run = await store.runs.get(runId);
       if (!run) throw new Error(`unknown run ${runId}`);
-      if (runs.size >= REMEMBERED_GOALS) runs.delete(runs.keys().next().value!);
+      if (runs.size >= REMEMBERED_RUNS) runs.delete(runs.keys().next().value!);
       runs.set(runId, run);
     }
     return run;
   };
 }
 
-export async function buildContext(
-  store: Store,
-  runId: string,
-  goalOf?: ((runId: string) => Promise<string>) | { opening: string },
-): Promise<MessageParam[]> {
-  let opening = !goalOf ? await readOpening(store, runId) : typeof goalOf === 'function' ? `Goal: ${await goalOf(runId)}` : goalOf.opening;
+/**
+ * The conversation so far. `given.opening`: its first line, from the run the caller has read already
+ * (see openingOf); absent: read from the database.
+ */
+export async function buildContext(store: Store, runId: string, given?: { opening: string }): Promise<MessageParam[]> {
+  let opening = given?.opening ?? (await readOpening(store, runId));
   const summary = await store.messages.latest(runId, 'summary');
   const summaryContent = summary?.content as SummaryContent | undefined;
   if (summaryContent) {
