@@ -17,7 +17,7 @@ import { TOOL_NAME, ToolRegistry } from '../tools/registry';
 import type { ToolDefinition } from '../tools/tool';
 import { agentCatalog, type AgentCatalog, type ServedAgent } from './agent-catalog';
 import type { AgentDefinition, WorkerDefinition } from './agent-definition';
-import { jsonSchemaOf, outputToolSchema } from './agent-schemas';
+import { jsonSchemaOf } from './agent-schemas';
 import { agentVersionOf } from './agent-version';
 import { AgentDefinitionError, checkWorkerDefinition, DEFAULT_OUTPUT_RETRIES, isMcpRef } from './define';
 
@@ -211,7 +211,7 @@ function servedAgent(
     approvals: resolved.approvals,
     limits: { defaults: { ...definition.limits?.defaults }, max: { ...definition.limits?.max } },
     inputSchema: schemaOf('input'),
-    outputSchema: output && outputToolSchema(output),
+    outputSchema: output,
     outputRetries: definition.outputRetries ?? DEFAULT_OUTPUT_RETRIES,
     relay: { segmentMaxTurns: definition.relay?.segmentMaxTurns ?? null, summaryInstruction: definition.relay?.summaryInstruction ?? null },
     promptCaching: resolved.promptCaching,

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AgentCatalog } from '../../activities/agents/agent-catalog';
 import type { AgentDefinition, WorkerDefinition } from '../../activities/agents/agent-definition';
-import { OUTPUT_RESULT_KEY, outputFromResultCall, WRAPPED_OUTPUT_COMMENT } from '../../activities/agents/agent-schemas';
+import { outputChecker, outputTool } from '../../activities/agents/output-tool';
 import { agentVersionOf, canonicalJson } from '../../activities/agents/agent-version';
 import { AgentDefinitionError } from '../../activities/agents/define';
 import { loadAgentCatalog, type AgentCatalogConfig } from '../../activities/agents/load-agents';
@@ -151,17 +151,12 @@ describe('a defined agent', () => {
     expect(logger.warn).toHaveBeenCalledWith({ agent: 'invoice_checker', models: ['mystery-model'] }, expect.stringContaining('does not know'));
   });
 
-  it('asks for an output that is not an object as { result }, and takes the run’s output from it', () => {
+  it('records an output schema as it is, and offers one that is not an object as { result }, taking the run’s output from it', () => {
     const { outputSchema } = loaded({ output: z.array(z.string()) }).data;
-    expect(outputSchema).toEqual({
-      type: 'object',
-      $comment: WRAPPED_OUTPUT_COMMENT,
-      properties: { [OUTPUT_RESULT_KEY]: { type: 'array', items: { type: 'string' } } },
-      required: [OUTPUT_RESULT_KEY],
-      additionalProperties: false,
-    });
-    expect(outputFromResultCall(outputSchema!, { result: ['a'] })).toEqual(['a']);
-    expect(outputFromResultCall(loaded().data.outputSchema!, { approved: true, reason: 'ok' })).toEqual({ approved: true, reason: 'ok' });
+    expect(outputSchema).toEqual({ type: 'array', items: { type: 'string' } });
+    expect(outputTool(outputSchema!).input_schema).toEqual({ type: 'object', properties: { result: { type: 'array', items: { type: 'string' } } }, required: ['result'], additionalProperties: false });
+    expect(outputChecker(outputSchema!)({ result: ['a'] })).toEqual({ valid: true, output: ['a'] });
+    expect(outputChecker(loaded().data.outputSchema!)({ approved: true, reason: 'ok' })).toEqual({ valid: true, output: { approved: true, reason: 'ok' } });
   });
 });
 
