@@ -194,7 +194,10 @@ export class TestRun {
     return (await this.deps.followUps.send(this.owner, this.id, body, undefined)).accepted;
   }
 
-  /** Cancels the run as its owner. */
+  /**
+   * Cancels the run as its owner. (On the time-skipping server, cancel a run that has been waiting a moment:
+   * that server refuses the cancellation of an activity scheduled but not started yet, and the run stalls.)
+   */
   async cancel(): Promise<void> {
     await this.deps.runs.cancel(this.owner, this.id);
   }
