@@ -134,13 +134,14 @@ function testConfig(dataDir: string, temporal: TestTemporal, given: TestConfig, 
 
 /**
  * The worker definition as worker/start-worker.ts takes it today: the worker's tools join the built-in ones
- * for the default agent. Serving defined agents (each on its own task queue) comes with startWorker's
- * `definition` (issue 24); until then an agent here is refused rather than silently not served.
+ * for the default agent. Serving defined agents (each on its own task queue) and handing `deps` to tools come
+ * with startWorker's `definition` (issue 24); until then either is refused rather than silently left out.
  */
 function workerOptions(worker: WorkerDefinition): Pick<Parameters<typeof startWorker>[0], 'extraTools'> {
   if (worker.agents.length > 0) {
     throw new Error(`this Longhaul's worker cannot serve defined agents yet (${worker.agents.map((a) => a.name).join(', ')}): only the default agent and the worker's tools`);
   }
+  if (worker.deps !== undefined) throw new Error("this Longhaul's worker cannot hand the worker definition's deps to tools yet");
   return { extraTools: worker.tools ?? [] };
 }
 
