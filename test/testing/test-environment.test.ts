@@ -285,7 +285,7 @@ describeAgents('longhaul/testing with a defined agent (agent + input + output)',
 
   it('fails a run whose output never validates with output_invalid', async () => {
     const wrong = { output: { approved: 'yes' } };
-    env = await createTestEnvironment({ worker: agentWorker, config, model: scriptedModel([wrong, wrong, wrong]) });
+    env = await createTestEnvironment({ worker: agentWorker, config, model: scriptedModel([wrong, wrong, wrong, wrong]) });
     const run = await env.startRun({ agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 4200 } });
     await expect(run.result()).rejects.toMatchObject({ name: 'RunFailedError', code: 'output_invalid' });
     // Each rejection went back to the model with what was wrong.
