@@ -137,14 +137,6 @@ function testConfig(dataDir: string, temporal: TestTemporal, given: TestConfig, 
  * for the default agent. Serving defined agents (each on its own task queue) and handing `deps` to tools come
  * with startWorker's `definition` (issue 24); until then either is refused rather than silently left out.
  */
-function workerOptions(worker: WorkerDefinition): Pick<Parameters<typeof startWorker>[0], 'extraTools'> {
-  if (worker.agents.length > 0) {
-    throw new Error(`this Longhaul's worker cannot serve defined agents yet (${worker.agents.map((a) => a.name).join(', ')}): only the default agent and the worker's tools`);
-  }
-  if (worker.deps !== undefined) throw new Error("this Longhaul's worker cannot hand the worker definition's deps to tools yet");
-  return { extraTools: worker.tools ?? [] };
-}
-
 export async function createTestEnvironment(opts: TestEnvironmentOptions): Promise<TestEnvironment> {
   const given = opts.config ?? {};
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-test-'));
@@ -179,7 +171,7 @@ export async function createTestEnvironment(opts: TestEnvironmentOptions): Promi
       config,
       foundation,
       logger,
-      ...workerOptions(opts.worker),
+      definition: opts.worker,
       modelFor: () => opts.model,
       interceptors: temporal.time.interceptors,
       // The test server has no schedules; a test's runs need no sweeper.
