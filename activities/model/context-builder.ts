@@ -5,6 +5,7 @@
  */
 import type { Store } from '../../shared/store';
 import type { StoredMessage } from '../../shared/store/messages';
+import type { RunRecord } from '../../shared/store/runs';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { UserMessageContent } from '../follow-up-activities';
 import type { AssistantBlock, MessageParam } from './model-adapter';
@@ -48,12 +49,50 @@ export function createGoalReader(store: Store): (runId: string) => Promise<strin
   };
 }
 
-export async function buildContext(store: Store, runId: string, goalOf: (runId: string) => Promise<string> = (id) => readGoal(store, id)): Promise<MessageParam[]> {
-  const goal = await goalOf(runId);
+/** Longhaul's own word to the model between turns (MessageKind `instruction`), joining before the turn it is stored at. */
+export interface InstructionContent {
+  text: string;
+}
+
+/** What the model's first message starts with: the run's structured input as JSON when it has one, else its goal. */
+export function openingOf(run: { goal: string; input: unknown }): string {
+  return run.input === null || run.input === undefined ? `Goal: ${run.goal}` : `Input: ${JSON.stringify(run.input)}`;
+}
+
+/** A run's opening line, as the database has it; an unknown run is an error. */
+async function readOpening(store: Store, runId: string): Promise<string> {
+  const run = await store.runs.get(runId);
+  if (!run) throw new Error(`unknown run ${runId}`);
+  return openingOf(run);
+}
+
+/**
+ * The conversation so far. `goalOf` gives the run's goal (remembered by the caller), or `opening` the
+ * first line itself (a run with structured input starts from it); neither: read from the database.
+ */
+/** Reads each run once (a model call needs its goal or input every turn; they never change), remembering the latest runs'. */
+export function createRunReader(store: Store): (runId: string) => Promise<RunRecord> {
+  const runs = new Map<string, RunRecord>();
+  return async (runId) => {
+    let run = runs.get(runId);
+    if (run === undefined) {
+      run = await store.runs.get(runId);
+      if (!run) throw new Error(`unknown run ${runId}`);
+      if (runs.size >= REMEMBERED_GOALS) runs.delete(runs.keys().next().value!);
+      runs.set(runId, run);
+    }
+    return run;
+  };
+}
+
+export async function buildContext(
+  store: Store,
+  runId: string,
+  goalOf?: ((runId: string) => Promise<string>) | { opening: string },
+): Promise<MessageParam[]> {
+  let opening = !goalOf ? await readOpening(store, runId) : typeof goalOf === 'function' ? `Goal: ${await goalOf(runId)}` : goalOf.opening;
   const summary = await store.messages.latest(runId, 'summary');
   const summaryContent = summary?.content as SummaryContent | undefined;
-
-  let opening = `Goal: ${goal}`;
   if (summaryContent) {
     opening +=
       `\n\nThis run has been going for a while and was handed off to you. ` +
@@ -61,7 +100,7 @@ export async function buildContext(store: Store, runId: string, goalOf: (runId: 
   }
   const rows = await store.messages.list(runId, {
     fromTurn: summaryContent?.recentFromTurn ?? 0,
-    kinds: ['assistant', 'tool_result', 'user'],
+    kinds: ['assistant', 'tool_result', 'user', 'instruction'],
   });
   return conversation(opening, rows);
 }
@@ -76,7 +115,7 @@ function followUpText(m: UserMessageContent): string {
 /**
  * The turns as alternating user and assistant messages: before each assistant turn, one user
  * message holding what came since the last — the goal (first), the previous turn's tool results
- * in tool_use order, then any follow-up messages that joined before this turn.
+ * in tool_use order, then any follow-up messages and Longhaul's instructions that joined before this turn.
  */
 function conversation(opening: string, rows: StoredMessage[]): MessageParam[] {
   const results = new Map<string, ToolResultContent>();
@@ -84,6 +123,7 @@ function conversation(opening: string, rows: StoredMessage[]): MessageParam[] {
   for (const row of rows) {
     if (row.kind === 'tool_result' && row.toolUseId) results.set(row.toolUseId, row.content as ToolResultContent);
     if (row.kind === 'user') followUps.push({ turn: row.turn, text: followUpText(row.content as UserMessageContent) });
+    if (row.kind === 'instruction') followUps.push({ turn: row.turn, text: (row.content as InstructionContent).text });
   }
   const followUpsUpTo = (turn: number): UserBlock[] => {
     const due = followUps.filter((f) => f.turn <= turn);
