@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
 import type { RunLimits } from '../contract/run';
+import { agentTaskQueue } from '../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
 import type { Config } from '../shared/config';
@@ -114,7 +115,7 @@ export class FollowUpService {
   private async continueRun(run: RunRecord, lap: number): Promise<void> {
     const { client, config, store, logger } = this.deps;
     const nextTurn = ((await store.messages.latest(run.id, 'assistant'))?.turn ?? 0) + 1;
-    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec);
+    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec, await this.deps.runs.agentDataOf(run));
     const segment = (run.progress?.segment ?? 0) + 1;
     input.carried = { segment, turn: nextTurn, usage: run.usage, costCheckpointsPassed: 0, startedAtMs: 0, paused: false, recentToolCalls: [], extraSegments: 0, lap, continued: true };
     input.carried.costCheckpointsPassed = config.approvals.costCheckpointUsd > 0 ? Math.floor(run.usage.costUsd / config.approvals.costCheckpointUsd + 1e-9) : 0;
@@ -124,7 +125,8 @@ export class FollowUpService {
         await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () =>
           client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
             workflowId: run.id,
-            taskQueue: config.temporal.taskQueue,
+            // The run goes on where its agent is served, as it started.
+            taskQueue: agentTaskQueue(config.temporal.taskQueue, run.agent),
             args: [input],
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
             memo: { lap },

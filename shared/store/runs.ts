@@ -386,6 +386,20 @@ export class RunsRepo {
   async setOutput(id: string, output: unknown): Promise<void> {
     await this.db.updateTable('runs').set({ output_json: JSON.stringify(output ?? null) }).where('id', '=', id).execute();
   }
+
+  /**
+   * Asks for the run's move to its agent's current version (POST /api/runs/:id/upgrade); its next model call
+   * applies it. False when the run has ended (nothing to upgrade). Asking again keeps the first request's time.
+   */
+  async requestUpgrade(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set((eb) => ({ upgrade_requested_at: eb.fn.coalesce('upgrade_requested_at', eb.val(nowIso())), updated_at: nowIso() }))
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
 }
 
 /** A stored run error with a code the API still answers with (see knownRunErrorCode). */
