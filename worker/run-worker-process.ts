@@ -2,8 +2,10 @@
  * A worker process: open the foundation, start the worker, poll until SIGTERM/SIGINT, then drain —
  * stop polling, let in-flight activities finish within WORKER_SHUTDOWN_GRACE_SEC — and return.
  * `npm run worker` runs it with the built-in tools; a deployment with its own tools calls it with
- * `extraTools`.
+ * `extraTools`; a developer's worker entry (`longhaul worker`, `startWorker` of `longhaul/worker`) with its
+ * `definition`.
  */
+import type { WorkerDefinition } from '../activities/agents/agent-definition';
 import type { ToolDefinition } from '../activities/tools/tool';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
@@ -14,7 +16,7 @@ import { installRuntime } from './runtime';
 import { requestShutdown } from './shutdown';
 import { startWorker } from './start-worker';
 
-export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[] } = {}): Promise<void> {
+export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[]; definition?: WorkerDefinition } = {}): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-worker' });
   installRuntime(logger, config);
@@ -22,7 +24,9 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   const tracing = startTracing(config, 'longhaul-worker');
 
   const foundation = await openFoundation({ config, logger, role: 'worker' });
-  const running = await startWorker({ config, foundation, logger, extraTools: opts.extraTools });
+  // Until start-worker.ts serves a definition's agents (the `define` branch), its tools join the worker's.
+  const extraTools = [...(opts.extraTools ?? []), ...(opts.definition?.tools ?? [])];
+  const running = await startWorker({ config, foundation, logger, extraTools });
   const health = config.workerHealthAddress ? await startWorkerHealth({ address: config.workerHealthAddress, worker: running.worker, taskQueue: config.temporal.taskQueue }) : undefined;
   if (health) logger.info({ url: `${health.url}/healthz` }, 'worker health endpoint');
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
