@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
 import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
+import { isLocalCommand, LOCAL_USAGE, runLocalCommand } from './local-commands';
 import { printWatch } from './print-watch';
 import { forTerminal, TerminalStream } from './terminal-text';
 
@@ -28,6 +29,7 @@ Commands:
   answer <run> <text>                                                answer the agent's question
   message <run> <text> [--max-steps N] [--watch]                     follow up: joins a running run, continues an ended one
   cancel <run>                                                       cancel a run
+${LOCAL_USAGE}
 
 Options: --json (machine-readable output), --allow-http (send the token over plain HTTP to another host), --help
 Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN, LONGHAUL_ALLOW_HTTP=1 (as --allow-http)
@@ -91,6 +93,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         comment: { type: 'string' },
         'max-steps': { type: 'string' },
         'allow-http': { type: 'boolean', default: false },
+        longhaul: { type: 'string' },
       },
     });
   } catch (err) {
@@ -103,6 +106,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
     (o.help ? io.out : io.err)(USAGE);
     return o.help ? EXIT.ok : EXIT.usage;
   }
+  // Commands that run Longhaul here (dev, worker, api, init) need no API to talk to.
+  if (isLocalCommand(command)) return runLocalCommand(command, args, { longhaul: o.longhaul }, io);
   const baseUrl = env.LONGHAUL_URL || 'http://127.0.0.1:3000';
   const token = env.LONGHAUL_TOKEN || undefined;
   if (token && sendsTokenInTheClear(baseUrl) && !o['allow-http'] && env.LONGHAUL_ALLOW_HTTP !== '1') {
