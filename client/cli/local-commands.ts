@@ -48,8 +48,9 @@ export async function runLocalCommand(command: LocalCommand, args: string[], opt
         io.out(`Wrote ${files.join(', ')} in ${args[0]}.\n\n  cd ${args[0]}\n  npm install && npm run dev\n  npm test\n`);
         return 0;
       } catch (err) {
-        if (err instanceof InitRefusedError) return usage(err.message);
-        throw err;
+        if (!(err instanceof InitRefusedError)) throw err;
+        io.err(err.message);
+        return USAGE;
       }
     }
     case 'dev':
