@@ -16,7 +16,7 @@ import type { RunService } from '../api/run-service';
 import { parseOr400 } from '../api/schemas';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import type { TimeControl } from './time-control';
+import type { HumanRequestKind, TimeControl } from './time-control';
 
 /** How a run ended, when it completed. */
 export interface RunOutcome {
@@ -108,33 +108,34 @@ export class TestRun {
   }
 
   /**
-   * Resolves with the approval the run waits for, once it waits for one; rejects if the run ends, or asks a
-   * question instead. Meanwhile time skips (its timers fire at once), and stops when the run asks.
+   * Resolves with the approval the run waits for, once it waits for one; rejects if the run ends first.
+   * Meanwhile time skips (timers fire at once: a question the run asks first expires unanswered), and stops
+   * the moment the run asks for an approval.
    */
   async waitForApproval(opts: WaitOptions = {}): Promise<ApprovalView> {
-    return this.waitForHuman('an approval', opts, async (run) => {
+    return this.waitForHuman('approval', opts, async () => {
       const [pending] = await this.deps.store.approvals.listPending({ runIds: [this.id] });
-      if (pending) return approvalView(pending);
-      if (run.status === 'waiting_input') throw new Error(`run ${this.id} asked a question instead of waiting for an approval: use waitForQuestion()`);
-      return undefined;
+      return pending ? approvalView(pending) : undefined;
     });
   }
 
-  /** Resolves with the question the run asked its owner, once it asked one; rejects if the run ends, or asks for an approval instead. */
+  /**
+   * Resolves with the question the run asked its owner, once it asked one; rejects if the run ends first.
+   * Meanwhile time skips (an approval the run asks for first expires undecided), and stops when it asks.
+   */
   async waitForQuestion(opts: WaitOptions = {}): Promise<PendingQuestion> {
-    return this.waitForHuman('a question', opts, async (run) => {
+    return this.waitForHuman('question', opts, async () => {
       const pending = await this.deps.store.inputs.pendingForRun(this.id);
-      if (pending) return { requestId: pending.id, question: pending.question, requestedAt: pending.requestedAt, expiresAt: pending.expiresAt };
-      if (run.status === 'waiting_approval') throw new Error(`run ${this.id} waits for an approval instead of asking a question: use waitForApproval()`);
-      return undefined;
+      return pending ? { requestId: pending.id, question: pending.question, requestedAt: pending.requestedAt, expiresAt: pending.expiresAt } : undefined;
     });
   }
 
-  private async waitForHuman<T>(what: string, opts: WaitOptions, found: (run: RunRecord) => Promise<T | undefined>): Promise<T> {
+  private async waitForHuman<T>(kind: HumanRequestKind, opts: WaitOptions, found: () => Promise<T | undefined>): Promise<T> {
+    const what = kind === 'approval' ? 'an approval' : 'a question';
     const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_WAIT_MS);
     const check = async (): Promise<T | undefined> => {
       const run = await this.record();
-      const request = await found(run);
+      const request = await found();
       if (request !== undefined) return request;
       if (isTerminalStatus(run.status)) {
         const why = run.error ? ` (${run.error.code}: ${run.error.message})` : '';
@@ -143,7 +144,7 @@ export class TestRun {
       return undefined;
     };
     // Expected before looking: a request recorded from here on holds time, however it races the first look.
-    this.deps.time.expect(this.id);
+    this.deps.time.expect(this.id, kind);
     try {
       for (let first = true; ; first = false) {
         if (!first) await sleep(POLL_MS);

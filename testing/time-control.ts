@@ -13,12 +13,15 @@ import type { Connection } from '@temporalio/client';
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next, WorkerInterceptors } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
+/** What a run may ask a human for. */
+export type HumanRequestKind = 'approval' | 'question';
+
 /** The activities that record a request to a human: after them, the run waits on the request's expiry timer. */
-const HUMAN_REQUESTS = new Set<string>(['requestApproval', 'requestInput'] satisfies (keyof Activities)[]);
+const HUMAN_REQUESTS: Record<string, HumanRequestKind> = { requestApproval: 'approval', requestInput: 'question' } satisfies Partial<Record<keyof Activities, HumanRequestKind>>;
 
 export interface TimeControl {
-  /** A test is about to wait for `runId` to ask a human: when it asks, time is held (call before looking). */
-  expect(runId: string): void;
+  /** A test is about to wait for `runId` to ask a human for `kind`: when it does, time is held (call before looking). */
+  expect(runId: string, kind: HumanRequestKind): void;
   /**
    * Lets the server skip time until `hold()`. With `runId`: unless that run has asked a human since `expect`
    * (then time stays held), and until it does.
@@ -38,8 +41,8 @@ export function timeSkipping(connection: Connection): TimeControl {
   if (!testService) throw new Error('the Temporal connection has no test service: not a time-skipping test server');
   let skipping = false;
   let queue: Promise<void> = Promise.resolve();
-  /** Runs whose request to a human a test is waiting for. */
-  const waitedFor = new Set<string>();
+  /** Runs whose request to a human a test is waiting for, and what it waits for. */
+  const waitedFor = new Map<string, HumanRequestKind>();
   const serially = (change: () => Promise<void>): Promise<void> => (queue = queue.then(change, change));
 
   const hold = (runId?: string) => {
@@ -64,13 +67,14 @@ export function timeSkipping(connection: Connection): TimeControl {
     async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
       const result = await next(input);
       const runId = (input.args[0] as { runId?: unknown } | undefined)?.runId;
-      if (HUMAN_REQUESTS.has(this.activityType) && typeof runId === 'string' && waitedFor.has(runId)) await hold(runId);
+      // Only what the test waits for: an approval a run asks for while the test waits for a question expires.
+      if (typeof runId === 'string' && HUMAN_REQUESTS[this.activityType] !== undefined && waitedFor.get(runId) === HUMAN_REQUESTS[this.activityType]) await hold(runId);
       return result;
     }
   }
 
   return {
-    expect: (runId) => void waitedFor.add(runId),
+    expect: (runId, kind) => void waitedFor.set(runId, kind),
     skip,
     hold,
     interceptors: { activity: [(ctx) => ({ inbound: new HoldTimeAtHumanRequests(ctx.info.activityType) })] },

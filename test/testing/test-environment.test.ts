@@ -113,6 +113,26 @@ describe('longhaul/testing on the time-skipping test server', () => {
     expect((await run.toolCalls()).find((c) => c.name === 'pay_invoice')).toMatchObject({ outcome: 'skipped', result: expect.stringContaining('expired') });
   });
 
+  it('time skips while a test waits for a question: an approval asked for first expires undecided', async () => {
+    const env = await start(
+      scriptedModel([
+        { toolCalls: [{ name: 'pay_invoice', input: { invoiceId: 'INV-4', amountCents: 1 } }] },
+        { toolCalls: [{ name: 'ask_user', input: { question: 'Nobody approved. Try again tomorrow?' } }] },
+        { text: 'Stopping.' },
+      ]),
+    );
+    const run = await env.startRun({ goal: 'Pay invoice INV-4', limits: { maxDurationSec: 3 * 24 * 3600 } });
+    const waited = Date.now();
+    expect(await run.waitForQuestion()).toMatchObject({ question: 'Nobody approved. Try again tomorrow?' });
+    expect(Date.now() - waited).toBeLessThan(5000);
+    expect((await run.events('approval.expired')).map((e) => e.data.tool)).toEqual(['pay_invoice']);
+    // Time stopped when it asked: the question is still open, a day of server time later.
+    expect((await run.record()).status).toBe('waiting_input');
+    await run.answer('no');
+    expect(await run.result()).toMatchObject({ result: 'Stopping.' });
+    expect(paid).toEqual([]);
+  });
+
   it('takes a function of the request, which sees what the model is sent', async () => {
     const env = await start(
       scriptedModel(({ messages }) => {
