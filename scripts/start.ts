@@ -2,24 +2,19 @@
  * `npm start`: everything on one laptop in one command. With TEMPORAL_ADDRESS unset it starts
  * Temporal's dev server persisted under DATA_DIR (runs survive a restart of everything), then the
  * worker and the API + web UI in this process, and prints where to go. With TEMPORAL_ADDRESS set
- * it connects to that server and starts none.
+ * it connects to that server and starts none (local-temporal.ts). `longhaul dev` is the same with a
+ * developer's worker entry, the worker in a child process (client/cli/dev.ts).
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { assertSafeBind, startApiServer } from '../api/server';
+import { startApiServer } from '../api/server';
 import { loadConfig, redactedConfig } from '../shared/config';
 import { openFoundation } from '../shared/foundation';
 import { createLogger } from '../shared/logger';
 import { startTracing } from '../shared/tracing';
-import { findTemporalCli } from './temporal-cli';
-import { startDevServer, type DevServer } from '../shared/temporal/dev-server';
 import { installRuntime } from '../worker/runtime';
 import { startWorker } from '../worker/start-worker';
-import { takenPorts, type PortClaim } from './ports-free';
+import { startLocalTemporal } from './local-temporal';
 import { redactText } from '../shared/redact';
-
-/** The dev server also serves HTTP on its port + 1000 (the CLI's default). */
-const DEV_HTTP_PORT_OFFSET = 1000;
 
 /** The launcher's lock (scripts/launch.js) learns the URL, so a second start can say where this one is. */
 function recordUrlInLock(url: string): void {
@@ -40,34 +35,7 @@ async function main(): Promise<void> {
   logger.debug({ config: redactedConfig(config) }, 'configuration');
   const tracing = startTracing(config, 'longhaul');
 
-  // Refuse an unsafe bind, or a port someone else holds, before starting anything (the dev server
-  // would otherwise be left running).
-  assertSafeBind(config);
-  const claims: PortClaim[] = [{ port: config.api.port, host: config.api.host, setting: 'PORT' }];
-  if (!config.temporal.address) {
-    const { devPort, devUiPort } = config.temporal;
-    claims.push({ port: devPort, host: '127.0.0.1', setting: 'TEMPORAL_DEV_PORT' });
-    claims.push({ port: devPort + DEV_HTTP_PORT_OFFSET, host: '127.0.0.1', setting: `TEMPORAL_DEV_PORT (its HTTP port, ${devPort} + ${DEV_HTTP_PORT_OFFSET})` });
-    claims.push({ port: devUiPort, host: '127.0.0.1', setting: 'TEMPORAL_DEV_UI_PORT' });
-  }
-  const taken = await takenPorts(claims);
-  if (taken.length > 0) {
-    for (const t of taken) process.stderr.write(`Port ${t.port} on ${t.host} is taken by another program: stop it, or choose another with ${t.setting.split(' ')[0]}=…\n`);
-    process.exit(1);
-  }
-  let devServer: DevServer | undefined;
-  if (!config.temporal.address) {
-    devServer = await startDevServer({
-      cliPath: findTemporalCli(),
-      port: config.temporal.devPort,
-      uiPort: config.temporal.devUiPort,
-      dbFile: path.join(config.dataDir, 'temporal.sqlite'),
-      logFile: path.join(config.dataDir, 'temporal-dev-server.log'),
-      log: (m) => logger.info(m),
-    });
-    // Each run links to its workflow in the dev server's UI unless another Temporal UI is configured.
-    config.temporal.uiUrl ??= devServer.uiUrl;
-  }
+  const devServer = await startLocalTemporal(config, logger);
 
   const foundation = await openFoundation({ config, logger, role: 'shared' }); // worker and API share this process
   const running = await startWorker({ config, foundation, logger });

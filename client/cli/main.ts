@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
 import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
+import { isLocalCommand, LOCAL_USAGE, runLocalCommand } from './local-commands';
 import { printWatch } from './print-watch';
 import { forTerminal, TerminalStream } from './terminal-text';
 
@@ -33,6 +34,7 @@ Commands:
   answer <run> <text>                                                answer the agent's question
   message <run> <text> [--max-steps N] [--watch]                     follow up: joins a running run, continues an ended one
   cancel <run>                                                       cancel a run
+${LOCAL_USAGE}
 
 Options: --json (machine-readable output), --allow-http (send the token over plain HTTP to another host), --help
 Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN, LONGHAUL_ALLOW_HTTP=1 (as --allow-http)
@@ -98,6 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         agent: { type: 'string' },
         input: { type: 'string' },
         'allow-http': { type: 'boolean', default: false },
+        longhaul: { type: 'string' },
       },
     });
   } catch (err) {
@@ -110,6 +113,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
     (o.help ? io.out : io.err)(USAGE);
     return o.help ? EXIT.ok : EXIT.usage;
   }
+  // Commands that run Longhaul here (dev, worker, api, init) need no API to talk to.
+  if (isLocalCommand(command)) return runLocalCommand(command, args, { longhaul: o.longhaul }, io);
   const baseUrl = env.LONGHAUL_URL || 'http://127.0.0.1:3000';
   const token = env.LONGHAUL_TOKEN || undefined;
   if (token && sendsTokenInTheClear(baseUrl) && !o['allow-http'] && env.LONGHAUL_ALLOW_HTTP !== '1') {
