@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { agentsApi, currentVersionOf, inputProblems, sortAgents, type AgentRunView, type AgentView, type InputProblem } from '../agents';
+import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
 import { DEFAULT_AGENT } from '../../../contract/agents';
@@ -32,7 +32,7 @@ export function NewRun() {
 
   useEffect(() => {
     // A server without agents (or an error) leaves the form as it always was.
-    agentsApi.list().then(
+    client.agents.list().then(
       (res) => setAgents(sortAgents(res.agents, DEFAULT_AGENT)),
       () => setAgents([]),
     );
@@ -41,8 +41,7 @@ export function NewRun() {
   useEffect(() => {
     if (!from) return;
     client.runs.get(from).then(
-      (found) => {
-        const run = found as AgentRunView;
+      (run) => {
         if (run.agent) setAgentName(run.agent);
         if (run.input !== undefined && run.input !== null) setInput(run.input);
         setGoal(run.goal);
@@ -87,7 +86,7 @@ export function NewRun() {
     try {
       const res = isDefault
         ? await client.runs.start({ goal, ...options })
-        : await agentsApi.start({ agent: agentName, ...(inputSchema ? { input: structured ?? {} } : { goal }), ...options });
+        : await client.runs.start({ agent: agentName, ...(inputSchema ? { input: structured ?? {} } : { goal }), ...options });
       navigate(`/runs/${res.id}`);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'invalid_input') setProblems(inputProblems(err.details));
