@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
+import { AgentPicker, InputProblemList } from './AgentPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
 
 // rjsf and ajv only load when an agent with an input schema is picked.
@@ -127,15 +128,7 @@ export function NewRun() {
       {error && (
         <div role="alert" className="error">
           <p>{error}</p>
-          {problems.length > 0 && (
-            <ul data-testid="input-problems">
-              {problems.map((p, i) => (
-                <li key={i}>
-                  {p.path && <code>{p.path}</code>} {p.message}
-                </li>
-              ))}
-            </ul>
-          )}
+          <InputProblemList problems={problems} />
         </div>
       )}
       <button type="submit" disabled={busy}>
@@ -147,22 +140,7 @@ export function NewRun() {
   return (
     <section aria-labelledby="new-title" className="new-run">
       <h1 id="new-title">{from ? 'Edit and run again' : 'New run'}</h1>
-      {agents && agents.length > 0 && (
-        <div className="agent-pick">
-          <label htmlFor="agent">Agent</label>
-          <select id="agent" name="agent" value={agentName} onChange={(e) => pickAgent(e.target.value)} data-testid="agent-select">
-            {!agents.some((a) => a.name === DEFAULT_AGENT) && <option value={DEFAULT_AGENT}>{DEFAULT_AGENT}</option>}
-            {/* The agent of the run to start from, even when no worker publishes it any more (the server then says so). */}
-            {!agent && !isDefault && <option value={agentName}>{agentName}</option>}
-            {agents.map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-          {agent?.description && !isDefault && <p className="detail">{agent.description}</p>}
-        </div>
-      )}
+      <AgentPicker agents={agents} value={agentName} onPick={pickAgent} />
       {inputSchema ? (
         <Suspense fallback={<p>Loading the form…</p>}>
           <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>
