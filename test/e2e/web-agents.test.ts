@@ -275,4 +275,43 @@ describe('web UI: agents', () => {
     expect(after).toMatchObject({ agentVersion: to, upgradePending: false, output: { approved: true, reason: 'paid once approved' } });
     await shot('agent-run-upgraded');
   });
+  it('creates a schedule of the agent from its input form, lists it with its agent and input, and its firing runs as the agent', async () => {
+    await page.goto(h.api.url);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
+    const form = page.getByTestId('new-schedule');
+    await form.locator('summary').click();
+    await form.getByLabel('Name').fill('Check INV-1 hourly');
+    await form.getByTestId('agent-select').selectOption('invoice_checker');
+    await form.locator('#input_invoiceId').waitFor();
+    expect(await form.getByLabel('Goal').count()).toBe(0);
+
+    // The form's own check first: nothing is created without the invoice.
+    await form.locator('#input_amountCents').fill('4200');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    expect(await form.locator('#input_invoiceId__error').textContent()).toBe("must have required property 'invoiceId'");
+    expect((await h.request<{ schedules: unknown[] }>('GET', '/api/schedules')).body.schedules).toEqual([]);
+
+    await form.locator('#input_invoiceId').fill('INV-1');
+    await form.getByLabel('Seconds between firings').fill('3600');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    const card = page.locator('article.schedule', { has: page.getByRole('heading', { name: 'Check INV-1 hourly' }) });
+    await card.waitFor();
+    const id = (await card.getAttribute('data-schedule-id'))!;
+    expect((await h.request('GET', `/api/schedules/${id}`)).body).toMatchObject({ agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 4200 }, everySec: 3600 });
+    expect(await card.getByTestId('schedule-agent').textContent()).toBe('invoice_checker');
+    await card.getByTestId('schedule-input').locator('summary').click();
+    expect(JSON.parse((await card.getByTestId('schedule-input').locator('pre').textContent())!)).toEqual({ invoiceId: 'INV-1', amountCents: 4200 });
+    await card.getByText('every 3600 s').waitFor();
+    await shot('agent-schedule');
+
+    // Fired now, its run is the agent's, with the schedule's input, and ends with its output.
+    await card.getByRole('button', { name: 'Run now' }).click();
+    const link = card.getByRole('list', { name: 'Latest runs of Check INV-1 hourly' }).getByRole('link').first();
+    await link.waitFor({ timeout: 20_000 });
+    const runId = (await link.getAttribute('href'))!.split('/').at(-1)!;
+    h.track(runId, 'invoice_checker INV-1 [e2e-agents-schedule]');
+    await h.waitForStatus(runId, 'completed', { timeoutMs: 30_000 });
+    expect(await run(runId)).toMatchObject({ agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 4200 }, output: { approved: true, reason: 'matches the order' }, scheduleId: id });
+    expect((await h.request('DELETE', `/api/schedules/${id}`)).status).toBe(204);
+  });
 });
