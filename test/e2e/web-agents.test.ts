@@ -275,7 +275,7 @@ describe('web UI: agents', () => {
     expect(after).toMatchObject({ agentVersion: to, upgradePending: false, output: { approved: true, reason: 'paid once approved' } });
     await shot('agent-run-upgraded');
   });
-  it('creates a schedule of the agent from its input form, lists it with its agent and input, and its firing runs as the agent', async () => {
+  it('creates a schedule of the agent from its input form, lists it with its agent and input, and its firing runs as the agent; and one of the default agent with a goal and a cron', async () => {
     await page.goto(h.api.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
     const form = page.getByTestId('new-schedule');
@@ -313,5 +313,20 @@ describe('web UI: agents', () => {
     await h.waitForStatus(runId, 'completed', { timeoutMs: 30_000 });
     expect(await run(runId)).toMatchObject({ agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 4200 }, output: { approved: true, reason: 'matches the order' }, scheduleId: id });
     expect((await h.request('DELETE', `/api/schedules/${id}`)).status).toBe(204);
+
+    // The default agent: a goal, as schedules always took, here on a cron in a timezone; no agent named.
+    await form.getByLabel('Name').fill('Weekday plan');
+    await form.getByTestId('agent-select').selectOption('default');
+    await form.getByLabel('Goal').fill('Plan the day');
+    await form.getByLabel('On a cron schedule').check();
+    await form.getByLabel('Cron (five fields)').fill('0 9 * * 1-5');
+    await form.getByLabel('Timezone').fill('Europe/Lisbon');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    const plain = page.locator('article.schedule', { has: page.getByRole('heading', { name: 'Weekday plan' }) });
+    await plain.getByText('cron 0 9 * * 1-5 (Europe/Lisbon)').waitFor();
+    expect(await plain.getByTestId('schedule-agent').count()).toBe(0);
+    const plainId = (await plain.getAttribute('data-schedule-id'))!;
+    expect((await h.request('GET', `/api/schedules/${plainId}`)).body).toMatchObject({ agent: null, input: null, goal: 'Plan the day', cron: '0 9 * * 1-5', timezone: 'Europe/Lisbon' });
+    expect((await h.request('DELETE', `/api/schedules/${plainId}`)).status).toBe(204);
   });
 });
