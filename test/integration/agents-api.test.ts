@@ -51,7 +51,10 @@ describe('agents through the API', () => {
     expect(res.status).toBe(200);
     const byName = Object.fromEntries((res.body.agents as { name: string }[]).map((a) => [a.name, a]));
     expect(Object.keys(byName)).toEqual(['default', 'invoice_checker', 'summarizer']);
-    expect(byName.default).toMatchObject({ currentVersion: null, versions: [], workers: [] }); // no worker here publishes yet
+    // The harness's worker serves the built-in default agent, and publishes it as every worker does.
+    const served = await h.store.agents.current('default');
+    expect(served?.live).toBe(true);
+    expect(byName.default).toMatchObject({ currentVersion: served!.version.version, workers: [expect.objectContaining({ version: served!.version.version })] });
     expect(byName.invoice_checker).toMatchObject({
       description: 'Checks an invoice against its order',
       currentVersion: V1,
@@ -160,11 +163,16 @@ describe('agents through the API', () => {
   });
 
   it('pins a run that names the default agent to its version, on the deployment’s queue', async () => {
-    await h.store.agents.publishVersion('default', V1, agentData({ name: 'default', approvals: 'none' }));
+    // The version the harness's live worker serves (its policy is the server's default, write).
+    const current = (await h.store.agents.current('default'))!.version.version;
     const id = await h.createRun({ agent: 'default', goal: 'plan [agents-default]' });
-    expect(await h.store.runs.get(id)).toMatchObject({ agent: 'default', agentVersion: V1, input: null });
+    expect(await h.store.runs.get(id)).toMatchObject({ agent: 'default', agentVersion: current, input: null });
     expect((await h.client.workflow.getHandle(id).describe()).taskQueue).toBe(h.taskQueue);
-    expect((await h.waitForStatus(id, 'completed')).worker).toBeNull();
+    // The worker runs it: the demo's write waits for an approval under the write policy.
+    expect((await h.waitForStatus(id, 'waiting_approval')).worker).toBe('available');
+    // Cancelled, so it holds none of alice's concurrency slots for the tests after it.
+    expect((await h.request('POST', `/api/runs/${id}/cancel`)).status).toBe(202);
+    await h.waitForStatus(id, 'cancelled');
   });
 
   it('continues an ended agent run on its agent’s queue', async () => {
@@ -222,6 +230,8 @@ describe('agents through the API', () => {
   }
 
   it('the CLI: agents, run --agent --input (inline and @file), bad JSON, an unknown agent, upgrade', async () => {
+    // Said again now: a worker counts as live for AGENT_WORKER_LIVE_SEC after it last said so.
+    await h.store.agents.serve('worker-elsewhere', [{ agent: 'summarizer', version: V1 }]);
     const listed = await longhaul(['agents']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^invoice_checker\s+2222222222222222\s+2 versions, no live worker/m);
