@@ -3,10 +3,11 @@
  * the sources, so this checkout's dist/ is left alone), a fresh project that installs the tarball,
  * and in it: types of `longhaul/worker`, `longhaul/client` (and `longhaul/testing`), a project made by
  * `longhaul init` that typechecks, `longhaul worker <entry>` polling the test's Temporal dev server on
- * the shipped workflow bundle, and `longhaul api` beside it on the same DATA_DIR.
+ * the shipped workflow bundle, `longhaul api` beside it on the same DATA_DIR, and `longhaul dev
+ * <entry>` restarting its worker when the entry changes.
  *
- * Measured on the shared two-core machine (2026-12-06): pack ~45 s (tsc, vite, the workflow bundle),
- * install ~30 s from npm's cache. better-sqlite3 compiles from source at install (2 min 8 s here: no
+ * Measured on the shared two-core machine (2026-12-06): pack 30-65 s (tsc, vite, the workflow bundle),
+ * install 15-26 s from npm's cache, the whole file 90-200 s depending on the load. better-sqlite3 compiles from source at install (2 min 8 s here: no
  * prebuilt binary is reachable); the install skips install scripts and takes the addon this checkout
  * already compiled for the same better-sqlite3 version and Node (checked), so the whole file stays
  * near two minutes. The other skipped scripts (esbuild, @swc/core, protobufjs) only check or optimise.
@@ -242,6 +243,30 @@ describe('a project made by longhaul init', () => {
     expect(await exited(worker.child)).toBe(0);
     expect(worker.output()).toContain('worker stopped');
     expect(await exited(api.child)).toBe(0);
+  }, 180_000);
+
+  test('longhaul dev <entry> serves the API and restarts its worker when the entry changes; Ctrl-C stops both', async () => {
+    const port = await freePort();
+    const env = {
+      TEMPORAL_ADDRESS: testEnv().temporalAddress, // a Temporal is there: dev starts none
+      TEMPORAL_TASK_QUEUE: `packed-dev-${process.pid}-${Date.now()}`,
+      DATA_DIR: path.join(tmp, 'dev-data'),
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      WORKFLOW_BUNDLE_PATH: '',
+    };
+    const polls = (out: string) => out.split('worker polling').length - 1;
+    const dev = await startCli(['dev', 'src/worker.ts'], starter, env, /worker polling/);
+    expect(dev.output()).toContain('Longhaul is running (dev)');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+    fs.appendFileSync(path.join(starter, 'src', 'worker.ts'), '// changed\n');
+    await waitFor(() => polls(dev.output()) === 2, { timeoutMs: 60_000, what: () => `the worker to restart:\n${dev.output().slice(-3000)}` });
+    expect(dev.output()).toMatch(/restarting the worker: a file changed/);
+
+    dev.child.kill('SIGINT');
+    expect(await exited(dev.child)).toBe(0);
+    expect(dev.output().split('worker stopped').length - 1).toBe(2); // the first on restart, the second on Ctrl-C
   }, 180_000);
 
   (HAS_TESTING ? test : test.skip)('its own npm test passes (longhaul/testing)', () => {
