@@ -226,6 +226,10 @@ describe('a project made by longhaul init', () => {
     const api = await startCli(['api'], starter, { ...env, PORT: String(port) }, /API listening/);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
+    // The web UI the package ships (web/dist), found from inside node_modules.
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/<script[^>]+src="\/assets\/index-/);
 
     if (PUBLISHES_AGENTS) {
       const db = new Database(path.join(dataDir, 'longhaul.sqlite'), { readonly: true });
