@@ -6,6 +6,7 @@
 import type { ApprovalRecord } from '../shared/store/approvals';
 import { DECISION_OUTCOME, inputPreview, type PendingApproval, type PendingInput, type Risk } from '../contract/run';
 import type { ActivityDeps } from './deps';
+import { createRunAgents } from './agents/run-agent';
 import { toolCallHash } from './idempotency-keys';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
@@ -34,7 +35,14 @@ export function toPending(a: ApprovalRecord): PendingApproval {
 }
 
 export function createHumanActivities(deps: ActivityDeps) {
-  const { store, bus, tools, notifier } = deps;
+  const { store, bus, notifier } = deps;
+  const agents = createRunAgents(deps);
+
+  /** A call's risk as the model call read it: by the run's agent version and this worker's code (a run of no agent: the worker's tools). */
+  async function riskOf(runId: string, name: string, input: unknown): Promise<Risk> {
+    const run = await store.runs.get(runId);
+    return agents.riskOf(run ? await agents.of(run) : null, name, input);
+  }
 
   async function toolCallOf(runId: string, turn: number, toolUseId: string) {
     const message = await store.messages.get(runId, messageKeys.assistant(turn));
@@ -55,7 +63,7 @@ export function createHumanActivities(deps: ActivityDeps) {
       input = call.input;
       inputHash = toolCallHash(call.name, call.input);
       // The executing worker's reading when it sent one: the human sees what the approval is checked against.
-      risk = args.risk ?? tools.riskOf(call.name, call.input);
+      risk = args.risk ?? (await riskOf(args.runId, call.name, call.input));
     }
     const approval = await store.approvals.insert({
       id: args.approvalId,

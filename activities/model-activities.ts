@@ -10,8 +10,8 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import { toolCallHash } from './idempotency-keys';
 import { describeModelError, shortReason } from './model/classify-error';
-import { buildContext, createGoalReader } from './model/context-builder';
-import { createModelCaller } from './model/model-caller';
+import { buildContext, createRunReader, openingOf, type InstructionContent, type ToolResultContent } from './model/context-builder';
+import { createModelCaller, type RunPrompt } from './model/model-caller';
 import type { AssistantBlock, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
 import { inSpan } from './spans';
@@ -19,15 +19,75 @@ import { createSummaryActivities } from './summary-activities';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { ModelCallError } from '../contract/events';
 import type { CallModelArgs } from '../contract/activity-io';
+import { OUTPUT_TOOL } from '../contract/agents';
+import type { RunRecord } from '../shared/store/runs';
+import { createRunAgents, type RunAgent } from './agents/run-agent';
+import type { OutputError } from './agents/output-tool';
+
+type ToolUse = Extract<AssistantBlock, { type: 'tool_use' }>;
+
+/** Said to the model when its final answer came as text although the agent's result is due through `final_result`. */
+export const CALL_OUTPUT_TOOL = `Your answer was not taken as the final result. Give the final result by calling the ${OUTPUT_TOOL} tool with a value that matches its input schema.`;
+
+/** The tool result of a `final_result` call that failed the output schema: each error's path and message. */
+export function outputRejection(errors: OutputError[]): string {
+  return [`The final result does not match the required schema, so it was not accepted:`, ...errors.map((e) => `- ${e.path}: ${e.message}`), `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
+}
+
+/** A model call's run: as the database has it, and its agent (null: a run that names none). */
+interface TurnRun {
+  record: RunRecord;
+  agent: RunAgent | null;
+  prompt?: RunPrompt;
+}
 
 /** The model activities. */
 export function createModelActivities(deps: ActivityDeps) {
-  const { store, bus, tools, pricing } = deps;
+  const { store, bus, pricing } = deps;
   const { config } = deps.settings;
   const caller = createModelCaller(deps);
   const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
   const maxAttempts = config.activities.maxAttempts;
-  const goalOf = createGoalReader(store);
+  const runOf = createRunReader(store);
+  const agents = createRunAgents(deps);
+
+  /**
+   * The run as this call makes it: a run that names no agent is read once per worker (nothing it uses changes)
+   * and goes as runs always went. A run of an agent is read at every call, since an upgrade may wait: applied
+   * first (its version moves to the one this worker serves, with `run.upgraded`), then its version's system
+   * prompt (or instructions function, by the current code) and tools.
+   */
+  async function turnRun(runId: string, turn: number): Promise<TurnRun> {
+    const remembered = await runOf(runId);
+    if (remembered.agent === null) return { record: remembered, agent: null };
+    let record = (await store.runs.get(runId)) ?? remembered;
+    if (record.upgradeRequestedAt) record = await upgrade(record, turn);
+    const agent = await agents.of(record);
+    return { record, agent, prompt: await promptOf(record, agent!) };
+  }
+
+  async function promptOf(record: RunRecord, agent: RunAgent): Promise<RunPrompt> {
+    return { system: await agents.instructionsOf(agent, record), tools: agent.version.toolSchemas, promptCaching: agent.version.data.promptCaching };
+  }
+
+  /** Moves the run to the version this worker serves, clears the request, and says so when the version changed: one transaction. */
+  async function upgrade(record: RunRecord, turn: number): Promise<RunRecord> {
+    const agent = record.agent!;
+    const to = agents.served(agent).version;
+    const events = await store.transaction(async (tx) => {
+      const moved = await tx.runs.applyUpgrade(record.id, to);
+      if (!moved || moved.from === to) return [];
+      return tx.events.append(record.id, [{ key: eventKeys.upgraded(turn, to), type: 'run.upgraded', data: { agent, from: moved.from ?? '', to, turn } }]);
+    });
+    publishEvents(bus, record.id, events);
+    return { ...record, agentVersion: to, upgradeRequestedAt: null };
+  }
+
+  async function requestFor(runId: string, turn: number, model: string, onText: (text: string) => void): Promise<{ req: ModelRequest; run: TurnRun }> {
+    const run = await turnRun(runId, turn);
+    const messages = await buildContext(store, runId, { opening: openingOf(run.record) });
+    return { req: request(model, messages, { onText, prompt: run.prompt }), run };
+  }
 
   /** The model call activity: a turn's answer, under its idempotency key. */
   function callModel(args: CallModelArgs): Promise<ModelTurnResult | ModelCallDeferral> {
@@ -49,10 +109,11 @@ export function createModelActivities(deps: ActivityDeps) {
     // Limits or budgets apply: the call must be admitted first, and may be told to wait instead.
     const metered = !admission.unmetered(model);
     let req: ModelRequest | undefined;
+    let run: TurnRun | undefined;
     if (metered) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as ModelTurnResult;
-      req = request(model, await buildContext(store, runId, goalOf), { onText });
+      ({ req, run } = await requestFor(runId, turn, model, onText));
       const deferral = await admit(key, runId, req);
       if (deferral) return deferral;
     }
@@ -69,8 +130,9 @@ export function createModelActivities(deps: ActivityDeps) {
       const events = await store.events.append(runId, [{ key: eventKeys.llmRetry(turn, attempt), type: 'llm.retry', data: { turn, attempt, error } }]);
       publishEvents(bus, runId, events);
     }
-    req ??= request(model, await buildContext(store, runId, goalOf), { onText });
+    if (!req || !run) ({ req, run } = await requestFor(runId, turn, model, onText));
     const sent = req;
+    const { agent } = run;
 
     /** A failed attempt: settle the books, and say why (and what happens next) before Temporal waits to retry. */
     const onFailure = async (err: unknown, failure: ApplicationFailure) => {
@@ -100,24 +162,43 @@ export function createModelActivities(deps: ActivityDeps) {
     const usage = pricing.usageFor(model, response.usage);
     deps.metrics.modelCall({ model, latencyMs: Date.now() - sentAt, firstTokenMs: firstTokenAt === null ? null : firstTokenAt - sentAt, usage });
     const text = response.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
-    const toolUses = response.content.filter((b): b is Extract<AssistantBlock, { type: 'tool_use' }> => b.type === 'tool_use');
-    const toolCalls: ToolCallRef[] = toolUses.map((b) => ({
-      toolUseId: b.id,
-      name: b.name,
-      risk: tools.riskOf(b.name, b.input),
-      inputHash: toolCallHash(b.name, b.input),
-      ...(tools.isQuick(b.name) && { quick: true as const }),
-    }));
+    const toolUses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
+    const registry = agents.registryOf(agent);
+    const refOf = (b: ToolUse): ToolCallRef => {
+      const policy = agents.policyOf(agent, b.name);
+      return {
+        toolUseId: b.id,
+        name: b.name,
+        risk: agents.riskOf(agent, b.name, b.input),
+        inputHash: toolCallHash(b.name, b.input),
+        ...(registry.isQuick(b.name) && { quick: true as const }),
+        ...(policy && { policy }),
+      };
+    };
+    const final = finalResultOf(agent, toolUses);
+    const toolCalls: ToolCallRef[] = final.toolCalls.map(refOf);
+    const risks = new Map(toolCalls.map((c) => [c.toolUseId, c.risk]));
     const result: ModelTurnResult = {
       stopReason: response.stopReason,
       toolCalls,
       usage,
       at: new Date().toISOString(),
       tookMs: Date.now() - sentAt,
+      ...(final.output && { output: final.output }),
     };
 
     const events = await store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
+      // The final result's verdict joins the conversation with the answer itself, so a retry finds both or neither.
+      if (final.valid) await tx.runs.setOutput(runId, final.valid.output);
+      for (const r of final.results) {
+        const content: ToolResultContent = { content: r.content, isError: r.isError };
+        await tx.messages.put({ runId, key: messageKeys.toolResult(r.toolUseId), turn, kind: 'tool_result', toolUseId: r.toolUseId, content });
+      }
+      if (final.instruction) {
+        const content: InstructionContent = { text: final.instruction };
+        await tx.messages.put({ runId, key: messageKeys.instruction(turn), turn: turn + 1, kind: 'instruction', content });
+      }
       await tx.runs.addUsage(runId, usage, turn);
       await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
       await tx.effects.complete(key, result);
@@ -129,7 +210,8 @@ export function createModelActivities(deps: ActivityDeps) {
             turn,
             model,
             text,
-            toolCalls: toolUses.map((b, i) => ({ id: b.id, name: b.name, input: b.input, risk: toolCalls[i]!.risk })),
+            // The final result is no effect: it reads as `read`.
+            toolCalls: toolUses.map((b) => ({ id: b.id, name: b.name, input: b.input, risk: risks.get(b.id) ?? 'read' })),
             stopReason: response.stopReason,
             usage,
           },
@@ -141,5 +223,42 @@ export function createModelActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { activities: { callModel, ...createSummaryActivities(deps, caller) } };
+  return { activities: { callModel, ...createSummaryActivities(deps, caller, { runOf, agents, promptOf }) } };
+}
+
+/** What an answer means for an agent's final result: the calls to run, results and instructions to record, the verdict. */
+interface FinalResult {
+  /** The tool calls the run goes on to make. */
+  toolCalls: ToolUse[];
+  output?: 'valid' | 'invalid';
+  valid?: { output: unknown };
+  /** Tool results recorded with the answer (the final result's verdict; calls not run because the run ended). */
+  results: { toolUseId: string; content: string; isError: boolean }[];
+  /** Longhaul's word to the model before the next turn. */
+  instruction?: string;
+}
+
+/**
+ * An answer of an agent with an output schema: a valid `final_result` ends the run (pydantic-ai's early
+ * end: calls given beside it are not run, and are told so); an invalid one goes back with its errors while
+ * the other calls run; an answer with no tool calls at all is not a result, and the model is told to give one.
+ * Any other answer, and every answer of an agent without an output schema, is a turn as ever.
+ */
+function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[]): FinalResult {
+  const check = agent?.version.checkOutput;
+  if (!check) return { toolCalls: toolUses, results: [] };
+  const finals = toolUses.filter((b) => b.name === OUTPUT_TOOL);
+  const others = toolUses.filter((b) => b.name !== OUTPUT_TOOL);
+  const [first, ...extra] = finals;
+  if (!first) {
+    if (others.length > 0) return { toolCalls: others, results: [] };
+    return { toolCalls: [], output: 'invalid', results: [], instruction: CALL_OUTPUT_TOOL };
+  }
+  const extraResults = extra.map((b) => ({ toolUseId: b.id, content: `Only the first ${OUTPUT_TOOL} call of an answer is taken.`, isError: true }));
+  const verdict = check(first.input);
+  if (verdict.valid) {
+    const notRun = others.map((b) => ({ toolUseId: b.id, content: `Not run: the run ended with its final result.`, isError: true }));
+    return { toolCalls: [], output: 'valid', valid: { output: verdict.output }, results: [{ toolUseId: first.id, content: 'Final result accepted.', isError: false }, ...extraResults, ...notRun] };
+  }
+  return { toolCalls: others, output: 'invalid', results: [{ toolUseId: first.id, content: outputRejection(verdict.errors), isError: true }, ...extraResults] };
 }

@@ -34,14 +34,27 @@ async function attentionFor(tx: Store, runId: string, events: RunEvent[]): Promi
 export function createRunActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
 
+  /**
+   * `run.completed` carries the run's structured output (agents with an output schema), read here from where
+   * the model call stored it: the workflow never carries the value.
+   */
+  async function withOutput(runId: string, events: EventDraft[]): Promise<EventDraft[]> {
+    if (!events.some((e) => e.type === 'run.completed')) return events;
+    const output = (await store.runs.get(runId))?.output;
+    if (output === null || output === undefined) return events;
+    return events.map((e) => (e.type === 'run.completed' ? { ...e, data: { ...e.data, output } } : e));
+  }
+
   /** Returns the time the state was recorded; the workflow stamps it on its search attributes. */
-  async function syncRunState({ runId, progress, events = [], ended, reopenable }: SyncRunStateArgs): Promise<SyncRunStateResult> {
+  async function syncRunState({ runId, progress, events: told = [], ended, reopenable }: SyncRunStateArgs): Promise<SyncRunStateResult> {
     let result: string | null | undefined;
+    let events = told;
     if (ended && progress.status === 'completed') {
       const last = await store.messages.latest(runId, 'assistant');
       result = ((last?.content as AssistantBlock[] | undefined) ?? [])
         .map((b) => (b.type === 'text' ? b.text : ''))
         .join('');
+      events = await withOutput(runId, events);
     }
     const written = await store.transaction(async (tx) => {
       if (ended && reopenable) {

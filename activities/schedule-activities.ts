@@ -29,6 +29,9 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const webhooks = { ...request.webhooks, to: [...deps.settings.config.webhooks.urls.map((url) => ({ url })), ...request.webhooks.to.filter((hook) => hook.own)] };
     // A retried firing whose run exists goes on with it; a new one waits its turn like a direct POST.
     const cap = deps.settings.config.runs.maxQueuedPerUser;
+    // An agent's firing pins its run to the version new runs of the agent get now.
+    const agent = request.agent ? (await store.agents.current(request.agent))?.version : undefined;
+    if (request.agent && !agent) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId}: agent ${request.agent} has no published version`, FailureType.AgentUnavailable);
     const queued = await store.queueRun(
       {
         id: `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`,
@@ -41,9 +44,10 @@ export function createScheduleActivities(deps: ActivityDeps) {
         idempotencyKey: firingId,
         webhooks,
         scheduleId,
+        ...(agent && { agent: agent.name, agentVersion: agent.version, input: request.input ?? null }),
       },
       cap,
-      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals, limits: request.limits } }],
+      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: schedule.goal, model: request.model, approvals, limits: request.limits, ...(agent && { agent: agent.name, agentVersion: agent.version }) } }],
     );
     if ('queueFull' in queued) {
       deps.logger.warn({ scheduleId, owner: schedule.owner, queued: queued.queueFull, cap }, 'a schedule firing was skipped: its owner has too many runs waiting to start');
@@ -53,7 +57,9 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const { run, created, events } = queued;
     if (created) publishEvents(bus, run.id, events);
     const shared = request.sharedWorkspace === true && (await startFromPredecessor(scheduleId, schedule.owner, run.id));
-    return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec), prewarm: shared };
+    // A retried firing's run keeps the version it was pinned to.
+    const pinned = run.agent && run.agentVersion ? (await store.agents.version(run.agent, run.agentVersion))?.data : undefined;
+    return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec, pinned), prewarm: shared };
   }
 
   /**

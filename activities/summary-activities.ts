@@ -8,17 +8,40 @@ import type { ModelCallDeferral } from '../contract/run';
 import type { SummarizeArgs, SummaryResult } from '../contract/activity-io';
 import { ledgerKeys, messageKeys } from '../contract/keys';
 import type { ActivityDeps } from './deps';
-import { buildContext, type SummaryContent } from './model/context-builder';
+import { buildContext, openingOf, type SummaryContent } from './model/context-builder';
 import type { ModelRequest } from './model/model-adapter';
-import type { ModelCaller } from './model/model-caller';
+import type { ModelCaller, RunPrompt } from './model/model-caller';
+import type { RunRecord } from '../shared/store/runs';
+import type { RunAgent, RunAgents } from './agents/run-agent';
 import { SUMMARY_INSTRUCTION, withInstruction } from './model/prompts';
 
 /** Turns replayed verbatim after a relay summary, so the next segment sees recent detail. */
 export const RECENT_TURNS_AFTER_HANDOFF = 2;
 
-export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller) {
+/** How the model activities know a run's agent (model-activities.ts). */
+export interface SummaryRunAgents {
+  runOf: (runId: string) => Promise<RunRecord>;
+  agents: RunAgents;
+  promptOf: (record: RunRecord, agent: RunAgent) => Promise<RunPrompt>;
+}
+
+export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller, runAgents: SummaryRunAgents) {
   const { store, pricing } = deps;
   const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
+
+  /**
+   * The summary's request: a run of an agent sends its version's system prompt and tools, and asks in its
+   * relay's own words when it has them; a run that names none, as always.
+   */
+  async function summaryRequest(runId: string, model: string): Promise<ModelRequest> {
+    const remembered = await runAgents.runOf(runId);
+    if (remembered.agent === null) return request(model, withInstruction(await buildContext(store, runId, { opening: openingOf(remembered) }), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
+    const record = (await store.runs.get(runId)) ?? remembered;
+    const agent = (await runAgents.agents.of(record))!;
+    const instruction = agent.version.data.relay.summaryInstruction ?? SUMMARY_INSTRUCTION;
+    const messages = withInstruction(await buildContext(store, runId, { opening: openingOf(record) }), instruction);
+    return request(model, messages, { toolChoice: 'none', prompt: await runAgents.promptOf(record, agent) });
+  }
 
   /**
    * The relay: the model writes a summary of the run so far, stored for the next segment, which
@@ -26,7 +49,7 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller)
    */
   async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<SummaryResult | ModelCallDeferral> {
     const key = ledgerKeys.summary(runId, segment);
-    const build = async () => request(model, withInstruction(await buildContext(store, runId), SUMMARY_INSTRUCTION), { toolChoice: 'none' });
+    const build = () => summaryRequest(runId, model);
     // A summary is a model call like any other: admitted first when limits or budgets apply.
     const metered = !admission.unmetered(model);
     let req: ModelRequest | undefined;

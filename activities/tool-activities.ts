@@ -26,6 +26,9 @@ import type { RecordToolResultArgs, RunToolArgs } from '../contract/activity-io'
 import { redactText } from '../shared/redact';
 import type { RunInfo } from './agents/agent-definition';
 import { DEFAULT_AGENT } from '../contract/agents';
+import { createRunAgents, runInfoOf, type RunAgent } from './agents/run-agent';
+import type { RunRecord } from '../shared/store/runs';
+import type { ToolRegistry } from './tools/registry';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
@@ -49,8 +52,24 @@ function capBytes(text: string, maxBytes: number): { text: string; bytes: number
 }
 
 export function createToolActivities(deps: ActivityDeps) {
-  const { store, bus, tools } = deps;
+  const { store, bus } = deps;
   const gate = createApprovalGate(store, deps.settings.config.approvals.minPolicy);
+  const agents = createRunAgents(deps);
+
+  /**
+   * Why a run of an agent cannot make this call here, if it cannot: the tool is not in the version the run is
+   * pinned to (the model named one it was not offered), or this worker's current code no longer has it.
+   */
+  function unavailableTool(agent: RunAgent, name: string, tools: ToolRegistry): string | null {
+    const { version } = agent.version;
+    if (!agent.version.toolsByName.has(name)) {
+      return `Unknown tool "${name}": it is not a tool of this run's agent (${agent.version.name}, version ${version}). Available tools: ${[...agent.version.toolsByName.keys()].join(', ') || 'none'}.`;
+    }
+    if (!tools.get(name)) {
+      return `The tool "${name}" of this run's agent (${agent.version.name}, version ${version}) is not in the code of the worker that runs it any more, so the call did not run.`;
+    }
+    return null;
+  }
 
   async function loadToolCall(runId: string, turn: number, toolUseId: string) {
     const message = await store.messages.get(runId, messageKeys.assistant(turn));
@@ -92,14 +111,22 @@ export function createToolActivities(deps: ActivityDeps) {
 
   async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
     const call = await loadToolCall(runId, turn, toolUseId);
+    const record = await store.runs.get(runId);
+    // The run's agent: its tools by this worker's current code, its version's recorded risks and overrides.
+    const agent = record ? await agents.of(record) : null;
+    const tools = agents.registryOf(agent);
     const tool = tools.get(call.name);
     // This worker's own reading, whatever the worker that made the model call saw (fail closed: unknown is riskiest).
-    const risk = tools.riskOf(call.name, call.input);
+    const risk = agents.riskOf(agent, call.name, call.input);
     const key = ledgerKeys.toolCall(runId, turn, toolUseId);
+
+    // A call that cannot run here is told to the model as it is; nothing runs, so nothing needs an approval.
+    const missing = agent && unavailableTool(agent, call.name, tools);
+    if (missing) return recordUnavailable({ runId, turn, toolUseId, key, name: call.name, message: missing });
 
     // Checked before the ledger is touched, so a refused call leaves no trace of having started.
     const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
-    const { policy, allowed } = await gate.check(toCheck, risk);
+    const { policy, allowed } = await gate.check(toCheck, risk, agents.policyOf(agent, call.name));
     if (!allowed) {
       // A call already done returns its result (nothing runs again); only one not done yet is refused.
       const done = await store.effects.get(key);
@@ -126,7 +153,25 @@ export function createToolActivities(deps: ActivityDeps) {
     }
 
     // The workspace is this run's current version here, and stays so until the result is recorded.
-    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, risk, safeToRerun }));
+    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, tools, risk, safeToRerun, record }));
+  }
+
+  /** A call of a run's agent that this worker cannot make: a tool error for the model, recorded once (a retry writes the same). */
+  async function recordUnavailable(args: { runId: string; turn: number; toolUseId: string; key: string; name: string; message: string }): Promise<ToolOutcome> {
+    const { runId, turn, toolUseId, name, message } = args;
+    const done = await store.effects.get(args.key);
+    if (done?.status === 'completed') return { ...(done.result as ToolOutcome), replayed: true };
+    const bytes = Buffer.byteLength(message, 'utf8');
+    await writeResult({
+      runId,
+      turn,
+      toolUseId,
+      content: message,
+      isError: true,
+      eventType: 'tool.failed',
+      eventData: { turn, toolUseId, name, bytes, truncated: false, error: message },
+    });
+    return { isError: true, replayed: false, bytes };
   }
 
   async function execute(args: {
@@ -135,11 +180,13 @@ export function createToolActivities(deps: ActivityDeps) {
     toolUseId: string;
     key: string;
     call: ToolCall;
-    tool: ReturnType<typeof tools.get>;
+    tool: ReturnType<ToolRegistry['get']>;
+    tools: ToolRegistry;
     risk: Risk;
     safeToRerun: boolean;
+    record: RunRecord | undefined;
   }): Promise<ToolOutcome> {
-    const { runId, turn, toolUseId, key, call, tool, risk, safeToRerun } = args;
+    const { runId, turn, toolUseId, key, call, tool, tools, risk, safeToRerun, record } = args;
     const sync = deps.workspaces;
     await recordRestore(deps, runId, await sync.prepare(runId));
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
@@ -152,15 +199,7 @@ export function createToolActivities(deps: ActivityDeps) {
 
     let output: string;
     let isError = false;
-    const record = await store.runs.get(runId);
-    const run: RunInfo = {
-      runId,
-      owner: record?.owner ?? '',
-      agent: record?.agent ?? DEFAULT_AGENT,
-      input: record?.input ?? null,
-      goal: record?.goal ?? '',
-      metadata: record?.metadata ?? null,
-    };
+    const run: RunInfo = record ? runInfoOf(record) : { runId, owner: '', agent: DEFAULT_AGENT, input: null, goal: '', metadata: null };
     if (!tool) {
       isError = true;
       output = `Unknown tool "${call.name}". Available tools: ${tools.names().join(', ')}.`;

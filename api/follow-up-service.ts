@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
 import type { RunLimits } from '../contract/run';
+import { agentTaskQueue, type AgentData } from '../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
 import type { Config } from '../shared/config';
@@ -37,7 +38,7 @@ export class FollowUpService {
     if (body.text.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'input_too_large', `the message is ${body.text.length} characters; the limit is ${config.api.maxGoalChars}`);
     }
-    const limits = this.raisedLimits(run.limits, body.limits);
+    const limits = this.raisedLimits(run.limits, body.limits, body.limits ? await this.deps.runs.agentDataOf(run) : undefined);
 
     const decided = await store.transaction(async (tx) => {
       await tx.runs.lock(run.id);
@@ -78,10 +79,15 @@ export class FollowUpService {
     }
   }
 
-  private raisedLimits(current: RunLimits, asked: Partial<RunLimits> | undefined): RunLimits {
+  /** `agent`: the data of the version the run is pinned to, whose maxima hold where stricter than the server's. */
+  private raisedLimits(current: RunLimits, asked: Partial<RunLimits> | undefined, agent?: AgentData): RunLimits {
     const r = this.deps.config.runs;
     const maxima: RunLimits = { maxSteps: r.maxStepsLimit, maxCostUsd: r.maxCostUsdLimit, maxDurationSec: r.maxDurationSecLimit };
     for (const [name, value] of Object.entries(asked ?? {}) as [keyof RunLimits, number][]) {
+      const agentMax = agent?.limits.max[name];
+      if (agentMax !== undefined && agentMax < maxima[name] && value > agentMax) {
+        throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; agent ${agent!.name} allows at most ${agentMax}`);
+      }
       if (value > maxima[name]) throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; this server allows at most ${maxima[name]}`);
     }
     return {
@@ -114,7 +120,7 @@ export class FollowUpService {
   private async continueRun(run: RunRecord, lap: number): Promise<void> {
     const { client, config, store, logger } = this.deps;
     const nextTurn = ((await store.messages.latest(run.id, 'assistant'))?.turn ?? 0) + 1;
-    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec);
+    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec, await this.deps.runs.agentDataOf(run));
     const segment = (run.progress?.segment ?? 0) + 1;
     input.carried = { segment, turn: nextTurn, usage: run.usage, costCheckpointsPassed: 0, startedAtMs: 0, paused: false, recentToolCalls: [], extraSegments: 0, lap, continued: true };
     input.carried.costCheckpointsPassed = config.approvals.costCheckpointUsd > 0 ? Math.floor(run.usage.costUsd / config.approvals.costCheckpointUsd + 1e-9) : 0;
@@ -124,7 +130,8 @@ export class FollowUpService {
         await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () =>
           client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
             workflowId: run.id,
-            taskQueue: config.temporal.taskQueue,
+            // The run goes on where its agent is served, as it started.
+            taskQueue: agentTaskQueue(config.temporal.taskQueue, run.agent),
             args: [input],
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
             memo: { lap },

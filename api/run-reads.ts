@@ -13,16 +13,18 @@ import type { Access } from './access';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { ApiError } from './errors';
 import { TaskQueuePollers } from './task-queue-pollers';
+import { agentTaskQueue } from '../contract/agents';
 import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
 
-/** A run as lists show it; `workersPolling`: whether any worker polls the task queue (unfinished runs need one). */
+/** A run as lists show it; `workersPolling`: whether any worker polls the run's task queue (unfinished runs need one). */
 export function summarize(run: RunRecord, workersPolling = true): RunSummary {
+  const unavailable = !isTerminalStatus(run.status) && !workersPolling;
   return {
     id: run.id,
     goal: run.goal,
     model: run.model,
     status: run.status,
-    statusDetail: run.statusDetail,
+    statusDetail: unavailable && run.agent ? withNote(run.statusDetail, noAgentWorker(run.agent)) : run.statusDetail,
     waitingFor: waitingForOf(run),
     usage: run.usage,
     error: run.error,
@@ -33,8 +35,19 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     endedAt: run.endedAt,
+    ...agentFieldsOf(run),
   };
 }
+
+/** What a run is of its agent, as views and summaries show it. */
+function agentFieldsOf(run: RunRecord): Pick<RunSummary, 'agent' | 'agentVersion' | 'input' | 'output'> {
+  return { agent: run.agent, agentVersion: run.agentVersion, input: run.input ?? null, output: run.output ?? null };
+}
+
+/** Why an agent's run cannot move: nothing polls its agent's task queue. */
+export const noAgentWorker = (agent: string): string => `no live worker serves agent ${agent}`;
+
+const withNote = (detail: string | null, note: string): string => (detail ? `${detail} (${note})` : note);
 
 /** What the run waits for, as the workflow last recorded it with the run's current status (rows written before it was recorded: nothing). */
 function waitingForOf(run: RunRecord): WaitingFor | null {
@@ -46,6 +59,11 @@ export class RunReads {
 
   constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access }) {
     this.pollers = new TaskQueuePollers({ client: deps.client, namespace: deps.config.temporal.namespace, taskQueue: deps.config.temporal.taskQueue, logger: deps.logger });
+  }
+
+  /** The task queue the run's workflow is on: its agent's. */
+  private taskQueueOf(run: RunRecord): string {
+    return agentTaskQueue(this.deps.config.temporal.taskQueue, run.agent);
   }
 
   /** The run, if the user may see it (its owner, or an approver); 404 otherwise. */
@@ -66,8 +84,10 @@ export class RunReads {
     let run = await this.getVisible(user, id);
     let progress = run.progress ?? this.progressFromRecord(run);
     let worker: WorkerState | null = null;
+    // An agent's run with nothing polling its agent's queue: no worker could answer a query, so none is asked.
+    const agentServed = run.agent && !isTerminalStatus(run.status) ? await this.pollers.anyPolling(this.taskQueueOf(run)) : true;
     if (!isTerminalStatus(run.status)) {
-      const live = await this.queryProgress(id);
+      const live = agentServed ? await this.queryProgress(id) : undefined;
       // The run may have ended between reading its row and the answer. The workflow records an
       // ending in the database before it says so, so a fresh row now holds the result: read it, or
       // this answer would say `completed` with the result of before.
@@ -90,7 +110,7 @@ export class RunReads {
       progress = { ...progress, statusDetail: `no progress since ${stalledSince}; a step may be stuck` };
     }
     if (worker === 'unavailable') {
-      progress = { ...progress, statusDetail: progress.statusDetail ? `${progress.statusDetail} (no worker is answering)` : 'no worker is answering' };
+      progress = { ...progress, statusDetail: withNote(progress.statusDetail, agentServed ? 'no worker is answering' : noAgentWorker(run.agent!)) };
     }
     return {
       ...progress,
@@ -114,6 +134,8 @@ export class RunReads {
       workspace: await this.deps.store.workspaces.stateOf(run.id),
       budget: await this.budgetOf(run.owner),
       temporalUrl: this.temporalUrl(run.id),
+      ...agentFieldsOf(run),
+      upgradePending: run.upgradeRequestedAt !== null && !isTerminalStatus(run.status),
     };
   }
 
@@ -174,9 +196,11 @@ export class RunReads {
     const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    const polling = page.some((r) => !isTerminalStatus(r.status)) ? await this.pollers.anyPolling() : true;
+    // One question per task queue the page's unfinished runs need: the deployment's, and each agent's.
+    const queues = [...new Set(page.filter((r) => !isTerminalStatus(r.status)).map((r) => this.taskQueueOf(r)))];
+    const polling = new Map(await Promise.all(queues.map(async (q) => [q, await this.pollers.anyPolling(q)] as const)));
     return {
-      runs: page.map((r) => summarize(r, polling)),
+      runs: page.map((r) => summarize(r, polling.get(this.taskQueueOf(r)) ?? true)),
       nextCursor: rows.length > q.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
   }

@@ -9,12 +9,12 @@ import type { Logger } from '../shared/logger';
 import type { Bus } from '../shared/bus/bus';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import type { ApprovalPolicy, Progress, RunInput, RunLimits, RunStatus } from '../contract/run';
-import type { CreateRunBody, RunSummary, RunView } from '../contract/api';
-import type { RunWebhooks } from '../shared/store/webhooks';
+import type { Progress, RunInput, RunStatus } from '../contract/run';
+import type { CreateRunBody, RunSummary, RunUpgradeAccepted, RunView } from '../contract/api';
+import type { AgentData, AgentVersion } from '../contract/agents';
 import type { Access } from './access';
 import { RunReads } from './run-reads';
-import { RunStarts } from './run-starts';
+import { RunStarts, type ResolvedRequest, type RunRequest } from './run-starts';
 import { RunSteering } from './run-steering';
 
 export class RunService {
@@ -25,17 +25,27 @@ export class RunService {
   constructor(deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
     this.starts = new RunStarts(deps);
     this.reads = new RunReads(deps);
-    this.steering = new RunSteering({ client: deps.client, getOwned: (user, id) => this.reads.getOwned(user, id) });
+    this.steering = new RunSteering({ client: deps.client, store: deps.store, getOwned: (user, id) => this.reads.getOwned(user, id) });
   }
 
-  /** Resolves defaults, admin minimums and maxima; throws 400s for values out of range. */
-  resolveRequest(body: Pick<CreateRunBody, 'goal' | 'model' | 'approvals' | 'limits' | 'approvalTimeoutSec' | 'webhooks' | 'metadata'>): { model: string; approvals: ApprovalPolicy; limits: RunLimits; approvalTimeoutSec: number; webhooks: RunWebhooks } {
-    return this.starts.resolveRequest(body);
+  /** The agent a request names, at the version new runs get; null when it names none. 400 `unknown_agent`. */
+  agentFor(body: Pick<CreateRunBody, 'agent'>): Promise<AgentVersion | null> {
+    return this.starts.agentFor(body);
   }
 
-  /** The workflow input for a run, with the deployment's current execution settings. */
-  runInput(run: RunRecord, approvalTimeoutSec: number): RunInput {
-    return this.starts.runInput(run, approvalTimeoutSec);
+  /** Resolves defaults, admin minimums and maxima, and the agent's own (from agentFor); throws 4xx for values out of range. */
+  resolveRequest(body: RunRequest, agent: AgentVersion | null = null): ResolvedRequest {
+    return this.starts.resolveRequest(body, agent);
+  }
+
+  /** The workflow input for a run, with the deployment's current execution settings (and its agent version's). */
+  runInput(run: RunRecord, approvalTimeoutSec: number, agent?: AgentData): RunInput {
+    return this.starts.runInput(run, approvalTimeoutSec, agent);
+  }
+
+  /** The data of the agent version a run is pinned to; undefined for a run that names no agent. */
+  agentDataOf(run: Pick<RunRecord, 'agent' | 'agentVersion'>): Promise<AgentData | undefined> {
+    return this.starts.agentDataOf(run);
   }
 
   create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
@@ -81,5 +91,10 @@ export class RunService {
 
   cancel(user: string, id: string): Promise<RunRecord> {
     return this.steering.cancel(user, id);
+  }
+
+  /** Moves a run to its agent's current version at its next model call (the run's owner only). */
+  upgrade(user: string, id: string): Promise<RunUpgradeAccepted> {
+    return this.steering.upgrade(user, id);
   }
 }

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
 import type { CreateScheduleBody, ScheduleView } from '../contract/api';
+import { agentTaskQueue } from '../contract/agents';
 import { SCHEDULED_RUN_WORKFLOW } from '../contract/workflow-messages';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -39,15 +40,23 @@ export class ScheduleService {
     const timezone = body.timezone ?? 'UTC';
     if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
     this.checkTiming(body);
-    const resolved = this.deps.runs.resolveRequest(body);
+    const { agent, ...resolved } = this.deps.runs.resolveRequest(body, await this.deps.runs.agentFor(body));
     const id = `sch_${crypto.randomBytes(10).toString('hex')}`;
     const spec: ScheduleSpec = body.cron ? { cronExpressions: [body.cron.trim()], timezone } : { intervals: [{ every: `${body.everySec}s` }], timezone };
     const schedule = await store.schedules.insert({
       id,
       owner,
       name: body.name,
-      goal: body.goal,
-      request: { ...resolved, ...(body.sharedWorkspace && { sharedWorkspace: true }) },
+      goal: resolved.goal,
+      request: {
+        model: resolved.model,
+        approvals: resolved.approvals,
+        limits: resolved.limits,
+        approvalTimeoutSec: resolved.approvalTimeoutSec,
+        webhooks: resolved.webhooks,
+        ...(agent && { agent: agent.name, input: resolved.input }),
+        ...(body.sharedWorkspace && { sharedWorkspace: true }),
+      },
       cron: body.cron ?? null,
       everySec: body.everySec ?? null,
       timezone,
@@ -67,7 +76,8 @@ export class ScheduleService {
           type: 'startWorkflow',
           workflowType: SCHEDULED_RUN_WORKFLOW,
           workflowId: `${id}-firing`,
-          taskQueue: config.temporal.taskQueue,
+          // A firing of an agent's schedule runs where the agent is served: its run (a child) inherits the queue.
+          taskQueue: agentTaskQueue(config.temporal.taskQueue, agent?.name),
           args: [{ scheduleId: id }] as Parameters<typeof scheduledRunWorkflow>,
           staticSummary: `Schedule "${body.name.slice(0, 80)}" of ${owner}: one firing, starting a run`,
         },
@@ -154,6 +164,8 @@ export class ScheduleService {
       id: s.id,
       name: s.name,
       goal: s.goal,
+      agent: s.request.agent ?? null,
+      input: s.request.input ?? null,
       owner: s.owner,
       cron: s.cron,
       everySec: s.everySec,

@@ -33,6 +33,8 @@ import { sseHandler } from './live/sse';
 import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
 import { inboxRouter } from './routes/inbox';
+import { agentsRouter } from './routes/agents';
+import { AgentService } from './agent-service';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { createApiMetrics } from './api-metrics';
@@ -129,6 +131,7 @@ function createApp(deps: ApiDeps): App {
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
   api.use('/approvals', approvalsRouter({ humans }));
   api.use('/inbox', inboxRouter({ humans }));
+  api.use('/agents', agentsRouter({ agents: new AgentService({ store }) }));
   api.use('/schedules', schedulesRouter({ schedules }));
   api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);

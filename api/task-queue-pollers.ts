@@ -1,7 +1,7 @@
 /**
- * Whether any worker polls the runs' task queue, as Temporal sees it: what the runs list shows as
- * "worker unavailable" without asking every run a query. One describe call per few seconds for the
- * whole process, however many lists are read.
+ * Whether any worker polls a runs' task queue (the deployment's, or an agent's), as Temporal sees it: what
+ * the runs list shows as "worker unavailable" without asking every run a query. One describe call per
+ * queue per few seconds for the whole process, however many lists are read.
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -15,20 +15,24 @@ const POLLER_SILENT_MS = 75_000;
 const CACHE_MS = 3_000;
 
 export class TaskQueuePollers {
-  private cached?: { at: number; answer: Promise<boolean> };
+  private readonly cached = new Map<string, { at: number; answer: Promise<boolean> }>();
 
   constructor(private readonly deps: { client: Client; namespace: string; taskQueue: string; logger: Logger }) {}
 
-  /** True when a worker polled the workflow task queue recently; false when none did or Temporal did not answer. */
-  anyPolling(now = Date.now()): Promise<boolean> {
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.answer;
-    const answer = this.ask(now);
-    this.cached = { at: now, answer };
+  /**
+   * True when a worker polled the workflow task queue (default: the deployment's) recently; false when none
+   * did or Temporal did not answer.
+   */
+  anyPolling(taskQueue = this.deps.taskQueue, now = Date.now()): Promise<boolean> {
+    const cached = this.cached.get(taskQueue);
+    if (cached && now - cached.at < CACHE_MS) return cached.answer;
+    const answer = this.ask(taskQueue, now);
+    this.cached.set(taskQueue, { at: now, answer });
     return answer;
   }
 
-  private async ask(now: number): Promise<boolean> {
-    const { client, namespace, taskQueue, logger } = this.deps;
+  private async ask(taskQueue: string, now: number): Promise<boolean> {
+    const { client, namespace, logger } = this.deps;
     try {
       const res = await client.workflowService.describeTaskQueue({
         namespace,

@@ -1,11 +1,12 @@
 /**
  * What the client throws: the API's own `{ error: { code, message } }` as a typed error, so callers
  * branch on `err.code` (an ApiErrorCode) rather than on message text. `network_error` means the
- * server was not reached at all.
+ * server was not reached at all; `timeout`: `runs.result` gave up waiting.
  */
-import type { ApiErrorCode } from '../contract/errors';
+import type { ApiErrorCode, RunErrorCode } from '../contract/errors';
+import type { RunError } from '../contract/run';
 
-export type ClientErrorCode = ApiErrorCode | 'network_error' | 'unexpected_response';
+export type ClientErrorCode = ApiErrorCode | 'network_error' | 'unexpected_response' | 'timeout';
 
 export class LonghaulError extends Error {
   constructor(
@@ -23,4 +24,22 @@ export class LonghaulError extends Error {
 /** Worth retrying: the server was not reached, or said it could not do it right now. */
 export function isTransient(err: unknown): boolean {
   return err instanceof LonghaulError && (err.status === 0 || err.status >= 500 || err.code === 'network_error');
+}
+
+/**
+ * What `runs.result` throws when the run did not complete: it failed (`code` is the run's error code,
+ * e.g. `output_invalid`, `limit_exceeded`) or was cancelled (`code` is `cancelled`).
+ */
+export class RunFailedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly status: 'failed' | 'cancelled',
+    readonly code: RunErrorCode | 'cancelled',
+    message: string,
+    /** The run's error as the API gave it (null for a cancelled run). */
+    readonly error: RunError | null,
+  ) {
+    super(message);
+    this.name = 'RunFailedError';
+  }
 }

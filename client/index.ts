@@ -5,6 +5,8 @@
  * it works in Node and in browsers; the web UI and the `longhaul` CLI are built on it.
  */
 import type {
+  AgentList,
+  RunUpgradeAccepted,
   ApprovalList,
   ApprovalView,
   CapacityReport,
@@ -25,19 +27,38 @@ import type {
   WsTicket,
 } from '../contract/api';
 import { routePath } from '../contract/paths';
-import type { RunStatus } from '../contract/run';
+import { isTerminalStatus, type RunStatus } from '../contract/run';
 import { Http, type ClientOptions } from './http';
+import { LonghaulError, RunFailedError } from './errors';
 import { LiveSocket, type SocketConstructor } from './live-socket';
 import { watchRun, type WatchItem, type WatchOptions } from './watch';
 
 export type { ClientOptions } from './http';
-export { LonghaulError, isTransient, type ClientErrorCode } from './errors';
+export { LonghaulError, RunFailedError, isTransient, type ClientErrorCode } from './errors';
 export type { WatchItem, WatchOptions } from './watch';
 export { LiveSocket, type ConnectionState, type LiveHandler, type RunsChangeHandler, type SocketConstructor } from './live-socket';
 export type * from '../contract/api';
 export type { RunEvent, RunEventOf, EventType, EventData } from '../contract/events';
 export type { ApiErrorCode } from '../contract/errors';
 export type { RunStatus, Usage, RunLimits, PendingApproval, PendingInput, RunError } from '../contract/run';
+
+export interface ResultOptions {
+  /** Stop waiting (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Give up after this long (a LonghaulError with code `timeout`); default: wait as long as it takes. */
+  timeoutMs?: number;
+}
+
+/** A completed run's answer: the validated structured output (agents with an output schema), and the final text. */
+export interface RunResult {
+  status: 'completed';
+  output: unknown;
+  result: string | null;
+}
+
+/** How often `runs.result` looks again: quickly at first, then every few seconds. */
+const RESULT_POLL_FIRST_MS = 250;
+const RESULT_POLL_MAX_MS = 5000;
 
 export interface StartOptions {
   /** Repeating a call with the same key returns the first answer and does nothing new. */
@@ -67,6 +88,34 @@ export function createLonghaulClient(opts: ClientOptions) {
       post<FollowUpAccepted>(routePath('postMessage', { id }), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     /** Follow a run live; see watch.ts. */
     watch: (id: string, o?: WatchOptions): AsyncGenerator<WatchItem> => watchRun(http, id, o),
+    /**
+     * Waits for the run to end: resolves with its output and final text when it completed, throws a
+     * RunFailedError carrying its error code when it failed or was cancelled.
+     */
+    result: (id: string, o: ResultOptions = {}) => waitForResult(id, o),
+    /** Moves a run to its agent's current version at its next model call (`run.upgraded` says when). */
+    upgrade: (id: string) => post<RunUpgradeAccepted>(routePath('upgradeRun', { id })),
+  };
+
+  async function waitForResult(id: string, o: ResultOptions): Promise<RunResult> {
+    const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
+    for (let pause = RESULT_POLL_FIRST_MS; ; pause = Math.min(RESULT_POLL_MAX_MS, Math.round(pause * 1.5))) {
+      o.signal?.throwIfAborted();
+      const run = await runs.get(id);
+      if (run.status === 'completed') return { status: 'completed', output: run.output ?? null, result: run.result };
+      if (isTerminalStatus(run.status)) {
+        const status = run.status as 'failed' | 'cancelled';
+        const code = status === 'cancelled' ? 'cancelled' : (run.error?.code ?? 'internal');
+        throw new RunFailedError(id, status, code, run.error?.message ?? `run ${id} was ${status}`, run.error);
+      }
+      if (Date.now() + pause > deadline) throw new LonghaulError(0, 'timeout', `run ${id} had not ended after ${o.timeoutMs} ms (it is ${run.status})`);
+      await sleep(pause, o.signal);
+    }
+  }
+
+  /** The agents workers published: versions, tools with risk, the live workers serving each. */
+  const agents = {
+    list: () => http.json<AgentList>('GET', routePath('listAgents')),
   };
 
   /** A run's workspace: its files, one file's bytes, and releasing it. */
@@ -130,7 +179,22 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, approvals, schedules, input, models, workspaces, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, agents, approvals, schedules, input, models, workspaces, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', aborted);
+      resolve();
+    }
+    function aborted() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}

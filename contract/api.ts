@@ -5,6 +5,7 @@
  * server builds (`Same` below), so neither can drift from the other without a compile error.
  */
 import { WORKSPACE_RELEASE_REASONS, WORKSPACE_STATES } from './workspace';
+import { AGENT_NAME, TOOL_APPROVALS, TOOL_SOURCES } from './agents';
 import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
@@ -101,7 +102,19 @@ export type WebhookSubscription = z.infer<typeof webhookSchema>;
 
 /** What a run is asked to be: the fields POST /api/runs and a schedule (whose firings start such runs) share. */
 const runRequestShape = {
-  goal: nonBlank('goal'),
+  goal: nonBlank('goal')
+    .optional()
+    .meta({ description: "What the run is to do. Required unless the agent takes structured `input`; then it is the run's title (default: the input's JSON, cut to 200 characters)." }),
+  agent: z
+    .string()
+    .regex(AGENT_NAME, 'agent must be an agent name: a lowercase letter, then up to 63 of a-z, 0-9, _ and -')
+    .optional()
+    .meta({ description: 'The agent that runs (GET /api/agents lists them). Absent: the built-in default agent, as runs have always been.' }),
+  input: z
+    .unknown()
+    .refine((v) => nestingDepth(v) <= MAX_METADATA_DEPTH, `input may nest at most ${MAX_METADATA_DEPTH} levels`)
+    .optional()
+    .meta({ description: "The run's structured input, for an agent with an input schema: validated against the schema of the agent's current version." }),
   model: z.string().min(1).max(100).optional(),
   approvals: approvalPolicySchema.optional(),
   limits: limitsRequest.optional(),
@@ -151,6 +164,8 @@ export const scheduleViewSchema = z
     id: z.string(),
     name: z.string(),
     goal: z.string(),
+    agent: z.string().nullable().meta({ description: "The agent each firing's run is, at the agent's version current when it fires; null: none named." }),
+    input: z.unknown().meta({ description: "Each firing's structured input (null: the runs take the goal)." }),
     owner: z.string(),
     cron: z.string().nullable(),
     everySec: z.number().int().nullable(),
@@ -263,6 +278,14 @@ const waitingForSchema = z
       'What the run waits for: `slot` (one of its owner\'s concurrency slots), `capacity` (room in the model\'s shared rate limits), `human` (an approval, an answer, a resume), `budget` (the owner\'s next daily model budget); null while it steps and once it has ended. Branch on this, not on `statusDetail`, which says the same in words.',
   });
 
+/** What a run is of its agent: the fields run views and summaries share. */
+const agentRunShape = {
+  agent: z.string().nullable().meta({ description: 'The agent the run is; null: a run that named none (the built-in default agent).' }),
+  agentVersion: z.string().nullable().meta({ description: 'The agent version the run is pinned to (null with `agent` null).' }),
+  input: z.unknown().meta({ description: "The run's structured input (null: the run took a goal)." }),
+  output: z.unknown().meta({ description: "The run's validated structured output: null until a run of an agent with an output schema completed." }),
+};
+
 const progressShape = {
   runId: z.string(),
   status: runStatusSchema,
@@ -308,6 +331,8 @@ export const runViewSchema = z
       .nullable()
       .meta({ description: "The owner's daily model budget and what they have spent today (UTC), when a budget is set." }),
     temporalUrl: z.string().nullable().meta({ description: 'The run in the Temporal Web UI, when TEMPORAL_UI_URL is set.' }),
+    ...agentRunShape,
+    upgradePending: z.boolean().meta({ description: "POST /api/runs/{id}/upgrade was asked for and the run's next model call has not applied it yet." }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -332,6 +357,7 @@ export const runSummarySchema = z
     createdAt: isoTime,
     updatedAt: isoTime,
     endedAt: isoTime.nullable(),
+    ...agentRunShape,
   })
   .meta({ id: 'RunSummary' });
 export type RunSummary = z.infer<typeof runSummarySchema>;
@@ -341,6 +367,16 @@ export type RunList = z.infer<typeof runListSchema>;
 
 export const runCreatedSchema = z.object({ id: z.string(), status: runStatusSchema, links: runLinksSchema }).meta({ id: 'RunCreated' });
 export type RunCreated = z.infer<typeof runCreatedSchema>;
+
+export const runUpgradeSchema = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    from: z.string().meta({ description: 'The version the run is pinned to now; `run.upgraded` says which it moved to.' }),
+    status: z.literal('upgrading').meta({ description: "The run moves to its agent's current version at its next model call." }),
+  })
+  .meta({ id: 'RunUpgradeAccepted' });
+export type RunUpgradeAccepted = z.infer<typeof runUpgradeSchema>;
 
 export const runControlSchema = z
   .object({ id: z.string(), status: z.enum(['cancelling', 'pausing', 'resuming']), links: runLinksSchema })
@@ -427,7 +463,7 @@ export type WsTicket = z.infer<typeof wsTicketSchema>;
 // Event data, one schema per type; `_eventSchemasMatch` below keeps them equal to EventDataMap.
 const toolCallRequestSchema = z.object({ id: z.string(), name: z.string(), input: z.unknown(), risk: riskSchema });
 const eventDataSchemas = {
-  'run.queued': z.object({ goal: z.string(), model: z.string(), approvals: approvalPolicySchema, limits: runLimitsSchema }),
+  'run.queued': z.object({ goal: z.string(), model: z.string(), approvals: approvalPolicySchema, limits: runLimitsSchema, agent: z.string().optional(), agentVersion: z.string().optional() }),
   'run.started': z.object({ model: z.string(), limits: runLimitsSchema, approvals: approvalPolicySchema }),
   'llm.message': z.object({
     turn: z.number().int(),
@@ -524,6 +560,52 @@ export interface EventPage {
   events: RunEvent[];
   nextAfter: number;
 }
+
+// ───────────────────────────── agents ─────────────────────────────
+
+const jsonSchemaValue = z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema (draft 2020-12).' });
+const limitsPartial = z.object({ maxSteps: z.number().int().optional(), maxCostUsd: z.number().optional(), maxDurationSec: z.number().int().optional() });
+
+export const agentToolSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    risk: z.union([riskSchema, z.literal('by_input')]).meta({ description: "A fixed risk, or `by_input` when the tool's code rates each call." }),
+    approval: z.enum(TOOL_APPROVALS).meta({ description: 'The per-tool override of the policy: always, never (the server minimum still applies), by_risk.' }),
+    source: z.enum(TOOL_SOURCES),
+  })
+  .meta({ id: 'AgentTool' });
+
+export const agentVersionViewSchema = z
+  .object({
+    version: z.string().meta({ description: "A hash of the version's data (16 hex characters)." }),
+    publishedAt: isoTime,
+    inputSchema: jsonSchemaValue.nullable().meta({ description: 'The structured input a run takes (null: a goal).' }),
+    outputSchema: jsonSchemaValue.nullable().meta({ description: 'The final result a run gives (null: text).' }),
+    model: z.object({ default: z.string(), allowed: z.array(z.string()) }),
+    approvals: approvalPolicySchema,
+    limits: z.object({ defaults: limitsPartial, max: limitsPartial }),
+    tools: z.array(agentToolSchema),
+  })
+  .meta({ id: 'AgentVersion' });
+
+export const agentViewSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    currentVersion: z
+      .string()
+      .nullable()
+      .meta({ description: 'The version a new run gets: the one the most recently started live worker serves, else the latest published. Null: none published (the default agent before any worker said so).' }),
+    versions: z.array(agentVersionViewSchema).meta({ description: 'Oldest first.' }),
+    workers: z
+      .array(z.object({ identity: z.string(), version: z.string(), seenAt: isoTime }))
+      .meta({ description: 'The live workers that serve the agent (heard from within the last minute), most recently started first.' }),
+  })
+  .meta({ id: 'Agent' });
+export type AgentView = z.infer<typeof agentViewSchema>;
+export const agentListSchema = z.object({ agents: z.array(agentViewSchema) }).meta({ id: 'AgentList' });
+export type AgentList = z.infer<typeof agentListSchema>;
 
 // ───────────────────────────── workspaces ─────────────────────────────
 
@@ -627,4 +709,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending'>, Progress>>(true);

@@ -31,6 +31,7 @@ export const API_ERROR_CODES = [
   'run_not_active',
   'run_not_ended',
   'run_not_continuable',
+  'run_has_no_agent',
   'idempotency_key_reused',
   'approval_expired',
   'approval_already_decided',

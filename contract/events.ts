@@ -36,7 +36,8 @@ export interface ToolCallRequest {
 
 /** Each event type → its `data`. docs/api.md explains when each is written. */
 export interface EventDataMap {
-  'run.queued': { goal: string; model: string; approvals: ApprovalPolicy; limits: RunLimits };
+  /** `agent`, `agentVersion`: the run's agent and the version it is pinned to (absent: a run that names no agent). */
+  'run.queued': { goal: string; model: string; approvals: ApprovalPolicy; limits: RunLimits; agent?: string; agentVersion?: string };
   'run.started': { model: string; limits: RunLimits; approvals: ApprovalPolicy };
   'llm.message': { turn: number; model: string; text: string; toolCalls: ToolCallRequest[]; stopReason: string; usage: Usage };
   /**

@@ -22,6 +22,8 @@ export const messageKeys = {
   toolResult: (toolUseId: string): string => `tool_result:${toolUseId}`,
   userMessage: (messageId: string): string => `user:${messageId}`,
   summary: (segment: number): string => `summary:${segment}`,
+  /** Longhaul's own instruction to the model after `turn` (an answer in text where a final result was due). */
+  instruction: (turn: number): string => `instruction:${turn}`,
 };
 
 /** A run continued by follow-ups ends once per lap: lap 0 keeps the keys runs always had. */
@@ -42,6 +44,8 @@ export const eventKeys = {
   /** The reminder at half the request's expiry, once. */
   attentionReminder: (requestId: string): string => `attention.needed:${requestId}:reminder`,
   handoff: (nextSegment: number): string => `run.handoff:${nextSegment}`,
+  /** A run moved to its agent's version `to` before the model call of `turn`. */
+  upgraded: (turn: number, to: string): string => `run.upgraded:${turn}:${to}`,
   paused: (segment: number, turn: number, pauseCount: number): string => `run.paused:${segment}:${turn}:${pauseCount}`,
   resumed: (segment: number, turn: number, pauseCount: number): string => `run.resumed:${segment}:${turn}:${pauseCount}`,
   stalled: (lastProgressAt: string): string => `run.stalled:${lastProgressAt}`,

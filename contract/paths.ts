@@ -16,6 +16,8 @@ export const ROUTE_PATHS = {
   answerInput: { method: 'post', path: '/api/runs/{id}/input' },
   postMessage: { method: 'post', path: '/api/runs/{id}/messages' },
   listDeliveries: { method: 'get', path: '/api/runs/{id}/deliveries' },
+  upgradeRun: { method: 'post', path: '/api/runs/{id}/upgrade' },
+  listAgents: { method: 'get', path: '/api/agents' },
   getWorkspace: { method: 'get', path: '/api/runs/{id}/workspace' },
   getWorkspaceFile: { method: 'get', path: '/api/runs/{id}/workspace/files/{path}' },
   releaseWorkspace: { method: 'post', path: '/api/runs/{id}/workspace/release' },

@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import {
+  agentListSchema,
+  runUpgradeSchema,
   approvalListSchema,
   capacitySchema,
   workspaceViewSchema,
@@ -67,7 +69,10 @@ export const ROUTES = {
   createRun: {
     ...ROUTE_PATHS.createRun,
     summary: 'Start a run',
-    description: 'Answers at once with the run id; the run is a Temporal workflow that no request owns.',
+    description:
+      'Answers at once with the run id; the run is a Temporal workflow that no request owns. `agent` picks the agent (400 ' +
+      '`unknown_agent` when none was ever published); its `input` is validated against the agent\'s input schema (400 ' +
+      '`invalid_input` with `details: [{ path, message }]`). With no live worker serving the agent the run is accepted and waits queued.',
     headers: { 'Idempotency-Key': 'Repeating a request with the same key (same user) returns the same run and starts nothing new.' },
     body: createRunBody,
     success: { status: 202, description: 'The run was created and queued.', schema: runCreatedSchema },
@@ -173,6 +178,26 @@ export const ROUTES = {
     params: runId,
     success: { status: 200, description: 'Deliveries, oldest first.', schema: deliveryListSchema },
     errors: [400, 401, 404],
+    auth: true,
+  },
+  upgradeRun: {
+    ...ROUTE_PATHS.upgradeRun,
+    summary: "Move a run to its agent's current version at its next model call",
+    description:
+      'A run keeps the agent version it started with. This asks for the current one (GET /api/agents): the next model call, ' +
+      'on a worker serving the agent, moves it there and appends `run.upgraded`. 409 `run_has_no_agent` for a run that named ' +
+      'no agent, `run_not_active` for one that ended.',
+    params: runId,
+    success: { status: 202, description: 'The upgrade was requested.', schema: runUpgradeSchema },
+    errors: [400, 401, 403, 404, 409],
+    auth: true,
+  },
+  listAgents: {
+    ...ROUTE_PATHS.listAgents,
+    summary: 'The agents this deployment knows: their versions, tools with risk, and the live workers serving each',
+    description: 'What workers published (the API never loads agent code). The built-in `default` agent is always listed.',
+    success: { status: 200, description: 'Agents by name.', schema: agentListSchema },
+    errors: [401],
     auth: true,
   },
   createSchedule: {

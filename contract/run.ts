@@ -178,6 +178,8 @@ export interface CarriedState {
   continued?: boolean;
   /** The worker queue holding the run's workspace (see ToolOutcome.worker). */
   workspaceQueue?: string;
+  /** Final results its agent's output schema rejected so far (absent: none). */
+  outputRejections?: number;
 }
 
 export interface RunInput {

@@ -5,7 +5,6 @@ import { AnthropicModel } from '../activities/model/anthropic-model';
 import { DEMO_MODEL, DemoModel } from '../activities/model/demo-model';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import { builtinTools } from '../activities/tools/builtin';
-import { ToolRegistry } from '../activities/tools/registry';
 import type { ToolDefinition } from '../activities/tools/tool';
 import type { Bus } from '../shared/bus/bus';
 import type { Config } from '../shared/config';
@@ -17,7 +16,9 @@ import { workerIdentity, workerQueueName } from './worker-queue';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { FailureType } from '../contract/failures';
-import { agentCatalog, type AgentCatalog } from '../activities/agents/agent-catalog';
+import type { AgentCatalog } from '../activities/agents/agent-catalog';
+import { loadAgentCatalog } from '../activities/agents/load-agents';
+import { DEFAULT_AGENT } from '../contract/agents';
 import { noWorkerMetrics, type WorkerMetrics } from '../activities/worker-metrics';
 
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
@@ -38,12 +39,23 @@ export function createModelResolver(config: Config): (model: string) => ModelAda
   };
 }
 
+/** Longhaul's own tools, as this deployment configures them. */
+export function builtinToolsFor(config: Config): ToolDefinition<any>[] {
+  return builtinTools({
+    http: {
+      allowedHosts: config.tools.httpAllowedHosts,
+      timeoutSec: config.tools.httpTimeoutSec,
+      maxResponseBytes: Math.min(64 * 1024, config.tools.outputMaxBytes),
+    },
+  });
+}
+
 export function createActivityDeps(opts: {
   config: Config;
   store: Store;
   bus: Bus;
   logger: Logger;
-  /** Extra tools a deployment adds next to the built-in ones. */
+  /** Extra tools a deployment adds next to the built-in ones (used when no `agents` are given). */
   extraTools?: ToolDefinition<any>[];
   modelFor?: (model: string) => ModelAdapter;
   notifier?: ApprovalNotifier;
@@ -55,7 +67,7 @@ export function createActivityDeps(opts: {
   metrics?: WorkerMetrics;
   /** The worker definition's `deps`, given to every tool and instructions function. */
   workerDeps?: unknown;
-  /** The agents this worker serves (the default one included). */
+  /** The agents this worker serves (loadAgentCatalog: the default one included); `tools` is the default agent's. */
   agents?: AgentCatalog;
 }): ActivityDeps {
   const { config } = opts;
@@ -74,29 +86,22 @@ export function createActivityDeps(opts: {
     logger: opts.logger,
     identity,
   });
-  const tools = new ToolRegistry([
-    ...builtinTools({
-      http: {
-        allowedHosts: config.tools.httpAllowedHosts,
-        timeoutSec: config.tools.httpTimeoutSec,
-        maxResponseBytes: Math.min(64 * 1024, config.tools.outputMaxBytes),
-      },
-    }),
-    ...(opts.extraTools ?? []),
-  ]);
+  // Without a catalog (tests, tools): the default agent alone, with the extra tools as the worker's own.
+  const agents = opts.agents ?? loadAgentCatalog({ config, builtinTools: builtinToolsFor(config), definition: { agents: [], tools: opts.extraTools ?? [] } });
+  const defaultAgent = agents.get(DEFAULT_AGENT);
+  if (!defaultAgent) throw new Error(`the agent catalog has no ${DEFAULT_AGENT} agent: build it with loadAgentCatalog`);
   return {
     store: opts.store,
     bus: opts.bus,
     modelFor: opts.modelFor ?? createModelResolver(config),
-    tools,
+    tools: defaultAgent.tools,
     notifier: opts.notifier ?? notifierFromConfig(config),
     pricing: new PricingTable(config.model.pricing),
     workspaces,
     logger: opts.logger,
     metrics: opts.metrics ?? noWorkerMetrics,
     workerDeps: opts.workerDeps,
-    // Until the worker definition's agents are loaded (load-agents), the default agent alone, unpublished.
-    agents: opts.agents ?? agentCatalog([]),
+    agents,
     settings: {
       dataDir: config.dataDir,
       maxTokens: config.model.maxTokens,

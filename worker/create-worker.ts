@@ -56,15 +56,19 @@ export async function createWorker(opts: {
   interceptors?: WorkerInterceptors;
   /** `WORKER_TUNER=resource`: the process's one resource controller, shared with its workspace worker. */
   resourceController?: ResourceBasedController;
+  /** Workflow code bundled once for the process's several workflow Workers (bundleWorkflows), when there is no prebuilt bundle. */
+  workflowCode?: string;
 }): Promise<Worker> {
   const { config } = opts;
   const bundlePath = config.temporal.workflowBundlePath;
+  // Bundled already (a prebuilt bundle, or the process's own): it has the workflow interceptors in it.
+  const prebuilt = Boolean(bundlePath) || opts.workflowCode !== undefined;
   return Worker.create({
     connection: opts.connection,
     namespace: config.temporal.namespace,
     taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
     // A prebuilt bundle skips bundling at start-up; otherwise the workflow sources are bundled here.
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : opts.workflowCode ? { workflowBundle: { code: opts.workflowCode } } : { workflowsPath: WORKFLOWS_PATH }),
     // Workflow spans leave the sandbox through this sink (a no-op processor while tracing is off).
     sinks: { exporter: makeWorkflowExporter(currentTracing().spanProcessor, currentTracing().resource) },
     activities: createActivities(opts.deps),
@@ -77,7 +81,7 @@ export async function createWorker(opts: {
     // worker may take it. Histories here are small, so losing stickiness early is cheap and a dead
     // worker stalls its runs for seconds, not the SDK's default ten.
     stickyQueueScheduleToStartTimeout: `${config.activities.workerStickyTimeoutSec}s`,
-    interceptors: withTracing(opts.interceptors, { bundlesAtStart: !bundlePath }),
+    interceptors: withTracing(opts.interceptors, { bundlesAtStart: !prebuilt }),
   });
 }
 

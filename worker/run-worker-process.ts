@@ -1,9 +1,8 @@
 /**
  * A worker process: open the foundation, start the worker, poll until SIGTERM/SIGINT, then drain —
  * stop polling, let in-flight activities finish within WORKER_SHUTDOWN_GRACE_SEC — and return.
- * `npm run worker` runs it with the built-in tools; a deployment with its own tools calls it with
- * `extraTools`; a developer's worker entry (`longhaul worker`, `startWorker` of `longhaul/worker`) with its
- * `definition`.
+ * `npm run worker` runs it with the built-in agent alone; a deployment with its own agents calls it with
+ * their `definition` (defineWorker), one with its own tools alone with `extraTools`.
  */
 import type { WorkerDefinition } from '../activities/agents/agent-definition';
 import type { ToolDefinition } from '../activities/tools/tool';
@@ -13,10 +12,9 @@ import { createLogger } from '../shared/logger';
 import { startTracing } from '../shared/tracing';
 import { startWorkerHealth } from './health-server';
 import { installRuntime } from './runtime';
-import { requestShutdown } from './shutdown';
 import { startWorker } from './start-worker';
 
-export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[]; definition?: WorkerDefinition } = {}): Promise<void> {
+export async function runWorkerProcess(opts: { definition?: WorkerDefinition; extraTools?: ToolDefinition<any>[] } = {}): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-worker' });
   installRuntime(logger, config);
@@ -24,15 +22,13 @@ export async function runWorkerProcess(opts: { extraTools?: ToolDefinition<any>[
   const tracing = startTracing(config, 'longhaul-worker');
 
   const foundation = await openFoundation({ config, logger, role: 'worker' });
-  // Until start-worker.ts serves a definition's agents (the `define` branch), its tools join the worker's.
-  const extraTools = [...(opts.extraTools ?? []), ...(opts.definition?.tools ?? [])];
-  const running = await startWorker({ config, foundation, logger, extraTools });
+  const running = await startWorker({ config, foundation, logger, definition: opts.definition, extraTools: opts.extraTools });
   const health = config.workerHealthAddress ? await startWorkerHealth({ address: config.workerHealthAddress, worker: running.worker, taskQueue: config.temporal.taskQueue }) : undefined;
   if (health) logger.info({ url: `${health.url}/healthz` }, 'worker health endpoint');
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.once(sig, () => {
       logger.info({ signal: sig, graceSec: config.activities.workerShutdownGraceSec }, 'draining: no new tasks, waiting for in-flight activities');
-      requestShutdown(running.worker);
+      running.drain();
     });
   }
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');

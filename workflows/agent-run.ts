@@ -30,7 +30,7 @@ import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { recordStep } from './step-metrics';
 import { EXECUTOR_APPROVAL_PATCH, needsApproval } from './policy';
 import { createRunContext, type RunContext } from './run-context';
-import { capReached, checkpointDue, segmentFull, type Ending } from './run-rules';
+import { capReached, checkpointDue, outputEnding, segmentFull, type Ending } from './run-rules';
 import { deadlineAfter, isoToMs } from './time';
 import { RecordedQuickSteps, runToolLocally, toolCallIsRecordedLocal } from './legacy-local-steps';
 import { approvalRequiredReason, ASK_USER_TOOL, isDeferral, riskPhrase, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
@@ -130,7 +130,11 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       const checkpoint = await passCostCheckpoint(ctx, due);
       if (checkpoint) return checkpoint;
     }
-    if (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0) return { kind: 'completed' };
+    // Agents with an output schema: the answer's final result decides (see outputEnding). `output` is new with
+    // agents; recorded histories never carry it, so their commands are the same as before.
+    const result = outputEnding(ctx, reply.output);
+    if (result !== null && result !== 'next_turn') return result;
+    if (result === null && (reply.stopReason !== 'tool_use' || reply.toolCalls.length === 0)) return { kind: 'completed' };
 
     // Replay-only: the first calls' outcomes, when a recorded quick step ran them. Live: none.
     if (recorded.startHere(reply)) await recorded.start(reply);
@@ -161,7 +165,8 @@ async function performToolCall(ctx: RunContext, call: ToolCallRef): Promise<bool
     await askUser(ctx, call);
     return false;
   }
-  if (needsApproval(ctx.input.approvals, call.risk)) {
+  // A per-call policy is new with agents (a tool's approval override); recorded histories never carry one.
+  if (needsApproval(call.policy ?? ctx.input.approvals, call.risk)) {
     const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: riskPhrase(call.name, call.risk) });
     if (verdict.decision !== 'approved') {
       await recordSkipped(ctx, call, rejectionMessage(call.name, verdict));

@@ -44,3 +44,17 @@ export function checkpointDue({ run, input }: RunContext): number | null {
 export function segmentFull(ctx: RunContext, segmentTurns: number): boolean {
   return segmentTurns > 0 && (workflowInfo().continueAsNewSuggested || segmentTurns >= ctx.input.settings.segmentMaxTurns);
 }
+
+/**
+ * What a model answer's final result means for the run (agents with an output schema): `valid` completes it;
+ * `invalid` counts a rejection, and past the agent's `outputRetries` fails the run (`output_invalid`), else the
+ * run goes on to its next turn, a turn like any other. Null: the answer says nothing of a final result, the
+ * run goes as ever. Histories recorded before agents never carry `output`, so they take the null path.
+ */
+export function outputEnding(ctx: RunContext, output: 'valid' | 'invalid' | undefined): Ending | 'next_turn' | null {
+  if (output === undefined) return null;
+  if (output === 'valid') return { kind: 'completed' };
+  const retries = ctx.input.settings.outputRetries ?? 0;
+  if (!ctx.run.rejectOutput(retries)) return 'next_turn';
+  return { kind: 'failed', error: { code: 'output_invalid', message: `the final result failed the agent's output schema ${ctx.run.outputRejections} times (${retries} retries allowed)` } };
+}

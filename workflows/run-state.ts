@@ -46,6 +46,8 @@ export class RunState {
   limits: RunLimits;
   /** The worker queue holding the run's workspace: its tool calls go there first. */
   workspaceQueue: string | undefined;
+  /** Final results the agent's output schema rejected so far, over the run's segments. */
+  outputRejections: number;
   /** Replay-only: this execution's model calls so far, which placed the next one in recorded histories (workflows/legacy-local-steps.ts). */
   modelCalls: ModelCallHistory = { previous: null, lastRoundTripAtMs: null };
 
@@ -62,6 +64,7 @@ export class RunState {
     this.lap = carried?.lap ?? 0;
     this.limits = input.limits;
     this.workspaceQueue = carried?.workspaceQueue ?? input.workspaceQueue;
+    this.outputRejections = carried?.outputRejections ?? 0;
     // A continued run queues for a slot like a new one; a relayed one is already running.
     if (carried && !carried.continued) this.status = 'running';
     if (carried?.continued) this.followUpsWaiting = true;
@@ -173,7 +176,17 @@ export class RunState {
       extraSegments: this.extraSegments,
       ...(this.lap > 0 && { lap: this.lap }),
       ...(this.workspaceQueue && { workspaceQueue: this.workspaceQueue }),
+      ...(this.outputRejections > 0 && { outputRejections: this.outputRejections }),
     };
+  }
+
+  /**
+   * The agent's output schema rejected a final result (or the model answered in text where one was due).
+   * Returns whether the run has now had more rejections than the `retries` it allows.
+   */
+  rejectOutput(retries: number): boolean {
+    this.outputRejections += 1;
+    return this.outputRejections > retries;
   }
 
   /** Follow-ups may raise caps, never lower them. */

@@ -1,22 +1,186 @@
 /**
- * PLACEHOLDER on the `library` branch only, so `longhaul/worker` compiles before the `define`
- * branch lands: the `define` engineer's activities/agents/define.ts replaces this file whole
- * (take theirs in the merge). Identity helpers with no validation.
+ * `defineAgent` and `defineWorker`: what a developer writes in a worker entry module. They return
+ * their argument (typed), and check at once everything that needs no configuration, so a mistake
+ * fails where it was written, naming the agent and the field. What needs the worker's configuration
+ * (built-in tool names, MCP servers, the server's model) is checked when the worker loads its agents
+ * (load-agents.ts).
  */
-import type { AgentDefinition, WorkerDefinition } from './agent-definition';
+import { AGENT_NAME, DEFAULT_AGENT, OUTPUT_TOOL, TOOL_APPROVALS } from '../../contract/agents';
+import { APPROVAL_POLICIES, RISKS } from '../../contract/run';
+import { TOOL_NAME } from '../tools/registry';
+import type { ToolDefinition } from '../tools/tool';
+import type { AgentDefinition, AgentToolRef, McpToolsRef, WorkerDefinition } from './agent-definition';
 
-/** A definition that cannot be served (duplicate names, an invalid schema, a bad tool name). */
+/** A definition that cannot be served: says which agent (or the worker) and which field, and what is wrong. */
 export class AgentDefinitionError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    /** The agent's name as written (undefined: the worker definition itself). */
+    readonly agent: string | undefined,
+    /** The field at fault, as a path (`tools[2]`, `limits.max.maxSteps`). */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${agent === undefined ? 'worker definition' : `agent ${JSON.stringify(agent)}`}: ${field}: ${problem}`);
     this.name = 'AgentDefinitionError';
   }
 }
 
+/** The run limits an agent may set, and whether each must be a whole number. */
+const LIMITS: Record<string, { integer: boolean }> = { maxSteps: { integer: true }, maxCostUsd: { integer: false }, maxDurationSec: { integer: true } };
+
+/** Answers the model's output schema gets back before the run fails, when the agent says nothing. */
+export const DEFAULT_OUTPUT_RETRIES = 2;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isZodSchema = (v: unknown): boolean => isObject(v) && typeof v.safeParse === 'function';
+export const isMcpRef = (ref: AgentToolRef): ref is McpToolsRef => isObject(ref) && typeof ref.mcp === 'string';
+export const isToolDefinition = (ref: unknown): ref is ToolDefinition<any> => isObject(ref) && typeof ref.name === 'string' && typeof ref.run === 'function';
+
+/** The name a tool reference gives the model (undefined for an MCP server's tools, which are many). */
+export const toolRefName = (ref: AgentToolRef): string | undefined => (typeof ref === 'string' ? ref : isToolDefinition(ref) ? ref.name : undefined);
+
+/** A tool made with `defineTool` as it must be to be offered: a name the Messages API takes, a description, a zod input and a risk. */
+export function checkToolDefinition(tool: unknown, fail: (problem: string) => never): void {
+  if (!isToolDefinition(tool)) fail('must be a tool made with defineTool (a name and a run function)');
+  if (!TOOL_NAME.test(tool.name)) fail(`tool name ${JSON.stringify(tool.name)} is not one the Messages API accepts (letters, digits, _ and -, 1 to 64)`);
+  if (typeof tool.description !== 'string' || !tool.description.trim()) fail(`tool ${tool.name}: description must be a non-empty string`);
+  if (!isZodSchema(tool.input)) fail(`tool ${tool.name}: input must be a zod schema`);
+  if (typeof tool.risk !== 'function' && !(RISKS as readonly unknown[]).includes(tool.risk)) fail(`tool ${tool.name}: risk must be read, write, irreversible or a function of the input`);
+}
+
+function checkLimits(fail: (field: string, problem: string) => never, limits: unknown): void {
+  if (limits === undefined) return;
+  if (!isObject(limits)) fail('limits', 'must be an object { defaults?, max? }');
+  for (const key of Object.keys(limits)) if (key !== 'defaults' && key !== 'max') fail(`limits.${key}`, 'is not a limits field (defaults, max)');
+  for (const side of ['defaults', 'max'] as const) {
+    const given = limits[side];
+    if (given === undefined) continue;
+    if (!isObject(given)) fail(`limits.${side}`, `must be an object of ${Object.keys(LIMITS).join(', ')}`);
+    for (const [key, value] of Object.entries(given)) {
+      const rule = LIMITS[key];
+      if (!rule) fail(`limits.${side}.${key}`, `is not a run limit (${Object.keys(LIMITS).join(', ')})`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(`limits.${side}.${key}`, `must be a positive number, not ${JSON.stringify(value)}`);
+      if (rule.integer && !Number.isInteger(value)) fail(`limits.${side}.${key}`, `must be a whole number, not ${value}`);
+    }
+  }
+  const defaults = (limits.defaults ?? {}) as Record<string, number>;
+  const max = (limits.max ?? {}) as Record<string, number>;
+  for (const key of Object.keys(defaults)) {
+    if (max[key] !== undefined && defaults[key]! > max[key]) fail(`limits.defaults.${key}`, `${defaults[key]} is more than limits.max.${key} (${max[key]})`);
+  }
+}
+
+function checkTools(fail: (field: string, problem: string) => never, tools: unknown, hasOutput: boolean): void {
+  if (tools === undefined) return;
+  if (!Array.isArray(tools)) fail('tools', 'must be an array of tool names, tools made with defineTool, or { mcp: server }');
+  const seen = new Set<string>();
+  tools.forEach((ref: unknown, i) => {
+    const field = `tools[${i}]`;
+    if (typeof ref === 'string') {
+      if (!TOOL_NAME.test(ref)) fail(field, `${JSON.stringify(ref)} is not a tool name the Messages API accepts (letters, digits, _ and -, 1 to 64)`);
+    } else if (isObject(ref) && 'mcp' in ref) {
+      if (typeof ref.mcp !== 'string' || !ref.mcp) fail(field, 'mcp must name an MCP server');
+      if (ref.tools !== undefined && (!Array.isArray(ref.tools) || ref.tools.some((t) => typeof t !== 'string'))) fail(`${field}.tools`, 'must be an array of the server\'s tool names');
+      return;
+    } else {
+      checkToolDefinition(ref, (problem) => fail(field, problem));
+    }
+    const name = toolRefName(ref as AgentToolRef)!;
+    if (hasOutput && name === OUTPUT_TOOL) fail(field, `${OUTPUT_TOOL} is the tool an agent with output gives its result with: name this tool otherwise`);
+    if (seen.has(name)) fail(field, `tool ${name} is named twice`);
+    seen.add(name);
+  });
+}
+
+function checkApprovals(fail: (field: string, problem: string) => never, approvals: unknown): void {
+  if (approvals === undefined) return;
+  const policies = APPROVAL_POLICIES.join(', ');
+  if (typeof approvals === 'string') {
+    if (!(APPROVAL_POLICIES as readonly string[]).includes(approvals)) fail('approvals', `${JSON.stringify(approvals)} is not a policy (${policies})`);
+    return;
+  }
+  if (!isObject(approvals)) fail('approvals', `must be a policy (${policies}) or { policy?, tools? }`);
+  if (approvals.policy !== undefined && !(APPROVAL_POLICIES as readonly unknown[]).includes(approvals.policy)) fail('approvals.policy', `${JSON.stringify(approvals.policy)} is not a policy (${policies})`);
+  if (approvals.tools === undefined) return;
+  if (!isObject(approvals.tools)) fail('approvals.tools', 'must map tool names to always, never or by_risk');
+  for (const [tool, approval] of Object.entries(approvals.tools)) {
+    if (!(TOOL_APPROVALS as readonly unknown[]).includes(approval)) fail(`approvals.tools.${tool}`, `${JSON.stringify(approval)} is not ${TOOL_APPROVALS.join(', ')}`);
+  }
+}
+
+function checkModel(fail: (field: string, problem: string) => never, model: unknown): void {
+  if (model === undefined) return;
+  if (typeof model === 'string') {
+    if (!model) fail('model', 'must name a model');
+    return;
+  }
+  if (!isObject(model) || typeof model.default !== 'string' || !model.default) fail('model', 'must be a model name or { default, allowed? }');
+  if (model.allowed !== undefined && (!Array.isArray(model.allowed) || model.allowed.some((m) => typeof m !== 'string' || !m))) fail('model.allowed', 'must be an array of model names');
+}
+
+/** Everything about one agent that needs no configuration. Throws AgentDefinitionError. */
+export function checkAgentDefinition(def: unknown, where = 'agent'): asserts def is AgentDefinition {
+  if (!isObject(def)) throw new AgentDefinitionError(undefined, where, 'must be an agent definition (defineAgent({ name, description, instructions, ... }))');
+  const agent = typeof def.name === 'string' ? def.name : String(def.name);
+  const fail: (field: string, problem: string) => never = (field, problem) => {
+    throw new AgentDefinitionError(agent, field, problem);
+  };
+  if (typeof def.name !== 'string' || !AGENT_NAME.test(def.name)) fail('name', `must match ${AGENT_NAME.source} (it names the agent's task queue and versions)`);
+  if (def.name === DEFAULT_AGENT) fail('name', `${DEFAULT_AGENT} is the built-in agent; give yours another name`);
+  if (typeof def.description !== 'string' || !def.description.trim()) fail('description', 'must be a non-empty string');
+  if (typeof def.instructions !== 'string' && typeof def.instructions !== 'function') fail('instructions', 'must be a string or a function of the run context');
+  if (typeof def.instructions === 'string' && !def.instructions.trim()) fail('instructions', 'must not be empty');
+  checkModel(fail, def.model);
+  checkTools(fail, def.tools, def.output !== undefined);
+  checkApprovals(fail, def.approvals);
+  checkLimits(fail, def.limits);
+  if (def.input !== undefined && !isZodSchema(def.input)) fail('input', 'must be a zod schema');
+  if (def.output !== undefined && !isZodSchema(def.output)) fail('output', 'must be a zod schema');
+  if (def.outputRetries !== undefined && (typeof def.outputRetries !== 'number' || !Number.isInteger(def.outputRetries) || def.outputRetries < 0)) {
+    fail('outputRetries', `must be a whole number of 0 or more, not ${JSON.stringify(def.outputRetries)}`);
+  }
+  if (def.relay !== undefined) {
+    if (!isObject(def.relay)) fail('relay', 'must be an object { segmentMaxTurns?, summaryInstruction? }');
+    const { segmentMaxTurns, summaryInstruction } = def.relay;
+    if (segmentMaxTurns !== undefined && (typeof segmentMaxTurns !== 'number' || !Number.isInteger(segmentMaxTurns) || segmentMaxTurns <= 0)) {
+      fail('relay.segmentMaxTurns', `must be a positive whole number, not ${JSON.stringify(segmentMaxTurns)}`);
+    }
+    if (summaryInstruction !== undefined && (typeof summaryInstruction !== 'string' || !summaryInstruction.trim())) fail('relay.summaryInstruction', 'must be a non-empty string');
+  }
+  if (def.promptCaching !== undefined && typeof def.promptCaching !== 'boolean') fail('promptCaching', 'must be true or false');
+}
+
+/** Everything about a worker definition that needs no configuration: each agent, distinct names, the worker's tools. */
+export function checkWorkerDefinition(def: unknown): asserts def is WorkerDefinition {
+  if (!isObject(def)) throw new AgentDefinitionError(undefined, 'definition', 'must be defineWorker({ agents, tools?, deps? })');
+  if (!Array.isArray(def.agents)) throw new AgentDefinitionError(undefined, 'agents', 'must be an array of agents made with defineAgent');
+  const names = new Set<string>();
+  def.agents.forEach((agent: unknown, i) => {
+    checkAgentDefinition(agent, `agents[${i}]`);
+    if (names.has(agent.name)) throw new AgentDefinitionError(agent.name, 'name', 'two agents of this worker have this name');
+    names.add(agent.name);
+  });
+  if (def.tools === undefined) return;
+  if (!Array.isArray(def.tools)) throw new AgentDefinitionError(undefined, 'tools', 'must be an array of tools made with defineTool');
+  const tools = new Set<string>();
+  def.tools.forEach((tool: unknown, i) => {
+    checkToolDefinition(tool, (problem) => {
+      throw new AgentDefinitionError(undefined, `tools[${i}]`, problem);
+    });
+    const { name } = tool as ToolDefinition<any>;
+    if (tools.has(name)) throw new AgentDefinitionError(undefined, `tools[${i}]`, `tool ${name} is named twice`);
+    tools.add(name);
+  });
+}
+
+/** Defines an agent (see AgentDefinition). Checks it at once: a mistake throws AgentDefinitionError naming the agent and the field. */
 export function defineAgent<D = any, I = any, O = any>(def: AgentDefinition<D, I, O>): AgentDefinition<D, I, O> {
+  checkAgentDefinition(def);
   return def;
 }
 
+/** Defines what a worker serves: its agents, the tools they may name, and the deps every tool receives. The entry module's default export. */
 export function defineWorker<D = any>(def: WorkerDefinition<D>): WorkerDefinition<D> {
+  checkWorkerDefinition(def);
   return def;
 }

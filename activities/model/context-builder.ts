@@ -5,6 +5,7 @@
  */
 import type { Store } from '../../shared/store';
 import type { StoredMessage } from '../../shared/store/messages';
+import type { RunRecord } from '../../shared/store/runs';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { UserMessageContent } from '../follow-up-activities';
 import type { AssistantBlock, MessageParam } from './model-adapter';
@@ -24,36 +25,52 @@ export interface SummaryContent {
 
 export const MISSING_RESULT = 'This tool call did not complete (no result was recorded).';
 
-/** Runs whose goal a worker remembers: a run's goal never changes once it is created. */
-const REMEMBERED_GOALS = 1000;
+/** Runs a worker remembers: what a model call reads of a run (its goal, input, agent) never changes once it is created. */
+const REMEMBERED_RUNS = 1000;
 
-/** A run's goal, as the database has it; an unknown run is an error. */
-export async function readGoal(store: Store, runId: string): Promise<string> {
-  const run = await store.runs.get(runId);
-  if (!run) throw new Error(`unknown run ${runId}`);
-  return run.goal;
+/** Longhaul's own word to the model between turns (MessageKind `instruction`), joining before the turn it is stored at. */
+export interface InstructionContent {
+  text: string;
 }
 
-/** Reads each run's goal once (a model call's context needs it every turn), remembering the latest runs'. */
-export function createGoalReader(store: Store): (runId: string) => Promise<string> {
-  const goals = new Map<string, string>();
+/** What the model's first message starts with: the run's structured input as JSON when it has one, else its goal. */
+export function openingOf(run: { goal: string; input: unknown }): string {
+  return run.input === null || run.input === undefined ? `Goal: ${run.goal}` : `Input: ${JSON.stringify(run.input)}`;
+}
+
+/** A run's opening line, as the database has it; an unknown run is an error. */
+async function readOpening(store: Store, runId: string): Promise<string> {
+  const run = await store.runs.get(runId);
+  if (!run) throw new Error(`unknown run ${runId}`);
+  return openingOf(run);
+}
+
+/**
+ * Reads each run once, remembering the latest runs': a model call needs its goal or input and agent every turn,
+ * which never change. Only those: the rest of the record (status, version, usage) is as it was at the first read.
+ */
+export function createRunReader(store: Store): (runId: string) => Promise<RunRecord> {
+  const runs = new Map<string, RunRecord>();
   return async (runId) => {
-    let goal = goals.get(runId);
-    if (goal === undefined) {
-      goal = await readGoal(store, runId);
-      if (goals.size >= REMEMBERED_GOALS) goals.delete(goals.keys().next().value!);
-      goals.set(runId, goal);
+    let run = runs.get(runId);
+    if (run === undefined) {
+      run = await store.runs.get(runId);
+      if (!run) throw new Error(`unknown run ${runId}`);
+      if (runs.size >= REMEMBERED_RUNS) runs.delete(runs.keys().next().value!);
+      runs.set(runId, run);
     }
-    return goal;
+    return run;
   };
 }
 
-export async function buildContext(store: Store, runId: string, goalOf: (runId: string) => Promise<string> = (id) => readGoal(store, id)): Promise<MessageParam[]> {
-  const goal = await goalOf(runId);
+/**
+ * The conversation so far. `given.opening`: its first line, from the run the caller has read already
+ * (see openingOf); absent: read from the database.
+ */
+export async function buildContext(store: Store, runId: string, given?: { opening: string }): Promise<MessageParam[]> {
+  let opening = given?.opening ?? (await readOpening(store, runId));
   const summary = await store.messages.latest(runId, 'summary');
   const summaryContent = summary?.content as SummaryContent | undefined;
-
-  let opening = `Goal: ${goal}`;
   if (summaryContent) {
     opening +=
       `\n\nThis run has been going for a while and was handed off to you. ` +
@@ -61,7 +78,7 @@ export async function buildContext(store: Store, runId: string, goalOf: (runId: 
   }
   const rows = await store.messages.list(runId, {
     fromTurn: summaryContent?.recentFromTurn ?? 0,
-    kinds: ['assistant', 'tool_result', 'user'],
+    kinds: ['assistant', 'tool_result', 'user', 'instruction'],
   });
   return conversation(opening, rows);
 }
@@ -76,7 +93,7 @@ function followUpText(m: UserMessageContent): string {
 /**
  * The turns as alternating user and assistant messages: before each assistant turn, one user
  * message holding what came since the last — the goal (first), the previous turn's tool results
- * in tool_use order, then any follow-up messages that joined before this turn.
+ * in tool_use order, then any follow-up messages and Longhaul's instructions that joined before this turn.
  */
 function conversation(opening: string, rows: StoredMessage[]): MessageParam[] {
   const results = new Map<string, ToolResultContent>();
@@ -84,6 +101,7 @@ function conversation(opening: string, rows: StoredMessage[]): MessageParam[] {
   for (const row of rows) {
     if (row.kind === 'tool_result' && row.toolUseId) results.set(row.toolUseId, row.content as ToolResultContent);
     if (row.kind === 'user') followUps.push({ turn: row.turn, text: followUpText(row.content as UserMessageContent) });
+    if (row.kind === 'instruction') followUps.push({ turn: row.turn, text: (row.content as InstructionContent).text });
   }
   const followUpsUpTo = (turn: number): UserBlock[] => {
     const due = followUps.filter((f) => f.turn <= turn);

@@ -13,38 +13,58 @@ import type { ActivityDeps } from '../deps';
 import { rethrowIfCancelled, withHeartbeat } from '../heartbeat';
 import { classifyModelError, errorHeaders } from './classify-error';
 import { createModelAdmission } from './model-admission';
-import type { MessageParam, ModelRequest } from './model-adapter';
+import type { MessageParam, ModelRequest, ToolSchema } from './model-adapter';
 import { SYSTEM_PROMPT } from './prompts';
 import { remainingFromHeaders } from './rate-limit-headers';
+
+/** What a run of an agent sends besides its conversation: its version's system prompt and tools, and whether to cache them. */
+export interface RunPrompt {
+  system: string;
+  tools: ToolSchema[];
+  promptCaching: boolean;
+}
+
+/** System prompts whose prefix key a worker remembers per tool set. */
+const REMEMBERED_PREFIXES = 1000;
 
 export function createModelCaller(deps: ActivityDeps) {
   const { store, tools, pricing } = deps;
   const { config } = deps.settings;
   const admission = createModelAdmission({ store, config, pricing, logger: deps.logger });
 
-  function request(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void }): ModelRequest {
+  /**
+   * A request. A run of an agent brings its own `prompt` (system prompt, tools, prompt caching: see
+   * RunPrompt); a run that names none sends Longhaul's system prompt and the worker's tools, as always.
+   */
+  function request(model: string, messages: MessageParam[], opts: { toolChoice?: 'none'; onText?: (text: string) => void; prompt?: RunPrompt }): ModelRequest {
     return {
       model,
-      system: SYSTEM_PROMPT,
+      system: opts.prompt?.system ?? SYSTEM_PROMPT,
       messages,
-      tools: tools.schemas(),
+      tools: opts.prompt?.tools ?? tools.schemas(),
       toolChoice: opts.toolChoice,
       maxTokens: deps.settings.maxTokens,
       signal: Context.current().cancellationSignal,
       onText: opts.onText ?? (() => undefined),
-      promptCaching: config.model.promptCaching,
+      promptCaching: config.model.promptCaching && (opts.prompt?.promptCaching ?? true),
     };
   }
 
-  /** The shared prefix (tools, system) of a request, hashed once per tool set: the registry's schemas array is stable. */
+  /**
+   * The shared prefix (tools, system) of a request, hashed once per tool set and system prompt: the registry's
+   * and each agent version's schemas arrays are stable. An instructions function may give each run its own
+   * system prompt, so the prompts remembered per tool set are bounded.
+   */
   const prefixKeys = new WeakMap<object, Map<string, string>>();
   const prefixKeyOf = (req: ModelRequest): string => {
-    const byModel = prefixKeys.get(req.tools) ?? new Map<string, string>();
-    prefixKeys.set(req.tools, byModel);
-    let key = byModel.get(req.model);
+    const bySystem = prefixKeys.get(req.tools) ?? new Map<string, string>();
+    prefixKeys.set(req.tools, bySystem);
+    const id = `${req.model}\u0000${req.system}`;
+    let key = bySystem.get(id);
     if (key === undefined) {
       key = crypto.createHash('sha256').update(req.model).update(req.system).update(JSON.stringify(req.tools)).digest('hex');
-      byModel.set(req.model, key);
+      if (bySystem.size >= REMEMBERED_PREFIXES) bySystem.delete(bySystem.keys().next().value!);
+      bySystem.set(id, key);
     }
     return key;
   };

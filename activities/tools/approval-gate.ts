@@ -59,9 +59,13 @@ export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
     return false;
   }
 
-  /** The policy enforced, and whether this call may run without a human (else: the approval it lacks). */
-  async function check(call: ToolCallToCheck, risk: Risk): Promise<{ policy: ApprovalPolicy; allowed: boolean }> {
-    const policy = await policyFor(call.runId);
+  /**
+   * The policy enforced, and whether this call may run without a human (else: the approval it lacks). `override`:
+   * the policy the run's agent version sets for this tool (already raised to the floor, see RunAgents.policyOf),
+   * which decides this call instead of the run's own, as the workflow decides it (`call.policy ?? input.approvals`).
+   */
+  async function check(call: ToolCallToCheck, risk: Risk, override?: ApprovalPolicy): Promise<{ policy: ApprovalPolicy; allowed: boolean }> {
+    const policy = override ? stricterPolicy(override, floor) : await policyFor(call.runId);
     if (!needsApproval(policy, risk)) return { policy, allowed: true };
     return { policy, allowed: await approved(call, 'tool') };
   }

@@ -116,7 +116,12 @@ export function mcpToolDefinition(pool: McpPool, server: string, tool: McpTool, 
  * a log line; the listing itself is bounded (see McpPool.listTools).
  */
 export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeoutMs: number }): Promise<ToolDefinition<Record<string, unknown>>[]> {
-  const out: ToolDefinition<Record<string, unknown>>[] = [];
+  return Object.values(await loadMcpToolsByServer(pool, logger, opts)).flat();
+}
+
+/** The same, by server (in configuration order): a server that could not be reached has no entry, so agents naming it can tell. */
+export async function loadMcpToolsByServer(pool: McpPool, logger: Logger, opts: { timeoutMs: number }): Promise<Record<string, ToolDefinition<Record<string, unknown>>[]>> {
+  const byServer: Record<string, ToolDefinition<Record<string, unknown>>[]> = {};
   const taken = new Set<string>();
   for (const server of pool.serverNames()) {
     let tools: McpTool[];
@@ -126,6 +131,7 @@ export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeou
       logger.error({ err, server }, 'MCP server unavailable at start: its tools are not offered by this worker');
       continue;
     }
+    const out: ToolDefinition<Record<string, unknown>>[] = (byServer[server] = []);
     const risk = pool.spec(server)?.risk;
     const unmatched = unmatchedRiskKeys(tools, risk);
     if (unmatched.length) logger.warn({ server, tools: unmatched }, 'MCP risk set for tools the server does not list: check their spelling (those entries apply to nothing)');
@@ -154,5 +160,5 @@ export async function loadMcpTools(pool: McpPool, logger: Logger, opts: { timeou
     if (taskOnly.length) logger.warn({ server, tools: taskOnly }, 'MCP tools left out: they run only as MCP tasks (execution.taskSupport "required"), which this client does not support');
     logger.info({ server, tools: offered }, 'MCP tools loaded');
   }
-  return out;
+  return byServer;
 }

@@ -1,4 +1,4 @@
-/** /api/runs: create, list, read, events, cancel. Contract: docs/api.md. */
+/** /api/runs: create, list, read, events, cancel, upgrade. Contract: docs/api.md. */
 import { Router, type Request } from 'express';
 import { userOf } from '../auth';
 import { ApiError } from '../errors';
@@ -44,6 +44,10 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
   router.post('/:id/cancel', async (req, res) => {
     const run = await runs.cancel(userOf(req), req.params.id);
     res.status(202).json({ id: run.id, status: 'cancelling', links: runLinks(run.id) });
+  });
+
+  router.post('/:id/upgrade', async (req, res) => {
+    res.status(202).json(await runs.upgrade(userOf(req), req.params.id));
   });
 
   for (const action of ['pause', 'resume'] as const) {

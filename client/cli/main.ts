@@ -8,6 +8,8 @@
  *   3  the API refused the request (4xx); its error code is printed
  *   4  the server could not be reached, or failed (5xx)
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
 import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
@@ -21,6 +23,9 @@ const USAGE = `Usage: longhaul <command> [options]
 
 Commands:
   run "<goal>" [--model M] [--approvals none|write|all] [--watch]   start a run (and follow it)
+  run --agent NAME [--input JSON|@file] ["<goal>"] [--watch]         start a run of an agent, with its structured input
+  agents                                                             the agents, their versions and the workers serving them
+  upgrade <run>                                                      move a run to its agent's current version at its next turn
   runs [--status s1,s2] [--limit N]                                  list your runs
   watch <run>                                                        follow a run: text and events as they happen
   approvals                                                          what waits for your decision
@@ -92,6 +97,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         limit: { type: 'string' },
         comment: { type: 'string' },
         'max-steps': { type: 'string' },
+        agent: { type: 'string' },
+        input: { type: 'string' },
         'allow-http': { type: 'boolean', default: false },
         longhaul: { type: 'string' },
       },
@@ -137,7 +144,7 @@ async function run(
   client: LonghaulClient,
   command: string,
   args: string[],
-  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string },
+  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string; agent?: string; input?: string },
   print: (value: unknown, human: string) => void,
   io: Io,
   signal?: AbortSignal,
@@ -147,10 +154,19 @@ async function run(
   };
   switch (command) {
     case 'run': {
-      need(1, 'one goal (quote it)');
+      // With --input the goal is optional (the run's title); otherwise it is what the run does.
+      if (o.input === undefined) need(1, 'one goal (quote it), or --input');
+      else if (args.length > 1) throw new UsageError('run takes at most one goal (quote it)');
       const approvals = o.approvals as ApprovalPolicy | undefined;
       if (approvals !== undefined && !APPROVAL_POLICIES.includes(approvals)) throw new UsageError(`--approvals is ${APPROVAL_POLICIES.join(', ')}`);
-      const created = await client.runs.start({ goal: args[0]!, ...(o.model && { model: o.model }), ...(approvals && { approvals }) });
+      const input = o.input === undefined ? undefined : readInput(o.input);
+      const created = await client.runs.start({
+        ...(args[0] !== undefined && { goal: args[0] }),
+        ...(o.agent && { agent: o.agent }),
+        ...(input !== undefined && { input: input.value }),
+        ...(o.model && { model: o.model }),
+        ...(approvals && { approvals }),
+      });
       print(created, created.id);
       return o.watch ? printWatch(client, created.id, { json: o.json, ...io }, signal) : EXIT.ok;
     }
@@ -197,6 +213,24 @@ async function run(
       print(sent, `${sent.messageId} ${sent.continued ? 'continues the run' : 'joins at the next turn'}`);
       return o.watch ? printWatch(client, sent.runId, { json: o.json, ...io }, signal, lastSeq) : EXIT.ok;
     }
+    case 'agents': {
+      need(0, 'no arguments');
+      const { agents } = await client.agents.list();
+      if (o.json) io.out(JSON.stringify({ agents }));
+      else {
+        for (const a of agents) {
+          const workers = a.workers.length ? `${a.workers.length} worker${a.workers.length === 1 ? '' : 's'}` : 'no live worker';
+          io.out(`${a.name}  ${a.currentVersion ?? '(unpublished)'}  ${a.versions.length} version${a.versions.length === 1 ? '' : 's'}, ${workers}  ${a.description.replace(/\s+/g, ' ').slice(0, 80)}`);
+        }
+      }
+      return EXIT.ok;
+    }
+    case 'upgrade': {
+      need(1, 'a run id');
+      const upgrading = await client.runs.upgrade(args[0]!);
+      print(upgrading, `${upgrading.id} moves from ${upgrading.agent} ${upgrading.from} to its current version at its next turn`);
+      return EXIT.ok;
+    }
     case 'cancel': {
       need(1, 'a run id');
       const cancelled = await client.runs.cancel(args[0]!);
@@ -205,6 +239,29 @@ async function run(
     }
     default:
       throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+/**
+ * `--input`: JSON given inline, or `@file` read relative to the working directory. Bad JSON or an unreadable
+ * file is a usage error (exit 2) that says which.
+ */
+function readInput(arg: string): { value: unknown } {
+  let text = arg;
+  let from = '--input';
+  if (arg.startsWith('@')) {
+    const file = path.resolve(process.cwd(), arg.slice(1));
+    from = `--input ${arg}`;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${from}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (err) {
+    throw new UsageError(`${from} is not valid JSON: ${(err as Error).message}`);
   }
 }
 

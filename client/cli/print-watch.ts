@@ -46,6 +46,8 @@ export async function printWatch(
           endText();
           io.out(line);
         }
+        // The run's structured output (agents with an output schema): what a script or a person came for.
+        if (item.event.type === 'run.completed' && item.event.data.output !== undefined) io.out(JSON.stringify(item.event.data.output, null, 2));
         break;
       }
     }
@@ -80,6 +82,8 @@ function describe(runId: string, e: RunEvent): string | null {
       return `✘ failed: ${e.data.error.message} (${e.data.error.code})`;
     case 'run.cancelled':
       return `✘ cancelled${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'run.upgraded':
+      return `↑ agent ${e.data.agent} upgraded from ${e.data.from} to ${e.data.to}`;
     case 'user.message':
       return `» ${e.data.by}: ${e.data.text}`;
     default:

@@ -2,11 +2,16 @@
  * The workflow input for a run: its own choices, and the deployment's execution settings frozen in
  * when the run (or its continuation) starts. One builder for the API and for scheduled firings.
  */
+import type { AgentData } from '../../contract/agents';
 import type { RunInput } from '../../contract/run';
 import type { Config } from '../config';
 import type { RunRecord } from '../store/runs';
 
-export function runInputFor(config: Config, run: Pick<RunRecord, 'id' | 'owner' | 'model' | 'approvals' | 'limits'>, approvalTimeoutSec: number): RunInput {
+/**
+ * `agent`: the data of the version the run is pinned to (runs that name an agent): its turns per segment
+ * replace the server's, and an output schema brings its output retries.
+ */
+export function runInputFor(config: Config, run: Pick<RunRecord, 'id' | 'owner' | 'model' | 'approvals' | 'limits'>, approvalTimeoutSec: number, agent?: AgentData): RunInput {
   return {
     runId: run.id,
     owner: run.owner,
@@ -19,12 +24,13 @@ export function runInputFor(config: Config, run: Pick<RunRecord, 'id' | 'owner' 
       modelCallTimeoutSec: config.activities.modelCallTimeoutSec,
       toolCallTimeoutSec: config.activities.toolCallTimeoutSec,
       maxAttempts: config.activities.maxAttempts,
-      segmentMaxTurns: config.runs.segmentMaxTurns,
+      segmentMaxTurns: agent?.relay.segmentMaxTurns ?? config.runs.segmentMaxTurns,
       maxSegments: config.runs.maxSegments,
       loopDetectionThreshold: config.runs.loopDetectionThreshold,
       costCheckpointUsd: config.approvals.costCheckpointUsd,
       maxConcurrentPerUser: config.runs.maxConcurrentPerUser,
       progressStampSec: Math.max(1, Math.min(60, Math.floor(config.runs.stallThresholdSec / 3))),
+      ...(agent?.outputSchema && { outputRetries: agent.outputRetries }),
     },
   };
 }

@@ -7,7 +7,8 @@ import { nowIso, type Executor } from './executor';
 import type { MessagesTable } from './schema';
 
 /** `user`: a follow-up message, joined before the model call of its `turn`. */
-export type MessageKind = 'assistant' | 'tool_result' | 'summary' | 'user';
+/** `instruction`: what Longhaul itself tells the model before a turn (e.g. to give its final result through `final_result`). */
+export type MessageKind = 'assistant' | 'tool_result' | 'summary' | 'user' | 'instruction';
 
 export interface StoredMessage {
   id: number;

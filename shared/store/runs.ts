@@ -370,6 +370,36 @@ export class RunsRepo {
   async setStepNote(id: string, note: string | null): Promise<void> {
     await this.db.updateTable('runs').set({ step_note: note }).where('id', '=', id).execute();
   }
+
+  /**
+   * Asks for the run's move to its agent's current version (POST /api/runs/:id/upgrade); its next model call
+   * applies it. False when the run has ended (nothing to upgrade). Asking again keeps the first request's time.
+   */
+  async requestUpgrade(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set((eb) => ({ upgrade_requested_at: eb.fn.coalesce('upgrade_requested_at', eb.val(nowIso())), updated_at: nowIso() }))
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Moves a run whose upgrade was requested to `version` and clears the request (call it in the model
+   * call's transaction). Returns the version it had, or null when no upgrade was requested.
+   */
+  async applyUpgrade(id: string, version: string): Promise<{ from: string | null } | null> {
+    const row = await this.db.selectFrom('runs').select(['agent_version', 'upgrade_requested_at']).where('id', '=', id).executeTakeFirst();
+    if (!row?.upgrade_requested_at) return null;
+    await this.db.updateTable('runs').set({ agent_version: version, upgrade_requested_at: null }).where('id', '=', id).execute();
+    return { from: row.agent_version ?? null };
+  }
+
+  /** Stores the run's validated structured output (its agent's final result). */
+  async setOutput(id: string, output: unknown): Promise<void> {
+    await this.db.updateTable('runs').set({ output_json: JSON.stringify(output ?? null) }).where('id', '=', id).execute();
+  }
 }
 
 /** A stored run error with a code the API still answers with (see knownRunErrorCode). */

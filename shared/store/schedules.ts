@@ -11,6 +11,9 @@ export interface ScheduledRequest {
   limits: RunLimits;
   approvalTimeoutSec: number;
   webhooks: RunWebhooks;
+  /** The agent each firing's run is (at the agent's version current when it fires), and its structured input; absent: no agent. */
+  agent?: string;
+  input?: unknown;
   /** Each run starts from its predecessor's workspace (absent on schedules made before this existed). */
   sharedWorkspace?: boolean;
 }

@@ -11,6 +11,7 @@ import { ROUTES } from '../../contract/routes';
 import { slackSignature } from '../../shared/slack/verify-signature';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { FakeSlack } from '../support/fake-slack';
+import { INVOICE_CHECKER } from '../support/agent-data';
 import { startHarness, type Harness } from '../support/harness';
 import { OpenApiChecker } from '../support/openapi-checker';
 import { waitFor } from '../support/wait';
@@ -235,6 +236,27 @@ describe('OpenAPI document', () => {
     await waitFor(async () => (await h.request('GET', `/api/runs?scheduleId=${id}`)).body.runs.length === 1, { what: 'the triggered run' });
     await call('DELETE', `/api/schedules/${id}`).then((r) => expect(r.status).toBe(204));
     await call('DELETE', `/api/schedules/${id}`).then((r) => expect(r.status).toBe(404));
+  });
+
+  it('describes the agent routes: the list, agent runs and their refusals, upgrade', async () => {
+    await h.store.agents.publishVersion('invoice_checker', '1111111111111111', INVOICE_CHECKER);
+    await h.store.agents.serve('openapi-worker', [{ agent: 'invoice_checker', version: '1111111111111111' }]);
+    await call('GET', '/api/agents').then((r) => expect(r.body.agents.map((a: { name: string }) => a.name)).toEqual(['default', 'invoice_checker']));
+    await call('GET', '/api/agents', { token: '' }).then((r) => expect(r.status).toBe(401));
+    await call('POST', '/api/runs', { body: { agent: 'nobody', goal: 'x' } }).then((r) => expect(r.body.error.code).toBe('unknown_agent'));
+    await call('POST', '/api/runs', { body: { agent: 'invoice_checker', input: { invoiceId: 1 } } }).then((r) => expect(r.body.error.details.length).toBeGreaterThan(0));
+    const created = await call('POST', '/api/runs', { body: { agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 1 } } });
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    // Nothing serves the agent here: the run waits queued, and its views say so.
+    await call('GET', `/api/runs/${id}`).then((r) => expect(r.body).toMatchObject({ agent: 'invoice_checker', worker: 'unavailable' }));
+    await call('GET', '/api/runs?limit=5').then((r) => expect(r.status).toBe(200));
+    await call('POST', `/api/runs/${id}/upgrade`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/runs/${id}/upgrade`).then((r) => expect(r.body).toMatchObject({ id, status: 'upgrading' }));
+    const plain = (await h.store.runs.list({ owner: 'alice', limit: 50 })).find((r) => r.agent === null)!;
+    await call('POST', `/api/runs/${plain.id}/upgrade`).then((r) => expect(r.body.error.code).toBe('run_has_no_agent'));
+    await call('POST', '/api/runs/run_nope/upgrade').then((r) => expect(r.status).toBe(404));
+    await h.client.workflow.getHandle(id).terminate('test over');
   });
 
   it('has seen every route answer its documented success', () => {

@@ -14,6 +14,7 @@ import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
+import { INVOICE_CHECKER } from '../support/agent-data';
 
 describe('a schedule firing', () => {
   let dir: string;
@@ -81,5 +82,26 @@ describe('a schedule firing', () => {
     const fired = await fire({ ...hooks, WEBHOOK_URLS: 'https://hooks.example/new-token' }, 'sch_2', 'firing_3');
     if (fired.skipped !== undefined) throw new Error('the firing was skipped');
     expect((await store.runs.webhooksOf(fired.input.runId))?.to.map((hook) => hook.url)).toEqual(['https://hooks.example/new-token', 'https://own.example/in']);
+  });
+
+  it('starts an agent schedule\'s run pinned to the agent\'s current version, with the schedule\'s input and the agent\'s settings', async () => {
+    await store.agents.publishVersion('invoice_checker', '1111111111111111', INVOICE_CHECKER);
+    await store.schedules.insert({
+      id: 'sch_agent',
+      owner: 'u',
+      name: 'nightly check',
+      goal: 'INV-1',
+      request: { model: 'demo', approvals: 'write', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null }, agent: 'invoice_checker', input: { invoiceId: 'INV-1', amountCents: 1 } },
+      cron: null,
+      everySec: 3600,
+      timezone: 'UTC',
+      overlap: 'skip',
+    });
+    const fired = await fire({}, 'sch_agent', 'firing_agent');
+    if (fired.skipped !== undefined) throw new Error('the firing was skipped');
+    expect(await store.runs.get(fired.input.runId)).toMatchObject({ agent: 'invoice_checker', agentVersion: '1111111111111111', input: { invoiceId: 'INV-1', amountCents: 1 } });
+    expect(fired.input.settings).toMatchObject({ segmentMaxTurns: 6, outputRetries: 3 });
+    const queued = (await store.events.list(fired.input.runId, { after: 0, limit: 10 })).find((e) => e.type === 'run.queued');
+    expect(queued?.data).toMatchObject({ agent: 'invoice_checker', agentVersion: '1111111111111111' });
   });
 });

@@ -83,4 +83,10 @@ describe('the web UI’s words for capacity and caching', () => {
     const ended = entries({ events: [...events, { seq: 5, at: t(4), type: 'run.cancelled', data: { turn: 1 } }], lastSeq: 5, stream: null });
     expect(ended.flatMap((e) => (e.kind === 'approval' ? [e.outcome?.decision] : e.kind === 'question' ? [e.closed ? 'closed' : 'pending'] : []))).toEqual(['approved', 'closed', 'closed']);
   });
+
+  it('says in words when a run moved to its agent’s current version', () => {
+    const events: RunEvent[] = [{ seq: 1, at: t(0), type: 'run.upgraded', data: { agent: 'invoice_checker', from: '0123456789abcdef', to: 'fedcba9876543210', turn: 4 } }];
+    const notes = entries({ events, lastSeq: 1, stream: null }).map((e) => (e.kind === 'note' ? e.text : e.kind));
+    expect(notes).toEqual(['Upgraded invoice_checker from version 01234567 to fedcba98 at turn 4']);
+  });
 });

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { mustSignIn, onAuthChange, signOut, token } from './auth';
+import { Agents } from './components/Agents';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { Inbox } from './components/Inbox';
 import { ShortcutsDialog } from './components/ShortcutsDialog';
@@ -36,6 +37,7 @@ function Shell() {
           <Link href="/">Runs</Link>
           <Link href="/runs/new">New run</Link>
           <Link href="/schedules">Schedules</Link>
+          <Link href="/agents">Agents</Link>
           <Link href="/inbox" aria-label={`Inbox: ${waiting?.length ?? 0} waiting for you`}>
             Inbox
             {waiting && waiting.length > 0 && (
@@ -61,6 +63,7 @@ function Shell() {
         {route.name === 'list' && <RunsList />}
         {route.name === 'new' && <NewRun />}
         {route.name === 'schedules' && <Schedules />}
+        {route.name === 'agents' && <Agents />}
         {route.name === 'inbox' && <Inbox />}
         {route.name === 'run' && <RunPage key={route.id} id={route.id} />}
         {route.name === 'missing' && (

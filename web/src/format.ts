@@ -68,3 +68,6 @@ export function formatDuration(ms: number): string {
 export function pretty(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
+
+/** An agent version as people read it: its first 8 hex digits (the full hash is in the title). */
+export const shortVersion = (version: string): string => version.slice(0, 8);

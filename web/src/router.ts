@@ -1,12 +1,13 @@
 /** Paths, not hashes: the server answers every UI path with index.html. */
 import { useEffect, useState } from 'react';
 
-export type Route = { name: 'list' } | { name: 'new' } | { name: 'schedules' } | { name: 'inbox' } | { name: 'run'; id: string } | { name: 'missing' };
+export type Route = { name: 'list' } | { name: 'new' } | { name: 'schedules' } | { name: 'agents' } | { name: 'inbox' } | { name: 'run'; id: string } | { name: 'missing' };
 
 export function parse(pathname: string): Route {
   if (pathname === '/' || pathname === '/runs') return { name: 'list' };
   if (pathname === '/runs/new') return { name: 'new' };
   if (pathname === '/schedules') return { name: 'schedules' };
+  if (pathname === '/agents') return { name: 'agents' };
   if (pathname === '/inbox') return { name: 'inbox' };
   const m = /^\/runs\/([A-Za-z0-9_-]+)$/.exec(pathname);
   return m ? { name: 'run', id: m[1]! } : { name: 'missing' };

@@ -2,7 +2,7 @@
  * A run's timeline in the page: events kept once each (by seq, in order) plus the text the model is
  * streaming right now, turned into the entries the run page shows. Pure functions, no React.
  */
-import { capacityLimitWords } from './format';
+import { capacityLimitWords, shortVersion } from './format';
 import type { RunEvent, ServerMessage } from './types';
 
 export interface TimelineState {
@@ -221,6 +221,9 @@ export function entries(state: TimelineState): Entry[] {
         break;
       case 'run.resumed':
         out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Resumed by ${e.data.by}` });
+        break;
+      case 'run.upgraded':
+        out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Upgraded ${e.data.agent} from version ${shortVersion(e.data.from)} to ${shortVersion(e.data.to)} at turn ${e.data.turn}` });
         break;
       case 'run.handoff':
         out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'info', text: `Handed off to segment ${e.data.segment} with a ${e.data.summaryChars}-character summary` });

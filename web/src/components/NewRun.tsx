@@ -1,26 +1,50 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { agentsApi, currentVersionOf, inputProblems, sortAgents, type AgentRunView, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
+import { DEFAULT_AGENT } from '../../../contract/agents';
+
+// rjsf and ajv only load when an agent with an input schema is picked.
+const SchemaForm = lazy(() => import('./SchemaForm'));
+
+const MODELS = ['demo', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-4-5'];
 
 /**
- * Start a run: the goal, and optionally the model, approval policy and limits. With `?from=<run id>`
- * ("Edit and run again") the form starts filled with that run's goal and options.
+ * Start a run: the agent, its goal (or, for an agent with an input schema, the form drawn from that
+ * schema), and optionally the model, approval policy and limits. The default agent is the form as
+ * it always was, and starts a run that names no agent. With `?from=<run id>` ("Edit and run again")
+ * the form starts filled with that run's agent, goal or input, and options.
  */
 export function NewRun() {
+  const [agents, setAgents] = useState<AgentView[] | null>(null);
+  const [agentName, setAgentName] = useState(DEFAULT_AGENT);
   const [goal, setGoal] = useState('');
+  const [input, setInput] = useState<unknown>(undefined);
   const [model, setModel] = useState('');
-  const [approvals, setApprovals] = useState<'none' | 'write' | 'all'>('write');
+  const [approvals, setApprovals] = useState<'' | 'none' | 'write' | 'all'>('write');
   const [maxSteps, setMaxSteps] = useState('');
   const [maxCostUsd, setMaxCostUsd] = useState('');
   const [maxMinutes, setMaxMinutes] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<InputProblem[]>([]);
   const [busy, setBusy] = useState(false);
   const from = queryParam('from');
 
   useEffect(() => {
+    // A server without agents (or an error) leaves the form as it always was.
+    agentsApi.list().then(
+      (res) => setAgents(sortAgents(res.agents, DEFAULT_AGENT)),
+      () => setAgents([]),
+    );
+  }, []);
+
+  useEffect(() => {
     if (!from) return;
     client.runs.get(from).then(
-      (run) => {
+      (found) => {
+        const run = found as AgentRunView;
+        if (run.agent) setAgentName(run.agent);
+        if (run.input !== undefined && run.input !== null) setInput(run.input);
         setGoal(run.goal);
         setModel(run.model);
         setApprovals(run.approvals);
@@ -32,70 +56,132 @@ export function NewRun() {
     );
   }, [from]);
 
-  async function submit(e: React.FormEvent) {
-    e.preventDefault();
+  const agent = agents?.find((a) => a.name === agentName);
+  const version = agent && currentVersionOf(agent);
+  const isDefault = agentName === DEFAULT_AGENT;
+  const inputSchema = isDefault ? null : (version?.inputSchema ?? null);
+
+  function pickAgent(name: string) {
+    setAgentName(name);
+    setInput(undefined);
+    setProblems([]);
+    setError(null);
+    setModel('');
+    // An agent brings its own policy; the default agent keeps today's choice.
+    setApprovals(name === DEFAULT_AGENT ? 'write' : '');
+  }
+
+  async function start(structured: unknown) {
     setBusy(true);
     setError(null);
+    setProblems([]);
     const limits: Record<string, number> = {};
     if (maxSteps) limits.maxSteps = Number(maxSteps);
     if (maxCostUsd) limits.maxCostUsd = Number(maxCostUsd);
     if (maxMinutes) limits.maxDurationSec = Math.round(Number(maxMinutes) * 60);
+    const options = {
+      ...(model.trim() && { model: model.trim() }),
+      ...(approvals && { approvals }),
+      ...(Object.keys(limits).length && { limits }),
+    };
     try {
-      const res = await client.runs.start({
-        goal,
-        ...(model.trim() && { model: model.trim() }),
-        approvals,
-        ...(Object.keys(limits).length && { limits }),
-      });
+      const res = isDefault
+        ? await client.runs.start({ goal, ...options })
+        : await agentsApi.start({ agent: agentName, ...(inputSchema ? { input: structured ?? {} } : { goal }), ...options });
       navigate(`/runs/${res.id}`);
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'invalid_input') setProblems(inputProblems(err.details));
       setError(err instanceof ApiError ? err.message : String(err));
       setBusy(false);
     }
   }
 
+  const models = isDefault || !version ? MODELS : version.model.allowed;
+  const rest: ReactNode = (
+    <>
+      <label htmlFor="model">Model</label>
+      <input id="model" name="model" list="models" value={model} onChange={(e) => setModel(e.target.value)} placeholder={isDefault || !version ? 'Server default' : `Agent default (${version.model.default})`} />
+      <datalist id="models">
+        {models.map((m) => (
+          <option key={m} value={m} />
+        ))}
+      </datalist>
+
+      <label htmlFor="approvals">Ask for approval before</label>
+      <select id="approvals" name="approvals" value={approvals} onChange={(e) => setApprovals(e.target.value as typeof approvals)}>
+        {!isDefault && <option value="">As the agent says ({version?.approvals ?? 'its policy'})</option>}
+        <option value="write">Actions that change something (write)</option>
+        <option value="all">Every tool call</option>
+        <option value="none">Nothing</option>
+      </select>
+
+      <fieldset>
+        <legend>Limits (blank: {isDefault ? 'server' : 'the agent’s'} defaults)</legend>
+        <label htmlFor="maxSteps">Max steps</label>
+        <input id="maxSteps" name="maxSteps" type="number" min={1} step={1} inputMode="numeric" value={maxSteps} onChange={(e) => setMaxSteps(e.target.value)} />
+        <label htmlFor="maxCostUsd">Max cost (USD)</label>
+        <input id="maxCostUsd" name="maxCostUsd" type="number" min={0.01} step={0.01} inputMode="decimal" value={maxCostUsd} onChange={(e) => setMaxCostUsd(e.target.value)} />
+        <label htmlFor="maxMinutes">Max duration (minutes)</label>
+        <input id="maxMinutes" name="maxMinutes" type="number" min={1} step={1} inputMode="numeric" value={maxMinutes} onChange={(e) => setMaxMinutes(e.target.value)} />
+      </fieldset>
+
+      {error && (
+        <div role="alert" className="error">
+          <p>{error}</p>
+          {problems.length > 0 && (
+            <ul data-testid="input-problems">
+              {problems.map((p, i) => (
+                <li key={i}>
+                  {p.path && <code>{p.path}</code>} {p.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Starting…' : 'Start run'}
+      </button>
+    </>
+  );
+
   return (
     <section aria-labelledby="new-title" className="new-run">
       <h1 id="new-title">{from ? 'Edit and run again' : 'New run'}</h1>
-      <form onSubmit={submit}>
-        <label htmlFor="goal">Goal</label>
-        <textarea id="goal" name="goal" rows={5} required value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should the agent do?" />
-
-        <label htmlFor="model">Model</label>
-        <input id="model" name="model" list="models" value={model} onChange={(e) => setModel(e.target.value)} placeholder="Server default" />
-        <datalist id="models">
-          <option value="demo" />
-          <option value="claude-sonnet-5-5" />
-          <option value="claude-opus-5-5" />
-          <option value="claude-haiku-4-5" />
-        </datalist>
-
-        <label htmlFor="approvals">Ask for approval before</label>
-        <select id="approvals" name="approvals" value={approvals} onChange={(e) => setApprovals(e.target.value as typeof approvals)}>
-          <option value="write">Actions that change something (write)</option>
-          <option value="all">Every tool call</option>
-          <option value="none">Nothing</option>
-        </select>
-
-        <fieldset>
-          <legend>Limits (blank: server defaults)</legend>
-          <label htmlFor="maxSteps">Max steps</label>
-          <input id="maxSteps" name="maxSteps" type="number" min={1} step={1} inputMode="numeric" value={maxSteps} onChange={(e) => setMaxSteps(e.target.value)} />
-          <label htmlFor="maxCostUsd">Max cost (USD)</label>
-          <input id="maxCostUsd" name="maxCostUsd" type="number" min={0.01} step={0.01} inputMode="decimal" value={maxCostUsd} onChange={(e) => setMaxCostUsd(e.target.value)} />
-          <label htmlFor="maxMinutes">Max duration (minutes)</label>
-          <input id="maxMinutes" name="maxMinutes" type="number" min={1} step={1} inputMode="numeric" value={maxMinutes} onChange={(e) => setMaxMinutes(e.target.value)} />
-        </fieldset>
-
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={busy}>
-          {busy ? 'Starting…' : 'Start run'}
-        </button>
-      </form>
+      {agents && agents.length > 0 && (
+        <div className="agent-pick">
+          <label htmlFor="agent">Agent</label>
+          <select id="agent" name="agent" value={agentName} onChange={(e) => pickAgent(e.target.value)} data-testid="agent-select">
+            {!agents.some((a) => a.name === DEFAULT_AGENT) && <option value={DEFAULT_AGENT}>{DEFAULT_AGENT}</option>}
+            {/* The agent of the run to start from, even when no worker publishes it any more (the server then says so). */}
+            {!agent && !isDefault && <option value={agentName}>{agentName}</option>}
+            {agents.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+          {agent?.description && !isDefault && <p className="detail">{agent.description}</p>}
+        </div>
+      )}
+      {inputSchema ? (
+        <Suspense fallback={<p>Loading the form…</p>}>
+          <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>
+            {rest}
+          </SchemaForm>
+        </Suspense>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void start(undefined);
+          }}
+        >
+          <label htmlFor="goal">Goal</label>
+          <textarea id="goal" name="goal" rows={5} required value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should the agent do?" />
+          {rest}
+        </form>
+      )}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { formatCost, formatDuration, formatInput, formatTokens } from '../format';
+import { agentsApi, type AgentRunView } from '../agents';
+import { formatCost, formatDuration, formatInput, formatTokens, shortVersion } from '../format';
 import { navigate } from '../router';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries } from '../timeline';
@@ -40,7 +41,9 @@ function statusLine(run: RunView): string | null {
 }
 
 export function RunPage({ id }: { id: string }) {
-  const [run, setRun] = useState<RunView | null>(null);
+  const [run, setRun] = useState<AgentRunView | null>(null);
+  /** The run's agent's current version (null: no agent, or not known). */
+  const [currentVersion, setCurrentVersion] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [timeline, dispatch] = useReducer(applyMessage, emptyTimeline);
   const [confirmCancel, setConfirmCancel] = useState(false);
@@ -69,22 +72,36 @@ export function RunPage({ id }: { id: string }) {
     });
   }, [id, load]);
 
-  /** The same goal and options, as a new run. */
+  // The agent's current version, to offer an upgrade to a run pinned to an older one.
+  const agentName = run?.agent ?? null;
+  useEffect(() => {
+    if (!agentName) return;
+    agentsApi.list().then(
+      (res) => setCurrentVersion(res.agents.find((a) => a.name === agentName)?.currentVersion ?? null),
+      () => setCurrentVersion(null),
+    );
+  }, [agentName]);
+
+  /** The same goal (or input) and options, as a new run. */
   async function rerun() {
     if (!run) return;
     setActionError(null);
+    const options = { model: run.model, approvals: run.approvals, limits: run.limits };
     try {
-      const created = await client.runs.start({ goal: run.goal, model: run.model, approvals: run.approvals, limits: run.limits });
+      const created = run.agent
+        ? await agentsApi.start({ agent: run.agent, ...(run.input !== undefined && run.input !== null ? { input: run.input } : { goal: run.goal }), ...options })
+        : await client.runs.start({ goal: run.goal, ...options });
       navigate(`/runs/${created.id}`);
     } catch (err) {
       setActionError(err instanceof Error ? err.message : String(err));
     }
   }
 
-  async function act(action: 'pause' | 'resume' | 'cancel') {
+  async function act(action: 'pause' | 'resume' | 'cancel' | 'upgrade') {
     setActionError(null);
     try {
-      await client.runs[action](id);
+      if (action === 'upgrade') await agentsApi.upgrade(id);
+      else await client.runs[action](id);
       void load();
     } catch (err) {
       setActionError(err instanceof Error ? err.message : String(err));
@@ -110,6 +127,7 @@ export function RunPage({ id }: { id: string }) {
   const ended = isTerminalStatus(run.status);
   const detail = statusLine(run);
   const waiting = ended ? null : pendingAnchor(run);
+  const canUpgrade = !ended && !!run.agent && !!run.agentVersion && !!currentVersion && currentVersion !== run.agentVersion;
 
   return (
     <article className="run" aria-labelledby="run-goal">
@@ -155,6 +173,20 @@ export function RunPage({ id }: { id: string }) {
               <Elapsed from={run.createdAt} to={run.endedAt} />
             </dd>
           </div>
+          {run.agent && (
+            <div>
+              <dt>Agent</dt>
+              <dd data-testid="run-agent">
+                <Link href="/agents">{run.agent}</Link>
+                {run.agentVersion && (
+                  <>
+                    {' '}
+                    <code title={run.agentVersion}>{shortVersion(run.agentVersion)}</code>
+                  </>
+                )}
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Model</dt>
             <dd>{run.model}</dd>
@@ -178,6 +210,12 @@ export function RunPage({ id }: { id: string }) {
             </dd>
           </div>
         </dl>
+        {run.input !== undefined && run.input !== null && (
+          <details className="run-input" data-testid="run-input">
+            <summary>Input</summary>
+            <pre>{JSON.stringify(run.input, null, 2)}</pre>
+          </details>
+        )}
         <div className="actions">
           <button type="button" onClick={() => void rerun()}>
             Run again
@@ -208,6 +246,19 @@ export function RunPage({ id }: { id: string }) {
             </button>
           </div>
         )}
+        {!ended && run.upgradePending ? (
+          <p className="detail" data-testid="upgrade-pending">
+            Moving to the agent’s current version at the next turn.
+          </p>
+        ) : (
+          canUpgrade && (
+            <div className="actions">
+              <button type="button" className="secondary" onClick={() => void act('upgrade')} title={`From ${run.agentVersion} to ${currentVersion}`}>
+                Upgrade to current version ({shortVersion(currentVersion)})
+              </button>
+            </div>
+          )
+        )}
         {actionError && (
           <p role="alert" className="error">
             {actionError}
@@ -222,6 +273,7 @@ export function RunPage({ id }: { id: string }) {
           <p className="text">{run.result}</p>
         </section>
       )}
+      {run.status === 'completed' && run.output !== undefined && run.output !== null && <Output value={run.output} />}
       {canMessage(run) && <MessageBox run={run} onSent={() => void load()} />}
       <WorkspaceFiles runId={id} version={timeline.events.filter((e) => e.type === 'tool.completed' || e.type.startsWith('workspace.')).length} ended={ended} />
 
@@ -250,4 +302,18 @@ function Elapsed({ from, to }: { from: string; to: string | null }) {
     return () => clearInterval(tick);
   }, [to]);
   return <>{formatDuration((to ? Date.parse(to) : now) - Date.parse(from))}</>;
+}
+
+/** A completed run's structured output (its agent's final result), pretty-printed, with a copy button. */
+function Output({ value }: { value: unknown }) {
+  const text = JSON.stringify(value, null, 2);
+  return (
+    <section className="result" aria-label="Output">
+      <h2>Output</h2>
+      <pre data-testid="run-output">{text}</pre>
+      <button type="button" className="link-button" onClick={() => void navigator.clipboard?.writeText(text)} aria-label="Copy the output as JSON">
+        Copy
+      </button>
+    </section>
+  );
 }

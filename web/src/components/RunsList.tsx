@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { formatAge, formatCost, formatDuration, STATUS_LABEL } from '../format';
+import type { AgentRunSummary } from '../agents';
+import { formatAge, formatCost, formatDuration, shortVersion, STATUS_LABEL } from '../format';
 import { live } from '../live';
 import { queryParam, replaceQuery } from '../router';
 import { isTerminalStatus, RUN_STATUSES } from '../../../contract/run';
@@ -116,6 +117,7 @@ export function RunsList() {
                 </td>
                 <td data-label="Goal" className="goal">
                   <Link href={`/runs/${r.id}`}>{r.goal.length > 140 ? `${r.goal.slice(0, 140)}…` : r.goal}</Link>
+                  <AgentTag run={r} />
                 </td>
                 <td data-label="Model">{r.model}</td>
                 <td data-label="Started">
@@ -134,5 +136,16 @@ export function RunsList() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The agent a run was started as and its version, quietly beside the goal (nothing for a run that named none). */
+function AgentTag({ run }: { run: AgentRunSummary }) {
+  if (!run.agent) return null;
+  return (
+    <span className="tag" data-testid="run-agent" title={run.agentVersion ? `${run.agent}, version ${run.agentVersion}` : run.agent}>
+      {run.agent}
+      {run.agentVersion && ` @${shortVersion(run.agentVersion)}`}
+    </span>
   );
 }

@@ -1,0 +1,145 @@
+/**
+ * A run's agent, as its model and tool calls use it: the version the run is pinned to (its data read once
+ * per worker from the database: a version never changes) and the agent this worker serves (its current
+ * code: tool bodies, an instructions function). A run that names no agent (`agent` null) has neither and
+ * goes exactly the way runs always went: Longhaul's system prompt and the worker's own tools.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { DEFAULT_AGENT, type AgentData, type PublishedTool } from '../../contract/agents';
+import { RISKS, stricterPolicy, type ApprovalPolicy, type Risk } from '../../contract/run';
+import { FailureType } from '../../contract/failures';
+import type { RunRecord } from '../../shared/store/runs';
+import type { ActivityDeps } from '../deps';
+import type { ToolSchema } from '../model/model-adapter';
+import { UNKNOWN_RISK, type ToolRegistry } from '../tools/registry';
+import type { RunInfo } from './agent-definition';
+import type { ServedAgent } from './agent-catalog';
+import { outputChecker, outputTool, type OutputChecker } from './output-tool';
+
+/** A pinned version as this worker uses it: its data, and what is derived from it once. */
+export interface PinnedVersion {
+  name: string;
+  version: string;
+  data: AgentData;
+  /** The tools the model is offered (the version's, then `final_result` with an output schema). Stable per version. */
+  toolSchemas: ToolSchema[];
+  toolsByName: Map<string, PublishedTool>;
+  /** Checks a `final_result` call (agents with an output schema). */
+  checkOutput: OutputChecker | null;
+}
+
+/** The run's agent: null for a run that names none. */
+export interface RunAgent {
+  version: PinnedVersion;
+  served: ServedAgent;
+}
+
+/** The run a tool call or an instructions function works for. */
+export function runInfoOf(record: RunRecord): RunInfo {
+  return {
+    runId: record.id,
+    owner: record.owner,
+    agent: record.agent ?? DEFAULT_AGENT,
+    input: record.input ?? null,
+    goal: record.goal,
+    metadata: record.metadata ?? null,
+  };
+}
+
+/** The riskier of two readings. */
+export function riskier(a: Risk, b: Risk): Risk {
+  return RISKS.indexOf(a) >= RISKS.indexOf(b) ? a : b;
+}
+
+function unavailable(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FailureType.AgentUnavailable, nonRetryable: true });
+}
+
+export function createRunAgents(deps: ActivityDeps) {
+  const { store } = deps;
+  const floor = deps.settings.config.approvals.minPolicy;
+  const versions = new Map<string, Promise<PinnedVersion>>();
+
+  async function load(name: string, version: string): Promise<PinnedVersion> {
+    const stored = await store.agents.version(name, version);
+    if (!stored) throw unavailable(`version ${version} of agent "${name}" is not in the database`);
+    const { data } = stored;
+    const toolSchemas: ToolSchema[] = data.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as ToolSchema['input_schema'] }));
+    if (data.outputSchema) toolSchemas.push(outputTool(data.outputSchema));
+    return {
+      name,
+      version,
+      data,
+      toolSchemas,
+      toolsByName: new Map(data.tools.map((t) => [t.name, t])),
+      checkOutput: data.outputSchema ? outputChecker(data.outputSchema) : null,
+    };
+  }
+
+  /** A version's data, read once per worker (a failed read is not remembered). */
+  function pinned(name: string, version: string): Promise<PinnedVersion> {
+    const id = `${name}@${version}`;
+    let p = versions.get(id);
+    if (!p) {
+      p = load(name, version);
+      versions.set(id, p);
+      p.catch(() => versions.delete(id));
+    }
+    return p;
+  }
+
+  /** The agent of this name as this worker serves it; not served here: the run cannot go on on this worker. */
+  function served(name: string): ServedAgent {
+    const agent = deps.agents.get(name);
+    if (!agent) throw unavailable(`agent "${name}" is not served by this worker`);
+    return agent;
+  }
+
+  /** The run's agent (null: a run that names none). */
+  async function of(record: RunRecord): Promise<RunAgent | null> {
+    if (record.agent === null) return null;
+    const current = served(record.agent);
+    if (!record.agentVersion) throw unavailable(`run ${record.id} of agent "${record.agent}" is pinned to no version`);
+    return { served: current, version: await pinned(record.agent, record.agentVersion) };
+  }
+
+  /** The tools a run's calls run with, by this worker's current code. */
+  function registryOf(agent: RunAgent | null): ToolRegistry {
+    return agent ? agent.served.tools : deps.tools;
+  }
+
+  /**
+   * A call's risk: the stricter of the version's recorded risk and this worker's current code's reading
+   * (`by_input`: the current code alone). A tool the version does not list, or the current code lacks, is
+   * the riskiest.
+   */
+  function riskOf(agent: RunAgent | null, name: string, input: unknown): Risk {
+    const current = registryOf(agent).riskOf(name, input);
+    if (!agent) return current;
+    const recorded = agent.version.toolsByName.get(name)?.risk;
+    if (recorded === undefined) return UNKNOWN_RISK;
+    return recorded === 'by_input' ? current : riskier(recorded, current);
+  }
+
+  /**
+   * The policy one call is decided by when the version overrides it for this tool (`always` → `all`,
+   * `never` → `none`), raised to the server's minimum; undefined: the run's own policy.
+   */
+  function policyOf(agent: RunAgent | null, name: string): ApprovalPolicy | undefined {
+    const approval = agent?.version.toolsByName.get(name)?.approval;
+    if (approval === 'always') return stricterPolicy('all', floor);
+    if (approval === 'never') return stricterPolicy('none', floor);
+    return undefined;
+  }
+
+  /** The system prompt: the version's text, or its instructions function evaluated by the current code. */
+  async function instructionsOf(agent: RunAgent, record: RunRecord): Promise<string> {
+    if (agent.version.data.instructions !== null) return agent.version.data.instructions;
+    const { instructions } = agent.served.definition;
+    return typeof instructions === 'string' ? instructions : instructions({ run: runInfoOf(record), deps: deps.workerDeps });
+  }
+
+  return { of, pinned, served, registryOf, riskOf, policyOf, instructionsOf };
+}
+
+export type RunAgents = ReturnType<typeof createRunAgents>;

@@ -1,0 +1,53 @@
+/**
+ * A run's structured input checked against its agent version's input JSON Schema (as the worker published
+ * it), so a bad input is a 400 naming each complaint rather than a run that fails later. Compiled
+ * validators are kept per agent version: a version's data never changes.
+ */
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type { JsonSchema } from '../contract/agents';
+
+/** One complaint of the schema: where in the input (a JSON Pointer, `` for the whole input) and what. */
+export interface InputProblem {
+  path: string;
+  message: string;
+}
+
+/** Kept validators; past this many the oldest go (versions accumulate over deploys). */
+const MAX_CACHED = 200;
+
+export class AgentInputValidator {
+  // Formats (email, uri…) are checked by the patterns zod writes beside them; unknown keywords are not errors.
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, addUsedSchema: false, logger: false });
+  private readonly compiled = new Map<string, ValidateFunction | Error>();
+
+  /** The problems of `input` against the schema of `agent`@`version`; empty when it is valid. */
+  problems(agent: string, version: string, schema: JsonSchema, input: unknown): InputProblem[] {
+    const validate = this.validatorFor(`${agent}@${version}`, schema);
+    if (validate instanceof Error) return [{ path: '', message: `the agent's input schema cannot be used: ${validate.message}` }];
+    if (validate(input)) return [];
+    return (validate.errors ?? []).map(describe);
+  }
+
+  private validatorFor(key: string, schema: JsonSchema): ValidateFunction | Error {
+    let validate = this.compiled.get(key);
+    if (!validate) {
+      try {
+        // The published schema names its draft in `$schema`; it was written for this run, not fetched.
+        const { $schema: _draft, $id: _id, ...rest } = schema;
+        validate = this.ajv.compile(rest);
+      } catch (err) {
+        validate = err instanceof Error ? err : new Error(String(err));
+      }
+      if (this.compiled.size >= MAX_CACHED) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+function describe(e: ErrorObject): InputProblem {
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'required') return { path: `${e.instancePath}/${String(params.missingProperty)}`, message: 'is required' };
+  if (e.keyword === 'additionalProperties') return { path: `${e.instancePath}/${String(params.additionalProperty)}`, message: 'is not a field of this input' };
+  return { path: e.instancePath, message: e.message ?? e.keyword };
+}
