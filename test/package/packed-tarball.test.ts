@@ -180,7 +180,9 @@ void createLonghaulClient({ baseUrl: 'http://127.0.0.1:3000' }).runs.list();
 `,
   );
   writeJson(path.join(project, 'tsconfig.json'), {
-    compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true, noEmit: true, types: ['node'] },
+    // skipLibCheck as in `longhaul init`'s tsconfig: without it @temporalio/common's own types want @types/ms, and
+    // longhaul/testing's want @types/express and @types/pg (devDependencies of longhaul, not installed for users).
+    compilerOptions: { target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true, types: ['node'] },
     include: ['src'],
   });
   ok(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], project);
