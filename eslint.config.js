@@ -34,7 +34,8 @@ function sandboxRules(files, allowedImports) {
 }
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'test/.artifacts/**', 'coverage/**', 'data/**'] },
+  // examples/ are projects of their own (package.json, tsconfig, tests), run on the packed tarball by test/package/.
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'test/.artifacts/**', 'coverage/**', 'data/**', 'examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

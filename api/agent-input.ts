@@ -5,12 +5,9 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { JsonSchema } from '../contract/agents';
+import type { InputProblem } from '../contract/api';
 
-/** One complaint of the schema: where in the input (a JSON Pointer, `` for the whole input) and what. */
-export interface InputProblem {
-  path: string;
-  message: string;
-}
+export type { InputProblem };
 
 /** Kept validators; past this many the oldest go (versions accumulate over deploys). */
 const MAX_CACHED = 200;

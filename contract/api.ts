@@ -58,6 +58,13 @@ export const errorBodySchema = z
   })
   .meta({ id: 'Error' });
 
+/** One complaint of an agent's input schema, as a 400 `invalid_input` lists them in `details`. */
+export interface InputProblem {
+  /** Where in the input: a JSON Pointer (`/items/0/name`), `` for the whole input. */
+  path: string;
+  message: string;
+}
+
 export const runLinksSchema = z.object({ self: z.string(), events: z.string(), stream: z.string(), cancel: z.string() }).meta({ id: 'RunLinks' });
 
 // ───────────────────────────── requests ─────────────────────────────

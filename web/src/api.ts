@@ -3,7 +3,6 @@
  * user's token, marking its decisions as coming from the web UI. A 401 shows the sign-in form.
  */
 import { createLonghaulClient, type ClientOptions } from '../../client';
-import { Http } from '../../client/http';
 import { signInRequired, token } from './auth';
 
 export { LonghaulError as ApiError } from '../../client';
@@ -16,6 +15,3 @@ const options: ClientOptions = {
 };
 
 export const client = createLonghaulClient(options);
-
-/** The same calls' plumbing, for routes the client has no method for yet (agents.ts). */
-export const http = new Http(options);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { agentsApi, sortAgents, type AgentVersionView, type AgentView } from '../agents';
-import { ApiError } from '../api';
+import { sortAgents, type AgentVersionView, type AgentView } from '../agents';
+import { ApiError, client } from '../api';
 import { formatAge, shortVersion } from '../format';
 import { DEFAULT_AGENT } from '../../../contract/agents';
 
@@ -19,7 +19,7 @@ export function Agents() {
   const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
-    agentsApi.list().then(
+    client.agents.list().then(
       (res) => {
         setAgents(sortAgents(res.agents, DEFAULT_AGENT));
         setNow(Date.now());

@@ -1,7 +1,8 @@
 import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { agentsApi, currentVersionOf, inputProblems, sortAgents, type AgentRunView, type AgentView, type InputProblem } from '../agents';
+import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
+import { AgentPicker, InputProblemList } from './AgentPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
 
 // rjsf and ajv only load when an agent with an input schema is picked.
@@ -32,7 +33,7 @@ export function NewRun() {
 
   useEffect(() => {
     // A server without agents (or an error) leaves the form as it always was.
-    agentsApi.list().then(
+    client.agents.list().then(
       (res) => setAgents(sortAgents(res.agents, DEFAULT_AGENT)),
       () => setAgents([]),
     );
@@ -41,8 +42,7 @@ export function NewRun() {
   useEffect(() => {
     if (!from) return;
     client.runs.get(from).then(
-      (found) => {
-        const run = found as AgentRunView;
+      (run) => {
         if (run.agent) setAgentName(run.agent);
         if (run.input !== undefined && run.input !== null) setInput(run.input);
         setGoal(run.goal);
@@ -87,7 +87,7 @@ export function NewRun() {
     try {
       const res = isDefault
         ? await client.runs.start({ goal, ...options })
-        : await agentsApi.start({ agent: agentName, ...(inputSchema ? { input: structured ?? {} } : { goal }), ...options });
+        : await client.runs.start({ agent: agentName, ...(inputSchema ? { input: structured ?? {} } : { goal }), ...options });
       navigate(`/runs/${res.id}`);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'invalid_input') setProblems(inputProblems(err.details));
@@ -128,15 +128,7 @@ export function NewRun() {
       {error && (
         <div role="alert" className="error">
           <p>{error}</p>
-          {problems.length > 0 && (
-            <ul data-testid="input-problems">
-              {problems.map((p, i) => (
-                <li key={i}>
-                  {p.path && <code>{p.path}</code>} {p.message}
-                </li>
-              ))}
-            </ul>
-          )}
+          <InputProblemList problems={problems} />
         </div>
       )}
       <button type="submit" disabled={busy}>
@@ -148,22 +140,7 @@ export function NewRun() {
   return (
     <section aria-labelledby="new-title" className="new-run">
       <h1 id="new-title">{from ? 'Edit and run again' : 'New run'}</h1>
-      {agents && agents.length > 0 && (
-        <div className="agent-pick">
-          <label htmlFor="agent">Agent</label>
-          <select id="agent" name="agent" value={agentName} onChange={(e) => pickAgent(e.target.value)} data-testid="agent-select">
-            {!agents.some((a) => a.name === DEFAULT_AGENT) && <option value={DEFAULT_AGENT}>{DEFAULT_AGENT}</option>}
-            {/* The agent of the run to start from, even when no worker publishes it any more (the server then says so). */}
-            {!agent && !isDefault && <option value={agentName}>{agentName}</option>}
-            {agents.map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-          {agent?.description && !isDefault && <p className="detail">{agent.description}</p>}
-        </div>
-      )}
+      <AgentPicker agents={agents} value={agentName} onPick={pickAgent} />
       {inputSchema ? (
         <Suspense fallback={<p>Loading the form…</p>}>
           <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import { agentsApi, type AgentRunView } from '../agents';
 import { formatCost, formatDuration, formatInput, formatTokens, shortVersion } from '../format';
 import { navigate } from '../router';
 import { live } from '../live';
@@ -41,7 +40,7 @@ function statusLine(run: RunView): string | null {
 }
 
 export function RunPage({ id }: { id: string }) {
-  const [run, setRun] = useState<AgentRunView | null>(null);
+  const [run, setRun] = useState<RunView | null>(null);
   /** The run's agent's current version (null: no agent, or not known). */
   const [currentVersion, setCurrentVersion] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -76,7 +75,7 @@ export function RunPage({ id }: { id: string }) {
   const agentName = run?.agent ?? null;
   useEffect(() => {
     if (!agentName) return;
-    agentsApi.list().then(
+    client.agents.list().then(
       (res) => setCurrentVersion(res.agents.find((a) => a.name === agentName)?.currentVersion ?? null),
       () => setCurrentVersion(null),
     );
@@ -89,7 +88,7 @@ export function RunPage({ id }: { id: string }) {
     const options = { model: run.model, approvals: run.approvals, limits: run.limits };
     try {
       const created = run.agent
-        ? await agentsApi.start({ agent: run.agent, ...(run.input !== undefined && run.input !== null ? { input: run.input } : { goal: run.goal }), ...options })
+        ? await client.runs.start({ agent: run.agent, ...(run.input !== undefined && run.input !== null ? { input: run.input } : { goal: run.goal }), ...options })
         : await client.runs.start({ goal: run.goal, ...options });
       navigate(`/runs/${created.id}`);
     } catch (err) {
@@ -100,8 +99,7 @@ export function RunPage({ id }: { id: string }) {
   async function act(action: 'pause' | 'resume' | 'cancel' | 'upgrade') {
     setActionError(null);
     try {
-      if (action === 'upgrade') await agentsApi.upgrade(id);
-      else await client.runs[action](id);
+      await client.runs[action](id);
       void load();
     } catch (err) {
       setActionError(err instanceof Error ? err.message : String(err));

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, client } from '../api';
-import type { AgentRunSummary } from '../agents';
 import { formatAge, formatCost, formatDuration, shortVersion, STATUS_LABEL } from '../format';
 import { live } from '../live';
 import { queryParam, replaceQuery } from '../router';
@@ -140,7 +139,7 @@ export function RunsList() {
 }
 
 /** The agent a run was started as and its version, quietly beside the goal (nothing for a run that named none). */
-function AgentTag({ run }: { run: AgentRunSummary }) {
+function AgentTag({ run }: { run: RunSummary }) {
   if (!run.agent) return null;
   return (
     <span className="tag" data-testid="run-agent" title={run.agentVersion ? `${run.agent}, version ${run.agentVersion}` : run.agent}>

@@ -1,6 +1,6 @@
 /**
  * The user's schedules: when each fires next and last fired, what it starts, its latest runs, and
- * pause / resume / run now / delete. Refreshed every few seconds; a schedule fires on Temporal's
+ * pause / resume / run now / delete, and a form to create one (an agent and its input, or a goal). Refreshed every few seconds; a schedule fires on Temporal's
  * clock whether or not this page is open.
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import type { RunSummary } from '../types';
 import type { ScheduleView } from '../../../contract/api';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Link } from './Link';
+import { NewSchedule } from './NewSchedule';
 import { StatusBadge } from './StatusBadge';
 
 const RECENT_RUNS = 5;
@@ -68,14 +69,32 @@ export function Schedules() {
           {error}
         </p>
       )}
-      {schedules?.length === 0 && <p className="detail">No schedules yet. Create one with POST /api/schedules or the `longhaul` CLI.</p>}
+      <details className="new-schedule-box" data-testid="new-schedule">
+        <summary>New schedule</summary>
+        <NewSchedule onCreated={() => void load()} />
+      </details>
+      {schedules?.length === 0 && <p className="detail">No schedules yet. Create one above, with POST /api/schedules or with the `longhaul` CLI.</p>}
       {schedules?.map((s) => (
         <article key={s.id} className="schedule" data-schedule-id={s.id} aria-label={s.name}>
           <h2>
             {s.name} {s.paused && <span className="status status-paused">‖ Paused</span>}
           </h2>
           <p className="goal-text">{s.goal}</p>
+          {s.input !== undefined && s.input !== null && (
+            <details className="run-input" data-testid="schedule-input">
+              <summary>Input</summary>
+              <pre>{JSON.stringify(s.input, null, 2)}</pre>
+            </details>
+          )}
           <dl className="facts">
+            {s.agent && (
+              <div>
+                <dt>Agent</dt>
+                <dd data-testid="schedule-agent">
+                  <Link href="/agents">{s.agent}</Link>
+                </dd>
+              </div>
+            )}
             <div>
               <dt>Fires</dt>
               <dd>{timing(s)}</dd>
