@@ -7,16 +7,17 @@
  * <entry>` restarting its worker when the entry changes.
  *
  * Measured on the shared two-core machine (2026-12-06): pack 30-65 s (tsc, vite, the workflow bundle),
- * install 15-26 s from npm's cache, the whole file 90-200 s depending on the load. better-sqlite3 compiles from source at install (2 min 8 s here: no
- * prebuilt binary is reachable); the install skips install scripts and takes the addon this checkout
- * already compiled for the same better-sqlite3 version and Node (checked), so the whole file stays
- * near two minutes. The other skipped scripts (esbuild, @swc/core, protobufjs) only check or optimise.
+ * install 15-40 s from npm's cache, the examples' tests about a minute (each test file bundles the
+ * workflows again: longhaul/testing does not use the shipped bundle yet), the whole file 1.5-4 minutes
+ * depending on the load. better-sqlite3 compiles from source at install (2 min 8 s here: no prebuilt
+ * binary is reachable); the install skips install scripts and takes the addon this checkout already
+ * compiled for the same better-sqlite3 version and Node (checked), otherwise it compiles. The other
+ * skipped scripts (esbuild, @swc/core, protobufjs) only check or optimise.
  *
- * Steps that wait on other work of issue 24 switch themselves on when it lands:
- *   - `longhaul/testing` (testing/index.ts): typechecked here, and the init project's and the examples'
- *     own `npm test` run;
- *   - publishing agents (the real activities/agents/define.ts replacing this branch's placeholder): the
- *     worker's agent must appear in the store, and in `GET /api/agents` once that route exists.
+ * Steps that need other work of issue 24 switch themselves on when it is there: `longhaul/testing`
+ * (testing/index.ts: typechecked, the init project's and the examples' own `npm test`), the examples
+ * (examples/<name>/package.json), and the worker's agents published (activities/agents/define.ts no longer
+ * the library branch's placeholder): in the store, and in `GET /api/agents`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
