@@ -3,7 +3,7 @@
  * the sources, so this checkout's dist/ is left alone), a fresh project that installs the tarball,
  * and in it: types of `longhaul/worker`, `longhaul/client` (and `longhaul/testing`), a project made by
  * `longhaul init` that typechecks, `longhaul worker <entry>` polling the test's Temporal dev server on
- * the shipped workflow bundle, `longhaul api` beside it on the same DATA_DIR, and `longhaul dev
+ * the shipped workflow bundle and publishing its agent, `longhaul api` beside it on the same DATA_DIR, and `longhaul dev
  * <entry>` restarting its worker when the entry changes.
  *
  * Measured on the shared two-core machine (2026-12-06): pack 30-65 s (tsc, vite, the workflow bundle),
@@ -16,8 +16,7 @@
  *
  * Steps that need other work of issue 24 switch themselves on when it is there: `longhaul/testing`
  * (testing/index.ts: typechecked, the init project's and the examples' own `npm test`), the examples
- * (examples/<name>/package.json), and the worker's agents published (activities/agents/define.ts no longer
- * the library branch's placeholder): in the store, and in `GET /api/agents`.
+ * (examples/<name>/package.json).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,7 +30,6 @@ import { waitFor } from '../support/wait';
 const ROOT = path.join(__dirname, '..', '..');
 const ownPackage = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 const HAS_TESTING = fs.existsSync(path.join(ROOT, 'testing', 'index.ts'));
-const PUBLISHES_AGENTS = !fs.readFileSync(path.join(ROOT, 'activities', 'agents', 'define.ts'), 'utf8').includes('PLACEHOLDER on the `library` branch');
 const EXAMPLES = fs.existsSync(path.join(ROOT, 'examples'))
   ? fs.readdirSync(path.join(ROOT, 'examples')).filter((d) => fs.existsSync(path.join(ROOT, 'examples', d, 'package.json')))
   : [];
@@ -234,16 +232,16 @@ describe('a project made by longhaul init', () => {
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toMatch(/<script[^>]+src="\/assets\/index-/);
 
-    if (PUBLISHES_AGENTS) {
-      const db = new Database(path.join(dataDir, 'longhaul.sqlite'), { readonly: true });
-      try {
-        await waitFor(() => db.prepare("select 1 from agent_versions where name = 'order_status'").get() !== undefined, { what: 'order_status published' });
-      } finally {
-        db.close();
-      }
-      const agents = await fetch(`http://127.0.0.1:${port}/api/agents`);
-      if (agents.status !== 404) expect(await agents.text()).toContain('order_status');
+    // The worker published its agent: in the store, and as the API lists it.
+    const db = new Database(path.join(dataDir, 'longhaul.sqlite'), { readonly: true });
+    try {
+      await waitFor(() => db.prepare("select 1 from agent_versions where name = 'order_status'").get() !== undefined, { what: 'order_status published' });
+    } finally {
+      db.close();
     }
+    const agents = await fetch(`http://127.0.0.1:${port}/api/agents`);
+    expect(agents.status).toBe(200);
+    expect(await agents.text()).toContain('"order_status"');
 
     api.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
