@@ -14,18 +14,10 @@ import { openFoundation } from '../../shared/foundation';
 import { createLogger, type Logger } from '../../shared/logger';
 import { startTracing } from '../../shared/tracing';
 import { startLocalTemporal } from '../../scripts/local-temporal';
+import { restartsWorker } from './restart-filter';
 
 /** Changes closer together than this are one restart (an editor saving several files, a git checkout). */
 const RESTART_DEBOUNCE_MS = 300;
-const WATCHED_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']);
-
-/** Whether a change to `file` (relative to the watched folder) should restart the worker. */
-export function restartsWorker(file: string, ignoredDirs: string[] = []): boolean {
-  const parts = file.split(/[\\/]/);
-  if (parts.some((p) => p === 'node_modules' || p.startsWith('.'))) return false;
-  if (ignoredDirs.some((dir) => dir === '' || file === dir || file.startsWith(`${dir}${path.sep}`))) return false;
-  return WATCHED_EXTENSIONS.has(path.extname(file));
-}
 
 /** The worker child: `longhaul worker <entry>` as this very CLI runs it (with its Node flags, e.g. a loader). */
 function spawnWorker(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
@@ -98,7 +90,7 @@ export async function runDev(entry: string): Promise<void> {
 
   const watched = path.dirname(entryFile);
   const dataDir = path.relative(watched, path.resolve(config.dataDir));
-  const ignored = dataDir.startsWith('..') || path.isAbsolute(dataDir) ? [] : [dataDir];
+  const ignored = dataDir === '' || dataDir.startsWith('..') || path.isAbsolute(dataDir) ? [] : [dataDir];
   let timer: NodeJS.Timeout | undefined;
   let restarting: Promise<void> = Promise.resolve();
   const watcher = fs.watch(watched, { recursive: true }, (_event, file) => {
