@@ -30,6 +30,7 @@ import { createStore } from '../shared/store';
 import { closeClient, connectClient } from '../shared/temporal/connection';
 import { startWorker, type RunningWorker } from '../worker/start-worker';
 import { bundleWorkflows } from '../worker/workflow-bundle';
+import { packagedWorkflowBundle } from '../worker/packaged-bundle';
 import type { ModelRequestRecord, ScriptedModel } from './scripted-model';
 import { startTestTemporal, type TestServerKind, type TestTemporal } from './test-temporal';
 import { TestRun } from './test-run';
@@ -145,9 +146,10 @@ export async function createTestEnvironment(opts: TestEnvironmentOptions): Promi
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
-    // A prebuilt bundle (WORKFLOW_BUNDLE_PATH) is used as given; otherwise the one made for this process.
-    let bundlePath: string | undefined;
-    if (!given.WORKFLOW_BUNDLE_PATH) {
+    // A prebuilt bundle (WORKFLOW_BUNDLE_PATH) is used as given, then the one the package ships; otherwise the one
+    // made for this process (from the sources: bundling takes seconds, once per process).
+    let bundlePath = given.WORKFLOW_BUNDLE_PATH ? undefined : packagedWorkflowBundle();
+    if (!given.WORKFLOW_BUNDLE_PATH && !bundlePath) {
       bundle ??= bundleWorkflows(quiet);
       bundlePath = path.join(tempDir, 'workflow-bundle.js');
       fs.writeFileSync(bundlePath, await bundle);
