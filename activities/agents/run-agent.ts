@@ -122,13 +122,17 @@ export function createRunAgents(deps: ActivityDeps) {
   }
 
   /**
-   * The policy one call is decided by when the version overrides it for this tool (`always` → `all`,
-   * `never` → `none`), raised to the server's minimum; undefined: the run's own policy.
+   * The policy one call is decided by when the agent overrides it for this tool (`always` → `all`,
+   * `never` → `none`), raised to the server's minimum; undefined: the run's own policy. The stricter of the
+   * version's override and the current code's, as with risk: `always` in either asks, `never` skips only
+   * when both say it (a deploy that made a tool `always` is obeyed by runs pinned to an older version too).
    */
   function policyOf(agent: RunAgent | null, name: string): ApprovalPolicy | undefined {
-    const approval = agent?.version.toolsByName.get(name)?.approval;
-    if (approval === 'always') return stricterPolicy('all', floor);
-    if (approval === 'never') return stricterPolicy('none', floor);
+    if (!agent) return undefined;
+    const recorded = agent.version.toolsByName.get(name)?.approval;
+    const current = agent.served.data.tools.find((t) => t.name === name)?.approval;
+    if (recorded === 'always' || current === 'always') return stricterPolicy('all', floor);
+    if (recorded === 'never' && current === 'never') return stricterPolicy('none', floor);
     return undefined;
   }
 

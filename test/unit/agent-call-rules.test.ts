@@ -27,11 +27,11 @@ const published = (name: string, risk: PublishedTool['risk'], approval?: Publish
   ...(approval && { approval }),
 });
 
-/** An agent whose version recorded `recorded` and whose current code is `current`. */
-function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[]): RunAgent {
+/** An agent whose version recorded `recorded` and whose current code is `current` (publishing `currentData`, by default what was recorded). */
+function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[], currentData: PublishedTool[] = recorded): RunAgent {
   return {
     version: { name: 'a', version: 'v1', data: {} as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
-    served: { name: 'a', definition: {} as never, data: {} as never, version: 'v2', tools: new ToolRegistry(current) },
+    served: { name: 'a', definition: {} as never, data: { tools: currentData } as never, version: 'v2', tools: new ToolRegistry(current) },
   };
 }
 
@@ -64,6 +64,17 @@ describe('a call of a run of an agent', () => {
     expect(rules.policyOf(null, 'ask')).toBeUndefined();
     expect(createRunAgents(depsWith('write')).policyOf(agent, 'skip')).toBe('write');
   });
+
+  it("takes the stricter of the version's override and the current code's: always in either asks, never needs both", () => {
+    const recorded = [published('now_asks', 'write', 'never'), published('was_asked', 'write', 'always'), published('by_risk_now', 'write', 'never'), published('now_skips', 'write')];
+    const current = [published('now_asks', 'write', 'always'), published('was_asked', 'write', 'never'), published('by_risk_now', 'write'), published('now_skips', 'write', 'never')];
+    const agent = agentOf(recorded, [], current);
+    expect(rules.policyOf(agent, 'now_asks')).toBe('all');
+    expect(rules.policyOf(agent, 'was_asked')).toBe('all');
+    // One says never, the other by risk: the run's own policy decides (never below it).
+    expect(rules.policyOf(agent, 'by_risk_now')).toBeUndefined();
+    expect(rules.policyOf(agent, 'now_skips')).toBeUndefined();
+  });
 });
 
 describe("the executing worker's gate with a call's own policy", () => {
@@ -78,3 +89,4 @@ describe("the executing worker's gate with a call's own policy", () => {
     expect(await createApprovalGate(store, 'none').check(call, 'read')).toEqual({ policy: 'all', allowed: false });
   });
 });
+
