@@ -15,6 +15,7 @@ import { UNKNOWN_RISK, type ToolRegistry } from '../tools/registry';
 import type { RunInfo } from './agent-definition';
 import type { ServedAgent } from './agent-catalog';
 import { outputChecker, outputTool, type OutputChecker } from './output-tool';
+import { redactText } from '../../shared/redact';
 
 /** A pinned version as this worker uses it: its data, and what is derived from it once. */
 export interface PinnedVersion {
@@ -140,7 +141,20 @@ export function createRunAgents(deps: ActivityDeps) {
   async function instructionsOf(agent: RunAgent, record: RunRecord): Promise<string> {
     if (agent.version.data.instructions !== null) return agent.version.data.instructions;
     const { instructions } = agent.served.definition;
-    return typeof instructions === 'string' ? instructions : instructions({ run: runInfoOf(record), deps: deps.workerDeps });
+    if (typeof instructions === 'string') return instructions;
+    // The developer's code: what it throws reaches Temporal's history and the run's error, so it goes redacted
+    // (an error of a database client names its URL, credentials and all), typed, and without the original as cause.
+    let text: unknown;
+    try {
+      text = await instructions({ run: runInfoOf(record), deps: deps.workerDeps });
+    } catch (err) {
+      const message = redactText(`the instructions function of agent ${agent.served.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw ApplicationFailure.create({ message, type: FailureType.AgentInstructionsFailed });
+    }
+    if (typeof text !== 'string') {
+      throw ApplicationFailure.create({ message: `the instructions function of agent ${agent.served.name} gave ${text === null ? 'null' : typeof text}, not a string`, type: FailureType.AgentInstructionsFailed, nonRetryable: true });
+    }
+    return text;
   }
 
   return { of, pinned, served, registryOf, riskOf, policyOf, instructionsOf };

@@ -13,6 +13,8 @@ import { ToolRegistry } from '../../activities/tools/registry';
 import { defineTool } from '../../activities/tools/tool';
 import type { PublishedTool } from '../../contract/agents';
 import type { ApprovalPolicy } from '../../contract/run';
+import { FailureType } from '../../contract/failures';
+import type { RunRecord } from '../../shared/store/runs';
 import type { Store } from '../../shared/store';
 
 const tool = (name: string, risk: 'read' | 'write' | ((i: { n: number }) => 'read' | 'irreversible')) =>
@@ -90,3 +92,28 @@ describe("the executing worker's gate with a call's own policy", () => {
   });
 });
 
+describe("an agent's instructions function", () => {
+  const rules = createRunAgents(depsWith('none'));
+  const record = { id: 'r', owner: 'o', agent: 'a', input: null, goal: 'g', metadata: null } as unknown as RunRecord;
+  const withInstructions = (instructions: unknown): RunAgent => ({
+    version: { name: 'a', version: 'v1', data: { instructions: null } as never, toolSchemas: [], toolsByName: new Map(), checkOutput: null },
+    served: { name: 'a', definition: { instructions } as never, data: { tools: [] } as never, version: 'v1', tools: new ToolRegistry([]) },
+  });
+
+  it('that throws fails the call typed, its message redacted (a client error names its URL with credentials)', async () => {
+    const failing = withInstructions(async () => {
+      throw new Error('connect failed: postgres://app:hunter2secret@db.internal:5432/crm');
+    });
+    const err = await rules.instructionsOf(failing, record).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: FailureType.AgentInstructionsFailed, nonRetryable: false });
+    expect((err as Error).message).toContain('instructions function of agent a failed');
+    expect((err as Error).message).not.toContain('hunter2secret');
+    expect((err as Error & { cause?: unknown }).cause).toBeUndefined();
+  });
+
+  it('that gives no string fails the call at once, naming what it gave', async () => {
+    const err = await rules.instructionsOf(withInstructions(() => undefined), record).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: FailureType.AgentInstructionsFailed, nonRetryable: true, message: expect.stringContaining('gave undefined') });
+    expect(await rules.instructionsOf(withInstructions(() => 'Be brief.'), record)).toBe('Be brief.');
+  });
+});
