@@ -29,9 +29,22 @@ type ToolUse = Extract<AssistantBlock, { type: 'tool_use' }>;
 /** Said to the model when its final answer came as text although the agent's result is due through `final_result`. */
 export const CALL_OUTPUT_TOOL = `Your answer was not taken as the final result. Give the final result by calling the ${OUTPUT_TOOL} tool with a value that matches its input schema.`;
 
-/** The tool result of a `final_result` call that failed the output schema: each error's path and message. */
+/**
+ * The most schema errors told back to the model for one rejected result. Each error names a path of the model's
+ * own value, so a long result wrong in every item (all errors are collected) would otherwise come back many times
+ * over, into every later turn's context and cost.
+ */
+export const OUTPUT_ERRORS_SHOWN = 20;
+/** The longest path or message of one error as told to the model (a path holds the model's own keys). */
+const OUTPUT_ERROR_CHARS = 300;
+
+const cut = (text: string): string => (text.length > OUTPUT_ERROR_CHARS ? `${text.slice(0, OUTPUT_ERROR_CHARS)}…` : text);
+
+/** The tool result of a `final_result` call that failed the output schema: each error's path and message (the first OUTPUT_ERRORS_SHOWN). */
 export function outputRejection(errors: OutputError[]): string {
-  return [`The final result does not match the required schema, so it was not accepted:`, ...errors.map((e) => `- ${e.path}: ${e.message}`), `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
+  const shown = errors.slice(0, OUTPUT_ERRORS_SHOWN).map((e) => `- ${cut(e.path)}: ${cut(e.message)}`);
+  const more = errors.length > OUTPUT_ERRORS_SHOWN ? [`- … and ${errors.length - OUTPUT_ERRORS_SHOWN} more errors like these`] : [];
+  return [`The final result does not match the required schema, so it was not accepted:`, ...shown, ...more, `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
 }
 
 /** A model call's run: as the database has it, and its agent (null: a run that names none). */

@@ -1,6 +1,7 @@
 /** The final_result tool: object output schemas offered as they are, any other wrapped as `{ result }`, checked with ajv. */
 import { outputChecker, outputTool, wrapsOutput } from '../../activities/agents/output-tool';
 import { OUTPUT_TOOL } from '../../contract/agents';
+import { OUTPUT_ERRORS_SHOWN, outputRejection } from '../../activities/model-activities';
 
 const DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const verdict = { $schema: DIALECT, type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'], additionalProperties: false };
@@ -36,5 +37,34 @@ describe('final_result', () => {
     expect(check({ result: ['a'] })).toEqual({ valid: true, output: ['a'] });
     expect(check({ result: [] })).toEqual({ valid: false, errors: [{ path: '/result', message: 'must NOT have fewer than 1 items' }] });
     expect(check({ value: ['a'] })).toEqual({ valid: false, errors: [{ path: '/', message: 'must have property "result"' }] });
+  });
+
+  it('rejects, within the time limit, a result on which a pattern of the schema would backtrack for minutes', () => {
+    const check = outputChecker({ type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } }, required: ['code'] });
+    const started = Date.now();
+    expect(check({ code: `${'a'.repeat(40)}!` })).toEqual({ valid: false, errors: [{ path: '/', message: expect.stringContaining('in time') }] });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(check({ code: 'aaa' })).toEqual({ valid: true, output: { code: 'aaa' } });
+  });
+
+  it('checks two versions whose schemas give the same $id, each by its own schema', () => {
+    const first = outputChecker({ $id: 'https://example.com/result', type: 'object', properties: { a: { type: 'string' } }, required: ['a'] });
+    const second = outputChecker({ $id: 'https://example.com/result', type: 'object', properties: { b: { type: 'number' } }, required: ['b'] });
+    expect(first({ a: 'x' }).valid).toBe(true);
+    expect(second({ b: 1 }).valid).toBe(true);
+    expect(second({ a: 'x' }).valid).toBe(false);
+  });
+
+  it('tells the model at most OUTPUT_ERRORS_SHOWN errors of a result wrong everywhere, each cut short', () => {
+    const check = outputChecker({ type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } });
+    const verdict = check({ result: Array.from({ length: 2000 }, () => ({ n: 'x', [`k${'y'.repeat(5000)}`]: 1 })) });
+    expect(verdict.valid).toBe(false);
+    const errors = verdict.valid ? [] : verdict.errors;
+    expect(errors.length).toBeGreaterThan(1000);
+    const told = outputRejection([...errors, { path: `/${'z'.repeat(10_000)}`, message: 'm' }]);
+    expect(told.split('\n').filter((line) => line.startsWith('- /'))).toHaveLength(OUTPUT_ERRORS_SHOWN);
+    expect(told).toContain(`and ${errors.length + 1 - OUTPUT_ERRORS_SHOWN} more errors`);
+    expect(told.length).toBeLessThan(OUTPUT_ERRORS_SHOWN * 700);
+    expect(outputRejection([{ path: `/${'z'.repeat(10_000)}`, message: 'm' }]).length).toBeLessThan(500);
   });
 });
