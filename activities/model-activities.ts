@@ -188,7 +188,7 @@ export function createModelActivities(deps: ActivityDeps) {
         ...(policy && { policy }),
       };
     };
-    const final = finalResultOf(agent, toolUses);
+    const final = finalResultOf(agent, toolUses, response.stopReason);
     const toolCalls: ToolCallRef[] = final.toolCalls.map(refOf);
     const risks = new Map(toolCalls.map((c) => [c.toolUseId, c.risk]));
     const result: ModelTurnResult = {
@@ -255,17 +255,20 @@ interface FinalResult {
  * An answer of an agent with an output schema: a valid `final_result` ends the run (pydantic-ai's early
  * end: calls given beside it are not run, and are told so); an invalid one goes back with its errors while
  * the other calls run; an answer with no tool calls at all is not a result, and the model is told to give one.
+ * So is an answer with tool calls that stopped for another reason than `tool_use` (cut off at `max_tokens`):
+ * the run would end there without a result, and its calls may be cut short, so they are not run.
  * Any other answer, and every answer of an agent without an output schema, is a turn as ever.
  */
-function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[]): FinalResult {
+export function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[], stopReason: string): FinalResult {
   const check = agent?.version.checkOutput;
   if (!check) return { toolCalls: toolUses, results: [] };
   const finals = toolUses.filter((b) => b.name === OUTPUT_TOOL);
   const others = toolUses.filter((b) => b.name !== OUTPUT_TOOL);
   const [first, ...extra] = finals;
   if (!first) {
-    if (others.length > 0) return { toolCalls: others, results: [] };
-    return { toolCalls: [], output: 'invalid', results: [], instruction: CALL_OUTPUT_TOOL };
+    if (others.length > 0 && stopReason === 'tool_use') return { toolCalls: others, results: [] };
+    const cutOff = others.map((b) => ({ toolUseId: b.id, content: `Not run: the answer stopped (${stopReason}) before it was complete.`, isError: true }));
+    return { toolCalls: [], output: 'invalid', results: cutOff, instruction: CALL_OUTPUT_TOOL };
   }
   const extraResults = extra.map((b) => ({ toolUseId: b.id, content: `Only the first ${OUTPUT_TOOL} call of an answer is taken.`, isError: true }));
   const verdict = check(first.input);
@@ -273,5 +276,10 @@ function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[]): FinalResult
     const notRun = others.map((b) => ({ toolUseId: b.id, content: `Not run: the run ended with its final result.`, isError: true }));
     return { toolCalls: [], output: 'valid', valid: { output: verdict.output }, results: [{ toolUseId: first.id, content: 'Final result accepted.', isError: false }, ...extraResults, ...notRun] };
   }
-  return { toolCalls: others, output: 'invalid', results: [{ toolUseId: first.id, content: outputRejection(verdict.errors), isError: true }, ...extraResults] };
+  const rejected = { toolUseId: first.id, content: outputRejection(verdict.errors), isError: true };
+  if (stopReason !== 'tool_use') {
+    const cutOff = others.map((b) => ({ toolUseId: b.id, content: `Not run: the answer stopped (${stopReason}) before it was complete.`, isError: true }));
+    return { toolCalls: [], output: 'invalid', results: [rejected, ...extraResults, ...cutOff] };
+  }
+  return { toolCalls: others, output: 'invalid', results: [rejected, ...extraResults] };
 }

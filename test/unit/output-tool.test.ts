@@ -1,7 +1,8 @@
 /** The final_result tool: object output schemas offered as they are, any other wrapped as `{ result }`, checked with ajv. */
 import { outputChecker, outputTool, wrapsOutput } from '../../activities/agents/output-tool';
 import { OUTPUT_TOOL } from '../../contract/agents';
-import { OUTPUT_ERRORS_SHOWN, outputRejection } from '../../activities/model-activities';
+import { CALL_OUTPUT_TOOL, finalResultOf, OUTPUT_ERRORS_SHOWN, outputRejection } from '../../activities/model-activities';
+import type { RunAgent } from '../../activities/agents/run-agent';
 
 const DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const verdict = { $schema: DIALECT, type: 'object', properties: { approved: { type: 'boolean' } }, required: ['approved'], additionalProperties: false };
@@ -66,5 +67,27 @@ describe('final_result', () => {
     expect(told).toContain(`and ${errors.length + 1 - OUTPUT_ERRORS_SHOWN} more errors`);
     expect(told.length).toBeLessThan(OUTPUT_ERRORS_SHOWN * 700);
     expect(outputRejection([{ path: `/${'z'.repeat(10_000)}`, message: 'm' }]).length).toBeLessThan(500);
+  });
+});
+
+describe('an answer of an agent with an output schema', () => {
+  const agent = { version: { checkOutput: outputChecker(verdict) } } as unknown as RunAgent;
+  const call = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, id, name, input });
+
+  it('that ends with tool calls goes on to run them', () => {
+    expect(finalResultOf(agent, [call('a', 'lookup', {})], 'tool_use')).toEqual({ toolCalls: [call('a', 'lookup', {})], results: [] });
+  });
+
+  it('cut off with tool calls and no final result is no result: nothing runs, the model is told to give one', () => {
+    // Before: the run took it as a turn with calls, and the workflow, seeing no tool_use stop, completed it without output.
+    const final = finalResultOf(agent, [call('a', 'pay', { amount: 1 })], 'max_tokens');
+    expect(final).toEqual({ toolCalls: [], output: 'invalid', results: [{ toolUseId: 'a', content: expect.stringContaining('max_tokens'), isError: true }], instruction: CALL_OUTPUT_TOOL });
+  });
+
+  it('cut off with an invalid final result runs none of its other calls', () => {
+    const final = finalResultOf(agent, [call('f', OUTPUT_TOOL, { approved: 'yes' }), call('a', 'pay', {})], 'max_tokens');
+    expect(final.toolCalls).toEqual([]);
+    expect(final.output).toBe('invalid');
+    expect(final.results.map((r) => r.toolUseId)).toEqual(['f', 'a']);
   });
 });
