@@ -18,7 +18,8 @@ import type { AgentDefinition, RunInfo } from '../../activities/agents/agent-def
 import type { AssistantBlock, ModelAdapter, ModelRequest, ModelResponse } from '../../activities/model/model-adapter';
 import { ToolRegistry } from '../../activities/tools/registry';
 import { defineTool, type ToolDefinition } from '../../activities/tools/tool';
-import { OUTPUT_TOOL, type AgentData, type PublishedTool } from '../../contract/agents';
+import { DEFAULT_AGENT, OUTPUT_TOOL, type AgentData, type PublishedTool } from '../../contract/agents';
+import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { DEMO_MODEL, type ApprovalPolicy, type RunInput, type RunSettings } from '../../contract/run';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
@@ -204,7 +205,8 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerQueue,
       workerIdentity: identity,
       workerDeps,
-      agents: agentCatalog([checker, dynamic, pinned, gated, careful, relayed]),
+      // Every worker serves the built-in default agent besides its own (createActivityDeps requires it).
+      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
