@@ -178,7 +178,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const toolUses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
     const registry = agents.registryOf(agent);
     const refOf = (b: ToolUse): ToolCallRef => {
-      const policy = agents.policyOf(agent, b.name);
+      const policy = agents.policyOf(agent, b.name, run.record.approvals);
       return {
         toolUseId: b.id,
         name: b.name,

@@ -126,7 +126,7 @@ export function createToolActivities(deps: ActivityDeps) {
 
     // Checked before the ledger is touched, so a refused call leaves no trace of having started.
     const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
-    const { policy, allowed } = await gate.check(toCheck, risk, agents.policyOf(agent, call.name));
+    const { policy, allowed } = await gate.check(toCheck, risk, agents.policyOf(agent, call.name, record?.approvals ?? 'all'));
     if (!allowed) {
       // A call already done returns its result (nothing runs again); only one not done yet is refused.
       const done = await store.effects.get(key);

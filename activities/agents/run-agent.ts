@@ -123,18 +123,23 @@ export function createRunAgents(deps: ActivityDeps) {
   }
 
   /**
-   * The policy one call is decided by when the agent overrides it for this tool (`always` → `all`,
-   * `never` → `none`), raised to the server's minimum; undefined: the run's own policy. The stricter of the
-   * version's override and the current code's, as with risk: `always` in either asks, `never` skips only
-   * when both say it (a deploy that made a tool `always` is obeyed by runs pinned to an older version too).
+   * The policy one call is decided by when it is not the run's own (`runPolicy`); undefined: the run's own.
+   * A per-tool override (`always` → `all`, `never` → `none`), the stricter of the version's and the current
+   * code's, as with risk: `always` in either asks, `never` skips only when both say it (a deploy that made a
+   * tool `always` is obeyed by runs pinned to an older version too). Else the agent's policy, the version's and
+   * the current code's, when it asks more than the run's: a run is created with at least its agent's policy,
+   * but one moved to a version that asks more (an upgrade, a schedule firing at today's version) keeps the
+   * policy it was created with. Always raised to the server's minimum.
    */
-  function policyOf(agent: RunAgent | null, name: string): ApprovalPolicy | undefined {
+  function policyOf(agent: RunAgent | null, name: string, runPolicy: ApprovalPolicy): ApprovalPolicy | undefined {
     if (!agent) return undefined;
     const recorded = agent.version.toolsByName.get(name)?.approval;
     const current = agent.served.data.tools.find((t) => t.name === name)?.approval;
     if (recorded === 'always' || current === 'always') return stricterPolicy('all', floor);
     if (recorded === 'never' && current === 'never') return stricterPolicy('none', floor);
-    return undefined;
+    const agentPolicy = stricterPolicy(agent.version.data.approvals, agent.served.data.approvals);
+    if (stricterPolicy(runPolicy, agentPolicy) === runPolicy) return undefined;
+    return stricterPolicy(agentPolicy, floor);
   }
 
   /** The system prompt: the version's text, or its instructions function evaluated by the current code. */

@@ -172,6 +172,11 @@ const gated = served({ name: 'gated', description: 'gated agent', instructions: 
 const carefulData = dataOf('careful', { tools: [publishedOf(lookup, { approval: 'always' })] });
 const careful = served({ name: 'careful', description: 'careful agent', instructions: 'You are careful.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, carefulData, [lookup]);
 
+// `tightened`: runs pinned to v1 (its tool never asked) meet a deploy whose code always asks about it.
+const tightenedV1 = dataOf('tightened', { tools: [publishedOf(lookup, { approval: 'never' })] });
+const tightenedData = dataOf('tightened', { tools: [publishedOf(lookup, { approval: 'always' })] });
+const tightened = served({ name: 'tightened', description: 'tightened agent', instructions: 'You are tightened.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, tightenedData, [lookup]);
+
 // `relayed`: hands off with its own summary instruction.
 const relayedData = dataOf('relayed', { tools: [publishedOf(lookup)], relay: { segmentMaxTurns: null, summaryInstruction: 'Summarise for the next shift.' } });
 const relayed = served({ name: 'relayed', description: 'relayed agent', instructions: 'You are relayed.', tools: [lookup], relay: { summaryInstruction: 'Summarise for the next shift.' } }, relayedData, [lookup]);
@@ -191,9 +196,10 @@ describe('agent runs: a run executes as its agent version says', () => {
     requestUpgrade = async (runId) => {
       await h.store.db.updateTable('runs').set({ upgrade_requested_at: new Date().toISOString() }).where('id', '=', runId).execute();
     };
-    for (const agent of [checker, dynamic, pinned, gated, careful, relayed]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    for (const agent of [checker, dynamic, pinned, gated, careful, relayed, tightened]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
     await h.store.agents.publishVersion('pinned', versionOf(pinnedV1), pinnedV1);
     await h.store.agents.publishVersion('ghost', versionOf(ghostData), ghostData);
+    await h.store.agents.publishVersion('tightened', versionOf(tightenedV1), tightenedV1);
     const identity = workerIdentity();
     const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
     const deps = createActivityDeps({
@@ -206,7 +212,7 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerIdentity: identity,
       workerDeps,
       // Every worker serves the built-in default agent besides its own (createActivityDeps requires it).
-      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed]),
+      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed, tightened]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
@@ -381,6 +387,20 @@ describe('agent runs: a run executes as its agent version says', () => {
     const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
     const [pending] = waiting.pendingApprovals;
     expect(pending).toMatchObject({ tool: 'lookup', risk: 'read' });
+    expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
+
+    const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });
+    expect(res.status).toBe(200);
+    expect((await endOf(id)).status).toBe('completed');
+    expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
+  });
+
+  it("asks for approval of a tool its run's version never asked about once the current code always asks about it", async () => {
+    const m = marker();
+    const id = await startRun({ agent: 'tightened', version: versionOf(tightenedV1), marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+    const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
+    const [pending] = waiting.pendingApprovals;
+    expect(pending).toMatchObject({ tool: 'lookup' });
     expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
 
     const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });

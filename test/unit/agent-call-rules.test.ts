@@ -30,10 +30,10 @@ const published = (name: string, risk: PublishedTool['risk'], approval?: Publish
 });
 
 /** An agent whose version recorded `recorded` and whose current code is `current` (publishing `currentData`, by default what was recorded). */
-function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[], currentData: PublishedTool[] = recorded): RunAgent {
+function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[], currentData: PublishedTool[] = recorded, policies: { recorded: ApprovalPolicy; current: ApprovalPolicy } = { recorded: 'none', current: 'none' }): RunAgent {
   return {
-    version: { name: 'a', version: 'v1', data: {} as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
-    served: { name: 'a', definition: {} as never, data: { tools: currentData } as never, version: 'v2', tools: new ToolRegistry(current) },
+    version: { name: 'a', version: 'v1', data: { approvals: policies.recorded } as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
+    served: { name: 'a', definition: {} as never, data: { tools: currentData, approvals: policies.current } as never, version: 'v2', tools: new ToolRegistry(current) },
   };
 }
 
@@ -59,23 +59,36 @@ describe('a call of a run of an agent', () => {
 
   it("takes its tool's approval override as its policy, raised to the server's minimum", () => {
     const agent = agentOf([published('ask', 'read', 'always'), published('skip', 'write', 'never'), published('plain', 'write', 'by_risk'), published('bare', 'write')], []);
-    expect(rules.policyOf(agent, 'ask')).toBe('all');
-    expect(rules.policyOf(agent, 'skip')).toBe('none');
-    expect(rules.policyOf(agent, 'plain')).toBeUndefined();
-    expect(rules.policyOf(agent, 'bare')).toBeUndefined();
-    expect(rules.policyOf(null, 'ask')).toBeUndefined();
-    expect(createRunAgents(depsWith('write')).policyOf(agent, 'skip')).toBe('write');
+    expect(rules.policyOf(agent, 'ask', 'none')).toBe('all');
+    expect(rules.policyOf(agent, 'skip', 'none')).toBe('none');
+    expect(rules.policyOf(agent, 'plain', 'none')).toBeUndefined();
+    expect(rules.policyOf(agent, 'bare', 'none')).toBeUndefined();
+    expect(rules.policyOf(null, 'ask', 'none')).toBeUndefined();
+    expect(createRunAgents(depsWith('write')).policyOf(agent, 'skip', 'none')).toBe('write');
   });
 
   it("takes the stricter of the version's override and the current code's: always in either asks, never needs both", () => {
     const recorded = [published('now_asks', 'write', 'never'), published('was_asked', 'write', 'always'), published('by_risk_now', 'write', 'never'), published('now_skips', 'write')];
     const current = [published('now_asks', 'write', 'always'), published('was_asked', 'write', 'never'), published('by_risk_now', 'write'), published('now_skips', 'write', 'never')];
     const agent = agentOf(recorded, [], current);
-    expect(rules.policyOf(agent, 'now_asks')).toBe('all');
-    expect(rules.policyOf(agent, 'was_asked')).toBe('all');
+    expect(rules.policyOf(agent, 'now_asks', 'none')).toBe('all');
+    expect(rules.policyOf(agent, 'was_asked', 'none')).toBe('all');
     // One says never, the other by risk: the run's own policy decides (never below it).
-    expect(rules.policyOf(agent, 'by_risk_now')).toBeUndefined();
-    expect(rules.policyOf(agent, 'now_skips')).toBeUndefined();
+    expect(rules.policyOf(agent, 'by_risk_now', 'none')).toBeUndefined();
+    expect(rules.policyOf(agent, 'now_skips', 'none')).toBeUndefined();
+  });
+
+  it("asks by the agent's policy, the version's or the current code's, where it is stricter than the run's (an upgrade, a schedule's firing)", () => {
+    const tools = [published('edit', 'write'), published('skip', 'write', 'never')];
+    const stricterVersion = agentOf(tools, [], tools, { recorded: 'all', current: 'write' });
+    expect(rules.policyOf(stricterVersion, 'edit', 'write')).toBe('all');
+    expect(rules.policyOf(stricterVersion, 'edit', 'all')).toBeUndefined();
+    const stricterCode = agentOf(tools, [], tools, { recorded: 'none', current: 'write' });
+    expect(rules.policyOf(stricterCode, 'edit', 'none')).toBe('write');
+    expect(rules.policyOf(stricterCode, 'edit', 'write')).toBeUndefined();
+    // A tool's `never` in both is the agent's word for that tool.
+    expect(rules.policyOf(stricterVersion, 'skip', 'write')).toBe('none');
+    expect(createRunAgents(depsWith('all')).policyOf(stricterCode, 'edit', 'none')).toBe('all');
   });
 });
 
