@@ -51,6 +51,15 @@ describe('a call of a run of an agent', () => {
     expect(rules.riskOf(agent, 'dynamic', { n: 2 })).toBe('irreversible');
   });
 
+  it("is the riskiest when the tool's own rating throws or gives no risk", () => {
+    const throwing = defineTool({ name: 'throwing', description: 't', input: z.object({ n: z.number() }), risk: () => { throw new Error('no'); }, run: async () => 'ok' });
+    const bogus = defineTool({ name: 'bogus', description: 'b', input: z.object({ n: z.number() }), risk: () => 'harmless' as never, run: async () => 'ok' });
+    const agent = agentOf([published('throwing', 'by_input'), published('bogus', 'by_input')], [throwing, bogus]);
+    expect(rules.riskOf(agent, 'throwing', { n: 1 })).toBe('irreversible');
+    expect(rules.riskOf(agent, 'bogus', { n: 1 })).toBe('irreversible');
+    expect(new ToolRegistry([throwing]).riskOf('throwing', { n: 1 })).toBe('irreversible');
+  });
+
   it('is the riskiest when the version does not list the tool or the current code lacks it', () => {
     const agent = agentOf([published('gone', 'read')], [tool('new', 'read')]);
     expect(rules.riskOf(agent, 'gone', { n: 1 })).toBe('irreversible');
