@@ -83,10 +83,16 @@ export function createModelActivities(deps: ActivityDeps) {
     return { system: await agents.instructionsOf(agent, record), tools: agent.version.toolSchemas, promptCaching: agent.version.data.promptCaching };
   }
 
-  /** Moves the run to the version this worker serves, clears the request, and says so when the version changed: one transaction. */
+  /**
+   * Moves the run to the version this worker serves, clears the request, and says so when the version changed: one
+   * transaction. Only to the agent's current version (what the upgrade asks for): a worker still serving an older one
+   * (a deploy under way) leaves the request to one serving the current, rather than moving the run back.
+   */
   async function upgrade(record: RunRecord, turn: number): Promise<RunRecord> {
     const agent = record.agent!;
     const to = agents.served(agent).version;
+    const current = await store.agents.current(agent);
+    if (current && current.version.version !== to) return record;
     const events = await store.transaction(async (tx) => {
       const moved = await tx.runs.applyUpgrade(record.id, to);
       if (!moved || moved.from === to) return [];

@@ -177,6 +177,11 @@ const tightenedV1 = dataOf('tightened', { tools: [publishedOf(lookup, { approval
 const tightenedData = dataOf('tightened', { tools: [publishedOf(lookup, { approval: 'always' })] });
 const tightened = served({ name: 'tightened', description: 'tightened agent', instructions: 'You are tightened.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, tightenedData, [lookup]);
 
+// `stale`: this worker serves v1 while v2 is current (a deploy under way): an upgrade waits for a worker serving v2.
+const staleV1Data = dataOf('stale', { instructions: 'You are stale, version one.', tools: [publishedOf(askUpgrade)] });
+const staleV2Data = dataOf('stale', { instructions: 'You are stale, version two.', tools: [publishedOf(askUpgrade)] });
+const stale = served({ name: 'stale', description: 'stale agent', instructions: 'You are stale, version one.', tools: [askUpgrade] }, staleV1Data, [askUpgrade]);
+
 // `relayed`: hands off with its own summary instruction.
 const relayedData = dataOf('relayed', { tools: [publishedOf(lookup)], relay: { segmentMaxTurns: null, summaryInstruction: 'Summarise for the next shift.' } });
 const relayed = served({ name: 'relayed', description: 'relayed agent', instructions: 'You are relayed.', tools: [lookup], relay: { summaryInstruction: 'Summarise for the next shift.' } }, relayedData, [lookup]);
@@ -196,8 +201,13 @@ describe('agent runs: a run executes as its agent version says', () => {
     requestUpgrade = async (runId) => {
       await h.store.db.updateTable('runs').set({ upgrade_requested_at: new Date().toISOString() }).where('id', '=', runId).execute();
     };
-    for (const agent of [checker, dynamic, pinned, gated, careful, relayed, tightened]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    // Older versions first: no worker says it serves an agent here, so the latest published is current.
     await h.store.agents.publishVersion('pinned', versionOf(pinnedV1), pinnedV1);
+    await h.store.agents.publishVersion('stale', stale.version, stale.data);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const agent of [checker, dynamic, pinned, gated, careful, relayed, tightened]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    // Current, though this worker serves stale's older version.
+    await h.store.agents.publishVersion('stale', versionOf(staleV2Data), staleV2Data);
     await h.store.agents.publishVersion('ghost', versionOf(ghostData), ghostData);
     await h.store.agents.publishVersion('tightened', versionOf(tightenedV1), tightenedV1);
     const identity = workerIdentity();
@@ -212,7 +222,7 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerIdentity: identity,
       workerDeps,
       // Every worker serves the built-in default agent besides its own (createActivityDeps requires it).
-      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed, tightened]),
+      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed, tightened, stale]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
@@ -328,6 +338,17 @@ describe('agent runs: a run executes as its agent version says', () => {
     const run = (await h.store.runs.get(id))!;
     expect(run.agentVersion).toBe(pinned.version);
     expect(run.upgradeRequestedAt).toBeNull();
+  });
+
+  it('leaves an upgrade to a worker serving the current version rather than moving a run back to an older one', async () => {
+    const m = marker();
+    const v2 = versionOf(staleV2Data);
+    const id = await startRun({ agent: 'stale', version: v2, marker: m, answers: [{ toolCalls: [{ name: 'ask_upgrade', input: { runId: 'x' } }] }, { text: 'Done.' }] });
+    expect((await endOf(id)).status).toBe('completed');
+    expect((await h.events(id)).filter((e) => e.type === 'run.upgraded')).toEqual([]);
+    const run = (await h.store.runs.get(id))!;
+    expect(run.agentVersion).toBe(v2);
+    expect(run.upgradeRequestedAt).not.toBeNull();
   });
 
   it('validates the structured output: a text answer and an invalid result go back to the model, a valid one is stored and carried by run.completed', async () => {
