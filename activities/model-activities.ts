@@ -29,9 +29,22 @@ type ToolUse = Extract<AssistantBlock, { type: 'tool_use' }>;
 /** Said to the model when its final answer came as text although the agent's result is due through `final_result`. */
 export const CALL_OUTPUT_TOOL = `Your answer was not taken as the final result. Give the final result by calling the ${OUTPUT_TOOL} tool with a value that matches its input schema.`;
 
-/** The tool result of a `final_result` call that failed the output schema: each error's path and message. */
+/**
+ * The most schema errors told back to the model for one rejected result. Each error names a path of the model's
+ * own value, so a long result wrong in every item (all errors are collected) would otherwise come back many times
+ * over, into every later turn's context and cost.
+ */
+export const OUTPUT_ERRORS_SHOWN = 20;
+/** The longest path or message of one error as told to the model (a path holds the model's own keys). */
+const OUTPUT_ERROR_CHARS = 300;
+
+const cut = (text: string): string => (text.length > OUTPUT_ERROR_CHARS ? `${text.slice(0, OUTPUT_ERROR_CHARS)}…` : text);
+
+/** The tool result of a `final_result` call that failed the output schema: each error's path and message (the first OUTPUT_ERRORS_SHOWN). */
 export function outputRejection(errors: OutputError[]): string {
-  return [`The final result does not match the required schema, so it was not accepted:`, ...errors.map((e) => `- ${e.path}: ${e.message}`), `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
+  const shown = errors.slice(0, OUTPUT_ERRORS_SHOWN).map((e) => `- ${cut(e.path)}: ${cut(e.message)}`);
+  const more = errors.length > OUTPUT_ERRORS_SHOWN ? [`- … and ${errors.length - OUTPUT_ERRORS_SHOWN} more errors like these`] : [];
+  return [`The final result does not match the required schema, so it was not accepted:`, ...shown, ...more, `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
 }
 
 /** A model call's run: as the database has it, and its agent (null: a run that names none). */
@@ -70,10 +83,16 @@ export function createModelActivities(deps: ActivityDeps) {
     return { system: await agents.instructionsOf(agent, record), tools: agent.version.toolSchemas, promptCaching: agent.version.data.promptCaching };
   }
 
-  /** Moves the run to the version this worker serves, clears the request, and says so when the version changed: one transaction. */
+  /**
+   * Moves the run to the version this worker serves, clears the request, and says so when the version changed: one
+   * transaction. Only to the agent's current version (what the upgrade asks for): a worker still serving an older one
+   * (a deploy under way) leaves the request to one serving the current, rather than moving the run back.
+   */
   async function upgrade(record: RunRecord, turn: number): Promise<RunRecord> {
     const agent = record.agent!;
     const to = agents.served(agent).version;
+    const current = await store.agents.current(agent);
+    if (current && current.version.version !== to) return record;
     const events = await store.transaction(async (tx) => {
       const moved = await tx.runs.applyUpgrade(record.id, to);
       if (!moved || moved.from === to) return [];
@@ -165,7 +184,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const toolUses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
     const registry = agents.registryOf(agent);
     const refOf = (b: ToolUse): ToolCallRef => {
-      const policy = agents.policyOf(agent, b.name);
+      const policy = agents.policyOf(agent, b.name, run.record.approvals);
       return {
         toolUseId: b.id,
         name: b.name,
@@ -175,7 +194,7 @@ export function createModelActivities(deps: ActivityDeps) {
         ...(policy && { policy }),
       };
     };
-    const final = finalResultOf(agent, toolUses);
+    const final = finalResultOf(agent, toolUses, response.stopReason);
     const toolCalls: ToolCallRef[] = final.toolCalls.map(refOf);
     const risks = new Map(toolCalls.map((c) => [c.toolUseId, c.risk]));
     const result: ModelTurnResult = {
@@ -242,17 +261,20 @@ interface FinalResult {
  * An answer of an agent with an output schema: a valid `final_result` ends the run (pydantic-ai's early
  * end: calls given beside it are not run, and are told so); an invalid one goes back with its errors while
  * the other calls run; an answer with no tool calls at all is not a result, and the model is told to give one.
+ * So is an answer with tool calls that stopped for another reason than `tool_use` (cut off at `max_tokens`):
+ * the run would end there without a result, and its calls may be cut short, so they are not run.
  * Any other answer, and every answer of an agent without an output schema, is a turn as ever.
  */
-function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[]): FinalResult {
+export function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[], stopReason: string): FinalResult {
   const check = agent?.version.checkOutput;
   if (!check) return { toolCalls: toolUses, results: [] };
   const finals = toolUses.filter((b) => b.name === OUTPUT_TOOL);
   const others = toolUses.filter((b) => b.name !== OUTPUT_TOOL);
   const [first, ...extra] = finals;
   if (!first) {
-    if (others.length > 0) return { toolCalls: others, results: [] };
-    return { toolCalls: [], output: 'invalid', results: [], instruction: CALL_OUTPUT_TOOL };
+    if (others.length > 0 && stopReason === 'tool_use') return { toolCalls: others, results: [] };
+    const cutOff = others.map((b) => ({ toolUseId: b.id, content: `Not run: the answer stopped (${stopReason}) before it was complete.`, isError: true }));
+    return { toolCalls: [], output: 'invalid', results: cutOff, instruction: CALL_OUTPUT_TOOL };
   }
   const extraResults = extra.map((b) => ({ toolUseId: b.id, content: `Only the first ${OUTPUT_TOOL} call of an answer is taken.`, isError: true }));
   const verdict = check(first.input);
@@ -260,5 +282,10 @@ function finalResultOf(agent: RunAgent | null, toolUses: ToolUse[]): FinalResult
     const notRun = others.map((b) => ({ toolUseId: b.id, content: `Not run: the run ended with its final result.`, isError: true }));
     return { toolCalls: [], output: 'valid', valid: { output: verdict.output }, results: [{ toolUseId: first.id, content: 'Final result accepted.', isError: false }, ...extraResults, ...notRun] };
   }
-  return { toolCalls: others, output: 'invalid', results: [{ toolUseId: first.id, content: outputRejection(verdict.errors), isError: true }, ...extraResults] };
+  const rejected = { toolUseId: first.id, content: outputRejection(verdict.errors), isError: true };
+  if (stopReason !== 'tool_use') {
+    const cutOff = others.map((b) => ({ toolUseId: b.id, content: `Not run: the answer stopped (${stopReason}) before it was complete.`, isError: true }));
+    return { toolCalls: [], output: 'invalid', results: [rejected, ...extraResults, ...cutOff] };
+  }
+  return { toolCalls: others, output: 'invalid', results: [rejected, ...extraResults] };
 }

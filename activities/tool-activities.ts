@@ -126,7 +126,7 @@ export function createToolActivities(deps: ActivityDeps) {
 
     // Checked before the ledger is touched, so a refused call leaves no trace of having started.
     const toCheck = { runId, turn, toolUseId, name: call.name, input: call.input };
-    const { policy, allowed } = await gate.check(toCheck, risk, agents.policyOf(agent, call.name));
+    const { policy, allowed } = await gate.check(toCheck, risk, agents.policyOf(agent, call.name, record?.approvals ?? 'all'));
     if (!allowed) {
       // A call already done returns its result (nothing runs again); only one not done yet is refused.
       const done = await store.effects.get(key);
@@ -238,8 +238,10 @@ export function createToolActivities(deps: ActivityDeps) {
           // other is in doubt now, and the run is told so (and why) at once rather than after a retry finds it.
           if (err instanceof ToolUnavailableError) {
             deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: true });
-            if (safeToRerun) throw ApplicationFailure.retryable(err.message, FailureType.ToolUnavailable);
-            throw inDoubt(`${call.name} was cut off: ${err.message}; it may or may not have taken effect`, 'tool_unavailable');
+            // Redacted: the message goes into Temporal's history and the run's events (a tool's own code wrote it).
+            const reason = redactText(err.message);
+            if (safeToRerun) throw ApplicationFailure.retryable(reason, FailureType.ToolUnavailable);
+            throw inDoubt(`${call.name} was cut off: ${reason}; it may or may not have taken effect`, 'tool_unavailable');
           }
           // Any failure of the tool itself is the model's to see and work around; it can try again.
           // Redacted: an error can name a URL with its credentials (a failed fetch).

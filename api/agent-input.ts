@@ -6,11 +6,18 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { JsonSchema } from '../contract/agents';
 import type { InputProblem } from '../contract/api';
+import { TimeLimitExceeded, withinTimeLimit } from '../shared/time-limit';
 
 export type { InputProblem };
 
 /** Kept validators; past this many the oldest go (versions accumulate over deploys). */
 const MAX_CACHED = 200;
+
+/**
+ * The longest one input's check may take. A valid input of the largest size allowed takes milliseconds;
+ * only a schema's pattern that backtracks without end takes longer, and would hold every request meanwhile.
+ */
+export const INPUT_CHECK_LIMIT_MS = 1000;
 
 export class AgentInputValidator {
   // Formats (email, uri…) are checked by the patterns zod writes beside them; unknown keywords are not errors.
@@ -21,7 +28,12 @@ export class AgentInputValidator {
   problems(agent: string, version: string, schema: JsonSchema, input: unknown): InputProblem[] {
     const validate = this.validatorFor(`${agent}@${version}`, schema);
     if (validate instanceof Error) return [{ path: '', message: `the agent's input schema cannot be used: ${validate.message}` }];
-    if (validate(input)) return [];
+    try {
+      if (withinTimeLimit(INPUT_CHECK_LIMIT_MS, () => validate(input))) return [];
+    } catch (err) {
+      if (!(err instanceof TimeLimitExceeded)) throw err;
+      return [{ path: '', message: `could not be checked against the agent's input schema in time (a pattern of the schema takes too long on this value): give shorter or simpler strings` }];
+    }
     return (validate.errors ?? []).map(describe);
   }
 

@@ -35,6 +35,8 @@ export const FailureType = {
    * version's data is missing from the database. Not retried on this worker.
    */
   AgentUnavailable: 'AgentUnavailable',
+  /** The agent's instructions function threw (or gave no string): the model call is retried, its message redacted. */
+  AgentInstructionsFailed: 'AgentInstructionsFailed',
   ModelBadRequest: 'ModelBadRequest',
   ModelAuthError: 'ModelAuthError',
   ModelPermissionDenied: 'ModelPermissionDenied',

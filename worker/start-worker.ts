@@ -106,22 +106,33 @@ export async function startWorker(opts: {
     await mcp.close();
     throw err;
   });
-  const others = agents.all().filter((a) => a.name !== DEFAULT_AGENT);
-  // A worker without a prebuilt bundle bundles the workflows once for all of its workflow Workers.
-  const workflowCode = !config.temporal.workflowBundlePath && others.length > 0 ? await bundleWorkflows() : undefined;
-  const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors, resourceController, workflowCode });
-  // Each other agent's runs: on its own queue, which only workers serving it poll.
-  const agentWorkers: Worker[] = [];
-  for (const agent of others) {
-    const taskQueue = agentTaskQueue(config.temporal.taskQueue, agent.name);
-    agentWorkers.push(await createWorker({ connection, config, deps, taskQueue, interceptors: opts.interceptors, resourceController, workflowCode }));
+  // Published, so from here a start that fails withdraws again: else the agents read as served (and their version as
+  // current) with no Worker polling, until the beats are old, or for good in a process that lives on (`longhaul dev`).
+  const { worker, agentWorkers, ownQueue, janitor, dispatcher } = await startProcessWorkers().catch(async (err: unknown) => {
+    await published.withdraw();
+    await connection.close();
+    await mcp.close();
+    throw err;
+  });
+  async function startProcessWorkers() {
+    const others = agents.all().filter((a) => a.name !== DEFAULT_AGENT);
+    // A worker without a prebuilt bundle bundles the workflows once for all of its workflow Workers.
+    const workflowCode = !config.temporal.workflowBundlePath && others.length > 0 ? await bundleWorkflows() : undefined;
+    const worker = await createWorker({ connection, config, deps, interceptors: opts.interceptors, resourceController, workflowCode });
+    // Each other agent's runs: on its own queue, which only workers serving it poll.
+    const agentWorkers: Worker[] = [];
+    for (const agent of others) {
+      const taskQueue = agentTaskQueue(config.temporal.taskQueue, agent.name);
+      agentWorkers.push(await createWorker({ connection, config, deps, taskQueue, interceptors: opts.interceptors, resourceController, workflowCode }));
+    }
+    // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).
+    const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors, resourceController });
+    const janitor = await startWorkspaceJanitor({ activityDeps: deps, blobs: openBlobStore(config, foundation.store), config, logger });
+    // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
+    if (!opts.modelFor) void checkModelEndpoint(config, logger);
+    const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
+    return { worker, agentWorkers, ownQueue, janitor, dispatcher };
   }
-  // This worker's own queue: tool calls of runs whose workspaces it holds come here (no workflows).
-  const ownQueue = await createActivityWorker({ connection, config, deps, taskQueue: workerQueue, interceptors: opts.interceptors, resourceController });
-  const janitor = await startWorkspaceJanitor({ activityDeps: deps, blobs: openBlobStore(config, foundation.store), config, logger });
-  // Not awaited: a slow or dead endpoint is reported, never a reason to delay polling.
-  if (!opts.modelFor) void checkModelEndpoint(config, logger);
-  const dispatcher = startWebhookDispatcher({ store: foundation.store, client: foundation.client, config, logger });
   // The process's Workers run and stop together: when one stops (drained, or failed), the others drain too.
   const all = [worker, ownQueue, ...agentWorkers];
   const drain = () => all.forEach(requestShutdown);

@@ -15,6 +15,7 @@ import { UNKNOWN_RISK, type ToolRegistry } from '../tools/registry';
 import type { RunInfo } from './agent-definition';
 import type { ServedAgent } from './agent-catalog';
 import { outputChecker, outputTool, type OutputChecker } from './output-tool';
+import { redactText } from '../../shared/redact';
 
 /** A pinned version as this worker uses it: its data, and what is derived from it once. */
 export interface PinnedVersion {
@@ -122,21 +123,43 @@ export function createRunAgents(deps: ActivityDeps) {
   }
 
   /**
-   * The policy one call is decided by when the version overrides it for this tool (`always` → `all`,
-   * `never` → `none`), raised to the server's minimum; undefined: the run's own policy.
+   * The policy one call is decided by when it is not the run's own (`runPolicy`); undefined: the run's own.
+   * A per-tool override (`always` → `all`, `never` → `none`), the stricter of the version's and the current
+   * code's, as with risk: `always` in either asks, `never` skips only when both say it (a deploy that made a
+   * tool `always` is obeyed by runs pinned to an older version too). Else the agent's policy, the version's and
+   * the current code's, when it asks more than the run's: a run is created with at least its agent's policy,
+   * but one moved to a version that asks more (an upgrade, a schedule firing at today's version) keeps the
+   * policy it was created with. Always raised to the server's minimum.
    */
-  function policyOf(agent: RunAgent | null, name: string): ApprovalPolicy | undefined {
-    const approval = agent?.version.toolsByName.get(name)?.approval;
-    if (approval === 'always') return stricterPolicy('all', floor);
-    if (approval === 'never') return stricterPolicy('none', floor);
-    return undefined;
+  function policyOf(agent: RunAgent | null, name: string, runPolicy: ApprovalPolicy): ApprovalPolicy | undefined {
+    if (!agent) return undefined;
+    const recorded = agent.version.toolsByName.get(name)?.approval;
+    const current = agent.served.data.tools.find((t) => t.name === name)?.approval;
+    if (recorded === 'always' || current === 'always') return stricterPolicy('all', floor);
+    if (recorded === 'never' && current === 'never') return stricterPolicy('none', floor);
+    const agentPolicy = stricterPolicy(agent.version.data.approvals, agent.served.data.approvals);
+    if (stricterPolicy(runPolicy, agentPolicy) === runPolicy) return undefined;
+    return stricterPolicy(agentPolicy, floor);
   }
 
   /** The system prompt: the version's text, or its instructions function evaluated by the current code. */
   async function instructionsOf(agent: RunAgent, record: RunRecord): Promise<string> {
     if (agent.version.data.instructions !== null) return agent.version.data.instructions;
     const { instructions } = agent.served.definition;
-    return typeof instructions === 'string' ? instructions : instructions({ run: runInfoOf(record), deps: deps.workerDeps });
+    if (typeof instructions === 'string') return instructions;
+    // The developer's code: what it throws reaches Temporal's history and the run's error, so it goes redacted
+    // (an error of a database client names its URL, credentials and all), typed, and without the original as cause.
+    let text: unknown;
+    try {
+      text = await instructions({ run: runInfoOf(record), deps: deps.workerDeps });
+    } catch (err) {
+      const message = redactText(`the instructions function of agent ${agent.served.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw ApplicationFailure.create({ message, type: FailureType.AgentInstructionsFailed });
+    }
+    if (typeof text !== 'string') {
+      throw ApplicationFailure.create({ message: `the instructions function of agent ${agent.served.name} gave ${text === null ? 'null' : typeof text}, not a string`, type: FailureType.AgentInstructionsFailed, nonRetryable: true });
+    }
+    return text;
   }
 
   return { of, pinned, served, registryOf, riskOf, policyOf, instructionsOf };

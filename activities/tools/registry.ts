@@ -1,6 +1,6 @@
 /** The tools a worker offers, by name, and their JSON Schemas for the model. */
 import { z } from 'zod';
-import type { Risk } from '../../contract/run';
+import { RISKS, type Risk } from '../../contract/run';
 import type { ToolSchema } from '../model/model-adapter';
 import type { ToolDefinition } from './tool';
 
@@ -43,7 +43,14 @@ export class ToolRegistry {
     if (!tool) return UNKNOWN_RISK;
     if (typeof tool.risk === 'string') return tool.risk;
     const parsed = tool.input.safeParse(input);
-    return parsed.success ? tool.risk(parsed.data) : UNKNOWN_RISK;
+    if (!parsed.success) return UNKNOWN_RISK;
+    // The tool's own code: a reading that throws or is no risk is no reading (else the paid-for answer it rates is lost, and paid for again).
+    try {
+      const risk: unknown = tool.risk(parsed.data);
+      return RISKS.includes(risk as Risk) ? (risk as Risk) : UNKNOWN_RISK;
+    } catch {
+      return UNKNOWN_RISK;
+    }
   }
 
   /** Whether calls to this tool run as local activities (see ToolDefinition.quick). */

@@ -19,12 +19,12 @@ import type { AssistantBlock, ModelAdapter, ModelRequest, ModelResponse } from '
 import { ToolRegistry } from '../../activities/tools/registry';
 import { defineTool, type ToolDefinition } from '../../activities/tools/tool';
 import { DEFAULT_AGENT, OUTPUT_TOOL, type AgentData, type PublishedTool } from '../../contract/agents';
+import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { DEMO_MODEL, type ApprovalPolicy, type RunInput, type RunSettings } from '../../contract/run';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
 import { connectWorker } from '../../shared/temporal/connection';
-import { builtinToolsFor, createActivityDeps } from '../../worker/activity-deps';
-import { loadAgentCatalog } from '../../activities/agents/load-agents';
+import { createActivityDeps } from '../../worker/activity-deps';
 import { createActivityWorker, createWorker } from '../../worker/create-worker';
 import { workerIdentity, workerQueueName } from '../../worker/worker-queue';
 import type { agentRunWorkflow } from '../../workflows/agent-run';
@@ -172,6 +172,16 @@ const gated = served({ name: 'gated', description: 'gated agent', instructions: 
 const carefulData = dataOf('careful', { tools: [publishedOf(lookup, { approval: 'always' })] });
 const careful = served({ name: 'careful', description: 'careful agent', instructions: 'You are careful.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, carefulData, [lookup]);
 
+// `tightened`: runs pinned to v1 (its tool never asked) meet a deploy whose code always asks about it.
+const tightenedV1 = dataOf('tightened', { tools: [publishedOf(lookup, { approval: 'never' })] });
+const tightenedData = dataOf('tightened', { tools: [publishedOf(lookup, { approval: 'always' })] });
+const tightened = served({ name: 'tightened', description: 'tightened agent', instructions: 'You are tightened.', tools: [lookup], approvals: { tools: { lookup: 'always' } } }, tightenedData, [lookup]);
+
+// `stale`: this worker serves v1 while v2 is current (a deploy under way): an upgrade waits for a worker serving v2.
+const staleV1Data = dataOf('stale', { instructions: 'You are stale, version one.', tools: [publishedOf(askUpgrade)] });
+const staleV2Data = dataOf('stale', { instructions: 'You are stale, version two.', tools: [publishedOf(askUpgrade)] });
+const stale = served({ name: 'stale', description: 'stale agent', instructions: 'You are stale, version one.', tools: [askUpgrade] }, staleV1Data, [askUpgrade]);
+
 // `relayed`: hands off with its own summary instruction.
 const relayedData = dataOf('relayed', { tools: [publishedOf(lookup)], relay: { segmentMaxTurns: null, summaryInstruction: 'Summarise for the next shift.' } });
 const relayed = served({ name: 'relayed', description: 'relayed agent', instructions: 'You are relayed.', tools: [lookup], relay: { summaryInstruction: 'Summarise for the next shift.' } }, relayedData, [lookup]);
@@ -191,9 +201,15 @@ describe('agent runs: a run executes as its agent version says', () => {
     requestUpgrade = async (runId) => {
       await h.store.db.updateTable('runs').set({ upgrade_requested_at: new Date().toISOString() }).where('id', '=', runId).execute();
     };
-    for (const agent of [checker, dynamic, pinned, gated, careful, relayed]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    // Older versions first: no worker says it serves an agent here, so the latest published is current.
     await h.store.agents.publishVersion('pinned', versionOf(pinnedV1), pinnedV1);
+    await h.store.agents.publishVersion('stale', stale.version, stale.data);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const agent of [checker, dynamic, pinned, gated, careful, relayed, tightened]) await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    // Current, though this worker serves stale's older version.
+    await h.store.agents.publishVersion('stale', versionOf(staleV2Data), staleV2Data);
     await h.store.agents.publishVersion('ghost', versionOf(ghostData), ghostData);
+    await h.store.agents.publishVersion('tightened', versionOf(tightenedV1), tightenedV1);
     const identity = workerIdentity();
     const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
     const deps = createActivityDeps({
@@ -205,8 +221,8 @@ describe('agent runs: a run executes as its agent version says', () => {
       workerQueue,
       workerIdentity: identity,
       workerDeps,
-      // The built-in default agent, as every worker serves it, beside the agents built by hand here.
-      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: builtinToolsFor(h.config) }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed]),
+      // Every worker serves the built-in default agent besides its own (createActivityDeps requires it).
+      agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed, tightened, stale]),
     });
     connection = await connectWorker(h.config);
     workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
@@ -324,6 +340,17 @@ describe('agent runs: a run executes as its agent version says', () => {
     expect(run.upgradeRequestedAt).toBeNull();
   });
 
+  it('leaves an upgrade to a worker serving the current version rather than moving a run back to an older one', async () => {
+    const m = marker();
+    const v2 = versionOf(staleV2Data);
+    const id = await startRun({ agent: 'stale', version: v2, marker: m, answers: [{ toolCalls: [{ name: 'ask_upgrade', input: { runId: 'x' } }] }, { text: 'Done.' }] });
+    expect((await endOf(id)).status).toBe('completed');
+    expect((await h.events(id)).filter((e) => e.type === 'run.upgraded')).toEqual([]);
+    const run = (await h.store.runs.get(id))!;
+    expect(run.agentVersion).toBe(v2);
+    expect(run.upgradeRequestedAt).not.toBeNull();
+  });
+
   it('validates the structured output: a text answer and an invalid result go back to the model, a valid one is stored and carried by run.completed', async () => {
     const input = { invoiceId: marker() };
     const id = await startRun({
@@ -381,6 +408,20 @@ describe('agent runs: a run executes as its agent version says', () => {
     const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
     const [pending] = waiting.pendingApprovals;
     expect(pending).toMatchObject({ tool: 'lookup', risk: 'read' });
+    expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
+
+    const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });
+    expect(res.status).toBe(200);
+    expect((await endOf(id)).status).toBe('completed');
+    expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
+  });
+
+  it("asks for approval of a tool its run's version never asked about once the current code always asks about it", async () => {
+    const m = marker();
+    const id = await startRun({ agent: 'tightened', version: versionOf(tightenedV1), marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+    const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
+    const [pending] = waiting.pendingApprovals;
+    expect(pending).toMatchObject({ tool: 'lookup' });
     expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
 
     const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });

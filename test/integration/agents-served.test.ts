@@ -109,6 +109,15 @@ describe('a worker serving agents', () => {
     }
   });
 
+  it('withdraws its agents when its Workers cannot be made after it published them', async () => {
+    const foundation = { store: h.store, client: h.client, bus: h.bus, close: async () => {} };
+    // A workflow bundle that is not there: the first Worker cannot be made, after the agents were published.
+    const config = { ...h.config, temporal: { ...h.config.temporal, workflowBundlePath: path.join(__dirname, 'no-such-bundle.js') } };
+    await expect(startWorker({ config, foundation, logger: h.logger, definition, sweeperSchedule: false })).rejects.toThrow();
+    // Not served: no live worker is said to serve alpha (before, it read as served until its beats were old, or for good).
+    expect(await h.store.agents.workers('alpha')).toEqual([]);
+  });
+
   it('refuses to start with a definition it cannot serve, saying which agent and why', async () => {
     const foundation = { store: h.store, client: h.client, bus: h.bus, close: async () => {} };
     const bad = { agents: [{ name: 'gamma', description: 'Needs a server.', instructions: 'Search.', tools: [{ mcp: 'crm' }] }] };

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { createActivities, type Activities } from '../../activities';
 import { toolCallHash } from '../../activities/idempotency-keys';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
-import { defineTool, ToolError } from '../../activities/tools/tool';
+import { defineTool, ToolError, ToolUnavailableError } from '../../activities/tools/tool';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
@@ -36,6 +36,7 @@ describe('activities', () => {
       ran.push(input.label);
       if (input.label === 'fail') throw new ToolError('the thing failed');
       if (input.label === 'crash') throw new Error('unexpected crash');
+      if (input.label === 'gone') throw new ToolUnavailableError('connect ECONNREFUSED https://svc:hunter2pass@internal.example/mcp');
       return { done: input.label };
     },
   });
@@ -125,6 +126,17 @@ describe('activities', () => {
       const events = await store.events.list(runId, { after: 0, limit: 10 });
       expect(events.map((e) => e.type)).toEqual(['tool.started', 'tool.failed']);
     }
+  });
+
+  it("redacts the message of a tool whose system went away: it goes into the run's failure and Temporal's history", async () => {
+    await runWithToolCall('run_gone', 'side_effect', { label: 'gone' });
+    const inDoubt = (await runTool('run_gone').catch((e: unknown) => e)) as Error;
+    expect(inDoubt.message).toContain('side_effect was cut off');
+    expect(inDoubt.message).not.toContain('hunter2pass');
+    await runWithToolCall('run_gone_idem', 'idempotent_effect', { label: 'gone' });
+    const retried = (await runTool('run_gone_idem').catch((e: unknown) => e)) as Error;
+    expect(retried.message).toContain('ECONNREFUSED');
+    expect(retried.message).not.toContain('hunter2pass');
   });
 
   it('replays a stored model response instead of calling the model again', async () => {

@@ -13,6 +13,8 @@ import { ToolRegistry } from '../../activities/tools/registry';
 import { defineTool } from '../../activities/tools/tool';
 import type { PublishedTool } from '../../contract/agents';
 import type { ApprovalPolicy } from '../../contract/run';
+import { FailureType } from '../../contract/failures';
+import type { RunRecord } from '../../shared/store/runs';
 import type { Store } from '../../shared/store';
 
 const tool = (name: string, risk: 'read' | 'write' | ((i: { n: number }) => 'read' | 'irreversible')) =>
@@ -27,11 +29,11 @@ const published = (name: string, risk: PublishedTool['risk'], approval?: Publish
   ...(approval && { approval }),
 });
 
-/** An agent whose version recorded `recorded` and whose current code is `current`. */
-function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[]): RunAgent {
+/** An agent whose version recorded `recorded` and whose current code is `current` (publishing `currentData`, by default what was recorded). */
+function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[], currentData: PublishedTool[] = recorded, policies: { recorded: ApprovalPolicy; current: ApprovalPolicy } = { recorded: 'none', current: 'none' }): RunAgent {
   return {
-    version: { name: 'a', version: 'v1', data: {} as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
-    served: { name: 'a', definition: {} as never, data: {} as never, version: 'v2', tools: new ToolRegistry(current) },
+    version: { name: 'a', version: 'v1', data: { approvals: policies.recorded } as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
+    served: { name: 'a', definition: {} as never, data: { tools: currentData, approvals: policies.current } as never, version: 'v2', tools: new ToolRegistry(current) },
   };
 }
 
@@ -49,6 +51,15 @@ describe('a call of a run of an agent', () => {
     expect(rules.riskOf(agent, 'dynamic', { n: 2 })).toBe('irreversible');
   });
 
+  it("is the riskiest when the tool's own rating throws or gives no risk", () => {
+    const throwing = defineTool({ name: 'throwing', description: 't', input: z.object({ n: z.number() }), risk: () => { throw new Error('no'); }, run: async () => 'ok' });
+    const bogus = defineTool({ name: 'bogus', description: 'b', input: z.object({ n: z.number() }), risk: () => 'harmless' as never, run: async () => 'ok' });
+    const agent = agentOf([published('throwing', 'by_input'), published('bogus', 'by_input')], [throwing, bogus]);
+    expect(rules.riskOf(agent, 'throwing', { n: 1 })).toBe('irreversible');
+    expect(rules.riskOf(agent, 'bogus', { n: 1 })).toBe('irreversible');
+    expect(new ToolRegistry([throwing]).riskOf('throwing', { n: 1 })).toBe('irreversible');
+  });
+
   it('is the riskiest when the version does not list the tool or the current code lacks it', () => {
     const agent = agentOf([published('gone', 'read')], [tool('new', 'read')]);
     expect(rules.riskOf(agent, 'gone', { n: 1 })).toBe('irreversible');
@@ -57,12 +68,36 @@ describe('a call of a run of an agent', () => {
 
   it("takes its tool's approval override as its policy, raised to the server's minimum", () => {
     const agent = agentOf([published('ask', 'read', 'always'), published('skip', 'write', 'never'), published('plain', 'write', 'by_risk'), published('bare', 'write')], []);
-    expect(rules.policyOf(agent, 'ask')).toBe('all');
-    expect(rules.policyOf(agent, 'skip')).toBe('none');
-    expect(rules.policyOf(agent, 'plain')).toBeUndefined();
-    expect(rules.policyOf(agent, 'bare')).toBeUndefined();
-    expect(rules.policyOf(null, 'ask')).toBeUndefined();
-    expect(createRunAgents(depsWith('write')).policyOf(agent, 'skip')).toBe('write');
+    expect(rules.policyOf(agent, 'ask', 'none')).toBe('all');
+    expect(rules.policyOf(agent, 'skip', 'none')).toBe('none');
+    expect(rules.policyOf(agent, 'plain', 'none')).toBeUndefined();
+    expect(rules.policyOf(agent, 'bare', 'none')).toBeUndefined();
+    expect(rules.policyOf(null, 'ask', 'none')).toBeUndefined();
+    expect(createRunAgents(depsWith('write')).policyOf(agent, 'skip', 'none')).toBe('write');
+  });
+
+  it("takes the stricter of the version's override and the current code's: always in either asks, never needs both", () => {
+    const recorded = [published('now_asks', 'write', 'never'), published('was_asked', 'write', 'always'), published('by_risk_now', 'write', 'never'), published('now_skips', 'write')];
+    const current = [published('now_asks', 'write', 'always'), published('was_asked', 'write', 'never'), published('by_risk_now', 'write'), published('now_skips', 'write', 'never')];
+    const agent = agentOf(recorded, [], current);
+    expect(rules.policyOf(agent, 'now_asks', 'none')).toBe('all');
+    expect(rules.policyOf(agent, 'was_asked', 'none')).toBe('all');
+    // One says never, the other by risk: the run's own policy decides (never below it).
+    expect(rules.policyOf(agent, 'by_risk_now', 'none')).toBeUndefined();
+    expect(rules.policyOf(agent, 'now_skips', 'none')).toBeUndefined();
+  });
+
+  it("asks by the agent's policy, the version's or the current code's, where it is stricter than the run's (an upgrade, a schedule's firing)", () => {
+    const tools = [published('edit', 'write'), published('skip', 'write', 'never')];
+    const stricterVersion = agentOf(tools, [], tools, { recorded: 'all', current: 'write' });
+    expect(rules.policyOf(stricterVersion, 'edit', 'write')).toBe('all');
+    expect(rules.policyOf(stricterVersion, 'edit', 'all')).toBeUndefined();
+    const stricterCode = agentOf(tools, [], tools, { recorded: 'none', current: 'write' });
+    expect(rules.policyOf(stricterCode, 'edit', 'none')).toBe('write');
+    expect(rules.policyOf(stricterCode, 'edit', 'write')).toBeUndefined();
+    // A tool's `never` in both is the agent's word for that tool.
+    expect(rules.policyOf(stricterVersion, 'skip', 'write')).toBe('none');
+    expect(createRunAgents(depsWith('all')).policyOf(stricterCode, 'edit', 'none')).toBe('all');
   });
 });
 
@@ -76,5 +111,31 @@ describe("the executing worker's gate with a call's own policy", () => {
     expect(await createApprovalGate(store, 'none').check(call, 'read', 'all')).toEqual({ policy: 'all', allowed: false });
     // No policy of its own: the run's (`all` here).
     expect(await createApprovalGate(store, 'none').check(call, 'read')).toEqual({ policy: 'all', allowed: false });
+  });
+});
+
+describe("an agent's instructions function", () => {
+  const rules = createRunAgents(depsWith('none'));
+  const record = { id: 'r', owner: 'o', agent: 'a', input: null, goal: 'g', metadata: null } as unknown as RunRecord;
+  const withInstructions = (instructions: unknown): RunAgent => ({
+    version: { name: 'a', version: 'v1', data: { instructions: null } as never, toolSchemas: [], toolsByName: new Map(), checkOutput: null },
+    served: { name: 'a', definition: { instructions } as never, data: { tools: [] } as never, version: 'v1', tools: new ToolRegistry([]) },
+  });
+
+  it('that throws fails the call typed, its message redacted (a client error names its URL with credentials)', async () => {
+    const failing = withInstructions(async () => {
+      throw new Error('connect failed: postgres://app:hunter2secret@db.internal:5432/crm');
+    });
+    const err = await rules.instructionsOf(failing, record).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: FailureType.AgentInstructionsFailed, nonRetryable: false });
+    expect((err as Error).message).toContain('instructions function of agent a failed');
+    expect((err as Error).message).not.toContain('hunter2secret');
+    expect((err as Error & { cause?: unknown }).cause).toBeUndefined();
+  });
+
+  it('that gives no string fails the call at once, naming what it gave', async () => {
+    const err = await rules.instructionsOf(withInstructions(() => undefined), record).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: FailureType.AgentInstructionsFailed, nonRetryable: true, message: expect.stringContaining('gave undefined') });
+    expect(await rules.instructionsOf(withInstructions(() => 'Be brief.'), record)).toBe('Be brief.');
   });
 });

@@ -26,6 +26,8 @@ describe('resolving a run request of an agent', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-agent-req-'));
     store = await createStore({ dataDir: dir });
     await store.agents.publishVersion('invoice_checker', 'aaaaaaaaaaaaaaaa', INVOICE_CHECKER);
+    await store.agents.publishVersion('careless', 'cccccccccccccccc', agentData({ name: 'careless', inputSchema: { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } } }));
+    await store.agents.publishVersion('remote', 'dddddddddddddddd', agentData({ name: 'remote', inputSchema: { type: 'object', properties: { a: { $ref: 'https://example.com/schema.json' } } } }));
     await store.agents.publishVersion('writer', 'bbbbbbbbbbbbbbbb', agentData({ name: 'writer', model: { default: 'demo', allowed: ['demo', 'claude-sonnet-5-5'] }, approvals: 'none', limits: { defaults: { maxSteps: 500, maxCostUsd: 0.5 }, max: {} } }));
   });
   afterAll(async () => {
@@ -71,6 +73,23 @@ describe('resolving a run request of an agent', () => {
     const missing = await refusal({ agent: 'invoice_checker', input: { invoiceId: 'INV-1' } });
     expect(missing.details).toEqual([{ path: '/amountCents', message: 'is required' }]);
     expect(missing.message).toContain('/amountCents is required');
+  });
+
+  it('refuses, within the time limit, an input on which a pattern of the schema would backtrack for minutes', async () => {
+    const started = Date.now();
+    // `^(a+)+$` on 40 a's and a mismatch: about 2^40 steps; the API's event loop would be held meanwhile.
+    const err = await refusal({ agent: 'careless', input: { code: `${'a'.repeat(40)}!` } });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect([err.status, err.code]).toEqual([400, 'invalid_input']);
+    expect(err.details).toEqual([{ path: '', message: expect.stringContaining('in time') }]);
+    // An ordinary value of the same schema is checked as ever.
+    expect((await resolve({ agent: 'careless', input: { code: 'aaa' } })).input).toEqual({ code: 'aaa' });
+  });
+
+  it('answers a schema whose $ref points elsewhere with a 400 naming it, never fetching it', async () => {
+    const err = await refusal({ agent: 'remote', input: { a: 1 } });
+    expect([err.status, err.code]).toEqual([400, 'invalid_input']);
+    expect(err.message).toContain("the agent's input schema cannot be used");
   });
 
   it('asks for input from an agent that takes it, and refuses input to one that does not', async () => {
