@@ -180,6 +180,8 @@ export interface CarriedState {
   workspaceQueue?: string;
   /** Final results its agent's output schema rejected so far (absent: none). */
   outputRejections?: number;
+  /** Child runs (sub-agents) it started so far (absent: none). */
+  children?: number;
 }
 
 export interface RunInput {
@@ -193,6 +195,10 @@ export interface RunInput {
   carried?: CarriedState;
   /** A worker queue that already holds the run's workspace (a schedule's pre-warmed workspace): its first tool call goes there. */
   workspaceQueue?: string;
+  /** A child run (sub-agent): the run that delegated to it. It rides on its root's concurrency slot and claims none. */
+  parentRunId?: string;
+  /** How deep in its run tree the run is (absent: 0, a root). */
+  depth?: number;
 }
 
 export const APPROVAL_KINDS = ['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap'] as const;
@@ -313,6 +319,8 @@ export interface ToolCallRef {
    * `never` → `none`, each raised to the server's minimum). Absent: the run's own policy.
    */
   policy?: ApprovalPolicy;
+  /** A delegation to the sub-agent named `name`: the call starts a child run (new with sub-agents; recorded histories never carry it). */
+  delegate?: true;
 }
 
 /**

@@ -30,7 +30,7 @@ const published = (name: string, risk: PublishedTool['risk'], approval?: Publish
 /** An agent whose version recorded `recorded` and whose current code is `current`. */
 function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[]): RunAgent {
   return {
-    version: { name: 'a', version: 'v1', data: {} as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
+    version: { name: 'a', version: 'v1', data: {} as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), subagentsByName: new Map(), checkOutput: null },
     served: { name: 'a', definition: {} as never, data: {} as never, version: 'v2', tools: new ToolRegistry(current) },
   };
 }
