@@ -113,12 +113,6 @@ export const DELEGATION_TASK_SCHEMA: JsonSchema = {
 };
 
 /**
- * Bounds on delegation. A run at depth `maxDepth` (the root is 0) delegates nothing; a run has at most
- * `maxParallelChildren` children running at once (the rest wait their turn) and `maxChildren` over its life.
- */
-export const SUBAGENT_BOUNDS = { maxDepth: 3, maxParallelChildren: 4, maxChildren: 50 } as const;
-
-/**
  * The key of a delegation: the parent's tool call. The child run's id is derived from it (childRunIdOf), so a
  * retried or replayed parent finds the child it started, never a second one.
  */

@@ -541,6 +541,17 @@ const eventDataSchemas = {
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
   'attention.needed': z.object({ kind: z.enum(ATTENTION_KINDS), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
+  'subagent.started': z.object({ turn: z.number().int(), toolUseId: z.string(), childRunId: z.string(), agent: z.string(), agentVersion: z.string() }),
+  'subagent.completed': z.object({ turn: z.number().int(), toolUseId: z.string(), childRunId: z.string(), agent: z.string(), costUsd: z.number() }),
+  'subagent.failed': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    childRunId: z.string(),
+    agent: z.string(),
+    status: z.enum(['failed', 'cancelled']),
+    error: z.string(),
+    costUsd: z.number(),
+  }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */

@@ -180,8 +180,6 @@ export interface CarriedState {
   workspaceQueue?: string;
   /** Final results its agent's output schema rejected so far (absent: none). */
   outputRejections?: number;
-  /** Child runs (sub-agents) it started so far (absent: none). */
-  children?: number;
 }
 
 export interface RunInput {
@@ -304,6 +302,12 @@ export interface RunResult {
   usage: Usage;
   error: RunError | null;
 }
+
+/**
+ * Bounds on delegation to sub-agents (contract/agents.ts). A run at depth `maxDepth` (the root is 0) delegates nothing; a run has at most
+ * `maxParallelChildren` children running at once (the rest wait their turn) and `maxChildren` over its life.
+ */
+export const SUBAGENT_BOUNDS = { maxDepth: 3, maxParallelChildren: 4, maxChildren: 50 } as const;
 
 /** A tool call as the workflow sees it: no inputs, only what it needs to decide. */
 export interface ToolCallRef {
