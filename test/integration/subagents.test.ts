@@ -1,0 +1,181 @@
+/**
+ * Sub-agents end to end: a real worker (the workflow and every activity, on the suite's dev server and store)
+ * serving a lead agent and two sub-agents from a worker definition (loadAgentCatalog, as a worker entry's would
+ * be), each agent's runs on its own task queue, and a scripted model in process.
+ *
+ * What it holds to: the lead's two delegations in one answer run as two child runs at the same time (their model
+ * calls overlap); each child is a run of its own (its row with parent, owner, agent, version, input and depth, its
+ * events); the lead's calls complete with the children's output (the validated result, or the final text), so the
+ * lead's next answer is written from them; the lead's events say `subagent.started` / `subagent.completed`; the
+ * API shows the tree (parentRunId, children, treeCostUsd) and lists roots only; and a retried delegation (the
+ * activity run again for the same call) finds the child it made instead of starting a second one.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { AgentDefinition } from '../../activities/agents/agent-definition';
+import { loadAgentCatalog } from '../../activities/agents/load-agents';
+import { LOCAL_USER } from '../../api/auth';
+import { createSubagentActivities } from '../../activities/subagent-activities';
+import { agentTaskQueue } from '../../contract/agents';
+import { DEMO_MODEL, type RunInput } from '../../contract/run';
+import { RUN_WORKFLOW } from '../../contract/workflow-messages';
+import { runInputFor } from '../../shared/runs/run-input';
+import { connectWorker } from '../../shared/temporal/connection';
+import { scriptedModel, type ModelRequestRecord, type ScriptedAnswer } from '../../testing/scripted-model';
+import { builtinToolsFor, createActivityDeps } from '../../worker/activity-deps';
+import { createActivityWorker, createWorker } from '../../worker/create-worker';
+import { workerIdentity, workerQueueName } from '../../worker/worker-queue';
+import type { agentRunWorkflow } from '../../workflows/agent-run';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const researcher: AgentDefinition = {
+  name: 'researcher',
+  description: 'Finds facts about a topic.',
+  instructions: 'You are the researcher.',
+  model: DEMO_MODEL,
+  input: z.object({ topic: z.string() }),
+  output: z.object({ facts: z.array(z.string()) }),
+};
+const writer: AgentDefinition = { name: 'writer', description: 'Writes a paragraph.', instructions: 'You are the writer.', model: DEMO_MODEL };
+const lead: AgentDefinition = {
+  name: 'lead',
+  description: 'Leads the work.',
+  instructions: 'You are the lead.',
+  model: DEMO_MODEL,
+  subagents: ['researcher', { agent: 'writer', description: 'Writes a paragraph on the task given.', limits: { maxSteps: 4 } }],
+};
+
+/** When each child's model call was in flight (epoch ms), by agent. */
+const inFlight = new Map<string, { from: number; to: number }>();
+/** Both children's calls have begun: each waits for the other (at most a few seconds), so calls that can overlap do. */
+const started = new Set<string>();
+
+const toolResults = (req: ModelRequestRecord): string[] =>
+  req.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).flatMap((b) => (b.type === 'tool_result' ? [typeof b.content === 'string' ? b.content : JSON.stringify(b.content)] : []));
+
+async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
+  const first = JSON.stringify(req.messages[0]);
+  if (req.system === 'You are the lead.') {
+    if (req.messages.length === 1) {
+      return { text: 'Delegating.', toolCalls: [{ name: 'researcher', input: { topic: 'tides' } }, { name: 'writer', input: { task: `Write about tides ${first.match(/m-[0-9a-f]+/)?.[0]}` } }] };
+    }
+    return { text: `Report: ${toolResults(req).join(' | ')}` };
+  }
+  const agent = req.system === 'You are the researcher.' ? 'researcher' : 'writer';
+  const from = Date.now();
+  started.add(agent);
+  await waitFor(() => started.size >= 2, { timeoutMs: 5000, what: 'the other child to call its model' }).catch(() => undefined);
+  inFlight.set(agent, { from, to: Date.now() });
+  return agent === 'researcher' ? { output: { facts: ['the moon pulls the sea'] } } : { text: 'Tides rise and fall twice a day.' };
+}
+
+describe('sub-agents: delegation as child runs', () => {
+  let h: Harness;
+  const model = scriptedModel(answer);
+  let connection: NativeConnection;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  const catalog = (config: Harness['config']) => loadAgentCatalog({ definition: { agents: [lead, researcher, writer] }, config: { model: config.model, approvals: config.approvals, tools: { mcpServers: {} } }, builtinTools: builtinToolsFor(config) });
+  let deps: ReturnType<typeof createActivityDeps>;
+
+  beforeAll(async () => {
+    h = await startHarness({ noWorker: true });
+    const agents = catalog(h.config);
+    for (const agent of agents.all()) if (agent.name !== 'default') await h.store.agents.publishVersion(agent.name, agent.version, agent.data);
+    const identity = workerIdentity();
+    const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
+    deps = createActivityDeps({ config: h.config, store: h.store, bus: h.bus, logger: h.logger, modelFor: () => model, workerQueue, workerIdentity: identity, agents });
+    connection = await connectWorker(h.config);
+    workers = [
+      // One workflow Worker per served agent, on its agent's queue, as a worker process runs them.
+      ...(await Promise.all(['lead', 'researcher', 'writer'].map((a) => createWorker({ connection, config: h.config, deps, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, a) })))),
+      await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue }),
+    ];
+    running = workers.map((w) => w.run());
+  });
+
+  afterAll(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await Promise.all(running ?? []);
+    await connection?.close();
+    await h?.close();
+  });
+
+  async function endOf(id: string) {
+    await waitFor(async () => ['completed', 'failed', 'cancelled'].includes((await h.store.runs.get(id))!.status), { timeoutMs: 60_000, what: `run ${id} to end` });
+    return (await h.store.runs.get(id))!;
+  }
+
+  it('runs two delegations at once as child runs, and the lead answers from their outputs', async () => {
+    const marker = `m-${crypto.randomBytes(4).toString('hex')}`;
+    const version = catalog(h.config).get('lead')!.version;
+    const id = `run_${crypto.randomBytes(6).toString('hex')}`;
+    const { run } = await h.store.runs.insert({
+      id,
+      owner: LOCAL_USER, // the API's user without API_TOKENS: the view and the list below are theirs
+      goal: `Report on tides ${marker}`,
+      model: DEMO_MODEL,
+      approvals: 'none',
+      limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 600 },
+      agent: 'lead',
+      agentVersion: version,
+    });
+    const input: RunInput = runInputFor(h.config, run, 3600);
+    await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, 'lead'), args: [input] });
+    h.track(id, '[lead]');
+
+    const parent = await endOf(id);
+    expect(parent.status).toBe('completed');
+    expect(parent.result).toBe('Report: {"facts":["the moon pulls the sea"]} | Tides rise and fall twice a day.');
+
+    // Two children, at the same time: each one's model call was in flight while the other's was.
+    const researcherCall = inFlight.get('researcher')!;
+    const writerCall = inFlight.get('writer')!;
+    expect(researcherCall.from < writerCall.to && writerCall.from < researcherCall.to).toBe(true);
+
+    const children = await h.store.runs.children(id);
+    expect(children.map((c) => c.agent).sort()).toEqual(['researcher', 'writer']);
+    const agents = catalog(h.config);
+    for (const child of children) {
+      expect(child).toMatchObject({ owner: LOCAL_USER, parentRunId: id, depth: 1, status: 'completed', agentVersion: agents.get(child.agent!)!.version });
+    }
+    const byAgent = Object.fromEntries(children.map((c) => [c.agent!, c]));
+    expect(byAgent.researcher!.input).toEqual({ topic: 'tides' });
+    expect(byAgent.researcher!.output).toEqual({ facts: ['the moon pulls the sea'] });
+    expect(byAgent.writer!.goal).toBe(`Write about tides ${marker}`);
+    expect(byAgent.writer!.limits.maxSteps).toBe(4); // the lead's per-child cap
+    // A child holds no slot of its own: it was never admitted.
+    expect(children.every((c) => !c.admitted)).toBe(true);
+
+    const events = await h.store.events.list(id, { after: 0, limit: 1000 });
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'subagent.started')).toHaveLength(2);
+    expect(types.filter((t) => t === 'subagent.completed')).toHaveLength(2);
+    const childEvents = await h.store.events.list(byAgent.writer!.id, { after: 0, limit: 1000 });
+    expect(childEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['run.queued', 'run.started', 'llm.message', 'run.completed']));
+
+    // The API shows the tree, and lists it as its root.
+    const view = await h.getRun(id);
+    expect(view.parentRunId).toBeNull();
+    expect(view.children.map((c: { agent: string }) => c.agent).sort()).toEqual(['researcher', 'writer']);
+    expect(view.treeCostUsd).toBeCloseTo(parent.usage.costUsd + children.reduce((sum, c) => sum + c.usage.costUsd, 0));
+    expect((await h.getRun(byAgent.writer!.id)).parentRunId).toBe(id);
+    const listed = await h.request('GET', '/api/runs?limit=100');
+    const ids = (listed.body.runs as { id: string }[]).map((r) => r.id);
+    expect(ids).toContain(id);
+    expect(ids).not.toContain(byAgent.writer!.id);
+    const all = await h.request('GET', '/api/runs?limit=100&children=include');
+    expect((all.body.runs as { id: string }[]).map((r) => r.id)).toContain(byAgent.writer!.id);
+
+    // A retried delegation (the activity again for the same call) finds the child it made: no second child.
+    const call = events.find((e) => e.type === 'subagent.started' && e.data.agent === 'writer')!;
+    if (call.type !== 'subagent.started') throw new Error('unreachable');
+    const again = await createSubagentActivities(deps).startChildRun({ parentRunId: id, turn: call.data.turn, toolUseId: call.data.toolUseId, approvalTimeoutSec: 3600 });
+    expect(again.child?.input.runId).toBe(call.data.childRunId);
+    expect(await h.store.runs.countChildren(id)).toBe(2);
+    expect((await h.store.events.list(id, { after: 0, limit: 1000 })).filter((e) => e.type === 'subagent.started')).toHaveLength(2);
+  });
+});
+
