@@ -22,6 +22,8 @@ import { DEMO_MODEL, type RunInput } from '../../contract/run';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
 import { connectWorker } from '../../shared/temporal/connection';
+import { ApplicationFailure } from '@temporalio/common';
+import { defineTool } from '../../activities/tools/tool';
 import { scriptedModel, type ModelRequestRecord, type ScriptedAnswer } from '../../testing/scripted-model';
 import { builtinToolsFor, createActivityDeps } from '../../worker/activity-deps';
 import { createActivityWorker, createWorker } from '../../worker/create-worker';
@@ -47,6 +49,13 @@ const lead: AgentDefinition = {
   subagents: ['researcher', { agent: 'writer', description: 'Writes a paragraph on the task given.', limits: { maxSteps: 4 } }],
 };
 
+/** A tool that waits for approval under the write policy: a child that calls it waits for a human. */
+const publish = defineTool({ name: 'publish', description: 'Publishes the text.', input: z.object({}), risk: 'write', run: async () => 'published' });
+const editor: AgentDefinition = { name: 'editor', description: 'Edits and publishes.', instructions: 'You are the editor.', model: DEMO_MODEL, tools: [publish], approvals: 'write' };
+const flaky: AgentDefinition = { name: 'flaky', description: 'Fails.', instructions: 'You are flaky.', model: DEMO_MODEL };
+const coordinator: AgentDefinition = { name: 'coordinator', description: 'Coordinates.', instructions: 'You are the coordinator.', model: DEMO_MODEL, subagents: ['editor', 'flaky'] };
+const AGENTS = [lead, researcher, writer, coordinator, editor, flaky];
+
 /** When each child's model call was in flight (epoch ms), by agent. */
 const inFlight = new Map<string, { from: number; to: number }>();
 /** Both children's calls have begun: each waits for the other (at most a few seconds), so calls that can overlap do. */
@@ -63,6 +72,12 @@ async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
     }
     return { text: `Report: ${toolResults(req).join(' | ')}` };
   }
+  if (req.system === 'You are the coordinator.') {
+    if (req.messages.length > 1) return { text: `Handled: ${toolResults(req).join(' | ')}` };
+    return first.includes('fail') ? { toolCalls: [{ name: 'flaky', input: { task: 'do it' } }] } : { toolCalls: [{ name: 'editor', input: { task: 'publish it' } }] };
+  }
+  if (req.system === 'You are the editor.') return { toolCalls: [{ name: 'publish' }] };
+  if (req.system === 'You are flaky.') throw ApplicationFailure.create({ message: 'flaky broke', type: 'FlakyBroke', nonRetryable: true });
   const agent = req.system === 'You are the researcher.' ? 'researcher' : 'writer';
   const from = Date.now();
   started.add(agent);
@@ -77,7 +92,7 @@ describe('sub-agents: delegation as child runs', () => {
   let connection: NativeConnection;
   let workers: Worker[];
   let running: Promise<void>[];
-  const catalog = (config: Harness['config']) => loadAgentCatalog({ definition: { agents: [lead, researcher, writer] }, config: { model: config.model, approvals: config.approvals, tools: { mcpServers: {} } }, builtinTools: builtinToolsFor(config) });
+  const catalog = (config: Harness['config']) => loadAgentCatalog({ definition: { agents: AGENTS }, config: { model: config.model, approvals: config.approvals, tools: { mcpServers: {} } }, builtinTools: builtinToolsFor(config) });
   let deps: ReturnType<typeof createActivityDeps>;
 
   beforeAll(async () => {
@@ -90,7 +105,7 @@ describe('sub-agents: delegation as child runs', () => {
     connection = await connectWorker(h.config);
     workers = [
       // One workflow Worker per served agent, on its agent's queue, as a worker process runs them.
-      ...(await Promise.all(['lead', 'researcher', 'writer'].map((a) => createWorker({ connection, config: h.config, deps, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, a) })))),
+      ...(await Promise.all(AGENTS.map((a) => a.name).map((a) => createWorker({ connection, config: h.config, deps, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, a) })))),
       await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue }),
     ];
     running = workers.map((w) => w.run());
@@ -108,23 +123,33 @@ describe('sub-agents: delegation as child runs', () => {
     return (await h.store.runs.get(id))!;
   }
 
-  it('runs two delegations at once as child runs, and the lead answers from their outputs', async () => {
-    const marker = `m-${crypto.randomBytes(4).toString('hex')}`;
-    const version = catalog(h.config).get('lead')!.version;
+  /** Creates a run of `agent` (as the API would: pinned to its current version) and starts it on its agent's queue. */
+  async function startRun(agent: string, goal: string): Promise<string> {
     const id = `run_${crypto.randomBytes(6).toString('hex')}`;
     const { run } = await h.store.runs.insert({
       id,
-      owner: LOCAL_USER, // the API's user without API_TOKENS: the view and the list below are theirs
-      goal: `Report on tides ${marker}`,
+      owner: LOCAL_USER, // the API's user without API_TOKENS: the views and lists below are theirs
+      goal,
       model: DEMO_MODEL,
       approvals: 'none',
       limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 600 },
-      agent: 'lead',
-      agentVersion: version,
+      agent,
+      agentVersion: catalog(h.config).get(agent)!.version,
     });
     const input: RunInput = runInputFor(h.config, run, 3600);
-    await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, 'lead'), args: [input] });
-    h.track(id, '[lead]');
+    await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, agent), args: [input] });
+    h.track(id, `[${agent}]`);
+    return id;
+  }
+
+  /** Records the children's histories too (npm run record-histories). */
+  async function trackChildren(id: string) {
+    for (const child of await h.store.runs.children(id)) h.track(child.id, `[${child.agent}]`);
+  }
+
+  it('runs two delegations at once as child runs, and the lead answers from their outputs', async () => {
+    const marker = `m-${crypto.randomBytes(4).toString('hex')}`;
+    const id = await startRun('lead', `Report on tides ${marker}`);
 
     const parent = await endOf(id);
     expect(parent.status).toBe('completed');
@@ -135,6 +160,7 @@ describe('sub-agents: delegation as child runs', () => {
     const writerCall = inFlight.get('writer')!;
     expect(researcherCall.from < writerCall.to && writerCall.from < researcherCall.to).toBe(true);
 
+    await trackChildren(id);
     const children = await h.store.runs.children(id);
     expect(children.map((c) => c.agent).sort()).toEqual(['researcher', 'writer']);
     const agents = catalog(h.config);
@@ -177,5 +203,39 @@ describe('sub-agents: delegation as child runs', () => {
     expect(await h.store.runs.countChildren(id)).toBe(2);
     expect((await h.store.events.list(id, { after: 0, limit: 1000 })).filter((e) => e.type === 'subagent.started')).toHaveLength(2);
   });
-});
 
+  it("returns a failed child to its parent's model as a tool error saying why, and the parent goes on", async () => {
+    const id = await startRun('coordinator', 'please fail');
+    const parent = await endOf(id);
+    await trackChildren(id);
+
+    expect(parent.status).toBe('completed');
+    const [child] = await h.store.runs.children(id);
+    expect(child).toMatchObject({ agent: 'flaky', status: 'failed' });
+    expect(parent.result).toBe(`Handled: The flaky sub-agent's run ${child!.id} failed: flaky broke`);
+    const failed = (await h.store.events.list(id, { after: 0, limit: 1000 })).find((e) => e.type === 'subagent.failed');
+    expect(failed?.data).toMatchObject({ childRunId: child!.id, agent: 'flaky', status: 'failed', error: expect.stringContaining('flaky broke') });
+  });
+
+  it('cancels its children when it is cancelled', async () => {
+    const id = await startRun('coordinator', 'please publish');
+    let childId = '';
+    await waitFor(
+      async () => {
+        const [child] = await h.store.runs.children(id);
+        childId = child?.id ?? '';
+        return child?.status === 'waiting_approval';
+      },
+      { timeoutMs: 30_000, what: 'the child to wait for approval of its write' },
+    );
+
+    const res = await h.request('POST', `/api/runs/${id}/cancel`, { body: {} });
+    expect(res.status).toBeLessThan(300);
+
+    expect((await endOf(id)).status).toBe('cancelled');
+    expect((await endOf(childId)).status).toBe('cancelled');
+    await trackChildren(id);
+    // The parent's cancellation is not its child failing: no result is recorded for the delegation.
+    expect((await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type)).not.toContain('subagent.failed');
+  });
+});
