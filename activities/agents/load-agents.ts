@@ -123,6 +123,8 @@ function subagentsOf(agent: AgentDefinition, byName: Map<string, AgentDefinition
       } catch (err) {
         throw new AgentDefinitionError(name, 'input', `cannot be described as JSON Schema (${errorText(err)})`);
       }
+      // The delegation's tool input is the child's input as it is, and the Messages API takes only object schemas.
+      if (inputSchema.type !== 'object') throw new AgentDefinitionError(agent.name, field, `${name}'s input is not an object schema, so it cannot be a tool's input: give ${name} a z.object input to delegate to it`);
     }
     const own: Exclude<SubagentRef, string> = typeof ref === 'string' ? { agent: name } : ref;
     return { agent: name, description: own.description ?? child.description, inputSchema, limits: { ...own.limits } };

@@ -75,6 +75,11 @@ describe('sub-agents of an agent', () => {
     expect(bad([{ agent: 'writer', limits: { maxTurns: 3 } }])).toMatch(/subagents\[0\]\.limits\.maxTurns: is not a run limit/);
   });
 
+  it('must take an object input (or none) to be delegated to: the input is the tool\'s, and tools take objects', () => {
+    const err = definitionError(() => load([lead, { ...researcher, input: z.string() }, writer]));
+    expect(err.message).toMatch(/agent "lead": subagents\[0\]: researcher's input is not an object schema/);
+  });
+
   it('may not share a name with one of the agent\'s tools', () => {
     const tool = { name: 'writer', description: 'A tool.', input: z.object({}), risk: 'read' as const, run: async () => 'ok' };
     const err = definitionError(() => load([{ ...lead, tools: [tool] }, researcher, writer]));

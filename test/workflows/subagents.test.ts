@@ -16,6 +16,18 @@ import { waitFor } from '../support/wait';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Whether a run's approval announcement has completed and its workflow task with it. The test server (unlike
+ * Temporal's) refuses a workflow task that cancels an activity whose completion reached it meanwhile, and the run
+ * sticks (see test/workflows/waits.test.ts): a child is cancelled only once this holds.
+ */
+async function announcementSettled(w: RunWorkflowEnv, runId: string): Promise<boolean> {
+  const events = (await w.env.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
+  const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+  return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
+
 describe('agentRunWorkflow: sub-agents', () => {
   let w: RunWorkflowEnv;
   beforeAll(async () => {
@@ -88,6 +100,21 @@ describe('agentRunWorkflow: sub-agents', () => {
     expect(run.calls.recordToolResult.map((r) => [r.toolUseId, r.isError])).toEqual([['toolu_1_0', true]]);
   });
 
+  it('returns a child cancelled on its own (not with its parent) as a tool error, and the parent goes on', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'writer')]) : endsTurn()),
+      children: () => ({ approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }),
+    });
+    await waitFor(() => run.children[0]?.status === 'waiting_approval', { timeoutMs: 10_000, what: 'the child to wait for approval' });
+    await waitFor(() => announcementSettled(w, run.children[0]!.runId), { timeoutMs: 5000, what: "the child's approval announcement to complete" });
+
+    await w.env.client.workflow.getHandle(run.children[0]!.runId).cancel();
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+    expect(run.children[0]!.status).toBe('cancelled');
+    expect(run.calls.settleChildRun.map((c) => c.ended.status)).toEqual(['cancelled']);
+  });
+
   it('cancels its children when it is cancelled: each records its own cancellation before the parent does', async () => {
     const { run, handle } = await w.start({
       model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
@@ -95,6 +122,7 @@ describe('agentRunWorkflow: sub-agents', () => {
       children: () => ({ approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }),
     });
     await waitFor(() => run.children.length === 2 && run.children.every((c) => c.status === 'waiting_approval'), { timeoutMs: 10_000, what: 'both children to wait for approval' });
+    for (const child of run.children) await waitFor(() => announcementSettled(w, child.runId), { timeoutMs: 5000, what: "the children's approval announcements to complete" });
 
     await handle.cancel();
     const err: unknown = await handle.result().catch((e: unknown) => e);
