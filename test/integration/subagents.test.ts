@@ -18,7 +18,8 @@ import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { LOCAL_USER } from '../../api/auth';
 import { createSubagentActivities } from '../../activities/subagent-activities';
 import { agentTaskQueue } from '../../contract/agents';
-import { DEMO_MODEL, type RunInput } from '../../contract/run';
+import { DEMO_MODEL, SUBAGENT_BOUNDS, type RunInput } from '../../contract/run';
+import { messageKeys } from '../../contract/keys';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
 import { connectWorker } from '../../shared/temporal/connection';
@@ -237,5 +238,31 @@ describe('sub-agents: delegation as child runs', () => {
     await trackChildren(id);
     // The parent's cancellation is not its child failing: no result is recorded for the delegation.
     expect((await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type)).not.toContain('subagent.failed');
+  });
+
+  it('refuses a delegation past maxDepth: the call\'s tool error says why, and no child is made', async () => {
+    // A lead run already at the deepest level a run may delegate from, whose model asked for a delegation.
+    const id = `run_${crypto.randomBytes(6).toString('hex')}`;
+    await h.store.runs.insert({
+      id,
+      owner: LOCAL_USER,
+      goal: 'deep',
+      model: DEMO_MODEL,
+      approvals: 'none',
+      limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 600 },
+      agent: 'lead',
+      agentVersion: catalog(h.config).get('lead')!.version,
+      parentRunId: 'run_somewhere_above',
+      depth: SUBAGENT_BOUNDS.maxDepth,
+    });
+    await h.store.messages.put({ runId: id, key: messageKeys.assistant(1), turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_deep', name: 'writer', input: { task: 'x' } }] });
+
+    const started = await createSubagentActivities(deps).startChildRun({ parentRunId: id, turn: 1, toolUseId: 'toolu_deep', approvalTimeoutSec: 3600 });
+
+    expect(started.refused).toBe(`Not delegated: writer would run at depth ${SUBAGENT_BOUNDS.maxDepth + 1} of its run tree, past the maximum of ${SUBAGENT_BOUNDS.maxDepth}. Do this part yourself.`);
+    expect(await h.store.runs.countChildren(id)).toBe(0);
+    expect((await h.store.messages.get(id, messageKeys.toolResult('toolu_deep')))?.content).toEqual({ content: started.refused, isError: true });
+    const events = await h.store.events.list(id, { after: 0, limit: 100 });
+    expect(events.map((e) => e.type)).toEqual(['tool.failed']);
   });
 });
