@@ -9,7 +9,8 @@
  * a tool error to the parent's model; the parent goes on. Cancelling the parent cancels its children: they
  * are started in its scope (cancelled with it, waiting until each has recorded its own cancellation), and a
  * parent that closes any other way asks them to cancel (REQUEST_CANCEL) rather than terminating them, so every
- * child records its ending.
+ * child records its ending. An id already used (a parent reset to before the start) starts nothing new: the
+ * call settles from the child run's own record.
  */
 import { CancellationScope, ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import type { SettleChildRunArgs, Verdict } from '../contract/activity-io';
@@ -80,6 +81,9 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
       taskQueue: child.taskQueue,
       args: [child.input],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      // Never a second execution under the same id (a parent reset to before the start): the call then settles
+      // from the child's own record, which holds its ending if it has one.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
       typedSearchAttributes: [
         { key: StatusAttribute, value: 'queued' },
