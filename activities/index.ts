@@ -5,6 +5,7 @@
 import type { ActivityDeps } from './deps';
 import { createFollowUpActivities } from './follow-up-activities';
 import { createScheduleActivities } from './schedule-activities';
+import { createSubagentActivities } from './subagent-activities';
 import { createWebhookActivities } from './webhook-activities';
 import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFollowUpActivities(deps),
     ...createWebhookActivities(deps),
     ...createScheduleActivities(deps),
+    ...createSubagentActivities(deps),
   };
 }
 

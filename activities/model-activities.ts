@@ -192,6 +192,7 @@ export function createModelActivities(deps: ActivityDeps) {
         inputHash: toolCallHash(b.name, b.input),
         ...(registry.isQuick(b.name) && { quick: true as const }),
         ...(policy && { policy }),
+        ...(agents.isDelegation(agent, b.name) && { delegate: true as const }),
       };
     };
     const final = finalResultOf(agent, toolUses, response.stopReason);

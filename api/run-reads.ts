@@ -136,6 +136,18 @@ export class RunReads {
       temporalUrl: this.temporalUrl(run.id),
       ...agentFieldsOf(run),
       upgradePending: run.upgradeRequestedAt !== null && !isTerminalStatus(run.status),
+      ...(await this.treeOf(run)),
+    };
+  }
+
+  /** The run's place in its run tree: its parent, its children, and the spend of it and everything below it. */
+  private async treeOf(run: RunRecord): Promise<Pick<RunView, 'parentRunId' | 'children' | 'treeCostUsd'>> {
+    const { runs } = this.deps.store;
+    const children = await runs.children(run.id);
+    return {
+      parentRunId: run.parentRunId,
+      children: children.map((c) => ({ id: c.id, agent: c.agent, status: c.status, costUsd: c.usage.costUsd })),
+      treeCostUsd: children.length ? await runs.treeCostUsd(run.id) : run.usage.costUsd,
     };
   }
 
@@ -191,9 +203,9 @@ export class RunReads {
     };
   }
 
-  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string; includeChildren?: boolean }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
     const before = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before });
+    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before, includeChildren: q.includeChildren });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     // One question per task queue the page's unfinished runs need: the deployment's, and each agent's.

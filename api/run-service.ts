@@ -80,7 +80,7 @@ export class RunService {
     return this.reads.progressFromRecord(run);
   }
 
-  list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string; includeChildren?: boolean }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
     return this.reads.list(owner, q);
   }
 

@@ -88,6 +88,33 @@ export type RecordToolResultArgs = {
   isError: boolean;
 } & ToolResultEvent;
 
+// ───────────────────────────── sub-agents ─────────────────────────────
+
+/** A delegation: the parent's tool call (`toolUseId` of `turn`) that starts a child run. */
+export interface StartChildRunArgs {
+  parentRunId: string;
+  turn: number;
+  toolUseId: string;
+  /** The parent's; the child's approvals wait as long. */
+  approvalTimeoutSec: number;
+}
+
+/**
+ * The child run, created (or found: the same call always names the same child), with its workflow input and task
+ * queue; or why it was not created (`refused`, already recorded as the call's tool error).
+ */
+export type StartChildRunResult = { child: { input: RunInput; taskQueue: string; agent: string }; refused?: undefined } | { refused: string; child?: undefined };
+
+export interface SettleChildRunArgs {
+  parentRunId: string;
+  turn: number;
+  toolUseId: string;
+  childRunId: string;
+  agent: string;
+  /** How the child's workflow ended, as the parent saw it; the child's own record decides when it has one. */
+  ended: { status: 'completed' | 'failed' | 'cancelled'; message?: string };
+}
+
 // ───────────────────────────── humans ─────────────────────────────
 
 export interface RequestApprovalArgs {

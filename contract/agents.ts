@@ -85,6 +85,39 @@ export interface AgentData {
   };
   /** Cache breakpoints on the system prompt, tools and conversation (Anthropic prompt caching). */
   promptCaching: boolean;
+  /**
+   * The agents this one may delegate to, each offered to the model as a tool named after it. Absent (never
+   * empty) for an agent that delegates nothing, so the versions of agents without sub-agents stay as they were.
+   */
+  subagents?: PublishedSubagent[];
+}
+
+/** A sub-agent as an agent version records it: the tool the model is offered, and the child run's caps. */
+export interface PublishedSubagent {
+  /** The child agent's name: also the tool's name. */
+  agent: string;
+  /** What the model is told the tool does (the override, else the child agent's description). */
+  description: string;
+  /** The tool's input: the child agent's input schema, or DELEGATION_TASK_SCHEMA for an agent that takes a goal. */
+  inputSchema: JsonSchema;
+  /** Caps for each child run, over the child agent's defaults (each still within its maxima and the server's). */
+  limits: Partial<RunLimits>;
+}
+
+/** The input of a delegation to an agent without an input schema: the task, which becomes the child run's goal. */
+export const DELEGATION_TASK_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: { task: { type: 'string', description: 'The task for this agent, with everything it needs to know: it sees nothing else of this conversation.' } },
+  required: ['task'],
+  additionalProperties: false,
+};
+
+/**
+ * The key of a delegation: the parent's tool call. The child run's id is derived from it (childRunIdOf), so a
+ * retried or replayed parent finds the child it started, never a second one.
+ */
+export function delegationKey(parentRunId: string, turn: number, toolUseId: string): string {
+  return `${parentRunId}:turn:${turn}:tool:${toolUseId}`;
 }
 
 /** An agent version: its data and the hash that names it. */

@@ -246,6 +246,7 @@ export const listRunsQuery = z
     cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
     scheduleId: z.string().max(100).optional().meta({ description: 'Only the runs this schedule started' }),
     q: z.string().max(200).optional().meta({ description: 'Only runs whose goal contains this text (case-insensitive)' }),
+    children: z.literal('include').optional().meta({ description: '`include`: child runs (sub-agents) too; by default a run tree is listed as its root' }),
   })
   .strict();
 
@@ -309,6 +310,12 @@ const progressShape = {
   lastEventAt: isoTime.nullable(),
 };
 
+/** A child run (sub-agent) as its parent's view lists it. */
+export const childRunSchema = z
+  .object({ id: z.string(), agent: z.string().nullable(), status: runStatusSchema, costUsd: z.number() })
+  .meta({ id: 'ChildRun' });
+export type ChildRun = z.infer<typeof childRunSchema>;
+
 /** GET /api/runs/:id, and the progress of a live `snapshot`. */
 export const runViewSchema = z
   .object({
@@ -340,6 +347,11 @@ export const runViewSchema = z
     temporalUrl: z.string().nullable().meta({ description: 'The run in the Temporal Web UI, when TEMPORAL_UI_URL is set.' }),
     ...agentRunShape,
     upgradePending: z.boolean().meta({ description: "POST /api/runs/{id}/upgrade was asked for and the run's next model call has not applied it yet." }),
+    parentRunId: z.string().nullable().meta({ description: 'The run that delegated to this one (a sub-agent\'s child run); null for a root.' }),
+    children: z
+      .array(childRunSchema)
+      .meta({ description: 'The child runs this run started by delegating to sub-agents, oldest first.' }),
+    treeCostUsd: z.number().meta({ description: "The recorded spend of this run and every run below it in its tree (its own is `usage.costUsd`)." }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -548,6 +560,17 @@ const eventDataSchemas = {
   'run.cancelled': z.object({ turn: z.number().int(), reason: z.string().optional() }),
   'user.message': z.object({ messageId: z.string(), text: z.string(), by: z.string(), turn: z.number().int() }),
   'attention.needed': z.object({ kind: z.enum(ATTENTION_KINDS), requestId: z.string(), owner: z.string(), expiresAt: isoTime, reminder: z.boolean().optional() }),
+  'subagent.started': z.object({ turn: z.number().int(), toolUseId: z.string(), childRunId: z.string(), agent: z.string(), agentVersion: z.string() }),
+  'subagent.completed': z.object({ turn: z.number().int(), toolUseId: z.string(), childRunId: z.string(), agent: z.string(), costUsd: z.number() }),
+  'subagent.failed': z.object({
+    turn: z.number().int(),
+    toolUseId: z.string(),
+    childRunId: z.string(),
+    agent: z.string(),
+    status: z.enum(['failed', 'cancelled']),
+    error: z.string(),
+    costUsd: z.number(),
+  }),
 } satisfies { [T in keyof EventDataMap]: z.ZodType };
 
 /** One event of the transcript, discriminated by `type`. */
@@ -716,4 +739,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending' | 'parentRunId' | 'children' | 'treeCostUsd'>, Progress>>(true);

@@ -88,6 +88,12 @@ export interface EventDataMap {
   'attention.needed': { kind: AttentionKind; requestId: string; owner: string; expiresAt: string; reminder?: boolean };
   /** A follow-up message from a person joined the conversation, before the model call of `turn`. */
   'user.message': { messageId: string; text: string; by: string; turn: number };
+  /** The `toolUseId` call of `turn` delegated to sub-agent `agent`: its child run `childRunId` was created (and is starting). */
+  'subagent.started': { turn: number; toolUseId: string; childRunId: string; agent: string; agentVersion: string };
+  /** The child run completed; its output (or final text) is the call's result. `costUsd`: the child run's own recorded spend. */
+  'subagent.completed': { turn: number; toolUseId: string; childRunId: string; agent: string; costUsd: number };
+  /** The child run failed or was cancelled: the call's result is a tool error saying why, and the run goes on. */
+  'subagent.failed': { turn: number; toolUseId: string; childRunId: string; agent: string; status: 'failed' | 'cancelled'; error: string; costUsd: number };
   /** A worker materialised the run's workspace from its durable copy before a tool call. */
   'workspace.restored': { worker: string; files: number; bytes: number; ms: number };
   /** The run waited long enough that the worker dropped its local copy; the durable copy remains. */
@@ -127,6 +133,9 @@ export const EVENT_TYPES = [
   'run.cancelled',
   'user.message',
   'attention.needed',
+  'subagent.started',
+  'subagent.completed',
+  'subagent.failed',
   'workspace.restored',
   'workspace.hibernated',
   'workspace.released',

@@ -69,4 +69,7 @@ export const eventKeys = {
   workspaceReleased: (): string => 'workspace.released',
   approvalSettled: (approvalId: string): string => `approval.settled:${approvalId}`,
   inputRequested: (requestId: string): string => `input.requested:${requestId}`,
+  /** A delegation's child run was created (once per call), and ended (once per call). */
+  subagentStarted: (toolUseId: string): string => `subagent.started:${toolUseId}`,
+  subagentEnded: (toolUseId: string): string => `subagent.ended:${toolUseId}`,
 };

@@ -193,6 +193,10 @@ export interface RunInput {
   carried?: CarriedState;
   /** A worker queue that already holds the run's workspace (a schedule's pre-warmed workspace): its first tool call goes there. */
   workspaceQueue?: string;
+  /** A child run (sub-agent): the run that delegated to it. It rides on its root's concurrency slot and claims none. */
+  parentRunId?: string;
+  /** How deep in its run tree the run is (absent: 0, a root). */
+  depth?: number;
 }
 
 export const APPROVAL_KINDS = ['tool', 'cost_checkpoint', 'effect_in_doubt', 'segment_cap'] as const;
@@ -299,6 +303,12 @@ export interface RunResult {
   error: RunError | null;
 }
 
+/**
+ * Bounds on delegation to sub-agents (contract/agents.ts). A run at depth `maxDepth` (the root is 0) delegates nothing; a run has at most
+ * `maxParallelChildren` children running at once (the rest wait their turn) and `maxChildren` over its life.
+ */
+export const SUBAGENT_BOUNDS = { maxDepth: 3, maxParallelChildren: 4, maxChildren: 50 } as const;
+
 /** A tool call as the workflow sees it: no inputs, only what it needs to decide. */
 export interface ToolCallRef {
   toolUseId: string;
@@ -313,6 +323,8 @@ export interface ToolCallRef {
    * `never` → `none`, each raised to the server's minimum). Absent: the run's own policy.
    */
   policy?: ApprovalPolicy;
+  /** A delegation to the sub-agent named `name`: the call starts a child run (new with sub-agents; recorded histories never carry it). */
+  delegate?: true;
 }
 
 /**

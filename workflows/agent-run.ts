@@ -33,6 +33,7 @@ import { createRunContext, type RunContext } from './run-context';
 import { capReached, checkpointDue, outputEnding, segmentFull, type Ending } from './run-rules';
 import { deadlineAfter, isoToMs } from './time';
 import { RecordedQuickSteps, runToolLocally, toolCallIsRecordedLocal } from './legacy-local-steps';
+import { delegate, delegationsOf } from './delegation';
 import { approvalRequiredReason, ASK_USER_TOOL, isDeferral, riskPhrase, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../contract/activity-io';
 
@@ -82,7 +83,7 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
       await CancellationScope.nonCancellable(async () => {
         await withdrawPendingRequests(ctx);
         await ctx.transition('cancelled', 'cancelled on request', [{ key: eventKeys.cancelled(run.lap), type: 'run.cancelled', data: { turn: run.turn } }], true);
-        await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
+        if (!input.parentRunId) await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
       });
       throw err;
     }
@@ -143,9 +144,20 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
       const loop = loopStopped(ctx, reply.toolCalls[i]!, outcome.isError);
       if (loop) return loop;
     }
-    for (const call of reply.toolCalls.slice(ran.length)) {
+    const rest = reply.toolCalls.slice(ran.length);
+    // Sub-agents: delegations run as child runs after the answer's other calls, several at once (workflows/delegation.ts).
+    const delegations = delegationsOf(rest);
+    for (const call of rest) {
+      if (delegations.includes(call)) continue;
       const loop = loopStopped(ctx, call, await performToolCall(ctx, call));
       if (loop) return loop;
+    }
+    if (delegations.length) {
+      const failed = await delegate(ctx, delegations, (call, verdict) => recordSkipped(ctx, call, rejectionMessage(call.name, verdict)));
+      for (const [i, call] of delegations.entries()) {
+        const loop = loopStopped(ctx, call, failed[i]!);
+        if (loop) return loop;
+      }
     }
     run.turn += 1;
     run.segmentTurns += 1;
@@ -334,9 +346,13 @@ async function handOff(ctx: RunContext): Promise<void> {
   return continueAsNew<typeof agentRunWorkflow>({ ...input, limits: run.limits, carried: run.carry() });
 }
 
-/** Waits in `queued` until one of the owner's concurrency slots is free (first in, first out). */
+/**
+ * Waits in `queued` until one of the owner's concurrency slots is free (first in, first out). A child run
+ * (sub-agent) claims none: a run tree holds one slot, its root's, which the root keeps until it ends.
+ */
 async function waitForSlot(ctx: RunContext): Promise<void> {
   const { input, run, acts } = ctx;
+  if (input.parentRunId) return; // only child runs carry it: recorded histories go on as before
   for (;;) {
     const slot = await acts.bookkeeping.claimRunSlot({ runId: input.runId, owner: input.owner, maxConcurrent: input.settings.maxConcurrentPerUser });
     if (slot.admitted) return;
@@ -355,7 +371,10 @@ async function waitForSlot(ctx: RunContext): Promise<void> {
 async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff' }>): Promise<RunResult | typeof REOPENED> {
   const { run, input, acts } = ctx;
   const turns = run.turn;
-  const release = () => acts.bookkeeping.releaseRunSlot({ owner: input.owner });
+  // A child run held no slot of its own (see waitForSlot).
+  const release = async () => {
+    if (!input.parentRunId) await acts.bookkeeping.releaseRunSlot({ owner: input.owner });
+  };
   if (ending.kind === 'completed') {
     const ended = await ctx.transition('completed', null, [{ key: eventKeys.completed(run.lap), type: 'run.completed', data: { turns, usage: run.usage } }], true, true);
     if (ended.reopened) return reopen(ctx, ended.lap);

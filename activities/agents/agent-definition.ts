@@ -60,7 +60,16 @@ export interface AgentDefinition<D = any, I = any, O = any> {
   relay?: { segmentMaxTurns?: number; summaryInstruction?: string };
   /** Anthropic prompt caching on the system prompt, tools and conversation (default true). */
   promptCaching?: boolean;
+  /**
+   * Agents of the same worker definition this one may delegate to. Each reaches the model as a tool named after
+   * the agent (input: its input schema, or `{ task }`); a call starts a child run of it. Risk `write`: a
+   * delegation spends money, so under the `write` and `all` policies it waits for approval.
+   */
+  subagents?: SubagentRef[];
 }
+
+/** A sub-agent: its name, or its name with a description shown to the model and caps for each child run. */
+export type SubagentRef = string | { agent: string; description?: string; limits?: Partial<RunLimits> };
 
 /** What a worker entry module exports by default: the agents it serves, tools they may name, and the deps every tool receives. */
 export interface WorkerDefinition<D = any> {

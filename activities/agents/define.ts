@@ -9,7 +9,7 @@ import { AGENT_NAME, DEFAULT_AGENT, OUTPUT_TOOL, TOOL_APPROVALS } from '../../co
 import { APPROVAL_POLICIES, RISKS } from '../../contract/run';
 import { TOOL_NAME } from '../tools/registry';
 import type { ToolDefinition } from '../tools/tool';
-import type { AgentDefinition, AgentToolRef, McpToolsRef, WorkerDefinition } from './agent-definition';
+import type { AgentDefinition, AgentToolRef, McpToolsRef, SubagentRef, WorkerDefinition } from './agent-definition';
 
 /** A definition that cannot be served: says which agent (or the worker) and which field, and what is wrong. */
 export class AgentDefinitionError extends Error {
@@ -118,6 +118,37 @@ function checkModel(fail: (field: string, problem: string) => never, model: unkn
   if (model.allowed !== undefined && (!Array.isArray(model.allowed) || model.allowed.some((m) => typeof m !== 'string' || !m))) fail('model.allowed', 'must be an array of model names');
 }
 
+/** The agents one may delegate to: names (or { agent, description?, limits? }), each once, never itself. */
+function checkSubagents(fail: (field: string, problem: string) => never, self: string, subagents: unknown): void {
+  if (subagents === undefined) return;
+  if (!Array.isArray(subagents)) fail('subagents', 'must be an array of agent names or { agent, description?, limits? }');
+  const seen = new Set<string>();
+  subagents.forEach((ref: unknown, i) => {
+    const field = `subagents[${i}]`;
+    if (typeof ref !== 'string' && !isObject(ref)) fail(field, 'must be an agent name or { agent, description?, limits? }');
+    const name = typeof ref === 'string' ? ref : ref.agent;
+    if (typeof name !== 'string' || !AGENT_NAME.test(name)) fail(field, `must name an agent (${AGENT_NAME.source})`);
+    if (name === self) fail(field, 'an agent cannot delegate to itself');
+    if (name === DEFAULT_AGENT) fail(field, `${DEFAULT_AGENT} is the built-in agent: delegate to agents of this worker definition`);
+    if (seen.has(name)) fail(field, `${name} is named twice`);
+    seen.add(name);
+    if (typeof ref === 'string') return;
+    for (const key of Object.keys(ref)) if (!['agent', 'description', 'limits'].includes(key)) fail(`${field}.${key}`, 'is not a sub-agent field (agent, description, limits)');
+    if (ref.description !== undefined && (typeof ref.description !== 'string' || !ref.description.trim())) fail(`${field}.description`, 'must be a non-empty string');
+    if (ref.limits === undefined) return;
+    if (!isObject(ref.limits)) fail(`${field}.limits`, `must be an object of ${Object.keys(LIMITS).join(', ')}`);
+    for (const [key, value] of Object.entries(ref.limits)) {
+      const rule = LIMITS[key];
+      if (!rule) fail(`${field}.limits.${key}`, `is not a run limit (${Object.keys(LIMITS).join(', ')})`);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(`${field}.limits.${key}`, `must be a positive number, not ${JSON.stringify(value)}`);
+      if (rule.integer && !Number.isInteger(value)) fail(`${field}.limits.${key}`, `must be a whole number, not ${value}`);
+    }
+  });
+}
+
+/** The name a sub-agent reference gives. */
+export const subagentName = (ref: SubagentRef): string => (typeof ref === 'string' ? ref : ref.agent);
+
 /** Everything about one agent that needs no configuration. Throws AgentDefinitionError. */
 export function checkAgentDefinition(def: unknown, where = 'agent'): asserts def is AgentDefinition {
   if (!isObject(def)) throw new AgentDefinitionError(undefined, where, 'must be an agent definition (defineAgent({ name, description, instructions, ... }))');
@@ -148,6 +179,7 @@ export function checkAgentDefinition(def: unknown, where = 'agent'): asserts def
     if (summaryInstruction !== undefined && (typeof summaryInstruction !== 'string' || !summaryInstruction.trim())) fail('relay.summaryInstruction', 'must be a non-empty string');
   }
   if (def.promptCaching !== undefined && typeof def.promptCaching !== 'boolean') fail('promptCaching', 'must be true or false');
+  checkSubagents(fail, def.name, def.subagents);
 }
 
 /** Everything about a worker definition that needs no configuration: each agent, distinct names, the worker's tools. */
@@ -160,6 +192,13 @@ export function checkWorkerDefinition(def: unknown): asserts def is WorkerDefini
     if (names.has(agent.name)) throw new AgentDefinitionError(agent.name, 'name', 'two agents of this worker have this name');
     names.add(agent.name);
   });
+  // A sub-agent must be served where its parent is: the child run's version is the one this worker publishes.
+  for (const agent of def.agents as AgentDefinition[]) {
+    (agent.subagents ?? []).forEach((ref, i) => {
+      const name = subagentName(ref);
+      if (!names.has(name)) throw new AgentDefinitionError(agent.name, `subagents[${i}]`, `${name} is not an agent of this worker definition (its agents: ${[...names].join(', ')})`);
+    });
+  }
   if (def.tools === undefined) return;
   if (!Array.isArray(def.tools)) throw new AgentDefinitionError(undefined, 'tools', 'must be an array of tools made with defineTool');
   const tools = new Set<string>();

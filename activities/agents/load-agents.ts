@@ -5,8 +5,8 @@
  * version as the worker publishes them. Whatever is wrong with a definition stops the start here, with
  * an AgentDefinitionError naming the agent and what is wrong; nothing falls back silently.
  */
-import type { AgentData, JsonSchema, PublishedTool, ToolApproval, ToolSource } from '../../contract/agents';
-import { DEFAULT_AGENT, OUTPUT_TOOL } from '../../contract/agents';
+import type { AgentData, JsonSchema, PublishedSubagent, PublishedTool, ToolApproval, ToolSource } from '../../contract/agents';
+import { DEFAULT_AGENT, DELEGATION_TASK_SCHEMA, OUTPUT_TOOL } from '../../contract/agents';
 import { DEMO_MODEL } from '../../contract/run';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
@@ -16,10 +16,10 @@ import { mcpToolName } from '../tools/mcp-tools';
 import { TOOL_NAME, ToolRegistry } from '../tools/registry';
 import type { ToolDefinition } from '../tools/tool';
 import { agentCatalog, type AgentCatalog, type ServedAgent } from './agent-catalog';
-import type { AgentDefinition, WorkerDefinition } from './agent-definition';
+import type { AgentDefinition, SubagentRef, WorkerDefinition } from './agent-definition';
 import { jsonSchemaOf } from './agent-schemas';
 import { agentVersionOf } from './agent-version';
-import { AgentDefinitionError, checkWorkerDefinition, DEFAULT_OUTPUT_RETRIES, isMcpRef } from './define';
+import { AgentDefinitionError, checkWorkerDefinition, DEFAULT_OUTPUT_RETRIES, isMcpRef, subagentName } from './define';
 
 /** A version's name from its data (agent-version.ts), here too for those that load agents. */
 export { agentVersionOf };
@@ -94,15 +94,41 @@ export function loadAgentCatalog(opts: LoadAgentsOptions): AgentCatalog {
     }),
   ];
   const known = new Set(serverModels(config));
+  const byName = new Map((definition?.agents ?? []).map((a) => [a.name, a]));
   for (const agent of definition?.agents ?? []) {
     const tools = agentTools(agent, { builtin, worker, mcpTools, configured: Object.keys(config.tools.mcpServers), logger: opts.logger });
     const model = modelOf(agent, config);
     // Not an error: the API decides which models it serves, and its configuration may know more than this worker's.
     const unknown = model.allowed.filter((m) => !known.has(m));
     if (unknown.length) opts.logger?.warn({ agent: agent.name, models: unknown }, 'agent names models this deployment does not know (MODEL_PRICING, ALLOWED_MODELS): the API refuses runs that ask for them');
-    served.push(servedAgent(agent, tools, { model, approvals: policyOf(agent, config), promptCaching: agent.promptCaching ?? true }));
+    const subagents = subagentsOf(agent, byName, tools);
+    served.push(servedAgent(agent, tools, { model, approvals: policyOf(agent, config), promptCaching: agent.promptCaching ?? true, subagents }));
   }
   return agentCatalog(served);
+}
+
+/** The agents `agent` may delegate to, as its version records them (each a tool named after the child agent). */
+function subagentsOf(agent: AgentDefinition, byName: Map<string, AgentDefinition>, tools: AgentTool[]): PublishedSubagent[] {
+  return (agent.subagents ?? []).map((ref, i) => {
+    const field = `subagents[${i}]`;
+    const name = subagentName(ref);
+    const child = byName.get(name);
+    if (!child) throw new AgentDefinitionError(agent.name, field, `${name} is not an agent of this worker definition`);
+    if (tools.some((t) => t.tool.name === name)) throw new AgentDefinitionError(agent.name, field, `${name} is also the name of one of this agent's tools: the model could not tell them apart`);
+    if (agent.output !== undefined && name === OUTPUT_TOOL) throw new AgentDefinitionError(agent.name, field, `${OUTPUT_TOOL} is the tool an agent with output gives its result with`);
+    let inputSchema: JsonSchema = DELEGATION_TASK_SCHEMA;
+    if (child.input !== undefined) {
+      try {
+        inputSchema = jsonSchemaOf(child.input);
+      } catch (err) {
+        throw new AgentDefinitionError(name, 'input', `cannot be described as JSON Schema (${errorText(err)})`);
+      }
+      // The delegation's tool input is the child's input as it is, and the Messages API takes only object schemas.
+      if (inputSchema.type !== 'object') throw new AgentDefinitionError(agent.name, field, `${name}'s input is not an object schema, so it cannot be a tool's input: give ${name} a z.object input to delegate to it`);
+    }
+    const own: Exclude<SubagentRef, string> = typeof ref === 'string' ? { agent: name } : ref;
+    return { agent: name, description: own.description ?? child.description, inputSchema, limits: { ...own.limits } };
+  });
 }
 
 function modelOf(agent: AgentDefinition, config: AgentCatalogConfig): AgentData['model'] {
@@ -164,7 +190,7 @@ function agentTools(
 function servedAgent(
   definition: AgentDefinition,
   tools: AgentTool[],
-  resolved: { model: AgentData['model']; approvals: AgentData['approvals']; promptCaching: boolean; builtIn?: boolean },
+  resolved: { model: AgentData['model']; approvals: AgentData['approvals']; promptCaching: boolean; builtIn?: boolean; subagents?: PublishedSubagent[] },
 ): ServedAgent {
   // The default agent's mistakes are the worker definition's (its tools), not an agent's someone wrote.
   const agent = resolved.builtIn ? undefined : definition.name;
@@ -215,6 +241,8 @@ function servedAgent(
     outputRetries: definition.outputRetries ?? DEFAULT_OUTPUT_RETRIES,
     relay: { segmentMaxTurns: definition.relay?.segmentMaxTurns ?? null, summaryInstruction: definition.relay?.summaryInstruction ?? null },
     promptCaching: resolved.promptCaching,
+    // Only when there are some: an agent without sub-agents keeps the version it had before they existed.
+    ...(resolved.subagents?.length && { subagents: resolved.subagents }),
   };
   // The data as stored and read back (JSON drops members that are undefined, such as a tool without an override).
   const stored = JSON.parse(JSON.stringify(data)) as AgentData;

@@ -5,7 +5,7 @@
  * goes exactly the way runs always went: Longhaul's system prompt and the worker's own tools.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { DEFAULT_AGENT, type AgentData, type PublishedTool } from '../../contract/agents';
+import { DEFAULT_AGENT, type AgentData, type PublishedSubagent, type PublishedTool } from '../../contract/agents';
 import { RISKS, stricterPolicy, type ApprovalPolicy, type Risk } from '../../contract/run';
 import { FailureType } from '../../contract/failures';
 import type { RunRecord } from '../../shared/store/runs';
@@ -25,6 +25,8 @@ export interface PinnedVersion {
   /** The tools the model is offered (the version's, then `final_result` with an output schema). Stable per version. */
   toolSchemas: ToolSchema[];
   toolsByName: Map<string, PublishedTool>;
+  /** The agents the version may delegate to, by name (each a tool of that name). */
+  subagentsByName: Map<string, PublishedSubagent>;
   /** Checks a `final_result` call (agents with an output schema). */
   checkOutput: OutputChecker | null;
 }
@@ -52,6 +54,9 @@ export function riskier(a: Risk, b: Risk): Risk {
   return RISKS.indexOf(a) >= RISKS.indexOf(b) ? a : b;
 }
 
+/** A delegation's risk: it changes nothing outside, but it spends money, so it reads as a write. */
+export const DELEGATION_RISK: Risk = 'write';
+
 function unavailable(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: FailureType.AgentUnavailable, nonRetryable: true });
 }
@@ -66,6 +71,8 @@ export function createRunAgents(deps: ActivityDeps) {
     if (!stored) throw unavailable(`version ${version} of agent "${name}" is not in the database`);
     const { data } = stored;
     const toolSchemas: ToolSchema[] = data.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema as ToolSchema['input_schema'] }));
+    const subagents = data.subagents ?? [];
+    for (const sub of subagents) toolSchemas.push({ name: sub.agent, description: sub.description, input_schema: sub.inputSchema as ToolSchema['input_schema'] });
     if (data.outputSchema) toolSchemas.push(outputTool(data.outputSchema));
     return {
       name,
@@ -73,6 +80,7 @@ export function createRunAgents(deps: ActivityDeps) {
       data,
       toolSchemas,
       toolsByName: new Map(data.tools.map((t) => [t.name, t])),
+      subagentsByName: new Map(subagents.map((sub) => [sub.agent, sub])),
       checkOutput: data.outputSchema ? outputChecker(data.outputSchema) : null,
     };
   }
@@ -104,6 +112,11 @@ export function createRunAgents(deps: ActivityDeps) {
     return { served: current, version: await pinned(record.agent, record.agentVersion) };
   }
 
+  /** Whether a call of `name` is a delegation to a sub-agent of the run's version (a child run, not a tool). */
+  function isDelegation(agent: RunAgent | null, name: string): boolean {
+    return agent?.version.subagentsByName.has(name) ?? false;
+  }
+
   /** The tools a run's calls run with, by this worker's current code. */
   function registryOf(agent: RunAgent | null): ToolRegistry {
     return agent ? agent.served.tools : deps.tools;
@@ -115,6 +128,7 @@ export function createRunAgents(deps: ActivityDeps) {
    * the riskiest.
    */
   function riskOf(agent: RunAgent | null, name: string, input: unknown): Risk {
+    if (isDelegation(agent, name)) return DELEGATION_RISK;
     const current = registryOf(agent).riskOf(name, input);
     if (!agent) return current;
     const recorded = agent.version.toolsByName.get(name)?.risk;
@@ -162,7 +176,7 @@ export function createRunAgents(deps: ActivityDeps) {
     return text;
   }
 
-  return { of, pinned, served, registryOf, riskOf, policyOf, instructionsOf };
+  return { of, pinned, served, registryOf, riskOf, policyOf, instructionsOf, isDelegation };
 }
 
 export type RunAgents = ReturnType<typeof createRunAgents>;

@@ -27,7 +27,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.get('/', async (req, res) => {
     const q = parseOr400(listRunsQuery, req.query, 'invalid_query');
-    res.json(await runs.list(userOf(req), { statuses: q.status, scheduleId: q.scheduleId, goalContains: q.q, limit: q.limit, cursor: q.cursor }));
+    res.json(await runs.list(userOf(req), { statuses: q.status, scheduleId: q.scheduleId, goalContains: q.q, limit: q.limit, cursor: q.cursor, includeChildren: q.children === 'include' }));
   });
 
   router.get('/:id', async (req, res) => {

@@ -420,6 +420,14 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('runs').addColumn('upgrade_requested_at', 'text').execute();
       },
     },
+    '014_run_tree': {
+      async up(db: Kysely<unknown>) {
+        // Sub-agents: a child run names the run that delegated to it and how deep in the tree it is (a root: 0).
+        await db.schema.alterTable('runs').addColumn('parent_run_id', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('depth', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.createIndex('runs_parent').on('runs').columns(['parent_run_id']).execute();
+      },
+    },
   };
 }
 

@@ -43,6 +43,10 @@ export interface RunRecord {
   output: unknown;
   /** An upgrade to the agent's current version waits for the run's next model call. */
   upgradeRequestedAt: string | null;
+  /** The run that delegated to this one (a child run of a sub-agent); null for a root. */
+  parentRunId: string | null;
+  /** Depth in its run tree (a root: 0). */
+  depth: number;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -63,6 +67,8 @@ export interface NewRun {
   agent?: string | null;
   agentVersion?: string | null;
   input?: unknown;
+  parentRunId?: string | null;
+  depth?: number;
 }
 
 export interface RunStatePatch {
@@ -81,6 +87,8 @@ export interface ListRunsQuery {
   /** Only goals containing this text, case-insensitively. */
   goalContains?: string;
   limit: number;
+  /** Child runs (sub-agents) too; by default only roots are listed, a tree showing as its root. */
+  includeChildren?: boolean;
   /** Keyset cursor: the (created_at, id) of the last row of the previous page. */
   before?: { createdAt: string; id: string };
 }
@@ -119,6 +127,8 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     input: parseJson<unknown>(row.input_json, null),
     output: parseJson<unknown>(row.output_json, null),
     upgradeRequestedAt: row.upgrade_requested_at ?? null,
+    parentRunId: row.parent_run_id ?? null,
+    depth: Number(row.depth ?? 0),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -156,6 +166,8 @@ export class RunsRepo {
         input_json: run.input === undefined || run.input === null ? null : JSON.stringify(run.input),
         output_json: null,
         upgrade_requested_at: null,
+        parent_run_id: run.parentRunId ?? null,
+        depth: run.depth ?? 0,
         idempotency_key: run.idempotencyKey ?? null,
         last_seq: 0,
         input_tokens: 0,
@@ -207,6 +219,7 @@ export class RunsRepo {
 
   async list(q: ListRunsQuery): Promise<RunRecord[]> {
     let query = this.db.selectFrom('runs').selectAll().where('owner', '=', q.owner);
+    if (!q.includeChildren) query = query.where('parent_run_id', 'is', null);
     if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
     if (q.scheduleId) query = query.where('schedule_id', '=', q.scheduleId);
     if (q.goalContains) {
@@ -222,6 +235,33 @@ export class RunsRepo {
     }
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
     return rows.map(toRecord);
+  }
+
+  /** A run's children (sub-agents' runs), oldest first. */
+  async children(parentRunId: string): Promise<RunRecord[]> {
+    const rows = await this.db.selectFrom('runs').selectAll().where('parent_run_id', '=', parentRunId).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+    return rows.map(toRecord);
+  }
+
+  async countChildren(parentRunId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('parent_run_id', '=', parentRunId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The recorded spend of a run and every run below it in its tree. */
+  async treeCostUsd(id: string): Promise<number> {
+    const { rows } = await sql<{ total: number | string | null }>`
+      with recursive tree(id) as (
+        select id from runs where id = ${id}
+        union all
+        select runs.id from runs join tree on runs.parent_run_id = tree.id
+      )
+      select sum(cost_usd) as total from runs where id in (select id from tree)`.execute(this.db);
+    return Number(rows[0]?.total ?? 0);
   }
 
   async delete(id: string): Promise<void> {
@@ -253,6 +293,8 @@ export class RunsRepo {
       .where('owner', '=', owner)
       .where('admitted', '=', 1)
       .where('status', 'not in', TERMINAL_STATUSES)
+      // A run tree holds one slot, its root's: children claim none.
+      .where('parent_run_id', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -265,6 +307,7 @@ export class RunsRepo {
       .where('owner', '=', owner)
       .where('admitted', '=', 0)
       .where('status', '=', 'queued')
+      .where('parent_run_id', 'is', null)
       .orderBy('created_at', 'asc')
       .orderBy('id', 'asc')
       .limit(limit)
@@ -278,6 +321,8 @@ export class RunsRepo {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('owner', '=', owner)
       .where('status', '=', 'queued')
+      // A tree counts once toward the queue cap, as its root.
+      .where('parent_run_id', 'is', null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -45,6 +45,10 @@ export interface RunsTable {
   output_json: string | null;
   /** An upgrade to the agent's current version was asked for; the next model call applies it. */
   upgrade_requested_at: string | null;
+  /** The run that delegated to this one (a sub-agent's child run); null for a root. */
+  parent_run_id: string | null;
+  /** Depth in the run tree (a root: 0). */
+  depth: Generated<number>;
   created_at: string;
   updated_at: string;
   ended_at: string | null;

@@ -9,7 +9,7 @@
 import type { Activities } from '../../activities';
 import type { SyncRunStateArgs } from '../../contract/activity-io';
 import type { EventDraft, EventDraftOf, EventType } from '../../contract/events';
-import type { ModelCallDeferral, ModelTurnResult, PendingApproval, Risk, RunStatus, ToolCallRef, ToolOutcome, Usage, WaitingFor } from '../../contract/run';
+import type { ApprovalPolicy, ModelCallDeferral, ModelTurnResult, PendingApproval, Risk, RunInput, RunStatus, ToolCallRef, ToolOutcome, Usage, WaitingFor } from '../../contract/run';
 
 /** The activities the run loop calls. */
 export type RunLoopActivityName =
@@ -28,7 +28,9 @@ export type RunLoopActivityName =
   | 'remind'
   | 'requestInput'
   | 'settleInput'
-  | 'announceQuestion';
+  | 'announceQuestion'
+  | 'startChildRun'
+  | 'settleChildRun';
 export type RunLoopActivities = Pick<Activities, RunLoopActivityName>;
 type ArgsOf<K extends RunLoopActivityName> = Parameters<RunLoopActivities[K]>[0];
 
@@ -59,6 +61,16 @@ export interface FakeRunOptions {
   summaryCostUsd?: number;
   /** Tools that fail (by name). */
   failingTools?: string[];
+  /** Sub-agents: the child run each delegation starts (`n`: the run's delegations so far), or why it is refused. */
+  children?: (call: { toolUseId: string; name: string; n: number }) => ChildRunOptions;
+}
+
+/** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
+export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string };
+
+/** A delegation call of the sub-agent `agent`. */
+export function delegation(turn: number, agent: string, i = 0): ToolCallRef {
+  return { ...toolCall(turn, agent, 'write', i), delegate: true };
 }
 
 /** One run's side of the world: what its activities answer, and everything they were asked. */
@@ -80,7 +92,14 @@ export class FakeRun {
     requestInput: [],
     settleInput: [],
     announceQuestion: [],
+    startChildRun: [],
+    settleChildRun: [],
   };
+  /** The child runs it started (sub-agents), in order. */
+  readonly children: FakeRun[] = [];
+  /** Its children between start and settle, now and at most. */
+  childrenInFlight = 0;
+  maxChildrenInFlight = 0;
   /** The time the books gave each state the run told them (`syncRunState`'s answer), in order. */
   readonly syncedAt: string[] = [];
   /** The test server's clock at each model call, in call order. */
@@ -126,7 +145,7 @@ export class FakeRun {
  * The mocked activities, one set per worker, serving every `FakeRun` registered with `add`. `nowMs` is the test
  * server's clock.
  */
-export function fakeRunActivities(nowMs: () => Promise<number>) {
+export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (runId: string, parent: FakeRun, options: ChildRunOptions) => { input: RunInput; taskQueue: string }) {
   const runs = new Map<string, FakeRun>();
   const iso = async () => new Date(await nowMs()).toISOString();
   const runOf = (runId: string): FakeRun => {
@@ -222,14 +241,35 @@ export function fakeRunActivities(nowMs: () => Promise<number>) {
     async announceQuestion(args) {
       record('announceQuestion', args.runId, args);
     },
+    async startChildRun(args) {
+      const parent = record('startChildRun', args.parentRunId, args);
+      const call = parent.toolCalls.get(args.toolUseId);
+      const options = parent.options.children?.({ toolUseId: args.toolUseId, name: call?.name ?? '', n: parent.calls.startChildRun.length - 1 }) ?? {};
+      if (options.refuse) return { refused: options.refuse };
+      // Keyed by the call, as the real one: a retry finds the same child.
+      const runId = `${args.parentRunId}-${args.toolUseId}`;
+      if (!runs.has(runId)) {
+        parent.children.push(add(new FakeRun(runId, options)));
+        parent.childrenInFlight += 1;
+        parent.maxChildrenInFlight = Math.max(parent.maxChildrenInFlight, parent.childrenInFlight);
+      }
+      const { input, taskQueue } = childInput(runId, parent, options);
+      return { child: { input: { ...input, parentRunId: args.parentRunId, depth: 1 }, taskQueue, agent: call?.name ?? '' } };
+    },
+    async settleChildRun(args) {
+      const parent = record('settleChildRun', args.parentRunId, args);
+      parent.childrenInFlight -= 1;
+      return { isError: args.ended.status !== 'completed' };
+    },
   };
+  function add(run: FakeRun): FakeRun {
+    runs.set(run.runId, run);
+    return run;
+  }
 
   return {
     activities,
     /** Registers a run's fake; start the workflow with the same run id (and it as owner). */
-    add(run: FakeRun): FakeRun {
-      runs.set(run.runId, run);
-      return run;
-    },
+    add,
   };
 }

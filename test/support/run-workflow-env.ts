@@ -70,8 +70,13 @@ export async function startRunWorkflowEnv(): Promise<RunWorkflowEnv> {
   });
   // Once closing, a mock still running (a test that failed half way) must not call the server being torn down.
   let closing = false;
-  const fakes = fakeRunActivities(() => (closing ? Promise.resolve(Date.now()) : env.currentTimeMs()));
   const taskQueue = `workflow-tests-${randomUUID()}`;
+  // A child run (sub-agent) runs on the same worker, with the test settings, under its own approvals.
+  const childInput = (runId: string, _parent: FakeRun, options: { approvals?: RunInput['approvals'] }) => ({
+    input: { runId, owner: runId, model: 'claude-test', approvals: options.approvals ?? 'none', approvalTimeoutSec: 24 * 3600, limits: TEST_LIMITS, settings: TEST_SETTINGS },
+    taskQueue,
+  });
+  const fakes = fakeRunActivities(() => (closing ? Promise.resolve(Date.now()) : env.currentTimeMs()), childInput);
   const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: { codePath }, activities: fakes.activities });
   const running = worker.run();
   const start: RunWorkflowEnv['start'] = async (options, runStart = {}) => {

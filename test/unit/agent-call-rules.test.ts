@@ -32,7 +32,7 @@ const published = (name: string, risk: PublishedTool['risk'], approval?: Publish
 /** An agent whose version recorded `recorded` and whose current code is `current` (publishing `currentData`, by default what was recorded). */
 function agentOf(recorded: PublishedTool[], current: ReturnType<typeof tool>[], currentData: PublishedTool[] = recorded, policies: { recorded: ApprovalPolicy; current: ApprovalPolicy } = { recorded: 'none', current: 'none' }): RunAgent {
   return {
-    version: { name: 'a', version: 'v1', data: { approvals: policies.recorded } as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), checkOutput: null },
+    version: { name: 'a', version: 'v1', data: { approvals: policies.recorded } as never, toolSchemas: [], toolsByName: new Map(recorded.map((t) => [t.name, t])), subagentsByName: new Map(), checkOutput: null },
     served: { name: 'a', definition: {} as never, data: { tools: currentData, approvals: policies.current } as never, version: 'v2', tools: new ToolRegistry(current) },
   };
 }
@@ -118,7 +118,7 @@ describe("an agent's instructions function", () => {
   const rules = createRunAgents(depsWith('none'));
   const record = { id: 'r', owner: 'o', agent: 'a', input: null, goal: 'g', metadata: null } as unknown as RunRecord;
   const withInstructions = (instructions: unknown): RunAgent => ({
-    version: { name: 'a', version: 'v1', data: { instructions: null } as never, toolSchemas: [], toolsByName: new Map(), checkOutput: null },
+    version: { name: 'a', version: 'v1', data: { instructions: null } as never, toolSchemas: [], toolsByName: new Map(), subagentsByName: new Map(), checkOutput: null },
     served: { name: 'a', definition: { instructions } as never, data: { tools: [] } as never, version: 'v1', tools: new ToolRegistry([]) },
   });
 

@@ -1,0 +1,139 @@
+/**
+ * Delegation to sub-agents in the run loop, on the time-skipping test server with mocked activities: each
+ * delegation is a child workflow (the same run workflow) started after the activity recorded its run; at most
+ * maxParallelChildren run at once; a child that fails comes back as the call's tool error and the parent goes
+ * on; a delegation the activity refuses (depth, count, input) starts nothing; cancelling the parent cancels its
+ * children, each recording its own cancellation; a child claims no concurrency slot. The activities' side (rows,
+ * events, the child's output as the result) is test/integration/subagents.test.ts.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { SUBAGENT_BOUNDS } from '../../contract/run';
+import { approvalDecisionSignal } from '../../contract/workflow-messages';
+import { asksForTools, delegation, endsTurn, toolCall } from '../support/fake-run-activities';
+import { startRunWorkflowEnv, type RunWorkflowEnv } from '../support/run-workflow-env';
+import { waitFor } from '../support/wait';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Whether a run's approval announcement has completed and its workflow task with it. The test server (unlike
+ * Temporal's) refuses a workflow task that cancels an activity whose completion reached it meanwhile, and the run
+ * sticks (see test/workflows/waits.test.ts): a child is cancelled only once this holds.
+ */
+async function announcementSettled(w: RunWorkflowEnv, runId: string): Promise<boolean> {
+  const events = (await w.env.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
+  const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+  return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
+
+describe('agentRunWorkflow: sub-agents', () => {
+  let w: RunWorkflowEnv;
+  beforeAll(async () => {
+    w = await startRunWorkflowEnv();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('runs an answer\'s delegations as child runs, at most maxParallelChildren at once, then goes on with their results', async () => {
+    const calls = Array.from({ length: 6 }, (_, i) => delegation(1, 'researcher', i));
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'read_file', 'read', 9), ...calls]) : endsTurn()),
+      // Each child's model call takes a while (real time), so children that may overlap do.
+      children: () => ({ model: async () => (await sleep(300), endsTurn()) }),
+    });
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+
+    expect(run.calls.runTool.map((c) => c.toolUseId)).toEqual(['toolu_1_9']); // the ordinary call ran as a tool
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(calls.map((c) => c.toolUseId));
+    expect(run.children).toHaveLength(6);
+    expect(run.maxChildrenInFlight).toBe(SUBAGENT_BOUNDS.maxParallelChildren);
+    for (const child of run.children) {
+      expect(child.eventTypes()).toEqual(['run.started', 'run.completed']);
+      // A tree holds one slot, its root's: a child claims and releases none.
+      expect(child.calls.claimRunSlot).toHaveLength(0);
+      expect(child.calls.releaseRunSlot).toHaveLength(0);
+    }
+    expect(run.calls.settleChildRun.map((c) => c.ended.status)).toEqual(Array(6).fill('completed'));
+    // The next model call came after every child had ended.
+    expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
+  });
+
+  it('returns a failed child to the parent as a tool error, and the parent goes on', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+      children: ({ name }) => (name === 'writer' ? { model: () => Promise.reject(ApplicationFailure.nonRetryable('the model is gone', 'ModelUnavailable')) } : {}),
+    });
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+
+    const ended = Object.fromEntries(run.calls.settleChildRun.map((c) => [c.toolUseId, c.ended]));
+    expect(ended['toolu_1_0']).toEqual({ status: 'completed' });
+    expect(ended['toolu_1_1']).toMatchObject({ status: 'failed' });
+    expect(run.children[1]!.eventTypes()).toEqual(['run.started', 'run.failed']);
+  });
+
+  it('starts no child for a delegation the activity refuses (depth, count or input), which is the call\'s tool error', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher')]) : endsTurn()),
+      children: () => ({ refuse: 'Not delegated: researcher would run at depth 4 of its run tree, past the maximum of 3.' }),
+    });
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+    expect(run.calls.startChildRun).toHaveLength(1);
+    expect(run.children).toHaveLength(0);
+    expect(run.calls.settleChildRun).toHaveLength(0);
+  });
+
+  it('asks for approval of a delegation under the write policy (it spends money), and records a rejected one skipped', async () => {
+    const { run, handle } = await w.start({ model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher')]) : endsTurn()) }, { approvals: 'write' });
+
+    await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the delegation to wait for approval' });
+    const { approvalId } = run.calls.requestApproval[0]!;
+    await handle.signal(approvalDecisionSignal, { approvalId, decision: 'reject', by: 'alice', channel: 'api' });
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed' });
+    expect(run.calls.startChildRun).toHaveLength(0);
+    expect(run.calls.recordToolResult.map((r) => [r.toolUseId, r.isError])).toEqual([['toolu_1_0', true]]);
+  });
+
+  it('returns a child cancelled on its own (not with its parent) as a tool error, and the parent goes on', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'writer')]) : endsTurn()),
+      children: () => ({ approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }),
+    });
+    await waitFor(() => run.children[0]?.status === 'waiting_approval', { timeoutMs: 10_000, what: 'the child to wait for approval' });
+    await waitFor(() => announcementSettled(w, run.children[0]!.runId), { timeoutMs: 5000, what: "the child's approval announcement to complete" });
+
+    await w.env.client.workflow.getHandle(run.children[0]!.runId).cancel();
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+    expect(run.children[0]!.status).toBe('cancelled');
+    expect(run.calls.settleChildRun.map((c) => c.ended.status)).toEqual(['cancelled']);
+  });
+
+  it('cancels its children when it is cancelled: each records its own cancellation before the parent does', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+      // Each child waits for a human to approve a write (time stands still while the test waits).
+      children: () => ({ approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }),
+    });
+    await waitFor(() => run.children.length === 2 && run.children.every((c) => c.status === 'waiting_approval'), { timeoutMs: 10_000, what: 'both children to wait for approval' });
+    for (const child of run.children) await waitFor(() => announcementSettled(w, child.runId), { timeoutMs: 5000, what: "the children's approval announcements to complete" });
+
+    await handle.cancel();
+    const err: unknown = await handle.result().catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(run.status).toBe('cancelled');
+    for (const child of run.children) {
+      expect(child.status).toBe('cancelled');
+      expect(child.eventTypes()).toContain('run.cancelled');
+    }
+    // The parent did not treat its own cancellation as its children failing.
+    expect(run.calls.settleChildRun).toHaveLength(0);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Delegation to sub-agents: an answer's calls of sub-agent tools each start a child run — the same run
+ * workflow, as a Temporal child workflow on the child agent's task queue — and complete with its ending.
+ *
+ *   approvals (one by one, as for any call) → child runs, at most maxParallelChildren at once → each call's result
+ *
+ * The child run is recorded first by an activity keyed by the parent's call, whose id the child workflow
+ * takes, so a retried or replayed parent never starts a second child. A child that fails or is cancelled is
+ * a tool error to the parent's model; the parent goes on. Cancelling the parent cancels its children: they
+ * are started in its scope (cancelled with it, waiting until each has recorded its own cancellation), and a
+ * parent that closes any other way asks them to cancel (REQUEST_CANCEL) rather than terminating them, so every
+ * child records its ending. An id already used (a parent reset to before the start) starts nothing new: the
+ * call settles from the child run's own record.
+ */
+import { CancellationScope, ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
+import type { SettleChildRunArgs, Verdict } from '../contract/activity-io';
+import { needsApproval, riskPhrase, SUBAGENT_BOUNDS, type ToolCallRef } from '../contract/run';
+import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
+import { RUN_WORKFLOW } from '../contract/workflow-messages';
+import type { agentRunWorkflow } from './agent-run';
+import { describeFailure } from './failures';
+import { askApproval } from './human-waits';
+import type { RunContext } from './run-context';
+
+/**
+ * Calls of sub-agent tools start child runs (2026-12-06). Asked only when an answer carries a delegation, which
+ * only agents with `subagents` give and no history recorded before this change holds: their commands are unchanged.
+ */
+export const SUBAGENTS_PATCH = 'subagents';
+
+/** The calls of an answer that delegate, as this history takes them (none in one recorded before sub-agents). */
+export function delegationsOf(calls: ToolCallRef[]): ToolCallRef[] {
+  if (!calls.some((c) => c.delegate)) return [];
+  return patched(SUBAGENTS_PATCH) ? calls.filter((c) => c.delegate) : [];
+}
+
+/**
+ * Runs an answer's delegations; says for each whether it failed. Each is approved first if the policy says so
+ * (`rejected` records a call not approved), then they run as child runs, at most maxParallelChildren at once.
+ */
+export async function delegate(ctx: RunContext, calls: ToolCallRef[], rejected: (call: ToolCallRef, verdict: Verdict) => Promise<void>): Promise<boolean[]> {
+  const failed = new Map<string, boolean>();
+  const approved: ToolCallRef[] = [];
+  for (const call of calls) {
+    if (needsApproval(call.policy ?? ctx.input.approvals, call.risk)) {
+      const verdict = await askApproval(ctx, { kind: 'tool', toolUseId: call.toolUseId, reason: `${riskPhrase(call.name, call.risk)}: a delegation to a sub-agent, which spends money` });
+      if (verdict.decision !== 'approved') {
+        await rejected(call, verdict);
+        failed.set(call.toolUseId, true);
+        continue;
+      }
+    }
+    approved.push(call);
+  }
+  await inTurns(approved, SUBAGENT_BOUNDS.maxParallelChildren, async (call) => {
+    failed.set(call.toolUseId, await runChild(ctx, call));
+  });
+  return calls.map((c) => failed.get(c.toolUseId) ?? true);
+}
+
+/** `work` on every item, at most `limit` at once, the rest waiting their turn in order. Deterministic. */
+export async function inTurns<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** One delegation: the child run recorded, started and awaited; its ending becomes the call's result. Returns whether it failed. */
+async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
+  const { input, run, acts } = ctx;
+  const turn = run.turn;
+  const started = await acts.bookkeeping.startChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, approvalTimeoutSec: input.approvalTimeoutSec });
+  if (started.refused !== undefined) return true; // recorded as the call's tool error (depth, count, input, approval)
+  const { child } = started;
+  let ended: SettleChildRunArgs['ended'];
+  try {
+    const handle = await startChild<typeof agentRunWorkflow>(RUN_WORKFLOW, {
+      workflowId: child.input.runId,
+      taskQueue: child.taskQueue,
+      args: [child.input],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      // Never a second execution under the same id (a parent reset to before the start): the call then settles
+      // from the child's own record, which holds its ending if it has one.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+      typedSearchAttributes: [
+        { key: StatusAttribute, value: 'queued' },
+        { key: OwnerAttribute, value: input.owner },
+      ],
+      staticSummary: `Sub-agent ${child.agent} of run ${input.runId} (turn ${turn})`,
+    });
+    const result = await handle.result();
+    ended = { status: result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'cancelled' : 'failed' };
+  } catch (err) {
+    // The parent itself is being cancelled: its children were cancelled with it, and so is this call.
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
+    ended = { status: isCancellation(err) ? 'cancelled' : 'failed', message: describeFailure(err).message };
+  }
+  const settled = await acts.bookkeeping.settleChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent, ended });
+  return settled.isError;
+}
