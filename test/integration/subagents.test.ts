@@ -47,6 +47,8 @@ const lead: AgentDefinition = {
   description: 'Leads the work.',
   instructions: 'You are the lead.',
   model: DEMO_MODEL,
+  // Its delegations (risk write) run unasked: an agent's own policy is the least a call is decided by.
+  approvals: 'none',
   subagents: ['researcher', { agent: 'writer', description: 'Writes a paragraph on the task given.', limits: { maxSteps: 4 } }],
 };
 
@@ -54,7 +56,7 @@ const lead: AgentDefinition = {
 const publish = defineTool({ name: 'publish', description: 'Publishes the text.', input: z.object({}), risk: 'write', run: async () => 'published' });
 const editor: AgentDefinition = { name: 'editor', description: 'Edits and publishes.', instructions: 'You are the editor.', model: DEMO_MODEL, tools: [publish], approvals: 'write' };
 const flaky: AgentDefinition = { name: 'flaky', description: 'Fails.', instructions: 'You are flaky.', model: DEMO_MODEL };
-const coordinator: AgentDefinition = { name: 'coordinator', description: 'Coordinates.', instructions: 'You are the coordinator.', model: DEMO_MODEL, subagents: ['editor', 'flaky'] };
+const coordinator: AgentDefinition = { name: 'coordinator', description: 'Coordinates.', instructions: 'You are the coordinator.', model: DEMO_MODEL, approvals: 'none', subagents: ['editor', 'flaky'] };
 const AGENTS = [lead, researcher, writer, coordinator, editor, flaky];
 
 /** When each child's model call was in flight (epoch ms), by agent. */
