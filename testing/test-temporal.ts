@@ -8,7 +8,6 @@
  * the dev server from $TEMPORAL_CLI, `temporal` on PATH or ~/go/bin/temporal, else the SDK downloads it.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -17,6 +16,7 @@ import { SEARCH_ATTRIBUTES } from '../contract/search-attributes';
 import { startDevServer } from '../shared/temporal/dev-server';
 import { findTemporalTestServer } from '../scripts/temporal-test-server';
 import { realTime, timeSkipping, type TimeControl } from './time-control';
+import { freePort } from '../shared/net/free-port';
 
 export type TestServerKind = 'time-skipping' | 'dev';
 
@@ -46,18 +46,6 @@ function findTemporalCli(): string | undefined {
   }
   const candidates = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal')), path.join(os.homedir(), 'go', 'bin', 'temporal')];
   return candidates.find(isExecutable);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startTimeSkipping(): Promise<TestTemporal> {

@@ -1,17 +1,6 @@
 import net from 'node:net';
 
-/** A free TCP port on loopback (asks the OS, then releases it for the caller to bind). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../shared/net/free-port';
 
 /**
  * A free TCP port below 32768: Temporal on Postgres stores its services' ports (membership ports

@@ -1,12 +1,9 @@
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
-import { AgentPicker, InputProblemList } from './AgentPick';
+import { AgentPicker, InputProblemList, RequestForm } from './AgentPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
-
-// rjsf and ajv only load when an agent with an input schema is picked.
-const SchemaForm = lazy(() => import('./SchemaForm'));
 
 const MODELS = ['demo', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-4-5'];
 
@@ -141,24 +138,21 @@ export function NewRun() {
     <section aria-labelledby="new-title" className="new-run">
       <h1 id="new-title">{from ? 'Edit and run again' : 'New run'}</h1>
       <AgentPicker agents={agents} value={agentName} onPick={pickAgent} />
-      {inputSchema ? (
-        <Suspense fallback={<p>Loading the form…</p>}>
-          <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void start(data)}>
-            {rest}
-          </SchemaForm>
-        </Suspense>
-      ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void start(undefined);
-          }}
-        >
-          <label htmlFor="goal">Goal</label>
-          <textarea id="goal" name="goal" rows={5} required value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should the agent do?" />
-          {rest}
-        </form>
-      )}
+      <RequestForm
+        agentName={agentName}
+        inputSchema={inputSchema}
+        input={input}
+        onInput={setInput}
+        problems={problems}
+        goal={goal}
+        onGoal={setGoal}
+        goalRows={5}
+        goalPlaceholder="What should the agent do?"
+        busy={busy}
+        onSubmit={(data) => void start(data)}
+      >
+        {rest}
+      </RequestForm>
     </section>
   );
 }

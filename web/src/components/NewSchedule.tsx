@@ -4,14 +4,11 @@
  * every so many seconds, in a timezone). The server checks the input against the agent's current
  * version when the schedule is created, so a firing never fails on its input.
  */
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
-import { AgentPicker, InputProblemList } from './AgentPick';
+import { AgentPicker, InputProblemList, RequestForm } from './AgentPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
-
-// rjsf only loads when an agent with an input schema is picked.
-const SchemaForm = lazy(() => import('./SchemaForm'));
 
 type Timing = 'every' | 'cron';
 
@@ -113,24 +110,21 @@ export function NewSchedule({ onCreated }: { onCreated: () => void }) {
       <label htmlFor="schedule-name">Name</label>
       <input id="schedule-name" name="name" required value={name} onChange={(e) => setName(e.target.value)} placeholder="Weekday invoice check" />
       <AgentPicker agents={agents} value={agentName} onPick={pickAgent} />
-      {inputSchema ? (
-        <Suspense fallback={<p>Loading the form…</p>}>
-          <SchemaForm key={agentName} schema={inputSchema} formData={input} problems={problems} disabled={busy} onChange={setInput} onSubmit={(data) => void create(data)}>
-            {rest}
-          </SchemaForm>
-        </Suspense>
-      ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void create(undefined);
-          }}
-        >
-          <label htmlFor="goal">Goal</label>
-          <textarea id="goal" name="goal" rows={3} required value={goal} onChange={(e) => setGoal(e.target.value)} placeholder="What should each run do?" />
-          {rest}
-        </form>
-      )}
+      <RequestForm
+        agentName={agentName}
+        inputSchema={inputSchema}
+        input={input}
+        onInput={setInput}
+        problems={problems}
+        goal={goal}
+        onGoal={setGoal}
+        goalRows={3}
+        goalPlaceholder="What should each run do?"
+        busy={busy}
+        onSubmit={(data) => void create(data)}
+      >
+        {rest}
+      </RequestForm>
     </div>
   );
 }
