@@ -6,7 +6,7 @@
  * no gaps; sockets watching runs see every token, in order, once; a run waiting for a person holds
  * no activity.
  */
-import { LOAD_MARKER, loadGoal, loadMarkerOf, loadTurns, scriptLoad, type LoadRunKind, type LoadShape } from '../support/agent-load';
+import { LOAD_MARKER, QUICK_LOAD, loadGoal, loadMarkerOf, loadTurns, scriptLoad, type LoadRunKind } from '../support/agent-load';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
 import { LiveClient, wsUrl } from '../support/live-client';
@@ -14,8 +14,7 @@ import { seededRandom } from '../support/random';
 import { testTools } from '../support/test-tools';
 import { waitFor } from '../support/wait';
 
-/** The realistic shape, shortened in time (first token, token rate, tools) and turns, not in kind. */
-const SMALL: LoadShape = { firstTokenMs: [20, 150], tokensPerSecond: 2000, outputTokens: [20, 120], turns: [2, 6], toolMs: [1, 60], tokensPerDelta: 3, seed: 2026 };
+const SMALL = QUICK_LOAD;
 const STREAMING = 100;
 const PARKED = 10; // half on approvals, half on questions
 const WATCHERS = 10;

@@ -40,6 +40,9 @@ export const REALISTIC_LOAD: LoadShape = {
   seed: 26,
 };
 
+/** The same workload shortened in time (first token, token rate, tools) and turns, not in kind: for CI and smoke runs. */
+export const QUICK_LOAD: LoadShape = { firstTokenMs: [20, 150], tokensPerSecond: 2000, outputTokens: [20, 120], turns: [2, 6], toolMs: [1, 60], tokensPerDelta: 3, seed: 2026 };
+
 /** Every load run's goal carries this, then its kind's letter and its number: `[load-s12]`. */
 export const LOAD_MARKER = '[load-';
 const KIND_LETTER: Record<LoadRunKind, string> = { streaming: 's', approval: 'a', question: 'q' };
