@@ -4,7 +4,6 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { sql } from 'kysely';
 import { admissionSignal } from '../contract/workflow-messages';
 import type { EventData, EventDraft, RunEvent } from '../contract/events';
 import { eventKeys } from '../contract/keys';
@@ -85,9 +84,10 @@ export function createRunActivities(deps: ActivityDeps) {
    */
   async function claimRunSlot({ runId, owner, maxConcurrent }: { runId: string; owner: string; maxConcurrent: number }): Promise<{ admitted: boolean; ahead: number; active: number }> {
     return store.transaction(async (tx) => {
-      // Serialise slot decisions per owner: SQLite's BEGIN IMMEDIATE already does; on Postgres an
-      // advisory lock does, without blocking other owners.
-      if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul-slots:${owner}`}))`.execute(tx.db);
+      // Serialise slot decisions per owner, without blocking other owners. Through the transaction's own
+      // repository: `tx.db` is the pool, where the lock ended at once and a second connection was needed
+      // while this one was held (a full pool of these waited on each other for ever).
+      await tx.runs.lockSlots(owner);
       const run = await tx.runs.get(runId);
       // The API removes a run whose start it could not confirm; a workflow that started anyway stops here.
       if (!run) throw ApplicationFailure.create({ message: `run ${runId} has no record in the database`, type: FailureType.RunRecordMissing, nonRetryable: true });

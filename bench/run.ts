@@ -9,6 +9,7 @@ import { capacityBench } from './capacity';
 import { startBenchEnvironment } from './env';
 import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
+import { loadBench } from './load';
 import { recoveryBench } from './recovery';
 import { stepsBench } from './steps';
 import { throughputBench } from './throughput';
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   workspace: () => workspaceBench(),
   ttft: () => ttftBench(),
   throughput: () => throughputBench(),
+  load: () => loadBench(),
 };
 
 async function main(): Promise<void> {

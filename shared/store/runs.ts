@@ -337,6 +337,15 @@ export class RunsRepo {
   }
 
   /**
+   * Serialises decisions about `owner`'s concurrency slots for the rest of the transaction (Postgres: an
+   * advisory lock per owner, taken on this transaction's own connection; SQLite: its transactions already
+   * hold the write lock).
+   */
+  async lockSlots(owner: string): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul-slots:${owner}`}))`.execute(this.db);
+  }
+
+  /**
    * Takes the run's row lock for the rest of the transaction (Postgres: the row; SQLite: the write
    * lock), so deciding whether a run ends and adding a follow-up to it happen one after the other.
    */

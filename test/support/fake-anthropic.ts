@@ -6,6 +6,9 @@
  *
  * Tests script it per run: `fake.script(marker, handler)` answers every request whose goal
  * contains `marker`. The handler sees the request and how many assistant turns it already holds.
+ *
+ * A reply can also be paced as the real API paces it under load (`firstTokenMs`, `tokensPerSecond`):
+ * test/support/agent-load.ts scripts a whole realistic workload with it (the `load` bench, issue 26).
  */
 import type http from 'node:http';
 import { listenLocally, type LocalServer } from './http-server';
@@ -27,6 +30,10 @@ export interface FakeReply {
   chunkChars?: number;
   /** Pause between stream events, to make streams observable mid-flight. */
   delayMs?: number;
+  /** Streamed: time from the response's headers to its first content block, as a real model's time to first token. */
+  firstTokenMs?: number;
+  /** Streamed: text deltas leave at this rate (4 characters a token), each when its last token is due, not all at once. */
+  tokensPerSecond?: number;
   /** Stop after this many text characters and send an SSE error event instead of finishing. */
   errorAfterChars?: { chars: number; type: string };
   /** Stop after this many text characters and never answer again (a hung connection). */
@@ -95,6 +102,12 @@ export class FakeAnthropic {
   countTokens = false;
   readonly promptCache = new FakePromptCache();
   limiter?: FakeRateLimiter;
+  /** Called as each text delta leaves: the request, its text characters sent so far, `performance.now()` then (the load bench's clock). */
+  onTextSent?: (req: FakeRequest, charsSoFar: number, at: number) => void;
+  /** Keep every request in `requests` (off for long loads: each holds its whole transcript). */
+  keepRequests = true;
+  /** Called as each request arrives, whether or not it is kept. */
+  onRequest?: (req: FakeRequest) => void;
 
   /** Enforce rate limits as the provider does (429 + retry-after when exceeded); turns token counting on. */
   setRateLimits(limits: FakeLimits): FakeRateLimiter {
@@ -162,7 +175,8 @@ export class FakeAnthropic {
       receivedAt: Date.now(),
       abandoned: false,
     };
-    this.requests.push(request);
+    if (this.keepRequests) this.requests.push(request);
+    this.onRequest?.(request);
 
     for (const [marker, queue] of this.failures) {
       if (goal.includes(marker) && queue.length) return this.sendError(res, queue.shift()!);
@@ -188,7 +202,10 @@ export class FakeAnthropic {
       res.on('close', () => {
         if (!finished) request.abandoned = true;
       });
-      await this.stream(res, body.model, reply, (chars) => (request.streamedChars = chars));
+      await this.stream(res, body.model, reply, (chars) => {
+        request.streamedChars = chars;
+        this.onTextSent?.(request, chars, performance.now());
+      });
       finished = res.writableEnded;
       return;
     }
@@ -251,6 +268,14 @@ export class FakeAnthropic {
       message: { id: `msg_fake_${this.nextId++}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
     });
     await send('ping', { type: 'ping' });
+    if (reply.firstTokenMs) await new Promise((r) => setTimeout(r, reply.firstTokenMs));
+    // Paced text: each delta waits until its last token is due, counted from the first token (no drift from timers firing late).
+    const firstTokenAt = performance.now();
+    const pace = async (charsThrough: number) => {
+      if (!reply.tokensPerSecond) return;
+      const wait = firstTokenAt + (charsThrough / 4 / reply.tokensPerSecond) * 1000 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    };
     let textSent = 0;
     for (const [index, block] of blocks.entries()) {
       if (block.type === 'text') {
@@ -264,6 +289,7 @@ export class FakeAnthropic {
           }
           if (reply.hangAfterChars !== undefined && textSent >= reply.hangAfterChars) return; // never finish
           const piece = block.text.slice(i, i + size);
+          await pace(textSent + piece.length);
           await send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
           textSent += piece.length;
           onText(textSent);
