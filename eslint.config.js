@@ -50,7 +50,7 @@ module.exports = tseslint.config(
   },
   ...sandboxRules(['workflows/**/*.ts'], {
     // Workflow code may reach the pure contract, but not its zod schemas (contract/api.ts).
-    regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|errors|activity-io|keys|workflow-messages|search-attributes|workspace)$)',
+    regex: '^(?!@temporalio/workflow$|\\./|\\.\\./contract/(run|events|failures|errors|activity-io|keys|workflow-messages|search-attributes|workspace|agents)$)',
     message: 'Workflow code may import only @temporalio/workflow, pure workflow modules, the pure contract modules, and types.',
   }),
   ...sandboxRules(['worker/tracing-workflow-interceptors.ts'], {

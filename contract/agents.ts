@@ -21,6 +21,9 @@ export const DEFAULT_AGENT = 'default';
  */
 export const OUTPUT_TOOL = 'final_result';
 
+/** How many final results failing the output schema go back to the model before the run fails, when the agent does not say. */
+export const DEFAULT_OUTPUT_RETRIES = 2;
+
 /** Per-tool approval overrides: `always` asks for every call, `never` for none (the server's minimum still applies), `by_risk` follows the policy. */
 export const TOOL_APPROVALS = ['always', 'never', 'by_risk'] as const;
 export type ToolApproval = (typeof TOOL_APPROVALS)[number];

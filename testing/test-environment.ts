@@ -134,16 +134,26 @@ function testConfig(dataDir: string, temporal: TestTemporal, given: TestConfig, 
 }
 
 /**
- * The worker definition as worker/start-worker.ts takes it today: the worker's tools join the built-in ones
- * for the default agent. Serving defined agents (each on its own task queue) and handing `deps` to tools come
- * with startWorker's `definition` (issue 24); until then either is refused rather than silently left out.
+ * A test environment: Temporal (time-skipping, or a dev server), a temporary SQLite store, and a worker serving the
+ * definition — its agents each on their own task queue, its tools and its deps — with every model call answered by
+ * `opts.model`.
  */
 export async function createTestEnvironment(opts: TestEnvironmentOptions): Promise<TestEnvironment> {
   const given = opts.config ?? {};
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-test-'));
   const cleanups: (() => Promise<void>)[] = [async () => fs.rmSync(tempDir, { recursive: true, force: true })];
+  // Every step runs, whatever an earlier one threw (a worker that fails to stop must not leave the test server, the
+  // store or the temporary folder behind); the first failure is thrown once all have run.
   const closeAll = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    let first: unknown;
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
   };
   try {
     // A prebuilt bundle (WORKFLOW_BUNDLE_PATH) is used as given, then the one the package ships; otherwise the one

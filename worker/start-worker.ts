@@ -110,7 +110,8 @@ export async function startWorker(opts: {
   // current) with no Worker polling, until the beats are old, or for good in a process that lives on (`longhaul dev`).
   const { worker, agentWorkers, ownQueue, janitor, dispatcher } = await startProcessWorkers().catch(async (err: unknown) => {
     await published.withdraw();
-    await connection.close();
+    // Workers already made hold the connection, and closing it then throws: the start's own error is the one to tell.
+    await connection.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, 'could not close the worker connection after a failed start'));
     await mcp.close();
     throw err;
   });

@@ -8,6 +8,7 @@ import { costCheckpointsDue } from './policy';
 import type { RunContext } from './run-context';
 import type { LimitName } from '../contract/events';
 import type { RunError } from '../contract/run';
+import { DEFAULT_OUTPUT_RETRIES } from '../contract/agents';
 
 /** How a run's turns end. */
 export type Ending =
@@ -54,7 +55,8 @@ export function segmentFull(ctx: RunContext, segmentTurns: number): boolean {
 export function outputEnding(ctx: RunContext, output: 'valid' | 'invalid' | undefined): Ending | 'next_turn' | null {
   if (output === undefined) return null;
   if (output === 'valid') return { kind: 'completed' };
-  const retries = ctx.input.settings.outputRetries ?? 0;
+  // Absent when the run started on a version with no output schema and was upgraded to one: the agents' default.
+  const retries = ctx.input.settings.outputRetries ?? DEFAULT_OUTPUT_RETRIES;
   if (!ctx.run.rejectOutput(retries)) return 'next_turn';
   return { kind: 'failed', error: { code: 'output_invalid', message: `the final result failed the agent's output schema ${ctx.run.outputRejections} times (${retries} retries allowed)` } };
 }

@@ -28,8 +28,7 @@ export class AgentDefinitionError extends Error {
 /** The run limits an agent may set, and whether each must be a whole number. */
 const LIMITS: Record<string, { integer: boolean }> = { maxSteps: { integer: true }, maxCostUsd: { integer: false }, maxDurationSec: { integer: true } };
 
-/** Answers the model's output schema gets back before the run fails, when the agent says nothing. */
-export const DEFAULT_OUTPUT_RETRIES = 2;
+export { DEFAULT_OUTPUT_RETRIES } from '../../contract/agents';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isZodSchema = (v: unknown): boolean => isObject(v) && typeof v.safeParse === 'function';

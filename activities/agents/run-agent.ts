@@ -140,7 +140,7 @@ export function createRunAgents(deps: ActivityDeps) {
    * The policy one call is decided by when it is not the run's own (`runPolicy`); undefined: the run's own.
    * A per-tool override (`always` → `all`, `never` → `none`), the stricter of the version's and the current
    * code's, as with risk: `always` in either asks, `never` skips only when both say it (a deploy that made a
-   * tool `always` is obeyed by runs pinned to an older version too). Else the agent's policy, the version's and
+   * tool `always` is obeyed by runs pinned to an older version too) and the run asks no more than its agent. Else the agent's policy, the version's and
    * the current code's, when it asks more than the run's: a run is created with at least its agent's policy,
    * but one moved to a version that asks more (an upgrade, a schedule firing at today's version) keeps the
    * policy it was created with. Always raised to the server's minimum.
@@ -150,8 +150,10 @@ export function createRunAgents(deps: ActivityDeps) {
     const recorded = agent.version.toolsByName.get(name)?.approval;
     const current = agent.served.data.tools.find((t) => t.name === name)?.approval;
     if (recorded === 'always' || current === 'always') return stricterPolicy('all', floor);
-    if (recorded === 'never' && current === 'never') return stricterPolicy('none', floor);
     const agentPolicy = stricterPolicy(agent.version.data.approvals, agent.served.data.approvals);
+    // A run that asks more than its agent (its request said `all`) is not talked out of it by the developer's `never`.
+    const runAsksMore = runPolicy !== agentPolicy && stricterPolicy(runPolicy, agentPolicy) === runPolicy;
+    if (recorded === 'never' && current === 'never' && !runAsksMore) return stricterPolicy('none', floor);
     if (stricterPolicy(runPolicy, agentPolicy) === runPolicy) return undefined;
     return stricterPolicy(agentPolicy, floor);
   }

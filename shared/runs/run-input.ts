@@ -11,9 +11,16 @@ import type { RunRecord } from '../store/runs';
  * `agent`: the data of the version the run is pinned to (runs that name an agent): its turns per segment
  * replace the server's, and an output schema brings its output retries.
  */
-export function runInputFor(config: Config, run: Pick<RunRecord, 'id' | 'owner' | 'model' | 'approvals' | 'limits'>, approvalTimeoutSec: number, agent?: AgentData): RunInput {
+export function runInputFor(
+  config: Config,
+  run: Pick<RunRecord, 'id' | 'owner' | 'model' | 'approvals' | 'limits'> & Partial<Pick<RunRecord, 'parentRunId' | 'depth'>>,
+  approvalTimeoutSec: number,
+  agent?: AgentData,
+): RunInput {
   return {
     runId: run.id,
+    // A child run keeps riding on its root's slot however it is (re)started, a follow-up's continuation included.
+    ...(run.parentRunId && { parentRunId: run.parentRunId, depth: run.depth ?? 1 }),
     owner: run.owner,
     model: run.model,
     approvals: run.approvals,

@@ -9,6 +9,9 @@ import { nowIso, parseJson, type Executor } from './executor';
 /** The oldest beat that still counts a worker as live. */
 export const agentWorkersLiveSince = (nowMs = Date.now()): string => new Date(nowMs - AGENT_WORKER_LIVE_SEC * 1000).toISOString();
 
+/** How long the rows of a worker that stopped beating are kept (they stop counting as live long before). */
+const STALE_WORKER_MS = 24 * 3600 * 1000;
+
 export class AgentsRepo {
   constructor(private readonly db: Executor) {}
 
@@ -38,6 +41,9 @@ export class AgentsRepo {
   async serve(identity: string, agents: { agent: string; version: string }[]): Promise<void> {
     const now = nowIso();
     await this.db.deleteFrom('agent_workers').where('identity', '=', identity).execute();
+    // Workers killed without withdrawing (SIGKILL, out of memory) leave rows; every start is a new identity, so they
+    // would pile up: a day after their last beat they go.
+    await this.db.deleteFrom('agent_workers').where('seen_at', '<', new Date(Date.now() - STALE_WORKER_MS).toISOString()).execute();
     if (agents.length === 0) return;
     await this.db
       .insertInto('agent_workers')

@@ -165,8 +165,8 @@ const pinnedV2Data = dataOf('pinned', { instructions: 'You are pinned, version t
 const pinned = served({ name: 'pinned', description: 'pinned agent', instructions: 'You are pinned, version two.', tools: [askUpgrade] }, pinnedV2Data, [askUpgrade]);
 
 // `gated`: its tool never asks for approval, whatever the run's policy (the per-call policy), and the executing worker agrees.
-const gatedData = dataOf('gated', { tools: [publishedOf(lookup, { approval: 'never' })] });
-const gated = served({ name: 'gated', description: 'gated agent', instructions: 'You are gated.', tools: [lookup], approvals: { tools: { lookup: 'never' } } }, gatedData, [lookup]);
+const gatedData = dataOf('gated', { approvals: 'all', tools: [publishedOf(lookup, { approval: 'never' })] });
+const gated = served({ name: 'gated', description: 'gated agent', instructions: 'You are gated.', tools: [lookup], approvals: { policy: 'all', tools: { lookup: 'never' } } }, gatedData, [lookup]);
 
 // `careful`: its tool always asks for approval, whatever the run's policy.
 const carefulData = dataOf('careful', { tools: [publishedOf(lookup, { approval: 'always' })] });
@@ -392,7 +392,7 @@ describe('agent runs: a run executes as its agent version says', () => {
     expect(run.output).toBeNull();
   });
 
-  it("runs a tool the agent never asks about without an approval under the run's policy all: the executing worker agrees", async () => {
+  it("runs a tool the agent never asks about without an approval under the agent's own policy all: the executing worker agrees", async () => {
     const m = marker();
     const id = await startRun({ agent: 'gated', version: gated.version, marker: m, approvals: 'all', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
     expect((await endOf(id)).status).toBe('completed');

@@ -95,8 +95,13 @@ describe('a call of a run of an agent', () => {
     const stricterCode = agentOf(tools, [], tools, { recorded: 'none', current: 'write' });
     expect(rules.policyOf(stricterCode, 'edit', 'none')).toBe('write');
     expect(rules.policyOf(stricterCode, 'edit', 'write')).toBeUndefined();
-    // A tool's `never` in both is the agent's word for that tool.
+    // A tool's `never` in both is the agent's word for that tool…
     expect(rules.policyOf(stricterVersion, 'skip', 'write')).toBe('none');
+    expect(rules.policyOf(stricterVersion, 'skip', 'all')).toBe('none');
+    // …unless the run asked for more than its agent: then the run's own policy decides.
+    const writeAgent = agentOf(tools, [], tools, { recorded: 'write', current: 'write' });
+    expect(rules.policyOf(writeAgent, 'skip', 'write')).toBe('none');
+    expect(rules.policyOf(writeAgent, 'skip', 'all')).toBeUndefined();
     expect(createRunAgents(depsWith('all')).policyOf(stricterCode, 'edit', 'none')).toBe('all');
   });
 });

@@ -158,4 +158,12 @@ describe('resolving a run request of an agent', () => {
     expect([plain.segmentMaxTurns, 'outputRetries' in plain]).toEqual([40, false]); // no output schema: no retries
     expect('outputRetries' in runInputFor(config, run, 60).settings).toBe(false);
   });
+
+  it('keeps a child run riding on its root’s slot however it is started again (a follow-up continues it)', () => {
+    const config = loadConfig({ DATA_DIR: dir });
+    const run = { id: 'run_child', owner: 'u', model: 'demo', approvals: 'write' as const, limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } };
+    expect(runInputFor(config, { ...run, parentRunId: 'run_root', depth: 2 }, 60)).toMatchObject({ parentRunId: 'run_root', depth: 2 });
+    const root = runInputFor(config, { ...run, parentRunId: null, depth: 0 }, 60);
+    expect(['parentRunId' in root, 'depth' in root]).toEqual([false, false]);
+  });
 });

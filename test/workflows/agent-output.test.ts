@@ -59,6 +59,13 @@ describe('agentRunWorkflow: agents', () => {
     expect(result.usage.costUsd).toBeCloseTo(0.03);
   });
 
+  it('gives a run upgraded to a version with an output schema the agents\' default retries (its settings have none)', async () => {
+    const { run, handle } = await w.start({ model: ({ n }) => (n < 2 ? finalResult('invalid') : finalResult('valid')) });
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 3 });
+    expect(run.calls.callModel).toHaveLength(3);
+  });
+
   it('runs the other tool calls of an answer whose final result was invalid', async () => {
     const { run, handle } = await w.start(
       { model: ({ turn }) => (turn === 1 ? finalResult('invalid', [toolCall(1, 'read_file'), toolCall(1, 'list_dir', 'read', 1)]) : finalResult('valid')) },
