@@ -3,32 +3,17 @@
  * stops counting as live, and one killed without withdrawing is forgotten a day after its last beat, so the rows of
  * dead workers (a new identity at every start) do not pile up.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createStore, type Store } from '../../shared/store';
-import { createPostgresDatabase } from '../support/postgres';
-import { testEnv } from '../support/test-env';
+import type { Store } from '../../shared/store';
+import { openTestStore } from '../support/test-store';
 
 describe.each(['sqlite', 'postgres'] as const)('agent workers on %s', (dialect) => {
   let store: Store;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    if (dialect === 'sqlite') {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-agent-workers-'));
-      store = await createStore({ dataDir: dir });
-      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
-    } else {
-      const db = await createPostgresDatabase(testEnv().postgresUrl);
-      store = await createStore({ dataDir: os.tmpdir(), databaseUrl: db.url });
-      cleanup = db.drop;
-    }
+    ({ store, close } = await openTestStore(dialect));
   });
-  afterAll(async () => {
-    await store.close();
-    await cleanup();
-  });
+  afterAll(() => close());
 
   const lastBeat = (identity: string, msAgo: number) =>
     store.db

@@ -3,13 +3,9 @@
  * and depth; a run's children and its tree's recorded spend are read back; lists show roots unless asked for
  * children; and a tree holds one of its owner's slots and one place in their queue, its root's.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createStore, type Store } from '../../shared/store';
+import type { Store } from '../../shared/store';
 import type { NewRun } from '../../shared/store/runs';
-import { createPostgresDatabase } from '../support/postgres';
-import { testEnv } from '../support/test-env';
+import { openTestStore } from '../support/test-store';
 
 const run = (id: string, owner: string, tree: Partial<Pick<NewRun, 'parentRunId' | 'depth'>> = {}): NewRun => ({
   id,
@@ -24,23 +20,12 @@ const spend = (costUsd: number) => ({ inputTokens: 10, outputTokens: 5, costUsd 
 
 describe.each(['sqlite', 'postgres'] as const)('run trees on %s', (dialect) => {
   let store: Store;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    if (dialect === 'sqlite') {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tree-'));
-      store = await createStore({ dataDir: dir });
-      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
-    } else {
-      const db = await createPostgresDatabase(testEnv().postgresUrl);
-      store = await createStore({ dataDir: os.tmpdir(), databaseUrl: db.url });
-      cleanup = db.drop;
-    }
+    ({ store, close } = await openTestStore(dialect));
   });
-  afterAll(async () => {
-    await store.close();
-    await cleanup();
-  });
+  afterAll(() => close());
 
   it('records parent and depth, reads a run\'s children and sums its tree\'s spend', async () => {
     await store.runs.insert(run('t_root', 'tara'));

@@ -1,12 +1,8 @@
 /** The store behaves the same on SQLite and on Postgres: one query layer, one set of migrations. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createStore, type Store } from '../../shared/store';
+import type { Store } from '../../shared/store';
 import { UnknownRunError } from '../../shared/store/events';
 import { listTables } from '../../shared/store/migrations';
-import { createPostgresDatabase } from '../support/postgres';
-import { testEnv } from '../support/test-env';
+import { openTestStore } from '../support/test-store';
 import type { EventDraft } from '../../contract/events';
 
 /** A small, well-formed event for tests that only care about keys and seq. */
@@ -25,23 +21,12 @@ const newRun = (id: string, owner = 'alice', idempotencyKey?: string) => ({
 
 describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
   let store: Store;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    if (dialect === 'sqlite') {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-store-'));
-      store = await createStore({ dataDir: dir });
-      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
-    } else {
-      const db = await createPostgresDatabase(testEnv().postgresUrl);
-      store = await createStore({ dataDir: os.tmpdir(), databaseUrl: db.url });
-      cleanup = db.drop;
-    }
+    ({ store, close } = await openTestStore(dialect));
   });
-  afterAll(async () => {
-    await store.close();
-    await cleanup();
-  });
+  afterAll(() => close());
 
   it('migrates to the same tables', async () => {
     expect(store.dialect).toBe(dialect);
