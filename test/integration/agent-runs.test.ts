@@ -12,7 +12,6 @@
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import type { NativeConnection, Worker } from '@temporalio/worker';
 import { agentCatalog, type ServedAgent } from '../../activities/agents/agent-catalog';
 import type { AgentDefinition, RunInfo } from '../../activities/agents/agent-definition';
 import type { AssistantBlock, ModelAdapter, ModelRequest, ModelResponse } from '../../activities/model/model-adapter';
@@ -23,13 +22,12 @@ import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { DEMO_MODEL, type ApprovalPolicy, type RunInput, type RunSettings } from '../../contract/run';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
-import { connectWorker } from '../../shared/temporal/connection';
 import { createActivityDeps } from '../../worker/activity-deps';
-import { createActivityWorker, createWorker } from '../../worker/create-worker';
 import { workerIdentity, workerQueueName } from '../../worker/worker-queue';
 import type { agentRunWorkflow } from '../../workflows/agent-run';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
+import { startHandBuiltWorkers } from '../support/hand-built-workers';
 
 /** One scripted answer: text and tool calls. */
 interface Answer {
@@ -192,9 +190,7 @@ const ghostData = dataOf('ghost', {});
 describe('agent runs: a run executes as its agent version says', () => {
   let h: Harness;
   const model = new ScriptedModel();
-  let connection: NativeConnection;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: { stop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     h = await startHarness({ noWorker: true });
@@ -224,15 +220,11 @@ describe('agent runs: a run executes as its agent version says', () => {
       // Every worker serves the built-in default agent besides its own (createActivityDeps requires it).
       agents: agentCatalog([loadAgentCatalog({ config: h.config, builtinTools: [] }).get(DEFAULT_AGENT)!, checker, dynamic, pinned, gated, careful, relayed, tightened, stale]),
     });
-    connection = await connectWorker(h.config);
-    workers = [await createWorker({ connection, config: h.config, deps }), await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue })];
-    running = workers.map((w) => w.run());
+    workers = await startHandBuiltWorkers(h.config, deps, { workflows: [h.config.temporal.taskQueue], workerQueue });
   });
 
   afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.all(running ?? []);
-    await connection?.close();
+    await workers?.stop();
     await h?.close();
   });
 
@@ -401,33 +393,30 @@ describe('agent runs: a run executes as its agent version says', () => {
     expect(events.find((e) => e.type === 'tool.completed')?.data).toMatchObject({ name: 'lookup' });
   });
 
-  it("asks for approval of a tool the agent always asks about under the run's policy none, then runs it", async () => {
-    const m = marker();
-    // Owned by the API's user without tokens, who may decide through the API.
-    const id = await startRun({ agent: 'careful', version: careful.version, marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+  /** The run waits for approval of its `lookup` call, which has not run; approved through the API, it runs once and the run completes. */
+  async function approveLookupOnce(id: string, expected: Record<string, unknown> = {}): Promise<void> {
     const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
     const [pending] = waiting.pendingApprovals;
-    expect(pending).toMatchObject({ tool: 'lookup', risk: 'read' });
+    expect(pending).toMatchObject({ tool: 'lookup', ...expected });
     expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
 
     const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });
     expect(res.status).toBe(200);
     expect((await endOf(id)).status).toBe('completed');
     expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
+  }
+
+  it("asks for approval of a tool the agent always asks about under the run's policy none, then runs it", async () => {
+    const m = marker();
+    // Owned by the API's user without tokens, who may decide through the API.
+    const id = await startRun({ agent: 'careful', version: careful.version, marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
+    await approveLookupOnce(id, { risk: 'read' });
   });
 
   it("asks for approval of a tool its run's version never asked about once the current code always asks about it", async () => {
     const m = marker();
     const id = await startRun({ agent: 'tightened', version: versionOf(tightenedV1), marker: m, approvals: 'none', owner: 'local', answers: [{ toolCalls: [{ name: 'lookup', input: { invoiceId: m } }] }, { text: 'Done.' }] });
-    const waiting = await h.waitForStatus(id, 'waiting_approval', { timeoutMs: 30_000 });
-    const [pending] = waiting.pendingApprovals;
-    expect(pending).toMatchObject({ tool: 'lookup' });
-    expect(seenByTools.some((s) => s.run.runId === id)).toBe(false);
-
-    const res = await h.request('POST', `/api/runs/${id}/approvals/${pending.approvalId}`, { body: { decision: 'approve' } });
-    expect(res.status).toBe(200);
-    expect((await endOf(id)).status).toBe('completed');
-    expect(seenByTools.filter((s) => s.run.runId === id)).toHaveLength(1);
+    await approveLookupOnce(id);
   });
 
   it("hands off with the agent's own summary instruction, system prompt and tools, and goes on from the summary", async () => {

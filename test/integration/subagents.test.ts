@@ -12,7 +12,6 @@
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { AgentDefinition } from '../../activities/agents/agent-definition';
 import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { LOCAL_USER } from '../../api/auth';
@@ -22,16 +21,15 @@ import { DEMO_MODEL, SUBAGENT_BOUNDS, type RunInput } from '../../contract/run';
 import { messageKeys } from '../../contract/keys';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { runInputFor } from '../../shared/runs/run-input';
-import { connectWorker } from '../../shared/temporal/connection';
 import { ApplicationFailure } from '@temporalio/common';
 import { defineTool } from '../../activities/tools/tool';
 import { scriptedModel, type ModelRequestRecord, type ScriptedAnswer } from '../../testing/scripted-model';
 import { builtinToolsFor, createActivityDeps } from '../../worker/activity-deps';
-import { createActivityWorker, createWorker } from '../../worker/create-worker';
 import { workerIdentity, workerQueueName } from '../../worker/worker-queue';
 import type { agentRunWorkflow } from '../../workflows/agent-run';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
+import { startHandBuiltWorkers } from '../support/hand-built-workers';
 
 const researcher: AgentDefinition = {
   name: 'researcher',
@@ -92,9 +90,7 @@ async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
 describe('sub-agents: delegation as child runs', () => {
   let h: Harness;
   const model = scriptedModel(answer);
-  let connection: NativeConnection;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let workers: { stop(): Promise<void> } | undefined;
   const catalog = (config: Harness['config']) => loadAgentCatalog({ definition: { agents: AGENTS }, config: { model: config.model, approvals: config.approvals, tools: { mcpServers: {} } }, builtinTools: builtinToolsFor(config) });
   let deps: ReturnType<typeof createActivityDeps>;
 
@@ -105,19 +101,12 @@ describe('sub-agents: delegation as child runs', () => {
     const identity = workerIdentity();
     const workerQueue = workerQueueName(h.config.temporal.taskQueue, identity);
     deps = createActivityDeps({ config: h.config, store: h.store, bus: h.bus, logger: h.logger, modelFor: () => model, workerQueue, workerIdentity: identity, agents });
-    connection = await connectWorker(h.config);
-    workers = [
-      // One workflow Worker per served agent, on its agent's queue, as a worker process runs them.
-      ...(await Promise.all(AGENTS.map((a) => a.name).map((a) => createWorker({ connection, config: h.config, deps, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, a) })))),
-      await createActivityWorker({ connection, config: h.config, deps, taskQueue: workerQueue }),
-    ];
-    running = workers.map((w) => w.run());
+    // One workflow Worker per served agent, on its agent's queue, as a worker process runs them.
+    workers = await startHandBuiltWorkers(h.config, deps, { workflows: AGENTS.map((a) => agentTaskQueue(h.config.temporal.taskQueue, a.name)), workerQueue });
   });
 
   afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.all(running ?? []);
-    await connection?.close();
+    await workers?.stop();
     await h?.close();
   });
 
