@@ -86,7 +86,7 @@ export function createHumanActivities(deps: ActivityDeps) {
     const approval = await store.approvals.get(approvalId);
     const run = await store.runs.get(runId);
     if (!approval || !run || approval.slack || approval.status !== 'pending') return;
-    const posted = await notifier.announce(approval, run);
+    const posted = await notifier.announce(approval, run, await store.tree.originOf(runId));
     if (posted) await store.approvals.setSlackMessage(approvalId, posted.channel, posted.ts);
     // Its owner was not watching when it began to wait (see run-activities' attention): tell them directly.
     if (await store.events.hasKey(runId, eventKeys.attention(approvalId))) {
@@ -161,7 +161,7 @@ export function createHumanActivities(deps: ActivityDeps) {
   async function updateAnnouncement({ runId, approvalId }: { runId: string; approvalId: string }): Promise<void> {
     const approval = await store.approvals.get(approvalId);
     const run = await store.runs.get(runId);
-    if (approval?.slack && run) await notifier.update(approval, run);
+    if (approval?.slack && run) await notifier.update(approval, run, await store.tree.originOf(runId));
   }
 
   async function requestInput(args: RequestInputArgs): Promise<PendingInput> {

@@ -10,7 +10,7 @@ import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
-import type { ApprovalView, InboxItem } from '../contract/api';
+import type { ApprovalView, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
 import type { Access } from './access';
 import { ApiError, notFound } from './errors';
 
@@ -33,7 +33,42 @@ export function approvalView(a: ApprovalRecord): ApprovalView {
   };
 }
 
+/** Which sub-agent each of these runs is (absent: a root run), each run looked up once. */
+async function originsOf(store: Store, runIds: string[]): Promise<Map<string, SubagentOrigin>> {
+  const origins = new Map<string, SubagentOrigin>();
+  for (const runId of new Set(runIds)) {
+    const origin = await store.tree.originOf(runId);
+    if (origin) origins.set(runId, origin);
+  }
+  return origins;
+}
+
+/**
+ * What the live runs below `runId` in its tree wait for from a human, each labelled with the sub-agent that asks:
+ * the approvals and questions a run's page shows beside its own (decided or answered there through this run's id).
+ * The caller has checked the user may see the run.
+ */
+export async function pendingBelow(store: Store, runId: string): Promise<{ approvals: SubagentApproval[]; questions: SubagentQuestion[] }> {
+  const below = await store.tree.descendantIds(runId, { live: true });
+  if (below.length === 0) return { approvals: [], questions: [] };
+  const [approvals, questions] = await Promise.all([store.approvals.listPending({ runIds: below }), store.inputs.listPendingOf(below)]);
+  const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)]);
+  return {
+    approvals: approvals.flatMap((a) => {
+      const subagent = origins.get(a.runId);
+      if (!subagent) return [];
+      return [{ approvalId: a.id, kind: a.kind, tool: a.tool, input: inputPreview(a.input), risk: a.risk, reason: a.reason, requestedAt: a.requestedAt, expiresAt: a.expiresAt, subagent }];
+    }),
+    questions: questions.flatMap((q) => {
+      const subagent = origins.get(q.runId);
+      if (!subagent) return [];
+      return [{ requestId: q.id, toolUseId: q.toolUseId, question: q.question, requestedAt: q.requestedAt, expiresAt: q.expiresAt, subagent }];
+    }),
+  };
+}
+
 export interface DecideRequest {
+  /** The run the decision is addressed to: the approval's own, or any run above it in its tree (a parent's page). */
   runId: string;
   approvalId: string;
   user: string;
@@ -51,15 +86,17 @@ export class HumanService {
    */
   async decide(req: DecideRequest): Promise<{ approval: ApprovalRecord; repeated: boolean }> {
     const { store, access } = this.deps;
-    const run = await store.runs.get(req.runId);
+    const addressed = await store.runs.get(req.runId);
     const found = await store.approvals.get(req.approvalId);
-    const approval = found && run && found.runId === run.id ? found : undefined;
+    const approval = found && addressed && (await this.isInTree(addressed.id, found.runId)) ? found : undefined;
+    // The run that asks, which the decision resumes: the addressed run, or the sub-agent's run below it.
+    const run = approval && approval.runId !== addressed?.id ? await store.runs.get(approval.runId) : addressed;
     const outcome = DECISION_OUTCOME[req.decision];
     const refuse = async (refusal: 'conflict' | 'forbidden') => {
       if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment });
     };
 
-    if (!run || !access.canSee(req.user, run)) {
+    if (!addressed || !run || !access.canSee(req.user, addressed) || !access.canSee(req.user, run)) {
       await refuse('forbidden');
       throw notFound();
     }
@@ -89,6 +126,11 @@ export class HumanService {
       }),
     );
     return { approval: after, repeated };
+  }
+
+  /** Whether a request of run `ownerRunId` may be settled through run `addressedId`: its own, or one above it. */
+  private async isInTree(addressedId: string, ownerRunId: string): Promise<boolean> {
+    return ownerRunId === addressedId || this.deps.store.tree.isAncestor(addressedId, ownerRunId);
   }
 
   /** Audits a decision from someone who is not a Longhaul user (an unmapped Slack account). */
@@ -124,20 +166,34 @@ export class HumanService {
     const [approvals, questions] = await Promise.all([this.pendingFor(user), store.inputs.listPendingForOwner(user)]);
     const goals = new Map(questions.map((q) => [q.runId, q.goal]));
     for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
+    const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)]);
+    const common = (r: { id: string; runId: string; requestedAt: string; expiresAt: string }) => ({
+      id: r.id,
+      runId: r.runId,
+      goal: goals.get(r.runId) ?? '',
+      requestedAt: r.requestedAt,
+      expiresAt: r.expiresAt,
+      subagent: origins.get(r.runId) ?? null,
+    });
     const items: InboxItem[] = [
-      ...approvals.map((a): InboxItem => ({ kind: 'approval', id: a.id, runId: a.runId, goal: goals.get(a.runId) ?? '', requestedAt: a.requestedAt, expiresAt: a.expiresAt, tool: a.tool, input: inputPreview(a.input), risk: a.risk, reason: a.reason })),
-      ...questions.map((q): InboxItem => ({ kind: 'question', id: q.id, runId: q.runId, goal: q.goal, requestedAt: q.requestedAt, expiresAt: q.expiresAt, question: q.question })),
+      ...approvals.map((a): InboxItem => ({ kind: 'approval', ...common(a), tool: a.tool, input: inputPreview(a.input), risk: a.risk, reason: a.reason })),
+      ...questions.map((q): InboxItem => ({ kind: 'question', ...common(q), question: q.question })),
     ];
     return items.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   }
 
-  /** The owner answers the agent's open question. */
-  async answer(req: { runId: string; user: string; text: string }): Promise<{ requestId: string }> {
+  /**
+   * The owner answers an open question: the run's own, or (`requestId`) one of a run below it in its tree, which
+   * the answer resumes.
+   */
+  async answer(req: { runId: string; user: string; text: string; requestId?: string }): Promise<{ requestId: string }> {
     const { store } = this.deps;
-    const run = await store.runs.get(req.runId);
-    this.deps.access.assertOwner(req.user, run);
-    const pending = await store.inputs.pendingForRun(run.id);
+    const addressed = await store.runs.get(req.runId);
+    this.deps.access.assertOwner(req.user, addressed);
+    const pending = req.requestId ? await this.openQuestionIn(addressed.id, req.requestId) : await store.inputs.pendingForRun(addressed.id);
     if (!pending) throw new ApiError(409, 'no_pending_question', 'the run is not waiting for an answer');
+    const run = pending.runId === addressed.id ? addressed : await store.runs.get(pending.runId);
+    this.deps.access.assertOwner(req.user, run);
     if (Date.parse(pending.expiresAt) <= Date.now()) throw new ApiError(409, 'question_expired', 'the question has expired');
     const { won } = await store.inputs.settle(pending.id, { status: 'answered', answer: req.text, by: req.user });
     if (!won) throw new ApiError(409, 'question_already_answered', 'the question was answered or expired meanwhile');
@@ -145,6 +201,13 @@ export class HumanService {
       this.deps.client.workflow.getHandle(run.id).signal(userInputSignal, { requestId: pending.id, text: req.text, by: req.user }),
     );
     return { requestId: pending.id };
+  }
+
+  /** The question `requestId` if it is still open and asked by run `runId` or a run below it; 404 if it is neither's. */
+  private async openQuestionIn(runId: string, requestId: string) {
+    const request = await this.deps.store.inputs.get(requestId);
+    if (!request || !(await this.isInTree(runId, request.runId))) throw new ApiError(404, 'not_found', 'no such question on this run or a run below it');
+    return request.status === 'pending' ? request : undefined;
   }
 
   private async signal(runId: string, send: () => Promise<void>): Promise<void> {

@@ -12,6 +12,7 @@ import { isTerminalStatus, type Progress, type RunStatus, type WaitingFor } from
 import type { Access } from './access';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { ApiError } from './errors';
+import { pendingBelow } from './human-service';
 import { TaskQueuePollers } from './task-queue-pollers';
 import { agentTaskQueue } from '../contract/agents';
 import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
@@ -141,13 +142,17 @@ export class RunReads {
   }
 
   /** The run's place in its run tree: its parent, its children, and the spend of it and everything below it. */
-  private async treeOf(run: RunRecord): Promise<Pick<RunView, 'parentRunId' | 'children' | 'treeCostUsd'>> {
+  private async treeOf(run: RunRecord): Promise<Pick<RunView, 'parentRunId' | 'children' | 'treeCostUsd' | 'subagentApprovals' | 'subagentQuestions'>> {
     const { runs } = this.deps.store;
     const children = await runs.children(run.id);
+    // What its sub-agents (and theirs) wait for from a human: shown, and decided, on this run's page too.
+    const below = children.length ? await pendingBelow(this.deps.store, run.id) : { approvals: [], questions: [] };
     return {
       parentRunId: run.parentRunId,
       children: children.map((c) => ({ id: c.id, agent: c.agent, status: c.status, costUsd: c.usage.costUsd })),
       treeCostUsd: children.length ? await runs.treeCostUsd(run.id) : run.usage.costUsd,
+      subagentApprovals: below.approvals,
+      subagentQuestions: below.questions,
     };
   }
 

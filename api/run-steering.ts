@@ -1,4 +1,7 @@
-/** Steering runs: pause and resume at the next step boundary, cancel, upgrade to the agent's current version. Only the run's owner may. */
+/**
+ * Steering runs: pause and resume at the next step boundary (a run tree's every live run), cancel (which Temporal
+ * carries to child runs itself), upgrade to the agent's current version. Only the run's owner may.
+ */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RunRecord } from '../shared/store/runs';
 import type { Store } from '../shared/store';
@@ -10,17 +13,32 @@ import { ApiError } from './errors';
 export class RunSteering {
   constructor(private readonly deps: { client: Client; store: Store; /** The run, if the user owns it (404 / 403 otherwise). */ getOwned: (user: string, id: string) => Promise<RunRecord> }) {}
 
-  /** Pause takes effect at the next step boundary; resume lets a paused run carry on. */
+  /**
+   * Pause takes effect at the next step boundary; resume lets a paused run carry on. Either applies to the run's
+   * whole tree: the run, then every live run below it (its sub-agents' child runs and theirs), each at its own
+   * step boundary. Those are the runs live when asked: a child started after a pause (by a delegation already under
+   * way) is not paused by it — pause again to catch it; a resume reaches every live run below, whatever paused it.
+   */
   async control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
     const run = await this.deps.getOwned(user, id);
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
-    const handle = this.deps.client.workflow.getHandle(id);
+    const tell = (runId: string) => {
+      const handle = this.deps.client.workflow.getHandle(runId);
+      return action === 'pause' ? handle.signal(pauseSignal, { by: user }) : handle.signal(resumeSignal, { by: user });
+    };
     try {
-      if (action === 'pause') await handle.signal(pauseSignal, { by: user });
-      else await handle.signal(resumeSignal, { by: user });
+      await tell(id);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_active', 'run is no longer running');
       throw err;
+    }
+    for (const below of await this.deps.store.tree.descendantIds(id, { live: true })) {
+      try {
+        await tell(below);
+      } catch (err) {
+        // A child that ended between the read and the signal has nothing left to pause or resume.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
     }
     return run;
   }

@@ -203,7 +203,13 @@ export const followUpBody = z
   .meta({ id: 'FollowUpRequest' });
 export type FollowUpBody = z.infer<typeof followUpBody>;
 
-export const inputBody = z.object({ text: z.string().min(1, 'text must not be empty') }).strict().meta({ id: 'InputRequest' });
+export const inputBody = z
+  .object({
+    text: z.string().min(1, 'text must not be empty'),
+    requestId: z.string().optional().meta({ description: "The question answered: one of the run's own or of a run below it in its tree (`subagentQuestions`). Absent: the run's own open question." }),
+  })
+  .strict()
+  .meta({ id: 'InputRequest' });
 export type InputBody = z.infer<typeof inputBody>;
 
 /** A query parameter holding a whole number in [min, max], `def` when absent. */
@@ -310,6 +316,29 @@ const progressShape = {
   lastEventAt: isoTime.nullable(),
 };
 
+/**
+ * Which sub-agent asks, on a request (approval or question) raised in a child run and shown higher up its tree
+ * (the parent's and root's view, the inbox, webhooks): typed, so a client labels it as it likes.
+ */
+export const subagentOriginSchema = z
+  .object({
+    runId: z.string().meta({ description: 'The child run that asks (decide or answer it there, or from any run above it).' }),
+    agent: z.string().nullable().meta({ description: "The child run's agent." }),
+    parentRunId: z.string().meta({ description: 'The run that delegated to the child.' }),
+    toolUseId: z.string().nullable().meta({ description: "The parent's call that delegated to the child (the tool_use id)." }),
+    rootRunId: z.string().meta({ description: 'The root of the run tree.' }),
+    depth: z.number().int().meta({ description: "The child's depth in its tree (the root: 0)." }),
+  })
+  .meta({ id: 'SubagentOrigin' });
+export type SubagentOrigin = z.infer<typeof subagentOriginSchema>;
+
+/** A pending approval of a run below this one in its tree, with which sub-agent asks. */
+export const subagentApprovalSchema = pendingApprovalSchema.extend({ subagent: subagentOriginSchema }).meta({ id: 'SubagentPendingApproval' });
+export type SubagentApproval = z.infer<typeof subagentApprovalSchema>;
+/** An open question of a run below this one in its tree, with which sub-agent asks. */
+export const subagentQuestionSchema = pendingInputSchema.extend({ subagent: subagentOriginSchema }).meta({ id: 'SubagentPendingInput' });
+export type SubagentQuestion = z.infer<typeof subagentQuestionSchema>;
+
 /** A child run (sub-agent) as its parent's view lists it. */
 export const childRunSchema = z
   .object({ id: z.string(), agent: z.string().nullable(), status: runStatusSchema, costUsd: z.number() })
@@ -352,6 +381,12 @@ export const runViewSchema = z
       .array(childRunSchema)
       .meta({ description: 'The child runs this run started by delegating to sub-agents, oldest first.' }),
     treeCostUsd: z.number().meta({ description: "The recorded spend of this run and every run below it in its tree (its own is `usage.costUsd`)." }),
+    subagentApprovals: z
+      .array(subagentApprovalSchema)
+      .meta({ description: "Pending approvals of the runs below this one in its tree (its sub-agents' and theirs), oldest first, each with the sub-agent that asks. Decide one here: POST /api/runs/{id}/approvals/{approvalId} with this run's id." }),
+    subagentQuestions: z
+      .array(subagentQuestionSchema)
+      .meta({ description: "Open questions of the runs below this one in its tree, oldest first, each with the sub-agent that asks. Answer one here: POST /api/runs/{id}/input with its `requestId`." }),
   })
   .meta({ id: 'Run' });
 export type RunView = z.infer<typeof runViewSchema>;
@@ -425,7 +460,13 @@ export type ApprovalView = z.infer<typeof approvalViewSchema>;
 export const approvalListSchema = z.object({ approvals: z.array(approvalViewSchema) }).meta({ id: 'ApprovalList' });
 export type ApprovalList = z.infer<typeof approvalListSchema>;
 
-const inboxCommon = { runId: z.string(), goal: z.string(), requestedAt: isoTime, expiresAt: isoTime };
+const inboxCommon = {
+  runId: z.string(),
+  goal: z.string(),
+  requestedAt: isoTime,
+  expiresAt: isoTime,
+  subagent: subagentOriginSchema.nullable().meta({ description: 'Which sub-agent of which run tree asks, when `runId` is a child run; null for a root run.' }),
+};
 export const inboxItemSchema = z
   .discriminatedUnion('kind', [
     z.object({
@@ -739,4 +780,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending' | 'parentRunId' | 'children' | 'treeCostUsd'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending' | 'parentRunId' | 'children' | 'treeCostUsd' | 'subagentApprovals' | 'subagentQuestions'>, Progress>>(true);

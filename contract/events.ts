@@ -163,6 +163,12 @@ export function draft<T extends EventType>(key: string, type: T, data: EventData
 export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled', 'attention.needed'] as const satisfies readonly EventType[];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/**
+ * A child run's (sub-agent's) events that its root's webhook subscribers hear of too, labelled with the sub-agent
+ * (`data.subagent`): what asks a human to act.
+ */
+export const SUBAGENT_ROLLUP_EVENTS = ['approval.requested', 'input.requested', 'attention.needed'] as const satisfies readonly WebhookEventType[];
+
 /** Where one webhook delivery is: `failed` once its retries are spent. */
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

@@ -92,7 +92,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
     if (body.text.length > deps.maxTextChars) {
       throw new ApiError(413, 'input_too_large', `the answer is ${body.text.length} characters; the limit is ${deps.maxTextChars}`);
     }
-    res.json(await humans.answer({ runId: req.params.id, user: userOf(req), text: body.text }));
+    res.json(await humans.answer({ runId: req.params.id, user: userOf(req), text: body.text, requestId: body.requestId }));
   });
 
   return router;

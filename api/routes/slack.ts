@@ -56,7 +56,7 @@ export function slackRouter(deps: {
       const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user, decision, channel: 'slack' });
       if (repeated) return tell(`You already ${approval.status} this; nothing changed.`);
       const run = await store.runs.get(approval.runId);
-      if (run) await notifier.update(approval, run);
+      if (run) await notifier.update(approval, run, await store.tree.originOf(run.id));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err.status === 403 || err.code === 'run_not_found') return tell('You may not decide approvals on this run, so nothing changed.');

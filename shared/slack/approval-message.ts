@@ -4,6 +4,7 @@
  * Pure, so the worker (posting, expiry) and the API (after a click) render the same message.
  */
 import type { ApprovalRecord } from '../store/approvals';
+import type { SubagentOrigin } from '../../contract/api';
 
 export const APPROVE_ACTION = 'longhaul_approve';
 export const REJECT_ACTION = 'longhaul_reject';
@@ -75,8 +76,21 @@ function outcome(a: ApprovalRecord): string {
   }
 }
 
-export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: string; owner: string }, publicUrl?: string) {
-  const runLink = publicUrl ? `<${publicUrl.replace(/\/$/, '')}/runs/${run.id}|${run.id}>` : `\`${run.id}\``;
+/** A run's id as a link to its page (with a public URL), else as code. */
+function runRef(id: string, publicUrl?: string): string {
+  return publicUrl ? `<${publicUrl.replace(/\/$/, '')}/runs/${id}|${id}>` : `\`${id}\``;
+}
+
+/** Which sub-agent of which run asks, for a request raised in a child run (`origin`). */
+function askedBy(origin: SubagentOrigin, publicUrl?: string): string {
+  const agent = origin.agent ? `\`${escapeMrkdwn(origin.agent)}\`` : 'a sub-agent';
+  const parent = origin.parentRunId === origin.rootRunId ? '' : `, under run ${runRef(origin.parentRunId, publicUrl)}`;
+  return `*Asked by*\nSub-agent ${agent} (run ${runRef(origin.runId, publicUrl)}) of run ${runRef(origin.rootRunId, publicUrl)}${parent}`;
+}
+
+/** `origin`: set when the approval was raised in a child run (a sub-agent's): the message says which, and of which run. */
+export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: string; owner: string }, publicUrl?: string, origin?: SubagentOrigin | null) {
+  const runLink = runRef(run.id, publicUrl);
   const fields = [
     { type: 'mrkdwn', text: `*Run*\n${runLink} (${escapeMrkdwn(run.owner)})` },
     { type: 'mrkdwn', text: `*Expires*\n${slackDate(a.expiresAt)}` },
@@ -86,6 +100,7 @@ export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: stri
 
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title(a), 150) } },
+    ...(origin ? [{ type: 'section', text: { type: 'mrkdwn', text: askedBy(origin, publicUrl) } }] : []),
     { type: 'section', fields },
     { type: 'section', text: { type: 'mrkdwn', text: `*Goal*\n${escapeMrkdwn(cut(run.goal, 500))}` } },
   ];
@@ -105,6 +120,7 @@ export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: stri
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: outcome(a) }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approval \`${a.id}\` · Longhaul` }] });
-  const text = a.status === 'pending' ? `${title(a)} (run ${run.id})` : `${title(a)} — ${a.status}`;
+  const from = origin ? `sub-agent ${origin.agent ?? origin.runId} of run ${origin.rootRunId}` : `run ${run.id}`;
+  const text = a.status === 'pending' ? `${title(a)} (${from})` : `${title(a)} — ${a.status}`;
   return { text, blocks };
 }

@@ -6,13 +6,17 @@ import { WebClient } from '@slack/web-api';
 import type { Config } from '../config';
 import type { ApprovalRecord } from '../store/approvals';
 import type { RunRecord } from '../store/runs';
+import type { SubagentOrigin } from '../../contract/api';
 import { approvalMessage } from './approval-message';
 
 export interface ApprovalNotifier {
-  /** Posts the request; returns where, so later updates can edit the same message. */
-  announce(approval: ApprovalRecord, run: RunRecord): Promise<{ channel: string; ts: string } | null>;
+  /**
+   * Posts the request; returns where, so later updates can edit the same message. `origin`: the sub-agent that
+   * asks, when the approval's run is a child run (the message says which, and of which run).
+   */
+  announce(approval: ApprovalRecord, run: RunRecord, origin?: SubagentOrigin | null): Promise<{ channel: string; ts: string } | null>;
   /** Edits the posted message to show the outcome. */
-  update(approval: ApprovalRecord, run: RunRecord): Promise<void>;
+  update(approval: ApprovalRecord, run: RunRecord, origin?: SubagentOrigin | null): Promise<void>;
   /** A message only `slackUser` sees, in `channel`. */
   tell(channel: string, slackUser: string, text: string): Promise<void>;
   /** A direct message to the Slack account of Longhaul user `user`, if SLACK_USERS maps one; says whether it was sent. */
@@ -40,14 +44,14 @@ export class SlackNotifier implements ApprovalNotifier {
     });
   }
 
-  async announce(approval: ApprovalRecord, run: RunRecord) {
-    const res = await this.client.chat.postMessage({ channel: this.opts.channel, ...approvalMessage(approval, run, this.opts.publicUrl) } as never);
+  async announce(approval: ApprovalRecord, run: RunRecord, origin?: SubagentOrigin | null) {
+    const res = await this.client.chat.postMessage({ channel: this.opts.channel, ...approvalMessage(approval, run, this.opts.publicUrl, origin) } as never);
     return { channel: String(res.channel), ts: String(res.ts) };
   }
 
-  async update(approval: ApprovalRecord, run: RunRecord) {
+  async update(approval: ApprovalRecord, run: RunRecord, origin?: SubagentOrigin | null) {
     if (!approval.slack) return;
-    await this.client.chat.update({ channel: approval.slack.channel, ts: approval.slack.ts, ...approvalMessage(approval, run, this.opts.publicUrl) } as never);
+    await this.client.chat.update({ channel: approval.slack.channel, ts: approval.slack.ts, ...approvalMessage(approval, run, this.opts.publicUrl, origin) } as never);
   }
 
   async tell(channel: string, slackUser: string, text: string) {

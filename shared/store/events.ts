@@ -82,8 +82,8 @@ export class EventsRepo {
         .execute();
       const events = rows.map((r) => r.event);
       // The outbox: deliveries are written with the events they tell of, or not at all.
-      const hooks = parseJson<RunWebhooks | null>(locked.webhooks_json, null);
-      if (hooks?.to.length) await new WebhooksRepo(trx).enqueue(runId, hooks, events);
+      // (A child run's requests go to its root's subscribers too: `enqueue` looks them up.)
+      await new WebhooksRepo(trx).enqueue(runId, parseJson<RunWebhooks | null>(locked.webhooks_json, null), events);
       if (this.dialect === 'postgres') {
         await sql`select pg_notify(${EVENTS_CHANNEL}, ${JSON.stringify({ runId, seq })})`.execute(trx);
       }
@@ -131,8 +131,7 @@ export class EventsRepo {
         .returning('webhooks_json')
         .executeTakeFirstOrThrow();
       const events = [{ seq, at, type: draft.type, data: draft.data } as RunEvent];
-      const hooks = parseJson<RunWebhooks | null>(run.webhooks_json, null);
-      if (hooks?.to.length) await new WebhooksRepo(trx).enqueue(runId, hooks, events);
+      await new WebhooksRepo(trx).enqueue(runId, parseJson<RunWebhooks | null>(run.webhooks_json, null), events);
       return events;
     });
   }

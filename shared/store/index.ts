@@ -13,6 +13,7 @@ import { MessagesRepo } from './messages';
 import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo, type NewRun, type RunRecord } from './runs';
+import { RunTreeRepo } from './run-tree';
 import { UserMessagesRepo } from './user-messages';
 import { SchedulesRepo } from './schedules';
 import { WatchersRepo } from './watchers';
@@ -40,6 +41,7 @@ export class Store {
   readonly workspaces: WorkspacesRepo;
   readonly workspaceBlobs: WorkspaceBlobsRepo;
   readonly agents: AgentsRepo;
+  readonly tree: RunTreeRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -62,6 +64,7 @@ export class Store {
     this.workspaces = new WorkspacesRepo(executor);
     this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
     this.agents = new AgentsRepo(executor);
+    this.tree = new RunTreeRepo(executor);
   }
 
   get dialect(): Dialect {

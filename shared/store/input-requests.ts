@@ -75,6 +75,19 @@ export class InputRequestsRepo {
     return row ? toRecord(row) : undefined;
   }
 
+  /** Pending questions of these runs, oldest first (a run tree's, for its root's view). */
+  async listPendingOf(runIds: string[]): Promise<InputRequestRecord[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('input_requests')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('run_id', 'in', runIds)
+      .orderBy('requested_at', 'asc')
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** How many questions wait for an answer, and since when the oldest has: for /metrics. */
   async pendingStats(): Promise<{ count: number; oldestRequestedAt: string | null }> {
     const row = await this.db

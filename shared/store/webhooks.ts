@@ -5,10 +5,13 @@
  * workflow for each one not yet started; every attempt is recorded.
  */
 import crypto from 'node:crypto';
-import type { DeliveryView, WebhookSubscription } from '../../contract/api';
-import { isWebhookEventType, type DeliveryStatus, type RunEvent, type WebhookEventType } from '../../contract/events';
+import type { DeliveryView, SubagentOrigin, WebhookSubscription } from '../../contract/api';
+import { isWebhookEventType, SUBAGENT_ROLLUP_EVENTS, type DeliveryStatus, type RunEvent, type WebhookEventType } from '../../contract/events';
 import { routePath } from '../../contract/paths';
-import { nowIso, type Executor } from './executor';
+import { nowIso, parseJson, type Executor } from './executor';
+import { RunTreeRepo } from './run-tree';
+import type { WebhookDeliveriesTable } from './schema';
+import type { Insertable } from 'kysely';
 
 /** What a run keeps of its webhooks: who is told, and where its page is (for the `link` in each body). */
 /**
@@ -46,18 +49,27 @@ const deliveryId = (runId: string, seq: number, url: string): string =>
 export class WebhooksRepo {
   constructor(private readonly db: Executor) {}
 
-  /** Writes the deliveries these newly appended events call for (call inside their transaction). */
-  async enqueue(runId: string, hooks: RunWebhooks, events: RunEvent[]): Promise<void> {
-    const rows = [];
+  /**
+   * Writes the deliveries these newly appended events call for (call inside their transaction): to the run's own
+   * subscribers (`hooks`), and, for a child run's requests for a human (`SUBAGENT_ROLLUP_EVENTS`), to its root's,
+   * labelled with the sub-agent that asks (`data.subagent`) and linking to the root's page, where they can be decided.
+   */
+  async enqueue(runId: string, hooks: RunWebhooks | null, events: RunEvent[]): Promise<void> {
+    const rows: Insertable<WebhookDeliveriesTable>[] = [];
     const now = nowIso();
-    for (const event of events) {
-      if (!isWebhookEventType(event.type)) continue;
-      for (const sub of hooks.to) {
+    const deliver = (event: RunEvent & { type: WebhookEventType }, to: RunWebhooks, linkTo: string, label: { subagent?: SubagentOrigin }) => {
+      for (const sub of to.to) {
         if (sub.events && !sub.events.includes(event.type)) continue;
-        const body = JSON.stringify({ type: event.type, timestamp: event.at, data: { runId, seq: event.seq, link: runLink(hooks, runId), ...event.data } });
+        const body = JSON.stringify({ type: event.type, timestamp: event.at, data: { runId, seq: event.seq, link: runLink(to, linkTo), ...event.data, ...label } });
         rows.push({ id: deliveryId(runId, event.seq, sub.url), run_id: runId, url: sub.url, event_type: event.type, seq: event.seq, body, status: 'pending', dispatched_at: null, created_at: now, delivered_at: null });
       }
-    }
+    };
+    for (const event of events) if (hooks?.to.length && isWebhookEventType(event.type)) deliver(event as RunEvent & { type: WebhookEventType }, hooks, runId, {});
+    const rolling = events.filter((e): e is RunEvent & { type: WebhookEventType } => (SUBAGENT_ROLLUP_EVENTS as readonly string[]).includes(e.type));
+    const origin = rolling.length ? await new RunTreeRepo(this.db).originOf(runId) : null;
+    const root = origin ? await this.db.selectFrom('runs').select('webhooks_json').where('id', '=', origin.rootRunId).executeTakeFirst() : undefined;
+    const rootHooks = parseJson<RunWebhooks | null>(root?.webhooks_json ?? null, null);
+    if (origin && rootHooks?.to.length) for (const event of rolling) deliver(event, rootHooks, origin.rootRunId, { subagent: origin });
     if (rows.length) await this.db.insertInto('webhook_deliveries').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
 
