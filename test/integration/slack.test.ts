@@ -2,10 +2,10 @@
  * Slack approvals end to end against a local fake Slack Web API. The interaction requests are
  * built from the buttons Longhaul actually posted and signed by the test the way Slack signs them.
  */
-import { slackSignature } from '../../shared/slack/verify-signature';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { FakeSlack, type SlackCall } from '../support/fake-slack';
+import { clickSlackButton, slackButton, type SlackAction } from '../support/slack-interactions';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -64,32 +64,9 @@ describe('approvals in Slack', () => {
     return { id, approvalId, posted: posted! };
   }
 
-  function button(posted: SlackCall, actionId: 'longhaul_approve' | 'longhaul_reject') {
-    const actions = (posted.args.blocks as any[]).find((b) => b.type === 'actions');
-    return actions.elements.find((e: any) => e.action_id === actionId);
-  }
-
-  async function click(posted: SlackCall, actionId: 'longhaul_approve' | 'longhaul_reject', slackUser: string, opts: { secret?: string; timestamp?: number } = {}) {
-    const b = button(posted, actionId);
-    const payload = {
-      type: 'block_actions',
-      user: { id: slackUser },
-      channel: { id: posted.args.channel },
-      container: { type: 'message', channel_id: posted.args.channel, message_ts: '1700000000.000001' },
-      actions: [{ action_id: b.action_id, value: b.value, block_id: 'x', type: 'button' }],
-    };
-    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-    return fetch(`${h.api.url}/slack/interactions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': timestamp,
-        'x-slack-signature': slackSignature(opts.secret ?? SIGNING_SECRET, timestamp, body),
-      },
-      body,
-    });
-  }
+  const button = slackButton;
+  const click = (posted: SlackCall, actionId: SlackAction, slackUser: string, opts: { secret?: string; timestamp?: number } = {}) =>
+    clickSlackButton(h.api.url, posted, actionId, slackUser, { ...opts, secret: opts.secret ?? SIGNING_SECRET });
 
   const ephemeralsTo = (user: string) => slack.callsTo('chat.postEphemeral').filter((c) => c.args.user === user);
 
