@@ -126,6 +126,7 @@ export const ROUTES = {
   pauseRun: {
     ...ROUTE_PATHS.pauseRun,
     summary: 'Pause a run at its next step boundary',
+    description: "Pauses the run's whole tree: the run and every live run below it (its sub-agents' child runs and theirs), each at its own next step boundary. A child started after the pause (by a delegation already under way) is not paused by it: pause again to catch it.",
     params: runId,
     success: { status: 202, description: 'The pause was requested.', schema: runControlSchema },
     errors: [400, 401, 403, 404, 409],
@@ -134,6 +135,7 @@ export const ROUTES = {
   resumeRun: {
     ...ROUTE_PATHS.resumeRun,
     summary: 'Resume a paused run',
+    description: 'Resumes the run and every live run below it in its tree, whatever paused them.',
     params: runId,
     success: { status: 202, description: 'The resume was requested.', schema: runControlSchema },
     errors: [400, 401, 403, 404, 409],
@@ -142,7 +144,8 @@ export const ROUTES = {
   decideApproval: {
     ...ROUTE_PATHS.decideApproval,
     summary: 'Approve or reject a pending request',
-    description: 'The first decision wins; repeating your own decision is harmless, any other second decision is a 409.',
+    description:
+      'The first decision wins; repeating your own decision is harmless, any other second decision is a 409. `id` is the run that asks or any run above it in its tree: a sub-agent\'s approval (the parent\'s `subagentApprovals`) is decided through its parent\'s or root\'s id too, and resumes the child run.',
     params: { ...runId, approvalId: 'The approval id (`apr_…`).' },
     body: decisionBody,
     success: { status: 200, description: 'The approval as decided.', schema: approvalViewSchema },
@@ -152,6 +155,7 @@ export const ROUTES = {
   answerInput: {
     ...ROUTE_PATHS.answerInput,
     summary: "Answer the agent's open question",
+    description: "The run's own open question, or with `requestId` one of a run below it in its tree (the parent's `subagentQuestions`), which the answer resumes. 404 when `requestId` names no question of this run or below it.",
     params: runId,
     body: inputBody,
     success: { status: 200, description: 'The answer was recorded and handed to the run.', schema: inputAcceptedSchema },
