@@ -5,6 +5,7 @@ import { dropFromInbox, refreshInbox, useInbox, type InboxItem } from '../inbox'
 import { isCutInputPreview, type Decision } from '../../../contract/run';
 import { DecisionConfirm } from './DecisionConfirm';
 import { Link } from './Link';
+import { SubagentLabel } from './SubagentRequests';
 import { ToolInput } from './ToolInput';
 
 type Approval = Extract<InboxItem, { kind: 'approval' }>;
@@ -81,6 +82,7 @@ export function Inbox() {
                 {item.kind === 'approval' ? (item.tool ? `Approve ${item.tool}?` : 'Approve continuing?') : 'The agent asks'}
                 {item.kind === 'approval' && item.risk && <span className="risk"> · {item.risk}</span>}
               </p>
+              {item.subagent && <SubagentLabel origin={item.subagent} withRoot />}
               <p className="text">{item.kind === 'approval' ? item.reason : item.question}</p>
               {item.kind === 'approval' && <CallInput item={item} />}
               <p className="detail">

@@ -13,6 +13,7 @@ import { canMessage, MessageBox } from './MessageBox';
 import { WorkspaceFiles } from './WorkspaceFiles';
 import { Link } from './Link';
 import { Spend } from './Spend';
+import { SubagentRequests } from './SubagentRequests';
 
 /** The card of the request waiting now (an approval first), for the header's link to it. */
 function pendingAnchor(run: RunView): string | null {
@@ -264,6 +265,7 @@ export function RunPage({ id }: { id: string }) {
         )}
       </header>
 
+      <SubagentRequests run={run} onChanged={load} />
       <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} />
       {run.result && run.status === 'completed' && (
         <section className="result" aria-label="Result">
