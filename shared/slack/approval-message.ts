@@ -120,7 +120,7 @@ export function approvalMessage(a: ApprovalRecord, run: { id: string; goal: stri
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: outcome(a) }] });
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Approval \`${a.id}\` · Longhaul` }] });
-  const from = origin ? `sub-agent ${origin.agent ?? origin.runId} of run ${origin.rootRunId}` : `run ${run.id}`;
+  const from = origin ? `sub-agent ${escapeMrkdwn(origin.agent ?? origin.runId)} of run ${origin.rootRunId}` : `run ${run.id}`;
   const text = a.status === 'pending' ? `${title(a)} (${from})` : `${title(a)} — ${a.status}`;
   return { text, blocks };
 }

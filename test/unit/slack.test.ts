@@ -65,6 +65,18 @@ describe('approval messages', () => {
     expect(JSON.stringify(decided.blocks)).toContain('*Rejected* by bob (web): “no”');
   });
 
+  it("says which sub-agent of which run asks, for a child run's approval, and escapes the agent's name", () => {
+    const origin = { runId: 'run_1', agent: 'w<!here>', parentRunId: 'run_mid', toolUseId: 'toolu_1', rootRunId: 'run_root', depth: 2 };
+    const msg = approvalMessage(approval, { id: 'run_1', goal: 'g', owner: 'alice' }, 'https://longhaul.example', origin);
+    const asked = msg.blocks.map((b) => (b as { text?: { text?: string } }).text?.text ?? '').find((t) => t.startsWith('*Asked by*'));
+    expect(asked).toBe(
+      '*Asked by*\nSub-agent `w&lt;!here&gt;` (run <https://longhaul.example/runs/run_1|run_1>) of run <https://longhaul.example/runs/run_root|run_root>, under run <https://longhaul.example/runs/run_mid|run_mid>',
+    );
+    expect(msg.text).toBe('Approval needed: http_request (sub-agent w&lt;!here&gt; of run run_root)');
+    // A root run's approval says nothing of sub-agents.
+    expect(JSON.stringify(approvalMessage(approval, { id: 'run_1', goal: 'g', owner: 'alice' }))).not.toContain('Asked by');
+  });
+
   const inputSection = (a: ApprovalRecord, publicUrl?: string) =>
     approvalMessage(a, { id: 'run_1', goal: 'g', owner: 'alice' }, publicUrl).blocks.map((b) => (b as { text?: { text?: string } }).text?.text ?? '').find((t) => t.startsWith('*Input*'))!;
 
