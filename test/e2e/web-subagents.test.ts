@@ -3,7 +3,8 @@
  * real worker serving a lead agent and its `editor` sub-agent, with a scripted model. Nothing is stubbed in the
  * browser.
  *
- * The inbox shows the child's approval labelled with the sub-agent and its root run; the parent's page lists it with
+ * The parent's page, open before the child asks, shows the child's approval as it is asked (the runs feed tells it);
+ * the inbox shows it labelled with the sub-agent and its root run; the parent's page lists it with
  * the sub-agent's label and decides it (through the parent's id) after the confirmation; the child resumes and the
  * parent completes; the card leaves the parent's page.
  */
@@ -43,10 +44,16 @@ const definition: WorkerDefinition = {
   ],
 };
 
-function answer(req: ModelRequestRecord): ScriptedAnswer {
+/** The editor asks only once the parent's page is open: the page must learn of the request while it is shown. */
+let pageOpen: () => void = () => undefined;
+const opened = new Promise<void>((resolve) => (pageOpen = resolve));
+
+async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
   const answered = req.messages.length > 1;
   if (req.system === 'You are the lead.') return answered ? { text: 'All done.' } : { toolCalls: [{ name: 'editor', input: { task: 'publish the note' } }] };
-  return answered ? { text: 'Published.' } : { toolCalls: [{ name: 'publish', input: { text: 'the note' } }] };
+  if (answered) return { text: 'Published.' };
+  await opened;
+  return { toolCalls: [{ name: 'publish', input: { text: 'the note' } }] };
 }
 
 describe('web UI: a sub-agent asks on its parent’s page', () => {
@@ -86,6 +93,13 @@ describe('web UI: a sub-agent asks on its parent’s page', () => {
     expect(created.status).toBe(202);
     const id = created.body.id;
     h.track(id, 'lead [e2e-subagents]');
+    await page.goto(`${h.api.url}/runs/${id}`);
+    await page.getByTestId('run-status').waitFor();
+    expect(await page.getByTestId('subagent-approval').count()).toBe(0);
+    pageOpen();
+    // The request appears on the open page, told by the runs feed, with no reload.
+    const card = page.getByTestId('subagent-approval');
+    await card.waitFor({ timeout: 30_000 });
     let view: RunView | undefined;
     await waitFor(
       async () => {
@@ -103,7 +117,6 @@ describe('web UI: a sub-agent asks on its parent’s page', () => {
     expect(await item.getByTestId('subagent-label').textContent()).toBe(`Sub-agent editor (run ${subagent.runId}) of run ${id}`);
 
     await page.goto(`${h.api.url}/runs/${id}`);
-    const card = page.getByTestId('subagent-approval');
     await card.waitFor();
     expect(await card.textContent()).toContain('Approve publish?');
     expect(await card.getByTestId('subagent-label').textContent()).toBe(`Sub-agent editor (run ${subagent.runId})`);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { client } from '../api';
 import { live } from '../live';
 import type { SubagentApproval, SubagentOrigin, SubagentQuestion } from '../../../contract/api';
@@ -8,6 +8,9 @@ import { DecisionConfirm } from './DecisionConfirm';
 import { Link } from './Link';
 import { ToolInput } from './ToolInput';
 
+/** Statuses of a run that asks a human for something. */
+const ASKING = new Set<string>(['waiting_approval', 'waiting_input']);
+
 /**
  * What the run's sub-agents (and theirs) wait for from a human, on the parent's page: each approval with Approve /
  * Reject, decided through this run's id, and each question with an answer box — the child run resumes. Each says
@@ -16,10 +19,15 @@ import { ToolInput } from './ToolInput';
  */
 export function SubagentRequests({ run, onChanged }: { run: RunView; onChanged: () => void }) {
   const hasChildren = run.children.length > 0;
+  // The runs whose requests are shown: when one of them moves on (decided elsewhere, expired), the list changes.
+  const shown = useRef(new Set<string>());
+  shown.current = new Set([...run.subagentApprovals, ...run.subagentQuestions].map((r) => r.subagent.runId));
   useEffect(() => {
     if (!hasChildren) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const stop = live.watchRuns(() => {
+    const stop = live.watchRuns((change) => {
+      // Read again when some run begins to ask (it may be below this one), or a shown request's run moved on.
+      if (change && !ASKING.has(change.status) && !shown.current.has(change.runId)) return;
       clearTimeout(timer);
       timer = setTimeout(onChanged, 300);
     });
