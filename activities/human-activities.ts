@@ -13,6 +13,7 @@ import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
 import type { AttentionKind } from '../contract/events';
+import type { SubagentOrigin } from '../contract/api';
 import type { ProposedDecision, RequestApprovalArgs, RequestInputArgs, SettleInputArgs, Verdict } from '../contract/activity-io';
 
 /** Now, and `timeoutSec` from now, as ISO timestamps. */
@@ -32,6 +33,12 @@ export function toPending(a: ApprovalRecord): PendingApproval {
     requestedAt: a.requestedAt,
     expiresAt: a.expiresAt,
   };
+}
+
+/** The run a direct message is about, as its owner knows it: their run, or a sub-agent's run of their run tree. */
+function whoseRun(runId: string, origin: SubagentOrigin | null, start: 'upper' | 'lower' = 'upper'): string {
+  const about = origin ? `the ${origin.agent ?? 'sub-agent'} sub-agent (run ${runId}) of your run ${origin.rootRunId}` : `your run ${runId}`;
+  return start === 'upper' ? `${about[0]!.toUpperCase()}${about.slice(1)}` : about;
 }
 
 export function createHumanActivities(deps: ActivityDeps) {
@@ -86,12 +93,13 @@ export function createHumanActivities(deps: ActivityDeps) {
     const approval = await store.approvals.get(approvalId);
     const run = await store.runs.get(runId);
     if (!approval || !run || approval.slack || approval.status !== 'pending') return;
-    const posted = await notifier.announce(approval, run, await store.tree.originOf(runId));
+    const origin = await store.tree.originOf(runId);
+    const posted = await notifier.announce(approval, run, origin);
     if (posted) await store.approvals.setSlackMessage(approvalId, posted.channel, posted.ts);
     // Its owner was not watching when it began to wait (see run-activities' attention): tell them directly.
     if (await store.events.hasKey(runId, eventKeys.attention(approvalId))) {
       const what = approval.tool ? `approve ${approval.tool}` : approval.reason;
-      await notifier.directMessage(run.owner, `Your run ${run.id} is waiting for you to ${what} (expires ${approval.expiresAt}). Open it to decide.`);
+      await notifier.directMessage(run.owner, `${whoseRun(run.id, origin)} is waiting for you to ${what} (expires ${approval.expiresAt}). Open it to decide.`);
     }
   }
 
@@ -101,7 +109,7 @@ export function createHumanActivities(deps: ActivityDeps) {
     const run = await store.runs.get(runId);
     if (!request || !run || request.status !== 'pending') return;
     if (await store.events.hasKey(runId, eventKeys.attention(requestId))) {
-      await notifier.directMessage(run.owner, `Your run ${run.id} asks you: “${preview(request.question, 500)}” (expires ${request.expiresAt}). Open it to answer.`);
+      await notifier.directMessage(run.owner, `${whoseRun(run.id, await store.tree.originOf(runId))} asks you: “${preview(request.question, 500)}” (expires ${request.expiresAt}). Open it to answer.`);
     }
   }
 
@@ -120,7 +128,7 @@ export function createHumanActivities(deps: ActivityDeps) {
       { key: eventKeys.attentionReminder(requestId), type: 'attention.needed', data: { kind, requestId, owner: run.owner, expiresAt: open.expiresAt, reminder: true } },
     ]);
     publishEvents(bus, runId, events);
-    if (events.length) await notifier.directMessage(run.owner, `Reminder: your run ${run.id} still waits for you to ${open.what} (expires ${open.expiresAt}).`);
+    if (events.length) await notifier.directMessage(run.owner, `Reminder: ${whoseRun(run.id, await store.tree.originOf(runId), 'lower')} still waits for you to ${open.what} (expires ${open.expiresAt}).`);
     return { reminded: events.length > 0 };
   }
 

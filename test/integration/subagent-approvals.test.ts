@@ -7,7 +7,8 @@
  * `subagentQuestions`), in the inbox, in Slack and to the root's webhook subscribers, each labelled with the
  * sub-agent (agent, child run id, the delegating call) and its root; deciding it through the parent's id (the route
  * the parent's page uses) or from Slack resumes the child, and the parent completes; the audit names the child run; a
- * run outside the tree cannot reach it; a pause of the parent pauses the child at its next step boundary and a resume
+ * run outside the tree cannot reach it; the owner's direct message names the sub-agent; a child's approval expires as
+ * any other, and a late decision through the parent is refused (and audited on the child); a pause of the parent pauses the child at its next step boundary and a resume
  * of the parent lets both finish.
  */
 import crypto from 'node:crypto';
@@ -117,7 +118,7 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
   });
 
   /** A root run of the lead (as the API makes one: pinned, told of its webhooks), started on its agent's queue. */
-  async function startLead(goal: string): Promise<string> {
+  async function startLead(goal: string, approvalTimeoutSec = 3600): Promise<string> {
     const id = `run_${crypto.randomBytes(6).toString('hex')}`;
     const webhooks: RunWebhooks = { to: [{ url: `${receiver.url}/hooks`, own: true }], publicUrl: PUBLIC_URL };
     const { run } = await h.store.runs.insert({
@@ -131,7 +132,7 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
       agentVersion: catalog(h.config).get('lead')!.version,
       webhooks,
     });
-    const input: RunInput = runInputFor(h.config, run, 3600);
+    const input: RunInput = runInputFor(h.config, run, approvalTimeoutSec);
     await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, 'lead'), args: [input] });
     h.track(id, '[lead]');
     return id;
@@ -231,10 +232,31 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
     expect((await h.store.runs.get(child.id))!.status).toBe('completed');
     expect(await h.store.approvals.get(approval!.id)).toMatchObject({ status: 'approved', decidedBy: LOCAL_USER, channel: 'slack' });
     expect((await h.store.approvals.auditTrail(approval!.id)).map((a) => a.run_id)).toEqual([child.id]);
+    // Its owner, watching nothing, was told directly which sub-agent of which run waits.
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U_LOCAL').map((c) => c.args.text)).toContainEqual(
+      expect.stringMatching(new RegExp(`^The editor sub-agent \\(run ${child.id}\\) of your run ${id} is waiting for you to approve publish`)),
+    );
     // The message, updated with the outcome, still says who asked.
     await waitFor(() => slack.callsTo('chat.update').some((c) => JSON.stringify(c.args.blocks).includes(approval!.id) && JSON.stringify(c.args.blocks).includes('*Approved* by')), { what: 'the Slack message to show the decision' });
     const update = slack.callsTo('chat.update').find((c) => JSON.stringify(c.args.blocks).includes(approval!.id))!;
     expect(JSON.stringify(update.args.blocks)).toContain('Sub-agent `editor`');
+  });
+
+  it("expires a child's approval as any other: rejected when its time is up, and a late decision through the parent is refused and audited on the child", async () => {
+    const id = await startLead('publish [expire]', 2);
+    const child = await childOf(id, 'waiting_approval');
+    const [approval] = await h.store.approvals.listPending({ runIds: [child.id] });
+    expect(await endOf(id)).toMatchObject({ status: 'completed', result: 'Handled: Published.' });
+    expect((await h.store.events.list(child.id, { after: 0, limit: 1000 })).map((e) => e.type)).toContain('approval.expired');
+    expect((await h.store.approvals.get(approval!.id))!.status).toBe('expired');
+
+    const late = await h.request('POST', `/api/runs/${id}/approvals/${approval!.id}`, { body: { decision: 'approve' } });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('approval_expired');
+    expect((await h.store.approvals.auditTrail(approval!.id)).map((a) => [a.run_id, a.outcome])).toEqual([
+      [child.id, 'expired'],
+      [child.id, 'conflict'],
+    ]);
   });
 
   it("shows a child's question on the parent's page and in the inbox, and an answer through the parent's id resumes the child", async () => {
