@@ -151,6 +151,11 @@ export class HumanService {
     return visible;
   }
 
+  /** The run an approval belongs to, for a decision by approval id; 404 (as for an unknown one) if the user cannot see it. */
+  async runOfApproval(user: string, approvalId: string): Promise<string> {
+    return (await this.approval(user, approvalId)).runId;
+  }
+
   /** One approval, full input included, for anyone who may see its run; 404 otherwise. */
   async approval(user: string, approvalId: string): Promise<ApprovalRecord> {
     const { store } = this.deps;

@@ -30,6 +30,7 @@ export const ROUTE_PATHS = {
   triggerSchedule: { method: 'post', path: '/api/schedules/{id}/trigger' },
   listApprovals: { method: 'get', path: '/api/approvals' },
   getApproval: { method: 'get', path: '/api/approvals/{approvalId}' },
+  decideApprovalById: { method: 'post', path: '/api/approvals/{approvalId}' },
   getInbox: { method: 'get', path: '/api/inbox' },
   getCapacity: { method: 'get', path: '/api/capacity' },
   getUsage: { method: 'get', path: '/api/usage' },

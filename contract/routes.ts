@@ -275,6 +275,17 @@ export const ROUTES = {
     errors: [400, 401, 404],
     auth: true,
   },
+  decideApprovalById: {
+    ...ROUTE_PATHS.decideApprovalById,
+    summary: 'Approve or reject a pending request by its id alone',
+    description:
+      'The same decision as POST /api/runs/{id}/approvals/{approvalId}, for a caller that holds only the approval id (the inbox, a webhook\'s `approvalId`): it is decided on the run that asks, a sub-agent\'s child run included, which it resumes.',
+    params: { approvalId: 'The approval id (`apr_…`).' },
+    body: decisionBody,
+    success: { status: 200, description: 'The approval as decided.', schema: approvalViewSchema },
+    errors: [400, 401, 403, 404, 409, 415, 503],
+    auth: true,
+  },
   getInbox: {
     ...ROUTE_PATHS.getInbox,
     summary: 'Everything waiting for the caller, across runs, oldest first',

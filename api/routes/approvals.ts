@@ -1,8 +1,8 @@
-/** /api/approvals: what is waiting for the caller's decision, across runs, and each approval in full. */
+/** /api/approvals: what is waiting for the caller's decision, across runs, each approval in full, and a decision by approval id. */
 import { Router } from 'express';
 import { userOf } from '../auth';
 import { approvalView, type HumanService } from '../human-service';
-import { approvalsQuery } from '../../contract/api';
+import { approvalsQuery, decisionBody } from '../../contract/api';
 import { parseOr400 } from '../schemas';
 
 export function approvalsRouter(deps: { humans: HumanService }): Router {
@@ -14,6 +14,21 @@ export function approvalsRouter(deps: { humans: HumanService }): Router {
   });
   router.get('/:approvalId', async (req, res) => {
     res.json(approvalView(await deps.humans.approval(userOf(req), req.params.approvalId)));
+  });
+  // By the approval's id alone: decided on the run that asks (a sub-agent's child run included).
+  router.post('/:approvalId', async (req, res) => {
+    const body = parseOr400(decisionBody, req.body, 'invalid_request');
+    const user = userOf(req);
+    const runId = await deps.humans.runOfApproval(user, req.params.approvalId);
+    const { approval } = await deps.humans.decide({
+      runId,
+      approvalId: req.params.approvalId,
+      user,
+      decision: body.decision,
+      comment: body.comment,
+      channel: req.header('x-longhaul-client') === 'web' ? 'web' : 'api',
+    });
+    res.json(approvalView(approval));
   });
   return router;
 }

@@ -151,6 +151,11 @@ describe('OpenAPI document', () => {
     await call('POST', `/api/runs/${writing}/resume`).then((r) => expect(r.status).toBe(202));
     await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'maybe' } }).then((r) => expect(r.status).toBe(400));
     await call('POST', `/api/runs/${writing}/approvals/apr_nope`, { body: { decision: 'approve' } }).then((r) => expect(r.status).toBe(404));
+    await call('POST', '/api/approvals/apr_nope', { body: { decision: 'approve' } }).then((r) => expect(r.body.error.code).toBe('approval_not_found'));
+    await call('POST', `/api/approvals/${approvalId}`, { body: { decision: 'approve' }, token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('POST', `/api/approvals/${approvalId}`, { body: { decision: 'maybe' } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', `/api/approvals/${approvalId}`, { body: { decision: 'approve', comment: 'fine' } }).then((r) => expect(r.body).toMatchObject({ status: 'approved', runId: writing }));
+    // Repeating one's own decision is harmless, on either route.
     await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'approve', comment: 'fine' } }).then((r) => expect(r.body.status).toBe('approved'));
     await call('POST', `/api/runs/${writing}/approvals/${approvalId}`, { body: { decision: 'reject' } }).then((r) => expect(r.status).toBe(409));
     await h.waitForStatus(writing, ['completed', 'paused']);

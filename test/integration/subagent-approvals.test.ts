@@ -253,8 +253,11 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
     const late = await h.request('POST', `/api/runs/${id}/approvals/${approval!.id}`, { body: { decision: 'approve' } });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('approval_expired');
+    // The child's own route says the same.
+    expect((await h.request('POST', `/api/runs/${child.id}/approvals/${approval!.id}`, { body: { decision: 'approve' } })).body.error.code).toBe('approval_expired');
     expect((await h.store.approvals.auditTrail(approval!.id)).map((a) => [a.run_id, a.outcome])).toEqual([
       [child.id, 'expired'],
+      [child.id, 'conflict'],
       [child.id, 'conflict'],
     ]);
   });
@@ -285,9 +288,8 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
     const [approval] = await h.store.approvals.listPending({ runIds: [child.id] });
 
     expect((await h.request('POST', `/api/runs/${id}/pause`, { body: {} })).status).toBe(202);
-    // Decided on the child's own route (which works as for any run): the child runs its approved call, then stops at
-    // its next step boundary.
-    expect((await h.request('POST', `/api/runs/${child.id}/approvals/${approval!.id}`, { body: { decision: 'approve' } })).status).toBe(200);
+    // Decided by the approval's id alone: the child runs its approved call, then stops at its next step boundary.
+    expect((await h.request('POST', `/api/approvals/${approval!.id}`, { body: { decision: 'approve' } })).body).toMatchObject({ runId: child.id, status: 'approved' });
     await waitFor(async () => (await h.store.runs.get(child.id))!.status === 'paused', { timeoutMs: 30_000, what: 'the child to pause' });
     const paused = (await h.store.events.list(child.id, { after: 0, limit: 1000 })).find((e) => e.type === 'run.paused');
     expect(paused?.data).toMatchObject({ by: LOCAL_USER });
