@@ -137,7 +137,7 @@ export class TreeBooks {
         return {
           limit: 'maxCostUsd',
           value: node.maxCostUsd,
-          message: `a model call that may cost up to ${usd(costUsd)} does not fit in the ${usd(room.costUsd)} left of the $${node.maxCostUsd} cost limit of ${whose} (its run tree's spend counted): refused before it was made`,
+          message: `a model call that may cost up to ${usd(costUsd)} does not fit in the ${usd(room.costUsd)} left of the ${usd(node.maxCostUsd)} cost limit of ${whose} (its run tree's spend counted): refused before it was made`,
         };
       }
       below = node.id;
