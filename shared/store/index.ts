@@ -102,7 +102,7 @@ export class Store {
    * Records a sub-agent's run under its parent, unless the parent already has `maxChildren`: then nothing is
    * written and `tooMany` says how many it has. The child's caps are cut to what its parent's tree has left —
    * its cost cap to `costShare` of the parent's room (its reservation, held from the parent until it ends), its
-   * steps to the steps left — so it can never spend what its parent does not have. Counting, reading the books
+   * steps to the steps left but the one the parent keeps to answer from it — so it can never spend what its parent does not have. Counting, reading the books
    * and inserting hold the tree's lock: parallel starts cannot slip past the cap or spend the same room twice.
    * A child already recorded under the same id (a retried start) is returned as it is.
    */
@@ -117,7 +117,8 @@ export class Store {
       const limits = {
         ...child.limits,
         maxCostUsd: Math.min(child.limits.maxCostUsd, Math.max(0, room.costUsd) * bounds.costShare),
-        maxSteps: Math.min(child.limits.maxSteps, Math.max(0, room.steps)),
+        // One step stays with the parent, for the answer it gives from its children's results.
+        maxSteps: Math.min(child.limits.maxSteps, Math.max(0, room.steps - 1)),
       };
       return tx.runs.insert({ ...child, limits });
     });

@@ -51,8 +51,9 @@ describe.each(['sqlite', 'postgres'] as const)('a run tree\'s money on %s', (dia
   it('gives a child a share of what its parent has left, held until the child ends', async () => {
     await store.runs.insert(run('s_root', { maxCostUsd: 1, maxSteps: 10 }));
     await store.runs.addUsage('s_root', spend(0.2), 3); // $0.80 and 7 steps left
+    // Its steps: those left but one, which the parent keeps to answer from its children.
     const a = await store.placeChild(run('s_a', { maxCostUsd: 5 }, 's_root'), { maxChildren: 50, costShare: 0.5 });
-    expect('run' in a && a.run.limits).toMatchObject({ maxCostUsd: 0.4, maxSteps: 7 });
+    expect('run' in a && a.run.limits).toMatchObject({ maxCostUsd: 0.4, maxSteps: 6 });
     // The first child holds its $0.40: the second gets half of the $0.40 still free.
     const b = await store.placeChild(run('s_b', { maxCostUsd: 5 }, 's_root'), { maxChildren: 50, costShare: 0.5 });
     expect('run' in b && b.run.limits.maxCostUsd).toBeCloseTo(0.2);
@@ -67,7 +68,7 @@ describe.each(['sqlite', 'postgres'] as const)('a run tree\'s money on %s', (dia
     await store.runs.addUsage('s_a', spend(0.1), 2);
     await store.runs.updateState('s_a', { status: 'completed' });
     const f = await store.placeChild(run('s_f', { maxCostUsd: 5 }, 's_root'), { maxChildren: 50, costShare: 1 });
-    expect('run' in f && f.run.limits).toMatchObject({ maxSteps: 5 });
+    expect('run' in f && f.run.limits).toMatchObject({ maxSteps: 4 });
     expect('run' in f && f.run.limits.maxCostUsd).toBeCloseTo(0.3);
     // A retried start finds its child as it was.
     const again = await store.placeChild(run('s_f', { maxCostUsd: 5 }, 's_root'), { maxChildren: 50, costShare: 1 });
