@@ -14,7 +14,9 @@ import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { UserMessagesRepo } from './user-messages';
+import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
+import { TeamMembersRepo } from './team-members';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import { WorkspaceBlobsRepo } from './workspace-blobs';
@@ -40,6 +42,8 @@ export class Store {
   readonly workspaces: WorkspacesRepo;
   readonly workspaceBlobs: WorkspaceBlobsRepo;
   readonly agents: AgentsRepo;
+  readonly teamMembers: TeamMembersRepo;
+  readonly users: UsersRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -62,6 +66,8 @@ export class Store {
     this.workspaces = new WorkspacesRepo(executor);
     this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
     this.agents = new AgentsRepo(executor);
+    this.teamMembers = new TeamMembersRepo(executor);
+    this.users = new UsersRepo(executor);
   }
 
   get dialect(): Dialect {
