@@ -299,6 +299,13 @@ export interface FollowUpNotice {
 
 export interface ControlRequest {
   by: string;
+  /**
+   * A resume: the key of the pause it ends (that pause's `run.paused` event key), as the store shows it. The store
+   * can show a pause before the workflow has taken it — its worker wrote the pause and died before the workflow task
+   * that decided it completed — and the workflow's next task then takes this signal before the pause: it keeps the
+   * resume and ends that pause as soon as it takes it, instead of losing the resume and waiting.
+   */
+  pause?: string;
 }
 
 /** The value the workflow completes with: small, ids and summaries only. */

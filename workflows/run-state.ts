@@ -25,6 +25,8 @@ export class RunState {
   resumedBy: string | null = null;
   /** Pauses so far in this segment, to key each pause's events. */
   pauseCount = 0;
+  /** A resume of a pause not taken yet (see ControlRequest.pause): it ends that pause when the run takes it. */
+  private earlyResume: { by: string; pause: string } | null = null;
   extraSegments: number;
   recentToolCalls: string[];
 
@@ -152,10 +154,22 @@ export class RunState {
     this.pauseCount += 1;
   }
 
-  requestResume(by: string): void {
-    if (!this.paused) return;
+  /** `pause`: the key of the pause the resume ends; a resume naming a pause the run has not taken yet is kept for it. */
+  requestResume(by: string, pause?: string): void {
+    if (!this.paused) {
+      if (pause !== undefined) this.earlyResume = { by, pause };
+      return;
+    }
     this.paused = false;
     this.resumedBy = by;
+    this.earlyResume = null;
+  }
+
+  /** Ends the pause just taken (keyed `pause`) if a resume for it came first; says whether one did. */
+  takeEarlyResume(pause: string): boolean {
+    if (!this.paused || this.earlyResume?.pause !== pause) return false;
+    this.requestResume(this.earlyResume.by);
+    return true;
   }
 
   /** Consecutive identical failing calls; `threshold` in a row means the model is looping. */

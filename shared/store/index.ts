@@ -14,8 +14,10 @@ import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { UserMessagesRepo } from './user-messages';
+import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
 import { TreeMoneyRepo } from './tree-money';
+import { TeamMembersRepo } from './team-members';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import { WorkspaceBlobsRepo } from './workspace-blobs';
@@ -42,6 +44,8 @@ export class Store {
   readonly workspaceBlobs: WorkspaceBlobsRepo;
   readonly agents: AgentsRepo;
   readonly treeMoney: TreeMoneyRepo;
+  readonly teamMembers: TeamMembersRepo;
+  readonly users: UsersRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -65,6 +69,8 @@ export class Store {
     this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
     this.agents = new AgentsRepo(executor);
     this.treeMoney = new TreeMoneyRepo(executor, opened.dialect);
+    this.teamMembers = new TeamMembersRepo(executor);
+    this.users = new UsersRepo(executor);
   }
 
   get dialect(): Dialect {
