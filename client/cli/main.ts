@@ -27,7 +27,7 @@ Commands:
   agents                                                             the agents, their versions and the workers serving them
   upgrade <run>                                                      move a run to its agent's current version at its next turn
   runs [--status s1,s2] [--limit N]                                  list your runs
-  watch <run>                                                        follow a run: text and events as they happen
+  watch <run>                                                        follow a run: text and events as they happen, its sub-agents indented
   approvals                                                          what waits for your decision
   approve <run> <approval> [--comment C]                             approve a pending request
   reject <run> <approval> [--comment C]                              reject it
