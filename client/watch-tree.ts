@@ -4,9 +4,10 @@
  * a child is followed from its first event as soon as its parent's `subagent.started` names it, and its items
  * come wrapped in a `child` item that says whose they are. Children's children are followed the same way.
  *
- * It ends when the watched run ends, once every child its parent saw end (`subagent.completed` /
- * `subagent.failed`) has delivered its own ending: a child the parent did not see end (the parent failed or was
- * cancelled first) is stopped with it.
+ * A child's items come before its parent's `subagent.completed` / `subagent.failed` for it: the parent's
+ * stream waits (at most CHILD_ENDING_MS) for the child's to deliver the child's own ending, so what is printed
+ * reads in the order it happened. It ends when the watched run ends; a child its parent did not see end (the
+ * parent failed or was cancelled first) is stopped with it.
  */
 import type { Http } from './http';
 import { watchRun, type WatchItem, type WatchOptions } from './watch';
@@ -23,6 +24,9 @@ export interface ChildWatchItem {
   depth: number;
   item: WatchItem;
 }
+
+/** How long a parent's item saying a child ended waits for the child's stream to deliver that ending. */
+const CHILD_ENDING_MS = 10_000;
 
 /** A child run being followed: stopped when its parent ends without having seen it end. */
 interface Followed {
@@ -56,23 +60,36 @@ export async function* watchTree(http: Http, runId: string, opts: WatchOptions =
     try {
       const own = label ? { signal, retryMs: opts.retryMs } : { ...opts, signal };
       for await (const item of watchRun(http, id, own)) {
+        const e = item.type === 'event' ? item.event : undefined;
+        if (e?.type === 'subagent.completed' || e?.type === 'subagent.failed') {
+          const child = children.get(e.data.childRunId);
+          if (child) {
+            child.ended = true;
+            await untilEnded(child, signal);
+          }
+        }
         push(label ? { type: 'child', runId: id, ...label, item } : item);
-        if (item.type !== 'event') continue;
-        const e = item.event;
-        if (e.type === 'subagent.started' && !children.has(e.data.childRunId)) {
+        if (e?.type === 'subagent.started' && !children.has(e.data.childRunId)) {
           const stop = new AbortController();
           signal.addEventListener('abort', () => stop.abort(), { once: true });
           const done = follow(e.data.childRunId, { parentRunId: id, agent: e.data.agent, depth: depth + 1 }, stop.signal).catch(fail);
           children.set(e.data.childRunId, { stop, ended: false, done });
-        } else if (e.type === 'subagent.completed' || e.type === 'subagent.failed') {
-          const child = children.get(e.data.childRunId);
-          if (child) child.ended = true;
         }
       }
     } finally {
       for (const child of children.values()) if (!child.ended) child.stop.abort();
       await Promise.all([...children.values()].map((c) => c.done));
     }
+  }
+
+  /** The child's stream has delivered its ending (or the wait is over: a child that recorded none is let go). */
+  async function untilEnded(child: Followed, signal: AbortSignal): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CHILD_ENDING_MS)));
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([child.done, late, stopped]);
+    clearTimeout(timer);
+    child.stop.abort();
   }
 
   const all = follow(runId, null, everything.signal).then(
