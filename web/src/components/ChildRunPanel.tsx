@@ -2,7 +2,7 @@
  * A delegation in its parent's timeline: the child run a sub-agent runs, folded to its agent, status and cost.
  * Opened, it follows the child live on the page's socket — its own timeline and the text it is streaming, as
  * its own page would show them (the same subscription, which resumes with no gap and no duplicate) — and a
- * child's own children nest the same way. Closed, it follows nothing.
+ * child's own children nest the same way. Closed, it follows nothing but its status, from the runs feed.
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { client } from '../api';
@@ -10,7 +10,7 @@ import { formatCost } from '../format';
 import { live } from '../live';
 import { applyMessage, emptyTimeline, entries, type SubagentEntry } from '../timeline';
 import type { ChildRun } from '../../../contract/api';
-import type { RunView, ServerMessage } from '../types';
+import type { RunStatus, RunView, ServerMessage } from '../types';
 import { Link } from './Link';
 import { StatusBadge } from './StatusBadge';
 import { Timeline } from './Timeline';
@@ -20,8 +20,17 @@ export function ChildRunPanel({ entry, child }: { entry: SubagentEntry; child?: 
   const [open, setOpen] = useState(false);
   /** The child's own view while open: the freshest status and spend. */
   const [view, setView] = useState<RunView | null>(null);
-  // Its parent's events decide once it has ended; until then its own view, else its parent's listing of it.
-  const status = entry.status !== 'running' ? entry.status : (view?.status ?? child?.status ?? 'running');
+  /** Its status as the runs feed last told it (the parent's listing moves only with the parent's events). */
+  const [heard, setHeard] = useState<RunStatus | null>(null);
+  useEffect(
+    () =>
+      live.watchRuns((change) => {
+        if (change?.runId === entry.childRunId) setHeard(change.status);
+      }),
+    [entry.childRunId],
+  );
+  // Its parent's events decide once it has ended; until then its own view, else the feed, else its parent's listing.
+  const status = entry.status !== 'running' ? entry.status : (view?.status ?? heard ?? child?.status ?? 'running');
   const cost = entry.costUsd ?? view?.usage.costUsd ?? child?.costUsd ?? 0;
   return (
     <details
