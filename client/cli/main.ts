@@ -177,7 +177,7 @@ async function run(
       const status = o.status?.split(',').map((s) => s.trim()) as RunStatus[] | undefined; // the server names any unknown status
       const page = await client.runs.list({ status, limit });
       if (o.json) io.out(JSON.stringify(page));
-      else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}`);
+      else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}${r.childCount ? `  (+${r.childCount} sub-agent runs)` : ''}`);
       return EXIT.ok;
     }
     case 'watch':

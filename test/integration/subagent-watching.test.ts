@@ -5,8 +5,8 @@
  *
  * What it holds to: `runs.watch(id, { children: true })` yields the parent's `subagent.*` events typed and each
  * child's items labelled with the child's run id and agent — both children's text while they stream (the first
- * lines arrive before either child may go on), every child's text whole and once, every event once and in order —
- * and ends with the parent; `runs.children(id)` lists the children and the runs list shows the root with its
+ * lines arrive before either child may go on), every child's text whole and once, every event once and in order,
+ * though every connection is cut while the children stream — and ends with the parent; `runs.children(id)` lists the children and the runs list shows the root with its
  * count, not the children; `longhaul watch` prints each child's lines indented under the parent, each once, and
  * exits 0 when the parent completes.
  */
@@ -33,21 +33,31 @@ describe('watching sub-agents', () => {
 
   const startLead = async (marker: string) => (await client.runs.start({ agent: 'lead', goal: `Report on tides ${marker}` })).id;
 
-  it('runs.watch with children: the parent’s subagent events, and both children’s text as it streams, labelled, once each', async () => {
+  it('runs.watch with children: the parent’s subagent events, and both children’s text as it streams, labelled, once each, through a dropped connection', async () => {
     const marker = tree.marker();
     const id = await startLead(marker);
     const items: (WatchItem | ChildWatchItem)[] = [];
     /** Each child's text as its deltas add up, by run id. */
     const streamed = new Map<string, string>();
+    let dropped = false;
     for await (const item of client.runs.watch(id, { children: true })) {
       items.push(item);
       if (item.type === 'child' && item.item.type === 'text') {
         streamed.set(item.runId, (streamed.get(item.runId) ?? '') + item.item.delta);
-        // Both children have streamed their first line while both still wait: let them finish.
+        // Both children have streamed their first line while both still wait: every connection is cut (the API
+        // restarts on its port), then they may finish — each stream resumes where it was.
         const firsts = [...streamed.values()].filter((t) => CHILD_AGENTS.some((a) => t.startsWith(childText(a, marker).first)));
-        if (firsts.length === 2) for (const agent of CHILD_AGENTS) tree.release(agent, marker);
+        if (firsts.length === 2 && !dropped) {
+          dropped = true;
+          await tree.h.restartApi();
+          for (const agent of CHILD_AGENTS) tree.release(agent, marker);
+        }
       }
     }
+
+    expect(dropped).toBe(true);
+    // Each child's stream was cut and resumed by itself.
+    expect(new Set(items.flatMap((i) => (i.type === 'child' && i.item.type === 'reconnecting' ? [i.runId] : []))).size).toBe(2);
 
     // The parent's own events, typed, each once and in order, ending with its completion.
     const parentEvents = items.flatMap((i) => (i.type === 'event' ? [i.event] : []));
@@ -127,5 +137,20 @@ describe('watching sub-agents', () => {
     expect(lines).toContain('Delegating both parts.');
     expect(result.stdout.trimEnd().split('\n').pop()).toMatch(/^✔ completed after 2 turns/);
     await waitFor(async () => (await client.runs.get(id)).status === 'completed', { what: 'the lead to be completed' });
+
+    // `longhaul runs` lists the tree as its root, with its count of sub-agent runs.
+    const listed = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client', 'cli', 'main.ts'), 'runs', '--limit', '100'], {
+        cwd: ROOT,
+        env: { ...process.env, LONGHAUL_URL: tree.h.api.url, LONGHAUL_TOKEN: TOKEN },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.once('close', () => resolve(stdout));
+    });
+    expect(listed.split('\n').find((l) => l.startsWith(id))).toMatch(/\(\+2 sub-agent runs\)$/);
+    const childIds = (await client.runs.children(id)).children.map((c) => c.id);
+    expect(childIds.some((c) => listed.includes(c))).toBe(false);
   });
 });
