@@ -10,7 +10,7 @@
  * count, not the children; `longhaul watch` prints each child's lines indented under the parent, each once, and
  * exits 0 when the parent completes.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createLonghaulClient, type ChildWatchItem, type RunEvent, type WatchItem } from '../../client';
 import { CHILD_AGENTS, childText, startSubagentTree, type ChildAgent, type SubagentTree } from '../support/subagent-tree';
@@ -22,12 +22,15 @@ const TOKEN = 'alice-watch-token-0123456789';
 describe('watching sub-agents', () => {
   let tree: SubagentTree;
   let client: ReturnType<typeof createLonghaulClient>;
+  /** The `longhaul watch` process, ended here if a failing test left it running. */
+  let watcher: ChildProcess | undefined;
 
   beforeAll(async () => {
     tree = await startSubagentTree({ token: TOKEN });
     client = createLonghaulClient({ baseUrl: tree.h.api.url, token: TOKEN });
   });
   afterAll(async () => {
+    if (watcher && watcher.exitCode === null) watcher.kill();
     await tree?.stop();
   });
 
@@ -103,11 +106,11 @@ describe('watching sub-agents', () => {
     const line = (agent: ChildAgent, text: string) => `  ${agent} │ ${text.replace(/\n$/, '')}`;
     let released = false;
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client', 'cli', 'main.ts'), 'watch', id], {
+      const child = (watcher = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client', 'cli', 'main.ts'), 'watch', id], {
         cwd: ROOT,
         env: { ...process.env, LONGHAUL_URL: tree.h.api.url, LONGHAUL_TOKEN: TOKEN },
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      }));
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => {
