@@ -22,25 +22,38 @@ export class RunSteering {
   async control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
     const run = await this.deps.getOwned(user, id);
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
-    const tell = (runId: string) => {
-      const handle = this.deps.client.workflow.getHandle(runId);
-      return action === 'pause' ? handle.signal(pauseSignal, { by: user }) : handle.signal(resumeSignal, { by: user });
+    const tell = async (target: RunRecord) => {
+      const handle = this.deps.client.workflow.getHandle(target.id);
+      if (action === 'pause') await handle.signal(pauseSignal, { by: user });
+      else await handle.signal(resumeSignal, { by: user, ...(await this.pauseShown(target)) });
     };
     try {
-      await tell(id);
+      await tell(run);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_active', 'run is no longer running');
       throw err;
     }
     for (const below of await this.deps.store.tree.descendantIds(id, { live: true })) {
+      const child = await this.deps.store.runs.get(below);
+      if (!child || isTerminalStatus(child.status)) continue;
       try {
-        await tell(below);
+        await tell(child);
       } catch (err) {
         // A child that ended between the read and the signal has nothing left to pause or resume.
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
     }
     return run;
+  }
+
+  /**
+   * The pause a resume ends, as the store shows it: the store can show a pause its workflow has not yet taken (the
+   * worker that decided it died before its workflow task completed), and naming it keeps the resume from being lost.
+   */
+  private async pauseShown(run: RunRecord): Promise<{ pause?: string }> {
+    if (run.status !== 'paused') return {};
+    const pause = await this.deps.store.events.latestKey(run.id, 'run.paused');
+    return pause === undefined ? {} : { pause };
   }
 
   async cancel(user: string, id: string): Promise<RunRecord> {

@@ -266,7 +266,7 @@ export function RunPage({ id }: { id: string }) {
       </header>
 
       <SubagentRequests run={run} onChanged={load} />
-      <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} />
+      <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} childRuns={run.children} />
       {run.result && run.status === 'completed' && (
         <section className="result" aria-label="Result">
           <h2>Result</h2>
