@@ -24,6 +24,7 @@ import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-subagents-browser-token-01';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.SCREENSHOTS_DIR;
 
 const published: string[] = [];
 const publish = defineTool({
@@ -88,6 +89,12 @@ describe('web UI: a sub-agent asks on its parent’s page', () => {
     await h?.close();
   });
 
+  async function shot(name: string): Promise<void> {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
   it("shows the child's approval, labelled, in the inbox and on the parent's page, and deciding it there resumes the child", async () => {
     const created = await h.request<{ id: string }>('POST', '/api/runs', { body: { agent: 'lead', goal: 'Publish the note [e2e-subagents]' } });
     expect(created.status).toBe(202);
@@ -115,11 +122,13 @@ describe('web UI: a sub-agent asks on its parent’s page', () => {
     const item = page.locator(`[data-request="${approvalId}"]`);
     await item.waitFor();
     expect(await item.getByTestId('subagent-label').textContent()).toBe(`Sub-agent editor (run ${subagent.runId}) of run ${id}`);
+    await shot('subagent-approval-inbox');
 
     await page.goto(`${h.api.url}/runs/${id}`);
     await card.waitFor();
     expect(await card.textContent()).toContain('Approve publish?');
     expect(await card.getByTestId('subagent-label').textContent()).toBe(`Sub-agent editor (run ${subagent.runId})`);
+    await shot('subagent-approval-parent-page');
     await card.getByRole('button', { name: 'Approve' }).click();
     await page.locator('dialog[open]').getByRole('button', { name: 'Approve' }).click();
 
