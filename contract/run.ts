@@ -158,6 +158,11 @@ export interface RunSettings {
    * fails with `output_invalid`. Absent: the agent has none (the final answer is text).
    */
   outputRetries?: number;
+  /**
+   * Sub-agents: most child runs of this run at once (the agent's own bound, at most the server's). Absent (runs
+   * started before it was configurable): SUBAGENT_BOUNDS.maxParallelChildren.
+   */
+  maxParallelChildren?: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */

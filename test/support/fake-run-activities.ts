@@ -63,6 +63,8 @@ export interface FakeRunOptions {
   failingTools?: string[];
   /** Sub-agents: the child run each delegation starts (`n`: the run's delegations so far), or why it is refused. */
   children?: (call: { toolUseId: string; name: string; n: number }) => ChildRunOptions;
+  /** Recording its cancellation takes this long (real time): a run slow to end when cancelled. */
+  cancellingTakesMs?: number;
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
@@ -100,6 +102,8 @@ export class FakeRun {
   /** Its children between start and settle, now and at most. */
   childrenInFlight = 0;
   maxChildrenInFlight = 0;
+  /** Where each state the run told the books falls among every run's (one count for the worker), in order. */
+  readonly syncedSeq: number[] = [];
   /** The time the books gave each state the run told them (`syncRunState`'s answer), in order. */
   readonly syncedAt: string[] = [];
   /** The test server's clock at each model call, in call order. */
@@ -148,6 +152,7 @@ export class FakeRun {
 export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (runId: string, parent: FakeRun, options: ChildRunOptions) => { input: RunInput; taskQueue: string }) {
   const runs = new Map<string, FakeRun>();
   const iso = async () => new Date(await nowMs()).toISOString();
+  let synced = 0;
   const runOf = (runId: string): FakeRun => {
     const run = runs.get(runId);
     if (!run) throw new Error(`no fake run ${runId}`);
@@ -162,6 +167,8 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
   const activities: RunLoopActivities = {
     async syncRunState(args) {
       const run = record('syncRunState', args.runId, args);
+      if (args.progress.status === 'cancelled' && run.options.cancellingTakesMs) await new Promise((resolve) => setTimeout(resolve, run.options.cancellingTakesMs));
+      run.syncedSeq.push(++synced);
       const at = await iso();
       run.syncedAt.push(at);
       return { at };
