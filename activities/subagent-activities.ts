@@ -12,7 +12,7 @@ import type { SettleChildRunArgs, StartChildRunArgs, StartChildRunResult } from 
 import type { EventDraft } from '../contract/events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, messageKeys } from '../contract/keys';
-import { stricterPolicy, SUBAGENT_BOUNDS, type RunLimits } from '../contract/run';
+import { stricterPolicy, subagentBoundsOf, type RunLimits } from '../contract/run';
 import { runInputFor } from '../shared/runs/run-input';
 import type { RunRecord } from '../shared/store/runs';
 import { createRunAgents, DELEGATION_RISK } from './agents/run-agent';
@@ -105,11 +105,12 @@ export function createSubagentActivities(deps: ActivityDeps) {
     const sub = agent?.version.subagentsByName.get(call.name);
     if (!agent || !sub) return refuse(args, call.name, `"${call.name}" is not a sub-agent of this run's agent, so nothing was delegated.`);
     const depth = parent.depth + 1;
-    if (depth > SUBAGENT_BOUNDS.maxDepth) {
-      return refuse(args, call.name, `Not delegated: ${call.name} would run at depth ${depth} of its run tree, past the maximum of ${SUBAGENT_BOUNDS.maxDepth}. Do this part yourself.`);
+    const bounds = subagentBoundsOf(config.subagents, agent.version.data.subagentBounds);
+    if (depth > bounds.maxDepth) {
+      return refuse(args, call.name, `Not delegated: ${call.name} would run at depth ${depth} of its run tree, past the maximum of ${bounds.maxDepth}. Do this part yourself.`);
     }
-    if ((await store.runs.countChildren(parentRunId)) >= SUBAGENT_BOUNDS.maxChildren) {
-      return refuse(args, call.name, `Not delegated: this run has started ${SUBAGENT_BOUNDS.maxChildren} sub-agent runs, the most one run may.`);
+    if ((await store.runs.countChildren(parentRunId)) >= bounds.maxChildren) {
+      return refuse(args, call.name, `Not delegated: this run has started ${bounds.maxChildren} sub-agent runs, the most one run may.`);
     }
     // This worker checks the approval itself, as for any tool call: a delegation spends money (risk write).
     const { policy, allowed } = await gate.check({ runId: parentRunId, turn, toolUseId, name: call.name, input: call.input }, DELEGATION_RISK, agents.policyOf(agent, call.name, parent.approvals));
