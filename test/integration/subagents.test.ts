@@ -55,7 +55,24 @@ const publish = defineTool({ name: 'publish', description: 'Publishes the text.'
 const editor: AgentDefinition = { name: 'editor', description: 'Edits and publishes.', instructions: 'You are the editor.', model: DEMO_MODEL, tools: [publish], approvals: 'write' };
 const flaky: AgentDefinition = { name: 'flaky', description: 'Fails.', instructions: 'You are flaky.', model: DEMO_MODEL };
 const coordinator: AgentDefinition = { name: 'coordinator', description: 'Coordinates.', instructions: 'You are the coordinator.', model: DEMO_MODEL, approvals: 'none', subagents: ['editor', 'flaky'] };
-const AGENTS = [lead, researcher, writer, coordinator, editor, flaky];
+/** A tool that does nothing of note: a child's first turn, so that its relay comes after a turn of work. */
+const note = defineTool({ name: 'note', description: 'Notes a line.', input: z.object({ line: z.string() }), risk: 'read', run: async ({ line }) => `noted: ${line}` });
+// Each hands off (continue-as-new) after every turn: the lead after the turn that delegated, the child after its note.
+const shifter: AgentDefinition = { name: 'shifter', description: 'Works in shifts.', instructions: 'You are the shifter.', model: DEMO_MODEL, tools: [note], relay: { segmentMaxTurns: 1 } };
+const relayLead: AgentDefinition = {
+  name: 'relay-lead',
+  description: 'Delegates, then hands off.',
+  instructions: 'You are the relay lead.',
+  model: DEMO_MODEL,
+  approvals: 'none',
+  relay: { segmentMaxTurns: 1 },
+  subagents: ['shifter'],
+};
+/** Delegates to the coordinator, which delegates to the editor: a tree three deep. */
+const director: AgentDefinition = { name: 'director', description: 'Directs.', instructions: 'You are the director.', model: DEMO_MODEL, approvals: 'none', subagents: ['coordinator'] };
+/** Names a sub-agent, but its own bound on depth (0: its runs are roots and go no deeper) lets it delegate nothing. */
+const solo: AgentDefinition = { name: 'solo', description: 'Works alone.', instructions: 'You are solo.', model: DEMO_MODEL, approvals: 'none', subagents: ['writer'], subagentBounds: { maxDepth: 0 } };
+const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo];
 
 /** When each child's model call was in flight (epoch ms), by agent. */
 const inFlight = new Map<string, { from: number; to: number }>();
@@ -67,6 +84,16 @@ const toolResults = (req: ModelRequestRecord): string[] =>
 
 async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
   const first = JSON.stringify(req.messages[0]);
+  // The relay's hand-off summary (tool choice none).
+  if (req.toolChoice === 'none') return { text: `SUMMARY of ${req.system}: ${toolResults(req).join(' | ')}` };
+  const all = JSON.stringify(req.messages);
+  if (req.system === 'You are the relay lead.') {
+    if (!all.includes('SUMMARY')) return { toolCalls: [{ name: 'shifter', input: { task: 'Work in two shifts' } }] };
+    return { text: `Lead done after the relay: ${all.includes('Shifter done') ? 'the child said so' : 'no word of the child'}` };
+  }
+  if (req.system === 'You are the shifter.') return all.includes('SUMMARY') ? { text: 'Shifter done.' } : { toolCalls: [{ name: 'note', input: { line: 'first shift' } }] };
+  if (req.system === 'You are the director.') return req.messages.length > 1 ? { text: `Directed: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'coordinator', input: { task: 'please publish' } }] };
+  if (req.system === 'You are solo.') return req.messages.length > 1 ? { text: `Alone: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'writer', input: { task: 'write it' } }] };
   if (req.system === 'You are the lead.') {
     if (req.messages.length === 1) {
       return { text: 'Delegating.', toolCalls: [{ name: 'researcher', input: { topic: 'tides' } }, { name: 'writer', input: { task: `Write about tides ${first.match(/m-[0-9a-f]+/)?.[0]}` } }] };
@@ -115,7 +142,7 @@ describe('sub-agents: delegation as child runs', () => {
     return (await h.store.runs.get(id))!;
   }
 
-  /** Creates a run of `agent` (as the API would: pinned to its current version) and starts it on its agent's queue. */
+  /** Creates a run of `agent` (as the API would: pinned to its current version, its settings from it) and starts it on its agent's queue. */
   async function startRun(agent: string, goal: string): Promise<string> {
     const id = `run_${crypto.randomBytes(6).toString('hex')}`;
     const { run } = await h.store.runs.insert({
@@ -128,7 +155,7 @@ describe('sub-agents: delegation as child runs', () => {
       agent,
       agentVersion: catalog(h.config).get(agent)!.version,
     });
-    const input: RunInput = runInputFor(h.config, run, 3600);
+    const input: RunInput = runInputFor(h.config, run, 3600, catalog(h.config).get(agent)!.data);
     await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, agent), args: [input] });
     h.track(id, `[${agent}]`);
     return id;
@@ -229,6 +256,62 @@ describe('sub-agents: delegation as child runs', () => {
     await trackChildren(id);
     // The parent's cancellation is not its child failing: no result is recorded for the delegation.
     expect((await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type)).not.toContain('subagent.failed');
+  });
+
+  it('keeps the links across the relay of a parent that has delegated and of a child that relays', async () => {
+    const id = await startRun('relay-lead', 'Delegate then hand off [relay-lead]');
+    const parent = await endOf(id);
+    await trackChildren(id);
+
+    expect(parent.status).toBe('completed');
+    expect(parent.result).toBe('Lead done after the relay: the child said so');
+    const [child] = await h.store.runs.children(id);
+    expect(child).toMatchObject({ agent: 'shifter', parentRunId: id, depth: 1, status: 'completed', result: 'Shifter done.' });
+    // Both handed off (continue-as-new): a second execution each, the same run.
+    for (const run of [id, child!.id]) {
+      expect((await h.store.events.list(run, { after: 0, limit: 1000 })).filter((e) => e.type === 'run.handoff')).toHaveLength(1);
+      const executions = [];
+      for await (const execution of h.client.workflow.list({ query: `WorkflowId = '${run}'` })) executions.push(execution.runId);
+      expect(executions.length).toBe(2);
+    }
+    // The tree as the API shows it, after both relays.
+    const view = await h.getRun(id);
+    expect(view.children.map((c: { id: string }) => c.id)).toEqual([child!.id]);
+    expect(view.treeCostUsd).toBeCloseTo(parent.usage.costUsd + child!.usage.costUsd);
+    expect((await h.getRun(child!.id)).parentRunId).toBe(id);
+    const events = (await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type);
+    expect(events.filter((t) => t === 'subagent.started')).toHaveLength(1);
+    expect(events.filter((t) => t === 'subagent.completed')).toHaveLength(1);
+  });
+
+  it('cancels the whole tree when its root is cancelled: its child, and its child\'s child', async () => {
+    const id = await startRun('director', 'Direct the publishing [director]');
+    let coordinatorId = '';
+    let editorId = '';
+    await waitFor(
+      async () => {
+        coordinatorId = (await h.store.runs.children(id))[0]?.id ?? '';
+        const editor = coordinatorId ? (await h.store.runs.children(coordinatorId))[0] : undefined;
+        editorId = editor?.id ?? '';
+        return editor?.status === 'waiting_approval';
+      },
+      { timeoutMs: 30_000, what: 'the grandchild to wait for approval of its write' },
+    );
+    expect((await h.store.runs.get(editorId))!.depth).toBe(2);
+
+    expect((await h.request('POST', `/api/runs/${id}/cancel`, { body: {} })).status).toBeLessThan(300);
+
+    for (const run of [id, coordinatorId, editorId]) expect((await endOf(run)).status).toBe('cancelled');
+    await trackChildren(id);
+    await trackChildren(coordinatorId);
+  });
+
+  it("refuses a delegation past its agent's own depth bound (subagentBounds), within the server's", async () => {
+    const id = await startRun('solo', 'Try to delegate [solo]');
+    const run = await endOf(id);
+    expect(run.status).toBe('completed');
+    expect(run.result).toBe('Alone: Not delegated: writer would run at depth 1 of its run tree, past the maximum of 0. Do this part yourself.');
+    expect(await h.store.runs.countChildren(id)).toBe(0);
   });
 
   it('refuses a delegation past maxDepth: the call\'s tool error says why, and no child is made', async () => {
