@@ -68,7 +68,6 @@ describe('sub-agents across worker processes', () => {
 
     const first = await spawnWorker();
     const id = await h.createRun({ goal: 'Report [subkill-lead]', agent: 'lead', approvals: 'none' });
-    h.track(id, '[lead]');
     // Every child is in the middle of its effect: the outside world has it, nobody has recorded it.
     await waitFor(() => outside.heldCount() === CHILDREN, { timeoutMs: 60_000, what: 'every child to reach its effect' });
     await first.kill('SIGKILL');
