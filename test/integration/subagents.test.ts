@@ -72,7 +72,10 @@ const relayLead: AgentDefinition = {
 const director: AgentDefinition = { name: 'director', description: 'Directs.', instructions: 'You are the director.', model: DEMO_MODEL, approvals: 'none', subagents: ['coordinator'] };
 /** Names a sub-agent, but its own bound on depth (0: its runs are roots and go no deeper) lets it delegate nothing. */
 const solo: AgentDefinition = { name: 'solo', description: 'Works alone.', instructions: 'You are solo.', model: DEMO_MODEL, approvals: 'none', subagents: ['writer'], subagentBounds: { maxDepth: 0 } };
-const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo];
+/** Writes a file, then delegates to one that lists its own workspace: a child's workspace is its own. */
+const keeper: AgentDefinition = { name: 'keeper', description: 'Keeps files.', instructions: 'You are the keeper.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_write'], subagents: ['peeker'] };
+const peeker: AgentDefinition = { name: 'peeker', description: 'Lists its files.', instructions: 'You are the peeker.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_list'] };
+const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo, keeper, peeker];
 
 /** When each child's model call was in flight (epoch ms), by agent. */
 const inFlight = new Map<string, { from: number; to: number }>();
@@ -93,6 +96,11 @@ async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
   }
   if (req.system === 'You are the shifter.') return all.includes('SUMMARY') ? { text: 'Shifter done.' } : { toolCalls: [{ name: 'note', input: { line: 'first shift' } }] };
   if (req.system === 'You are the director.') return req.messages.length > 1 ? { text: `Directed: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'coordinator', input: { task: 'please publish' } }] };
+  if (req.system === 'You are the keeper.') {
+    if (req.messages.length > 1) return { text: `Kept: ${toolResults(req).join(' | ')}` };
+    return { toolCalls: [{ name: 'workspace_write', input: { path: 'notes/secret.txt', content: 'for the keeper only' } }, { name: 'peeker', input: { task: 'List your workspace' } }] };
+  }
+  if (req.system === 'You are the peeker.') return req.messages.length > 1 ? { text: `Peeked: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'workspace_list', input: {} }] };
   if (req.system === 'You are solo.') return req.messages.length > 1 ? { text: `Alone: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'writer', input: { task: 'write it' } }] };
   if (req.system === 'You are the lead.') {
     if (req.messages.length === 1) {
@@ -304,6 +312,21 @@ describe('sub-agents: delegation as child runs', () => {
     for (const run of [id, coordinatorId, editorId]) expect((await endOf(run)).status).toBe('cancelled');
     await trackChildren(id);
     await trackChildren(coordinatorId);
+  });
+
+  it("gives a child a workspace of its own: it sees none of its parent's files", async () => {
+    const id = await startRun('keeper', 'Keep a file [keeper]');
+    const run = await endOf(id);
+    await trackChildren(id);
+    expect(run.status).toBe('completed');
+    const [child] = await h.store.runs.children(id);
+    expect(child).toMatchObject({ agent: 'peeker', status: 'completed' });
+    const listed = (await h.store.events.list(child!.id, { after: 0, limit: 100 })).find((e) => e.type === 'tool.completed');
+    if (listed?.type !== 'tool.completed') throw new Error('the child listed nothing');
+    expect(listed.data.name).toBe('workspace_list');
+    expect(listed.data.output).not.toContain('secret.txt');
+    // The parent's file is in the parent's workspace, where it wrote it.
+    expect(run.result).toMatch(/^Kept: [\s\S]*notes\/secret\.txt[\s\S]* \| Peeked: \{\s*"files": \[\]\s*\}$/);
   });
 
   it("refuses a delegation past its agent's own depth bound (subagentBounds), within the server's", async () => {
