@@ -70,12 +70,14 @@ const relayLead: AgentDefinition = {
 };
 /** Delegates to the coordinator, which delegates to the editor: a tree three deep. */
 const director: AgentDefinition = { name: 'director', description: 'Directs.', instructions: 'You are the director.', model: DEMO_MODEL, approvals: 'none', subagents: ['coordinator'] };
+/** Delegates to two editors at once: both wait for a human, and are cancelled together with it. */
+const pairCoordinator: AgentDefinition = { name: 'pair-coordinator', description: 'Coordinates two editors.', instructions: 'You are the pair coordinator.', model: DEMO_MODEL, approvals: 'none', subagents: ['editor'] };
 /** Names a sub-agent, but its own bound on depth (0: its runs are roots and go no deeper) lets it delegate nothing. */
 const solo: AgentDefinition = { name: 'solo', description: 'Works alone.', instructions: 'You are solo.', model: DEMO_MODEL, approvals: 'none', subagents: ['writer'], subagentBounds: { maxDepth: 0 } };
 /** Writes a file, then delegates to one that lists its own workspace: a child's workspace is its own. */
 const keeper: AgentDefinition = { name: 'keeper', description: 'Keeps files.', instructions: 'You are the keeper.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_write'], subagents: ['peeker'] };
 const peeker: AgentDefinition = { name: 'peeker', description: 'Lists its files.', instructions: 'You are the peeker.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_list'] };
-const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo, keeper, peeker];
+const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo, keeper, peeker, pairCoordinator];
 
 /** When each child's model call was in flight (epoch ms), by agent. */
 const inFlight = new Map<string, { from: number; to: number }>();
@@ -96,6 +98,9 @@ async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
   }
   if (req.system === 'You are the shifter.') return all.includes('SUMMARY') ? { text: 'Shifter done.' } : { toolCalls: [{ name: 'note', input: { line: 'first shift' } }] };
   if (req.system === 'You are the director.') return req.messages.length > 1 ? { text: `Directed: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'coordinator', input: { task: 'please publish' } }] };
+  if (req.system === 'You are the pair coordinator.') {
+    return req.messages.length > 1 ? { text: 'Both published.' } : { toolCalls: [{ name: 'editor', input: { task: 'publish the first' } }, { name: 'editor', input: { task: 'publish the second' } }] };
+  }
   if (req.system === 'You are the keeper.') {
     if (req.messages.length > 1) return { text: `Kept: ${toolResults(req).join(' | ')}` };
     return { toolCalls: [{ name: 'workspace_write', input: { path: 'notes/secret.txt', content: 'for the keeper only' } }, { name: 'peeker', input: { task: 'List your workspace' } }] };
@@ -290,6 +295,32 @@ describe('sub-agents: delegation as child runs', () => {
     const events = (await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type);
     expect(events.filter((t) => t === 'subagent.started')).toHaveLength(1);
     expect(events.filter((t) => t === 'subagent.completed')).toHaveLength(1);
+  });
+
+  it('cancels two children running at once, and records its own cancellation after both have recorded theirs', async () => {
+    const id = await startRun('pair-coordinator', 'Publish both [pair-coordinator]');
+    let children: string[] = [];
+    await waitFor(
+      async () => {
+        const rows = await h.store.runs.children(id);
+        children = rows.map((c) => c.id);
+        return rows.length === 2 && rows.every((c) => c.status === 'waiting_approval');
+      },
+      { timeoutMs: 30_000, what: 'both children to wait for approval' },
+    );
+
+    expect((await h.request('POST', `/api/runs/${id}/cancel`, { body: {} })).status).toBeLessThan(300);
+
+    expect((await endOf(id)).status).toBe('cancelled');
+    await trackChildren(id);
+    const cancelledAt = async (run: string) => (await h.store.events.list(run, { after: 0, limit: 1000 })).find((e) => e.type === 'run.cancelled')?.at;
+    const parentAt = (await cancelledAt(id))!;
+    for (const child of children) {
+      // Already recorded when the parent ended: the parent waited for it.
+      const childAt = await cancelledAt(child);
+      expect(childAt).toBeDefined();
+      expect(Date.parse(childAt!)).toBeLessThanOrEqual(Date.parse(parentAt));
+    }
   });
 
   it('cancels the whole tree when its root is cancelled: its child, and its child\'s child', async () => {
