@@ -86,21 +86,26 @@ export async function inTurns<T>(items: T[], limit: number, work: (item: T) => P
 /**
  * As inTurns, but a failure ends it only once every lane has ended: a lane that fails takes no more items, nor
  * do the others after it (items never begun stay so), and the first failure is thrown when all are done. So a
- * cancellation that reaches each running child waits until every one of them has ended.
+ * cancellation that reaches each running child waits until every one of them has ended. A failure that is not a
+ * cancellation (an activity that gave up) cancels the other lanes' work, their children with it, so that the run
+ * fails now rather than once every other child has finished for nothing; each child still records its ending.
  */
 export async function inTurnsSettled<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
+  const scope = new CancellationScope();
   const lane = async (): Promise<void> => {
     while (!failure && next < items.length) {
       try {
         await work(items[next++]!);
       } catch (error) {
-        failure ??= { error };
+        if (failure) continue;
+        failure = { error };
+        if (!isCancellation(error)) scope.cancel();
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  await scope.run(() => Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane)));
   if (failure) throw failure.error;
 }
 

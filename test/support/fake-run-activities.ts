@@ -6,6 +6,7 @@
  *
  * Timestamps are the test server's clock (which skips), as the real activities' are the database's.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { SyncRunStateArgs } from '../../contract/activity-io';
 import type { EventDraft, EventDraftOf, EventType } from '../../contract/events';
@@ -68,7 +69,7 @@ export interface FakeRunOptions {
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
-export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string };
+export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string; settleFails?: string };
 
 /** A delegation call of the sub-agent `agent`. */
 export function delegation(turn: number, agent: string, i = 0): ToolCallRef {
@@ -266,6 +267,8 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     async settleChildRun(args) {
       const parent = record('settleChildRun', args.parentRunId, args);
       parent.childrenInFlight -= 1;
+      const settleFails = (runs.get(args.childRunId)?.options as ChildRunOptions | undefined)?.settleFails;
+      if (settleFails) throw ApplicationFailure.nonRetryable(settleFails, 'RunRecordMissing'); // an activity that gives up
       return { isError: args.ended.status !== 'completed' };
     },
   };

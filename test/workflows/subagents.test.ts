@@ -149,6 +149,30 @@ describe('agentRunWorkflow: sub-agents', () => {
     expect(run.calls.settleChildRun).toHaveLength(0);
   });
 
+  it('fails at once when a delegation\'s activity gives up, cancelling its other children, each recording it first', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'writer'), delegation(1, 'researcher', 1)]) : endsTurn()),
+      // The writer waits for a human (time stands still while the test waits); the researcher ends a while later
+      // (real time), and settling its call gives up.
+      children: ({ name }) =>
+        name === 'writer'
+          ? { approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }
+          : { settleFails: 'run vanished', model: async () => (await sleep(2000), endsTurn()) },
+    });
+    const writer = () => run.children.find((c) => c.runId.endsWith('toolu_1_0'));
+    await waitFor(() => writer()?.status === 'waiting_approval', { timeoutMs: 10_000, what: 'the writer to wait for approval' });
+    await waitFor(() => announcementSettled(w, writer()!.runId), { timeoutMs: 5000, what: "the writer's approval announcement to complete" });
+
+    // Not left waiting for the human the writer waits for.
+    await waitFor(() => run.status === 'failed', { timeoutMs: 15_000, what: 'the run to fail' });
+    await expect(handle.result()).rejects.toThrow();
+
+    expect(run.calls.settleChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_1']);
+    expect(writer()!.status).toBe('cancelled');
+    const at = (r: typeof run, status: string) => r.syncedSeq[r.states.findIndex((s) => s.progress.status === status)]!;
+    expect(at(writer()!, 'cancelled')).toBeLessThan(at(run, 'failed'));
+  });
+
   it('records its own cancellation only after every child has recorded theirs, however long one takes', async () => {
     const { run, handle } = await w.start({
       model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
