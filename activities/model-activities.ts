@@ -59,7 +59,7 @@ export function createModelActivities(deps: ActivityDeps) {
   const { store, bus, pricing } = deps;
   const { config } = deps.settings;
   const caller = createModelCaller(deps);
-  const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
+  const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure, treeRole } = caller;
   const maxAttempts = config.activities.maxAttempts;
   const runOf = createRunReader(store);
   const agents = createRunAgents(deps);
@@ -125,15 +125,17 @@ export function createModelActivities(deps: ActivityDeps) {
       streamed += text.length;
     };
 
-    // Limits or budgets apply: the call must be admitted first, and may be told to wait instead.
-    const metered = !admission.unmetered(model);
+    // Limits or budgets apply, or the run is in a run tree: the call must be admitted first, and may be told
+    // to wait instead (or, in a tree, refused for good: it would not fit a cap of the tree).
+    const role = await treeRole(await runOf(runId));
+    const metered = !admission.unmetered(model) || role.tree;
     let req: ModelRequest | undefined;
     let run: TurnRun | undefined;
     if (metered) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as ModelTurnResult;
       ({ req, run } = await requestFor(runId, turn, model, onText));
-      const deferral = await admit(key, runId, req);
+      const deferral = await admit(key, runId, req, role.tree);
       if (deferral) return deferral;
     }
 
@@ -221,6 +223,8 @@ export function createModelActivities(deps: ActivityDeps) {
       }
       await tx.runs.addUsage(runId, usage, turn);
       await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+      // A run with sub-agents' runs below it: its cap and cost checkpoint count the whole tree's spend.
+      if (role.children) result.treeCostUsd = await tx.runs.treeCostUsd(runId);
       await tx.effects.complete(key, result);
       return tx.events.append(runId, [
         {

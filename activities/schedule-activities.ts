@@ -11,6 +11,7 @@ import { FailureType } from '../contract/failures';
 import { eventKeys } from '../contract/keys';
 import { stricterPolicy } from '../contract/run';
 import type { ScheduledRunCreation } from '../contract/activity-io';
+import { keptInputProblems, AgentInputValidator } from '../shared/agents/agent-input';
 import { runInputFor } from '../shared/runs/run-input';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
@@ -18,6 +19,7 @@ import { recordRestore } from './workspace-events';
 
 export function createScheduleActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
+  const inputs = new AgentInputValidator();
 
   async function createScheduledRun({ scheduleId, firingId }: { scheduleId: string; firingId: string }): Promise<ScheduledRunCreation> {
     const schedule = await store.schedules.get(scheduleId);
@@ -32,6 +34,13 @@ export function createScheduleActivities(deps: ActivityDeps) {
     // An agent's firing pins its run to the version new runs of the agent get now.
     const agent = request.agent ? (await store.agents.current(request.agent))?.version : undefined;
     if (request.agent && !agent) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId}: agent ${request.agent} has no published version`, FailureType.AgentUnavailable);
+    // The input was checked against the version current when the schedule was made; the agent may have changed it since.
+    const problems = agent ? keptInputProblems(inputs, agent, request.input) : [];
+    if (problems.length && !(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
+      deps.logger.warn({ scheduleId, agent: agent!.name, version: agent!.version, problems }, "a schedule firing was skipped: its input does not match the agent's current input schema");
+      deps.metrics.scheduleFiringSkipped('invalid_input');
+      return { skipped: 'invalid_input', queued: 0 };
+    }
     const queued = await store.queueRun(
       {
         id: `run_${Date.now().toString(36)}${crypto.randomBytes(10).toString('hex')}`,

@@ -109,9 +109,6 @@ export function createSubagentActivities(deps: ActivityDeps) {
     if (depth > bounds.maxDepth) {
       return refuse(args, call.name, `Not delegated: ${call.name} would run at depth ${depth} of its run tree, past the maximum of ${bounds.maxDepth}. Do this part yourself.`);
     }
-    if ((await store.runs.countChildren(parentRunId)) >= bounds.maxChildren) {
-      return refuse(args, call.name, `Not delegated: this run has started ${bounds.maxChildren} sub-agent runs, the most one run may.`);
-    }
     // This worker checks the approval itself, as for any tool call: a delegation spends money (risk write).
     const { policy, allowed } = await gate.check({ runId: parentRunId, turn, toolUseId, name: call.name, input: call.input }, DELEGATION_RISK, agents.policyOf(agent, call.name, parent.approvals));
     if (!allowed) return refuse(args, call.name, `Not delegated: a delegation to ${call.name} needs approval under the ${policy} policy, and none is recorded for this call.`);
@@ -123,8 +120,11 @@ export function createSubagentActivities(deps: ActivityDeps) {
     const child = served.data;
     const approvals = stricterPolicy(stricterPolicy(child.approvals, parent.approvals), config.approvals.minPolicy);
     const limits = childLimits(sub, child);
+    // Its cost cap is a reservation out of what the parent's tree has left: the delegation's own maxCostUsd
+    // when it gives one, else a share of that room (SUBAGENT_COST_SHARE); the children cap is counted with it.
+    const costShare = sub.limits.maxCostUsd !== undefined ? 1 : config.runs.subagentCostShare;
     const created = await store.transaction(async (tx) => {
-      const { run, created } = await tx.runs.insert({
+      const placed = await tx.placeChild({
         id: childRunId,
         owner: parent.owner,
         goal: asked.goal,
@@ -138,16 +138,21 @@ export function createSubagentActivities(deps: ActivityDeps) {
         input: asked.input,
         parentRunId,
         depth,
-      });
+      }, { maxChildren: bounds.maxChildren, costShare });
+      if ('tooMany' in placed) return { tooMany: placed.tooMany };
+      const { run, created } = placed;
       if (!created) return { run, parentEvents: [], childEvents: [] };
       const childEvents = await tx.events.append(run.id, [
-        { key: eventKeys.queued(), type: 'run.queued', data: { goal: asked.goal, model: run.model, approvals, limits, agent: served.name, agentVersion: served.version } },
+        { key: eventKeys.queued(), type: 'run.queued', data: { goal: asked.goal, model: run.model, approvals, limits: run.limits, agent: served.name, agentVersion: served.version } },
       ]);
       const parentEvents = await tx.events.append(parentRunId, [
         { key: eventKeys.subagentStarted(toolUseId), type: 'subagent.started', data: { turn, toolUseId, childRunId: run.id, agent: served.name, agentVersion: served.version } },
       ]);
       return { run, parentEvents, childEvents };
     });
+    if ('tooMany' in created) {
+      return refuse(args, call.name, `Not delegated: this run has started ${bounds.maxChildren} sub-agent runs, the most one run may.`);
+    }
     publishEvents(bus, created.run.id, created.childEvents);
     publishEvents(bus, parentRunId, created.parentEvents);
     const last = created.childEvents[created.childEvents.length - 1];

@@ -27,7 +27,7 @@ export interface SummaryRunAgents {
 
 export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller, runAgents: SummaryRunAgents) {
   const { store, pricing } = deps;
-  const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure } = caller;
+  const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure, treeRole } = caller;
 
   /**
    * The summary's request: a run of an agent sends its version's system prompt and tools, and asks in its
@@ -50,14 +50,15 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller,
   async function summarize({ runId, segment, throughTurn, model }: SummarizeArgs): Promise<SummaryResult | ModelCallDeferral> {
     const key = ledgerKeys.summary(runId, segment);
     const build = () => summaryRequest(runId, model);
-    // A summary is a model call like any other: admitted first when limits or budgets apply.
-    const metered = !admission.unmetered(model);
+    // A summary is a model call like any other: admitted first when limits or budgets apply, or in a run tree.
+    const { tree } = await treeRole(await runAgents.runOf(runId));
+    const metered = !admission.unmetered(model) || tree;
     let req: ModelRequest | undefined;
     if (metered) {
       const stored = await store.effects.get(key);
       if (stored?.status === 'completed') return stored.result as SummaryResult;
       req = await build();
-      const deferral = await admit(key, runId, req);
+      const deferral = await admit(key, runId, req, tree);
       if (deferral) return deferral;
     }
     const ledger = await store.effects.begin(key, { runId, kind: 'model', name: model });

@@ -16,8 +16,11 @@ import { TaskQueuePollers } from './task-queue-pollers';
 import { agentTaskQueue } from '../contract/agents';
 import { dailyBudgetFor, utcDay } from '../shared/capacity/model-limits';
 
-/** A run as lists show it; `workersPolling`: whether any worker polls the run's task queue (unfinished runs need one). */
-export function summarize(run: RunRecord, workersPolling = true): RunSummary {
+/**
+ * A run as lists show it; `workersPolling`: whether any worker polls the run's task queue (unfinished runs need
+ * one); `childCount`: how many child runs it started.
+ */
+export function summarize(run: RunRecord, workersPolling = true, childCount = 0): RunSummary {
   const unavailable = !isTerminalStatus(run.status) && !workersPolling;
   return {
     id: run.id,
@@ -36,6 +39,7 @@ export function summarize(run: RunRecord, workersPolling = true): RunSummary {
     updatedAt: run.updatedAt,
     endedAt: run.endedAt,
     ...agentFieldsOf(run),
+    childCount,
   };
 }
 
@@ -208,13 +212,27 @@ export class RunReads {
     const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before, includeChildren: q.includeChildren });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    // One question per task queue the page's unfinished runs need: the deployment's, and each agent's.
-    const queues = [...new Set(page.filter((r) => !isTerminalStatus(r.status)).map((r) => this.taskQueueOf(r)))];
-    const polling = new Map(await Promise.all(queues.map(async (q) => [q, await this.pollers.anyPolling(q)] as const)));
     return {
-      runs: page.map((r) => summarize(r, polling.get(this.taskQueueOf(r)) ?? true)),
+      runs: await this.summaries(page),
       nextCursor: rows.length > q.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     };
+  }
+
+  /** The run's child runs (sub-agents), oldest first, if the user may see the run. */
+  async children(user: string, id: string): Promise<RunSummary[]> {
+    const run = await this.getVisible(user, id);
+    return this.summaries(await this.deps.store.runs.children(run.id));
+  }
+
+  /** Runs as lists show them: whether a worker serves each unfinished one, and each one's count of children. */
+  private async summaries(runs: RunRecord[]): Promise<RunSummary[]> {
+    // One question per task queue the unfinished runs need: the deployment's, and each agent's.
+    const queues = [...new Set(runs.filter((r) => !isTerminalStatus(r.status)).map((r) => this.taskQueueOf(r)))];
+    const [polling, childCounts] = await Promise.all([
+      Promise.all(queues.map(async (q) => [q, await this.pollers.anyPolling(q)] as const)).then((pairs) => new Map(pairs)),
+      this.deps.store.runs.childCounts(runs.map((r) => r.id)),
+    ]);
+    return runs.map((r) => summarize(r, polling.get(this.taskQueueOf(r)) ?? true, childCounts.get(r.id) ?? 0));
   }
 }
 

@@ -84,6 +84,11 @@ export class RunService {
     return this.reads.list(owner, q);
   }
 
+  /** The run's child runs (sub-agents), oldest first: 404 unless the user may see the run. */
+  children(user: string, id: string): Promise<RunSummary[]> {
+    return this.reads.children(user, id);
+  }
+
   /** Pause takes effect at the next step boundary; resume lets a paused run carry on. */
   control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
     return this.steering.control(user, id, action);

@@ -23,7 +23,7 @@ import { ApiError, queueFull } from './errors';
 import type { CreateRunBody } from '../contract/api';
 import { agentTaskQueue, type AgentData, type AgentVersion } from '../contract/agents';
 import type { EventData } from '../contract/events';
-import { AgentInputValidator } from './agent-input';
+import { AgentInputValidator } from '../shared/agents/agent-input';
 import { redactUrl } from '../shared/redact';
 
 const METADATA_MAX_BYTES = 16 * 1024;

@@ -17,12 +17,22 @@ export class RunSteering {
     const handle = this.deps.client.workflow.getHandle(id);
     try {
       if (action === 'pause') await handle.signal(pauseSignal, { by: user });
-      else await handle.signal(resumeSignal, { by: user });
+      else await handle.signal(resumeSignal, { by: user, ...(await this.pauseShown(run)) });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_active', 'run is no longer running');
       throw err;
     }
     return run;
+  }
+
+  /**
+   * The pause a resume ends, as the store shows it: the store can show a pause its workflow has not yet taken (the
+   * worker that decided it died before its workflow task completed), and naming it keeps the resume from being lost.
+   */
+  private async pauseShown(run: RunRecord): Promise<{ pause?: string }> {
+    if (run.status !== 'paused') return {};
+    const pause = await this.deps.store.events.latestKey(run.id, 'run.paused');
+    return pause === undefined ? {} : { pause };
   }
 
   async cancel(user: string, id: string): Promise<RunRecord> {

@@ -98,7 +98,7 @@ function createApp(deps: ApiDeps): App {
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
-  const auth = createAuthenticator(config.api.tokens);
+  const auth = createAuthenticator({ tokens: config.api.tokens, roles: store.teamMembers });
   const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });

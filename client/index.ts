@@ -18,6 +18,7 @@ import type {
   FollowUpAccepted,
   ScheduleView,
   FollowUpBody,
+  RunChildren,
   RunControlAccepted,
   RunCreated,
   RunList,
@@ -32,10 +33,12 @@ import { Http, type ClientOptions } from './http';
 import { LonghaulError, RunFailedError } from './errors';
 import { LiveSocket, type SocketConstructor } from './live-socket';
 import { watchRun, type WatchItem, type WatchOptions } from './watch';
+import { watchTree, type ChildWatchItem } from './watch-tree';
 
 export type { ClientOptions } from './http';
 export { LonghaulError, RunFailedError, isTransient, type ClientErrorCode } from './errors';
 export type { WatchItem, WatchOptions } from './watch';
+export type { ChildWatchItem } from './watch-tree';
 export { LiveSocket, type ConnectionState, type LiveHandler, type RunsChangeHandler, type SocketConstructor } from './live-socket';
 export type * from '../contract/api';
 export type { RunEvent, RunEventOf, EventType, EventData } from '../contract/events';
@@ -65,6 +68,12 @@ export interface StartOptions {
   idempotencyKey?: string;
 }
 
+/** `runs.watch`: with `children: true` the items of child runs come too, as `child` items. */
+export interface Watch {
+  (id: string, o: WatchOptions & { children: true }): AsyncGenerator<WatchItem | ChildWatchItem>;
+  (id: string, o?: WatchOptions): AsyncGenerator<WatchItem>;
+}
+
 export function createLonghaulClient(opts: ClientOptions) {
   const http = new Http(opts);
   const post = <T>(path: string, body?: unknown, headers?: Record<string, string>) => http.json<T>('POST', path, { body, headers });
@@ -73,9 +82,13 @@ export function createLonghaulClient(opts: ClientOptions) {
     start: (body: CreateRunBody, o: StartOptions = {}) =>
       post<RunCreated>(routePath('createRun'), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
-    /** `q`: only runs whose goal contains this text. */
-    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string } = {}) =>
-      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor } }),
+    /** The run's child runs (its sub-agents' runs), oldest first, each with its own `childCount`. */
+    children: (id: string) => http.json<RunChildren>('GET', routePath('listChildren', { id })),
+    /** `q`: only runs whose goal contains this text; `children`: list child runs too (by default a run tree is listed as its root). */
+    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string; children?: boolean } = {}) =>
+      http.json<RunList>('GET', routePath('listRuns'), {
+        query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor, children: q.children ? 'include' : undefined },
+      }),
     events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
     pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
@@ -86,8 +99,8 @@ export function createLonghaulClient(opts: ClientOptions) {
      */
     message: (id: string, body: FollowUpBody, o: StartOptions = {}) =>
       post<FollowUpAccepted>(routePath('postMessage', { id }), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
-    /** Follow a run live; see watch.ts. */
-    watch: (id: string, o?: WatchOptions): AsyncGenerator<WatchItem> => watchRun(http, id, o),
+    /** Follow a run live; see watch.ts (and watch-tree.ts for `children: true`). */
+    watch: ((id: string, o?: WatchOptions) => (o?.children ? watchTree(http, id, o) : watchRun(http, id, o))) as Watch,
     /**
      * Waits for the run to end: resolves with its output and final text when it completed, throws a
      * RunFailedError carrying its error code when it failed or was cancelled.

@@ -34,6 +34,12 @@ export interface WatchOptions {
   follow?: boolean;
   /** Backoff between reconnects, ms: first and most. */
   retryMs?: { initial: number; max: number };
+  /**
+   * Follow the child runs its sub-agents start too (and theirs), each from its first event, as `child` items
+   * labelled with the child's run id and agent (see watch-tree.ts). Children started before `after` are not
+   * followed. Default false.
+   */
+  children?: boolean;
 }
 
 const FINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);

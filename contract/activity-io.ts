@@ -165,7 +165,7 @@ export interface SettleInputArgs {
 // ───────────────────────────── schedules ─────────────────────────────
 
 /** Why a schedule's firing started no run: its owner's queue was full — the cap, and the code, of `POST /api/runs`'s 429. */
-export const FIRING_SKIP_REASONS = ['queue_full'] as const satisfies readonly ApiErrorCode[];
+export const FIRING_SKIP_REASONS = ['queue_full', 'invalid_input'] as const satisfies readonly ApiErrorCode[];
 export type FiringSkipReason = (typeof FIRING_SKIP_REASONS)[number];
 
 /** The run a firing starts, or why it starts none. */

@@ -377,12 +377,17 @@ export const runSummarySchema = z
     updatedAt: isoTime,
     endedAt: isoTime.nullable(),
     ...agentRunShape,
+    childCount: z.number().int().meta({ description: 'Child runs this run started by delegating to sub-agents: GET /api/runs/{id}/children lists them.' }),
   })
   .meta({ id: 'RunSummary' });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
 export const runListSchema = z.object({ runs: z.array(runSummarySchema), nextCursor: z.string().nullable() }).meta({ id: 'RunList' });
 export type RunList = z.infer<typeof runListSchema>;
+
+/** GET /api/runs/:id/children: the run's child runs (sub-agents), oldest first, each with its own children's count. */
+export const runChildrenSchema = z.object({ children: z.array(runSummarySchema) }).meta({ id: 'RunChildren' });
+export type RunChildren = z.infer<typeof runChildrenSchema>;
 
 export const runCreatedSchema = z.object({ id: z.string(), status: runStatusSchema, links: runLinksSchema }).meta({ id: 'RunCreated' });
 export type RunCreated = z.infer<typeof runCreatedSchema>;

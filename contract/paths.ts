@@ -7,6 +7,7 @@ export const ROUTE_PATHS = {
   createRun: { method: 'post', path: '/api/runs' },
   listRuns: { method: 'get', path: '/api/runs' },
   getRun: { method: 'get', path: '/api/runs/{id}' },
+  listChildren: { method: 'get', path: '/api/runs/{id}/children' },
   listEvents: { method: 'get', path: '/api/runs/{id}/events' },
   streamRun: { method: 'get', path: '/api/runs/{id}/stream' },
   cancelRun: { method: 'post', path: '/api/runs/{id}/cancel' },

@@ -35,6 +35,7 @@ import {
   runListSchema,
   runViewSchema,
   wsTicketSchema,
+  runChildrenSchema,
 } from './api';
 import { ROUTE_PATHS, type RouteName } from './paths';
 
@@ -92,6 +93,14 @@ export const ROUTES = {
     summary: 'Read a run: status, progress, pending requests, usage, result',
     params: runId,
     success: { status: 200, description: 'The run as it is now.', schema: runViewSchema },
+    errors: [400, 401, 404],
+    auth: true,
+  },
+  listChildren: {
+    ...ROUTE_PATHS.listChildren,
+    summary: "List a run's child runs (its sub-agents' runs), oldest first",
+    params: runId,
+    success: { status: 200, description: 'The child runs, each with its own count of children.', schema: runChildrenSchema },
     errors: [400, 401, 404],
     auth: true,
   },

@@ -123,11 +123,17 @@ export type CapacityLimit = (typeof CAPACITY_LIMITS)[number];
 /**
  * A model call that did not happen yet, and why: the shared rate limits have no room for it until
  * `waitMs` from now (the workflow sleeps on a timer, then asks again), or its owner has spent
- * today's budget (the run pauses until the next UTC day starts, `resumeInMs` from now, or until resumed).
+ * today's budget (the run pauses until the next UTC day starts, `resumeInMs` from now, or until resumed),
+ * or — in a run tree — the call would not fit in a cap of the run or of one of its ancestors (`limit`: the
+ * call is refused before it is made, for good, and the run stops with `limit.exceeded`).
  */
 export type ModelCallDeferral =
   | { deferred: 'capacity'; waitMs: number; limit: CapacityLimit }
-  | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number };
+  | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number }
+  | { deferred: 'limit'; limit: TreeLimit; value: number; message: string };
+
+/** The caps a run tree's books hold every call of the tree to, before it is made. */
+export type TreeLimit = 'maxCostUsd' | 'maxSteps';
 
 export const isDeferral = <T extends object>(answer: T | ModelCallDeferral): answer is ModelCallDeferral => 'deferred' in answer;
 
@@ -298,6 +304,13 @@ export interface FollowUpNotice {
 
 export interface ControlRequest {
   by: string;
+  /**
+   * A resume: the key of the pause it ends (that pause's `run.paused` event key), as the store shows it. The store
+   * can show a pause before the workflow has taken it — its worker wrote the pause and died before the workflow task
+   * that decided it completed — and the workflow's next task then takes this signal before the pause: it keeps the
+   * resume and ends that pause as soon as it takes it, instead of losing the resume and waiting.
+   */
+  pause?: string;
 }
 
 /** The value the workflow completes with: small, ids and summaries only. */
@@ -367,6 +380,11 @@ export interface ModelTurnResult {
    * answered in text), and what was wrong is in the conversation for the next turn. Absent: no output schema.
    */
   output?: 'valid' | 'invalid';
+  /**
+   * A run with sub-agent runs below it: the recorded spend of its whole tree, this call included, so its
+   * cost cap and checkpoint count the tree. Absent for a run with no children (its own spend is the tree's).
+   */
+  treeCostUsd?: number;
 }
 
 export interface ToolOutcome {

@@ -426,6 +426,20 @@ export const OPTIONS = {
   MAX_COST_USD_LIMIT: option(num(500), 'Highest spend cap a run may ask for'),
   DEFAULT_MAX_DURATION_SEC: option(int(24 * 3600, 1), 'Wall-clock cap per run'),
   MAX_DURATION_SEC_LIMIT: option(int(14 * 24 * 3600, 1), 'Longest wall-clock cap a run may ask for'),
+  SUBAGENT_COST_SHARE: option(
+    withDefault(
+      optionalNum(0).transform((n, ctx) => {
+        if (n === undefined) return 0.5;
+        if (n <= 0 || n > 1) {
+          ctx.addIssue({ code: 'custom', message: 'must be a share above 0 and at most 1' });
+          return z.NEVER;
+        }
+        return n;
+      }),
+      0.5,
+    ),
+    "Share of what its parent has left of its cost cap that a sub-agent's run reserves at its start (its cost cap), unless the parent agent's `subagents` entry gives it a `maxCostUsd` of its own",
+  ),
   SEGMENT_MAX_TURNS: option(int(40, 1), 'Turns before the run hands off to a fresh segment (continue-as-new)'),
   MAX_SEGMENTS: option(int(20, 1), 'Segments before the run pauses for a human'),
   LOOP_DETECTION_THRESHOLD: option(int(4, 2), 'Identical failing tool calls in a row that stop a run'),

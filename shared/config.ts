@@ -188,6 +188,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       maxCostUsdLimit: e.MAX_COST_USD_LIMIT,
       defaultMaxDurationSec: e.DEFAULT_MAX_DURATION_SEC,
       maxDurationSecLimit: e.MAX_DURATION_SEC_LIMIT,
+      /** A sub-agent's cost cap, as a share of what its parent has left (when its delegation names none). */
+      subagentCostShare: e.SUBAGENT_COST_SHARE,
       segmentMaxTurns: e.SEGMENT_MAX_TURNS,
       maxSegments: e.MAX_SEGMENTS,
       loopDetectionThreshold: e.LOOP_DETECTION_THRESHOLD,

@@ -120,8 +120,8 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
     }
 
     const reply = brought && !isDeferral(brought) && run.waitingFor !== 'capacity' ? brought : await callModelWhenAllowed(ctx, brought);
-    if (!reply) continue; // the time cap passed while it waited for budget: the cap check above ends the run
-    run.addUsage(reply.usage);
+    if (!reply) continue; // the time cap passed while it waited for budget, or the call was refused: the cap check above ends the run
+    run.addAnswer(reply);
     run.lastModelTurn = run.turn;
     ctx.markProgress(reply.at);
     if (previousAnswerAt) recordStep(previousAnswerAt, reply.at, input.model);
@@ -308,7 +308,7 @@ async function passCostCheckpoint(ctx: RunContext, due: number): Promise<Ending 
   const mark = `$${(due * step).toFixed(2)}`;
   const verdict = await askApproval(ctx, {
     kind: 'cost_checkpoint',
-    reason: `This run has spent $${run.usage.costUsd.toFixed(2)}, passing the ${mark} checkpoint. Approve to let it continue.`,
+    reason: `This run has spent $${run.countedCostUsd.toFixed(2)}${run.treeCostUsd > run.usage.costUsd ? " (its sub-agents' runs included)" : ''}, passing the ${mark} checkpoint. Approve to let it continue.`,
   });
   if (verdict.decision === 'approved') {
     run.costCheckpointsPassed = due;

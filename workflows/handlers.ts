@@ -12,7 +12,7 @@ export function installHandlers(run: RunState): void {
     run.recordInput(answer);
   });
   setHandler(pauseSignal, ({ by }) => run.requestPause(by));
-  setHandler(resumeSignal, ({ by }) => run.requestResume(by));
+  setHandler(resumeSignal, ({ by, pause }) => run.requestResume(by, pause));
   setHandler(admissionSignal, () => {
     run.admissionNudged = true;
   });

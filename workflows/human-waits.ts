@@ -104,10 +104,11 @@ export async function waitWhilePaused(ctx: RunContext, waiting: Waiting | string
   if (!run.paused) return;
   const by = run.pausedBy ?? 'someone';
   const { waitingFor, detail } = typeof waiting === 'string' ? { waitingFor: 'human' as const, detail: waiting } : waiting;
-  await ctx.transition('paused', { waitingFor, detail }, [
-    ...events,
-    { key: eventKeys.paused(run.segment, run.turn, run.pauseCount), type: 'run.paused', data: { turn: run.turn, by, reason: detail } },
-  ]);
+  const pause = eventKeys.paused(run.segment, run.turn, run.pauseCount);
+  await ctx.transition('paused', { waitingFor, detail }, [...events, { key: pause, type: 'run.paused', data: { turn: run.turn, by, reason: detail } }]);
+  // Only a resume signal naming this pause (sent by an API that saw it in the store) can have come first: no
+  // recorded history carries one, so this changes nothing a recorded history replays.
+  run.takeEarlyResume(pause);
   if (resumeAfterMs === undefined) await condition(() => !run.paused || ctx.deadlinePassed());
   else if (!(await condition(() => !run.paused || ctx.deadlinePassed(), Math.max(1, resumeAfterMs)))) run.requestResume('system');
   if (run.paused) return; // the time cap passed while paused; the caller's cap check ends the run

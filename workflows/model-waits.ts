@@ -1,7 +1,8 @@
 /**
  * Model calls, and the waits before them that are nobody's decision: the model's shared rate
  * limits have no room yet (sleep until the time the books gave, on a durable timer, then ask
- * again), or the owner has spent today's budget (pause until the next UTC day, or until resumed).
+ * again), or the owner has spent today's budget (pause until the next UTC day, or until resumed). A call
+ * refused for good (it would not fit a cap of the run tree) is no wait: the run ends on that limit.
  * No worker slot is held and nothing polls while a run waits.
  */
 import { setCurrentDetails, sleep } from '@temporalio/workflow';
@@ -17,8 +18,8 @@ const usd = (n: number): string => `$${n > 0 && n < 0.01 ? n.toFixed(4) : n.toFi
 
 /**
  * The turn's model call, an ordinary activity that heartbeats while the answer streams (so the run hears a
- * cancel or a pause meanwhile); null when the run's time cap passed while it waited for budget (the call was
- * not made). `taken`, replay-only: the answer a recorded quick step brought; a deferral is waited out as here.
+ * cancel or a pause meanwhile); null when the run's time cap passed while it waited for budget, or the call was
+ * refused by a cap of the run tree (either way the call was not made). `taken`, replay-only: the answer a recorded quick step brought; a deferral is waited out as here.
  */
 export function callModelWhenAllowed(ctx: RunContext, taken?: ModelTurnResult | ModelCallDeferral): Promise<ModelTurnResult | null> {
   const { input, run, acts } = ctx;
@@ -66,6 +67,11 @@ async function untilAllowed<T extends object>(ctx: RunContext, throttleKey: (wai
     if (!isDeferral(answer)) {
       if (run.waitingFor === 'capacity') await ctx.transition('running', null);
       return answer;
+    }
+    if (answer.deferred === 'limit') {
+      // Refused for good (a cap of the run tree): no call was made, and the turn's cap check ends the run.
+      run.refuseCall(answer);
+      return null;
     }
     if (answer.deferred === 'capacity') await waitForCapacity(ctx, answer, throttleKey(waits));
     else {

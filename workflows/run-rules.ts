@@ -25,9 +25,14 @@ export function capReached(ctx: RunContext, turn: number): Ending | null {
   if (turn > limits.maxSteps) {
     return { kind: 'limit', limit: 'maxSteps', value: limits.maxSteps, message: `reached the step limit of ${limits.maxSteps}` };
   }
-  if (run.usage.costUsd >= limits.maxCostUsd) {
-    const spent = run.usage.costUsd.toFixed(4);
-    return { kind: 'limit', limit: 'maxCostUsd', value: run.usage.costUsd, message: `spent $${spent}, at or over the $${limits.maxCostUsd} cost limit` };
+  // A model call refused before it was made: it did not fit a cap of the run or of a run above it.
+  const refused = run.refusalAt(turn);
+  if (refused) return { kind: 'limit', limit: refused.limit, value: refused.value, message: refused.message };
+  // The tree's spend, when the run has sub-agents' runs below it (their calls count toward its cap).
+  const cost = run.countedCostUsd;
+  if (cost >= limits.maxCostUsd) {
+    const spent = cost.toFixed(4);
+    return { kind: 'limit', limit: 'maxCostUsd', value: cost, message: `spent $${spent}, at or over the $${limits.maxCostUsd} cost limit` };
   }
   if (ctx.deadlinePassed()) {
     return { kind: 'limit', limit: 'maxDurationSec', value: limits.maxDurationSec, message: `ran past the ${limits.maxDurationSec}s time limit` };
@@ -35,9 +40,9 @@ export function capReached(ctx: RunContext, turn: number): Ending | null {
   return null;
 }
 
-/** The checkpoint the run's spend has crossed and no human has passed yet (its count), or null. Checked without an await. */
+/** The checkpoint the run's spend (its tree's, sub-agents' runs included) has crossed and no human has passed yet (its count), or null. Checked without an await. */
 export function checkpointDue({ run, input }: RunContext): number | null {
-  const due = costCheckpointsDue(run.usage.costUsd, input.settings.costCheckpointUsd);
+  const due = costCheckpointsDue(run.countedCostUsd, input.settings.costCheckpointUsd);
   return due > run.costCheckpointsPassed ? due : null;
 }
 

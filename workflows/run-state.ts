@@ -3,7 +3,7 @@
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
 import type { ModelCallHistory } from './legacy-local-steps';
-import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type Usage, type UserInput, type WaitingFor } from '../contract/run';
+import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type TreeLimit, type Usage, type UserInput, type WaitingFor } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
@@ -25,6 +25,8 @@ export class RunState {
   resumedBy: string | null = null;
   /** Pauses so far in this segment, to key each pause's events. */
   pauseCount = 0;
+  /** A resume of a pause not taken yet (see ControlRequest.pause): it ends that pause when the run takes it. */
+  private earlyResume: { by: string; pause: string } | null = null;
   extraSegments: number;
   recentToolCalls: string[];
 
@@ -48,6 +50,13 @@ export class RunState {
   workspaceQueue: string | undefined;
   /** Final results the agent's output schema rejected so far, over the run's segments. */
   outputRejections: number;
+  /**
+   * The recorded spend of the run's whole tree (its sub-agents' runs below it) as its latest answer said; 0
+   * until an answer says (a run with no children, or one recorded before sub-agents counted their money).
+   */
+  treeCostUsd = 0;
+  /** A model call of this turn and lap was refused before it was made: it did not fit a cap of the run tree. */
+  private refused: { turn: number; lap: number; limit: TreeLimit; value: number; message: string } | null = null;
   /** Replay-only: this execution's model calls so far, which placed the next one in recorded histories (workflows/legacy-local-steps.ts). */
   modelCalls: ModelCallHistory = { previous: null, lastRoundTripAtMs: null };
 
@@ -78,6 +87,28 @@ export class RunState {
 
   addUsage(u: Usage): void {
     this.usage = sumUsage(this.usage, u);
+  }
+
+  /** Takes in an answer: its usage, and its tree's spend when it says. */
+  addAnswer(answer: { usage: Usage; treeCostUsd?: number }): void {
+    this.addUsage(answer.usage);
+    if (answer.treeCostUsd !== undefined) this.treeCostUsd = answer.treeCostUsd;
+  }
+
+  /** What the caps and the cost checkpoint count: the run's own spend, or its tree's when that is known and more. */
+  get countedCostUsd(): number {
+    return Math.max(this.usage.costUsd, this.treeCostUsd);
+  }
+
+  /** The turn's model call was refused (a cap of the run tree): the turn's cap check ends the run. */
+  refuseCall(refusal: { limit: TreeLimit; value: number; message: string }): void {
+    this.refused = { turn: this.turn, lap: this.lap, limit: refusal.limit, value: refusal.value, message: refusal.message };
+  }
+
+  /** The refusal of `turn`'s call in this lap, if there was one (a follow-up's new lap starts clear). */
+  refusalAt(turn: number): { limit: TreeLimit; value: number; message: string } | null {
+    const r = this.refused;
+    return r && r.turn === turn && r.lap === this.lap ? { limit: r.limit, value: r.value, message: r.message } : null;
   }
 
   // Approvals: the first decision for a pending approval wins; anything else is ignored.
@@ -123,10 +154,22 @@ export class RunState {
     this.pauseCount += 1;
   }
 
-  requestResume(by: string): void {
-    if (!this.paused) return;
+  /** `pause`: the key of the pause the resume ends; a resume naming a pause the run has not taken yet is kept for it. */
+  requestResume(by: string, pause?: string): void {
+    if (!this.paused) {
+      if (pause !== undefined) this.earlyResume = { by, pause };
+      return;
+    }
     this.paused = false;
     this.resumedBy = by;
+    this.earlyResume = null;
+  }
+
+  /** Ends the pause just taken (keyed `pause`) if a resume for it came first; says whether one did. */
+  takeEarlyResume(pause: string): boolean {
+    if (!this.paused || this.earlyResume?.pause !== pause) return false;
+    this.requestResume(this.earlyResume.by);
+    return true;
   }
 
   /** Consecutive identical failing calls; `threshold` in a row means the model is looping. */

@@ -1,5 +1,6 @@
 /**
- * Whether a model call may go now: the owner's daily budget, then the model's shared rate limits.
+ * Whether a model call may go now: the owner's daily budget, the caps of its run tree (a run with sub-agents'
+ * runs, or one itself), then the model's shared rate limits.
  * A call that may go reserves what it will use (1 request, its estimated input, `max_tokens` of
  * output — as the provider itself reserves — and its worst-case cost); one that may not is told
  * how long to wait, and the workflow sleeps on a timer. After the call its actual usage settles
@@ -46,6 +47,12 @@ export interface AdmissionRequest {
   /** Identifies that prefix (a hash of it): a worker with other tools has a prefix of its own. */
   prefixKey: string;
   maxTokens: number;
+  /**
+   * The run is in a run tree (it has a parent, or children): the call must also fit, before it is made, under
+   * the cost and step caps of the run and of every run above it, their trees' spend counted — else it is
+   * refused for good (`deferred: 'limit'`). Such a call is always admitted with a reservation.
+   */
+  tree?: boolean;
 }
 
 export type Admission = { granted: true; metered: boolean } | ModelCallDeferral;
@@ -99,7 +106,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
   }
 
   async function admit(req: AdmissionRequest): Promise<Admission> {
-    if (unmetered(req.model)) return { granted: true, metered: false };
+    if (!req.tree && unmetered(req.model)) return { granted: true, metered: false };
     const owner = await ownerOf(req.runId);
     const previous = config.model.promptCaching ? await store.modelCalls.latestOfRun(req.runId) : undefined;
 
@@ -123,6 +130,18 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
         const spent = await tx.modelCalls.spentOn(owner, utcDay(t));
         const reserved = await tx.capacity.reservedCostOf(owner, t);
         if (spent + reserved >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd: spent, budgetUsd: budget };
+      }
+
+      // A run tree's books: the call's true worst case (all its input uncached, even written to the cache at
+      // the dearer rate, and every output token) must fit under every cap above it, or it is never made.
+      let reservedUsd = costUsd;
+      if (req.tree) {
+        const tree = await tx.treeMoney.lockedBooks(req.runId, t, req.key);
+        const price = pricing.priceOf(req.model);
+        const inputUpper = Math.max(1, Math.ceil(req.promptChars * tokensPerChar * ESTIMATE_MARGIN));
+        reservedUsd = Math.max(costUsd, (inputUpper * Math.max(price.inputPerMTok, price.cacheWritePerMTok) + req.maxTokens * price.outputPerMTok) / 1_000_000);
+        const refusal = tree.refusal(req.runId, reservedUsd);
+        if (refusal) return { deferred: 'limit', ...refusal };
       }
 
       if (limits && books) {
@@ -154,7 +173,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
         model: req.model,
         inputTokens: limits ? need.input_tpm : 0,
         outputTokens: limits ? need.output_tpm : 0,
-        costUsd,
+        costUsd: reservedUsd,
         expiresMs: t + config.activities.modelCallTimeoutSec * 1000,
       });
       return { granted: true, metered: true };

@@ -9,6 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Context } from '@temporalio/activity';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ModelCallDeferral } from '../../contract/run';
+import type { RunRecord } from '../../shared/store/runs';
 import type { ActivityDeps } from '../deps';
 import { rethrowIfCancelled, withHeartbeat } from '../heartbeat';
 import { classifyModelError, errorHeaders } from './classify-error';
@@ -85,11 +86,22 @@ export function createModelCaller(deps: ActivityDeps) {
     }
   }
 
-  /** Asks the books whether `req` may go now (null) or must wait (the deferral to return to the workflow). */
-  async function admit(key: string, runId: string, req: ModelRequest): Promise<ModelCallDeferral | null> {
+  /**
+   * Where the run stands in its run tree: `tree` — a sub-agent's run, or one with sub-agents' runs below it
+   * (its calls are held to the tree's caps before they are made); `children` — it has runs below it (its
+   * answers carry the tree's spend). Only runs of agents delegate, so a run of none is asked nothing.
+   */
+  async function treeRole(run: RunRecord): Promise<{ tree: boolean; children: boolean }> {
+    const children = run.agent !== null && (await store.runs.countChildren(run.id)) > 0;
+    return { tree: children || run.parentRunId !== null, children };
+  }
+
+  /** Asks the books whether `req` may go now (null) or must wait, or is refused (the deferral to return to the workflow). */
+  async function admit(key: string, runId: string, req: ModelRequest, tree = false): Promise<ModelCallDeferral | null> {
     const admitted = await admission.admit({
       key,
       runId,
+      tree,
       model: req.model,
       promptChars: promptChars(req),
       prefixChars: req.system.length + JSON.stringify(req.tools).length,
@@ -111,7 +123,7 @@ export function createModelCaller(deps: ActivityDeps) {
     );
   }
 
-  return { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure };
+  return { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure, treeRole };
 }
 
 export type ModelCaller = ReturnType<typeof createModelCaller>;

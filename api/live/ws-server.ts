@@ -58,11 +58,9 @@ export function attachWebSocketServer(
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
   async function authenticate(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
-    const token = bearerToken(req.headers.authorization);
-    if (token) return auth.userForToken(token);
     const ticket = url.searchParams.get('ticket');
-    if (ticket) return store.wsTickets.redeem(ticket);
-    return auth.required ? undefined : auth.userForToken('');
+    if (ticket && !bearerToken(req.headers.authorization)) return store.wsTickets.redeem(ticket);
+    return (await auth.identify(req))?.user;
   }
 
   server.on('upgrade', (req, socket, head) => {

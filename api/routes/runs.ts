@@ -34,6 +34,10 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
     res.json(await runs.view(userOf(req), req.params.id));
   });
 
+  router.get('/:id/children', async (req, res) => {
+    res.json({ children: await runs.children(userOf(req), req.params.id) });
+  });
+
   router.get('/:id/events', async (req, res) => {
     const q = parseOr400(eventsQuery, req.query, 'invalid_query');
     await runs.getVisible(userOf(req), req.params.id);

@@ -27,7 +27,7 @@ Commands:
   agents                                                             the agents, their versions and the workers serving them
   upgrade <run>                                                      move a run to its agent's current version at its next turn
   runs [--status s1,s2] [--limit N]                                  list your runs
-  watch <run>                                                        follow a run: text and events as they happen
+  watch <run>                                                        follow a run: text and events as they happen, its sub-agents indented
   approvals                                                          what waits for your decision
   approve <run> <approval> [--comment C]                             approve a pending request
   reject <run> <approval> [--comment C]                              reject it
@@ -177,7 +177,7 @@ async function run(
       const status = o.status?.split(',').map((s) => s.trim()) as RunStatus[] | undefined; // the server names any unknown status
       const page = await client.runs.list({ status, limit });
       if (o.json) io.out(JSON.stringify(page));
-      else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}`);
+      else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}${r.childCount ? `  (+${r.childCount} sub-agent runs)` : ''}`);
       return EXIT.ok;
     }
     case 'watch':

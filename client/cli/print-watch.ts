@@ -1,9 +1,12 @@
 /**
  * `longhaul watch` and `run --watch`: print a run as it happens — the model's text as it streams,
- * tool calls, requests waiting for a human (with the command that decides them), the end — or, with
- * --json, every watch item as one JSON line. Returns the exit code the run's ending deserves.
+ * tool calls, requests waiting for a human (with the command that decides them), the end — and the
+ * child runs its sub-agents start, each followed as it starts and printed indented under the parent,
+ * line by line with its agent's name (two children writing at once do not mix within a line). With
+ * --json, every watch item as one JSON line (a child's as a `child` item naming its run). Ends when the
+ * watched run ends; returns the exit code its ending deserves.
  */
-import type { LonghaulClient, RunEvent } from '..';
+import type { ChildWatchItem, LonghaulClient, RunEvent } from '..';
 
 export async function printWatch(
   client: LonghaulClient,
@@ -17,14 +20,23 @@ export async function printWatch(
     if (inText) io.write('\n');
     inText = false;
   };
+  /** A line of the parent's: the text it is streaming is ended first. */
+  const out = (line: string) => {
+    endText();
+    io.out(line);
+  };
+  const children = new ChildLines(out);
   let ending: RunEvent | undefined;
-  for await (const item of client.runs.watch(runId, { signal, after })) {
+  for await (const item of client.runs.watch(runId, { signal, after, children: true })) {
     if (io.json) {
       io.out(JSON.stringify(item));
       if (item.type === 'event') ending = item.event;
       continue;
     }
     switch (item.type) {
+      case 'child':
+        children.print(item, io.err);
+        break;
       case 'text':
         io.write(item.delta);
         inText = true;
@@ -42,19 +54,72 @@ export async function printWatch(
       case 'event': {
         ending = item.event;
         const line = describe(runId, item.event);
-        if (line) {
-          endText();
-          io.out(line);
-        }
+        if (line) out(line);
         // The run's structured output (agents with an output schema): what a script or a person came for.
-        if (item.event.type === 'run.completed' && item.event.data.output !== undefined) io.out(JSON.stringify(item.event.data.output, null, 2));
+        if (item.event.type === 'run.completed' && item.event.data.output !== undefined) out(JSON.stringify(item.event.data.output, null, 2));
         break;
       }
     }
   }
+  children.flush();
   endText();
   if (signal?.aborted) return 130;
   return ending?.type === 'run.completed' ? 0 : 1;
+}
+
+/**
+ * The children's output, indented two spaces a level under the parent's and prefixed with the agent's name.
+ * Streamed text is held until its line is whole (or its message final), so each printed line is one child's.
+ */
+class ChildLines {
+  /** Each child's text of the line not yet printed, with the prefix of its lines. */
+  private readonly partial = new Map<string, { prefix: string; text: string }>();
+
+  constructor(private readonly out: (line: string) => void) {}
+
+  print(child: ChildWatchItem, err: (line: string) => void): void {
+    const prefix = `${'  '.repeat(child.depth)}${child.agent} │ `;
+    const lines = (text: string) => {
+      for (const line of text.split('\n')) this.out(prefix + line);
+    };
+    const { item } = child;
+    switch (item.type) {
+      case 'text': {
+        const text = (this.partial.get(child.runId)?.text ?? '') + item.delta;
+        const cut = text.lastIndexOf('\n');
+        if (cut >= 0) lines(text.slice(0, cut));
+        this.partial.set(child.runId, { prefix, text: text.slice(cut + 1) });
+        break;
+      }
+      case 'text.reset':
+        this.partial.delete(child.runId);
+        err(`${prefix}(the model call is being retried; its text starts over)`);
+        break;
+      case 'reconnecting':
+        err(`${prefix}(connection lost: ${item.reason}; reconnecting, attempt ${item.attempt})`);
+        break;
+      case 'snapshot':
+        break;
+      case 'event': {
+        // A message is final with its event: the rest of its text first.
+        if (item.event.type === 'llm.message') this.flushOne(child.runId);
+        const line = describe(child.runId, item.event);
+        if (line) lines(line);
+        break;
+      }
+    }
+  }
+
+  private flushOne(runId: string): void {
+    const rest = this.partial.get(runId);
+    this.partial.delete(runId);
+    if (rest?.text) this.out(rest.prefix + rest.text);
+  }
+
+  /** The watch ended: whatever a child had not finished a line of. */
+  flush(): void {
+    for (const runId of [...this.partial.keys()]) this.flushOne(runId);
+  }
 }
 
 /** One line for the events a person watching wants to see; null for the rest. */
@@ -86,6 +151,12 @@ function describe(runId: string, e: RunEvent): string | null {
       return `↑ agent ${e.data.agent} upgraded from ${e.data.from} to ${e.data.to}`;
     case 'user.message':
       return `» ${e.data.by}: ${e.data.text}`;
+    case 'subagent.started':
+      return `⇢ sub-agent ${e.data.agent} started: run ${e.data.childRunId}`;
+    case 'subagent.completed':
+      return `⇠ sub-agent ${e.data.agent} completed ($${e.data.costUsd.toFixed(4)})`;
+    case 'subagent.failed':
+      return `⇠ sub-agent ${e.data.agent} ${e.data.status}: ${e.data.error.slice(0, 200)}`;
     default:
       return null;
   }

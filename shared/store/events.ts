@@ -154,6 +154,12 @@ export class EventsRepo {
     return (await this.db.selectFrom('events').select('seq').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst()) !== undefined;
   }
 
+  /** The key of the run's latest event of a type (a resume names the pause it ends by its `run.paused` key). */
+  async latestKey(runId: string, type: EventType): Promise<string | undefined> {
+    const row = await this.db.selectFrom('events').select('key').where('run_id', '=', runId).where('type', '=', type).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return row?.key;
+  }
+
   async lastSeq(runId: string): Promise<number> {
     const row = await this.db.selectFrom('runs').select('last_seq').where('id', '=', runId).executeTakeFirst();
     return row ? Number(row.last_seq) : 0;

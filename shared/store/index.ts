@@ -14,7 +14,10 @@ import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
 import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { UserMessagesRepo } from './user-messages';
+import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
+import { TreeMoneyRepo } from './tree-money';
+import { TeamMembersRepo } from './team-members';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import { WorkspaceBlobsRepo } from './workspace-blobs';
@@ -40,6 +43,9 @@ export class Store {
   readonly workspaces: WorkspacesRepo;
   readonly workspaceBlobs: WorkspaceBlobsRepo;
   readonly agents: AgentsRepo;
+  readonly treeMoney: TreeMoneyRepo;
+  readonly teamMembers: TeamMembersRepo;
+  readonly users: UsersRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -62,6 +68,9 @@ export class Store {
     this.workspaces = new WorkspacesRepo(executor);
     this.workspaceBlobs = new WorkspaceBlobsRepo(executor);
     this.agents = new AgentsRepo(executor);
+    this.treeMoney = new TreeMoneyRepo(executor, opened.dialect);
+    this.teamMembers = new TeamMembersRepo(executor);
+    this.users = new UsersRepo(executor);
   }
 
   get dialect(): Dialect {
@@ -92,6 +101,32 @@ export class Store {
       if (queued >= cap) return { queueFull: queued };
       const inserted = await tx.runs.insert(run);
       return { ...inserted, events: inserted.created ? await tx.events.append(inserted.run.id, events) : [] };
+    });
+  }
+
+  /**
+   * Records a sub-agent's run under its parent, unless the parent already has `maxChildren`: then nothing is
+   * written and `tooMany` says how many it has. The child's caps are cut to what its parent's tree has left —
+   * its cost cap to `costShare` of the parent's room (its reservation, held from the parent until it ends), its
+   * steps to the steps left but the one the parent keeps to answer from it — so it can never spend what its parent does not have. Counting, reading the books
+   * and inserting hold the tree's lock: parallel starts cannot slip past the cap or spend the same room twice.
+   * A child already recorded under the same id (a retried start) is returned as it is.
+   */
+  placeChild(child: NewRun & { parentRunId: string }, bounds: { maxChildren: number; costShare: number }): Promise<{ tooMany: number } | { run: RunRecord; created: boolean }> {
+    return this.transaction(async (tx) => {
+      const books = await tx.treeMoney.lockedBooks(child.parentRunId, Date.now());
+      const earlier = await tx.runs.get(child.id);
+      if (earlier) return { run: earlier, created: false };
+      const siblings = await tx.runs.countChildren(child.parentRunId);
+      if (siblings >= bounds.maxChildren) return { tooMany: siblings };
+      const room = books.roomFor(child.parentRunId);
+      const limits = {
+        ...child.limits,
+        maxCostUsd: Math.min(child.limits.maxCostUsd, Math.max(0, room.costUsd) * bounds.costShare),
+        // One step stays with the parent, for the answer it gives from its children's results.
+        maxSteps: Math.min(child.limits.maxSteps, Math.max(0, room.steps - 1)),
+      };
+      return tx.runs.insert({ ...child, limits });
     });
   }
 

@@ -428,6 +428,31 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('runs_parent').on('runs').columns(['parent_run_id']).execute();
       },
     },
+    '015_identity': {
+      async up(db: Kysely<unknown>) {
+        // A user's roles per team: from the identity provider's claim at sign-in (source `provider`), or given by a
+        // team's admin through the API or TEAM_ROLES (source `admin`). API keys and Slack act with their user's roles.
+        await db.schema
+          .createTable('team_members')
+          .addColumn('team', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('team_members_pk', ['team', 'user_id', 'role'])
+          .execute();
+        await db.schema.createIndex('team_members_user').on('team_members').columns(['user_id']).execute();
+        // What the identity provider last said of a user (at sign-in): how a Slack approver's verified email finds them.
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text')
+          .addColumn('name', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('users_email').on('users').columns(['email']).execute();
+      },
+    },
   };
 }
 

@@ -252,6 +252,18 @@ export class RunsRepo {
     return Number(row.n);
   }
 
+  /** How many children each of these runs has (a run with none is absent), for lists that show trees. */
+  async childCounts(parentRunIds: string[]): Promise<Map<string, number>> {
+    if (parentRunIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('runs')
+      .select(['parent_run_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('parent_run_id', 'in', parentRunIds)
+      .groupBy('parent_run_id')
+      .execute();
+    return new Map(rows.map((r) => [r.parent_run_id!, Number(r.n)]));
+  }
+
   /** The recorded spend of a run and every run below it in its tree. */
   async treeCostUsd(id: string): Promise<number> {
     const { rows } = await sql<{ total: number | string | null }>`

@@ -326,6 +326,24 @@ export interface AgentWorkersTable {
   seen_at: string;
 }
 
+export interface TeamMembersTable {
+  team: string;
+  user_id: string;
+  /** A Role of contract/identity.ts. */
+  role: string;
+  /** `provider`: from the identity provider's roles claim, replaced at each sign-in; `admin`: given by an admin. */
+  source: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  /** Lower case; only a verified email is stored. */
+  email: string | null;
+  name: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -336,6 +354,8 @@ export interface Database {
   approval_audit: ApprovalAuditTable;
   live_text: LiveTextTable;
   ws_tickets: WsTicketsTable;
+  team_members: TeamMembersTable;
+  users: UsersTable;
   user_messages: UserMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

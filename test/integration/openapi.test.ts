@@ -108,6 +108,8 @@ describe('OpenAPI document', () => {
     await call('GET', `/api/runs/${asking}/events?after=2&limit=3`).then((r) => expect(r.body.events.map((e: { seq: number }) => e.seq)).toEqual([3, 4, 5]));
     await call('GET', `/api/runs/${asking}/events`).then((r) => expect(r.status).toBe(200));
     await call('GET', `/api/runs/${asking}/deliveries`).then((r) => expect(r.body).toEqual({ deliveries: [] }));
+    await call('GET', `/api/runs/${asking}/children`).then((r) => expect(r.body).toEqual({ children: [] }));
+    await call('GET', `/api/runs/${asking}/children`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/deliveries`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('GET', `/api/runs/${asking}/events?after=-1`).then((r) => expect(r.status).toBe(400));
     // A run's workspace (the demo model writes plan.md): the listing, one file, a release refused while live and done after.

@@ -43,6 +43,9 @@ describe.each(['sqlite', 'postgres'] as const)('run trees on %s', (dialect) => {
     expect(await store.runs.get('t_root')).toMatchObject({ parentRunId: null, depth: 0 });
     expect((await store.runs.children('t_root')).map((r) => r.id)).toEqual(['t_a', 't_b']);
     expect(await store.runs.countChildren('t_root')).toBe(2);
+    // A list's page at once: each run's count of children, the runs with none absent.
+    expect(await store.runs.childCounts(['t_root', 't_a', 't_b', 't_other'])).toEqual(new Map([['t_root', 2], ['t_a', 1]]));
+    expect(await store.runs.childCounts([])).toEqual(new Map());
     expect(await store.runs.treeCostUsd('t_root')).toBeCloseTo(0.9375);
     expect(await store.runs.treeCostUsd('t_a')).toBeCloseTo(0.3125);
     expect(await store.runs.treeCostUsd('t_b')).toBeCloseTo(0.125);

@@ -18,6 +18,8 @@ describe('config', () => {
     expect(c.tools.httpAllowedHosts).toEqual([]);
     expect(c.approvals).toMatchObject({ defaultPolicy: 'write', minPolicy: 'none', timeoutSec: 86400, selfApproval: true });
     expect(c.slack).toBeUndefined();
+    expect(c.runs.subagentCostShare).toBe(0.5);
+    expect(loadConfig({ SUBAGENT_COST_SHARE: '0.25' }).runs.subagentCostShare).toBe(0.25);
   });
 
   it('treats empty strings as unset', () => {
@@ -89,6 +91,9 @@ describe('config', () => {
     [{ WORKER_ACTIVITY_POLLERS: '0' }, 'WORKER_ACTIVITY_POLLERS'],
     [{ WORKER_ACTIVITY_POLLERS: '3.5' }, 'WORKER_ACTIVITY_POLLERS'],
     [{ WORKER_ACTIVITY_POLLERS: '5000' }, 'WORKER_ACTIVITY_POLLERS'],
+    [{ SUBAGENT_COST_SHARE: '0' }, 'SUBAGENT_COST_SHARE'],
+    [{ SUBAGENT_COST_SHARE: '1.5' }, 'SUBAGENT_COST_SHARE'],
+    [{ SUBAGENT_COST_SHARE: 'half' }, 'SUBAGENT_COST_SHARE'],
   ])('rejects %j naming %s', (env, name) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(name);

@@ -104,4 +104,33 @@ describe('a schedule firing', () => {
     const queued = (await store.events.list(fired.input.runId, { after: 0, limit: 10 })).find((e) => e.type === 'run.queued');
     expect(queued?.data).toMatchObject({ agent: 'invoice_checker', agentVersion: '1111111111111111' });
   });
+
+  it("skips a firing whose kept input the agent's current version no longer takes, and keeps a retried firing's run", async () => {
+    await store.agents.publishVersion('invoice_checker', '1111111111111111', INVOICE_CHECKER);
+    await store.schedules.insert({
+      id: 'sch_changed',
+      owner: 'u',
+      name: 'nightly check',
+      goal: 'INV-2',
+      request: { model: 'demo', approvals: 'write', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null }, agent: 'invoice_checker', input: { invoiceId: 'INV-2', amountCents: 1 } },
+      cron: null,
+      everySec: 3600,
+      timezone: 'UTC',
+      overlap: 'skip',
+    });
+    const before = await fire({}, 'sch_changed', 'firing_changed_1');
+    expect(before.skipped).toBeUndefined();
+
+    // A later deploy renames a required field: the kept input no longer matches.
+    const schema = INVOICE_CHECKER.inputSchema!;
+    const changed = { ...INVOICE_CHECKER, inputSchema: { ...schema, properties: { invoiceId: { type: 'string' }, amount: { type: 'integer' } }, required: ['invoiceId', 'amount'] } };
+    await new Promise((resolve) => setTimeout(resolve, 5)); // published later than the first version
+    await store.agents.publishVersion('invoice_checker', '2222222222222222', changed);
+
+    expect(await fire({}, 'sch_changed', 'firing_changed_2')).toEqual({ skipped: 'invalid_input', queued: 0 });
+    expect(await store.runs.list({ owner: 'u', scheduleId: 'sch_changed', limit: 10 })).toHaveLength(1);
+    // The first firing, retried, goes on with the run it already made.
+    const retried = await fire({}, 'sch_changed', 'firing_changed_1');
+    expect(retried.skipped === undefined && retried.input.runId).toBe(before.skipped === undefined && before.input.runId);
+  });
 });

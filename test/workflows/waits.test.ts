@@ -7,6 +7,10 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { eventKeys } from '../../contract/keys';
 import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../contract/workflow-messages';
 import { asksForTools, endsTurn, toolCall, type FakeRun } from '../support/fake-run-activities';
 import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
@@ -26,6 +30,14 @@ async function announcementSettled(handle: RunHandle): Promise<boolean> {
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
   const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
   return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
+
+/** With RECORD_HISTORIES_DIR set (npm run record-histories), keeps this run's history as a replay fixture. */
+async function recordFixture(handle: RunHandle, label: string): Promise<void> {
+  const dir = process.env.RECORD_HISTORIES_DIR;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `waits--${label}--0.json`), JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory()))));
 }
 
 /** Clock time between the run's model calls `a` and `b` (0-based). */
@@ -114,6 +126,45 @@ describe('agentRunWorkflow: waits', () => {
       { status: 'running', waitingFor: null },
       { status: 'completed', waitingFor: null },
     ]);
+  });
+
+  // The store can show a pause before the workflow has taken it: its worker wrote the pause and died before the
+  // workflow task that decided it completed. A resume sent then reaches the workflow before the pause does.
+  it('keeps a resume that names a pause the run has not taken yet, and ends that pause with it', async () => {
+    const untilTomorrowMs = 7 * HOUR_MS;
+    const started: { handle?: RunHandle } = {};
+    const { run, handle } = await w.start({
+      model: async ({ n }) => {
+        if (n > 0) return endsTurn();
+        await started.handle!.signal(resumeSignal, { by: 'ann', pause: eventKeys.paused(0, 1, 1) });
+        return { deferred: 'budget', resumeInMs: untilTomorrowMs, spentUsd: 10.5, budgetUsd: 10 };
+      },
+    });
+    started.handle = handle;
+
+    const result = await handle.result();
+
+    expect(result.status).toBe('completed');
+    expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 1, by: 'ann' }]);
+    expect(between(run, 0, 1)).toBeLessThan(untilTomorrowMs);
+    await recordFixture(handle, 'early-resume');
+  });
+
+  it('ignores a resume naming another pause: the run waits for its own', async () => {
+    const untilTomorrowMs = 7 * HOUR_MS;
+    const started: { handle?: RunHandle } = {};
+    const { run, handle } = await w.start({
+      model: async ({ n }) => {
+        if (n > 0) return endsTurn();
+        await started.handle!.signal(resumeSignal, { by: 'ann', pause: eventKeys.paused(0, 1, 2) });
+        return { deferred: 'budget', resumeInMs: untilTomorrowMs, spentUsd: 10.5, budgetUsd: 10 };
+      },
+    });
+    started.handle = handle;
+
+    expect((await handle.result()).status).toBe('completed');
+    expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 1, by: 'system' }]);
+    expect(between(run, 0, 1)).toBeGreaterThanOrEqual(untilTomorrowMs);
   });
 
   it('holds a paused run at the next step boundary until it is resumed', async () => {

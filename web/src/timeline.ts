@@ -61,7 +61,22 @@ export type Entry = { at: string | null } & (
   | { kind: 'note'; key: string; seq: number; tone: 'info' | 'warn' | 'error' | 'success'; text: string }
   | { kind: 'user'; key: string; seq: number; by: string; text: string }
   | { kind: 'gap'; key: string; seq: number; ms: number; cause: string }
+  | SubagentEntry
 );
+
+/** A delegation to a sub-agent: its child run, followed in a panel of its own. `costUsd`: the child's spend once it has ended. */
+export interface SubagentEntry {
+  kind: 'subagent';
+  key: string;
+  seq: number;
+  turn: number;
+  toolUseId: string;
+  childRunId: string;
+  agent: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  costUsd: number | null;
+  error: string | null;
+}
 
 /** What a silence between two events was, from the events on either side of it. */
 function gapCause(before: RunEvent, after: RunEvent): string {
@@ -92,6 +107,7 @@ export function entries(state: TimelineState): Entry[] {
   const tools = new Map<string, ToolCallView>();
   const approvals = new Map<string, Extract<Entry, { kind: 'approval' }>>();
   const questions = new Map<string, Extract<Entry, { kind: 'question' }>>();
+  const delegations = new Map<string, SubagentEntry & { at: string }>();
 
   let previous: RunEvent | undefined;
   let ended = false;
@@ -246,6 +262,23 @@ export function entries(state: TimelineState): Entry[] {
       case 'run.cancelled':
         out.push({ kind: 'note', at: e.at, key: `n${e.seq}`, seq: e.seq, tone: 'warn', text: e.data.reason ? `Stopped: ${e.data.reason}` : 'Cancelled' });
         break;
+      case 'subagent.started': {
+        const d = e.data;
+        const entry = { kind: 'subagent' as const, at: e.at, key: `s${d.childRunId}`, seq: e.seq, turn: d.turn, toolUseId: d.toolUseId, childRunId: d.childRunId, agent: d.agent, status: 'running' as const, costUsd: null, error: null };
+        delegations.set(d.childRunId, entry);
+        out.push(entry);
+        break;
+      }
+      case 'subagent.completed':
+      case 'subagent.failed': {
+        const entry = delegations.get(e.data.childRunId);
+        if (entry) {
+          entry.status = e.type === 'subagent.completed' ? 'completed' : e.data.status;
+          entry.costUsd = e.data.costUsd;
+          entry.error = e.type === 'subagent.failed' ? e.data.error : null;
+        }
+        break;
+      }
     }
   }
 }

@@ -264,7 +264,7 @@ export function RunPage({ id }: { id: string }) {
         )}
       </header>
 
-      <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} />
+      <Timeline entries={entries(timeline)} runId={id} onChanged={() => void load()} childRuns={run.children} />
       {run.result && run.status === 'completed' && (
         <section className="result" aria-label="Result">
           <h2>Result</h2>

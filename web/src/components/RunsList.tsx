@@ -24,12 +24,15 @@ export function RunsList() {
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(() => Date.now());
+  /** Counts the list's loads: open trees read their children again with each. */
+  const [version, setVersion] = useState(0);
   const refreshTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   const load = useCallback(async () => {
     try {
       const res = await client.runs.list({ limit: 50, status: status ? [status] : undefined, q: q.trim() || undefined });
       setRuns(res.runs);
+      setVersion((v) => v + 1);
       setError(null);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) setError(err instanceof Error ? err.message : String(err));
@@ -104,37 +107,87 @@ export function RunsList() {
           </thead>
           <tbody>
             {runs.map((r) => (
-              <tr key={r.id} data-run-id={r.id}>
-                <td data-label="Status">
-                  <StatusBadge status={r.status} waitingFor={r.waitingFor} />
-                  {r.worker === 'unavailable' && (
-                    <span className="status status-worker" data-testid="worker-unavailable">
-                      ⚠ Worker unavailable
-                    </span>
-                  )}
-                  {r.statusDetail && <div className="detail">{r.statusDetail}</div>}
-                </td>
-                <td data-label="Goal" className="goal">
-                  <Link href={`/runs/${r.id}`}>{r.goal.length > 140 ? `${r.goal.slice(0, 140)}…` : r.goal}</Link>
-                  <AgentTag run={r} />
-                </td>
-                <td data-label="Model">{r.model}</td>
-                <td data-label="Started">
-                  <time dateTime={r.createdAt} title={new Date(r.createdAt).toLocaleString()}>
-                    {formatAge(r.createdAt, now)}
-                  </time>
-                </td>
-                <td data-label="Duration" data-testid="duration">
-                  {formatDuration((r.endedAt ? Date.parse(r.endedAt) : isTerminalStatus(r.status) ? Date.parse(r.updatedAt) : now) - Date.parse(r.createdAt))}
-                </td>
-                <td data-label="Turns">{r.turn}</td>
-                <td data-label="Cost">{formatCost(r.usage.costUsd)}</td>
-              </tr>
+              <RunRows key={r.id} run={r} depth={0} now={now} version={version} />
             ))}
           </tbody>
         </table>
       )}
     </section>
+  );
+}
+
+/**
+ * A run's row and, once opened, its children's rows under it (indented a step a level), each of which opens the
+ * same way: the list shows run trees folded to their roots, with the count of each run's children.
+ */
+function RunRows({ run: r, depth, now, version }: { run: RunSummary; depth: number; now: number; version: number }) {
+  const [open, setOpen] = useState(false);
+  const [children, setChildren] = useState<RunSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    let current = true;
+    client.runs.children(r.id).then(
+      (res) => {
+        if (!current) return;
+        setChildren(res.children);
+        setError(null);
+      },
+      (err: unknown) => {
+        if (current) setError(err instanceof Error ? err.message : String(err));
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [open, r.id, version]);
+
+  return (
+    <>
+      <tr data-run-id={r.id} data-depth={depth} className={depth > 0 ? 'child-run' : undefined}>
+        <td data-label="Status">
+          <StatusBadge status={r.status} waitingFor={r.waitingFor} />
+          {r.worker === 'unavailable' && (
+            <span className="status status-worker" data-testid="worker-unavailable">
+              ⚠ Worker unavailable
+            </span>
+          )}
+          {r.statusDetail && <div className="detail">{r.statusDetail}</div>}
+        </td>
+        <td data-label="Goal" className="goal" style={depth > 0 ? { paddingLeft: `${depth * 1.5}rem` } : undefined}>
+          {depth > 0 && (
+            <span className="tree-branch" aria-hidden="true">
+              ↳{' '}
+            </span>
+          )}
+          <Link href={`/runs/${r.id}`}>{r.goal.length > 140 ? `${r.goal.slice(0, 140)}…` : r.goal}</Link>
+          <AgentTag run={r} />
+          {r.childCount > 0 && (
+            <button type="button" className="link-button tree-toggle" aria-expanded={open} data-testid="toggle-children" onClick={() => setOpen(!open)}>
+              {open ? '▾' : '▸'} {r.childCount} sub-agent {r.childCount === 1 ? 'run' : 'runs'}
+            </button>
+          )}
+          {open && error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
+        </td>
+        <td data-label="Model">{r.model}</td>
+        <td data-label="Started">
+          <time dateTime={r.createdAt} title={new Date(r.createdAt).toLocaleString()}>
+            {formatAge(r.createdAt, now)}
+          </time>
+        </td>
+        <td data-label="Duration" data-testid="duration">
+          {formatDuration((r.endedAt ? Date.parse(r.endedAt) : isTerminalStatus(r.status) ? Date.parse(r.updatedAt) : now) - Date.parse(r.createdAt))}
+        </td>
+        <td data-label="Turns">{r.turn}</td>
+        <td data-label="Cost">{formatCost(r.usage.costUsd)}</td>
+      </tr>
+      {open && children?.map((c) => <RunRows key={c.id} run={c} depth={depth + 1} now={now} version={version} />)}
+    </>
   );
 }
 

@@ -4,11 +4,16 @@ import { formatAge, formatDuration } from '../format';
 import { DECIDE_EVENT, type DecideDetail } from '../shortcuts';
 import type { Entry, ToolCallView } from '../timeline';
 import { isCutInputPreview, type Decision } from '../../../contract/run';
+import type { ChildRun } from '../../../contract/api';
 import { DecisionConfirm } from './DecisionConfirm';
 import { ToolInput } from './ToolInput';
+import { ChildRunPanel } from './ChildRunPanel';
 
-/** Everything the run did, in order. Agent and tool output is shown as text, never as HTML. */
-export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runId: string; onChanged: () => void }) {
+/**
+ * Everything the run did, in order. Agent and tool output is shown as text, never as HTML. `childRuns`: the run's
+ * children as its view lists them, for the status and spend of the sub-agents still running.
+ */
+export function Timeline({ entries, runId, onChanged, childRuns }: { entries: Entry[]; runId: string; onChanged: () => void; childRuns?: ChildRun[] }) {
   return (
     <ol className="timeline" aria-label="Timeline" data-testid="timeline">
       {entries.map((e) => (
@@ -17,6 +22,7 @@ export function Timeline({ entries, runId, onChanged }: { entries: Entry[]; runI
           {e.kind === 'assistant' && <Assistant entry={e} runId={runId} />}
           {e.kind === 'approval' && <ApprovalCard entry={e} runId={runId} onChanged={onChanged} />}
           {e.kind === 'question' && <QuestionCard entry={e} runId={runId} onChanged={onChanged} />}
+          {e.kind === 'subagent' && <ChildRunPanel entry={e} child={childRuns?.find((c) => c.id === e.childRunId)} />}
           {e.kind === 'note' && <p className={`note note-${e.tone}`}>{e.text}</p>}
           {e.kind === 'gap' && (
             <p className="note note-gap" data-testid="gap">

@@ -4,9 +4,9 @@
  * validators are kept per agent version: a version's data never changes.
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import type { JsonSchema } from '../contract/agents';
-import type { InputProblem } from '../contract/api';
-import { TimeLimitExceeded, withinTimeLimit } from '../shared/time-limit';
+import type { JsonSchema } from '../../contract/agents';
+import type { InputProblem } from '../../contract/api';
+import { TimeLimitExceeded, withinTimeLimit } from '../time-limit';
 
 export type { InputProblem };
 
@@ -59,4 +59,16 @@ function describe(e: ErrorObject): InputProblem {
   if (e.keyword === 'required') return { path: `${e.instancePath}/${String(params.missingProperty)}`, message: 'is required' };
   if (e.keyword === 'additionalProperties') return { path: `${e.instancePath}/${String(params.additionalProperty)}`, message: 'is not a field of this input' };
   return { path: e.instancePath, message: e.message ?? e.keyword };
+}
+
+/**
+ * What is wrong with an input kept from earlier (a schedule's) for the agent version a run would now be pinned to:
+ * the agent may have gained, changed or dropped its input schema since. Empty when the run may start with it.
+ */
+export function keptInputProblems(validator: AgentInputValidator, agent: { name: string; version: string; data: { inputSchema: JsonSchema | null } }, input: unknown): InputProblem[] {
+  const schema = agent.data.inputSchema;
+  const given = input !== undefined && input !== null;
+  if (!schema) return given ? [{ path: '', message: `agent ${agent.name} takes no structured input in version ${agent.version}` }] : [];
+  if (!given) return [{ path: '', message: 'is required' }];
+  return validator.problems(agent.name, agent.version, schema, input);
 }
