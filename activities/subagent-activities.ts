@@ -12,7 +12,7 @@ import type { SettleChildRunArgs, StartChildRunArgs, StartChildRunResult } from 
 import type { EventDraft } from '../contract/events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, messageKeys } from '../contract/keys';
-import { stricterPolicy, SUBAGENT_BOUNDS, type RunLimits } from '../contract/run';
+import { stricterPolicy, subagentBoundsOf, type RunLimits } from '../contract/run';
 import { runInputFor } from '../shared/runs/run-input';
 import type { RunRecord } from '../shared/store/runs';
 import { createRunAgents, DELEGATION_RISK } from './agents/run-agent';
@@ -105,8 +105,9 @@ export function createSubagentActivities(deps: ActivityDeps) {
     const sub = agent?.version.subagentsByName.get(call.name);
     if (!agent || !sub) return refuse(args, call.name, `"${call.name}" is not a sub-agent of this run's agent, so nothing was delegated.`);
     const depth = parent.depth + 1;
-    if (depth > SUBAGENT_BOUNDS.maxDepth) {
-      return refuse(args, call.name, `Not delegated: ${call.name} would run at depth ${depth} of its run tree, past the maximum of ${SUBAGENT_BOUNDS.maxDepth}. Do this part yourself.`);
+    const bounds = subagentBoundsOf(config.subagents, agent.version.data.subagentBounds);
+    if (depth > bounds.maxDepth) {
+      return refuse(args, call.name, `Not delegated: ${call.name} would run at depth ${depth} of its run tree, past the maximum of ${bounds.maxDepth}. Do this part yourself.`);
     }
     // This worker checks the approval itself, as for any tool call: a delegation spends money (risk write).
     const { policy, allowed } = await gate.check({ runId: parentRunId, turn, toolUseId, name: call.name, input: call.input }, DELEGATION_RISK, agents.policyOf(agent, call.name, parent.approvals));
@@ -137,7 +138,7 @@ export function createSubagentActivities(deps: ActivityDeps) {
         input: asked.input,
         parentRunId,
         depth,
-      }, { maxChildren: SUBAGENT_BOUNDS.maxChildren, costShare });
+      }, { maxChildren: bounds.maxChildren, costShare });
       if ('tooMany' in placed) return { tooMany: placed.tooMany };
       const { run, created } = placed;
       if (!created) return { run, parentEvents: [], childEvents: [] };
@@ -150,7 +151,7 @@ export function createSubagentActivities(deps: ActivityDeps) {
       return { run, parentEvents, childEvents };
     });
     if ('tooMany' in created) {
-      return refuse(args, call.name, `Not delegated: this run has started ${SUBAGENT_BOUNDS.maxChildren} sub-agent runs, the most one run may.`);
+      return refuse(args, call.name, `Not delegated: this run has started ${bounds.maxChildren} sub-agent runs, the most one run may.`);
     }
     publishEvents(bus, created.run.id, created.childEvents);
     publishEvents(bus, parentRunId, created.parentEvents);

@@ -12,6 +12,7 @@ import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { loadBench } from './load';
 import { recoveryBench } from './recovery';
 import { stepsBench } from './steps';
+import { subagentsBench } from './subagents';
 import { throughputBench } from './throughput';
 import { ttftBench } from './ttft';
 import { workspaceBench } from './workspace';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   ttft: () => ttftBench(),
   throughput: () => throughputBench(),
   load: () => loadBench(),
+  subagents: () => subagentsBench(),
 };
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
  * schemas, tool code) live in the worker (`longhaul/worker`); the API and the workflow only ever see
  * this. Pure: safe inside the workflow sandbox.
  */
-import type { ApprovalPolicy, Risk, RunLimits } from './run';
+import type { ApprovalPolicy, Risk, RunLimits, SubagentBounds } from './run';
 
 /** An agent's name: stable, part of its task queue and its API identity. */
 export const AGENT_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -93,6 +93,8 @@ export interface AgentData {
    * empty) for an agent that delegates nothing, so the versions of agents without sub-agents stay as they were.
    */
   subagents?: PublishedSubagent[];
+  /** Its runs' own bounds on delegation, each within the server's maximum (subagentBoundsOf). Absent: the server's. */
+  subagentBounds?: Partial<SubagentBounds>;
 }
 
 /** A sub-agent as an agent version records it: the tool the model is offered, and the child run's caps. */

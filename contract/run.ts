@@ -164,6 +164,11 @@ export interface RunSettings {
    * fails with `output_invalid`. Absent: the agent has none (the final answer is text).
    */
   outputRetries?: number;
+  /**
+   * Sub-agents: most child runs of this run at once (the agent's own bound, at most the server's). Absent (runs
+   * started before it was configurable): SUBAGENT_BOUNDS.maxParallelChildren.
+   */
+  maxParallelChildren?: number;
 }
 
 /** What the workflow carries from one segment to the next through continue-as-new. */
@@ -319,8 +324,25 @@ export interface RunResult {
 /**
  * Bounds on delegation to sub-agents (contract/agents.ts). A run at depth `maxDepth` (the root is 0) delegates nothing; a run has at most
  * `maxParallelChildren` children running at once (the rest wait their turn) and `maxChildren` over its life.
+ * The defaults of the server's maxima (SUBAGENTS_MAX_*), and the parallel bound of runs whose settings carry none.
  */
 export const SUBAGENT_BOUNDS = { maxDepth: 3, maxParallelChildren: 4, maxChildren: 50 } as const;
+
+/** The bounds on a run's delegation: the server's maxima (SUBAGENTS_MAX_*), or an agent's own within them. */
+export interface SubagentBounds {
+  maxDepth: number;
+  maxParallelChildren: number;
+  maxChildren: number;
+}
+
+/** A run's bounds: its agent's own (`subagentBounds` of its definition) where it sets them, never past the server's. */
+export function subagentBoundsOf(server: SubagentBounds, own?: Partial<SubagentBounds>): SubagentBounds {
+  return {
+    maxDepth: Math.min(own?.maxDepth ?? server.maxDepth, server.maxDepth),
+    maxParallelChildren: Math.min(own?.maxParallelChildren ?? server.maxParallelChildren, server.maxParallelChildren),
+    maxChildren: Math.min(own?.maxChildren ?? server.maxChildren, server.maxChildren),
+  };
+}
 
 /** A tool call as the workflow sees it: no inputs, only what it needs to decide. */
 export interface ToolCallRef {

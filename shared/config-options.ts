@@ -448,6 +448,9 @@ export const OPTIONS = {
   STALL_THRESHOLD_SEC: option(int(15 * 60, 1), 'No progress for this long flags a run as stalled'),
   SCHEDULE_MIN_INTERVAL_SEC: option(int(60, 1), 'Shortest time between a schedule\'s firings: its `everySec`, or its `cron`\'s closest two firings in a day'),
   MAX_SCHEDULES_PER_USER: option(int(10, 0), 'Schedules per user before `POST /api/schedules` answers 429'),
+  SUBAGENTS_MAX_PARALLEL_CHILDREN: option(int(4, 1, 100), 'Sub-agents: most child runs of one run at once (the rest wait their turn); an agent\'s `subagentBounds` may set fewer'),
+  SUBAGENTS_MAX_DEPTH: option(int(3, 0, 10), 'Sub-agents: deepest a run tree goes (the root run at depth 0; `0`: no delegation); an agent\'s `subagentBounds` may set less'),
+  SUBAGENTS_MAX_CHILDREN: option(int(50, 1, 1000), 'Sub-agents: most child runs one run starts over its life (well below Temporal\'s 2,000 pending children); an agent\'s `subagentBounds` may set fewer'),
 
   // Human in the loop
   DEFAULT_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'write'), 'Approval policy of runs that name none: `none`, `write`, `all`'),

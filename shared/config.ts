@@ -199,6 +199,12 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       scheduleMinIntervalSec: e.SCHEDULE_MIN_INTERVAL_SEC,
       maxSchedulesPerUser: e.MAX_SCHEDULES_PER_USER,
     },
+    /** The server's maxima on delegation to sub-agents (an agent's `subagentBounds` may set less: contract/run.ts subagentBoundsOf). */
+    subagents: {
+      maxParallelChildren: e.SUBAGENTS_MAX_PARALLEL_CHILDREN,
+      maxDepth: e.SUBAGENTS_MAX_DEPTH,
+      maxChildren: e.SUBAGENTS_MAX_CHILDREN,
+    },
     approvals: {
       defaultPolicy: e.DEFAULT_APPROVALS,
       minPolicy: e.MIN_APPROVALS,

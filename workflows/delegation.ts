@@ -28,6 +28,14 @@ import type { RunContext } from './run-context';
  */
 export const SUBAGENTS_PATCH = 'subagents';
 
+/**
+ * An answer's delegations end only once every lane has ended (2026-12-06): a parent cancelled while its children
+ * run records its own cancellation after each child has recorded theirs. Before it, the first lane to fail (the
+ * first child's cancellation) ended them all at once, and the parent went on while the others still ended.
+ * Asked once per answer with delegations approved; histories recorded before it keep the old way on replay.
+ */
+export const SETTLED_LANES_PATCH = 'subagents-settled-lanes';
+
 /** The calls of an answer that delegate, as this history takes them (none in one recorded before sub-agents). */
 export function delegationsOf(calls: ToolCallRef[]): ToolCallRef[] {
   if (!calls.some((c) => c.delegate)) return [];
@@ -52,19 +60,53 @@ export async function delegate(ctx: RunContext, calls: ToolCallRef[], rejected: 
     }
     approved.push(call);
   }
-  await inTurns(approved, SUBAGENT_BOUNDS.maxParallelChildren, async (call) => {
-    failed.set(call.toolUseId, await runChild(ctx, call));
-  });
+  if (approved.length) {
+    // The run's bound, frozen in its settings when it started; runs started before it was configurable carry none.
+    const limit = ctx.input.settings.maxParallelChildren ?? SUBAGENT_BOUNDS.maxParallelChildren;
+    const lanes = patched(SETTLED_LANES_PATCH) ? inTurnsSettled : inTurns;
+    await lanes(approved, limit, async (call) => {
+      failed.set(call.toolUseId, await runChild(ctx, call));
+    });
+  }
   return calls.map((c) => failed.get(c.toolUseId) ?? true);
 }
 
-/** `work` on every item, at most `limit` at once, the rest waiting their turn in order. Deterministic. */
+/**
+ * `work` on every item, at most `limit` at once, the rest waiting their turn in order. Deterministic. Replay-only
+ * since SETTLED_LANES_PATCH: the first lane to fail fails it while the others still run.
+ */
 export async function inTurns<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * As inTurns, but a failure ends it only once every lane has ended: a lane that fails takes no more items, nor
+ * do the others after it (items never begun stay so), and the first failure is thrown when all are done. So a
+ * cancellation that reaches each running child waits until every one of them has ended. A failure that is not a
+ * cancellation (an activity that gave up) cancels the other lanes' work, their children with it, so that the run
+ * fails now rather than once every other child has finished for nothing; each child still records its ending.
+ */
+export async function inTurnsSettled<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const scope = new CancellationScope();
+  const lane = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        if (failure) continue;
+        failure = { error };
+        if (!isCancellation(error)) scope.cancel();
+      }
+    }
+  };
+  await scope.run(() => Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane)));
+  if (failure) throw failure.error;
 }
 
 /** One delegation: the child run recorded, started and awaited; its ending becomes the call's result. Returns whether it failed. */

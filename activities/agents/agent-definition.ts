@@ -4,7 +4,7 @@
  * data (contract/agents.ts AgentData), published by the worker at start; a version is a hash of it.
  */
 import type { z } from 'zod';
-import type { ApprovalPolicy, RunLimits } from '../../contract/run';
+import type { ApprovalPolicy, RunLimits, SubagentBounds } from '../../contract/run';
 import type { ToolApproval } from '../../contract/agents';
 import type { ToolDefinition } from '../tools/tool';
 
@@ -66,6 +66,12 @@ export interface AgentDefinition<D = any, I = any, O = any> {
    * delegation spends money, so under the `write` and `all` policies it waits for approval.
    */
   subagents?: SubagentRef[];
+  /**
+   * Its runs' own bounds on delegation, each a whole number, each clamped to the server's maximum
+   * (`SUBAGENTS_MAX_PARALLEL_CHILDREN`, `SUBAGENTS_MAX_DEPTH`, `SUBAGENTS_MAX_CHILDREN`): children at once,
+   * the deepest its tree may go (its root at 0), children over a run's life. Absent: the server's.
+   */
+  subagentBounds?: Partial<SubagentBounds>;
 }
 
 /** A sub-agent: its name, or its name with a description shown to the model and caps for each child run. */

@@ -6,7 +6,7 @@
  * (load-agents.ts).
  */
 import { AGENT_NAME, DEFAULT_AGENT, OUTPUT_TOOL, TOOL_APPROVALS } from '../../contract/agents';
-import { APPROVAL_POLICIES, RISKS } from '../../contract/run';
+import { APPROVAL_POLICIES, RISKS, type SubagentBounds } from '../../contract/run';
 import { TOOL_NAME } from '../tools/registry';
 import type { ToolDefinition } from '../tools/tool';
 import type { AgentDefinition, AgentToolRef, McpToolsRef, SubagentRef, WorkerDefinition } from './agent-definition';
@@ -145,6 +145,18 @@ function checkSubagents(fail: (field: string, problem: string) => never, self: s
   });
 }
 
+/** An agent's own bounds on delegation: whole numbers (depth from 0, the others from 1); the server's maxima clamp them where they are used. */
+const BOUNDS: Record<keyof SubagentBounds, number> = { maxParallelChildren: 1, maxDepth: 0, maxChildren: 1 };
+function checkSubagentBounds(fail: (field: string, problem: string) => never, bounds: unknown): void {
+  if (bounds === undefined) return;
+  if (!isObject(bounds)) fail('subagentBounds', `must be an object of ${Object.keys(BOUNDS).join(', ')}`);
+  for (const [key, value] of Object.entries(bounds)) {
+    const min = BOUNDS[key as keyof SubagentBounds];
+    if (min === undefined) fail(`subagentBounds.${key}`, `is not a bound on delegation (${Object.keys(BOUNDS).join(', ')})`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(`subagentBounds.${key}`, `must be a whole number of ${min} or more, not ${JSON.stringify(value)}`);
+  }
+}
+
 /** The name a sub-agent reference gives. */
 export const subagentName = (ref: SubagentRef): string => (typeof ref === 'string' ? ref : ref.agent);
 
@@ -179,6 +191,7 @@ export function checkAgentDefinition(def: unknown, where = 'agent'): asserts def
   }
   if (def.promptCaching !== undefined && typeof def.promptCaching !== 'boolean') fail('promptCaching', 'must be true or false');
   checkSubagents(fail, def.name, def.subagents);
+  checkSubagentBounds(fail, def.subagentBounds);
 }
 
 /** Everything about a worker definition that needs no configuration: each agent, distinct names, the worker's tools. */

@@ -243,6 +243,8 @@ function servedAgent(
     promptCaching: resolved.promptCaching,
     // Only when there are some: an agent without sub-agents keeps the version it had before they existed.
     ...(resolved.subagents?.length && { subagents: resolved.subagents }),
+    // Likewise only when set: an agent that sets none keeps its version.
+    ...(definition.subagentBounds && Object.keys(definition.subagentBounds).length && { subagentBounds: { ...definition.subagentBounds } }),
   };
   // The data as stored and read back (JSON drops members that are undefined, such as a tool without an override).
   const stored = JSON.parse(JSON.stringify(data)) as AgentData;

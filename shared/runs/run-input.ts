@@ -3,13 +3,14 @@
  * when the run (or its continuation) starts. One builder for the API and for scheduled firings.
  */
 import type { AgentData } from '../../contract/agents';
-import type { RunInput } from '../../contract/run';
+import { subagentBoundsOf, type RunInput } from '../../contract/run';
 import type { Config } from '../config';
 import type { RunRecord } from '../store/runs';
 
 /**
  * `agent`: the data of the version the run is pinned to (runs that name an agent): its turns per segment
- * replace the server's, and an output schema brings its output retries.
+ * replace the server's, an output schema brings its output retries, and its own bound on children at once
+ * (within the server's) replaces the server's.
  */
 export function runInputFor(
   config: Config,
@@ -38,6 +39,7 @@ export function runInputFor(
       maxConcurrentPerUser: config.runs.maxConcurrentPerUser,
       progressStampSec: Math.max(1, Math.min(60, Math.floor(config.runs.stallThresholdSec / 3))),
       ...(agent?.outputSchema && { outputRetries: agent.outputRetries }),
+      maxParallelChildren: subagentBoundsOf(config.subagents, agent?.subagentBounds).maxParallelChildren,
     },
   };
 }

@@ -55,7 +55,29 @@ const publish = defineTool({ name: 'publish', description: 'Publishes the text.'
 const editor: AgentDefinition = { name: 'editor', description: 'Edits and publishes.', instructions: 'You are the editor.', model: DEMO_MODEL, tools: [publish], approvals: 'write' };
 const flaky: AgentDefinition = { name: 'flaky', description: 'Fails.', instructions: 'You are flaky.', model: DEMO_MODEL };
 const coordinator: AgentDefinition = { name: 'coordinator', description: 'Coordinates.', instructions: 'You are the coordinator.', model: DEMO_MODEL, approvals: 'none', subagents: ['editor', 'flaky'] };
-const AGENTS = [lead, researcher, writer, coordinator, editor, flaky];
+/** A tool that does nothing of note: a child's first turn, so that its relay comes after a turn of work. */
+const note = defineTool({ name: 'note', description: 'Notes a line.', input: z.object({ line: z.string() }), risk: 'read', run: async ({ line }) => `noted: ${line}` });
+// Each hands off (continue-as-new) after every turn: the lead after the turn that delegated, the child after its note.
+const shifter: AgentDefinition = { name: 'shifter', description: 'Works in shifts.', instructions: 'You are the shifter.', model: DEMO_MODEL, tools: [note], relay: { segmentMaxTurns: 1 } };
+const relayLead: AgentDefinition = {
+  name: 'relay-lead',
+  description: 'Delegates, then hands off.',
+  instructions: 'You are the relay lead.',
+  model: DEMO_MODEL,
+  approvals: 'none',
+  relay: { segmentMaxTurns: 1 },
+  subagents: ['shifter'],
+};
+/** Delegates to the coordinator, which delegates to the editor: a tree three deep. */
+const director: AgentDefinition = { name: 'director', description: 'Directs.', instructions: 'You are the director.', model: DEMO_MODEL, approvals: 'none', subagents: ['coordinator'] };
+/** Delegates to two editors at once: both wait for a human, and are cancelled together with it. */
+const pairCoordinator: AgentDefinition = { name: 'pair-coordinator', description: 'Coordinates two editors.', instructions: 'You are the pair coordinator.', model: DEMO_MODEL, approvals: 'none', subagents: ['editor'] };
+/** Names a sub-agent, but its own bound on depth (0: its runs are roots and go no deeper) lets it delegate nothing. */
+const solo: AgentDefinition = { name: 'solo', description: 'Works alone.', instructions: 'You are solo.', model: DEMO_MODEL, approvals: 'none', subagents: ['writer'], subagentBounds: { maxDepth: 0 } };
+/** Writes a file, then delegates to one that lists its own workspace: a child's workspace is its own. */
+const keeper: AgentDefinition = { name: 'keeper', description: 'Keeps files.', instructions: 'You are the keeper.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_write'], subagents: ['peeker'] };
+const peeker: AgentDefinition = { name: 'peeker', description: 'Lists its files.', instructions: 'You are the peeker.', model: DEMO_MODEL, approvals: 'none', tools: ['workspace_list'] };
+const AGENTS = [lead, researcher, writer, coordinator, editor, flaky, shifter, relayLead, director, solo, keeper, peeker, pairCoordinator];
 
 /** When each child's model call was in flight (epoch ms), by agent. */
 const inFlight = new Map<string, { from: number; to: number }>();
@@ -67,6 +89,24 @@ const toolResults = (req: ModelRequestRecord): string[] =>
 
 async function answer(req: ModelRequestRecord): Promise<ScriptedAnswer> {
   const first = JSON.stringify(req.messages[0]);
+  // The relay's hand-off summary (tool choice none).
+  if (req.toolChoice === 'none') return { text: `SUMMARY of ${req.system}: ${toolResults(req).join(' | ')}` };
+  const all = JSON.stringify(req.messages);
+  if (req.system === 'You are the relay lead.') {
+    if (!all.includes('SUMMARY')) return { toolCalls: [{ name: 'shifter', input: { task: 'Work in two shifts' } }] };
+    return { text: `Lead done after the relay: ${all.includes('Shifter done') ? 'the child said so' : 'no word of the child'}` };
+  }
+  if (req.system === 'You are the shifter.') return all.includes('SUMMARY') ? { text: 'Shifter done.' } : { toolCalls: [{ name: 'note', input: { line: 'first shift' } }] };
+  if (req.system === 'You are the director.') return req.messages.length > 1 ? { text: `Directed: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'coordinator', input: { task: 'please publish' } }] };
+  if (req.system === 'You are the pair coordinator.') {
+    return req.messages.length > 1 ? { text: 'Both published.' } : { toolCalls: [{ name: 'editor', input: { task: 'publish the first' } }, { name: 'editor', input: { task: 'publish the second' } }] };
+  }
+  if (req.system === 'You are the keeper.') {
+    if (req.messages.length > 1) return { text: `Kept: ${toolResults(req).join(' | ')}` };
+    return { toolCalls: [{ name: 'workspace_write', input: { path: 'notes/secret.txt', content: 'for the keeper only' } }, { name: 'peeker', input: { task: 'List your workspace' } }] };
+  }
+  if (req.system === 'You are the peeker.') return req.messages.length > 1 ? { text: `Peeked: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'workspace_list', input: {} }] };
+  if (req.system === 'You are solo.') return req.messages.length > 1 ? { text: `Alone: ${toolResults(req).join(' | ')}` } : { toolCalls: [{ name: 'writer', input: { task: 'write it' } }] };
   if (req.system === 'You are the lead.') {
     if (req.messages.length === 1) {
       return { text: 'Delegating.', toolCalls: [{ name: 'researcher', input: { topic: 'tides' } }, { name: 'writer', input: { task: `Write about tides ${first.match(/m-[0-9a-f]+/)?.[0]}` } }] };
@@ -115,7 +155,7 @@ describe('sub-agents: delegation as child runs', () => {
     return (await h.store.runs.get(id))!;
   }
 
-  /** Creates a run of `agent` (as the API would: pinned to its current version) and starts it on its agent's queue. */
+  /** Creates a run of `agent` (as the API would: pinned to its current version, its settings from it) and starts it on its agent's queue. */
   async function startRun(agent: string, goal: string): Promise<string> {
     const id = `run_${crypto.randomBytes(6).toString('hex')}`;
     const { run } = await h.store.runs.insert({
@@ -128,7 +168,7 @@ describe('sub-agents: delegation as child runs', () => {
       agent,
       agentVersion: catalog(h.config).get(agent)!.version,
     });
-    const input: RunInput = runInputFor(h.config, run, 3600);
+    const input: RunInput = runInputFor(h.config, run, 3600, catalog(h.config).get(agent)!.data);
     await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, agent), args: [input] });
     h.track(id, `[${agent}]`);
     return id;
@@ -229,6 +269,103 @@ describe('sub-agents: delegation as child runs', () => {
     await trackChildren(id);
     // The parent's cancellation is not its child failing: no result is recorded for the delegation.
     expect((await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type)).not.toContain('subagent.failed');
+  });
+
+  it('keeps the links across the relay of a parent that has delegated and of a child that relays', async () => {
+    const id = await startRun('relay-lead', 'Delegate then hand off [relay-lead]');
+    const parent = await endOf(id);
+    await trackChildren(id);
+
+    expect(parent.status).toBe('completed');
+    expect(parent.result).toBe('Lead done after the relay: the child said so');
+    const [child] = await h.store.runs.children(id);
+    expect(child).toMatchObject({ agent: 'shifter', parentRunId: id, depth: 1, status: 'completed', result: 'Shifter done.' });
+    // Both handed off (continue-as-new): a second execution each, the same run.
+    for (const run of [id, child!.id]) {
+      expect((await h.store.events.list(run, { after: 0, limit: 1000 })).filter((e) => e.type === 'run.handoff')).toHaveLength(1);
+      const executions = [];
+      for await (const execution of h.client.workflow.list({ query: `WorkflowId = '${run}'` })) executions.push(execution.runId);
+      expect(executions.length).toBe(2);
+    }
+    // The tree as the API shows it, after both relays.
+    const view = await h.getRun(id);
+    expect(view.children.map((c: { id: string }) => c.id)).toEqual([child!.id]);
+    expect(view.treeCostUsd).toBeCloseTo(parent.usage.costUsd + child!.usage.costUsd);
+    expect((await h.getRun(child!.id)).parentRunId).toBe(id);
+    const events = (await h.store.events.list(id, { after: 0, limit: 1000 })).map((e) => e.type);
+    expect(events.filter((t) => t === 'subagent.started')).toHaveLength(1);
+    expect(events.filter((t) => t === 'subagent.completed')).toHaveLength(1);
+  });
+
+  it('cancels two children running at once, and records its own cancellation after both have recorded theirs', async () => {
+    const id = await startRun('pair-coordinator', 'Publish both [pair-coordinator]');
+    let children: string[] = [];
+    await waitFor(
+      async () => {
+        const rows = await h.store.runs.children(id);
+        children = rows.map((c) => c.id);
+        return rows.length === 2 && rows.every((c) => c.status === 'waiting_approval');
+      },
+      { timeoutMs: 30_000, what: 'both children to wait for approval' },
+    );
+
+    expect((await h.request('POST', `/api/runs/${id}/cancel`, { body: {} })).status).toBeLessThan(300);
+
+    expect((await endOf(id)).status).toBe('cancelled');
+    await trackChildren(id);
+    const cancelledAt = async (run: string) => (await h.store.events.list(run, { after: 0, limit: 1000 })).find((e) => e.type === 'run.cancelled')?.at;
+    const parentAt = (await cancelledAt(id))!;
+    for (const child of children) {
+      // Already recorded when the parent ended: the parent waited for it.
+      const childAt = await cancelledAt(child);
+      expect(childAt).toBeDefined();
+      expect(Date.parse(childAt!)).toBeLessThanOrEqual(Date.parse(parentAt));
+    }
+  });
+
+  it('cancels the whole tree when its root is cancelled: its child, and its child\'s child', async () => {
+    const id = await startRun('director', 'Direct the publishing [director]');
+    let coordinatorId = '';
+    let editorId = '';
+    await waitFor(
+      async () => {
+        coordinatorId = (await h.store.runs.children(id))[0]?.id ?? '';
+        const editor = coordinatorId ? (await h.store.runs.children(coordinatorId))[0] : undefined;
+        editorId = editor?.id ?? '';
+        return editor?.status === 'waiting_approval';
+      },
+      { timeoutMs: 30_000, what: 'the grandchild to wait for approval of its write' },
+    );
+    expect((await h.store.runs.get(editorId))!.depth).toBe(2);
+
+    expect((await h.request('POST', `/api/runs/${id}/cancel`, { body: {} })).status).toBeLessThan(300);
+
+    for (const run of [id, coordinatorId, editorId]) expect((await endOf(run)).status).toBe('cancelled');
+    await trackChildren(id);
+    await trackChildren(coordinatorId);
+  });
+
+  it("gives a child a workspace of its own: it sees none of its parent's files", async () => {
+    const id = await startRun('keeper', 'Keep a file [keeper]');
+    const run = await endOf(id);
+    await trackChildren(id);
+    expect(run.status).toBe('completed');
+    const [child] = await h.store.runs.children(id);
+    expect(child).toMatchObject({ agent: 'peeker', status: 'completed' });
+    const listed = (await h.store.events.list(child!.id, { after: 0, limit: 100 })).find((e) => e.type === 'tool.completed');
+    if (listed?.type !== 'tool.completed') throw new Error('the child listed nothing');
+    expect(listed.data.name).toBe('workspace_list');
+    expect(listed.data.output).not.toContain('secret.txt');
+    // The parent's file is in the parent's workspace, where it wrote it.
+    expect(run.result).toMatch(/^Kept: [\s\S]*notes\/secret\.txt[\s\S]* \| Peeked: \{\s*"files": \[\]\s*\}$/);
+  });
+
+  it("refuses a delegation past its agent's own depth bound (subagentBounds), within the server's", async () => {
+    const id = await startRun('solo', 'Try to delegate [solo]');
+    const run = await endOf(id);
+    expect(run.status).toBe('completed');
+    expect(run.result).toBe('Alone: Not delegated: writer would run at depth 1 of its run tree, past the maximum of 0. Do this part yourself.');
+    expect(await h.store.runs.countChildren(id)).toBe(0);
   });
 
   it('refuses a delegation past maxDepth: the call\'s tool error says why, and no child is made', async () => {

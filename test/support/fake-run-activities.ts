@@ -6,6 +6,7 @@
  *
  * Timestamps are the test server's clock (which skips), as the real activities' are the database's.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { SyncRunStateArgs } from '../../contract/activity-io';
 import type { EventDraft, EventDraftOf, EventType } from '../../contract/events';
@@ -63,10 +64,12 @@ export interface FakeRunOptions {
   failingTools?: string[];
   /** Sub-agents: the child run each delegation starts (`n`: the run's delegations so far), or why it is refused. */
   children?: (call: { toolUseId: string; name: string; n: number }) => ChildRunOptions;
+  /** Recording its cancellation takes this long (real time): a run slow to end when cancelled. */
+  cancellingTakesMs?: number;
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
-export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string };
+export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string; settleFails?: string };
 
 /** A delegation call of the sub-agent `agent`. */
 export function delegation(turn: number, agent: string, i = 0): ToolCallRef {
@@ -100,6 +103,8 @@ export class FakeRun {
   /** Its children between start and settle, now and at most. */
   childrenInFlight = 0;
   maxChildrenInFlight = 0;
+  /** Where each state the run told the books falls among every run's (one count for the worker), in order. */
+  readonly syncedSeq: number[] = [];
   /** The time the books gave each state the run told them (`syncRunState`'s answer), in order. */
   readonly syncedAt: string[] = [];
   /** The test server's clock at each model call, in call order. */
@@ -148,6 +153,7 @@ export class FakeRun {
 export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (runId: string, parent: FakeRun, options: ChildRunOptions) => { input: RunInput; taskQueue: string }) {
   const runs = new Map<string, FakeRun>();
   const iso = async () => new Date(await nowMs()).toISOString();
+  let synced = 0;
   const runOf = (runId: string): FakeRun => {
     const run = runs.get(runId);
     if (!run) throw new Error(`no fake run ${runId}`);
@@ -162,6 +168,8 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
   const activities: RunLoopActivities = {
     async syncRunState(args) {
       const run = record('syncRunState', args.runId, args);
+      if (args.progress.status === 'cancelled' && run.options.cancellingTakesMs) await new Promise((resolve) => setTimeout(resolve, run.options.cancellingTakesMs));
+      run.syncedSeq.push(++synced);
       const at = await iso();
       run.syncedAt.push(at);
       return { at };
@@ -259,6 +267,8 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     async settleChildRun(args) {
       const parent = record('settleChildRun', args.parentRunId, args);
       parent.childrenInFlight -= 1;
+      const settleFails = (runs.get(args.childRunId)?.options as ChildRunOptions | undefined)?.settleFails;
+      if (settleFails) throw ApplicationFailure.nonRetryable(settleFails, 'RunRecordMissing'); // an activity that gives up
       return { isError: args.ended.status !== 'completed' };
     },
   };

@@ -42,9 +42,9 @@ function start(entry: string, env: Record<string, string>, readyLine: RegExp): P
   });
 }
 
-/** A worker process; with the test tools (test/support/test-tools.ts) unless `plain`. */
-export function startWorkerProcess(env: Record<string, string>, opts: { plain?: boolean } = {}): Promise<ChildHandle> {
-  return start(opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts', env, /worker polling/);
+/** A worker process; with the test tools (test/support/test-tools.ts) unless `plain`; `entry`: another worker entry (a definition of agents). */
+export function startWorkerProcess(env: Record<string, string>, opts: { plain?: boolean; entry?: string } = {}): Promise<ChildHandle> {
+  return start(opts.entry ?? (opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts'), env, /worker polling/);
 }
 
 export function startApiProcess(env: Record<string, string>): Promise<ChildHandle> {

@@ -10,6 +10,9 @@ import { loadAgentCatalog, type AgentCatalogConfig } from '../../activities/agen
 import { createRunAgents } from '../../activities/agents/run-agent';
 import { ToolRegistry } from '../../activities/tools/registry';
 import { DELEGATION_TASK_SCHEMA, delegationKey } from '../../contract/agents';
+import { SUBAGENT_BOUNDS, subagentBoundsOf } from '../../contract/run';
+import { loadConfig } from '../../shared/config';
+import { runInputFor } from '../../shared/runs/run-input';
 import type { ActivityDeps } from '../../activities/deps';
 import type { Store } from '../../shared/store';
 
@@ -98,6 +101,43 @@ describe('sub-agents of an agent', () => {
     expect(agents.isDelegation(agent, 'workspace_read')).toBe(false);
     expect(agents.isDelegation(null, 'writer')).toBe(false);
     expect(agents.riskOf(agent, 'writer', { task: 'x' })).toBe('write');
+  });
+
+  it('take their bounds from the agent (subagentBounds), checked where written, recorded in the version only when set', () => {
+    const bad = (subagentBounds: unknown) => definitionError(() => defineAgent({ ...lead, subagentBounds } as AgentDefinition)).message;
+    expect(bad(3)).toMatch(/subagentBounds: must be an object of maxParallelChildren, maxDepth, maxChildren/);
+    expect(bad({ maxParallelChildren: 0 })).toMatch(/subagentBounds\.maxParallelChildren: must be a whole number of 1 or more, not 0/);
+    expect(bad({ maxChildren: 2.5 })).toMatch(/subagentBounds\.maxChildren: must be a whole number of 1 or more/);
+    expect(bad({ maxDepth: -1 })).toMatch(/subagentBounds\.maxDepth: must be a whole number of 0 or more/);
+    expect(bad({ maxWidth: 2 })).toMatch(/subagentBounds\.maxWidth: is not a bound on delegation/);
+    expect(() => defineAgent({ ...lead, subagentBounds: { maxDepth: 0 } })).not.toThrow(); // a lead whose children delegate nothing
+
+    const plain = load([lead, researcher, writer]).get('lead')!;
+    const bounded = load([{ ...lead, subagentBounds: { maxParallelChildren: 2 } }, researcher, writer]).get('lead')!;
+    expect('subagentBounds' in plain.data).toBe(false);
+    expect(load([{ ...lead, subagentBounds: {} }, researcher, writer]).get('lead')!.version).toBe(plain.version);
+    expect(bounded.data.subagentBounds).toEqual({ maxParallelChildren: 2 });
+    expect(bounded.version).not.toBe(plain.version);
+  });
+
+  it("are clamped to the server's maxima (SUBAGENTS_MAX_*), which default to today's bounds", () => {
+    const server = loadConfig({}).subagents;
+    expect(server).toEqual(SUBAGENT_BOUNDS);
+    expect(subagentBoundsOf(server, undefined)).toEqual(SUBAGENT_BOUNDS);
+    expect(subagentBoundsOf(server, { maxParallelChildren: 2, maxDepth: 1 })).toEqual({ maxParallelChildren: 2, maxDepth: 1, maxChildren: 50 });
+    expect(subagentBoundsOf({ maxParallelChildren: 3, maxDepth: 2, maxChildren: 10 }, { maxParallelChildren: 8, maxDepth: 5, maxChildren: 100 })).toEqual({ maxParallelChildren: 3, maxDepth: 2, maxChildren: 10 });
+    expect(() => loadConfig({ SUBAGENTS_MAX_PARALLEL_CHILDREN: '0' })).toThrow(/SUBAGENTS_MAX_PARALLEL_CHILDREN/);
+    expect(() => loadConfig({ SUBAGENTS_MAX_CHILDREN: '5000' })).toThrow(/SUBAGENTS_MAX_CHILDREN/);
+  });
+
+  it("give a run its parallel bound in its settings, the agent's within the server's", () => {
+    const run = { id: 'run_1', owner: 'alice', model: 'claude-sonnet-4-5', approvals: 'none' as const, limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } };
+    const config = loadConfig({ SUBAGENTS_MAX_PARALLEL_CHILDREN: '6' });
+    const data = (subagentBounds?: { maxParallelChildren: number }) => load([{ ...lead, subagentBounds }, researcher, writer]).get('lead')!.data;
+    expect(runInputFor(config, run, 60).settings.maxParallelChildren).toBe(6);
+    expect(runInputFor(config, run, 60, data()).settings.maxParallelChildren).toBe(6);
+    expect(runInputFor(config, run, 60, data({ maxParallelChildren: 2 })).settings.maxParallelChildren).toBe(2);
+    expect(runInputFor(config, run, 60, data({ maxParallelChildren: 20 })).settings.maxParallelChildren).toBe(6);
   });
 
   it('are keyed by the parent\'s call', () => {

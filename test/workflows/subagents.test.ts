@@ -62,6 +62,18 @@ describe('agentRunWorkflow: sub-agents', () => {
     expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
   });
 
+  it("takes its parallel bound from the run's settings (the agent's, clamped by the server) when it carries one", async () => {
+    const calls = Array.from({ length: 5 }, (_, i) => delegation(1, 'researcher', i));
+    const { run, handle } = await w.start(
+      { model: ({ turn }) => (turn === 1 ? asksForTools(calls) : endsTurn()), children: () => ({ model: async () => (await sleep(200), endsTurn()) }) },
+      { settings: { maxParallelChildren: 2 } },
+    );
+
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+    expect(run.children).toHaveLength(5);
+    expect(run.maxChildrenInFlight).toBe(2);
+  });
+
   it('returns a failed child to the parent as a tool error, and the parent goes on', async () => {
     const { run, handle } = await w.start({
       model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
@@ -135,5 +147,55 @@ describe('agentRunWorkflow: sub-agents', () => {
     }
     // The parent did not treat its own cancellation as its children failing.
     expect(run.calls.settleChildRun).toHaveLength(0);
+  });
+
+  it('fails at once when a delegation\'s activity gives up, cancelling its other children, each recording it first', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'writer'), delegation(1, 'researcher', 1)]) : endsTurn()),
+      // The writer waits for a human (time stands still while the test waits); the researcher ends a while later
+      // (real time), and settling its call gives up.
+      children: ({ name }) =>
+        name === 'writer'
+          ? { approvals: 'write', model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }
+          : { settleFails: 'run vanished', model: async () => (await sleep(2000), endsTurn()) },
+    });
+    const writer = () => run.children.find((c) => c.runId.endsWith('toolu_1_0'));
+    await waitFor(() => writer()?.status === 'waiting_approval', { timeoutMs: 10_000, what: 'the writer to wait for approval' });
+    await waitFor(() => announcementSettled(w, writer()!.runId), { timeoutMs: 5000, what: "the writer's approval announcement to complete" });
+
+    // Not left waiting for the human the writer waits for.
+    await waitFor(() => run.status === 'failed', { timeoutMs: 15_000, what: 'the run to fail' });
+    await expect(handle.result()).rejects.toThrow();
+
+    expect(run.calls.settleChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_1']);
+    expect(writer()!.status).toBe('cancelled');
+    const at = (r: typeof run, status: string) => r.syncedSeq[r.states.findIndex((s) => s.progress.status === status)]!;
+    expect(at(writer()!, 'cancelled')).toBeLessThan(at(run, 'failed'));
+  });
+
+  it('records its own cancellation only after every child has recorded theirs, however long one takes', async () => {
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+      // Both wait for a human; the second takes a while (real time) to record its cancellation, so a parent that
+      // went on at the first child's cancellation would record its own before the second's.
+      children: ({ n }) => ({ approvals: 'write', cancellingTakesMs: n === 1 ? 1500 : 0, model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, 'write_file', 'write')]) : endsTurn()) }),
+    });
+    await waitFor(() => run.children.length === 2 && run.children.every((c) => c.status === 'waiting_approval'), { timeoutMs: 10_000, what: 'both children to wait for approval' });
+    for (const child of run.children) await waitFor(() => announcementSettled(w, child.runId), { timeoutMs: 5000, what: "the children's approval announcements to complete" });
+
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+
+    const cancelledAt = (r: typeof run) => r.syncedSeq[r.states.findIndex((s) => s.progress.status === 'cancelled')];
+    expect(run.status).toBe('cancelled');
+    const parentAt = cancelledAt(run)!;
+    for (const child of run.children) {
+      expect(child.status).toBe('cancelled');
+      expect(cancelledAt(child)).toEqual(expect.any(Number)); // recorded, not still being recorded
+      expect(cancelledAt(child)).toBeLessThan(parentAt);
+    }
+    // The history says it too: the parent's every child ended (cancelled) before the parent's last task.
+    const history = (await handle.fetchHistory()).events ?? [];
+    expect(history.filter((e) => e.childWorkflowExecutionCanceledEventAttributes)).toHaveLength(2);
   });
 });
