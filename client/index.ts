@@ -164,7 +164,8 @@ export function createLonghaulClient(opts: ClientOptions) {
   };
 
   const input = {
-    answer: (runId: string, text: string) => post<{ requestId: string }>(routePath('answerInput', { id: runId }), { text }),
+    /** Answers the run's open question, or with `requestId` one asked by a run below it in its tree (a sub-agent's). */
+    answer: (runId: string, text: string, opts: { requestId?: string } = {}) => post<{ requestId: string }>(routePath('answerInput', { id: runId }), { text, ...(opts.requestId !== undefined && { requestId: opts.requestId }) }),
   };
 
   /** Model capacity (limits, use, waiting runs, 429s) and spend by day. */

@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../activities/agents/agent-definition';
+import { createLonghaulClient } from '../../client';
 import { loadAgentCatalog } from '../../activities/agents/load-agents';
 import { defineTool } from '../../activities/tools/tool';
 import { LOCAL_USER } from '../../api/auth';
@@ -276,9 +277,9 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
 
     // Without `requestId` the parent's own (none) is meant.
     expect((await h.request('POST', `/api/runs/${id}/input`, { body: { text: 'Blue' } })).body.error.code).toBe('no_pending_question');
-    const res = await h.request('POST', `/api/runs/${id}/input`, { body: { text: 'Blue', requestId } });
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ requestId });
+    // Answered through the parent with the typed client, as the parent's page could.
+    const client = createLonghaulClient({ baseUrl: h.api.url });
+    expect(await client.input.answer(id, 'Blue', { requestId })).toEqual({ requestId });
     expect(await endOf(id)).toMatchObject({ status: 'completed', result: 'Handled: Colour: Blue' });
   });
 
