@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
 import { AgentsRepo } from './agents';
+import { ApiKeysRepo } from './api-keys';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
@@ -44,6 +45,7 @@ export class Store {
   readonly agents: AgentsRepo;
   readonly teamMembers: TeamMembersRepo;
   readonly users: UsersRepo;
+  readonly apiKeys: ApiKeysRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -68,6 +70,7 @@ export class Store {
     this.agents = new AgentsRepo(executor);
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
+    this.apiKeys = new ApiKeysRepo(executor);
   }
 
   get dialect(): Dialect {
