@@ -40,6 +40,8 @@ export interface DecideRequest {
   decision: Decision;
   comment?: string;
   channel: DecisionChannel;
+  /** Decided in Slack: the Slack account that clicked, audited beside `user`. */
+  slackUser?: string;
 }
 
 export class HumanService {
@@ -56,7 +58,7 @@ export class HumanService {
     const approval = found && run && found.runId === run.id ? found : undefined;
     const outcome = DECISION_OUTCOME[req.decision];
     const refuse = async (refusal: 'conflict' | 'forbidden') => {
-      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment });
+      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment, slackUser: req.slackUser });
     };
 
     if (!run || !access.canSee(req.user, run)) {
@@ -72,7 +74,7 @@ export class HumanService {
       await refuse('conflict');
       throw new ApiError(409, 'approval_expired', 'this approval has expired; the call was rejected');
     }
-    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment });
+    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment, slackUser: req.slackUser });
     const repeated = !won && after.status === outcome && after.decidedBy === req.user;
     if (!won && !repeated) {
       await refuse('conflict');
