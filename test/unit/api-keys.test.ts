@@ -6,6 +6,7 @@ import { hashSecret, newApiKey, parseApiKey, secretMatches } from '../../api/api
 import { apiKeyCheck, LAST_USED_EVERY_MS } from '../../api/api-key-check';
 import { ApiError } from '../../api/errors';
 import { permissionFor } from '../../api/scope-gate';
+import { redactText } from '../../shared/redact';
 import type { ApiKeyRecord } from '../../shared/store/api-keys';
 import type { TeamRole } from '../../contract/identity';
 
@@ -24,6 +25,13 @@ describe('the text of an API key', () => {
     expect(a.secretHash).not.toContain(parsed.secret);
     expect(secretMatches(parsed.secret, a.secretHash)).toBe(true);
     expect(secretMatches(parseApiKey(b.text)!.secret, a.secretHash)).toBe(false);
+  });
+
+  it('is hidden in any text a log line carries, all but its id', () => {
+    const key = newApiKey();
+    const secret = parseApiKey(key.text)!.secret;
+    expect(redactText(`calling with ${key.text}, and again: key=${key.text}`)).toBe(`calling with lh_${key.id}_***, and again: key=lh_${key.id}_***`);
+    expect(redactText(`Authorization: Bearer ${key.text}`)).not.toContain(secret);
   });
 
   it.each([['lh_'], ['lh_0123456789abcdef'], ['lh_0123456789abcdef_short'], ['xx_0123456789abcdef_' + 'a'.repeat(43)], ['lh_0123456789ABCDEF_' + 'a'.repeat(43)], ['lh_0123456789abcdef_' + 'a'.repeat(43) + '!']])(
