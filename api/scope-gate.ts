@@ -3,6 +3,9 @@
  * granting `read`, deciding an approval one granting `decide`, and anything else that changes state one granting
  * `steer`. A credential without scopes (a session, a JWT, a static token) passes untouched; its roles decide,
  * route by route. The /api/keys routes apply their own rule (a key cannot mint a broader key).
+ *
+ * A backstop while Access (api/access.ts) decides by user alone: once Access weighs the credential's scopes itself,
+ * after it has found the caller may see the resource (so another team's ids stay 404), this gate should go.
  */
 import type { RequestHandler } from 'express';
 import { scopeAllows, type Permission } from '../contract/identity';

@@ -50,13 +50,13 @@ export function slackRouter(deps: {
     }
     const decision: Decision = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
     // The Longhaul user behind the Slack account (SLACK_USERS, or the same verified email): it decides, if it may.
-    const user = (await identities.principalOf(slackUser))?.user;
-    if (!user) {
+    const caller = await identities.principalOf(slackUser);
+    if (!caller) {
       await humans.refuseUnknownUser(target.approvalId, `slack:${slackUser}`, 'slack', decision);
       return tell('Your Slack account is not linked to a Longhaul user (by SLACK_USERS or a verified email), so nothing changed.');
     }
     try {
-      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user, decision, channel: 'slack', slackUser });
+      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user: caller.user, decision, channel: 'slack', slackUser });
       if (repeated) return tell(`You already ${approval.status} this; nothing changed.`);
       const run = await store.runs.get(approval.runId);
       if (run) await notifier.update(approval, run);

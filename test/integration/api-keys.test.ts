@@ -63,7 +63,16 @@ describe('API keys', () => {
     const reader = (await create({ name: 'reader', scopes: ['runs:read'] })).body.key as string;
     const refused = await h.request('POST', '/api/runs', { token: reader, body: { goal: 'x', model: 'demo' } });
     expect([refused.status, refused.body.error.code]).toEqual([403, 'scope_missing']);
-    expect((await h.request('POST', '/api/runs/run_x/approvals/apr_x', { token: reader, body: { decision: 'approve' } })).body.error.code).toBe('scope_missing');
+    // Even on the owner's own run: the key may read it, not steer it or decide its approvals.
+    const own = await h.createRun({ goal: 'alice steers this one', model: 'demo' });
+    const now = Date.now();
+    await h.store.approvals.insert({ id: `apr_${own}`, runId: own, kind: 'tool', turn: 1, tool: 'http_request', reason: 'test', requestedAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() });
+    expect((await h.request('GET', `/api/runs/${own}`, { token: reader })).status).toBe(200);
+    for (const [path, body] of [[`/api/runs/${own}/cancel`, undefined], [`/api/runs/${own}/approvals/apr_${own}`, { decision: 'approve' }]] as const) {
+      const res = await h.request('POST', path, { token: reader, body });
+      expect([path, res.status, res.body.error.code]).toEqual([path, 403, 'scope_missing']);
+    }
+    expect((await h.store.approvals.get(`apr_${own}`))!.status).toBe('pending');
     // A writer may start runs; a key may mint a key as narrow as itself, never a broader one.
     const writer = (await create({ name: 'writer', scopes: ['runs:write'] })).body.key as string;
     expect((await h.request('POST', '/api/runs', { token: writer, body: { goal: 'by a key', model: 'demo' } })).status).toBe(202);
