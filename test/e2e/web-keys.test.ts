@@ -77,4 +77,16 @@ describe('web UI: API keys', () => {
     const refused = await h.request('GET', '/api/runs', { token: key });
     expect([refused.status, refused.body.error.code]).toEqual([401, 'key_revoked']);
   });
+
+  it('fits a phone: the page never scrolls sideways, with a new key shown', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${h.api.url}/keys`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    const form = page.getByRole('form', { name: 'New API key' });
+    await page.getByText('New key').click();
+    await form.getByLabel('Name').fill('a phone made this key with a rather long name');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await page.getByLabel('The new API key').waitFor();
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
+  });
 });
