@@ -3,7 +3,7 @@
  * team the owner belongs to. A key never does more than the credential that created it could (a key cannot mint a
  * broader key), and its secret is returned once, at creation.
  */
-import type { ApiKeyCreated, ApiKeyView, CreateApiKeyBody } from '../contract/api-keys';
+import { MAX_ACTIVE_KEYS_PER_USER, type ApiKeyCreated, type ApiKeyView, type CreateApiKeyBody } from '../contract/api-keys';
 import { mayOnTeam, scopeAllows, SCOPE_GRANTS, teamsWhere, type Principal } from '../contract/identity';
 import type { Store } from '../shared/store';
 import type { ApiKeyRecord } from '../shared/store/api-keys';
@@ -24,6 +24,10 @@ export class ApiKeyService {
     if (wider.length > 0) throw new ApiError(403, 'scope_missing', `your credential may not grant ${wider.join(', ')}: a key cannot be broader than the credential that creates it`);
     if (body.expiresAt !== undefined && Date.parse(body.expiresAt) <= Date.now()) {
       throw new ApiError(400, 'invalid_request', 'expiresAt must be in the future', [{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+    // A soft cap: two creations at the same moment may both pass it by one, which is harmless.
+    if ((await this.deps.store.apiKeys.countActive(p.user, new Date())) >= MAX_ACTIVE_KEYS_PER_USER) {
+      throw new ApiError(429, 'too_many_keys', `you already have ${MAX_ACTIVE_KEYS_PER_USER} keys that work; revoke one first`);
     }
     const key = newApiKey();
     const record = await this.deps.store.apiKeys.insert({

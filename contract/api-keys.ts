@@ -13,6 +13,8 @@ export const scopeSchema = z.enum(SCOPES).meta({
 });
 
 export const KEY_NAME_MAX = 100;
+/** Keys a user may hold at once (neither revoked nor expired): enough for any fleet, not a table without end. */
+export const MAX_ACTIVE_KEYS_PER_USER = 100;
 
 export const createApiKeyBody = z
   .object({

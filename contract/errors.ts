@@ -53,6 +53,7 @@ export const API_ERROR_CODES = [
   'unsupported_media_type',
   'queue_full',
   'too_many_schedules',
+  'too_many_keys',
   // 5xx
   'temporal_unavailable',
   'internal',

@@ -296,7 +296,7 @@ export const ROUTES = {
       "owner's roles, narrowed by its scopes.",
     body: createApiKeyBody,
     success: { status: 201, description: 'The key, with its secret shown once.', schema: apiKeyCreatedSchema },
-    errors: [400, 401, 403, 415],
+    errors: [400, 401, 403, 415, 429],
     auth: true,
   },
   listApiKeys: {

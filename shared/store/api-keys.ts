@@ -79,6 +79,18 @@ export class ApiKeysRepo {
     return rows.map(toRecord);
   }
 
+  /** How many of the owner's keys still work (neither revoked nor expired at `at`). */
+  async countActive(owner: string, at: Date): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('owner', '=', owner)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at.toISOString())]))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Revokes the key unless it already was (the first revocation's time and author stay). Returns the key as it is now. */
   async revoke(id: string, by: string): Promise<ApiKeyRecord | undefined> {
     await this.db.updateTable('api_keys').set({ revoked_at: nowIso(), revoked_by: by }).where('id', '=', id).where('revoked_at', 'is', null).execute();

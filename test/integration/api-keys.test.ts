@@ -15,6 +15,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
 const CAROL = 'carol-token-0123456789';
+const DORA = 'dora-token-0123456789ab';
 
 describe('API keys', () => {
   let h: Harness;
@@ -22,7 +23,7 @@ describe('API keys', () => {
   let replicaUrl = '';
 
   beforeAll(async () => {
-    h = await startHarness({ noWorker: true, database: 'postgres', env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol` } });
+    h = await startHarness({ noWorker: true, database: 'postgres', env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol,${DORA}:dora` } });
     h.defaultToken = ALICE;
     // carol administers payments; bob is a member of it; alice is on no team.
     await h.store.teamMembers.grant('payments', 'carol', 'admin');
@@ -100,6 +101,20 @@ describe('API keys', () => {
       expect(res.body.error.details.map((d: any) => d.path)).toContain(where);
     }
     expect((await h.request('GET', '/api/keys?colour=red')).status).toBe(400);
+  });
+
+  it('holds at most 100 working keys per user (429 too_many_keys); revoked and expired ones do not count', async () => {
+    const at = Date.now();
+    for (let i = 0; i < 98; i++) await h.store.apiKeys.insert({ id: `dddd${String(i).padStart(12, '0')}`, owner: 'dora', name: `k${i}`, scopes: ['runs:read'], secretHash: '00' });
+    await h.store.apiKeys.insert({ id: 'dddd100000000000', owner: 'dora', name: 'old', scopes: ['runs:read'], secretHash: '00', expiresAt: new Date(at - 1000).toISOString() });
+    await h.store.apiKeys.insert({ id: 'dddd200000000000', owner: 'dora', name: 'gone', scopes: ['runs:read'], secretHash: '00' });
+    await h.store.apiKeys.revoke('dddd200000000000', 'dora');
+    expect((await create({ name: 'the 99th', scopes: ['runs:read'] }, DORA)).status).toBe(201);
+    expect((await create({ name: 'the 100th', scopes: ['runs:read'] }, DORA)).status).toBe(201);
+    const over = await create({ name: 'one too many', scopes: ['runs:read'] }, DORA);
+    expect([over.status, over.body.error.code]).toEqual([429, 'too_many_keys']);
+    expect((await h.request('DELETE', '/api/keys/dddd000000000000', { token: DORA })).status).toBe(200);
+    expect((await create({ name: 'in its place', scopes: ['runs:read'] }, DORA)).status).toBe(201);
   });
 
   it('refuses an unknown, malformed or expired key with 401 and its code', async () => {

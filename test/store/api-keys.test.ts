@@ -44,6 +44,17 @@ describe.each(['sqlite', 'postgres'] as const)('API keys on %s', (dialect) => {
     expect(await store.apiKeys.revoke('nope', 'ann')).toBeUndefined();
   });
 
+  it('counts the keys of an owner that still work', async () => {
+    const at = new Date('2030-01-01T00:00:00.000Z');
+    await store.apiKeys.insert({ id: 'cccc000000000001', owner: 'counted', name: 'a', scopes: ['runs:read'], secretHash: hashSecret('c1') });
+    await store.apiKeys.insert({ id: 'cccc000000000002', owner: 'counted', name: 'b', scopes: ['runs:read'], secretHash: hashSecret('c2'), expiresAt: '2030-06-01T00:00:00.000Z' });
+    await store.apiKeys.insert({ id: 'cccc000000000003', owner: 'counted', name: 'c', scopes: ['runs:read'], secretHash: hashSecret('c3'), expiresAt: '2029-06-01T00:00:00.000Z' });
+    await store.apiKeys.insert({ id: 'cccc000000000004', owner: 'counted', name: 'd', scopes: ['runs:read'], secretHash: hashSecret('c4') });
+    await store.apiKeys.revoke('cccc000000000004', 'counted');
+    expect(await store.apiKeys.countActive('counted', at)).toBe(2);
+    expect(await store.apiKeys.countActive('nobody', at)).toBe(0);
+  });
+
   it("writes a key's last use at most once per interval", async () => {
     await store.apiKeys.insert({ id: 'aaaa000000000005', owner: 'ann', name: 'busy', scopes: ['runs:read'], secretHash: hashSecret('s5') });
     const t0 = new Date('2030-01-01T00:00:00.000Z');
