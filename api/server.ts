@@ -46,8 +46,7 @@ import { requestLogging } from './request-logging';
 import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
-import { SlackIdentities } from './slack-identity';
-import { SlackWebDirectory } from '../shared/slack/directory';
+import { slackIdentitiesFor } from './slack-identity';
 import { webRouter } from './routes/web';
 import { RunService } from './run-service';
 import { openApiDocument } from '../contract/openapi';
@@ -117,8 +116,7 @@ function createApp(deps: ApiDeps): App {
 
   if (config.slack) {
     // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
-    const directory = config.slack.matchEmail ? new SlackWebDirectory({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }) : undefined;
-    const identities = new SlackIdentities({ explicit: config.slack.users, directory, users: store.users, auth, logger });
+    const identities = slackIdentitiesFor(config.slack, { users: store.users, auth, logger });
     app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger, identities }));
   }
 

@@ -6,8 +6,9 @@
  * decision is checked like any other.
  */
 import type { Principal } from '../contract/identity';
+import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
-import type { SlackDirectory } from '../shared/slack/directory';
+import { SlackWebDirectory, type SlackDirectory } from '../shared/slack/directory';
 import type { Store } from '../shared/store';
 import type { Authenticator } from './auth';
 
@@ -49,4 +50,10 @@ export class SlackIdentities {
     const found = await this.userOf(slackUser);
     return found && this.deps.auth.principalOf(found.user, 'token');
   }
+}
+
+/** As Slack is configured: SLACK_USERS, and Slack's `users.info` when SLACK_MATCH_EMAIL is on. */
+export function slackIdentitiesFor(slack: NonNullable<Config['slack']>, deps: { users: Pick<Store['users'], 'byEmail'>; auth: Pick<Authenticator, 'principalOf'>; logger: Logger }): SlackIdentities {
+  const directory = slack.matchEmail ? new SlackWebDirectory({ botToken: slack.botToken, apiUrl: slack.apiUrl }) : undefined;
+  return new SlackIdentities({ explicit: slack.users, directory, ...deps });
 }
