@@ -157,7 +157,16 @@ export function createHumanActivities(deps: ActivityDeps) {
           : {
               key: eventKeys.approvalSettled(approvalId),
               type: 'approval.decided' as const,
-              data: { approvalId, kind: approval.kind, tool: approval.tool, decision: verdict.decision, by: verdict.by, channel: verdict.channel, comment: verdict.comment },
+              data: {
+                approvalId,
+                kind: approval.kind,
+                tool: approval.tool,
+                decision: verdict.decision,
+                by: verdict.by,
+                channel: verdict.channel,
+                comment: verdict.comment,
+                ...(approval.slackUser && { slackUser: approval.slackUser }),
+              },
             };
       return { verdict, events: await tx.events.append(runId, [event]) };
     });

@@ -75,6 +75,8 @@ export interface DecideRequest {
   decision: Decision;
   comment?: string;
   channel: DecisionChannel;
+  /** Decided in Slack: the Slack account that clicked, audited beside `user`. */
+  slackUser?: string;
 }
 
 export class HumanService {
@@ -93,7 +95,7 @@ export class HumanService {
     const run = approval && approval.runId !== addressed?.id ? await store.runs.get(approval.runId) : addressed;
     const outcome = DECISION_OUTCOME[req.decision];
     const refuse = async (refusal: 'conflict' | 'forbidden') => {
-      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment });
+      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment, slackUser: req.slackUser });
     };
 
     if (!addressed || !run || !access.canSee(req.user, addressed) || !access.canSee(req.user, run)) {
@@ -109,7 +111,7 @@ export class HumanService {
       await refuse('conflict');
       throw new ApiError(409, 'approval_expired', 'this approval has expired; the call was rejected');
     }
-    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment });
+    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment, slackUser: req.slackUser });
     const repeated = !won && after.status === outcome && after.decidedBy === req.user;
     if (!won && !repeated) {
       await refuse('conflict');

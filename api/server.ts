@@ -14,6 +14,10 @@ import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notif
 import type { Store } from '../shared/store';
 import { Access } from './access';
 import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
+import { apiKeyCheck } from './api-key-check';
+import { ApiKeyService } from './api-key-service';
+import { apiKeysRouter } from './routes/api-keys';
+import { requireScopes } from './scope-gate';
 import { errorHandler, unknownRoute } from './errors';
 import { FollowUpService } from './follow-up-service';
 import { schedulesRouter } from './routes/schedules';
@@ -42,6 +46,7 @@ import { requestLogging } from './request-logging';
 import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
 import { slackRouter } from './routes/slack';
+import { slackIdentitiesFor } from './slack-identity';
 import { webRouter } from './routes/web';
 import { RunService } from './run-service';
 import { openApiDocument } from '../contract/openapi';
@@ -98,7 +103,8 @@ function createApp(deps: ApiDeps): App {
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
-  const auth = createAuthenticator({ tokens: config.api.tokens, roles: store.teamMembers });
+  // API keys (`lh_…`) are checked against the database on every request: a revocation holds at once on every replica.
+  const auth = createAuthenticator({ tokens: config.api.tokens, bearers: [apiKeyCheck({ store })], roles: store.teamMembers });
   const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
@@ -110,7 +116,8 @@ function createApp(deps: ApiDeps): App {
 
   if (config.slack) {
     // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
-    app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger }));
+    const identities = slackIdentitiesFor(config.slack, { users: store.users, auth, logger });
+    app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger, identities }));
   }
 
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
@@ -123,7 +130,9 @@ function createApp(deps: ApiDeps): App {
     res.json(openapi);
   });
   api.use(requireUser(auth));
+  api.use(requireScopes);
   api.use(jsonBody(config.api.maxBodyBytes));
+  api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
   api.post('/ws-ticket', async (req, res) => {
     res.status(201).json(await store.wsTickets.issue(req.user!, config.api.wsTicketTtlSec));
   });

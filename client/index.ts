@@ -27,6 +27,7 @@ import type {
   WorkspaceView,
   WsTicket,
 } from '../contract/api';
+import type { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateApiKeyBody } from '../contract/api-keys';
 import { routePath } from '../contract/paths';
 import { isTerminalStatus, type RunStatus } from '../contract/run';
 import { Http, type ClientOptions } from './http';
@@ -41,6 +42,7 @@ export type { WatchItem, WatchOptions } from './watch';
 export type { ChildWatchItem } from './watch-tree';
 export { LiveSocket, type ConnectionState, type LiveHandler, type RunsChangeHandler, type SocketConstructor } from './live-socket';
 export type * from '../contract/api';
+export type * from '../contract/api-keys';
 export type { RunEvent, RunEventOf, EventType, EventData } from '../contract/events';
 export type { ApiErrorCode } from '../contract/errors';
 export type { RunStatus, Usage, RunLimits, PendingApproval, PendingInput, RunError } from '../contract/run';
@@ -177,6 +179,13 @@ export function createLonghaulClient(opts: ClientOptions) {
     },
   };
 
+  /** API keys for machines: created (the key shown once), listed (yours, and your teams' members' if you administer a team), revoked. */
+  const keys = {
+    create: (body: CreateApiKeyBody) => post<ApiKeyCreated>(routePath('createApiKey'), body),
+    list: (q: { owner?: string } = {}) => http.json<ApiKeyList>('GET', routePath('listApiKeys'), { query: q }),
+    revoke: (id: string) => http.json<ApiKeyView>('DELETE', routePath('revokeApiKey', { id })),
+  };
+
   const wsTicket = () => post<WsTicket>(routePath('wsTicket'));
 
   /** One WebSocket for following many runs at once (a UI's list and pages). */
@@ -193,7 +202,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, agents, approvals, schedules, input, models, workspaces, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, agents, approvals, schedules, input, models, workspaces, keys, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

@@ -590,6 +590,7 @@ const eventDataSchemas = {
     by: z.string().nullable(),
     channel: decisionChannelSchema.nullable(),
     comment: z.string().nullable(),
+    slackUser: z.string().optional().meta({ description: 'Decided in Slack: the Slack user id that clicked; `by` is the Longhaul user it maps to.' }),
   }),
   'approval.expired': z.object({ approvalId: z.string(), kind: approvalKindSchema, tool: z.string().nullable() }),
   'input.requested': z.object({ requestId: z.string(), question: z.string(), expiresAt: isoTime }),

@@ -22,11 +22,18 @@ export const API_ERROR_CODES = [
   'host_not_allowed',
   'invalid_signature',
   'stale_request',
+  /** An API key that was revoked (401). */
+  'key_revoked',
+  /** An API key past its expiry (401). */
+  'key_expired',
+  /** The credential's scopes do not allow this (403): an API key without the scope, or asking for a key broader than itself. */
+  'scope_missing',
   // 404
   'not_found',
   'run_not_found',
   'approval_not_found',
   'schedule_not_found',
+  'key_not_found',
   // 409: the run or request is not in a state for this
   'run_not_active',
   'run_not_ended',
@@ -46,6 +53,7 @@ export const API_ERROR_CODES = [
   'unsupported_media_type',
   'queue_full',
   'too_many_schedules',
+  'too_many_keys',
   // 5xx
   'temporal_unavailable',
   'internal',

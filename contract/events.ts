@@ -68,6 +68,8 @@ export interface EventDataMap {
     by: string | null;
     channel: DecisionChannel | null;
     comment: string | null;
+    /** Decided in Slack: the Slack account that clicked (`by` is the Longhaul user it maps to). */
+    slackUser?: string;
   };
   'approval.expired': { approvalId: string; kind: ApprovalKind; tool: string | null };
   'input.requested': { requestId: string; question: string; expiresAt: string };

@@ -37,6 +37,7 @@ import {
   wsTicketSchema,
   runChildrenSchema,
 } from './api';
+import { apiKeyCreatedSchema, apiKeyListSchema, apiKeysQuery, apiKeyViewSchema, createApiKeyBody } from './api-keys';
 import { ROUTE_PATHS, type RouteName } from './paths';
 
 export type HttpMethod = (typeof ROUTE_PATHS)[RouteName]['method'];
@@ -308,6 +309,38 @@ export const ROUTES = {
     summary: 'Get a single-use ticket for a WebSocket (/ws?ticket=) or SSE connection',
     success: { status: 201, description: 'A ticket valid for WS_TICKET_TTL_SEC.', schema: wsTicketSchema },
     errors: [401],
+    auth: true,
+  },
+  createApiKey: {
+    ...ROUTE_PATHS.createApiKey,
+    summary: 'Create an API key for the caller',
+    description:
+      'The answer holds the key (`lh_…`) this once; only its hash is stored. Its scopes may not be broader than what the ' +
+      "caller's own credential may do (403 `scope_missing`: a key cannot mint a broader key). A key acts as its owner, with the " +
+      "owner's roles, narrowed by its scopes.",
+    body: createApiKeyBody,
+    success: { status: 201, description: 'The key, with its secret shown once.', schema: apiKeyCreatedSchema },
+    errors: [400, 401, 403, 415, 429],
+    auth: true,
+  },
+  listApiKeys: {
+    ...ROUTE_PATHS.listApiKeys,
+    summary: "The caller's API keys, and those of members of teams the caller administers",
+    description: 'Never a secret. Revoked and expired keys are listed too, newest first.',
+    query: apiKeysQuery,
+    success: { status: 200, description: 'The keys.', schema: apiKeyListSchema },
+    errors: [400, 401],
+    auth: true,
+  },
+  revokeApiKey: {
+    ...ROUTE_PATHS.revokeApiKey,
+    summary: 'Revoke an API key',
+    description:
+      'By its owner, or an admin of a team its owner belongs to. Every API replica refuses the key from the next request ' +
+      '(401 `key_revoked`). Revoking a revoked key changes nothing. Anyone else\'s key is a 404.',
+    params: { id: 'The key\'s id (as listed; the part of the key after `lh_` up to the next `_`).' },
+    success: { status: 200, description: 'The key, revoked.', schema: apiKeyViewSchema },
+    errors: [401, 404],
     auth: true,
   },
   openapi: {

@@ -466,6 +466,7 @@ export const OPTIONS = {
   SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests', { secret: 'value' }),
   SLACK_CHANNEL: option(optionalString, 'Channel approval requests are posted to'),
   SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
+  SLACK_MATCH_EMAIL: option(bool(true), "A Slack user not in SLACK_USERS is the Longhaul user with the same verified email (Slack's `users.info`, scope `users:read.email`)"),
   SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack', secret: 'url' }),
   PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages', { secret: 'url' }),
 } satisfies Record<string, OptionSpec>;

@@ -229,6 +229,7 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
             signingSecret: e.SLACK_SIGNING_SECRET,
             channel: e.SLACK_CHANNEL,
             users: e.SLACK_USERS,
+            matchEmail: e.SLACK_MATCH_EMAIL,
             apiUrl: e.SLACK_API_URL,
           }
         : undefined,

@@ -136,10 +136,14 @@ function decoded(text: string): string {
   }
 }
 
+/** A Longhaul API key (`lh_<id>_<secret>`, api/api-key-format.ts) anywhere in text: its id may show, its secret never. */
+const API_KEY_IN_TEXT = /\blh_([0-9a-f]{16})_[A-Za-z0-9_-]{8,}/g;
+
 /** Text with every URL in it redacted, and every remembered secret replaced. */
 export function redactText(text: string): string {
   const urls = text.includes('://') ? text.replace(USERINFO_IN_TEXT, (_, scheme: string) => `${scheme}${REDACTED}@`).replace(URL_IN_TEXT, (u) => redactUrl(u)) : text;
-  return scrubRemembered(urls.replace(CREDENTIAL_IN_TEXT, (_, scheme: string) => `${scheme} ${REDACTED}`));
+  const keys = urls.includes('lh_') ? urls.replace(API_KEY_IN_TEXT, (_, id: string) => `lh_${id}_${REDACTED}`) : urls;
+  return scrubRemembered(keys.replace(CREDENTIAL_IN_TEXT, (_, scheme: string) => `${scheme} ${REDACTED}`));
 }
 
 function scrubRemembered(text: string): string {

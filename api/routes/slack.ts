@@ -15,6 +15,7 @@ import type { Store } from '../../shared/store';
 import type { Decision } from '../../contract/run';
 import { ApiError } from '../errors';
 import type { HumanService } from '../human-service';
+import type { SlackIdentities } from '../slack-identity';
 
 interface BlockActionsPayload {
   type: string;
@@ -30,8 +31,9 @@ export function slackRouter(deps: {
   store: Store;
   notifier: ApprovalNotifier;
   logger: Logger;
+  identities: SlackIdentities;
 }): Router {
-  const { slack, humans, store, notifier, logger } = deps;
+  const { slack, humans, store, notifier, logger, identities } = deps;
   const router = Router();
 
   async function handleClick(payload: BlockActionsPayload): Promise<void> {
@@ -47,13 +49,14 @@ export function slackRouter(deps: {
       return tell('That button is not one Longhaul posted, so nothing changed.');
     }
     const decision: Decision = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
-    const user = slack.users.get(slackUser);
-    if (!user) {
+    // The Longhaul user behind the Slack account (SLACK_USERS, or the same verified email): it decides, if it may.
+    const caller = await identities.principalOf(slackUser);
+    if (!caller) {
       await humans.refuseUnknownUser(target.approvalId, `slack:${slackUser}`, 'slack', decision);
-      return tell('Your Slack account is not linked to a Longhaul user (SLACK_USERS), so nothing changed.');
+      return tell('Your Slack account is not linked to a Longhaul user (by SLACK_USERS or a verified email), so nothing changed.');
     }
     try {
-      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user, decision, channel: 'slack' });
+      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user: caller.user, decision, channel: 'slack', slackUser });
       if (repeated) return tell(`You already ${approval.status} this; nothing changed.`);
       const run = await store.runs.get(approval.runId);
       if (run) await notifier.update(approval, run, await store.tree.originOf(run.id));

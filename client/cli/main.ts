@@ -15,6 +15,7 @@ import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatu
 import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
 import { isLocalCommand, LOCAL_USAGE, runLocalCommand } from './local-commands';
 import { printWatch } from './print-watch';
+import { keysCommand, KeysUsageError, KEYS_USAGE } from './keys-command';
 import { forTerminal, TerminalStream } from './terminal-text';
 
 export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 } as const;
@@ -34,6 +35,7 @@ Commands:
   answer <run> <text>                                                answer the agent's question
   message <run> <text> [--max-steps N] [--watch]                     follow up: joins a running run, continues an ended one
   cancel <run>                                                       cancel a run
+${KEYS_USAGE}
 ${LOCAL_USAGE}
 
 Options: --json (machine-readable output), --allow-http (send the token over plain HTTP to another host), --help
@@ -100,6 +102,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         agent: { type: 'string' },
         input: { type: 'string' },
         'allow-http': { type: 'boolean', default: false },
+        scopes: { type: 'string' },
+        expires: { type: 'string' },
+        owner: { type: 'string' },
         longhaul: { type: 'string' },
       },
     });
@@ -128,7 +133,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
   try {
     return await run(client, command, args, o, print, io, signal);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof KeysUsageError) {
       io.err(`${err.message}\n\n${USAGE}`);
       return EXIT.usage;
     }
@@ -144,7 +149,7 @@ async function run(
   client: LonghaulClient,
   command: string,
   args: string[],
-  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string; agent?: string; input?: string },
+  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string; agent?: string; input?: string; scopes?: string; expires?: string; owner?: string },
   print: (value: unknown, human: string) => void,
   io: Io,
   signal?: AbortSignal,
@@ -237,6 +242,9 @@ async function run(
       print(cancelled, `${cancelled.id} ${cancelled.status}`);
       return EXIT.ok;
     }
+    case 'keys':
+      await keysCommand(client, args, o, io.out);
+      return EXIT.ok;
     default:
       throw new UsageError(`unknown command ${command}`);
   }

@@ -29,6 +29,8 @@ export interface ApprovalRecord {
   comment: string | null;
   decidedAt: string | null;
   slack: { channel: string; ts: string } | null;
+  /** The Slack account that decided it, when it was decided in Slack (`decidedBy` is its Longhaul user). */
+  slackUser?: string | null;
 }
 
 export interface NewApproval {
@@ -56,6 +58,8 @@ export interface AuditEntry {
   tool: string | null;
   inputHash: string | null;
   comment?: string | null;
+  /** The Slack account behind `actor`, for decisions made in Slack. */
+  slackUser?: string | null;
 }
 
 function toRecord(row: ApprovalsTable): ApprovalRecord {
@@ -78,6 +82,7 @@ function toRecord(row: ApprovalsTable): ApprovalRecord {
     comment: row.comment,
     decidedAt: row.decided_at,
     slack: row.slack_channel && row.slack_ts ? { channel: row.slack_channel, ts: row.slack_ts } : null,
+    slackUser: row.slack_user ?? null,
   };
 }
 
@@ -109,6 +114,7 @@ export class ApprovalsRepo {
         slack_channel: null,
         slack_ts: null,
         used_at: null,
+        slack_user: null,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -124,12 +130,12 @@ export class ApprovalsRepo {
    * The one decide-and-audit path. Records the outcome if the approval is still pending and audits
    * it in the same transaction; `won` says whether this one counted, `approval` is what holds now.
    */
-  async settle(id: string, d: { outcome: ApprovalOutcome; by: string; channel: DecisionChannel; comment?: string | null }): Promise<{ won: boolean; approval: ApprovalRecord }> {
+  async settle(id: string, d: { outcome: ApprovalOutcome; by: string; channel: DecisionChannel; comment?: string | null; slackUser?: string | null }): Promise<{ won: boolean; approval: ApprovalRecord }> {
     return inTransaction(this.db, async (trx) => {
       const repo = new ApprovalsRepo(trx);
       const result = await trx
         .updateTable('approvals')
-        .set({ status: d.outcome, decided_by: d.by, channel: d.channel, comment: d.comment ?? null, decided_at: nowIso() })
+        .set({ status: d.outcome, decided_by: d.by, channel: d.channel, comment: d.comment ?? null, decided_at: nowIso(), slack_user: d.slackUser ?? null })
         .where('id', '=', id)
         .where('status', '=', 'pending')
         .executeTakeFirst();
@@ -146,6 +152,7 @@ export class ApprovalsRepo {
           tool: approval.tool,
           inputHash: approval.inputHash,
           comment: d.comment,
+          slackUser: d.slackUser,
         });
       }
       return { won, approval };
@@ -153,7 +160,7 @@ export class ApprovalsRepo {
   }
 
   /** Audits a decision that did not count (the decider may not decide, or came too late). */
-  async auditRefused(approval: ApprovalRecord, d: { actor: string; channel: DecisionChannel; outcome: ApprovalOutcome; refusal: 'conflict' | 'forbidden'; comment?: string | null }): Promise<void> {
+  async auditRefused(approval: ApprovalRecord, d: { actor: string; channel: DecisionChannel; outcome: ApprovalOutcome; refusal: 'conflict' | 'forbidden'; comment?: string | null; slackUser?: string | null }): Promise<void> {
     await this.audit({
       approvalId: approval.id,
       runId: approval.runId,
@@ -164,6 +171,7 @@ export class ApprovalsRepo {
       tool: approval.tool,
       inputHash: approval.inputHash,
       comment: d.comment,
+      slackUser: d.slackUser,
     });
   }
 
@@ -245,6 +253,7 @@ export class ApprovalsRepo {
         input_hash: e.inputHash,
         comment: e.comment ?? null,
         at: nowIso(),
+        slack_user: e.slackUser ?? null,
       })
       .execute();
   }

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
 import { AgentsRepo } from './agents';
+import { ApiKeysRepo } from './api-keys';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
@@ -48,6 +49,7 @@ export class Store {
   readonly treeMoney: TreeMoneyRepo;
   readonly teamMembers: TeamMembersRepo;
   readonly users: UsersRepo;
+  readonly apiKeys: ApiKeysRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -74,6 +76,7 @@ export class Store {
     this.treeMoney = new TreeMoneyRepo(executor, opened.dialect);
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
+    this.apiKeys = new ApiKeysRepo(executor);
   }
 
   get dialect(): Dialect {

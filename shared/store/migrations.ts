@@ -453,6 +453,33 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('users_email').on('users').columns(['email']).execute();
       },
     },
+    '018_api_keys': {
+      async up(db: Kysely<unknown>) {
+        // API keys for machines: only a hash of each secret is kept; the id (in the key's text) finds the row, so a
+        // check is one primary-key read, made on every request so that a revocation holds at once on every replica.
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes_json', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .addColumn('revoked_by', 'text')
+          .execute();
+        await db.schema.createIndex('api_keys_owner').on('api_keys').columns(['owner', 'created_at']).execute();
+      },
+    },
+    '018_slack_deciders': {
+      async up(db: Kysely<unknown>) {
+        // A decision made in Slack names both people: the Longhaul user (decided_by, actor) and the Slack account.
+        await db.schema.alterTable('approvals').addColumn('slack_user', 'text').execute();
+        await db.schema.alterTable('approval_audit').addColumn('slack_user', 'text').execute();
+      },
+    },
   };
 }
 

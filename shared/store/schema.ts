@@ -109,6 +109,8 @@ export interface ApprovalsTable {
   slack_ts: string | null;
   /** When an approved re-run (`effect_in_doubt`) was spent by the attempt it let through; null while unused. */
   used_at: string | null;
+  /** The Slack account that decided it, when it was decided in Slack (migration 018). */
+  slack_user: string | null;
 }
 
 export interface InputRequestsTable {
@@ -139,6 +141,8 @@ export interface ApprovalAuditTable {
   input_hash: string | null;
   comment: string | null;
   at: string;
+  /** The Slack account behind `actor`, for decisions made in Slack (migration 018). */
+  slack_user: string | null;
 }
 
 export interface LiveTextTable {
@@ -344,6 +348,23 @@ export interface UsersTable {
   updated_at: string;
 }
 
+/** API keys (migration 018): a hash of each secret, never the secret. */
+export interface ApiKeysTable {
+  id: string;
+  owner: string;
+  name: string;
+  /** Scopes of contract/identity.ts, as a JSON array. */
+  scopes_json: string;
+  /** SHA-256 of the secret part, hex. */
+  secret_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  /** Written at most about once a minute per key. */
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -356,6 +377,7 @@ export interface Database {
   ws_tickets: WsTicketsTable;
   team_members: TeamMembersTable;
   users: UsersTable;
+  api_keys: ApiKeysTable;
   user_messages: UserMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

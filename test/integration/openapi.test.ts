@@ -266,6 +266,20 @@ describe('OpenAPI document', () => {
     await h.client.workflow.getHandle(id).terminate('test over');
   });
 
+  it('describes the API key routes: created once, listed, revoked, and their refusals', async () => {
+    const created = await call('POST', '/api/keys', { body: { name: 'openapi', scopes: ['runs:read'], expiresAt: '2099-01-01T00:00:00Z' } });
+    expect(created.status).toBe(201);
+    await call('POST', '/api/keys', { body: { name: '', scopes: [] } }).then((r) => expect(r.status).toBe(400));
+    await call('POST', '/api/keys', { body: { name: 'x', scopes: ['admin'] }, token: created.body.key }).then((r) => expect(r.body.error.code).toBe('scope_missing'));
+    await call('POST', '/api/keys', { body: { name: 'x', scopes: ['runs:read'] }, token: '' }).then((r) => expect(r.status).toBe(401));
+    await call('GET', '/api/keys').then((r) => expect(r.body.keys.map((k: { id: string }) => k.id)).toContain(created.body.id));
+    await call('GET', '/api/keys?colour=red').then((r) => expect(r.status).toBe(400));
+    await call('GET', '/api/keys', { token: '' }).then((r) => expect(r.status).toBe(401));
+    await call('DELETE', `/api/keys/${created.body.id}`, { token: BOB }).then((r) => expect(r.status).toBe(404));
+    await call('DELETE', `/api/keys/${created.body.id}`).then((r) => expect(r.body.revokedBy).toBe('alice'));
+    await call('GET', '/api/keys', { token: created.body.key }).then((r) => expect(r.body.error.code).toBe('key_revoked'));
+  });
+
   it('has seen every route answer its documented success', () => {
     expect(checker.unexercised()).toEqual([]);
   });

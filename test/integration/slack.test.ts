@@ -26,7 +26,7 @@ describe('approvals in Slack', () => {
     h = await startHarness({
       env: {
         API_TOKENS: `${ALICE}:alice,bob-token-0123456789ab:bob,carol-token-0123456789:carol`,
-        APPROVERS: 'carol',
+        APPROVERS: 'carol,dave',
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
         LLM_MODEL: 'claude-sonnet-5-5',
@@ -40,6 +40,17 @@ describe('approvals in Slack', () => {
       },
     });
     h.defaultToken = ALICE;
+    // People the identity provider told us of (verified emails), and the Slack accounts that match them, or not.
+    await h.store.users.upsert({ id: 'dave', email: 'dave@example.com' });
+    await h.store.users.upsert({ id: 'frank', email: 'frank@example.com' });
+    await h.store.users.upsert({ id: 'erin', email: 'erin@example.com' });
+    await h.store.users.upsert({ id: 'twin-1', email: 'twins@example.com' });
+    await h.store.users.upsert({ id: 'twin-2', email: 'twins@example.com' });
+    slack.people.set('U_DAVE', { email: 'Dave@Example.com', emailConfirmed: true });
+    slack.people.set('U_FRANK', { email: 'frank@example.com', emailConfirmed: true });
+    slack.people.set('U_ERIN', { email: 'erin@example.com', emailConfirmed: false });
+    slack.people.set('U_TWIN', { email: 'twins@example.com', emailConfirmed: true });
+    slack.people.set('U_GONE', { email: 'dave@example.com', emailConfirmed: true, deleted: true });
   });
   afterAll(async () => {
     await h.close();
@@ -152,6 +163,49 @@ describe('approvals in Slack', () => {
     expect((await click(posted, 'longhaul_reject', 'U_CAROL')).status).toBe(200);
     await h.waitForStatus(id, 'completed');
     expect((await h.store.approvals.get(approvalId))).toMatchObject({ status: 'rejected', decidedBy: 'carol', channel: 'slack' });
+  });
+
+  it('maps a Slack user by confirmed email, and the decision names both the Longhaul user and the Slack account', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[by-email]');
+    expect((await click(posted, 'longhaul_approve', 'U_DAVE')).status).toBe(200);
+    await h.waitForStatus(id, 'completed');
+    expect(await h.store.approvals.get(approvalId)).toMatchObject({ status: 'approved', decidedBy: 'dave', channel: 'slack', slackUser: 'U_DAVE' });
+    const decided = await h.waitForEvent(id, 'approval.decided');
+    expect(decided.data).toMatchObject({ approvalId, decision: 'approved', by: 'dave', channel: 'slack', slackUser: 'U_DAVE' });
+    expect((await h.store.approvals.auditTrail(approvalId)).map((a) => [a.actor, a.slack_user, a.outcome])).toEqual([['dave', 'U_DAVE', 'accepted']]);
+    expect(slack.callsTo('users.info').some((c) => c.args.user === 'U_DAVE')).toBe(true);
+  });
+
+  it('names the Slack account of an explicitly mapped decider too, and of a decision made elsewhere none', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[explicit-both]');
+    expect((await click(posted, 'longhaul_reject', 'U_CAROL')).status).toBe(200);
+    await h.waitForStatus(id, 'completed');
+    expect((await h.waitForEvent(id, 'approval.decided')).data).toMatchObject({ by: 'carol', slackUser: 'U_CAROL' });
+    expect((await h.store.approvals.auditTrail(approvalId)).map((a) => [a.actor, a.slack_user])).toEqual([['carol', 'U_CAROL']]);
+    const web = await runAwaitingApproval('[web-none]');
+    await h.request('POST', `/api/runs/${web.id}/approvals/${web.approvalId}`, { body: { decision: 'reject' } });
+    expect((await h.waitForEvent(web.id, 'approval.decided')).data).not.toHaveProperty('slackUser');
+  });
+
+  it('refuses Slack users with no confirmed email of exactly one Longhaul user, and a matched user who may not decide', async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[email-refusals]');
+    for (const who of ['U_ERIN', 'U_TWIN', 'U_GONE']) {
+      expect((await click(posted, 'longhaul_approve', who)).status).toBe(200);
+      await waitFor(() => ephemeralsTo(who).some((c) => /not linked to a Longhaul user/.test(c.args.text)), { what: `the reply to ${who}` });
+    }
+    // frank is matched by email but is no approver and does not own the run.
+    expect((await click(posted, 'longhaul_approve', 'U_FRANK')).status).toBe(200);
+    await waitFor(() => ephemeralsTo('U_FRANK').some((c) => /may not decide approvals on this run/.test(c.args.text)), { what: "frank's reply" });
+    expect((await h.store.approvals.get(approvalId))!.status).toBe('pending');
+    expect((await h.store.approvals.auditTrail(approvalId)).map((a) => [a.actor, a.slack_user, a.outcome])).toEqual([
+      ['slack:U_ERIN', null, 'forbidden'],
+      ['slack:U_TWIN', null, 'forbidden'],
+      ['slack:U_GONE', null, 'forbidden'],
+      ['frank', 'U_FRANK', 'forbidden'],
+    ]);
+    expect((await h.events(id)).some((e) => e.type === 'approval.decided')).toBe(false);
+    await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision: 'reject' } });
+    await h.waitForStatus(id, 'completed');
   });
 
   it('updates the message when the approval expires', async () => {

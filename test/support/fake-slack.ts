@@ -1,6 +1,6 @@
 /**
  * A fake of the Slack Web API methods Longhaul calls (chat.postMessage, chat.update,
- * chat.postEphemeral), over HTTP, for Slack's own client library to talk to. Records every call.
+ * chat.postEphemeral, users.info), over HTTP, for Slack's own client library to talk to. Records every call.
  */
 import type http from 'node:http';
 import { listenLocally, type LocalServer } from './http-server';
@@ -11,8 +11,18 @@ export interface SlackCall {
   args: Record<string, any>;
 }
 
+/** A workspace member as users.info describes them. */
+export interface SlackPerson {
+  email?: string;
+  emailConfirmed?: boolean;
+  deleted?: boolean;
+  bot?: boolean;
+}
+
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** The workspace's members by Slack user id, for users.info; anyone else is `user_not_found`. */
+  readonly people = new Map<string, SlackPerson>();
   private server?: LocalServer;
   private nextTs = 1;
   url = '';
@@ -59,6 +69,14 @@ export class FakeSlack {
         return reply({ ok: true, channel: args.channel, ts: args.ts, text: args.text });
       case 'chat.postEphemeral':
         return reply({ ok: true, message_ts: `1700000001.${String(this.nextTs++).padStart(6, '0')}` });
+      case 'users.info': {
+        const person = this.people.get(String(args.user));
+        if (!person) return reply({ ok: false, error: 'user_not_found' });
+        return reply({
+          ok: true,
+          user: { id: args.user, deleted: person.deleted ?? false, is_bot: person.bot ?? false, is_email_confirmed: person.emailConfirmed ?? false, profile: { email: person.email } },
+        });
+      }
       default:
         return reply({ ok: false, error: 'unknown_method' });
     }

@@ -3,6 +3,7 @@ import { mustSignIn, onAuthChange, signOut, token } from './auth';
 import { Agents } from './components/Agents';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { Inbox } from './components/Inbox';
+import { Keys } from './components/Keys';
 import { ShortcutsDialog } from './components/ShortcutsDialog';
 import { useInbox } from './inbox';
 import { useShortcuts } from './shortcuts';
@@ -38,6 +39,7 @@ function Shell() {
           <Link href="/runs/new">New run</Link>
           <Link href="/schedules">Schedules</Link>
           <Link href="/agents">Agents</Link>
+          <Link href="/keys">Keys</Link>
           <Link href="/inbox" aria-label={`Inbox: ${waiting?.length ?? 0} waiting for you`}>
             Inbox
             {waiting && waiting.length > 0 && (
@@ -65,6 +67,7 @@ function Shell() {
         {route.name === 'schedules' && <Schedules />}
         {route.name === 'agents' && <Agents />}
         {route.name === 'inbox' && <Inbox />}
+        {route.name === 'keys' && <Keys />}
         {route.name === 'run' && <RunPage key={route.id} id={route.id} />}
         {route.name === 'missing' && (
           <p>

@@ -1,7 +1,7 @@
 /** Paths, not hashes: the server answers every UI path with index.html. */
 import { useEffect, useState } from 'react';
 
-export type Route = { name: 'list' } | { name: 'new' } | { name: 'schedules' } | { name: 'agents' } | { name: 'inbox' } | { name: 'run'; id: string } | { name: 'missing' };
+export type Route = { name: 'list' } | { name: 'new' } | { name: 'schedules' } | { name: 'agents' } | { name: 'inbox' } | { name: 'keys' } | { name: 'run'; id: string } | { name: 'missing' };
 
 export function parse(pathname: string): Route {
   if (pathname === '/' || pathname === '/runs') return { name: 'list' };
@@ -9,6 +9,7 @@ export function parse(pathname: string): Route {
   if (pathname === '/schedules') return { name: 'schedules' };
   if (pathname === '/agents') return { name: 'agents' };
   if (pathname === '/inbox') return { name: 'inbox' };
+  if (pathname === '/keys') return { name: 'keys' };
   const m = /^\/runs\/([A-Za-z0-9_-]+)$/.exec(pathname);
   return m ? { name: 'run', id: m[1]! } : { name: 'missing' };
 }

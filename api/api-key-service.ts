@@ -1,0 +1,66 @@
+/**
+ * API keys for machines: created by a user for themselves, listed and revoked by their owner or by an admin of a
+ * team the owner belongs to. A key never does more than the credential that created it could (a key cannot mint a
+ * broader key), and its secret is returned once, at creation.
+ */
+import { MAX_ACTIVE_KEYS_PER_USER, type ApiKeyCreated, type ApiKeyView, type CreateApiKeyBody } from '../contract/api-keys';
+import { mayOnTeam, scopeAllows, SCOPE_GRANTS, teamsWhere, type Principal } from '../contract/identity';
+import type { Store } from '../shared/store';
+import type { ApiKeyRecord } from '../shared/store/api-keys';
+import { newApiKey } from './api-key-format';
+import { ApiError } from './errors';
+
+export function apiKeyView(k: ApiKeyRecord): ApiKeyView {
+  return { id: k.id, name: k.name, owner: k.owner, scopes: k.scopes, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt, revokedBy: k.revokedBy };
+}
+
+const keyNotFound = () => new ApiError(404, 'key_not_found', 'API key not found');
+
+export class ApiKeyService {
+  constructor(private readonly deps: { store: Store }) {}
+
+  async create(p: Principal, body: CreateApiKeyBody): Promise<ApiKeyCreated> {
+    const wider = body.scopes.filter((s) => !SCOPE_GRANTS[s].every((permission) => scopeAllows(p.scopes, permission)));
+    if (wider.length > 0) throw new ApiError(403, 'scope_missing', `your credential may not grant ${wider.join(', ')}: a key cannot be broader than the credential that creates it`);
+    if (body.expiresAt !== undefined && Date.parse(body.expiresAt) <= Date.now()) {
+      throw new ApiError(400, 'invalid_request', 'expiresAt must be in the future', [{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+    // A soft cap: two creations at the same moment may both pass it by one, which is harmless.
+    if ((await this.deps.store.apiKeys.countActive(p.user, new Date())) >= MAX_ACTIVE_KEYS_PER_USER) {
+      throw new ApiError(429, 'too_many_keys', `you already have ${MAX_ACTIVE_KEYS_PER_USER} keys that work; revoke one first`);
+    }
+    const key = newApiKey();
+    const record = await this.deps.store.apiKeys.insert({
+      id: key.id,
+      owner: p.user,
+      name: body.name.trim(),
+      scopes: body.scopes,
+      secretHash: key.secretHash,
+      expiresAt: body.expiresAt === undefined ? null : new Date(body.expiresAt).toISOString(),
+    });
+    return { ...apiKeyView(record), key: key.text };
+  }
+
+  /** The caller's keys and those of the members of every team the caller administers (`owner`: only that user's). */
+  async list(p: Principal, owner?: string): Promise<ApiKeyView[]> {
+    const owners = new Set([p.user]);
+    for (const team of teamsWhere(p, 'administer')) for (const m of await this.deps.store.teamMembers.members(team)) owners.add(m.user);
+    const wanted = owner === undefined ? [...owners] : owners.has(owner) ? [owner] : [];
+    return (await this.deps.store.apiKeys.listOwnedBy(wanted)).map(apiKeyView);
+  }
+
+  /** Revokes a key of the caller's, or of a member of a team the caller administers; any other key is a 404. */
+  async revoke(p: Principal, id: string): Promise<ApiKeyView> {
+    const key = await this.deps.store.apiKeys.get(id);
+    if (!key || !(await this.mayManage(p, key))) throw keyNotFound();
+    const revoked = await this.deps.store.apiKeys.revoke(id, p.user);
+    if (!revoked) throw keyNotFound();
+    return apiKeyView(revoked);
+  }
+
+  private async mayManage(p: Principal, key: ApiKeyRecord): Promise<boolean> {
+    if (key.owner === p.user) return true;
+    const ownerRoles = await this.deps.store.teamMembers.rolesOf(key.owner);
+    return ownerRoles.some((r) => mayOnTeam(p, r.team, 'administer'));
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * API keys from the outside: created (shown once), used, refused beyond their scopes (403), refused when expired,
+ * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404), and — the promise
+ * that matters — a key revoked through one API process is refused by another API process on the very next request.
+ * The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from '../support/ports';
+import { startApiProcess, type ChildHandle } from '../support/processes';
+import { startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+const ROOT = path.join(__dirname, '..', '..');
+const ALICE = 'alice-token-0123456789';
+const BOB = 'bob-token-0123456789ab';
+const CAROL = 'carol-token-0123456789';
+const DORA = 'dora-token-0123456789ab';
+
+describe('API keys', () => {
+  let h: Harness;
+  let replica: ChildHandle | undefined;
+  let replicaUrl = '';
+
+  beforeAll(async () => {
+    h = await startHarness({ noWorker: true, database: 'postgres', env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol,${DORA}:dora` } });
+    h.defaultToken = ALICE;
+    // carol administers payments; bob is a member of it; alice is on no team.
+    await h.store.teamMembers.grant('payments', 'carol', 'admin');
+    await h.store.teamMembers.grant('payments', 'bob', 'member');
+  });
+  afterAll(async () => {
+    await replica?.kill('SIGTERM');
+    await h.close();
+  });
+
+  const create = (body: unknown, token = ALICE) => h.request('POST', '/api/keys', { body, token });
+  const atReplica = async (method: string, urlPath: string, token: string) => {
+    const res = await fetch(`${replicaUrl}${urlPath}`, { method, headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('creates a key shown once, which then works as its owner and records its last use', async () => {
+    const created = await create({ name: 'ci reader', scopes: ['runs:read'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'ci reader', owner: 'alice', scopes: ['runs:read'], expiresAt: null, lastUsedAt: null, revokedAt: null });
+    expect(created.body.key).toMatch(new RegExp(`^lh_${created.body.id}_[A-Za-z0-9_-]{43}$`));
+    // Only a hash is stored; no answer ever carries the secret again.
+    const stored = await h.store.db.selectFrom('api_keys').selectAll().where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored)).not.toContain(created.body.key.split('_').pop());
+    const listed = await h.request('GET', '/api/keys');
+    expect(listed.body.keys.map((k: any) => k.id)).toContain(created.body.id);
+    expect(JSON.stringify(listed.body)).not.toContain(created.body.key);
+
+    const runs = await h.request('GET', '/api/runs', { token: created.body.key });
+    expect(runs.status).toBe(200);
+    const mine = await h.createRun({ goal: 'a run of alice', model: 'demo' });
+    expect((await h.request('GET', `/api/runs/${mine}`, { token: created.body.key })).body.owner).toBe('alice');
+    const after = (await h.request('GET', '/api/keys')).body.keys.find((k: any) => k.id === created.body.id);
+    expect(after.lastUsedAt).not.toBeNull();
+  });
+
+  it('refuses what the scopes do not allow with 403 scope_missing, and never mints a broader key', async () => {
+    const reader = (await create({ name: 'reader', scopes: ['runs:read'] })).body.key as string;
+    const refused = await h.request('POST', '/api/runs', { token: reader, body: { goal: 'x', model: 'demo' } });
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'scope_missing']);
+    // Even on the owner's own run: the key may read it, not steer it or decide its approvals.
+    const own = await h.createRun({ goal: 'alice steers this one', model: 'demo' });
+    const now = Date.now();
+    await h.store.approvals.insert({ id: `apr_${own}`, runId: own, kind: 'tool', turn: 1, tool: 'http_request', reason: 'test', requestedAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() });
+    expect((await h.request('GET', `/api/runs/${own}`, { token: reader })).status).toBe(200);
+    for (const [path, body] of [[`/api/runs/${own}/cancel`, undefined], [`/api/runs/${own}/approvals/apr_${own}`, { decision: 'approve' }]] as const) {
+      const res = await h.request('POST', path, { token: reader, body });
+      expect([path, res.status, res.body.error.code]).toEqual([path, 403, 'scope_missing']);
+    }
+    expect((await h.store.approvals.get(`apr_${own}`))!.status).toBe('pending');
+    // A writer may start runs; a key may mint a key as narrow as itself, never a broader one.
+    const writer = (await create({ name: 'writer', scopes: ['runs:write'] })).body.key as string;
+    expect((await h.request('POST', '/api/runs', { token: writer, body: { goal: 'by a key', model: 'demo' } })).status).toBe(202);
+    const broader = await create({ name: 'broader', scopes: ['runs:write', 'approvals:decide'] }, writer);
+    expect([broader.status, broader.body.error.code]).toEqual([403, 'scope_missing']);
+    expect((await create({ name: 'admin', scopes: ['admin'] }, reader)).status).toBe(403);
+    expect((await create({ name: 'narrower', scopes: ['runs:read'] }, writer)).status).toBe(201);
+    expect((await create({ name: 'admin by a person', scopes: ['admin'] })).status).toBe(201);
+  });
+
+  it('refuses bad input with 400 naming the problem', async () => {
+    for (const [body, where] of [
+      [{ name: '', scopes: ['runs:read'] }, 'name'],
+      [{ name: 'x'.repeat(101), scopes: ['runs:read'] }, 'name'],
+      [{ name: 'x', scopes: [] }, 'scopes'],
+      [{ name: 'x', scopes: ['runs:everything'] }, 'scopes.0'],
+      [{ name: 'x', scopes: ['runs:read', 'runs:read'] }, 'scopes'],
+      [{ name: 'x', scopes: ['runs:read'], expiresAt: 'tomorrow' }, 'expiresAt'],
+      [{ name: 'x', scopes: ['runs:read'], expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+      [{ name: 'x', scopes: ['runs:read'], owner: 'bob' }, ''],
+      [{ scopes: ['runs:read'] }, 'name'],
+    ] as const) {
+      const res = await create(body);
+      expect([JSON.stringify(body), res.status, res.body.error.code]).toEqual([JSON.stringify(body), 400, 'invalid_request']);
+      expect(res.body.error.details.map((d: any) => d.path)).toContain(where);
+    }
+    expect((await h.request('GET', '/api/keys?colour=red')).status).toBe(400);
+  });
+
+  it('holds at most 100 working keys per user (429 too_many_keys); revoked and expired ones do not count', async () => {
+    const at = Date.now();
+    for (let i = 0; i < 98; i++) await h.store.apiKeys.insert({ id: `dddd${String(i).padStart(12, '0')}`, owner: 'dora', name: `k${i}`, scopes: ['runs:read'], secretHash: '00' });
+    await h.store.apiKeys.insert({ id: 'dddd100000000000', owner: 'dora', name: 'old', scopes: ['runs:read'], secretHash: '00', expiresAt: new Date(at - 1000).toISOString() });
+    await h.store.apiKeys.insert({ id: 'dddd200000000000', owner: 'dora', name: 'gone', scopes: ['runs:read'], secretHash: '00' });
+    await h.store.apiKeys.revoke('dddd200000000000', 'dora');
+    expect((await create({ name: 'the 99th', scopes: ['runs:read'] }, DORA)).status).toBe(201);
+    expect((await create({ name: 'the 100th', scopes: ['runs:read'] }, DORA)).status).toBe(201);
+    const over = await create({ name: 'one too many', scopes: ['runs:read'] }, DORA);
+    expect([over.status, over.body.error.code]).toEqual([429, 'too_many_keys']);
+    expect((await h.request('DELETE', '/api/keys/dddd000000000000', { token: DORA })).status).toBe(200);
+    expect((await create({ name: 'in its place', scopes: ['runs:read'] }, DORA)).status).toBe(201);
+  });
+
+  it('refuses an unknown, malformed or expired key with 401 and its code', async () => {
+    const unknown = await h.request('GET', '/api/runs', { token: `lh_0123456789abcdef_${'a'.repeat(43)}` });
+    expect([unknown.status, unknown.body.error.code]).toEqual([401, 'unauthorized']);
+    expect((await h.request('GET', '/api/runs', { token: 'lh_nonsense' })).body.error.code).toBe('unauthorized');
+    const soon = await create({ name: 'short-lived', scopes: ['runs:read'], expiresAt: new Date(Date.now() + 1500).toISOString() });
+    expect((await h.request('GET', '/api/runs', { token: soon.body.key })).status).toBe(200);
+    await waitFor(async () => (await h.request('GET', '/api/runs', { token: soon.body.key })).status === 401, { what: 'the key to expire' });
+    const expired = await h.request('GET', '/api/runs', { token: soon.body.key });
+    expect(expired.body.error.code).toBe('key_expired');
+    expect(expired.headers.get('www-authenticate')).toContain('Bearer');
+  });
+
+  it("lets only the owner or an admin of the owner's team list and revoke a key; anyone else's is a 404", async () => {
+    const bobs = (await create({ name: 'bob ci', scopes: ['runs:read'] }, BOB)).body;
+    const alices = (await create({ name: 'alice ci', scopes: ['runs:read'] })).body;
+    // alice is on no team of bob's: his key is not hers to see or revoke.
+    expect((await h.request('GET', '/api/keys')).body.keys.map((k: any) => k.owner)).not.toContain('bob');
+    expect((await h.request('GET', '/api/keys?owner=bob')).body.keys).toEqual([]);
+    const notHers = await h.request('DELETE', `/api/keys/${bobs.id}`);
+    expect([notHers.status, notHers.body.error.code]).toEqual([404, 'key_not_found']);
+    expect((await h.request('DELETE', '/api/keys/0000000000000000')).status).toBe(404);
+    // carol administers payments, where bob is a member: she sees and revokes his keys, not alice's.
+    const carolSees = (await h.request('GET', '/api/keys', { token: CAROL })).body.keys.map((k: any) => k.id);
+    expect(carolSees).toContain(bobs.id);
+    expect(carolSees).not.toContain(alices.id);
+    expect((await h.request('GET', '/api/keys?owner=bob', { token: CAROL })).body.keys.every((k: any) => k.owner === 'bob')).toBe(true);
+    expect((await h.request('DELETE', `/api/keys/${alices.id}`, { token: CAROL })).status).toBe(404);
+    const revoked = await h.request('DELETE', `/api/keys/${bobs.id}`, { token: CAROL });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ id: bobs.id, revokedBy: 'carol' });
+    expect((await h.request('GET', '/api/runs', { token: bobs.key })).body.error.code).toBe('key_revoked');
+    // An admin's key without the admin scope administers nothing.
+    const carolReader = (await create({ name: 'carol reader', scopes: ['runs:read'] }, CAROL)).body.key as string;
+    expect((await h.request('GET', '/api/keys', { token: carolReader })).body.keys.every((k: any) => k.owner === 'carol')).toBe(true);
+    // The owner revokes their own; revoking again changes nothing.
+    const first = await h.request('DELETE', `/api/keys/${alices.id}`);
+    expect(first.body.revokedBy).toBe('alice');
+    expect((await h.request('DELETE', `/api/keys/${alices.id}`)).body.revokedAt).toBe(first.body.revokedAt);
+  });
+
+  it('is refused by another API process on the very next request after it is revoked', async () => {
+    const port = await freePort();
+    replica = await startApiProcess({ ...h.env, PORT: String(port) });
+    replicaUrl = `http://127.0.0.1:${port}`;
+    const key = (await create({ name: 'replicated', scopes: ['runs:read'] })).body;
+    // Both replicas accept it (the other one warm: it has checked the key just before).
+    expect((await atReplica('GET', '/api/runs', key.key)).status).toBe(200);
+    expect((await h.request('GET', '/api/runs', { token: key.key })).status).toBe(200);
+    // Revoked through this process; the other refuses it on its very next request, and the other way round.
+    expect((await h.request('DELETE', `/api/keys/${key.id}`)).status).toBe(200);
+    const next = await atReplica('GET', '/api/runs', key.key);
+    expect([next.status, next.body.error.code]).toEqual([401, 'key_revoked']);
+    const other = (await create({ name: 'replicated 2', scopes: ['runs:read'] })).body;
+    expect((await h.request('GET', '/api/runs', { token: other.key })).status).toBe(200);
+    expect((await atReplica('DELETE', `/api/keys/${other.id}`, ALICE)).status).toBe(200);
+    expect((await h.request('GET', '/api/runs', { token: other.key })).body.error.code).toBe('key_revoked');
+  });
+
+  describe('longhaul keys (the CLI, as a process)', () => {
+    function longhaul(args: string[], token: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client', 'cli', 'main.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, LONGHAUL_URL: h.api.url, LONGHAUL_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+    }
+
+    it('creates a key (printed once), lists it, uses it, and revokes it', async () => {
+      const created = await longhaul(['keys', 'create', 'from the cli', '--scopes', 'runs:read,runs:write'], ALICE);
+      expect(created.code).toBe(0);
+      const [key, note] = created.stdout.trim().split('\n');
+      expect(key).toMatch(/^lh_[0-9a-f]{16}_/);
+      expect(note).toContain('the only time it is shown');
+      const id = key!.split('_')[1]!;
+
+      const listed = await longhaul(['keys', 'list', '--json'], key!);
+      expect(listed.code).toBe(0);
+      const mine = (JSON.parse(listed.stdout) as { keys: any[] }).keys.find((k) => k.id === id);
+      expect(mine).toMatchObject({ name: 'from the cli', scopes: ['runs:read', 'runs:write'], revokedAt: null });
+      expect(listed.stdout).not.toContain(key);
+      expect((await longhaul(['keys', 'list'], ALICE)).stdout).toMatch(new RegExp(`^${id}  alice  active  runs:read,runs:write  last used \\S+  from the cli$`, 'm'));
+
+      const broader = await longhaul(['keys', 'create', 'broader', '--scopes', 'admin'], key!);
+      expect(broader.code).toBe(3);
+      expect(broader.stderr).toContain('(scope_missing)');
+      const usage = await longhaul(['keys', 'create', 'no scopes'], ALICE);
+      expect(usage.code).toBe(2);
+
+      const revoked = await longhaul(['keys', 'revoke', id], ALICE);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(new RegExp(`^${id} revoked `));
+      const refused = await longhaul(['runs'], key!);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toContain('(key_revoked)');
+    });
+  });
+});
