@@ -22,6 +22,12 @@ export const API_ERROR_CODES = [
   'host_not_allowed',
   'invalid_signature',
   'stale_request',
+  // sign-in and JWT bearer tokens (api/identity)
+  'token_expired',
+  'token_invalid',
+  'session_expired',
+  'csrf_failed',
+  'sign_in_failed',
   // 404
   'not_found',
   'run_not_found',
@@ -48,6 +54,7 @@ export const API_ERROR_CODES = [
   'too_many_schedules',
   // 5xx
   'temporal_unavailable',
+  'identity_provider_unavailable',
   'internal',
 ] as const;
 

@@ -16,6 +16,7 @@ import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { UserMessagesRepo } from './user-messages';
 import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
+import { SessionsRepo } from './sessions';
 import { TeamMembersRepo } from './team-members';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
@@ -44,6 +45,7 @@ export class Store {
   readonly agents: AgentsRepo;
   readonly teamMembers: TeamMembersRepo;
   readonly users: UsersRepo;
+  readonly sessions: SessionsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -68,6 +70,7 @@ export class Store {
     this.agents = new AgentsRepo(executor);
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
+    this.sessions = new SessionsRepo(executor);
   }
 
   get dialect(): Dialect {
