@@ -93,7 +93,13 @@ export function signInRouter(deps: SignInDeps): express.Router {
       claims = { ...(tokens.claims() ?? {}) };
       // Many providers put profile, email and groups only in userinfo (an ID token carries what was asked for by name).
       if (config.serverMetadata().userinfo_endpoint && typeof claims.sub === 'string') {
-        claims = { ...claims, ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)) };
+        const idClaims = claims;
+        const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub).catch((err: unknown) => {
+          // An access token meant for another audience than userinfo: the ID token's claims are what we have.
+          logger.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'userinfo refused the access token; using the ID token\'s claims');
+          return {};
+        });
+        claims = { ...idClaims, ...userinfo };
       }
     } catch (err) {
       logger.warn({ err: { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message } }, 'sign-in callback refused');
