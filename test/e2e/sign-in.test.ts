@@ -12,6 +12,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { startHarness, type Harness } from '../support/harness';
+import { OpenApiChecker } from '../support/openapi-checker';
 import { TEST_CLIENT_SECRET, TestOidcProvider } from '../support/oidc-test-provider';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
@@ -120,6 +121,29 @@ describe('sign-in with an OpenID Provider', () => {
     const runId = page.url().split('/').pop()!;
     expect((await h.store.runs.get(runId))?.owner).toBe('alice');
     await page.getByTestId('connection').getByText('Live').waitFor();
+  });
+
+  it('answers GET /api/session and POST /auth/logout as the OpenAPI document says', async () => {
+    const checker = new OpenApiChecker((await h.request('GET', '/api/openapi.json')).body);
+    const secret = await sessionCookie();
+    const asSession = await fetch(`${publicUrl}/api/session`, { headers: { cookie: `${COOKIE}=${secret}` } });
+    const body = (await asSession.json()) as { csrfToken?: string; expiresAt?: string };
+    expect(body.csrfToken).toEqual(expect.any(String));
+    expect(body.expiresAt).toEqual(expect.any(String));
+    checker.check('GET', '/api/session', asSession.status, asSession.headers.get('content-type'), body);
+    const nobody = await h.request('GET', '/api/session');
+    checker.check('GET', '/api/session', nobody.status, nobody.headers.get('content-type'), nobody.body);
+    // Sign-out with a session that is not this browser's (the page's own comes later): needs the CSRF token too.
+    const other = await h.store.sessions.create('alice', 3600);
+    const refused = await h.request('POST', '/auth/logout', { headers: { cookie: `${COOKIE}=${other.secret}` } });
+    expect(refused.status).toBe(403);
+    checker.check('POST', '/auth/logout', refused.status, refused.headers.get('content-type'), refused.body);
+    const info = await h.request('GET', '/api/session', { headers: { cookie: `${COOKIE}=${other.secret}` } });
+    const out = await h.request('POST', '/auth/logout', { headers: { cookie: `${COOKIE}=${other.secret}`, 'x-csrf-token': info.body.csrfToken } });
+    expect(out.status).toBe(200);
+    expect(out.body.redirect).toContain(`${op.issuer}/session/end`);
+    checker.check('POST', '/auth/logout', out.status, out.headers.get('content-type'), out.body);
+    expect((await h.request('GET', '/api/runs', { headers: { cookie: `${COOKIE}=${other.secret}` } })).status).toBe(401);
   });
 
   it('refuses a state-changing request from the session without its CSRF token, and takes it with the token', async () => {
