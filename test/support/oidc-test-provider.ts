@@ -112,6 +112,56 @@ export class TestOidcProvider {
   }
 }
 
+/** Cookies by name, as a browser keeps them for one site (enough for these flows: no paths, no expiry). */
+class CookieJar {
+  private readonly cookies = new Map<string, Map<string, string>>();
+
+  take(url: string, res: Response): void {
+    const origin = new URL(url).origin;
+    const jar = this.cookies.get(origin) ?? new Map<string, string>();
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const value = pair!.slice(eq + 1);
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') jar.delete(pair!.slice(0, eq));
+      else jar.set(pair!.slice(0, eq), value);
+    }
+    this.cookies.set(origin, jar);
+  }
+
+  header(url: string): string {
+    return [...(this.cookies.get(new URL(url).origin) ?? new Map<string, string>()).entries()].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+/**
+ * Signs in as `login` through the provider's login form without a browser: GET /auth/login, follow the redirects,
+ * post the form, up to Longhaul's callback. Returns the callback's own answer (not followed) and the cookies Longhaul set.
+ */
+export async function signInWithoutBrowser(publicUrl: string, login: string): Promise<{ callback: Response; callbackUrl: string; cookie: string }> {
+  const jar = new CookieJar();
+  let url = `${publicUrl}/auth/login`;
+  let init: RequestInit = {};
+  for (let hop = 0; hop < 20; hop++) {
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: jar.header(url) } });
+    jar.take(url, res);
+    if (url.startsWith(`${publicUrl}/auth/callback`)) return { callback: res, callbackUrl: url, cookie: jar.header(publicUrl) };
+    const location = res.headers.get('location');
+    if (location) {
+      url = new URL(location, url).href;
+      init = {};
+      continue;
+    }
+    // The provider's login form: post login and password to its action.
+    const html = await res.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    if (!action || !html.includes('name="login"')) throw new Error(`unexpected page at ${url} (${res.status}): ${html.slice(0, 300)}`);
+    url = new URL(action.replace(/&amp;/g, '&'), url).href;
+    init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ prompt: 'login', login, password: 'any password' }).toString() };
+  }
+  throw new Error('too many redirects signing in');
+}
+
 async function newKey(): Promise<PrivateJwk> {
   const j = await jose();
   const { privateKey } = await j.generateKeyPair('RS256', { extractable: true });
