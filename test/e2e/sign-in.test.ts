@@ -28,6 +28,7 @@ describe('sign-in with an OpenID Provider', () => {
   let context: BrowserContext;
   let page: Page;
   let profile: string;
+  let runId: string;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -118,7 +119,7 @@ describe('sign-in with an OpenID Provider', () => {
     await page.getByLabel('Goal').fill('Started by a signed-in person [signin-run]');
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/runs\/run_/);
-    const runId = page.url().split('/').pop()!;
+    runId = page.url().split('/').pop()!;
     expect((await h.store.runs.get(runId))?.owner).toBe('alice');
     await page.getByTestId('connection').getByText('Live').waitFor();
   });
@@ -155,7 +156,7 @@ describe('sign-in with an OpenID Provider', () => {
     expect(accepted.status).toBe(201);
   });
 
-  it('opens the WebSocket from the session cookie, and not from another origin', async () => {
+  it('opens the WebSocket and SSE from the session cookie, and not the socket from another origin', async () => {
     const secret = await sessionCookie();
     const wsUrl = `${publicUrl.replace('http', 'ws')}/ws`;
     const open = (origin: string) =>
@@ -170,6 +171,12 @@ describe('sign-in with an OpenID Provider', () => {
       });
     expect(await open(publicUrl)).toBe(101);
     expect(await open('https://evil.example')).toBe(403);
+    // SSE too: the session's cookie is enough.
+    const sse = await fetch(`${publicUrl}/api/runs/${runId}/stream`, { headers: { cookie: `${COOKIE}=${secret}` } });
+    expect(sse.status).toBe(200);
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    await sse.body?.cancel();
+    expect((await fetch(`${publicUrl}/api/runs/${runId}/stream`)).status).toBe(401);
     // And the page's own socket, through its ticket, is live (the previous test's run page showed "Live").
   });
 
