@@ -9,7 +9,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import type { Principal } from '../../contract/identity';
-import { AUTH_PATHS, type SessionInfo } from '../../contract/session';
+import { AUTH_PATHS, CSRF_HEADER, type SessionInfo } from '../../contract/session';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
@@ -20,7 +20,6 @@ import { rolesFromClaim, userFromClaims, verifiedEmail } from './provider-claims
 import type { ProviderRoles } from './provider-roles';
 import type { OidcProvider } from './provider';
 import { csrfMatches, csrfTokenOf, type SessionCookies } from './sessions';
-import { CSRF_HEADER } from '../../contract/session';
 
 /** How long a browser has to come back from the provider. */
 const SIGN_IN_TTL_SEC = 600;

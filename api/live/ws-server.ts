@@ -72,10 +72,13 @@ export function attachWebSocketServer(
       if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
         return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
       }
-      let refusal: ApiError | undefined;
-      const user = await authenticate(req, url).catch((err: unknown) => void (refusal = err instanceof ApiError && err.status === 401 ? err : undefined));
-      // A refused credential says why (an ended session, an expired token); the origin check above guards the cookie.
-      if (refusal) return refuse(socket, 401, refusal.code, refusal.message);
+      let user: string | undefined;
+      try {
+        user = await authenticate(req, url);
+      } catch (err) {
+        // A refused credential says why (an ended session, an expired token); the origin check above guards the cookie.
+        if (err instanceof ApiError && err.status === 401) return refuse(socket, 401, err.code, err.message);
+      }
       if (!user) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, a session cookie, or ?ticket= from POST /api/ws-ticket');
       wss.handleUpgrade(req, socket, head, (ws) => session(ws, user));
     })().catch((err) => {

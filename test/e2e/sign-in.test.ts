@@ -189,6 +189,17 @@ describe('sign-in with an OpenID Provider', () => {
     const ended = await call();
     expect(ended.status).toBe(401);
     expect(ended.body.error.code).toBe('session_expired');
+    // The socket says so too.
+    const refused = await new Promise<{ status: number; body: any }>((resolve) => {
+      const ws = new WebSocket(`${publicUrl.replace('http', 'ws')}/ws`, { headers: { cookie: `${COOKIE}=${s.secret}`, origin: publicUrl } });
+      ws.once('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      });
+      ws.once('error', () => undefined);
+    });
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: 'session_expired' } } });
   });
 
   it('signs out: the session ends here and the browser goes to the provider to end its own', async () => {
