@@ -8,7 +8,10 @@ import { nowIso, type Executor } from './executor';
 
 const hash = (secret: string) => crypto.createHash('sha256').update(secret).digest('hex');
 
-/** A session's last use is written at most this often: a busy page must not write on every request. */
+/**
+ * A session's last use is written at most this often (and at least four times per idle period, so a session in use
+ * never goes idle between writes): a busy page must not write on every request.
+ */
 const SEEN_WRITE_INTERVAL_MS = 60_000;
 
 export interface SessionRecord {
@@ -49,7 +52,7 @@ export class SessionsRepo {
     const now = Date.now();
     if (Date.parse(row.expires_at) <= now || Date.parse(row.seen_at) + idleSec * 1000 <= now) return { ended: 'expired' };
     let seenAt = row.seen_at;
-    if (Date.parse(row.seen_at) + SEEN_WRITE_INTERVAL_MS <= now) {
+    if (Date.parse(row.seen_at) + Math.min(SEEN_WRITE_INTERVAL_MS, idleSec * 250) <= now) {
       seenAt = new Date(now).toISOString();
       await this.db.updateTable('sessions').set({ seen_at: seenAt }).where('id', '=', id).execute();
     }
