@@ -8,10 +8,13 @@
  * globalSetup sits in the integration project on purpose: a project's global setup runs only when a test of that
  * project is selected, so a unit run never starts the dev server.
  */
+const ESM_ONLY = '(jose|openid-client|oauth4webapi)';
 const transform = {
   '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  // jose and openid-client ship as ES modules only; Node loads them natively, jest's module system needs them as CommonJS.
+  [`/node_modules/${ESM_ONLY}/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const common = { testEnvironment: 'node', rootDir: __dirname, transform };
+const common = { testEnvironment: 'node', rootDir: __dirname, transform, transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`] };
 /** What needs no server: its own processes at most (the test server of test/workflows, a child eslint). */
 const UNIT_ROOTS = ['<rootDir>/test/unit', '<rootDir>/test/workflows', '<rootDir>/test/replay'];
 

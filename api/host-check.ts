@@ -18,14 +18,15 @@ export function hostName(host: string | undefined): string {
 }
 
 /** Whether a request with this `Host` may use the API. With tokens, every host may (tokens decide). */
-export function hostAllowed(config: Pick<Config, 'api'>, host: string | undefined): boolean {
-  if (config.api.tokens) return true;
+export function hostAllowed(config: Pick<Config, 'api'> & Partial<Pick<Config, 'oidc'>>, host: string | undefined): boolean {
+  // Sign-in configured: every request needs a credential, as with tokens.
+  if (config.api.tokens || config.oidc) return true;
   const name = hostName(host);
   if (LOOPBACK_NAMES.includes(name) || name.endsWith('.localhost')) return true;
   return config.api.publicUrl !== undefined && hostName(new URL(config.api.publicUrl).host) === name;
 }
 
-export function requireAllowedHost(config: Pick<Config, 'api'>): RequestHandler {
+export function requireAllowedHost(config: Pick<Config, 'api'> & Partial<Pick<Config, 'oidc'>>): RequestHandler {
   return (req, _res, next) => {
     if (hostAllowed(config, req.headers.host)) return next();
     next(new ApiError(403, 'host_not_allowed', 'without API_TOKENS this server answers only to loopback host names (and PUBLIC_URL)'));

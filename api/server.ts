@@ -19,6 +19,7 @@ import { ApiKeyService } from './api-key-service';
 import { apiKeysRouter } from './routes/api-keys';
 import { requireScopes } from './scope-gate';
 import { errorHandler, unknownRoute } from './errors';
+import { createSignIn, requireCsrf, sessionInfoHandler } from './identity';
 import { FollowUpService } from './follow-up-service';
 import { schedulesRouter } from './routes/schedules';
 import { capacityRouter } from './routes/capacity';
@@ -103,8 +104,16 @@ function createApp(deps: ApiDeps): App {
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
+  // Sign-in (OIDC_ISSUER): the provider's JWTs as bearer tokens, the browser's session cookie, the /auth routes.
+  const signIn = createSignIn({ config, store, logger });
   // API keys (`lh_…`) are checked against the database on every request: a revocation holds at once on every replica.
-  const auth = createAuthenticator({ tokens: config.api.tokens, bearers: [apiKeyCheck({ store })], roles: store.teamMembers });
+  const auth = createAuthenticator({
+    tokens: config.api.tokens,
+    roles: store.teamMembers,
+    bearers: [apiKeyCheck({ store }), ...(signIn?.bearers ?? [])],
+    session: signIn?.session,
+    signInRequired: signIn !== undefined,
+  });
   const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
@@ -120,6 +129,8 @@ function createApp(deps: ApiDeps): App {
     app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger, identities }));
   }
 
+  if (signIn) app.use(signIn.router);
+
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
   app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub, presence }));
 
@@ -129,7 +140,10 @@ function createApp(deps: ApiDeps): App {
   api.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  // Who am I and how to sign in: answered before sign-in too, so the web UI knows what to offer.
+  api.get('/session', sessionInfoHandler({ config, store, auth, cookies: signIn?.cookies }));
   api.use(requireUser(auth));
+  if (signIn) api.use(requireCsrf(signIn.cookies));
   api.use(requireScopes);
   api.use(jsonBody(config.api.maxBodyBytes));
   api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
@@ -153,10 +167,10 @@ function createApp(deps: ApiDeps): App {
   return { app, access, auth, runs, hub, runsFeed, presence, live };
 }
 
-/** Without API_TOKENS the API is open, so it may only listen on loopback. */
+/** Without API_TOKENS or sign-in the API is open, so it may only listen on loopback. */
 export function assertSafeBind(config: Config): void {
-  if (!config.api.tokens && !LOOPBACK.has(config.api.host)) {
-    throw new ConfigError([`HOST=${config.api.host} exposes an open API: set API_TOKENS, or bind 127.0.0.1`]);
+  if (!config.api.tokens && !config.oidc && !LOOPBACK.has(config.api.host)) {
+    throw new ConfigError([`HOST=${config.api.host} exposes an open API: set API_TOKENS or OIDC_ISSUER (sign-in), or bind 127.0.0.1`]);
   }
 }
 

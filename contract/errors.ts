@@ -28,6 +28,12 @@ export const API_ERROR_CODES = [
   'key_expired',
   /** The credential's scopes do not allow this (403): an API key without the scope, or asking for a key broader than itself. */
   'scope_missing',
+  // sign-in and JWT bearer tokens (api/identity)
+  'token_expired',
+  'token_invalid',
+  'session_expired',
+  'csrf_failed',
+  'sign_in_failed',
   // 404
   'not_found',
   'run_not_found',
@@ -56,6 +62,7 @@ export const API_ERROR_CODES = [
   'too_many_keys',
   // 5xx
   'temporal_unavailable',
+  'identity_provider_unavailable',
   'internal',
 ] as const;
 

@@ -3,7 +3,7 @@
  * schemas. The OpenAPI document (openapi.ts) is generated from this table, the contract test checks
  * real responses of each route against it, and the client (client/) calls these paths.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   agentListSchema,
   runUpgradeSchema,
@@ -39,6 +39,7 @@ import {
 } from './api';
 import { apiKeyCreatedSchema, apiKeyListSchema, apiKeysQuery, apiKeyViewSchema, createApiKeyBody } from './api-keys';
 import { ROUTE_PATHS, type RouteName } from './paths';
+import { sessionInfoSchema, signOutSchema } from './session-api';
 
 export type HttpMethod = (typeof ROUTE_PATHS)[RouteName]['method'];
 
@@ -63,6 +64,8 @@ export interface RouteSpec {
   /** Whether the route needs a user (bearer token, or a ticket where noted) when API_TOKENS is set. */
   auth: boolean;
 }
+
+const signInQuery = z.object({ returnTo: z.string().optional().describe('A path on this server to come back to (default `/`)') });
 
 const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
 const scheduleId = { id: 'The schedule id (`sch_…`).' };
@@ -348,6 +351,41 @@ export const ROUTES = {
     summary: 'This document',
     success: { status: 200, description: 'The OpenAPI 3.1 document of this API.', mediaType: 'application/json' },
     errors: [],
+    auth: false,
+  },
+  getSession: {
+    ...ROUTE_PATHS.getSession,
+    summary: 'Who the caller is and how this server signs people in',
+    description:
+      'Answered with or without a credential (a refused or ended one is answered as nobody): `signIn` says whether to send a ' +
+      'browser to GET /auth/login; a session caller also gets its CSRF token, which every state-changing request it makes must carry in `X-CSRF-Token`.',
+    success: { status: 200, description: 'The caller (if any), its roles per team, and the session\'s CSRF token.', schema: sessionInfoSchema },
+    errors: [],
+    auth: false,
+  },
+  signIn: {
+    ...ROUTE_PATHS.signIn,
+    summary: 'Sign in at the identity provider (browsers; OIDC_ISSUER set)',
+    description: 'Redirects to the provider (authorization code flow with PKCE, state and nonce); `returnTo` (a path here) is where the browser ends up after signing in.',
+    query: signInQuery,
+    success: { status: 302, description: 'To the provider\'s authorization endpoint.' },
+    errors: [503],
+    auth: false,
+  },
+  signInCallback: {
+    ...ROUTE_PATHS.signInCallback,
+    summary: 'Where the provider sends the browser back (PUBLIC_URL/auth/callback)',
+    description: 'Checks state (bound to the browser that began the sign-in), the PKCE verifier and the ID token\'s nonce, then starts a session (HttpOnly, SameSite=Lax cookie; Secure behind https). 401 `sign_in_failed` when anything does not match.',
+    success: { status: 302, description: 'To `returnTo`, signed in.' },
+    errors: [401, 503],
+    auth: false,
+  },
+  signOut: {
+    ...ROUTE_PATHS.signOut,
+    summary: 'End the browser\'s session (and, where the provider offers it, its session at the provider)',
+    description: 'Needs the session\'s CSRF token in `X-CSRF-Token` (403 `csrf_failed`). `?everywhere=true` ends every session of the user. The answer says where to send the browser next.',
+    success: { status: 200, description: 'The session has ended.', schema: signOutSchema },
+    errors: [403],
     auth: false,
   },
   getWorkspace: {

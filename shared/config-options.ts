@@ -320,7 +320,7 @@ export const OPTIONS = {
   DEMO_STREAM_DELAY_MS: option(int(25, 0, 10_000), 'Pause between words the demo model streams'),
 
   // HTTP API
-  HOST: option(text('127.0.0.1'), 'API bind address; anything but loopback requires `API_TOKENS`'),
+  HOST: option(text('127.0.0.1'), 'API bind address; anything but loopback requires `API_TOKENS` or sign-in (`OIDC_ISSUER`)'),
   PORT: option(int(3000, 0, 65535), 'API port'),
   API_TOKENS: option(tokenMap, '`token:user,…`; when set every `/api` route needs `Authorization: Bearer <token>`', { secret: 'value' }),
   ALLOWED_ORIGINS: option(list, 'Comma list of browser origins allowed to open sockets', { shown: 'the server\'s own' }),
@@ -461,6 +461,25 @@ export const OPTIONS = {
   SELF_APPROVAL: option(bool(true), 'A run\'s owner may decide its approvals'),
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
 
+  // Identity: sign-in with an OpenID Provider (README: Deploying: identity)
+  OIDC_ISSUER: option(
+    optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'must be the provider\'s http(s) issuer URL' }),
+    'The OpenID Provider\'s issuer URL (discovery at `/.well-known/openid-configuration`); set, the web UI signs people in there and the API takes its JWTs; needs `OIDC_CLIENT_ID` and `PUBLIC_URL` (the redirect URI is `PUBLIC_URL/auth/callback`)',
+  ),
+  OIDC_CLIENT_ID: option(optionalString, 'Longhaul\'s client id at the provider'),
+  OIDC_CLIENT_SECRET: option(optionalString, 'Its client secret; unset: a public client (PKCE alone)', { secret: 'value' }),
+  OIDC_SCOPES: option(optionalString, 'Scopes asked at sign-in (space separated)', { shown: '`openid profile email` and the roles claim\'s name (`groups`)' }),
+  OIDC_USER_CLAIM: option(text('sub'), 'The claim (of the ID token, userinfo or a JWT) that is the Longhaul user id'),
+  OIDC_ROLES_CLAIM: option(text('groups'), 'The claim listing a user\'s roles as `team:role` strings (`payments:approver`); other values are ignored'),
+  OIDC_AUDIENCE: option(optionalString, 'The `aud` a JWT bearer token must carry', { shown: 'the client id' }),
+  OIDC_JWT_ALGS: option(
+    withDefault(list.transform((v) => (v.length ? v : ['RS256'])).refine((v) => v.every((a) => /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)), { message: 'asymmetric JWS algorithms only (RS256, PS256, ES256, EdDSA…); never none or HS*' }), 'RS256'),
+    'Comma list of the signature algorithms a JWT may use; `none` and shared-secret ones are never accepted',
+  ),
+  OIDC_CLOCK_SKEW_SEC: option(int(60, 0, 300), 'Clock difference tolerated when checking a JWT\'s `exp` and `nbf` (and the ID token\'s)'),
+  SESSION_IDLE_SEC: option(int(8 * 3600, 60), 'A browser session unused this long ends'),
+  SESSION_MAX_SEC: option(int(7 * 86_400, 60), 'A browser session ends this long after sign-in, however much it is used'),
+
   // Slack
   SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),
   SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests', { secret: 'value' }),
@@ -468,7 +487,7 @@ export const OPTIONS = {
   SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
   SLACK_MATCH_EMAIL: option(bool(true), "A Slack user not in SLACK_USERS is the Longhaul user with the same verified email (Slack's `users.info`, scope `users:read.email`)"),
   SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack', secret: 'url' }),
-  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages', { secret: 'url' }),
+  PUBLIC_URL: option(optionalString, 'Where users reach the web UI, for links in Slack messages and the sign-in redirect URI', { secret: 'url' }),
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

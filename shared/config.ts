@@ -74,6 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // A webhook URL's path is often its token (Slack, Teams, Discord): shown as scheme and host only, wherever it is written.
   rememberSecretPaths(e.WEBHOOK_URLS);
+  if (e.OIDC_ISSUER && (!e.OIDC_CLIENT_ID || !e.PUBLIC_URL)) issues.push('OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_URL (the redirect URI is PUBLIC_URL/auth/callback)');
+  if (e.OIDC_ISSUER && e.PUBLIC_URL && !/^https?:\/\/[^\s/]+/.test(e.PUBLIC_URL)) issues.push('PUBLIC_URL must be an http(s) URL for sign-in');
+  if (!e.OIDC_ISSUER && e.OIDC_CLIENT_ID) issues.push('OIDC_CLIENT_ID needs OIDC_ISSUER');
+  if (e.SESSION_IDLE_SEC > e.SESSION_MAX_SEC) issues.push('SESSION_IDLE_SEC must not exceed SESSION_MAX_SEC');
   if (e.WEBHOOK_URLS.length && !e.WEBHOOK_SECRET) issues.push('WEBHOOK_URLS needs WEBHOOK_SECRET to sign what it sends');
   // A profile's credentials come from its file, not the environment: remembered as well.
   rememberSecrets([connection?.apiKey, ...secretMetadata(connection?.grpcMeta), ...inlineKeys(connection)]);
@@ -222,6 +226,24 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       maxAgeSec: e.WEBHOOK_MAX_AGE_SEC,
     },
+    /** Sign-in with an OpenID Provider and its JWTs; undefined when OIDC_ISSUER is unset. */
+    oidc: e.OIDC_ISSUER
+      ? {
+          issuer: e.OIDC_ISSUER,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET,
+          scopes: e.OIDC_SCOPES ?? `openid profile email ${e.OIDC_ROLES_CLAIM}`,
+          userClaim: e.OIDC_USER_CLAIM,
+          rolesClaim: e.OIDC_ROLES_CLAIM,
+          audience: e.OIDC_AUDIENCE ?? e.OIDC_CLIENT_ID!,
+          jwtAlgorithms: e.OIDC_JWT_ALGS,
+          clockSkewSec: e.OIDC_CLOCK_SKEW_SEC,
+          /** Where the provider sends the browser back: PUBLIC_URL/auth/callback. */
+          redirectUri: new URL('/auth/callback', e.PUBLIC_URL!).href,
+          publicUrl: e.PUBLIC_URL!,
+        }
+      : undefined,
+    sessions: { idleSec: e.SESSION_IDLE_SEC, maxSec: e.SESSION_MAX_SEC },
     slack:
       e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET && e.SLACK_CHANNEL
         ? {

@@ -18,6 +18,7 @@ import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import type { Access } from '../access';
 import { bearerToken, type Authenticator } from '../auth';
+import { ApiError } from '../errors';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
 import type { RunsFeed } from './runs-feed';
@@ -71,8 +72,14 @@ export function attachWebSocketServer(
       if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
         return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
       }
-      const user = await authenticate(req, url).catch(() => undefined);
-      if (!user) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, or ?ticket= from POST /api/ws-ticket');
+      let user: string | undefined;
+      try {
+        user = await authenticate(req, url);
+      } catch (err) {
+        // A refused credential says why (an ended session, an expired token); the origin check above guards the cookie.
+        if (err instanceof ApiError && err.status === 401) return refuse(socket, 401, err.code, err.message);
+      }
+      if (!user) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, a session cookie, or ?ticket= from POST /api/ws-ticket');
       wss.handleUpgrade(req, socket, head, (ws) => session(ws, user));
     })().catch((err) => {
       logger.error({ err }, 'WebSocket upgrade failed');

@@ -19,6 +19,7 @@ import { UserMessagesRepo } from './user-messages';
 import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
 import { TreeMoneyRepo } from './tree-money';
+import { SessionsRepo } from './sessions';
 import { TeamMembersRepo } from './team-members';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
@@ -50,6 +51,7 @@ export class Store {
   readonly teamMembers: TeamMembersRepo;
   readonly users: UsersRepo;
   readonly apiKeys: ApiKeysRepo;
+  readonly sessions: SessionsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -77,6 +79,7 @@ export class Store {
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
     this.apiKeys = new ApiKeysRepo(executor);
+    this.sessions = new SessionsRepo(executor);
   }
 
   get dialect(): Dialect {

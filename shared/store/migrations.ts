@@ -453,6 +453,30 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('users_email').on('users').columns(['email']).execute();
       },
     },
+    '017_sessions': {
+      async up(db: Kysely<unknown>) {
+        // A browser's sign-in (api/identity): the row is found by a hash of the cookie's secret, never the secret.
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('seen_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').columns(['user_id']).execute();
+        // A sign-in under way: what the callback must check (state, nonce) and prove (the PKCE verifier), single use.
+        await db.schema
+          .createTable('sign_ins')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('code_verifier', 'text', (c) => c.notNull())
+          .addColumn('nonce', 'text', (c) => c.notNull())
+          .addColumn('return_to', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '018_api_keys': {
       async up(db: Kysely<unknown>) {
         // API keys for machines: only a hash of each secret is kept; the id (in the key's text) finds the row, so a

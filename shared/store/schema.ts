@@ -365,6 +365,27 @@ export interface ApiKeysTable {
   revoked_by: string | null;
 }
 
+export interface SessionsTable {
+  /** SHA-256 of the session cookie's secret. */
+  id: string;
+  user_id: string;
+  created_at: string;
+  /** Last use, for the idle expiry (written at most once a minute). */
+  seen_at: string;
+  /** The absolute expiry. */
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface SignInsTable {
+  /** SHA-256 of the OAuth `state`. */
+  id: string;
+  code_verifier: string;
+  nonce: string;
+  return_to: string;
+  expires_at: string;
+}
+
 export interface Database {
   runs: RunsTable;
   events: EventsTable;
@@ -378,6 +399,8 @@ export interface Database {
   team_members: TeamMembersTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  sign_ins: SignInsTable;
   user_messages: UserMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

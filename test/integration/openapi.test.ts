@@ -14,6 +14,8 @@ import { FakeSlack } from '../support/fake-slack';
 import { INVOICE_CHECKER } from '../support/agent-data';
 import { startHarness, type Harness } from '../support/harness';
 import { OpenApiChecker } from '../support/openapi-checker';
+import { signInWithoutBrowser, TEST_CLIENT_SECRET, TestOidcProvider } from '../support/oidc-test-provider';
+import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 
 const ALICE = 'alice-token-0123456789';
@@ -278,6 +280,39 @@ describe('OpenAPI document', () => {
     await call('DELETE', `/api/keys/${created.body.id}`, { token: BOB }).then((r) => expect(r.status).toBe(404));
     await call('DELETE', `/api/keys/${created.body.id}`).then((r) => expect(r.body.revokedBy).toBe('alice'));
     await call('GET', '/api/keys', { token: created.body.key }).then((r) => expect(r.body.error.code).toBe('key_revoked'));
+  });
+
+  it('describes the sign-in routes (on a second server, signing in at a real OpenID Provider)', async () => {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const op = new TestOidcProvider({ redirectUri: `${publicUrl}/auth/callback`, postLogoutUri: `${publicUrl}/`, audience: 'https://api.longhaul.test' });
+    await op.start();
+    const signed = await startHarness({
+      noWorker: true,
+      env: { PORT: String(port), PUBLIC_URL: publicUrl, OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: 'longhaul', OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET },
+    });
+    const raw = async (method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${publicUrl}${path}`, { method, headers, redirect: 'manual' });
+      const text = await res.text();
+      const body: unknown = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
+      checker.check(method, path, res.status, res.headers.get('content-type'), body);
+      return { status: res.status, body: body as any, headers: res.headers };
+    };
+    try {
+      await raw('GET', '/api/session').then((r) => expect(r.body).toEqual({ signIn: 'oidc' }));
+      await raw('GET', '/auth/login?returnTo=/runs').then((r) => expect(r.headers.get('location')).toContain(`${op.issuer}/auth?`));
+      await raw('GET', '/auth/callback?code=x&state=y').then((r) => expect(r.body.error.code).toBe('sign_in_failed'));
+      const { callback, callbackUrl, cookie } = await signInWithoutBrowser(publicUrl, 'alice');
+      checker.check('GET', callbackUrl, callback.status, callback.headers.get('content-type'), undefined);
+      expect(callback.status).toBe(302);
+      const me = await raw('GET', '/api/session', { cookie });
+      expect(me.body.user.id).toBe('alice');
+      await raw('POST', '/auth/logout', { cookie }).then((r) => expect(r.body.error.code).toBe('csrf_failed'));
+      await raw('POST', '/auth/logout', { cookie, 'x-csrf-token': me.body.csrfToken }).then((r) => expect(r.status).toBe(200));
+    } finally {
+      await signed.close();
+      await op.close();
+    }
   });
 
   it('has seen every route answer its documented success', () => {

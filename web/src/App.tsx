@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { mustSignIn, onAuthChange, signOut, token } from './auth';
+import { currentSession, loadSession, mustSignIn, onAuthChange, signOut, token } from './auth';
 import { Agents } from './components/Agents';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { Inbox } from './components/Inbox';
@@ -17,8 +17,14 @@ import { useRoute } from './router';
 
 export function App() {
   const [, setAuthVersion] = useState(0);
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => onAuthChange(() => setAuthVersion((v) => v + 1)), []);
+  useEffect(() => {
+    void loadSession().finally(() => setLoaded(true));
+  }, []);
 
+  // Until the server says how it signs people in, nothing: no flash of a sign-in page for a signed-in user.
+  if (!loaded) return null;
   if (mustSignIn()) return <SignIn />;
   return <Shell />;
 }
@@ -54,8 +60,8 @@ function Shell() {
           <button type="button" className="link-button" onClick={() => setHelp(true)} aria-label="Keyboard shortcuts">
             ?
           </button>
-          {token() && (
-            <button type="button" className="link-button" onClick={() => signOut()}>
+          {(token() || currentSession()?.csrfToken) && (
+            <button type="button" className="link-button" onClick={() => void signOut()} title={currentSession()?.user?.name ?? currentSession()?.user?.id}>
               Sign out
             </button>
           )}
