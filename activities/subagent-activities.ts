@@ -137,6 +137,8 @@ export function createSubagentActivities(deps: ActivityDeps) {
         input: asked.input,
         parentRunId,
         depth,
+        // A child belongs where its parent does: its team sees it, decides it, and pays for it.
+        team: parent.team,
       });
       if (!created) return { run, parentEvents: [], childEvents: [] };
       const childEvents = await tx.events.append(run.id, [

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { APPROVAL_POLICIES, RISKS } from '../contract/run';
+import { isTeamName, parseTeamRole, type TeamRole } from '../contract/identity';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -208,6 +209,28 @@ const budgetMap = z
     }
     return map;
   });
+
+/** `ann:payments:admin,bob:payments:approver` → grants of a role on a team to a user. */
+const teamRoles = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const grants: (TeamRole & { user: string })[] = [];
+    for (const entry of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const idx = entry.indexOf(':');
+      const user = entry.slice(0, idx).trim();
+      const role = idx > 0 ? parseTeamRole(entry.slice(idx + 1).trim()) : undefined;
+      if (!user || !role) {
+        ctx.addIssue({ code: 'custom', message: 'entries must look like ann:payments:admin (user:team:role; roles viewer, member, approver, admin)' });
+        return z.NEVER;
+      }
+      grants.push({ user, ...role });
+    }
+    return grants;
+  });
+
+/** `payments:50` → Map(team → USD per UTC day). */
+const teamBudgetMap = budgetMap.refine((m) => [...m.keys()].every(isTeamName), { message: 'team names are lower case letters, digits, - and _' });
 
 const text = (def: string) => withDefault(z.string().optional().default(def), def);
 
@@ -443,6 +466,10 @@ export const OPTIONS = {
   APPROVERS: option(list, 'Users who may decide approvals on anyone\'s runs'),
   SELF_APPROVAL: option(bool(true), 'A run\'s owner may decide its approvals'),
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
+
+  // Teams
+  TEAM_ROLES: option(teamRoles, '`ann:payments:admin,bob:payments:approver`: roles granted at start (for static-token setups; a sign-in provider\'s roles come from its claim)', { shown: 'none' }),
+  TEAM_DAILY_BUDGETS: option(teamBudgetMap, '`payments:50`: model spend per team per UTC day (USD), beside each user\'s; a team admin may set it through the API instead', { shown: 'none' }),
 
   // Slack
   SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),

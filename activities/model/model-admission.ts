@@ -21,6 +21,7 @@ import type { PricingTable } from '../../shared/pricing';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import { DEFAULT_TOKENS_PER_CHAR } from '../../shared/store/capacity';
+import { teamDailyBudget } from '../../shared/capacity/team-budget';
 import type { ProviderRemaining } from './rate-limit-headers';
 
 /** How long the prompt cache keeps an entry (Anthropic's default ephemeral cache). */
@@ -80,6 +81,8 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
   const prefixCachedAt = new Map<string, number>();
   /** The owners of the latest runs that made a metered call here. */
   const owners = new Map<string, string>();
+  /** Their teams (null: a personal run); a run's team never changes either. */
+  const teams = new Map<string, string | null>();
 
   /** Nothing to check: no limits on this model and no budgets anywhere. */
   const unmetered = (model: string) =>
@@ -92,14 +95,28 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const run = await store.runs.get(runId);
       if (!run) throw ApplicationFailure.nonRetryable(`run ${runId} has no record`, FailureType.RunRecordMissing);
       owner = run.owner;
-      if (owners.size >= REMEMBERED_OWNERS) owners.delete(owners.keys().next().value!);
+      if (owners.size >= REMEMBERED_OWNERS) {
+        const oldest = owners.keys().next().value!;
+        owners.delete(oldest);
+        teams.delete(oldest);
+      }
       owners.set(runId, owner);
+      teams.set(runId, run.team);
     }
     return owner;
   }
 
+  /** The run's team (null: personal, or a run with no record, which ownerOf refuses when it matters). */
+  async function teamOf(runId: string): Promise<string | null> {
+    if (!teams.has(runId) && (await store.runs.get(runId))) await ownerOf(runId);
+    return teams.get(runId) ?? null;
+  }
+
   async function admit(req: AdmissionRequest): Promise<Admission> {
-    if (unmetered(req.model)) return { granted: true, metered: false };
+    // A team's budget is counted beside its owner's: the run's calls wait when either is spent for the day.
+    const team = await teamOf(req.runId);
+    const teamBudget = team === null ? undefined : await teamDailyBudget(store, config, team);
+    if (unmetered(req.model) && !teamBudget) return { granted: true, metered: false };
     const owner = await ownerOf(req.runId);
     const previous = config.model.promptCaching ? await store.modelCalls.latestOfRun(req.runId) : undefined;
 
@@ -123,6 +140,11 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
         const spent = await tx.modelCalls.spentOn(owner, utcDay(t));
         const reserved = await tx.capacity.reservedCostOf(owner, t);
         if (spent + reserved >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd: spent, budgetUsd: budget };
+      }
+      if (team !== null && teamBudget) {
+        await tx.teamBudgets.lock(team);
+        const { spentUsd, reservedUsd } = await tx.teamBudgets.spentOn(team, utcDay(t), t);
+        if (spentUsd + reservedUsd >= teamBudget.dailyUsd) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd, budgetUsd: teamBudget.dailyUsd };
       }
 
       if (limits && books) {

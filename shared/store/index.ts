@@ -17,6 +17,7 @@ import { UserMessagesRepo } from './user-messages';
 import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
 import { TeamMembersRepo } from './team-members';
+import { TeamBudgetsRepo } from './team-budgets';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import { WorkspaceBlobsRepo } from './workspace-blobs';
@@ -44,6 +45,7 @@ export class Store {
   readonly agents: AgentsRepo;
   readonly teamMembers: TeamMembersRepo;
   readonly users: UsersRepo;
+  readonly teamBudgets: TeamBudgetsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -68,6 +70,7 @@ export class Store {
     this.agents = new AgentsRepo(executor);
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
+    this.teamBudgets = new TeamBudgetsRepo(executor, opened.dialect);
   }
 
   get dialect(): Dialect {
