@@ -41,6 +41,8 @@ import { createApiMetrics } from './api-metrics';
 import { requestLogging } from './request-logging';
 import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
+import { teamsRouter } from './routes/teams';
+import { TeamService, applyConfiguredRoles } from './team-service';
 import { slackRouter } from './routes/slack';
 import { webRouter } from './routes/web';
 import { RunService } from './run-service';
@@ -103,14 +105,14 @@ function createApp(deps: ApiDeps): App {
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
-  const schedules = new ScheduleService({ store, client, config, logger, runs });
+  const schedules = new ScheduleService({ store, client, config, logger, runs, access });
   const hub = new LiveHub(store, deps.bus);
   const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
   const presence = new Presence(store, logger);
 
   if (config.slack) {
     // Slack signs its requests instead of sending our bearer tokens; it has its own route and checks.
-    app.use('/slack', slackRouter({ slack: config.slack, humans, store, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger }));
+    app.use('/slack', slackRouter({ slack: config.slack, humans, store, auth, notifier: deps.notifier ?? notifierFromConfig(config, 2), logger }));
   }
 
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
@@ -133,6 +135,7 @@ function createApp(deps: ApiDeps): App {
   api.use('/inbox', inboxRouter({ humans }));
   api.use('/agents', agentsRouter({ agents: new AgentService({ store }) }));
   api.use('/schedules', schedulesRouter({ schedules }));
+  api.use('/teams', teamsRouter({ teams: new TeamService({ store, config, access }) }));
   api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);
   app.use('/api', api);
@@ -153,6 +156,8 @@ export function assertSafeBind(config: Config): void {
 
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
+  // TEAM_ROLES: a static-token deployment's roles, written before the first request is answered.
+  await applyConfiguredRoles(deps.store, deps.config);
   const { app, access, auth, runs, hub, runsFeed, presence, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;

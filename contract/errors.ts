@@ -15,6 +15,7 @@ export const API_ERROR_CODES = [
   'unknown_agent',
   'invalid_input',
   'schedule_too_frequent',
+  'team_required',
   // 401 / 403: who is asking
   'unauthorized',
   'forbidden',
@@ -22,6 +23,7 @@ export const API_ERROR_CODES = [
   'host_not_allowed',
   'invalid_signature',
   'stale_request',
+  'scope_missing',
   // 404
   'not_found',
   'run_not_found',

@@ -35,6 +35,10 @@ import {
   runListSchema,
   runViewSchema,
   wsTicketSchema,
+  teamListSchema,
+  teamMembersSchema,
+  teamBudgetSchema,
+  teamBudgetBody,
 } from './api';
 import { ROUTE_PATHS, type RouteName } from './paths';
 
@@ -64,6 +68,8 @@ export interface RouteSpec {
 
 const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
 const scheduleId = { id: 'The schedule id (`sch_…`).' };
+const teamParam = { team: 'The team\'s name.' };
+const memberParams = { ...teamParam, user: 'The Longhaul user id.', role: 'viewer, member, approver or admin.' };
 
 export const ROUTES = {
   createRun: {
@@ -372,6 +378,56 @@ export const ROUTES = {
     summary: 'Prometheus metrics',
     success: { status: 200, description: 'Prometheus text exposition format.', mediaType: 'text/plain' },
     errors: [401],
+    auth: true,
+  },
+  listTeams: {
+    ...ROUTE_PATHS.listTeams,
+    summary: "The caller's teams and their roles on each",
+    success: { status: 200, description: 'Teams by name.', schema: teamListSchema },
+    errors: [401],
+    auth: true,
+  },
+  listTeamMembers: {
+    ...ROUTE_PATHS.listTeamMembers,
+    summary: "A team's members and their roles (the team's admins only)",
+    params: teamParam,
+    success: { status: 200, description: 'Members, by user and role.', schema: teamMembersSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  grantTeamRole: {
+    ...ROUTE_PATHS.grantTeamRole,
+    summary: 'Give a user a role on the team (the team\'s admins only; idempotent)',
+    params: memberParams,
+    success: { status: 200, description: "The team's members after the grant.", schema: teamMembersSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  revokeTeamRole: {
+    ...ROUTE_PATHS.revokeTeamRole,
+    summary: 'Take a role away, whatever gave it (the team\'s admins only)',
+    description: 'A role from the identity provider comes back at the user\'s next sign-in unless the provider stops giving it.',
+    params: memberParams,
+    success: { status: 204, description: 'The user no longer holds the role.' },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  getTeamBudget: {
+    ...ROUTE_PATHS.getTeamBudget,
+    summary: "The team's daily model budget and today's spend (the team's admins only)",
+    params: teamParam,
+    success: { status: 200, description: 'The budget in force.', schema: teamBudgetSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  setTeamBudget: {
+    ...ROUTE_PATHS.setTeamBudget,
+    summary: "Set the team's daily model budget (the team's admins only)",
+    description: "Counted before each model call of the team's runs, beside their owners' budgets; a run out of budget waits for the next UTC day.",
+    params: teamParam,
+    body: teamBudgetBody,
+    success: { status: 200, description: 'The budget in force.', schema: teamBudgetSchema },
+    errors: [400, 401, 403, 415],
     auth: true,
   },
 } as const satisfies Record<RouteName, RouteSpec>;

@@ -6,6 +6,7 @@
  * message updated. Whoever cannot decide is told so privately, and nothing changes.
  */
 import express, { Router } from 'express';
+import type { Authenticator } from '../auth';
 import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
 import { APPROVE_ACTION, REJECT_ACTION, type ApprovalButtonValue } from '../../shared/slack/approval-message';
@@ -28,6 +29,8 @@ export function slackRouter(deps: {
   slack: NonNullable<Config['slack']>;
   humans: HumanService;
   store: Store;
+  /** Builds the mapped Longhaul user's principal (their stored roles): Slack decides through the same canDecide. */
+  auth: Pick<Authenticator, 'principalOf'>;
   notifier: ApprovalNotifier;
   logger: Logger;
 }): Router {
@@ -53,7 +56,7 @@ export function slackRouter(deps: {
       return tell('Your Slack account is not linked to a Longhaul user (SLACK_USERS), so nothing changed.');
     }
     try {
-      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user, decision, channel: 'slack' });
+      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, caller: await deps.auth.principalOf(user, 'token'), decision, channel: 'slack' });
       if (repeated) return tell(`You already ${approval.status} this; nothing changed.`);
       const run = await store.runs.get(approval.runId);
       if (run) await notifier.update(approval, run);
