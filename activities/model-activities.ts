@@ -126,7 +126,7 @@ export function createModelActivities(deps: ActivityDeps) {
     };
 
     // Limits or budgets apply: the call must be admitted first, and may be told to wait instead.
-    const metered = !admission.unmetered(model);
+    const metered = !(await admission.unmeteredFor(model, runId));
     let req: ModelRequest | undefined;
     let run: TurnRun | undefined;
     if (metered) {

@@ -51,7 +51,7 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller,
     const key = ledgerKeys.summary(runId, segment);
     const build = () => summaryRequest(runId, model);
     // A summary is a model call like any other: admitted first when limits or budgets apply.
-    const metered = !admission.unmetered(model);
+    const metered = !(await admission.unmeteredFor(model, runId));
     let req: ModelRequest | undefined;
     if (metered) {
       const stored = await store.effects.get(key);

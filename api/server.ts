@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { Access } from './access';
-import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
+import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator, type BearerCheck } from './auth';
 import { errorHandler, unknownRoute } from './errors';
 import { FollowUpService } from './follow-up-service';
 import { schedulesRouter } from './routes/schedules';
@@ -57,6 +57,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Slack (or nothing); defaults to what config says. */
   notifier?: ApprovalNotifier;
+  /** Bearer checks asked before API_TOKENS (tests: a key-like credential with narrow scopes). */
+  bearers?: BearerCheck[];
 }
 
 export interface ApiServer {
@@ -100,7 +102,7 @@ function createApp(deps: ApiDeps): App {
   app.use(requireAllowedHost(config));
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
-  const auth = createAuthenticator({ tokens: config.api.tokens, roles: store.teamMembers });
+  const auth = createAuthenticator({ tokens: config.api.tokens, bearers: deps.bearers, roles: store.teamMembers });
   const runs = new RunService({ store, client, config, logger, access, bus: deps.bus });
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });

@@ -112,6 +112,13 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
     return teams.get(runId) ?? null;
   }
 
+  /** Nothing to check for this run's call: no limits, no budgets of its owner's, and none of its team's. */
+  async function unmeteredFor(model: string, runId: string): Promise<boolean> {
+    if (!unmetered(model)) return false;
+    const team = await teamOf(runId);
+    return team === null || (await teamDailyBudget(store, config, team)) === undefined;
+  }
+
   async function admit(req: AdmissionRequest): Promise<Admission> {
     // A team's budget is counted beside its owner's: the run's calls wait when either is spent for the day.
     const team = await teamOf(req.runId);
@@ -222,7 +229,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
     if (s.usage) await tx.modelCalls.record({ key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage: s.usage });
   }
 
-  return { admit, settle, unmetered };
+  return { admit, settle, unmetered, unmeteredFor };
 }
 
 /** The provider counts every use of the key, ours and others': where it says less is left, it is right. */
