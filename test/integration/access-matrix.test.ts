@@ -395,8 +395,10 @@ describe('access matrix: role × route × own team / other team / personal / no 
   it('counts a team budget an admin sets before each model call of the team\'s runs', async () => {
     expect((await as('other').call('put', '/api/teams/billing/budget', { dailyUsd: 0 })).body).toMatchObject({ team: 'billing', dailyUsd: 0, source: 'api' });
     const capped = await createRunAs('other', 'billing', 'none');
+    // Out of budget, the run pauses until the next UTC day, as for its owner's budget.
     let view: any;
-    await waitFor(async () => (view = (await as('other').call('get', `/api/runs/${capped}`)).body).waitingFor === 'budget', { what: () => `the billing run to wait for budget (${view?.status} ${view?.waitingFor} ${view?.statusDetail})` });
+    await waitFor(async () => (view = (await as('other').call('get', `/api/runs/${capped}`)).body).status === 'paused', { what: () => `the billing run to pause for its budget (${view?.status} ${view?.statusDetail})` });
+    expect((await h.events(capped)).some((e) => e.type === 'limit.exceeded')).toBe(true);
     // A run of another team is not held by billing's budget.
     const free = await createRunAs('member', 'payments', 'none');
     await waitFor(async () => (await as('member').call('get', `/api/runs/${free}`)).body.status === 'completed', { what: 'the payments run to complete' });
