@@ -463,7 +463,7 @@ export const OPTIONS = {
   MIN_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'none'), 'Admin minimum: runs may ask for more approvals, never fewer'),
   APPROVAL_TIMEOUT_SEC: option(int(86_400, 1), 'An unanswered approval or question is rejected after this'),
   MAX_APPROVAL_TIMEOUT_SEC: option(int(30 * 86_400, 1), 'Longest `approvalTimeoutSec` a run may ask for'),
-  APPROVERS: option(list, 'Users who may decide approvals on anyone\'s runs'),
+  APPROVERS: option(list, 'Users who may see and decide the approvals of personal runs (runs of no team); a team\'s runs are its approvers\''),
   SELF_APPROVAL: option(bool(true), 'A run\'s owner may decide its approvals'),
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
 
