@@ -83,16 +83,18 @@ export class Access {
   }
 
   /**
-   * The team a new run (or schedule) belongs to: the one asked (the caller must be able to steer there), or, when
-   * none is asked, the caller's one team where they may steer; none → a personal run; several → 400 `team_required`.
-   * Refusing to guess among several keeps a run from landing, unseen, in the wrong team's budget and inbox.
+   * The team a new run (or schedule) belongs to: the one asked (the caller must be able to steer there), `null` for a
+   * personal run, or, when none is asked, the caller's one team where they may steer; none → a personal run;
+   * several → 400 `team_required`. Refusing to guess among several keeps a run from landing, unseen, in the wrong
+   * team's budget and inbox.
    */
-  teamForNewRun(p: Principal, asked: string | undefined): string | null {
-    if (asked !== undefined) {
+  teamForNewRun(p: Principal, asked: string | null | undefined): string | null {
+    if (typeof asked === 'string') {
       this.assertMayStartOn(p, asked);
       return asked;
     }
     if (!scopeAllows(p.scopes, 'steer')) throw new ApiError(403, 'scope_missing', 'this credential may not start runs');
+    if (asked === null) return null;
     const teams = teamsWhere(p, 'steer');
     if (teams.length === 0) return null;
     if (teams.length === 1) return teams[0]!;

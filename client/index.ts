@@ -25,7 +25,11 @@ import type {
   UsageReport,
   WorkspaceView,
   WsTicket,
+  TeamList,
+  TeamMembers,
+  TeamBudget,
 } from '../contract/api';
+import type { Role } from '../contract/identity';
 import { routePath } from '../contract/paths';
 import { isTerminalStatus, type RunStatus } from '../contract/run';
 import { Http, type ClientOptions } from './http';
@@ -73,9 +77,9 @@ export function createLonghaulClient(opts: ClientOptions) {
     start: (body: CreateRunBody, o: StartOptions = {}) =>
       post<RunCreated>(routePath('createRun'), body, o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : undefined),
     get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
-    /** `q`: only runs whose goal contains this text. */
-    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string } = {}) =>
-      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor } }),
+    /** `q`: only runs whose goal contains this text; `team`: only that team's runs. */
+    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string; team?: string } = {}) =>
+      http.json<RunList>('GET', routePath('listRuns'), { query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor, team: q.team } }),
     events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
     pause: (id: string) => post<RunControlAccepted>(routePath('pauseRun', { id })),
@@ -163,6 +167,17 @@ export function createLonghaulClient(opts: ClientOptions) {
     },
   };
 
+  /** The caller's teams and roles; a team's members and daily budget (its admins only). */
+  const teams = {
+    list: () => http.json<TeamList>('GET', routePath('listTeams')),
+    members: (team: string) => http.json<TeamMembers>('GET', routePath('listTeamMembers', { team })),
+    grant: (team: string, user: string, role: Role) => http.json<TeamMembers>('PUT', routePath('grantTeamRole', { team, user, role })),
+    revoke: (team: string, user: string, role: Role) => http.json<void>('DELETE', routePath('revokeTeamRole', { team, user, role })),
+    budget: (team: string) => http.json<TeamBudget>('GET', routePath('getTeamBudget', { team })),
+    /** `null`: back to TEAM_DAILY_BUDGETS (or none). */
+    setBudget: (team: string, dailyUsd: number | null) => http.json<TeamBudget>('PUT', routePath('setTeamBudget', { team }), { body: { dailyUsd } }),
+  };
+
   const wsTicket = () => post<WsTicket>(routePath('wsTicket'));
 
   /** One WebSocket for following many runs at once (a UI's list and pages). */
@@ -179,7 +194,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, agents, approvals, schedules, input, models, workspaces, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, agents, approvals, schedules, input, models, workspaces, teams, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

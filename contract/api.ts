@@ -114,11 +114,12 @@ export const teamNameSchema = z.string().refine(isTeamName, 'a team name is lowe
 /** What a run is asked to be: the fields POST /api/runs and a schedule (whose firings start such runs) share. */
 const runRequestShape = {
   team: teamNameSchema
+    .nullable()
     .optional()
     .meta({
       description:
         'The team the run (or the schedule and its runs) belongs to; the caller must hold a role there that may steer runs (member or admin), else 403. ' +
-        'Omitted: the one team where the caller may steer, if exactly one; none: a personal run; several: 400 `team_required`.',
+        '`null`: a personal run. Omitted: the one team where the caller may steer, if exactly one; none: a personal run; several: 400 `team_required`.',
     }),
   goal: nonBlank('goal')
     .optional()

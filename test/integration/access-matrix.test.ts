@@ -18,6 +18,7 @@ import type { Principal } from '../../contract/identity';
 import { startHarness, type Harness } from '../support/harness';
 import { LiveClient } from '../support/live-client';
 import { waitFor } from '../support/wait';
+import { createLonghaulClient } from '../../client';
 
 type Who = 'viewer' | 'member' | 'approver' | 'admin' | 'key' | 'owner' | 'legacy' | 'stranger' | 'other' | 'multi';
 const WHO: Who[] = ['viewer', 'member', 'approver', 'admin', 'key', 'owner', 'legacy', 'stranger', 'other', 'multi'];
@@ -404,5 +405,19 @@ describe('access matrix: role × route × own team / other team / personal / no 
     await waitFor(async () => (await as('member').call('get', `/api/runs/${free}`)).body.status === 'completed', { what: 'the payments run to complete' });
     expect((await as('other').call('put', '/api/teams/billing/budget', { dailyUsd: null })).body).toMatchObject({ dailyUsd: null, source: null });
     await as('other').call('post', `/api/runs/${capped}/cancel`);
+  });
+
+  it('gives the typed client the team calls', async () => {
+    const admin = createLonghaulClient({ baseUrl: api.url, token: IDS.admin.token });
+    expect(await admin.teams.list()).toEqual({ teams: [{ team: 'payments', roles: ['admin'] }] });
+    expect((await admin.teams.grant('payments', 'zoe', 'viewer')).members).toContainEqual(expect.objectContaining({ user: 'zoe', role: 'viewer' }));
+    await admin.teams.revoke('payments', 'zoe', 'viewer');
+    expect((await admin.teams.members('payments')).members.some((m) => m.user === 'zoe')).toBe(false);
+    expect(await admin.teams.setBudget('payments', 12)).toMatchObject({ dailyUsd: 12, source: 'api' });
+    expect(await admin.teams.budget('payments')).toMatchObject({ dailyUsd: 12 });
+    await admin.teams.setBudget('payments', null);
+    expect((await admin.runs.list({ team: 'payments', limit: 5 })).runs.every((r) => r.team === 'payments')).toBe(true);
+    const viewer = createLonghaulClient({ baseUrl: api.url, token: IDS.viewer.token });
+    await expect(viewer.teams.budget('payments')).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 });

@@ -43,6 +43,7 @@ describe('access', () => {
     expect(access.teamForNewRun(who('pat'), undefined)).toBeNull();
     const both = who('max', [{ team: 'payments', role: 'member' }, { team: 'billing', role: 'admin' }]);
     expect(() => access.teamForNewRun(both, undefined)).toThrow(expect.objectContaining({ status: 400, code: 'team_required' }));
+    expect(access.teamForNewRun(both, null)).toBeNull(); // a personal run, asked for
     expect(() => access.teamForNewRun(who('kay', [{ team: 'payments', role: 'member' }], ['runs:read']), undefined)).toThrow(expect.objectContaining({ code: 'scope_missing' }));
   });
 });
