@@ -117,6 +117,11 @@ export function RunsList() {
                 <td data-label="Goal" className="goal">
                   <Link href={`/runs/${r.id}`}>{r.goal.length > 140 ? `${r.goal.slice(0, 140)}…` : r.goal}</Link>
                   <AgentTag run={r} />
+                  {r.team && (
+                    <span className="tag" data-testid="run-team" title={`team ${r.team}`}>
+                      {r.team}
+                    </span>
+                  )}
                 </td>
                 <td data-label="Model">{r.model}</td>
                 <td data-label="Started">
