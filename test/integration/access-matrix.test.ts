@@ -393,6 +393,23 @@ describe('access matrix: role × route × own team / other team / personal / no 
     }
   });
 
+  it('SSE and the WebSocket by single-use ticket act with the ticket user\'s roles: another team\'s run is not found', async () => {
+    const ticket = async () => (await as('key').call('post', '/api/ws-ticket')).body.ticket as string;
+    expect((await call('get', `/api/runs/${fx.run.billing}/stream?ticket=${await ticket()}`, null)).status).toBe(404);
+    expect((await call('get', `/api/runs/${fx.run.personal}/stream?ticket=${await ticket()}`, null)).status).toBe(404);
+    const own = await call('get', `/api/runs/${fx.run.payments}/stream?ticket=${await ticket()}`, null);
+    expect([own.status, own.contentType]).toEqual([200, expect.stringContaining('text/event-stream')]);
+    const live = await LiveClient.connect(`${api.url.replace(/^http/, 'ws')}/ws?ticket=${await ticket()}`);
+    try {
+      live.subscribe(fx.run.billing);
+      live.subscribe(fx.run.payments);
+      await waitFor(() => live.messages.some((m) => m.type === 'snapshot' && m.runId === fx.run.payments), { what: 'the payments snapshot' });
+      await waitFor(() => live.messages.some((m) => m.type === 'error' && m.runId === fx.run.billing && m.code === 'run_not_found'), { what: 'the billing refusal' });
+    } finally {
+      live.ws.close();
+    }
+  });
+
   it('counts a team budget an admin sets before each model call of the team\'s runs', async () => {
     expect((await as('other').call('put', '/api/teams/billing/budget', { dailyUsd: 0 })).body).toMatchObject({ team: 'billing', dailyUsd: 0, source: 'api' });
     const capped = await createRunAs('other', 'billing', 'none');
