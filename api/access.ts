@@ -71,7 +71,12 @@ export class Access {
 
   /** Deciding an approval on a run the caller sees: 403 unless they may decide it. */
   assertDecide(p: Principal, run: RunRecord): void {
-    if (!this.canDecide(p, run)) throw refusal(p, 'decide', 'you may not decide approvals on this run');
+    if (!this.canDecide(p, run)) throw this.decideRefusal(p);
+  }
+
+  /** The 403 for a caller who sees a run but may not decide its approvals. */
+  decideRefusal(p: Principal): ApiError {
+    return refusal(p, 'decide', 'you may not decide approvals on this run');
   }
 
   /**

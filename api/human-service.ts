@@ -69,7 +69,7 @@ export class HumanService {
     if (!approval) throw notFound('approval');
     if (!access.canDecide(req.caller, run)) {
       await refuse('forbidden');
-      access.assertDecide(req.caller, run);
+      throw access.decideRefusal(req.caller);
     }
     if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= Date.now()) {
       await refuse('conflict');
