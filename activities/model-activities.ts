@@ -125,10 +125,10 @@ export function createModelActivities(deps: ActivityDeps) {
       streamed += text.length;
     };
 
-    // Limits or budgets apply, or the run is in a run tree: the call must be admitted first, and may be told
-    // to wait instead (or, in a tree, refused for good: it would not fit a cap of the tree).
+    // Limits or budgets (the owner's or the team's) apply, or the run is in a run tree: the call must be admitted
+    // first, and may be told to wait instead (or, in a tree, refused for good: it would not fit a cap of the tree).
     const role = await treeRole(await runOf(runId));
-    const metered = !admission.unmetered(model) || role.tree;
+    const metered = role.tree || !(await admission.unmeteredFor(model, runId));
     let req: ModelRequest | undefined;
     let run: TurnRun | undefined;
     if (metered) {

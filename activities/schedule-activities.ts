@@ -53,6 +53,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
         idempotencyKey: firingId,
         webhooks,
         scheduleId,
+        team: schedule.team,
         ...(agent && { agent: agent.name, agentVersion: agent.version, input: request.input ?? null }),
       },
       cap,

@@ -138,6 +138,8 @@ export function createSubagentActivities(deps: ActivityDeps) {
         input: asked.input,
         parentRunId,
         depth,
+        // A child belongs where its parent does: its team sees it, decides it, and pays for it.
+        team: parent.team,
       }, { maxChildren: bounds.maxChildren, costShare });
       if ('tooMany' in placed) return { tooMany: placed.tooMany };
       const { run, created } = placed;

@@ -52,7 +52,7 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller,
     const build = () => summaryRequest(runId, model);
     // A summary is a model call like any other: admitted first when limits or budgets apply, or in a run tree.
     const { tree } = await treeRole(await runAgents.runOf(runId));
-    const metered = !admission.unmetered(model) || tree;
+    const metered = tree || !(await admission.unmeteredFor(model, runId));
     let req: ModelRequest | undefined;
     if (metered) {
       const stored = await store.effects.get(key);

@@ -7,6 +7,7 @@ import { rateLimitsFor, dailyBudgetFor, utcDay } from '../shared/capacity/model-
 import type { Config } from '../shared/config';
 import type { Store } from '../shared/store';
 import type { Access } from './access';
+import { mayOnTeam, scopeAllows, type Principal } from '../contract/identity';
 import { ApiError } from './errors';
 
 const DAY_MS = 86_400_000;
@@ -21,6 +22,13 @@ export class CapacityService {
   private async models(nowMs: number): Promise<string[]> {
     const named = [...this.deps.config.model.rateLimits.keys()].filter((m) => m !== '*');
     return [...new Set([...named, ...(await this.deps.store.capacity.knownModels(nowMs - HOUR_MS))])].sort();
+  }
+
+  /** Another user's spend: legacy APPROVERS (as before teams), or an admin of a team the user holds a role on. */
+  private async mayReadSpendOf(caller: Principal, user: string): Promise<boolean> {
+    if (this.deps.access.isLegacyApprover(caller)) return true;
+    const theirs = await this.deps.store.teamMembers.rolesOf(user);
+    return theirs.some((r) => mayOnTeam(caller, r.team, 'administer'));
   }
 
   async capacity(nowMs = Date.now()): Promise<CapacityReport> {
@@ -49,9 +57,12 @@ export class CapacityService {
     return { models, at: new Date(nowMs).toISOString() };
   }
 
-  async usage(caller: string, q: { from?: string; to?: string; user?: string }, nowMs = Date.now()): Promise<UsageReport> {
-    const user = q.user ?? caller;
-    if (user !== caller && !this.deps.access.isApprover(caller)) throw new ApiError(403, 'forbidden', "only approvers may read another user's spend");
+  async usage(caller: Principal, q: { from?: string; to?: string; user?: string }, nowMs = Date.now()): Promise<UsageReport> {
+    const user = q.user ?? caller.user;
+    if (!scopeAllows(caller.scopes, 'read')) throw new ApiError(403, 'scope_missing', "this credential's scopes do not allow read");
+    if (user !== caller.user && !(await this.mayReadSpendOf(caller, user))) {
+      throw new ApiError(403, 'forbidden', "only legacy APPROVERS and the admins of a user's teams may read another user's spend");
+    }
     const to = q.to ?? utcDay(nowMs);
     const from = q.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_USAGE_DAYS - 1) * DAY_MS);
     if (from > to) throw new ApiError(400, 'invalid_query', 'from must not be after to');

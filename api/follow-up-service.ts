@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
 import type { RunLimits } from '../contract/run';
+import type { Principal } from '../contract/identity';
 import { agentTaskQueue, type AgentData } from '../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
@@ -32,9 +33,11 @@ const CLOSE_WAIT_MS = 10_000;
 export class FollowUpService {
   constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService }) {}
 
-  async send(user: string, runId: string, body: FollowUpBody, idempotencyKey: string | undefined): Promise<{ accepted: FollowUpAccepted; replayed: boolean }> {
+  async send(caller: Principal, runId: string, body: FollowUpBody, idempotencyKey: string | undefined): Promise<{ accepted: FollowUpAccepted; replayed: boolean }> {
     const { store, config } = this.deps;
-    const run = await this.deps.runs.getOwned(user, runId);
+    // The same run goes on, so it keeps its team (and its owner, whose queue and slots it takes).
+    const run = await this.deps.runs.getSteerable(caller, runId);
+    const user = caller.user;
     if (body.text.length > config.api.maxGoalChars) {
       throw new ApiError(413, 'input_too_large', `the message is ${body.text.length} characters; the limit is ${config.api.maxGoalChars}`);
     }

@@ -12,6 +12,7 @@ import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-me
 import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
 import type { ApprovalView, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
 import type { Access } from './access';
+import type { Principal } from '../contract/identity';
 import { ApiError, notFound } from './errors';
 
 export function approvalView(a: ApprovalRecord): ApprovalView {
@@ -71,7 +72,8 @@ export interface DecideRequest {
   /** The run the decision is addressed to: the approval's own, or any run above it in its tree (a parent's page). */
   runId: string;
   approvalId: string;
-  user: string;
+  /** Who decides; the audit names `caller.user`. */
+  caller: Principal;
   decision: Decision;
   comment?: string;
   channel: DecisionChannel;
@@ -88,6 +90,7 @@ export class HumanService {
    */
   async decide(req: DecideRequest): Promise<{ approval: ApprovalRecord; repeated: boolean }> {
     const { store, access } = this.deps;
+    const user = req.caller.user;
     const addressed = await store.runs.get(req.runId);
     const found = await store.approvals.get(req.approvalId);
     const approval = found && addressed && (await this.isInTree(addressed.id, found.runId)) ? found : undefined;
@@ -95,24 +98,24 @@ export class HumanService {
     const run = approval && approval.runId !== addressed?.id ? await store.runs.get(approval.runId) : addressed;
     const outcome = DECISION_OUTCOME[req.decision];
     const refuse = async (refusal: 'conflict' | 'forbidden') => {
-      if (approval) await store.approvals.auditRefused(approval, { actor: req.user, channel: req.channel, outcome, refusal, comment: req.comment, slackUser: req.slackUser });
+      if (approval) await store.approvals.auditRefused(approval, { actor: user, channel: req.channel, outcome, refusal, comment: req.comment, slackUser: req.slackUser });
     };
 
-    if (!addressed || !run || !access.canSee(req.user, addressed) || !access.canSee(req.user, run)) {
+    if (!addressed || !run || !access.canSee(req.caller, addressed) || !access.canSee(req.caller, run)) {
       await refuse('forbidden');
       throw notFound();
     }
     if (!approval) throw notFound('approval');
-    if (!access.canDecide(req.user, run)) {
+    if (!access.canDecide(req.caller, run)) {
       await refuse('forbidden');
-      throw new ApiError(403, 'forbidden', 'you may not decide approvals on this run');
+      throw access.decideRefusal(req.caller);
     }
     if (approval.status === 'pending' && Date.parse(approval.expiresAt) <= Date.now()) {
       await refuse('conflict');
       throw new ApiError(409, 'approval_expired', 'this approval has expired; the call was rejected');
     }
-    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: req.user, channel: req.channel, comment: req.comment, slackUser: req.slackUser });
-    const repeated = !won && after.status === outcome && after.decidedBy === req.user;
+    const { won, approval: after } = await store.approvals.settle(approval.id, { outcome, by: user, channel: req.channel, comment: req.comment, slackUser: req.slackUser });
+    const repeated = !won && after.status === outcome && after.decidedBy === user;
     if (!won && !repeated) {
       await refuse('conflict');
       const code = after.status === 'expired' ? 'approval_expired' : 'approval_already_decided';
@@ -122,7 +125,7 @@ export class HumanService {
       this.deps.client.workflow.getHandle(run.id).signal(approvalDecisionSignal, {
         approvalId: approval.id,
         decision: req.decision,
-        by: req.user,
+        by: user,
         channel: req.channel,
         comment: req.comment,
       }),
@@ -141,36 +144,36 @@ export class HumanService {
     if (approval) await this.deps.store.approvals.auditRefused(approval, { actor, channel, outcome: DECISION_OUTCOME[decision], refusal: 'forbidden' });
   }
 
-  /** Pending approvals the user may decide: everyone's for approvers, their own runs' otherwise. */
-  async pendingFor(user: string): Promise<ApprovalRecord[]> {
+  /** Pending approvals the caller may decide: their teams' and (legacy APPROVERS) personal runs' for approvers, their own runs' otherwise. */
+  async pendingFor(caller: Principal): Promise<ApprovalRecord[]> {
     const { store, access } = this.deps;
-    const pending = access.isApprover(user) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(user);
+    const pending = access.decidesBeyondOwn(caller) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(caller.user);
     const visible: ApprovalRecord[] = [];
     for (const a of pending) {
       const run = await store.runs.get(a.runId);
-      if (run && access.canDecide(user, run)) visible.push(a);
+      if (run && access.canDecide(caller, run)) visible.push(a);
     }
     return visible;
   }
 
   /** The run an approval belongs to, for a decision by approval id; 404 (as for an unknown one) if the user cannot see it. */
-  async runOfApproval(user: string, approvalId: string): Promise<string> {
-    return (await this.approval(user, approvalId)).runId;
+  async runOfApproval(caller: Principal, approvalId: string): Promise<string> {
+    return (await this.approval(caller, approvalId)).runId;
   }
 
   /** One approval, full input included, for anyone who may see its run; 404 otherwise. */
-  async approval(user: string, approvalId: string): Promise<ApprovalRecord> {
+  async approval(caller: Principal, approvalId: string): Promise<ApprovalRecord> {
     const { store } = this.deps;
     const approval = await store.approvals.get(approvalId);
     const run = approval && (await store.runs.get(approval.runId));
-    if (!approval || !run || !this.deps.access.canSee(user, run)) throw notFound('approval');
+    if (!approval || !run || !this.deps.access.canSee(caller, run)) throw notFound('approval');
     return approval;
   }
 
   /** What waits for the user, oldest first: approvals they may decide, and their runs' questions. */
-  async inbox(user: string): Promise<InboxItem[]> {
+  async inbox(caller: Principal): Promise<InboxItem[]> {
     const { store } = this.deps;
-    const [approvals, questions] = await Promise.all([this.pendingFor(user), store.inputs.listPendingForOwner(user)]);
+    const [approvals, questions] = await Promise.all([this.pendingFor(caller), store.inputs.listPendingForOwner(caller.user)]);
     const goals = new Map(questions.map((q) => [q.runId, q.goal]));
     for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
     const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)]);
@@ -190,22 +193,23 @@ export class HumanService {
   }
 
   /**
-   * The owner answers an open question: the run's own, or (`requestId`) one of a run below it in its tree, which
-   * the answer resumes.
+   * Whoever may steer the run answers an open question: the run's own, or (`requestId`) one of a run below it in
+   * its tree, which the answer resumes.
    */
-  async answer(req: { runId: string; user: string; text: string; requestId?: string }): Promise<{ requestId: string }> {
+  async answer(req: { runId: string; caller: Principal; text: string; requestId?: string }): Promise<{ requestId: string }> {
     const { store } = this.deps;
     const addressed = await store.runs.get(req.runId);
-    this.deps.access.assertOwner(req.user, addressed);
+    this.deps.access.assertSteer(req.caller, addressed);
+    const user = req.caller.user;
     const pending = req.requestId ? await this.openQuestionIn(addressed.id, req.requestId) : await store.inputs.pendingForRun(addressed.id);
     if (!pending) throw new ApiError(409, 'no_pending_question', 'the run is not waiting for an answer');
     const run = pending.runId === addressed.id ? addressed : await store.runs.get(pending.runId);
-    this.deps.access.assertOwner(req.user, run);
+    this.deps.access.assertSteer(req.caller, run);
     if (Date.parse(pending.expiresAt) <= Date.now()) throw new ApiError(409, 'question_expired', 'the question has expired');
-    const { won } = await store.inputs.settle(pending.id, { status: 'answered', answer: req.text, by: req.user });
+    const { won } = await store.inputs.settle(pending.id, { status: 'answered', answer: req.text, by: user });
     if (!won) throw new ApiError(409, 'question_already_answered', 'the question was answered or expired meanwhile');
     await this.signal(run.id, () =>
-      this.deps.client.workflow.getHandle(run.id).signal(userInputSignal, { requestId: pending.id, text: req.text, by: req.user }),
+      this.deps.client.workflow.getHandle(run.id).signal(userInputSignal, { requestId: pending.id, text: req.text, by: user }),
     );
     return { requestId: pending.id };
   }

@@ -10,6 +10,7 @@ import type { RunRecord } from '../shared/store/runs';
 import { progressQuery } from '../contract/workflow-messages';
 import { isTerminalStatus, type Progress, type RunStatus, type WaitingFor } from '../contract/run';
 import type { Access } from './access';
+import type { Principal } from '../contract/identity';
 import type { RunSummary, RunView, WorkerState } from '../contract/api';
 import { ApiError } from './errors';
 import { pendingBelow } from './human-service';
@@ -34,6 +35,7 @@ export function summarize(run: RunRecord, workersPolling = true, childCount = 0)
     error: run.error,
     lastSeq: run.lastSeq,
     scheduleId: run.scheduleId,
+    team: run.team,
     turn: run.turn,
     worker: isTerminalStatus(run.status) ? null : workersPolling ? 'available' : 'unavailable',
     createdAt: run.createdAt,
@@ -59,6 +61,17 @@ function waitingForOf(run: RunRecord): WaitingFor | null {
   return run.progress?.status === run.status ? (run.progress.waitingFor ?? null) : null;
 }
 
+/** What a page of runs is asked for. */
+export interface ListQuery {
+  statuses?: RunStatus[];
+  scheduleId?: string;
+  goalContains?: string;
+  limit: number;
+  cursor?: string;
+  includeChildren?: boolean;
+  team?: string;
+}
+
 export class RunReads {
   private readonly pollers: TaskQueuePollers;
 
@@ -71,22 +84,22 @@ export class RunReads {
     return agentTaskQueue(this.deps.config.temporal.taskQueue, run.agent);
   }
 
-  /** The run, if the user may see it (its owner, or an approver); 404 otherwise. */
-  async getVisible(user: string, id: string): Promise<RunRecord> {
+  /** The run, if the caller may see it (api/access.ts); 404 otherwise. */
+  async getVisible(caller: Principal, id: string): Promise<RunRecord> {
     const run = await this.deps.store.runs.get(id);
-    this.deps.access.assertVisible(user, run);
+    this.deps.access.assertVisible(caller, run);
     return run;
   }
 
-  /** The run, if the user owns it; 404 if they cannot see it, 403 if they see but do not own it. */
-  async getOwned(user: string, id: string): Promise<RunRecord> {
+  /** The run, if the caller may steer it; 404 if they cannot see it, 403 if they see but may not steer it. */
+  async getSteerable(caller: Principal, id: string): Promise<RunRecord> {
     const run = await this.deps.store.runs.get(id);
-    this.deps.access.assertOwner(user, run);
+    this.deps.access.assertSteer(caller, run);
     return run;
   }
 
-  async view(user: string, id: string): Promise<RunView> {
-    let run = await this.getVisible(user, id);
+  async view(caller: Principal, id: string): Promise<RunView> {
+    let run = await this.getVisible(caller, id);
     let progress = run.progress ?? this.progressFromRecord(run);
     let worker: WorkerState | null = null;
     // An agent's run with nothing polling its agent's queue: no worker could answer a query, so none is asked.
@@ -123,6 +136,7 @@ export class RunReads {
       id: run.id,
       goal: run.goal,
       owner: run.owner,
+      team: run.team,
       model: run.model,
       approvals: run.approvals,
       result: run.result,
@@ -212,9 +226,12 @@ export class RunReads {
     };
   }
 
-  async list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string; includeChildren?: boolean }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+  /** The caller's own runs and those of the teams they may read; `team`: only that team's (403 unless they may read it). */
+  async list(caller: Principal, q: ListQuery): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    const teams = this.deps.access.readableTeams(caller);
+    if (q.team !== undefined && !teams.includes(q.team)) throw new ApiError(403, 'forbidden', `you may not read team ${q.team}'s runs`);
     const before = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await this.deps.store.runs.list({ owner, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before, includeChildren: q.includeChildren });
+    const rows = await this.deps.store.runs.list({ owner: caller.user, teams, team: q.team, statuses: q.statuses, scheduleId: q.scheduleId, goalContains: q.goalContains, limit: q.limit + 1, before, includeChildren: q.includeChildren });
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     return {
@@ -224,8 +241,8 @@ export class RunReads {
   }
 
   /** The run's child runs (sub-agents), oldest first, if the user may see the run. */
-  async children(user: string, id: string): Promise<RunSummary[]> {
-    const run = await this.getVisible(user, id);
+  async children(caller: Principal, id: string): Promise<RunSummary[]> {
+    const run = await this.getVisible(caller, id);
     return this.summaries(await this.deps.store.runs.children(run.id));
   }
 

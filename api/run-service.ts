@@ -9,11 +9,12 @@ import type { Logger } from '../shared/logger';
 import type { Bus } from '../shared/bus/bus';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import type { Progress, RunInput, RunStatus } from '../contract/run';
+import type { Progress, RunInput } from '../contract/run';
 import type { CreateRunBody, RunSummary, RunUpgradeAccepted, RunView } from '../contract/api';
 import type { AgentData, AgentVersion } from '../contract/agents';
 import type { Access } from './access';
-import { RunReads } from './run-reads';
+import type { Principal } from '../contract/identity';
+import { RunReads, type ListQuery } from './run-reads';
 import { RunStarts, type ResolvedRequest, type RunRequest } from './run-starts';
 import { RunSteering } from './run-steering';
 
@@ -25,7 +26,7 @@ export class RunService {
   constructor(deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
     this.starts = new RunStarts(deps);
     this.reads = new RunReads(deps);
-    this.steering = new RunSteering({ client: deps.client, store: deps.store, getOwned: (user, id) => this.reads.getOwned(user, id) });
+    this.steering = new RunSteering({ client: deps.client, store: deps.store, getSteerable: (caller, id) => this.reads.getSteerable(caller, id) });
   }
 
   /** The agent a request names, at the version new runs get; null when it names none. 400 `unknown_agent`. */
@@ -48,22 +49,22 @@ export class RunService {
     return this.starts.agentDataOf(run);
   }
 
-  create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
-    return this.starts.create(owner, body, idempotencyKey);
+  create(caller: Principal, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
+    return this.starts.create(caller, body, idempotencyKey);
   }
 
-  /** The run, if the user may see it (its owner, or an approver); 404 otherwise. */
-  getVisible(user: string, id: string): Promise<RunRecord> {
-    return this.reads.getVisible(user, id);
+  /** The run, if the caller may see it (api/access.ts); 404 otherwise. */
+  getVisible(caller: Principal, id: string): Promise<RunRecord> {
+    return this.reads.getVisible(caller, id);
   }
 
-  /** The run, if the user owns it; 404 if they cannot see it, 403 if they see but do not own it. */
-  getOwned(user: string, id: string): Promise<RunRecord> {
-    return this.reads.getOwned(user, id);
+  /** The run, if the caller may steer it; 404 if they cannot see it, 403 if they see but may not steer it. */
+  getSteerable(caller: Principal, id: string): Promise<RunRecord> {
+    return this.reads.getSteerable(caller, id);
   }
 
-  view(user: string, id: string): Promise<RunView> {
-    return this.reads.view(user, id);
+  view(caller: Principal, id: string): Promise<RunView> {
+    return this.reads.view(caller, id);
   }
 
   /** Asks the workflow for its progress; undefined when no worker answers in time. */
@@ -80,26 +81,26 @@ export class RunService {
     return this.reads.progressFromRecord(run);
   }
 
-  list(owner: string, q: { statuses?: RunStatus[]; scheduleId?: string; goalContains?: string; limit: number; cursor?: string; includeChildren?: boolean }): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
-    return this.reads.list(owner, q);
+  list(caller: Principal, q: ListQuery): Promise<{ runs: RunSummary[]; nextCursor: string | null }> {
+    return this.reads.list(caller, q);
   }
 
   /** The run's child runs (sub-agents), oldest first: 404 unless the user may see the run. */
-  children(user: string, id: string): Promise<RunSummary[]> {
-    return this.reads.children(user, id);
+  children(caller: Principal, id: string): Promise<RunSummary[]> {
+    return this.reads.children(caller, id);
   }
 
   /** Pause takes effect at the next step boundary; resume lets a paused run carry on. */
-  control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
-    return this.steering.control(user, id, action);
+  control(caller: Principal, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
+    return this.steering.control(caller, id, action);
   }
 
-  cancel(user: string, id: string): Promise<RunRecord> {
-    return this.steering.cancel(user, id);
+  cancel(caller: Principal, id: string): Promise<RunRecord> {
+    return this.steering.cancel(caller, id);
   }
 
-  /** Moves a run to its agent's current version at its next model call (the run's owner only). */
-  upgrade(user: string, id: string): Promise<RunUpgradeAccepted> {
-    return this.steering.upgrade(user, id);
+  /** Moves a run to its agent's current version at its next model call (whoever may steer the run). */
+  upgrade(caller: Principal, id: string): Promise<RunUpgradeAccepted> {
+    return this.steering.upgrade(caller, id);
   }
 }

@@ -25,6 +25,8 @@ import { agentTaskQueue, type AgentData, type AgentVersion } from '../contract/a
 import type { EventData } from '../contract/events';
 import { AgentInputValidator } from '../shared/agents/agent-input';
 import { redactUrl } from '../shared/redact';
+import type { Principal } from '../contract/identity';
+import type { Access } from './access';
 
 const METADATA_MAX_BYTES = 16 * 1024;
 /** A structured input larger than this as JSON is refused (413): it is stored with the run and sent to the model. */
@@ -57,7 +59,7 @@ export class RunStarts {
   private readonly pricing: PricingTable;
   private readonly inputs = new AgentInputValidator();
 
-  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
+  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
     this.pricing = new PricingTable(deps.config.model.pricing);
   }
 
@@ -188,8 +190,10 @@ export class RunStarts {
     return (await this.deps.store.agents.version(run.agent, run.agentVersion))?.data;
   }
 
-  async create(owner: string, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
+  async create(caller: Principal, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
     const { store, client, config, logger } = this.deps;
+    const owner = caller.user;
+    const team = this.deps.access.teamForNewRun(caller, body.team);
     const resolved = this.resolveRequest(body, await this.agentFor(body));
     const { goal, agent } = resolved;
     const queued = await store.queueRun(
@@ -206,6 +210,7 @@ export class RunStarts {
         agent: agent?.name ?? null,
         agentVersion: agent?.version ?? null,
         input: resolved.input,
+        team,
       },
       config.runs.maxQueuedPerUser,
       [{ key: eventKeys.queued(), type: 'run.queued', data: queuedEventData(resolved) }],
@@ -213,7 +218,7 @@ export class RunStarts {
     if ('queueFull' in queued) throw queueFull(queued.queueFull, config.runs.maxQueuedPerUser);
     const { run, created } = queued;
     if (created) this.deps.bus?.publish({ type: 'notify', runId: run.id, seq: run.lastSeq });
-    if (!created && (run.goal !== goal || run.model !== resolved.model || run.agent !== (agent?.name ?? null) || !sameJson(run.input, resolved.input))) {
+    if (!created && (run.goal !== goal || run.model !== resolved.model || run.agent !== (agent?.name ?? null) || run.team !== team || !sameJson(run.input, resolved.input))) {
       throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
 

@@ -1,9 +1,10 @@
 /**
  * Steering runs: pause and resume at the next step boundary (a run tree's every live run), cancel (which Temporal
- * carries to child runs itself), upgrade to the agent's current version. Only the run's owner may.
+ * carries to child runs itself), upgrade to the agent's current version. Whoever may steer the run (api/access.ts).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RunRecord } from '../shared/store/runs';
+import type { Principal } from '../contract/identity';
 import type { Store } from '../shared/store';
 import type { RunUpgradeAccepted } from '../contract/api';
 import { pauseSignal, resumeSignal } from '../contract/workflow-messages';
@@ -11,7 +12,7 @@ import { isTerminalStatus } from '../contract/run';
 import { ApiError } from './errors';
 
 export class RunSteering {
-  constructor(private readonly deps: { client: Client; store: Store; /** The run, if the user owns it (404 / 403 otherwise). */ getOwned: (user: string, id: string) => Promise<RunRecord> }) {}
+  constructor(private readonly deps: { client: Client; store: Store; /** The run, if the caller may steer it (404 / 403 otherwise). */ getSteerable: (caller: Principal, id: string) => Promise<RunRecord> }) {}
 
   /**
    * Pause takes effect at the next step boundary; resume lets a paused run carry on. Either applies to the run's
@@ -19,8 +20,9 @@ export class RunSteering {
    * step boundary. Those are the runs live when asked: a child started after a pause (by a delegation already under
    * way) is not paused by it — pause again to catch it; a resume reaches every live run below, whatever paused it.
    */
-  async control(user: string, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
-    const run = await this.deps.getOwned(user, id);
+  async control(caller: Principal, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
+    const run = await this.deps.getSteerable(caller, id);
+    const user = caller.user;
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
     const tell = async (target: RunRecord) => {
       const handle = this.deps.client.workflow.getHandle(target.id);
@@ -56,8 +58,8 @@ export class RunSteering {
     return pause === undefined ? {} : { pause };
   }
 
-  async cancel(user: string, id: string): Promise<RunRecord> {
-    const run = await this.deps.getOwned(user, id);
+  async cancel(caller: Principal, id: string): Promise<RunRecord> {
+    const run = await this.deps.getSteerable(caller, id);
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
     try {
       await this.deps.client.workflow.getHandle(id).cancel();
@@ -72,8 +74,8 @@ export class RunSteering {
    * Asks for the run's move to its agent's current version: recorded on the run, applied by its next model
    * call (on a worker serving the agent), which appends `run.upgraded`. The workflow is not told: it needs nothing.
    */
-  async upgrade(user: string, id: string): Promise<RunUpgradeAccepted> {
-    const run = await this.deps.getOwned(user, id);
+  async upgrade(caller: Principal, id: string): Promise<RunUpgradeAccepted> {
+    const run = await this.deps.getSteerable(caller, id);
     if (!run.agent || !run.agentVersion) throw new ApiError(409, 'run_has_no_agent', 'the run names no agent: it runs the built-in agent as the current code defines it, with no version to move');
     if (isTerminalStatus(run.status) || !(await this.deps.store.runs.requestUpgrade(id))) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
     return { id: run.id, agent: run.agent, from: run.agentVersion, status: 'upgrading' };

@@ -17,6 +17,8 @@ import type { scheduledRunWorkflow } from '../workflows';
 import { cronSpacing } from './cron-spacing';
 import { ApiError } from './errors';
 import type { RunService } from './run-service';
+import { scopeAllows, type Principal } from '../contract/identity';
+import type { Access } from './access';
 
 const OVERLAP = { skip: ScheduleOverlapPolicy.SKIP, buffer_one: ScheduleOverlapPolicy.BUFFER_ONE, allow_all: ScheduleOverlapPolicy.ALLOW_ALL } as const;
 
@@ -33,10 +35,13 @@ function validTimezone(tz: string): boolean {
 }
 
 export class ScheduleService {
-  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService }) {}
+  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService; access: Access }) {}
 
-  async create(owner: string, body: CreateScheduleBody): Promise<ScheduleView> {
+  async create(caller: Principal, body: CreateScheduleBody): Promise<ScheduleView> {
     const { store, client, config } = this.deps;
+    const owner = caller.user;
+    // The schedule's firings start runs on its team, as the caller could themselves.
+    const team = this.deps.access.teamForNewRun(caller, body.team);
     const timezone = body.timezone ?? 'UTC';
     if (!validTimezone(timezone)) throw new ApiError(400, 'invalid_request', `timezone: ${timezone} is not an IANA time zone`);
     this.checkTiming(body);
@@ -61,6 +66,7 @@ export class ScheduleService {
       everySec: body.everySec ?? null,
       timezone,
       overlap: body.overlap ?? 'skip',
+      team,
     });
     // Counted after the insert, so two creates at once cannot both slip under the limit.
     const owned = (await store.schedules.listForOwner(owner)).length;
@@ -114,31 +120,43 @@ export class ScheduleService {
     if (!spacing.ok) throw new ApiError(400, 'schedule_too_frequent', `cron ${JSON.stringify(body.cron)} fires ${spacing.gapSec} seconds apart; this server fires a schedule at most every ${min} seconds`);
   }
 
-  async list(owner: string): Promise<ScheduleView[]> {
-    const schedules = await this.deps.store.schedules.listForOwner(owner);
+  /** The caller's schedules and those of the teams they may read. */
+  async list(caller: Principal): Promise<ScheduleView[]> {
+    const schedules = await this.deps.store.schedules.listVisible(caller.user, this.deps.access.readableTeams(caller));
     return Promise.all(schedules.map((s) => this.view(s)));
   }
 
-  async get(owner: string, id: string): Promise<ScheduleView> {
-    return this.view(await this.owned(owner, id));
+  async get(caller: Principal, id: string): Promise<ScheduleView> {
+    return this.view(await this.visible(caller, id));
   }
 
-  async delete(owner: string, id: string): Promise<void> {
-    const schedule = await this.owned(owner, id);
+  async delete(caller: Principal, id: string): Promise<void> {
+    const schedule = await this.steerable(caller, id);
     await this.temporal(() => this.deps.client.schedule.getHandle(schedule.id).delete());
     await this.deps.store.schedules.markDeleted(schedule.id);
   }
 
-  async control(owner: string, id: string, action: 'pause' | 'resume' | 'trigger'): Promise<ScheduleView> {
-    const schedule = await this.owned(owner, id);
+  async control(caller: Principal, id: string, action: 'pause' | 'resume' | 'trigger'): Promise<ScheduleView> {
+    const schedule = await this.steerable(caller, id);
+    const owner = caller.user;
     const handle = this.deps.client.schedule.getHandle(schedule.id);
     await this.temporal(() => (action === 'pause' ? handle.pause(`paused by ${owner}`) : action === 'resume' ? handle.unpause(`resumed by ${owner}`) : handle.trigger()));
     return this.view(schedule);
   }
 
-  private async owned(owner: string, id: string): Promise<ScheduleRecord> {
+  /** A schedule the caller may see (its owner, or `read` on its team); 404 otherwise, as for one that does not exist. */
+  private async visible(caller: Principal, id: string): Promise<ScheduleRecord> {
     const schedule = await this.deps.store.schedules.get(id);
-    if (!schedule || schedule.owner !== owner) throw new ApiError(404, 'schedule_not_found', 'schedule not found');
+    if (!schedule || !this.deps.access.canSee(caller, schedule)) throw new ApiError(404, 'schedule_not_found', 'schedule not found');
+    return schedule;
+  }
+
+  /** Deleting, pausing, resuming, firing: the owner, or `steer` on its team (403 for one the caller only sees). */
+  private async steerable(caller: Principal, id: string): Promise<ScheduleRecord> {
+    const schedule = await this.visible(caller, id);
+    if (!this.deps.access.canSteer(caller, schedule)) {
+      throw new ApiError(403, scopeAllows(caller.scopes, 'steer') ? 'forbidden' : 'scope_missing', 'you may not change this schedule: only its owner or a member of its team may');
+    }
     return schedule;
   }
 
@@ -167,6 +185,7 @@ export class ScheduleService {
       agent: s.request.agent ?? null,
       input: s.request.input ?? null,
       owner: s.owner,
+      team: s.team,
       cron: s.cron,
       everySec: s.everySec,
       timezone: s.timezone,

@@ -13,11 +13,10 @@ import type { Logger } from '../shared/logger';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { Access } from './access';
-import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator } from './auth';
+import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator, type BearerCheck } from './auth';
 import { apiKeyCheck } from './api-key-check';
 import { ApiKeyService } from './api-key-service';
 import { apiKeysRouter } from './routes/api-keys';
-import { requireScopes } from './scope-gate';
 import { errorHandler, unknownRoute } from './errors';
 import { createSignIn, requireCsrf, sessionInfoHandler } from './identity';
 import { FollowUpService } from './follow-up-service';
@@ -46,6 +45,8 @@ import { createApiMetrics } from './api-metrics';
 import { requestLogging } from './request-logging';
 import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
+import { teamsRouter } from './routes/teams';
+import { TeamService, applyConfiguredRoles } from './team-service';
 import { slackRouter } from './routes/slack';
 import { slackIdentitiesFor } from './slack-identity';
 import { webRouter } from './routes/web';
@@ -61,6 +62,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Slack (or nothing); defaults to what config says. */
   notifier?: ApprovalNotifier;
+  /** Bearer checks asked before API_TOKENS (tests: a key-like credential with narrow scopes). */
+  bearers?: BearerCheck[];
 }
 
 export interface ApiServer {
@@ -110,7 +113,7 @@ function createApp(deps: ApiDeps): App {
   const auth = createAuthenticator({
     tokens: config.api.tokens,
     roles: store.teamMembers,
-    bearers: [apiKeyCheck({ store }), ...(signIn?.bearers ?? [])],
+    bearers: [...(deps.bearers ?? []), apiKeyCheck({ store }), ...(signIn?.bearers ?? [])],
     session: signIn?.session,
     signInRequired: signIn !== undefined,
   });
@@ -118,7 +121,7 @@ function createApp(deps: ApiDeps): App {
   const humans = new HumanService({ store, client, access, logger });
   const workspaces = new WorkspaceService({ store, blobs: openBlobStore(config, store), runs, bus: deps.bus });
   const followUps = new FollowUpService({ store, client, config, logger, runs });
-  const schedules = new ScheduleService({ store, client, config, logger, runs });
+  const schedules = new ScheduleService({ store, client, config, logger, runs, access });
   const hub = new LiveHub(store, deps.bus);
   const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
   const presence = new Presence(store, logger);
@@ -144,7 +147,6 @@ function createApp(deps: ApiDeps): App {
   api.get('/session', sessionInfoHandler({ config, store, auth, cookies: signIn?.cookies }));
   api.use(requireUser(auth));
   if (signIn) api.use(requireCsrf(signIn.cookies));
-  api.use(requireScopes);
   api.use(jsonBody(config.api.maxBodyBytes));
   api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
   api.post('/ws-ticket', async (req, res) => {
@@ -156,6 +158,7 @@ function createApp(deps: ApiDeps): App {
   api.use('/inbox', inboxRouter({ humans }));
   api.use('/agents', agentsRouter({ agents: new AgentService({ store }) }));
   api.use('/schedules', schedulesRouter({ schedules }));
+  api.use('/teams', teamsRouter({ teams: new TeamService({ store, config, access }) }));
   api.use(capacityRouter({ capacity }));
   api.use(unknownRoute);
   app.use('/api', api);
@@ -176,6 +179,8 @@ export function assertSafeBind(config: Config): void {
 
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
+  // TEAM_ROLES: a static-token deployment's roles, written before the first request is answered.
+  await applyConfiguredRoles(deps.store, deps.config);
   const { app, access, auth, runs, hub, runsFeed, presence, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;

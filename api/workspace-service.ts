@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { WorkspaceView } from '../contract/api';
+import type { Principal } from '../contract/identity';
 import { isTerminalStatus } from '../contract/run';
 import type { Bus } from '../shared/bus/bus';
 import type { Store } from '../shared/store';
@@ -40,27 +41,27 @@ export const contentTypeOf = (file: string): string => CONTENT_TYPES[path.extnam
 export class WorkspaceService {
   constructor(private readonly deps: { store: Store; blobs: BlobStore; runs: RunService; bus: Bus }) {}
 
-  async view(user: string, runId: string): Promise<WorkspaceView> {
-    await this.deps.runs.getVisible(user, runId);
+  async view(caller: Principal, runId: string): Promise<WorkspaceView> {
+    await this.deps.runs.getVisible(caller, runId);
     const record = await this.deps.store.workspaces.get(runId);
     if (!record) return { state: null, version: 0, files: [], bytes: 0 };
     const files = record.entries.flatMap((e) => (e.kind === 'file' ? [{ path: e.path, bytes: e.size, updatedAt: new Date(e.mtimeMs).toISOString() }] : []));
     return { state: record.state, version: record.version, files, bytes: record.bytes };
   }
 
-  async file(user: string, runId: string, filePath: string): Promise<{ data: Buffer; contentType: string; name: string }> {
-    await this.deps.runs.getVisible(user, runId);
+  async file(caller: Principal, runId: string, filePath: string): Promise<{ data: Buffer; contentType: string; name: string }> {
+    await this.deps.runs.getVisible(caller, runId);
     const record = await this.deps.store.workspaces.get(runId);
     const entry = record?.entries.find((e) => e.kind === 'file' && e.path === filePath);
     if (!entry || entry.kind !== 'file') throw new ApiError(404, 'not_found', `the workspace has no file ${JSON.stringify(filePath)}`);
     return { data: await this.deps.blobs.get(runId, entry.hash), contentType: contentTypeOf(filePath), name: path.posix.basename(filePath) };
   }
 
-  /** Only the owner, and only once the run has ended: a live run still works in its workspace. */
-  async release(user: string, runId: string): Promise<WorkspaceView> {
-    const run = await this.deps.runs.getOwned(user, runId);
+  /** Only whoever may steer the run, and only once it has ended: a live run still works in its workspace. */
+  async release(caller: Principal, runId: string): Promise<WorkspaceView> {
+    const run = await this.deps.runs.getSteerable(caller, runId);
     if (!isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_ended', 'a run’s workspace can be released once the run has ended');
     for (const event of await releaseWorkspace(this.deps, runId, 'request')) this.deps.bus.publish({ type: 'event', runId, event });
-    return this.view(user, runId);
+    return this.view(caller, runId);
   }
 }

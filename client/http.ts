@@ -50,7 +50,7 @@ export class Http {
     }
   }
 
-  async json<T>(method: 'GET' | 'POST' | 'DELETE', path: string, opts: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string | number | undefined> } = {}): Promise<T> {
+  async json<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string | number | undefined> } = {}): Promise<T> {
     const query = Object.entries(opts.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
     const search = query.length ? `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)])).toString()}` : '';
     const headers = this.headers(opts.body === undefined ? opts.headers : { 'content-type': 'application/json', ...opts.headers });

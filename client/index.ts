@@ -26,8 +26,12 @@ import type {
   UsageReport,
   WorkspaceView,
   WsTicket,
+  TeamList,
+  TeamMembers,
+  TeamBudget,
 } from '../contract/api';
 import type { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateApiKeyBody } from '../contract/api-keys';
+import type { Role } from '../contract/identity';
 import { routePath } from '../contract/paths';
 import { isTerminalStatus, type RunStatus } from '../contract/run';
 import { Http, type ClientOptions } from './http';
@@ -86,10 +90,10 @@ export function createLonghaulClient(opts: ClientOptions) {
     get: (id: string) => http.json<RunView>('GET', routePath('getRun', { id })),
     /** The run's child runs (its sub-agents' runs), oldest first, each with its own `childCount`. */
     children: (id: string) => http.json<RunChildren>('GET', routePath('listChildren', { id })),
-    /** `q`: only runs whose goal contains this text; `children`: list child runs too (by default a run tree is listed as its root). */
-    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string; children?: boolean } = {}) =>
+    /** `q`: only runs whose goal contains this text; `team`: only that team's runs; `children`: list child runs too (by default a run tree is listed as its root). */
+    list: (q: { status?: RunStatus[]; scheduleId?: string; q?: string; limit?: number; cursor?: string; team?: string; children?: boolean } = {}) =>
       http.json<RunList>('GET', routePath('listRuns'), {
-        query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor, children: q.children ? 'include' : undefined },
+        query: { status: q.status?.join(','), scheduleId: q.scheduleId, q: q.q || undefined, limit: q.limit, cursor: q.cursor, team: q.team, children: q.children ? 'include' : undefined },
       }),
     events: (id: string, q: { after?: number; limit?: number } = {}) => http.json<EventPage>('GET', routePath('listEvents', { id }), { query: q }),
     cancel: (id: string) => post<RunControlAccepted>(routePath('cancelRun', { id })),
@@ -186,6 +190,17 @@ export function createLonghaulClient(opts: ClientOptions) {
     revoke: (id: string) => http.json<ApiKeyView>('DELETE', routePath('revokeApiKey', { id })),
   };
 
+  /** The caller's teams and roles; a team's members and daily budget (its admins only). */
+  const teams = {
+    list: () => http.json<TeamList>('GET', routePath('listTeams')),
+    members: (team: string) => http.json<TeamMembers>('GET', routePath('listTeamMembers', { team })),
+    grant: (team: string, user: string, role: Role) => http.json<TeamMembers>('PUT', routePath('grantTeamRole', { team, user, role })),
+    revoke: (team: string, user: string, role: Role) => http.json<void>('DELETE', routePath('revokeTeamRole', { team, user, role })),
+    budget: (team: string) => http.json<TeamBudget>('GET', routePath('getTeamBudget', { team })),
+    /** `null`: back to TEAM_DAILY_BUDGETS (or none). */
+    setBudget: (team: string, dailyUsd: number | null) => http.json<TeamBudget>('PUT', routePath('setTeamBudget', { team }), { body: { dailyUsd } }),
+  };
+
   const wsTicket = () => post<WsTicket>(routePath('wsTicket'));
 
   /** One WebSocket for following many runs at once (a UI's list and pages). */
@@ -202,7 +217,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     });
   }
 
-  return { runs, agents, approvals, schedules, input, models, workspaces, keys, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
+  return { runs, agents, approvals, schedules, input, models, workspaces, keys, teams, wsTicket, live, openapi: () => http.json<Record<string, unknown>>('GET', routePath('openapi')) };
 }
 
 export type LonghaulClient = ReturnType<typeof createLonghaulClient>;

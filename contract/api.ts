@@ -9,6 +9,7 @@ import { AGENT_NAME, TOOL_APPROVALS, TOOL_SOURCES } from './agents';
 import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
+import { ROLES, isTeamName } from './identity';
 import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -107,8 +108,19 @@ export const webhookSchema = z
   .meta({ id: 'Webhook' });
 export type WebhookSubscription = z.infer<typeof webhookSchema>;
 
+/** A team's name: lower case letters, digits, `-` and `_`, at most 63 characters. */
+export const teamNameSchema = z.string().refine(isTeamName, 'a team name is lower case letters, digits, - and _ (at most 63)');
+
 /** What a run is asked to be: the fields POST /api/runs and a schedule (whose firings start such runs) share. */
 const runRequestShape = {
+  team: teamNameSchema
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        'The team the run (or the schedule and its runs) belongs to; the caller must hold a role there that may steer runs (member or admin), else 403. ' +
+        '`null`: a personal run. Omitted: the one team where the caller may steer, if exactly one; none: a personal run; several: 400 `team_required`.',
+    }),
   goal: nonBlank('goal')
     .optional()
     .meta({ description: "What the run is to do. Required unless the agent takes structured `input`; then it is the run's title (default: the input's JSON, cut to 200 characters)." }),
@@ -174,6 +186,7 @@ export const scheduleViewSchema = z
     agent: z.string().nullable().meta({ description: "The agent each firing's run is, at the agent's version current when it fires; null: none named." }),
     input: z.unknown().meta({ description: "Each firing's structured input (null: the runs take the goal)." }),
     owner: z.string(),
+    team: z.string().nullable().meta({ description: "The team the schedule and its firings' runs belong to; null: personal." }),
     cron: z.string().nullable(),
     everySec: z.number().int().nullable(),
     timezone: z.string(),
@@ -252,6 +265,7 @@ export const listRunsQuery = z
     cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
     scheduleId: z.string().max(100).optional().meta({ description: 'Only the runs this schedule started' }),
     q: z.string().max(200).optional().meta({ description: 'Only runs whose goal contains this text (case-insensitive)' }),
+    team: teamNameSchema.optional().meta({ description: "Only this team's runs (403 unless the caller may read them)" }),
     children: z.literal('include').optional().meta({ description: '`include`: child runs (sub-agents) too; by default a run tree is listed as its root' }),
   })
   .strict();
@@ -352,6 +366,7 @@ export const runViewSchema = z
     id: z.string(),
     goal: z.string(),
     owner: z.string(),
+    team: z.string().nullable().meta({ description: 'The team the run belongs to; null: a personal run.' }),
     approvals: approvalPolicySchema,
     result: z.string().nullable().meta({ description: "The model's final answer once the run has completed." }),
     metadata: z.record(z.string(), z.unknown()).nullable(),
@@ -404,6 +419,7 @@ export const runSummarySchema = z
     error: runErrorSchema.nullable(),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: subscribe with it as `after` to follow the run from now on." }),
     scheduleId: z.string().nullable(),
+    team: z.string().nullable().meta({ description: 'The team the run belongs to; null: a personal run.' }),
     turn: z.number().int().meta({ description: 'Model turns taken so far.' }),
     worker: workerStateSchema
       .nullable()
@@ -755,6 +771,46 @@ export const usageReportSchema = z
 export type UsageReport = z.infer<typeof usageReportSchema>;
 export type CapacityReport = z.infer<typeof capacitySchema>;
 
+// ───────────────────────────── teams ─────────────────────────────
+
+export const roleSchema = z.enum(ROLES).meta({ id: 'Role', description: 'viewer (read), member (start and steer runs), approver (decide), admin (all, and the team\'s members and budget).' });
+
+export const teamListSchema = z
+  .object({ teams: z.array(z.object({ team: z.string(), roles: z.array(roleSchema) })) })
+  .meta({ id: 'TeamList', description: "The caller's teams and their roles on each." });
+export type TeamList = z.infer<typeof teamListSchema>;
+
+export const teamMembersSchema = z
+  .object({
+    team: z.string(),
+    members: z.array(
+      z.object({
+        user: z.string(),
+        role: roleSchema,
+        source: z.enum(['provider', 'admin']).meta({ description: '`provider`: from the identity provider\'s roles claim (replaced at each sign-in); `admin`: granted through the API or TEAM_ROLES.' }),
+        updatedAt: isoTime,
+      }),
+    ),
+  })
+  .meta({ id: 'TeamMembers' });
+export type TeamMembers = z.infer<typeof teamMembersSchema>;
+
+export const teamBudgetSchema = z
+  .object({
+    team: z.string(),
+    dailyUsd: z.number().nullable().meta({ description: "The team's model budget per UTC day; null: none." }),
+    source: z.enum(['api', 'config']).nullable().meta({ description: '`api`: set by an admin; `config`: TEAM_DAILY_BUDGETS; null: no budget.' }),
+    spentTodayUsd: z.number().meta({ description: "What the team's runs spent today (UTC), with calls in flight." }),
+  })
+  .meta({ id: 'TeamBudget' });
+export type TeamBudget = z.infer<typeof teamBudgetSchema>;
+
+export const teamBudgetBody = z
+  .object({ dailyUsd: z.number().min(0).nullable().meta({ description: 'USD per UTC day; null: back to TEAM_DAILY_BUDGETS (or none).' }) })
+  .strict()
+  .meta({ id: 'TeamBudgetRequest' });
+export type TeamBudgetBody = z.infer<typeof teamBudgetBody>;
+
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z
   .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.string(), database: z.string() }) })
@@ -786,4 +842,4 @@ const agree = <T extends true>(_: T): void => undefined;
 agree<Same<{ [T in keyof EventDataMap]: z.infer<(typeof eventDataSchemas)[T]> }, EventDataMap>>(true);
 agree<Same<z.infer<typeof pendingApprovalSchema>, PendingApproval>>(true);
 agree<Same<z.infer<typeof pendingInputSchema>, PendingInput>>(true);
-agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending' | 'parentRunId' | 'children' | 'treeCostUsd' | 'subagentApprovals' | 'subagentQuestions'>, Progress>>(true);
+agree<Same<Omit<RunView, 'id' | 'goal' | 'owner' | 'team' | 'approvals' | 'result' | 'metadata' | 'createdAt' | 'updatedAt' | 'endedAt' | 'worker' | 'stalledSince' | 'lastSeq' | 'scheduleId' | 'watchers' | 'workspace' | 'budget' | 'temporalUrl' | keyof typeof agentRunShape | 'upgradePending' | 'parentRunId' | 'children' | 'treeCostUsd' | 'subagentApprovals' | 'subagentQuestions'>, Progress>>(true);

@@ -15,6 +15,7 @@ export const API_ERROR_CODES = [
   'unknown_agent',
   'invalid_input',
   'schedule_too_frequent',
+  'team_required',
   // 401 / 403: who is asking
   'unauthorized',
   'forbidden',

@@ -49,6 +49,12 @@ export const ROUTE_PATHS = {
   liveSocket: { method: 'get', path: '/ws' },
   slackInteractions: { method: 'post', path: '/slack/interactions' },
   metrics: { method: 'get', path: '/metrics' },
+  listTeams: { method: 'get', path: '/api/teams' },
+  listTeamMembers: { method: 'get', path: '/api/teams/{team}/members' },
+  grantTeamRole: { method: 'put', path: '/api/teams/{team}/members/{user}/{role}' },
+  revokeTeamRole: { method: 'delete', path: '/api/teams/{team}/members/{user}/{role}' },
+  getTeamBudget: { method: 'get', path: '/api/teams/{team}/budget' },
+  setTeamBudget: { method: 'put', path: '/api/teams/{team}/budget' },
 } as const;
 
 export type RouteName = keyof typeof ROUTE_PATHS;

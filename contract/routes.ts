@@ -36,6 +36,10 @@ import {
   runViewSchema,
   wsTicketSchema,
   runChildrenSchema,
+  teamListSchema,
+  teamMembersSchema,
+  teamBudgetSchema,
+  teamBudgetBody,
 } from './api';
 import { apiKeyCreatedSchema, apiKeyListSchema, apiKeysQuery, apiKeyViewSchema, createApiKeyBody } from './api-keys';
 import { ROUTE_PATHS, type RouteName } from './paths';
@@ -69,6 +73,8 @@ const signInQuery = z.object({ returnTo: z.string().optional().describe('A path 
 
 const runId = { id: 'The run id (`run_…`), as POST /api/runs returned it.' };
 const scheduleId = { id: 'The schedule id (`sch_…`).' };
+const teamParam = { team: 'The team\'s name.' };
+const memberParams = { ...teamParam, user: 'The Longhaul user id.', role: 'viewer, member, approver or admin.' };
 
 export const ROUTES = {
   createRun: {
@@ -81,15 +87,15 @@ export const ROUTES = {
     headers: { 'Idempotency-Key': 'Repeating a request with the same key (same user) returns the same run and starts nothing new.' },
     body: createRunBody,
     success: { status: 202, description: 'The run was created and queued.', schema: runCreatedSchema },
-    errors: [400, 401, 409, 413, 415, 429, 503],
+    errors: [400, 401, 403, 409, 413, 415, 429, 503],
     auth: true,
   },
   listRuns: {
     ...ROUTE_PATHS.listRuns,
-    summary: "List the caller's runs, newest first",
+    summary: "List the runs the caller may see, newest first: their own, and their teams' (`team` for one team's)",
     query: listRunsQuery,
     success: { status: 200, description: 'One page of runs.', schema: runListSchema },
-    errors: [400, 401],
+    errors: [400, 401, 403],
     auth: true,
   },
   getRun: {
@@ -222,12 +228,12 @@ export const ROUTES = {
     summary: 'Create a schedule: a Temporal Schedule that starts a run on every firing',
     body: createScheduleBody,
     success: { status: 201, description: 'The schedule, with its next firings.', schema: scheduleViewSchema },
-    errors: [400, 401, 413, 415, 429, 503],
+    errors: [400, 401, 403, 413, 415, 429, 503],
     auth: true,
   },
   listSchedules: {
     ...ROUTE_PATHS.listSchedules,
-    summary: "The caller's schedules",
+    summary: "The caller's schedules and their teams'",
     success: { status: 200, description: 'Schedules, newest first.', schema: scheduleListSchema },
     errors: [401],
     auth: true,
@@ -245,7 +251,7 @@ export const ROUTES = {
     summary: 'Delete a schedule (its runs go on)',
     params: scheduleId,
     success: { status: 204, description: 'Deleted from Temporal; no more firings.' },
-    errors: [401, 404, 503],
+    errors: [401, 403, 404, 503],
     auth: true,
   },
   pauseSchedule: {
@@ -253,7 +259,7 @@ export const ROUTES = {
     summary: 'Pause a schedule: no firings until resumed',
     params: scheduleId,
     success: { status: 200, description: 'The schedule.', schema: scheduleViewSchema },
-    errors: [401, 404, 503],
+    errors: [401, 403, 404, 503],
     auth: true,
   },
   resumeSchedule: {
@@ -261,7 +267,7 @@ export const ROUTES = {
     summary: 'Resume a paused schedule',
     params: scheduleId,
     success: { status: 200, description: 'The schedule.', schema: scheduleViewSchema },
-    errors: [401, 404, 503],
+    errors: [401, 403, 404, 503],
     auth: true,
   },
   triggerSchedule: {
@@ -269,7 +275,7 @@ export const ROUTES = {
     summary: 'Fire a schedule now (its overlap policy applies)',
     params: scheduleId,
     success: { status: 202, description: 'The firing was requested.', schema: scheduleViewSchema },
-    errors: [401, 404, 503],
+    errors: [401, 403, 404, 503],
     auth: true,
   },
   listApprovals: {
@@ -467,6 +473,56 @@ export const ROUTES = {
     summary: 'Prometheus metrics',
     success: { status: 200, description: 'Prometheus text exposition format.', mediaType: 'text/plain' },
     errors: [401],
+    auth: true,
+  },
+  listTeams: {
+    ...ROUTE_PATHS.listTeams,
+    summary: "The caller's teams and their roles on each",
+    success: { status: 200, description: 'Teams by name.', schema: teamListSchema },
+    errors: [401],
+    auth: true,
+  },
+  listTeamMembers: {
+    ...ROUTE_PATHS.listTeamMembers,
+    summary: "A team's members and their roles (the team's admins only)",
+    params: teamParam,
+    success: { status: 200, description: 'Members, by user and role.', schema: teamMembersSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  grantTeamRole: {
+    ...ROUTE_PATHS.grantTeamRole,
+    summary: 'Give a user a role on the team (the team\'s admins only; idempotent)',
+    params: memberParams,
+    success: { status: 200, description: "The team's members after the grant.", schema: teamMembersSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  revokeTeamRole: {
+    ...ROUTE_PATHS.revokeTeamRole,
+    summary: 'Take a role away, whatever gave it (the team\'s admins only)',
+    description: 'A role from the identity provider comes back at the user\'s next sign-in unless the provider stops giving it.',
+    params: memberParams,
+    success: { status: 204, description: 'The user no longer holds the role.' },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  getTeamBudget: {
+    ...ROUTE_PATHS.getTeamBudget,
+    summary: "The team's daily model budget and today's spend (the team's admins only)",
+    params: teamParam,
+    success: { status: 200, description: 'The budget in force.', schema: teamBudgetSchema },
+    errors: [400, 401, 403],
+    auth: true,
+  },
+  setTeamBudget: {
+    ...ROUTE_PATHS.setTeamBudget,
+    summary: "Set the team's daily model budget (the team's admins only)",
+    description: "Counted before each model call of the team's runs, beside their owners' budgets; a run out of budget waits for the next UTC day.",
+    params: teamParam,
+    body: teamBudgetBody,
+    success: { status: 200, description: 'The budget in force.', schema: teamBudgetSchema },
+    errors: [400, 401, 403, 415],
     auth: true,
   },
 } as const satisfies Record<RouteName, RouteSpec>;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { APPROVAL_POLICIES, RISKS } from '../contract/run';
+import { isTeamName, parseTeamRole, type TeamRole } from '../contract/identity';
 
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
@@ -208,6 +209,28 @@ const budgetMap = z
     }
     return map;
   });
+
+/** `ann:payments:admin,bob:payments:approver` → grants of a role on a team to a user. */
+const teamRoles = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const grants: (TeamRole & { user: string })[] = [];
+    for (const entry of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const idx = entry.indexOf(':');
+      const user = entry.slice(0, idx).trim();
+      const role = idx > 0 ? parseTeamRole(entry.slice(idx + 1).trim()) : undefined;
+      if (!user || !role) {
+        ctx.addIssue({ code: 'custom', message: 'entries must look like ann:payments:admin (user:team:role; roles viewer, member, approver, admin)' });
+        return z.NEVER;
+      }
+      grants.push({ user, ...role });
+    }
+    return grants;
+  });
+
+/** `payments:50` → Map(team → USD per UTC day). */
+const teamBudgetMap = budgetMap.refine((m) => [...m.keys()].every(isTeamName), { message: 'team names are lower case letters, digits, - and _' });
 
 const text = (def: string) => withDefault(z.string().optional().default(def), def);
 
@@ -457,7 +480,7 @@ export const OPTIONS = {
   MIN_APPROVALS: option(oneOf(APPROVAL_POLICIES, 'none'), 'Admin minimum: runs may ask for more approvals, never fewer'),
   APPROVAL_TIMEOUT_SEC: option(int(86_400, 1), 'An unanswered approval or question is rejected after this'),
   MAX_APPROVAL_TIMEOUT_SEC: option(int(30 * 86_400, 1), 'Longest `approvalTimeoutSec` a run may ask for'),
-  APPROVERS: option(list, 'Users who may decide approvals on anyone\'s runs'),
+  APPROVERS: option(list, 'Users who may see and decide the approvals of personal runs (runs of no team); a team\'s runs are its approvers\''),
   SELF_APPROVAL: option(bool(true), 'A run\'s owner may decide its approvals'),
   COST_CHECKPOINT_USD: option(num(0), 'Ask to continue each time spend crosses a multiple of this', { shown: '`0` (off)' }),
 
@@ -479,6 +502,9 @@ export const OPTIONS = {
   OIDC_CLOCK_SKEW_SEC: option(int(60, 0, 300), 'Clock difference tolerated when checking a JWT\'s `exp` and `nbf` (and the ID token\'s)'),
   SESSION_IDLE_SEC: option(int(8 * 3600, 60), 'A browser session unused this long ends'),
   SESSION_MAX_SEC: option(int(7 * 86_400, 60), 'A browser session ends this long after sign-in, however much it is used'),
+  // Teams
+  TEAM_ROLES: option(teamRoles, '`ann:payments:admin,bob:payments:approver`: roles granted at start (for static-token setups; a sign-in provider\'s roles come from its claim)', { shown: 'none' }),
+  TEAM_DAILY_BUDGETS: option(teamBudgetMap, '`payments:50`: model spend per team per UTC day (USD), beside each user\'s; a team admin may set it through the API instead', { shown: 'none' }),
 
   // Slack
   SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),

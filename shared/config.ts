@@ -218,6 +218,12 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       selfApproval: e.SELF_APPROVAL,
       costCheckpointUsd: e.COST_CHECKPOINT_USD,
     },
+    teams: {
+      /** Roles granted at start (TEAM_ROLES), written to team_members as an admin's grants. */
+      roles: e.TEAM_ROLES,
+      /** Team → USD per UTC day; a budget an admin set through the API wins. */
+      dailyBudgets: e.TEAM_DAILY_BUDGETS,
+    },
     webhooks: {
       /** Told of every run's events (copied into each run when it is created). */
       urls: e.WEBHOOK_URLS,

@@ -33,7 +33,7 @@ import { bundleWorkflows } from '../worker/workflow-bundle';
 import { packagedWorkflowBundle } from '../worker/packaged-bundle';
 import type { ModelRequestRecord, ScriptedModel } from './scripted-model';
 import { startTestTemporal, type TestServerKind, type TestTemporal } from './test-temporal';
-import { TestRun } from './test-run';
+import { TestRun, actingAs } from './test-run';
 
 /** Configuration options (the README's table), as environment variables would give them. */
 export type TestConfig = Partial<Record<OptionName, string>>;
@@ -203,7 +203,7 @@ export async function createTestEnvironment(opts: TestEnvironmentOptions): Promi
       async startRun(run) {
         const { owner = TEST_USER, ...request } = run;
         const body = parseOr400(createRunBody, Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)), 'invalid_request');
-        const { run: created } = await runs.create(owner, body, undefined);
+        const { run: created } = await runs.create(actingAs(owner), body, undefined);
         return new TestRun(created.id, owner, runDeps);
       },
       modelRequests: () => opts.model.requests(),

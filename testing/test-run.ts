@@ -17,6 +17,10 @@ import { parseOr400 } from '../api/schemas';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import type { HumanRequestKind, TimeControl } from './time-control';
+import type { Principal } from '../contract/identity';
+
+/** A user of an in-process test, acting with no team roles: a personal run's owner, or a legacy APPROVER. */
+export const actingAs = (user: string): Principal => ({ user, roles: [], scopes: 'all', method: 'open' });
 
 /** How a run ended, when it completed. */
 export interface RunOutcome {
@@ -180,19 +184,19 @@ export class TestRun {
 
   private async decide(decision: 'approve' | 'reject', comment: string | undefined): Promise<ApprovalView> {
     const approvalId = await this.pendingApproval();
-    const { approval } = await this.deps.humans.decide({ runId: this.id, approvalId, user: this.deps.approver, decision, comment, channel: 'api' });
+    const { approval } = await this.deps.humans.decide({ runId: this.id, approvalId, caller: actingAs(this.deps.approver), decision, comment, channel: 'api' });
     return approvalView(approval);
   }
 
   /** Answers the run's open question as its owner. */
   async answer(text: string): Promise<void> {
-    await this.deps.humans.answer({ runId: this.id, user: this.owner, text });
+    await this.deps.humans.answer({ runId: this.id, caller: actingAs(this.owner), text });
   }
 
   /** Sends the run a follow-up message as its owner; a run that had ended goes on with it. */
   async message(text: string, limits?: Partial<RunLimits>): Promise<FollowUpAccepted> {
     const body = parseOr400(followUpBody, { text, ...(limits && { limits }) }, 'invalid_request');
-    return (await this.deps.followUps.send(this.owner, this.id, body, undefined)).accepted;
+    return (await this.deps.followUps.send(actingAs(this.owner), this.id, body, undefined)).accepted;
   }
 
   /**
@@ -200,7 +204,7 @@ export class TestRun {
    * that server refuses the cancellation of an activity scheduled but not started yet, and the run stalls.)
    */
   async cancel(): Promise<void> {
-    await this.deps.runs.cancel(this.owner, this.id);
+    await this.deps.runs.cancel(actingAs(this.owner), this.id);
   }
 
   /**

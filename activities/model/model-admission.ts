@@ -22,6 +22,7 @@ import type { PricingTable } from '../../shared/pricing';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import { DEFAULT_TOKENS_PER_CHAR } from '../../shared/store/capacity';
+import { teamDailyBudget } from '../../shared/capacity/team-budget';
 import type { ProviderRemaining } from './rate-limit-headers';
 
 /** How long the prompt cache keeps an entry (Anthropic's default ephemeral cache). */
@@ -87,6 +88,8 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
   const prefixCachedAt = new Map<string, number>();
   /** The owners of the latest runs that made a metered call here. */
   const owners = new Map<string, string>();
+  /** Their teams (null: a personal run); a run's team never changes either. */
+  const teams = new Map<string, string | null>();
 
   /** Nothing to check: no limits on this model and no budgets anywhere. */
   const unmetered = (model: string) =>
@@ -99,14 +102,35 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const run = await store.runs.get(runId);
       if (!run) throw ApplicationFailure.nonRetryable(`run ${runId} has no record`, FailureType.RunRecordMissing);
       owner = run.owner;
-      if (owners.size >= REMEMBERED_OWNERS) owners.delete(owners.keys().next().value!);
+      if (owners.size >= REMEMBERED_OWNERS) {
+        const oldest = owners.keys().next().value!;
+        owners.delete(oldest);
+        teams.delete(oldest);
+      }
       owners.set(runId, owner);
+      teams.set(runId, run.team);
     }
     return owner;
   }
 
+  /** The run's team (null: personal, or a run with no record, which ownerOf refuses when it matters). */
+  async function teamOf(runId: string): Promise<string | null> {
+    if (!teams.has(runId) && (await store.runs.get(runId))) await ownerOf(runId);
+    return teams.get(runId) ?? null;
+  }
+
+  /** Nothing to check for this run's call: no limits, no budgets of its owner's, and none of its team's. */
+  async function unmeteredFor(model: string, runId: string): Promise<boolean> {
+    if (!unmetered(model)) return false;
+    const team = await teamOf(runId);
+    return team === null || (await teamDailyBudget(store, config, team)) === undefined;
+  }
+
   async function admit(req: AdmissionRequest): Promise<Admission> {
-    if (!req.tree && unmetered(req.model)) return { granted: true, metered: false };
+    // A team's budget is counted beside its owner's: the run's calls wait when either is spent for the day.
+    const team = await teamOf(req.runId);
+    const teamBudget = team === null ? undefined : await teamDailyBudget(store, config, team);
+    if (!req.tree && unmetered(req.model) && !teamBudget) return { granted: true, metered: false };
     const owner = await ownerOf(req.runId);
     const previous = config.model.promptCaching ? await store.modelCalls.latestOfRun(req.runId) : undefined;
 
@@ -130,6 +154,11 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
         const spent = await tx.modelCalls.spentOn(owner, utcDay(t));
         const reserved = await tx.capacity.reservedCostOf(owner, t);
         if (spent + reserved >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd: spent, budgetUsd: budget };
+      }
+      if (team !== null && teamBudget) {
+        await tx.teamBudgets.lock(team);
+        const { spentUsd, reservedUsd } = await tx.teamBudgets.spentOn(team, utcDay(t), t);
+        if (spentUsd + reservedUsd >= teamBudget.dailyUsd) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd, budgetUsd: teamBudget.dailyUsd };
       }
 
       // A run tree's books: the call's true worst case (all its input uncached, even written to the cache at
@@ -219,7 +248,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
     if (s.usage) await tx.modelCalls.record({ key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage: s.usage });
   }
 
-  return { admit, settle, unmetered };
+  return { admit, settle, unmetered, unmeteredFor };
 }
 
 /** The provider counts every use of the key, ours and others': where it says less is left, it is right. */

@@ -10,11 +10,13 @@ import type { Bus } from '../../shared/bus/bus';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import type { Access } from '../access';
+import type { Principal } from '../../contract/identity';
 
 const BATCH_MS = 100;
 
 interface Watcher {
-  user: string;
+  /** The socket's caller, as they were when it opened: a role taken away reaches an open socket at its next connection. */
+  caller: Principal;
   send: (msg: LiveMessage) => void;
 }
 
@@ -27,8 +29,8 @@ export class RunsFeed {
   constructor(private readonly deps: { bus: Bus; store: Store; access: Access; logger: Logger }) {}
 
   /** Starts feeding `send` with the user's run changes; returns the stop. */
-  watch(user: string, send: (msg: LiveMessage) => void): () => void {
-    const watcher = { user, send };
+  watch(caller: Principal, send: (msg: LiveMessage) => void): () => void {
+    const watcher = { caller, send };
     this.watchers.add(watcher);
     this.unsubscribe ??= this.deps.bus.subscribeRuns((runId) => this.note(runId));
     return () => {
@@ -55,7 +57,7 @@ export class RunsFeed {
       const runs = await this.deps.store.runs.getMany(ids);
       for (const run of runs) {
         const msg: LiveMessage = { type: 'runs.changed', runId: run.id, status: run.status, lastSeq: run.lastSeq };
-        for (const w of this.watchers) if (this.deps.access.canSee(w.user, run)) w.send(msg);
+        for (const w of this.watchers) if (this.deps.access.canSee(w.caller, run)) w.send(msg);
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'runs feed: could not read changed runs');

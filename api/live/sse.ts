@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import type { Config } from '../../shared/config';
 import type { Store } from '../../shared/store';
 import { ApiError } from '../errors';
+import { principalOf } from '../auth';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
 import type { Presence } from './presence';
@@ -16,8 +17,9 @@ import { Subscription, type LiveMessage } from './subscription';
 export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub; presence: Presence }) {
   const { config, store, runs, hub, presence } = deps;
   return async (req: Request, res: Response): Promise<void> => {
-    const user = req.user!;
-    const run = await runs.getVisible(user, req.params.id as string);
+    const caller = principalOf(req);
+    const user = caller.user;
+    const run = await runs.getVisible(caller, req.params.id as string);
     const lastEventId = req.header('last-event-id');
     if (Array.isArray(req.query.after)) throw new ApiError(400, 'invalid_query', 'give after at most once');
     const afterParam = typeof req.query.after === 'string' ? req.query.after : undefined;
@@ -43,7 +45,7 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
       res.write(`${id}event: ${msg.type}\ndata: ${json}\n\n`);
       return true;
     };
-    const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(user, run.id), watch: () => presence.watch(run.id, user) }, send);
+    const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(caller, run.id), watch: () => presence.watch(run.id, user) }, send);
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
     }, Math.min(15, config.api.wsPingIntervalSec) * 1000); // proxies drop connections idle for long

@@ -17,6 +17,7 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import type { Access } from '../access';
+import type { Principal } from '../../contract/identity';
 import { bearerToken, type Authenticator } from '../auth';
 import { ApiError } from '../errors';
 import type { RunService } from '../run-service';
@@ -58,10 +59,14 @@ export function attachWebSocketServer(
   const { config, store, access, auth, runs, hub, runsFeed, presence, logger, stats } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
-  async function authenticate(req: http.IncomingMessage, url: URL): Promise<string | undefined> {
+  async function authenticate(req: http.IncomingMessage, url: URL): Promise<Principal | undefined> {
     const ticket = url.searchParams.get('ticket');
-    if (ticket && !bearerToken(req.headers.authorization)) return store.wsTickets.redeem(ticket);
-    return (await auth.identify(req))?.user;
+    if (ticket && !bearerToken(req.headers.authorization)) {
+      const user = await store.wsTickets.redeem(ticket);
+      // A ticket names its user: they act with their stored roles (a socket only reads, which every scope allows).
+      return user ? auth.principalOf(user, 'token') : undefined;
+    }
+    return auth.identify(req);
   }
 
   server.on('upgrade', (req, socket, head) => {
@@ -72,22 +77,24 @@ export function attachWebSocketServer(
       if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
         return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
       }
-      let user: string | undefined;
+      let caller: Principal | undefined;
       try {
-        user = await authenticate(req, url);
+        caller = await authenticate(req, url);
       } catch (err) {
         // A refused credential says why (an ended session, an expired token); the origin check above guards the cookie.
         if (err instanceof ApiError && err.status === 401) return refuse(socket, 401, err.code, err.message);
       }
-      if (!user) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, a session cookie, or ?ticket= from POST /api/ws-ticket');
-      wss.handleUpgrade(req, socket, head, (ws) => session(ws, user));
+      if (!caller) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, a session cookie, or ?ticket= from POST /api/ws-ticket');
+      const principal = caller;
+      wss.handleUpgrade(req, socket, head, (ws) => session(ws, principal));
     })().catch((err) => {
       logger.error({ err }, 'WebSocket upgrade failed');
       socket.destroy();
     });
   });
 
-  function session(ws: WebSocket, user: string): void {
+  function session(ws: WebSocket, caller: Principal): void {
+    const user = caller.user;
     stats.sockets += 1;
     const subs = new Map<string, Subscription>();
     let unwatchRuns: (() => void) | undefined;
@@ -141,7 +148,7 @@ export function attachWebSocketServer(
       const msg = parsed.data;
       if (msg.type === 'watch-runs' || msg.type === 'unwatch-runs') {
         unwatchRuns?.();
-        unwatchRuns = msg.type === 'watch-runs' ? runsFeed.watch(user, (m) => void send(m)) : undefined;
+        unwatchRuns = msg.type === 'watch-runs' ? runsFeed.watch(caller, (m) => void send(m)) : undefined;
         return;
       }
       subs.get(msg.runId)?.stop();
@@ -149,7 +156,7 @@ export function attachWebSocketServer(
       if (msg.type === 'unsubscribe') return;
       void (async () => {
         const run = await store.runs.get(msg.runId);
-        if (!run || !access.canSee(user, run)) {
+        if (!run || !access.canSee(caller, run)) {
           send({ type: 'error', code: 'run_not_found', message: 'run not found', runId: msg.runId });
           return;
         }
@@ -157,7 +164,7 @@ export function attachWebSocketServer(
           send({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} runs per socket`, runId: msg.runId });
           return;
         }
-        const sub = new Subscription(msg.runId, msg.after, { hub, store, snapshot: () => runs.view(user, msg.runId), watch: () => presence.watch(msg.runId, user) }, send);
+        const sub = new Subscription(msg.runId, msg.after, { hub, store, snapshot: () => runs.view(caller, msg.runId), watch: () => presence.watch(msg.runId, user) }, send);
         subs.set(msg.runId, sub);
         await sub.start();
       })().catch((err) => {

@@ -1,6 +1,6 @@
 /** /api/runs: create, list, read, events, cancel, upgrade. Contract: docs/api.md. */
 import { Router, type Request } from 'express';
-import { userOf } from '../auth';
+import { principalOf } from '../auth';
 import { ApiError } from '../errors';
 import { approvalView, type HumanService } from '../human-service';
 import type { RunService } from '../run-service';
@@ -20,43 +20,43 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.post('/', async (req, res) => {
     const body = parseOr400(createRunBody, req.body, 'invalid_request');
-    const { run, replayed } = await runs.create(userOf(req), body, idempotencyKeyOf(req));
+    const { run, replayed } = await runs.create(principalOf(req), body, idempotencyKeyOf(req));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(runLinks(run.id).self).json(createdBody(run));
   });
 
   router.get('/', async (req, res) => {
     const q = parseOr400(listRunsQuery, req.query, 'invalid_query');
-    res.json(await runs.list(userOf(req), { statuses: q.status, scheduleId: q.scheduleId, goalContains: q.q, limit: q.limit, cursor: q.cursor, includeChildren: q.children === 'include' }));
+    res.json(await runs.list(principalOf(req), { statuses: q.status, scheduleId: q.scheduleId, goalContains: q.q, limit: q.limit, cursor: q.cursor, includeChildren: q.children === 'include', team: q.team }));
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(await runs.view(userOf(req), req.params.id));
+    res.json(await runs.view(principalOf(req), req.params.id));
   });
 
   router.get('/:id/children', async (req, res) => {
-    res.json({ children: await runs.children(userOf(req), req.params.id) });
+    res.json({ children: await runs.children(principalOf(req), req.params.id) });
   });
 
   router.get('/:id/events', async (req, res) => {
     const q = parseOr400(eventsQuery, req.query, 'invalid_query');
-    await runs.getVisible(userOf(req), req.params.id);
+    await runs.getVisible(principalOf(req), req.params.id);
     const events = await store.events.list(req.params.id, { after: q.after, limit: q.limit });
     res.json({ events, nextAfter: events.length ? events[events.length - 1]!.seq : q.after });
   });
 
   router.post('/:id/cancel', async (req, res) => {
-    const run = await runs.cancel(userOf(req), req.params.id);
+    const run = await runs.cancel(principalOf(req), req.params.id);
     res.status(202).json({ id: run.id, status: 'cancelling', links: runLinks(run.id) });
   });
 
   router.post('/:id/upgrade', async (req, res) => {
-    res.status(202).json(await runs.upgrade(userOf(req), req.params.id));
+    res.status(202).json(await runs.upgrade(principalOf(req), req.params.id));
   });
 
   for (const action of ['pause', 'resume'] as const) {
     router.post(`/:id/${action}`, async (req, res) => {
-      const run = await runs.control(userOf(req), req.params.id, action);
+      const run = await runs.control(principalOf(req), req.params.id, action);
       res.status(202).json({ id: run.id, status: action === 'pause' ? 'pausing' : 'resuming', links: runLinks(run.id) });
     });
   }
@@ -66,7 +66,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
     const { approval } = await humans.decide({
       runId: req.params.id,
       approvalId: req.params.approvalId,
-      user: userOf(req),
+      caller: principalOf(req),
       decision: body.decision,
       comment: body.comment,
       channel: req.header('x-longhaul-client') === 'web' ? 'web' : 'api',
@@ -75,7 +75,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
   });
 
   router.get('/:id/deliveries', async (req, res) => {
-    await runs.getVisible(userOf(req), req.params.id);
+    await runs.getVisible(principalOf(req), req.params.id);
     // Only the run's own destinations (its owner gave them) are shown as given, without credentials; any other — the
     // deployment's WEBHOOK_URLS, now or as they were when the run was made — is the operator's, often with a token in
     // the path: scheme and host only.
@@ -86,7 +86,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
 
   router.post('/:id/messages', async (req, res) => {
     const body = parseOr400(followUpBody, req.body, 'invalid_request');
-    const { accepted, replayed } = await followUps.send(userOf(req), req.params.id, body, idempotencyKeyOf(req));
+    const { accepted, replayed } = await followUps.send(principalOf(req), req.params.id, body, idempotencyKeyOf(req));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json(accepted);
   });
@@ -96,7 +96,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
     if (body.text.length > deps.maxTextChars) {
       throw new ApiError(413, 'input_too_large', `the answer is ${body.text.length} characters; the limit is ${deps.maxTextChars}`);
     }
-    res.json(await humans.answer({ runId: req.params.id, user: userOf(req), text: body.text, requestId: body.requestId }));
+    res.json(await humans.answer({ runId: req.params.id, caller: principalOf(req), text: body.text, requestId: body.requestId }));
   });
 
   return router;

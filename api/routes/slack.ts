@@ -56,7 +56,7 @@ export function slackRouter(deps: {
       return tell('Your Slack account is not linked to a Longhaul user (by SLACK_USERS or a verified email), so nothing changed.');
     }
     try {
-      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, user: caller.user, decision, channel: 'slack', slackUser });
+      const { approval, repeated } = await humans.decide({ runId: target.runId, approvalId: target.approvalId, caller, decision, channel: 'slack', slackUser });
       if (repeated) return tell(`You already ${approval.status} this; nothing changed.`);
       const run = await store.runs.get(approval.runId);
       if (run) await notifier.update(approval, run, await store.tree.originOf(run.id));

@@ -21,6 +21,7 @@ import { SchedulesRepo } from './schedules';
 import { TreeMoneyRepo } from './tree-money';
 import { SessionsRepo } from './sessions';
 import { TeamMembersRepo } from './team-members';
+import { TeamBudgetsRepo } from './team-budgets';
 import { WatchersRepo } from './watchers';
 import { WebhooksRepo } from './webhooks';
 import { WorkspaceBlobsRepo } from './workspace-blobs';
@@ -52,6 +53,7 @@ export class Store {
   readonly users: UsersRepo;
   readonly apiKeys: ApiKeysRepo;
   readonly sessions: SessionsRepo;
+  readonly teamBudgets: TeamBudgetsRepo;
 
   constructor(
     private readonly executor: Executor,
@@ -80,6 +82,7 @@ export class Store {
     this.users = new UsersRepo(executor);
     this.apiKeys = new ApiKeysRepo(executor);
     this.sessions = new SessionsRepo(executor);
+    this.teamBudgets = new TeamBudgetsRepo(executor, opened.dialect);
   }
 
   get dialect(): Dialect {

@@ -504,6 +504,22 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('approval_audit').addColumn('slack_user', 'text').execute();
       },
     },
+    '019_teams': {
+      async up(db: Kysely<unknown>) {
+        // A run, a schedule, belongs to a team or to nobody (null: a personal run, as every run was before teams).
+        await db.schema.alterTable('runs').addColumn('team', 'text').execute();
+        await db.schema.createIndex('runs_team_created').on('runs').columns(['team', 'created_at', 'id']).execute();
+        await db.schema.alterTable('schedules').addColumn('team', 'text').execute();
+        // A team's daily model budget set by its admin through the API; TEAM_DAILY_BUDGETS is the default for teams without a row.
+        await db.schema
+          .createTable('team_budgets')
+          .addColumn('team', 'text', (c) => c.primaryKey())
+          .addColumn('daily_usd', real, (c) => c.notNull())
+          .addColumn('set_by', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -47,6 +47,8 @@ export interface RunRecord {
   parentRunId: string | null;
   /** Depth in its run tree (a root: 0). */
   depth: number;
+  /** The team the run belongs to; null: a personal run (its owner's alone, and the legacy APPROVERS'). */
+  team: string | null;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -69,6 +71,7 @@ export interface NewRun {
   input?: unknown;
   parentRunId?: string | null;
   depth?: number;
+  team?: string | null;
 }
 
 export interface RunStatePatch {
@@ -81,7 +84,12 @@ export interface RunStatePatch {
 }
 
 export interface ListRunsQuery {
+  /** The caller: their own runs are listed, and those of `teams`. */
   owner: string;
+  /** Teams whose runs the caller may read besides their own. */
+  teams?: string[];
+  /** Only this team's runs (the caller's access to it is the API's to check). */
+  team?: string;
   statuses?: RunStatus[];
   scheduleId?: string;
   /** Only goals containing this text, case-insensitively. */
@@ -129,6 +137,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     upgradeRequestedAt: row.upgrade_requested_at ?? null,
     parentRunId: row.parent_run_id ?? null,
     depth: Number(row.depth ?? 0),
+    team: row.team ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -168,6 +177,7 @@ export class RunsRepo {
         upgrade_requested_at: null,
         parent_run_id: run.parentRunId ?? null,
         depth: run.depth ?? 0,
+        team: run.team ?? null,
         idempotency_key: run.idempotencyKey ?? null,
         last_seq: 0,
         input_tokens: 0,
@@ -218,7 +228,12 @@ export class RunsRepo {
   }
 
   async list(q: ListRunsQuery): Promise<RunRecord[]> {
-    let query = this.db.selectFrom('runs').selectAll().where('owner', '=', q.owner);
+    const teams = q.teams ?? [];
+    let query = this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where((eb) => (teams.length ? eb.or([eb('owner', '=', q.owner), eb('team', 'in', teams)]) : eb('owner', '=', q.owner)));
+    if (q.team !== undefined) query = query.where('team', '=', q.team);
     if (!q.includeChildren) query = query.where('parent_run_id', 'is', null);
     if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
     if (q.scheduleId) query = query.where('schedule_id', '=', q.scheduleId);

@@ -28,6 +28,8 @@ export interface ScheduleRecord {
   everySec: number | null;
   timezone: string;
   overlap: 'skip' | 'buffer_one' | 'allow_all';
+  /** The team the schedule and its firings' runs belong to; null: personal. */
+  team: string | null;
   createdAt: string;
 }
 
@@ -42,6 +44,7 @@ function toRecord(row: SchedulesTable): ScheduleRecord {
     everySec: row.every_sec === null ? null : Number(row.every_sec),
     timezone: row.timezone,
     overlap: row.overlap as ScheduleRecord['overlap'],
+    team: row.team ?? null,
     createdAt: row.created_at,
   };
 }
@@ -49,10 +52,10 @@ function toRecord(row: SchedulesTable): ScheduleRecord {
 export class SchedulesRepo {
   constructor(private readonly db: Executor) {}
 
-  async insert(s: Omit<ScheduleRecord, 'createdAt'>): Promise<ScheduleRecord> {
+  async insert(s: Omit<ScheduleRecord, 'createdAt' | 'team'> & { team?: string | null }): Promise<ScheduleRecord> {
     await this.db
       .insertInto('schedules')
-      .values({ id: s.id, owner: s.owner, name: s.name, goal: s.goal, request_json: JSON.stringify(s.request), cron: s.cron, every_sec: s.everySec, timezone: s.timezone, overlap: s.overlap, created_at: nowIso(), deleted_at: null })
+      .values({ id: s.id, owner: s.owner, name: s.name, goal: s.goal, request_json: JSON.stringify(s.request), cron: s.cron, every_sec: s.everySec, timezone: s.timezone, overlap: s.overlap, team: s.team ?? null, created_at: nowIso(), deleted_at: null })
       .execute();
     return (await this.get(s.id))!;
   }
@@ -65,6 +68,18 @@ export class SchedulesRepo {
 
   async listForOwner(owner: string): Promise<ScheduleRecord[]> {
     const rows = await this.db.selectFrom('schedules').selectAll().where('owner', '=', owner).where('deleted_at', 'is', null).orderBy('created_at', 'desc').execute();
+    return rows.map(toRecord);
+  }
+
+  /** Schedules the caller owns, and those of `teams` (the teams whose schedules they may read). */
+  async listVisible(owner: string, teams: string[]): Promise<ScheduleRecord[]> {
+    const rows = await this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where((eb) => (teams.length ? eb.or([eb('owner', '=', owner), eb('team', 'in', teams)]) : eb('owner', '=', owner)))
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .execute();
     return rows.map(toRecord);
   }
 

@@ -49,6 +49,8 @@ export interface RunsTable {
   parent_run_id: string | null;
   /** Depth in the run tree (a root: 0). */
   depth: Generated<number>;
+  /** The team the run belongs to (migration 019); null: a personal run. */
+  team: string | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;
@@ -216,6 +218,8 @@ export interface SchedulesTable {
   overlap: string;
   created_at: string;
   deleted_at: string | null;
+  /** The team the schedule and its firings' runs belong to (migration 019); null: personal. */
+  team: string | null;
 }
 
 export interface WatchersTable {
@@ -340,6 +344,14 @@ export interface TeamMembersTable {
   updated_at: string;
 }
 
+/** A team's daily model budget, set by the team's admin (migration 019). */
+export interface TeamBudgetsTable {
+  team: string;
+  daily_usd: number;
+  set_by: string;
+  updated_at: string;
+}
+
 export interface UsersTable {
   id: string;
   /** Lower case; only a verified email is stored. */
@@ -401,6 +413,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   sessions: SessionsTable;
   sign_ins: SignInsTable;
+  team_budgets: TeamBudgetsTable;
   user_messages: UserMessagesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

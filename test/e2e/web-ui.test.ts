@@ -557,4 +557,25 @@ describe('web UI', () => {
     expect(unlabelled).toBe(0);
     await page.setViewportSize({ width: 1200, height: 900 });
   });
+
+  it('starts a run on a team from the team picker, which offers only the teams I may start runs on, and shows the team', async () => {
+    await h.store.teamMembers.grant('payments', 'alice', 'member');
+    await h.store.teamMembers.grant('billing', 'alice', 'viewer');
+    try {
+      await page.goto(`${h.api.url}/runs/new`);
+      const picker = page.getByLabel('Team');
+      await picker.waitFor();
+      expect(await picker.locator('option').allTextContents()).toEqual(['payments', 'Personal (no team)']);
+      expect(await picker.inputValue()).toBe('payments');
+      await page.getByLabel('Goal').fill('A team run [e2e-team]');
+      await page.getByLabel('Model').fill('demo');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      await page.waitForURL(/\/runs\/run_/);
+      await page.getByTestId('run-team').getByText('payments').waitFor();
+      expect((await h.getRun(page.url().split('/').pop()!)).team).toBe('payments');
+    } finally {
+      await h.store.teamMembers.revoke('payments', 'alice', 'member');
+      await h.store.teamMembers.revoke('billing', 'alice', 'viewer');
+    }
+  });
 });

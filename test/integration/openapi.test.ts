@@ -34,6 +34,7 @@ describe('OpenAPI document', () => {
     h = await startHarness({
       env: {
         API_TOKENS: `${ALICE}:alice,${BOB}:bob`,
+        TEAM_ROLES: 'bob:payments:admin',
         MAX_GOAL_CHARS: '1000',
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
@@ -54,7 +55,7 @@ describe('OpenAPI document', () => {
   });
 
   /** Calls the API and checks the answer against the document. */
-  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}) {
+  async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: { body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}) {
     const res = await h.request(method, path, opts);
     checker.check(method, path, res.status, res.headers.get('content-type'), res.body);
     return res;
@@ -313,6 +314,27 @@ describe('OpenAPI document', () => {
       await signed.close();
       await op.close();
     }
+  });
+
+  it('describes the team routes: the caller\'s teams, members and budget for a team\'s admin, and the refusals', async () => {
+    await call('GET', '/api/teams', { token: BOB }).then((r) => expect(r.body).toEqual({ teams: [{ team: 'payments', roles: ['admin'] }] }));
+    await call('GET', '/api/teams/payments/members', { token: BOB }).then((r) => expect(r.body.members).toEqual([expect.objectContaining({ user: 'bob', role: 'admin', source: 'admin' })]));
+    await call('GET', '/api/teams/payments/members').then((r) => expect([r.status, r.body.error.code]).toEqual([403, 'forbidden']));
+    await call('GET', '/api/teams/Not A Team/members', { token: BOB }).then((r) => expect(r.status).toBe(400));
+    await call('PUT', '/api/teams/payments/members/alice/viewer', { token: BOB }).then((r) => expect(r.body.members).toContainEqual(expect.objectContaining({ user: 'alice', role: 'viewer' })));
+    await call('PUT', '/api/teams/payments/members/alice/boss', { token: BOB }).then((r) => expect(r.status).toBe(400));
+    await call('DELETE', '/api/teams/payments/members/alice/viewer', { token: BOB }).then((r) => expect(r.status).toBe(204));
+    await call('DELETE', '/api/teams/payments/members/alice/viewer').then((r) => expect(r.status).toBe(403));
+    await call('GET', '/api/teams/payments/budget', { token: BOB }).then((r) => expect(r.body).toEqual({ team: 'payments', dailyUsd: null, source: null, spentTodayUsd: 0 }));
+    await call('PUT', '/api/teams/payments/budget', { token: BOB, body: { dailyUsd: 25 } }).then((r) => expect(r.body).toMatchObject({ dailyUsd: 25, source: 'api' }));
+    await call('PUT', '/api/teams/payments/budget', { token: BOB, body: { dailyUsd: -1 } }).then((r) => expect(r.status).toBe(400));
+    await call('PUT', '/api/teams/payments/budget', { token: BOB, body: { dailyUsd: null } }).then((r) => expect(r.body.source).toBeNull());
+    await call('GET', '/api/teams/payments/budget').then((r) => expect(r.status).toBe(403));
+    // A run on the team, and one on a team the caller holds no role on.
+    const created = await call('POST', '/api/runs', { token: BOB, body: { goal: 'a team run', model: 'demo', approvals: 'none', team: 'payments' } });
+    await call('GET', `/api/runs/${created.body.id}`, { token: BOB }).then((r) => expect(r.body.team).toBe('payments'));
+    await call('GET', '/api/runs?team=payments', { token: BOB }).then((r) => expect(r.body.runs.map((x: { id: string }) => x.id)).toContain(created.body.id));
+    await call('POST', '/api/runs', { body: { goal: 'x', model: 'demo', team: 'payments' } }).then((r) => expect([r.status, r.body.error.code]).toEqual([403, 'forbidden']));
   });
 
   it('has seen every route answer its documented success', () => {

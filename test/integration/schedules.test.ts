@@ -10,6 +10,7 @@ import { Access } from '../../api/access';
 import { RunService } from '../../api/run-service';
 import { ScheduleService } from '../../api/schedule-service';
 import { startHarness, type Harness } from '../support/harness';
+import { actingAs } from '../../testing/test-run';
 import type { RunEventOf } from '../../contract/events';
 import { waitFor } from '../support/wait';
 
@@ -139,19 +140,19 @@ describe('scheduled runs', () => {
   it('holds a cron to a minimum over a minute, over all its firings and not only the next few', async () => {
     const config = { ...h.config, runs: { ...h.config.runs, scheduleMinIntervalSec: 3600 } };
     const runs = new RunService({ store: h.store, client: h.client, config, logger: h.logger, access: new Access(config) });
-    const hourlyAtMost = new ScheduleService({ store: h.store, client: h.client, config, logger: h.logger, runs });
-    await expect(hourlyAtMost.create('dave', { name: 'half-hourly', goal: 'g', cron: '0,30 * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
-    await expect(hourlyAtMost.create('dave', { name: 'unreadable', goal: 'g', cron: 'L * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await hourlyAtMost.list('dave')).toEqual([]);
+    const hourlyAtMost = new ScheduleService({ store: h.store, client: h.client, config, logger: h.logger, runs, access: new Access(config) });
+    await expect(hourlyAtMost.create(actingAs('dave'), { name: 'half-hourly', goal: 'g', cron: '0,30 * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    await expect(hourlyAtMost.create(actingAs('dave'), { name: 'unreadable', goal: 'g', cron: 'L * * * *', model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+    expect(await hourlyAtMost.list(actingAs('dave'))).toEqual([]);
     // Five minutes apart for its first ten firings (all Temporal lists ahead), then every minute from :45: refused.
     const fiveMinutes = { ...config, runs: { ...config.runs, scheduleMinIntervalSec: 300 } };
-    const everyFiveAtMost = new ScheduleService({ store: h.store, client: h.client, config: fiveMinutes, logger: h.logger, runs });
+    const everyFiveAtMost = new ScheduleService({ store: h.store, client: h.client, config: fiveMinutes, logger: h.logger, runs, access: new Access(config) });
     const bypass = `0,5,10,15,20,25,30,35,40,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59 ${(new Date().getUTCHours() + 2) % 24} * * *`;
-    await expect(everyFiveAtMost.create('dave', { name: 'bypass', goal: 'g', cron: bypass, model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
-    expect(await everyFiveAtMost.list('dave')).toEqual([]);
-    const hourly = await hourlyAtMost.create('dave', { name: 'hourly', goal: 'g', cron: '0 * * * *', model: 'demo' });
+    await expect(everyFiveAtMost.create(actingAs('dave'), { name: 'bypass', goal: 'g', cron: bypass, model: 'demo' })).rejects.toMatchObject({ status: 400, code: 'schedule_too_frequent' });
+    expect(await everyFiveAtMost.list(actingAs('dave'))).toEqual([]);
+    const hourly = await hourlyAtMost.create(actingAs('dave'), { name: 'hourly', goal: 'g', cron: '0 * * * *', model: 'demo' });
     expect(hourly.paused).toBe(false);
-    await hourlyAtMost.delete('dave', hourly.id);
+    await hourlyAtMost.delete(actingAs('dave'), hourly.id);
   });
 
   it("counts a schedule's runs against its owner's queue cap: a firing over it is skipped, not queued", async () => {

@@ -167,6 +167,7 @@ describe('sub-agents: delegation as child runs', () => {
       limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 600 },
       agent,
       agentVersion: catalog(h.config).get(agent)!.version,
+      team: 'research', // a child run belongs where its parent does
     });
     const input: RunInput = runInputFor(h.config, run, 3600, catalog(h.config).get(agent)!.data);
     await h.client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, { workflowId: id, taskQueue: agentTaskQueue(h.config.temporal.taskQueue, agent), args: [input] });
@@ -197,7 +198,7 @@ describe('sub-agents: delegation as child runs', () => {
     expect(children.map((c) => c.agent).sort()).toEqual(['researcher', 'writer']);
     const agents = catalog(h.config);
     for (const child of children) {
-      expect(child).toMatchObject({ owner: LOCAL_USER, parentRunId: id, depth: 1, status: 'completed', agentVersion: agents.get(child.agent!)!.version });
+      expect(child).toMatchObject({ owner: LOCAL_USER, team: 'research', parentRunId: id, depth: 1, status: 'completed', agentVersion: agents.get(child.agent!)!.version });
     }
     const byAgent = Object.fromEntries(children.map((c) => [c.agent!, c]));
     expect(byAgent.researcher!.input).toEqual({ topic: 'tides' });

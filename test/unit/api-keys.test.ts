@@ -1,11 +1,10 @@
 /**
  * API keys without a server: the key's text (prefix, id, secret, enough entropy), the check's answers (unknown,
- * wrong secret, revoked, expired, good) and its last-use throttle, and which scope each kind of request needs.
+ * wrong secret, revoked, expired, good) and its last-use throttle. (What a key's scopes allow is Access's to say: test/unit/access.test.ts, the access matrix.)
  */
 import { hashSecret, newApiKey, parseApiKey, secretMatches } from '../../api/api-key-format';
 import { apiKeyCheck, LAST_USED_EVERY_MS } from '../../api/api-key-check';
 import { ApiError } from '../../api/errors';
-import { permissionFor } from '../../api/scope-gate';
 import { redactText } from '../../shared/redact';
 import type { ApiKeyRecord } from '../../shared/store/api-keys';
 import type { TeamRole } from '../../contract/identity';
@@ -105,23 +104,5 @@ describe('the API key bearer check', () => {
     const stale = setup({ lastUsedAt: new Date(now.getTime() - LAST_USED_EVERY_MS).toISOString() }, now);
     await stale.check.principal(stale.key.text);
     expect(stale.touches).toEqual([now]);
-  });
-});
-
-describe("the scope each /api request needs from a key", () => {
-  it.each([
-    ['GET', '/runs', 'read'],
-    ['GET', '/runs/run_1/events', 'read'],
-    ['POST', '/ws-ticket', 'read'],
-    ['POST', '/runs', 'steer'],
-    ['POST', '/runs/run_1/cancel', 'steer'],
-    ['POST', '/runs/run_1/input', 'steer'],
-    ['DELETE', '/schedules/sch_1', 'steer'],
-    ['POST', '/runs/run_1/approvals/apr_1', 'decide'],
-    ['POST', '/keys', undefined],
-    ['DELETE', '/keys/abc', undefined],
-    ['GET', '/keys', undefined],
-  ])('%s %s needs %s', (method, path, permission) => {
-    expect(permissionFor(method, path)).toBe(permission);
   });
 });

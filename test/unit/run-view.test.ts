@@ -40,7 +40,7 @@ describe('run view', () => {
       await store.runs.updateState('run_race', { status: 'completed', statusDetail: null, progress: completed, result: 'the answer', ended: true });
       return completed;
     };
-    const view = await service.view('local', 'run_race');
+    const view = await service.view({ user: 'local', roles: [], scopes: 'all', method: 'open' }, 'run_race');
     expect(view.status).toBe('completed');
     expect(view.result).toBe('the answer');
     expect(view.endedAt).not.toBeNull();

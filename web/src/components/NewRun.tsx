@@ -3,6 +3,7 @@ import { currentVersionOf, inputProblems, sortAgents, type AgentView, type Input
 import { ApiError, client } from '../api';
 import { navigate, queryParam } from '../router';
 import { AgentPicker, InputProblemList, RequestForm } from './AgentPick';
+import { TeamPicker, useStartableTeams } from './TeamPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
 
 const MODELS = ['demo', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-4-5'];
@@ -26,7 +27,11 @@ export function NewRun() {
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<InputProblem[]>([]);
   const [busy, setBusy] = useState(false);
+  const teams = useStartableTeams();
+  // undefined until the user's teams are known: then their first team, or personal.
+  const [team, setTeam] = useState<string | null | undefined>(undefined);
   const from = queryParam('from');
+  const chosenTeam = team === undefined ? (teams?.[0] ?? null) : team;
 
   useEffect(() => {
     // A server without agents (or an error) leaves the form as it always was.
@@ -41,6 +46,7 @@ export function NewRun() {
     client.runs.get(from).then(
       (run) => {
         if (run.agent) setAgentName(run.agent);
+        setTeam(run.team);
         if (run.input !== undefined && run.input !== null) setInput(run.input);
         setGoal(run.goal);
         setModel(run.model);
@@ -80,6 +86,7 @@ export function NewRun() {
       ...(model.trim() && { model: model.trim() }),
       ...(approvals && { approvals }),
       ...(Object.keys(limits).length && { limits }),
+      ...(teams && teams.length > 0 && { team: chosenTeam }),
     };
     try {
       const res = isDefault
@@ -96,6 +103,8 @@ export function NewRun() {
   const models = isDefault || !version ? MODELS : version.model.allowed;
   const rest: ReactNode = (
     <>
+      {teams && <TeamPicker teams={teams} value={chosenTeam} onPick={setTeam} />}
+
       <label htmlFor="model">Model</label>
       <input id="model" name="model" list="models" value={model} onChange={(e) => setModel(e.target.value)} placeholder={isDefault || !version ? 'Server default' : `Agent default (${version.model.default})`} />
       <datalist id="models">

@@ -8,6 +8,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { currentVersionOf, inputProblems, sortAgents, type AgentView, type InputProblem } from '../agents';
 import { ApiError, client } from '../api';
 import { AgentPicker, InputProblemList, RequestForm } from './AgentPick';
+import { TeamPicker, useStartableTeams } from './TeamPick';
 import { DEFAULT_AGENT } from '../../../contract/agents';
 
 type Timing = 'every' | 'cron';
@@ -25,6 +26,9 @@ export function NewSchedule({ onCreated }: { onCreated: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<InputProblem[]>([]);
   const [busy, setBusy] = useState(false);
+  const teams = useStartableTeams();
+  const [team, setTeam] = useState<string | null | undefined>(undefined);
+  const chosenTeam = team === undefined ? (teams?.[0] ?? null) : team;
 
   useEffect(() => {
     // A server without agents (or an error) leaves the form with a goal only.
@@ -56,6 +60,7 @@ export function NewSchedule({ onCreated }: { onCreated: () => void }) {
         ...(inputSchema ? { input: structured ?? {} } : { goal }),
         ...(timing === 'cron' ? { cron: cron.trim() } : { everySec: Number(everySec) }),
         ...(timezone.trim() && { timezone: timezone.trim() }),
+        ...(teams && teams.length > 0 && { team: chosenTeam }),
       });
       setName('');
       setGoal('');
@@ -71,6 +76,7 @@ export function NewSchedule({ onCreated }: { onCreated: () => void }) {
 
   const rest: ReactNode = (
     <>
+      {teams && <TeamPicker teams={teams} value={chosenTeam} onPick={setTeam} />}
       <fieldset>
         <legend>Fires</legend>
         <label>

@@ -86,7 +86,7 @@ export function RunPage({ id }: { id: string }) {
   async function rerun() {
     if (!run) return;
     setActionError(null);
-    const options = { model: run.model, approvals: run.approvals, limits: run.limits };
+    const options = { model: run.model, approvals: run.approvals, limits: run.limits, team: run.team };
     try {
       const created = run.agent
         ? await client.runs.start({ agent: run.agent, ...(run.input !== undefined && run.input !== null ? { input: run.input } : { goal: run.goal }), ...options })
@@ -172,6 +172,12 @@ export function RunPage({ id }: { id: string }) {
               <Elapsed from={run.createdAt} to={run.endedAt} />
             </dd>
           </div>
+          {run.team && (
+            <div>
+              <dt>Team</dt>
+              <dd data-testid="run-team">{run.team}</dd>
+            </div>
+          )}
           {run.agent && (
             <div>
               <dt>Agent</dt>

@@ -163,6 +163,11 @@ function RunRows({ run: r, depth, now, version }: { run: RunSummary; depth: numb
           )}
           <Link href={`/runs/${r.id}`}>{r.goal.length > 140 ? `${r.goal.slice(0, 140)}…` : r.goal}</Link>
           <AgentTag run={r} />
+          {r.team && (
+            <span className="tag" data-testid="run-team" title={`team ${r.team}`}>
+              {r.team}
+            </span>
+          )}
           {r.childCount > 0 && (
             <button type="button" className="link-button tree-toggle" aria-expanded={open} data-testid="toggle-children" onClick={() => setOpen(!open)}>
               {open ? '▾' : '▸'} {r.childCount} sub-agent {r.childCount === 1 ? 'run' : 'runs'}

@@ -78,6 +78,11 @@ export function Schedules() {
         <article key={s.id} className="schedule" data-schedule-id={s.id} aria-label={s.name}>
           <h2>
             {s.name} {s.paused && <span className="status status-paused">‖ Paused</span>}
+            {s.team && (
+              <span className="tag" data-testid="schedule-team">
+                {s.team}
+              </span>
+            )}
           </h2>
           <p className="goal-text">{s.goal}</p>
           {s.input !== undefined && s.input !== null && (
