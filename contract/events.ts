@@ -8,7 +8,7 @@ import type { ModelCallErrorCode } from './errors';
 import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
-export const LIMIT_NAMES = ['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget'] as const;
+export const LIMIT_NAMES = ['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget', 'teamDailyBudget'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /** What a run waits for its owner to do when it asks for attention. */

@@ -129,7 +129,8 @@ export type CapacityLimit = (typeof CAPACITY_LIMITS)[number];
  */
 export type ModelCallDeferral =
   | { deferred: 'capacity'; waitMs: number; limit: CapacityLimit }
-  | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number }
+  /** `team`: the run's team has spent its daily budget (absent: the run's owner has spent theirs). */
+  | { deferred: 'budget'; resumeInMs: number; spentUsd: number; budgetUsd: number; team?: string }
   | { deferred: 'limit'; limit: TreeLimit; value: number; message: string };
 
 /** The caps a run tree's books hold every call of the tree to, before it is made. */

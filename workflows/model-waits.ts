@@ -93,13 +93,15 @@ async function waitForCapacity(ctx: RunContext, wait: Extract<ModelCallDeferral,
 async function waitForBudget(ctx: RunContext, spent: Extract<ModelCallDeferral, { deferred: 'budget' }>): Promise<void> {
   const { input, run } = ctx;
   run.requestPause('system');
-  const detail =
-    `${input.owner} has spent ${usd(spent.spentUsd)} of their ${usd(spent.budgetUsd)} daily model budget; ` +
-    'the run continues when the next UTC day starts, or when resumed after the budget is raised';
+  // Whose budget: the team's when the deferral names one (no history recorded before team budgets holds such a
+  // deferral, so they replay down the owner's words as before).
+  const whose = spent.team === undefined ? `${input.owner} has spent ${usd(spent.spentUsd)} of their` : `team ${spent.team} has spent ${usd(spent.spentUsd)} of its`;
+  const detail = `${whose} ${usd(spent.budgetUsd)} daily model budget; the run continues when the next UTC day starts, or when resumed after the budget is raised`;
+  const limit = spent.team === undefined ? 'userDailyBudget' : 'teamDailyBudget';
   await waitWhilePaused(
     ctx,
     { waitingFor: 'budget', detail },
-    [{ key: eventKeys.budgetExceeded(run.segment, run.turn, run.pauseCount), type: 'limit.exceeded', data: { limit: 'userDailyBudget', value: spent.budgetUsd } }],
+    [{ key: eventKeys.budgetExceeded(run.segment, run.turn, run.pauseCount), type: 'limit.exceeded', data: { limit, value: spent.budgetUsd } }],
     spent.resumeInMs,
   );
 }

@@ -158,7 +158,7 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       if (team !== null && teamBudget) {
         await tx.teamBudgets.lock(team);
         const { spentUsd, reservedUsd } = await tx.teamBudgets.spentOn(team, utcDay(t), t);
-        if (spentUsd + reservedUsd >= teamBudget.dailyUsd) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd, budgetUsd: teamBudget.dailyUsd };
+        if (spentUsd + reservedUsd >= teamBudget.dailyUsd) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd, budgetUsd: teamBudget.dailyUsd, team };
       }
 
       // A run tree's books: the call's true worst case (all its input uncached, even written to the cache at

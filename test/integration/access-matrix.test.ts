@@ -431,7 +431,8 @@ describe('access matrix: role × route × own team / other team / personal / no 
     // Out of budget, the run pauses until the next UTC day, as for its owner's budget.
     let view: any;
     await waitFor(async () => (view = (await as('other').call('get', `/api/runs/${capped}`)).body).status === 'paused', { what: () => `the billing run to pause for its budget (${view?.status} ${view?.statusDetail})` });
-    expect((await h.events(capped)).some((e) => e.type === 'limit.exceeded')).toBe(true);
+    expect((await h.events(capped)).find((e) => e.type === 'limit.exceeded')?.data).toEqual({ limit: 'teamDailyBudget', value: 0 });
+    expect(view.statusDetail).toMatch(/^team billing has spent \$0\.00 of its \$0\.00 daily model budget/);
     // A run of another team is not held by billing's budget.
     const free = await createRunAs('member', 'payments', 'none');
     await waitFor(async () => (await as('member').call('get', `/api/runs/${free}`)).body.status === 'completed', { what: 'the payments run to complete' });

@@ -128,6 +128,17 @@ describe('agentRunWorkflow: waits', () => {
     ]);
   });
 
+  it("pauses a run whose team spent the day's budget, saying it is the team's", async () => {
+    const { run, handle } = await w.start({
+      model: ({ n }) => (n === 0 ? { deferred: 'budget', resumeInMs: 3 * HOUR_MS, spentUsd: 50.25, budgetUsd: 50, team: 'payments' } : endsTurn()),
+    });
+
+    expect((await handle.result()).status).toBe('completed');
+    expect(run.eventsOf('limit.exceeded').map((e) => e.data)).toEqual([{ limit: 'teamDailyBudget', value: 50 }]);
+    expect(run.eventsOf('run.paused')[0]!.data.reason).toMatch(/^team payments has spent \$50\.25 of its \$50\.00 daily model budget; the run continues when the next UTC day starts/);
+    await recordFixture(handle, 'team-budget');
+  });
+
   // The store can show a pause before the workflow has taken it: its worker wrote the pause and died before the
   // workflow task that decided it completed. A resume sent then reaches the workflow before the pause does.
   it('keeps a resume that names a pause the run has not taken yet, and ends that pause with it', async () => {
