@@ -53,6 +53,11 @@ export class Access {
     return this.isLegacyApprover(p) || teamsWhere(p, 'decide').length > 0;
   }
 
+  /** Teams whose runs the caller may steer (start, answer, cancel…) besides their own. */
+  steerableTeams(p: Principal): string[] {
+    return teamsWhere(p, 'steer');
+  }
+
   /** Teams whose runs and schedules the caller may read besides their own. */
   readableTeams(p: Principal): string[] {
     return teamsWhere(p, 'read');

@@ -170,10 +170,15 @@ export class HumanService {
     return approval;
   }
 
-  /** What waits for the user, oldest first: approvals they may decide, and their runs' questions. */
+  /** What waits for the user, oldest first: approvals they may decide, and the questions of runs they may steer (answer). */
   async inbox(caller: Principal): Promise<InboxItem[]> {
-    const { store } = this.deps;
-    const [approvals, questions] = await Promise.all([this.pendingFor(caller), store.inputs.listPendingForOwner(caller.user)]);
+    const { store, access } = this.deps;
+    const [approvals, asked] = await Promise.all([this.pendingFor(caller), store.inputs.listPendingForOwner(caller.user, access.steerableTeams(caller))]);
+    const questions: typeof asked = [];
+    for (const q of asked) {
+      const run = await store.runs.get(q.runId);
+      if (run && access.canSteer(caller, run)) questions.push(q);
+    }
     const goals = new Map(questions.map((q) => [q.runId, q.goal]));
     for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
     const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)]);

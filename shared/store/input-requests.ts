@@ -98,15 +98,15 @@ export class InputRequestsRepo {
     return { count: Number(row?.n ?? 0), oldestRequestedAt: row?.oldest ?? null };
   }
 
-  /** Pending questions of runs owned by `owner`, oldest first, with the run's goal. */
-  async listPendingForOwner(owner: string): Promise<(InputRequestRecord & { goal: string })[]> {
+  /** Pending questions of runs owned by `owner` or belonging to one of `teams`, oldest first, with the run's goal. */
+  async listPendingForOwner(owner: string, teams: string[] = []): Promise<(InputRequestRecord & { goal: string })[]> {
     const rows = await this.db
       .selectFrom('input_requests')
       .innerJoin('runs', 'runs.id', 'input_requests.run_id')
       .selectAll('input_requests')
       .select('runs.goal')
       .where('input_requests.status', '=', 'pending')
-      .where('runs.owner', '=', owner)
+      .where((eb) => (teams.length ? eb.or([eb('runs.owner', '=', owner), eb('runs.team', 'in', teams)]) : eb('runs.owner', '=', owner)))
       .orderBy('input_requests.requested_at', 'asc')
       .execute();
     return rows.map((row) => ({ ...toRecord(row), goal: row.goal }));

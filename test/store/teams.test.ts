@@ -32,6 +32,21 @@ describe.each(['sqlite', 'postgres'] as const)('teams in the store (%s)', (diale
     expect(await ids({ owner: 'ollie', teams: ['billing'] })).toEqual(['run_bill']);
   });
 
+  it("lists the open questions of one's own runs and of one's teams' runs, not another team's", async () => {
+    await run('run_q_pay', 'mia', 'payments');
+    await run('run_q_bill', 'ollie', 'billing');
+    await run('run_q_own', 'vic', null);
+    const ask = (id: string, runId: string) =>
+      store.inputs.insert({ id, runId, turn: 1, toolUseId: `tu_${id}`, question: 'which?', requestedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await ask('in_pay', 'run_q_pay');
+    await ask('in_bill', 'run_q_bill');
+    await ask('in_own', 'run_q_own');
+    const asked = async (owner: string, teams?: string[]) => (await store.inputs.listPendingForOwner(owner, teams)).map((q) => q.id).sort();
+    expect(await asked('vic')).toEqual(['in_own']);
+    expect(await asked('vic', ['payments'])).toEqual(['in_own', 'in_pay']);
+    expect(await asked('ollie', ['billing'])).toEqual(['in_bill']);
+  });
+
   it('keeps a schedule\'s team and lists one\'s own schedules with one\'s teams\'', async () => {
     const base = { name: 's', goal: 'g', request: { model: 'demo', approvals: 'none' as const, limits: LIMITS, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null } }, cron: null, everySec: 60, timezone: 'UTC', overlap: 'skip' as const };
     await store.schedules.insert({ ...base, id: 'sch_pay', owner: 'mia', team: 'payments' });
