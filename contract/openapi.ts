@@ -13,7 +13,7 @@ const COMPONENT_REF = (id: string) => `#/components/schemas/${id}`;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: the body, a parameter or a header is not what this route takes (`details` names each problem).',
-  401: 'No valid bearer token (when API_TOKENS is set).',
+  401: 'No valid credential (a bearer token, or a session) where one is required: the code says why (unauthorized, token_expired, token_invalid, session_expired, key_revoked, key_expired).',
   403: 'The caller may see this run but not do this; or, with no API_TOKENS, the Host is not a loopback name (host_not_allowed).',
   404: 'No such run (or approval) for this caller.',
   409: 'The run or request is not in a state that allows this.',
@@ -110,10 +110,23 @@ export function openApiDocument(opts: { version: string; serverUrl?: string }): 
       description: 'Durable long-running AI agent runs on Temporal. Semantics, ordering and the live protocol: docs/api.md.',
     },
     ...(opts.serverUrl && { servers: [{ url: opts.serverUrl }] }),
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from API_TOKENS. Without API_TOKENS the API is open and binds to loopback only.' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key (`lh_…`, POST /api/keys), a JWT of the identity provider (OIDC_ISSUER), or a token of API_TOKENS. With none of them configured the API is open and binds to loopback only.',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'longhaul_session',
+          description: 'A browser session from signing in (GET /auth/login); the cookie is `__Host-longhaul_session` behind https. Requests that change state also send its CSRF token in X-CSRF-Token (GET /api/session).',
+        },
+      },
       schemas: componentSchemas(),
       responses: Object.fromEntries(
         errorStatuses.map((status) => [`Error${status}`, { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorRef } } }]),
