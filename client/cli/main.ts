@@ -23,11 +23,11 @@ export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 
 const USAGE = `Usage: longhaul <command> [options]
 
 Commands:
-  run "<goal>" [--model M] [--approvals none|write|all] [--watch]   start a run (and follow it)
+  run "<goal>" [--model M] [--approvals none|write|all] [--watch]   start a run (and follow it); --team T: on team T (--team none: personal)
   run --agent NAME [--input JSON|@file] ["<goal>"] [--watch]         start a run of an agent, with its structured input
   agents                                                             the agents, their versions and the workers serving them
   upgrade <run>                                                      move a run to its agent's current version at its next turn
-  runs [--status s1,s2] [--limit N]                                  list your runs
+  runs [--status s1,s2] [--limit N] [--team T]                       list your runs (and your teams'), or only team T's
   watch <run>                                                        follow a run: text and events as they happen, its sub-agents indented
   approvals                                                          what waits for your decision
   approve <run> <approval> [--comment C]                             approve a pending request
@@ -101,6 +101,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, signa
         'max-steps': { type: 'string' },
         agent: { type: 'string' },
         input: { type: 'string' },
+        team: { type: 'string' },
         'allow-http': { type: 'boolean', default: false },
         scopes: { type: 'string' },
         expires: { type: 'string' },
@@ -149,7 +150,7 @@ async function run(
   client: LonghaulClient,
   command: string,
   args: string[],
-  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string; agent?: string; input?: string; scopes?: string; expires?: string; owner?: string },
+  o: { json: boolean; watch: boolean; model?: string; approvals?: string; status?: string; limit?: string; comment?: string; 'max-steps'?: string; agent?: string; input?: string; team?: string; scopes?: string; expires?: string; owner?: string },
   print: (value: unknown, human: string) => void,
   io: Io,
   signal?: AbortSignal,
@@ -171,6 +172,8 @@ async function run(
         ...(input !== undefined && { input: input.value }),
         ...(o.model && { model: o.model }),
         ...(approvals && { approvals }),
+        // Without --team the server picks the one team you may start runs on, or none; `none` asks for a personal run.
+        ...(o.team !== undefined && { team: o.team === 'none' ? null : o.team }),
       });
       print(created, created.id);
       return o.watch ? printWatch(client, created.id, { json: o.json, ...io }, signal) : EXIT.ok;
@@ -180,7 +183,7 @@ async function run(
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit is a whole number');
       const status = o.status?.split(',').map((s) => s.trim()) as RunStatus[] | undefined; // the server names any unknown status
-      const page = await client.runs.list({ status, limit });
+      const page = await client.runs.list({ status, limit, ...(o.team !== undefined && { team: o.team }) });
       if (o.json) io.out(JSON.stringify(page));
       else for (const r of page.runs) io.out(`${r.id}  ${r.status.padEnd(16)} $${r.usage.costUsd.toFixed(4)}  ${r.goal.replace(/\s+/g, ' ').slice(0, 60)}${r.childCount ? `  (+${r.childCount} sub-agent runs)` : ''}`);
       return EXIT.ok;

@@ -11,6 +11,8 @@ import { waitFor } from '../support/wait';
 
 const ROOT = path.join(__dirname, '..', '..');
 const ALICE = 'alice-token-0123456789';
+/** A member of the payments team (TEAM_ROLES). */
+const BOB = 'bob-token-01234567890';
 
 interface Result {
   code: number | null;
@@ -25,7 +27,7 @@ describe('longhaul CLI', () => {
   beforeAll(async () => {
     await fake.start();
     h = await startHarness({
-      env: { API_TOKENS: `${ALICE}:alice`, ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', ACTIVITY_MAX_ATTEMPTS: '1' },
+      env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob`, TEAM_ROLES: 'bob:payments:member', ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', ACTIVITY_MAX_ATTEMPTS: '1' },
     });
     h.defaultToken = ALICE;
   });
@@ -118,6 +120,23 @@ describe('longhaul CLI', () => {
     const watched = await watching;
     expect(watched.code).toBe(1); // a cancelled run is not a success
     expect(watched.stdout).toContain('✘ cancelled');
+  });
+
+  it('starts a run on a team or a personal one (--team), and lists a team\'s runs', async () => {
+    fake.script('[cli-team]', () => ({ text: 'Done.' }));
+    const asBob = { env: { LONGHAUL_TOKEN: BOB } };
+    const onTeam = await longhaul(['run', 'team work [cli-team]', '--approvals', 'none', '--team', 'payments', '--json'], asBob);
+    expect(onTeam.code).toBe(0);
+    const teamRun = JSON.parse(onTeam.stdout) as { id: string };
+    const personal = await longhaul(['run', 'my own [cli-team]', '--approvals', 'none', '--team', 'none', '--json'], asBob);
+    const personalRun = JSON.parse(personal.stdout) as { id: string };
+    expect((await h.getRun(teamRun.id, BOB)).team).toBe('payments');
+    expect((await h.getRun(personalRun.id, BOB)).team).toBeNull();
+    const listed = await longhaul(['runs', '--team', 'payments', '--json'], asBob);
+    expect((JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs.map((r) => r.id)).toEqual([teamRun.id]);
+    // Alice holds no role on payments: refused (exit 3), and nothing started.
+    const refused = await longhaul(['run', 'not mine [cli-team]', '--team', 'payments', '--json']);
+    expect([refused.code, JSON.parse(refused.stderr).error.code]).toEqual([3, 'forbidden']);
   });
 
   it('exits 1 when the watched run fails, 2 on usage errors, 3 when refused, 4 when unreachable', async () => {
