@@ -7,6 +7,7 @@ import type { RunView } from '../types';
 import { DecisionConfirm } from './DecisionConfirm';
 import { Link } from './Link';
 import { ToolInput } from './ToolInput';
+import { useAction } from './use-action';
 
 /** Statuses of a run that asks a human for something. */
 const ASKING = new Set<string>(['waiting_approval', 'waiting_input']);
@@ -64,24 +65,6 @@ export function SubagentLabel({ origin, withRoot = false }: { origin: SubagentOr
       )}
     </p>
   );
-}
-
-function useAction(onDone: () => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function run(request: () => Promise<unknown>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await request();
-      onDone();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, run };
 }
 
 function SubagentApprovalCard({ runId, approval, onChanged }: { runId: string; approval: SubagentApproval; onChanged: () => void }) {

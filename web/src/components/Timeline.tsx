@@ -8,6 +8,7 @@ import type { ChildRun } from '../../../contract/api';
 import { DecisionConfirm } from './DecisionConfirm';
 import { ToolInput } from './ToolInput';
 import { ChildRunPanel } from './ChildRunPanel';
+import { useAction } from './use-action';
 
 /**
  * Everything the run did, in order. Agent and tool output is shown as text, never as HTML. `childRuns`: the run's
@@ -102,25 +103,6 @@ function ToolCall({ call, runId }: { call: ToolCallView; runId: string }) {
       {call.output !== null && <Output text={call.output} bytes={call.bytes} truncated={call.truncated} failed={call.status !== 'done'} />}
     </li>
   );
-}
-
-/** A button's request in flight, and its error if it failed. */
-function useAction(onDone: () => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function run(request: () => Promise<unknown>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await request();
-      onDone();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, run };
 }
 
 const FOLD_AT = 2000;
