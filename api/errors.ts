@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ApiErrorCode } from '../contract/errors';
 import type { Logger } from '../shared/logger';
+import { isStoreOutage } from '../shared/store/outage';
 
 export class ApiError extends Error {
   constructor(
@@ -17,6 +18,9 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 }
+
+/** What a 503 store_unavailable asks the caller to wait: a database restart takes seconds to tens of seconds. */
+const STORE_RETRY_AFTER_SEC = 5;
 
 export const notFound = (what: 'run' | 'approval' = 'run'): ApiError => new ApiError(404, `${what}_not_found`, `${what} not found`);
 
@@ -65,6 +69,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(apiError.status).json({
         error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined && { details: apiError.details }) },
       });
+      return;
+    }
+    if (isStoreOutage(err)) {
+      // The database is down or restarting: the caller waits and retries; runs wait for it by themselves.
+      logger.warn({ err, method: req.method, path: req.path, requestId: req.id }, 'the database is unreachable');
+      if (res.headersSent) return;
+      res.setHeader('Retry-After', String(STORE_RETRY_AFTER_SEC));
+      res.status(503).json({ error: { code: 'store_unavailable', message: 'the database cannot be reached right now; retry shortly' } });
       return;
     }
     logger.error({ err, method: req.method, path: req.path, requestId: req.id }, 'unhandled API error');

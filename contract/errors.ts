@@ -63,6 +63,8 @@ export const API_ERROR_CODES = [
   'too_many_keys',
   // 5xx
   'temporal_unavailable',
+  /** The database cannot be reached right now (down, restarting): retry after Retry-After; nothing was changed by this request's failure. */
+  'store_unavailable',
   'identity_provider_unavailable',
   'internal',
 ] as const;

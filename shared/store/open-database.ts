@@ -56,6 +56,9 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     // An idle pooled connection that the server ends (a restart, a failover, an administrator) is
     // dropped by the pool and replaced at the next query; unhandled, the event would end the process.
     pool.on('error', () => undefined);
+    // The same for a connection lost while checked out between statements (a transaction's): the pool listens only
+    // to idle ones, and the statement that next uses it fails with the error, which its caller handles.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const url = new URL(opts.databaseUrl);
     opened = {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
