@@ -12,6 +12,7 @@ import { principalOf } from '../auth';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
 import type { Presence } from './presence';
+import { credentialHolds } from './credential-watch';
 import { Subscription, type LiveMessage } from './subscription';
 
 export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub; presence: Presence }) {
@@ -48,6 +49,13 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
     const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(caller, run.id), watch: () => presence.watch(run.id, user) }, send);
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
+      // Opened with an API key since revoked or expired: end the stream (its EventSource's reconnect is refused).
+      void credentialHolds(store, caller).then(
+        (holds) => {
+          if (!holds) res.end();
+        },
+        () => undefined,
+      );
     }, Math.min(15, config.api.wsPingIntervalSec) * 1000); // proxies drop connections idle for long
     res.on('close', () => {
       clearInterval(heartbeat);

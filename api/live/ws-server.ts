@@ -25,9 +25,12 @@ import type { LiveHub } from './live-hub';
 import type { RunsFeed } from './runs-feed';
 import { originAllowed } from './origin';
 import { Subscription, type LiveMessage } from './subscription';
+import { credentialHolds } from './credential-watch';
 
 /** Close code telling the client to reconnect and resume with `after` = the last seq it has. */
 export const CLOSE_RESUME = 4008;
+/** The credential the socket was opened with no longer works (an API key revoked or expired): do not reconnect with it. */
+export const CLOSE_CREDENTIAL_ENDED = 4401;
 const MAX_PAYLOAD = 16 * 1024;
 const MAX_SUBSCRIPTIONS = 100;
 
@@ -124,6 +127,12 @@ export function attachWebSocketServer(
     // A peer that misses a pong is dead — unless data is still queued for it, in which case it is
     // merely behind (its pong waits behind that data) and is told to resume instead.
     const ping = setInterval(() => {
+      void credentialHolds(store, caller).then(
+        (holds) => {
+          if (!holds && ws.readyState === ws.OPEN) ws.close(CLOSE_CREDENTIAL_ENDED, 'the API key this socket was opened with was revoked or has expired');
+        },
+        () => undefined, // the database is unreachable: the next beat asks again
+      );
       if (!alive) {
         if (ws.bufferedAmount > 0 && !cutOff) cutOffSlow();
         else ws.terminate();

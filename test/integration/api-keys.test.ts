@@ -6,6 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { CLOSE_CREDENTIAL_ENDED } from '../../api/live/ws-server';
+import { LiveClient } from '../support/live-client';
 import { freePort } from '../support/ports';
 import { startApiProcess, type ChildHandle } from '../support/processes';
 import { startHarness, type Harness } from '../support/harness';
@@ -23,7 +25,7 @@ describe('API keys', () => {
   let replicaUrl = '';
 
   beforeAll(async () => {
-    h = await startHarness({ noWorker: true, database: 'postgres', env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol,${DORA}:dora` } });
+    h = await startHarness({ noWorker: true, database: 'postgres', env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol,${DORA}:dora`, WS_PING_INTERVAL_SEC: '1' } });
     h.defaultToken = ALICE;
     // carol administers payments; bob is a member of it; alice is on no team.
     await h.store.teamMembers.grant('payments', 'carol', 'admin');
@@ -155,6 +157,21 @@ describe('API keys', () => {
     const first = await h.request('DELETE', `/api/keys/${alices.id}`);
     expect(first.body.revokedBy).toBe('alice');
     expect((await h.request('DELETE', `/api/keys/${alices.id}`)).body.revokedAt).toBe(first.body.revokedAt);
+  });
+
+  it('ends the live streams a key opened once it is revoked: the socket closes (4401), the event stream ends', async () => {
+    const key = (await create({ name: 'watcher', scopes: ['runs:read'] })).body as { id: string; key: string };
+    const run = await h.createRun({ goal: 'watched by a key', model: 'demo', approvals: 'all' });
+    const live = await LiveClient.connect(`${h.api.url.replace(/^http/, 'ws')}/ws`, { token: key.key });
+    live.subscribe(run);
+    await waitFor(() => live.messages.some((m) => m.type === 'snapshot'), { what: 'the snapshot' });
+    const stream = await fetch(`${h.api.url}/api/runs/${run}/stream`, { headers: { authorization: `Bearer ${key.key}` } });
+    expect(stream.status).toBe(200);
+    const ended = stream.text(); // resolves when the server ends the stream
+
+    expect((await h.request('DELETE', `/api/keys/${key.id}`)).status).toBe(200);
+    expect(await live.closed).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('revoked') });
+    await expect(ended).resolves.toEqual(expect.any(String));
   });
 
   it('is refused by another API process on the very next request after it is revoked', async () => {
