@@ -53,6 +53,28 @@ function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
 }
 
+/** A process's CPU time so far (ms) by thread name (`/proc/<pid>/task`): the main thread, the workflow threads, Temporal's core (tokio), V8's and libuv's. */
+function cpuMsByThreadOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '#');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** What each thread name spent between two readings, ms, biggest first. */
+function cpuMsByThreadSince(pid: number, before: Map<string, number>): Record<string, number> {
+  const now = cpuMsByThreadOf(pid);
+  return Object.fromEntries([...now].map(([k, v]) => [k, round(v - (before.get(k) ?? 0))] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
+}
+
 /** A process's resident memory, MB, from /proc. */
 function rssMbOf(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
@@ -72,11 +94,12 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 }
 
 /** Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed. */
-async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[] }> {
-  const { events } = await h.client.workflow.getHandle(id).fetchHistory();
+async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
+  const history = await h.client.workflow.getHandle(id).fetchHistory();
+  const { events } = history;
   const scheduled = new Map<string, number>();
   const started = new Map<string, number>();
-  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[] };
+  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[], historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
   for (const e of events ?? []) {
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === MODEL_ACTIVITY) scheduled.set(String(e.eventId), ms(e.eventTime));
     else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
@@ -276,12 +299,15 @@ export async function loadBench() {
 
     // The worker's CPU with only the parked runs (polls, timers): the floor under the streaming figure.
     const idleCpu0 = cpuMsOf(pid);
+    const idleThreads0 = cpuMsByThreadOf(pid);
     const idleStarted = performance.now();
     await new Promise((r) => setTimeout(r, 5000));
     const idleCpuMsPerSecond = (cpuMsOf(pid) - idleCpu0) / ((performance.now() - idleStarted) / 1000);
+    const idleCpuMsByThread = cpuMsByThreadSince(pid, idleThreads0);
 
     // 2. Streaming runs, with watchers, while the parked wait.
     const cpu0 = cpuMsOf(pid);
+    const threads0 = cpuMsByThreadOf(pid);
     const transactions0 = await transactionsOf(harness);
     const chars0 = charsStreamed;
     const streamStarted = performance.now();
@@ -314,6 +340,7 @@ export async function loadBench() {
     const streamSeconds = (performance.now() - streamStarted) / 1000;
     streamWindowUs[1] = monotonicUs();
     const cpuMs = cpuMsOf(pid) - cpu0;
+    const cpuMsByThread = cpuMsByThreadSince(pid, threads0);
     const tokens = (charsStreamed - chars0) / 4;
     // Postgres counts a backend's transactions when it reports, at most every second and within ~10 s when idle.
     await new Promise((r) => setTimeout(r, 11_000));
@@ -392,11 +419,21 @@ export async function loadBench() {
         tokensStreamed: Math.round(tokens),
         workerCpuMs: round(cpuMs),
         workerCpuUsPerToken: round((cpuMs * 1000) / tokens, 1),
+        workerCpuMsByThread: cpuMsByThread,
         workerIdleCpuMsPerSecond: round(idleCpuMsPerSecond),
+        workerIdleCpuMsByThread: idleCpuMsByThread,
         workerCpuUsPerTokenAboveIdle: round(((cpuMs - idleCpuMsPerSecond * streamSeconds) * 1000) / tokens, 1),
         // Every process on the bench's database (the worker, and the API reading for the sockets).
         databaseTransactions: transactions,
         databaseTransactionsPerToken: round(transactions / tokens, 3),
+        // Longhaul's own cost of a streaming run beside the model's tokens (means over the streaming runs).
+        perRun: {
+          tokens: Math.round(tokens / (streaming || 1)),
+          modelCalls: round(calls.reduce((n, c) => n + c.callMs.length, 0) / (streaming || 1)),
+          workerCpuMs: round(cpuMs / (streaming || 1)),
+          databaseTransactions: Math.round(transactions / (streaming || 1)),
+          historyBytes: Math.round(calls.reduce((n, c) => n + c.historyBytes, 0) / (streaming || 1)),
+        },
       },
       parked: {
         workerRssMb: { before: round(rssBeforeMb), parked: round(rssParkedMb) },

@@ -39,6 +39,36 @@ function groupOf(f: CallFrame): string {
   return path.basename(f.url);
 }
 
+/**
+ * Who a sample's time is counted to, exclusively: the nearest frame to the leaf that is a package or a Longhaul file;
+ * Node's internals and V8's native frames count to whoever called them (a socket write inside pg is pg's).
+ */
+const OWNERS: [string, RegExp][] = [
+  ['pg (statements: protocol, socket writes, results)', /node_modules\/(pg|pg-protocol|pg-pool|pg-types|pgpass)\//],
+  ['kysely (building and compiling statements)', /node_modules\/kysely\//],
+  ['Anthropic SDK (SSE parsing, message accumulation, events)', /node_modules\/@anthropic-ai\/sdk\//],
+  ['Temporal SDK (worker, bridge, protobuf, rxjs)', /node_modules\/(@temporalio|protobufjs|rxjs|long|@grpc)\//],
+  ['OpenTelemetry', /node_modules\/@opentelemetry\//],
+  ['pino (logging)', /node_modules\/(pino|thread-stream|sonic-boom)/],
+  ['tsx (the dev loader)', /node_modules\/tsx\//],
+  ['workflow code (bundle, sandbox)', /workflow-bundle|evalmachine/],
+  ['Longhaul: bus and live text', /\/shared\/bus\//],
+  ['Longhaul: store', /\/shared\/store\//],
+  ['Longhaul: model activity and stream', /\/activities\/(model|model-activities)/],
+  ['Longhaul: other activities', /\/activities\//],
+  ['Longhaul: other', /\/(shared|worker|contract|test)\//],
+  ['other packages', /node_modules\//],
+];
+
+function ownerOf(stack: CallFrame[]): string {
+  for (const f of stack) for (const [name, re] of OWNERS) if (re.test(f.url)) return name;
+  const leaf = stack[0]!;
+  if (leaf.functionName === '(garbage collector)') return 'V8: garbage collection';
+  if (leaf.functionName === '(program)') return 'V8: native, unattributed';
+  if (stack.some((f) => /undici|webstreams/.test(f.url))) return 'fetch (undici, web streams: the HTTP response read)';
+  return `Node, no caller in a package (${leaf.url.split('/').slice(0, 2).join('/') || leaf.functionName})`;
+}
+
 /** Pieces of work, each a frame that begins it (by function name and a part of its file's path). */
 const WORK: [string, (f: CallFrame) => boolean][] = [
   ['SDK: stream parsing (SSE lines, JSON, message accumulation)', (f) => f.url.includes('@anthropic-ai/sdk') && /iterMessages|_iterSSEMessages|decode|#addStreamEvent|_addStreamEvent|accumulate|LineDecoder|SSEDecoder|_fromReadableStream|fromSSEResponse/.test(f.functionName)],
@@ -66,6 +96,7 @@ function summarize(file: string, window: [number, number] | null) {
   const self = new Map<string, number>();
   const selfFn = new Map<string, number>();
   const work = new Map<string, number>();
+  const owners = new Map<string, number>();
   let total = 0;
   let idle = 0;
   let t = profile.startTime;
@@ -84,13 +115,17 @@ function summarize(file: string, window: [number, number] | null) {
     const fnKey = `${node.callFrame.functionName || '(anonymous)'} ${groupOf(node.callFrame)}:${node.callFrame.lineNumber + 1}`;
     selfFn.set(fnKey, (selfFn.get(fnKey) ?? 0) + dt);
     const seen = new Set<string>();
+    const stack: CallFrame[] = [];
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
+      stack.push(f);
       for (const [name, is] of WORK) if (!seen.has(name) && is(f)) seen.add(name);
     }
+    const owner = ownerOf(stack);
+    owners.set(owner, (owners.get(owner) ?? 0) + dt);
     for (const name of seen) work.set(name, (work.get(name) ?? 0) + dt);
   }
-  return { total, idle, self, selfFn, work };
+  return { total, idle, self, selfFn, work, owners };
 }
 
 function main() {
@@ -106,6 +141,8 @@ function main() {
     if (s.total < 1e5) continue; // a thread that did next to nothing (the loader's)
     console.log(`\n== ${file}: ${(s.total / 1000).toFixed(0)} ms busy, ${(s.idle / 1000).toFixed(0)} ms idle in the ${phase} phase ${per(s.total)}`);
     const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+    console.log('-- time by owner (exclusive: the nearest package or Longhaul file to the leaf)');
+    for (const [k, v] of top(s.owners, 20)) console.log(`${(v / 1000).toFixed(0).padStart(7)} ms ${((100 * v) / s.total).toFixed(1).padStart(5)}% ${per(v).padStart(16)}  ${k}`);
     console.log('-- self time by group');
     for (const [k, v] of top(s.self, 25)) console.log(`${(v / 1000).toFixed(0).padStart(7)} ms ${((100 * v) / s.total).toFixed(1).padStart(5)}% ${per(v).padStart(16)}  ${k}`);
     console.log('-- self time by function');
