@@ -154,6 +154,10 @@ async function decisionPathOf(h: Harness, id: string, decidedAt: number, arrived
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
         add('workflow task: started → completed', t - wftStarted);
+        add('workflow tasks (count)', 1);
+        break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        add('local activities, run inside those tasks (count)', 1);
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
@@ -384,8 +388,12 @@ export async function loadBench() {
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
     decisionWindowUs[1] = monotonicUs();
     const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
-    const pathKeys = [...new Set(paths.flatMap((p) => Object.keys(p)))];
-    const decisionPath = Object.fromEntries(pathKeys.map((k) => [k, summary(paths.map((p) => p[k] ?? 0))]));
+    const pathOf = (kind: LoadRunKind) => {
+      const of = paths.filter((_, i) => parkedRuns[i]!.kind === kind);
+      const keys = [...new Set(of.flatMap((p) => Object.keys(p)))];
+      return Object.fromEntries(keys.map((k) => [k, summary(of.map((p) => p[k] ?? 0))]));
+    };
+    const decisionPath = { approval: pathOf('approval'), question: pathOf('question') };
 
     // 4. Start storm, paced evenly over the seconds given. Each storm run is of the approval kind with approvals
     // off: its write runs at once, then one streamed answer.
