@@ -4,7 +4,10 @@
  * every run's deltas of its window merged per run. Offsets stay exact: no gap, no repeat, in order.
  */
 import { DELTA_BATCH_CHARS, DELTA_BATCH_MS, createDeltaStream } from '../../activities/model/delta-stream';
-import type { DeltaMessage } from '../../shared/bus/bus';
+import type { BusMessage, DeltaMessage } from '../../shared/bus/bus';
+import { CrossProcessBus } from '../../shared/bus/cross-process-bus';
+import { createLogger } from '../../shared/logger';
+import type { Store } from '../../shared/store';
 import { coalesce } from '../../shared/bus/postgres-bus';
 
 describe('a model call’s delta stream', () => {
@@ -75,5 +78,29 @@ describe('NOTIFY batches', () => {
   it('does not merge across a new attempt or a gap', () => {
     const out = coalesce([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
     expect(out).toEqual([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
+  });
+});
+
+describe('a worker’s cross-process bus', () => {
+  class WorkerBus extends CrossProcessBus {
+    protected follow(): void {}
+    protected unfollow(): void {}
+    /** The text the process-local bus holds for a run. */
+    localText(runId: string) {
+      return this.local.liveTextNow(runId);
+    }
+  }
+  const store = { watchers: { watched: async () => new Set<string>() }, liveText: { putMany: async () => undefined, clear: async () => undefined } } as unknown as Store;
+
+  it('keeps no local copy of a stream nobody in the process follows, and still hands deltas to local subscribers', async () => {
+    const bus = new WorkerBus(store, createLogger({ level: 'silent' }));
+    bus.publish({ type: 'delta', runId: 'r1', turn: 1, attempt: 1, offset: 0, text: 'unseen' });
+    expect(bus.localText('r1')).toBeNull();
+    const heard: BusMessage[] = [];
+    const unsubscribe = bus.subscribe('r2', (m) => heard.push(m));
+    bus.publish({ type: 'delta', runId: 'r2', turn: 1, attempt: 1, offset: 0, text: 'seen' });
+    expect(heard).toEqual([{ type: 'delta', runId: 'r2', turn: 1, attempt: 1, offset: 0, text: 'seen' }]);
+    unsubscribe();
+    await bus.close();
   });
 });
