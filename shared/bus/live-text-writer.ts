@@ -4,8 +4,8 @@
  * can read the text so far. Cleared when the message is complete.
  *
  * Writes go on one clock for all runs: each tick of LIVE_TEXT_FLUSH_MS writes every run then due in one
- * statement, so a worker streaming many runs makes at most one live-text statement a tick, not one per
- * run (a statement costs far more than the text it carries).
+ * statement, so a worker streaming many runs makes one live-text statement a tick (and one for each write
+ * wanted at once), not one per run: a statement costs far more than the text it carries.
  *
  * Nobody needs the partial message fresh to the 50 ms while nobody watches the run: then it is
  * persisted every UNWATCHED_FLUSH_MS. Which streaming runs are watched is read from presence (one

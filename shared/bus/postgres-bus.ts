@@ -1,8 +1,8 @@
 /**
  * The bus between processes on Postgres, for any number of API replicas and workers. Events are
  * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas
- * within NOTIFY_BATCH_MS, all runs' in one statement. Each API process LISTENs on one connection and turns notifications into
- * local messages; a lost connection is re-established and every follower told to re-read.
+ * within NOTIFY_BATCH_MS, all runs' in one statement. Each API process LISTENs on one connection
+ * and turns notifications into local messages; a lost connection is re-established and every follower told to re-read.
  */
 import type pg from 'pg';
 import { EVENTS_CHANNEL } from '../store/events';
@@ -14,7 +14,7 @@ export const DELTAS_CHANNEL = 'longhaul_deltas';
 const MAX_NOTIFY_TEXT = 2000;
 /**
  * How long a worker gathers deltas before it NOTIFYs them. Each statement costs the worker (and Postgres) far
- * more than a delta's own work; sent per delta, statements were most of a worker's CPU per streamed token. Within
+ * more than a delta's own work; sent per delta, they were the largest single cost of a streamed token. Within
  * this window every streaming run's deltas go in one statement, so statements per second stay at most
  * 1000 / NOTIFY_BATCH_MS however many runs stream; a delta waits at most this long for it.
  */
