@@ -2,7 +2,8 @@
  * The bus between processes on Postgres, for any number of API replicas and workers. Events are
  * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas
  * within NOTIFY_BATCH_MS, all runs' in one statement. Each API process LISTENs on one connection
- * and turns notifications into local messages; a lost connection is re-established and every follower told to re-read.
+ * and turns notifications into local messages; a lost connection is re-established and every
+ * follower told to re-read.
  */
 import type pg from 'pg';
 import { EVENTS_CHANNEL } from '../store/events';
