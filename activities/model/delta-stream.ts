@@ -12,7 +12,7 @@
  */
 
 /** The longest a streamed piece of text waits before it is published. */
-export const DELTA_BATCH_MS = 50;
+export const DELTA_BATCH_MS = 25;
 /** A batch this long goes at once (a burst of text is not held back to grow). */
 export const DELTA_BATCH_CHARS = 2_000;
 

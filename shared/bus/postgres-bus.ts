@@ -19,7 +19,7 @@ const MAX_NOTIFY_TEXT = 2000;
  * this window every streaming run's deltas go in one statement, so statements per second stay at most
  * 1000 / NOTIFY_BATCH_MS however many runs stream; a delta waits at most this long for it.
  */
-export const NOTIFY_BATCH_MS = 25;
+export const NOTIFY_BATCH_MS = 10;
 
 export class PostgresBus extends CrossProcessBus {
   private listener?: pg.PoolClient;
