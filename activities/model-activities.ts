@@ -12,6 +12,7 @@ import { toolCallHash } from './idempotency-keys';
 import { describeModelError, shortReason } from './model/classify-error';
 import { buildContext, createRunReader, openingOf, type InstructionContent, type ToolResultContent } from './model/context-builder';
 import { createModelCaller, type RunPrompt } from './model/model-caller';
+import { createDeltaStream } from './model/delta-stream';
 import type { AssistantBlock, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
 import { inSpan } from './spans';
@@ -116,13 +117,13 @@ export function createModelActivities(deps: ActivityDeps) {
   /** A turn's model call, as the activity's attempt numbered `activityAttempt`. */
   async function takeModelTurn({ runId, turn, model }: CallModelArgs, activityAttempt: number): Promise<ModelTurnResult | ModelCallDeferral> {
     const key = ledgerKeys.modelCall(runId, turn);
-    let streamed = 0;
     let attempt = activityAttempt;
     let firstTokenAt: number | null = null;
+    // Published in batches (delta-stream.ts): flushed when the stream stops, before anything says it ended.
+    const deltas = createDeltaStream((offset, text) => bus.publish({ type: 'delta', runId, turn, attempt, offset, text }));
     const onText = (text: string) => {
       firstTokenAt ??= Date.now();
-      bus.publish({ type: 'delta', runId, turn, attempt, offset: streamed, text });
-      streamed += text.length;
+      deltas.push(text);
     };
 
     // Limits or budgets (the owner's or the team's) apply, or the run is in a run tree: the call must be admitted
@@ -157,6 +158,7 @@ export function createModelActivities(deps: ActivityDeps) {
 
     /** A failed attempt: settle the books, and say why (and what happens next) before Temporal waits to retry. */
     const onFailure = async (err: unknown, failure: ApplicationFailure) => {
+      deltas.close();
       await settleFailure(key, runId, sent, metered, err);
       if (failure.nonRetryable || attempt >= maxAttempts) return;
       const error = describeModelError(err, deps.modelFor(model).host);
@@ -168,7 +170,7 @@ export function createModelActivities(deps: ActivityDeps) {
     const sentAt = Date.now();
     const spanAttributes = { 'gen_ai.system': 'anthropic', 'gen_ai.request.model': model, 'longhaul.run_id': runId, 'longhaul.turn': turn, 'longhaul.attempt': attempt, 'longhaul.idempotency_key': key };
     const response = await inSpan('model.call', spanAttributes, async (span) => {
-      const answer = await ask(sent, onFailure);
+      const answer = await ask(sent, onFailure).finally(() => deltas.close());
       span.setAttributes({
         'gen_ai.usage.input_tokens': answer.usage.inputTokens,
         'gen_ai.usage.output_tokens': answer.usage.outputTokens,

@@ -9,7 +9,10 @@
  * Sizes from the environment: LOAD_STREAMING (runs streaming at once, 50), LOAD_PARKED (runs waiting for
  * an approval or a question, half each, 200), LOAD_WATCHERS (sockets each following a random streaming
  * run, 20), LOAD_STORM (POST /api/runs in LOAD_STORM_SECONDS, 100 in 10 s); LOAD_SHAPE=quick for the
- * shortened workload of the integration test (to check the bench itself in a minute). Phases, in order:
+ * shortened workload of the integration test (to check the bench itself in a minute), LOAD_SHAPE=short for the
+ * issue's turns (same first token, rate, length, tools) but 3–6 of them a run (a profile in minutes rather than a
+ * quarter of an hour). LOAD_WORKER_PROFILE=<dir>: the worker process writes a V8 CPU profile there on exit
+ * (`--cpu-prof`; one per thread, the workflow threads included). Phases, in order:
  *   1. parked: the parked runs wait; worker memory before and after, the inbox and runs list timed,
  *      pending activities of the parked runs counted (a wait must hold none);
  *   2. streaming: the streaming runs start at once and run to the end while the parked wait and the
@@ -24,6 +27,7 @@
  * at other sizes they are a reference only.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { summarize } from './env';
 import { QUICK_LOAD, REALISTIC_LOAD, loadGoal, loadMarkerOf, loadReply, scriptLoad, type LoadRunKind } from '../test/support/agent-load';
@@ -36,13 +40,39 @@ import { waitFor } from '../test/support/wait';
 
 const EventType = temporal.api.enums.v1.EventType;
 const MODEL_ACTIVITY = 'callModel';
-const CLOCK_TICKS_PER_SECOND = 100; // Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time
+/** The issue's turns, fewer of them: the per-turn and per-token costs are the same, a run takes a minute or two. */
+const SHORT_LOAD = { ...REALISTIC_LOAD, turns: [3, 6] as [number, number] };
+const CLOCK_TICKS_PER_SECOND = 100;
+/** Now on the system's monotonic clock, µs: the clock of V8's CPU profiles, so a phase can be cut out of the worker's. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n); // Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time
 
 /** A process's CPU time so far (user + system, ms) from /proc. */
 function cpuMsOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
+}
+
+/** A process's CPU time so far (ms) by thread name (`/proc/<pid>/task`): the main thread, the workflow threads, Temporal's core (tokio), V8's and libuv's. */
+function cpuMsByThreadOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '#');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** What each thread name spent between two readings, ms, biggest first. */
+function cpuMsByThreadSince(pid: number, before: Map<string, number>): Record<string, number> {
+  const now = cpuMsByThreadOf(pid);
+  return Object.fromEntries([...now].map(([k, v]) => [k, round(v - (before.get(k) ?? 0))] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
 }
 
 /** A process's resident memory, MB, from /proc. */
@@ -64,11 +94,12 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 }
 
 /** Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed. */
-async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[] }> {
-  const { events } = await h.client.workflow.getHandle(id).fetchHistory();
+async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
+  const history = await h.client.workflow.getHandle(id).fetchHistory();
+  const { events } = history;
   const scheduled = new Map<string, number>();
   const started = new Map<string, number>();
-  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[] };
+  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[], historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
   for (const e of events ?? []) {
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === MODEL_ACTIVITY) scheduled.set(String(e.eventId), ms(e.eventTime));
     else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
@@ -85,13 +116,95 @@ async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: 
   return out;
 }
 
+/** The pieces of a decision's way to the run's next model call, ms, from its history (one clock: this machine's). */
+type DecisionPath = Record<string, number>;
+
+/**
+ * Where a decided run's time went, from the decision's request sent (`decidedAt`) to the fake's arrival of the next
+ * model call (`arrivedAt`): the API's request until the signal is in the history; then every workflow task (waiting
+ * for a worker, running) and every activity (waiting for a slot, running, by name) until the model call starts; then
+ * the model call's own work before its request reaches the fake. The pieces follow each other (one run is one
+ * thread of work here), so they add up to the whole, less the gaps between a task's end and the next one's schedule.
+ */
+async function decisionPathOf(h: Harness, id: string, decidedAt: number, arrivedAt: number): Promise<DecisionPath> {
+  const { events } = await h.client.workflow.getHandle(id).fetchHistory();
+  const out: DecisionPath = {};
+  const add = (k: string, v: number) => (out[k] = (out[k] ?? 0) + v);
+  const names = new Map<string, string>();
+  const scheduledAt = new Map<string, number>();
+  let signalled = NaN;
+  let wftScheduled = NaN;
+  let wftStarted = NaN;
+  for (const e of events ?? []) {
+    const t = ms(e.eventTime);
+    if (Number.isNaN(signalled)) {
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && t >= decidedAt - 50) {
+        signalled = t;
+        add('api: request sent → signal in history', t - decidedAt);
+      }
+      continue;
+    }
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        wftScheduled = t;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        add('workflow task: scheduled → started', t - wftScheduled);
+        wftStarted = t;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        add('workflow task: started → completed', t - wftStarted);
+        add('workflow tasks (count)', 1);
+        break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        add('local activities, run inside those tasks (count)', 1);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
+        const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+        names.set(String(e.eventId), name);
+        scheduledAt.set(String(e.eventId), t);
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
+        const sid = String(e.activityTaskStartedEventAttributes!.scheduledEventId);
+        add(`activity ${names.get(sid)}: scheduled → started`, t - scheduledAt.get(sid)!);
+        if (names.get(sid) === MODEL_ACTIVITY) {
+          // The started event is written when the activity completes (it holds the attempt), but its time is the start.
+          add(`activity ${MODEL_ACTIVITY}: started → request at the fake`, arrivedAt - t);
+          add('total', arrivedAt - decidedAt);
+          return out;
+        }
+        scheduledAt.set(sid, t);
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const sid = String(e.activityTaskCompletedEventAttributes!.scheduledEventId);
+        add(`activity ${names.get(sid)}: started → completed`, t - scheduledAt.get(sid)!);
+        break;
+      }
+      default:
+    }
+  }
+  add('total', arrivedAt - decidedAt);
+  return out;
+}
+
+/** Transactions committed or rolled back in the bench's database so far (every process on it; Postgres counts them late). */
+async function transactionsOf(h: Harness): Promise<number> {
+  const pool = h.store.opened.pool;
+  if (!pool) return NaN;
+  const { rows } = await pool.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()');
+  return Number(rows[0]?.n);
+}
+
 export async function loadBench() {
   const streaming = Number(process.env.LOAD_STREAMING ?? 50);
   const parked = Number(process.env.LOAD_PARKED ?? 200);
   const watcherCount = Number(process.env.LOAD_WATCHERS ?? 20);
   const storm = Number(process.env.LOAD_STORM ?? 100);
   const stormSeconds = Number(process.env.LOAD_STORM_SECONDS ?? 10);
-  const shape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : REALISTIC_LOAD;
+  const shape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : process.env.LOAD_SHAPE === 'short' ? SHORT_LOAD : REALISTIC_LOAD;
+  const profileDir = process.env.LOAD_WORKER_PROFILE ? path.resolve(process.env.LOAD_WORKER_PROFILE) : undefined;
   const everything = streaming + parked + storm + 10;
 
   const fake = new FakeAnthropic();
@@ -143,7 +256,7 @@ export async function loadBench() {
         SEGMENT_MAX_TURNS: '1000',
       },
     });
-    worker = await startWorkerProcess(h.env);
+    worker = await startWorkerProcess(h.env, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
     const pid = worker.pid;
     const harness = h;
     const idOf = new Map<string, string>(); // marker → run id
@@ -190,14 +303,19 @@ export async function loadBench() {
 
     // The worker's CPU with only the parked runs (polls, timers): the floor under the streaming figure.
     const idleCpu0 = cpuMsOf(pid);
+    const idleThreads0 = cpuMsByThreadOf(pid);
     const idleStarted = performance.now();
     await new Promise((r) => setTimeout(r, 5000));
     const idleCpuMsPerSecond = (cpuMsOf(pid) - idleCpu0) / ((performance.now() - idleStarted) / 1000);
+    const idleCpuMsByThread = cpuMsByThreadSince(pid, idleThreads0);
 
     // 2. Streaming runs, with watchers, while the parked wait.
     const cpu0 = cpuMsOf(pid);
+    const threads0 = cpuMsByThreadOf(pid);
+    const transactions0 = await transactionsOf(harness);
     const chars0 = charsStreamed;
     const streamStarted = performance.now();
+    const streamWindowUs = [monotonicUs(), NaN];
     const streamIds = await Promise.all(
       Array.from({ length: streaming }, async (_, i) => {
         const id = await harness.createRun({ goal: loadGoal('streaming', i), approvals: 'none', limits: { maxSteps: shape.turns[1] + 5 } });
@@ -210,7 +328,7 @@ export async function loadBench() {
     const deltaMs: number[] = [];
     let unmatchedDeltas = 0;
     const deltas: { marker: string; turn: number; end: number; at: number }[] = [];
-    for (let w = 0; w < watcherCount; w++) {
+    for (let w = 0; w < (streaming > 0 ? watcherCount : 0); w++) {
       const id = streamIds[Math.floor(random() * streaming)]!;
       watchedMarkers.add(markerOf.get(id)!);
       const client = await LiveClient.connect(wsUrl(harness.api.url));
@@ -224,8 +342,13 @@ export async function loadBench() {
     }
     await Promise.all(streamIds.map((id) => harness.client.workflow.getHandle(id).result()));
     const streamSeconds = (performance.now() - streamStarted) / 1000;
+    streamWindowUs[1] = monotonicUs();
     const cpuMs = cpuMsOf(pid) - cpu0;
+    const cpuMsByThread = cpuMsByThreadSince(pid, threads0);
     const tokens = (charsStreamed - chars0) / 4;
+    // Postgres counts a backend's transactions when it reports, at most every second and within ~10 s when idle.
+    await new Promise((r) => setTimeout(r, 11_000));
+    const transactions = (await transactionsOf(harness)) - transactions0;
     // A delta for a run's turn T (Longhaul counts from 1) carries text up to `end`: it left the fake with the
     // send that first reached `end` characters in that run's model call with T - 1 assistant turns before it.
     for (const d of deltas) {
@@ -236,7 +359,7 @@ export async function loadBench() {
     }
     const calls = await Promise.all(streamIds.map((id) => modelCalls(harness, id)));
     const perRunMeanCallMs = calls.map((c) => c.callMs.reduce((a, b) => a + b, 0) / (c.callMs.length || 1)).sort((a, b) => a - b);
-    const medianRun = perRunMeanCallMs[Math.floor(perRunMeanCallMs.length / 2)]!;
+    const medianRun = perRunMeanCallMs[Math.floor(perRunMeanCallMs.length / 2)] ?? NaN;
     // What each call took beyond what the fake was told to take (first token + tokens at the rate): the queueing
     // and Longhaul's own time, without the workload's own spread of turn lengths.
     const plannedMs = (goal: string, turn: number) => {
@@ -248,6 +371,7 @@ export async function loadBench() {
       .sort((a, b) => a - b);
 
     // 3. Decisions, 100 at a time.
+    const decisionWindowUs = [monotonicUs(), NaN];
     const decidedAt = new Map<string, number>();
     const decisionAnswerMs: number[] = [];
     await inBatches(inbox, 100, async (item) => {
@@ -262,6 +386,14 @@ export async function loadBench() {
     });
     await Promise.all(parkedRuns.map((p) => harness.client.workflow.getHandle(p.id).result()));
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
+    decisionWindowUs[1] = monotonicUs();
+    const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
+    const pathOf = (kind: LoadRunKind) => {
+      const of = paths.filter((_, i) => parkedRuns[i]!.kind === kind);
+      const keys = [...new Set(of.flatMap((p) => Object.keys(p)))];
+      return Object.fromEntries(keys.map((k) => [k, summary(of.map((p) => p[k] ?? 0))]));
+    };
+    const decisionPath = { approval: pathOf('approval'), question: pathOf('question') };
 
     // 4. Start storm, paced evenly over the seconds given. Each storm run is of the approval kind with approvals
     // off: its write runs at once, then one streamed answer.
@@ -288,15 +420,28 @@ export async function loadBench() {
         seconds: round(streamSeconds),
         modelCalls: calls.reduce((n, c) => n + c.callMs.length, 0),
         scheduleToStartMs: summary(calls.flatMap((c) => c.scheduleToStartMs)),
-        modelCallMsPerRun: { median: round(medianRun), slowest: round(perRunMeanCallMs.at(-1)!), slowestToMedian: round(perRunMeanCallMs.at(-1)! / medianRun, 2) },
-        modelCallMsBeyondPlanPerRun: { median: round(perRunExcessMs[Math.floor(perRunExcessMs.length / 2)]!), slowest: round(perRunExcessMs.at(-1)!) },
+        modelCallMsPerRun: { median: round(medianRun), slowest: round(perRunMeanCallMs.at(-1) ?? NaN), slowestToMedian: round((perRunMeanCallMs.at(-1) ?? NaN) / medianRun, 2) },
+        modelCallMsBeyondPlanPerRun: { median: round(perRunExcessMs[Math.floor(perRunExcessMs.length / 2)] ?? NaN), slowest: round(perRunExcessMs.at(-1) ?? NaN) },
         watcherDeltaMs: { ...summary(deltaMs, 2), unmatched: unmatchedDeltas },
         watcherViolations: watchers.reduce((n, w) => n + w.violations.length, 0),
         tokensStreamed: Math.round(tokens),
         workerCpuMs: round(cpuMs),
         workerCpuUsPerToken: round((cpuMs * 1000) / tokens, 1),
+        workerCpuMsByThread: cpuMsByThread,
         workerIdleCpuMsPerSecond: round(idleCpuMsPerSecond),
+        workerIdleCpuMsByThread: idleCpuMsByThread,
         workerCpuUsPerTokenAboveIdle: round(((cpuMs - idleCpuMsPerSecond * streamSeconds) * 1000) / tokens, 1),
+        // Every process on the bench's database (the worker, and the API reading for the sockets).
+        databaseTransactions: transactions,
+        databaseTransactionsPerToken: round(transactions / tokens, 3),
+        // Longhaul's own cost of a streaming run beside the model's tokens (means over the streaming runs).
+        perRun: {
+          tokens: Math.round(tokens / (streaming || 1)),
+          modelCalls: round(calls.reduce((n, c) => n + c.callMs.length, 0) / (streaming || 1)),
+          workerCpuMs: round(cpuMs / (streaming || 1)),
+          databaseTransactions: Math.round(transactions / (streaming || 1)),
+          historyBytes: Math.round(calls.reduce((n, c) => n + c.historyBytes, 0) / (streaming || 1)),
+        },
       },
       parked: {
         workerRssMb: { before: round(rssBeforeMb), parked: round(rssParkedMb) },
@@ -310,7 +455,10 @@ export async function loadBench() {
         decided: decidedAt.size,
         answerMs: summary(decisionAnswerMs),
         decisionToNextModelCallMs: summary(decisionToNextCallMs),
+        decisionPathMs: decisionPath,
       },
+      // The phases on the clock of the worker's CPU profile (LOAD_WORKER_PROFILE): bench/profile-summary.ts cuts them out.
+      profileWindowsUs: { streaming: streamWindowUs, decisions: decisionWindowUs },
       startStorm: { started: new Set(stormIds).size, completedOnce: stormCompletedOnce, postMs: summary(stormMs) },
       goals: {
         atScale: '1,000 streaming, 10,000 parked, 1,000 starts in 10 s (issue 26); at other sizes a reference only',

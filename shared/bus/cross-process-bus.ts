@@ -30,6 +30,9 @@ export abstract class CrossProcessBus implements Bus {
     if (isDeltaMessage(msg)) {
       this.writer.write(msg);
       this.forward(msg);
+      // Nobody in this process follows the run (a worker's usual case): the local bus would only keep a second
+      // copy of the text for nobody (a local subscriber reads the text so far from liveText(), not from it).
+      if (!this.subscribed.has(msg.runId)) return;
     }
     // Events travel through the database itself; local listeners (same process) hear at once.
     this.local.publish(msg);

@@ -3,6 +3,10 @@
  * at most every LIVE_TEXT_FLUSH_MS (at once on a reset), so an API process that joins mid-message
  * can read the text so far. Cleared when the message is complete.
  *
+ * Writes go on one clock for all runs: each tick of LIVE_TEXT_FLUSH_MS writes every run then due in one
+ * statement, so a worker streaming many runs makes one live-text statement a tick (and one for each write
+ * wanted at once), not one per run: a statement costs far more than the text it carries.
+ *
  * Nobody needs the partial message fresh to the 50 ms while nobody watches the run: then it is
  * persisted every UNWATCHED_FLUSH_MS. Which streaming runs are watched is read from presence (one
  * query for all of them every WATCH_CHECK_MS); a run that becomes watched is flushed at once, so a
@@ -24,7 +28,11 @@ const SLOW_AFTER_CHECKS = 2;
 
 export class LiveTextWriter {
   private readonly streams = new StreamedTexts();
-  private readonly flushTimers = new Map<string, NodeJS.Timeout>();
+  /** Runs whose text changed since it was written, and when it is due to be written (ms since the epoch). */
+  private readonly due = new Map<string, number>();
+  private writeTimer?: NodeJS.Timeout;
+  /** When the armed write fires (ms since the epoch). */
+  private writeTimerAt = Infinity;
   /**
    * Runs streaming now; and for each, how many checks in a row found nobody watching it. Only a run
    * seen unwatched twice running is written slowly: a run not yet checked, or watched once, is not.
@@ -32,8 +40,10 @@ export class LiveTextWriter {
   private readonly streaming = new Set<string>();
   private readonly unwatchedChecks = new Map<string, number>();
   private watchTimer?: NodeJS.Timeout;
-  /** Writes of live text so far (for tests and benchmarks that count them). */
+  /** Writes of a run's live text so far (for tests and benchmarks that count them). */
   flushes = 0;
+  /** Statements those writes took. */
+  statements = 0;
 
   constructor(
     private readonly store: Store,
@@ -77,8 +87,7 @@ export class LiveTextWriter {
       // Whether anyone watches carries over to the run's next message (unwatchedChecks is kept).
       this.streaming.delete(runId);
       this.streams.delete(runId);
-      clearTimeout(this.flushTimers.get(runId));
-      this.flushTimers.delete(runId);
+      this.due.delete(runId);
       this.store.liveText.clear(runId, msg.turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
       return;
     }
@@ -93,28 +102,52 @@ export class LiveTextWriter {
   }
 
   private scheduleFlush(runId: string, now: boolean): void {
-    if (this.flushTimers.has(runId) && !now) return;
-    clearTimeout(this.flushTimers.get(runId));
-    const timer = setTimeout(
-      () => {
-        this.flushTimers.delete(runId);
-        const state = this.streams.snapshot(runId);
-        if (!state) return;
-        this.flushes += 1;
-        this.store.liveText.put({ runId, ...state }).catch((err) => this.logger.warn({ err, runId }, 'could not persist live text'));
-      },
-      now ? 0 : this.isSlow(runId) ? UNWATCHED_FLUSH_MS : LIVE_TEXT_FLUSH_MS,
-    );
-    timer.unref();
-    this.flushTimers.set(runId, timer);
+    if (this.due.has(runId) && !now) return;
+    const at = Date.now() + (now ? 0 : this.isSlow(runId) ? UNWATCHED_FLUSH_MS : LIVE_TEXT_FLUSH_MS);
+    this.due.set(runId, at);
+    // On the shared clock: the next tick at or after `at` (at once for a write wanted now).
+    this.armWrite(now ? Date.now() : Math.ceil(at / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
+  }
+
+  private armWrite(at: number): void {
+    if (at >= this.writeTimerAt) return;
+    clearTimeout(this.writeTimer);
+    this.writeTimerAt = at;
+    this.writeTimer = setTimeout(() => this.writeDue(), Math.max(0, at - Date.now()));
+    this.writeTimer.unref();
+  }
+
+  /** Writes every run due by now in one statement, and arms the clock for the next one due. */
+  private writeDue(): void {
+    this.writeTimer = undefined;
+    this.writeTimerAt = Infinity;
+    const now = Date.now();
+    const texts = [];
+    let next = Infinity;
+    for (const [runId, at] of this.due) {
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      this.due.delete(runId);
+      const state = this.streams.snapshot(runId);
+      if (state) texts.push({ runId, ...state });
+    }
+    if (next < Infinity) this.armWrite(Math.ceil(next / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
+    if (texts.length === 0) return;
+    this.flushes += texts.length;
+    this.statements += 1;
+    this.store.liveText.putMany(texts).catch((err) => this.logger.warn({ err, runs: texts.length }, 'could not persist live text'));
   }
 
   close(): void {
     clearTimeout(this.watchTimer);
     this.streaming.clear();
     this.unwatchedChecks.clear();
-    for (const t of this.flushTimers.values()) clearTimeout(t);
-    this.flushTimers.clear();
+    clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    this.writeTimerAt = Infinity;
+    this.due.clear();
     this.streams.clear();
   }
 }

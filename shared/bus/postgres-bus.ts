@@ -1,8 +1,9 @@
 /**
  * The bus between processes on Postgres, for any number of API replicas and workers. Events are
- * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas at
- * once, batched per tick. Each API process LISTENs on one connection and turns notifications into
- * local messages; a lost connection is re-established and every follower told to re-read.
+ * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas
+ * within NOTIFY_BATCH_MS, all runs' in one statement. Each API process LISTENs on one connection
+ * and turns notifications into local messages; a lost connection is re-established and every
+ * follower told to re-read.
  */
 import type pg from 'pg';
 import { EVENTS_CHANNEL } from '../store/events';
@@ -12,6 +13,13 @@ import { CrossProcessBus } from './cross-process-bus';
 export const DELTAS_CHANNEL = 'longhaul_deltas';
 /** NOTIFY payloads must stay under 8000 bytes; text is split well below that. */
 const MAX_NOTIFY_TEXT = 2000;
+/**
+ * How long a worker gathers deltas before it NOTIFYs them. Each statement costs the worker (and Postgres) far
+ * more than a delta's own work; sent per delta, they were the largest single cost of a streamed token. Within
+ * this window every streaming run's deltas go in one statement, so statements per second stay at most
+ * 1000 / NOTIFY_BATCH_MS however many runs stream; a delta waits at most this long for it.
+ */
+export const NOTIFY_BATCH_MS = 10;
 
 export class PostgresBus extends CrossProcessBus {
   private listener?: pg.PoolClient;
@@ -86,14 +94,14 @@ export class PostgresBus extends CrossProcessBus {
   protected unfollow(): void {}
 
   /**
-   * Batches the deltas of one tick into as few NOTIFYs as their size allows, sent in one statement
+   * Batches the deltas of NOTIFY_BATCH_MS into as few NOTIFYs as their size allows, sent in one statement
    * (one transaction: delivered in order), each batch after the one before.
    */
   protected override forward(msg: DeltaMessage): void {
     this.notifyQueue.push(msg);
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.notifyScheduled = false;
       const batch = coalesce(this.notifyQueue.splice(0));
       if (batch.length === 0) return;
@@ -105,7 +113,7 @@ export class PostgresBus extends CrossProcessBus {
           () => undefined,
           (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'),
         );
-    });
+    }, NOTIFY_BATCH_MS);
   }
 
   override async close(): Promise<void> {
@@ -114,10 +122,15 @@ export class PostgresBus extends CrossProcessBus {
   }
 }
 
-/** Merges consecutive contiguous deltas of the same run and attempt; splits long text. */
-function coalesce(queue: DeltaMessage[]): DeltaMessage[] {
-  const out: DeltaMessage[] = [];
+/**
+ * Merges each run's contiguous deltas of the same attempt (the runs' messages interleave in the queue; each
+ * run's keep their order, which is the only order a run's stream has); splits long text.
+ */
+export function coalesce(queue: DeltaMessage[]): DeltaMessage[] {
+  const byRun = new Map<string, DeltaMessage[]>();
   for (const m of queue) {
+    const out = byRun.get(m.runId) ?? [];
+    byRun.set(m.runId, out);
     const last = out[out.length - 1];
     if (
       m.type === 'delta' &&
@@ -135,5 +148,5 @@ function coalesce(queue: DeltaMessage[]): DeltaMessage[] {
       out.push({ ...m });
     }
   }
-  return out;
+  return [...byRun.values()].flat();
 }

@@ -12,15 +12,22 @@ export class LiveTextRepo {
   constructor(private readonly db: Executor) {}
 
   async put(t: LiveText): Promise<void> {
+    await this.putMany([t]);
+  }
+
+  /** Several runs' text in one statement (a worker writes every streaming run's at once); one row per run. */
+  async putMany(texts: LiveText[]): Promise<void> {
+    if (texts.length === 0) return;
+    const at = nowIso();
     await this.db
       .insertInto('live_text')
-      .values({ run_id: t.runId, turn: t.turn, attempt: t.attempt, text: t.text, updated_at: nowIso() })
+      .values(texts.map((t) => ({ run_id: t.runId, turn: t.turn, attempt: t.attempt, text: t.text, updated_at: at })))
       // Never over a later turn's text: a message's last write may land after the next message's first.
       .onConflict((oc) =>
         oc
           .column('run_id')
-          .doUpdateSet({ turn: t.turn, attempt: t.attempt, text: t.text, updated_at: nowIso() })
-          .where('live_text.turn', '<=', t.turn),
+          .doUpdateSet((eb) => ({ turn: eb.ref('excluded.turn'), attempt: eb.ref('excluded.attempt'), text: eb.ref('excluded.text'), updated_at: eb.ref('excluded.updated_at') }))
+          .whereRef('live_text.turn', '<=', 'excluded.turn'),
       )
       .execute();
   }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LiveTextWriter } from '../../shared/bus/live-text-writer';
+import { LIVE_TEXT_FLUSH_MS, LiveTextWriter } from '../../shared/bus/live-text-writer';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
@@ -58,5 +58,25 @@ describe('live text while nobody watches', () => {
     await stream(runId, 20, 60);
     expect(writer.flushes - before).toBeGreaterThanOrEqual(5); // about one write per piece now
     await waitFor(async () => (await store.liveText.get(runId))?.text === text, { what: 'the latest text' });
+  });
+
+  it('writes every streaming run due in one statement a tick, not one per run', async () => {
+    const runs = Array.from({ length: 20 }, (_, i) => `run_many_${i}`);
+    for (const runId of runs) await store.watchers.set('api_test', runId, 'alice', 1);
+    const texts = new Map<string, string>();
+    const [flushes, statements] = [writer.flushes, writer.statements];
+    const started = Date.now();
+    for (let piece = 0; piece < 10; piece++) {
+      for (const runId of runs) {
+        const before = texts.get(runId) ?? '';
+        writer.write({ type: 'delta', runId, turn: 1, attempt: 1, offset: before.length, text: `w${piece} ` });
+        texts.set(runId, `${before}w${piece} `);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    for (const runId of runs) await waitFor(async () => (await store.liveText.get(runId))?.text === texts.get(runId), { what: `${runId}'s latest text` });
+    const ticks = Math.ceil((Date.now() - started) / LIVE_TEXT_FLUSH_MS) + 1;
+    expect(writer.flushes - flushes).toBeGreaterThanOrEqual(runs.length * 2); // each run written several times…
+    expect(writer.statements - statements).toBeLessThanOrEqual(ticks); // …in a statement a tick at most
   });
 });

@@ -16,8 +16,8 @@ export interface ChildHandle {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function start(entry: string, env: Record<string, string>, readyLine: RegExp): Promise<ChildHandle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+function start(entry: string, env: Record<string, string>, readyLine: RegExp, nodeArgs: string[] = []): Promise<ChildHandle> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? env.LOG_LEVEL : 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,9 +42,12 @@ function start(entry: string, env: Record<string, string>, readyLine: RegExp): P
   });
 }
 
-/** A worker process; with the test tools (test/support/test-tools.ts) unless `plain`; `entry`: another worker entry (a definition of agents). */
-export function startWorkerProcess(env: Record<string, string>, opts: { plain?: boolean; entry?: string } = {}): Promise<ChildHandle> {
-  return start(opts.entry ?? (opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts'), env, /worker polling/);
+/**
+ * A worker process; with the test tools (test/support/test-tools.ts) unless `plain`; `entry`: another worker entry
+ * (a definition of agents). `nodeArgs` go to node itself (a benchmark's `--cpu-prof`, which NODE_OPTIONS does not take).
+ */
+export function startWorkerProcess(env: Record<string, string>, opts: { plain?: boolean; entry?: string; nodeArgs?: string[] } = {}): Promise<ChildHandle> {
+  return start(opts.entry ?? (opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts'), env, /worker polling/, opts.nodeArgs);
 }
 
 export function startApiProcess(env: Record<string, string>): Promise<ChildHandle> {

@@ -1,0 +1,106 @@
+/**
+ * Streamed text is published in batches, not per delta (issue 26: publishing per delta was most of a worker's
+ * CPU per streamed token): a model call's deltas within DELTA_BATCH_MS go as one, and a worker's NOTIFY carries
+ * every run's deltas of its window merged per run. Offsets stay exact: no gap, no repeat, in order.
+ */
+import { DELTA_BATCH_CHARS, DELTA_BATCH_MS, createDeltaStream } from '../../activities/model/delta-stream';
+import type { BusMessage, DeltaMessage } from '../../shared/bus/bus';
+import { CrossProcessBus } from '../../shared/bus/cross-process-bus';
+import { createLogger } from '../../shared/logger';
+import type { Store } from '../../shared/store';
+import { coalesce } from '../../shared/bus/postgres-bus';
+
+describe('a model call’s delta stream', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function collect() {
+    const batches: { offset: number; text: string }[] = [];
+    const stream = createDeltaStream((offset, text) => batches.push({ offset, text }));
+    const text = () => batches.map((b) => b.text).join('');
+    const contiguous = () => batches.every((b, i) => b.offset === batches.slice(0, i).reduce((n, p) => n + p.text.length, 0));
+    return { stream, batches, text, contiguous };
+  }
+
+  it('publishes the first piece at once, then at most one batch a window', () => {
+    const { stream, batches, text, contiguous } = collect();
+    stream.push('Hel');
+    expect(batches).toEqual([{ offset: 0, text: 'Hel' }]); // the first token is not held back
+    // Fifty pieces 20 ms apart (a second): about one batch per DELTA_BATCH_MS, not fifty.
+    let sent = 'Hel';
+    for (let i = 0; i < 50; i++) {
+      jest.advanceTimersByTime(20);
+      stream.push(`p${i} `);
+      sent += `p${i} `;
+    }
+    stream.close();
+    expect(batches.length).toBeLessThanOrEqual(1 + Math.ceil(1000 / DELTA_BATCH_MS) + 1);
+    expect(batches.length).toBeGreaterThan(2);
+    expect(text()).toBe(sent);
+    expect(contiguous()).toBe(true);
+  });
+
+  it('publishes what it holds when the window ends, without waiting for more', () => {
+    const { stream, batches } = collect();
+    stream.push('a');
+    stream.push('b');
+    stream.push('c');
+    expect(batches).toEqual([{ offset: 0, text: 'a' }]);
+    jest.advanceTimersByTime(DELTA_BATCH_MS);
+    expect(batches).toEqual([
+      { offset: 0, text: 'a' },
+      { offset: 1, text: 'bc' },
+    ]);
+  });
+
+  it('sends a long burst at once, and nothing after close', () => {
+    const { stream, batches, text } = collect();
+    stream.push('x');
+    stream.push('y'.repeat(DELTA_BATCH_CHARS));
+    expect(text()).toBe(`x${'y'.repeat(DELTA_BATCH_CHARS)}`);
+    stream.push('z');
+    stream.close();
+    stream.push('late');
+    jest.advanceTimersByTime(10 * DELTA_BATCH_MS);
+    expect(batches.at(-1)).toEqual({ offset: 1 + DELTA_BATCH_CHARS, text: 'z' });
+    expect(text()).not.toContain('late');
+  });
+});
+
+describe('NOTIFY batches', () => {
+  const delta = (runId: string, offset: number, text: string, attempt = 1): DeltaMessage => ({ type: 'delta', runId, turn: 1, attempt, offset, text });
+
+  it('merges each run’s contiguous deltas though runs interleave, keeping each run’s order', () => {
+    const out = coalesce([delta('a', 0, 'He'), delta('b', 0, 'Wo'), delta('a', 2, 'llo'), delta('b', 2, 'rld'), { type: 'delta.end', runId: 'a', turn: 1 }, delta('b', 5, '!')]);
+    expect(out).toEqual([delta('a', 0, 'Hello'), { type: 'delta.end', runId: 'a', turn: 1 }, delta('b', 0, 'World!')]);
+  });
+
+  it('does not merge across a new attempt or a gap', () => {
+    const out = coalesce([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
+    expect(out).toEqual([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
+  });
+});
+
+describe('a worker’s cross-process bus', () => {
+  class WorkerBus extends CrossProcessBus {
+    protected follow(): void {}
+    protected unfollow(): void {}
+    /** The text the process-local bus holds for a run. */
+    localText(runId: string) {
+      return this.local.liveTextNow(runId);
+    }
+  }
+  const store = { watchers: { watched: async () => new Set<string>() }, liveText: { putMany: async () => undefined, clear: async () => undefined } } as unknown as Store;
+
+  it('keeps no local copy of a stream nobody in the process follows, and still hands deltas to local subscribers', async () => {
+    const bus = new WorkerBus(store, createLogger({ level: 'silent' }));
+    bus.publish({ type: 'delta', runId: 'r1', turn: 1, attempt: 1, offset: 0, text: 'unseen' });
+    expect(bus.localText('r1')).toBeNull();
+    const heard: BusMessage[] = [];
+    const unsubscribe = bus.subscribe('r2', (m) => heard.push(m));
+    bus.publish({ type: 'delta', runId: 'r2', turn: 1, attempt: 1, offset: 0, text: 'seen' });
+    expect(heard).toEqual([{ type: 'delta', runId: 'r2', turn: 1, attempt: 1, offset: 0, text: 'seen' }]);
+    unsubscribe();
+    await bus.close();
+  });
+});
