@@ -185,7 +185,7 @@ describe('the start-up configuration line', () => {
   it('marks every option that holds a credential as secret', () => {
     const secret = Object.entries(OPTIONS).flatMap(([name, o]) => ('secret' in o && o.secret ? [name] : []));
     expect(secret.sort()).toEqual(
-      ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'API_TOKENS', 'DATABASE_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'PUBLIC_URL', 'SLACK_API_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'TEMPORAL_API_KEY', 'TEMPORAL_UI_URL', 'WEBHOOK_SECRET', 'WEBHOOK_URLS'].sort(),
+      ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'API_TOKENS', 'DATABASE_URL', 'OIDC_CLIENT_SECRET', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'PUBLIC_URL', 'SLACK_API_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'TEMPORAL_API_KEY', 'TEMPORAL_UI_URL', 'WEBHOOK_SECRET', 'WEBHOOK_URLS'].sort(),
     );
   });
 
