@@ -12,6 +12,7 @@ import type http from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import type { AuthMethod, Principal, Scope } from '../contract/identity';
 import type { Store } from '../shared/store';
+import type { TicketHolder } from '../shared/store/ws-tickets';
 import { ApiError } from './errors';
 
 export const LOCAL_USER = 'local';
@@ -38,8 +39,10 @@ export interface Authenticator {
    * is required. A credential presented and refused throws its ApiError.
    */
   identify(req: http.IncomingMessage): Promise<Principal | undefined>;
-  /** A user known by other means (a redeemed socket ticket, a mapped Slack user): their stored roles. */
+  /** A user known by other means (a mapped Slack user): their stored roles. */
   principalOf(user: string, method: AuthMethod, scopes?: readonly Scope[] | 'all'): Promise<Principal>;
+  /** The holder of a redeemed socket ticket: a key's ticket acts as the key (its scopes, and it ends with the key). */
+  ticketPrincipal(holder: TicketHolder): Promise<Principal>;
 }
 
 export interface AuthenticatorOptions {
@@ -75,6 +78,10 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   return {
     required,
     principalOf,
+    async ticketPrincipal(holder) {
+      const principal = await principalOf(holder.user, holder.keyId === undefined ? 'token' : 'key', holder.scopes);
+      return holder.keyId === undefined ? principal : { ...principal, keyId: holder.keyId };
+    },
     async identify(req) {
       const token = bearerToken(req.headers.authorization);
       if (token) {
@@ -152,11 +159,11 @@ export function userFromTicketOrToken(auth: Authenticator, store: Store): Reques
     if (!ticket || bearerToken(req.headers.authorization)) return bearer(req, res, next);
     store.wsTickets
       .redeem(ticket)
-      .then(async (user) => {
-        if (!user) return next(new ApiError(401, 'unauthorized', 'ticket is unknown, used or expired'));
-        const principal = await auth.principalOf(user, 'token');
+      .then(async (holder) => {
+        if (!holder) return next(new ApiError(401, 'unauthorized', 'ticket is unknown, used or expired'));
+        const principal = await auth.ticketPrincipal(holder);
         req.principal = principal;
-        req.user = user;
+        req.user = principal.user;
         next();
       })
       .catch((err: unknown) => next(err));

@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { Access } from './access';
-import { createAuthenticator, requireUser, userFromTicketOrToken, type Authenticator, type BearerCheck } from './auth';
+import { createAuthenticator, principalOf, requireUser, userFromTicketOrToken, type Authenticator, type BearerCheck } from './auth';
 import { apiKeyCheck } from './api-key-check';
 import { ApiKeyService } from './api-key-service';
 import { apiKeysRouter } from './routes/api-keys';
@@ -150,7 +150,8 @@ function createApp(deps: ApiDeps): App {
   api.use(jsonBody(config.api.maxBodyBytes));
   api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
   api.post('/ws-ticket', async (req, res) => {
-    res.status(201).json(await store.wsTickets.issue(req.user!, config.api.wsTicketTtlSec));
+    const caller = principalOf(req);
+    res.status(201).json(await store.wsTickets.issue({ user: caller.user, ...(caller.keyId !== undefined && { keyId: caller.keyId }), scopes: caller.scopes }, config.api.wsTicketTtlSec));
   });
   api.use('/runs', workspaceRouter({ workspaces }));
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));

@@ -65,9 +65,10 @@ export function attachWebSocketServer(
   async function authenticate(req: http.IncomingMessage, url: URL): Promise<Principal | undefined> {
     const ticket = url.searchParams.get('ticket');
     if (ticket && !bearerToken(req.headers.authorization)) {
-      const user = await store.wsTickets.redeem(ticket);
-      // A ticket names its user: they act with their stored roles (a socket only reads, which every scope allows).
-      return user ? auth.principalOf(user, 'token') : undefined;
+      const holder = await store.wsTickets.redeem(ticket);
+      // A ticket acts as what asked for it: its user with their stored roles, as the API key (and its scopes) if a
+      // key asked — so the socket ends with the key.
+      return holder ? auth.ticketPrincipal(holder) : undefined;
     }
     return auth.identify(req);
   }

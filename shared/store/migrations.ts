@@ -520,6 +520,13 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '020_ticket_credentials': {
+      async up(db: Kysely<unknown>) {
+        // A socket ticket keeps the credential that asked for it: a key's ticket opens a socket that acts as the key.
+        await db.schema.alterTable('ws_tickets').addColumn('key_id', 'text').execute();
+        await db.schema.alterTable('ws_tickets').addColumn('scopes_json', 'text').execute();
+      },
+    },
   };
 }
 

@@ -161,6 +161,10 @@ export interface WsTicketsTable {
   user: string;
   expires_at: string;
   used_at: string | null;
+  /** The API key the ticket was issued to (migration 020): the socket it opens acts as that key, and ends with it. */
+  key_id: string | null;
+  /** That key's scopes, as a JSON array; null: the credential had none (all). */
+  scopes_json: string | null;
 }
 
 export interface UserMessagesTable {

@@ -1,23 +1,34 @@
-/** Single-use socket tickets (see migration 004). Only a hash of each ticket is stored. */
+/** Single-use socket tickets (see migrations 004 and 020). Only a hash of each ticket is stored. */
 import crypto from 'node:crypto';
-import { nowIso, type Executor } from './executor';
+import type { Scope } from '../../contract/identity';
+import { nowIso, parseJson, type Executor } from './executor';
 
 const hash = (ticket: string) => crypto.createHash('sha256').update(ticket).digest('hex');
+
+/** Who a ticket was issued to: the user, and the API key and its scopes when a key asked for it. */
+export interface TicketHolder {
+  user: string;
+  keyId?: string;
+  scopes: readonly Scope[] | 'all';
+}
 
 export class WsTicketsRepo {
   constructor(private readonly db: Executor) {}
 
-  async issue(user: string, ttlSec: number): Promise<{ ticket: string; expiresAt: string }> {
+  async issue(holder: TicketHolder, ttlSec: number): Promise<{ ticket: string; expiresAt: string }> {
     const ticket = crypto.randomBytes(24).toString('base64url');
     const expiresAt = new Date(Date.now() + ttlSec * 1000).toISOString();
-    await this.db.insertInto('ws_tickets').values({ id: hash(ticket), user, expires_at: expiresAt, used_at: null }).execute();
+    await this.db
+      .insertInto('ws_tickets')
+      .values({ id: hash(ticket), user: holder.user, expires_at: expiresAt, used_at: null, key_id: holder.keyId ?? null, scopes_json: holder.scopes === 'all' ? null : JSON.stringify(holder.scopes) })
+      .execute();
     // Keep the table small: drop long-expired tickets as new ones are issued.
     await this.db.deleteFrom('ws_tickets').where('expires_at', '<', new Date(Date.now() - 3600_000).toISOString()).execute();
     return { ticket, expiresAt };
   }
 
-  /** The ticket's user if it is valid, unexpired and unused; it cannot be used again. */
-  async redeem(ticket: string): Promise<string | undefined> {
+  /** Who the ticket was issued to, if it is valid, unexpired and unused; it cannot be used again. */
+  async redeem(ticket: string): Promise<TicketHolder | undefined> {
     const id = hash(ticket);
     const now = nowIso();
     const used = await this.db
@@ -28,7 +39,8 @@ export class WsTicketsRepo {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (Number(used.numUpdatedRows) !== 1) return undefined;
-    const row = await this.db.selectFrom('ws_tickets').select('user').where('id', '=', id).executeTakeFirst();
-    return row?.user;
+    const row = await this.db.selectFrom('ws_tickets').select(['user', 'key_id', 'scopes_json']).where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    return { user: row.user, ...(row.key_id !== null && { keyId: row.key_id }), scopes: parseJson<Scope[] | null>(row.scopes_json, null) ?? 'all' };
   }
 }

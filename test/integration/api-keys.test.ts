@@ -165,12 +165,18 @@ describe('API keys', () => {
     const live = await LiveClient.connect(`${h.api.url.replace(/^http/, 'ws')}/ws`, { token: key.key });
     live.subscribe(run);
     await waitFor(() => live.messages.some((m) => m.type === 'snapshot'), { what: 'the snapshot' });
+    // A socket opened with a ticket the key asked for acts as the key too.
+    const { ticket } = (await h.request('POST', '/api/ws-ticket', { token: key.key })).body as { ticket: string };
+    const byTicket = await LiveClient.connect(`${h.api.url.replace(/^http/, 'ws')}/ws?ticket=${ticket}`);
+    byTicket.subscribe(run);
+    await waitFor(() => byTicket.messages.some((m) => m.type === 'snapshot'), { what: "the ticket socket's snapshot" });
     const stream = await fetch(`${h.api.url}/api/runs/${run}/stream`, { headers: { authorization: `Bearer ${key.key}` } });
     expect(stream.status).toBe(200);
     const ended = stream.text(); // resolves when the server ends the stream
 
     expect((await h.request('DELETE', `/api/keys/${key.id}`)).status).toBe(200);
     expect(await live.closed).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('revoked') });
+    expect(await byTicket.closed).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('revoked') });
     await expect(ended).resolves.toEqual(expect.any(String));
   });
 
