@@ -1,8 +1,8 @@
 /**
  * A model call's streamed text on its way to the bus, in batches. The provider sends a few tokens at a
  * time (at 50 tokens a second, a delta every ~60 ms per call); each delta published is work for every
- * process that carries it (the live-text writer, a NOTIFY, a socket message per watcher), so under load
- * most of a worker's CPU per streamed token went to publishing, not to the stream. Batched, a call
+ * process that carries it (the live-text writer, a NOTIFY, a socket message per watcher): the largest single
+ * cost in the worker's profile under load, though not most of it (docs/benchmarks.md). Batched, a call
  * publishes at most once per DELTA_BATCH_MS: at once when it has published nothing for that long (the
  * first token is not held back), then what arrived meanwhile at the window's end.
  *
