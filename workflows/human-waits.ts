@@ -12,12 +12,6 @@ import { eventKeys } from '../contract/keys';
 
 /** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
 const REMINDERS_PATCH = 'attention-reminders';
-/**
- * The approvers' announcement (Slack) is updated with the verdict beside what the run does next, not before it
- * (2026-12-06): awaited, it cost every decided run an activity round trip and a workflow task before its approved
- * call or next model call started. Histories recorded before keep the awaited update.
- */
-const ANNOUNCEMENT_BESIDE_PATCH = 'announcement-update-beside';
 
 /**
  * Waits until `answered()` or the request expires (or the run's time cap passes); says whether it
@@ -72,11 +66,6 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
   ]);
   await ctx.transition('running', null);
   run.settleApproval(approvalId);
-  if (patched(ANNOUNCEMENT_BESIDE_PATCH)) {
-    // Once the announcement itself is made; a failed update is Slack's matter, never the run's.
-    void announced.then(() => acts.notify.updateAnnouncement({ runId: input.runId, approvalId })).catch(() => undefined);
-    return verdict;
-  }
   await announced;
   await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
   return verdict;

@@ -66,8 +66,6 @@ export interface FakeRunOptions {
   children?: (call: { toolUseId: string; name: string; n: number }) => ChildRunOptions;
   /** Recording its cancellation takes this long (real time): a run slow to end when cancelled. */
   cancellingTakesMs?: number;
-  /** Updating the approvers' announcement waits for this (a slow Slack). */
-  announcementUpdated?: Promise<void>;
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
@@ -233,7 +231,6 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
       record('announceApproval', args.runId, args);
     },
     async updateAnnouncement(args) {
-      await runOf(args.runId).options.announcementUpdated;
       record('updateAnnouncement', args.runId, args);
     },
     async remind(args) {

@@ -87,26 +87,6 @@ describe('agentRunWorkflow: waits', () => {
     expect(run.calls.remind).toEqual([]);
   });
 
-  it("runs the approved call beside the approvers' announcement update, not after it (a slow Slack delays nothing)", async () => {
-    let slackAnswers!: () => void;
-    const announcementUpdated = new Promise<void>((resolve) => (slackAnswers = resolve));
-    const { run, handle } = await w.start({ model: oneToolThenDone('write_file', 'write'), announcementUpdated }, { approvals: 'write' });
-    await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the run to wait for approval' });
-    const { approvalId } = run.calls.requestApproval[0]!;
-
-    await handle.signal(approvalDecisionSignal, { approvalId, decision: 'approve', by: 'alice', channel: 'api' });
-    try {
-      // The approved call and the next model call are made while the update still waits for Slack.
-      await waitFor(() => run.calls.callModel.length === 2, { timeoutMs: 5000, what: 'the model call after the approved tool' });
-      expect(run.calls.runTool).toHaveLength(1);
-      expect(run.calls.updateAnnouncement).toEqual([]);
-    } finally {
-      slackAnswers();
-    }
-    expect((await handle.result()).status).toBe('completed');
-    await recordFixture(handle, 'announcement-update-beside');
-  });
-
   it('waits out a capacity deferral on a timer, then calls the model again for the same turn', async () => {
     const { run, handle } = await w.start({ model: ({ n }) => (n === 0 ? { deferred: 'capacity', waitMs: 30_000, limit: 'input_tpm' } : endsTurn()) });
 
