@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { freeLowPort } from './ports';
+import { dropDatabaseForced } from './postgres';
 import { waitFor } from './wait';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -146,7 +147,7 @@ export class TemporalCluster {
     const admin = new pg.Client({ connectionString: this.adminUrl });
     await admin.connect();
     try {
-      for (const db of this.databases) await admin.query(`drop database if exists ${db} with (force)`);
+      for (const db of this.databases) await dropDatabaseForced(admin, db);
     } finally {
       await admin.end();
     }
