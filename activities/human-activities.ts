@@ -88,11 +88,14 @@ export function createHumanActivities(deps: ActivityDeps) {
     return toPending(approval);
   }
 
-  /** Posts the request where approvers are (Slack), once. */
-  async function announceApproval({ runId, approvalId }: { runId: string; approvalId: string }): Promise<void> {
+  /**
+   * Posts the request where approvers are (Slack), once. `posted`: whether there is a message to update once it is
+   * settled (the run skips the update when there is none).
+   */
+  async function announceApproval({ runId, approvalId }: { runId: string; approvalId: string }): Promise<{ posted: boolean }> {
     const approval = await store.approvals.get(approvalId);
     const run = await store.runs.get(runId);
-    if (!approval || !run || approval.slack || approval.status !== 'pending') return;
+    if (!approval || !run || approval.slack || approval.status !== 'pending') return { posted: !!approval?.slack };
     const origin = await store.tree.originOf(runId);
     const posted = await notifier.announce(approval, run, origin);
     if (posted) await store.approvals.setSlackMessage(approvalId, posted.channel, posted.ts);
@@ -101,6 +104,7 @@ export function createHumanActivities(deps: ActivityDeps) {
       const what = approval.tool ? `approve ${approval.tool}` : approval.reason;
       await notifier.directMessage(run.owner, `${whoseRun(run.id, origin)} is waiting for you to ${what} (expires ${approval.expiresAt}). Open it to decide.`);
     }
+    return { posted: !!posted };
   }
 
   /** A question its owner was not watching for: a direct message too (approvals get theirs in announceApproval). */

@@ -25,7 +25,7 @@ import {
 import type { Verdict } from '../contract/activity-io';
 import { describeFailure, failureDetail, failureType } from './failures';
 import { installHandlers } from './handlers';
-import { askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
+import { announcementUpdates, askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
 import { recordStep } from './step-metrics';
 import { EXECUTOR_APPROVAL_PATCH, needsApproval } from './policy';
@@ -82,6 +82,8 @@ export async function agentRunWorkflow(input: RunInput): Promise<RunResult> {
       // The only way a run is cancelled is an explicit request; record it although the scope is cancelled.
       await CancellationScope.nonCancellable(async () => {
         await withdrawPendingRequests(ctx);
+        const updating = announcementUpdates(ctx); // see finish
+        if (updating) await updating;
         await ctx.transition('cancelled', 'cancelled on request', [{ key: eventKeys.cancelled(run.lap), type: 'run.cancelled', data: { turn: run.turn } }], true);
         if (!input.parentRunId) await ctx.acts.bookkeeping.releaseRunSlot({ owner: input.owner });
       });
@@ -343,6 +345,8 @@ async function handOff(ctx: RunContext): Promise<void> {
   await ctx.transition('running', null, [{ key: eventKeys.handoff(next), type: 'run.handoff', data: { segment: next, summaryChars, turn: run.turn } }]);
   // Signals that arrived while summarising must be handled before this execution ends.
   await condition(allHandlersFinished);
+  const updating = announcementUpdates(ctx); // see finish
+  if (updating) await updating;
   return continueAsNew<typeof agentRunWorkflow>({ ...input, limits: run.limits, carried: run.carry() });
 }
 
@@ -375,6 +379,10 @@ async function finish(ctx: RunContext, ending: Exclude<Ending, { kind: 'handoff'
   const release = async () => {
     if (!input.parentRunId) await acts.bookkeeping.releaseRunSlot({ owner: input.owner });
   };
+  // Approvers' announcement updates still in flight (human-waits.ts) end first: ended with one in flight, the run's
+  // completion would race the update's and the losing task be retried. None (all recorded histories): no await.
+  const updating = announcementUpdates(ctx);
+  if (updating) await updating;
   if (ending.kind === 'completed') {
     const ended = await ctx.transition('completed', null, [{ key: eventKeys.completed(run.lap), type: 'run.completed', data: { turns, usage: run.usage } }], true, true);
     if (ended.reopened) return reopen(ctx, ended.lap);

@@ -12,6 +12,38 @@ import { eventKeys } from '../contract/keys';
 
 /** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
 const REMINDERS_PATCH = 'attention-reminders';
+/**
+ * A decided approval's run goes on at once (2026-12-06): the approvers' announcement is updated beside what the
+ * run does next — not at all when nothing was announced — instead of before it, and the run awaits the updates
+ * still in flight before it ends (`announcementUpdates`), so an update's completion never races the run's own.
+ * Histories recorded before keep the awaited update.
+ */
+const ANNOUNCEMENT_BESIDE_PATCH = 'announcement-update-beside-until-end';
+
+/** Each run's announcement updates in flight (keyed by its context: one per workflow execution). */
+const updatesInFlight = new WeakMap<RunContext, Set<Promise<void>>>();
+
+/**
+ * The run's announcement updates still in flight, to await before it ends (completes, fails, hands off or is
+ * cancelled); undefined when there are none, so a run that never had one (every history recorded before) awaits nothing.
+ */
+export function announcementUpdates(ctx: RunContext): Promise<unknown> | undefined {
+  const inFlight = updatesInFlight.get(ctx);
+  return inFlight?.size ? Promise.all(inFlight) : undefined;
+}
+
+/** Updates the announcement once it is made, unless nothing was posted (`posted: false`; older workers said nothing). */
+function updateAnnouncementBeside(ctx: RunContext, approvalId: string, announced: Promise<{ posted: boolean } | void>): void {
+  const { input, acts } = ctx;
+  const inFlight = updatesInFlight.get(ctx) ?? new Set<Promise<void>>();
+  updatesInFlight.set(ctx, inFlight);
+  // A failed update is Slack's matter, never the run's.
+  const update: Promise<void> = announced
+    .then((a) => (a && !a.posted ? undefined : acts.notify.updateAnnouncement({ runId: input.runId, approvalId })))
+    .catch(() => undefined)
+    .then(() => void inFlight.delete(update));
+  inFlight.add(update);
+}
 
 /**
  * Waits until `answered()` or the request expires (or the run's time cap passes); says whether it
@@ -66,6 +98,10 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
   ]);
   await ctx.transition('running', null);
   run.settleApproval(approvalId);
+  if (patched(ANNOUNCEMENT_BESIDE_PATCH)) {
+    updateAnnouncementBeside(ctx, approvalId, announced);
+    return verdict;
+  }
   await announced;
   await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
   return verdict;

@@ -66,6 +66,10 @@ export interface FakeRunOptions {
   children?: (call: { toolUseId: string; name: string; n: number }) => ChildRunOptions;
   /** Recording its cancellation takes this long (real time): a run slow to end when cancelled. */
   cancellingTakesMs?: number;
+  /** Whether announcing an approval posted a message (Slack) to update once it is settled (default: yes). */
+  announcementPosted?: boolean;
+  /** Updating the approvers' announcement waits for this (a slow Slack). */
+  announcementUpdated?: Promise<void>;
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
@@ -229,8 +233,10 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     },
     async announceApproval(args) {
       record('announceApproval', args.runId, args);
+      return { posted: runOf(args.runId).options.announcementPosted ?? true };
     },
     async updateAnnouncement(args) {
+      await runOf(args.runId).options.announcementUpdated;
       record('updateAnnouncement', args.runId, args);
     },
     async remind(args) {
