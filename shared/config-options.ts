@@ -11,6 +11,13 @@ import { isTeamName, parseTeamRole, type TeamRole } from '../contract/identity';
 /** The Claude model a run gets when it names none and the server has an API key. */
 export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
 
+/**
+ * Postgres connections a process's pool opens at most, unless DATABASE_POOL_MAX says: enough for a burst of runs
+ * resuming at once (100 decisions: docs/benchmarks.md), while four or so processes stay under Postgres's default
+ * `max_connections` (100).
+ */
+export const DEFAULT_DATABASE_POOL_MAX = 20;
+
 /** A parser that knows the default it applies, so the README shows exactly that. */
 const withDefault = <T extends z.ZodType>(schema: T, def: string | number | boolean): T => schema.meta({ default: `\`${def}\`` });
 
@@ -292,6 +299,10 @@ export const OPTIONS = {
   // Where things live
   DATA_DIR: option(directory('./data'), 'SQLite database, dev-server state and run workspaces'),
   DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite', { secret: 'url' }),
+  DATABASE_POOL_MAX: option(
+    int(DEFAULT_DATABASE_POOL_MAX, 1, 1000),
+    'Postgres connections each process (API, worker) may hold at once: a burst of runs resuming together queues for them. Keep processes × this under the server\'s `max_connections` (100 unless raised)',
+  ),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
   OTEL_EXPORTER_OTLP_ENDPOINT: option(
     optionalString.refine((v) => v === undefined || /^https?:\/\/\S+$/.test(v), { message: 'must be an http(s) URL' }),

@@ -94,6 +94,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
     /** host:port where a worker answers GET /healthz. */
     workerHealthAddress: e.WORKER_HEALTH_ADDRESS,
     databaseUrl: e.DATABASE_URL,
+    /** Postgres: the most connections this process's pool opens. */
+    databasePoolMax: e.DATABASE_POOL_MAX,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },

@@ -9,6 +9,7 @@ import { loadSqlite } from './sqlite-binding';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import { LonghaulMigrations } from './migrations';
+import { DEFAULT_DATABASE_POOL_MAX } from '../config-options';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -49,10 +50,11 @@ export function sqlitePathFor(dataDir: string): string {
   return path.join(dataDir, 'longhaul.sqlite');
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; migrate?: boolean }): Promise<OpenedDatabase> {
+export async function openDatabase(opts: { databaseUrl?: string; databasePoolMax?: number; dataDir: string; migrate?: boolean }): Promise<OpenedDatabase> {
   let opened: OpenedDatabase;
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // A burst of runs resuming at once queues here for connections (each decision's bookkeeping is a few transactions).
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.databasePoolMax ?? DEFAULT_DATABASE_POOL_MAX });
     // An idle pooled connection that the server ends (a restart, a failover, an administrator) is
     // dropped by the pool and replaced at the next query; unhandled, the event would end the process.
     pool.on('error', () => undefined);

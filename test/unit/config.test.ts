@@ -6,6 +6,7 @@ import { README, withConfigTable } from '../../scripts/config-docs';
 import os from 'node:os';
 import { createLogger } from '../../shared/logger';
 import { tlsOptions } from '../../shared/temporal/connection';
+import { openDatabase } from '../../shared/store/open-database';
 
 describe('config', () => {
   it('has working defaults with nothing set', () => {
@@ -116,6 +117,16 @@ describe('config', () => {
     const c = loadConfig({ WORKER_TUNER: 'resource', WORKER_ACTIVITY_SLOTS: '5000', WORKER_CACHED_WORKFLOWS: '0', WORKER_WORKFLOW_TASK_SLOTS: '500', WORKER_TUNER_TARGET_MEMORY: '0.5', WORKER_POLLERS: 'fixed', WORKER_ACTIVITY_POLLERS: '20' });
     // A cache of 0 (off) puts no bound on the workflow task slots.
     expect(c.worker).toMatchObject({ tuner: 'resource', activitySlots: 5000, cachedWorkflows: 0, workflowTaskSlots: 500, targetMemoryUsage: 0.5, pollers: 'fixed', activityPollers: 20 });
+  });
+
+  it('sizes each process\'s Postgres pool from DATABASE_POOL_MAX (20 unless told)', async () => {
+    expect(loadConfig({}).databasePoolMax).toBe(20);
+    expect(loadConfig({ DATABASE_POOL_MAX: '40' }).databasePoolMax).toBe(40);
+    expect(() => loadConfig({ DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX/);
+    // The pool is made with it (no connection is opened until a query; no migration here).
+    const opened = await openDatabase({ ...loadConfig({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DATABASE_POOL_MAX: '7' }), migrate: false });
+    expect(opened.pool?.options.max).toBe(7);
+    await opened.db.destroy();
   });
 
   it('documents every key in the README configuration table, exactly as the options define it (npm run docs:config)', () => {
