@@ -254,6 +254,8 @@ export async function loadBench() {
         MAX_CONCURRENT_RUNS_PER_USER: String(everything),
         MAX_QUEUED_RUNS_PER_USER: String(everything),
         SEGMENT_MAX_TURNS: '1000',
+        // The API's pool as the worker's (which inherits this environment): the decisions go through both.
+        DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '',
       },
     });
     worker = await startWorkerProcess(h.env, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
