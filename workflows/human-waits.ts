@@ -3,7 +3,7 @@
  * signal and a durable timer — no activity runs and no worker is held while a human thinks — and
  * fails closed: no answer in time counts as "no".
  */
-import { condition, patched, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, condition, patched, uuid4 } from '@temporalio/workflow';
 import type { Verdict } from '../contract/activity-io';
 import type { RunContext, Waiting } from './run-context';
 import type { ApprovalKind, Risk, ToolCallRef } from '../contract/run';
@@ -37,9 +37,10 @@ function updateAnnouncementBeside(ctx: RunContext, approvalId: string, announced
   const { input, acts } = ctx;
   const inFlight = updatesInFlight.get(ctx) ?? new Set<Promise<void>>();
   updatesInFlight.set(ctx, inFlight);
-  // A failed update is Slack's matter, never the run's.
+  // A failed update is Slack's matter, never the run's. Not cancelled with the run: a cancel waits for it (it is
+  // short and bounded by its retries) rather than ending while its completion is on the way.
   const update: Promise<void> = announced
-    .then((a) => (a && !a.posted ? undefined : acts.notify.updateAnnouncement({ runId: input.runId, approvalId })))
+    .then((a) => (a && !a.posted ? undefined : CancellationScope.nonCancellable(() => acts.notify.updateAnnouncement({ runId: input.runId, approvalId }))))
     .catch(() => undefined)
     .then(() => void inFlight.delete(update));
   inFlight.add(update);

@@ -4,6 +4,8 @@
  * checkpoint, hands off) with an update still in flight ends after it, never racing it. On the time-skipping test
  * server with mocked activities; a slow Slack is a promise the test resolves.
  */
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
@@ -154,6 +156,43 @@ describe('agentRunWorkflow: the approvers’ announcement updated beside the run
     noTaskFailed(first);
     expect(run.eventsOf('run.handoff')).toHaveLength(2);
     await recordFixture(handle, 'handoff-awaits-update', firstExecution);
+  });
+
+  it('records a cancel only once the update in flight is done (the update is not cancelled with the run)', async () => {
+    const slack = slowSlack();
+    const twoWrites = ({ turn }: { turn: number }) => (turn < 3 ? asksForTools([toolCall(turn, 'write_file', 'write')]) : endsTurn());
+    const { run, handle } = await w.start({ model: twoWrites, announcementUpdated: slack.announcementUpdated }, { approvals: 'write' });
+    await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the first approval' });
+    const first = run.calls.requestApproval[0]!.approvalId;
+    await handle.signal(approvalDecisionSignal, { approvalId: first, decision: 'approve', by: 'alice', channel: 'api' });
+    try {
+      // The second approval waits, its announcement taken in (the test server refuses a task that cancels an activity
+      // whose completion reached it meanwhile), while the first's update still waits for Slack.
+      await waitFor(async () => run.calls.requestApproval.length === 2 && (await blockedOnTheUpdate(handle, 'announceApproval', 2)), {
+        timeoutMs: 5000,
+        what: 'the second approval to wait, the first update in flight',
+      });
+      await handle.cancel();
+      await waitFor(() => run.calls.settleApproval.length === 2, { timeoutMs: 5000, what: 'the cancel to withdraw the second approval' });
+      expect(run.eventsOf('run.cancelled')).toEqual([]);
+    } finally {
+      slack.answer();
+    }
+
+    const err: unknown = await handle.result().then(
+      () => new Error('the run ended without being cancelled'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const events = (await handle.fetchHistory()).events ?? [];
+    noTaskFailed(events);
+    const cancelledAt = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+    expect(updateCompletedAt(events)).toBeGreaterThan(0);
+    expect(updateCompletedAt(events)).toBeLessThan(cancelledAt);
+    expect(run.calls.updateAnnouncement.map((c) => c.approvalId).sort()).toEqual([first, run.calls.requestApproval[1]!.approvalId].sort());
+    expect(run.eventsOf('run.cancelled')).toHaveLength(1);
+    await recordFixture(handle, 'cancel-awaits-update');
   });
 
   it('does not update an announcement that posted nothing (no Slack): no activity, no task for it', async () => {
