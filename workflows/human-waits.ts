@@ -13,13 +13,12 @@ import { eventKeys } from '../contract/keys';
 /** Reminders at half a request's expiry, and direct messages for questions too (2026-11-22). */
 const REMINDERS_PATCH = 'attention-reminders';
 /**
- * A decided approval's run goes on at once (2026-12-06): the verdict is settled and the run's state put back to
- * running together (two local activities at once, not one after the other); the approvers' announcement is updated
- * beside what the run does next — not at all when nothing was announced — instead of before it, and the run awaits
- * the updates still in flight before it ends (`announcementUpdates`), so an update's completion never races the
- * run's own. Histories recorded before keep the steps one after the other and the awaited update.
+ * A decided approval's run goes on at once (2026-12-06): the approvers' announcement is updated beside what the
+ * run does next — not at all when nothing was announced — instead of before it, and the run awaits the updates
+ * still in flight before it ends (`announcementUpdates`), so an update's completion never races the run's own.
+ * Histories recorded before keep the awaited update.
  */
-const DECIDED_AT_ONCE_PATCH = 'approval-decided-at-once';
+const ANNOUNCEMENT_BESIDE_PATCH = 'announcement-update-beside-until-end';
 
 /** Each run's announcement updates in flight (keyed by its context: one per workflow execution). */
 const updatesInFlight = new WeakMap<RunContext, Set<Promise<void>>>();
@@ -89,26 +88,21 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
 
   const signalled = await waitForHuman(ctx, () => run.decisionFor(approvalId) !== undefined, { kind: 'approval', requestId: approvalId });
   const decision = signalled ? run.decisionFor(approvalId) : undefined;
-  const settle = () =>
-    acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
-      {
-        runId: input.runId,
-        approvalId,
-        proposed: decision
-          ? { decision: decision.decision, by: decision.by, channel: decision.channel, comment: decision.comment }
-          : { decision: 'expire', by: 'system', channel: 'system' },
-      },
-    ]);
-  if (patched(DECIDED_AT_ONCE_PATCH)) {
-    // The state goes back to running whatever the verdict, so both are written at once, not one after the other.
-    const [verdict] = await Promise.all([settle(), ctx.transition('running', null)]);
-    run.settleApproval(approvalId);
+  const verdict = await acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
+    {
+      runId: input.runId,
+      approvalId,
+      proposed: decision
+        ? { decision: decision.decision, by: decision.by, channel: decision.channel, comment: decision.comment }
+        : { decision: 'expire', by: 'system', channel: 'system' },
+    },
+  ]);
+  await ctx.transition('running', null);
+  run.settleApproval(approvalId);
+  if (patched(ANNOUNCEMENT_BESIDE_PATCH)) {
     updateAnnouncementBeside(ctx, approvalId, announced);
     return verdict;
   }
-  const verdict = await settle();
-  await ctx.transition('running', null);
-  run.settleApproval(approvalId);
   await announced;
   await acts.notify.updateAnnouncement({ runId: input.runId, approvalId }).catch(() => undefined);
   return verdict;

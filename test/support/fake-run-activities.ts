@@ -70,8 +70,6 @@ export interface FakeRunOptions {
   announcementPosted?: boolean;
   /** Updating the approvers' announcement waits for this (a slow Slack). */
   announcementUpdated?: Promise<void>;
-  /** Settling an approval waits for this (a slow database). */
-  approvalSettled?: Promise<void>;
 }
 
 /** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
@@ -229,7 +227,6 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     },
     async settleApproval(args) {
       record('settleApproval', args.runId, args);
-      await runOf(args.runId).options.approvalSettled;
       const { decision, by, channel, comment } = args.proposed;
       if (decision === 'expire') return { decision: 'expired', by: null, channel: null, comment: null };
       return { decision: decision === 'approve' ? 'approved' : 'rejected', by, channel, comment: comment ?? null };

@@ -106,25 +106,6 @@ describe('agentRunWorkflow: the approvers’ announcement updated beside the run
     await recordFixture(handle, 'approved-beside-update');
   });
 
-  it('puts the run back to running while the verdict is still being settled, not after', async () => {
-    let databaseAnswers!: () => void;
-    const approvalSettled = new Promise<void>((resolve) => (databaseAnswers = resolve));
-    const { run, handle } = await w.start({ model: oneWriteThenDone, approvalSettled }, { approvals: 'write' });
-    await waitFor(() => run.status === 'waiting_approval', { timeoutMs: 5000, what: 'the run to wait for approval' });
-    const { approvalId } = run.calls.requestApproval[0]!;
-
-    await handle.signal(approvalDecisionSignal, { approvalId, decision: 'approve', by: 'alice', channel: 'api' });
-    try {
-      await waitFor(() => run.calls.settleApproval.length === 1 && run.status === 'running', { timeoutMs: 5000, what: 'the state back to running beside the settling' });
-      expect(run.calls.runTool).toEqual([]);
-    } finally {
-      databaseAnswers();
-    }
-    expect((await handle.result()).status).toBe('completed');
-    expect(run.statuses().map((s) => s.status)).toEqual(['running', 'waiting_approval', 'running', 'completed']);
-    expect(run.calls.runTool).toHaveLength(1);
-  });
-
   it('stops at a refused cost checkpoint only once the update is done: the ending does not race it, nothing runs twice', async () => {
     const slack = slowSlack();
     const neverDone = ({ turn }: { turn: number }) => asksForTools([toolCall(turn)], 0.3);
