@@ -428,7 +428,8 @@ export async function loadBench() {
       decisionAnswerMs.push(Date.now() - t0);
       decidedAt.set(item.runId, t0);
     });
-    await Promise.all(parkedRuns.map((p) => harness.client.workflow.getHandle(p.id).result()));
+    // 100 results waited for at a time: thousands of long polls at once exceed the server's concurrent poller limit.
+    await inBatches(parkedRuns, 100, async (p) => void (await harness.client.workflow.getHandle(p.id).result()));
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
     decisionWindowUs[1] = monotonicUs();
     const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
