@@ -77,6 +77,10 @@ export async function scaleOutBench() {
   const temporalViaProxy = process.env.SCALE_OUT_TEMPORAL_DIRECT !== '1';
   const shape: LoadShape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : process.env.LOAD_SHAPE === 'realistic' ? REALISTIC_LOAD : SHORT_LOAD;
   const t = testEnv();
+  // Postgres is shared (100 connections here): Temporal's four services each keep a pool of 20 + 5 by default, which
+  // with Longhaul's three processes (10 each) leaves others none. The figures name the sizes used.
+  process.env.TEMPORAL_SQL_MAX_CONNS ??= '5';
+  process.env.TEMPORAL_VISIBILITY_SQL_MAX_CONNS ??= '2';
 
   /** What the fake and the sockets saw in the phase under way. */
   let seen = { requests: [] as FakeRequest[], chars: 0, watched: new Set<string>(), sent: new Map<string, { chars: number[]; at: number[] }>() };
@@ -280,7 +284,7 @@ export async function scaleOutBench() {
       loadAverage.push(os.loadavg()[0]!);
     }
     return {
-      scale: { streaming, watchers: watcherCount, phases, outageSeconds, temporalViaProxy, heartbeatTimeoutSec: 10 },
+      scale: { streaming, watchers: watcherCount, phases, outageSeconds, temporalViaProxy, heartbeatTimeoutSec: 10, temporalSqlMaxConns: { store: process.env.TEMPORAL_SQL_MAX_CONNS, visibility: process.env.TEMPORAL_VISIBILITY_SQL_MAX_CONNS } },
       shape,
       machine: { cores: os.cpus().length, loadAverage1mAfterEachPhase: loadAverage.map((x) => round(x, 1)) },
       clusterStartSeconds: round(clusterStartSeconds),
