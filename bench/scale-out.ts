@@ -28,6 +28,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { QUICK_LOAD, REALISTIC_LOAD, loadGoal, loadMarkerOf, loadReply, loadTurns, scriptLoad, type LoadShape } from '../test/support/agent-load';
 import { CountingServer } from '../test/support/counting-server';
 import { FakeAnthropic, type FakeRequest } from '../test/support/fake-anthropic';
@@ -55,13 +56,17 @@ function viaProxy(url: string, proxy: { port: number }): string {
   return u.toString();
 }
 
-/** A run's workflow result, asked again while Temporal cannot answer (its database away). */
-async function settled(h: Harness, id: string, deadline: number): Promise<void> {
+/** A run's workflow result, asked again while Temporal cannot answer (its database away); a run that failed is reported, not waited on. */
+async function settled(h: Harness, id: string, deadline: number, failed: string[]): Promise<void> {
   for (;;) {
     try {
       await h.client.workflow.getHandle(id).result();
       return;
     } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        failed.push(`${id}: ${err.cause?.message ?? err.message}`);
+        return;
+      }
       if (Date.now() > deadline) throw new Error(`run ${id} not finished in time`, { cause: err });
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -215,7 +220,8 @@ export async function scaleOutBench() {
             })
           : Promise.resolve();
       const deadline = Date.now() + 30 * 60_000;
-      await Promise.all(runs.map((r) => settled(harness, r.id, deadline)));
+      const failedRuns: string[] = [];
+      await Promise.all(runs.map((r) => settled(harness, r.id, deadline, failedRuns)));
       await faultDone;
       const seconds = (Date.now() - started) / 1000;
       const cpuMs = phaseWorkers.reduce((sum, w, n) => sum + (cpuAtKill[n] ?? cpuMsOf(w.pid)) - cpu0[n]!, 0);
@@ -263,6 +269,7 @@ export async function scaleOutBench() {
         },
         tokensStreamed: Math.round(tokens),
         workersCpuUsPerToken: round((cpuMs * 1000) / tokens),
+        failedRuns,
         once: { ...once, problems: once.problems.slice(0, 20), problemCount: once.problems.length },
         watchers: { count: phaseWatchers.length, problems: watcherProblems },
         ...(fault.at !== undefined && {
