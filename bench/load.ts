@@ -43,13 +43,13 @@ import { isTerminalStatus } from '../contract/run';
 const EventType = temporal.api.enums.v1.EventType;
 const MODEL_ACTIVITY = 'callModel';
 /** The issue's turns, fewer of them: the per-turn and per-token costs are the same, a run takes a minute or two. */
-const SHORT_LOAD = { ...REALISTIC_LOAD, turns: [3, 6] as [number, number] };
+export const SHORT_LOAD = { ...REALISTIC_LOAD, turns: [3, 6] as [number, number] };
 const CLOCK_TICKS_PER_SECOND = 100;
 /** Now on the system's monotonic clock, µs: the clock of V8's CPU profiles, so a phase can be cut out of the worker's. */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n); // Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time
 
 /** A process's CPU time so far (user + system, ms) from /proc. */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
@@ -104,8 +104,8 @@ async function workerMemoryOf(dir: string, label: string, heap = false): Promise
 }
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN);
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-const summary = (xs: number[], digits = 1) => Object.fromEntries(Object.entries(summarize(xs)).map(([k, v]) => [k, k === 'n' ? v : round(v, digits)]));
+export const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+export const summary = (xs: number[], digits = 1) => Object.fromEntries(Object.entries(summarize(xs)).map(([k, v]) => [k, k === 'n' ? v : round(v, digits)]));
 
 /** Runs `tasks` with at most `limit` in flight. */
 async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -116,7 +116,7 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 }
 
 /** Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed. */
-async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
+export async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
   const history = await h.client.workflow.getHandle(id).fetchHistory();
   const { events } = history;
   const scheduled = new Map<string, number>();
