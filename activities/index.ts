@@ -12,11 +12,13 @@ import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
 import { createSweeperActivities } from './sweeper-activities';
 import { createToolActivities } from './tool-activities';
+import { patientWithStore } from './store-patience';
 
 export function createActivities(deps: ActivityDeps) {
   const model = createModelActivities(deps);
   const tools = createToolActivities(deps);
-  return {
+  // A database away for longer than an activity's attempts last is waited for, not failed (./store-patience.ts).
+  return patientWithStore({
     ...createRunActivities(deps),
     ...model.activities,
     ...tools,
@@ -26,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createScheduleActivities(deps),
     ...createSubagentActivities(deps),
-  };
+  }, deps);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -4,7 +4,7 @@
  * transaction. A retry after that commit returns the stored result: a response that was paid
  * for is never paid for again.
  */
-import { activityInfo } from '@temporalio/activity';
+import { Context, activityInfo } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef } from '../contract/run';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
@@ -21,6 +21,7 @@ import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { ModelCallError } from '../contract/events';
 import type { CallModelArgs } from '../contract/activity-io';
 import { OUTPUT_TOOL } from '../contract/agents';
+import { isStoreOutage } from '../shared/store/outage';
 import type { RunRecord } from '../shared/store/runs';
 import { createRunAgents, type RunAgent } from './agents/run-agent';
 import type { OutputError } from './agents/output-tool';
@@ -46,6 +47,29 @@ export function outputRejection(errors: OutputError[]): string {
   const shown = errors.slice(0, OUTPUT_ERRORS_SHOWN).map((e) => `- ${cut(e.path)}: ${cut(e.message)}`);
   const more = errors.length > OUTPUT_ERRORS_SHOWN ? [`- … and ${errors.length - OUTPUT_ERRORS_SHOWN} more errors like these`] : [];
   return [`The final result does not match the required schema, so it was not accepted:`, ...shown, ...more, `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
+}
+
+/** How long a paid-for answer waits between tries of its commit while the database is away. */
+const STORE_AWAY_RETRY_MS = 1000;
+
+/**
+ * Commits a paid-for answer, waiting for the database while it cannot be reached (a restart, the network between)
+ * instead of failing the attempt, whose retry would ask — and pay — the model again. Heartbeats meanwhile; ends when
+ * the commit goes through, on any other error, or when the activity is cancelled or times out (the retry then finds
+ * the ledger entry or asks again, as before). A commit whose answer was lost with the connection may have landed:
+ * the ledger says so before it is tried again, and then `undefined` is returned (nothing written twice).
+ */
+async function commitPaidFor<T>(key: string, store: ActivityDeps['store'], commit: () => Promise<T>): Promise<T | undefined> {
+  for (let tries = 1; ; tries++) {
+    try {
+      if (tries > 1 && (await store.effects.get(key))?.status === 'completed') return undefined;
+      return await commit();
+    } catch (err) {
+      if (!isStoreOutage(err)) throw err;
+      Context.current().heartbeat();
+      await Context.current().sleep(STORE_AWAY_RETRY_MS);
+    }
+  }
 }
 
 /** A model call's run: as the database has it, and its agent (null: a run that names none). */
@@ -211,7 +235,7 @@ export function createModelActivities(deps: ActivityDeps) {
       ...(final.output && { output: final.output }),
     };
 
-    const events = await store.transaction(async (tx) => {
+    const commit = () => store.transaction(async (tx) => {
       await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
       // The final result's verdict joins the conversation with the answer itself, so a retry finds both or neither.
       if (final.valid) await tx.runs.setOutput(runId, final.valid.output);
@@ -244,6 +268,9 @@ export function createModelActivities(deps: ActivityDeps) {
         },
       ]);
     });
+    const events = await commitPaidFor(key, store, commit);
+    // Landed before the connection was lost: the stored result is the answer (its events were written with it).
+    if (!events) return (await store.effects.get(key))!.result as ModelTurnResult;
     publishEvents(bus, runId, events);
     bus.publish({ type: 'delta.end', runId, turn });
     return result;

@@ -44,6 +44,29 @@ function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
   return ApplicationFailure.create({ message, type: FailureType.EffectInDoubt, nonRetryable: true, details: [cause] });
 }
 
+/**
+ * A tool call retried after an attempt that never finished waits, heartbeating, for a random 50–100 % of the heartbeat
+ * timeout before it runs. Its retry is due at the same moment as those of every other call its worker was running
+ * (same timeout, same backoff), and they land on the same surviving worker: a tool that kills its worker would take
+ * them down again, attempt after attempt, until they too ran out of attempts. Waiting lets the others (model calls
+ * first) finish first, and the random share keeps two retried tool calls from running in step again.
+ */
+async function standBackAfterLostAttempt(): Promise<void> {
+  const ctx = Context.current();
+  if (ctx.info.isLocal || !ctx.info.heartbeatTimeoutMs) return; // replay-only quick steps: no worker of their own to lose
+  const ms = ctx.info.heartbeatTimeoutMs * (0.5 + Math.random() / 2);
+  await withHeartbeat(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, ms);
+        ctx.cancellationSignal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(ctx.cancellationSignal.reason);
+        });
+      }),
+  );
+}
+
 function capBytes(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes <= maxBytes) return { text, bytes, truncated: false };
@@ -151,6 +174,9 @@ export function createToolActivities(deps: ActivityDeps) {
       if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
       if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
     }
+
+    // An earlier attempt never finished: its worker was lost, perhaps to this very tool. Stand back before running it.
+    if (ledger.state === 'in_doubt') await standBackAfterLostAttempt();
 
     // The workspace is this run's current version here, and stays so until the result is recorded.
     return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, tools, risk, safeToRerun, record }));

@@ -8,6 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { ApprovalRecord } from '../shared/store/approvals';
+import type { RunRecord } from '../shared/store/runs';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
 import type { ApprovalView, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
@@ -34,10 +35,24 @@ export function approvalView(a: ApprovalRecord): ApprovalView {
   };
 }
 
-/** Which sub-agent each of these runs is (absent: a root run), each run looked up once. */
-async function originsOf(store: Store, runIds: string[]): Promise<Map<string, SubagentOrigin>> {
+/** Runs by id in a statement per thousand, not one per run: the inbox lists thousands of waiting runs (issue 26). */
+const RUNS_PER_STATEMENT = 1000;
+async function runsById(store: Store, runIds: string[]): Promise<Map<string, RunRecord>> {
+  const ids = [...new Set(runIds)];
+  const out = new Map<string, RunRecord>();
+  for (let i = 0; i < ids.length; i += RUNS_PER_STATEMENT) for (const run of await store.runs.getMany(ids.slice(i, i + RUNS_PER_STATEMENT))) out.set(run.id, run);
+  return out;
+}
+
+/**
+ * Which sub-agent each of these runs is (absent: a root run), each run looked up once; `known`: runs already read,
+ * whose tree needs no look-up when they are roots (most runs waiting in an inbox are).
+ */
+async function originsOf(store: Store, runIds: string[], known?: Map<string, RunRecord>): Promise<Map<string, SubagentOrigin>> {
   const origins = new Map<string, SubagentOrigin>();
   for (const runId of new Set(runIds)) {
+    const run = known?.get(runId);
+    if (run && run.parentRunId === null) continue;
     const origin = await store.tree.originOf(runId);
     if (origin) origins.set(runId, origin);
   }
@@ -146,14 +161,21 @@ export class HumanService {
 
   /** Pending approvals the caller may decide: their teams' and (legacy APPROVERS) personal runs' for approvers, their own runs' otherwise. */
   async pendingFor(caller: Principal): Promise<ApprovalRecord[]> {
+    return (await this.pendingWithRuns(caller)).approvals;
+  }
+
+  /** pendingFor, with the runs it read to decide (the inbox needs them again). */
+  private async pendingWithRuns(caller: Principal): Promise<{ approvals: ApprovalRecord[]; runs: Map<string, RunRecord> }> {
     const { store, access } = this.deps;
     const pending = access.decidesBeyondOwn(caller) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(caller.user);
-    const visible: ApprovalRecord[] = [];
-    for (const a of pending) {
-      const run = await store.runs.get(a.runId);
-      if (run && access.canDecide(caller, run)) visible.push(a);
-    }
-    return visible;
+    const runs = await runsById(store, pending.map((a) => a.runId));
+    return {
+      approvals: pending.filter((a) => {
+        const run = runs.get(a.runId);
+        return run !== undefined && access.canDecide(caller, run);
+      }),
+      runs,
+    };
   }
 
   /** The run an approval belongs to, for a decision by approval id; 404 (as for an unknown one) if the user cannot see it. */
@@ -173,15 +195,16 @@ export class HumanService {
   /** What waits for the user, oldest first: approvals they may decide, and the questions of runs they may steer (answer). */
   async inbox(caller: Principal): Promise<InboxItem[]> {
     const { store, access } = this.deps;
-    const [approvals, asked] = await Promise.all([this.pendingFor(caller), store.inputs.listPendingForOwner(caller.user, access.steerableTeams(caller))]);
-    const questions: typeof asked = [];
-    for (const q of asked) {
-      const run = await store.runs.get(q.runId);
-      if (run && access.canSteer(caller, run)) questions.push(q);
-    }
+    const [{ approvals, runs: approvalRuns }, asked] = await Promise.all([this.pendingWithRuns(caller), store.inputs.listPendingForOwner(caller.user, access.steerableTeams(caller))]);
+    const askedRuns = await runsById(store, asked.map((q) => q.runId));
+    const questions = asked.filter((q) => {
+      const run = askedRuns.get(q.runId);
+      return run !== undefined && access.canSteer(caller, run);
+    });
+    const runs = new Map([...approvalRuns, ...askedRuns]);
     const goals = new Map(questions.map((q) => [q.runId, q.goal]));
-    for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, (await store.runs.get(a.runId))?.goal ?? '');
-    const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)]);
+    for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, runs.get(a.runId)?.goal ?? '');
+    const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)], runs);
     const common = (r: { id: string; runId: string; requestedAt: string; expiresAt: string }) => ({
       id: r.id,
       runId: r.runId,

@@ -27,6 +27,7 @@
  * at other sizes they are a reference only.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { summarize } from './env';
@@ -37,17 +38,18 @@ import { LiveClient, wsUrl, type ServerMessage } from '../test/support/live-clie
 import { startWorkerProcess, type ChildHandle } from '../test/support/processes';
 import { seededRandom } from '../test/support/random';
 import { waitFor } from '../test/support/wait';
+import { isTerminalStatus } from '../contract/run';
 
 const EventType = temporal.api.enums.v1.EventType;
 const MODEL_ACTIVITY = 'callModel';
 /** The issue's turns, fewer of them: the per-turn and per-token costs are the same, a run takes a minute or two. */
-const SHORT_LOAD = { ...REALISTIC_LOAD, turns: [3, 6] as [number, number] };
+export const SHORT_LOAD = { ...REALISTIC_LOAD, turns: [3, 6] as [number, number] };
 const CLOCK_TICKS_PER_SECOND = 100;
 /** Now on the system's monotonic clock, µs: the clock of V8's CPU profiles, so a phase can be cut out of the worker's. */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n); // Linux's USER_HZ, in which /proc/<pid>/stat counts CPU time
 
 /** A process's CPU time so far (user + system, ms) from /proc. */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after the command name, which may hold spaces
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
@@ -81,9 +83,29 @@ function rssMbOf(pid: number): number {
   return kb / 1024;
 }
 
+/** One thread's figures from bench/worker-memory.js, MB (rss is the process's). */
+type ThreadMemory = { threadId: number; heapUsedMb: number; heapTotalMb: number; externalMb: number; nativeContexts: number; detachedContexts: number; rssMb: number; arrayBuffersMb: number };
+
+/**
+ * The worker's memory by thread after a full GC in each (bench/worker-memory.js): asks every thread for its figures
+ * under `label`, waits for as many answers as threads have reported before. Thread 0 is the main thread (activities,
+ * bus, Longhaul's state); the others are the SDK's workflow thread(s), where the sticky cache's workflows live.
+ */
+async function workerMemoryOf(dir: string, label: string, heap = false): Promise<ThreadMemory[]> {
+  const threads = fs.readdirSync(dir).filter((f) => /^thread-\d+\.json$/.test(f)).length;
+  fs.writeFileSync(path.join(dir, `snapshot-${label}`), heap ? 'heap' : '');
+  const answered = () => fs.readdirSync(dir).filter((f) => f.startsWith(`${label}-thread-`) && f.endsWith('.json'));
+  await waitFor(() => threads > 0 && answered().length >= threads, { timeoutMs: 10 * 60_000, intervalMs: 500, what: `the worker's ${threads} threads' memory (${label})` });
+  const round2 = (x: number) => Number(x.toFixed(1));
+  return answered()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as ThreadMemory)
+    .sort((a, b) => a.threadId - b.threadId)
+    .map((t) => ({ ...t, heapUsedMb: round2(t.heapUsedMb), heapTotalMb: round2(t.heapTotalMb), externalMb: round2(t.externalMb), rssMb: round2(t.rssMb), arrayBuffersMb: round2(t.arrayBuffersMb) }));
+}
+
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : NaN);
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-const summary = (xs: number[], digits = 1) => Object.fromEntries(Object.entries(summarize(xs)).map(([k, v]) => [k, k === 'n' ? v : round(v, digits)]));
+export const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+export const summary = (xs: number[], digits = 1) => Object.fromEntries(Object.entries(summarize(xs)).map(([k, v]) => [k, k === 'n' ? v : round(v, digits)]));
 
 /** Runs `tasks` with at most `limit` in flight. */
 async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -94,7 +116,7 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
 }
 
 /** Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed. */
-async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
+export async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
   const history = await h.client.workflow.getHandle(id).fetchHistory();
   const { events } = history;
   const scheduled = new Map<string, number>();
@@ -153,6 +175,8 @@ async function decisionPathOf(h: Harness, id: string, decidedAt: number, arrived
         wftStarted = t;
         break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        // The first task after the decision replays the run's history first when the run left the worker's cache.
+        if (out['workflow tasks (count)'] === undefined) add('first workflow task after the decision: started → completed', t - wftStarted);
         add('workflow task: started → completed', t - wftStarted);
         add('workflow tasks (count)', 1);
         break;
@@ -206,6 +230,9 @@ export async function loadBench() {
   const shape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : process.env.LOAD_SHAPE === 'short' ? SHORT_LOAD : REALISTIC_LOAD;
   const profileDir = process.env.LOAD_WORKER_PROFILE ? path.resolve(process.env.LOAD_WORKER_PROFILE) : undefined;
   const everything = streaming + parked + storm + 10;
+  /** LOAD_HEAP_SNAPSHOT=1: every worker thread writes a heap snapshot with the runs parked (into bench/results/). */
+  const heapSnapshot = process.env.LOAD_HEAP_SNAPSHOT === '1';
+  const memoryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-load-memory-'));
 
   const fake = new FakeAnthropic();
   fake.keepRequests = false; // each holds its transcript; the bench keeps only what it measures
@@ -258,7 +285,9 @@ export async function loadBench() {
         DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '',
       },
     });
-    worker = await startWorkerProcess(h.env, { nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    // The worker reports its memory by thread (bench/worker-memory.js), for the parked phase.
+    const memoryArgs = ['--require', path.join(__dirname, 'worker-memory.js')];
+    worker = await startWorkerProcess({ ...h.env, LOAD_MEMORY_DIR: memoryDir }, { nodeArgs: [...memoryArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] });
     const pid = worker.pid;
     const harness = h;
     const idOf = new Map<string, string>(); // marker → run id
@@ -270,7 +299,9 @@ export async function loadBench() {
     await harness.client.workflow.getHandle(warm).result();
 
     // 1. Parked runs.
+    const memoryBefore = await workerMemoryOf(memoryDir, 'before');
     const rssBeforeMb = rssMbOf(pid);
+    const parkStarted = performance.now();
     const parkedRuns: { id: string; kind: LoadRunKind }[] = [];
     await inBatches(Array.from({ length: parked }, (_, i) => i), 50, async (i) => {
       const kind: LoadRunKind = i % 2 === 0 ? 'approval' : 'question';
@@ -279,14 +310,25 @@ export async function loadBench() {
       parkedRuns.push({ id, kind });
     });
     let inbox: { kind: 'approval' | 'question'; id: string; runId: string }[] = [];
+    // A run that ended without waiting (on a machine loaded enough that a model call's heartbeat timed out, its retry
+    // can answer instead of asking) is counted and left out of the decisions, rather than waited for forever.
+    let endedEarly: string[] = [];
     await waitFor(
       async () => {
         inbox = (await harness.request('GET', '/api/inbox')).body.items;
-        return inbox.length >= parked;
+        if (inbox.length >= parked) return true;
+        endedEarly = (await harness.store.runs.getMany(parkedRuns.map((p) => p.id))).filter((r) => isTerminalStatus(r.status)).map((r) => r.id);
+        return inbox.length + endedEarly.length >= parked;
       },
-      { timeoutMs: 30 * 60_000, intervalMs: 1000, what: () => `${parked} parked runs in the inbox (have ${inbox.length})` },
+      { timeoutMs: 60 * 60_000, intervalMs: 2000, what: () => `${parked} parked runs in the inbox (have ${inbox.length}, ${endedEarly.length} ended without waiting)` },
     );
+    for (const id of endedEarly) parkedRuns.splice(parkedRuns.findIndex((p) => p.id === id), 1);
+    const parkSeconds = (performance.now() - parkStarted) / 1000;
     const rssParkedMb = rssMbOf(pid);
+    const memoryParked = await workerMemoryOf(memoryDir, 'parked', heapSnapshot);
+    if (heapSnapshot) {
+      for (const f of fs.readdirSync(memoryDir).filter((n) => n.endsWith('.heapsnapshot'))) fs.copyFileSync(path.join(memoryDir, f), path.join(__dirname, 'results', `load-${f}`));
+    }
     let pendingActivities = 0;
     const sampled = parkedRuns.slice(0, 50);
     for (const p of sampled) pendingActivities += ((await harness.client.workflow.getHandle(p.id).describe()).raw.pendingActivities ?? []).length;
@@ -302,6 +344,8 @@ export async function loadBench() {
     };
     const inboxMs = await timeRequests('/api/inbox', 50);
     const runsListMs = await timeRequests('/api/runs', 50);
+    // The parked phase's figures at once (the other phases take long at large sizes).
+    console.error(JSON.stringify({ parkedPhase: { parked, endedEarly: endedEarly.length, parkSeconds: round(parkSeconds), rssBeforeMb: round(rssBeforeMb), rssParkedMb: round(rssParkedMb), memoryBefore, memoryParked, inboxMs: summary(inboxMs), runsListMs: summary(runsListMs), pendingActivities } }));
 
     // The worker's CPU with only the parked runs (polls, timers): the floor under the streaming figure.
     const idleCpu0 = cpuMsOf(pid);
@@ -349,7 +393,7 @@ export async function loadBench() {
     const cpuMsByThread = cpuMsByThreadSince(pid, threads0);
     const tokens = (charsStreamed - chars0) / 4;
     // Postgres counts a backend's transactions when it reports, at most every second and within ~10 s when idle.
-    await new Promise((r) => setTimeout(r, 11_000));
+    if (streaming > 0) await new Promise((r) => setTimeout(r, 11_000));
     const transactions = (await transactionsOf(harness)) - transactions0;
     // A delta for a run's turn T (Longhaul counts from 1) carries text up to `end`: it left the fake with the
     // send that first reached `end` characters in that run's model call with T - 1 assistant turns before it.
@@ -386,7 +430,8 @@ export async function loadBench() {
       decisionAnswerMs.push(Date.now() - t0);
       decidedAt.set(item.runId, t0);
     });
-    await Promise.all(parkedRuns.map((p) => harness.client.workflow.getHandle(p.id).result()));
+    // 100 results waited for at a time: thousands of long polls at once exceed the server's concurrent poller limit.
+    await inBatches(parkedRuns, 100, async (p) => void (await harness.client.workflow.getHandle(p.id).result()));
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
     decisionWindowUs[1] = monotonicUs();
     const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
@@ -448,6 +493,15 @@ export async function loadBench() {
       parked: {
         workerRssMb: { before: round(rssBeforeMb), parked: round(rssParkedMb) },
         workerKbPerParkedRun: round(((rssParkedMb - rssBeforeMb) * 1024) / (parked || 1)),
+        parkSeconds: round(parkSeconds),
+        endedWithoutWaiting: endedEarly.length,
+        // By thread after a full GC in each: thread 0 the main thread, the others the workflow thread(s).
+        workerMemoryByThread: { before: memoryBefore, parked: memoryParked },
+        workerKbPerParkedRunByThread: Object.fromEntries(
+          memoryParked.map((t) => [t.threadId, round(((t.heapUsedMb - (memoryBefore.find((b) => b.threadId === t.threadId)?.heapUsedMb ?? 0)) * 1024) / (parked || 1))]),
+        ),
+        workerKbPerParkedRunAfterGc: round((((memoryParked[0]?.rssMb ?? NaN) - (memoryBefore[0]?.rssMb ?? NaN)) * 1024) / (parked || 1)),
+        cachedWorkflows: Number(process.env.WORKER_CACHED_WORKFLOWS ?? 2000),
         pendingActivitiesOfSampledParkedRuns: { sampled: sampled.length, pending: pendingActivities },
         inboxMs: summary(inboxMs),
         inboxItems: inbox.length,
@@ -475,6 +529,7 @@ export async function loadBench() {
       },
     };
   } finally {
+    fs.rmSync(memoryDir, { recursive: true, force: true });
     for (const w of watchers) w.terminate();
     await worker?.kill('SIGTERM');
     await h?.close();

@@ -11,6 +11,7 @@ import { historySizeBench } from './history-size';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { loadBench } from './load';
 import { recoveryBench } from './recovery';
+import { scaleOutBench } from './scale-out';
 import { stepsBench } from './steps';
 import { subagentsBench } from './subagents';
 import { throughputBench } from './throughput';
@@ -29,6 +30,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   ttft: () => ttftBench(),
   throughput: () => throughputBench(),
   load: () => loadBench(),
+  'scale-out': () => scaleOutBench(),
   subagents: () => subagentsBench(),
 };
 

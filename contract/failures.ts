@@ -21,6 +21,12 @@ export const FailureType = {
   ApprovalRequired: 'ApprovalRequired',
   /** The system behind a tool (an MCP server) could not be reached or died mid-call; the step is retried. */
   ToolUnavailable: 'ToolUnavailable',
+  /**
+   * A tool call's worker was lost on every attempt (it died or stopped heartbeating while the tool ran: a tool that
+   * crashes its process, exhausts its memory or blocks its event loop), `maxAttempts` times: the run fails rather than
+   * take more workers down with it. Code `tool_worker_lost`; the message names the tool and the attempts.
+   */
+  ToolWorkerLost: 'ToolWorkerLost',
   /** A webhook receiver did not accept a delivery (network error, timeout, non-2xx): retried with backoff. */
   WebhookNotAccepted: 'WebhookNotAccepted',
   /** A webhook that can never be sent (host not allowed, no secret): given up at once. */

@@ -441,8 +441,8 @@ export const OPTIONS = {
     'Tool calls a worker runs at once on its own queue (runs whose workspaces it holds), apart from `WORKER_ACTIVITY_SLOTS`: they use this process\'s disk and CPU, and can never take a model call\'s slot',
   ),
   WORKER_CACHED_WORKFLOWS: option(
-    int(2000, 0, 1_000_000),
-    'Runs kept in the worker\'s sticky cache (a run parked on a human stays there, holding no slot); a parked run was measured at 0.2–0.3 MB (worker and API), so this bounds the cache near 0.6 GB; the least recently used are evicted and replay their history at their next task; 0: no cache',
+    int(1000, 0, 1_000_000),
+    'Runs kept in the worker\'s sticky cache (a run parked on a human stays there, holding no slot, until evicted); a cached parked run was measured at ~0.36 MB of the worker\'s memory and an evicted one at next to nothing (docs/benchmarks.md), so 1,000 bounds the cache near 0.36 GB however many runs are parked; the least recently used are evicted and replay their short history at their next task; 0: no cache',
   ),
   WORKER_TUNER_TARGET_MEMORY: option(fraction(0.8), '`WORKER_TUNER=resource`: share of the machine\'s memory the tuner aims to stay under; a fifth is left for the rest of the machine and for spikes'),
   WORKER_TUNER_TARGET_CPU: option(fraction(0.9), '`WORKER_TUNER=resource`: share of the machine\'s CPU the tuner aims to stay under; near full, since a busy CPU slows calls but does not crash the worker'),

@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Verdict } from '../contract/activity-io';
-import { describeFailure, failureDetail, failureType } from './failures';
+import { describeFailure, failureDetail, failureType, workerLostOnLastAttempt } from './failures';
 import { installHandlers } from './handlers';
 import { announcementUpdates, askApproval, askUser, waitWhilePaused, withdrawPendingRequests } from './human-waits';
 import { callModelWhenAllowed, summarizeWhenAllowed } from './model-waits';
@@ -201,6 +201,7 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     if (failureType(err) === FailureType.ApprovalRequired && patched(EXECUTOR_APPROVAL_PATCH)) {
       return runOnceApproved(ctx, call, rerunInDoubt, asApprovalRequiredDetail(failureDetail(err)));
     }
+    if (workerLostOnLastAttempt(err) && patched(TOOL_WORKER_LOST_PATCH)) throw toolWorkerLost(ctx, call);
     if (failureType(err) !== FailureType.EffectInDoubt) throw err;
     // The call stopped part-way (its worker stopped, or the system behind the tool went away) and cannot safely be re-sent: ask, don't guess.
     const cause: InDoubtCause = failureDetail(err) === 'tool_unavailable' ? 'tool_unavailable' : 'attempt_lost';
@@ -214,6 +215,22 @@ async function runTool(ctx: RunContext, call: ToolCallRef, rerunInDoubt: boolean
     await recordSkipped(ctx, call, `${call.name} was interrupted and may or may not have taken effect; it was not run again (${verdict.decision}).${verdict.comment ? ` Their comment: ${verdict.comment}` : ''}`);
     return true;
   }
+}
+
+/**
+ * A tool call whose worker was lost on its last attempt (2026-12-06): the run fails with a code saying so
+ * (`tool_worker_lost`) rather than the general `activity_timeout`. Older histories ended with the latter.
+ */
+const TOOL_WORKER_LOST_PATCH = 'tool-worker-lost';
+
+/** Ends the run: a tool that takes its worker down (crashes it, blocks it) is not given more workers. */
+function toolWorkerLost(ctx: RunContext, call: ToolCallRef): ApplicationFailure {
+  const { maxAttempts, heartbeatTimeoutSec } = ctx.input.settings;
+  return ApplicationFailure.create({
+    type: FailureType.ToolWorkerLost,
+    nonRetryable: true,
+    message: `${call.name} was given up after ${maxAttempts} attempts: its worker was lost while running it (no heartbeat for ${heartbeatTimeoutSec}s: the process died or stopped responding), so the run stopped rather than lose more workers to it`,
+  });
 }
 
 /**

@@ -30,3 +30,11 @@ export function failureDetail(err: unknown): unknown {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
 }
+
+/**
+ * An activity given up after all its attempts, the last lost with its worker: no heartbeat within the heartbeat
+ * timeout (the process died, or its event loop stopped). Not a call that was merely slow: that is a start-to-close timeout.
+ */
+export function workerLostOnLastAttempt(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT';
+}

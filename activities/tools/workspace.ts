@@ -4,10 +4,12 @@
  * leave the folder (absolute paths, "..", symlinks pointing out), name the folder itself, or use
  * the names Longhaul writes its temporary files under is refused.
  */
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError } from './tool';
 import { TEMP_PREFIX } from '../../shared/workspaces/workspace-sync';
+import { giveBack, SyncSlices } from '../../shared/workspaces/sync-slices';
 
 export interface WorkspaceLimits {
   maxFileBytes: number;
@@ -46,16 +48,19 @@ export class Workspace {
     return target;
   }
 
+  /** Synchronously, a slice of entries at a time: see shared/workspaces/sync-slices.ts for why. */
   async list(): Promise<{ path: string; bytes: number }[]> {
-    await this.ensure();
+    mkdirSync(this.root, { recursive: true });
     const out: { path: string; bytes: number }[] = [];
+    const slices = new SyncSlices();
     const walk = async (dir: string): Promise<void> => {
-      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (slices.due()) await giveBack();
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
         // Every file counts toward the caps, temporary ones included: nothing fills the disk unseen.
         else if (entry.isFile()) {
-          out.push({ path: path.relative(this.root, full).split(path.sep).join('/'), bytes: (await fs.stat(full)).size });
+          out.push({ path: path.relative(this.root, full).split(path.sep).join('/'), bytes: statSync(full).size });
         }
       }
     };

@@ -23,13 +23,17 @@ export abstract class CrossProcessBus implements Bus {
     protected readonly store: Store,
     protected readonly logger: Logger,
   ) {
-    this.writer = new LiveTextWriter(store, logger);
+    // A run that becomes watched gets the text held back from it at once (from offset 0: a reader keeps only what is new).
+    this.writer = new LiveTextWriter(store, logger, (runId, text) => this.forward({ type: 'delta', runId, offset: 0, ...text }));
   }
 
   publish(msg: BusMessage): void {
     if (isDeltaMessage(msg)) {
       this.writer.write(msg);
-      this.forward(msg);
+      // A run nobody watches (presence, as the writer last read it) has no reader for its deltas in any process:
+      // an API process drops deltas of runs it has no socket for. Its text so far is persisted (liveText), and
+      // sent at once when someone arrives. Resets and ends are rare, and always go.
+      if (msg.type !== 'delta' || !this.writer.unwatched(msg.runId)) this.forward(msg);
       // Nobody in this process follows the run (a worker's usual case): the local bus would only keep a second
       // copy of the text for nobody (a local subscriber reads the text so far from liveText(), not from it).
       if (!this.subscribed.has(msg.runId)) return;

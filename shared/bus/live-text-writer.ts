@@ -10,12 +10,14 @@
  * Nobody needs the partial message fresh to the 50 ms while nobody watches the run: then it is
  * persisted every UNWATCHED_FLUSH_MS. Which streaming runs are watched is read from presence (one
  * query for all of them every WATCH_CHECK_MS); a run that becomes watched is flushed at once, so a
- * new subscriber has the text so far straight away.
+ * new subscriber has the text so far straight away. The bus asks the same question before it sends a
+ * delta to other processes (`unwatched`), and is told when a run becomes watched (`onWatched`, with
+ * the text so far) so that it can send what it held back.
  */
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { DeltaMessage } from './bus';
-import { StreamedTexts } from './streamed-text';
+import { StreamedTexts, type StreamSnapshot } from './streamed-text';
 
 /** How often a worker persists the text being streamed, for other processes to read. */
 export const LIVE_TEXT_FLUSH_MS = 50;
@@ -48,7 +50,27 @@ export class LiveTextWriter {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    /** A streaming run that was `unwatched` is watched now (or presence could not be read): its text so far. */
+    private readonly onWatched: (runId: string, text: StreamSnapshot) => void = () => undefined,
   ) {}
+
+  /**
+   * Presence says nobody watches the run, checked twice in a row while it streams. Unknown (not yet
+   * checked, or a failed check) is not unwatched: a watcher must never miss text.
+   */
+  unwatched(runId: string): boolean {
+    return this.streaming.has(runId) && this.isSlow(runId);
+  }
+
+  /** The run counts as watched from now on; if it was not, its text so far is written now and handed to `onWatched`. */
+  private markWatched(runId: string): void {
+    const was = this.unwatched(runId);
+    this.unwatchedChecks.delete(runId);
+    if (!was) return;
+    this.scheduleFlush(runId, true); // someone arrived
+    const text = this.streams.snapshot(runId);
+    if (text && text.text !== '') this.onWatched(runId, text);
+  }
 
   /** While anything streams, keeps `watched` current; a run that became watched is flushed now. */
   private checkWatchers(): void {
@@ -61,13 +83,15 @@ export class LiveTextWriter {
         .watched(checked)
         .then((now) => {
           for (const runId of checked) {
-            if (now.has(runId)) {
-              if (this.isSlow(runId) && this.streaming.has(runId)) this.scheduleFlush(runId, true); // someone arrived
-              this.unwatchedChecks.delete(runId);
-            } else this.unwatchedChecks.set(runId, (this.unwatchedChecks.get(runId) ?? 0) + 1);
+            if (now.has(runId)) this.markWatched(runId);
+            else this.unwatchedChecks.set(runId, (this.unwatchedChecks.get(runId) ?? 0) + 1);
           }
         })
-        .catch((err: unknown) => this.logger.debug({ err }, 'could not read presence; keeping the last answer'))
+        .catch((err: unknown) => {
+          // Not knowing who watches, treat every run as watched: text sent for nobody is the cheaper mistake.
+          this.logger.debug({ err }, 'could not read presence; treating the streaming runs as watched');
+          for (const runId of checked) this.markWatched(runId);
+        })
         .finally(() => {
           this.watchTimer = undefined;
           this.checkWatchers();

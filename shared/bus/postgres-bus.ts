@@ -1,7 +1,7 @@
 /**
  * The bus between processes on Postgres, for any number of API replicas and workers. Events are
  * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas
- * within NOTIFY_BATCH_MS, all runs' in one statement. Each API process LISTENs on one connection
+ * within NOTIFY_BATCH_MS, all runs' in one statement (only of runs someone watches: cross-process-bus.ts). Each API process LISTENs on one connection
  * and turns notifications into local messages; a lost connection is re-established and every
  * follower told to re-read.
  */

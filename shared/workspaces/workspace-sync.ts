@@ -16,7 +16,7 @@
  * link and folders are kept: a symbolic or hard link could bring in a file from outside.
  */
 import crypto from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ManifestEntry } from '../../contract/workspace';
@@ -25,6 +25,7 @@ import type { RunEvent } from '../../contract/events';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import type { BlobStore } from './blob-store';
+import { giveBack, SyncSlices } from './sync-slices';
 
 export interface WorkspaceCaps {
   maxFileBytes: number;
@@ -242,15 +243,21 @@ export class WorkspaceSync {
       total += bytes + Buffer.byteLength(JSON.stringify(entry)) + 1;
       if (total > maxTotalBytes) throw new WorkspaceRefused(`the workspace would hold over ${maxTotalBytes} bytes (files and the list of them), its limit, so the change was undone`);
     };
+    // Metadata synchronously, a slice at a time (./sync-slices.ts); a changed file's content asynchronously.
+    const slices = new SyncSlices();
     const walk = async (rel: string): Promise<void> => {
-      const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' && rel === '') return [];
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return;
         throw err;
-      });
+      }
       for (const entry of entries) {
+        if (slices.due()) await giveBack();
         const relPath = rel ? `${rel}/${entry.name}` : entry.name;
         const full = path.join(dir, relPath);
-        const stat = await fs.lstat(full);
+        const stat = lstatSync(full);
         if (stat.isSymbolicLink()) throw new WorkspaceRefused(`${relPath} is a symbolic link; workspaces keep only files and folders, so the change was undone`);
         if (relPath.split('/').length > maxDepth) throw new WorkspaceRefused(`${relPath} is over ${maxDepth} folders deep, the limit, so the change was undone`);
         if (stat.isDirectory()) {

@@ -1,8 +1,10 @@
 /**
  * Live updates when the API is not the worker's process: on SQLite the API tails the database; on
  * Postgres API replicas LISTEN. An API process killed mid-run loses nothing: clients reconnect to
- * another and resume. Two API replicas on Postgres each serve every event of a run.
+ * another and resume. Two API replicas on Postgres each serve every event of a run. A worker sends no deltas of
+ * a run nobody watches; a socket that arrives mid-stream still gets all of its text.
  */
+import { DELTAS_CHANNEL } from '../../shared/bus/postgres-bus';
 import { FakeAnthropic } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
 import { LiveClient, wsUrl } from '../support/live-client';
@@ -116,6 +118,47 @@ describe('live updates across processes', () => {
         expect(client.messages.filter((m) => m.type === 'delta').length).toBeGreaterThan(5);
       }
       expect([...onA.violations, ...onB.violations]).toEqual([]);
+    });
+
+    it('sends no deltas of a run nobody watches; a socket that arrives mid-stream gets the text so far, then every delta', async () => {
+      const text = 'Streamed to nobody at first, then to somebody who arrived. '.repeat(50); // ~15 s at 6 characters per 30 ms
+      fake.script('[unwatched]', () => ({ text, chunkChars: 6, delayMs: 30 }));
+      children.push(await startWorkerProcess(h.env, { plain: true }));
+      const url = await api(h.env);
+      const streamedByFake = () => fake.requestsFor('[unwatched]')[0]?.streamedChars ?? 0;
+      // Every delta the worker NOTIFYs, by run: how far the fake had streamed when it arrived.
+      const notified = new Map<string, number[]>();
+      const listener = await h.store.opened.pool!.connect();
+      listener.on('notification', (n) => {
+        const msg = JSON.parse(n.payload ?? '{}') as { type?: string; runId: string };
+        if (msg.type === 'delta') notified.set(msg.runId, [...(notified.get(msg.runId) ?? []), streamedByFake()]);
+      });
+      await listener.query(`LISTEN ${DELTAS_CHANNEL}`);
+      try {
+        const id = await h.createRun({ goal: 'Nobody watches at first [unwatched]', approvals: 'none' });
+        // Once the worker has seen (presence, twice) that nobody watches, it stops sending deltas while the model streams on.
+        await waitFor(() => streamedByFake() >= (notified.get(id)?.at(-1) ?? 0) + 300, { what: '300 characters streamed with no delta sent', timeoutMs: 30_000 });
+        const sentWhileUnwatched = notified.get(id)?.length ?? 0;
+        const arrivedAt = streamedByFake();
+        expect(arrivedAt).toBeLessThan(text.length / 2); // the socket arrives mid-stream
+
+        const client = await connect(url);
+        client.subscribe(id, 0);
+        await client.waitForEvent(id, 'run.completed', 60_000);
+        const stored = await h.events(id);
+        expect(client.events(id)).toEqual(stored);
+        const message = stored.find((e) => e.type === 'llm.message')!;
+        expect(message.data.text).toBe(text);
+        // The whole text, no gap, no repeat, in order (LiveClient checks each delta's offset)…
+        expect(client.streamed(id, Number(message.data.turn))).toBe(text);
+        expect(client.violations).toEqual([]);
+        // …and live: the worker sends deltas again once it knows of the socket, and they reach it before the message ends.
+        expect((notified.get(id)?.length ?? 0) - sentWhileUnwatched).toBeGreaterThan(5);
+        const beforeTheEnd = client.messages.slice(0, client.messages.findIndex((m) => m.type === 'event' && m.event.type === 'llm.message'));
+        expect(beforeTheEnd.filter((m) => m.type === 'delta' && m.runId === id).length).toBeGreaterThan(5);
+      } finally {
+        listener.release();
+      }
     });
 
     it('keeps serving a run when the API loses its LISTEN connection mid-stream', async () => {

@@ -5,9 +5,12 @@
  * proxy between Longhaul and the shared Postgres that the test cuts (port closed, every connection dropped) and
  * reopens on the same port, as a restarted server would be.
  */
+import { CountingServer } from '../support/counting-server';
+import { FakeAnthropic } from '../support/fake-anthropic';
 import { createPostgresDatabase } from '../support/postgres';
 import { startHarness, type Harness } from '../support/harness';
 import { TcpProxy } from '../support/tcp-proxy';
+import { testTools } from '../support/test-tools';
 import { testEnv } from '../support/test-env';
 import { waitFor } from '../support/wait';
 
@@ -15,6 +18,7 @@ describe('a database outage', () => {
   let h: Harness;
   let proxy: TcpProxy;
   let drop: () => Promise<void>;
+  let proxiedUrl: (url?: string) => string;
 
   beforeAll(async () => {
     const db = await createPostgresDatabase(testEnv().postgresUrl);
@@ -22,10 +26,13 @@ describe('a database outage', () => {
     const direct = new URL(db.url);
     proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     await proxy.open();
-    const proxied = new URL(db.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    h = await startHarness({ env: { DATABASE_URL: proxied.toString() } });
+    proxiedUrl = (url = db.url) => {
+      const proxied = new URL(url);
+      proxied.hostname = '127.0.0.1';
+      proxied.port = String(proxy.port);
+      return proxied.toString();
+    };
+    h = await startHarness({ env: { DATABASE_URL: proxiedUrl() } });
   });
   afterAll(async () => {
     await h?.close();
@@ -65,5 +72,42 @@ describe('a database outage', () => {
       },
       { what: 'the run to complete', timeoutMs: 60_000 },
     );
+  });
+
+  it('keeps a tool call whose database goes away mid-call waiting, costing no attempt, and the run goes on once it is back', async () => {
+    // One attempt per activity: without waiting inside it, the tool call's lost result write would end the run failed.
+    const db = await createPostgresDatabase(testEnv().postgresUrl);
+    const fake = new FakeAnthropic();
+    const outside = new CountingServer();
+    await fake.start();
+    await outside.start();
+    const patient = await startHarness({
+      env: { DATABASE_URL: proxiedUrl(db.url), ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: 'claude-sonnet-5-5', ACTIVITY_MAX_ATTEMPTS: '1' },
+      extraTools: testTools(),
+    });
+    try {
+      fake.script('[outage-tool]', (req) => (req.assistantTurns === 0 ? { toolUses: [{ name: 'quick_effect', input: { url: outside.url } }] } : { text: 'Recorded it.' }));
+      outside.hold(() => true);
+      const id = await patient.createRun({ goal: 'record it [outage-tool]' });
+      await waitFor(() => outside.requests.length === 1, { what: 'the tool to reach the outside system' });
+
+      // The tool's effect is taken while the database is away; what the call writes next (its workspace, its
+      // result) cannot be. The outage lasts three seconds: far longer than one attempt takes to fail.
+      await proxy.cut();
+      outside.release();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await proxy.open();
+
+      const run = await patient.waitForStatus(id, ['completed', 'failed'], { timeoutMs: 60_000 });
+      expect(run.status).toBe('completed');
+      expect(outside.applied).toHaveLength(1);
+      const tools = (await patient.events(id)).filter((e) => e.type === 'tool.completed' || e.type === 'tool.failed');
+      expect(tools.map((e) => e.type)).toEqual(['tool.completed']);
+    } finally {
+      await patient.close();
+      await outside.stop();
+      await fake.stop();
+      await db.drop();
+    }
   });
 });

@@ -151,6 +151,25 @@ describe('activities', () => {
     expect((await store.runs.get('run_model'))!.usage.inputTokens).toBe(1000);
   });
 
+  it('keeps a paid-for model answer while the database is away and records it once it is back, rather than ask again', async () => {
+    await store.runs.insert({ id: 'run_model_outage', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    nextReply = { content: [{ type: 'text', text: 'Paid for once' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
+    // The answer's commit finds the database gone twice (as node-postgres reports a refused connection), then back.
+    let away = 2;
+    const flaky = Object.create(store) as Store;
+    flaky.transaction = (fn) => (away-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : store.transaction(fn));
+    const local = createActivities(
+      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store: flaky, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }),
+    );
+    const before = modelCalls;
+    const result = (await new MockActivityEnvironment({ attempt: 1 }).run(local.callModel, { runId: 'run_model_outage', turn: 1, model: 'claude-sonnet-5-5' })) as unknown as ModelTurnResult;
+    expect(result.stopReason).toBe('end_turn');
+    expect(modelCalls - before).toBe(1);
+    expect(away).toBeLessThan(0);
+    expect((await store.effects.get('run_model_outage:turn:1:model'))!.status).toBe('completed');
+    expect((await store.runs.get('run_model_outage'))!.usage.inputTokens).toBe(1000);
+  });
+
   it('classifies a model failure into a typed Temporal failure', async () => {
     await store.runs.insert({ id: 'run_model_err', owner: 'u', goal: 'g', model: 'x', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     const failing: ModelAdapter = { complete: async () => Promise.reject(new Error('socket hang up')) };

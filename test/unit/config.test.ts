@@ -107,7 +107,7 @@ describe('config', () => {
       localActivitySlots: 200,
       workflowTaskSlots: 100,
       workspaceActivitySlots: 200,
-      cachedWorkflows: 2000,
+      cachedWorkflows: 1000,
       targetMemoryUsage: 0.8,
       targetCpuUsage: 0.9,
       pollers: 'autoscaling',

@@ -9,6 +9,7 @@ import { CrossProcessBus } from '../../shared/bus/cross-process-bus';
 import { createLogger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import { coalesce } from '../../shared/bus/postgres-bus';
+import { WATCH_CHECK_MS } from '../../shared/bus/live-text-writer';
 
 describe('a model call’s delta stream', () => {
   beforeEach(() => jest.useFakeTimers());
@@ -102,5 +103,77 @@ describe('a worker’s cross-process bus', () => {
     expect(heard).toEqual([{ type: 'delta', runId: 'r2', turn: 1, attempt: 1, offset: 0, text: 'seen' }]);
     unsubscribe();
     await bus.close();
+  });
+
+  describe('a run nobody watches', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    /** A worker's bus whose presence answers from `watched` (or fails), recording what it sends to other processes. */
+    function workerBus() {
+      const presence = { watched: new Set<string>(), fails: false };
+      const presenceStore = {
+        watchers: { watched: async (ids: string[]) => (presence.fails ? Promise.reject(new Error('down')) : new Set(ids.filter((id) => presence.watched.has(id)))) },
+        liveText: { putMany: async () => undefined, clear: async () => undefined },
+      } as unknown as Store;
+      const sent: DeltaMessage[] = [];
+      class RecordingBus extends WorkerBus {
+        protected override forward(msg: DeltaMessage): void {
+          sent.push(msg);
+        }
+      }
+      const bus = new RecordingBus(presenceStore, createLogger({ level: 'silent' }));
+      let text = '';
+      let attempt = 1;
+      const stream = (piece: string) => {
+        bus.publish(delta('r1', text.length, piece, attempt));
+        text += piece;
+      };
+      /** The model call is retried: a new attempt, from offset 0. */
+      const retry = () => {
+        attempt += 1;
+        text = '';
+        bus.publish({ type: 'delta.reset', runId: 'r1', turn: 1, attempt });
+      };
+      return { bus, presence, sent, stream, retry };
+    }
+    const delta = (runId: string, offset: number, text: string, attempt = 1): DeltaMessage => ({ type: 'delta', runId, turn: 1, attempt, offset, text });
+    const check = () => jest.advanceTimersByTimeAsync(WATCH_CHECK_MS);
+
+    it('sends its deltas until presence has twice found nobody, then none; when someone arrives, the text so far, then every delta', async () => {
+      const { bus, presence, sent, stream, retry } = workerBus();
+      stream('ab'); // not yet checked: sent
+      await check();
+      stream('cd'); // nobody, once: still sent
+      await check();
+      stream('ef'); // nobody, twice: held back
+      stream('gh');
+      expect(sent).toEqual([delta('r1', 0, 'ab'), delta('r1', 2, 'cd')]);
+      retry(); // resets and ends always go
+      expect(sent.at(-1)).toEqual({ type: 'delta.reset', runId: 'r1', turn: 1, attempt: 2 });
+      sent.length = 0;
+      stream('ab');
+      stream('cdef');
+      presence.watched.add('r1');
+      await check();
+      stream('ij');
+      // The text so far from offset 0 (a reader keeps only what is new to it), then each delta again.
+      expect(sent).toEqual([delta('r1', 0, 'abcdef', 2), delta('r1', 6, 'ij', 2)]);
+      await bus.close();
+    });
+
+    it('sends deltas again when presence cannot be read: a watcher must not miss text', async () => {
+      const { bus, presence, sent, stream } = workerBus();
+      stream('ab');
+      await check();
+      await check();
+      stream('cd');
+      expect(sent).toEqual([delta('r1', 0, 'ab')]);
+      presence.fails = true;
+      await check();
+      stream('ef');
+      expect(sent).toEqual([delta('r1', 0, 'ab'), delta('r1', 0, 'abcd'), delta('r1', 4, 'ef')]);
+      await bus.close();
+    });
   });
 });

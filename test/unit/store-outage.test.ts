@@ -1,4 +1,7 @@
-/** Which database errors mean "unreachable right now" (503 store_unavailable, retried) and which are bugs (500). */
+/** Which database errors mean "unreachable right now" (503 store_unavailable, retried) and which are bugs (500); activities that wait for the database. */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { patientWithStore } from '../../activities/store-patience';
+import { createLogger } from '../../shared/logger';
 import { isStoreOutage } from '../../shared/store/outage';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -23,5 +26,45 @@ describe('isStoreOutage', () => {
     ['nothing', undefined],
   ])('%s is not', (_what, err) => {
     expect(isStoreOutage(err)).toBe(false);
+  });
+});
+
+describe('activities waiting for the database (patientWithStore)', () => {
+  const refused = () => pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432');
+  const logger = createLogger({ level: 'silent' });
+  const env = () => new MockActivityEnvironment({ attempt: 1 });
+
+  it('runs the activity again once the database answers, on the same attempt', async () => {
+    let calls = 0;
+    let pings = 0;
+    const acts = patientWithStore(
+      { work: async (n: number) => (++calls === 1 ? Promise.reject(refused()) : n * 2) },
+      { store: { ping: async () => (++pings < 3 ? Promise.reject(refused()) : undefined) }, logger, pingEveryMs: 1 },
+    );
+    await expect(env().run(acts.work, 21)).resolves.toBe(42);
+    expect([calls, pings]).toEqual([2, 3]);
+  });
+
+  it('fails the attempt at once when the database answers: the refused connection was something else', async () => {
+    let calls = 0;
+    const acts = patientWithStore({ work: async () => (++calls, Promise.reject(refused())) }, { store: { ping: async () => undefined }, logger, pingEveryMs: 1 });
+    await expect(env().run(acts.work, undefined)).rejects.toThrow('ECONNREFUSED');
+    expect(calls).toBe(1);
+  });
+
+  it('leaves other errors, and local activities, to their retries', async () => {
+    const bug = new TypeError('a bug');
+    const unreachable = { ping: async () => Promise.reject(refused()) };
+    const acts = patientWithStore({ bug: async () => Promise.reject(bug), outage: async () => Promise.reject(refused()) }, { store: unreachable, logger, pingEveryMs: 1 });
+    await expect(env().run(acts.bug, undefined)).rejects.toBe(bug);
+    await expect(new MockActivityEnvironment({ isLocal: true }).run(acts.outage, undefined)).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('stops waiting when the activity is cancelled', async () => {
+    const e = env();
+    const acts = patientWithStore({ outage: async () => Promise.reject(refused()) }, { store: { ping: async () => Promise.reject(refused()) }, logger, pingEveryMs: 5 });
+    const running = e.run(acts.outage, undefined);
+    setTimeout(() => e.cancel(), 30);
+    await expect(running).rejects.toBeTruthy();
   });
 });

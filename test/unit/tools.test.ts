@@ -39,6 +39,29 @@ describe('built-in tools', () => {
       expect(fs.readFileSync(path.join(dataDir, 'workspaces', 'run_tools', 'notes', 'a.txt'), 'utf8')).toBe('hello');
     });
 
+    it('lists a large workspace, nested, sorted, giving the event loop back as it goes', async () => {
+      const root = ctx.workspace.root;
+      for (let d = 0; d < 10; d++) {
+        fs.mkdirSync(path.join(root, `d${d}`), { recursive: true });
+        for (let f = 0; f < 60; f++) fs.writeFileSync(path.join(root, `d${d}`, `f${String(f).padStart(2, '0')}.txt`), 'x'.repeat(d));
+      }
+      let turns = 0;
+      let counting = true;
+      const count = () => {
+        turns += 1;
+        if (counting) setImmediate(count);
+      };
+      setImmediate(count);
+      const { files } = (await workspaceList.run({}, ctx)) as { files: { path: string; bytes: number }[] };
+      counting = false;
+      expect(files).toHaveLength(600);
+      expect(files[0]).toEqual({ path: 'd0/f00.txt', bytes: 0 });
+      expect(files[599]).toEqual({ path: 'd9/f59.txt', bytes: 9 });
+      expect(files.map((f) => f.path)).toEqual([...files.map((f) => f.path)].sort());
+      // 610 entries, a slice of 128 at a time: the loop came round between slices, not only once at the end.
+      expect(turns).toBeGreaterThanOrEqual(4);
+    });
+
     it.each(['../escape.txt', '/etc/passwd', 'a/../../b', 'C:\\windows', ''])('refuses the path %j', async (p) => {
       await expect(workspaceWrite.run({ path: p, content: 'x' }, ctx)).rejects.toBeInstanceOf(ToolError);
       await expect(workspaceRead.run({ path: p }, ctx)).rejects.toBeInstanceOf(ToolError);
