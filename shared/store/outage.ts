@@ -9,9 +9,10 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 /**
  * Postgres SQLSTATEs of a server that is going away or not taking connections: class 08 (connection exception),
- * 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or in recovery).
+ * 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or in recovery), and 53300
+ * too_many_connections (every slot taken, by this deployment's pools or anyone else's: it passes as they close).
  */
-const SERVER_GONE = /^(08...|57P0[123])$/;
+const SERVER_GONE = /^(08...|57P0[123]|53300)$/;
 
 /** What node-postgres throws when the server closes the socket under it, or no pooled connection comes in time. */
 const CONNECTION_LOST = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;

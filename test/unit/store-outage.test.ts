@@ -11,6 +11,7 @@ describe('isStoreOutage', () => {
     ['a refused connection', pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')],
     ['a server shutting down (57P01)', pgError('57P01', 'terminating connection due to administrator command')],
     ['a server starting up (57P03)', pgError('57P03', 'the database system is starting up')],
+    ['a server with every connection slot taken (53300)', pgError('53300', 'remaining connection slots are reserved for roles with the SUPERUSER attribute')],
     ['a connection exception (08006)', pgError('08006')],
     ['a socket closed under a query', new Error('Connection terminated unexpectedly')],
     ['the cause of a wrapped error', new Error('query failed', { cause: pgError('ECONNRESET') })],
