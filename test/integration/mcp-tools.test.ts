@@ -56,6 +56,14 @@ describe('MCP tools', () => {
     });
   }
 
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const stdioPids = () =>
     fs
       .readdirSync(stdioState)
@@ -126,16 +134,12 @@ describe('MCP tools', () => {
   });
 
   it('reconnects to a stdio server killed between calls, and to an HTTP server that restarted', async () => {
-    const [pid] = stdioPids().slice(-1);
+    // The server running now: the earlier test's crashed one left its pid file too, and file names sort as text
+    // ("stdio-9876" after "stdio-10234"), so the last name is not always the live server.
+    const [pid] = stdioPids().filter(alive);
+    expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    await waitFor(() => {
-      try {
-        process.kill(pid!, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, { what: 'the stdio MCP server to die' });
+    await waitFor(() => !alive(pid!), { what: 'the stdio MCP server to die' });
     const port = httpServer.port;
     await httpServer.stop();
     httpServer = await startHttpMcpServer(httpState, port);
