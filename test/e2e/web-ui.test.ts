@@ -400,8 +400,10 @@ describe('web UI', () => {
     await waitingWrite.getByLabel('Comment (optional)').fill('Keep beta in lower case.');
     await waitingWrite.getByRole('button', { name: 'Reject' }).click();
     const rejecting = page.getByRole('dialog', { name: 'Reject workspace_write?' });
-    // The confirmation says what it decides: the change to the file.
-    expect(await rejecting.getByTestId('write-diff').locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
+    // The confirmation says what it decides: the change to the file (shown once the file's current text has come).
+    const rejectingDiff = rejecting.getByTestId('write-diff');
+    await rejectingDiff.waitFor();
+    expect(await rejectingDiff.locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
     await rejecting.getByRole('button', { name: 'Reject' }).click();
     await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 1000, what: 'the count to drop to 1 at once' });
     await h.waitForStatus(writer, 'completed');
