@@ -18,6 +18,14 @@ export const DEFAULT_CLAUDE_MODEL = 'claude-sonnet-5-5';
  */
 export const DEFAULT_DATABASE_POOL_MAX = 20;
 
+/**
+ * How long a Postgres query waits for a connection (a new one to open, or a pooled one to come free) before it
+ * fails as the database being unreachable, unless DATABASE_CONNECT_TIMEOUT_MS says. Without it a server that stops
+ * answering without closing the socket (a failover, a network partition, a dead host) holds every request until the
+ * kernel gives up on the connection, about two minutes, where the API should answer 503 `store_unavailable`.
+ */
+export const DEFAULT_DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
 /** A parser that knows the default it applies, so the README shows exactly that. */
 const withDefault = <T extends z.ZodType>(schema: T, def: string | number | boolean): T => schema.meta({ default: `\`${def}\`` });
 
@@ -302,6 +310,10 @@ export const OPTIONS = {
   DATABASE_POOL_MAX: option(
     int(DEFAULT_DATABASE_POOL_MAX, 1, 1000),
     'Postgres connections each process (API, worker) may hold at once: a burst of runs resuming together queues for them. Keep processes × this under the server\'s `max_connections` (100 unless raised)',
+  ),
+  DATABASE_CONNECT_TIMEOUT_MS: option(
+    int(DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000),
+    'Postgres: how long a query waits for a connection (to open, or to come free in the pool) before failing as the database unreachable: the API answers 503 `store_unavailable`, an activity waits for the database and runs again',
   ),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
   OTEL_EXPORTER_OTLP_ENDPOINT: option(

@@ -96,6 +96,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
     databaseUrl: e.DATABASE_URL,
     /** Postgres: the most connections this process's pool opens. */
     databasePoolMax: e.DATABASE_POOL_MAX,
+    /** Postgres: how long a query waits for a connection before it fails as an outage. */
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },

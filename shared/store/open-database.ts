@@ -9,7 +9,7 @@ import { loadSqlite } from './sqlite-binding';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import { LonghaulMigrations } from './migrations';
-import { DEFAULT_DATABASE_POOL_MAX } from '../config-options';
+import { DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, DEFAULT_DATABASE_POOL_MAX } from '../config-options';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -50,11 +50,22 @@ export function sqlitePathFor(dataDir: string): string {
   return path.join(dataDir, 'longhaul.sqlite');
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; databasePoolMax?: number; dataDir: string; migrate?: boolean }): Promise<OpenedDatabase> {
+export async function openDatabase(opts: {
+  databaseUrl?: string;
+  databasePoolMax?: number;
+  databaseConnectTimeoutMs?: number;
+  dataDir: string;
+  migrate?: boolean;
+}): Promise<OpenedDatabase> {
   let opened: OpenedDatabase;
   if (opts.databaseUrl) {
     // A burst of runs resuming at once queues here for connections (each decision's bookkeeping is a few transactions).
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.databasePoolMax ?? DEFAULT_DATABASE_POOL_MAX });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.databasePoolMax ?? DEFAULT_DATABASE_POOL_MAX,
+      // A server that stops answering without closing the socket fails queries as an outage, not after minutes.
+      connectionTimeoutMillis: opts.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_CONNECT_TIMEOUT_MS,
+    });
     // An idle pooled connection that the server ends (a restart, a failover, an administrator) is
     // dropped by the pool and replaced at the next query; unhandled, the event would end the process.
     pool.on('error', () => undefined);

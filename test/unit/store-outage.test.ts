@@ -1,7 +1,10 @@
 /** Which database errors mean "unreachable right now" (503 store_unavailable, retried) and which are bugs (500); activities that wait for the database. */
+import net from 'node:net';
+import { sql } from 'kysely';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { patientWithStore } from '../../activities/store-patience';
 import { createLogger } from '../../shared/logger';
+import { openDatabase } from '../../shared/store/open-database';
 import { isStoreOutage } from '../../shared/store/outage';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -27,6 +30,32 @@ describe('isStoreOutage', () => {
     ['nothing', undefined],
   ])('%s is not', (_what, err) => {
     expect(isStoreOutage(err)).toBe(false);
+  });
+});
+
+describe('a Postgres server that stops answering', () => {
+  it('fails a query as an outage after DATABASE_CONNECT_TIMEOUT_MS, not when the kernel gives up on the socket', async () => {
+    // Takes the connection and never answers it: a failover, a partition, a host gone without closing its sockets.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const opened = await openDatabase({ databaseUrl: `postgres://longhaul:longhaul@127.0.0.1:${port}/longhaul`, databaseConnectTimeoutMs: 200, dataDir: '', migrate: false });
+    try {
+      const failure = await sql`select 1`.execute(opened.db).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isStoreOutage(failure)).toBe(true);
+      expect(sockets.size).toBe(1); // it did reach the server: the wait was the server's silence
+    } finally {
+      await opened.db.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
