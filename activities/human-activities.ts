@@ -14,7 +14,10 @@ import { preview, publishEvents } from './publish';
 import { eventKeys, messageKeys } from '../contract/keys';
 import type { AttentionKind } from '../contract/events';
 import type { SubagentOrigin } from '../contract/api';
-import type { ProposedDecision, RequestApprovalArgs, RequestInputArgs, SettleInputArgs, Verdict } from '../contract/activity-io';
+import type { RequestApprovalArgs, RequestInputArgs, SettleApprovalArgs, SettledApproval, SettledInput, SettleInputArgs, Verdict } from '../contract/activity-io';
+import type { Progress } from '../contract/run';
+import type { Store } from '../shared/store';
+import type { RunEvent } from '../contract/events';
 
 /** Now, and `timeoutSec` from now, as ISO timestamps. */
 function timeWindow(timeoutSec: number): { requestedAt: string; expiresAt: string } {
@@ -33,6 +36,16 @@ export function toPending(a: ApprovalRecord): PendingApproval {
     requestedAt: a.requestedAt,
     expiresAt: a.expiresAt,
   };
+}
+
+/**
+ * The run back in the state the workflow goes on in (running), in the transaction that settled what it waited for:
+ * a decision's bookkeeping is one transaction, not two (a burst of decisions waits on the database for each).
+ * When: the settling event's time, as a separate state change would have answered.
+ */
+async function resumedIn(tx: Store, runId: string, progress: Progress, events: RunEvent[]): Promise<string> {
+  await tx.runs.updateState(runId, { status: progress.status, statusDetail: progress.statusDetail, progress, error: progress.error, ended: false });
+  return events.at(-1)?.at ?? new Date().toISOString();
 }
 
 /** The run a direct message is about, as its owner knows it: their run, or a sub-agent's run of their run tree. */
@@ -140,7 +153,7 @@ export function createHumanActivities(deps: ActivityDeps) {
    * Settles the approval with what the workflow saw (a signal, or its timer firing) unless the
    * database already holds a decision — a human who beat the timer wins — and records the event.
    */
-  async function settleApproval({ runId, approvalId, proposed }: { runId: string; approvalId: string; proposed: ProposedDecision }): Promise<Verdict> {
+  async function settleApproval({ runId, approvalId, proposed, resume }: SettleApprovalArgs): Promise<SettledApproval> {
     const { verdict, events } = await store.transaction(async (tx) => {
       // Through the same path as the API and Slack: a decision already in the database wins over this proposal.
       const { approval } = await tx.approvals.settle(approvalId, {
@@ -149,7 +162,7 @@ export function createHumanActivities(deps: ActivityDeps) {
         channel: proposed.channel,
         comment: proposed.comment,
       });
-      const verdict: Verdict = {
+      const verdict: SettledApproval = {
         decision: approval.status as Verdict['decision'],
         by: approval.decidedBy,
         channel: approval.channel,
@@ -172,7 +185,9 @@ export function createHumanActivities(deps: ActivityDeps) {
                 ...(approval.slackUser && { slackUser: approval.slackUser }),
               },
             };
-      return { verdict, events: await tx.events.append(runId, [event]) };
+      const events = await tx.events.append(runId, [event]);
+      if (resume) verdict.resumedAt = await resumedIn(tx, runId, resume, events);
+      return { verdict, events };
     });
     publishEvents(bus, runId, events);
     return verdict;
@@ -200,8 +215,8 @@ export function createHumanActivities(deps: ActivityDeps) {
   }
 
   /** Settles a question with the answer (or its expiry) and hands the outcome to the model. */
-  async function settleInput(args: SettleInputArgs): Promise<{ answered: boolean }> {
-    const { answered, events } = await store.transaction(async (tx) => {
+  async function settleInput(args: SettleInputArgs): Promise<SettledInput> {
+    const { settled, events } = await store.transaction(async (tx) => {
       const { request } = await tx.inputs.settle(
         args.requestId,
         args.answer ? { status: 'answered', answer: args.answer.text, by: args.answer.by } : { status: 'expired' },
@@ -217,10 +232,10 @@ export function createHumanActivities(deps: ActivityDeps) {
           ? { key: eventKeys.toolResult(args.toolUseId), type: 'input.received', data: { requestId: args.requestId, text: request.answer, by: request.answeredBy } }
           : { key: eventKeys.toolResult(args.toolUseId), type: 'input.expired', data: { requestId: args.requestId } },
       ]);
-      return { answered, events };
+      return { settled: { answered, ...(args.resume && { resumedAt: await resumedIn(tx, args.runId, args.resume, events) }) }, events };
     });
     publishEvents(bus, args.runId, events);
-    return { answered };
+    return settled;
   }
 
   return { requestApproval, announceApproval, announceQuestion, remind, settleApproval, updateAnnouncement, requestInput, settleInput };

@@ -146,6 +146,19 @@ export interface Verdict {
   comment: string | null;
 }
 
+export interface SettleApprovalArgs {
+  runId: string;
+  approvalId: string;
+  proposed: ProposedDecision;
+  /** The run's state once the verdict is in (running again), recorded in the verdict's own transaction. */
+  resume?: Progress;
+}
+
+export interface SettledApproval extends Verdict {
+  /** With `resume`: when the run was recorded in that state. */
+  resumedAt?: string;
+}
+
 export interface RequestInputArgs {
   runId: string;
   requestId: string;
@@ -160,6 +173,14 @@ export interface SettleInputArgs {
   turn: number;
   toolUseId: string;
   answer: { text: string; by: string } | null;
+  /** The run's state once the question is settled (running again), recorded in the same transaction. */
+  resume?: Progress;
+}
+
+export interface SettledInput {
+  answered: boolean;
+  /** With `resume`: when the run was recorded in that state. */
+  resumedAt?: string;
 }
 
 // ───────────────────────────── schedules ─────────────────────────────

@@ -19,6 +19,12 @@ const REMINDERS_PATCH = 'attention-reminders';
  * Histories recorded before keep the awaited update.
  */
 const ANNOUNCEMENT_BESIDE_PATCH = 'announcement-update-beside-until-end';
+/**
+ * A decided approval or answered question puts the run back to running in the transaction that settles it (one
+ * local activity and one transaction instead of two: 2026-12-06, for bursts of decisions). Histories recorded
+ * before settle, then record the state.
+ */
+const SETTLE_RESUMES_PATCH = 'settle-resumes-run';
 
 /** Each run's announcement updates in flight (keyed by its context: one per workflow execution). */
 const updatesInFlight = new WeakMap<RunContext, Set<Promise<void>>>();
@@ -88,16 +94,19 @@ export async function askApproval(ctx: RunContext, req: ApprovalRequest): Promis
 
   const signalled = await waitForHuman(ctx, () => run.decisionFor(approvalId) !== undefined, { kind: 'approval', requestId: approvalId });
   const decision = signalled ? run.decisionFor(approvalId) : undefined;
-  const verdict = await acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
+  const resumes = patched(SETTLE_RESUMES_PATCH);
+  const { resumedAt, ...verdict } = await acts.bookkeeping.settleApproval.executeWithOptions({ summary: `settle approval ${decision?.decision ?? 'expire'}` }, [
     {
       runId: input.runId,
       approvalId,
       proposed: decision
         ? { decision: decision.decision, by: decision.by, channel: decision.channel, comment: decision.comment }
         : { decision: 'expire', by: 'system', channel: 'system' },
+      ...(resumes && { resume: ctx.progressFor('running', null) }),
     },
   ]);
-  await ctx.transition('running', null);
+  if (resumedAt !== undefined) ctx.recorded('running', null, resumedAt);
+  else await ctx.transition('running', null);
   run.settleApproval(approvalId);
   if (patched(ANNOUNCEMENT_BESIDE_PATCH)) {
     updateAnnouncementBeside(ctx, approvalId, announced);
@@ -124,10 +133,18 @@ export async function askUser(ctx: RunContext, call: ToolCallRef): Promise<void>
   await waitForHuman(ctx, () => run.hasInputAnswer(), { kind: 'question', requestId });
   await announced;
   const answer = run.currentInputAnswer();
-  await acts.bookkeeping.settleInput.executeWithOptions({ summary: answer ? 'user answered' : 'question expired' }, [
-    { runId: input.runId, requestId, turn: run.turn, toolUseId: call.toolUseId, answer: answer ? { text: answer.text, by: answer.by } : null },
+  const { resumedAt } = await acts.bookkeeping.settleInput.executeWithOptions({ summary: answer ? 'user answered' : 'question expired' }, [
+    {
+      runId: input.runId,
+      requestId,
+      turn: run.turn,
+      toolUseId: call.toolUseId,
+      answer: answer ? { text: answer.text, by: answer.by } : null,
+      ...(patched(SETTLE_RESUMES_PATCH) && { resume: ctx.progressFor('running', null) }),
+    },
   ]);
-  await ctx.transition('running', null);
+  if (resumedAt !== undefined) ctx.recorded('running', null, resumedAt);
+  else await ctx.transition('running', null);
   run.clearInput();
 }
 

@@ -7,7 +7,7 @@ import { activitiesFor, type RunActivities } from './activity-proxies';
 import { RunState } from './run-state';
 import { LastProgressAttribute, StatusAttribute } from '../contract/search-attributes';
 import { isoToDate, isoToMs } from './time';
-import type { RunInput, RunStatus, WaitingFor } from '../contract/run';
+import type { Progress, RunInput, RunStatus, WaitingFor } from '../contract/run';
 import type { EventDraft } from '../contract/events';
 import type { SyncRunStateResult } from '../contract/activity-io';
 
@@ -29,6 +29,13 @@ export interface RunContext {
    */
   transition(status: RunStatus, detail: string | null | Waiting, events?: EventDraft[], ended?: boolean, reopenable?: boolean): Promise<SyncRunStateResult>;
   /**
+   * The same change when an activity has already recorded it in the database (at `at`), in the transaction of
+   * what it settled: only the workflow's own state follows. `progressFor` gives what such an activity records.
+   */
+  recorded(status: RunStatus, detail: string | null | Waiting, at: string): void;
+  /** The progress `transition` would record for `status`, for an activity that records it itself (`recorded`). */
+  progressFor(status: RunStatus, detail: string | null | Waiting): Progress;
+  /**
    * Stamps the LonghaulLastProgressAt search attribute (the sweeper's measure of liveness), at
    * most every `progressStampSec`: each stamp is a history event.
    */
@@ -40,6 +47,9 @@ export interface Waiting {
   waitingFor: WaitingFor;
   detail: string;
 }
+
+const waitingOf = (said: string | null | Waiting): { detail: string | null; waitingFor: WaitingFor | null } =>
+  typeof said === 'object' && said !== null ? said : { detail: said, waitingFor: null };
 
 /** Bookkeeping as local activities (2026-11-22; until 2026-12-05 quick tools and fast model calls too); older histories ran it remote. */
 const FAST_STEPS_PATCH = 'fast-steps';
@@ -64,14 +74,21 @@ export function createRunContext(input: RunInput): RunContext {
      * database already saying the same (and holding the result, once the run has ended).
      */
     async transition(status, said, events = [], ended = false, reopenable = false) {
-      const { detail, waitingFor } = typeof said === 'object' && said !== null ? said : { detail: said, waitingFor: null };
-      const progress = run.progress(status, detail, waitingFor);
+      const progress = ctx.progressFor(status, said);
       const result = await acts.bookkeeping.syncRunState.executeWithOptions(
         { summary: `${status}${events.length ? `: ${events.map((e) => e.type).join(', ')}` : ''}` },
         [{ runId: input.runId, progress, events, ended, ...(reopenable && { reopenable }) }],
       );
       if (result.reopened) return result;
-      const { at } = result;
+      ctx.recorded(status, said, result.at);
+      return result;
+    },
+    progressFor(status, said) {
+      const { detail, waitingFor } = waitingOf(said);
+      return run.progress(status, detail, waitingFor);
+    },
+    recorded(status, said, at) {
+      const { detail, waitingFor } = waitingOf(said);
       run.setStatus(status, detail, waitingFor);
       // What the Temporal Web UI shows as the run's current details (a query; no history event).
       setCurrentDetails(`${status.replace('_', ' ')}${detail ? `: ${detail}` : ''} · turn ${run.turn}`);
@@ -81,7 +98,6 @@ export function createRunContext(input: RunInput): RunContext {
         { key: StatusAttribute, value: status },
         { key: LastProgressAttribute, value: isoToDate(at) },
       ]);
-      return result;
     },
     markProgress(at) {
       if (isoToMs(at) - run.lastStampMs < input.settings.progressStampSec * 1000) return;

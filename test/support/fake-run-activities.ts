@@ -8,9 +8,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
-import type { SyncRunStateArgs } from '../../contract/activity-io';
+import type { SyncRunStateArgs, Verdict } from '../../contract/activity-io';
 import type { EventDraft, EventDraftOf, EventType } from '../../contract/events';
-import type { ApprovalPolicy, ModelCallDeferral, ModelTurnResult, PendingApproval, Risk, RunInput, RunStatus, ToolCallRef, ToolOutcome, Usage, WaitingFor } from '../../contract/run';
+import type { ApprovalPolicy, ModelCallDeferral, ModelTurnResult, PendingApproval, Progress, Risk, RunInput, RunStatus, ToolCallRef, ToolOutcome, Usage, WaitingFor } from '../../contract/run';
 
 /** The activities the run loop calls. */
 export type RunLoopActivityName =
@@ -157,7 +157,7 @@ export class FakeRun {
 export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (runId: string, parent: FakeRun, options: ChildRunOptions) => { input: RunInput; taskQueue: string }) {
   const runs = new Map<string, FakeRun>();
   const iso = async () => new Date(await nowMs()).toISOString();
-  let synced = 0;
+  let syncs = 0;
   const runOf = (runId: string): FakeRun => {
     const run = runs.get(runId);
     if (!run) throw new Error(`no fake run ${runId}`);
@@ -169,14 +169,25 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     return run;
   }
 
+  /** A state the books took: told on its own (`syncRunState`), or with what an activity settled (`resume`). */
+  async function synced(run: FakeRun): Promise<string> {
+    run.syncedSeq.push(++syncs);
+    const at = await iso();
+    run.syncedAt.push(at);
+    return at;
+  }
+
+  /** The state an activity recorded with what it settled, kept among the states told (as `syncRunState` would). */
+  async function resumedWith(run: FakeRun, progress: Progress): Promise<string> {
+    run.calls.syncRunState.push({ runId: run.runId, progress });
+    return synced(run);
+  }
+
   const activities: RunLoopActivities = {
     async syncRunState(args) {
       const run = record('syncRunState', args.runId, args);
       if (args.progress.status === 'cancelled' && run.options.cancellingTakesMs) await new Promise((resolve) => setTimeout(resolve, run.options.cancellingTakesMs));
-      run.syncedSeq.push(++synced);
-      const at = await iso();
-      run.syncedAt.push(at);
-      return { at };
+      return { at: await synced(run) };
     },
     async claimRunSlot(args) {
       record('claimRunSlot', args.runId, args);
@@ -226,10 +237,11 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
       };
     },
     async settleApproval(args) {
-      record('settleApproval', args.runId, args);
+      const run = record('settleApproval', args.runId, args);
       const { decision, by, channel, comment } = args.proposed;
-      if (decision === 'expire') return { decision: 'expired', by: null, channel: null, comment: null };
-      return { decision: decision === 'approve' ? 'approved' : 'rejected', by, channel, comment: comment ?? null };
+      const verdict: Verdict =
+        decision === 'expire' ? { decision: 'expired', by: null, channel: null, comment: null } : { decision: decision === 'approve' ? 'approved' : 'rejected', by, channel, comment: comment ?? null };
+      return args.resume ? { ...verdict, resumedAt: await resumedWith(run, args.resume) } : verdict;
     },
     async announceApproval(args) {
       record('announceApproval', args.runId, args);
@@ -249,8 +261,9 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
       return { requestId: args.requestId, toolUseId: args.toolUseId, question: 'Which file?', requestedAt: new Date(now).toISOString(), expiresAt: new Date(now + args.timeoutSec * 1000).toISOString() };
     },
     async settleInput(args) {
-      record('settleInput', args.runId, args);
-      return { answered: args.answer !== null };
+      const run = record('settleInput', args.runId, args);
+      const answered = args.answer !== null;
+      return args.resume ? { answered, resumedAt: await resumedWith(run, args.resume) } : { answered };
     },
     async announceQuestion(args) {
       record('announceQuestion', args.runId, args);

@@ -17,7 +17,7 @@ import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
-import type { ModelTurnResult } from '../../contract/run';
+import type { ModelTurnResult, Progress } from '../../contract/run';
 
 describe('activities', () => {
   let dir: string;
@@ -168,6 +168,35 @@ describe('activities', () => {
     expect(away).toBeLessThan(0);
     expect((await store.effects.get('run_model_outage:turn:1:model'))!.status).toBe('completed');
     expect((await store.runs.get('run_model_outage'))!.usage.inputTokens).toBe(1000);
+  });
+
+  it('puts the run back to running in the transaction that settles its approval or its question, when the workflow asks', async () => {
+    const limits = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
+    const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, steps: 1 };
+    const running = (runId: string): Progress => ({ runId, status: 'running', statusDetail: null, waitingFor: null, model: 'claude-sonnet-5-5', turn: 1, segment: 0, usage, limits, pendingApprovals: [], pendingInput: null, error: null, lastEventAt: null });
+    const env = () => new MockActivityEnvironment({ attempt: 1 });
+
+    await runWithToolCall('run_settle', 'side_effect', { label: 'e' });
+    await store.runs.updateState('run_settle', { status: 'waiting_approval', statusDetail: 'waiting for approval of side_effect' });
+    await env().run(acts.requestApproval, { runId: 'run_settle', approvalId: 'apr_settle', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    const verdict = await env().run(acts.settleApproval, { runId: 'run_settle', approvalId: 'apr_settle', proposed: { decision: 'approve' as const, by: 'alice', channel: 'api' as const }, resume: running('run_settle') });
+    const decided = (await store.events.list('run_settle', { after: 0, limit: 10 })).find((e) => e.type === 'approval.decided')!;
+    expect(verdict).toMatchObject({ decision: 'approved', by: 'alice', resumedAt: decided.at });
+    expect(await store.runs.get('run_settle')).toMatchObject({ status: 'running', statusDetail: null });
+
+    await store.runs.insert({ id: 'run_answer', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits });
+    await store.messages.put({ runId: 'run_answer', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'ask_user', input: { question: 'Which file?' } }] });
+    await env().run(acts.requestInput, { runId: 'run_answer', requestId: 'inp_answer', turn: 1, toolUseId: 'toolu_1', timeoutSec: 60 });
+    await store.runs.updateState('run_answer', { status: 'waiting_input', statusDetail: 'waiting for your answer' });
+    const answered = await env().run(acts.settleInput, { runId: 'run_answer', requestId: 'inp_answer', turn: 1, toolUseId: 'toolu_1', answer: { text: 'notes.md', by: 'alice' }, resume: running('run_answer') });
+    expect(answered).toMatchObject({ answered: true, resumedAt: expect.any(String) });
+    expect(await store.runs.get('run_answer')).toMatchObject({ status: 'running', statusDetail: null });
+
+    // Without `resume` (histories recorded before), the state is left to the workflow's own change.
+    await store.runs.updateState('run_answer', { status: 'waiting_approval', statusDetail: 'x' });
+    await env().run(acts.requestApproval, { runId: 'run_answer', approvalId: 'apr_answer', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    expect(await env().run(acts.settleApproval, { runId: 'run_answer', approvalId: 'apr_answer', proposed: { decision: 'reject' as const, by: 'alice', channel: 'api' as const } })).not.toHaveProperty('resumedAt');
+    expect(await store.runs.get('run_answer')).toMatchObject({ status: 'waiting_approval' });
   });
 
   it('classifies a model failure into a typed Temporal failure', async () => {

@@ -11,9 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { eventKeys } from '../../contract/keys';
-import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../contract/workflow-messages';
+import { approvalDecisionSignal, pauseSignal, resumeSignal, userInputSignal } from '../../contract/workflow-messages';
+import { ASK_USER_TOOL } from '../../contract/run';
 import { asksForTools, endsTurn, toolCall, type FakeRun } from '../support/fake-run-activities';
 import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
+import { activityCalls } from '../support/history-calls';
 import { waitFor } from '../support/wait';
 
 const HOUR_MS = 3600_000;
@@ -40,6 +42,13 @@ async function recordFixture(handle: RunHandle, label: string): Promise<void> {
   fs.writeFileSync(path.join(dir, `waits--${label}--0.json`), JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory()))));
 }
 
+/** The local activities the run's history holds (their markers), in order. */
+async function localActivityNames(handle: RunHandle): Promise<string[]> {
+  return activityCalls((await handle.fetchHistory()).events ?? [])
+    .filter((c) => c.local)
+    .map((c) => c.type);
+}
+
 /** Clock time between the run's model calls `a` and `b` (0-based). */
 const between = (run: FakeRun, a: number, b: number) => run.modelCallTimesMs[b]! - run.modelCallTimesMs[a]!;
 
@@ -62,7 +71,9 @@ describe('agentRunWorkflow: waits', () => {
     const [request] = run.calls.requestApproval;
     expect(request).toMatchObject({ runId: run.runId, kind: 'tool', turn: 1, toolUseId: 'toolu_1_0', timeoutSec: day });
     expect(run.calls.remind).toEqual([{ runId: run.runId, kind: 'approval', requestId: request!.approvalId }]);
-    expect(run.calls.settleApproval).toEqual([{ runId: run.runId, approvalId: request!.approvalId, proposed: { decision: 'expire', by: 'system', channel: 'system' } }]);
+    expect(run.calls.settleApproval).toEqual([
+      { runId: run.runId, approvalId: request!.approvalId, proposed: { decision: 'expire', by: 'system', channel: 'system' }, resume: expect.objectContaining({ status: 'running', waitingFor: null }) },
+    ]);
     expect(run.calls.runTool).toEqual([]);
     expect(run.calls.recordToolResult).toEqual([
       expect.objectContaining({ turn: 1, toolUseId: 'toolu_1_0', isError: true, content: 'No one approved this write_file call before the approval expired, so it did not run.' }),
@@ -85,6 +96,27 @@ describe('agentRunWorkflow: waits', () => {
     expect(run.calls.settleApproval[0]!.proposed).toEqual({ decision: 'approve', by: 'alice', channel: 'api' });
     expect(run.calls.runTool).toEqual([{ runId: run.runId, turn: 1, toolUseId: 'toolu_1_0', rerunInDoubt: false }]);
     expect(run.calls.remind).toEqual([]);
+    // Back to running in the verdict's own transaction: one local activity, no separate state change.
+    expect(run.calls.settleApproval[0]!.resume).toMatchObject({ status: 'running', waitingFor: null });
+    expect(await localActivityNames(handle)).toEqual(['claimRunSlot', 'syncRunState', 'requestApproval', 'syncRunState', 'settleApproval', 'syncRunState', 'releaseRunSlot']);
+    await recordFixture(handle, 'approval-settle-resumes');
+  });
+
+  it('takes an answer to a question and goes on, back to running in the answer’s own transaction', async () => {
+    const { run, handle } = await w.start({ model: ({ turn }) => (turn === 1 ? asksForTools([toolCall(1, ASK_USER_TOOL)]) : endsTurn()) });
+    await waitFor(() => run.status === 'waiting_input', { timeoutMs: 5000, what: 'the run to wait for an answer' });
+    const { requestId } = run.calls.requestInput[0]!;
+
+    await handle.signal(userInputSignal, { requestId, text: 'notes.md', by: 'alice' });
+    const result = await handle.result();
+
+    expect(result.status).toBe('completed');
+    expect(run.calls.settleInput).toEqual([
+      { runId: run.runId, requestId, turn: 1, toolUseId: 'toolu_1_0', answer: { text: 'notes.md', by: 'alice' }, resume: expect.objectContaining({ status: 'running', waitingFor: null }) },
+    ]);
+    expect(run.statuses().map((s) => s.status)).toEqual(['running', 'waiting_input', 'running', 'completed']);
+    expect(await localActivityNames(handle)).toEqual(['claimRunSlot', 'syncRunState', 'requestInput', 'syncRunState', 'settleInput', 'syncRunState', 'releaseRunSlot']);
+    await recordFixture(handle, 'question-settle-resumes');
   });
 
   it('waits out a capacity deferral on a timer, then calls the model again for the same turn', async () => {
