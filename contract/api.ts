@@ -474,6 +474,9 @@ export const approvalViewSchema = z
     channel: decisionChannelSchema.nullable(),
     comment: z.string().nullable(),
     decidedAt: isoTime.nullable(),
+    subagent: subagentOriginSchema
+      .nullable()
+      .meta({ description: 'Which sub-agent of which run tree asks, when `runId` is a child run (decide it there, or through any run above it); null for a root run.' }),
   })
   .meta({ id: 'Approval' });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
