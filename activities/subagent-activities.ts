@@ -3,12 +3,13 @@
  * `run.queued`, the parent's `subagent.started`) once per delegating call and hands back the workflow input
  * the parent starts it with as a child workflow; `settleChildRun` turns the child's ending into the call's
  * tool result (`subagent.completed` / `subagent.failed`). Both are keyed by the parent's call: a retried
- * or replayed parent finds the child it started, never a second one.
+ * or replayed parent finds the child it started, never a second one. `cancelUnstartedChild` ends a child run
+ * whose workflow its parent never started, the parent being cancelled in between, so no row is left `queued`.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { agentTaskQueue, delegationKey, type AgentData, type PublishedSubagent } from '../contract/agents';
-import type { SettleChildRunArgs, StartChildRunArgs, StartChildRunResult } from '../contract/activity-io';
+import type { CancelUnstartedChildArgs, SettleChildRunArgs, StartChildRunArgs, StartChildRunResult } from '../contract/activity-io';
 import type { EventDraft } from '../contract/events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, messageKeys } from '../contract/keys';
@@ -195,5 +196,31 @@ export function createSubagentActivities(deps: ActivityDeps) {
     return { isError: true };
   }
 
-  return { startChildRun, settleChildRun };
+  /**
+   * The parent was cancelled after recording the child run and before starting its workflow, which now never
+   * starts: the child's row ends `cancelled` (with its `run.cancelled`) and the parent's timeline says so
+   * (`subagent.failed`). Only a row still `queued` is touched — a child whose workflow did start records its own
+   * ending — and each event is keyed, so a retry changes nothing.
+   */
+  async function cancelUnstartedChild({ parentRunId, turn, toolUseId, childRunId, agent }: CancelUnstartedChildArgs): Promise<{ cancelled: boolean }> {
+    const reason = 'cancelled with its parent run before it started';
+    const error = `The ${agent} sub-agent's run ${childRunId} was cancelled: ${reason}`;
+    const written = await store.transaction(async (tx) => {
+      await tx.runs.lock(childRunId);
+      const child = await tx.runs.get(childRunId);
+      if (child?.status !== 'queued') return undefined;
+      await tx.runs.updateState(childRunId, { status: 'cancelled', statusDetail: reason, ended: true });
+      const childEvents = await tx.events.append(childRunId, [{ key: eventKeys.cancelled(), type: 'run.cancelled', data: { turn: 0, reason } }]);
+      const parentEvents = await tx.events.append(parentRunId, [
+        { key: eventKeys.subagentEnded(toolUseId), type: 'subagent.failed', data: { turn, toolUseId, childRunId, agent, status: 'cancelled', error, costUsd: 0 } },
+      ]);
+      return { childEvents, parentEvents };
+    });
+    if (!written) return { cancelled: false };
+    publishEvents(bus, childRunId, written.childEvents);
+    publishEvents(bus, parentRunId, written.parentEvents);
+    return { cancelled: true };
+  }
+
+  return { startChildRun, settleChildRun, cancelUnstartedChild };
 }

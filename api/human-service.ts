@@ -16,7 +16,8 @@ import type { Access } from './access';
 import type { Principal } from '../contract/identity';
 import { ApiError, notFound } from './errors';
 
-export function approvalView(a: ApprovalRecord): ApprovalView {
+/** `subagent`: which sub-agent asks, when the approval's run is a child run (see originsOf); null for a root run. */
+export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null): ApprovalView {
   return {
     approvalId: a.id,
     runId: a.runId,
@@ -32,6 +33,7 @@ export function approvalView(a: ApprovalRecord): ApprovalView {
     channel: a.channel,
     comment: a.comment,
     decidedAt: a.decidedAt,
+    subagent,
   };
 }
 
@@ -162,6 +164,18 @@ export class HumanService {
   /** Pending approvals the caller may decide: their teams' and (legacy APPROVERS) personal runs' for approvers, their own runs' otherwise. */
   async pendingFor(caller: Principal): Promise<ApprovalRecord[]> {
     return (await this.pendingWithRuns(caller)).approvals;
+  }
+
+  /** pendingFor as the API shows it: each approval labelled with the sub-agent that asks, as the inbox labels it. */
+  async pendingViewsFor(caller: Principal): Promise<ApprovalView[]> {
+    const { approvals, runs } = await this.pendingWithRuns(caller);
+    const origins = await originsOf(this.deps.store, approvals.map((a) => a.runId), runs);
+    return approvals.map((a) => approvalView(a, origins.get(a.runId) ?? null));
+  }
+
+  /** One approval as the API shows it, labelled with the sub-agent that asks when its run is a child run. */
+  async viewOf(approval: ApprovalRecord): Promise<ApprovalView> {
+    return approvalView(approval, (await this.deps.store.tree.originOf(approval.runId)) ?? null);
   }
 
   /** pendingFor, with the runs it read to decide (the inbox needs them again). */

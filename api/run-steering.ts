@@ -18,7 +18,9 @@ export class RunSteering {
    * Pause takes effect at the next step boundary; resume lets a paused run carry on. Either applies to the run's
    * whole tree: the run, then every live run below it (its sub-agents' child runs and theirs), each at its own
    * step boundary. Those are the runs live when asked: a child started after a pause (by a delegation already under
-   * way) is not paused by it — pause again to catch it; a resume reaches every live run below, whatever paused it.
+   * way) is not paused by it — pause again to catch it. A resume reaches every live run below but those that paused
+   * themselves (at their segment cap, or out of a daily budget): those keep their own resume, asked of the run itself,
+   * as the tree's pause never paused them. The run resumed by name is resumed whatever paused it.
    */
   async control(caller: Principal, id: string, action: 'pause' | 'resume'): Promise<RunRecord> {
     const run = await this.deps.getSteerable(caller, id);
@@ -38,6 +40,7 @@ export class RunSteering {
     for (const below of await this.deps.store.tree.descendantIds(id, { live: true })) {
       const child = await this.deps.store.runs.get(below);
       if (!child || isTerminalStatus(child.status)) continue;
+      if (action === 'resume' && child.status === 'paused' && (await this.deps.store.tree.pausedItself(child.id))) continue;
       try {
         await tell(child);
       } catch (err) {

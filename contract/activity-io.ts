@@ -115,6 +115,18 @@ export interface SettleChildRunArgs {
   ended: { status: 'completed' | 'failed' | 'cancelled'; message?: string };
 }
 
+/**
+ * A delegation whose child run was recorded but whose workflow the parent never started (the parent was cancelled
+ * first): the child's row ends `cancelled` rather than staying `queued` with nothing to run it.
+ */
+export interface CancelUnstartedChildArgs {
+  parentRunId: string;
+  turn: number;
+  toolUseId: string;
+  childRunId: string;
+  agent: string;
+}
+
 // ───────────────────────────── humans ─────────────────────────────
 
 export interface RequestApprovalArgs {

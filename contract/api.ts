@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { ROLES, isTeamName } from './identity';
-import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, PAUSE_CAUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
@@ -474,6 +474,9 @@ export const approvalViewSchema = z
     channel: decisionChannelSchema.nullable(),
     comment: z.string().nullable(),
     decidedAt: isoTime.nullable(),
+    subagent: subagentOriginSchema
+      .nullable()
+      .meta({ description: 'Which sub-agent of which run tree asks, when `runId` is a child run (decide it there, or through any run above it); null for a root run.' }),
   })
   .meta({ id: 'Approval' });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
@@ -612,7 +615,7 @@ const eventDataSchemas = {
   'input.requested': z.object({ requestId: z.string(), question: z.string(), expiresAt: isoTime }),
   'input.received': z.object({ requestId: z.string(), text: z.string().nullable(), by: z.string().nullable() }),
   'input.expired': z.object({ requestId: z.string() }),
-  'run.paused': z.object({ turn: z.number().int(), by: z.string(), reason: z.string() }),
+  'run.paused': z.object({ turn: z.number().int(), by: z.string(), reason: z.string(), cause: z.enum(PAUSE_CAUSES).optional() }),
   'run.resumed': z.object({ turn: z.number().int(), by: z.string() }),
   'run.handoff': z.object({ segment: z.number().int(), summaryChars: z.number().int(), turn: z.number().int() }),
   'run.stalled': z.object({ lastProgressAt: isoTime, minutes: z.number().int() }),

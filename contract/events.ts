@@ -5,7 +5,7 @@
  */
 import type { WorkspaceReleaseReason } from './workspace';
 import type { ModelCallErrorCode } from './errors';
-import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
+import type { ApprovalKind, ApprovalPolicy, CapacityLimit, DecisionChannel, PauseCause, PendingApproval, Risk, RunError, RunLimits, Usage } from './run';
 
 /** Caps that end (or, for segments, pause) a run; `limit.exceeded` names one of these. */
 export const LIMIT_NAMES = ['maxSteps', 'maxCostUsd', 'maxDurationSec', 'maxSegments', 'loop', 'userDailyBudget', 'teamDailyBudget'] as const;
@@ -75,7 +75,7 @@ export interface EventDataMap {
   'input.requested': { requestId: string; question: string; expiresAt: string };
   'input.received': { requestId: string; text: string | null; by: string | null };
   'input.expired': { requestId: string };
-  'run.paused': { turn: number; by: string; reason: string };
+  'run.paused': { turn: number; by: string; reason: string; cause?: PauseCause };
   'run.resumed': { turn: number; by: string };
   'run.handoff': { segment: number; summaryChars: number; turn: number };
   'run.stalled': { lastProgressAt: string; minutes: number };

@@ -154,7 +154,8 @@ export const ROUTES = {
   resumeRun: {
     ...ROUTE_PATHS.resumeRun,
     summary: 'Resume a paused run',
-    description: 'Resumes the run and every live run below it in its tree, whatever paused them.',
+    description:
+      'Resumes the run (whatever paused it) and every live run below it in its tree that a person paused. A run below that paused itself — at its segment cap, or out of its owner\'s or team\'s daily budget — is left paused: resume it by its own id.',
     params: runId,
     success: { status: 202, description: 'The resume was requested.', schema: runControlSchema },
     errors: [400, 401, 403, 404, 409],

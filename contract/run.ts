@@ -113,6 +113,18 @@ export function cachedShare(u: Usage): number {
  */
 export const WAITING_FOR = ['slot', 'capacity', 'human', 'budget'] as const;
 export type WaitingFor = (typeof WAITING_FOR)[number];
+/**
+ * Why a run paused: a person asked (`request`: a pause of the run or of its tree), or the run paused itself at a
+ * cap only a resume lets it pass — its segment cap (`segments`), or its owner's or team's daily model budget
+ * (`budget`). A tree's resume resumes the runs below the one resumed only where a person paused them: a run paused
+ * for its own cap is resumed on its own, where its cap is shown. Carried by `run.paused` (absent on pauses
+ * recorded before it, whose `by` says `system` when the run paused itself).
+ */
+export const PAUSE_CAUSES = ['request', 'segments', 'budget'] as const;
+export type PauseCause = (typeof PAUSE_CAUSES)[number];
+/** Who a pause is by when no person asked for it: the run paused itself (`run.paused`'s `by`). */
+export const SELF_PAUSED_BY = 'system';
+
 /** A run whose next model call waits for the shared rate limits to have room. */
 export const isThrottled = (p: { status: RunStatus; waitingFor: WaitingFor | null }): boolean => p.status === 'running' && p.waitingFor === 'capacity';
 

@@ -10,7 +10,7 @@ import { messageKeys } from '../contract/keys';
 import { isTerminalStatus, type RunError, type RunLimits, type Risk, type Usage } from '../contract/run';
 import { followUpBody, type ApprovalView, type FollowUpAccepted } from '../contract/api';
 import type { ToolResultContent } from '../activities/model/context-builder';
-import { approvalView, type HumanService } from '../api/human-service';
+import type { HumanService } from '../api/human-service';
 import type { FollowUpService } from '../api/follow-up-service';
 import type { RunService } from '../api/run-service';
 import { parseOr400 } from '../api/schemas';
@@ -119,7 +119,7 @@ export class TestRun {
   async waitForApproval(opts: WaitOptions = {}): Promise<ApprovalView> {
     return this.waitForHuman('approval', opts, async () => {
       const [pending] = await this.deps.store.approvals.listPending({ runIds: [this.id] });
-      return pending ? approvalView(pending) : undefined;
+      return pending ? this.deps.humans.viewOf(pending) : undefined;
     });
   }
 
@@ -185,7 +185,7 @@ export class TestRun {
   private async decide(decision: 'approve' | 'reject', comment: string | undefined): Promise<ApprovalView> {
     const approvalId = await this.pendingApproval();
     const { approval } = await this.deps.humans.decide({ runId: this.id, approvalId, caller: actingAs(this.deps.approver), decision, comment, channel: 'api' });
-    return approvalView(approval);
+    return this.deps.humans.viewOf(approval);
   }
 
   /** Answers the run's open question as its owner. */

@@ -34,7 +34,7 @@ import { capReached, checkpointDue, outputEnding, segmentFull, type Ending } fro
 import { deadlineAfter, isoToMs } from './time';
 import { RecordedQuickSteps, runToolLocally, toolCallIsRecordedLocal } from './legacy-local-steps';
 import { delegate, delegationsOf } from './delegation';
-import { approvalRequiredReason, ASK_USER_TOOL, isDeferral, riskPhrase, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
+import { approvalRequiredReason, ASK_USER_TOOL, isDeferral, riskPhrase, SELF_PAUSED_BY, type RunError, type RunInput, type RunResult, type ToolCallRef, type ToolOutcome } from '../contract/run';
 import type { RunToolArgs } from '../contract/activity-io';
 
 /** Tool calls go to the worker holding the run's workspace (2026-11-22); older histories did not. */
@@ -342,7 +342,7 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   const { run, input } = ctx;
   const allowed = input.settings.maxSegments + run.extraSegments;
   if (run.segment + 1 < allowed) return null;
-  run.requestPause('system');
+  run.requestPause(SELF_PAUSED_BY, 'segments');
   await waitWhilePaused(ctx, `reached the cap of ${allowed} segments; resume to continue`, [
     { key: eventKeys.limitExceeded('maxSegments', allowed, run.lap), type: 'limit.exceeded', data: { limit: 'maxSegments', value: allowed } },
   ]);

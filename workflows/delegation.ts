@@ -36,6 +36,15 @@ export const SUBAGENTS_PATCH = 'subagents';
  */
 export const SETTLED_LANES_PATCH = 'subagents-settled-lanes';
 
+/**
+ * A parent cancelled between recording a child run and starting its workflow leaves no child `queued` (2026-12-06):
+ * the child's record is made whole (never cancelled half-way, so a row it writes is known), a cancellation heard by
+ * then starts no workflow, and the row ends `cancelled` through cancelUnstartedChild. Before it, the record could
+ * be cancelled mid-write or the start skipped, and the row stayed `queued` with nothing to run it. Asked once per
+ * delegation, before its record; histories recorded before it keep the old way on replay.
+ */
+export const UNSTARTED_CHILD_PATCH = 'subagents-unstarted-child-cancelled';
+
 /** The calls of an answer that delegate, as this history takes them (none in one recorded before sub-agents). */
 export function delegationsOf(calls: ToolCallRef[]): ToolCallRef[] {
   if (!calls.some((c) => c.delegate)) return [];
@@ -113,10 +122,25 @@ export async function inTurnsSettled<T>(items: T[], limit: number, work: (item: 
 async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
   const { input, run, acts } = ctx;
   const turn = run.turn;
-  const started = await acts.bookkeeping.startChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, approvalTimeoutSec: input.approvalTimeoutSec });
+  const args = { parentRunId: input.runId, turn, toolUseId: call.toolUseId, approvalTimeoutSec: input.approvalTimeoutSec };
+  const settlesUnstarted = patched(UNSTARTED_CHILD_PATCH);
+  const scope = CancellationScope.current();
+  // Cancelled before this delegation began: nothing recorded, nothing to start (as startChildRun, refused at once, did).
+  if (settlesUnstarted && scope.consideredCancelled) await scope.cancelRequested;
+  const started = settlesUnstarted ? await CancellationScope.nonCancellable(() => acts.bookkeeping.startChildRun(args)) : await acts.bookkeeping.startChildRun(args);
   if (started.refused !== undefined) return true; // recorded as the call's tool error (depth, count, input, approval)
   const { child } = started;
+  const cancelUnstarted = () =>
+    CancellationScope.nonCancellable(() =>
+      acts.bookkeeping.cancelUnstartedChild({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent }),
+    );
+  if (settlesUnstarted && scope.consideredCancelled) {
+    // Cancelled while the child run was being recorded: its workflow is never started, and its row ends cancelled.
+    await cancelUnstarted();
+    await scope.cancelRequested;
+  }
   let ended: SettleChildRunArgs['ended'];
+  let childStarted = false;
   try {
     const handle = await startChild<typeof agentRunWorkflow>(RUN_WORKFLOW, {
       workflowId: child.input.runId,
@@ -133,11 +157,17 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
       ],
       staticSummary: `Sub-agent ${child.agent} of run ${input.runId} (turn ${turn})`,
     });
+    childStarted = true;
     const result = await handle.result();
     ended = { status: result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'cancelled' : 'failed' };
   } catch (err) {
     // The parent itself is being cancelled: its children were cancelled with it, and so is this call.
-    if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+      // A start cancelled before the child's workflow was known to run (a cancellation heard in the same task):
+      // its row, if still queued, ends cancelled; a child that did start is cancelled with the parent.
+      if (settlesUnstarted && !childStarted) await cancelUnstarted();
+      throw err;
+    }
     ended = { status: isCancellation(err) ? 'cancelled' : 'failed', message: describeFailure(err).message };
   }
   const settled = await acts.bookkeeping.settleChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent, ended });

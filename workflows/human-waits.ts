@@ -159,7 +159,8 @@ export async function waitWhilePaused(ctx: RunContext, waiting: Waiting | string
   const by = run.pausedBy ?? 'someone';
   const { waitingFor, detail } = typeof waiting === 'string' ? { waitingFor: 'human' as const, detail: waiting } : waiting;
   const pause = eventKeys.paused(run.segment, run.turn, run.pauseCount);
-  await ctx.transition('paused', { waitingFor, detail }, [...events, { key: pause, type: 'run.paused', data: { turn: run.turn, by, reason: detail } }]);
+  const cause = run.pauseCause === null ? {} : { cause: run.pauseCause };
+  await ctx.transition('paused', { waitingFor, detail }, [...events, { key: pause, type: 'run.paused', data: { turn: run.turn, by, reason: detail, ...cause } }]);
   // Only a resume signal naming this pause (sent by an API that saw it in the store) can have come first: no
   // recorded history carries one, so this changes nothing a recorded history replays.
   run.takeEarlyResume(pause);

@@ -10,7 +10,7 @@ import { waitWhilePaused } from './human-waits';
 import { callModelLocally, modelCallIsRecordedLocal, noteModelCall } from './legacy-local-steps';
 import type { RunContext } from './run-context';
 import type { SummaryResult } from '../contract/activity-io';
-import { isDeferral, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
+import { isDeferral, SELF_PAUSED_BY, type ModelCallDeferral, type ModelTurnResult } from '../contract/run';
 import { eventKeys } from '../contract/keys';
 
 /** Dollars as people read them: cents, or four places for amounts under a cent. */
@@ -92,7 +92,7 @@ async function waitForCapacity(ctx: RunContext, wait: Extract<ModelCallDeferral,
 
 async function waitForBudget(ctx: RunContext, spent: Extract<ModelCallDeferral, { deferred: 'budget' }>): Promise<void> {
   const { input, run } = ctx;
-  run.requestPause('system');
+  run.requestPause(SELF_PAUSED_BY, 'budget');
   // Whose budget: the team's when the deferral names one (no history recorded before team budgets holds such a
   // deferral, so they replay down the owner's words as before).
   const whose = spent.team === undefined ? `${input.owner} has spent ${usd(spent.spentUsd)} of their` : `team ${spent.team} has spent ${usd(spent.spentUsd)} of its`;

@@ -3,7 +3,7 @@
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
 import type { ModelCallHistory } from './legacy-local-steps';
-import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type TreeLimit, type Usage, type UserInput, type WaitingFor } from '../contract/run';
+import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type PauseCause, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type TreeLimit, type Usage, type UserInput, type WaitingFor } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
@@ -22,6 +22,8 @@ export class RunState {
   startedAtMs: number | null;
   paused: boolean;
   pausedBy: string | null = null;
+  /** Why the current pause was asked for; null for a pause carried from the previous segment (cause unknown). */
+  pauseCause: PauseCause | null = null;
   resumedBy: string | null = null;
   /** Pauses so far in this segment, to key each pause's events. */
   pauseCount = 0;
@@ -147,10 +149,12 @@ export class RunState {
     return this.inputAnswer !== null;
   }
 
-  requestPause(by: string): void {
+  /** `cause`: a person's request unless the run pauses itself (at its segment cap, or out of budget). */
+  requestPause(by: string, cause: PauseCause = 'request'): void {
     if (this.paused) return;
     this.paused = true;
     this.pausedBy = by;
+    this.pauseCause = cause;
     this.pauseCount += 1;
   }
 

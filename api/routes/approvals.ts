@@ -1,7 +1,7 @@
 /** /api/approvals: what is waiting for the caller's decision, across runs, each approval in full, and a decision by approval id. */
 import { Router } from 'express';
 import { principalOf } from '../auth';
-import { approvalView, type HumanService } from '../human-service';
+import type { HumanService } from '../human-service';
 import { approvalsQuery, decisionBody } from '../../contract/api';
 import { parseOr400 } from '../schemas';
 
@@ -9,11 +9,10 @@ export function approvalsRouter(deps: { humans: HumanService }): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     parseOr400(approvalsQuery, req.query, 'invalid_query');
-    const pending = await deps.humans.pendingFor(principalOf(req));
-    res.json({ approvals: pending.map(approvalView) });
+    res.json({ approvals: await deps.humans.pendingViewsFor(principalOf(req)) });
   });
   router.get('/:approvalId', async (req, res) => {
-    res.json(approvalView(await deps.humans.approval(principalOf(req), req.params.approvalId)));
+    res.json(await deps.humans.viewOf(await deps.humans.approval(principalOf(req), req.params.approvalId)));
   });
   // By the approval's id alone: decided on the run that asks (a sub-agent's child run included).
   router.post('/:approvalId', async (req, res) => {
@@ -28,7 +27,7 @@ export function approvalsRouter(deps: { humans: HumanService }): Router {
       comment: body.comment,
       channel: req.header('x-longhaul-client') === 'web' ? 'web' : 'api',
     });
-    res.json(approvalView(approval));
+    res.json(await deps.humans.viewOf(approval));
   });
   return router;
 }

@@ -2,7 +2,7 @@
 import { Router, type Request } from 'express';
 import { principalOf } from '../auth';
 import { ApiError } from '../errors';
-import { approvalView, type HumanService } from '../human-service';
+import type { HumanService } from '../human-service';
 import type { RunService } from '../run-service';
 import { createRunBody, decisionBody, eventsQuery, followUpBody, inputBody, listRunsQuery } from '../../contract/api';
 import type { FollowUpService } from '../follow-up-service';
@@ -71,7 +71,7 @@ export function runsRouter(deps: { runs: RunService; humans: HumanService; follo
       comment: body.comment,
       channel: req.header('x-longhaul-client') === 'web' ? 'web' : 'api',
     });
-    res.json(approvalView(approval));
+    res.json(await humans.viewOf(approval));
   });
 
   router.get('/:id/deliveries', async (req, res) => {

@@ -1,11 +1,13 @@
 /**
  * Walking a run tree (sub-agents' child runs, migration 014) for what rolls up it: which sub-agent of which
- * tree a request comes from, the runs below one, and those of them still live. Depth is bounded
+ * tree a request comes from, the runs below one, and those of them still live (and which of those paused
+ * themselves, for a tree's resume). Depth is bounded
  * (`SUBAGENT_BOUNDS.maxDepth`), so a walk up is a handful of reads; a walk down is one recursive query.
  */
 import { sql } from 'kysely';
 import type { SubagentOrigin } from '../../contract/api';
-import { TERMINAL_STATUSES } from '../../contract/run';
+import type { EventData } from '../../contract/events';
+import { SELF_PAUSED_BY, TERMINAL_STATUSES } from '../../contract/run';
 import { parseJson, type Executor } from './executor';
 
 /** A walk up stops here whatever the rows say: a parent link can never make it loop. */
@@ -48,6 +50,18 @@ export class RunTreeRepo {
       )
       select id, status from tree`.execute(this.db);
     return rows.filter((r) => !opts.live || !(TERMINAL_STATUSES as readonly string[]).includes(r.status)).map((r) => r.id);
+  }
+
+  /**
+   * Whether the run's latest pause is one it took itself — at its segment cap, or out of its owner's or team's
+   * daily budget — rather than one a person asked for: a tree's resume leaves such a run to its own resume.
+   * A pause recorded before pauses carried their cause says so by its `by` alone.
+   */
+  async pausedItself(runId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('events').select('data_json').where('run_id', '=', runId).where('type', '=', 'run.paused').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (!row) return false;
+    const pause = parseJson<Partial<EventData<'run.paused'>>>(row.data_json, {});
+    return pause.cause !== undefined ? pause.cause !== 'request' : pause.by === SELF_PAUSED_BY;
   }
 
   private async link(id: string) {

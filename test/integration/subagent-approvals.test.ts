@@ -5,7 +5,8 @@
  *
  * What it holds to: an approval (or question) raised in a child run shows on the parent's view (`subagentApprovals`,
  * `subagentQuestions`), in the inbox, in Slack and to the root's webhook subscribers, each labelled with the
- * sub-agent (agent, child run id, the delegating call) and its root; deciding it through the parent's id (the route
+ * sub-agent (agent, child run id, the delegating call) and its root, as are GET /api/approvals and the approval
+ * itself; deciding it through the parent's id (the route
  * the parent's page uses) or from Slack resumes the child, and the parent completes; the audit names the child run; a
  * run outside the tree cannot reach it; the owner's direct message names the sub-agent; a child's approval expires as
  * any other, and a late decision through the parent is refused (and audited on the child); a pause of the parent pauses the child at its next step boundary and a resume
@@ -184,6 +185,10 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
     // The inbox labels it with the child and its root.
     const inbox = await h.request('GET', '/api/inbox');
     expect(inbox.body.items).toContainEqual(expect.objectContaining({ kind: 'approval', id: approval!.id, runId: child.id, subagent: label }));
+    // So do the approvals list and the approval itself.
+    const listed = await h.request('GET', '/api/approvals');
+    expect(listed.body.approvals).toContainEqual(expect.objectContaining({ approvalId: approval!.id, runId: child.id, subagent: label }));
+    expect((await h.request('GET', `/api/approvals/${approval!.id}`)).body).toMatchObject({ approvalId: approval!.id, runId: child.id, subagent: label });
 
     // The root's webhook subscriber hears of it, labelled, with a link to the root's page.
     await waitFor(() => delivered.some((d) => d.type === 'approval.requested' && d.data.approvalId === approval!.id), { what: "the child's approval.requested at the root's webhook" });
@@ -202,7 +207,7 @@ describe('sub-agents: approvals and questions roll up the tree', () => {
     // Decided through the parent's id, as the parent's page does.
     const res = await h.request('POST', `/api/runs/${id}/approvals/${approval!.id}`, { body: { decision: 'approve' }, headers: { 'x-longhaul-client': 'web' } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ approvalId: approval!.id, runId: child.id, status: 'approved', decidedBy: LOCAL_USER, channel: 'web' });
+    expect(res.body).toMatchObject({ approvalId: approval!.id, runId: child.id, status: 'approved', decidedBy: LOCAL_USER, channel: 'web', subagent: label });
 
     expect((await endOf(child.id)).status).toBe('completed');
     const parent = await endOf(id);

@@ -7,8 +7,9 @@
  * calls overlap); each child is a run of its own (its row with parent, owner, agent, version, input and depth, its
  * events); the lead's calls complete with the children's output (the validated result, or the final text), so the
  * lead's next answer is written from them; the lead's events say `subagent.started` / `subagent.completed`; the
- * API shows the tree (parentRunId, children, treeCostUsd) and lists roots only; and a retried delegation (the
- * activity run again for the same call) finds the child it made instead of starting a second one.
+ * API shows the tree (parentRunId, children, treeCostUsd) and lists roots only; a retried delegation (the
+ * activity run again for the same call) finds the child it made instead of starting a second one; and a child run
+ * recorded by a parent cancelled before it started the child's workflow ends cancelled, not queued.
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -367,6 +368,32 @@ describe('sub-agents: delegation as child runs', () => {
     expect(run.status).toBe('completed');
     expect(run.result).toBe('Alone: Not delegated: writer would run at depth 1 of its run tree, past the maximum of 0. Do this part yourself.');
     expect(await h.store.runs.countChildren(id)).toBe(0);
+  });
+
+  it('ends cancelled a child run recorded by a parent cancelled before it started the child\'s workflow', async () => {
+    // A lead whose model asked for a delegation; the parent's workflow records the child run, is cancelled, and
+    // starts no workflow for it (test/workflows/subagents.test.ts), but settles it through the activity.
+    const id = `run_${crypto.randomBytes(6).toString('hex')}`;
+    await h.store.runs.insert({ id, owner: LOCAL_USER, goal: 'cancelled', model: DEMO_MODEL, approvals: 'none', limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 600 }, agent: 'lead', agentVersion: catalog(h.config).get('lead')!.version });
+    await h.store.messages.put({ runId: id, key: messageKeys.assistant(1), turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_gone', name: 'writer', input: { task: 'x' } }] });
+    const activities = createSubagentActivities(deps);
+    const started = await activities.startChildRun({ parentRunId: id, turn: 1, toolUseId: 'toolu_gone', approvalTimeoutSec: 3600 });
+    const childRunId = started.child!.input.runId;
+    expect((await h.store.runs.get(childRunId))!.status).toBe('queued');
+
+    const args = { parentRunId: id, turn: 1, toolUseId: 'toolu_gone', childRunId, agent: 'writer' };
+    expect(await activities.cancelUnstartedChild(args)).toEqual({ cancelled: true });
+    const child = (await h.store.runs.get(childRunId))!;
+    expect(child).toMatchObject({ status: 'cancelled', statusDetail: 'cancelled with its parent run before it started' });
+    expect(child.endedAt).toEqual(expect.any(String));
+    expect((await h.store.events.list(childRunId, { after: 0, limit: 100 })).map((e) => e.type)).toEqual(['run.queued', 'run.cancelled']);
+    const parentEvents = await h.store.events.list(id, { after: 0, limit: 100 });
+    expect(parentEvents.map((e) => e.type)).toEqual(['subagent.started', 'subagent.failed']);
+    expect(parentEvents[1]!.data).toMatchObject({ childRunId, agent: 'writer', status: 'cancelled' });
+    // Once is enough: again (a retry), it changes nothing; and a child that is not queued is never touched.
+    expect(await activities.cancelUnstartedChild(args)).toEqual({ cancelled: false });
+    expect(await h.store.events.list(id, { after: 0, limit: 100 })).toHaveLength(2);
+    expect((await h.getRun(childRunId)).status).toBe('cancelled');
   });
 
   it('refuses a delegation past maxDepth: the call\'s tool error says why, and no child is made', async () => {

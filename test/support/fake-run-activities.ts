@@ -31,7 +31,8 @@ export type RunLoopActivityName =
   | 'settleInput'
   | 'announceQuestion'
   | 'startChildRun'
-  | 'settleChildRun';
+  | 'settleChildRun'
+  | 'cancelUnstartedChild';
 export type RunLoopActivities = Pick<Activities, RunLoopActivityName>;
 type ArgsOf<K extends RunLoopActivityName> = Parameters<RunLoopActivities[K]>[0];
 
@@ -72,8 +73,11 @@ export interface FakeRunOptions {
   announcementUpdated?: Promise<void>;
 }
 
-/** A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give. */
-export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string; settleFails?: string };
+/**
+ * A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give.
+ * `recording`: recording the child run (startChildRun) takes until this resolves, as a slow database would.
+ */
+export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string; settleFails?: string; recording?: () => Promise<void> };
 
 /** A delegation call of the sub-agent `agent`. */
 export function delegation(turn: number, agent: string, i = 0): ToolCallRef {
@@ -101,6 +105,7 @@ export class FakeRun {
     announceQuestion: [],
     startChildRun: [],
     settleChildRun: [],
+    cancelUnstartedChild: [],
   };
   /** The child runs it started (sub-agents), in order. */
   readonly children: FakeRun[] = [];
@@ -280,6 +285,7 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
         parent.childrenInFlight += 1;
         parent.maxChildrenInFlight = Math.max(parent.maxChildrenInFlight, parent.childrenInFlight);
       }
+      await options.recording?.();
       const { input, taskQueue } = childInput(runId, parent, options);
       return { child: { input: { ...input, parentRunId: args.parentRunId, depth: 1 }, taskQueue, agent: call?.name ?? '' } };
     },
@@ -289,6 +295,10 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
       const settleFails = (runs.get(args.childRunId)?.options as ChildRunOptions | undefined)?.settleFails;
       if (settleFails) throw ApplicationFailure.nonRetryable(settleFails, 'RunRecordMissing'); // an activity that gives up
       return { isError: args.ended.status !== 'completed' };
+    },
+    async cancelUnstartedChild(args) {
+      record('cancelUnstartedChild', args.parentRunId, args);
+      return { cancelled: true };
     },
   };
   function add(run: FakeRun): FakeRun {

@@ -134,6 +134,8 @@ describe('agentRunWorkflow: caps and the relay', () => {
     const { run, handle } = await w.start({ model: ({ turn }) => (turn < 4 ? asksForTools([toolCall(turn)]) : endsTurn()) }, { settings: { segmentMaxTurns: 1, maxSegments: 2 } });
     await waitFor(() => run.status === 'paused', { timeoutMs: 5000, what: 'the run to pause at the segment cap' });
     expect(run.eventsOf('limit.exceeded').map((e) => e.data)).toEqual([{ limit: 'maxSegments', value: 2 }]);
+    // Paused by itself, for its segment cap: a tree's resume leaves it to its own.
+    expect(run.eventsOf('run.paused').map((e) => e.data)).toEqual([expect.objectContaining({ by: 'system', cause: 'segments' })]);
     expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
 
     await handle.signal(resumeSignal, { by: 'alice' });

@@ -3,15 +3,19 @@
  * delegation is a child workflow (the same run workflow) started after the activity recorded its run; at most
  * maxParallelChildren run at once; a child that fails comes back as the call's tool error and the parent goes
  * on; a delegation the activity refuses (depth, count, input) starts nothing; cancelling the parent cancels its
- * children, each recording its own cancellation; a child claims no concurrency slot. The activities' side (rows,
+ * children, each recording its own cancellation, and a parent cancelled while it records a child run starts no
+ * workflow for it and ends its row cancelled; a child claims no concurrency slot. The activities' side (rows,
  * events, the child's output as the result) is test/integration/subagents.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import fs from 'node:fs';
+import path from 'node:path';
 import { SUBAGENT_BOUNDS } from '../../contract/run';
 import { approvalDecisionSignal } from '../../contract/workflow-messages';
 import { asksForTools, delegation, endsTurn, toolCall } from '../support/fake-run-activities';
-import { startRunWorkflowEnv, type RunWorkflowEnv } from '../support/run-workflow-env';
+import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
 import { waitFor } from '../support/wait';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,6 +30,14 @@ async function announcementSettled(w: RunWorkflowEnv, runId: string): Promise<bo
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
   const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
   return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
+
+/** With RECORD_HISTORIES_DIR set, keeps this run's history as a replay fixture. */
+async function recordFixture(handle: RunHandle, label: string): Promise<void> {
+  const dir = process.env.RECORD_HISTORIES_DIR;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `subagents--${label}--0.json`), JSON.stringify(JSON.parse(historyToJSON(await handle.fetchHistory()))));
 }
 
 describe('agentRunWorkflow: sub-agents', () => {
@@ -147,6 +159,38 @@ describe('agentRunWorkflow: sub-agents', () => {
     }
     // The parent did not treat its own cancellation as its children failing.
     expect(run.calls.settleChildRun).toHaveLength(0);
+  });
+
+  it('starts no workflow for a child run it was recording when it was cancelled, and ends that run cancelled', async () => {
+    const parent: { handle?: RunHandle } = {};
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher')]) : endsTurn()),
+      // The parent is cancelled while the child run is being recorded: the cancellation is in its history before
+      // the record is done. (Recorded by a local activity, the workflow task stays open until it heartbeats, after
+      // 80% of its 10 s timeout: only then does the cancellation reach the history.)
+      children: () => ({
+        recording: async () => {
+          await parent.handle!.cancel();
+          await waitFor(async () => ((await parent.handle!.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes), {
+            timeoutMs: 25_000,
+            what: 'the cancellation to reach the parent',
+          });
+        },
+      }),
+    });
+    parent.handle = handle;
+
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(run.status).toBe('cancelled');
+    const childRunId = `${run.runId}-toolu_1_0`;
+    // Recorded, so its row exists: it is ended as cancelled, and no workflow was started for it.
+    expect(run.calls.startChildRun).toHaveLength(1);
+    expect(run.calls.cancelUnstartedChild).toEqual([{ parentRunId: run.runId, turn: 1, toolUseId: 'toolu_1_0', childRunId, agent: 'researcher' }]);
+    const history = (await handle.fetchHistory()).events ?? [];
+    expect(history.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    expect(run.children[0]!.states).toHaveLength(0);
+    expect(run.calls.settleChildRun).toHaveLength(0);
+    await recordFixture(handle, 'cancelled-while-recording-a-child');
   });
 
   it('fails at once when a delegation\'s activity gives up, cancelling its other children, each recording it first', async () => {

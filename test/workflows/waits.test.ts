@@ -149,7 +149,7 @@ describe('agentRunWorkflow: waits', () => {
     expect(between(run, 0, 1)).toBeGreaterThanOrEqual(untilTomorrowMs);
     expect(run.eventsOf('limit.exceeded').map((e) => e.data)).toEqual([{ limit: 'userDailyBudget', value: 10 }]);
     const [paused] = run.eventsOf('run.paused');
-    expect(paused!.data).toMatchObject({ turn: 1, by: 'system' });
+    expect(paused!.data).toMatchObject({ turn: 1, by: 'system', cause: 'budget' });
     expect(paused!.data.reason).toMatch(/^run_.* has spent \$10\.50 of their \$10\.00 daily model budget; the run continues when the next UTC day starts/);
     expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 1, by: 'system' }]);
     expect(run.statuses()).toEqual([
@@ -233,7 +233,7 @@ describe('agentRunWorkflow: waits', () => {
 
     expect(result).toMatchObject({ status: 'completed', turns: 2 });
     expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
-    expect(run.eventsOf('run.paused').map((e) => e.data)).toEqual([{ turn: 2, by: 'alice', reason: 'paused on request' }]);
+    expect(run.eventsOf('run.paused').map((e) => e.data)).toEqual([{ turn: 2, by: 'alice', reason: 'paused on request', cause: 'request' }]);
     expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 2, by: 'bob' }]);
   });
 
