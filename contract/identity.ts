@@ -80,7 +80,12 @@ export function scopeAllows(scopes: Principal['scopes'], permission: Permission)
 
 /** Whether the principal holds a permission on a team: a role there grants it and the credential's scopes allow it. */
 export function mayOnTeam(p: Principal, team: string, permission: Permission): boolean {
-  return scopeAllows(p.scopes, permission) && p.roles.some((r) => r.team === team && ROLE_GRANTS[r.role].includes(permission));
+  return scopeAllows(p.scopes, permission) && rolesAllow(p.roles, team, permission);
+}
+
+/** Whether some role held on a team grants a permission, whatever the credential (a schedule's firing has none). */
+export function rolesAllow(roles: readonly TeamRole[], team: string, permission: Permission): boolean {
+  return roles.some((r) => r.team === team && ROLE_GRANTS[r.role].includes(permission));
 }
 
 /** The teams on which the principal holds a permission. */
