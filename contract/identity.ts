@@ -54,6 +54,8 @@ export interface Principal {
   method: AuthMethod;
   /** The API key used, when method is `key` (its id, never its secret). */
   keyId?: string;
+  /** The browser session used, when method is `session` (its stored id, a hash, never the cookie's secret). */
+  sessionId?: string;
 }
 
 const TEAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;

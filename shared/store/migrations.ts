@@ -527,6 +527,12 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('ws_tickets').addColumn('scopes_json', 'text').execute();
       },
     },
+    '021_ticket_sessions': {
+      async up(db: Kysely<unknown>) {
+        // A ticket a browser session asked for names the session: the socket it opens ends when the session does.
+        await db.schema.alterTable('ws_tickets').addColumn('session_id', 'text').execute();
+      },
+    },
   };
 }
 

@@ -165,6 +165,8 @@ export interface WsTicketsTable {
   key_id: string | null;
   /** That key's scopes, as a JSON array; null: the credential had none (all). */
   scopes_json: string | null;
+  /** The browser session the ticket was issued to (migration 021): the socket it opens ends with the session. */
+  session_id: string | null;
 }
 
 export interface UserMessagesTable {
