@@ -81,7 +81,8 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     async ticketPrincipal(holder) {
       if (holder.keyId !== undefined) return { ...(await principalOf(holder.user, 'key', holder.scopes)), keyId: holder.keyId };
       if (holder.sessionId !== undefined) return { ...(await principalOf(holder.user, 'session', holder.scopes)), sessionId: holder.sessionId };
-      return principalOf(holder.user, 'token', holder.scopes);
+      const principal = await principalOf(holder.user, 'token', holder.scopes);
+      return holder.expiresAt === undefined ? principal : { ...principal, expiresAt: holder.expiresAt };
     },
     async identify(req) {
       const token = bearerToken(req.headers.authorization);

@@ -155,9 +155,10 @@ function createApp(deps: ApiDeps): App {
   api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
   api.post('/ws-ticket', async (req, res) => {
     const caller = principalOf(req);
-    const { user, keyId, sessionId, scopes } = caller;
-    // The ticket carries the credential that asked, so the socket it opens ends when that key or session does.
-    res.status(201).json(await store.wsTickets.issue({ user, ...(keyId !== undefined && { keyId }), ...(sessionId !== undefined && { sessionId }), scopes }, config.api.wsTicketTtlSec));
+    const { user, keyId, sessionId, expiresAt, scopes } = caller;
+    // The ticket carries the credential that asked, so the socket it opens ends when that key, session or token does.
+    const holder = { user, scopes, ...(keyId !== undefined && { keyId }), ...(sessionId !== undefined && { sessionId }), ...(expiresAt !== undefined && { expiresAt }) };
+    res.status(201).json(await store.wsTickets.issue(holder, config.api.wsTicketTtlSec));
   });
   api.use('/runs', workspaceRouter({ workspaces }));
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));

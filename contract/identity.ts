@@ -56,6 +56,8 @@ export interface Principal {
   keyId?: string;
   /** The browser session used, when method is `session` (its stored id, a hash, never the cookie's secret). */
   sessionId?: string;
+  /** When the credential stops working by itself (a provider's JWT: its `exp`); a live stream it opened ends then. */
+  expiresAt?: string;
 }
 
 const TEAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;

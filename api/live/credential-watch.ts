@@ -1,7 +1,8 @@
 /**
  * A live stream outlives the request that opened it: the socket, the event stream and the runs feed of one caller
  * must end once the credential they were opened with no longer works — an API key revoked (on any replica) or
- * expired, a browser session signed out (here or everywhere), revoked or past its idle or absolute expiry — and must
+ * expired, a browser session signed out (here or everywhere), revoked or past its idle or absolute expiry, a
+ * provider's JWT past its `exp` (directly, or through a ticket it asked for) — and must
  * follow the caller's roles as they are now, not as they were at the handshake. Both are asked of the database on
  * the stream's own keep-alive beat, here and only here, so a revocation or a role taken away reaches an open stream
  * within one beat.
@@ -11,7 +12,7 @@ import type { Principal } from '../../contract/identity';
 import type { Store } from '../../shared/store';
 
 /** Why a stream's credential no longer works. */
-export type CredentialEnd = 'key_revoked' | 'key_expired' | 'session_ended' | 'session_expired';
+export type CredentialEnd = 'key_revoked' | 'key_expired' | 'session_ended' | 'session_expired' | 'token_expired';
 
 /** The reason a socket closed with CLOSE_CREDENTIAL_ENDED gives (a close frame's reason: short, never a secret). */
 export const CREDENTIAL_END_REASONS: Record<CredentialEnd, string> = {
@@ -19,6 +20,7 @@ export const CREDENTIAL_END_REASONS: Record<CredentialEnd, string> = {
   key_expired: 'the API key this socket was opened with has expired',
   session_ended: 'the session this socket was opened with was signed out or revoked',
   session_expired: 'the session this socket was opened with has expired',
+  token_expired: 'the token this socket was opened with has expired',
 };
 
 /** What a beat found: the credential ended, or the caller as they are now (`changed` when their roles moved). */
@@ -46,6 +48,7 @@ export class CredentialWatch {
   }
 
   private async ended(caller: Principal): Promise<CredentialEnd | undefined> {
+    if (caller.expiresAt !== undefined && Date.parse(caller.expiresAt) <= this.now().getTime()) return 'token_expired';
     if (caller.method === 'key' && caller.keyId !== undefined) {
       const key = await this.deps.store.apiKeys.get(caller.keyId);
       if (!key || key.revokedAt !== null) return 'key_revoked';
