@@ -41,7 +41,10 @@ export interface Authenticator {
   identify(req: http.IncomingMessage): Promise<Principal | undefined>;
   /** A user known by other means (a mapped Slack user): their stored roles. */
   principalOf(user: string, method: AuthMethod, scopes?: readonly Scope[] | 'all'): Promise<Principal>;
-  /** The holder of a redeemed socket ticket: a key's ticket acts as the key (its scopes, and it ends with the key), a session's as the session. */
+  /**
+   * The holder of a redeemed socket ticket, acting as the credential that asked: a key's ticket as the key (its
+   * scopes, and it ends with the key), a session's as the session, a JWT's until the token's expiry.
+   */
   ticketPrincipal(holder: TicketHolder): Promise<Principal>;
 }
 

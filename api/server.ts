@@ -126,7 +126,7 @@ function createApp(deps: ApiDeps): App {
   const schedules = new ScheduleService({ store, client, config, logger, runs, access });
   const hub = new LiveHub(store, deps.bus);
   const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
-  // Whether the key or session behind an open socket or event stream still works, and its caller's roles now.
+  // Whether the key, session or token behind an open socket or event stream still works, and its caller's roles now.
   const credentials = new CredentialWatch({ store, sessionIdleSec: config.sessions.idleSec });
   const presence = new Presence(store, logger);
 

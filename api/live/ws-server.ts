@@ -31,7 +31,7 @@ import { CREDENTIAL_END_REASONS, type CredentialWatch } from './credential-watch
 export const CLOSE_RESUME = 4008;
 /**
  * The credential the socket was opened with no longer works (an API key revoked or expired, a session signed out,
- * revoked or expired): do not reconnect with it.
+ * revoked or expired, a JWT expired): do not reconnect with it.
  */
 export const CLOSE_CREDENTIAL_ENDED = 4401;
 const MAX_PAYLOAD = 16 * 1024;
