@@ -2,12 +2,13 @@
  * A schedule's firing, from the worker's side: record the run it starts — a normal run of the
  * schedule's owner with `scheduleId` on it, its `run.queued` event — once per firing (the firing's
  * workflow id is the idempotency key), and hand back the workflow input to start it with. A firing
- * meets the same per-user queue cap as `POST /api/runs`: over it, the firing is skipped (logged,
- * counted, and the firing's result says so), never queued.
+ * meets the same per-user queue cap as `POST /api/runs`, and its owner must still be allowed to start runs on
+ * the schedule's team: otherwise the firing is skipped (logged, counted, and the firing's result says so), never queued.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../contract/failures';
+import { rolesAllow } from '../contract/identity';
 import { eventKeys } from '../contract/keys';
 import { stricterPolicy } from '../contract/run';
 import type { ScheduledRunCreation } from '../contract/activity-io';
@@ -25,6 +26,13 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const schedule = await store.schedules.get(scheduleId);
     if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
     const { request } = schedule;
+    // A firing starts a run as its owner would now: on a team only while they may still start runs there (member or
+    // admin). A role taken away since the schedule was made stops its firings; a retried firing's run goes on.
+    if (schedule.team !== null && !rolesAllow(await store.teamMembers.rolesOf(schedule.owner), schedule.team, 'steer') && !(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
+      deps.logger.warn({ scheduleId, owner: schedule.owner, team: schedule.team }, 'a schedule firing was skipped: its owner may no longer start runs on its team');
+      deps.metrics.scheduleFiringSkipped('forbidden');
+      return { skipped: 'forbidden', queued: 0 };
+    }
     // The schedule was made under an earlier MIN_APPROVALS, perhaps: each firing meets today's floor, as a POST would.
     const approvals = stricterPolicy(request.approvals, deps.settings.config.approvals.minPolicy);
     // The deployment's webhooks as they are now (a removed or rotated one gets nothing more), then the owner's own.

@@ -41,7 +41,10 @@ export interface Authenticator {
   identify(req: http.IncomingMessage): Promise<Principal | undefined>;
   /** A user known by other means (a mapped Slack user): their stored roles. */
   principalOf(user: string, method: AuthMethod, scopes?: readonly Scope[] | 'all'): Promise<Principal>;
-  /** The holder of a redeemed socket ticket: a key's ticket acts as the key (its scopes, and it ends with the key). */
+  /**
+   * The holder of a redeemed socket ticket, acting as the credential that asked: a key's ticket as the key (its
+   * scopes, and it ends with the key), a session's as the session, a JWT's until the token's expiry.
+   */
   ticketPrincipal(holder: TicketHolder): Promise<Principal>;
 }
 
@@ -79,8 +82,10 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     required,
     principalOf,
     async ticketPrincipal(holder) {
-      const principal = await principalOf(holder.user, holder.keyId === undefined ? 'token' : 'key', holder.scopes);
-      return holder.keyId === undefined ? principal : { ...principal, keyId: holder.keyId };
+      if (holder.keyId !== undefined) return { ...(await principalOf(holder.user, 'key', holder.scopes)), keyId: holder.keyId };
+      if (holder.sessionId !== undefined) return { ...(await principalOf(holder.user, 'session', holder.scopes)), sessionId: holder.sessionId };
+      const principal = await principalOf(holder.user, 'token', holder.scopes);
+      return holder.expiresAt === undefined ? principal : { ...principal, expiresAt: holder.expiresAt };
     },
     async identify(req) {
       const token = bearerToken(req.headers.authorization);

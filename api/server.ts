@@ -34,6 +34,7 @@ import { LiveHub } from './live/live-hub';
 import { RunsFeed } from './live/runs-feed';
 import { Presence } from './live/presence';
 import { sseHandler } from './live/sse';
+import { CredentialWatch } from './live/credential-watch';
 import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
 import { inboxRouter } from './routes/inbox';
@@ -78,6 +79,7 @@ interface App {
   app: express.Express;
   access: Access;
   auth: Authenticator;
+  credentials: CredentialWatch;
   runs: RunService;
   hub: LiveHub;
   runsFeed: RunsFeed;
@@ -124,6 +126,8 @@ function createApp(deps: ApiDeps): App {
   const schedules = new ScheduleService({ store, client, config, logger, runs, access });
   const hub = new LiveHub(store, deps.bus);
   const runsFeed = new RunsFeed({ bus: deps.bus, store, access, logger });
+  // Whether the key, session or token behind an open socket or event stream still works, and its caller's roles now.
+  const credentials = new CredentialWatch({ store, sessionIdleSec: config.sessions.idleSec });
   const presence = new Presence(store, logger);
 
   if (config.slack) {
@@ -135,7 +139,7 @@ function createApp(deps: ApiDeps): App {
   if (signIn) app.use(signIn.router);
 
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
-  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, runs, hub, presence }));
+  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, access, credentials, runs, hub, presence }));
 
   const api = express.Router();
   // The API's own description is public: tools fetch it before they hold a token.
@@ -151,7 +155,10 @@ function createApp(deps: ApiDeps): App {
   api.use('/keys', apiKeysRouter({ keys: new ApiKeyService({ store }) }));
   api.post('/ws-ticket', async (req, res) => {
     const caller = principalOf(req);
-    res.status(201).json(await store.wsTickets.issue({ user: caller.user, ...(caller.keyId !== undefined && { keyId: caller.keyId }), scopes: caller.scopes }, config.api.wsTicketTtlSec));
+    const { user, keyId, sessionId, expiresAt, scopes } = caller;
+    // The ticket carries the credential that asked, so the socket it opens ends when that key, session or token does.
+    const holder = { user, scopes, ...(keyId !== undefined && { keyId }), ...(sessionId !== undefined && { sessionId }), ...(expiresAt !== undefined && { expiresAt }) };
+    res.status(201).json(await store.wsTickets.issue(holder, config.api.wsTicketTtlSec));
   });
   api.use('/runs', workspaceRouter({ workspaces }));
   api.use('/runs', runsRouter({ runs, humans, followUps, store, maxTextChars: config.api.maxGoalChars }));
@@ -168,7 +175,7 @@ function createApp(deps: ApiDeps): App {
 
   app.use(unknownRoute);
   app.use(errorHandler(logger));
-  return { app, access, auth, runs, hub, runsFeed, presence, live };
+  return { app, access, auth, credentials, runs, hub, runsFeed, presence, live };
 }
 
 /** Without API_TOKENS or sign-in the API is open, so it may only listen on loopback. */
@@ -182,10 +189,10 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   assertSafeBind(deps.config);
   // TEAM_ROLES: a static-token deployment's roles, written before the first request is answered.
   await applyConfiguredRoles(deps.store, deps.config);
-  const { app, access, auth, runs, hub, runsFeed, presence, live } = createApp(deps);
+  const { app, access, auth, credentials, runs, hub, runsFeed, presence, live } = createApp(deps);
   const server = http.createServer(app);
   server.requestTimeout = 60_000;
-  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, runs, hub, runsFeed, presence, logger: deps.logger, stats: live });
+  const ws = attachWebSocketServer(server, { config: deps.config, store: deps.store, access, auth, credentials, runs, hub, runsFeed, presence, logger: deps.logger, stats: live });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.api.port, deps.config.api.host, () => resolve());

@@ -197,8 +197,11 @@ export interface SettledInput {
 
 // ───────────────────────────── schedules ─────────────────────────────
 
-/** Why a schedule's firing started no run: its owner's queue was full — the cap, and the code, of `POST /api/runs`'s 429. */
-export const FIRING_SKIP_REASONS = ['queue_full', 'invalid_input'] as const satisfies readonly ApiErrorCode[];
+/**
+ * Why a schedule's firing started no run, each the code `POST /api/runs` would answer its owner with: their queue was
+ * full (429), the kept input no longer fits the agent (400), or they may no longer start runs on its team (403).
+ */
+export const FIRING_SKIP_REASONS = ['queue_full', 'invalid_input', 'forbidden'] as const satisfies readonly ApiErrorCode[];
 export type FiringSkipReason = (typeof FIRING_SKIP_REASONS)[number];
 
 /** The run a firing starts, or why it starts none. */

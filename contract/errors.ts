@@ -76,8 +76,11 @@ export interface ApiErrorBody {
   error: { code: ApiErrorCode; message: string; details?: unknown };
 }
 
-/** Errors a live connection (WebSocket or SSE) sends as `{ type: 'error' }` messages. */
-export const LIVE_ERROR_CODES = ['invalid_message', 'run_not_found', 'subscription_failed', 'too_many_subscriptions', 'internal'] as const;
+/**
+ * Errors a live connection (WebSocket or SSE) sends as `{ type: 'error' }` messages. `run_access_ended`: the caller
+ * may no longer see a run they follow (a role taken away while the connection was open); its feed has stopped.
+ */
+export const LIVE_ERROR_CODES = ['invalid_message', 'run_not_found', 'subscription_failed', 'too_many_subscriptions', 'internal', 'run_access_ended'] as const;
 export type LiveErrorCode = (typeof LIVE_ERROR_CODES)[number];
 
 /**

@@ -54,6 +54,10 @@ export interface Principal {
   method: AuthMethod;
   /** The API key used, when method is `key` (its id, never its secret). */
   keyId?: string;
+  /** The browser session used, when method is `session` (its stored id, a hash, never the cookie's secret). */
+  sessionId?: string;
+  /** When the credential stops working by itself (a provider's JWT: its `exp`); a live stream it opened ends then. */
+  expiresAt?: string;
 }
 
 const TEAM_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -80,7 +84,12 @@ export function scopeAllows(scopes: Principal['scopes'], permission: Permission)
 
 /** Whether the principal holds a permission on a team: a role there grants it and the credential's scopes allow it. */
 export function mayOnTeam(p: Principal, team: string, permission: Permission): boolean {
-  return scopeAllows(p.scopes, permission) && p.roles.some((r) => r.team === team && ROLE_GRANTS[r.role].includes(permission));
+  return scopeAllows(p.scopes, permission) && rolesAllow(p.roles, team, permission);
+}
+
+/** Whether some role held on a team grants a permission, whatever the credential (a schedule's firing has none). */
+export function rolesAllow(roles: readonly TeamRole[], team: string, permission: Permission): boolean {
+  return roles.some((r) => r.team === team && ROLE_GRANTS[r.role].includes(permission));
 }
 
 /** The teams on which the principal holds a permission. */

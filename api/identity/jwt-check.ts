@@ -63,7 +63,8 @@ export function createJwtCheck(deps: { provider: OidcProvider; roles: ProviderRo
       if (!user) throw new ApiError(401, 'token_invalid', `the token has no ${s.userClaim} claim naming a user`);
       const claimed = rolesFromClaim(payload[s.rolesClaim]);
       await roles.record(user, claimed);
-      return { user, roles: claimed, scopes: 'all', method: 'jwt' };
+      // `exp` is required above: a socket or event stream the token opens ends when the token would be refused.
+      return { user, roles: claimed, scopes: 'all', method: 'jwt', expiresAt: new Date(Number(payload.exp) * 1000).toISOString() };
     },
   };
 }

@@ -83,7 +83,7 @@ export function createSessionCheck(deps: { store: Store; cookies: SessionCookies
         throw new ApiError(401, 'unauthorized', 'this session is not valid; sign in again');
       }
       // The provider's roles were written at sign-in; an admin's grants and revocations since count at once.
-      return { user: found.session.user, roles: await store.teamMembers.rolesOf(found.session.user), scopes: 'all', method: 'session' };
+      return { user: found.session.user, roles: await store.teamMembers.rolesOf(found.session.user), scopes: 'all', method: 'session', sessionId: found.session.id };
     },
   };
 }

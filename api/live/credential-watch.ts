@@ -1,14 +1,63 @@
 /**
- * A live stream outlives the request that opened it: one opened with an API key must end once the key no longer
- * works (revoked on any replica, or expired), not when the client happens to reconnect. Checked against the
- * database on the stream's own keep-alive beat, so a revocation ends it within one beat.
+ * A live stream outlives the request that opened it: the socket, the event stream and the runs feed of one caller
+ * must end once the credential they were opened with no longer works — an API key revoked (on any replica) or
+ * expired, a browser session signed out (here or everywhere), revoked or past its idle or absolute expiry, a
+ * provider's JWT past its `exp` (directly, or through a ticket it asked for) — and must
+ * follow the caller's roles as they are now, not as they were at the handshake. Both are asked of the database on
+ * the stream's own keep-alive beat, here and only here, so a revocation or a role taken away reaches an open stream
+ * within one beat.
  */
+import { sameRoles } from '../identity/provider-claims';
 import type { Principal } from '../../contract/identity';
 import type { Store } from '../../shared/store';
 
-/** Whether the credential the stream was opened with still works; true for credentials with nothing to revoke here. */
-export async function credentialHolds(store: Pick<Store, 'apiKeys'>, caller: Principal, now = new Date()): Promise<boolean> {
-  if (caller.method !== 'key' || caller.keyId === undefined) return true;
-  const key = await store.apiKeys.get(caller.keyId);
-  return key !== undefined && key.revokedAt === null && (key.expiresAt === null || Date.parse(key.expiresAt) > now.getTime());
+/** Why a stream's credential no longer works. */
+export type CredentialEnd = 'key_revoked' | 'key_expired' | 'session_ended' | 'session_expired' | 'token_expired';
+
+/** The reason a socket closed with CLOSE_CREDENTIAL_ENDED gives (a close frame's reason: short, never a secret). */
+export const CREDENTIAL_END_REASONS: Record<CredentialEnd, string> = {
+  key_revoked: 'the API key this socket was opened with was revoked',
+  key_expired: 'the API key this socket was opened with has expired',
+  session_ended: 'the session this socket was opened with was signed out or revoked',
+  session_expired: 'the session this socket was opened with has expired',
+  token_expired: 'the token this socket was opened with has expired',
+};
+
+/** What a beat found: the credential ended, or the caller as they are now (`changed` when their roles moved). */
+export type Recheck = { ended: CredentialEnd } | { caller: Principal; changed: boolean };
+
+export class CredentialWatch {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: { store: Pick<Store, 'apiKeys' | 'sessions' | 'teamMembers'>; sessionIdleSec: number; now?: () => Date }) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Whether the stream's credential still works and, if it does, its caller with their roles as stored now. A JWT's
+   * roles are its claim, fixed for the token's life, so they are kept; every other credential acts with its user's
+   * stored roles (contract/identity.ts), re-read here. Scopes never change: they are the credential's own.
+   */
+  async recheck(caller: Principal): Promise<Recheck> {
+    const ended = await this.ended(caller);
+    if (ended) return { ended };
+    if (caller.method === 'jwt') return { caller, changed: false };
+    const roles = await this.deps.store.teamMembers.rolesOf(caller.user);
+    if (sameRoles(roles, caller.roles)) return { caller, changed: false };
+    return { caller: { ...caller, roles }, changed: true };
+  }
+
+  private async ended(caller: Principal): Promise<CredentialEnd | undefined> {
+    if (caller.expiresAt !== undefined && Date.parse(caller.expiresAt) <= this.now().getTime()) return 'token_expired';
+    if (caller.method === 'key' && caller.keyId !== undefined) {
+      const key = await this.deps.store.apiKeys.get(caller.keyId);
+      if (!key || key.revokedAt !== null) return 'key_revoked';
+      if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.now().getTime()) return 'key_expired';
+    }
+    if (caller.method === 'session' && caller.sessionId !== undefined) {
+      const found = await this.deps.store.sessions.state(caller.sessionId, this.deps.sessionIdleSec);
+      if ('ended' in found) return found.ended === 'expired' ? 'session_expired' : 'session_ended';
+    }
+    return undefined;
+  }
 }

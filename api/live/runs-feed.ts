@@ -15,8 +15,8 @@ import type { Principal } from '../../contract/identity';
 const BATCH_MS = 100;
 
 interface Watcher {
-  /** The socket's caller, as they were when it opened: a role taken away reaches an open socket at its next connection. */
-  caller: Principal;
+  /** The socket's caller as it is now: the socket re-reads their roles at each keep-alive beat (credential-watch.ts). */
+  caller: () => Principal;
   send: (msg: LiveMessage) => void;
 }
 
@@ -28,8 +28,8 @@ export class RunsFeed {
 
   constructor(private readonly deps: { bus: Bus; store: Store; access: Access; logger: Logger }) {}
 
-  /** Starts feeding `send` with the user's run changes; returns the stop. */
-  watch(caller: Principal, send: (msg: LiveMessage) => void): () => void {
+  /** Starts feeding `send` with the run changes its caller (asked at each change) may see; returns the stop. */
+  watch(caller: () => Principal, send: (msg: LiveMessage) => void): () => void {
     const watcher = { caller, send };
     this.watchers.add(watcher);
     this.unsubscribe ??= this.deps.bus.subscribeRuns((runId) => this.note(runId));
@@ -57,7 +57,7 @@ export class RunsFeed {
       const runs = await this.deps.store.runs.getMany(ids);
       for (const run of runs) {
         const msg: LiveMessage = { type: 'runs.changed', runId: run.id, status: run.status, lastSeq: run.lastSeq };
-        for (const w of this.watchers) if (this.deps.access.canSee(w.caller, run)) w.send(msg);
+        for (const w of this.watchers) if (this.deps.access.canSee(w.caller(), run)) w.send(msg);
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'runs feed: could not read changed runs');

@@ -12,13 +12,15 @@ import { principalOf } from '../auth';
 import type { RunService } from '../run-service';
 import type { LiveHub } from './live-hub';
 import type { Presence } from './presence';
-import { credentialHolds } from './credential-watch';
+import type { Access } from '../access';
+import type { CredentialWatch } from './credential-watch';
 import { Subscription, type LiveMessage } from './subscription';
 
-export function sseHandler(deps: { config: Config; store: Store; runs: RunService; hub: LiveHub; presence: Presence }) {
-  const { config, store, runs, hub, presence } = deps;
+export function sseHandler(deps: { config: Config; store: Store; access: Access; credentials: CredentialWatch; runs: RunService; hub: LiveHub; presence: Presence }) {
+  const { config, store, access, credentials, runs, hub, presence } = deps;
   return async (req: Request, res: Response): Promise<void> => {
-    const caller = principalOf(req);
+    /** The caller as of the last keep-alive beat (credential-watch.ts). */
+    let caller = principalOf(req);
     const user = caller.user;
     const run = await runs.getVisible(caller, req.params.id as string);
     const lastEventId = req.header('last-event-id');
@@ -47,15 +49,25 @@ export function sseHandler(deps: { config: Config; store: Store; runs: RunServic
       return true;
     };
     const sub = new Subscription(run.id, after, { hub, store, snapshot: () => runs.view(caller, run.id), watch: () => presence.watch(run.id, user) }, send);
+    // Each beat asks again who the caller is. Opened with a key or a session that has since ended: the stream ends
+    // (its EventSource's reconnect is refused). Roles changed so that the run is no longer theirs to see: an error
+    // `run_access_ended`, and the stream ends (its reconnect is a 404).
+    const recheck = async () => {
+      const now = await credentials.recheck(caller);
+      if (res.writableEnded) return;
+      if ('ended' in now) return void res.end();
+      if (!now.changed) return;
+      caller = now.caller;
+      const current = await store.runs.get(run.id);
+      if (current && access.canSee(caller, current)) return;
+      sub.stop();
+      const ended: LiveMessage = { type: 'error', code: 'run_access_ended', message: 'you may no longer see this run; its feed has stopped', runId: run.id };
+      send(ended, JSON.stringify(ended));
+      res.end();
+    };
     const heartbeat = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
-      // Opened with an API key since revoked or expired: end the stream (its EventSource's reconnect is refused).
-      void credentialHolds(store, caller).then(
-        (holds) => {
-          if (!holds) res.end();
-        },
-        () => undefined,
-      );
+      void recheck().catch(() => undefined); // the database is unreachable: the next beat asks again
     }, Math.min(15, config.api.wsPingIntervalSec) * 1000); // proxies drop connections idle for long
     res.on('close', () => {
       clearInterval(heartbeat);

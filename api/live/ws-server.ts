@@ -25,11 +25,14 @@ import type { LiveHub } from './live-hub';
 import type { RunsFeed } from './runs-feed';
 import { originAllowed } from './origin';
 import { Subscription, type LiveMessage } from './subscription';
-import { credentialHolds } from './credential-watch';
+import { CREDENTIAL_END_REASONS, type CredentialWatch } from './credential-watch';
 
 /** Close code telling the client to reconnect and resume with `after` = the last seq it has. */
 export const CLOSE_RESUME = 4008;
-/** The credential the socket was opened with no longer works (an API key revoked or expired): do not reconnect with it. */
+/**
+ * The credential the socket was opened with no longer works (an API key revoked or expired, a session signed out,
+ * revoked or expired, a JWT expired): do not reconnect with it.
+ */
 export const CLOSE_CREDENTIAL_ENDED = 4401;
 const MAX_PAYLOAD = 16 * 1024;
 const MAX_SUBSCRIPTIONS = 100;
@@ -57,9 +60,9 @@ function refuse(socket: Duplex, status: number, code: ApiErrorCode, message: str
 
 export function attachWebSocketServer(
   server: http.Server,
-  deps: { config: Config; store: Store; access: Access; auth: Authenticator; runs: RunService; hub: LiveHub; runsFeed: RunsFeed; presence: Presence; logger: Logger; stats: LiveStats },
+  deps: { config: Config; store: Store; access: Access; auth: Authenticator; credentials: CredentialWatch; runs: RunService; hub: LiveHub; runsFeed: RunsFeed; presence: Presence; logger: Logger; stats: LiveStats },
 ): { close(): void } {
-  const { config, store, access, auth, runs, hub, runsFeed, presence, logger, stats } = deps;
+  const { config, store, access, auth, credentials, runs, hub, runsFeed, presence, logger, stats } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
   async function authenticate(req: http.IncomingMessage, url: URL): Promise<Principal | undefined> {
@@ -67,7 +70,7 @@ export function attachWebSocketServer(
     if (ticket && !bearerToken(req.headers.authorization)) {
       const holder = await store.wsTickets.redeem(ticket);
       // A ticket acts as what asked for it: its user with their stored roles, as the API key (and its scopes) if a
-      // key asked — so the socket ends with the key.
+      // key asked, as the session if a browser's session asked — so the socket ends with the key or the session.
       return holder ? auth.ticketPrincipal(holder) : undefined;
     }
     return auth.identify(req);
@@ -97,7 +100,9 @@ export function attachWebSocketServer(
     });
   });
 
-  function session(ws: WebSocket, caller: Principal): void {
+  function session(ws: WebSocket, opener: Principal): void {
+    /** The caller as of the last keep-alive beat: roles changed since the handshake count from the next beat on. */
+    let caller = opener;
     const user = caller.user;
     stats.sockets += 1;
     const subs = new Map<string, Subscription>();
@@ -125,15 +130,33 @@ export function attachWebSocketServer(
       return true;
     };
 
+    /**
+     * Each beat asks again who the caller is: a credential that ended closes the socket (4401); roles that changed
+     * become the socket's, and the runs it follows that its caller may no longer see are dropped (`run_access_ended`).
+     * The runs feed reads `caller` at each change, so it follows the new roles at once.
+     */
+    const recheck = async () => {
+      const now = await credentials.recheck(caller);
+      if (ws.readyState !== ws.OPEN) return;
+      if ('ended' in now) return ws.close(CLOSE_CREDENTIAL_ENDED, CREDENTIAL_END_REASONS[now.ended]);
+      if (!now.changed) return;
+      caller = now.caller;
+      const followed = [...subs.entries()];
+      const records = await store.runs.getMany(followed.map(([runId]) => runId));
+      for (const [runId, sub] of followed) {
+        if (subs.get(runId) !== sub) continue; // subscribed again meanwhile, and checked then with the new roles
+        const run = records.find((r) => r.id === runId);
+        if (run && access.canSee(caller, run)) continue;
+        sub.stop();
+        subs.delete(runId);
+        send({ type: 'error', code: 'run_access_ended', message: 'you may no longer see this run; its feed has stopped', runId });
+      }
+    };
+
     // A peer that misses a pong is dead — unless data is still queued for it, in which case it is
     // merely behind (its pong waits behind that data) and is told to resume instead.
     const ping = setInterval(() => {
-      void credentialHolds(store, caller).then(
-        (holds) => {
-          if (!holds && ws.readyState === ws.OPEN) ws.close(CLOSE_CREDENTIAL_ENDED, 'the API key this socket was opened with was revoked or has expired');
-        },
-        () => undefined, // the database is unreachable: the next beat asks again
-      );
+      void recheck().catch((err: unknown) => logger.debug({ err }, 'socket recheck failed; the next beat asks again')); // the database is unreachable
       if (!alive) {
         if (ws.bufferedAmount > 0 && !cutOff) cutOffSlow();
         else ws.terminate();
@@ -158,7 +181,7 @@ export function attachWebSocketServer(
       const msg = parsed.data;
       if (msg.type === 'watch-runs' || msg.type === 'unwatch-runs') {
         unwatchRuns?.();
-        unwatchRuns = msg.type === 'watch-runs' ? runsFeed.watch(caller, (m) => void send(m)) : undefined;
+        unwatchRuns = msg.type === 'watch-runs' ? runsFeed.watch(() => caller, (m) => void send(m)) : undefined;
         return;
       }
       subs.get(msg.runId)?.stop();

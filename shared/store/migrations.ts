@@ -527,6 +527,14 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('ws_tickets').addColumn('scopes_json', 'text').execute();
       },
     },
+    '021_ticket_sessions': {
+      async up(db: Kysely<unknown>) {
+        // A ticket a browser session asked for names the session, one a JWT asked for keeps the token's expiry: the
+        // socket it opens ends when the session or the token does.
+        await db.schema.alterTable('ws_tickets').addColumn('session_id', 'text').execute();
+        await db.schema.alterTable('ws_tickets').addColumn('credential_expires_at', 'text').execute();
+      },
+    },
   };
 }
 

@@ -165,6 +165,10 @@ export interface WsTicketsTable {
   key_id: string | null;
   /** That key's scopes, as a JSON array; null: the credential had none (all). */
   scopes_json: string | null;
+  /** The browser session the ticket was issued to (migration 021): the socket it opens ends with the session. */
+  session_id: string | null;
+  /** When the credential that asked stops working by itself (a JWT's exp; migration 021): the socket ends then. */
+  credential_expires_at: string | null;
 }
 
 export interface UserMessagesTable {

@@ -15,6 +15,8 @@ const hash = (secret: string) => crypto.createHash('sha256').update(secret).dige
 const SEEN_WRITE_INTERVAL_MS = 60_000;
 
 export interface SessionRecord {
+  /** The row's id: a hash of the cookie's secret, which names the session without signing anyone in. */
+  id: string;
   user: string;
   createdAt: string;
   seenAt: string;
@@ -46,17 +48,29 @@ export class SessionsRepo {
   /** The live session of a cookie's secret (its use noted), or why there is none. */
   async use(secret: string, idleSec: number): Promise<SessionLookup> {
     const id = hash(secret);
+    const found = await this.state(id, idleSec);
+    if ('ended' in found) return found;
+    const now = Date.now();
+    let seenAt = found.session.seenAt;
+    if (Date.parse(seenAt) + Math.min(SEEN_WRITE_INTERVAL_MS, idleSec * 250) <= now) {
+      seenAt = new Date(now).toISOString();
+      await this.db.updateTable('sessions').set({ seen_at: seenAt }).where('id', '=', id).execute();
+    }
+    return { session: { ...found.session, seenAt } };
+  }
+
+  /**
+   * The session of a row id, or why it has ended, without noting a use: how a live stream opened from a session
+   * asks, on its keep-alive beat, whether the session still holds (a stream is no use of it, so it does not keep an
+   * idle session alive).
+   */
+  async state(id: string, idleSec: number): Promise<SessionLookup> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return { ended: 'unknown' };
     if (row.revoked_at) return { ended: 'revoked' };
     const now = Date.now();
     if (Date.parse(row.expires_at) <= now || Date.parse(row.seen_at) + idleSec * 1000 <= now) return { ended: 'expired' };
-    let seenAt = row.seen_at;
-    if (Date.parse(row.seen_at) + Math.min(SEEN_WRITE_INTERVAL_MS, idleSec * 250) <= now) {
-      seenAt = new Date(now).toISOString();
-      await this.db.updateTable('sessions').set({ seen_at: seenAt }).where('id', '=', id).execute();
-    }
-    return { session: { user: row.user_id, createdAt: row.created_at, seenAt, expiresAt: row.expires_at } };
+    return { session: { id, user: row.user_id, createdAt: row.created_at, seenAt: row.seen_at, expiresAt: row.expires_at } };
   }
 
   /** Ends one session (sign-out). Returns whether it was live. */

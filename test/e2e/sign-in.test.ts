@@ -2,8 +2,9 @@
  * Sign-in against a real OpenID Provider (node-oidc-provider, its own process on 127.0.0.1; test/support/oidc-provider.mjs):
  * in Chromium through the provider's login page to a session, a run started from the signed-in page, CSRF refused
  * without the header, the WebSocket opened from the session, an idle session ended, sign-out (here and at the
- * provider); and the provider's JWTs as bearer tokens: a valid one with its roles, a rotated key honoured, and an
- * expired, a wrongly signed, a wrong-audience and an `alg: none` token each refused with 401 and its code.
+ * provider); and the provider's JWTs as bearer tokens: a valid one with its roles, a rotated key honoured, a socket
+ * one opened ended when it expires, and an expired, a wrongly signed, a wrong-audience and an `alg: none` token each
+ * refused with 401 and its code.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +45,7 @@ describe('sign-in with an OpenID Provider', () => {
         OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
         OIDC_AUDIENCE: AUDIENCE,
         DEFAULT_APPROVALS: 'none',
+        WS_PING_INTERVAL_SEC: '1',
       },
     });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
@@ -263,6 +265,18 @@ describe('sign-in with an OpenID Provider', () => {
       const res = await h.request('GET', '/api/runs', { token: await op.sign({ iat: now - 3600, exp: now - 600 }) });
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('token_expired');
+    });
+
+    it('ends a socket the token opened, directly or through its ticket, once the token expires (4401)', async () => {
+      const token = await op.sign({ exp: Math.floor(Date.now() / 1000) + 3 });
+      const wsUrl = `${h.api.url.replace(/^http/, 'ws')}/ws`;
+      const { ticket } = (await h.request('POST', '/api/ws-ticket', { token })).body as { ticket: string };
+      const sockets = [new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } }), new WebSocket(`${wsUrl}?ticket=${ticket}`)];
+      const closes = sockets.map((ws) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))));
+      const opened = sockets.map((ws) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject)));
+      await Promise.all(opened);
+      const within = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a socket is still open 10 s after its token expired')), 13_000).unref());
+      for (const closed of closes) expect(await Promise.race([closed, within])).toEqual({ code: 4401, reason: expect.stringContaining('token') });
     });
 
     it('refuses a wrongly signed, a wrong-audience, a not-yet-valid and an alg:none token with token_invalid', async () => {

@@ -5,8 +5,11 @@
  * The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
+import { csrfTokenOf } from '../../api/identity/sessions';
 import { CLOSE_CREDENTIAL_ENDED } from '../../api/live/ws-server';
+import { CSRF_HEADER } from '../../contract/session';
 import { LiveClient } from '../support/live-client';
 import { freePort } from '../support/ports';
 import { startApiProcess, type ChildHandle } from '../support/processes';
@@ -240,5 +243,125 @@ describe('API keys', () => {
       expect(refused.code).toBe(3);
       expect(refused.stderr).toContain('(key_revoked)');
     });
+  });
+});
+
+/**
+ * The same promise for browser sessions, and for roles: a socket, an event stream or a runs feed opened from a session
+ * (its cookie, or a ticket it asked for) ends (4401) within one keep-alive beat of the session being signed out (here
+ * or everywhere), revoked or expired; and a role taken away while a socket is open stops its feed of that team's runs.
+ * Sessions are made in the store as a sign-in would (the sign-in itself is test/e2e/sign-in.test.ts); the provider is
+ * never asked, so its address is one where nothing listens.
+ */
+describe('the live streams of a browser session', () => {
+  let h: Harness;
+  const COOKIE = 'longhaul_session';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    h = await startHarness({
+      noWorker: true,
+      env: {
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        OIDC_ISSUER: `http://127.0.0.1:${await freePort()}`,
+        OIDC_CLIENT_ID: 'longhaul',
+        API_TOKENS: `${CAROL}:carol`,
+        WS_PING_INTERVAL_SEC: '1',
+      },
+    });
+    h.defaultToken = CAROL;
+    // carol administers payments (her static token starts its runs); erin is a member there, signed in by a session.
+    await h.store.teamMembers.grant('payments', 'carol', 'admin');
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const wsUrl = () => `${h.api.url.replace(/^http/, 'ws')}/ws`;
+  const signIn = async (user: string) => {
+    const { secret } = await h.store.sessions.create(user, 3600);
+    return { secret, cookie: `${COOKIE}=${secret}` };
+  };
+  /** The socket's close, or a failure after a few beats (without the check, an open socket never closes). */
+  const closedSoon = (live: LiveClient) =>
+    Promise.race([live.closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the socket is still open after 10 s')), 10_000).unref())]);
+  /** The event stream's end, or a failure after a few beats. */
+  const endedSoon = (ended: Promise<string>) =>
+    Promise.race([ended, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the event stream is still open after 10 s')), 10_000).unref())]);
+  const ticketOf = async (cookie: string) => {
+    const res = await h.request('POST', '/api/ws-ticket', { token: '', headers: { cookie, [CSRF_HEADER]: csrfTokenOf(cookie.split('=')[1]!) } });
+    expect(res.status).toBe(201);
+    return res.body.ticket as string;
+  };
+  const signOut = (secret: string, everywhere = false) =>
+    h.request('POST', `/auth/logout${everywhere ? '?everywhere=true' : ''}`, { token: '', headers: { cookie: `${COOKIE}=${secret}`, [CSRF_HEADER]: csrfTokenOf(secret) } });
+
+  it('ends the socket, the ticket socket and the event streams a session opened when it signs out (4401)', async () => {
+    const { secret, cookie } = await signIn('erin');
+    const run = await h.createRun({ goal: 'erin watches her run', model: 'demo' }, { token: '', headers: { cookie, [CSRF_HEADER]: csrfTokenOf(secret) } });
+    const live = await LiveClient.connect(wsUrl(), { cookie });
+    live.subscribe(run);
+    const byTicket = await LiveClient.connect(`${wsUrl()}?ticket=${await ticketOf(cookie)}`);
+    byTicket.watchRuns();
+    byTicket.subscribe(run);
+    await waitFor(() => live.messages.some((m) => m.type === 'snapshot') && byTicket.messages.some((m) => m.type === 'snapshot'), { what: 'both snapshots' });
+    const stream = await fetch(`${h.api.url}/api/runs/${run}/stream`, { headers: { cookie } });
+    const ticketStream = await fetch(`${h.api.url}/api/runs/${run}/stream?ticket=${await ticketOf(cookie)}`);
+    expect([stream.status, ticketStream.status]).toEqual([200, 200]);
+    const ended = [stream.text(), ticketStream.text()]; // each resolves when the server ends its stream
+
+    expect((await signOut(secret)).status).toBe(200);
+    const signedOut = { code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('signed out') };
+    expect(await closedSoon(live)).toEqual(signedOut);
+    expect(await closedSoon(byTicket)).toEqual(signedOut);
+    for (const e of ended) await expect(endedSoon(e)).resolves.toEqual(expect.any(String));
+  });
+
+  it('ends every socket of a user signed out everywhere, and a session past its absolute or idle expiry', async () => {
+    const here = await signIn('erin');
+    const there = await signIn('erin');
+    const sockets = [await LiveClient.connect(wsUrl(), { cookie: here.cookie }), await LiveClient.connect(wsUrl(), { cookie: there.cookie })];
+    expect((await signOut(here.secret, true)).status).toBe(200);
+    for (const live of sockets) expect(await closedSoon(live)).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('signed out') });
+
+    const hash = (secret: string) => crypto.createHash('sha256').update(secret).digest('hex');
+    const old = await signIn('erin');
+    const idle = await signIn('erin');
+    const oldSocket = await LiveClient.connect(wsUrl(), { cookie: old.cookie });
+    const idleSocket = await LiveClient.connect(`${wsUrl()}?ticket=${await ticketOf(idle.cookie)}`);
+    const past = new Date(Date.now() - 1000).toISOString();
+    await h.store.db.updateTable('sessions').set({ expires_at: past }).where('id', '=', hash(old.secret)).execute();
+    // Unused for longer than SESSION_IDLE_SEC (8 hours by default): an open socket is no use of the session.
+    await h.store.db.updateTable('sessions').set({ seen_at: new Date(Date.now() - 9 * 3600_000).toISOString() }).where('id', '=', hash(idle.secret)).execute();
+    for (const live of [oldSocket, idleSocket]) expect(await closedSoon(live)).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('expired') });
+  });
+
+  it("stops an open socket's and event stream's feed of a team's runs once the user's role there is taken away", async () => {
+    await h.store.teamMembers.grant('payments', 'erin', 'member');
+    const { secret, cookie } = await signIn('erin');
+    const teamRun = await h.createRun({ goal: 'a payments run', model: 'demo', team: 'payments' });
+    const live = await LiveClient.connect(wsUrl(), { cookie });
+    live.watchRuns();
+    live.subscribe(teamRun);
+    await waitFor(() => live.messages.some((m) => m.type === 'snapshot' && m.runId === teamRun), { what: 'the team run snapshot' });
+    const stream = await fetch(`${h.api.url}/api/runs/${teamRun}/stream`, { headers: { cookie } });
+    expect(stream.status).toBe(200);
+    const streamed = stream.text();
+    const before = await h.createRun({ goal: 'another payments run', model: 'demo', team: 'payments' });
+    await waitFor(() => live.runChanges(before).length > 0, { what: 'the runs feed to report the team run' });
+
+    // Taken off the team while the socket is open: the next beat drops the team run, and the feed says no more of the team.
+    expect((await h.request('DELETE', '/api/teams/payments/members/erin/member')).status).toBe(204);
+    await waitFor(() => live.messages.some((m) => m.type === 'error' && m.code === 'run_access_ended' && m.runId === teamRun), { timeoutMs: 10_000, what: 'run_access_ended' });
+    const text = await endedSoon(streamed);
+    expect(text).toContain('run_access_ended');
+    const after = await h.createRun({ goal: 'a payments run she may no longer see', model: 'demo', team: 'payments' });
+    const own = await h.createRun({ goal: 'her own run', model: 'demo' }, { token: '', headers: { cookie, [CSRF_HEADER]: csrfTokenOf(secret) } });
+    await waitFor(() => live.runChanges(own).length > 0, { what: 'the runs feed to report her own run' });
+    expect(live.runChanges(after)).toEqual([]);
+    // The socket itself goes on (her credential holds), and she may subscribe to what she still may see.
+    live.subscribe(own);
+    await waitFor(() => live.messages.some((m) => m.type === 'snapshot' && m.runId === own), { what: 'her own run snapshot' });
   });
 });

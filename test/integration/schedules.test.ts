@@ -3,7 +3,8 @@
  * `scheduleId` on them (listed with `?scheduleId=`); pause, resume and trigger act on Temporal's
  * Schedule; delete removes it from Temporal; bad cron, time zone or timing are 400s; another user's
  * schedule is a 404. Schedules are bounded: a shortest interval, a most per user, and their firings
- * meet the same per-user queue cap as `POST /api/runs` (over it a firing is skipped, not queued).
+ * meet the same per-user queue cap as `POST /api/runs` (over it a firing is skipped, not queued); a team schedule's
+ * firing is skipped while its owner may no longer start runs on the team.
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Access } from '../../api/access';
@@ -181,5 +182,32 @@ describe('scheduled runs', () => {
     expect([direct.status, direct.body.error.code]).toEqual([429, 'queue_full']);
     expect((await h.request('DELETE', `/api/schedules/${created.body.id}`, { token: CAROL })).status).toBe(204);
     for (const r of [...runs.body.runs.map((r: { id: string }) => r.id), holder]) await h.request('POST', `/api/runs/${r}/cancel`, { token: CAROL });
+  });
+  it("skips a team schedule's firings once its owner may no longer start runs on the team (forbidden), and fires again when they may", async () => {
+    await h.store.teamMembers.grant('ops', 'bob', 'member');
+    const created = await h.request('POST', '/api/schedules', { body: { name: 'Ops sweep', goal: 'Sweep', everySec: 2, model: 'demo', approvals: 'none', team: 'ops' }, token: BOB });
+    expect([created.status, created.body.team]).toEqual([201, 'ops']);
+    const schedule = h.client.schedule.getHandle(created.body.id);
+    const firings = async () => (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+    const runsOfSchedule = async () => (await h.request('GET', `/api/runs?scheduleId=${created.body.id}&limit=100`, { token: BOB })).body.runs as { id: string; team: string }[];
+    await waitFor(async () => (await runsOfSchedule()).length >= 1, { timeoutMs: 30_000, what: 'a run of the team schedule' });
+    expect((await runsOfSchedule())[0]!.team).toBe('ops');
+
+    // Left a viewer of ops: he may see its runs, no longer start them, and neither may his schedule.
+    await h.store.teamMembers.revoke('ops', 'bob', 'member');
+    await h.store.teamMembers.grant('ops', 'bob', 'viewer');
+    const before = new Set(await firings());
+    const result = async (wf: string) => h.client.workflow.getHandle(wf).result();
+    await waitFor(async () => (await firings()).filter((wf) => !before.has(wf)).length >= 2, { timeoutMs: 30_000, what: 'two firings after the role was taken away' });
+    const later = (await firings()).filter((wf) => !before.has(wf));
+    // The first may have begun just before the change; every one after it is skipped.
+    for (const wf of later.slice(1)) expect(await result(wf)).toEqual({ runId: null, skipped: 'forbidden', queued: 0 });
+    const runsWhileViewer = (await runsOfSchedule()).length;
+    expect(runsWhileViewer).toBeLessThanOrEqual(before.size + 1);
+
+    // A member again: the next firings start runs again.
+    await h.store.teamMembers.grant('ops', 'bob', 'member');
+    await waitFor(async () => (await runsOfSchedule()).length > runsWhileViewer, { timeoutMs: 30_000, what: 'a run once he is a member again' });
+    expect((await h.request('DELETE', `/api/schedules/${created.body.id}`, { token: BOB })).status).toBe(204);
   });
 });

@@ -52,6 +52,21 @@ describe.each(['sqlite', 'postgres'] as const)('sessions on %s', (dialect) => {
     expect(Date.now() - Date.parse(seen.seen_at)).toBeLessThan(10_000);
   });
 
+  it('tells a live stream by the session\'s id whether it still holds, without noting a use (a stream keeps no session alive)', async () => {
+    const s = await store.sessions.create('ann', 3600);
+    await ageBy(s.secret, 'seen_at', 500_000);
+    const found = await store.sessions.state(hash(s.secret), 600);
+    expect(found).toMatchObject({ session: { id: hash(s.secret), user: 'ann' } });
+    const row = await store.db.selectFrom('sessions').select('seen_at').where('id', '=', hash(s.secret)).executeTakeFirstOrThrow();
+    expect(Date.now() - Date.parse(row.seen_at)).toBeGreaterThanOrEqual(500_000);
+    await ageBy(s.secret, 'seen_at', 601_000);
+    expect(await store.sessions.state(hash(s.secret), 600)).toEqual({ ended: 'expired' });
+    const signedOut = await store.sessions.create('ann', 3600);
+    await store.sessions.revoke(signedOut.secret);
+    expect(await store.sessions.state(hash(signedOut.secret), 600)).toEqual({ ended: 'revoked' });
+    expect(await store.sessions.state(hash('never-a-session'), 600)).toEqual({ ended: 'unknown' });
+  });
+
   it('revokes one session, or every session of a user', async () => {
     const a = await store.sessions.create('bea', 3600);
     const b = await store.sessions.create('bea', 3600);

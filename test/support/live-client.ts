@@ -29,9 +29,10 @@ export class LiveClient {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static connect(url: string, opts: { token?: string; origin?: string; autoPong?: boolean } = {}): Promise<LiveClient> {
+  static connect(url: string, opts: { token?: string; cookie?: string; origin?: string; autoPong?: boolean } = {}): Promise<LiveClient> {
     const headers: Record<string, string> = {};
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.cookie) headers.cookie = opts.cookie;
     const ws = new WebSocket(url, { headers, origin: opts.origin, autoPong: opts.autoPong ?? true });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new LiveClient(ws)));

@@ -1,7 +1,8 @@
 /**
  * A schedule's firing meets the server's `MIN_APPROVALS` as it is at the firing, not as it was when the
  * schedule was made: a schedule made with `approvals: none` before the floor was raised starts runs under
- * the floor (the run's record, its `run.queued` event and the workflow's input all say so).
+ * the floor (the run's record, its `run.queued` event and the workflow's input all say so). A team schedule fires
+ * only while its owner may still start runs on the team.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -132,5 +133,43 @@ describe('a schedule firing', () => {
     // The first firing, retried, goes on with the run it already made.
     const retried = await fire({}, 'sch_changed', 'firing_changed_1');
     expect(retried.skipped === undefined && retried.input.runId).toBe(before.skipped === undefined && before.input.runId);
+  });
+  it('skips (forbidden) the firings of a team schedule whose owner may no longer start runs on the team, and keeps a retried firing\'s run', async () => {
+    await store.teamMembers.grant('payments', 'dana', 'member');
+    await store.schedules.insert({
+      id: 'sch_team',
+      owner: 'dana',
+      name: 'nightly',
+      goal: 'reconcile',
+      request: { model: 'demo', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null } },
+      cron: null,
+      everySec: 3600,
+      timezone: 'UTC',
+      overlap: 'skip',
+      team: 'payments',
+    });
+    const before = await fire({}, 'sch_team', 'firing_team_1');
+    if (before.skipped !== undefined) throw new Error('the firing was skipped');
+    expect((await store.runs.get(before.input.runId))?.team).toBe('payments');
+
+    // Demoted to viewer: she may see the team's runs but no longer start them, so neither may her schedule.
+    await store.teamMembers.revoke('payments', 'dana', 'member');
+    await store.teamMembers.grant('payments', 'dana', 'viewer');
+    expect(await fire({}, 'sch_team', 'firing_team_2')).toEqual({ skipped: 'forbidden', queued: 0 });
+    // An approver may decide the team's approvals, not start its runs.
+    await store.teamMembers.grant('payments', 'dana', 'approver');
+    expect(await fire({}, 'sch_team', 'firing_team_3')).toEqual({ skipped: 'forbidden', queued: 0 });
+    // Taken off the team altogether.
+    await store.teamMembers.revoke('payments', 'dana', 'viewer');
+    await store.teamMembers.revoke('payments', 'dana', 'approver');
+    expect(await fire({}, 'sch_team', 'firing_team_4')).toEqual({ skipped: 'forbidden', queued: 0 });
+    expect(await store.runs.list({ owner: 'dana', scheduleId: 'sch_team', limit: 10 })).toHaveLength(1);
+    // The first firing, retried, goes on with the run it made while she could.
+    const retried = await fire({}, 'sch_team', 'firing_team_1');
+    expect(retried.skipped === undefined && retried.input.runId).toBe(before.input.runId);
+
+    // An admin there again: the firings start runs again.
+    await store.teamMembers.grant('payments', 'dana', 'admin');
+    expect((await fire({}, 'sch_team', 'firing_team_5')).skipped).toBeUndefined();
   });
 });
