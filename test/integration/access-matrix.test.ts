@@ -78,6 +78,7 @@ type Rule =
   | { kind: 'run'; may: Record<Resource, Who[]>; body?: unknown }
   | { kind: 'approval'; may?: Record<Resource, Who[]>; body?: unknown }
   | { kind: 'key' }
+  | { kind: 'keys' }
   | { kind: 'schedule'; may: Record<Resource, Who[]>; fresh?: boolean }
   | { kind: 'create'; body: Record<string, unknown> }
   | { kind: 'teamAdmin'; body?: unknown };
@@ -126,8 +127,9 @@ const RULES: Record<RouteName, Rule> = {
   signInCallback: { kind: 'public' },
   signOut: { kind: 'public' },
   // A key belongs to a user, not a team: test/integration/api-keys.test.ts takes owners, team admins and strangers.
-  createApiKey: { kind: 'any' },
-  listApiKeys: { kind: 'any' },
+  // Managing keys through a key takes its admin scope: the read-only key is refused (403) before anything else.
+  createApiKey: { kind: 'keys' },
+  listApiKeys: { kind: 'keys' },
   revokeApiKey: { kind: 'key' },
   health: { kind: 'public' },
   ready: { kind: 'public' },
@@ -346,13 +348,15 @@ describe('access matrix: role × route × own team / other team / personal / no 
       for (const who of WHO) {
         if (rule.kind === 'any') {
           expectOutcome(`${name} as ${who}`, await call(method, routePath(name), who), 'ok');
+        } else if (rule.kind === 'keys') {
+          expectOutcome(`${name} as ${who}`, await call(method, routePath(name), who), who === 'key' ? 403 : 'ok');
         } else if (rule.kind === 'run') {
           for (const r of RESOURCES) expectOutcome(`${name} as ${who} on the ${r} run`, await call(method, routePath(name, paramsFor(r)), who, rule.body), guarded(rule.may)(who, r));
         } else if (rule.kind === 'approval') {
           for (const r of RESOURCES) expectOutcome(`${name} as ${who} on the ${r} approval`, await call(method, routePath(name, paramsFor(r)), who, rule.body), guarded(rule.may ?? SEE)(who, r));
         } else if (rule.kind === 'key') {
-          // Nobody's key by this id: not found, for everyone, whatever their roles.
-          expectOutcome(`${name} as ${who}`, await call(method, routePath(name, { id: 'key_matrix_nosuch' }), who), 404);
+          // Nobody's key by this id: not found, for everyone who may manage keys, whatever their roles.
+          expectOutcome(`${name} as ${who}`, await call(method, routePath(name, { id: 'key_matrix_nosuch' }), who), who === 'key' ? 403 : 404);
         } else if (rule.kind === 'schedule') {
           for (const r of RESOURCES) {
             const want = guarded(rule.may)(who, r);
