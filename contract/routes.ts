@@ -431,7 +431,8 @@ export const ROUTES = {
   getUsage: {
     ...ROUTE_PATHS.getUsage,
     summary: 'Model spend by UTC day and model',
-    description: "The caller's own spend; approvers may ask for any user's with `user`. Default: the last 30 days.",
+    description:
+      "The caller's own spend; legacy approvers may ask for any user's with `user`, a team admin for what a member's runs on the teams they administer spent. Default: the last 30 days.",
     query: usageQuery,
     success: { status: 200, description: 'Spend per day and model, and the daily budget in force.', schema: usageReportSchema },
     errors: [400, 401, 403],

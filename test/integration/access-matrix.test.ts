@@ -444,6 +444,27 @@ describe('access matrix: role × route × own team / other team / personal / no 
     await as('other').call('post', `/api/runs/${capped}/cancel`);
   });
 
+  it("shows a team admin only what a member of two teams spent on the admin's team; the member sees all of their own", async () => {
+    const model = 'matrix-spend';
+    const spent: Record<string, number> = { payments: 1, billing: 2, personal: 4 };
+    for (const team of ['payments', 'billing', 'personal']) {
+      const started = await as('multi').call('post', '/api/runs', { goal: `spend on ${team}`, model: 'demo', approvals: 'none', team: team === 'personal' ? null : team });
+      expect([team, started.status]).toEqual([team, 202]);
+      const usage = { inputTokens: 10, outputTokens: 10, costUsd: spent[team]! };
+      await h.store.modelCalls.record({ key: `${started.body.id}:matrix-spend`, runId: started.body.id, model, atMs: Date.now(), day: new Date().toISOString().slice(0, 10), usage });
+    }
+    const spendOf = async (who: Who) => {
+      const res = await as(who).call('get', `/api/usage?user=${IDS.multi.user}`);
+      expect([who, res.status]).toEqual([who, 200]);
+      const days = res.body.days as { model: string; costUsd: number }[];
+      return { teams: res.body.teams as string[] | undefined, usd: days.filter((d) => d.model === model).reduce((sum, d) => sum + d.costUsd, 0) };
+    };
+    expect(await spendOf('admin')).toEqual({ teams: ['payments'], usd: 1 });
+    expect(await spendOf('other')).toEqual({ teams: ['billing'], usd: 2 });
+    expect(await spendOf('multi')).toEqual({ teams: undefined, usd: 7 });
+    expect(await spendOf('legacy')).toEqual({ teams: undefined, usd: 7 });
+  });
+
   it('gives the typed client the team calls', async () => {
     const admin = createLonghaulClient({ baseUrl: api.url, token: IDS.admin.token });
     expect(await admin.teams.list()).toEqual({ teams: [{ team: 'payments', roles: ['admin'] }] });
