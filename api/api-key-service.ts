@@ -2,6 +2,10 @@
  * API keys for machines: created by a user for themselves, listed and revoked by their owner or by an admin of a
  * team the owner belongs to. A key never does more than the credential that created it could (a key cannot mint a
  * broader key), and its secret is returned once, at creation.
+ *
+ * Managing keys takes a credential that is not a key (a session, a provider's JWT, a static token, the open local
+ * user) or a key with the `admin` scope: a narrow key that leaks must not be able to list its siblings, revoke them,
+ * or mint a replacement that outlives its own revocation. A key-made key also lives no longer than its maker.
  */
 import { MAX_ACTIVE_KEYS_PER_USER, type ApiKeyCreated, type ApiKeyView, type CreateApiKeyBody } from '../contract/api-keys';
 import { mayOnTeam, scopeAllows, SCOPE_GRANTS, teamsWhere, type Principal } from '../contract/identity';
@@ -19,12 +23,21 @@ const keyNotFound = () => new ApiError(404, 'key_not_found', 'API key not found'
 export class ApiKeyService {
   constructor(private readonly deps: { store: Store }) {}
 
+  /** 403 `scope_missing` unless the caller may manage keys at all: any credential but a key without `admin`. */
+  assertMayManage(p: Principal): void {
+    if (p.method === 'key' && !scopeAllows(p.scopes, 'administer')) {
+      throw new ApiError(403, 'scope_missing', 'managing API keys takes a signed-in user, a token, or a key with the admin scope');
+    }
+  }
+
   async create(p: Principal, body: CreateApiKeyBody): Promise<ApiKeyCreated> {
+    this.assertMayManage(p);
     const wider = body.scopes.filter((s) => !SCOPE_GRANTS[s].every((permission) => scopeAllows(p.scopes, permission)));
     if (wider.length > 0) throw new ApiError(403, 'scope_missing', `your credential may not grant ${wider.join(', ')}: a key cannot be broader than the credential that creates it`);
     if (body.expiresAt !== undefined && Date.parse(body.expiresAt) <= Date.now()) {
       throw new ApiError(400, 'invalid_request', 'expiresAt must be in the future', [{ path: 'expiresAt', message: 'must be in the future' }]);
     }
+    const expiresAt = await this.expiryFor(p, body.expiresAt === undefined ? null : new Date(body.expiresAt).toISOString());
     // A soft cap: two creations at the same moment may both pass it by one, which is harmless.
     if ((await this.deps.store.apiKeys.countActive(p.user, new Date())) >= MAX_ACTIVE_KEYS_PER_USER) {
       throw new ApiError(429, 'too_many_keys', `you already have ${MAX_ACTIVE_KEYS_PER_USER} keys that work; revoke one first`);
@@ -36,13 +49,30 @@ export class ApiKeyService {
       name: body.name.trim(),
       scopes: body.scopes,
       secretHash: key.secretHash,
-      expiresAt: body.expiresAt === undefined ? null : new Date(body.expiresAt).toISOString(),
+      expiresAt,
     });
     return { ...apiKeyView(record), key: key.text };
   }
 
+  /**
+   * When a new key stops working: as asked, except that a key's key expires no later than the key that makes it
+   * (none asked → the maker's expiry; later than it → 403). A key caller whose own row cannot be read is refused.
+   */
+  private async expiryFor(p: Principal, asked: string | null): Promise<string | null> {
+    if (p.method !== 'key') return asked;
+    const maker = p.keyId === undefined ? undefined : await this.deps.store.apiKeys.get(p.keyId);
+    if (!maker) throw new ApiError(403, 'scope_missing', 'this key may not create keys');
+    if (maker.expiresAt === null) return asked;
+    if (asked === null) return maker.expiresAt;
+    if (Date.parse(asked) > Date.parse(maker.expiresAt)) {
+      throw new ApiError(403, 'scope_missing', `a key cannot outlive the key that creates it: expiresAt must be at most ${maker.expiresAt}`);
+    }
+    return asked;
+  }
+
   /** The caller's keys and those of the members of every team the caller administers (`owner`: only that user's). */
   async list(p: Principal, owner?: string): Promise<ApiKeyView[]> {
+    this.assertMayManage(p);
     const owners = new Set([p.user]);
     for (const team of teamsWhere(p, 'administer')) for (const m of await this.deps.store.teamMembers.members(team)) owners.add(m.user);
     const wanted = owner === undefined ? [...owners] : owners.has(owner) ? [owner] : [];
@@ -51,6 +81,7 @@ export class ApiKeyService {
 
   /** Revokes a key of the caller's, or of a member of a team the caller administers; any other key is a 404. */
   async revoke(p: Principal, id: string): Promise<ApiKeyView> {
+    this.assertMayManage(p);
     const key = await this.deps.store.apiKeys.get(id);
     if (!key || !(await this.mayManage(p, key))) throw keyNotFound();
     const revoked = await this.deps.store.apiKeys.revoke(id, p.user);

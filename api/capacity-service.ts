@@ -24,11 +24,16 @@ export class CapacityService {
     return [...new Set([...named, ...(await this.deps.store.capacity.knownModels(nowMs - HOUR_MS))])].sort();
   }
 
-  /** Another user's spend: legacy APPROVERS (as before teams), or an admin of a team the user holds a role on. */
-  private async mayReadSpendOf(caller: Principal, user: string): Promise<boolean> {
-    if (this.deps.access.isLegacyApprover(caller)) return true;
+  /**
+   * Whose spend of another user's the caller may read: all of it for a legacy APPROVER (as before teams); for an
+   * admin, only what the user's runs spent on the teams both hold a role on and the caller administers — an admin of
+   * one team must not read what the user spends on another team or on their own; undefined: none of it.
+   */
+  private async spendTeamsOf(caller: Principal, user: string): Promise<'all' | string[] | undefined> {
+    if (this.deps.access.isLegacyApprover(caller)) return 'all';
     const theirs = await this.deps.store.teamMembers.rolesOf(user);
-    return theirs.some((r) => mayOnTeam(caller, r.team, 'administer'));
+    const teams = [...new Set(theirs.filter((r) => mayOnTeam(caller, r.team, 'administer')).map((r) => r.team))].sort();
+    return teams.length > 0 ? teams : undefined;
   }
 
   async capacity(nowMs = Date.now()): Promise<CapacityReport> {
@@ -60,7 +65,8 @@ export class CapacityService {
   async usage(caller: Principal, q: { from?: string; to?: string; user?: string }, nowMs = Date.now()): Promise<UsageReport> {
     const user = q.user ?? caller.user;
     if (!scopeAllows(caller.scopes, 'read')) throw new ApiError(403, 'scope_missing', "this credential's scopes do not allow read");
-    if (user !== caller.user && !(await this.mayReadSpendOf(caller, user))) {
+    const teams = user === caller.user ? 'all' : await this.spendTeamsOf(caller, user);
+    if (teams === undefined) {
       throw new ApiError(403, 'forbidden', "only legacy APPROVERS and the admins of a user's teams may read another user's spend");
     }
     const to = q.to ?? utcDay(nowMs);
@@ -69,9 +75,10 @@ export class CapacityService {
     if ((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS >= MAX_USAGE_DAYS) {
       throw new ApiError(400, 'invalid_query', `at most ${MAX_USAGE_DAYS} days at a time`);
     }
-    const days = await this.deps.store.modelCalls.spendByDay({ owner: user, from, to });
+    const days = await this.deps.store.modelCalls.spendByDay({ owner: user, from, to, ...(teams !== 'all' && { teams }) });
     return {
       user,
+      ...(teams !== 'all' && { teams }),
       from,
       to,
       dailyBudgetUsd: dailyBudgetFor(this.deps.config, user) ?? null,

@@ -764,6 +764,10 @@ export const dailySpendSchema = z
 export const usageReportSchema = z
   .object({
     user: z.string(),
+    teams: z
+      .array(z.string())
+      .optional()
+      .meta({ description: "Present when a team admin reads another user's spend: only what the user's runs on these teams (the ones the admin administers) spent." }),
     from: z.string(),
     to: z.string(),
     dailyBudgetUsd: z.number().nullable(),

@@ -327,7 +327,8 @@ export const ROUTES = {
     description:
       'The answer holds the key (`lh_…`) this once; only its hash is stored. Its scopes may not be broader than what the ' +
       "caller's own credential may do (403 `scope_missing`: a key cannot mint a broader key). A key acts as its owner, with the " +
-      "owner's roles, narrowed by its scopes.",
+      "owner's roles, narrowed by its scopes. Through a key only with the `admin` scope (403 `scope_missing`), and then " +
+      'the new key expires no later than the creating key.',
     body: createApiKeyBody,
     success: { status: 201, description: 'The key, with its secret shown once.', schema: apiKeyCreatedSchema },
     errors: [400, 401, 403, 415, 429],
@@ -336,10 +337,10 @@ export const ROUTES = {
   listApiKeys: {
     ...ROUTE_PATHS.listApiKeys,
     summary: "The caller's API keys, and those of members of teams the caller administers",
-    description: 'Never a secret. Revoked and expired keys are listed too, newest first.',
+    description: 'Never a secret. Revoked and expired keys are listed too, newest first. Through a key only with the `admin` scope (403 `scope_missing`).',
     query: apiKeysQuery,
     success: { status: 200, description: 'The keys.', schema: apiKeyListSchema },
-    errors: [400, 401],
+    errors: [400, 401, 403],
     auth: true,
   },
   revokeApiKey: {
@@ -347,10 +348,11 @@ export const ROUTES = {
     summary: 'Revoke an API key',
     description:
       'By its owner, or an admin of a team its owner belongs to. Every API replica refuses the key from the next request ' +
-      '(401 `key_revoked`). Revoking a revoked key changes nothing. Anyone else\'s key is a 404.',
+      '(401 `key_revoked`). Revoking a revoked key changes nothing. Anyone else\'s key is a 404. Through a key only with the ' +
+      '`admin` scope (403 `scope_missing`).',
     params: { id: 'The key\'s id (as listed; the part of the key after `lh_` up to the next `_`).' },
     success: { status: 200, description: 'The key, revoked.', schema: apiKeyViewSchema },
-    errors: [401, 404],
+    errors: [401, 403, 404],
     auth: true,
   },
   openapi: {
@@ -430,7 +432,8 @@ export const ROUTES = {
   getUsage: {
     ...ROUTE_PATHS.getUsage,
     summary: 'Model spend by UTC day and model',
-    description: "The caller's own spend; approvers may ask for any user's with `user`. Default: the last 30 days.",
+    description:
+      "The caller's own spend; legacy approvers may ask for any user's with `user`, a team admin for what a member's runs on the teams they administer spent. Default: the last 30 days.",
     query: usageQuery,
     success: { status: 200, description: 'Spend per day and model, and the daily budget in force.', schema: usageReportSchema },
     errors: [400, 401, 403],

@@ -129,6 +129,23 @@ const slackUserMap = z
     return map;
   });
 
+/** `payments:C0123,billing:C0456` → Map(team → Slack channel id) for the team's approval requests. */
+const slackTeamChannels = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const map = new Map<string, string>();
+    for (const entry of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [team, channel, ...rest] = entry.split(':').map((s) => s.trim());
+      if (!team || !channel || rest.length > 0 || !isTeamName(team) || map.has(team)) {
+        ctx.addIssue({ code: 'custom', message: `entries must look like payments:C0123, one per team (lower-case team names); got ${JSON.stringify(entry)}` });
+        return z.NEVER;
+      }
+      map.set(team, channel);
+    }
+    return map;
+  });
+
 /**
  * The operator's word on an MCP server's tools, over their annotations (which are the server's own claim):
  * one risk for every tool of the server, or a risk per tool name (the tools not named keep their annotations).
@@ -533,6 +550,7 @@ export const OPTIONS = {
   SLACK_BOT_TOKEN: option(optionalString, 'Slack bot token (with the two below, turns Slack approvals on)', { secret: 'value' }),
   SLACK_SIGNING_SECRET: option(optionalString, 'Verifies Slack interaction requests', { secret: 'value' }),
   SLACK_CHANNEL: option(optionalString, 'Channel approval requests are posted to'),
+  SLACK_TEAM_CHANNELS: option(slackTeamChannels, "`payments:C0123,…`: a team run's approval requests go to its team's channel; personal runs and teams not listed use SLACK_CHANNEL", { shown: 'none' }),
   SLACK_USERS: option(slackUserMap, '`U123:alice,…` maps Slack users to Longhaul users'),
   SLACK_MATCH_EMAIL: option(bool(true), "A Slack user not in SLACK_USERS is the Longhaul user with the same verified email (Slack's `users.info`, scope `users:read.email`)"),
   SLACK_API_URL: option(optionalString, 'Base URL of the Slack Web API (tests)', { shown: 'Slack', secret: 'url' }),

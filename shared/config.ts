@@ -34,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (slackKeys.some(Boolean) && !slackKeys.every(Boolean)) {
     issues.push('SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL must be set together');
   }
+  if (e.SLACK_TEAM_CHANNELS.size > 0 && !slackKeys.every(Boolean)) issues.push('SLACK_TEAM_CHANNELS needs Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL)');
   const clientCert = e.TEMPORAL_TLS_CLIENT_CERT_PATH ?? e.TEMPORAL_TLS_CERT_PATH;
   const clientKey = e.TEMPORAL_TLS_CLIENT_KEY_PATH ?? e.TEMPORAL_TLS_KEY_PATH;
   if ((clientCert === undefined) !== (clientKey === undefined)) {
@@ -260,6 +261,7 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
             botToken: e.SLACK_BOT_TOKEN,
             signingSecret: e.SLACK_SIGNING_SECRET,
             channel: e.SLACK_CHANNEL,
+            teamChannels: e.SLACK_TEAM_CHANNELS,
             users: e.SLACK_USERS,
             matchEmail: e.SLACK_MATCH_EMAIL,
             apiUrl: e.SLACK_API_URL,

@@ -34,7 +34,16 @@ export class SlackNotifier implements ApprovalNotifier {
   private readonly client: WebClient;
 
   constructor(
-    private readonly opts: { botToken: string; channel: string; apiUrl?: string; publicUrl?: string; retries?: number; users?: Map<string, string> },
+    private readonly opts: {
+      botToken: string;
+      /** Where requests go: a team's own channel (`teamChannels`), else `channel`. */
+      channel: string;
+      teamChannels?: ReadonlyMap<string, string>;
+      apiUrl?: string;
+      publicUrl?: string;
+      retries?: number;
+      users?: Map<string, string>;
+    },
   ) {
     this.client = new WebClient(opts.botToken, {
       slackApiUrl: opts.apiUrl ? `${opts.apiUrl.replace(/\/$/, '')}/` : undefined,
@@ -44,8 +53,13 @@ export class SlackNotifier implements ApprovalNotifier {
     });
   }
 
+  /** A team run's requests go to its team's channel, so a team's approvers see its approvals and not another team's. */
+  channelFor(run: Pick<RunRecord, 'team'>): string {
+    return (run.team !== null && this.opts.teamChannels?.get(run.team)) || this.opts.channel;
+  }
+
   async announce(approval: ApprovalRecord, run: RunRecord, origin?: SubagentOrigin | null) {
-    const res = await this.client.chat.postMessage({ channel: this.opts.channel, ...approvalMessage(approval, run, this.opts.publicUrl, origin) } as never);
+    const res = await this.client.chat.postMessage({ channel: this.channelFor(run), ...approvalMessage(approval, run, this.opts.publicUrl, origin) } as never);
     return { channel: String(res.channel), ts: String(res.ts) };
   }
 
@@ -69,5 +83,5 @@ export class SlackNotifier implements ApprovalNotifier {
 /** Slack when SLACK_* is configured, else the silent notifier. `retries`: Slack client retries. */
 export function notifierFromConfig(config: Config, retries = 0): ApprovalNotifier {
   if (!config.slack) return silentNotifier;
-  return new SlackNotifier({ botToken: config.slack.botToken, channel: config.slack.channel, apiUrl: config.slack.apiUrl, publicUrl: config.api.publicUrl, retries, users: config.slack.users });
+  return new SlackNotifier({ botToken: config.slack.botToken, channel: config.slack.channel, teamChannels: config.slack.teamChannels, apiUrl: config.slack.apiUrl, publicUrl: config.api.publicUrl, retries, users: config.slack.users });
 }

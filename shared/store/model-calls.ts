@@ -94,8 +94,8 @@ export class ModelCallsRepo {
     return { requests: Number(row?.n ?? 0), inputTokens: Number(row?.input ?? 0), outputTokens: Number(row?.output ?? 0), cacheReadTokens: Number(row?.cache_read ?? 0) };
   }
 
-  /** Spend by UTC day and model, for one owner or everyone, days `from`…`to` inclusive. */
-  async spendByDay(q: { owner?: string; from: string; to: string }): Promise<DailySpend[]> {
+  /** Spend by UTC day and model, for one owner or everyone, days `from`…`to` inclusive; `teams`: only those teams' runs. */
+  async spendByDay(q: { owner?: string; from: string; to: string; teams?: readonly string[] }): Promise<DailySpend[]> {
     let query = this.db
       .selectFrom('model_calls')
       .select((eb) => [
@@ -111,6 +111,10 @@ export class ModelCallsRepo {
       .where('day', '>=', q.from)
       .where('day', '<=', q.to);
     if (q.owner !== undefined) query = query.where('owner', '=', q.owner);
+    if (q.teams !== undefined) {
+      if (q.teams.length === 0) return [];
+      query = query.where('run_id', 'in', this.db.selectFrom('runs').select('runs.id').where('runs.team', 'in', [...q.teams]));
+    }
     const rows = await query.groupBy(['day', 'model']).orderBy('day').orderBy('model').execute();
     return rows.map((r) => ({
       day: r.day,

@@ -78,6 +78,7 @@ type Rule =
   | { kind: 'run'; may: Record<Resource, Who[]>; body?: unknown }
   | { kind: 'approval'; may?: Record<Resource, Who[]>; body?: unknown }
   | { kind: 'key' }
+  | { kind: 'keys' }
   | { kind: 'schedule'; may: Record<Resource, Who[]>; fresh?: boolean }
   | { kind: 'create'; body: Record<string, unknown> }
   | { kind: 'teamAdmin'; body?: unknown };
@@ -126,8 +127,9 @@ const RULES: Record<RouteName, Rule> = {
   signInCallback: { kind: 'public' },
   signOut: { kind: 'public' },
   // A key belongs to a user, not a team: test/integration/api-keys.test.ts takes owners, team admins and strangers.
-  createApiKey: { kind: 'any' },
-  listApiKeys: { kind: 'any' },
+  // Managing keys through a key takes its admin scope: the read-only key is refused (403) before anything else.
+  createApiKey: { kind: 'keys' },
+  listApiKeys: { kind: 'keys' },
   revokeApiKey: { kind: 'key' },
   health: { kind: 'public' },
   ready: { kind: 'public' },
@@ -346,13 +348,15 @@ describe('access matrix: role × route × own team / other team / personal / no 
       for (const who of WHO) {
         if (rule.kind === 'any') {
           expectOutcome(`${name} as ${who}`, await call(method, routePath(name), who), 'ok');
+        } else if (rule.kind === 'keys') {
+          expectOutcome(`${name} as ${who}`, await call(method, routePath(name), who), who === 'key' ? 403 : 'ok');
         } else if (rule.kind === 'run') {
           for (const r of RESOURCES) expectOutcome(`${name} as ${who} on the ${r} run`, await call(method, routePath(name, paramsFor(r)), who, rule.body), guarded(rule.may)(who, r));
         } else if (rule.kind === 'approval') {
           for (const r of RESOURCES) expectOutcome(`${name} as ${who} on the ${r} approval`, await call(method, routePath(name, paramsFor(r)), who, rule.body), guarded(rule.may ?? SEE)(who, r));
         } else if (rule.kind === 'key') {
-          // Nobody's key by this id: not found, for everyone, whatever their roles.
-          expectOutcome(`${name} as ${who}`, await call(method, routePath(name, { id: 'key_matrix_nosuch' }), who), 404);
+          // Nobody's key by this id: not found, for everyone who may manage keys, whatever their roles.
+          expectOutcome(`${name} as ${who}`, await call(method, routePath(name, { id: 'key_matrix_nosuch' }), who), who === 'key' ? 403 : 404);
         } else if (rule.kind === 'schedule') {
           for (const r of RESOURCES) {
             const want = guarded(rule.may)(who, r);
@@ -438,6 +442,27 @@ describe('access matrix: role × route × own team / other team / personal / no 
     await waitFor(async () => (await as('member').call('get', `/api/runs/${free}`)).body.status === 'completed', { what: 'the payments run to complete' });
     expect((await as('other').call('put', '/api/teams/billing/budget', { dailyUsd: null })).body).toMatchObject({ dailyUsd: null, source: null });
     await as('other').call('post', `/api/runs/${capped}/cancel`);
+  });
+
+  it("shows a team admin only what a member of two teams spent on the admin's team; the member sees all of their own", async () => {
+    const model = 'matrix-spend';
+    const spent: Record<string, number> = { payments: 1, billing: 2, personal: 4 };
+    for (const team of ['payments', 'billing', 'personal']) {
+      const started = await as('multi').call('post', '/api/runs', { goal: `spend on ${team}`, model: 'demo', approvals: 'none', team: team === 'personal' ? null : team });
+      expect([team, started.status]).toEqual([team, 202]);
+      const usage = { inputTokens: 10, outputTokens: 10, costUsd: spent[team]! };
+      await h.store.modelCalls.record({ key: `${started.body.id}:matrix-spend`, runId: started.body.id, model, atMs: Date.now(), day: new Date().toISOString().slice(0, 10), usage });
+    }
+    const spendOf = async (who: Who) => {
+      const res = await as(who).call('get', `/api/usage?user=${IDS.multi.user}`);
+      expect([who, res.status]).toEqual([who, 200]);
+      const days = res.body.days as { model: string; costUsd: number }[];
+      return { teams: res.body.teams as string[] | undefined, usd: days.filter((d) => d.model === model).reduce((sum, d) => sum + d.costUsd, 0) };
+    };
+    expect(await spendOf('admin')).toEqual({ teams: ['payments'], usd: 1 });
+    expect(await spendOf('other')).toEqual({ teams: ['billing'], usd: 2 });
+    expect(await spendOf('multi')).toEqual({ teams: undefined, usd: 7 });
+    expect(await spendOf('legacy')).toEqual({ teams: undefined, usd: 7 });
   });
 
   it('gives the typed client the team calls', async () => {

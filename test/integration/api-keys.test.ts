@@ -1,6 +1,7 @@
 /**
  * API keys from the outside: created (shown once), used, refused beyond their scopes (403), refused when expired,
- * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404), and — the promise
+ * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404) — through a key only
+ * when it has the admin scope, and a key-made key expires no later than its maker —, and — the promise
  * that matters — a key revoked through one API process is refused by another API process on the very next request.
  * The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
  */
@@ -79,14 +80,47 @@ describe('API keys', () => {
       expect([path, res.status, res.body.error.code]).toEqual([path, 403, 'scope_missing']);
     }
     expect((await h.store.approvals.get(`apr_${own}`))!.status).toBe('pending');
-    // A writer may start runs; a key may mint a key as narrow as itself, never a broader one.
+    // A writer may start runs, and mints no key at all: only a key with the admin scope manages keys.
     const writer = (await create({ name: 'writer', scopes: ['runs:write'] })).body.key as string;
     expect((await h.request('POST', '/api/runs', { token: writer, body: { goal: 'by a key', model: 'demo' } })).status).toBe(202);
     const broader = await create({ name: 'broader', scopes: ['runs:write', 'approvals:decide'] }, writer);
     expect([broader.status, broader.body.error.code]).toEqual([403, 'scope_missing']);
     expect((await create({ name: 'admin', scopes: ['admin'] }, reader)).status).toBe(403);
-    expect((await create({ name: 'narrower', scopes: ['runs:read'] }, writer)).status).toBe(201);
     expect((await create({ name: 'admin by a person', scopes: ['admin'] })).status).toBe(201);
+  });
+
+  it('lets a key manage keys only with the admin scope, and a key-made key lives no longer than its maker', async () => {
+    const reader = (await create({ name: 'leaky reader', scopes: ['runs:read'] })).body as { id: string; key: string };
+    const sibling = (await create({ name: 'sibling', scopes: ['runs:write'] })).body as { id: string; key: string };
+    // A leaked narrow key can neither mint its replacement, nor see nor revoke its owner's other keys: 403, never 400.
+    for (const [method, url, body] of [
+      ['POST', '/api/keys', { name: 'replacement', scopes: ['runs:read'] }],
+      ['POST', '/api/keys', { name: '' }],
+      ['GET', '/api/keys', undefined],
+      ['GET', '/api/keys?colour=red', undefined],
+      ['DELETE', `/api/keys/${sibling.id}`, undefined],
+      ['DELETE', `/api/keys/${reader.id}`, undefined],
+    ] as const) {
+      const res = await h.request(method, url, { token: reader.key, body });
+      expect([method, url, res.status, res.body.error.code]).toEqual([method, url, 403, 'scope_missing']);
+    }
+    expect((await h.request('GET', '/api/runs', { token: sibling.key })).status).toBe(200);
+
+    // An admin key manages keys; what it makes expires with it (or before), and is no broader.
+    const ends = new Date(Date.now() + 3_600_000).toISOString();
+    const admin = (await create({ name: 'admin, one hour', scopes: ['admin'], expiresAt: ends })).body as { id: string; key: string };
+    const made = await create({ name: 'made by a key', scopes: ['runs:read'] }, admin.key);
+    expect(made.status).toBe(201);
+    expect(made.body.expiresAt).toBe(ends);
+    const sooner = new Date(Date.now() + 600_000).toISOString();
+    expect((await create({ name: 'sooner', scopes: ['runs:read'], expiresAt: sooner }, admin.key)).body.expiresAt).toBe(sooner);
+    const later = await create({ name: 'later', scopes: ['runs:read'], expiresAt: new Date(Date.now() + 7_200_000).toISOString() }, admin.key);
+    expect([later.status, later.body.error.code]).toEqual([403, 'scope_missing']);
+    expect((await h.request('GET', '/api/keys', { token: admin.key })).body.keys.map((k: any) => k.id)).toContain(made.body.id);
+    expect((await h.request('DELETE', `/api/keys/${made.body.id}`, { token: admin.key })).body.revokedBy).toBe('alice');
+    // An admin key that never expires makes keys that need not either; a person's keys are as they ask.
+    const forever = (await create({ name: 'admin, forever', scopes: ['admin'] })).body.key as string;
+    expect((await create({ name: 'made, forever', scopes: ['approvals:decide'] }, forever)).body.expiresAt).toBeNull();
   });
 
   it('refuses bad input with 400 naming the problem', async () => {
@@ -153,9 +187,11 @@ describe('API keys', () => {
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ id: bobs.id, revokedBy: 'carol' });
     expect((await h.request('GET', '/api/runs', { token: bobs.key })).body.error.code).toBe('key_revoked');
-    // An admin's key without the admin scope administers nothing.
+    // An admin's key without the admin scope administers nothing, not even its owner's keys.
     const carolReader = (await create({ name: 'carol reader', scopes: ['runs:read'] }, CAROL)).body.key as string;
-    expect((await h.request('GET', '/api/keys', { token: carolReader })).body.keys.every((k: any) => k.owner === 'carol')).toBe(true);
+    expect((await h.request('GET', '/api/keys', { token: carolReader })).body.error.code).toBe('scope_missing');
+    const carolAdmin = (await create({ name: 'carol admin', scopes: ['admin'] }, CAROL)).body.key as string;
+    expect((await h.request('GET', '/api/keys', { token: carolAdmin })).body.keys.map((k: any) => k.owner)).toContain('bob');
     // The owner revokes their own; revoking again changes nothing.
     const first = await h.request('DELETE', `/api/keys/${alices.id}`);
     expect(first.body.revokedBy).toBe('alice');
@@ -223,7 +259,10 @@ describe('API keys', () => {
       expect(note).toContain('the only time it is shown');
       const id = key!.split('_')[1]!;
 
-      const listed = await longhaul(['keys', 'list', '--json'], key!);
+      expect((await longhaul(['runs'], key!)).code).toBe(0);
+      // Listing takes a credential that manages keys (not this key: it lacks the admin scope).
+      expect((await longhaul(['keys', 'list'], key!)).stderr).toContain('(scope_missing)');
+      const listed = await longhaul(['keys', 'list', '--json'], ALICE);
       expect(listed.code).toBe(0);
       const mine = (JSON.parse(listed.stdout) as { keys: any[] }).keys.find((k) => k.id === id);
       expect(mine).toMatchObject({ name: 'from the cli', scopes: ['runs:read', 'runs:write'], revokedAt: null });

@@ -1,6 +1,7 @@
 /**
  * Slack approvals end to end against a local fake Slack Web API. The interaction requests are
- * built from the buttons Longhaul actually posted and signed by the test the way Slack signs them.
+ * built from the buttons Longhaul actually posted and signed by the test the way Slack signs them. Team runs
+ * (TEAM_ROLES) go to their team's channel (SLACK_TEAM_CHANNELS) and only that team's approvers decide them.
  */
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic } from '../support/fake-anthropic';
@@ -12,6 +13,9 @@ import { waitFor } from '../support/wait';
 const SIGNING_SECRET = 'test-signing-secret';
 const ALICE = 'alice-token-0123456789';
 const CHANNEL = 'C_APPROVALS';
+const PAYMENTS_CHANNEL = 'C_PAYMENTS';
+const PIA = 'pia-token-0123456789ab';
+const QUIN = 'quin-token-0123456789a';
 
 describe('approvals in Slack', () => {
   const fake = new FakeAnthropic();
@@ -25,8 +29,11 @@ describe('approvals in Slack', () => {
     await outside.start();
     h = await startHarness({
       env: {
-        API_TOKENS: `${ALICE}:alice,bob-token-0123456789ab:bob,carol-token-0123456789:carol`,
+        API_TOKENS: `${ALICE}:alice,bob-token-0123456789ab:bob,carol-token-0123456789:carol,${PIA}:pia,${QUIN}:quin`,
         APPROVERS: 'carol,dave',
+        // Teams: pia starts payments runs, gina approves them; hank approves billing's; quin starts billing runs.
+        TEAM_ROLES: 'pia:payments:member,gina:payments:approver,hank:billing:approver,quin:billing:member',
+        SLACK_TEAM_CHANNELS: `payments:${PAYMENTS_CHANNEL}`,
         ANTHROPIC_API_KEY: fake.apiKey,
         ANTHROPIC_BASE_URL: fake.url,
         LLM_MODEL: 'claude-sonnet-5-5',
@@ -34,7 +41,7 @@ describe('approvals in Slack', () => {
         SLACK_BOT_TOKEN: 'xoxb-test',
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_CHANNEL: CHANNEL,
-        SLACK_USERS: 'U_ALICE:alice,U_BOB:bob,U_CAROL:carol',
+        SLACK_USERS: 'U_ALICE:alice,U_BOB:bob,U_CAROL:carol,U_GINA:gina,U_HANK:hank',
         SLACK_API_URL: slack.url,
         PUBLIC_URL: 'http://longhaul.test',
       },
@@ -59,14 +66,14 @@ describe('approvals in Slack', () => {
     await outside.stop();
   });
 
-  async function runAwaitingApproval(marker: string, extra: Record<string, unknown> = {}) {
+  async function runAwaitingApproval(marker: string, extra: Record<string, unknown> = {}, token = ALICE) {
     fake.script(marker, (req) =>
       req.assistantTurns === 0
         ? { toolUses: [{ name: 'http_request', input: { method: 'DELETE', url: `${outside.url}/records/${marker}` } }] }
         : { text: `done: ${req.lastToolResults[0]?.content.slice(0, 40)}` },
     );
-    const id = await h.createRun({ goal: `Clean up ${marker}`, approvals: 'write', ...extra });
-    const run = await h.waitForStatus(id, 'waiting_approval');
+    const id = await h.createRun({ goal: `Clean up ${marker}`, approvals: 'write', ...extra }, { token });
+    const run = await h.waitForStatus(id, 'waiting_approval', { token });
     const approvalId = run.pendingApprovals[0].approvalId as string;
     let posted: SlackCall | undefined;
     await waitFor(() => (posted = slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.args.blocks ?? []).includes(approvalId))) !== undefined, {
@@ -206,6 +213,44 @@ describe('approvals in Slack', () => {
     expect((await h.events(id)).some((e) => e.type === 'approval.decided')).toBe(false);
     await h.request('POST', `/api/runs/${id}/approvals/${approvalId}`, { body: { decision: 'reject' } });
     await h.waitForStatus(id, 'completed');
+  });
+
+  it("lets a team's approver decide its run from Slack and refuses another team's approver and a legacy approver, deciding nothing", async () => {
+    const { id, approvalId, posted } = await runAwaitingApproval('[team-run]', { team: 'payments' }, PIA);
+    // hank approves billing's runs, carol personal runs (APPROVERS): neither may decide a payments run.
+    for (const who of ['U_HANK', 'U_CAROL']) {
+      expect((await click(posted, 'longhaul_approve', who)).status).toBe(200);
+      await waitFor(() => ephemeralsTo(who).some((c) => /may not decide approvals on this run/.test(c.args.text) && c.args.channel === PAYMENTS_CHANNEL), { what: `the refusal to ${who}` });
+    }
+    expect((await h.store.approvals.get(approvalId))!.status).toBe('pending');
+    expect((await h.events(id)).some((e) => e.type === 'approval.decided')).toBe(false);
+    expect((await h.store.approvals.auditTrail(approvalId)).map((a) => [a.actor, a.outcome])).toEqual([
+      ['hank', 'forbidden'],
+      ['carol', 'forbidden'],
+    ]);
+    // gina approves payments' runs.
+    expect((await click(posted, 'longhaul_approve', 'U_GINA')).status).toBe(200);
+    await h.waitForStatus(id, 'completed', { token: PIA });
+    expect(await h.store.approvals.get(approvalId)).toMatchObject({ status: 'approved', decidedBy: 'gina', channel: 'slack', slackUser: 'U_GINA' });
+    expect((await h.waitForEvent(id, 'approval.decided')).data).toMatchObject({ by: 'gina', slackUser: 'U_GINA' });
+  });
+
+  it("posts a team run's request to its team's channel (SLACK_TEAM_CHANNELS); other teams and personal runs to SLACK_CHANNEL", async () => {
+    const payments = await runAwaitingApproval('[team-channel]', { team: 'payments' }, PIA);
+    expect(payments.posted.args.channel).toBe(PAYMENTS_CHANNEL);
+    const billing = await runAwaitingApproval('[no-team-channel]', { team: 'billing' }, QUIN);
+    expect(billing.posted.args.channel).toBe(CHANNEL);
+    const personal = await runAwaitingApproval('[personal-channel]');
+    expect(personal.posted.args.channel).toBe(CHANNEL);
+    // The message's later updates edit it where it was posted.
+    await h.request('POST', `/api/runs/${payments.id}/approvals/${payments.approvalId}`, { body: { decision: 'reject' }, token: PIA });
+    await waitFor(() => slack.callsTo('chat.update').some((c) => c.args.channel === PAYMENTS_CHANNEL && JSON.stringify(c.args.blocks).includes(payments.approvalId)), {
+      what: 'the update in the payments channel',
+    });
+    // Their owners reject their own (SELF_APPROVAL), so no run is left waiting.
+    for (const [run, token] of [[billing, QUIN], [personal, ALICE]] as const) {
+      expect((await h.request('POST', `/api/runs/${run.id}/approvals/${run.approvalId}`, { body: { decision: 'reject' }, token })).status).toBe(200);
+    }
   });
 
   it('updates the message when the approval expires', async () => {

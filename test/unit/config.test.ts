@@ -57,6 +57,19 @@ describe('config', () => {
     ]);
   });
 
+  it("parses SLACK_TEAM_CHANNELS into each team's channel, and refuses it malformed or without Slack", () => {
+    const slack = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_CHANNEL: 'C_ALL' };
+    expect([...loadConfig({ ...slack, SLACK_TEAM_CHANNELS: ' payments:C_PAY , billing-eu:C_BILL' }).slack!.teamChannels]).toEqual([
+      ['payments', 'C_PAY'],
+      ['billing-eu', 'C_BILL'],
+    ]);
+    expect(loadConfig(slack).slack!.teamChannels.size).toBe(0);
+    for (const bad of ['payments', 'payments:', 'Payments:C1', 'payments:C1:x', 'payments:C1,payments:C2']) {
+      expect(() => loadConfig({ ...slack, SLACK_TEAM_CHANNELS: bad })).toThrow('SLACK_TEAM_CHANNELS');
+    }
+    expect(() => loadConfig({ SLACK_TEAM_CHANNELS: 'payments:C_PAY' })).toThrow('SLACK_TEAM_CHANNELS needs Slack');
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
