@@ -62,7 +62,9 @@ describe('the JWT bearer check', () => {
   };
 
   it('accepts a good token as its subject with its roles claim', async () => {
-    expect(await check.principal(await token({ exp: nowSec() + 300 }))).toEqual({ user: 'ann', roles: [{ team: 'payments', role: 'viewer' }], scopes: 'all', method: 'jwt' });
+    const exp = nowSec() + 300;
+    // expiresAt: when a socket opened with the token ends (its keep-alive beat checks it).
+    expect(await check.principal(await token({ exp }))).toEqual({ user: 'ann', roles: [{ team: 'payments', role: 'viewer' }], scopes: 'all', method: 'jwt', expiresAt: new Date(exp * 1000).toISOString() });
     expect(recorded).toContain('ann');
   });
 
