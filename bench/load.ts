@@ -181,7 +181,9 @@ async function decisionPathOf(h: Harness, id: string, decidedAt: number, arrived
         add('workflow tasks (count)', 1);
         break;
       case EventType.EVENT_TYPE_MARKER_RECORDED:
-        add('local activities, run inside those tasks (count)', 1);
+        // A local activity's marker, or a patch's (recorded where a run first takes a patched path).
+        if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') add('local activities, run inside those tasks (count)', 1);
+        else add('other markers: patches (count)', 1);
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
