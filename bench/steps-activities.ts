@@ -2,8 +2,11 @@
  * The steps bench's two activities on their own (issue 22): a run's model call and `workspace_list` call, turn after
  * turn, through `MockActivityEnvironment` on a SQLite store — no Temporal server, no workflow. Prints, per call, the
  * SQLite statements and transactions it made (better-sqlite3's `run`/`get`/`all` counted; `begin`/`commit` count as
- * statements; a write outside a transaction counts as one) and its time, the median over every counted turn. Deterministic counts; times for comparing two trees
- * run one after the other on a quiet machine (`npx tsx bench/steps-activities.ts [runs] [turns]`).
+ * statements; a write outside a transaction counts as a transaction of its own) and its time: medians over every
+ * counted call (run 0 warms up; a run's first turn is not counted). The counts are deterministic; the times are for
+ * comparing two trees run one after the other on the same machine.
+ *
+ *   npx tsx bench/steps-activities.ts [runs] [turns]     (STATEMENT_TIMES=1: each statement's time too)
  */
 import fs from 'node:fs';
 import os from 'node:os';
