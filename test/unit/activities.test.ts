@@ -12,12 +12,12 @@ import { createActivities, type Activities } from '../../activities';
 import { toolCallHash } from '../../activities/idempotency-keys';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
 import { defineTool, ToolError, ToolUnavailableError } from '../../activities/tools/tool';
+import { WorkspaceSync } from '../../shared/workspaces/workspace-sync';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
-import { WorkspaceSync } from '../../shared/workspaces/workspace-sync';
 import type { ModelTurnResult } from '../../contract/run';
 
 describe('activities', () => {
