@@ -32,6 +32,8 @@ import type { ToolRegistry } from './tools/registry';
 
 /** Largest tool output copied into an event for live viewers; the message keeps the whole. */
 const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
+/** Runs that name no agent remembered per worker (the latest; a run's record is small). */
+const REMEMBERED_RUNS = 1000;
 
 function serializeOutput(output: unknown): string {
   if (typeof output === 'string') return output;
@@ -132,9 +134,28 @@ export function createToolActivities(deps: ActivityDeps) {
     deps.logger.warn({ runId, turn, toolUseId, tool: data.name, risk: data.risk, policy: data.policy, reason: data.reason }, 'tool call refused: no approval recorded for it');
   }
 
+  /** Runs that name no agent, as read once by this worker: nothing a tool call uses of them changes. */
+  const plainRuns = new Map<string, RunRecord>();
+
+  /**
+   * The run as a tool call needs it. A run of an agent is read at every call (an upgrade moves its version); one
+   * that names none is read once per worker, like the model call's (its owner, goal, input, metadata and policy
+   * never change). An unknown run is not remembered: it is read again, and meanwhile fails closed.
+   */
+  async function runRecordOf(runId: string): Promise<RunRecord | undefined> {
+    const remembered = plainRuns.get(runId);
+    if (remembered) return remembered;
+    const record = await store.runs.get(runId);
+    if (record && record.agent === null) {
+      if (plainRuns.size >= REMEMBERED_RUNS) plainRuns.delete(plainRuns.keys().next().value!);
+      plainRuns.set(runId, record);
+    }
+    return record;
+  }
+
   async function runTool({ runId, turn, toolUseId, rerunInDoubt }: RunToolArgs): Promise<ToolOutcome> {
     const call = await loadToolCall(runId, turn, toolUseId);
-    const record = await store.runs.get(runId);
+    const record = await runRecordOf(runId);
     // The run's agent: its tools by this worker's current code, its version's recorded risks and overrides.
     const agent = record ? await agents.of(record) : null;
     const tools = agents.registryOf(agent);
@@ -164,22 +185,35 @@ export function createToolActivities(deps: ActivityDeps) {
       });
     }
 
-    const ledger = await store.effects.begin(key, { runId, kind: 'tool', name: call.name });
-    if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
-    const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
-    if (ledger.state === 'in_doubt' && !safeToRerun) {
-      // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);
-      // each word once: the approval is spent before the effect, so a retry of an attempt cut off again asks again.
-      const rerunApproved = rerunInDoubt === true && (await gate.spend(toCheck, 'effect_in_doubt'));
-      if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
-      if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
-    }
-
-    // An earlier attempt never finished: its worker was lost, perhaps to this very tool. Stand back before running it.
-    if (ledger.state === 'in_doubt') await standBackAfterLostAttempt();
-
-    // The workspace is this run's current version here, and stays so until the result is recorded.
-    return deps.workspaces.using(runId, () => execute({ runId, turn, toolUseId, key, call, tool, tools, risk, safeToRerun, record }));
+    // The workspace is this run's current version here, and stays so until the result is recorded. Made so before
+    // the ledger is touched: its restore (rare: a worker that does not hold the current version) is told first, and
+    // the ledger's start and `tool.started` then go in one transaction. A restore that fails leaves no ledger entry,
+    // so its retry is a new call rather than one in doubt.
+    return deps.workspaces.using(runId, async () => {
+      await recordRestore(deps, runId, await deps.workspaces.prepare(runId));
+      const toolStarted: EventDraft = { key: eventKeys.toolStarted(toolUseId), type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } };
+      const { ledger, started } = await store.transaction(async (tx) => {
+        const entry = await tx.effects.begin(key, { runId, kind: 'tool', name: call.name });
+        // Only a new call starts here; one in doubt says so once its re-run is decided, below.
+        return { ledger: entry, started: entry.state === 'new' ? await tx.events.append(runId, [toolStarted]) : [] };
+      });
+      publishEvents(bus, runId, started);
+      if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
+      const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
+      if (ledger.state === 'in_doubt') {
+        if (!safeToRerun) {
+          // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);
+          // each word once: the approval is spent before the effect, so a retry of an attempt cut off again asks again.
+          const rerunApproved = rerunInDoubt === true && (await gate.spend(toCheck, 'effect_in_doubt'));
+          if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
+          if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
+        }
+        // An earlier attempt never finished: its worker was lost, perhaps to this very tool. Stand back before running it.
+        await standBackAfterLostAttempt();
+        publishEvents(bus, runId, await store.events.append(runId, [toolStarted]));
+      }
+      return execute({ runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record });
+    });
   }
 
   /** A call of a run's agent that this worker cannot make: a tool error for the model, recorded once (a retry writes the same). */
@@ -208,20 +242,13 @@ export function createToolActivities(deps: ActivityDeps) {
     call: ToolCall;
     tool: ReturnType<ToolRegistry['get']>;
     tools: ToolRegistry;
-    risk: Risk;
     safeToRerun: boolean;
     record: RunRecord | undefined;
   }): Promise<ToolOutcome> {
-    const { runId, turn, toolUseId, key, call, tool, tools, risk, safeToRerun, record } = args;
+    const { runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record } = args;
     const sync = deps.workspaces;
-    await recordRestore(deps, runId, await sync.prepare(runId));
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
-
     const { attempt } = activityInfo();
-    const started = await store.events.append(runId, [
-      { key: eventKeys.toolStarted(toolUseId), type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } },
-    ]);
-    publishEvents(bus, runId, started);
 
     let output: string;
     let isError = false;

@@ -431,20 +431,11 @@ export class RunsRepo {
 
   /** Adds one model call's usage; called once per call, guarded by the effects ledger. */
   async addUsage(id: string, usage: Usage, turn: number): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set((eb) => ({
-        input_tokens: eb('input_tokens', '+', usage.inputTokens),
-        output_tokens: eb('output_tokens', '+', usage.outputTokens),
-        cost_usd: eb('cost_usd', '+', usage.costUsd),
-        cache_read_tokens: eb('cache_read_tokens', '+', usage.cacheReadTokens ?? 0),
-        cache_write_tokens: eb('cache_write_tokens', '+', usage.cacheWriteTokens ?? 0),
-        step_note: null,
-        turn,
-        updated_at: nowIso(),
-      }))
-      .where('id', '=', id)
-      .execute();
+    // Written as SQL, not built: one every model call, and Kysely's builder took longer to assemble it than the database to run it.
+    await sql`update "runs" set "input_tokens" = "input_tokens" + ${usage.inputTokens}, "output_tokens" = "output_tokens" + ${usage.outputTokens},
+      "cost_usd" = "cost_usd" + ${usage.costUsd}, "cache_read_tokens" = "cache_read_tokens" + ${usage.cacheReadTokens ?? 0},
+      "cache_write_tokens" = "cache_write_tokens" + ${usage.cacheWriteTokens ?? 0}, "step_note" = null, "turn" = ${turn}, "updated_at" = ${nowIso()}
+      where "id" = ${id}`.execute(this.db);
   }
 
   /** What a step is doing that the run's status cannot say (a model call being retried); cleared by its next usage. */

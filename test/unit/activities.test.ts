@@ -12,6 +12,7 @@ import { createActivities, type Activities } from '../../activities';
 import { toolCallHash } from '../../activities/idempotency-keys';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
 import { defineTool, ToolError, ToolUnavailableError } from '../../activities/tools/tool';
+import { WorkspaceSync } from '../../shared/workspaces/workspace-sync';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
@@ -110,6 +111,22 @@ describe('activities', () => {
     await store.effects.begin('run_idem:turn:1:tool:toolu_1', { runId: 'run_idem', kind: 'tool', name: 'idempotent_effect' });
     expect(await runTool('run_idem', 2)).toMatchObject({ isError: false, replayed: false });
     expect(ran).toContain('d');
+  });
+
+  it('makes the workspace current before the ledger: a restore that fails leaves a call that never started, not one in doubt', async () => {
+    await runWithToolCall('run_restore', 'side_effect', { label: 'r' });
+    const prepare = jest.spyOn(WorkspaceSync.prototype, 'prepare').mockRejectedValueOnce(new Error('blob store unreachable'));
+    try {
+      await expect(runTool('run_restore')).rejects.toThrow('blob store unreachable');
+    } finally {
+      prepare.mockRestore();
+    }
+    expect(await store.effects.get('run_restore:turn:1:tool:toolu_1')).toBeUndefined();
+    expect(await store.events.list('run_restore', { after: 0, limit: 10 })).toEqual([]);
+    // The retry runs the non-idempotent call as a new one (it was in doubt, and refused, when the ledger came first).
+    expect(await runTool('run_restore', 2)).toMatchObject({ isError: false, replayed: false });
+    expect(ran).toContain('r');
+    expect((await store.events.list('run_restore', { after: 0, limit: 10 })).map((e) => e.type)).toEqual(['tool.started', 'tool.completed']);
   });
 
   it('reports tool failures, unknown tools and invalid input to the model as error results', async () => {
