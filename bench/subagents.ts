@@ -99,7 +99,8 @@ export async function subagentsBench(opts: { fanout?: number; fanoutReps?: numbe
       goal: `${goal} [run ${id}]`,
       model: DEMO_MODEL,
       approvals: 'none',
-      limits: { maxSteps: 10, maxCostUsd: 5, maxDurationSec: 3600 },
+      // A tree's model calls count toward the lead's step cap (issue 25): room for every child's two calls and the lead's.
+      limits: { maxSteps: 10 + 3 * fanout, maxCostUsd: 5, maxDurationSec: 3600 },
       agent: 'lead',
       agentVersion: version.version,
     });
