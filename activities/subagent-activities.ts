@@ -198,12 +198,11 @@ export function createSubagentActivities(deps: ActivityDeps) {
 
   /**
    * The parent was cancelled after recording the child run and before starting its workflow, which now never
-   * starts: the child's row ends `cancelled` (with its `run.cancelled`) and the parent's timeline says so
-   * (`subagent.failed`). Only a row still `queued` is touched — a child whose workflow did start records its own
+   * starts (or its time cap passed while it was paused there: `reason`): the child's row ends `cancelled` (with its
+   * `run.cancelled`) and the parent's timeline says so (`subagent.failed`). Only a row still `queued` is touched — a child whose workflow did start records its own
    * ending — and each event is keyed, so a retry changes nothing.
    */
-  async function cancelUnstartedChild({ parentRunId, turn, toolUseId, childRunId, agent }: CancelUnstartedChildArgs): Promise<{ cancelled: boolean }> {
-    const reason = 'cancelled with its parent run before it started';
+  async function cancelUnstartedChild({ parentRunId, turn, toolUseId, childRunId, agent, reason = 'cancelled with its parent run before it started' }: CancelUnstartedChildArgs): Promise<{ cancelled: boolean }> {
     const error = `The ${agent} sub-agent's run ${childRunId} was cancelled: ${reason}`;
     const written = await store.transaction(async (tx) => {
       await tx.runs.lock(childRunId);

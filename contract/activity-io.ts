@@ -125,6 +125,8 @@ export interface CancelUnstartedChildArgs {
   toolUseId: string;
   childRunId: string;
   agent: string;
+  /** Why it never started, in words (absent: its parent was cancelled first). */
+  reason?: string;
 }
 
 // ───────────────────────────── humans ─────────────────────────────
