@@ -10,7 +10,8 @@
  * are started in its scope (cancelled with it, waiting until each has recorded its own cancellation), and a
  * parent that closes any other way asks them to cancel (REQUEST_CANCEL) rather than terminating them, so every
  * child records its ending. An id already used (a parent reset to before the start) starts nothing new: the
- * call settles from the child run's own record. A paused parent starts no more children until it is resumed.
+ * call settles from the child run's own record. A paused parent starts no more children until it is resumed, and
+ * takes its tree's spend from each child's ending, for its cost cap and checkpoint.
  */
 import { CancellationScope, ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import type { SettleChildRunArgs, Verdict } from '../contract/activity-io';
@@ -54,6 +55,13 @@ export const UNSTARTED_CHILD_PATCH = 'subagents-unstarted-child-cancelled';
  * keep the old way on replay.
  */
 export const PAUSE_HOLDS_DELEGATIONS_PATCH = 'subagents-pause-holds-delegations';
+
+/**
+ * A parent takes its tree's spend from each child's ending (2026-12-06): the settle's answer carries it, so the
+ * parent's cost cap and checkpoint count the child's spend before its next model call rather than after it. Asked
+ * only when a settle's answer carries the spend, which no answer recorded before this change does.
+ */
+export const TREE_SPEND_AT_SETTLE_PATCH = 'subagents-tree-spend-at-settle';
 
 /** Why a recorded child run never started: its parent, paused, reached its time cap first. */
 const PAUSED_PAST_TIME_CAP = "not started: its parent's time limit passed while the parent was paused";
@@ -217,6 +225,7 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
     ended = { status: isCancellation(err) ? 'cancelled' : 'failed', message: describeFailure(err).message };
   }
   const settled = await acts.bookkeeping.settleChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent, ended });
+  if (settled.treeCostUsd !== undefined && patched(TREE_SPEND_AT_SETTLE_PATCH)) run.takeTreeSpend(settled.treeCostUsd);
   return settled.isError;
 }
 
