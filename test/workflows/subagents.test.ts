@@ -181,6 +181,29 @@ describe('agentRunWorkflow: sub-agents', () => {
     await recordFixture(handle, 'paused-while-recording-a-child');
   });
 
+  it('is cancelled while it holds a queued delegation, paused: that delegation never starts', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { run, handle } = await w.start(
+      {
+        model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+        children: ({ n }) => (n === 0 ? { model: async () => (await released, endsTurn()) } : {}),
+      },
+      { settings: { maxParallelChildren: 1 } },
+    );
+    await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
+    await handle.signal(pauseSignal, { by: 'alice' });
+    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
+    release();
+    await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(run.status).toBe('cancelled');
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
+    expect(run.calls.cancelUnstartedChild).toHaveLength(0);
+  });
+
   it('starts no queued delegation when its time cap passes while it is held, paused: the call is a tool error and the run stops on the cap', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
