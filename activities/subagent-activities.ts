@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { agentTaskQueue, delegationKey, type AgentData, type PublishedSubagent } from '../contract/agents';
-import type { CancelUnstartedChildArgs, SettleChildRunArgs, StartChildRunArgs, StartChildRunResult } from '../contract/activity-io';
+import type { CancelUnstartedChildArgs, SettleChildRunArgs, SettleChildRunResult, StartChildRunArgs, StartChildRunResult } from '../contract/activity-io';
 import type { EventDraft } from '../contract/events';
 import { FailureType } from '../contract/failures';
 import { eventKeys, messageKeys } from '../contract/keys';
@@ -172,9 +172,15 @@ export function createSubagentActivities(deps: ActivityDeps) {
   /**
    * The child's ending as the call's result: its validated output (as JSON) or its final text when it completed;
    * a tool error saying why when it failed or was cancelled. The child's own record decides; the parent's view
-   * (`ended`) only when the child recorded no ending (its workflow was terminated).
+   * (`ended`) only when the child recorded no ending (its workflow was terminated). The answer carries the parent
+   * tree's recorded spend, the child's included, for the parent's cost cap and checkpoint before its next call.
    */
-  async function settleChildRun({ parentRunId, turn, toolUseId, childRunId, agent, ended }: SettleChildRunArgs): Promise<{ isError: boolean }> {
+  async function settleChildRun(args: SettleChildRunArgs): Promise<SettleChildRunResult> {
+    const { isError } = await settleResult(args);
+    return { isError, treeCostUsd: await store.runs.treeCostUsd(args.parentRunId) };
+  }
+
+  async function settleResult({ parentRunId, turn, toolUseId, childRunId, agent, ended }: SettleChildRunArgs): Promise<{ isError: boolean }> {
     const child = await store.runs.get(childRunId);
     const status = child && (child.status === 'completed' || child.status === 'failed' || child.status === 'cancelled') ? child.status : ended.status === 'completed' ? 'failed' : ended.status;
     const costUsd = child?.usage.costUsd ?? 0;
@@ -198,12 +204,11 @@ export function createSubagentActivities(deps: ActivityDeps) {
 
   /**
    * The parent was cancelled after recording the child run and before starting its workflow, which now never
-   * starts: the child's row ends `cancelled` (with its `run.cancelled`) and the parent's timeline says so
-   * (`subagent.failed`). Only a row still `queued` is touched — a child whose workflow did start records its own
+   * starts (or its time cap passed while it was paused there: `reason`): the child's row ends `cancelled` (with its
+   * `run.cancelled`) and the parent's timeline says so (`subagent.failed`). Only a row still `queued` is touched — a child whose workflow did start records its own
    * ending — and each event is keyed, so a retry changes nothing.
    */
-  async function cancelUnstartedChild({ parentRunId, turn, toolUseId, childRunId, agent }: CancelUnstartedChildArgs): Promise<{ cancelled: boolean }> {
-    const reason = 'cancelled with its parent run before it started';
+  async function cancelUnstartedChild({ parentRunId, turn, toolUseId, childRunId, agent, reason = 'cancelled with its parent run before it started' }: CancelUnstartedChildArgs): Promise<{ cancelled: boolean }> {
     const error = `The ${agent} sub-agent's run ${childRunId} was cancelled: ${reason}`;
     const written = await store.transaction(async (tx) => {
       await tx.runs.lock(childRunId);

@@ -17,8 +17,8 @@ export class RunSteering {
   /**
    * Pause takes effect at the next step boundary; resume lets a paused run carry on. Either applies to the run's
    * whole tree: the run, then every live run below it (its sub-agents' child runs and theirs), each at its own
-   * step boundary. Those are the runs live when asked: a child started after a pause (by a delegation already under
-   * way) is not paused by it — pause again to catch it. A resume reaches every live run below but those that paused
+   * step boundary. A paused run starts no more children (its delegations still queued wait until it is resumed:
+   * workflows/delegation.ts), so the runs live when asked are the tree. A resume reaches every live run below but those that paused
    * themselves (at their segment cap, or out of a daily budget): those keep their own resume, asked of the run itself,
    * as the tree's pause never paused them. The run resumed by name is resumed whatever paused it.
    */

@@ -115,6 +115,12 @@ export interface SettleChildRunArgs {
   ended: { status: 'completed' | 'failed' | 'cancelled'; message?: string };
 }
 
+/** Whether the call's result is an error, and the recorded spend of the parent's tree as the child's ending left it (absent from workers before it). */
+export interface SettleChildRunResult {
+  isError: boolean;
+  treeCostUsd?: number;
+}
+
 /**
  * A delegation whose child run was recorded but whose workflow the parent never started (the parent was cancelled
  * first): the child's row ends `cancelled` rather than staying `queued` with nothing to run it.
@@ -125,6 +131,8 @@ export interface CancelUnstartedChildArgs {
   toolUseId: string;
   childRunId: string;
   agent: string;
+  /** Why it never started, in words (absent: its parent was cancelled first). */
+  reason?: string;
 }
 
 // ───────────────────────────── humans ─────────────────────────────

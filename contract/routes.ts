@@ -145,7 +145,7 @@ export const ROUTES = {
   pauseRun: {
     ...ROUTE_PATHS.pauseRun,
     summary: 'Pause a run at its next step boundary',
-    description: "Pauses the run's whole tree: the run and every live run below it (its sub-agents' child runs and theirs), each at its own next step boundary. A child started after the pause (by a delegation already under way) is not paused by it: pause again to catch it.",
+    description: "Pauses the run's whole tree: the run and every live run below it (its sub-agents' child runs and theirs), each at its own next step boundary. A paused run starts no more children: its delegations still waiting their turn wait until it is resumed.",
     params: runId,
     success: { status: 202, description: 'The pause was requested.', schema: runControlSchema },
     errors: [400, 401, 403, 404, 409],

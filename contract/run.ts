@@ -204,6 +204,8 @@ export interface CarriedState {
   workspaceQueue?: string;
   /** Final results its agent's output schema rejected so far (absent: none). */
   outputRejections?: number;
+  /** The recorded spend of the run's tree (its sub-agents' runs included) when it handed off (absent: none known). */
+  treeCostUsd?: number;
 }
 
 export interface RunInput {

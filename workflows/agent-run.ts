@@ -160,6 +160,10 @@ async function takeTurns(ctx: RunContext): Promise<Ending> {
         const loop = loopStopped(ctx, call, failed[i]!);
         if (loop) return loop;
       }
+      // The tree's spend as the children's endings left it (delegation.ts) may have passed a checkpoint: asked before the next call.
+      const due = checkpointDue(ctx);
+      const checkpoint = due && (await passCostCheckpoint(ctx, due));
+      if (checkpoint) return checkpoint;
     }
     run.turn += 1;
     run.segmentTurns += 1;

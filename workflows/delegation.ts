@@ -10,7 +10,8 @@
  * are started in its scope (cancelled with it, waiting until each has recorded its own cancellation), and a
  * parent that closes any other way asks them to cancel (REQUEST_CANCEL) rather than terminating them, so every
  * child records its ending. An id already used (a parent reset to before the start) starts nothing new: the
- * call settles from the child run's own record.
+ * call settles from the child run's own record. A paused parent starts no more children until it is resumed, and
+ * takes its tree's spend from each child's ending, for its cost cap and checkpoint.
  */
 import { CancellationScope, ChildWorkflowCancellationType, isCancellation, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import type { SettleChildRunArgs, Verdict } from '../contract/activity-io';
@@ -19,7 +20,7 @@ import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { RUN_WORKFLOW } from '../contract/workflow-messages';
 import type { agentRunWorkflow } from './agent-run';
 import { describeFailure } from './failures';
-import { askApproval } from './human-waits';
+import { askApproval, waitWhilePaused } from './human-waits';
 import type { RunContext } from './run-context';
 
 /**
@@ -44,6 +45,48 @@ export const SETTLED_LANES_PATCH = 'subagents-settled-lanes';
  * delegation, before its record; histories recorded before it keep the old way on replay.
  */
 export const UNSTARTED_CHILD_PATCH = 'subagents-unstarted-child-cancelled';
+
+/**
+ * A paused parent starts no more children (2026-12-06): a lane about to record a delegation not yet begun while the
+ * run is paused holds there until it is resumed (or cancelled, or its time cap passes), the pause recorded as the
+ * run's (`paused`, `run.paused`) — one hold for all its lanes — while children already running go on to their own
+ * step boundaries (the API's tree pause pauses them). Before it, the lanes went on starting the queued children and
+ * the pause was taken only at the next turn. Asked only when a lane finds the run paused; histories recorded before
+ * keep the old way on replay.
+ */
+export const PAUSE_HOLDS_DELEGATIONS_PATCH = 'subagents-pause-holds-delegations';
+
+/**
+ * A parent takes its tree's spend from each child's ending (2026-12-06): the settle's answer carries it, so the
+ * parent's cost cap and checkpoint count the child's spend before its next model call rather than after it. Asked
+ * only when a settle's answer carries the spend, which no answer recorded before this change does.
+ */
+export const TREE_SPEND_AT_SETTLE_PATCH = 'subagents-tree-spend-at-settle';
+
+/** Why a recorded child run never started: its parent, paused, reached its time cap first. */
+const PAUSED_PAST_TIME_CAP = "not started: its parent's time limit passed while the parent was paused";
+
+/** The pause hold each run's lanes share (keyed by its context: one per workflow execution). */
+const pauseHolds = new WeakMap<RunContext, Promise<void>>();
+
+/**
+ * Holds while the run is paused: one wait (one `run.paused`, one `run.resumed`) however many lanes reach it, ended
+ * by a resume, the run's time cap (the run is then still paused) or its cancellation (thrown to every lane).
+ */
+function holdWhilePaused(ctx: RunContext): Promise<void> {
+  let hold = pauseHolds.get(ctx);
+  if (!hold) {
+    hold = waitWhilePaused(ctx).finally(() => pauseHolds.delete(ctx));
+    pauseHolds.set(ctx, hold);
+  }
+  return hold;
+}
+
+/** Holds while the run is paused (holdWhilePaused); says whether it is still paused, its time cap passed. */
+async function heldPastTimeCap(ctx: RunContext): Promise<boolean> {
+  await holdWhilePaused(ctx);
+  return ctx.run.paused;
+}
 
 /** The calls of an answer that delegate, as this history takes them (none in one recorded before sub-agents). */
 export function delegationsOf(calls: ToolCallRef[]): ToolCallRef[] {
@@ -122,6 +165,10 @@ export async function inTurnsSettled<T>(items: T[], limit: number, work: (item: 
 async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
   const { input, run, acts } = ctx;
   const turn = run.turn;
+  // The time cap passed while it was held: nothing delegated, and the turn's end stops the run on that cap.
+  if (run.paused && patched(PAUSE_HOLDS_DELEGATIONS_PATCH) && (await heldPastTimeCap(ctx))) {
+    return notDelegated(ctx, call, `Not delegated: the run's time limit passed while it was paused, before this ${call.name} sub-agent started.`);
+  }
   const args = { parentRunId: input.runId, turn, toolUseId: call.toolUseId, approvalTimeoutSec: input.approvalTimeoutSec };
   const settlesUnstarted = patched(UNSTARTED_CHILD_PATCH);
   const scope = CancellationScope.current();
@@ -130,9 +177,9 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
   const started = settlesUnstarted ? await CancellationScope.nonCancellable(() => acts.bookkeeping.startChildRun(args)) : await acts.bookkeeping.startChildRun(args);
   if (started.refused !== undefined) return true; // recorded as the call's tool error (depth, count, input, approval)
   const { child } = started;
-  const cancelUnstarted = () =>
+  const cancelUnstarted = (reason?: string) =>
     CancellationScope.nonCancellable(() =>
-      acts.bookkeeping.cancelUnstartedChild({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent }),
+      acts.bookkeeping.cancelUnstartedChild({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent, ...(reason && { reason }) }),
     );
   if (settlesUnstarted && scope.consideredCancelled) {
     // Cancelled while the child run was being recorded: its workflow is never started, and its row ends cancelled.
@@ -142,24 +189,31 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
   let ended: SettleChildRunArgs['ended'];
   let childStarted = false;
   try {
-    const handle = await startChild<typeof agentRunWorkflow>(RUN_WORKFLOW, {
-      workflowId: child.input.runId,
-      taskQueue: child.taskQueue,
-      args: [child.input],
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      // Never a second execution under the same id (a parent reset to before the start): the call then settles
-      // from the child's own record, which holds its ending if it has one.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-      typedSearchAttributes: [
-        { key: StatusAttribute, value: 'queued' },
-        { key: OwnerAttribute, value: input.owner },
-      ],
-      staticSummary: `Sub-agent ${child.agent} of run ${input.runId} (turn ${turn})`,
-    });
-    childStarted = true;
-    const result = await handle.result();
-    ended = { status: result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'cancelled' : 'failed' };
+    // Paused while the child run was being recorded: its workflow waits for the resume too (a cancellation while
+    // held ends its row as below); past the time cap, it never starts.
+    if (run.paused && patched(PAUSE_HOLDS_DELEGATIONS_PATCH) && (await heldPastTimeCap(ctx))) {
+      await cancelUnstarted(PAUSED_PAST_TIME_CAP);
+      ended = { status: 'cancelled', message: PAUSED_PAST_TIME_CAP };
+    } else {
+      const handle = await startChild<typeof agentRunWorkflow>(RUN_WORKFLOW, {
+        workflowId: child.input.runId,
+        taskQueue: child.taskQueue,
+        args: [child.input],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // Never a second execution under the same id (a parent reset to before the start): the call then settles
+        // from the child's own record, which holds its ending if it has one.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        typedSearchAttributes: [
+          { key: StatusAttribute, value: 'queued' },
+          { key: OwnerAttribute, value: input.owner },
+        ],
+        staticSummary: `Sub-agent ${child.agent} of run ${input.runId} (turn ${turn})`,
+      });
+      childStarted = true;
+      const result = await handle.result();
+      ended = { status: result.status === 'completed' ? 'completed' : result.status === 'cancelled' ? 'cancelled' : 'failed' };
+    }
   } catch (err) {
     // The parent itself is being cancelled: its children were cancelled with it, and so is this call.
     if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
@@ -171,5 +225,21 @@ async function runChild(ctx: RunContext, call: ToolCallRef): Promise<boolean> {
     ended = { status: isCancellation(err) ? 'cancelled' : 'failed', message: describeFailure(err).message };
   }
   const settled = await acts.bookkeeping.settleChildRun({ parentRunId: input.runId, turn, toolUseId: call.toolUseId, childRunId: child.input.runId, agent: child.agent, ended });
+  if (settled.treeCostUsd !== undefined && patched(TREE_SPEND_AT_SETTLE_PATCH)) run.takeTreeSpend(settled.treeCostUsd);
   return settled.isError;
+}
+
+/** A delegation that started nothing: its call's tool error, as for a call not approved. Returns that it failed. */
+async function notDelegated(ctx: RunContext, call: ToolCallRef, message: string): Promise<true> {
+  const { input, run, acts } = ctx;
+  await acts.bookkeeping.recordToolResult({
+    runId: input.runId,
+    turn: run.turn,
+    toolUseId: call.toolUseId,
+    content: message,
+    isError: true,
+    eventType: 'tool.failed',
+    eventData: { turn: run.turn, toolUseId: call.toolUseId, name: call.name, error: message, skipped: true },
+  });
+  return true;
 }

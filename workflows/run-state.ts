@@ -54,9 +54,10 @@ export class RunState {
   outputRejections: number;
   /**
    * The recorded spend of the run's whole tree (its sub-agents' runs below it) as its latest answer said; 0
-   * until an answer says (a run with no children, or one recorded before sub-agents counted their money).
+   * until an answer says (a run with no children, or one recorded before sub-agents counted their money). Carried
+   * across the relay, so the next segment's caps count it before its first answer.
    */
-  treeCostUsd = 0;
+  treeCostUsd: number;
   /** A model call of this turn and lap was refused before it was made: it did not fit a cap of the run tree. */
   private refused: { turn: number; lap: number; limit: TreeLimit; value: number; message: string } | null = null;
   /** Replay-only: this execution's model calls so far, which placed the next one in recorded histories (workflows/legacy-local-steps.ts). */
@@ -76,6 +77,7 @@ export class RunState {
     this.limits = input.limits;
     this.workspaceQueue = carried?.workspaceQueue ?? input.workspaceQueue;
     this.outputRejections = carried?.outputRejections ?? 0;
+    this.treeCostUsd = carried?.treeCostUsd ?? 0;
     // A continued run queues for a slot like a new one; a relayed one is already running.
     if (carried && !carried.continued) this.status = 'running';
     if (carried?.continued) this.followUpsWaiting = true;
@@ -89,12 +91,22 @@ export class RunState {
 
   addUsage(u: Usage): void {
     this.usage = sumUsage(this.usage, u);
+    // The run's own spend is part of its tree's (the relay's summary, say, before an answer reports the tree again).
+    if (this.treeCostUsd > 0) this.treeCostUsd += u.costUsd;
   }
 
   /** Takes in an answer: its usage, and its tree's spend when it says. */
   addAnswer(answer: { usage: Usage; treeCostUsd?: number }): void {
     this.addUsage(answer.usage);
     if (answer.treeCostUsd !== undefined) this.treeCostUsd = answer.treeCostUsd;
+  }
+
+  /**
+   * The tree's spend as a child's ending found it (its settle). Recorded spend only grows: a settle read before
+   * another that reached the workflow first never lowers it.
+   */
+  takeTreeSpend(costUsd: number): void {
+    this.treeCostUsd = Math.max(this.treeCostUsd, costUsd);
   }
 
   /** What the caps and the cost checkpoint count: the run's own spend, or its tree's when that is known and more. */
@@ -224,6 +236,7 @@ export class RunState {
       ...(this.lap > 0 && { lap: this.lap }),
       ...(this.workspaceQueue && { workspaceQueue: this.workspaceQueue }),
       ...(this.outputRejections > 0 && { outputRejections: this.outputRejections }),
+      ...(this.treeCostUsd > 0 && { treeCostUsd: this.treeCostUsd }),
     };
   }
 

@@ -236,6 +236,9 @@ describe('sub-agents: delegation as child runs', () => {
     expect(again.child?.input.runId).toBe(call.data.childRunId);
     expect(await h.store.runs.countChildren(id)).toBe(2);
     expect((await h.store.events.list(id, { after: 0, limit: 1000 })).filter((e) => e.type === 'subagent.started')).toHaveLength(2);
+    // A settle (again, as a retry would) answers with the tree's recorded spend, for the parent's cap and checkpoint.
+    const settled = await createSubagentActivities(deps).settleChildRun({ parentRunId: id, turn: call.data.turn, toolUseId: call.data.toolUseId, childRunId: call.data.childRunId, agent: 'writer', ended: { status: 'completed' } });
+    expect(settled).toEqual({ isError: false, treeCostUsd: expect.closeTo(view.treeCostUsd, 9) });
   });
 
   it("returns a failed child to its parent's model as a tool error saying why, and the parent goes on", async () => {

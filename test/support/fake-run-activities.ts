@@ -77,7 +77,14 @@ export interface FakeRunOptions {
  * A child run's fake: its own options, the approvals it runs under, or the refusal the activity would give.
  * `recording`: recording the child run (startChildRun) takes until this resolves, as a slow database would.
  */
-export type ChildRunOptions = FakeRunOptions & { approvals?: ApprovalPolicy; refuse?: string; settleFails?: string; recording?: () => Promise<void> };
+export type ChildRunOptions = FakeRunOptions & {
+  approvals?: ApprovalPolicy;
+  refuse?: string;
+  settleFails?: string;
+  recording?: () => Promise<void>;
+  /** The parent tree's spend its settle reports (absent: it reports none, as workers before it did). */
+  treeCostUsdAtEnd?: number;
+};
 
 /** A delegation call of the sub-agent `agent`. */
 export function delegation(turn: number, agent: string, i = 0): ToolCallRef {
@@ -292,9 +299,11 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     async settleChildRun(args) {
       const parent = record('settleChildRun', args.parentRunId, args);
       parent.childrenInFlight -= 1;
-      const settleFails = (runs.get(args.childRunId)?.options as ChildRunOptions | undefined)?.settleFails;
+      const childOptions = runs.get(args.childRunId)?.options as ChildRunOptions | undefined;
+      const settleFails = childOptions?.settleFails;
       if (settleFails) throw ApplicationFailure.nonRetryable(settleFails, 'RunRecordMissing'); // an activity that gives up
-      return { isError: args.ended.status !== 'completed' };
+      const treeCostUsd = childOptions?.treeCostUsdAtEnd;
+      return { isError: args.ended.status !== 'completed', ...(treeCostUsd !== undefined && { treeCostUsd }) };
     },
     async cancelUnstartedChild(args) {
       record('cancelUnstartedChild', args.parentRunId, args);

@@ -54,6 +54,19 @@ describe('RunState', () => {
     expect(next.startedAtMs).toBe(1000);
   });
 
+  it("counts its tree's spend from answers and children's endings, never lowered by a stale settle, and carries it into the next segment", () => {
+    const s = new RunState(input);
+    expect(s.carry().treeCostUsd).toBeUndefined(); // a run with no tree carries none
+    s.addAnswer({ usage: { inputTokens: 1, outputTokens: 1, costUsd: 0.01 }, treeCostUsd: 0.3 });
+    s.takeTreeSpend(0.5);
+    s.takeTreeSpend(0.4); // read before the one above, reaching the workflow after it
+    expect(s.countedCostUsd).toBeCloseTo(0.5);
+    s.addUsage({ inputTokens: 1, outputTokens: 1, costUsd: 0.02 }); // the relay's summary, the run's own
+    const next = new RunState({ ...input, carried: s.carry() });
+    expect(next.treeCostUsd).toBeCloseTo(0.52);
+    expect(next.countedCostUsd).toBeCloseTo(0.52);
+  });
+
   it('says what it waits for with the status it waits in, and nothing once it steps again', () => {
     const s = new RunState(input);
     s.setStatus('running', 'waiting for model capacity', 'capacity');

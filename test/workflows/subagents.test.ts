@@ -4,7 +4,8 @@
  * maxParallelChildren run at once; a child that fails comes back as the call's tool error and the parent goes
  * on; a delegation the activity refuses (depth, count, input) starts nothing; cancelling the parent cancels its
  * children, each recording its own cancellation, and a parent cancelled while it records a child run starts no
- * workflow for it and ends its row cancelled; a child claims no concurrency slot. The activities' side (rows,
+ * workflow for it and ends its row cancelled; a paused parent starts no queued child until it is resumed; a child
+ * claims no concurrency slot. The activities' side (rows,
  * events, the child's output as the result) is test/integration/subagents.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
@@ -13,7 +14,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SUBAGENT_BOUNDS } from '../../contract/run';
-import { approvalDecisionSignal } from '../../contract/workflow-messages';
+import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../contract/workflow-messages';
 import { asksForTools, delegation, endsTurn, toolCall } from '../support/fake-run-activities';
 import { startRunWorkflowEnv, type RunHandle, type RunWorkflowEnv } from '../support/run-workflow-env';
 import { waitFor } from '../support/wait';
@@ -30,6 +31,13 @@ async function announcementSettled(w: RunWorkflowEnv, runId: string): Promise<bo
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'announceApproval');
   const completed = events.some((e) => scheduled && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
   return completed && !!events.at(-1)?.workflowTaskCompletedEventAttributes;
+}
+
+/** Whether the run has taken (completed a workflow task after) the first signal it was sent. */
+async function signalTaken(handle: RunHandle): Promise<boolean> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+  return signalled >= 0 && events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes);
 }
 
 /** With RECORD_HISTORIES_DIR set, keeps this run's history as a replay fixture. */
@@ -84,6 +92,140 @@ describe('agentRunWorkflow: sub-agents', () => {
     await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
     expect(run.children).toHaveLength(5);
     expect(run.maxChildrenInFlight).toBe(2);
+  });
+
+  it('holds a queued delegation while it is paused (the pause its own), starting it only once resumed; the running child goes on', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { run, handle } = await w.start(
+      {
+        model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+        // The first child answers once the test lets it (real time), after the parent has taken its pause.
+        children: ({ n }) => (n === 0 ? { model: async () => (await released, endsTurn()) } : {}),
+      },
+      { settings: { maxParallelChildren: 1 } },
+    );
+    await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
+    await handle.signal(pauseSignal, { by: 'alice' });
+    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
+    release();
+
+    await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+    // The running child went on to its end; the queued one was not started.
+    expect(run.calls.settleChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
+    expect(run.children).toHaveLength(1);
+    expect(run.eventsOf('run.paused').map((e) => e.data)).toEqual([{ turn: 1, by: 'alice', reason: 'paused on request', cause: 'request' }]);
+
+    await handle.signal(resumeSignal, { by: 'bob' });
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0', 'toolu_1_1']);
+    expect(run.calls.settleChildRun.map((c) => c.ended.status)).toEqual(['completed', 'completed']);
+    // One pause, taken at the queued delegation, not again at the turn's end.
+    expect(run.eventTypes()).toEqual(['run.started', 'run.paused', 'run.resumed', 'run.completed']);
+    expect(run.eventsOf('run.resumed').map((e) => e.data)).toEqual([{ turn: 1, by: 'bob' }]);
+    expect(run.calls.callModel.map((c) => c.turn)).toEqual([1, 2]);
+    await recordFixture(handle, 'paused-before-a-queued-child');
+  });
+
+  it('holds its queued delegations once however many lanes reach the pause, and resumes them all', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const calls = Array.from({ length: 4 }, (_, i) => delegation(1, 'researcher', i));
+    const { run, handle } = await w.start(
+      { model: ({ turn }) => (turn === 1 ? asksForTools(calls) : endsTurn()), children: ({ n }) => (n < 2 ? { model: async () => (await released, endsTurn()) } : {}) },
+      { settings: { maxParallelChildren: 2 } },
+    );
+    await waitFor(() => run.children.length === 2 && run.children.every((c) => c.calls.callModel.length === 1), { timeoutMs: 10_000, what: 'both first children to call their models' });
+    await handle.signal(pauseSignal, { by: 'alice' });
+    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
+    release();
+
+    await waitFor(() => run.status === 'paused' && run.calls.settleChildRun.length === 2, { timeoutMs: 10_000, what: 'both lanes to hold, paused' });
+    expect(run.calls.startChildRun).toHaveLength(2);
+    await handle.signal(resumeSignal, { by: 'alice' });
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(calls.map((c) => c.toolUseId));
+    expect(run.eventTypes()).toEqual(['run.started', 'run.paused', 'run.resumed', 'run.completed']);
+  });
+
+  it('holds a child run it was recording when it was paused: the child\'s workflow starts only once the parent is resumed', async () => {
+    const parent: { handle?: RunHandle } = {};
+    const { run, handle } = await w.start({
+      model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher')]) : endsTurn()),
+      // The parent is paused while the child run is being recorded (a local activity: the pause reaches its history
+      // when the open workflow task heartbeats, as the cancellation does in the test below).
+      children: () => ({
+        recording: async () => {
+          await parent.handle!.signal(pauseSignal, { by: 'alice' });
+          await waitFor(async () => ((await parent.handle!.fetchHistory()).events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes), {
+            timeoutMs: 25_000,
+            what: 'the pause to reach the parent',
+          });
+        },
+      }),
+    });
+    parent.handle = handle;
+
+    await waitFor(() => run.status === 'paused', { timeoutMs: 30_000, what: 'the parent to hold the recorded child, paused' });
+    const history = (await handle.fetchHistory()).events ?? [];
+    expect(history.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    expect(run.children[0]!.states).toHaveLength(0);
+
+    await handle.signal(resumeSignal, { by: 'alice' });
+    await expect(handle.result()).resolves.toMatchObject({ status: 'completed', turns: 2 });
+    expect(run.children[0]!.eventTypes()).toEqual(['run.started', 'run.completed']);
+    expect(run.eventTypes()).toEqual(['run.started', 'run.paused', 'run.resumed', 'run.completed']);
+    await recordFixture(handle, 'paused-while-recording-a-child');
+  });
+
+  it('is cancelled while it holds a queued delegation, paused: that delegation never starts', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { run, handle } = await w.start(
+      {
+        model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+        children: ({ n }) => (n === 0 ? { model: async () => (await released, endsTurn()) } : {}),
+      },
+      { settings: { maxParallelChildren: 1 } },
+    );
+    await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
+    await handle.signal(pauseSignal, { by: 'alice' });
+    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
+    release();
+    await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(run.status).toBe('cancelled');
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
+    expect(run.calls.cancelUnstartedChild).toHaveLength(0);
+  });
+
+  it('starts no queued delegation when its time cap passes while it is held, paused: the call is a tool error and the run stops on the cap', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { run, handle } = await w.start(
+      {
+        model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
+        children: ({ n }) => (n === 0 ? { model: async () => (await released, endsTurn()) } : {}),
+      },
+      { settings: { maxParallelChildren: 1 }, limits: { maxDurationSec: 3600 } },
+    );
+    await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
+    await handle.signal(pauseSignal, { by: 'alice' });
+    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
+    release();
+    await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+
+    // Awaiting the result lets the test server skip time: the hour passes while the parent is held.
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
+    expect(run.calls.recordToolResult.map((r) => [r.toolUseId, r.isError])).toEqual([['toolu_1_1', true]]);
+    expect(run.eventsOf('limit.exceeded').map((e) => e.data)).toEqual([{ limit: 'maxDurationSec', value: 3600 }]);
+    expect(run.calls.callModel).toHaveLength(1);
   });
 
   it('returns a failed child to the parent as a tool error, and the parent goes on', async () => {
