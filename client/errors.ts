@@ -1,12 +1,14 @@
 /**
  * What the client throws: the API's own `{ error: { code, message } }` as a typed error, so callers
  * branch on `err.code` (an ApiErrorCode) rather than on message text. `network_error` means the
- * server was not reached at all; `timeout`: `runs.result` gave up waiting.
+ * server was not reached at all; `timeout`: `runs.result` gave up waiting; `run_access_ended` (a live
+ * error, status 403): the caller may no longer see a run they were watching (their roles changed), so
+ * its watch ended. A live socket whose credential ended (closed 4401) reports `unauthorized` (401).
  */
-import type { ApiErrorCode, RunErrorCode } from '../contract/errors';
+import type { ApiErrorCode, LiveErrorCode, RunErrorCode } from '../contract/errors';
 import type { RunError } from '../contract/run';
 
-export type ClientErrorCode = ApiErrorCode | 'network_error' | 'unexpected_response' | 'timeout';
+export type ClientErrorCode = ApiErrorCode | Extract<LiveErrorCode, 'run_access_ended'> | 'network_error' | 'unexpected_response' | 'timeout';
 
 export class LonghaulError extends Error {
   constructor(

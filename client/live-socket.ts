@@ -3,10 +3,19 @@
  * a single-use ticket, reconnects on its own (backing off), and resubscribes each run from the last
  * seq delivered — so after a drop, a server restart or a 4008 "too slow", followers resume with no
  * gap and no duplicate. Uses the platform's WebSocket (browsers, Node 22+) or one passed in.
+ *
+ * Except when the credential it was opened with ended: a close with 4401 (a key revoked or expired, a session
+ * signed out or expired, a JWT past its `exp`), or a ticket refused with 401. Trying again with it is refused every
+ * time, so the socket stops at once, its state is `unauthorized`, and `onError` hears a LonghaulError with status
+ * 401 (`unauthorized` for a close; the ticket's own code, e.g. `key_revoked`, for a refused ticket).
+ * `reconnectNow()` starts it again, once there is a new credential.
  */
 import type { LiveMessage } from '../contract/api';
+import { WS_CLOSE_CREDENTIAL_ENDED } from '../contract/errors';
+import { LonghaulError } from './errors';
 
-export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+/** `unauthorized`: the credential ended; no reconnect until `reconnectNow()`. */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline' | 'unauthorized';
 export type LiveHandler = (msg: LiveMessage) => void;
 /**
  * The runs feed: a run the user may see changed (`runId`), or `null` — anything may have changed
@@ -38,6 +47,8 @@ export class LiveSocket {
   private readonly runsHandlers = new Set<RunsChangeHandler>();
   private state: ConnectionState = 'connecting';
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private readonly errorListeners = new Set<(err: LonghaulError) => void>();
+  private ended?: LonghaulError;
   private attempts = 0;
   private started = false;
   private closed = false;
@@ -61,6 +72,18 @@ export class LiveSocket {
     this.stateListeners.add(listener);
     listener(this.state);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Why the socket stopped for good (its credential ended), while it is `unauthorized`. */
+  get error(): LonghaulError | undefined {
+    return this.ended;
+  }
+
+  /** Told when the credential ended and the socket stopped (at once, if it already has). Returns the stop. */
+  onError(listener: (err: LonghaulError) => void): () => void {
+    this.errorListeners.add(listener);
+    if (this.ended) listener(this.ended);
+    return () => this.errorListeners.delete(listener);
   }
 
   /** Follow a run from `after`; every message for it goes to `handler`. Returns the unfollow. */
@@ -96,10 +119,11 @@ export class LiveSocket {
     };
   }
 
-  /** Try right away (the user asked, or the network came back). */
+  /** Try right away (the user asked, the network came back, or there is a new credential after `unauthorized`). */
   reconnectNow(): void {
     if (this.ws || this.closed) return;
     this.attempts = 0;
+    this.ended = undefined;
     void this.connect();
   }
 
@@ -133,7 +157,8 @@ export class LiveSocket {
     let ticket: string;
     try {
       ticket = await this.opts.ticket();
-    } catch {
+    } catch (err) {
+      if (err instanceof LonghaulError && err.status === 401) return this.end(err);
       return this.retry();
     }
     const Socket = this.opts.WebSocket ?? (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;
@@ -162,11 +187,25 @@ export class LiveSocket {
       if (msg.type === 'event') follow.after = Math.max(follow.after, msg.event.seq);
       for (const h of follow.handlers) h(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      const { code, reason } = (ev ?? {}) as { code?: unknown; reason?: unknown };
+      if (code === WS_CLOSE_CREDENTIAL_ENDED) {
+        const why = typeof reason === 'string' && reason ? reason : 'the credential this socket was opened with no longer works';
+        return this.end(new LonghaulError(401, 'unauthorized', why));
+      }
       this.retry();
     };
+  }
+
+  /** The credential ended: no more tries with it. */
+  private end(err: LonghaulError): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.ended = err;
+    this.setState('unauthorized');
+    for (const l of this.errorListeners) l(err);
   }
 
   private retry(): void {

@@ -5,7 +5,10 @@
  * of each turn: a piece the caller already has is not repeated (a reconnect starts with the text so
  * far), and when a model call is retried (`delta.reset`, or an `llm.retry` event caught up after a
  * reconnect) the partial text is discarded and the caller told so. Ends after the run's final
- * event, when the signal aborts, or with a LonghaulError the server gave (401, 404).
+ * event, when the signal aborts, or with a LonghaulError the server gave (401, 404) — or `run_access_ended`
+ * (403) when the caller's roles changed so that they may no longer see the run: its feed has stopped, so
+ * the watch ends rather than reconnect. A credential that ended (key revoked, session signed out) ends
+ * the stream; the reconnect is refused with its 401 (`key_revoked`, `session_expired`, …), which ends the watch.
  */
 import type { LiveMessage, RunView } from '../contract/api';
 import type { RunEvent } from '../contract/events';
@@ -124,7 +127,7 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
             yield texts.reset(msg.turn);
             break;
           case 'error':
-            throw new LonghaulError(0, msg.code === 'run_not_found' ? 'run_not_found' : 'internal', msg.message);
+            throw liveError(msg);
         }
       }
       reason = 'the stream ended';
@@ -140,6 +143,15 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
     yield { type: 'reconnecting', attempt, reason };
     await sleep(Math.min(retry.max, retry.initial * 2 ** Math.min(attempt - 1, 10)), opts.signal);
   }
+}
+
+/**
+ * A live error as the client's. `run_access_ended` is final (403, not retried: reconnecting would only be refused);
+ * the others are status 0, so the watch reconnects and the server's answer to that decides.
+ */
+function liveError(msg: Extract<LiveMessage, { type: 'error' }>): LonghaulError {
+  if (msg.code === 'run_access_ended') return new LonghaulError(403, 'run_access_ended', msg.message);
+  return new LonghaulError(0, msg.code === 'run_not_found' ? 'run_not_found' : 'internal', msg.message);
 }
 
 /** A body that broke mid-read (connection reset, server gone): worth reconnecting. By name, not class: fetch's errors may come from another realm. */

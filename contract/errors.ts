@@ -84,6 +84,13 @@ export const LIVE_ERROR_CODES = ['invalid_message', 'run_not_found', 'subscripti
 export type LiveErrorCode = (typeof LIVE_ERROR_CODES)[number];
 
 /**
+ * The close code of a socket whose credential ended (an API key revoked or expired, a session signed out, revoked or
+ * expired, a JWT past its `exp`): reconnecting with the same credential is refused, so a client stops and asks for a
+ * new one. The close reason says which, in words (never a secret).
+ */
+export const WS_CLOSE_CREDENTIAL_ENDED = 4401;
+
+/**
  * The `code` of a failed run's `error` (RunError) when a failure type ended it: the type in
  * snake_case (`EffectInDoubt` → `effect_in_doubt`). Derived from FailureType, so a new failure
  * type is a new code without a second list to keep.

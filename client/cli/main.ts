@@ -7,6 +7,8 @@
  *   2  usage error
  *   3  the API refused the request (4xx); its error code is printed
  *   4  the server could not be reached, or failed (5xx)
+ *   5  while watching, the credential stopped working (LONGHAUL_TOKEN revoked or expired)
+ *   6  while watching, you may no longer see the run (your roles changed)
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +20,9 @@ import { printWatch } from './print-watch';
 import { keysCommand, KeysUsageError, KEYS_USAGE } from './keys-command';
 import { forTerminal, TerminalStream } from './terminal-text';
 
-export const EXIT = { ok: 0, runFailed: 1, usage: 2, refused: 3, unreachable: 4 } as const;
+import { EXIT } from './exit-codes';
+
+export { EXIT };
 
 const USAGE = `Usage: longhaul <command> [options]
 
@@ -40,7 +44,8 @@ ${LOCAL_USAGE}
 
 Options: --json (machine-readable output), --allow-http (send the token over plain HTTP to another host), --help
 Environment: LONGHAUL_URL (default http://127.0.0.1:3000), LONGHAUL_TOKEN, LONGHAUL_ALLOW_HTTP=1 (as --allow-http)
-Exit codes: 0 ok, 1 watched run failed or was cancelled, 2 usage, 3 refused by the API, 4 server unreachable or failing`;
+Exit codes: 0 ok, 1 watched run failed or was cancelled, 2 usage, 3 refused by the API, 4 server unreachable or failing,
+  5 the token stopped working while watching, 6 you may no longer see the watched run`;
 
 class UsageError extends Error {}
 

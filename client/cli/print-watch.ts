@@ -4,9 +4,12 @@
  * child runs its sub-agents start, each followed as it starts and printed indented under the parent,
  * line by line with its agent's name (two children writing at once do not mix within a line). With
  * --json, every watch item as one JSON line (a child's as a `child` item naming its run). Ends when the
- * watched run ends; returns the exit code its ending deserves.
+ * watched run ends; returns the exit code its ending deserves. Access lost while watching ends it with a
+ * message that says so and an exit code of its own: the token stopped working (revoked, expired: 5), or the
+ * caller's roles changed so that they may no longer see the run (6).
  */
-import type { ChildWatchItem, LonghaulClient, RunEvent } from '..';
+import { LonghaulError, type ChildWatchItem, type LonghaulClient, type RunEvent } from '..';
+import { EXIT } from './exit-codes';
 
 export async function printWatch(
   client: LonghaulClient,
@@ -27,44 +30,67 @@ export async function printWatch(
   };
   const children = new ChildLines(out);
   let ending: RunEvent | undefined;
-  for await (const item of client.runs.watch(runId, { signal, after, children: true })) {
-    if (io.json) {
-      io.out(JSON.stringify(item));
-      if (item.type === 'event') ending = item.event;
-      continue;
-    }
-    switch (item.type) {
-      case 'child':
-        children.print(item, io.err);
-        break;
-      case 'text':
-        io.write(item.delta);
-        inText = true;
-        break;
-      case 'text.reset':
-        endText();
-        io.err('(the model call is being retried; its text starts over)');
-        break;
-      case 'reconnecting':
-        endText();
-        io.err(`(connection lost: ${item.reason}; reconnecting, attempt ${item.attempt})`);
-        break;
-      case 'snapshot':
-        break;
-      case 'event': {
-        ending = item.event;
-        const line = describe(runId, item.event);
-        if (line) out(line);
-        // The run's structured output (agents with an output schema): what a script or a person came for.
-        if (item.event.type === 'run.completed' && item.event.data.output !== undefined) out(JSON.stringify(item.event.data.output, null, 2));
-        break;
+  /** Something arrived: a 401 from here on is a credential that ended while watching, not one refused at the start. */
+  let watching = false;
+  try {
+    for await (const item of client.runs.watch(runId, { signal, after, children: true })) {
+      watching = true;
+      if (io.json) {
+        io.out(JSON.stringify(item));
+        if (item.type === 'event') ending = item.event;
+        continue;
+      }
+      switch (item.type) {
+        case 'child':
+          children.print(item, io.err);
+          break;
+        case 'text':
+          io.write(item.delta);
+          inText = true;
+          break;
+        case 'text.reset':
+          endText();
+          io.err('(the model call is being retried; its text starts over)');
+          break;
+        case 'reconnecting':
+          endText();
+          io.err(`(connection lost: ${item.reason}; reconnecting, attempt ${item.attempt})`);
+          break;
+        case 'snapshot':
+          break;
+        case 'event': {
+          ending = item.event;
+          const line = describe(runId, item.event);
+          if (line) out(line);
+          // The run's structured output (agents with an output schema): what a script or a person came for.
+          if (item.event.type === 'run.completed' && item.event.data.output !== undefined) out(JSON.stringify(item.event.data.output, null, 2));
+          break;
+        }
       }
     }
+  } catch (err) {
+    const lost = err instanceof LonghaulError ? accessLost(err, watching) : undefined;
+    if (!lost) throw err;
+    children.flush();
+    endText();
+    io.err(io.json ? JSON.stringify({ error: { status: lost.err.status, code: lost.err.code, message: lost.err.message } }) : lost.message);
+    return lost.exit;
   }
   children.flush();
   endText();
   if (signal?.aborted) return 130;
-  return ending?.type === 'run.completed' ? 0 : 1;
+  return ending?.type === 'run.completed' ? EXIT.ok : EXIT.runFailed;
+}
+
+/** The watch ended because access ended: what to say, and the exit code. Undefined for any other error. */
+function accessLost(err: LonghaulError, watching: boolean): { err: LonghaulError; message: string; exit: number } | undefined {
+  if (err.code === 'run_access_ended') {
+    return { err, message: `error: your roles changed: ${err.message} (${err.code}); the watch has stopped`, exit: EXIT.runAccessEnded };
+  }
+  if (err.status === 401 && watching) {
+    return { err, message: `error: your token stopped working while watching: ${err.message} (${err.code}); set LONGHAUL_TOKEN to a new one`, exit: EXIT.credentialEnded };
+  }
+  return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ const TEXT: Record<ConnectionState, string> = {
   live: 'Live',
   reconnecting: 'Reconnecting…',
   offline: 'Offline',
+  unauthorized: 'Signed out',
 };
 
 export function ConnectionIndicator() {

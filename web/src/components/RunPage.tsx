@@ -45,6 +45,8 @@ export function RunPage({ id }: { id: string }) {
   /** The run's agent's current version (null: no agent, or not known). */
   const [currentVersion, setCurrentVersion] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The server stopped this run's feed: the user's roles changed, and they may no longer see it. */
+  const [accessEnded, setAccessEnded] = useState(false);
   const [timeline, dispatch] = useReducer(applyMessage, emptyTimeline);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -60,9 +62,11 @@ export function RunPage({ id }: { id: string }) {
   }, [id]);
 
   useEffect(() => {
+    setAccessEnded(false);
     void load();
     return live.subscribe(id, 0, (msg: ServerMessage) => {
       if (msg.type === 'snapshot') setRun(msg.progress);
+      else if (msg.type === 'error' && msg.code === 'run_access_ended') setAccessEnded(true);
       else if (msg.type === 'error') setError(msg.message);
       else dispatch(msg);
       if (msg.type === 'event' && !HEADER_UNCHANGED.has(msg.event.type)) {
@@ -115,6 +119,14 @@ export function RunPage({ id }: { id: string }) {
     if (goTo(decodeURIComponent(location.hash.slice(1)))) setLanded(true);
   }, [entryCount, landed]);
 
+  // What is shown of the run is no longer the user's to see: say so instead of it, not a stale page that looks live.
+  if (accessEnded) {
+    return (
+      <p role="alert" className="error" data-testid="run-access-ended">
+        You may no longer see this run: your roles changed, so its live updates have stopped. Ask a team admin if you still need it.
+      </p>
+    );
+  }
   if (error && !run) {
     return (
       <p role="alert" className="error">
