@@ -6,7 +6,7 @@
  * ping/pong to drop dead peers, a small maxPayload, and a cap on unsent bytes — a socket that
  * falls behind is closed with 4008 and resumes from its last seq, never slowing anyone else.
  */
-import type { ApiErrorCode } from '../../contract/errors';
+import { WS_CLOSE_CREDENTIAL_ENDED, type ApiErrorCode } from '../../contract/errors';
 import { hostAllowed } from '../host-check';
 import type { Presence } from './presence';
 import type http from 'node:http';
@@ -31,9 +31,9 @@ import { CREDENTIAL_END_REASONS, type CredentialWatch } from './credential-watch
 export const CLOSE_RESUME = 4008;
 /**
  * The credential the socket was opened with no longer works (an API key revoked or expired, a session signed out,
- * revoked or expired, a JWT expired): do not reconnect with it.
+ * revoked or expired, a JWT expired): do not reconnect with it. The code is the contract's: clients branch on it.
  */
-export const CLOSE_CREDENTIAL_ENDED = 4401;
+export const CLOSE_CREDENTIAL_ENDED = WS_CLOSE_CREDENTIAL_ENDED;
 const MAX_PAYLOAD = 16 * 1024;
 const MAX_SUBSCRIPTIONS = 100;
 
