@@ -5,14 +5,12 @@
  * provider's key signed but naming another issuer is refused with 401 token_invalid.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { TEST_CLIENT_SECRET, TestOidcProvider } from '../support/oidc-test-provider';
 import { freePort } from '../support/ports';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AUDIENCE = 'https://api.longhaul.test';
 const COOKIE = 'longhaul_session';
 
@@ -45,13 +43,7 @@ describe('sign-in with an OpenID Provider: rotation, sign-out everywhere, the is
   const withCookie = (secret: string, extra: Record<string, string> = {}) => ({ headers: { cookie: `${COOKIE}=${secret}`, ...extra } });
 
   it('gives a new session id at sign-in and ends the one the browser carried before', async () => {
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page, profile } = await launchChromium());
     // A session planted in the browser before sign-in (an attacker's own, say): it must not become the signed-in one.
     const planted = await h.store.sessions.create('mallory', 3600);
     expect((await h.request('GET', '/api/runs', withCookie(planted.secret))).status).toBe(200);

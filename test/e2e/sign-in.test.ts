@@ -8,9 +8,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import WebSocket from 'ws';
 import { startHarness, type Harness } from '../support/harness';
 import { OpenApiChecker } from '../support/openapi-checker';
@@ -18,7 +17,6 @@ import { TEST_CLIENT_SECRET, TestOidcProvider } from '../support/oidc-test-provi
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AUDIENCE = 'https://api.longhaul.test';
 const COOKIE = 'longhaul_session';
 
@@ -48,15 +46,7 @@ describe('sign-in with an OpenID Provider', () => {
         WS_PING_INTERVAL_SEC: '1',
       },
     });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
   });
 
   afterAll(async () => {

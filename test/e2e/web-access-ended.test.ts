@@ -6,15 +6,13 @@
  * it. Keep-alive beats every second.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const ALICE = 'alice-browser-token-0123';
 const BOB = 'bob-browser-token-012345';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('web UI: access that ends under an open page', () => {
   let h: Harness;
@@ -26,15 +24,7 @@ describe('web UI: access that ends under an open page', () => {
     h = await startHarness({ noWorker: true, env: { API_TOKENS: `${ALICE}:alice,${BOB}:bob`, WS_PING_INTERVAL_SEC: '1' } });
     h.defaultToken = ALICE;
     await h.store.teamMembers.grant('payments', 'alice', 'admin');
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
   });
   afterAll(async () => {
     await context?.close();

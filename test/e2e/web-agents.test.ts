@@ -10,9 +10,9 @@
  * newer version of the agent and moves to it, with `run.upgraded` in its timeline.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { z } from 'zod';
 import { defineAgent } from '../../activities/agents/define';
 import type { WorkerDefinition } from '../../activities/agents/agent-definition';
@@ -25,7 +25,6 @@ import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-agents-browser-token-0123';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS_DIR;
 const short = (version: string): string => version.slice(0, 8);
 
@@ -108,15 +107,7 @@ describe('web UI: agents', () => {
     h.defaultToken = TOKEN;
     first = await serve(checkerWorker('Check the invoice against the order.'));
 
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
     await context.addInitScript(`sessionStorage.setItem('longhaul.token', ${JSON.stringify(TOKEN)})`);
   });
   afterAll(async () => {

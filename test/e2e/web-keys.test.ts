@@ -4,14 +4,12 @@
  * reload the secret is nowhere on the page.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-browser-token-0123';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('web UI: API keys', () => {
   let h: Harness;
@@ -22,16 +20,8 @@ describe('web UI: API keys', () => {
   beforeAll(async () => {
     h = await startHarness({ noWorker: true, env: { API_TOKENS: `${TOKEN}:alice` } });
     h.defaultToken = TOKEN;
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
+    ({ context, page, profile } = await launchChromium());
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: h.api.url });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
   });
   afterAll(async () => {
     await context?.close();

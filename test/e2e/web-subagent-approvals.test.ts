@@ -9,9 +9,9 @@
  * parent completes; the card leaves the parent's page.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { z } from 'zod';
 import { defineAgent } from '../../activities/agents/define';
 import type { WorkerDefinition } from '../../activities/agents/agent-definition';
@@ -23,7 +23,6 @@ import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-subagents-browser-token-01';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS_DIR;
 
 const published: string[] = [];
@@ -71,15 +70,7 @@ describe('web UI: a sub-agent asks on its parent’s page', () => {
     const foundation = { store: h.store, client: h.client, bus: h.bus, close: async () => {} };
     worker = await startWorker({ config: h.config, foundation, logger: h.logger, definition, modelFor: () => model, sweeperSchedule: false });
 
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
     await context.addInitScript(`sessionStorage.setItem('longhaul.token', ${JSON.stringify(TOKEN)})`);
   });
   afterAll(async () => {

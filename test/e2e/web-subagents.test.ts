@@ -9,15 +9,13 @@
  * completed. The runs list shows the tree as its root with its count of sub-agent runs, and opens to them.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { createLonghaulClient } from '../../client';
 import { childText, startSubagentTree, type SubagentTree } from '../support/subagent-tree';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-subagents-browser-token-01';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('web UI: sub-agents', () => {
   let tree: SubagentTree;
@@ -29,15 +27,7 @@ describe('web UI: sub-agents', () => {
   beforeAll(async () => {
     tree = await startSubagentTree({ token: TOKEN });
     client = createLonghaulClient({ baseUrl: tree.h.api.url, token: TOKEN });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
     await context.addInitScript(`sessionStorage.setItem('longhaul.token', ${JSON.stringify(TOKEN)})`);
   });
   afterAll(async () => {

@@ -5,16 +5,15 @@
  * phone width. With SCREENSHOTS_DIR set it saves the screenshots shown in the README.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const TOKEN = 'alice-browser-token-0123';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS_DIR;
 
 describe('web UI', () => {
@@ -40,15 +39,7 @@ describe('web UI', () => {
       },
     });
     h.defaultToken = TOKEN;
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    ({ context, page, profile } = await launchChromium());
   });
   afterAll(async () => {
     await context?.close();

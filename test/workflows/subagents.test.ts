@@ -94,10 +94,14 @@ describe('agentRunWorkflow: sub-agents', () => {
     expect(run.maxChildrenInFlight).toBe(2);
   });
 
-  it('holds a queued delegation while it is paused (the pause its own), starting it only once resumed; the running child goes on', async () => {
+  /**
+   * A parent delegating twice with one lane, paused (by alice) while its first child runs: once that child has
+   * ended, the parent holds the second delegation, paused.
+   */
+  async function pausedWithAQueuedDelegation() {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const { run, handle } = await w.start(
+    const started = await w.start(
       {
         model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
         // The first child answers once the test lets it (real time), after the parent has taken its pause.
@@ -105,12 +109,17 @@ describe('agentRunWorkflow: sub-agents', () => {
       },
       { settings: { maxParallelChildren: 1 } },
     );
+    const { run, handle } = started;
     await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
     await handle.signal(pauseSignal, { by: 'alice' });
     await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
     release();
-
     await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+    return started;
+  }
+
+  it('holds a queued delegation while it is paused (the pause its own), starting it only once resumed; the running child goes on', async () => {
+    const { run, handle } = await pausedWithAQueuedDelegation();
     // The running child went on to its end; the queued one was not started.
     expect(run.calls.settleChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
     expect(run.calls.startChildRun.map((c) => c.toolUseId)).toEqual(['toolu_1_0']);
@@ -182,20 +191,7 @@ describe('agentRunWorkflow: sub-agents', () => {
   });
 
   it('is cancelled while it holds a queued delegation, paused: that delegation never starts', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const { run, handle } = await w.start(
-      {
-        model: ({ turn }) => (turn === 1 ? asksForTools([delegation(1, 'researcher'), delegation(1, 'writer', 1)]) : endsTurn()),
-        children: ({ n }) => (n === 0 ? { model: async () => (await released, endsTurn()) } : {}),
-      },
-      { settings: { maxParallelChildren: 1 } },
-    );
-    await waitFor(() => run.children[0]?.calls.callModel.length === 1, { timeoutMs: 10_000, what: 'the first child to call its model' });
-    await handle.signal(pauseSignal, { by: 'alice' });
-    await waitFor(() => signalTaken(handle), { timeoutMs: 5000, what: 'the parent to take the pause' });
-    release();
-    await waitFor(() => run.status === 'paused', { timeoutMs: 10_000, what: 'the parent to hold its queued delegation, paused' });
+    const { run, handle } = await pausedWithAQueuedDelegation();
 
     await handle.cancel();
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
