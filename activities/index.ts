@@ -12,13 +12,15 @@ import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
 import { createSweeperActivities } from './sweeper-activities';
 import { createToolActivities } from './tool-activities';
+import { heartbeatingThroughout } from './heartbeat';
 import { patientWithStore } from './store-patience';
 
 export function createActivities(deps: ActivityDeps) {
   const model = createModelActivities(deps);
   const tools = createToolActivities(deps);
-  // A database away for longer than an activity's attempts last is waited for, not failed (./store-patience.ts).
-  return patientWithStore({
+  // Each attempt heartbeats from its start to its end (./heartbeat.ts); a database away for longer than an
+  // activity's attempts last is waited for, not failed (./store-patience.ts).
+  return heartbeatingThroughout(patientWithStore({
     ...createRunActivities(deps),
     ...model.activities,
     ...tools,
@@ -28,7 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createScheduleActivities(deps),
     ...createSubagentActivities(deps),
-  }, deps);
+  }, deps));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

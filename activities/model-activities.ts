@@ -54,7 +54,7 @@ const STORE_AWAY_RETRY_MS = 1000;
 
 /**
  * Commits a paid-for answer, waiting for the database while it cannot be reached (a restart, the network between)
- * instead of failing the attempt, whose retry would ask — and pay — the model again. Heartbeats meanwhile; ends when
+ * instead of failing the attempt, whose retry would ask — and pay — the model again (the attempt heartbeats meanwhile). Ends when
  * the commit goes through, on any other error, or when the activity is cancelled or times out (the retry then finds
  * the ledger entry or asks again, as before). A commit whose answer was lost with the connection may have landed:
  * the ledger says so before it is tried again, and then `undefined` is returned (nothing written twice).
@@ -66,7 +66,6 @@ async function commitPaidFor<T>(key: string, store: ActivityDeps['store'], commi
       return await commit();
     } catch (err) {
       if (!isStoreOutage(err)) throw err;
-      Context.current().heartbeat();
       await Context.current().sleep(STORE_AWAY_RETRY_MS);
     }
   }

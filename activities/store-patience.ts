@@ -1,5 +1,5 @@
 /**
- * An activity that cannot reach the database waits for it inside its attempt, heartbeating, and then runs again,
+ * An activity that cannot reach the database waits for it inside its attempt (heartbeating: ./heartbeat.ts), and then runs again,
  * instead of failing the attempt. Attempts are few (ACTIVITY_MAX_ATTEMPTS, a minute or so of backoff between the
  * first and the last), and a database restart or failover can take longer: a run whose tool call failed its
  * attempts while Postgres was away ended failed, where it should have waited and gone on by itself. Waiting here
@@ -58,7 +58,6 @@ async function waitedForStore(deps: PatienceDeps, activity: string): Promise<boo
       if (!isStoreOutage(err)) throw err;
       if (!waited) deps.logger.warn({ activity, attempt: ctx.info.attempt }, 'the database cannot be reached; the activity waits for it');
       waited = true;
-      ctx.heartbeat();
       await ctx.sleep(deps.pingEveryMs ?? STORE_PING_EVERY_MS); // rejects when the activity is cancelled or times out
     }
   }

@@ -10,7 +10,7 @@ import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity'
 import { approvalRequiredReason, type ApprovalPolicy, type Risk, type ToolOutcome } from '../contract/run';
 import type { EventDraft, ToolRefusal } from '../contract/events';
 import type { ActivityDeps } from './deps';
-import { rethrowIfCancelled, withHeartbeat } from './heartbeat';
+import { rethrowIfCancelled } from './heartbeat';
 import type { ToolResultContent } from './model/context-builder';
 import type { AssistantBlock } from './model/model-adapter';
 import { preview, publishEvents } from './publish';
@@ -47,7 +47,7 @@ function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
 }
 
 /**
- * A tool call retried after an attempt that never finished waits, heartbeating, for a random 50–100 % of the heartbeat
+ * A tool call retried after an attempt that never finished waits (heartbeating, as every attempt does) for a random 50–100 % of the heartbeat
  * timeout before it runs. Its retry is due at the same moment as those of every other call its worker was running
  * (same timeout, same backoff), and they land on the same surviving worker: a tool that kills its worker would take
  * them down again, attempt after attempt, until they too ran out of attempts. Waiting lets the others (model calls
@@ -56,17 +56,7 @@ function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
 async function standBackAfterLostAttempt(): Promise<void> {
   const ctx = Context.current();
   if (ctx.info.isLocal || !ctx.info.heartbeatTimeoutMs) return; // replay-only quick steps: no worker of their own to lose
-  const ms = ctx.info.heartbeatTimeoutMs * (0.5 + Math.random() / 2);
-  await withHeartbeat(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        ctx.cancellationSignal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          reject(ctx.cancellationSignal.reason);
-        });
-      }),
-  );
+  await ctx.sleep(ctx.info.heartbeatTimeoutMs * (0.5 + Math.random() / 2)); // rejects when the attempt is cancelled
 }
 
 function capBytes(text: string, maxBytes: number): { text: string; bytes: number; truncated: boolean } {
@@ -267,20 +257,18 @@ export function createToolActivities(deps: ActivityDeps) {
         const spanAttributes = { 'longhaul.tool': call.name, 'longhaul.run_id': runId, 'longhaul.turn': turn, 'longhaul.idempotency_key': key, 'longhaul.attempt': attempt };
         try {
           const result = await inSpan('tool.call', spanAttributes, async (span) => {
-            const value = await withHeartbeat(() =>
-              tool.run(parsed.data, {
-                runId,
-                run,
-                deps: deps.workerDeps,
-                idempotencyKey: key,
-                signal: ctx.cancellationSignal,
-                heartbeat: (details) => {
-                  if (!ctx.info.isLocal) ctx.heartbeat(details);
-                },
-                workspace,
-                logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
-              }),
-            );
+            const value = await tool.run(parsed.data, {
+              runId,
+              run,
+              deps: deps.workerDeps,
+              idempotencyKey: key,
+              signal: ctx.cancellationSignal,
+              heartbeat: (details) => {
+                if (!ctx.info.isLocal) ctx.heartbeat(details);
+              },
+              workspace,
+              logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
+            });
             span.setAttribute('longhaul.outcome', 'ok');
             return value;
           });

@@ -11,7 +11,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { ModelCallDeferral } from '../../contract/run';
 import type { RunRecord } from '../../shared/store/runs';
 import type { ActivityDeps } from '../deps';
-import { rethrowIfCancelled, withHeartbeat } from '../heartbeat';
+import { rethrowIfCancelled } from '../heartbeat';
 import { classifyModelError, errorHeaders } from './classify-error';
 import { createModelAdmission } from './model-admission';
 import type { MessageParam, ModelRequest, ToolSchema } from './model-adapter';
@@ -73,11 +73,11 @@ export function createModelCaller(deps: ActivityDeps) {
   /** What a request sends, in characters: the admission estimates its tokens from this. */
   const promptChars = (req: ModelRequest) => req.system.length + JSON.stringify(req.tools).length + JSON.stringify(req.messages).length;
 
-  /** One model call, heartbeating, cancellable; a failure is reported (`onFailure`) and classified for Temporal's retries. */
+  /** One model call, cancellable (its activity heartbeats throughout); a failure is reported (`onFailure`) and classified for Temporal's retries. */
   async function ask(req: ModelRequest, onFailure?: (err: unknown, failure: ApplicationFailure) => Promise<void>) {
     const adapter = deps.modelFor(req.model);
     try {
-      return await withHeartbeat(() => adapter.complete(req));
+      return await adapter.complete(req);
     } catch (err) {
       rethrowIfCancelled(err);
       const failure = classifyModelError(err, adapter.host);

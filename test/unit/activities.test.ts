@@ -106,6 +106,25 @@ describe('activities', () => {
     expect(ran).toContain('c');
   });
 
+  it('heartbeats from the attempt\'s start: a slow read before the tool runs does not lose the attempt', async () => {
+    await runWithToolCall('run_slow_read', 'idempotent_effect', { label: 'slow' });
+    // The run's record comes back only after several heartbeat intervals (as behind a busy connection pool).
+    const get = store.runs.get.bind(store.runs);
+    const slowGet = jest.spyOn(store.runs, 'get').mockImplementation(async (id: string) => (await new Promise((r) => setTimeout(r, 500)), get(id)));
+    const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 300 });
+    const beatsBeforeTheTool: number[] = [];
+    env.on('heartbeat', () => {
+      if (!ran.includes('slow')) beatsBeforeTheTool.push(1);
+    });
+    try {
+      expect(await env.run(acts.runTool, { runId: 'run_slow_read', turn: 1, toolUseId: 'toolu_1' })).toMatchObject({ isError: false });
+    } finally {
+      slowGet.mockRestore();
+    }
+    expect(ran).toContain('slow');
+    expect(beatsBeforeTheTool.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('re-sends an idempotent call that started but never completed', async () => {
     await runWithToolCall('run_idem', 'idempotent_effect', { label: 'd' });
     await store.effects.begin('run_idem:turn:1:tool:toolu_1', { runId: 'run_idem', kind: 'tool', name: 'idempotent_effect' });
