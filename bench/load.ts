@@ -12,7 +12,8 @@
  * shortened workload of the integration test (to check the bench itself in a minute), LOAD_SHAPE=short for the
  * issue's turns (same first token, rate, length, tools) but 3–6 of them a run (a profile in minutes rather than a
  * quarter of an hour). LOAD_WORKER_PROFILE=<dir>: the worker process writes a V8 CPU profile there on exit
- * (`--cpu-prof`; one per thread, the workflow threads included). Phases, in order:
+ * (`--cpu-prof`; one per thread, the workflow threads included). The worker's log is kept in
+ * bench/results/load-worker.log. Phases, in order:
  *   1. parked: the parked runs wait; worker memory before and after, the inbox and runs list timed,
  *      pending activities of the parked runs counted (a wait must hold none);
  *   2. streaming: the streaming runs start at once and run to the end while the parked wait and the
@@ -534,6 +535,11 @@ export async function loadBench() {
     fs.rmSync(memoryDir, { recursive: true, force: true });
     for (const w of watchers) w.terminate();
     await worker?.kill('SIGTERM');
+    // The worker's log, kept: a run that failed under load is explained by it (which activity, which attempt, why).
+    if (worker) {
+      fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+      fs.writeFileSync(path.join(__dirname, 'results', 'load-worker.log'), worker.output());
+    }
     await h?.close();
     await fake.stop();
   }
