@@ -7,13 +7,15 @@
  * keeps the Temporal server off the proxy). Cutting the proxy is a Postgres restart as all of them see it. The proxy is a
  * process of its own (test/support/tcp-proxy-process.ts): the Temporal cluster's setup blocks this one.
  *
- * Phases, in the order of SCALE_OUT_PHASES (default `one,two,kill,outage`; repeat `one` and `two` to interleave more),
+ * Phases, in the order of SCALE_OUT_PHASES (default `one,two,kill,outage`; `restart` too on request; repeat `one` and `two` to interleave more),
  * each with the same LOAD_STREAMING runs (default 40; the same seeds, so the same turns and tokens) started at once and
  * LOAD_WATCHERS sockets (default 10) each following one, on worker processes started for the phase and stopped after:
  *   one:    one worker;
  *   two:    two workers;
  *   kill:   two workers, one SIGKILLed when half the phase's tokens have streamed (not restarted: the other carries
  *           the rest);
+ *   restart: as kill, and the killed worker started again at once on its own DATA_DIR, as systemd would (the time
+ *           from the kill to its polling again, and the CPU it then spent, show it took work back);
  *   outage: two workers; when half the tokens have streamed the proxy is cut (every connection dropped, the port
  *           closed) for SCALE_OUT_OUTAGE_SECONDS (30), the API probed throughout (each answer counted; anything but a
  *           503 `store_unavailable` with Retry-After is a failure), then reopened on the same port.
@@ -44,8 +46,8 @@ import { testEnv } from '../test/support/test-env';
 import { waitFor } from '../test/support/wait';
 import { SHORT_LOAD, cpuMsOf, modelCalls, round, summary } from './load';
 
-type PhaseName = 'one' | 'two' | 'kill' | 'outage';
-const WORKERS: Record<PhaseName, number> = { one: 1, two: 2, kill: 2, outage: 2 };
+type PhaseName = 'one' | 'two' | 'kill' | 'restart' | 'outage';
+const WORKERS: Record<PhaseName, number> = { one: 1, two: 2, kill: 2, restart: 2, outage: 2 };
 const WORKER_ENTRY = 'test/support/effect-step-worker.ts';
 
 /** A URL's host and port moved to the proxy's. */
@@ -78,7 +80,7 @@ export async function scaleOutBench() {
   const watcherCount = Math.min(Number(process.env.LOAD_WATCHERS ?? 10), streaming);
   const outageSeconds = Number(process.env.SCALE_OUT_OUTAGE_SECONDS ?? 30);
   const phases = (process.env.SCALE_OUT_PHASES ?? 'one,two,kill,outage').split(',').map((p) => p.trim()) as PhaseName[];
-  for (const p of phases) if (!(p in WORKERS)) throw new Error(`unknown phase ${p}: one, two, kill, outage`);
+  for (const p of phases) if (!(p in WORKERS)) throw new Error(`unknown phase ${p}: one, two, kill, restart, outage`);
   const temporalViaProxy = process.env.SCALE_OUT_TEMPORAL_DIRECT !== '1';
   const shape: LoadShape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : process.env.LOAD_SHAPE === 'realistic' ? REALISTIC_LOAD : SHORT_LOAD;
   const t = testEnv();
@@ -145,11 +147,13 @@ export async function scaleOutBench() {
     });
     const harness = h;
 
-    const startWorker = async (): Promise<ChildHandle> => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-scale-out-'));
-      dirs.push(dir);
+    const dirOf = new Map<ChildHandle, string>();
+    /** A worker process on a DATA_DIR of its own; `dir`: a killed worker's, to start it again where it was. */
+    const startWorker = async (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-scale-out-'))): Promise<ChildHandle> => {
+      if (!dirs.includes(dir)) dirs.push(dir);
       const w = await startWorkerProcess({ ...harness.env, DATA_DIR: dir, LOAD_EFFECTS_URL: effects.url }, { entry: WORKER_ENTRY });
       workers.push(w);
+      dirOf.set(w, dir);
       return w;
     };
 
@@ -193,17 +197,28 @@ export async function scaleOutBench() {
       }
 
       // The fault, once half the phase's tokens have streamed.
-      const fault: { at?: number; end?: number; apiBackMs?: number; probe?: Awaited<ReturnType<typeof probeDuringOutage>>; killedPid?: number } = {};
+      const fault: {
+        at?: number;
+        end?: number;
+        apiBackMs?: number;
+        probe?: Awaited<ReturnType<typeof probeDuringOutage>>;
+        killedPid?: number;
+        restarted?: { pid: number; pollingAfterMs: number; cpu0: number; worker: ChildHandle };
+      } = {};
       const faultDone =
-        name === 'kill' || name === 'outage'
+        name === 'kill' || name === 'restart' || name === 'outage'
           ? waitFor(() => seen.chars >= plannedChars / 2, { timeoutMs: 30 * 60_000, intervalMs: 100, what: 'half the tokens streamed' }).then(async () => {
               fault.at = Date.now();
-              if (name === 'kill') {
+              if (name === 'kill' || name === 'restart') {
                 const victim = phaseWorkers[0]!;
                 cpuAtKill[0] = cpuMsOf(victim.pid);
                 fault.killedPid = victim.pid;
                 await victim.kill('SIGKILL');
                 fault.end = Date.now();
+                if (name === 'restart') {
+                  const again = await startWorker(dirOf.get(victim));
+                  fault.restarted = { pid: again.pid, pollingAfterMs: Date.now() - fault.end, cpu0: cpuMsOf(again.pid), worker: again };
+                }
                 return;
               }
               await proxy.cut();
@@ -224,7 +239,8 @@ export async function scaleOutBench() {
       await Promise.all(runs.map((r) => settled(harness, r.id, deadline, failedRuns)));
       await faultDone;
       const seconds = (Date.now() - started) / 1000;
-      const cpuMs = phaseWorkers.reduce((sum, w, n) => sum + (cpuAtKill[n] ?? cpuMsOf(w.pid)) - cpu0[n]!, 0);
+      const restartedCpuMs = fault.restarted ? cpuMsOf(fault.restarted.pid) - fault.restarted.cpu0 : 0;
+      const cpuMs = phaseWorkers.reduce((sum, w, n) => sum + (cpuAtKill[n] ?? cpuMsOf(w.pid)) - cpu0[n]!, 0) + restartedCpuMs;
       const tokens = seen.chars / 4;
 
       // Watchers see the end, then are checked against the store.
@@ -251,6 +267,7 @@ export async function scaleOutBench() {
         .sort((a, b) => a - b);
       const resumeMs = fault.end !== undefined ? await resumeAfter(harness.store, runs, fault.end) : [];
       for (const w of phaseWorkers) await w.kill('SIGTERM');
+      await fault.restarted?.worker.kill('SIGTERM');
 
       return {
         phase: name,
@@ -276,7 +293,10 @@ export async function scaleOutBench() {
           fault: {
             atSecond: round((fault.at - started) / 1000),
             lastedMs: fault.end! - fault.at,
-            ...(fault.killedPid !== undefined && { killedWorkerPid: fault.killedPid, restarted: false }),
+            ...(fault.killedPid !== undefined && {
+              killedWorkerPid: fault.killedPid,
+              restarted: fault.restarted ? { pid: fault.restarted.pid, pollingAfterMs: fault.restarted.pollingAfterMs, cpuMsAfter: round(restartedCpuMs) } : false,
+            }),
             ...(fault.probe && { apiAnswersDuringOutage: fault.probe.answers, apiFailuresDuringOutage: fault.probe.failures.slice(0, 20), apiFailureCount: fault.probe.failures.length, apiBackAfterMs: fault.apiBackMs }),
             // Each run still going when the fault ended: its first stored event after then.
             resumeMs: summary(resumeMs),
