@@ -52,6 +52,13 @@ export function sqlitePathFor(dataDir: string): string {
 }
 
 /**
+ * How long a pooled Postgres socket may carry nothing before TCP starts probing the peer, so that a host gone or a
+ * partition with no statement waiting (the bus's LISTEN connection idles by design) fails the connection as ETIMEDOUT
+ * within about this plus ten one-second probes, instead of the kernel's two hours.
+ */
+const KEEPALIVE_IDLE_MS = 10_000;
+
+/**
  * Bounds how long each statement on `client` waits for its answer: `boundMs()`, read per statement (0: unbounded).
  * When the bound passes the connection is closed first, then the statement fails with StoreNoAnswerError, as does
  * every later one on it (a transaction's rollback). Closed because its protocol state is unknown: an answer arriving
@@ -115,6 +122,8 @@ export async function openDatabase(opts: {
       max: opts.databasePoolMax ?? DEFAULT_DATABASE_POOL_MAX,
       // A server that stops answering without closing the socket fails queries as an outage, not after minutes.
       connectionTimeoutMillis: opts.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     });
     // An idle pooled connection that the server ends (a restart, a failover, an administrator) is
     // dropped by the pool and replaced at the next query; unhandled, the event would end the process.
