@@ -8,6 +8,7 @@ import pg from 'pg';
 import { openDatabase, type OpenedDatabase } from '../../shared/store/open-database';
 import { isStoreOutage, StoreNoAnswerError } from '../../shared/store/outage';
 import { FreezableTcpProxy } from '../support/freezable-tcp-proxy';
+import { startHarness } from '../support/harness';
 import { createPostgresDatabase } from '../support/postgres';
 import { testEnv } from '../support/test-env';
 import { waitFor } from '../support/wait';
@@ -110,6 +111,28 @@ describe('a Postgres that goes silent under a statement', () => {
     await expect(opened.pool!.query('select 3 as n')).resolves.toMatchObject({ rows: [{ n: 3 }] });
     expect(proxy.accepted).toBe(2);
   }, 20_000);
+});
+
+describe('the API while Postgres is silent', () => {
+  it('answers 503 store_unavailable within the bounds, never hangs, and 200 once Postgres answers again', async () => {
+    const h = await startHarness({
+      noWorker: true,
+      env: { DATABASE_URL: throughProxy(), DATABASE_STATEMENT_TIMEOUT_MS: String(BOUND_MS), DATABASE_CONNECT_TIMEOUT_MS: String(BOUND_MS) },
+    });
+    try {
+      expect((await h.request('GET', '/api/runs')).status).toBe(200);
+      proxy.freeze();
+      const started = Date.now();
+      const res = await h.request('GET', '/api/runs');
+      expect([res.status, res.body.error?.code]).toEqual([503, 'store_unavailable']);
+      expect(Date.now() - started).toBeLessThan(BOUND_MS + 3000);
+      proxy.thaw();
+      await waitFor(async () => (await h.request('GET', '/api/runs')).status === 200, { what: 'the API to answer again' });
+    } finally {
+      proxy.thaw();
+      await h.close();
+    }
+  }, 30_000);
 });
 
 describe('what the bound leaves alone', () => {
