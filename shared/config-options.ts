@@ -26,6 +26,16 @@ export const DEFAULT_DATABASE_POOL_MAX = 20;
  */
 export const DEFAULT_DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a Postgres statement already sent waits for the server's answer before it fails as the database being
+ * unreachable and its connection is closed, unless DATABASE_STATEMENT_TIMEOUT_MS says. Without it a server that goes
+ * silent mid-statement (a partition, a frozen server, a proxy that passes nothing) holds the caller and its pooled
+ * connection for good. Every statement Longhaul runs after migrations takes milliseconds, the longest being a wait for
+ * another transaction's advisory lock (itself a few short statements), so 30 s is far above any of them yet well
+ * inside an activity's or a client's patience. Migrations run without it (open-database.ts).
+ */
+export const DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+
 /** A parser that knows the default it applies, so the README shows exactly that. */
 const withDefault = <T extends z.ZodType>(schema: T, def: string | number | boolean): T => schema.meta({ default: `\`${def}\`` });
 
@@ -331,6 +341,10 @@ export const OPTIONS = {
   DATABASE_CONNECT_TIMEOUT_MS: option(
     int(DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000),
     'Postgres: how long a query waits for a connection (to open, or to come free in the pool) before failing as the database unreachable: the API answers 503 `store_unavailable`, an activity waits for the database and runs again',
+  ),
+  DATABASE_STATEMENT_TIMEOUT_MS: option(
+    int(DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, 100, 3_600_000),
+    'Postgres: how long a statement waits for the server\'s answer before failing as the database unreachable (as above), its connection closed rather than reused. Keep it above the longest statement you expect; migrations are not bound by it',
   ),
   LOG_LEVEL: option(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), '`fatal`…`trace`, or `silent`'),
   OTEL_EXPORTER_OTLP_ENDPOINT: option(

@@ -99,6 +99,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
     databasePoolMax: e.DATABASE_POOL_MAX,
     /** Postgres: how long a query waits for a connection before it fails as an outage. */
     databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    /** Postgres: how long a statement waits for the server's answer before it fails as an outage and its connection is closed. */
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },

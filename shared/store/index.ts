@@ -151,7 +151,7 @@ export class Store {
   }
 }
 
-export async function createStore(opts: { databaseUrl?: string; databasePoolMax?: number; databaseConnectTimeoutMs?: number; dataDir: string }): Promise<Store> {
+export async function createStore(opts: { databaseUrl?: string; databasePoolMax?: number; databaseConnectTimeoutMs?: number; databaseStatementTimeoutMs?: number; dataDir: string }): Promise<Store> {
   const opened = await openDatabase(opts);
   return new Store(opened.db, opened);
 }

@@ -17,8 +17,20 @@ const SERVER_GONE = /^(08...|57P0[123]|53300)$/;
 /** What node-postgres throws when the server closes the socket under it, or no pooled connection comes in time. */
 const CONNECTION_LOST = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
+/**
+ * What a Postgres statement fails with when the server sent no answer within DATABASE_STATEMENT_TIMEOUT_MS
+ * (open-database.ts), and every later statement on the connection that was closed for it (a transaction's rollback).
+ */
+export class StoreNoAnswerError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Postgres sent no answer to a statement within ${timeoutMs} ms (DATABASE_STATEMENT_TIMEOUT_MS); its connection was closed`);
+    this.name = 'StoreNoAnswerError';
+  }
+}
+
 export function isStoreOutage(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StoreNoAnswerError) return true;
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || SERVER_GONE.test(code))) return true;
     if (typeof message === 'string' && CONNECTION_LOST.test(message)) return true;

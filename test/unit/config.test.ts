@@ -142,6 +142,13 @@ describe('config', () => {
     await opened.db.destroy();
   });
 
+  it('bounds a Postgres statement\'s wait for its answer by DATABASE_STATEMENT_TIMEOUT_MS (30 s unless told)', () => {
+    expect(loadConfig({}).databaseStatementTimeoutMs).toBe(30_000);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '120000' }).databaseStatementTimeoutMs).toBe(120_000);
+    // Off is not an option: a server gone silent would hold its caller for good.
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+  });
+
   it('documents every key in the README configuration table, exactly as the options define it (npm run docs:config)', () => {
     const readme = fs.readFileSync(README, 'utf8');
     expect(withConfigTable(readme, configTable())).toBe(readme);

@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { patientWithStore } from '../../activities/store-patience';
 import { createLogger } from '../../shared/logger';
 import { openDatabase } from '../../shared/store/open-database';
-import { isStoreOutage } from '../../shared/store/outage';
+import { isStoreOutage, StoreNoAnswerError } from '../../shared/store/outage';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -17,6 +17,7 @@ describe('isStoreOutage', () => {
     ['a server with every connection slot taken (53300)', pgError('53300', 'remaining connection slots are reserved for roles with the SUPERUSER attribute')],
     ['a connection exception (08006)', pgError('08006')],
     ['a socket closed under a query', new Error('Connection terminated unexpectedly')],
+    ['a statement the server never answered (DATABASE_STATEMENT_TIMEOUT_MS)', new StoreNoAnswerError(30_000)],
     ['the cause of a wrapped error', new Error('query failed', { cause: pgError('ECONNRESET') })],
     ['every address refused', Object.assign(new AggregateError([pgError('ECONNREFUSED'), pgError('ECONNREFUSED')]), { message: '' })],
   ])('%s is an outage', (_what, err) => {
