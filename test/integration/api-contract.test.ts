@@ -105,8 +105,13 @@ describe('HTTP API contract', () => {
 
       const runs = await h.store.db.selectFrom('runs').select('id').where('idempotency_key', '=', key).execute();
       expect(runs).toHaveLength(1);
-      const executions = [];
-      for await (const wf of h.client.workflow.list({ query: `WorkflowId = "${first.body.id}"` })) executions.push(wf);
+      // Visibility is written after the start, in the background: wait for the run to be listed at all.
+      let executions: unknown[] = [];
+      await waitFor(async () => {
+        executions = [];
+        for await (const wf of h.client.workflow.list({ query: `WorkflowId = "${first.body.id}"` })) executions.push(wf);
+        return executions.length > 0;
+      }, { what: 'visibility to list the run' });
       expect(executions).toHaveLength(1);
 
       // Another user with the same key gets their own run.
