@@ -98,11 +98,17 @@ describe('presence and attention', () => {
   });
 
   it('asks for attention only when the owner is not watching: event, webhook and Slack DM', async () => {
-    waitsForApproval('[presence-seen]');
+    // The watched run's model answers only once its owner is counted watching: its approval is asked for after that.
+    let ownerWatching!: () => void;
+    const watched = new Promise<void>((resolve) => (ownerWatching = resolve));
+    fake.script('[presence-seen]', async (req) =>
+      req.assistantTurns === 0 ? (await watched, { toolUses: [{ name: 'workspace_write', input: { path: 'w.txt', content: 'w' } }] }) : { text: 'done' },
+    );
     const seen = await h.createRun({ goal: 'watched [presence-seen]', approvals: 'write' });
     const a = await watcher(otherUrl, ALICE); // the owner watches from the other replica
     a.subscribe(seen, 0);
     await waitFor(async () => (await h.getRun(seen)).watchers.count === 1, { what: 'the owner to be watching' });
+    ownerWatching();
     await h.waitForStatus(seen, 'waiting_approval');
     expect((await h.events(seen)).some((e) => e.type === 'attention.needed')).toBe(false);
 
