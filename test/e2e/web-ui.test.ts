@@ -435,7 +435,10 @@ describe('web UI', () => {
     // Money: one row per model turn, the cost line, the cap and today's spend against the budget.
     await page.getByTestId('spend').locator('summary').click();
     const turns = (await h.events(writer)).filter((e) => e.type === 'llm.message');
-    expect(await page.getByTestId('turns-table').locator('tbody tr').count()).toBe(turns.length);
+    // The status comes with the run's view, the turns with its events over the socket: wait for the rows.
+    const rows = page.getByTestId('turns-table').locator('tbody tr');
+    let shown = 0;
+    await waitFor(async () => (shown = await rows.count()) === turns.length, { what: () => `${turns.length} turns in the spend table (shown: ${shown})` });
     await page.getByTestId('sparkline').waitFor();
     expect(await page.getByTestId('budget').textContent()).toContain('daily budget');
     await shot('spend');
