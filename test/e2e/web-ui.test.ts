@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { BrowserContext, Page, Route, WebSocket } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
@@ -457,11 +457,17 @@ describe('web UI', () => {
   });
 
   it('lists a run created over the API at once, with duration, turns and cost, and keeps search and filter in the address', async () => {
+    // What the page's socket hears of the runs feed.
+    const feed: string[] = [];
+    const listen = (ws: WebSocket) => ws.on('framereceived', ({ payload }) => typeof payload === 'string' && payload.includes('"runs.changed"') && feed.push(payload));
+    page.on('websocket', listen);
     await page.goto(h.api.url);
     await page.getByTestId('connection').getByText('Live').waitFor();
     const runId = await h.createRun({ goal: 'A zebra crossing [e2e-live-list]', model: 'demo', approvals: 'none' });
-    // No reload and no poll: the runs feed on the socket brings it.
-    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 1_000 });
+    // No reload and no poll: the runs feed on the socket brings it (heard before it is shown, however long that takes).
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 10_000 });
+    expect(feed.some((payload) => payload.includes(runId))).toBe(true);
+    page.off('websocket', listen);
     const row = page.locator(`tr[data-run-id="${runId}"]`);
     await row.locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
     const run = await h.getRun(runId);
