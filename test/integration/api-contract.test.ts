@@ -253,8 +253,10 @@ describe('HTTP API contract', () => {
       expect(types).not.toContain('llm.message');
       // The streaming model call noticed the cancellation (through its heartbeat) and hung up.
       await waitFor(() => fake.requestsFor('[cancel-me]')[0]!.abandoned, { what: 'the model stream to be abandoned' });
-      const description = await h.client.workflow.getHandle(id).describe();
-      expect(description.status.name).toBe('CANCELLED');
+      // The store says cancelled before the workflow task that ends the execution completes: wait for it to close.
+      let execution = '';
+      await waitFor(async () => (execution = (await h.client.workflow.getHandle(id).describe()).status.name) !== 'RUNNING', { what: () => `the execution to close (${execution})` });
+      expect(execution).toBe('CANCELLED');
 
       const again = await post(`/api/runs/${id}/cancel`, undefined);
       expect([again.status, again.body.error.code]).toEqual([409, 'run_not_active']);
