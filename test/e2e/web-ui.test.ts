@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Route, WebSocket } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { CountingServer } from '../support/counting-server';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
@@ -53,6 +53,31 @@ describe('web UI', () => {
     if (!SHOTS) return;
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+  }
+
+  /**
+   * Holds the page's POSTs to `pathPrefix` until `release()`: what the page shows before the server has answered
+   * is what it did at once, whatever the machine's load (a time limit could not tell the two apart).
+   */
+  async function holdPosts(pathPrefix: string): Promise<{ release: () => Promise<void> }> {
+    let held = 0;
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const matches = (url: URL) => url.pathname.startsWith(pathPrefix);
+    const handler = async (route: Route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      held += 1;
+      await opened;
+      await route.continue();
+    };
+    await page.route(matches, handler);
+    return {
+      async release() {
+        open();
+        await waitFor(() => held > 0, { what: `the page's POST to ${pathPrefix}` });
+        await page.unroute(matches, handler);
+      },
+    };
   }
 
   /** The seqs of the entries on the page; each must appear once. */
@@ -395,8 +420,10 @@ describe('web UI', () => {
     const rejectingDiff = rejecting.getByTestId('write-diff');
     await rejectingDiff.waitFor();
     expect(await rejectingDiff.locator('.diff-add').allTextContents()).toEqual(['+ BETA\n', '+ gamma\n']);
+    const rejection = await holdPosts(`/api/runs/${writer}/approvals/`);
     await rejecting.getByRole('button', { name: 'Reject' }).click();
-    await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 1000, what: 'the count to drop to 1 at once' });
+    await waitFor(async () => (await page.getByTestId('inbox-count').textContent().catch(() => null)) === '1', { timeoutMs: 10_000, what: 'the count to drop to 1 before the decision is answered' });
+    await rejection.release();
     await h.waitForStatus(writer, 'completed');
     expect((await h.events(writer)).flatMap((e) => (e.type === 'approval.decided' ? [[e.data.decision, e.data.comment]] : []))).toEqual([
       ['approved', null],
@@ -408,7 +435,10 @@ describe('web UI', () => {
     // Money: one row per model turn, the cost line, the cap and today's spend against the budget.
     await page.getByTestId('spend').locator('summary').click();
     const turns = (await h.events(writer)).filter((e) => e.type === 'llm.message');
-    expect(await page.getByTestId('turns-table').locator('tbody tr').count()).toBe(turns.length);
+    // The status comes with the run's view, the turns with its events over the socket: wait for the rows.
+    const rows = page.getByTestId('turns-table').locator('tbody tr');
+    let shown = 0;
+    await waitFor(async () => (shown = await rows.count()) === turns.length, { what: () => `${turns.length} turns in the spend table (shown: ${shown})` });
     await page.getByTestId('sparkline').waitFor();
     expect(await page.getByTestId('budget').textContent()).toContain('daily budget');
     await shot('spend');
@@ -417,19 +447,27 @@ describe('web UI', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).click();
     const question = page.getByTestId('inbox').locator('li', { hasText: 'Pick a colour [e2e-inbox-ask]' });
     await question.getByLabel('Your answer').fill('teal');
+    const answer = await holdPosts(`/api/runs/${asker}/input`);
     await question.getByRole('button', { name: 'Send answer' }).click();
-    await page.getByTestId('inbox-empty').waitFor({ timeout: 1000 });
+    await page.getByTestId('inbox-empty').waitFor({ timeout: 10_000 }); // while the answer is held
     expect(await page.getByTestId('inbox-count').count()).toBe(0);
+    await answer.release();
     expect((await h.waitForStatus(asker, 'completed')).result).toBe('Teal it is.');
     expect((await h.events(asker)).find((e) => e.type === 'input.received')?.data).toMatchObject({ text: 'teal', by: 'alice' });
   });
 
   it('lists a run created over the API at once, with duration, turns and cost, and keeps search and filter in the address', async () => {
+    // What the page's socket hears of the runs feed.
+    const feed: string[] = [];
+    const listen = (ws: WebSocket) => ws.on('framereceived', ({ payload }) => typeof payload === 'string' && payload.includes('"runs.changed"') && feed.push(payload));
+    page.on('websocket', listen);
     await page.goto(h.api.url);
     await page.getByTestId('connection').getByText('Live').waitFor();
     const runId = await h.createRun({ goal: 'A zebra crossing [e2e-live-list]', model: 'demo', approvals: 'none' });
-    // No reload and no poll: the runs feed on the socket brings it.
-    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 1_000 });
+    // No reload and no poll: the runs feed on the socket brings it (heard before it is shown, however long that takes).
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 10_000 });
+    expect(feed.some((payload) => payload.includes(runId))).toBe(true);
+    page.off('websocket', listen);
     const row = page.locator(`tr[data-run-id="${runId}"]`);
     await row.locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
     const run = await h.getRun(runId);

@@ -105,8 +105,13 @@ describe('HTTP API contract', () => {
 
       const runs = await h.store.db.selectFrom('runs').select('id').where('idempotency_key', '=', key).execute();
       expect(runs).toHaveLength(1);
-      const executions = [];
-      for await (const wf of h.client.workflow.list({ query: `WorkflowId = "${first.body.id}"` })) executions.push(wf);
+      // Visibility is written after the start, in the background: wait for the run to be listed at all.
+      let executions: unknown[] = [];
+      await waitFor(async () => {
+        executions = [];
+        for await (const wf of h.client.workflow.list({ query: `WorkflowId = "${first.body.id}"` })) executions.push(wf);
+        return executions.length > 0;
+      }, { what: 'visibility to list the run' });
       expect(executions).toHaveLength(1);
 
       // Another user with the same key gets their own run.
@@ -248,8 +253,10 @@ describe('HTTP API contract', () => {
       expect(types).not.toContain('llm.message');
       // The streaming model call noticed the cancellation (through its heartbeat) and hung up.
       await waitFor(() => fake.requestsFor('[cancel-me]')[0]!.abandoned, { what: 'the model stream to be abandoned' });
-      const description = await h.client.workflow.getHandle(id).describe();
-      expect(description.status.name).toBe('CANCELLED');
+      // The store says cancelled before the workflow task that ends the execution completes: wait for it to close.
+      let execution = '';
+      await waitFor(async () => (execution = (await h.client.workflow.getHandle(id).describe()).status.name) !== 'RUNNING', { what: () => `the execution to close (${execution})` });
+      expect(execution).toBe('CANCELLED');
 
       const again = await post(`/api/runs/${id}/cancel`, undefined);
       expect([again.status, again.body.error.code]).toEqual([409, 'run_not_active']);

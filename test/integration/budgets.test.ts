@@ -47,6 +47,7 @@ describe('daily budgets', () => {
   });
 
   it('pauses a run whose owner spent the day’s budget until the next UTC day, and lets it go on once the budget is raised', async () => {
+    const created = Date.now();
     const id = await h.createRun({ goal: 'write three notes [budget]', approvals: 'none' });
     const paused = await h.waitForStatus(id, 'paused');
     expect(paused.statusDetail).toMatch(/^alice has spent \$0\.0008 of their \$0\.0005 daily model budget; the run continues when the next UTC day starts/);
@@ -55,11 +56,19 @@ describe('daily budgets', () => {
     expect(events.find((e) => e.type === 'limit.exceeded')?.data).toEqual({ limit: 'userDailyBudget', value: BUDGET });
     expect(events.find((e) => e.type === 'run.paused')?.data).toMatchObject({ by: 'system' });
 
-    // The pause ends by itself on a Temporal timer set for the start of the next UTC day.
-    const history = await h.client.workflow.getHandle(id).fetchHistory();
-    const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
-    const expected = msUntilNextUtcDay(Date.now()) / 1000;
-    expect(timers.some((s) => s > expected - 120 && s <= expected + 1)).toBe(true);
+    // The pause ends by itself on a Temporal timer set for the start of the next UTC day, when the budget was checked:
+    // between the run's creation and now (in whole seconds). The paused status is written before the workflow task
+    // that starts the timer completes, so the timer is waited for.
+    let timers: number[] = [];
+    const untilTomorrow = (s: number) => s <= msUntilNextUtcDay(created) / 1000 && s >= msUntilNextUtcDay(Date.now()) / 1000 - 1;
+    await waitFor(
+      async () => {
+        const history = await h.client.workflow.getHandle(id).fetchHistory();
+        timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds));
+        return timers.some(untilTomorrow);
+      },
+      { timeoutMs: 10_000, what: () => `a timer until the next UTC day in the run's history (timers: ${timers.join(', ') || 'none'})` },
+    );
 
     // What alice spent today, by model; she may not read bob's spend.
     const usage = (await h.request('GET', '/api/usage')).body;

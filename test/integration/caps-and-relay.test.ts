@@ -188,9 +188,11 @@ describe('caps, queue, relay and sweeper', () => {
       expect(spec.intervals?.[0]?.every).toBe(60_000);
       expect((await schedule.describe()).action.staticSummary).toBe(`Sweeper: flags runs on task queue ${s.taskQueue} with no progress for 2s as stalled`);
       // Sweep now instead of in a minute, again until the run has been quiet for longer than the threshold.
+      let triggered = 0;
       await waitFor(
         async () => {
           await schedule.trigger();
+          triggered += 1;
           return (await s.events(id)).some((e) => e.type === 'run.stalled');
         },
         { intervalMs: 1000, what: 'the sweeper to flag the quiet run' },
@@ -204,13 +206,16 @@ describe('caps, queue, relay and sweeper', () => {
       const metrics = await s.request('GET', '/metrics');
       expect(metrics.body).toContain('longhaul_runs_stalled 1');
       expect(metrics.body).toContain('longhaul_runs{status="running"} 1');
-      // Sweeping again does not flag the same stall twice.
+      // Sweeping again does not flag the same stall twice: once every sweep so far has finished (each trigger
+      // started one), one more sweeps.
+      const sweepsDone = async () => {
+        let done = 0;
+        for await (const wf of s.client.workflow.list({ query: `WorkflowType = "sweeperWorkflow" AND TaskQueue = "${s.taskQueue}"` })) if (wf.status.name === 'COMPLETED') done += 1;
+        return done;
+      };
+      await waitFor(async () => (await sweepsDone()) >= triggered, { what: `the ${triggered} sweeps so far to finish` });
       await schedule.trigger();
-      await waitFor(async () => {
-        const runs = [];
-        for await (const wf of s.client.workflow.list({ query: `WorkflowType = "sweeperWorkflow" AND TaskQueue = "${s.taskQueue}"` })) runs.push(wf);
-        return runs.filter((w) => w.status.name === 'COMPLETED').length >= 2;
-      }, { what: 'two sweeps to finish' });
+      await waitFor(async () => (await sweepsDone()) > triggered, { what: 'one more sweep to finish' });
       expect((await s.events(id)).filter((e) => e.type === 'run.stalled')).toHaveLength(1);
     } finally {
       await schedule.delete();

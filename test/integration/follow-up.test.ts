@@ -109,13 +109,19 @@ describe('follow-up messages', () => {
 
   it('undoes the ending when a message arrives while the run is finishing its last turn', async () => {
     let calls = 0;
-    fake.script('[fu-race]', () => {
+    // The last turn's answer waits for the message to be taken, whatever the machine's load: it arrives meanwhile.
+    let messageTaken!: () => void;
+    const taken = new Promise<void>((resolve) => (messageTaken = resolve));
+    fake.script('[fu-race]', async () => {
       calls += 1;
-      return calls === 1 ? { text: 'A long final answer, streamed slowly so a message can arrive meanwhile. '.repeat(2), chunkChars: 6, delayMs: 20 } : { text: 'Answered the follow-up too.' };
+      if (calls > 1) return { text: 'Answered the follow-up too.' };
+      await taken;
+      return { text: 'A long final answer, streamed slowly so a message can arrive meanwhile. '.repeat(2), chunkChars: 6, delayMs: 20 };
     });
     const id = await h.createRun({ goal: 'answer slowly [fu-race]', approvals: 'none' });
     await waitFor(async () => calls === 1, { what: 'the first model call to start' });
     expect((await send(id, { text: 'And one more thing.' })).body).toMatchObject({ continued: false });
+    messageTaken();
     await waitFor(async () => (await h.getRun(id)).result === 'Answered the follow-up too.', { what: 'the run to answer the follow-up' });
     const events = await expectGapFree(id);
     // One execution: the ending found the message waiting and went on instead of closing.

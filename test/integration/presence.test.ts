@@ -90,19 +90,27 @@ describe('presence and attention', () => {
     a.subscribe(id, 0);
     const b = await watcher(otherUrl, BOB, { autoPong: false }); // stops answering pings: a dead socket
     b.subscribe(id, 0);
-    await waitFor(async () => (await h.getRun(id)).watchers.count === 2, { what: 'two watchers on two replicas' });
-    expect((await h.getRun(id)).watchers.users).toEqual(['alice', 'bob']);
+    // Read once: the dead socket may stop counting at the next ping, any moment now.
+    let view: { watchers: { count: number; users: string[] } } | undefined;
+    await waitFor(async () => (view = await h.getRun(id)).watchers.count === 2, { what: 'two watchers on two replicas' });
+    expect(view!.watchers.users).toEqual(['alice', 'bob']);
     await waitFor(async () => (await h.getRun(id)).watchers.users.join() === 'alice', { timeoutMs: 10_000, what: 'the dead socket to stop counting' });
     a.close();
     await waitFor(async () => (await h.getRun(id)).watchers.count === 0, { what: 'no watchers left' });
   });
 
   it('asks for attention only when the owner is not watching: event, webhook and Slack DM', async () => {
-    waitsForApproval('[presence-seen]');
+    // The watched run's model answers only once its owner is counted watching: its approval is asked for after that.
+    let ownerWatching!: () => void;
+    const watched = new Promise<void>((resolve) => (ownerWatching = resolve));
+    fake.script('[presence-seen]', async (req) =>
+      req.assistantTurns === 0 ? (await watched, { toolUses: [{ name: 'workspace_write', input: { path: 'w.txt', content: 'w' } }] }) : { text: 'done' },
+    );
     const seen = await h.createRun({ goal: 'watched [presence-seen]', approvals: 'write' });
     const a = await watcher(otherUrl, ALICE); // the owner watches from the other replica
     a.subscribe(seen, 0);
     await waitFor(async () => (await h.getRun(seen)).watchers.count === 1, { what: 'the owner to be watching' });
+    ownerWatching();
     await h.waitForStatus(seen, 'waiting_approval');
     expect((await h.events(seen)).some((e) => e.type === 'attention.needed')).toBe(false);
 

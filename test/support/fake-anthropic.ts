@@ -74,7 +74,8 @@ export interface FakeRequest {
   streamedChars?: number;
 }
 
-export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure;
+/** A reply, or a promise of one: a test may hold a model call until what it needs has happened. */
+export type FakeHandler = (req: FakeRequest) => FakeReply | FakeFailure | Promise<FakeReply | FakeFailure>;
 
 export function isFailure(r: FakeReply | FakeFailure): r is FakeFailure {
   return typeof (r as FakeFailure).status === 'number';
@@ -190,7 +191,7 @@ export class FakeAnthropic {
     }
     counting?.commit();
     const script = this.scripts.find((s) => goal.includes(s.marker));
-    let reply: FakeReply | FakeFailure = script ? script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
+    let reply: FakeReply | FakeFailure = script ? await script.handler(request) : { text: 'Nothing scripted for this goal; done.' };
     if (isFailure(reply)) return this.sendError(res, reply);
     if (counting && !reply.usage) {
       const output = Math.max(1, tokensOf(JSON.stringify([reply.text ?? '', reply.toolUses ?? []])));
