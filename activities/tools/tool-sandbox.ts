@@ -1,0 +1,74 @@
+/**
+ * A tool call run in a process of its own: what the activity asks of a sandbox, and what goes between the worker
+ * and the child over IPC. A call is sandboxed when an earlier attempt of it was lost with its worker (the tool may
+ * have killed it): if it kills its process again, only the child dies, not the worker and every other run's steps.
+ * The activity keeps everything else (ledger, approvals, workspace sync, events, the result): only `tool.run` moves.
+ */
+import type { RunInfo } from '../agents/agent-definition';
+import type { WorkspaceLimits } from './workspace';
+
+/** One call, as the child needs it to find the tool (by agent and name, in the worker entry's own code) and run it. */
+export interface SandboxedCall {
+  /** The served agent whose registry holds the tool (`default` for a run that names none). */
+  agent: string;
+  tool: string;
+  /** The call's input as the model gave it: the child parses it with the tool's own schema. */
+  input: unknown;
+  runId: string;
+  run: RunInfo;
+  idempotencyKey: string;
+  /** The run's workspace folder on this machine, prepared by the worker (the child only reads and writes it). */
+  workspaceDir: string;
+  workspaceLimits: WorkspaceLimits;
+  /** For the child's log lines. */
+  toolUseId: string;
+  attempt: number;
+}
+
+export interface ToolSandbox {
+  /**
+   * Runs the call in a new process and settles with its output (serialized as the in-process path does), or rejects
+   * with the tool's own error (a `ToolError` or `ToolUnavailableError` keeps its class), with `ToolSandboxDied` when
+   * the process ended without answering after the tool started, or with `ToolSandboxFailed` when it could not start.
+   */
+  run(call: SandboxedCall, io: { signal: AbortSignal; heartbeat(details?: unknown): void }): Promise<string>;
+}
+
+/** The sandbox process died while the tool ran (a signal, or an exit without an answer): the tool took it down. */
+export class ToolSandboxDied extends Error {
+  constructor(
+    readonly tool: string,
+    /** How it ended, for the message: `was killed by SIGKILL`, `exited with code 1`. */
+    readonly how: string,
+  ) {
+    super(`the process running ${tool} ${how} before it answered`);
+    this.name = 'ToolSandboxDied';
+  }
+}
+
+/** The sandbox process could not be started, or ended before it ran the tool: not the call's fault (retried). */
+export class ToolSandboxFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolSandboxFailed';
+  }
+}
+
+/** The environment variable that makes a worker entry serve one sandboxed call over IPC instead of starting a worker. */
+export const TOOL_SANDBOX_ENV = 'LONGHAUL_TOOL_SANDBOX';
+
+/** Worker → child: the call. */
+export interface SandboxRequest {
+  type: 'call';
+  call: SandboxedCall;
+}
+
+/** The class of the tool's error, so the worker gives it the same meaning as in process. */
+export type SandboxErrorKind = 'ToolError' | 'ToolUnavailableError' | 'Error';
+
+/** Child → worker. `started` comes just before `tool.run`: a death before it is the sandbox's, after it the tool's. */
+export type SandboxMessage =
+  | { type: 'started' }
+  | { type: 'heartbeat'; details?: unknown }
+  | { type: 'output'; output: string }
+  | { type: 'error'; kind: SandboxErrorKind; message: string };

@@ -1,0 +1,92 @@
+/**
+ * The sandbox a suspect tool call runs in (worker/forked-tool-sandbox.ts): the worker entry forked again serves one
+ * call over IPC. A tool that kills its process kills only the child, and the caller gets a typed failure; any other
+ * call answers as it would in process (its output, a ToolError's or ToolUnavailableError's meaning, its heartbeats).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_AGENT } from '../../contract/agents';
+import { ToolError, ToolUnavailableError } from '../../activities/tools/tool';
+import { serializeOutput } from '../../activities/tools/tool-output';
+import { ToolSandboxDied, ToolSandboxFailed, type SandboxedCall } from '../../activities/tools/tool-sandbox';
+import { Workspace } from '../../activities/tools/workspace';
+import { createLogger } from '../../shared/logger';
+import { forkedToolSandbox } from '../../worker/forked-tool-sandbox';
+import { POISON_TOOL } from '../support/poison-tool';
+import { SANDBOX_DEPS, sandboxTools } from '../support/sandbox-tools';
+
+const ENTRY = path.join(__dirname, '..', 'support', 'sandbox-worker.ts');
+const logger = createLogger({ level: 'silent' });
+const limits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 10 * 1024 * 1024 };
+
+describe('a tool call in a sandbox process', () => {
+  const sandbox = forkedToolSandbox({ file: ENTRY, args: [], execArgv: ['--import', 'tsx'] }, logger);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-sandbox-'));
+  const run = { runId: 'run-1', owner: 'ann', agent: DEFAULT_AGENT, input: null, goal: 'g', metadata: null };
+  const callOf = (tool: string, input: unknown = {}): SandboxedCall => ({
+    agent: DEFAULT_AGENT,
+    tool,
+    input,
+    runId: 'run-1',
+    run,
+    idempotencyKey: 'run-1:turn:1:tool:t1',
+    workspaceDir: dir,
+    workspaceLimits: limits,
+    toolUseId: 't1',
+    attempt: 2,
+  });
+  const io = () => ({ signal: new AbortController().signal, heartbeat: () => undefined });
+
+  beforeAll(() => fs.writeFileSync(path.join(dir, 'notes.txt'), 'kept'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('answers with the output the tool gives in process: its input, ids, run, deps and workspace', async () => {
+    const tool = sandboxTools().find((t) => t.name === 'describe_call')!;
+    const inProcess = await tool.run(
+      { n: 7 },
+      { runId: 'run-1', run, deps: SANDBOX_DEPS, idempotencyKey: 'run-1:turn:1:tool:t1', signal: new AbortController().signal, heartbeat: () => undefined, workspace: new Workspace(dir, limits), logger },
+    );
+    const output = await sandbox.run(callOf('describe_call', { n: 7 }), io());
+    expect(output).toBe(serializeOutput(inProcess));
+    expect(JSON.parse(output)).toMatchObject({ deps: SANDBOX_DEPS, owner: 'ann', files: [{ path: 'notes.txt' }] });
+  }, 60_000);
+
+  it('keeps a ToolError a ToolError and a ToolUnavailableError a ToolUnavailableError', async () => {
+    const refused = await sandbox.run(callOf('refuse'), io()).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ToolError);
+    expect((refused as Error).message).toBe('refused: bad path');
+    const gone = await sandbox.run(callOf('backend_gone'), io()).catch((err: unknown) => err);
+    expect(gone).toBeInstanceOf(ToolUnavailableError);
+    expect((gone as Error).message).toBe('backend went away');
+  }, 60_000);
+
+  it('passes the tool heartbeats on', async () => {
+    const beats: unknown[] = [];
+    const output = await sandbox.run(callOf('beats'), { signal: new AbortController().signal, heartbeat: (d) => beats.push(d) });
+    expect(output).toBe('beat twice');
+    expect(beats).toEqual([{ step: 1 }, { step: 2 }]);
+  }, 60_000);
+
+  it('fails typed when the tool kills its process, and only that process dies', async () => {
+    const died = await sandbox.run(callOf(POISON_TOOL), io()).catch((err: unknown) => err);
+    expect(died).toBeInstanceOf(ToolSandboxDied);
+    expect(died).toMatchObject({ tool: POISON_TOOL, how: 'was killed by SIGKILL' });
+    // This process (the worker's stand-in) lives on, and the next call runs as ever.
+    expect(JSON.parse(await sandbox.run(callOf('describe_call', { n: 1 }), io()))).toMatchObject({ n: 1 });
+  }, 60_000);
+
+  it('kills the process of a cancelled call and settles with the cancellation', async () => {
+    const cancel = new AbortController();
+    const hung = sandbox.run(callOf('hangs'), { signal: cancel.signal, heartbeat: () => undefined }).catch((err: unknown) => err);
+    setTimeout(() => cancel.abort(new Error('cancelled by the test')), 3000);
+    expect(await hung).toEqual(new Error('cancelled by the test'));
+  }, 60_000);
+
+  it('says the sandbox failed, not the tool, when its process cannot start', async () => {
+    const broken = forkedToolSandbox({ file: path.join(__dirname, 'no-such-entry.js'), args: [], execArgv: [] }, logger);
+    const failed = await broken.run(callOf(POISON_TOOL), io()).catch((err: unknown) => err);
+    expect(failed).toBeInstanceOf(ToolSandboxFailed);
+    expect(String(failed)).toMatch(/before it ran the tool/);
+  }, 60_000);
+});

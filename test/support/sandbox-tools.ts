@@ -1,0 +1,60 @@
+/**
+ * Tools that show what a sandboxed call keeps of its meaning (test/integration/tool-sandbox.test.ts): output, a
+ * ToolError, a ToolUnavailableError, heartbeats, the worker definition's deps, and the poison that kills its process.
+ */
+import { z } from 'zod';
+import { defineTool, ToolError, ToolUnavailableError, type ToolDefinition } from '../../activities/tools/tool';
+import { poisonTool } from './poison-tool';
+
+export const SANDBOX_DEPS = { greeting: 'hello from the definition' };
+
+export function sandboxTools(): ToolDefinition<any>[] {
+  return [
+    defineTool({
+      name: 'describe_call',
+      description: 'Returns what it was given, as JSON.',
+      input: z.object({ n: z.number() }),
+      risk: 'read',
+      async run(input, ctx) {
+        return { n: input.n, runId: ctx.runId, key: ctx.idempotencyKey, owner: ctx.run.owner, deps: ctx.deps, files: await ctx.workspace.list() };
+      },
+    }),
+    defineTool({
+      name: 'refuse',
+      description: 'Fails as a tool failure the model should see.',
+      input: z.object({}),
+      risk: 'read',
+      async run() {
+        throw new ToolError('refused: bad path');
+      },
+    }),
+    defineTool({
+      name: 'backend_gone',
+      description: 'The system behind it went away.',
+      input: z.object({}),
+      risk: 'read',
+      async run() {
+        throw new ToolUnavailableError('backend went away');
+      },
+    }),
+    defineTool({
+      name: 'beats',
+      description: 'Heartbeats twice, then answers.',
+      input: z.object({}),
+      risk: 'read',
+      async run(_input, ctx) {
+        ctx.heartbeat({ step: 1 });
+        ctx.heartbeat({ step: 2 });
+        return 'beat twice';
+      },
+    }),
+    defineTool({
+      name: 'hangs',
+      description: 'Never answers.',
+      input: z.object({}),
+      risk: 'read',
+      run: () => new Promise(() => setInterval(() => undefined, 1000)),
+    }),
+    poisonTool(),
+  ];
+}
