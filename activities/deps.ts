@@ -10,6 +10,7 @@ import type { ModelAdapter } from './model/model-adapter';
 import type { ToolRegistry } from './tools/registry';
 import type { AgentCatalog } from './agents/agent-catalog';
 import type { WorkspaceLimits } from './tools/workspace';
+import type { ToolSandbox } from './tools/tool-sandbox';
 import type { WorkerMetrics } from './worker-metrics';
 
 export interface ActivityDeps {
@@ -31,6 +32,12 @@ export interface ActivityDeps {
   metrics: WorkerMetrics;
   /** The `deps` of the worker's definition (defineWorker), given to every tool and instructions function. */
   workerDeps: unknown;
+  /**
+   * Where a suspect tool call (an earlier attempt's worker was lost while running it) runs: a process of its own, so
+   * a tool that kills its process again takes only that one down. None (a worker not started by runWorkerProcess,
+   * or TOOL_SANDBOX_SUSPECTS off): in this process, after a pause.
+   */
+  toolSandbox?: ToolSandbox;
   settings: {
     dataDir: string;
     maxTokens: number;

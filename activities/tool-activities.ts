@@ -17,6 +17,8 @@ import { preview, publishEvents } from './publish';
 import { inSpan } from './spans';
 import { createApprovalGate } from './tools/approval-gate';
 import { ToolUnavailableError } from './tools/tool';
+import { serializeOutput } from './tools/tool-output';
+import { ToolSandboxDied, ToolSandboxFailed, type ToolSandbox } from './tools/tool-sandbox';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
@@ -35,19 +37,26 @@ const EVENT_OUTPUT_MAX_CHARS = 64 * 1024;
 /** Runs that name no agent remembered per worker (the latest; a run's record is small). */
 const REMEMBERED_RUNS = 1000;
 
-function serializeOutput(output: unknown): string {
-  if (typeof output === 'string') return output;
-  if (output === undefined) return '';
-  return JSON.stringify(output, null, 2);
-}
-
 /** The call may or may not have taken effect and cannot safely be re-sent: a human decides (not retried). */
 function inDoubt(message: string, cause: InDoubtCause): ApplicationFailure {
   return ApplicationFailure.create({ message, type: FailureType.EffectInDoubt, nonRetryable: true, details: [cause] });
 }
 
 /**
- * A tool call retried after an attempt that never finished waits (heartbeating, as every attempt does) for a random 50–100 % of the heartbeat
+ * A suspect call (an earlier attempt's worker was lost while running it) killed its own sandbox process too: two
+ * processes lost to one call. The run stops with `tool_worker_lost` at once (not retried: a third process would
+ * only die the same way) rather than hand the model an error and carry on.
+ */
+function killedItsSandbox(died: ToolSandboxDied): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.ToolWorkerLost,
+    nonRetryable: true,
+    message: `${died.tool} killed its process: its worker was lost while running it, and its re-run in a process of its own ${died.how} before it answered, so the run stopped rather than lose more processes to it`,
+  });
+}
+
+/**
+ * A tool call retried after an attempt that never finished, with no sandbox to run it in, waits (heartbeating, as every attempt does) for a random 50–100 % of the heartbeat
  * timeout before it runs. Its retry is due at the same moment as those of every other call its worker was running
  * (same timeout, same backoff), and they land on the same surviving worker: a tool that kills its worker would take
  * them down again, attempt after attempt, until they too ran out of attempts. Waiting lets the others (model calls
@@ -198,11 +207,13 @@ export function createToolActivities(deps: ActivityDeps) {
           if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
           if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
         }
-        // An earlier attempt never finished: its worker was lost, perhaps to this very tool. Stand back before running it.
-        await standBackAfterLostAttempt();
+        // An earlier attempt never finished: its worker was lost, perhaps to this very tool. It runs in a process of
+        // its own, which is all it can take down; without one, stand back before running it here.
+        if (!deps.toolSandbox) await standBackAfterLostAttempt();
         publishEvents(bus, runId, await store.events.append(runId, [toolStarted]));
       }
-      return execute({ runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record });
+      const sandbox = ledger.state === 'in_doubt' ? deps.toolSandbox : undefined;
+      return execute({ runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record, agentName: agent?.served.name ?? DEFAULT_AGENT, sandbox });
     });
   }
 
@@ -234,8 +245,12 @@ export function createToolActivities(deps: ActivityDeps) {
     tools: ToolRegistry;
     safeToRerun: boolean;
     record: RunRecord | undefined;
+    /** The served agent whose tools the call's are (a sandbox finds the tool by it). */
+    agentName: string;
+    /** Where the call runs, when not in this process: it is suspect. */
+    sandbox: ToolSandbox | undefined;
   }): Promise<ToolOutcome> {
-    const { runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record } = args;
+    const { runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record, sandbox } = args;
     const sync = deps.workspaces;
     const workspace = new Workspace(sync.dir(runId), deps.settings.workspace);
     const { attempt } = activityInfo();
@@ -256,25 +271,38 @@ export function createToolActivities(deps: ActivityDeps) {
         const started = Date.now();
         const spanAttributes = { 'longhaul.tool': call.name, 'longhaul.run_id': runId, 'longhaul.turn': turn, 'longhaul.idempotency_key': key, 'longhaul.attempt': attempt };
         try {
-          const result = await inSpan('tool.call', spanAttributes, async (span) => {
-            const value = await tool.run(parsed.data, {
-              runId,
-              run,
-              deps: deps.workerDeps,
-              idempotencyKey: key,
-              signal: ctx.cancellationSignal,
-              heartbeat: (details) => {
-                if (!ctx.info.isLocal) ctx.heartbeat(details);
-              },
-              workspace,
-              logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
-            });
+          const heartbeat = (details?: unknown) => {
+            if (!ctx.info.isLocal) ctx.heartbeat(details);
+          };
+          const result = await inSpan('tool.call', { ...spanAttributes, ...(sandbox && { 'longhaul.sandboxed': true }) }, async (span) => {
+            const value = sandbox
+              ? await sandbox.run(
+                  { agent: args.agentName, tool: call.name, input: call.input, runId, run, idempotencyKey: key, workspaceDir: workspace.root, workspaceLimits: deps.settings.workspace, toolUseId, attempt },
+                  { signal: ctx.cancellationSignal, heartbeat },
+                )
+              : await tool.run(parsed.data, {
+                  runId,
+                  run,
+                  deps: deps.workerDeps,
+                  idempotencyKey: key,
+                  signal: ctx.cancellationSignal,
+                  heartbeat,
+                  workspace,
+                  logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
+                });
             span.setAttribute('longhaul.outcome', 'ok');
             return value;
           });
           output = serializeOutput(result);
         } catch (err) {
           rethrowIfCancelled(err);
+          if (err instanceof ToolSandboxDied) {
+            deps.metrics.tool({ tool: call.name, durationMs: Date.now() - started, failed: true });
+            deps.logger.error({ runId, turn, toolUseId, tool: call.name, attempt, how: err.how }, 'a suspect tool call killed its sandbox process: the run stops');
+            throw killedItsSandbox(err);
+          }
+          // Not the tool's failure, so not the model's: the attempt is retried (and runs in a new sandbox).
+          if (err instanceof ToolSandboxFailed) throw err;
           // The system behind the tool is gone mid-call: a call safe to re-send is retried under the ledger; any
           // other is in doubt now, and the run is told so (and why) at once rather than after a retry finds it.
           if (err instanceof ToolUnavailableError) {

@@ -414,6 +414,10 @@ export const OPTIONS = {
   HTTP_TOOL_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) `http_request` may call', { shown: 'none' }),
   HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
+  TOOL_SANDBOX_SUSPECTS: option(
+    bool(true),
+    'A tool call re-run after its worker was lost while running it runs in a process of its own (the worker forks its entry), so a tool that kills its process again kills only that one; off, or in a worker not started by `runWorkerProcess`, it runs in the worker after a pause',
+  ),
   WORKSPACE_MAX_FILE_BYTES: option(int(1024 * 1024, 1), 'Largest workspace file'),
   WORKSPACE_MAX_TOTAL_BYTES: option(int(50 * 1024 * 1024, 1), 'Largest workspace: its files\' bytes and the size of the list of its files and folders'),
   WORKSPACE_MAX_ENTRIES: option(int(10_000, 1), 'Most files and folders in a workspace'),

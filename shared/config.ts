@@ -153,6 +153,8 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       httpAllowedHosts: e.HTTP_TOOL_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
       httpTimeoutSec: e.HTTP_TOOL_TIMEOUT_SEC,
       outputMaxBytes: e.TOOL_OUTPUT_MAX_BYTES,
+      /** A suspect call (its earlier attempt's worker was lost) re-runs in a child process of its own. */
+      sandboxSuspects: e.TOOL_SANDBOX_SUSPECTS,
       workspaceMaxFileBytes: e.WORKSPACE_MAX_FILE_BYTES,
       workspaceMaxTotalBytes: e.WORKSPACE_MAX_TOTAL_BYTES,
       workspaceMaxEntries: e.WORKSPACE_MAX_ENTRIES,

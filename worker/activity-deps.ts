@@ -6,6 +6,7 @@ import { DEMO_MODEL, DemoModel } from '../activities/model/demo-model';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import { builtinTools } from '../activities/tools/builtin';
 import type { ToolDefinition } from '../activities/tools/tool';
+import type { ToolSandbox } from '../activities/tools/tool-sandbox';
 import type { Bus } from '../shared/bus/bus';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -69,6 +70,8 @@ export function createActivityDeps(opts: {
   workerDeps?: unknown;
   /** The agents this worker serves (loadAgentCatalog: the default one included); `tools` is the default agent's. */
   agents?: AgentCatalog;
+  /** Where a suspect tool call runs (a process of its own); none: in this process. */
+  toolSandbox?: ToolSandbox;
 }): ActivityDeps {
   const { config } = opts;
   const identity = opts.workerIdentity ?? workerIdentity();
@@ -102,6 +105,7 @@ export function createActivityDeps(opts: {
     metrics: opts.metrics ?? noWorkerMetrics,
     workerDeps: opts.workerDeps,
     agents,
+    toolSandbox: opts.toolSandbox,
     settings: {
       dataDir: config.dataDir,
       maxTokens: config.model.maxTokens,

@@ -16,9 +16,10 @@ export interface WorkerEntry {
   execArgv: string[];
 }
 
-/** This process's entry, as `node [execArgv] file [args]` started it. */
-export function currentEntry(): WorkerEntry {
-  return { file: process.argv[1]!, args: process.argv.slice(2), execArgv: process.execArgv };
+/** This process's entry, as `node [execArgv] file [args]` started it; none when it has no file (`node -e`, a REPL). */
+export function currentEntry(): WorkerEntry | undefined {
+  const file = process.argv[1];
+  return file ? { file, args: process.argv.slice(2), execArgv: process.execArgv } : undefined;
 }
 
 export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandbox {

@@ -10,6 +10,7 @@ import { ResourceBasedController, Runtime, type NativeConnection, type Worker, t
 import { createWorkerMetrics } from '../activities/worker-metrics';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import type { ToolDefinition } from '../activities/tools/tool';
+import type { ToolSandbox } from '../activities/tools/tool-sandbox';
 import type { AgentCatalog } from '../activities/agents/agent-catalog';
 import type { WorkerDefinition } from '../activities/agents/agent-definition';
 import { loadAgentCatalog } from '../activities/agents/load-agents';
@@ -67,6 +68,8 @@ export async function startWorker(opts: {
   interceptors?: WorkerInterceptors;
   /** Create or update the sweeper schedule of this task queue (every real worker does). */
   sweeperSchedule?: boolean;
+  /** Where a suspect tool call runs (runWorkerProcess forks its entry); none: in this process, after a pause. */
+  toolSandbox?: ToolSandbox;
 }): Promise<RunningWorker> {
   const { config, foundation, logger } = opts;
   if (opts.sweeperSchedule !== false) await ensureSweeperSchedule(foundation.client, config);
@@ -95,6 +98,7 @@ export async function startWorker(opts: {
     workerDeps: definition.deps,
     modelFor: opts.modelFor,
     notifier: opts.notifier,
+    toolSandbox: opts.toolSandbox,
     metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
   // WORKER_TUNER=resource: one memory and CPU target for the whole process, all of its Workers.
