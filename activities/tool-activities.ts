@@ -278,7 +278,7 @@ export function createToolActivities(deps: ActivityDeps) {
             const value = sandbox
               ? await sandbox.run(
                   { agent: args.agentName, tool: call.name, input: call.input, runId, run, idempotencyKey: key, workspaceDir: workspace.root, workspaceLimits: deps.settings.workspace, toolUseId, attempt },
-                  { signal: ctx.cancellationSignal, heartbeat },
+                  { signal: ctx.cancellationSignal, heartbeat, ...(ctx.info.heartbeatTimeoutMs && { unresponsiveAfterMs: ctx.info.heartbeatTimeoutMs }) },
                 )
               : await tool.run(parsed.data, {
                   runId,

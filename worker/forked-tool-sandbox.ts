@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../shared/logger';
 import { ToolError, ToolUnavailableError } from '../activities/tools/tool';
 import { TOOL_SANDBOX_ENV, ToolSandboxDied, ToolSandboxFailed, type SandboxErrorKind, type SandboxMessage, type SandboxRequest, type ToolSandbox } from '../activities/tools/tool-sandbox';
+import { beatEveryMs } from '../activities/heartbeat';
 
 /** How to start this worker again: its entry file, the arguments after it and Node's own flags. */
 export interface WorkerEntry {
@@ -31,9 +32,20 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
         const child = fork(entry.file, entry.args, { execArgv: entry.execArgv, env: { ...process.env, [TOOL_SANDBOX_ENV]: '1' }, stdio: 'inherit' });
         let started = false;
         let settled = false;
+        // Once the tool runs, every message from the child is a sign of life; none for too long: its loop is blocked.
+        let watchdog: NodeJS.Timeout | undefined;
+        const stillAlive = () => {
+          if (!started || io.unresponsiveAfterMs === undefined) return;
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => {
+            kill(child);
+            settle(() => reject(new ToolSandboxDied(call.tool, `stopped responding (no sign of life for ${io.unresponsiveAfterMs} ms) and was killed`)));
+          }, io.unresponsiveAfterMs);
+        };
         const settle = (then: () => void) => {
           if (settled) return;
           settled = true;
+          clearTimeout(watchdog);
           io.signal.removeEventListener('abort', cancel);
           then();
         };
@@ -44,7 +56,8 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
         io.signal.addEventListener('abort', cancel, { once: true });
         child.on('message', (message: SandboxMessage) => {
           if (message.type === 'started') started = true;
-          else if (message.type === 'heartbeat') io.heartbeat(message.details);
+          stillAlive();
+          if (message.type === 'heartbeat') io.heartbeat(message.details);
           else if (message.type === 'output') settle(() => resolve(message.output));
           else if (message.type === 'error') settle(() => reject(toolErrorOf(message.kind, message.message)));
         });
@@ -59,7 +72,8 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
           if (!started) settle(() => reject(new ToolSandboxFailed(`the process for ${call.tool} ${how} before it ran the tool`)));
           else settle(() => reject(new ToolSandboxDied(call.tool, how)));
         });
-        send(child, { type: 'call', call }, logger);
+        const aliveEveryMs = io.unresponsiveAfterMs === undefined ? undefined : beatEveryMs(io.unresponsiveAfterMs);
+        send(child, { type: 'call', call, ...(aliveEveryMs !== undefined && { aliveEveryMs }) }, logger);
       });
     },
   };

@@ -25,8 +25,8 @@ export async function serveSandboxedCall(opts: { definition?: WorkerDefinition; 
   process.once('disconnect', () => process.exit(1));
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-tool-sandbox' });
-  const { call } = await nextRequest();
-  const message = await runCall(call, opts, config, logger);
+  const { call, aliveEveryMs } = await nextRequest();
+  const message = await runCall(call, aliveEveryMs, opts, config, logger);
   // Exits once the answer is out, whatever the tool left open (timers, sockets): the process served its one call.
   process.send!(message, () => process.exit(0));
 }
@@ -39,7 +39,7 @@ function answer(message: SandboxMessage): void {
   process.send!(message);
 }
 
-async function runCall(call: SandboxedCall, opts: { definition?: WorkerDefinition; extraTools?: ToolDefinition<any>[] }, config: Config, logger: Logger): Promise<SandboxMessage> {
+async function runCall(call: SandboxedCall, aliveEveryMs: number | undefined, opts: { definition?: WorkerDefinition; extraTools?: ToolDefinition<any>[] }, config: Config, logger: Logger): Promise<SandboxMessage> {
   // As startWorker builds it: the same agents and tools, so the name means the same tool here.
   const definition: WorkerDefinition = { ...opts.definition, agents: opts.definition?.agents ?? [], tools: [...(opts.definition?.tools ?? []), ...(opts.extraTools ?? [])] };
   const toolOf = (mcpTools: Record<string, ToolDefinition<any>[]>) =>
@@ -58,6 +58,8 @@ async function runCall(call: SandboxedCall, opts: { definition?: WorkerDefinitio
     const controller = new AbortController();
     // Out before the tool runs: a tool that kills this process at once must still be seen to have started.
     await new Promise<void>((resolve, reject) => process.send!({ type: 'started' } satisfies SandboxMessage, (err: Error | null) => (err ? reject(err) : resolve())));
+    // Beats only while the event loop turns: a tool that blocks it is seen to, as a worker that stops heartbeating.
+    if (aliveEveryMs !== undefined) setInterval(() => answer({ type: 'alive' }), aliveEveryMs).unref();
     try {
       const output = await tool.run(input, {
         runId: call.runId,

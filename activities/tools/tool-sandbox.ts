@@ -31,7 +31,19 @@ export interface ToolSandbox {
    * with the tool's own error (a `ToolError` or `ToolUnavailableError` keeps its class), with `ToolSandboxDied` when
    * the process ended without answering after the tool started, or with `ToolSandboxFailed` when it could not start.
    */
-  run(call: SandboxedCall, io: { signal: AbortSignal; heartbeat(details?: unknown): void }): Promise<string>;
+  run(call: SandboxedCall, io: SandboxIo): Promise<string>;
+}
+
+export interface SandboxIo {
+  /** Aborted when the call is cancelled or times out: the process is killed. */
+  signal: AbortSignal;
+  /** The tool's own heartbeats, passed on. */
+  heartbeat(details?: unknown): void;
+  /**
+   * A process that shows no sign of life this long once the tool runs (its event loop blocked) is killed and counts
+   * as died, as a worker that stops heartbeating is lost: the activity's heartbeat timeout. None: no such bound.
+   */
+  unresponsiveAfterMs?: number;
 }
 
 /** The sandbox process died while the tool ran (a signal, or an exit without an answer): the tool took it down. */
@@ -61,6 +73,8 @@ export const TOOL_SANDBOX_ENV = 'LONGHAUL_TOOL_SANDBOX';
 export interface SandboxRequest {
   type: 'call';
   call: SandboxedCall;
+  /** How often the child says it is alive while the tool runs; none: it does not. */
+  aliveEveryMs?: number;
 }
 
 /** The class of the tool's error, so the worker gives it the same meaning as in process. */
@@ -69,6 +83,8 @@ export type SandboxErrorKind = 'ToolError' | 'ToolUnavailableError' | 'Error';
 /** Child → worker. `started` comes just before `tool.run`: a death before it is the sandbox's, after it the tool's. */
 export type SandboxMessage =
   | { type: 'started' }
+  /** A sign of life, every `aliveEveryMs` (the request's) while the tool runs: the event loop turns. */
+  | { type: 'alive' }
   | { type: 'heartbeat'; details?: unknown }
   | { type: 'output'; output: string }
   | { type: 'error'; kind: SandboxErrorKind; message: string };

@@ -1,6 +1,6 @@
 /**
  * The sandbox a suspect tool call runs in (worker/forked-tool-sandbox.ts): the worker entry forked again serves one
- * call over IPC. A tool that kills its process kills only the child, and the caller gets a typed failure; any other
+ * call over IPC. A tool that kills its process (or blocks it) kills only the child, and the caller gets a typed failure; any other
  * call answers as it would in process (its output, a ToolError's or ToolUnavailableError's meaning, its heartbeats).
  */
 import fs from 'node:fs';
@@ -76,9 +76,15 @@ describe('a tool call in a sandbox process', () => {
     expect(JSON.parse(await sandbox.run(callOf('describe_call', { n: 1 }), io()))).toMatchObject({ n: 1 });
   }, 60_000);
 
-  it('kills the process of a cancelled call and settles with the cancellation', async () => {
+  it('counts a process whose tool blocks its event loop as died, as a worker that stops heartbeating', async () => {
+    const blocked = await sandbox.run(callOf('blocks'), { ...io(), unresponsiveAfterMs: 1500 }).catch((err: unknown) => err);
+    expect(blocked).toBeInstanceOf(ToolSandboxDied);
+    expect((blocked as ToolSandboxDied).how).toMatch(/^stopped responding/);
+  }, 60_000);
+
+  it('kills the process of a cancelled call and settles with the cancellation; a tool that waits but does not block lives on till then', async () => {
     const cancel = new AbortController();
-    const hung = sandbox.run(callOf('hangs'), { signal: cancel.signal, heartbeat: () => undefined }).catch((err: unknown) => err);
+    const hung = sandbox.run(callOf('hangs'), { signal: cancel.signal, heartbeat: () => undefined, unresponsiveAfterMs: 1000 }).catch((err: unknown) => err);
     setTimeout(() => cancel.abort(new Error('cancelled by the test')), 3000);
     expect(await hung).toEqual(new Error('cancelled by the test'));
   }, 60_000);

@@ -1,6 +1,7 @@
 /**
  * Tools that show what a sandboxed call keeps of its meaning (test/integration/tool-sandbox.test.ts): output, a
- * ToolError, a ToolUnavailableError, heartbeats, the worker definition's deps, and the poison that kills its process.
+ * ToolError, a ToolUnavailableError, heartbeats, the worker definition's deps, a tool that never answers, one that
+ * blocks its event loop, and the poison that kills its process.
  */
 import { z } from 'zod';
 import { defineTool, ToolError, ToolUnavailableError, type ToolDefinition } from '../../activities/tools/tool';
@@ -54,6 +55,15 @@ export function sandboxTools(): ToolDefinition<any>[] {
       input: z.object({}),
       risk: 'read',
       run: () => new Promise(() => setInterval(() => undefined, 1000)),
+    }),
+    defineTool({
+      name: 'blocks',
+      description: 'Blocks its event loop for good.',
+      input: z.object({}),
+      risk: 'read',
+      async run() {
+        for (;;);
+      },
     }),
     poisonTool(),
   ];
