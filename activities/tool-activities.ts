@@ -2,7 +2,8 @@
  * Tool steps. `runTool` executes one tool call under its idempotency key: a call the ledger has
  * completed returns its stored result without running; a call found started-but-not-completed
  * (the worker died mid-effect) is re-sent only if the tool is idempotent or read-only —
- * otherwise the workflow is told, so it can ask a human instead of guessing. Before any effect it
+ * otherwise the workflow is told, so it can ask a human instead of guessing — and, being suspect of having killed
+ * that worker, runs in a sandbox process of its own when the worker has one (tools/tool-sandbox.ts). Before any effect it
  * checks the approval itself (`approval-gate.ts`): by this worker's own definition of the tool, a call
  * that needs one runs only with an approved decision recorded for exactly this call.
  */

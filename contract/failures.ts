@@ -24,7 +24,9 @@ export const FailureType = {
   /**
    * A tool call's worker was lost on every attempt (it died or stopped heartbeating while the tool ran: a tool that
    * crashes its process, exhausts its memory or blocks its event loop), `maxAttempts` times: the run fails rather than
-   * take more workers down with it. Code `tool_worker_lost`; the message names the tool and the attempts.
+   * take more workers down with it. Code `tool_worker_lost`; the message names the tool and the attempts. Also raised
+   * by the activity, not retried, when such a call's re-run in a sandbox process of its own (TOOL_SANDBOX_SUSPECTS)
+   * takes that process down too: the message then names the tool and says it killed its process.
    */
   ToolWorkerLost: 'ToolWorkerLost',
   /** A webhook receiver did not accept a delivery (network error, timeout, non-2xx): retried with backoff. */
