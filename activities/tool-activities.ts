@@ -276,21 +276,31 @@ export function createToolActivities(deps: ActivityDeps) {
             if (!ctx.info.isLocal) ctx.heartbeat(details);
           };
           const result = await inSpan('tool.call', { ...spanAttributes, ...(sandbox && { 'longhaul.sandboxed': true }) }, async (span) => {
+            const inProcess = () =>
+              tool.run(parsed.data, {
+                runId,
+                run,
+                deps: deps.workerDeps,
+                idempotencyKey: key,
+                signal: ctx.cancellationSignal,
+                heartbeat,
+                workspace,
+                logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
+              });
             const value = sandbox
-              ? await sandbox.run(
-                  { agent: args.agentName, tool: call.name, input: call.input, runId, run, idempotencyKey: key, workspaceDir: workspace.root, workspaceLimits: deps.settings.workspace, toolUseId, attempt },
-                  { signal: ctx.cancellationSignal, heartbeat, ...(ctx.info.heartbeatTimeoutMs && { unresponsiveAfterMs: ctx.info.heartbeatTimeoutMs }) },
-                )
-              : await tool.run(parsed.data, {
-                  runId,
-                  run,
-                  deps: deps.workerDeps,
-                  idempotencyKey: key,
-                  signal: ctx.cancellationSignal,
-                  heartbeat,
-                  workspace,
-                  logger: deps.logger.child({ runId, tool: call.name, toolUseId, attempt }),
-                });
+              ? await sandbox
+                  .run(
+                    { agent: args.agentName, tool: call.name, input: call.input, runId, run, idempotencyKey: key, workspaceDir: workspace.root, workspaceLimits: deps.settings.workspace, toolUseId, attempt },
+                    { signal: ctx.cancellationSignal, heartbeat, ...(ctx.info.heartbeatTimeoutMs && { unresponsiveAfterMs: ctx.info.heartbeatTimeoutMs }) },
+                  )
+                  .catch(async (err: unknown) => {
+                    // No sandbox to be had here (an entry that cannot be forked as it was started): as without one.
+                    if (!(err instanceof ToolSandboxFailed)) throw err;
+                    deps.logger.warn({ runId, toolUseId, tool: call.name, err: err.message }, 'no sandbox process for a suspect tool call: it runs in the worker, after a pause');
+                    await standBackAfterLostAttempt();
+                    return inProcess();
+                  })
+              : await inProcess();
             span.setAttribute('longhaul.outcome', 'ok');
             return value;
           });
@@ -302,8 +312,6 @@ export function createToolActivities(deps: ActivityDeps) {
             deps.logger.error({ runId, turn, toolUseId, tool: call.name, attempt, how: err.how }, 'a suspect tool call killed its sandbox process: the run stops');
             throw killedItsSandbox(err);
           }
-          // Not the tool's failure, so not the model's: the attempt is retried (and runs in a new sandbox).
-          if (err instanceof ToolSandboxFailed) throw err;
           // The system behind the tool is gone mid-call: a call safe to re-send is retried under the ledger; any
           // other is in doubt now, and the run is told so (and why) at once rather than after a retry finds it.
           if (err instanceof ToolUnavailableError) {

@@ -58,7 +58,7 @@ export class ToolSandboxDied extends Error {
   }
 }
 
-/** The sandbox process could not be started, or ended before it ran the tool: not the call's fault (retried). */
+/** The sandbox process could not be started, or ended before it ran the tool: not the call's fault (it runs in the worker). */
 export class ToolSandboxFailed extends Error {
   constructor(message: string) {
     super(message);

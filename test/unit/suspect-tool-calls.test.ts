@@ -1,7 +1,8 @@
 /**
  * A suspect tool call (its ledger entry started but never completed: an earlier attempt's worker was lost) runs in
  * the worker's sandbox, not in process; a sandbox that dies ends the attempt with a non-retryable `ToolWorkerLost`;
- * a tool error from the sandbox is the model's as in process; a call that is not suspect runs in process.
+ * a tool error from the sandbox is the model's as in process; a call that is not suspect, or whose sandbox cannot
+ * start, runs in process.
  * (MockActivityEnvironment, real SQLite store, a fake sandbox: the forked one is tested in tool-sandbox.test.ts.)
  */
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { createActivities, type Activities } from '../../activities';
 import { defineTool, ToolError } from '../../activities/tools/tool';
-import { ToolSandboxDied, type SandboxedCall, type ToolSandbox } from '../../activities/tools/tool-sandbox';
+import { ToolSandboxDied, ToolSandboxFailed, type SandboxedCall, type ToolSandbox } from '../../activities/tools/tool-sandbox';
 import { FailureType } from '../../contract/failures';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
@@ -94,6 +95,13 @@ describe('a suspect tool call', () => {
     await runWithToolCall('run_tool_error', 'c', { inDoubt: true });
     expect(await runTool('run_tool_error', 2)).toMatchObject({ isError: true });
     expect((await store.messages.get('run_tool_error', 'tool_result:toolu_1'))?.content).toEqual({ content: 'bad path', isError: true });
+  });
+
+  it('runs in process when no sandbox process can be had, as a worker without one', async () => {
+    answer = async () => Promise.reject(new ToolSandboxFailed('the process for idempotent_effect exited with code 1 before it ran the tool'));
+    await runWithToolCall('run_no_sandbox', 'e', { inDoubt: true });
+    expect(await runTool('run_no_sandbox', 2)).toMatchObject({ isError: false });
+    expect(ranInProcess).toContain('e');
   });
 
   it('runs a call that is not suspect in process', async () => {
