@@ -459,7 +459,8 @@ export async function loadBench() {
         stormMs.push(performance.now() - t0);
       }),
     );
-    await Promise.all(stormIds.map((id) => harness.client.workflow.getHandle(id).result()));
+    // 100 results waited for at a time, as the decisions' (the server's concurrent poller limit).
+    await inBatches(stormIds, 100, async (id) => void (await harness.client.workflow.getHandle(id).result()));
     let stormCompletedOnce = 0;
     for (const id of stormIds) if ((await harness.events(id)).filter((e) => e.type === 'run.completed').length === 1) stormCompletedOnce++;
 
