@@ -29,6 +29,13 @@ import { WorkspacesRepo } from './workspaces';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
 
+
+/** Rolls `queueRun`'s transaction back when the owner's queue is full. */
+class QueueFull extends Error {
+  constructor(readonly waiting: number) {
+    super(`the queue is full: ${waiting} runs wait`);
+  }
+}
 export class Store {
   readonly runs: RunsRepo;
   readonly events: EventsRepo;
@@ -100,20 +107,30 @@ export class Store {
 
   /**
    * Queues a new run with its first events, unless its owner already has `cap` runs waiting to
-   * start: then nothing is written and `queueFull` says how many wait. Counting and inserting hold
-   * the owner's queue lock, so concurrent requests cannot all slip under the cap. A run with the
-   * same idempotency key already there is returned as it is (`created: false`), whatever the cap.
+   * start: then nothing is written and `queueFull` says how many wait. A run with the same
+   * idempotency key already there is returned as it is (`created: false`), whatever the cap.
+   *
+   * The count comes last, under the owner's queue lock, so concurrent requests cannot all slip under the cap: the
+   * lock is held from there to the commit, and it sees every run committed before it. Inserting first keeps the
+   * run and its events out of the locked part — each of one owner's starts waits only for the others' count and
+   * commit, not their writes (a storm of one owner's starts went one at a time through four statements each).
+   * Over the cap, the transaction is rolled back: nothing was written.
    */
-  queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<{ queueFull: number } | { run: RunRecord; created: boolean; events: RunEvent[] }> {
-    return this.transaction(async (tx) => {
-      await tx.runs.lockQueue(run.owner);
-      const earlier = run.idempotencyKey ? await tx.runs.findByIdempotencyKey(run.owner, run.idempotencyKey) : undefined;
-      if (earlier) return { run: earlier, created: false, events: [] };
-      const queued = await tx.runs.countQueued(run.owner);
-      if (queued >= cap) return { queueFull: queued };
-      const inserted = await tx.runs.insert(run);
-      return { ...inserted, events: inserted.created ? await tx.events.append(inserted.run.id, events) : [] };
-    });
+  async queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<{ queueFull: number } | { run: RunRecord; created: boolean; events: RunEvent[] }> {
+    try {
+      return await this.transaction(async (tx) => {
+        const inserted = await tx.runs.insert(run);
+        if (!inserted.created) return { ...inserted, events: [] };
+        const appended = await tx.events.append(inserted.run.id, events);
+        await tx.runs.lockQueue(run.owner);
+        const waiting = (await tx.runs.countQueued(run.owner)) - 1; // this run is among them
+        if (waiting >= cap) throw new QueueFull(waiting);
+        return { ...inserted, events: appended };
+      });
+    } catch (err) {
+      if (err instanceof QueueFull) return { queueFull: err.waiting };
+      throw err;
+    }
   }
 
   /**
