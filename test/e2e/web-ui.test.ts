@@ -464,9 +464,10 @@ describe('web UI', () => {
     await page.goto(h.api.url);
     await page.getByTestId('connection').getByText('Live').waitFor();
     const runId = await h.createRun({ goal: 'A zebra crossing [e2e-live-list]', model: 'demo', approvals: 'none' });
-    // No reload and no poll: the runs feed on the socket brings it (heard before it is shown, however long that takes).
+    // No reload and no poll: the runs feed on the socket names it, and the list shows it. (The row alone proves
+    // nothing: the page's first read of the list may land after the run was created.)
+    await waitFor(() => feed.some((payload) => payload.includes(runId)), { timeoutMs: 10_000, what: 'the runs feed to name the new run' });
     await page.locator(`tr[data-run-id="${runId}"]`).waitFor({ timeout: 10_000 });
-    expect(feed.some((payload) => payload.includes(runId))).toBe(true);
     page.off('websocket', listen);
     const row = page.locator(`tr[data-run-id="${runId}"]`);
     await row.locator('[data-status="completed"]').waitFor({ timeout: 30_000 });
