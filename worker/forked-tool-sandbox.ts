@@ -29,7 +29,13 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
       return new Promise<string>((resolve, reject) => {
         if (io.signal.aborted) return reject(io.signal.reason);
         // Its output goes where the worker's goes; the marker carries no secret (the call itself goes over IPC).
-        const child = fork(entry.file, entry.args, { execArgv: entry.execArgv, env: { ...process.env, [TOOL_SANDBOX_ENV]: '1' }, stdio: 'inherit' });
+        let child: ChildProcess;
+        try {
+          child = fork(entry.file, entry.args, { execArgv: entry.execArgv, env: { ...process.env, [TOOL_SANDBOX_ENV]: '1' }, stdio: 'inherit' });
+        } catch (err) {
+          // No process to be had (EMFILE, ENOMEM): the sandbox failed, not the tool, which never ran.
+          return reject(new ToolSandboxFailed(`could not start a process for ${call.tool}: ${err instanceof Error ? err.message : String(err)}`));
+        }
         let started = false;
         let settled = false;
         // Once the tool runs, every message from the child is a sign of life; none for too long: its loop is blocked.

@@ -28,7 +28,10 @@ export async function serveSandboxedCall(opts: { definition?: WorkerDefinition; 
   const { call, aliveEveryMs } = await nextRequest();
   const message = await runCall(call, aliveEveryMs, opts, config, logger);
   // Exits once the answer is out, whatever the tool left open (timers, sockets): the process served its one call.
-  process.send!(message, () => process.exit(0));
+  // Not before: the entry exits when this returns, and an answer larger than one write to the IPC socket (or
+  // queued behind heartbeats) would be cut off, a successful call taken for one that killed its process.
+  await new Promise<void>((resolve) => process.send!(message, () => resolve()));
+  process.exit(0);
 }
 
 function nextRequest(): Promise<SandboxRequest> {

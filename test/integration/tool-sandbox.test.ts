@@ -52,6 +52,10 @@ describe('a tool call in a sandbox process', () => {
     expect(JSON.parse(output)).toMatchObject({ deps: SANDBOX_DEPS, owner: 'ann', files: [{ path: 'notes.txt' }] });
   }, 60_000);
 
+  it('delivers an answer larger than one IPC write whole before its process exits', async () => {
+    expect(await sandbox.run(callOf('big_output'), io())).toBe('x'.repeat(1024 * 1024));
+  }, 60_000);
+
   it('keeps a ToolError a ToolError and a ToolUnavailableError a ToolUnavailableError', async () => {
     const refused = await sandbox.run(callOf('refuse'), io()).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ToolError);

@@ -21,6 +21,15 @@ export function sandboxTools(): ToolDefinition<any>[] {
       },
     }),
     defineTool({
+      name: 'big_output',
+      description: 'Answers with a megabyte of text (more than the IPC socket takes in one write).',
+      input: z.object({}),
+      risk: 'read',
+      async run() {
+        return 'x'.repeat(1024 * 1024);
+      },
+    }),
+    defineTool({
       name: 'refuse',
       description: 'Fails as a tool failure the model should see.',
       input: z.object({}),
