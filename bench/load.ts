@@ -13,7 +13,14 @@
  * issue's turns (same first token, rate, length, tools) but 3–6 of them a run (a profile in minutes rather than a
  * quarter of an hour). LOAD_WORKER_PROFILE=<dir>: the worker process writes a V8 CPU profile there on exit
  * (`--cpu-prof`; one per thread, the workflow threads included). The worker's log is kept in
- * bench/results/load-worker.log. Phases, in order:
+ * bench/results/load-worker.log.
+ * LOAD_API=process: the API runs as a process of its own (api/main.ts, as deployed: the fake model and the HTTP clients
+ * are elsewhere), every request of the bench going to it; LOAD_API=inprocess (the default) keeps it in this process,
+ * beside the fake and the clients, whose CPU then counts in its answers. LOAD_API_PROFILE=<dir> (with LOAD_API=process):
+ * the API process writes a V8 CPU profile there on exit; `profileWindowsUs.storm` cuts the storm out of it
+ * (`npx tsx bench/profile-summary.ts <dir> bench/results/load.json storm`). LOAD_STORM_OWNERS=N: the storm's starts
+ * spread over N users (each with its bearer token, API_TOKENS), round robin; 1 (the default) is one user, as before,
+ * with no token — one owner's starts share the owner's queue lock, N owners' do not. Phases, in order:
  *   1. parked: the parked runs wait; worker memory before and after, the inbox and runs list timed,
  *      pending activities of the parked runs counted (a wait must hold none);
  *   2. streaming: the streaming runs start at once and run to the end while the parked wait and the
@@ -36,7 +43,8 @@ import { QUICK_LOAD, REALISTIC_LOAD, loadGoal, loadMarkerOf, loadReply, scriptLo
 import { FakeAnthropic } from '../test/support/fake-anthropic';
 import { startHarness, type Harness } from '../test/support/harness';
 import { LiveClient, wsUrl, type ServerMessage } from '../test/support/live-client';
-import { startWorkerProcess, type ChildHandle } from '../test/support/processes';
+import { startApiProcess, startWorkerProcess, type ChildHandle } from '../test/support/processes';
+import { freePort } from '../test/support/ports';
 import { seededRandom } from '../test/support/random';
 import { waitFor } from '../test/support/wait';
 import { isTerminalStatus } from '../contract/run';
@@ -235,6 +243,11 @@ export async function loadBench() {
   const everything = streaming + parked + storm + 10;
   /** LOAD_HEAP_SNAPSHOT=1: every worker thread writes a heap snapshot with the runs parked (into bench/results/). */
   const heapSnapshot = process.env.LOAD_HEAP_SNAPSHOT === '1';
+  const apiMode = process.env.LOAD_API === 'process' ? 'process' : 'inprocess';
+  const apiProfileDir = process.env.LOAD_API_PROFILE ? path.resolve(process.env.LOAD_API_PROFILE) : undefined;
+  const stormOwners = Math.max(1, Number(process.env.LOAD_STORM_OWNERS ?? 1));
+  /** One bearer token per storm owner (none for one owner: the open server's one user, as the bench always had). */
+  const ownerTokens = stormOwners > 1 ? Array.from({ length: stormOwners }, (_, k) => `load-storm-token-${k}`) : [];
   const memoryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-load-memory-'));
 
   const fake = new FakeAnthropic();
@@ -269,6 +282,7 @@ export async function loadBench() {
 
   let h: Harness | undefined;
   let worker: ChildHandle | undefined;
+  let apiProcess: ChildHandle | undefined;
   const watchers: LiveClient[] = [];
   try {
     h = await startHarness({
@@ -286,8 +300,16 @@ export async function loadBench() {
         SEGMENT_MAX_TURNS: '1000',
         // The API's pool as the worker's (which inherits this environment): the decisions go through both.
         DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '',
+        ...(ownerTokens.length && { API_TOKENS: ownerTokens.map((t, k) => `${t}:load-user-${k}`).join(',') }),
       },
     });
+    if (ownerTokens.length) h.defaultToken = ownerTokens[0];
+    if (apiMode === 'process') {
+      if (apiProfileDir) fs.mkdirSync(apiProfileDir, { recursive: true });
+      const port = await freePort();
+      apiProcess = await startApiProcess({ ...h.env, PORT: String(port), LOG_LEVEL: 'warn' }, { nodeArgs: apiProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${apiProfileDir}`] : [] });
+      h.apiUrl = `http://127.0.0.1:${port}`;
+    }
     // The worker reports its memory by thread (bench/worker-memory.js), for the parked phase.
     const memoryArgs = ['--require', path.join(__dirname, 'worker-memory.js')];
     worker = await startWorkerProcess({ ...h.env, LOAD_MEMORY_DIR: memoryDir }, { nodeArgs: [...memoryArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] });
@@ -380,7 +402,7 @@ export async function loadBench() {
     for (let w = 0; w < (streaming > 0 ? watcherCount : 0); w++) {
       const id = streamIds[Math.floor(random() * streaming)]!;
       watchedMarkers.add(markerOf.get(id)!);
-      const client = await LiveClient.connect(wsUrl(harness.api.url));
+      const client = await LiveClient.connect(wsUrl(harness.apiUrl ?? harness.api.url), { token: harness.defaultToken });
       client.ws.on('message', (data) => {
         const at = performance.now();
         const m = JSON.parse(data.toString()) as ServerMessage;
@@ -449,16 +471,21 @@ export async function loadBench() {
     // off: its write runs at once, then one streamed answer.
     const stormMs: number[] = [];
     const stormIds: string[] = [];
+    const apiCpu0 = apiProcess ? cpuMsOf(apiProcess.pid) : NaN;
+    const stormWindowUs = [monotonicUs(), NaN];
     const stormStarted = performance.now();
     await Promise.all(
       Array.from({ length: storm }, async (_, i) => {
         const due = stormStarted + (i * stormSeconds * 1000) / storm;
         await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
         const t0 = performance.now();
-        stormIds.push(await harness.createRun({ goal: loadGoal('approval', 100_000 + i), approvals: 'none' }));
+        stormIds.push(await harness.createRun({ goal: loadGoal('approval', 100_000 + i), approvals: 'none' }, { token: ownerTokens[i % stormOwners] }));
         stormMs.push(performance.now() - t0);
       }),
     );
+    const stormPostSeconds = (performance.now() - stormStarted) / 1000;
+    stormWindowUs[1] = monotonicUs();
+    const apiCpuMs = apiProcess ? cpuMsOf(apiProcess.pid) - apiCpu0 : NaN;
     // 100 results waited for at a time, as the decisions' (the server's concurrent poller limit).
     await inBatches(stormIds, 100, async (id) => void (await harness.client.workflow.getHandle(id).result()));
     let stormCompletedOnce = 0;
@@ -518,8 +545,17 @@ export async function loadBench() {
         decisionPathMs: decisionPath,
       },
       // The phases on the clock of the worker's CPU profile (LOAD_WORKER_PROFILE): bench/profile-summary.ts cuts them out.
-      profileWindowsUs: { streaming: streamWindowUs, decisions: decisionWindowUs },
-      startStorm: { started: new Set(stormIds).size, completedOnce: stormCompletedOnce, postMs: summary(stormMs) },
+      profileWindowsUs: { streaming: streamWindowUs, decisions: decisionWindowUs, storm: stormWindowUs },
+      startStorm: {
+        api: apiMode,
+        owners: stormOwners,
+        started: new Set(stormIds).size,
+        completedOnce: stormCompletedOnce,
+        postMs: summary(stormMs),
+        // From the first POST sent to the last answer; the API process's CPU over it (its own process only).
+        postSeconds: round(stormPostSeconds),
+        ...(apiProcess && { apiCpuMs: round(apiCpuMs), apiCpuMsPerStart: round(apiCpuMs / (storm || 1), 2) }),
+      },
       goals: {
         atScale: '1,000 streaming, 10,000 parked, 1,000 starts in 10 s (issue 26); at other sizes a reference only',
         scheduleToStartP99Ms: 1000,
@@ -536,6 +572,12 @@ export async function loadBench() {
     fs.rmSync(memoryDir, { recursive: true, force: true });
     for (const w of watchers) w.terminate();
     await worker?.kill('SIGTERM');
+    // SIGTERM: the API closes and exits, writing its CPU profile (LOAD_API_PROFILE).
+    await apiProcess?.kill('SIGTERM');
+    if (apiProcess) {
+      fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+      fs.writeFileSync(path.join(__dirname, 'results', 'load-api.log'), apiProcess.output());
+    }
     // The worker's log, kept: a run that failed under load is explained by it (which activity, which attempt, why).
     if (worker) {
       fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });

@@ -5,7 +5,7 @@
  * (inclusive time of the frames that stand for a piece of work: the SDK's stream parsing, publishing a delta, a
  * live-text write, a database statement, a heartbeat, a workflow activation). Per streamed token when given tokens.
  *
- *   npx tsx bench/profile-summary.ts <profile dir> <bench results json> [streaming|decisions]
+ *   npx tsx bench/profile-summary.ts <profile dir> <bench results json> [streaming|decisions|storm]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,7 +34,7 @@ function groupOf(f: CallFrame): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f.url);
   if (pkg) return pkg[1]!;
   if (f.url.startsWith('node:')) return f.url.split('/').slice(0, 2).join('/');
-  const own = /\/(activities|shared|worker|workflows|contract|test|bench)\/(.*)$/.exec(f.url);
+  const own = /\/(activities|api|shared|worker|workflows|contract|test|bench)\/(.*)$/.exec(f.url);
   if (own) return `${own[1]}/${own[2]}`;
   return path.basename(f.url);
 }
@@ -56,6 +56,7 @@ const OWNERS: [string, RegExp][] = [
   ['Longhaul: store', /\/shared\/store\//],
   ['Longhaul: model activity and stream', /\/activities\/(model|model-activities)/],
   ['Longhaul: other activities', /\/activities\//],
+  ['Longhaul: API', /\/api\//],
   ['Longhaul: other', /\/(shared|worker|contract|test)\//],
   ['other packages', /node_modules\//],
 ];
@@ -130,7 +131,7 @@ function summarize(file: string, window: [number, number] | null) {
 
 function main() {
   const [dir, resultsFile, phase = 'streaming'] = process.argv.slice(2);
-  if (!dir || !resultsFile) throw new Error('usage: tsx bench/profile-summary.ts <profile dir> <bench results json> [streaming|decisions]');
+  if (!dir || !resultsFile) throw new Error('usage: tsx bench/profile-summary.ts <profile dir> <bench results json> [streaming|decisions|storm]');
   const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
   const figures = results.result ?? results;
   const window = figures.profileWindowsUs?.[phase] as [number, number] | undefined;

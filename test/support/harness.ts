@@ -49,6 +49,8 @@ export class Harness {
   private readonly created: { id: string; goal: string }[] = [];
   /** Bearer token sent when a call names none (suites that set API_TOKENS). */
   defaultToken?: string;
+  /** Where request() sends its calls when not to this harness's own API: an API process of the bench's (bench/load.ts, LOAD_API=process). */
+  apiUrl?: string;
   private running?: RunningWorker;
 
   constructor(
@@ -121,7 +123,7 @@ export class Harness {
     }
     const token = opts.token ?? this.defaultToken;
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${this.api.url}${urlPath}`, { method, headers, body });
+    const res = await fetch(`${this.apiUrl ?? this.api.url}${urlPath}`, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -50,6 +50,7 @@ export function startWorkerProcess(env: Record<string, string>, opts: { plain?: 
   return start(opts.entry ?? (opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts'), env, /worker polling/, opts.nodeArgs);
 }
 
-export function startApiProcess(env: Record<string, string>): Promise<ChildHandle> {
-  return start('api/main.ts', env, /API listening/);
+/** An API process; `nodeArgs` go to node itself (a benchmark's `--cpu-prof`). */
+export function startApiProcess(env: Record<string, string>, opts: { nodeArgs?: string[] } = {}): Promise<ChildHandle> {
+  return start('api/main.ts', env, /API listening/, opts.nodeArgs);
 }
