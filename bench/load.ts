@@ -307,8 +307,13 @@ export async function loadBench() {
     if (apiMode === 'process') {
       if (apiProfileDir) fs.mkdirSync(apiProfileDir, { recursive: true });
       const port = await freePort();
-      apiProcess = await startApiProcess({ ...h.env, PORT: String(port), LOG_LEVEL: 'warn' }, { nodeArgs: apiProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${apiProfileDir}`] : [] });
-      h.apiUrl = `http://127.0.0.1:${port}`;
+      const url = `http://127.0.0.1:${port}`;
+      // Its requests not logged, as the in-process API's are not (LOG_LEVEL silent there): the same work in both.
+      apiProcess = await startApiProcess(
+        { ...h.env, PORT: String(port), LOG_LEVEL: 'warn' },
+        { nodeArgs: apiProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${apiProfileDir}`] : [], ready: async () => (await fetch(`${url}/healthz`)).ok },
+      );
+      h.apiUrl = url;
     }
     // The worker reports its memory by thread (bench/worker-memory.js), for the parked phase.
     const memoryArgs = ['--require', path.join(__dirname, 'worker-memory.js')];

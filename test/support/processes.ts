@@ -16,7 +16,7 @@ export interface ChildHandle {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function start(entry: string, env: Record<string, string>, readyLine: RegExp, nodeArgs: string[] = []): Promise<ChildHandle> {
+function start(entry: string, env: Record<string, string>, readyLine: RegExp, nodeArgs: string[] = [], ready?: () => Promise<boolean>): Promise<ChildHandle> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? env.LOG_LEVEL : 'info' },
@@ -36,7 +36,8 @@ function start(entry: string, env: Record<string, string>, readyLine: RegExp, no
       return exited;
     },
   };
-  return waitFor(() => readyLine.test(out) || child.exitCode !== null, { timeoutMs: 60_000, what: `${entry} to start` }).then(() => {
+  const isReady = async () => (ready ? ready().catch(() => false) : readyLine.test(out));
+  return waitFor(async () => child.exitCode !== null || (await isReady()), { timeoutMs: 60_000, what: `${entry} to start` }).then(() => {
     if (child.exitCode !== null) throw new Error(`${entry} exited early (${child.exitCode}):\n${out}`);
     return handle;
   });
@@ -50,7 +51,10 @@ export function startWorkerProcess(env: Record<string, string>, opts: { plain?: 
   return start(opts.entry ?? (opts.plain ? 'worker/main.ts' : 'test/support/test-worker.ts'), env, /worker polling/, opts.nodeArgs);
 }
 
-/** An API process; `nodeArgs` go to node itself (a benchmark's `--cpu-prof`). */
-export function startApiProcess(env: Record<string, string>, opts: { nodeArgs?: string[] } = {}): Promise<ChildHandle> {
-  return start('api/main.ts', env, /API listening/, opts.nodeArgs);
+/**
+ * An API process; `nodeArgs` go to node itself (a benchmark's `--cpu-prof`); `ready`: how to tell it listens when
+ * its log will not say (a LOG_LEVEL above info), e.g. its health endpoint answering.
+ */
+export function startApiProcess(env: Record<string, string>, opts: { nodeArgs?: string[]; ready?: () => Promise<boolean> } = {}): Promise<ChildHandle> {
+  return start('api/main.ts', env, /API listening/, opts.nodeArgs, opts.ready);
 }
