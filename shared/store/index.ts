@@ -13,6 +13,7 @@ import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
 import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
+import { OwnerBatches } from './owner-batches';
 import { RunsRepo, type NewRun, type RunRecord } from './runs';
 import { RunTreeRepo } from './run-tree';
 import { UserMessagesRepo } from './user-messages';
@@ -30,12 +31,16 @@ import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
 
 
-/** Rolls `queueRun`'s transaction back when the owner's queue is full. */
-class QueueFull extends Error {
-  constructor(readonly waiting: number) {
-    super(`the queue is full: ${waiting} runs wait`);
-  }
-}
+/** What `queueRun` answers: the owner's queue was full (`queueFull` runs wait), or the run, created or found by its key. */
+export type QueuedRun = { queueFull: number } | { run: RunRecord; created: boolean; events: RunEvent[] };
+/** One request of `queueRun`'s. */
+type QueueRequest = { run: NewRun; cap: number; events: EventDraft[] };
+/**
+ * At most this many of one owner's starts are queued in one transaction: enough that a storm of one owner's
+ * starts (a hundred a second) goes in a few transactions a second, few enough that the lock is not held for long.
+ */
+const MAX_QUEUE_BATCH = 50;
+
 export class Store {
   readonly runs: RunsRepo;
   readonly events: EventsRepo;
@@ -61,6 +66,8 @@ export class Store {
   readonly apiKeys: ApiKeysRepo;
   readonly sessions: SessionsRepo;
   readonly teamBudgets: TeamBudgetsRepo;
+  /** Each owner's `queueRun` requests, queued together (this process's; the owner's lock orders them across processes). */
+  private readonly queueBatches = new OwnerBatches<QueueRequest, QueuedRun>((owner, requests) => this.queueBatch(owner, requests), MAX_QUEUE_BATCH);
 
   constructor(
     private readonly executor: Executor,
@@ -110,27 +117,40 @@ export class Store {
    * start: then nothing is written and `queueFull` says how many wait. A run with the same
    * idempotency key already there is returned as it is (`created: false`), whatever the cap.
    *
-   * The count comes last, under the owner's queue lock, so concurrent requests cannot all slip under the cap: the
-   * lock is held from there to the commit, and it sees every run committed before it. Inserting first keeps the
-   * run and its events out of the locked part — each of one owner's starts waits only for the others' count and
-   * commit, not their writes (a storm of one owner's starts went one at a time through four statements each).
-   * Over the cap, the transaction is rolled back: nothing was written.
+   * The owner's concurrent requests in this process are written together (shared/store/owner-batches.ts), in one
+   * transaction that takes the owner's queue lock first, counts the runs waiting once, and then, request by request
+   * in arrival order, returns the run of a key already used, refuses one over the cap, or writes the run and its
+   * events and counts it: concurrent requests (here or in other processes, which take the same lock) cannot slip
+   * under the cap, and one owner's storm of starts costs a lock, a count and a commit per batch, on one connection.
    */
-  async queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<{ queueFull: number } | { run: RunRecord; created: boolean; events: RunEvent[] }> {
-    try {
-      return await this.transaction(async (tx) => {
-        const inserted = await tx.runs.insert(run);
-        if (!inserted.created) return { ...inserted, events: [] };
-        const appended = await tx.events.append(inserted.run.id, events);
-        await tx.runs.lockQueue(run.owner);
-        const waiting = (await tx.runs.countQueued(run.owner)) - 1; // this run is among them
-        if (waiting >= cap) throw new QueueFull(waiting);
-        return { ...inserted, events: appended };
-      });
-    } catch (err) {
-      if (err instanceof QueueFull) return { queueFull: err.waiting };
-      throw err;
-    }
+  queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<QueuedRun> {
+    // Inside a caller's transaction: written there and then (a batch would commit apart from it).
+    if (this.executor.isTransaction) return this.queueBatch(run.owner, [{ run, cap, events }]).then((r) => r[0]!);
+    return this.queueBatches.add(run.owner, { run, cap, events });
+  }
+
+  /** One owner's `queueRun` requests in one transaction, under the owner's queue lock: a result each, in order. */
+  private queueBatch(owner: string, requests: QueueRequest[]): Promise<QueuedRun[]> {
+    return this.transaction(async (tx) => {
+      await tx.runs.lockQueue(owner);
+      let waiting = await tx.runs.countQueued(owner);
+      const out: QueuedRun[] = [];
+      for (const { run, cap, events } of requests) {
+        // A key already used gets its run back whatever the cap (its first request was counted when it was queued).
+        const earlier = run.idempotencyKey && waiting >= cap ? await tx.runs.findByIdempotencyKey(owner, run.idempotencyKey) : undefined;
+        if (earlier) out.push({ run: earlier, created: false, events: [] });
+        else if (waiting >= cap) out.push({ queueFull: waiting });
+        else {
+          const inserted = await tx.runs.insert(run);
+          if (!inserted.created) out.push({ ...inserted, events: [] });
+          else {
+            out.push({ ...inserted, events: await tx.events.append(inserted.run.id, events) });
+            if (!run.parentRunId) waiting += 1; // a tree counts once toward the cap, as its root (countQueued)
+          }
+        }
+      }
+      return out;
+    });
   }
 
   /**

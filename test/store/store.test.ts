@@ -61,6 +61,40 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await store.queueRun(newRun('run_other', 'uncapped'), 3, [queued])).toMatchObject({ created: true });
   });
 
+  it("writes one owner's concurrent starts together: a few transactions, not one each (issue 26, the start storm)", async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const transactions = jest.spyOn(store, 'transaction');
+    try {
+      const tries = await Promise.all(Array.from({ length: 40 }, (_, i) => store.queueRun(newRun(`run_storm${i}`, 'stormy'), 100, [queued])));
+      expect(tries.every((t) => 'run' in t && t.created && t.events.length === 1)).toBe(true);
+      // The first start goes alone; the 39 that came while it was written wait and go as one batch (at most 50).
+      expect(transactions.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      transactions.mockRestore();
+    }
+    expect(await store.runs.countQueued('stormy')).toBe(40);
+  });
+
+  it('fails only the start that cannot be written when its batch fails, and replays a key within a batch', async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const unwritable = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits, n: 1n } } as unknown as EventDraft; // JSON cannot hold a BigInt
+    const tries = await Promise.allSettled([
+      store.queueRun(newRun('run_b0', 'batchy'), 100, [queued]),
+      store.queueRun(newRun('run_b1', 'batchy', 'same-key'), 100, [queued]),
+      store.queueRun(newRun('run_b2', 'batchy'), 100, [unwritable]),
+      store.queueRun(newRun('run_b3', 'batchy', 'same-key'), 100, [queued]),
+      store.queueRun(newRun('run_b4', 'batchy'), 100, [queued]),
+    ]);
+    expect(tries.map((t) => t.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const value = (i: number) => (tries[i] as PromiseFulfilledResult<Awaited<ReturnType<Store['queueRun']>>>).value;
+    // The two of one key: one run, whichever was written first (retried alone, they race as any two requests do).
+    const keyed = [value(1), value(3)].map((v) => ('run' in v ? { id: v.run.id, created: v.created } : undefined));
+    expect(keyed[0]!.id).toBe(keyed[1]!.id);
+    expect(keyed.filter((k) => k!.created)).toHaveLength(1);
+    expect(await store.runs.get('run_b2')).toBeUndefined();
+    expect(await store.runs.countQueued('batchy')).toBe(3);
+  });
+
   it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
     await store.runs.insert(newRun('run_ev'));
     const first = await store.events.append('run_ev', [
