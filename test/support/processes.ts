@@ -40,6 +40,10 @@ function start(entry: string, env: Record<string, string>, readyLine: RegExp, no
   return waitFor(async () => child.exitCode !== null || (await isReady()), { timeoutMs: 60_000, what: `${entry} to start` }).then(() => {
     if (child.exitCode !== null) throw new Error(`${entry} exited early (${child.exitCode}):\n${out}`);
     return handle;
+  }, (err: unknown) => {
+    // Not ready in time: stopped, not left running after the caller gave up on it.
+    child.kill('SIGKILL');
+    throw err;
   });
 }
 
