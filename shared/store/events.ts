@@ -25,6 +25,40 @@ export class EventsRepo {
     private readonly dialect: Dialect,
   ) {}
 
+  /**
+   * The drafts of a draft list as a new run's first events: seq from 1, a key once (the first draft of it). For
+   * `writeFirst`, whose runs are written with these counted (`last_seq`).
+   */
+  static firstEvents(drafts: EventDraft[], at = nowIso()): { key: string; event: RunEvent }[] {
+    const seen = new Set<string>();
+    const out: { key: string; event: RunEvent }[] = [];
+    for (const draft of drafts) {
+      if (seen.has(draft.key)) continue;
+      seen.add(draft.key);
+      out.push({ key: draft.key, event: { seq: out.length + 1, at, type: draft.type, data: draft.data } as RunEvent });
+    }
+    return out;
+  }
+
+  /**
+   * New runs' first events (from `firstEvents`), written together: one insert, their webhooks' deliveries, one
+   * NOTIFY statement on Postgres. The runs must be new and written in this transaction with their `last_seq` set to
+   * their events' count (queueing a batch of starts: shared/store/index.ts); `append` is for every other case.
+   */
+  async writeFirst(runs: { runId: string; webhooks: RunWebhooks | null; rows: { key: string; event: RunEvent }[] }[]): Promise<void> {
+    const rows = runs.flatMap((r) => r.rows.map(({ key, event }) => ({ run_id: r.runId, seq: event.seq, key, type: event.type, at: event.at, data_json: JSON.stringify(event.data) })));
+    if (rows.length === 0) return;
+    await inTransaction(this.db, async (trx) => {
+      await trx.insertInto('events').values(rows).execute();
+      // The outbox, as append's: deliveries are written with the events they tell of.
+      for (const r of runs) await new WebhooksRepo(trx).enqueue(r.runId, r.webhooks, r.rows.map((x) => x.event));
+      if (this.dialect === 'postgres') {
+        const payloads = runs.filter((r) => r.rows.length).map((r) => JSON.stringify({ runId: r.runId, seq: r.rows.length }));
+        await sql`select pg_notify(${EVENTS_CHANNEL}, p) from unnest(${payloads}::text[]) as p`.execute(trx);
+      }
+    });
+  }
+
   /** Appends the drafts whose keys are new and returns those, with their seq. */
   async append(runId: string, drafts: EventDraft[]): Promise<RunEvent[]> {
     if (drafts.length === 0) return [];

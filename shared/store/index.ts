@@ -7,7 +7,7 @@ import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
 import { EffectsRepo } from './effects';
 import { EventsRepo } from './events';
-import { inTransaction, type Executor } from './executor';
+import { inTransaction, nowIso, type Executor } from './executor';
 import { InputRequestsRepo } from './input-requests';
 import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
@@ -67,7 +67,11 @@ export class Store {
   readonly sessions: SessionsRepo;
   readonly teamBudgets: TeamBudgetsRepo;
   /** Each owner's `queueRun` requests, queued together (this process's; the owner's lock orders them across processes). */
-  private readonly queueBatches = new OwnerBatches<QueueRequest, QueuedRun>((owner, requests) => this.queueBatch(owner, requests), MAX_QUEUE_BATCH);
+  private readonly queueBatches = new OwnerBatches<QueueRequest, QueuedRun>(
+    (owner, requests) => this.queueBatch(owner, requests),
+    (request) => this.queueAlone(request),
+    MAX_QUEUE_BATCH,
+  );
 
   constructor(
     private readonly executor: Executor,
@@ -125,31 +129,71 @@ export class Store {
    */
   queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<QueuedRun> {
     // Inside a caller's transaction: written there and then (a batch would commit apart from it).
-    if (this.executor.isTransaction) return this.queueBatch(run.owner, [{ run, cap, events }]).then((r) => r[0]!);
+    if (this.executor.isTransaction) return this.queueAlone({ run, cap, events });
     return this.queueBatches.add(run.owner, { run, cap, events });
   }
 
-  /** One owner's `queueRun` requests in one transaction, under the owner's queue lock: a result each, in order. */
+  /**
+   * One owner's `queueRun` requests in one transaction, under the owner's queue lock: a result each, in order. In
+   * a few statements whatever their number: the lock, the count, the runs of the batch's keys, then the runs
+   * admitted and their first events, each in one statement.
+   */
   private queueBatch(owner: string, requests: QueueRequest[]): Promise<QueuedRun[]> {
     return this.transaction(async (tx) => {
       await tx.runs.lockQueue(owner);
       let waiting = await tx.runs.countQueued(owner);
-      const out: QueuedRun[] = [];
-      for (const { run, cap, events } of requests) {
-        // A key already used gets its run back whatever the cap (its first request was counted when it was queued).
-        const earlier = run.idempotencyKey && waiting >= cap ? await tx.runs.findByIdempotencyKey(owner, run.idempotencyKey) : undefined;
-        if (earlier) out.push({ run: earlier, created: false, events: [] });
-        else if (waiting >= cap) out.push({ queueFull: waiting });
+      const keys = [...new Set(requests.flatMap((r) => (r.run.idempotencyKey ? [r.run.idempotencyKey] : [])))];
+      const known = await tx.runs.findByIdempotencyKeys(owner, keys);
+      const at = nowIso();
+      // Decided in arrival order: a key already used gets its run whatever the cap (a key used earlier in the batch,
+      // the run written for it); then the cap; then the run is written, and counted.
+      const decided: ({ queueFull: number } | { replayOf: string } | { write: QueueRequest; events: { key: string; event: RunEvent }[] })[] = [];
+      const writtenFor = new Map<string, string>(); // idempotency key → id of the run of this batch written for it
+      for (const request of requests) {
+        const key = request.run.idempotencyKey;
+        if (key && known.has(key)) decided.push({ replayOf: key });
+        else if (key && writtenFor.has(key)) decided.push({ replayOf: key });
+        else if (waiting >= request.cap) decided.push({ queueFull: waiting });
         else {
-          const inserted = await tx.runs.insert(run);
-          if (!inserted.created) out.push({ ...inserted, events: [] });
-          else {
-            out.push({ ...inserted, events: await tx.events.append(inserted.run.id, events) });
-            if (!run.parentRunId) waiting += 1; // a tree counts once toward the cap, as its root (countQueued)
-          }
+          decided.push({ write: request, events: EventsRepo.firstEvents(request.events, at) });
+          if (key) writtenFor.set(key, request.run.id);
+          if (!request.run.parentRunId) waiting += 1; // a tree counts once toward the cap, as its root (countQueued)
         }
       }
-      return out;
+      const toWrite = decided.flatMap((d) => ('write' in d ? [d] : []));
+      const written = new Map((await tx.runs.insertMany(toWrite.map((d) => ({ run: d.write.run, lastSeq: d.events.length })))).map((r) => [r.id, r]));
+      // A run left out had its key taken meanwhile by a writer that did not take the lock (an older version's): that
+      // writer's run is the request's (it was counted here, so the cap errs on the safe side for this batch).
+      const taken = toWrite.filter((d) => !written.has(d.write.run.id)).map((d) => d.write.run.idempotencyKey!);
+      for (const [key, run] of await tx.runs.findByIdempotencyKeys(owner, taken)) known.set(key, run);
+      const kept = toWrite.filter((d) => written.has(d.write.run.id));
+      await tx.events.writeFirst(kept.map((d) => ({ runId: d.write.run.id, webhooks: d.write.run.webhooks ?? null, rows: d.events })));
+      for (const [key, id] of writtenFor) if (written.has(id)) known.set(key, written.get(id)!);
+      return decided.map((d) => {
+        if ('queueFull' in d) return d;
+        if ('replayOf' in d) return { run: known.get(d.replayOf)!, created: false, events: [] };
+        const run = written.get(d.write.run.id);
+        return run ? { run, created: true, events: d.events.map((e) => e.event) } : { run: known.get(d.write.run.idempotencyKey!)!, created: false, events: [] };
+      });
+    });
+  }
+
+  /**
+   * One `queueRun` request alone, a statement at a time as before batches: a batch that failed is written again
+   * this way, request by request, so one that cannot be written fails alone (and a key taken by a writer that did
+   * not take the lock gets that writer's run).
+   */
+  private queueAlone(request: QueueRequest): Promise<QueuedRun> {
+    const { run, cap, events } = request;
+    return this.transaction(async (tx) => {
+      await tx.runs.lockQueue(run.owner);
+      const waiting = await tx.runs.countQueued(run.owner);
+      const earlier = run.idempotencyKey ? await tx.runs.findByIdempotencyKey(run.owner, run.idempotencyKey) : undefined;
+      if (earlier) return { run: earlier, created: false, events: [] };
+      if (waiting >= cap) return { queueFull: waiting };
+      const inserted = await tx.runs.insert(run);
+      if (!inserted.created) return { ...inserted, events: [] };
+      return { ...inserted, events: await tx.events.append(inserted.run.id, events) };
     });
   }
 

@@ -5,8 +5,8 @@
  * commit a batch rather than one each, and a storm of one owner's starts takes one pooled connection, not all of
  * them (each waiting on the lock while holding its own, the API's other queries waiting for one).
  *
- * A batch that fails is written again item by item, so one bad item fails alone; a failure of the database fails
- * each of them as it would have.
+ * A batch that fails is written again item by item (`writeAlone`), so one bad item fails alone; a failure of the
+ * database fails each of them as it would have.
  */
 export class OwnerBatches<Item, Result> {
   private readonly waiting = new Map<string, { item: Item; resolve: (r: Result) => void; reject: (err: unknown) => void }[]>();
@@ -14,6 +14,8 @@ export class OwnerBatches<Item, Result> {
   constructor(
     /** Writes one owner's batch in one transaction; a result per item, in order. */
     private readonly write: (owner: string, items: Item[]) => Promise<Result[]>,
+    /** Writes one item alone: a failed batch's items, each. */
+    private readonly writeAlone: (item: Item) => Promise<Result>,
     private readonly maxBatch: number,
   ) {}
 
@@ -36,7 +38,7 @@ export class OwnerBatches<Item, Result> {
         batch.forEach((b, i) => b.resolve(results[i]!));
       } catch (err) {
         if (batch.length === 1) batch[0]!.reject(err);
-        else await Promise.all(batch.map((b) => this.write(owner, [b.item]).then((r) => b.resolve(r[0]!), b.reject)));
+        else await Promise.all(batch.map((b) => this.writeAlone(b.item).then(b.resolve, b.reject)));
       }
     }
     this.waiting.delete(owner);

@@ -2,7 +2,7 @@
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Dialect } from './open-database';
 import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
@@ -101,6 +101,45 @@ export interface ListRunsQuery {
   before?: { createdAt: string; id: string };
 }
 
+/** A new run's row: queued, nothing spent, `lastSeq` events already written with it (0 unless said). */
+function newRunRow(run: NewRun, now: string, lastSeq = 0): Insertable<RunsTable> {
+  return {
+    id: run.id,
+    owner: run.owner,
+    goal: run.goal,
+    model: run.model,
+    status: 'queued',
+    status_detail: null,
+    approvals: run.approvals,
+    limits_json: JSON.stringify(run.limits),
+    metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
+    webhooks_json: run.webhooks?.to.length ? JSON.stringify(run.webhooks) : null,
+    schedule_id: run.scheduleId ?? null,
+    agent: run.agent ?? null,
+    agent_version: run.agentVersion ?? null,
+    input_json: run.input === undefined || run.input === null ? null : JSON.stringify(run.input),
+    output_json: null,
+    upgrade_requested_at: null,
+    parent_run_id: run.parentRunId ?? null,
+    depth: run.depth ?? 0,
+    team: run.team ?? null,
+    idempotency_key: run.idempotencyKey ?? null,
+    last_seq: lastSeq,
+    input_tokens: 0,
+    output_tokens: 0,
+    cost_usd: 0,
+    turn: 0,
+    progress_json: null,
+    result: null,
+    error_json: null,
+    admitted: 0,
+    stalled_at: null,
+    created_at: now,
+    updated_at: now,
+    ended_at: null,
+  };
+}
+
 function toRecord(row: Selectable<RunsTable>): RunRecord {
   return {
     id: row.id,
@@ -158,41 +197,7 @@ export class RunsRepo {
     const now = nowIso();
     const inserted = await this.db
       .insertInto('runs')
-      .values({
-        id: run.id,
-        owner: run.owner,
-        goal: run.goal,
-        model: run.model,
-        status: 'queued',
-        status_detail: null,
-        approvals: run.approvals,
-        limits_json: JSON.stringify(run.limits),
-        metadata_json: run.metadata ? JSON.stringify(run.metadata) : null,
-        webhooks_json: run.webhooks?.to.length ? JSON.stringify(run.webhooks) : null,
-        schedule_id: run.scheduleId ?? null,
-        agent: run.agent ?? null,
-        agent_version: run.agentVersion ?? null,
-        input_json: run.input === undefined || run.input === null ? null : JSON.stringify(run.input),
-        output_json: null,
-        upgrade_requested_at: null,
-        parent_run_id: run.parentRunId ?? null,
-        depth: run.depth ?? 0,
-        team: run.team ?? null,
-        idempotency_key: run.idempotencyKey ?? null,
-        last_seq: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0,
-        turn: 0,
-        progress_json: null,
-        result: null,
-        error_json: null,
-        admitted: 0,
-        stalled_at: null,
-        created_at: now,
-        updated_at: now,
-        ended_at: null,
-      })
+      .values(newRunRow(run, now))
       .onConflict((oc) => oc.columns(['owner', 'idempotency_key']).doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -204,6 +209,30 @@ export class RunsRepo {
       .where('idempotency_key', '=', run.idempotencyKey ?? '')
       .executeTakeFirstOrThrow();
     return { run: toRecord(existing), created: false };
+  }
+
+  /**
+   * New runs in one statement, each with the number of events written with it (`lastSeq`); a run whose owner and
+   * idempotency key are taken is left out (the caller, holding the owner's queue lock, has looked them up first: one
+   * left out is a writer that did not take the lock). The runs written, in no particular order.
+   */
+  async insertMany(runs: { run: NewRun; lastSeq: number }[]): Promise<RunRecord[]> {
+    if (runs.length === 0) return [];
+    const now = nowIso();
+    const rows = await this.db
+      .insertInto('runs')
+      .values(runs.map((r) => newRunRow(r.run, now, r.lastSeq)))
+      .onConflict((oc) => oc.columns(['owner', 'idempotency_key']).doNothing())
+      .returningAll()
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** The owner's runs with any of these idempotency keys, by key. */
+  async findByIdempotencyKeys(owner: string, keys: string[]): Promise<Map<string, RunRecord>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.db.selectFrom('runs').selectAll().where('owner', '=', owner).where('idempotency_key', 'in', keys).execute();
+    return new Map(rows.map((row) => [row.idempotency_key!, toRecord(row)]));
   }
 
   async findByIdempotencyKey(owner: string, key: string): Promise<RunRecord | undefined> {

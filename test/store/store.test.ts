@@ -73,6 +73,9 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
       transactions.mockRestore();
     }
     expect(await store.runs.countQueued('stormy')).toBe(40);
+    // A batched run is as one queued alone: its event at seq 1, counted on the run.
+    expect(await store.events.list('run_storm39', { after: 0, limit: 10 })).toMatchObject([{ seq: 1, type: 'run.queued' }]);
+    expect(await store.runs.get('run_storm39')).toMatchObject({ lastSeq: 1, status: 'queued' });
   });
 
   it('fails only the start that cannot be written when its batch fails, and replays a key within a batch', async () => {
