@@ -35,6 +35,7 @@ import { summarize } from './env';
 import { QUICK_LOAD, REALISTIC_LOAD, loadGoal, loadMarkerOf, loadReply, scriptLoad, type LoadRunKind } from '../test/support/agent-load';
 import { FakeAnthropic } from '../test/support/fake-anthropic';
 import { startHarness, type Harness } from '../test/support/harness';
+import { wholeInbox } from './inbox';
 import { LiveClient, wsUrl, type ServerMessage } from '../test/support/live-client';
 import { startWorkerProcess, type ChildHandle } from '../test/support/processes';
 import { seededRandom } from '../test/support/random';
@@ -318,7 +319,7 @@ export async function loadBench() {
     let endedEarly: string[] = [];
     await waitFor(
       async () => {
-        inbox = (await harness.request('GET', '/api/inbox')).body.items;
+        inbox = await wholeInbox(harness);
         if (inbox.length >= parked) return true;
         endedEarly = (await harness.store.runs.getMany(parkedRuns.map((p) => p.id))).filter((r) => isTerminalStatus(r.status)).map((r) => r.id);
         return inbox.length + endedEarly.length >= parked;
