@@ -56,7 +56,7 @@ export class Access {
 
   /**
    * canDecide as the store filters runs (the inbox's page, in SQL): its runs are exactly those canDecide allows
-   * (test/unit/inbox.test.ts checks the two agree). null: the credential may decide nothing.
+   * (test/store/inbox-pages.test.ts checks the two agree). null: the credential may decide nothing.
    */
   decideScope(p: Principal): RunScope | null {
     if (!scopeAllows(p.scopes, 'decide')) return null;

@@ -16,7 +16,7 @@ import type { Access } from './access';
 import type { Principal } from '../contract/identity';
 import { ApiError, notFound } from './errors';
 import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor';
-import { compareInboxKeys } from '../shared/store/run-scope';
+import { KIND_RANK } from '../shared/store/run-scope';
 
 /** `subagent`: which sub-agent asks, when the approval's run is a child run (see originsOf); null for a root run. */
 export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null): ApprovalView {
@@ -39,7 +39,7 @@ export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null)
   };
 }
 
-/** Runs by id in a statement per thousand, not one per run: the inbox lists thousands of waiting runs (issue 26). */
+/** Runs by id in a statement per thousand, not one per run: the list of pending approvals may hold thousands (issue 26). */
 const RUNS_PER_STATEMENT = 1000;
 async function runsById(store: Store, runIds: string[]): Promise<Map<string, RunRecord>> {
   const ids = [...new Set(runIds)];
@@ -180,7 +180,7 @@ export class HumanService {
     return approvalView(approval, (await this.deps.store.tree.originOf(approval.runId)) ?? null);
   }
 
-  /** pendingFor, with the runs it read to decide (the inbox needs them again). */
+  /** pendingFor, with the runs it read to decide (the view labels each approval with its sub-agent from them). */
   private async pendingWithRuns(caller: Principal): Promise<{ approvals: ApprovalRecord[]; runs: Map<string, RunRecord> }> {
     const { store, access } = this.deps;
     const pending = access.decidesBeyondOwn(caller) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(caller.user);
@@ -226,10 +226,12 @@ export class HumanService {
       decide ? store.approvals.countPendingIn(decide) : 0,
       steer ? store.inputs.countPendingIn(steer) : 0,
     ]);
+    // By time, then kind; within a kind each list keeps the store's order, ties by id as the database collates them,
+    // which the cursor's next page compares with (a sort by id here could disagree with a non-C collation).
     const merged = [
       ...approvals.map((a) => ({ key: { requestedAt: a.requestedAt, kind: 'approval' as const, id: a.id }, approval: a, question: undefined })),
       ...questions.map((q) => ({ key: { requestedAt: q.requestedAt, kind: 'question' as const, id: q.id }, approval: undefined, question: q })),
-    ].sort((a, b) => compareInboxKeys(a.key, b.key));
+    ].sort((a, b) => (a.key.requestedAt === b.key.requestedAt ? KIND_RANK[a.key.kind] - KIND_RANK[b.key.kind] : a.key.requestedAt < b.key.requestedAt ? -1 : 1));
     const rows = merged.slice(0, page.limit);
     const last = rows[rows.length - 1];
     // Fail closed: the store's scope is canDecide and canSteer as SQL; each item is checked against them again here.

@@ -23,11 +23,13 @@ export interface InboxKey {
   id: string;
 }
 
-const KIND_ORDER: Record<InboxKind, number> = { approval: 0, question: 1 };
+/** At one instant approvals come before questions. */
+export const KIND_RANK: Record<InboxKind, number> = { approval: 0, question: 1 };
 
+/** The inbox's order with ids compared as JavaScript does (tests; the store orders ties by id as its database does). */
 export function compareInboxKeys(a: InboxKey, b: InboxKey): number {
   if (a.requestedAt !== b.requestedAt) return a.requestedAt < b.requestedAt ? -1 : 1;
-  if (a.kind !== b.kind) return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+  if (a.kind !== b.kind) return KIND_RANK[a.kind] - KIND_RANK[b.kind];
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
@@ -48,8 +50,8 @@ export function runInScope(scope: RunScope): RawBuilder<SqlBool> {
 export function afterInInbox(table: 'approvals' | 'input_requests', kind: InboxKind, after: InboxKey): RawBuilder<SqlBool> {
   const at = sql.ref(`${table}.requested_at`);
   const id = sql.ref(`${table}.id`);
-  const own = KIND_ORDER[kind];
-  const theirs = KIND_ORDER[after.kind];
+  const own = KIND_RANK[kind];
+  const theirs = KIND_RANK[after.kind];
   if (own > theirs) return sql<SqlBool>`${at} >= ${after.requestedAt}`;
   if (own < theirs) return sql<SqlBool>`${at} > ${after.requestedAt}`;
   return sql<SqlBool>`(${at}, ${id}) > (${after.requestedAt}, ${after.id})`;
