@@ -139,6 +139,20 @@ describe('a suspect tool call', () => {
     expect(sandboxed).toHaveLength(before);
   });
 
+  it('runs in process the retry of a clean failure the ledger could not take (the database away), in the worker that saw it', async () => {
+    const before = sandboxed.length;
+    await runWithToolCall('run_unwritten', 'h', { inDoubt: false, tool: flaky.name });
+    const away = jest.spyOn(store.effects, 'attemptFailed').mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+    try {
+      expect(await runTool('run_unwritten', 1).catch((e: unknown) => e)).toMatchObject({ type: FailureType.ToolUnavailable });
+      expect(away).toHaveBeenCalledTimes(1);
+    } finally {
+      away.mockRestore();
+    }
+    expect(await runTool('run_unwritten', 2)).toMatchObject({ isError: false });
+    expect(sandboxed).toHaveLength(before);
+  });
+
   it('keeps a call suspect whose attempt vanished, though a later attempt failed in a live worker', async () => {
     answer = async () => Promise.reject(new ToolUnavailableError('backend away in the sandbox'));
     await runWithToolCall('run_lost_then_clean', 'g', { inDoubt: true, tool: flaky.name });
