@@ -422,6 +422,8 @@ export async function loadBench() {
 
     // 3. Decisions, 100 at a time.
     const decisionWindowUs = [monotonicUs(), NaN];
+    const decisionThreads0 = cpuMsByThreadOf(pid);
+    const decisionStarted = performance.now();
     const decidedAt = new Map<string, number>();
     const decisionAnswerMs: number[] = [];
     await inBatches(inbox, 100, async (item) => {
@@ -438,6 +440,8 @@ export async function loadBench() {
     await inBatches(parkedRuns, 100, async (p) => void (await harness.client.workflow.getHandle(p.id).result()));
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
     decisionWindowUs[1] = monotonicUs();
+    const decisionCpuMsByThread = cpuMsByThreadSince(pid, decisionThreads0);
+    const decisionSeconds = (performance.now() - decisionStarted) / 1000;
     const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
     const pathOf = (kind: LoadRunKind) => {
       const of = paths.filter((_, i) => parkedRuns[i]!.kind === kind);
@@ -515,6 +519,9 @@ export async function loadBench() {
       decisions: {
         decided: decidedAt.size,
         answerMs: summary(decisionAnswerMs),
+        // The phase's length and the worker's CPU in it by thread: a resume burst is paced by the workflow thread(s).
+        seconds: round(decisionSeconds),
+        workerCpuMsByThread: decisionCpuMsByThread,
         decisionToNextModelCallMs: summary(decisionToNextCallMs),
         decisionPathMs: decisionPath,
       },

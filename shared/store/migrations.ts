@@ -535,7 +535,14 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('ws_tickets').addColumn('credential_expires_at', 'text').execute();
       },
     },
-    '022_inbox_order': {
+    '022_effect_attempts_failed': {
+      async up(db: Kysely<unknown>) {
+        // How many of an effect's attempts ended in a live worker that knew they failed: a call in doubt whose
+        // attempt vanished instead runs apart (the tool sandbox). Entries from before count none (all suspect).
+        await db.schema.alterTable('effects').addColumn('attempts_failed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    '023_inbox_order': {
       async up(db: Kysely<unknown>) {
         // The inbox reads pending approvals and questions a page at a time in (requested_at, id) order (issue 26):
         // with id in the index a page is a range of it, ties included; questions had no index by status at all.
