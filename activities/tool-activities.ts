@@ -2,8 +2,9 @@
  * Tool steps. `runTool` executes one tool call under its idempotency key: a call the ledger has
  * completed returns its stored result without running; a call found started-but-not-completed
  * (the worker died mid-effect) is re-sent only if the tool is idempotent or read-only —
- * otherwise the workflow is told, so it can ask a human instead of guessing — and, being suspect of having killed
- * that worker, runs in a sandbox process of its own when the worker has one (tools/tool-sandbox.ts). Before any effect it
+ * otherwise the workflow is told, so it can ask a human instead of guessing — and, when an earlier attempt vanished
+ * (being suspect of having killed that worker: tools/suspect-calls.ts), runs in a sandbox process of its own when the
+ * worker has one (tools/tool-sandbox.ts). Before any effect it
  * checks the approval itself (`approval-gate.ts`): by this worker's own definition of the tool, a call
  * that needs one runs only with an approved decision recorded for exactly this call.
  */
@@ -20,6 +21,7 @@ import { createApprovalGate } from './tools/approval-gate';
 import { ToolUnavailableError } from './tools/tool';
 import { serializeOutput } from './tools/tool-output';
 import { ToolSandboxDied, ToolSandboxFailed, type ToolSandbox } from './tools/tool-sandbox';
+import { createSuspectCalls } from './tools/suspect-calls';
 import { Workspace, withoutHostPaths } from './tools/workspace';
 import { WorkspaceRefused } from '../shared/workspaces/workspace-sync';
 import { recordRestore } from './workspace-events';
@@ -80,6 +82,7 @@ export function createToolActivities(deps: ActivityDeps) {
   const { store, bus } = deps;
   const gate = createApprovalGate(store, deps.settings.config.approvals.minPolicy);
   const agents = createRunAgents(deps);
+  const suspects = createSuspectCalls(store.effects, deps.logger);
 
   /**
    * Why a run of an agent cannot make this call here, if it cannot: the tool is not in the version the run is
@@ -185,13 +188,13 @@ export function createToolActivities(deps: ActivityDeps) {
       });
     }
 
+    const toolStarted: EventDraft = { key: eventKeys.toolStarted(toolUseId), type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } };
     // The workspace is this run's current version here, and stays so until the result is recorded. Made so before
     // the ledger is touched: its restore (rare: a worker that does not hold the current version) is told first, and
     // the ledger's start and `tool.started` then go in one transaction. A restore that fails leaves no ledger entry,
     // so its retry is a new call rather than one in doubt.
     return deps.workspaces.using(runId, async () => {
       await recordRestore(deps, runId, await deps.workspaces.prepare(runId));
-      const toolStarted: EventDraft = { key: eventKeys.toolStarted(toolUseId), type: 'tool.started', data: { turn, toolUseId, name: call.name, input: call.input, risk } };
       const { ledger, started } = await store.transaction(async (tx) => {
         const entry = await tx.effects.begin(key, { runId, kind: 'tool', name: call.name });
         // Only a new call starts here; one in doubt says so once its re-run is decided, below.
@@ -199,8 +202,21 @@ export function createToolActivities(deps: ActivityDeps) {
       });
       publishEvents(bus, runId, started);
       if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
+      const attempt = suspects.begun(key, ledger, Context.current().info.heartbeatTimeoutMs);
+      try {
+        const outcome = await attemptCall(ledger.state === 'in_doubt', attempt.suspect);
+        attempt.done();
+        return outcome;
+      } catch (err) {
+        const runStopped = err instanceof ApplicationFailure && err.type === FailureType.ToolWorkerLost;
+        await attempt.failed(err, { cancelled: Context.current().cancellationSignal.aborted, runStopped });
+        throw err;
+      }
+    });
+
+    async function attemptCall(wasInDoubt: boolean, suspect: boolean): Promise<ToolOutcome> {
       const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
-      if (ledger.state === 'in_doubt') {
+      if (wasInDoubt) {
         if (!safeToRerun) {
           // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);
           // each word once: the approval is spent before the effect, so a retry of an attempt cut off again asks again.
@@ -208,14 +224,15 @@ export function createToolActivities(deps: ActivityDeps) {
           if (rerunInDoubt && !rerunApproved) await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'rerun_not_approved' });
           if (!rerunApproved) throw inDoubt(`${call.name} was interrupted after it started; it may or may not have taken effect`, 'attempt_lost');
         }
-        // An earlier attempt never finished: its worker was lost, perhaps to this very tool. It runs in a process of
-        // its own, which is all it can take down; without one, stand back before running it here.
-        if (!deps.toolSandbox) await standBackAfterLostAttempt();
+        // An earlier attempt vanished: its worker was lost, perhaps to this very tool. It runs in a process of its
+        // own, which is all it can take down; without one, stand back before running it here. (One whose attempts
+        // all ended in a live worker that knew they failed is not suspect: ./tools/suspect-calls.ts.)
+        if (suspect && !deps.toolSandbox) await standBackAfterLostAttempt();
         publishEvents(bus, runId, await store.events.append(runId, [toolStarted]));
       }
-      const sandbox = ledger.state === 'in_doubt' ? deps.toolSandbox : undefined;
+      const sandbox = suspect ? deps.toolSandbox : undefined;
       return execute({ runId, turn, toolUseId, key, call, tool, tools, safeToRerun, record, agentName: agent?.served.name ?? DEFAULT_AGENT, sandbox });
-    });
+    }
   }
 
   /** A call of a run's agent that this worker cannot make: a tool error for the model, recorded once (a retry writes the same). */

@@ -13,6 +13,7 @@
  */
 import { mayOnTeam, scopeAllows, teamsWhere, type Permission, type Principal } from '../contract/identity';
 import type { Config } from '../shared/config';
+import type { RunScope } from '../shared/store/run-scope';
 import type { RunRecord } from '../shared/store/runs';
 import { ApiError, notFound } from './errors';
 
@@ -51,6 +52,21 @@ export class Access {
   /** Whether the caller may decide some approvals beyond their own runs' (an approver somewhere): lists read them all. */
   decidesBeyondOwn(p: Principal): boolean {
     return this.isLegacyApprover(p) || teamsWhere(p, 'decide').length > 0;
+  }
+
+  /**
+   * canDecide as the store filters runs (the inbox's page, in SQL): its runs are exactly those canDecide allows
+   * (test/store/inbox-pages.test.ts checks the two agree). null: the credential may decide nothing.
+   */
+  decideScope(p: Principal): RunScope | null {
+    if (!scopeAllows(p.scopes, 'decide')) return null;
+    return { owner: this.config.approvals.selfApproval ? p.user : null, teams: teamsWhere(p, 'decide'), personal: this.approvers.has(p.user) };
+  }
+
+  /** canSteer as the store filters runs (the inbox's questions). null: the credential may steer nothing. */
+  steerScope(p: Principal): RunScope | null {
+    if (!scopeAllows(p.scopes, 'steer')) return null;
+    return { owner: p.user, teams: teamsWhere(p, 'steer'), personal: false };
   }
 
   /** Teams whose runs the caller may steer (start, answer, cancel…) besides their own. */

@@ -11,10 +11,12 @@ import type { ApprovalRecord } from '../shared/store/approvals';
 import type { RunRecord } from '../shared/store/runs';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
-import type { ApprovalView, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
+import type { ApprovalView, Inbox, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
 import type { Access } from './access';
 import type { Principal } from '../contract/identity';
 import { ApiError, notFound } from './errors';
+import { decodeInboxCursor, encodeInboxCursor } from './inbox-cursor';
+import { KIND_RANK } from '../shared/store/run-scope';
 
 /** `subagent`: which sub-agent asks, when the approval's run is a child run (see originsOf); null for a root run. */
 export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null): ApprovalView {
@@ -37,7 +39,7 @@ export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null)
   };
 }
 
-/** Runs by id in a statement per thousand, not one per run: the inbox lists thousands of waiting runs (issue 26). */
+/** Runs by id in a statement per thousand, not one per run: the list of pending approvals may hold thousands (issue 26). */
 const RUNS_PER_STATEMENT = 1000;
 async function runsById(store: Store, runIds: string[]): Promise<Map<string, RunRecord>> {
   const ids = [...new Set(runIds)];
@@ -178,7 +180,7 @@ export class HumanService {
     return approvalView(approval, (await this.deps.store.tree.originOf(approval.runId)) ?? null);
   }
 
-  /** pendingFor, with the runs it read to decide (the inbox needs them again). */
+  /** pendingFor, with the runs it read to decide (the view labels each approval with its sub-agent from them). */
   private async pendingWithRuns(caller: Principal): Promise<{ approvals: ApprovalRecord[]; runs: Map<string, RunRecord> }> {
     const { store, access } = this.deps;
     const pending = access.decidesBeyondOwn(caller) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(caller.user);
@@ -206,32 +208,49 @@ export class HumanService {
     return approval;
   }
 
-  /** What waits for the user, oldest first: approvals they may decide, and the questions of runs they may steer (answer). */
-  async inbox(caller: Principal): Promise<InboxItem[]> {
+  /**
+   * What waits for the user, oldest first, a page at a time: approvals they may decide, and the questions of runs
+   * they may steer (answer). The store reads the page in the order and under the access rule the inbox shows
+   * (issue 26: the work is the page's, however much waits); `total` is everything that waits for the caller.
+   */
+  async inbox(caller: Principal, page: { limit: number; cursor?: string }): Promise<Inbox> {
     const { store, access } = this.deps;
-    const [{ approvals, runs: approvalRuns }, asked] = await Promise.all([this.pendingWithRuns(caller), store.inputs.listPendingForOwner(caller.user, access.steerableTeams(caller))]);
-    const askedRuns = await runsById(store, asked.map((q) => q.runId));
-    const questions = asked.filter((q) => {
-      const run = askedRuns.get(q.runId);
-      return run !== undefined && access.canSteer(caller, run);
+    const after = page.cursor === undefined ? undefined : decodeInboxCursor(page.cursor);
+    const decide = access.decideScope(caller);
+    const steer = access.steerScope(caller);
+    // One more than the page of each kind: whether anything follows it.
+    const read = { after, limit: page.limit + 1 };
+    const [approvals, questions, approvalCount, questionCount] = await Promise.all([
+      decide ? store.approvals.pendingPageIn(decide, read) : [],
+      steer ? store.inputs.pendingPageIn(steer, read) : [],
+      decide ? store.approvals.countPendingIn(decide) : 0,
+      steer ? store.inputs.countPendingIn(steer) : 0,
+    ]);
+    // By time, then kind; within a kind each list keeps the store's order, ties by id as the database collates them,
+    // which the cursor's next page compares with (a sort by id here could disagree with a non-C collation).
+    const merged = [
+      ...approvals.map((a) => ({ key: { requestedAt: a.requestedAt, kind: 'approval' as const, id: a.id }, approval: a, question: undefined })),
+      ...questions.map((q) => ({ key: { requestedAt: q.requestedAt, kind: 'question' as const, id: q.id }, approval: undefined, question: q })),
+    ].sort((a, b) => (a.key.requestedAt === b.key.requestedAt ? KIND_RANK[a.key.kind] - KIND_RANK[b.key.kind] : a.key.requestedAt < b.key.requestedAt ? -1 : 1));
+    const rows = merged.slice(0, page.limit);
+    const last = rows[rows.length - 1];
+    // Fail closed: the store's scope is canDecide and canSteer as SQL; each item is checked against them again here.
+    const allowed = rows.filter((r) => (r.approval ? access.canDecide(caller, r.approval.run) : access.canSteer(caller, r.question!.run)));
+    const origins = new Map<string, SubagentOrigin>();
+    for (const r of allowed) {
+      const { runId, run } = r.approval ?? r.question!;
+      if (run.parentRunId === null || origins.has(runId)) continue;
+      const origin = await store.tree.originOf(runId);
+      if (origin) origins.set(runId, origin);
+    }
+    const items = allowed.map((r): InboxItem => {
+      const x = r.approval ?? r.question!;
+      const common = { id: x.id, runId: x.runId, goal: x.run.goal, requestedAt: x.requestedAt, expiresAt: x.expiresAt, subagent: origins.get(x.runId) ?? null };
+      return r.approval
+        ? { kind: 'approval', ...common, tool: r.approval.tool, input: inputPreview(r.approval.input), risk: r.approval.risk, reason: r.approval.reason }
+        : { kind: 'question', ...common, question: r.question!.question };
     });
-    const runs = new Map([...approvalRuns, ...askedRuns]);
-    const goals = new Map(questions.map((q) => [q.runId, q.goal]));
-    for (const a of approvals) if (!goals.has(a.runId)) goals.set(a.runId, runs.get(a.runId)?.goal ?? '');
-    const origins = await originsOf(store, [...approvals.map((a) => a.runId), ...questions.map((q) => q.runId)], runs);
-    const common = (r: { id: string; runId: string; requestedAt: string; expiresAt: string }) => ({
-      id: r.id,
-      runId: r.runId,
-      goal: goals.get(r.runId) ?? '',
-      requestedAt: r.requestedAt,
-      expiresAt: r.expiresAt,
-      subagent: origins.get(r.runId) ?? null,
-    });
-    const items: InboxItem[] = [
-      ...approvals.map((a): InboxItem => ({ kind: 'approval', ...common(a), tool: a.tool, input: inputPreview(a.input), risk: a.risk, reason: a.reason })),
-      ...questions.map((q): InboxItem => ({ kind: 'question', ...common(q), question: q.question })),
-    ];
-    return items.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+    return { items, nextCursor: merged.length > page.limit && last ? encodeInboxCursor(last.key) : null, total: approvalCount + questionCount };
   }
 
   /**

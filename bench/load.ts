@@ -42,6 +42,7 @@ import { summarize } from './env';
 import { QUICK_LOAD, REALISTIC_LOAD, loadGoal, loadMarkerOf, loadReply, scriptLoad, type LoadRunKind } from '../test/support/agent-load';
 import { FakeAnthropic } from '../test/support/fake-anthropic';
 import { startHarness, type Harness } from '../test/support/harness';
+import { wholeInbox } from './inbox';
 import { LiveClient, wsUrl, type ServerMessage } from '../test/support/live-client';
 import { startApiProcess, startWorkerProcess, type ChildHandle } from '../test/support/processes';
 import { freePort } from '../test/support/ports';
@@ -345,7 +346,7 @@ export async function loadBench() {
     let endedEarly: string[] = [];
     await waitFor(
       async () => {
-        inbox = (await harness.request('GET', '/api/inbox')).body.items;
+        inbox = await wholeInbox(harness);
         if (inbox.length >= parked) return true;
         endedEarly = (await harness.store.runs.getMany(parkedRuns.map((p) => p.id))).filter((r) => isTerminalStatus(r.status)).map((r) => r.id);
         return inbox.length + endedEarly.length >= parked;
@@ -448,6 +449,8 @@ export async function loadBench() {
 
     // 3. Decisions, 100 at a time.
     const decisionWindowUs = [monotonicUs(), NaN];
+    const decisionThreads0 = cpuMsByThreadOf(pid);
+    const decisionStarted = performance.now();
     const decidedAt = new Map<string, number>();
     const decisionAnswerMs: number[] = [];
     await inBatches(inbox, 100, async (item) => {
@@ -464,6 +467,8 @@ export async function loadBench() {
     await inBatches(parkedRuns, 100, async (p) => void (await harness.client.workflow.getHandle(p.id).result()));
     const decisionToNextCallMs = parkedRuns.map((p) => (arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN) - decidedAt.get(p.id)!);
     decisionWindowUs[1] = monotonicUs();
+    const decisionCpuMsByThread = cpuMsByThreadSince(pid, decisionThreads0);
+    const decisionSeconds = (performance.now() - decisionStarted) / 1000;
     const paths = await Promise.all(parkedRuns.map((p) => decisionPathOf(harness, p.id, decidedAt.get(p.id)!, arrivals.get(markerOf.get(p.id)!)?.get(1) ?? NaN)));
     const pathOf = (kind: LoadRunKind) => {
       const of = paths.filter((_, i) => parkedRuns[i]!.kind === kind);
@@ -550,6 +555,9 @@ export async function loadBench() {
       decisions: {
         decided: decidedAt.size,
         answerMs: summary(decisionAnswerMs),
+        // The phase's length and the worker's CPU in it by thread: a resume burst is paced by the workflow thread(s).
+        seconds: round(decisionSeconds),
+        workerCpuMsByThread: decisionCpuMsByThread,
         decisionToNextModelCallMs: summary(decisionToNextCallMs),
         decisionPathMs: decisionPath,
       },

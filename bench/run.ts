@@ -8,6 +8,7 @@ import path from 'node:path';
 import { capacityBench } from './capacity';
 import { startBenchEnvironment } from './env';
 import { historySizeBench } from './history-size';
+import { inboxBench } from './inbox';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { loadBench } from './load';
 import { recoveryBench } from './recovery';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   load: () => loadBench(),
   'scale-out': () => scaleOutBench(),
   subagents: () => subagentsBench(),
+  inbox: () => inboxBench(),
 };
 
 async function main(): Promise<void> {

@@ -154,8 +154,11 @@ export function createLonghaulClient(opts: ClientOptions) {
     list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
     /** One approval with its full input (events carry a preview when it is long). */
     get: (approvalId: string) => http.json<ApprovalView>('GET', routePath('getApproval', { approvalId })),
-    /** Everything waiting for the caller: approvals they may decide, questions their runs ask. */
-    inbox: () => http.json<Inbox>('GET', routePath('getInbox')),
+    /**
+     * What waits for the caller, a page at a time (default 50, at most 200): approvals they may decide, questions of
+     * runs they may steer. `cursor`: the previous page's `nextCursor`; `total` counts all of it.
+     */
+    inbox: (q: { limit?: number; cursor?: string } = {}) => http.json<Inbox>('GET', routePath('getInbox'), { query: { limit: q.limit, cursor: q.cursor } }),
     decide: (runId: string, approvalId: string, body: DecisionBody) => post<ApprovalView>(routePath('decideApproval', { id: runId, approvalId }), body),
   };
 

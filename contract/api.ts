@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { ROLES, isTeamName } from './identity';
-import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, PAUSE_CAUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, INBOX_PAGE, PAUSE_CAUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
@@ -270,6 +270,13 @@ export const listRunsQuery = z
   })
   .strict();
 
+export const inboxQuery = z
+  .object({
+    limit: intParam('limit', 1, INBOX_PAGE.max, INBOX_PAGE.default),
+    cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
+  })
+  .strict();
+
 export const approvalsQuery = z.object({ status: z.literal('pending').optional() }).strict();
 
 export const eventsQuery = z
@@ -507,8 +514,12 @@ export const inboxItemSchema = z
   .meta({ id: 'InboxItem' });
 export type InboxItem = z.infer<typeof inboxItemSchema>;
 export const inboxSchema = z
-  .object({ items: z.array(inboxItemSchema).meta({ description: 'Oldest first.' }) })
-  .meta({ id: 'Inbox', description: 'Everything waiting for the caller: approvals they may decide and questions their runs ask.' });
+  .object({
+    items: z.array(inboxItemSchema).meta({ description: 'One page, oldest first (at one instant approvals before questions).' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+    total: z.number().int().meta({ description: 'How many wait for the caller in all, on every page (what a count shows).' }),
+  })
+  .meta({ id: 'Inbox', description: 'What waits for the caller, a page at a time: approvals they may decide and questions of runs they may steer.' });
 export type Inbox = z.infer<typeof inboxSchema>;
 
 export const followUpAcceptedSchema = z

@@ -15,6 +15,7 @@ import {
   approvalsQuery,
   approvalViewSchema,
   inboxSchema,
+  inboxQuery,
   createRunBody,
   decisionBody,
   eventPageSchema,
@@ -308,10 +309,12 @@ export const ROUTES = {
   },
   getInbox: {
     ...ROUTE_PATHS.getInbox,
-    summary: 'Everything waiting for the caller, across runs, oldest first',
-    description: 'Approvals the caller may decide and questions their own runs ask. The runs feed on /ws says when to read it again.',
-    success: { status: 200, description: 'What waits.', schema: inboxSchema },
-    errors: [401],
+    summary: 'What waits for the caller, across runs, oldest first, a page at a time',
+    description:
+      'Approvals the caller may decide and questions of runs they may steer, `limit` to a page (default 50, at most 200); `nextCursor` reads the next, which goes on after the last item shown whatever arrived or was decided meanwhile. `total` counts everything waiting. The runs feed on /ws says when to read it again.',
+    query: inboxQuery,
+    success: { status: 200, description: 'One page of what waits.', schema: inboxSchema },
+    errors: [400, 401],
     auth: true,
   },
   wsTicket: {

@@ -66,6 +66,7 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
           if (message.type === 'heartbeat') io.heartbeat(message.details);
           else if (message.type === 'output') settle(() => resolve(message.output));
           else if (message.type === 'error') settle(() => reject(toolErrorOf(message.kind, message.message)));
+          else if (message.type === 'unserved') settle(() => reject(new ToolSandboxFailed(message.message)));
         });
         child.once('error', (err) => {
           kill(child);

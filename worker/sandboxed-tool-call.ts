@@ -14,15 +14,19 @@ import type { SandboxedCall, SandboxErrorKind, SandboxMessage, SandboxRequest } 
 import { Workspace } from '../activities/tools/workspace';
 import { loadConfig, type Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/logger';
+import { redactText } from '../shared/redact';
 import { McpPool } from '../shared/mcp/mcp-pool';
 import { packageVersion } from '../shared/package-info';
 import { builtinToolsFor } from './activity-deps';
+import { dieWithParent } from './die-with-parent';
 
 export async function serveSandboxedCall(opts: { definition?: WorkerDefinition; extraTools?: ToolDefinition<any>[] }): Promise<void> {
   // The worker decides this process's life: its drain waits for the call, and it kills the process on cancellation.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => undefined);
-  // The worker is gone: nobody is left to tell, and the attempt is lost with it.
+  // The worker is gone: nobody is left to tell, and the attempt is lost with it. (While the tool blocks this
+  // process's event loop, `disconnect` cannot run: a thread of its own sees the worker gone then.)
   process.once('disconnect', () => process.exit(1));
+  dieWithParent();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-tool-sandbox' });
   const { call, aliveEveryMs } = await nextRequest();
@@ -49,14 +53,26 @@ async function runCall(call: SandboxedCall, aliveEveryMs: number | undefined, op
     loadAgentCatalog({ definition, config, builtinTools: builtinToolsFor(config), mcp: { tools: mcpTools } })
       .get(call.agent)
       ?.tools.get(call.tool);
-  // The MCP servers are connected only for a tool not found without them: any other tool needs no connection.
-  let tool = toolOf({});
-  const mcp = !tool && Object.keys(config.tools.mcpServers).length > 0 ? new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() }) : undefined;
+  let mcp: McpPool | undefined;
   try {
-    if (mcp) tool = toolOf(await loadMcpToolsByServer(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 }));
-    // Not found here though the worker has it: an MCP server that could not be reached now, as in process.
-    if (!tool) return { type: 'error', kind: 'ToolUnavailableError', message: `${call.tool} could not be loaded in its sandbox process` };
-    const input = tool.input.parse(call.input);
+    let tool: ToolDefinition<any> | undefined;
+    let input: unknown;
+    // Anything that keeps this process from making the call is the sandbox's failure, not the tool's (it never ran):
+    // the worker runs the call itself, as without a sandbox.
+    const unserved = (why: string): SandboxMessage => ({ type: 'unserved', message: redactText(`${call.tool} could not be loaded in its sandbox process: ${why}`) });
+    try {
+      // The MCP servers are connected only for a tool not found without them: any other tool needs no connection.
+      tool = toolOf({});
+      if (!tool && Object.keys(config.tools.mcpServers).length > 0) {
+        mcp = new McpPool(config.tools.mcpServers, logger, { name: 'longhaul', version: packageVersion() });
+        tool = toolOf(await loadMcpToolsByServer(mcp, logger, { timeoutMs: config.activities.toolCallTimeoutSec * 1000 }));
+      }
+      // Not found here though the worker has it: an MCP server this process could not reach, an agent it lacks.
+      if (!tool) return unserved(`no tool ${call.tool} of agent ${call.agent} here (is its MCP server reachable from this process?)`);
+      input = tool.input.parse(call.input);
+    } catch (err) {
+      return unserved(err instanceof Error ? err.message : String(err));
+    }
     // Never aborted: a cancelled call's process is killed by the worker.
     const controller = new AbortController();
     // Out before the tool runs: a tool that kills this process at once must still be seen to have started.

@@ -83,6 +83,12 @@ export type SandboxErrorKind = 'ToolError' | 'ToolUnavailableError' | 'Error';
 /** Child → worker. `started` comes just before `tool.run`: a death before it is the sandbox's, after it the tool's. */
 export type SandboxMessage =
   | { type: 'started' }
+  /**
+   * The child could not make the call (the tool is not found there — its MCP server unreachable from the child —,
+   * the agents' catalog does not build, the input does not parse with its copy of the tool): the sandbox failed,
+   * not the tool, which never ran.
+   */
+  | { type: 'unserved'; message: string }
   /** A sign of life, every `aliveEveryMs` (the request's) while the tool runs: the event loop turns. */
   | { type: 'alive' }
   | { type: 'heartbeat'; details?: unknown }

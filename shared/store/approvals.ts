@@ -6,6 +6,7 @@
  */
 import type { ApprovalKind, ApprovalOutcome, ApprovalStatus, DecisionChannel, Risk } from '../../contract/run';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
+import { afterInInbox, isEmptyScope, runInScope, SCOPED_RUN_COLUMNS, scopedRunOf, type InboxKey, type RunScope, type ScopedRun } from './run-scope';
 import type { ApprovalsTable } from './schema';
 
 export type { ApprovalStatus } from '../../contract/run';
@@ -210,6 +211,38 @@ export class ApprovalsRepo {
       q = q.where('run_id', 'in', opts.runIds);
     }
     return (await q.orderBy('requested_at', 'asc').execute()).map(toRecord);
+  }
+
+  /**
+   * One page of the approvals pending on runs in `scope`, in the inbox's order (requested_at, id), after `after`:
+   * the inbox's page read by the approvals_pending_order index, whatever else waits (issue 26). Each comes with
+   * what the inbox shows and checks of its run.
+   */
+  async pendingPageIn(scope: RunScope, opts: { after?: InboxKey; limit: number }): Promise<(ApprovalRecord & { run: ScopedRun })[]> {
+    if (isEmptyScope(scope)) return [];
+    let q = this.db
+      .selectFrom('approvals')
+      .innerJoin('runs', 'runs.id', 'approvals.run_id')
+      .selectAll('approvals')
+      .select(SCOPED_RUN_COLUMNS)
+      .where('approvals.status', '=', 'pending')
+      .where(runInScope(scope));
+    if (opts.after) q = q.where(afterInInbox('approvals', 'approval', opts.after));
+    const rows = await q.orderBy('approvals.requested_at', 'asc').orderBy('approvals.id', 'asc').limit(opts.limit).execute();
+    return rows.map((row) => ({ ...toRecord(row), run: scopedRunOf(row) }));
+  }
+
+  /** How many approvals are pending on runs in `scope` (the inbox's total). */
+  async countPendingIn(scope: RunScope): Promise<number> {
+    if (isEmptyScope(scope)) return 0;
+    const row = await this.db
+      .selectFrom('approvals')
+      .innerJoin('runs', 'runs.id', 'approvals.run_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('approvals.status', '=', 'pending')
+      .where(runInScope(scope))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** How many approvals wait, and since when the oldest has: for /metrics. */

@@ -1,7 +1,9 @@
 /**
  * The effects ledger: one row per side effect or paid model call, keyed by the idempotency key
  * the workflow derived from stable data. `started` without `completed` means a worker died
- * mid-effect and nobody knows whether it happened.
+ * mid-effect and nobody knows whether it happened. Beside it, how many of the attempts ended in a live worker that
+ * knew they failed (`attempts_failed`): an in-doubt entry with fewer such ends than attempts had one vanish with its
+ * process, perhaps killed by the effect itself, and the tool activity runs its next attempt apart (a sandbox).
  */
 import { sql } from 'kysely';
 import { nowIso, parseJson, type Executor } from './executor';
@@ -10,7 +12,12 @@ export type EffectKind = 'model' | 'tool';
 
 export type LedgerEntry =
   | { state: 'new' }
-  | { state: 'in_doubt'; attempts: number }
+  /**
+   * `attempts`: the attempts begun before this one. `attemptsFailed`: how many of them ended in their worker with a
+   * known failure and said so (`attemptFailed`); fewer than `attempts`: one vanished (its process died, or it was
+   * lost with no word). Either way the effect may or may not have happened.
+   */
+  | { state: 'in_doubt'; attempts: number; attemptsFailed: number }
   | { state: 'completed'; result: unknown };
 
 export class EffectsRepo {
@@ -29,14 +36,24 @@ export class EffectsRepo {
     const inserted = rows[0];
     if (inserted) return { state: 'new' };
 
-    const row = await this.db.selectFrom('effects').select(['status', 'attempts', 'result_json']).where('key', '=', key).executeTakeFirstOrThrow();
+    const row = await this.db.selectFrom('effects').select(['status', 'attempts', 'attempts_failed', 'result_json']).where('key', '=', key).executeTakeFirstOrThrow();
     if (row.status === 'completed') return { state: 'completed', result: parseJson<unknown>(row.result_json, null) };
     await this.db
       .updateTable('effects')
       .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
       .where('key', '=', key)
       .execute();
-    return { state: 'in_doubt', attempts: Number(row.attempts) };
+    return { state: 'in_doubt', attempts: Number(row.attempts), attemptsFailed: Number(row.attempts_failed) };
+  }
+
+  /**
+   * Records that attempt `attempt` (1 for the one `begin` found `new`, `attempts + 1` for one it found in doubt)
+   * ended in its worker with a known failure, and that `attemptsFailed` of the attempts so far did (this one
+   * included). Written only while that attempt is still the latest and the effect not completed: a late word from
+   * an attempt another has overtaken changes nothing, and its entry stays suspect (fail closed).
+   */
+  async attemptFailed(key: string, attempt: number, attemptsFailed: number): Promise<void> {
+    await sql`update "effects" set "attempts_failed" = ${attemptsFailed} where "key" = ${key} and "attempts" = ${attempt} and "status" = 'started'`.execute(this.db);
   }
 
   async complete(key: string, result: unknown): Promise<void> {

@@ -1,5 +1,6 @@
 /** Questions the agent asked its user (the `ask_user` tool); answered once, or expired. */
 import { nowIso, type Executor } from './executor';
+import { afterInInbox, isEmptyScope, runInScope, SCOPED_RUN_COLUMNS, scopedRunOf, type InboxKey, type RunScope, type ScopedRun } from './run-scope';
 import type { InputRequestsTable } from './schema';
 
 export type InputStatus = 'pending' | 'answered' | 'expired';
@@ -110,6 +111,37 @@ export class InputRequestsRepo {
       .orderBy('input_requests.requested_at', 'asc')
       .execute();
     return rows.map((row) => ({ ...toRecord(row), goal: row.goal }));
+  }
+
+  /**
+   * One page of the questions pending on runs in `scope`, in the inbox's order (requested_at, id), after `after`,
+   * each with what the inbox shows and checks of its run (issue 26: a page, however many wait).
+   */
+  async pendingPageIn(scope: RunScope, opts: { after?: InboxKey; limit: number }): Promise<(InputRequestRecord & { run: ScopedRun })[]> {
+    if (isEmptyScope(scope)) return [];
+    let q = this.db
+      .selectFrom('input_requests')
+      .innerJoin('runs', 'runs.id', 'input_requests.run_id')
+      .selectAll('input_requests')
+      .select(SCOPED_RUN_COLUMNS)
+      .where('input_requests.status', '=', 'pending')
+      .where(runInScope(scope));
+    if (opts.after) q = q.where(afterInInbox('input_requests', 'question', opts.after));
+    const rows = await q.orderBy('input_requests.requested_at', 'asc').orderBy('input_requests.id', 'asc').limit(opts.limit).execute();
+    return rows.map((row) => ({ ...toRecord(row), run: scopedRunOf(row) }));
+  }
+
+  /** How many questions are pending on runs in `scope` (the inbox's total). */
+  async countPendingIn(scope: RunScope): Promise<number> {
+    if (isEmptyScope(scope)) return 0;
+    const row = await this.db
+      .selectFrom('input_requests')
+      .innerJoin('runs', 'runs.id', 'input_requests.run_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('input_requests.status', '=', 'pending')
+      .where(runInScope(scope))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Settles a pending request (answer or expiry); `won` is false if it was already settled. */

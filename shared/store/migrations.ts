@@ -535,6 +535,22 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('ws_tickets').addColumn('credential_expires_at', 'text').execute();
       },
     },
+    '022_effect_attempts_failed': {
+      async up(db: Kysely<unknown>) {
+        // How many of an effect's attempts ended in a live worker that knew they failed: a call in doubt whose
+        // attempt vanished instead runs apart (the tool sandbox). Entries from before count none (all suspect).
+        await db.schema.alterTable('effects').addColumn('attempts_failed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
+    '023_inbox_order': {
+      async up(db: Kysely<unknown>) {
+        // The inbox reads pending approvals and questions a page at a time in (requested_at, id) order (issue 26):
+        // with id in the index a page is a range of it, ties included; questions had no index by status at all.
+        await db.schema.dropIndex('approvals_status').execute();
+        await db.schema.createIndex('approvals_pending_order').on('approvals').columns(['status', 'requested_at', 'id']).execute();
+        await db.schema.createIndex('input_requests_pending_order').on('input_requests').columns(['status', 'requested_at', 'id']).execute();
+      },
+    },
   };
 }
 

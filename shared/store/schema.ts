@@ -83,6 +83,8 @@ export interface EffectsTable {
   name: string;
   status: string;
   attempts: number;
+  /** Attempts that ended in their worker with a known failure (migration 022); fewer than `attempts`: one vanished. */
+  attempts_failed: Generated<number>;
   result_json: string | null;
   started_at: string;
   completed_at: string | null;

@@ -454,6 +454,30 @@ describe('web UI', () => {
     await answer.release();
     expect((await h.waitForStatus(asker, 'completed')).result).toBe('Teal it is.');
     expect((await h.events(asker)).find((e) => e.type === 'input.received')?.data).toMatchObject({ text: 'teal', by: 'alice' });
+
+    // More than a page waits (issue 26): questions of runs written straight to the store (no workflows; below the
+    // writer's run, so the runs list stays as it was). The first 50 show, the count says all 55, "Show more" reads on.
+    const paged = Array.from({ length: 55 }, (_, i) => ({ runId: `run_e2e_page_${i}`, id: `ask_e2e_page_${i}` }));
+    for (const [i, { runId, id }] of paged.entries()) {
+      await h.store.runs.insert({ id: runId, owner: 'alice', goal: `Paged [e2e-inbox-page] ${i}`, model: 'demo', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, parentRunId: writer, depth: 1 });
+      await h.store.runs.updateState(runId, { status: 'waiting_input' });
+      await h.store.inputs.insert({ id, runId, turn: 1, toolUseId: `tu_${id}`, question: `Paged question ${i}?`, requestedAt: new Date(Date.now() - 60_000 + i).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    }
+    try {
+      await page.reload();
+      await page.getByTestId('inbox-more').waitFor({ timeout: 10_000 });
+      expect(await page.getByTestId('inbox').locator('li').count()).toBe(50);
+      expect(await page.getByTestId('inbox-count').textContent()).toBe('55');
+      await page.getByTestId('inbox-more').click();
+      await waitFor(async () => (await page.getByTestId('inbox').locator('li').count()) === 55, { timeoutMs: 10_000, what: 'all 55 after "Show more"' });
+      expect(await page.getByTestId('inbox-more').count()).toBe(0);
+      expect(await page.getByTestId('inbox').locator('li').last().textContent()).toContain('Paged question 54?');
+    } finally {
+      for (const { runId, id } of paged) {
+        await h.store.inputs.settle(id, { status: 'expired' });
+        await h.store.runs.delete(runId);
+      }
+    }
   });
 
   it('lists a run created over the API at once, with duration, turns and cost, and keeps search and filter in the address', async () => {

@@ -100,6 +100,9 @@ describe('OpenAPI document', () => {
     );
     await call('GET', '/api/inbox', { token: BOB }).then((r) => expect(r.body.items).toEqual([]));
     await call('GET', '/api/inbox', { token: '' }).then((r) => expect(r.status).toBe(401));
+    await call('GET', '/api/inbox?limit=1').then((r) => expect([r.body.items.length, r.body.total, typeof r.body.nextCursor]).toEqual([1, expect.any(Number), r.body.total > 1 ? 'string' : 'object']));
+    await call('GET', '/api/inbox?cursor=nonsense').then((r) => expect([r.status, r.body.error.code]).toEqual([400, 'invalid_query']));
+    await call('GET', '/api/inbox?limit=201').then((r) => expect(r.status).toBe(400));
     await call('GET', `/api/runs/${asking}`).then((r) => expect(r.status).toBe(200));
     await call('POST', `/api/runs/${asking}/input`, { body: { text: '' } }).then((r) => expect(r.status).toBe(400));
     await call('POST', `/api/runs/${asking}/input`, { body: { text: 'x'.repeat(1001) } }).then((r) => expect(r.status).toBe(413));

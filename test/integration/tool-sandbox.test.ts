@@ -2,7 +2,10 @@
  * The sandbox a suspect tool call runs in (worker/forked-tool-sandbox.ts): the worker entry forked again serves one
  * call over IPC. A tool that kills its process (or blocks it) kills only the child, and the caller gets a typed failure; any other
  * call answers as it would in process (its output, a ToolError's or ToolUnavailableError's meaning, its heartbeats).
+ * A tool the child cannot load is the sandbox's failure, not the tool's; a child dies with its worker, even while its
+ * tool blocks its event loop (the worker a separate process here, SIGKILLed).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +17,9 @@ import { Workspace } from '../../activities/tools/workspace';
 import { createLogger } from '../../shared/logger';
 import { forkedToolSandbox } from '../../worker/forked-tool-sandbox';
 import { POISON_TOOL } from '../support/poison-tool';
+import { freePort } from '../support/ports';
 import { SANDBOX_DEPS, sandboxTools } from '../support/sandbox-tools';
+import { waitFor } from '../support/wait';
 
 const ENTRY = path.join(__dirname, '..', 'support', 'sandbox-worker.ts');
 const logger = createLogger({ level: 'silent' });
@@ -91,6 +96,54 @@ describe('a tool call in a sandbox process', () => {
     const hung = sandbox.run(callOf('hangs'), { signal: cancel.signal, heartbeat: () => undefined, unresponsiveAfterMs: 1000 }).catch((err: unknown) => err);
     setTimeout(() => cancel.abort(new Error('cancelled by the test')), 3000);
     expect(await hung).toEqual(new Error('cancelled by the test'));
+  }, 60_000);
+
+  it('says the sandbox failed, not that the tool became unavailable, when the child cannot load the tool', async () => {
+    // An MCP server the child cannot reach (nothing listens there): the tool is not found in the child.
+    const saved = process.env.MCP_SERVERS;
+    process.env.MCP_SERVERS = JSON.stringify({ ops: { url: `http://127.0.0.1:${await freePort()}/mcp` } });
+    try {
+      const unreachable = await sandbox.run(callOf('ops__status'), io()).catch((err: unknown) => err);
+      expect(unreachable).toBeInstanceOf(ToolSandboxFailed);
+      expect(String(unreachable)).toMatch(/ops__status could not be loaded in its sandbox process/);
+    } finally {
+      if (saved === undefined) delete process.env.MCP_SERVERS;
+      else process.env.MCP_SERVERS = saved;
+    }
+    // An agent the child's catalog does not have.
+    const noAgent = await sandbox.run({ ...callOf('describe_call', { n: 1 }), agent: 'not_served_here' }, io()).catch((err: unknown) => err);
+    expect(noAgent).toBeInstanceOf(ToolSandboxFailed);
+    // Input the child's copy of the tool does not take.
+    const badInput = await sandbox.run(callOf('describe_call', { n: 'seven' }), io()).catch((err: unknown) => err);
+    expect(badInput).toBeInstanceOf(ToolSandboxFailed);
+  }, 60_000);
+
+  it('dies with its worker when the worker is SIGKILLed while the tool blocks the child\'s event loop', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-sandbox-parent-'));
+    const pidFile = path.join(workspace, 'sandbox.pid');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const parent = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'sandbox-parent.ts'), workspace], { stdio: 'ignore' });
+    const parentExited = new Promise((resolve) => parent.once('exit', resolve));
+    let child: number | undefined;
+    try {
+      await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', { timeoutMs: 30_000, what: 'the sandbox process to run the blocking tool' });
+      child = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect(alive(child)).toBe(true);
+      parent.kill('SIGKILL');
+      await parentExited;
+      await waitFor(() => !alive(child!), { timeoutMs: 10_000, what: `the sandbox process ${child} to die with its worker` });
+    } finally {
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+      if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('says the sandbox failed, not the tool, when its process cannot start', async () => {

@@ -4,7 +4,8 @@
  * and in it: types of `longhaul/worker`, `longhaul/client` (and `longhaul/testing`), a project made by
  * `longhaul init` that typechecks, `longhaul worker <entry>` polling the test's Temporal dev server on
  * the shipped workflow bundle and publishing its agent, `longhaul api` beside it on the same DATA_DIR, and `longhaul dev
- * <entry>` restarting its worker when the entry changes.
+ * <entry>` restarting its worker when the entry changes, and the entry `longhaul worker` forks for a suspect tool
+ * call (the tool sandbox) serving that call from the installed package.
  *
  * Measured on the shared two-core machine (2026-12-06): pack 30-65 s (tsc, vite, the workflow bundle),
  * install 15-40 s from npm's cache, the examples' tests about a minute (each test file bundles the
@@ -23,6 +24,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type * as ForkedToolSandbox from '../../worker/forked-tool-sandbox';
+import type * as LoggerModule from '../../shared/logger';
 import { freePort } from '../support/ports';
 import { testEnv } from '../support/test-env';
 import { waitFor } from '../support/wait';
@@ -273,6 +276,23 @@ describe('a project made by longhaul init', () => {
     expect(await exited(dev.child)).toBe(0);
     expect(dev.output().split('worker stopped').length - 1).toBe(2); // the first on restart, the second on Ctrl-C
   }, 180_000);
+
+  test('a suspect tool call of `longhaul worker <entry>` runs in a process forked from the installed package', async () => {
+    // What the worker's own sandbox does (worker/forked-tool-sandbox.ts, from the installed dist/): fork the entry the
+    // worker was started as — the package's CLI with `worker <entry>` — and hand it one call over IPC. The answer
+    // shows the child found the user's tool and its deps (from the definition) through the installed package.
+    // (A whole suspect call through Temporal — a worker lost mid-call — is tested from the sources: poison-run.test.ts.)
+    const installed = path.join(project, 'node_modules', 'longhaul');
+    const { forkedToolSandbox } = require(path.join(installed, 'dist', 'worker', 'forked-tool-sandbox.js')) as typeof ForkedToolSandbox;
+    const { createLogger } = require(path.join(installed, 'dist', 'shared', 'logger.js')) as typeof LoggerModule;
+    const cli = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { bin: { longhaul: string } };
+    const sandbox = forkedToolSandbox({ file: path.join(installed, cli.bin.longhaul), args: ['worker', path.join(starter, 'src', 'worker.ts')], execArgv: [] }, createLogger({ level: 'silent' }));
+    const workspaceDir = fs.mkdtempSync(path.join(tmp, 'sandbox-workspace-'));
+    const run = { runId: 'run-packed', owner: 'ann', agent: 'order_status', input: { orderId: 'ORD-1' }, goal: 'g', metadata: null };
+    const call = { agent: 'order_status', tool: 'lookup_order', runId: 'run-packed', run, idempotencyKey: 'run-packed:turn:1:tool:t1', workspaceDir, workspaceLimits: { maxFileBytes: 1024, maxTotalBytes: 4096 }, toolUseId: 't1', attempt: 2 };
+    const output = await sandbox.run({ ...call, input: { orderId: 'ORD-1' } }, { signal: new AbortController().signal, heartbeat: () => undefined });
+    expect(JSON.parse(output)).toEqual({ status: 'shipped', items: ['kettle'] });
+  }, 120_000);
 
   (HAS_TESTING ? test : test.skip)('its own npm test passes (longhaul/testing)', () => {
     ok('npm', ['test'], starter);

@@ -151,10 +151,23 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     await store.runs.insert(newRun('run_fx'));
     const entry = { runId: 'run_fx', kind: 'tool' as const, name: 'http_request' };
     expect(await store.effects.begin('k', entry)).toEqual({ state: 'new' });
-    expect(await store.effects.begin('k', entry)).toEqual({ state: 'in_doubt', attempts: 1 });
+    expect(await store.effects.begin('k', entry)).toEqual({ state: 'in_doubt', attempts: 1, attemptsFailed: 0 });
     expect(await store.effects.get('k')).toMatchObject({ status: 'started', attempts: 2 });
     await store.effects.complete('k', { ok: true });
     expect(await store.effects.begin('k', entry)).toEqual({ state: 'completed', result: { ok: true } });
+  });
+
+  it('counts the attempts that ended with a known failure, only while the attempt is the latest', async () => {
+    await store.runs.insert(newRun('run_fail'));
+    const entry = { runId: 'run_fail', kind: 'tool' as const, name: 'http_request' };
+    expect(await store.effects.begin('kf', entry)).toEqual({ state: 'new' });
+    await store.effects.attemptFailed('kf', 1, 1);
+    expect(await store.effects.begin('kf', entry)).toEqual({ state: 'in_doubt', attempts: 1, attemptsFailed: 1 });
+    // Attempt 2 runs; a late word from attempt 1 (overtaken) changes nothing.
+    await store.effects.attemptFailed('kf', 1, 5);
+    expect(await store.effects.begin('kf', entry)).toEqual({ state: 'in_doubt', attempts: 2, attemptsFailed: 1 });
+    await store.effects.attemptFailed('kf', 3, 2);
+    expect(await store.effects.begin('kf', entry)).toEqual({ state: 'in_doubt', attempts: 3, attemptsFailed: 2 });
   });
 
   it('spends an approved decision once, however many attempts try at the same time; never a pending one', async () => {

@@ -1,8 +1,10 @@
 /**
  * Tools that show what a sandboxed call keeps of its meaning (test/integration/tool-sandbox.test.ts): output, a
  * ToolError, a ToolUnavailableError, heartbeats, the worker definition's deps, a tool that never answers, one that
- * blocks its event loop, and the poison that kills its process.
+ * blocks its event loop (one of them after leaving its pid in the workspace), and the poison that kills its process.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { defineTool, ToolError, ToolUnavailableError, type ToolDefinition } from '../../activities/tools/tool';
 import { poisonTool } from './poison-tool';
@@ -71,6 +73,16 @@ export function sandboxTools(): ToolDefinition<any>[] {
       input: z.object({}),
       risk: 'read',
       async run() {
+        for (;;);
+      },
+    }),
+    defineTool({
+      name: 'blocks_saying_pid',
+      description: 'Writes its process id to sandbox.pid in the workspace, then blocks its event loop for good.',
+      input: z.object({}),
+      risk: 'read',
+      async run(_input, ctx) {
+        fs.writeFileSync(path.join(ctx.workspace.root, 'sandbox.pid'), String(process.pid));
         for (;;);
       },
     }),

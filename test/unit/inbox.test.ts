@@ -1,7 +1,8 @@
 /**
- * The inbox reads its runs in a few statements however much waits (issue 26: thousands of runs parked on people):
+ * The inbox reads a page's runs with the page, however much waits (issue 26: thousands of runs parked on people):
  * it used to read each approval's run twice and each question's run once, and walk each run's tree, one statement
- * at a time, which at 2,000 waiting runs took seconds.
+ * at a time, which at 2,000 waiting runs took seconds; then every waiting run in a statement per thousand.
+ * Paging across access and arrivals: test/store/inbox-pages.test.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,7 +44,7 @@ describe('inbox', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists what waits for the caller, reading the runs in one statement rather than one a run', async () => {
+  it('lists what waits for the caller, its runs read with the page rather than one a run', async () => {
     const config = loadConfig({ DATA_DIR: dir });
     const humans = new HumanService({ store, client: {} as Client, access: new Access(config), logger: createLogger({ level: 'silent' }) });
     const reads = { get: 0, getMany: 0, originOf: 0 };
@@ -57,14 +58,19 @@ describe('inbox', () => {
     jest.spyOn(tree, 'originOf').mockImplementation((id) => (reads.originOf++, originOf(id)));
     const ada: Principal = { user: 'ada', roles: [], scopes: 'all', method: 'open' };
 
-    const items = await humans.inbox(ada);
+    const { items, total, nextCursor } = await humans.inbox(ada, { limit: 100 });
 
     expect(items).toHaveLength(41);
+    expect([total, nextCursor]).toEqual([41, null]);
     expect(items.filter((i) => i.kind === 'approval')).toHaveLength(20);
     expect(items.some((i) => i.runId === 'run_other')).toBe(false);
     expect(items.find((i) => i.id === 'appr_4')).toMatchObject({ goal: 'goal of run_4', subagent: null });
     expect(items.find((i) => i.id === 'ask_child')).toMatchObject({ goal: 'goal of run_child', subagent: { runId: 'run_child', parentRunId: 'run_0', rootRunId: 'run_0' } });
-    // One read of the approvals' runs, one of the questions'; a tree walk only for the sub-agent's run.
-    expect(reads).toEqual({ get: 0, getMany: 2, originOf: 1 });
+    // The runs come with the page's statement; a tree walk only for the sub-agent's run.
+    expect(reads).toEqual({ get: 0, getMany: 0, originOf: 1 });
+    // A page of 10: the first ten of the same list, and a cursor for the rest.
+    const first = await humans.inbox(ada, { limit: 10 });
+    expect([first.items, first.total]).toEqual([items.slice(0, 10), 41]);
+    expect(first.nextCursor).toEqual(expect.any(String));
   });
 });

@@ -46,11 +46,11 @@ function Shell() {
           <Link href="/schedules">Schedules</Link>
           <Link href="/agents">Agents</Link>
           <Link href="/keys">Keys</Link>
-          <Link href="/inbox" aria-label={`Inbox: ${waiting?.length ?? 0} waiting for you`}>
+          <Link href="/inbox" aria-label={`Inbox: ${waiting?.total ?? 0} waiting for you`}>
             Inbox
-            {waiting && waiting.length > 0 && (
+            {waiting && waiting.total > 0 && (
               <span className="count" data-testid="inbox-count">
-                {waiting.length}
+                {waiting.total}
               </span>
             )}
           </Link>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { client } from '../api';
 import { formatAge, formatDuration } from '../format';
-import { dropFromInbox, refreshInbox, useInbox, type InboxItem } from '../inbox';
+import { dropFromInbox, loadMoreOfInbox, refreshInbox, useInbox, type InboxItem } from '../inbox';
 import { isCutInputPreview, type Decision } from '../../../contract/run';
 import { DecisionConfirm } from './DecisionConfirm';
 import { Link } from './Link';
@@ -17,9 +17,12 @@ export const requestAnchor = (item: Pick<InboxItem, 'kind' | 'id'>): string => `
  * Everything waiting for me, across runs, oldest first, each with the time it has left, decided or
  * answered right here: an approval after the run page's confirmation, with an optional comment.
  * The request leaves the list (and the count) at once; if the server refuses, it comes back with why.
+ * The first page shows; "Show more" reads the next.
  */
 export function Inbox() {
-  const items = useInbox();
+  const inbox = useInbox();
+  const items = inbox?.items ?? null;
+  const [more, setMore] = useState<'idle' | 'loading' | 'failed'>('idle');
   const [now, setNow] = useState(() => Date.now());
   const [typed, setTyped] = useState<Record<string, string>>({});
   const [confirming, setConfirming] = useState<{ item: Approval; decision: Decision } | null>(null);
@@ -45,6 +48,13 @@ export function Inbox() {
   const decide = (item: Approval, decision: Decision) => {
     const comment = textOf(item).trim();
     void act(item, `${decision} ${item.tool ?? 'continuing'}`, () => client.approvals.decide(item.runId, item.id, { decision, ...(comment && { comment }) }));
+  };
+  const showMore = () => {
+    setMore('loading');
+    loadMoreOfInbox().then(
+      () => setMore('idle'),
+      () => setMore('failed'),
+    );
   };
   const answer = (e: React.FormEvent, item: InboxItem) => {
     e.preventDefault();
@@ -73,7 +83,7 @@ export function Inbox() {
       {items === null ? (
         <p>Loading…</p>
       ) : items.length === 0 ? (
-        <p data-testid="inbox-empty">Nothing waits for you.</p>
+        !inbox?.nextCursor && <p data-testid="inbox-empty">Nothing waits for you.</p>
       ) : (
         <ul className="inbox" data-testid="inbox">
           {items.map((item) => (
@@ -117,6 +127,17 @@ export function Inbox() {
             </li>
           ))}
         </ul>
+      )}
+      {inbox?.nextCursor && items && (
+        <div className="actions">
+          <p className="detail" data-testid="inbox-shown">
+            {items.length} of {inbox.total} shown
+          </p>
+          <button type="button" data-testid="inbox-more" disabled={more === 'loading'} onClick={showMore}>
+            {more === 'loading' ? 'Loading…' : 'Show more'}
+          </button>
+          {more === 'failed' && <p role="alert" className="error">Could not read more; try again.</p>}
+        </div>
       )}
     </section>
   );
