@@ -481,7 +481,7 @@ export const OPTIONS = {
   WORKER_LOCAL_ACTIVITY_SLOTS: option(int(200, 1, 100_000), 'Local activities (fast steps, quick steps, bookkeeping) a worker runs at once; each is a call that answered in milliseconds last time'),
   WORKER_WORKFLOW_TASK_SLOTS: option(
     int(100, 2, 10_000),
-    'Workflow tasks a worker runs at once; each is milliseconds of CPU on one workflow thread, so more only queue there: 100 covers the round trips of a resume storm; at most `WORKER_CACHED_WORKFLOWS`',
+    'Workflow tasks a worker runs at once; most of a task\'s CPU is on the worker\'s main thread beside the activities, so more only queue there (400 resumed a burst of decisions more slowly than 100): 100 covers the round trips of a resume storm; at most `WORKER_CACHED_WORKFLOWS`',
   ),
   WORKER_WORKSPACE_ACTIVITY_SLOTS: option(
     int(200, 1, 100_000),
