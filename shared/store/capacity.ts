@@ -57,10 +57,18 @@ export class CapacityRepo {
     return { levels: refill(stored, limits, nowMs - touchedMs), tokensPerChar: Number(row.tokens_per_char), ...(touchedMs < nowMs && { touchedMs }) };
   }
 
+  /**
+   * Saves the levels as of `nowMs`, or as of when the books were last saved if that is later: a caller reads its
+   * clock before it waits for the row's lock, so under load another process may have saved the books at a later
+   * time meanwhile. `books()` never refills backwards, so the levels are as of that later time, and writing the
+   * earlier one would make the next reader refill the time between twice (a call admitted into capacity the
+   * provider never had: a 429).
+   */
   async saveBooks(model: string, books: Books, nowMs: number): Promise<void> {
+    const latest = this.dialect === 'postgres' ? sql<number>`greatest(updated_ms, ${nowMs})` : sql<number>`max(updated_ms, ${nowMs})`;
     await this.db
       .updateTable('capacity_books')
-      .set({ rpm: books.levels.rpm, input_tpm: books.levels.input_tpm, output_tpm: books.levels.output_tpm, updated_ms: nowMs, tokens_per_char: books.tokensPerChar })
+      .set({ rpm: books.levels.rpm, input_tpm: books.levels.input_tpm, output_tpm: books.levels.output_tpm, updated_ms: latest, tokens_per_char: books.tokensPerChar })
       .where('model', '=', model)
       .execute();
   }

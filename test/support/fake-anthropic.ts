@@ -91,8 +91,23 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/** A request the limiter refused with a 429: which call, what it needed, what the bucket held. */
+export interface FakeRefusal {
+  goal: string;
+  assistantTurns: number;
+  /** Input tokens it counted toward the input limit (uncached input plus cache writes). */
+  input: number;
+  /** The `anthropic-ratelimit-*` headers sent with the 429: what was left. */
+  remaining: Record<string, string>;
+  receivedAt: number;
+  /** The same turn of the same run had been sent before (a retried attempt sent again). */
+  resent: boolean;
+}
+
 export class FakeAnthropic {
   readonly requests: FakeRequest[] = [];
+  /** Every 429 the limiter answered, so a test that expects none can say which call it was and by how much. */
+  readonly refusals: FakeRefusal[] = [];
   private readonly scripts: { marker: string; handler: FakeHandler }[] = [];
   private readonly failures = new Map<string, FakeFailure[]>();
   private server?: LocalServer;
@@ -187,7 +202,11 @@ export class FakeAnthropic {
     if (counting && this.limiter) {
       const input = counting.usage.input_tokens + counting.usage.cache_creation_input_tokens;
       const admitted = this.limiter.admit({ requests: 1, 'input-tokens': input, 'output-tokens': body.max_tokens });
-      if (!admitted.ok) return this.sendError(res, { status: 429, message: 'rate limit exceeded', retryAfterSec: admitted.retryAfterSec });
+      if (!admitted.ok) {
+        const resent = this.requests.some((r) => r !== request && r.goal === goal && r.assistantTurns === request.assistantTurns);
+        this.refusals.push({ goal, assistantTurns: request.assistantTurns, input, remaining: this.limiter.headers(), receivedAt: request.receivedAt, resent });
+        return this.sendError(res, { status: 429, message: 'rate limit exceeded', retryAfterSec: admitted.retryAfterSec });
+      }
     }
     counting?.commit();
     const script = this.scripts.find((s) => goal.includes(s.marker));
