@@ -19,5 +19,5 @@ export function decodeInboxCursor(cursor: string): InboxKey {
   } catch {
     // fall through
   }
-  throw new ApiError(400, 'invalid_query', 'cursor is not one this server issued');
+  throw new ApiError(400, 'invalid_query', 'cursor is malformed');
 }

@@ -29,6 +29,9 @@ export interface CallAttempt {
   done(): void;
 }
 
+/** The SDK's heartbeat throttle: it sends a heartbeat at most every this share of the heartbeat timeout. */
+const SDK_HEARTBEAT_THROTTLE_SHARE = 0.8;
+
 /** Ends this process could not write, by ledger key: the last one of each (the latest overtakes). */
 const REMEMBERED_ENDS = 1000;
 
@@ -67,13 +70,14 @@ export function createSuspectCalls(ledger: AttemptLedger, logger: Logger) {
 }
 
 /**
- * Whether this process's event loop stood still, while the attempt ran, for half its heartbeat timeout or more:
- * long enough for its heartbeats to have stopped and the server to have given the attempt up as lost, though the
- * tool then threw as if nothing happened (a tool that blocks its worker is as suspect as one that kills it).
+ * Whether this process's event loop stood still, while the attempt ran, for a fifth of its heartbeat timeout or
+ * more: the SDK sends a heartbeat at most every 0.8 × the timeout, so a stall of the rest, at the wrong moment, is
+ * enough for the server to give the attempt up as lost, though the tool then threw as if nothing happened (a tool
+ * that blocks its worker is as suspect as one that kills it).
  */
 function watchLoop(heartbeatTimeoutMs: number | undefined): { stop(): boolean } {
   if (!heartbeatTimeoutMs) return { stop: () => false };
-  const stuckAfterMs = heartbeatTimeoutMs / 2;
+  const stuckAfterMs = heartbeatTimeoutMs * (1 - SDK_HEARTBEAT_THROTTLE_SHARE);
   const everyMs = Math.max(20, Math.floor(stuckAfterMs / 4));
   let last = Date.now();
   let stuck = false;

@@ -38,7 +38,8 @@ export class OwnerBatches<Item, Result> {
         batch.forEach((b, i) => b.resolve(results[i]!));
       } catch (err) {
         if (batch.length === 1) batch[0]!.reject(err);
-        else await Promise.all(batch.map((b) => this.writeAlone(b.item).then(b.resolve, b.reject)));
+        // One at a time: all at once, each would take a pooled connection to wait on the same owner's lock.
+        else for (const b of batch) await this.writeAlone(b.item).then(b.resolve, b.reject);
       }
     }
     this.waiting.delete(owner);

@@ -1,7 +1,7 @@
 /**
  * The inbox a page at a time (issue 26), on SQLite and Postgres: the store reads each page in the inbox's order under
  * the caller's access, so a walk of the pages shows exactly what the caller may decide or answer, each item once, in
- * order, however items arrive and are decided meanwhile; `total` counts it all; a cursor not issued here is a 400.
+ * order, however items arrive and are decided meanwhile; `total` counts it all; a malformed cursor is a 400.
  */
 import os from 'node:os';
 import type { Client } from '@temporalio/client';

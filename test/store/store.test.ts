@@ -98,6 +98,33 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await store.runs.countQueued('batchy')).toBe(3);
   });
 
+  it('answers a key used twice within one clean batch with one run, written for the first', async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const transactions = jest.spyOn(store, 'transaction');
+    let tries;
+    try {
+      // The first goes alone; the three that come while it is written go as one batch, which commits.
+      tries = await Promise.all([
+        store.queueRun(newRun('run_k0', 'keyed'), 100, [queued]),
+        store.queueRun(newRun('run_k1', 'keyed', 'twice'), 100, [queued]),
+        store.queueRun(newRun('run_k2', 'keyed', 'twice'), 100, [queued]),
+        store.queueRun(newRun('run_k3', 'keyed'), 100, [queued]),
+      ]);
+      expect(transactions.mock.calls.length).toBe(2);
+    } finally {
+      transactions.mockRestore();
+    }
+    const answers = tries.map((t) => ('run' in t ? { id: t.run.id, created: t.created, events: t.events.length } : t));
+    expect(answers).toEqual([
+      { id: 'run_k0', created: true, events: 1 },
+      { id: 'run_k1', created: true, events: 1 },
+      { id: 'run_k1', created: false, events: 0 },
+      { id: 'run_k3', created: true, events: 1 },
+    ]);
+    expect(await store.runs.get('run_k2')).toBeUndefined();
+    expect(await store.runs.countQueued('keyed')).toBe(3);
+  });
+
   it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
     await store.runs.insert(newRun('run_ev'));
     const first = await store.events.append('run_ev', [
