@@ -31,7 +31,7 @@ export function forkedToolSandbox(entry: WorkerEntry, logger: Logger): ToolSandb
         // Its output goes where the worker's goes; the marker carries no secret (the call itself goes over IPC).
         let child: ChildProcess;
         try {
-          child = fork(entry.file, entry.args, { execArgv: entry.execArgv, env: { ...process.env, [TOOL_SANDBOX_ENV]: '1' }, stdio: 'inherit' });
+          child = fork(entry.file, entry.args, { execArgv: entry.execArgv, env: { ...process.env, [TOOL_SANDBOX_ENV]: String(process.pid) }, stdio: 'inherit' });
         } catch (err) {
           // No process to be had (EMFILE, ENOMEM): the sandbox failed, not the tool, which never ran.
           return reject(new ToolSandboxFailed(`could not start a process for ${call.tool}: ${err instanceof Error ? err.message : String(err)}`));

@@ -10,7 +10,7 @@ import { loadAgentCatalog } from '../activities/agents/load-agents';
 import { loadMcpToolsByServer } from '../activities/tools/mcp-tools';
 import { ToolError, ToolUnavailableError, type ToolDefinition } from '../activities/tools/tool';
 import { serializeOutput } from '../activities/tools/tool-output';
-import type { SandboxedCall, SandboxErrorKind, SandboxMessage, SandboxRequest } from '../activities/tools/tool-sandbox';
+import { TOOL_SANDBOX_ENV, type SandboxedCall, type SandboxErrorKind, type SandboxMessage, type SandboxRequest } from '../activities/tools/tool-sandbox';
 import { Workspace } from '../activities/tools/workspace';
 import { loadConfig, type Config } from '../shared/config';
 import { createLogger, type Logger } from '../shared/logger';
@@ -26,7 +26,7 @@ export async function serveSandboxedCall(opts: { definition?: WorkerDefinition; 
   // The worker is gone: nobody is left to tell, and the attempt is lost with it. (While the tool blocks this
   // process's event loop, `disconnect` cannot run: a thread of its own sees the worker gone then.)
   process.once('disconnect', () => process.exit(1));
-  dieWithParent();
+  dieWithParent(Number(process.env[TOOL_SANDBOX_ENV]));
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'longhaul-tool-sandbox' });
   const { call, aliveEveryMs } = await nextRequest();

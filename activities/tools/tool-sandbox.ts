@@ -66,7 +66,10 @@ export class ToolSandboxFailed extends Error {
   }
 }
 
-/** The environment variable that makes a worker entry serve one sandboxed call over IPC instead of starting a worker. */
+/**
+ * The environment variable that makes a worker entry serve one sandboxed call over IPC instead of starting a worker;
+ * its value is the forking worker's pid, which the child dies with (worker/die-with-parent.ts).
+ */
 export const TOOL_SANDBOX_ENV = 'LONGHAUL_TOOL_SANDBOX';
 
 /** Worker → child: the call. */

@@ -3,9 +3,10 @@
  * call over IPC. A tool that kills its process (or blocks it) kills only the child, and the caller gets a typed failure; any other
  * call answers as it would in process (its output, a ToolError's or ToolUnavailableError's meaning, its heartbeats).
  * A tool the child cannot load is the sandbox's failure, not the tool's; a child dies with its worker, even while its
- * tool blocks its event loop (the worker a separate process here, SIGKILLed).
+ * tool blocks its event loop (the worker a separate process here, SIGKILLed), or when the worker was gone before it
+ * started (the worker writes its pid into the child's environment; the child checks against that).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,16 @@ import { waitFor } from '../support/wait';
 const ENTRY = path.join(__dirname, '..', 'support', 'sandbox-worker.ts');
 const logger = createLogger({ level: 'silent' });
 const limits = { maxFileBytes: 1024 * 1024, maxTotalBytes: 10 * 1024 * 1024 };
+
+/** Whether a process of that pid is still there (a zombie counts: a reaped one is gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('a tool call in a sandbox process', () => {
   const sandbox = forkedToolSandbox({ file: ENTRY, args: [], execArgv: ['--import', 'tsx'] }, logger);
@@ -121,14 +132,6 @@ describe('a tool call in a sandbox process', () => {
   it('dies with its worker when the worker is SIGKILLed while the tool blocks the child\'s event loop', async () => {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-sandbox-parent-'));
     const pidFile = path.join(workspace, 'sandbox.pid');
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const parent = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'sandbox-parent.ts'), workspace], { stdio: 'ignore' });
     const parentExited = new Promise((resolve) => parent.once('exit', resolve));
     let child: number | undefined;
@@ -143,6 +146,37 @@ describe('a tool call in a sandbox process', () => {
       if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
       if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
       fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('dies with its worker when the worker was SIGKILLed before the child started, its call already sent', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-sandbox-parent-'));
+    const pidFile = path.join(workspace, 'child.pid');
+    const parent = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'support', 'sandbox-parent.ts'), workspace, 'dies-at-once'], { stdio: 'ignore' });
+    let child: number | undefined;
+    try {
+      const how = await new Promise((resolve) => parent.once('exit', (code, signal) => resolve(signal ?? code)));
+      expect(how).toBe('SIGKILL');
+      const pids = fs.readFileSync(pidFile, 'utf8').split(' ').filter(Boolean).map(Number);
+      expect(pids).toHaveLength(1);
+      child = pids[0]!;
+      // It was handed to another parent before it could look: only the pid its worker wrote down tells it so.
+      await waitFor(() => !alive(child!), { timeoutMs: 15_000, what: `the sandbox process ${child} to die though its worker was gone before it started` });
+    } finally {
+      if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('kills a child whose parent is not the worker that says it forked it', async () => {
+    // Parent and named worker differ from the start, as when the worker died while the child was loading.
+    const child = fork(path.join(__dirname, '..', 'support', 'named-parent-child.ts'), [String(process.pid + 1_000_000)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    try {
+      await new Promise((resolve) => child.once('message', resolve));
+      await waitFor(() => child.signalCode !== null || child.exitCode !== null, { timeoutMs: 10_000, what: 'the child to kill itself' });
+      expect(child.signalCode).toBe('SIGKILL');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
 
