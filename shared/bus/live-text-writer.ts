@@ -7,6 +7,11 @@
  * statement, so a worker streaming many runs makes one live-text statement a tick (and one for each write
  * wanted at once), not one per run: a statement costs far more than the text it carries.
  *
+ * One write at a time: a tick that comes while the last write is still out waits for it, and the runs due by then
+ * go in one statement as soon as it ends. Ticks that fired regardless piled their statements up behind each other's
+ * row locks once a write took longer than a tick (a thousand runs streaming), each holding a pooled connection
+ * while it waited, until the pool had none left for the runs' own statements.
+ *
  * Nobody needs the partial message fresh to the 50 ms while nobody watches the run: then it is
  * persisted every UNWATCHED_FLUSH_MS. Which streaming runs are watched is read from presence (one
  * query for all of them every WATCH_CHECK_MS); a run that becomes watched is flushed at once, so a
@@ -35,6 +40,10 @@ export class LiveTextWriter {
   private writeTimer?: NodeJS.Timeout;
   /** When the armed write fires (ms since the epoch). */
   private writeTimerAt = Infinity;
+  /** A write is out: the next waits for it. */
+  private writing = false;
+  /** Messages that ended while a write was out: their text is cleared once it is in (run → turn). */
+  private readonly clearsAfterWrite = new Map<string, number>();
   /**
    * Runs streaming now; and for each, how many checks in a row found nobody watching it. Only a run
    * seen unwatched twice running is written slowly: a run not yet checked, or watched once, is not.
@@ -112,7 +121,9 @@ export class LiveTextWriter {
       this.streaming.delete(runId);
       this.streams.delete(runId);
       this.due.delete(runId);
-      this.store.liveText.clear(runId, msg.turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
+      // After the write out, which may hold this message's text: landing after the clear, it would bring it back.
+      if (this.writing) this.clearsAfterWrite.set(runId, msg.turn);
+      else this.clear(runId, msg.turn);
       return;
     }
     if (!this.streaming.has(runId)) {
@@ -134,7 +145,8 @@ export class LiveTextWriter {
   }
 
   private armWrite(at: number): void {
-    if (at >= this.writeTimerAt) return;
+    // The write out arms the clock again when it ends.
+    if (this.writing || at >= this.writeTimerAt) return;
     clearTimeout(this.writeTimer);
     this.writeTimerAt = at;
     this.writeTimer = setTimeout(() => this.writeDue(), Math.max(0, at - Date.now()));
@@ -157,11 +169,36 @@ export class LiveTextWriter {
       const state = this.streams.snapshot(runId);
       if (state) texts.push({ runId, ...state });
     }
-    if (next < Infinity) this.armWrite(Math.ceil(next / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
-    if (texts.length === 0) return;
+    if (texts.length === 0) {
+      if (next < Infinity) this.armWrite(Math.ceil(next / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
+      return;
+    }
     this.flushes += texts.length;
     this.statements += 1;
-    this.store.liveText.putMany(texts).catch((err) => this.logger.warn({ err, runs: texts.length }, 'could not persist live text'));
+    this.writing = true;
+    // In the order of the runs' ids, as every writer's rows are: two statements that share rows lock them in one order.
+    texts.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    this.store.liveText
+      .putMany(texts)
+      .catch((err) => this.logger.warn({ err, runs: texts.length }, 'could not persist live text'))
+      .finally(() => {
+        this.writing = false;
+        for (const [runId, turn] of this.clearsAfterWrite) this.clear(runId, turn);
+        this.clearsAfterWrite.clear();
+        this.armNextDue();
+      });
+  }
+
+  private clear(runId: string, turn: number): void {
+    this.store.liveText.clear(runId, turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
+  }
+
+  /** Arms the clock for the earliest run due: at once for one already due (it waited for the write that just ended). */
+  private armNextDue(): void {
+    let next = Infinity;
+    for (const at of this.due.values()) next = Math.min(next, at);
+    if (next === Infinity) return;
+    this.armWrite(next <= Date.now() ? Date.now() : Math.ceil(next / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
   }
 
   close(): void {
@@ -172,6 +209,7 @@ export class LiveTextWriter {
     this.writeTimer = undefined;
     this.writeTimerAt = Infinity;
     this.due.clear();
+    this.clearsAfterWrite.clear();
     this.streams.clear();
   }
 }

@@ -80,4 +80,55 @@ describe('live text while nobody watches', () => {
     expect(writer.flushes - flushes).toBeGreaterThanOrEqual(runs.length * 2); // each run written several times…
     expect(writer.statements - statements).toBeLessThanOrEqual(ticks); // …in a statement a tick at most
   });
+
+  it('keeps one write out at a time: what is due meanwhile goes in one statement once it ends, and a message\'s end clears after it', async () => {
+    const runs = ['run_slow_a', 'run_slow_b'];
+    for (const runId of runs) await store.watchers.set('api_test', runId, 'alice', 1);
+    // The database answers slowly, as under a thousand streams: each write is held until the test lets it go.
+    const putMany = store.liveText.putMany.bind(store.liveText);
+    const held: (() => void)[] = [];
+    let out = 0;
+    let mostOut = 0;
+    store.liveText.putMany = async (texts) => {
+      out += 1;
+      mostOut = Math.max(mostOut, out);
+      await new Promise<void>((resolve) => held.push(resolve));
+      try {
+        await putMany(texts);
+      } finally {
+        out -= 1;
+      }
+    };
+    try {
+      const texts = new Map<string, string>();
+      const piece = (runId: string, word: string) => {
+        const before = texts.get(runId) ?? '';
+        writer.write({ type: 'delta', runId, turn: 1, attempt: 1, offset: before.length, text: word });
+        texts.set(runId, before + word);
+      };
+      piece('run_slow_a', 'one ');
+      await waitFor(() => held.length === 1, { what: 'the first write to go out' });
+      const statements = writer.statements;
+      // Many ticks' worth of pieces while that write is held: none of them sends another.
+      for (let i = 0; i < 6; i++) {
+        for (const runId of runs) piece(runId, `w${i} `);
+        await new Promise((r) => setTimeout(r, LIVE_TEXT_FLUSH_MS));
+      }
+      expect(writer.statements).toBe(statements);
+      expect(held).toHaveLength(1);
+      // The first message of run_slow_a ends while its write is out; its text must not come back after the clear.
+      writer.write({ type: 'delta.end', runId: 'run_slow_a', turn: 1 });
+      held.shift()!();
+      // What came meanwhile goes at once, in one statement, with the latest text.
+      await waitFor(() => held.length === 1, { what: 'the write of what was due meanwhile' });
+      expect(writer.statements).toBe(statements + 1);
+      held.shift()!();
+      await waitFor(async () => (await store.liveText.get('run_slow_b'))?.text === texts.get('run_slow_b'), { what: "run_slow_b's latest text" });
+      await waitFor(async () => (await store.liveText.get('run_slow_a')) === undefined, { what: "run_slow_a's ended message cleared" });
+      expect(mostOut).toBe(1);
+    } finally {
+      store.liveText.putMany = putMany;
+      for (const release of held) release();
+    }
+  });
 });
