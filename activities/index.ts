@@ -11,6 +11,7 @@ import { createHumanActivities } from './human-activities';
 import { createModelActivities } from './model-activities';
 import { createRunActivities } from './run-activities';
 import { createSweeperActivities } from './sweeper-activities';
+import { createReapActivities } from './reap-abandoned-starts';
 import { createToolActivities } from './tool-activities';
 import { heartbeatingThroughout } from './heartbeat';
 import { patientWithStore } from './store-patience';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...tools,
     ...createHumanActivities(deps),
     ...createSweeperActivities(deps),
+    ...createReapActivities(deps),
     ...createFollowUpActivities(deps),
     ...createWebhookActivities(deps),
     ...createScheduleActivities(deps),

@@ -20,6 +20,8 @@ export interface WorkerMetrics {
   tool(m: { tool: string; durationMs: number; failed: boolean }): void;
   /** The sweeper flagged a run as stalled. */
   runStalled(): void;
+  /** The sweeper deleted an abandoned start: a run queued with no workflow (activities/reap-abandoned-starts.ts). */
+  abandonedStartReaped(): void;
   /** A schedule's firing started no run (its owner's queue was full). */
   scheduleFiringSkipped(reason: FiringSkipReason): void;
   /** This worker restored a run's workspace from its durable copy. */
@@ -41,6 +43,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   const toolDuration = meter.createHistogram('longhaul_tool_duration_ms', 'int', 'ms', 'Tool call duration, by tool and outcome');
   const toolFailures = meter.createCounter('longhaul_tool_failures_total', 'calls', 'Tool calls that failed, by tool');
   const stalled = meter.createCounter('longhaul_stalled_runs_flagged', 'runs', 'Runs flagged as stalled by the sweeper');
+  const reaped = meter.createCounter('longhaul_abandoned_starts_reaped', 'runs', 'Runs queued with no workflow, deleted by the sweeper');
   const firingsSkipped = meter.createCounter('longhaul_schedule_firings_skipped_total', 'firings', "Schedule firings that started no run, by reason (queue_full: the owner's queue was full)");
   const restoreDuration = meter.createHistogram('longhaul_workspace_restore_duration_ms', 'int', 'ms', 'Workspace restores from their durable copies, by duration');
 
@@ -48,6 +51,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   for (const model of new Set(known.models)) rateLimited.add(0, { model });
   for (const model of new Set(known.throttledModels)) for (const limit of CAPACITY_LIMITS) throttled.add(0, { model, limit });
   stalled.add(0);
+  reaped.add(0);
   for (const reason of FIRING_SKIP_REASONS) firingsSkipped.add(0, { reason });
 
   return {
@@ -78,6 +82,9 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
     runStalled() {
       stalled.add(1);
     },
+    abandonedStartReaped() {
+      reaped.add(1);
+    },
     scheduleFiringSkipped(reason) {
       firingsSkipped.add(1, { reason });
     },
@@ -94,6 +101,7 @@ export const noWorkerMetrics: WorkerMetrics = {
   modelThrottled() {},
   tool() {},
   runStalled() {},
+  abandonedStartReaped() {},
   scheduleFiringSkipped() {},
   workspaceRestored() {},
 };

@@ -44,6 +44,16 @@ export interface SweepArgs {
   taskQueue: string;
 }
 
+/** The reaper of abandoned starts takes nothing: it looks at every run of the database (activities/reap-abandoned-starts.ts). */
+export type ReapAbandonedStartsArgs = Record<string, never>;
+
+export interface ReapAbandonedStartsResult {
+  /** Runs deleted: queued, never started, and no workflow with their id. */
+  reaped: number;
+  /** Runs old enough to be asked about and left: a workflow (or a firing that may still start one), or no clear answer. */
+  kept: number;
+}
+
 // ───────────────────────────── model calls ─────────────────────────────
 
 export interface CallModelArgs {

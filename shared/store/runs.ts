@@ -1,6 +1,6 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
-import { nowIso, parseJson, type Executor } from './executor';
+import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Dialect } from './open-database';
@@ -322,6 +322,51 @@ export class RunsRepo {
 
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('runs').where('id', '=', id).execute();
+  }
+
+  /**
+   * Runs created before `createdBefore` that have never started: still `queued`, never admitted, never continued
+   * (`laps` 0: a follow-up's reopened run has a history of its own), and roots (a child run is recorded by its
+   * parent's workflow, which starts it, and may hold it unstarted while it is paused). Oldest first, at most
+   * `limit`, after `after` (the last of the previous page). The sweeper asks Temporal about each (the reaper of
+   * abandoned starts); the `runs_status` index finds them, and queued runs are few (each owner's queue cap).
+   */
+  async unstartedBefore(q: { createdBefore: string; limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]> {
+    let query = this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .where('admitted', '=', 0)
+      .where('laps', '=', 0)
+      .where('parent_run_id', 'is', null)
+      .where('created_at', '<', q.createdBefore);
+    if (q.after) {
+      const { createdAt, id } = q.after;
+      query = query.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
+    }
+    const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(q.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Deletes a run that never started, with its events, in one transaction — only while it is still what
+   * `unstartedBefore` lists: a run that started meanwhile (admitted, running, ended, continued) is left as it is.
+   * True when it was deleted. (Its webhook deliveries go with it on Postgres, by their foreign key.)
+   */
+  async deleteUnstarted(id: string): Promise<boolean> {
+    return inTransaction(this.db, async (trx) => {
+      const deleted = await trx
+        .deleteFrom('runs')
+        .where('id', '=', id)
+        .where('status', '=', 'queued')
+        .where('admitted', '=', 0)
+        .where('laps', '=', 0)
+        .where('parent_run_id', 'is', null)
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return false;
+      await trx.deleteFrom('events').where('run_id', '=', id).execute();
+      return true;
+    });
   }
 
   async updateState(id: string, patch: RunStatePatch): Promise<void> {

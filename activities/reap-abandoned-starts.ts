@@ -1,0 +1,113 @@
+/**
+ * The reaper of abandoned starts, run by the sweeper. A run is started in two steps: its row and `run.queued` event
+ * are committed (`store.queueRun`), then its workflow is started (workflow id = run id). A starter that died between
+ * the two (a deploy, a SIGKILL, an OOM), or whose commit landed but whose answer was lost (the API answered 503 and
+ * the client retried with a new run), leaves a ghost: a run `queued` for ever that no workflow will ever move,
+ * shown in its owner's list and counted toward their queue cap. The API removes the row when `workflow.start`
+ * fails; nothing else would.
+ *
+ * For each run that has never started and is older than the cutoff (`RunsRepo.unstartedBefore`), Temporal is asked
+ * whether a workflow with its id exists — by id, so a run waiting on its agent's task queue with no live worker has
+ * one and is kept. Only when Temporal answers that there is none is the run deleted with its events, and only if it
+ * is still unstarted (`RunsRepo.deleteUnstarted`). Any other answer leaves the run — a run we are unsure about is
+ * never deleted — and ends the sweep.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { ReapAbandonedStartsArgs, ReapAbandonedStartsResult } from '../contract/activity-io';
+import type { RunRecord } from '../shared/store/runs';
+import type { ActivityDeps } from './deps';
+
+/**
+ * How old an unstarted run must be before the reaper asks about it. The race to close is a late `workflow.start`:
+ * a run deleted a moment before its start lands would have a workflow and no row (the workflow then fails
+ * `RunRecordMissing` at its first slot claim, but the caller was told the run started). The API gives its start
+ * `START_RUN_TIMEOUT_MS` (10 s by default) after the commit and then gives up (and deletes the row itself), so no
+ * start of a live API lands later than created_at + the commit's own time + that deadline. Fifteen minutes is that
+ * many times over, with room for a slow commit under load and for clocks that differ between the API's host (which
+ * wrote created_at) and the worker's. A deployment with a larger START_RUN_TIMEOUT_MS gets its value plus
+ * START_MARGIN_MS instead (`cutoffMs`; the worker's value: API and worker read one configuration). What no cutoff covers: an API process frozen (not dead) for longer than this
+ * between its commit and its start; and a client replaying the same Idempotency-Key more than this long after its
+ * first attempt, in the milliseconds between the reaper's question and its delete.
+ *
+ * Runs a schedule's firing records are started by that firing's workflow (as its child), which may take longer
+ * (retries, a workspace pre-warm): the firing is asked about too, and while it runs its run is kept.
+ */
+export const ABANDONED_START_AFTER_MS = 15 * 60_000;
+/** Added to a START_RUN_TIMEOUT_MS large enough that ABANDONED_START_AFTER_MS would not cover it. */
+export const START_MARGIN_MS = 5 * 60_000;
+/** Runs read from the database at a time. */
+const PAGE = 100;
+/**
+ * Runs asked about in one sweep, at most. Runs legitimately queued (their agent has no live worker) are asked about
+ * again every sweep; this many of them before a ghost would hide it until fewer wait.
+ */
+const MAX_EXAMINED = 1000;
+
+/** The cutoff's age for a deployment whose API waits `startRunTimeoutMs` for a start. */
+export function cutoffMs(startRunTimeoutMs: number): number {
+  return Math.max(ABANDONED_START_AFTER_MS, startRunTimeoutMs + START_MARGIN_MS);
+}
+
+/** What Temporal says of a workflow id: none with it (not even a closed one), one, or no clear answer. */
+type Known = 'none' | { running: boolean } | 'unsure';
+
+export function createReapActivities(deps: ActivityDeps) {
+  const { store, logger } = deps;
+
+  async function workflowOf(client: Client, workflowId: string): Promise<Known> {
+    try {
+      const description = await client.workflow.getHandle(workflowId).describe();
+      return { running: description.status.name === 'RUNNING' };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'none';
+      logger.warn({ err, workflowId }, 'the reaper could not ask Temporal about a workflow: its run is left, the rest wait for the next sweep');
+      return 'unsure';
+    }
+  }
+
+  /** Whether the run was abandoned: nothing started it, and nothing that still runs will ('unsure': Temporal did not say). */
+  async function abandoned(client: Client, run: RunRecord): Promise<boolean | 'unsure'> {
+    // A firing's run: its firing workflow (id = the run's idempotency key) starts it; while that runs, it may yet.
+    if (run.scheduleId !== null) {
+      if (run.idempotencyKey === null) return false; // not a firing's run as this code writes them: leave it
+      const firing = await workflowOf(client, run.idempotencyKey);
+      if (firing === 'unsure') return 'unsure';
+      if (firing !== 'none' && firing.running) return false;
+    }
+    const own = await workflowOf(client, run.id);
+    return own === 'unsure' ? 'unsure' : own === 'none';
+  }
+
+  async function reapAbandonedStarts(_args: ReapAbandonedStartsArgs): Promise<ReapAbandonedStartsResult> {
+    const ctx = Context.current();
+    const createdBefore = new Date(Date.now() - cutoffMs(deps.settings.config.api.startRunTimeoutMs)).toISOString();
+    let reaped = 0;
+    let kept = 0;
+    let after: { createdAt: string; id: string } | undefined;
+    for (let examined = 0; examined < MAX_EXAMINED; ) {
+      const limit = Math.min(PAGE, MAX_EXAMINED - examined);
+      const page = await store.runs.unstartedBefore({ createdBefore, limit, after });
+      for (const run of page) {
+        ctx.heartbeat();
+        examined += 1;
+        const verdict = await abandoned(ctx.client, run);
+        // Temporal's trouble is seldom one workflow's: the rest wait for the next sweep rather than ask it again.
+        if (verdict === 'unsure') return { reaped, kept: kept + 1 };
+        if (!verdict || !(await store.runs.deleteUnstarted(run.id))) {
+          kept += 1;
+          continue;
+        }
+        reaped += 1;
+        deps.metrics.abandonedStartReaped();
+        logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt, scheduleId: run.scheduleId }, 'reaped an abandoned start: a run queued with no workflow');
+      }
+      if (page.length < limit) break;
+      const last = page[page.length - 1]!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    return { reaped, kept };
+  }
+
+  return { reapAbandonedStarts };
+}

@@ -1,0 +1,101 @@
+/**
+ * What the reaper of abandoned starts reads and deletes, on SQLite and Postgres: the runs that never started
+ * (queued, never admitted, never continued, roots) created before a cutoff, oldest first, a page at a time; and the
+ * delete of one with its events, which does nothing to a run that has started meanwhile.
+ */
+import { eventKeys } from '../../contract/keys';
+import type { Store } from '../../shared/store';
+import { openTestStore } from '../support/test-store';
+
+const LIMITS = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
+const at = (minutesAgo: number) => new Date(Date.parse('2026-12-06T12:00:00.000Z') - minutesAgo * 60_000).toISOString();
+const CUTOFF = at(15);
+
+describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect) => {
+  let store: Store;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, close } = await openTestStore(dialect));
+  });
+  afterAll(async () => {
+    await close();
+  });
+
+  /** A run queued as the API queues one, with its `run.queued` event, created `minutesAgo` before noon. */
+  async function queued(id: string, minutesAgo: number, opts: { parentRunId?: string } = {}): Promise<string> {
+    const result = await store.queueRun(
+      { id, owner: 'alice', goal: id, model: 'demo', approvals: 'none', limits: LIMITS, parentRunId: opts.parentRunId ?? null },
+      1000,
+      [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: id, model: 'demo', approvals: 'none', limits: LIMITS } }],
+    );
+    if (!('run' in result)) throw new Error('queue full');
+    await store.db.updateTable('runs').set({ created_at: at(minutesAgo) }).where('id', '=', id).execute();
+    return id;
+  }
+  const ids = async (q: Parameters<Store['runs']['unstartedBefore']>[0]) => (await store.runs.unstartedBefore(q)).map((r) => r.id);
+  const eventCount = async (id: string) => (await store.db.selectFrom('events').select('seq').where('run_id', '=', id).execute()).length;
+
+  it('lists only runs that never started, created before the cutoff, oldest first, a bounded page at a time', async () => {
+    await queued('run_u_old_b', 60);
+    await queued('run_u_old_a', 60); // same time as b: ordered by id
+    await queued('run_u_older', 120);
+    await queued('run_u_recent', 20);
+    await queued('run_u_young', 5); // after the cutoff
+    await queued('run_u_child', 90, { parentRunId: 'run_u_older' });
+    await queued('run_u_admitted', 100);
+    await store.runs.markAdmitted('run_u_admitted'); // claimed a slot: its workflow runs
+    await queued('run_u_running', 100);
+    await store.runs.markAdmitted('run_u_running');
+    await store.runs.updateState('run_u_running', { status: 'running' });
+    await queued('run_u_ended', 100);
+    await store.runs.updateState('run_u_ended', { status: 'completed', ended: true });
+    await queued('run_u_continued', 100);
+    await store.runs.reopen('run_u_continued', LIMITS); // queued again by a follow-up: laps 1
+
+    expect(await ids({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_u_older', 'run_u_old_a', 'run_u_old_b', 'run_u_recent']);
+    const first = await store.runs.unstartedBefore({ createdBefore: CUTOFF, limit: 2 });
+    expect(first.map((r) => r.id)).toEqual(['run_u_older', 'run_u_old_a']);
+    const last = first[first.length - 1]!;
+    expect(await ids({ createdBefore: CUTOFF, limit: 2, after: { createdAt: last.createdAt, id: last.id } })).toEqual(['run_u_old_b', 'run_u_recent']);
+    expect(await ids({ createdBefore: at(90), limit: 100 })).toEqual(['run_u_older']);
+  });
+
+  it('deletes an unstarted run with its events, and nothing of a run that started or was continued', async () => {
+    const ghost = await queued('run_d_ghost', 60);
+    const neighbour = await queued('run_d_neighbour', 60);
+    expect(await eventCount(ghost)).toBe(1);
+    expect(await store.runs.deleteUnstarted(ghost)).toBe(true);
+    expect(await store.runs.get(ghost)).toBeUndefined();
+    expect(await eventCount(ghost)).toBe(0);
+    expect(await eventCount(neighbour)).toBe(1);
+    expect(await store.runs.deleteUnstarted(ghost)).toBe(false); // gone already: nothing to do
+
+    // Started between the reaper's question and its delete: admitted (its slot claimed), then running.
+    const admitted = await queued('run_d_admitted', 60);
+    await store.runs.markAdmitted(admitted);
+    const running = await queued('run_d_running', 60);
+    await store.runs.markAdmitted(running);
+    await store.runs.updateState(running, { status: 'running' });
+    const continued = await queued('run_d_continued', 60);
+    await store.runs.updateState(continued, { status: 'completed', ended: true });
+    await store.runs.reopen(continued, LIMITS);
+    const child = await queued('run_d_child', 60, { parentRunId: neighbour });
+    for (const id of [admitted, running, continued, child]) {
+      expect(await store.runs.deleteUnstarted(id)).toBe(false);
+      expect(await store.runs.get(id)).toBeDefined();
+      expect(await eventCount(id)).toBe(1);
+    }
+  });
+
+  it('deletes within the caller’s transaction, undone with it', async () => {
+    const ghost = await queued('run_t_ghost', 60);
+    await expect(
+      store.transaction(async (tx) => {
+        expect(await tx.runs.deleteUnstarted(ghost)).toBe(true);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await store.runs.get(ghost)).toBeDefined();
+    expect(await eventCount(ghost)).toBe(1);
+  });
+});
