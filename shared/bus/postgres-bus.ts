@@ -25,7 +25,8 @@ export class PostgresBus extends CrossProcessBus {
   private listener?: pg.PoolClient;
   private notifyQueue: DeltaMessage[] = [];
   private notifyScheduled = false;
-  private notifyChain: Promise<void> = Promise.resolve();
+  /** A NOTIFY statement is out: deltas wait for it, and then all go in the next. */
+  private notifying = false;
 
   /** API side: one connection LISTENing for the whole process. */
   async listen(): Promise<void> {
@@ -95,25 +96,38 @@ export class PostgresBus extends CrossProcessBus {
 
   /**
    * Batches the deltas of NOTIFY_BATCH_MS into as few NOTIFYs as their size allows, sent in one statement
-   * (one transaction: delivered in order), each batch after the one before.
+   * (one transaction: delivered in order). One statement at a time: deltas that come while one is out wait for it,
+   * and then all go in the next, at once. A batch formed every window whatever the last one's fate queued up behind
+   * it when a statement took longer than the window (a worker busy with a thousand streams, its pool's connections
+   * all taken): each waited for a connection in turn, and the wait grew for as long as the load lasted.
    */
   protected override forward(msg: DeltaMessage): void {
     this.notifyQueue.push(msg);
-    if (this.notifyScheduled) return;
+    if (this.notifyScheduled || this.notifying) return;
     this.notifyScheduled = true;
     setTimeout(() => {
       this.notifyScheduled = false;
-      const batch = coalesce(this.notifyQueue.splice(0));
-      if (batch.length === 0) return;
-      const calls = batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
-      const params = [DELTAS_CHANNEL, ...batch.map((m) => JSON.stringify(m))];
-      this.notifyChain = this.notifyChain
-        .then(() => this.store.opened.pool!.query(`select ${calls}`, params))
-        .then(
-          () => undefined,
-          (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'),
-        );
+      this.notifyNow();
     }, NOTIFY_BATCH_MS);
+  }
+
+  private notifyNow(): void {
+    const batch = coalesce(this.notifyQueue.splice(0));
+    if (batch.length === 0) return;
+    const calls = batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
+    const params = [DELTAS_CHANNEL, ...batch.map((m) => JSON.stringify(m))];
+    this.notifying = true;
+    this.store.opened
+      .pool!.query(`select ${calls}`, params)
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'),
+      )
+      .finally(() => {
+        this.notifying = false;
+        // What came meanwhile has waited a window or more already.
+        if (this.notifyQueue.length > 0) this.notifyNow();
+      });
   }
 
   override async close(): Promise<void> {

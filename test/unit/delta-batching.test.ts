@@ -8,7 +8,7 @@ import type { BusMessage, DeltaMessage } from '../../shared/bus/bus';
 import { CrossProcessBus } from '../../shared/bus/cross-process-bus';
 import { createLogger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
-import { coalesce } from '../../shared/bus/postgres-bus';
+import { coalesce, NOTIFY_BATCH_MS, PostgresBus } from '../../shared/bus/postgres-bus';
 import { WATCH_CHECK_MS } from '../../shared/bus/live-text-writer';
 
 describe('a model call’s delta stream', () => {
@@ -79,6 +79,49 @@ describe('NOTIFY batches', () => {
   it('does not merge across a new attempt or a gap', () => {
     const out = coalesce([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
     expect(out).toEqual([delta('a', 0, 'ab'), delta('a', 0, 'cd', 2), delta('a', 5, 'x', 2)]);
+  });
+
+  describe('sent by a worker', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('keeps one NOTIFY out at a time: what comes meanwhile goes in one statement when it ends, in order', async () => {
+      // The database answers slowly (a busy worker's pool): each statement is held until the test lets it go.
+      const statements: { params: string[]; answer: () => void }[] = [];
+      const pool = { query: (_text: string, params: string[]) => new Promise<void>((resolve) => statements.push({ params, answer: resolve })) };
+      const store = {
+        opened: { pool },
+        watchers: { watched: async () => new Set<string>() },
+        liveText: { putMany: async () => undefined, clear: async () => undefined },
+      } as unknown as Store;
+      const bus = new PostgresBus(store, createLogger({ level: 'silent' }));
+      const sent = () => statements.flatMap((st) => st.params.slice(1).map((p) => JSON.parse(p) as DeltaMessage));
+      let text = '';
+      const stream = (runId: string, piece: string) => {
+        bus.publish(delta(runId, runId === 'a' ? text.length : 0, piece));
+        if (runId === 'a') text += piece;
+      };
+      stream('a', 'one ');
+      await jest.advanceTimersByTimeAsync(NOTIFY_BATCH_MS);
+      expect(statements).toHaveLength(1);
+      // Ten windows of deltas while that statement is out: none goes.
+      for (let i = 0; i < 10; i++) {
+        stream('a', `w${i} `);
+        await jest.advanceTimersByTimeAsync(NOTIFY_BATCH_MS);
+      }
+      stream('b', 'other');
+      expect(statements).toHaveLength(1);
+      statements[0]!.answer();
+      await jest.advanceTimersByTimeAsync(0);
+      // All of it in the next statement, sent as soon as the first ended, merged per run, offsets contiguous.
+      expect(statements).toHaveLength(2);
+      expect(statements[1]!.params.slice(1).map((p) => JSON.parse(p))).toEqual([delta('a', 4, text.slice(4)), delta('b', 0, 'other')]);
+      statements[1]!.answer();
+      await jest.advanceTimersByTimeAsync(NOTIFY_BATCH_MS * 3);
+      expect(statements).toHaveLength(2);
+      expect(sent().filter((m) => m.runId === 'a' && m.type === 'delta').map((m) => (m.type === 'delta' ? m.text : '')).join('')).toBe(text);
+      await bus.close();
+    });
   });
 });
 
