@@ -1,7 +1,7 @@
 /**
  * The bus between processes on Postgres, for any number of API replicas and workers. Events are
  * NOTIFYd by the transaction that commits them (store/events.ts); a worker NOTIFYs model deltas
- * within NOTIFY_BATCH_MS, all runs' in one statement (only of runs someone watches: cross-process-bus.ts). Each API process LISTENs on one connection
+ * within NOTIFY_BATCH_MS, all runs' in one statement, one statement at a time, on a connection it holds (only of runs someone watches: cross-process-bus.ts). Each API process LISTENs on one connection
  * and turns notifications into local messages; a lost connection is re-established and every
  * follower told to re-read.
  */
@@ -20,6 +20,8 @@ const MAX_NOTIFY_TEXT = 2000;
  * 1000 / NOTIFY_BATCH_MS however many runs stream; a delta waits at most this long for it.
  */
 export const NOTIFY_BATCH_MS = 10;
+/** A worker holds a connection of its pool for its NOTIFYs only when the pool has at least this many. */
+const MIN_POOL_TO_HOLD_NOTIFIER = 4;
 
 export class PostgresBus extends CrossProcessBus {
   private listener?: pg.PoolClient;
@@ -27,6 +29,11 @@ export class PostgresBus extends CrossProcessBus {
   private notifyScheduled = false;
   /** A NOTIFY statement is out: deltas wait for it, and then all go in the next. */
   private notifying = false;
+  /**
+   * The connection a worker's NOTIFYs go on: one of the pool's, held. Through the pool itself each waited for a
+   * connection behind the runs' own statements, seconds on a busy worker; a watcher's delta waited with it.
+   */
+  private notifier?: pg.PoolClient;
 
   /** API side: one connection LISTENing for the whole process. */
   async listen(): Promise<void> {
@@ -117,22 +124,50 @@ export class PostgresBus extends CrossProcessBus {
     const calls = batch.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
     const params = [DELTAS_CHANNEL, ...batch.map((m) => JSON.stringify(m))];
     this.notifying = true;
-    this.store.opened
-      .pool!.query(`select ${calls}`, params)
-      .then(
-        () => undefined,
-        (err: unknown) => this.logger.warn({ err }, 'NOTIFY failed'),
-      )
-      .finally(() => {
-        this.notifying = false;
-        // What came meanwhile has waited a window or more already.
-        if (this.notifyQueue.length > 0) this.notifyNow();
-      });
+    void this.notify(`select ${calls}`, params).finally(() => {
+      this.notifying = false;
+      // What came meanwhile has waited a window or more already.
+      if (this.notifyQueue.length > 0) this.notifyNow();
+    });
+  }
+
+  private async notify(text: string, params: string[]): Promise<void> {
+    let client: pg.PoolClient | undefined;
+    try {
+      const pool = this.store.opened.pool!;
+      // A pool of a few connections cannot spare one for good: then each NOTIFY takes its turn for one.
+      if ((pool.options.max ?? 10) < MIN_POOL_TO_HOLD_NOTIFIER) return void (await pool.query(text, params));
+      client = this.notifier ?? (await this.holdNotifier());
+      await client.query(text, params);
+    } catch (err) {
+      this.logger.warn({ err }, 'NOTIFY failed');
+      // A failed statement may have left its connection unusable (or it was closed for want of an answer): the next gets a new one.
+      if (client) this.dropNotifier(client);
+    }
+  }
+
+  private async holdNotifier(): Promise<pg.PoolClient> {
+    const client = await this.store.opened.pool!.connect();
+    // Lost while held (Postgres restarting): without a listener its error would end the process.
+    client.on('error', (err) => {
+      this.logger.warn({ err }, 'NOTIFY connection lost');
+      this.dropNotifier(client);
+    });
+    this.notifier = client;
+    return client;
+  }
+
+  private dropNotifier(client: pg.PoolClient): void {
+    if (this.notifier !== client) return;
+    this.notifier = undefined;
+    client.release(true);
   }
 
   override async close(): Promise<void> {
     await super.close();
     this.listener?.release();
+    this.notifier?.release();
+    this.notifier = undefined;
   }
 }
 

@@ -88,7 +88,8 @@ describe('NOTIFY batches', () => {
     it('keeps one NOTIFY out at a time: what comes meanwhile goes in one statement when it ends, in order', async () => {
       // The database answers slowly (a busy worker's pool): each statement is held until the test lets it go.
       const statements: { params: string[]; answer: () => void }[] = [];
-      const pool = { query: (_text: string, params: string[]) => new Promise<void>((resolve) => statements.push({ params, answer: resolve })) };
+      const connection = { query: (_text: string, params: string[]) => new Promise<void>((resolve) => statements.push({ params, answer: resolve })), on: () => undefined, release: () => undefined };
+      const pool = { options: { max: 20 }, connect: async () => connection };
       const store = {
         opened: { pool },
         watchers: { watched: async () => new Set<string>() },
@@ -121,6 +122,50 @@ describe('NOTIFY batches', () => {
       expect(statements).toHaveLength(2);
       expect(sent().filter((m) => m.runId === 'a' && m.type === 'delta').map((m) => (m.type === 'delta' ? m.text : '')).join('')).toBe(text);
       await bus.close();
+    });
+
+    it('sends its NOTIFYs on a connection it holds, and takes a new one after that one failed or was lost', async () => {
+      const connections: { queries: string[][]; released?: boolean | Error; lose?: (err: Error) => void }[] = [];
+      let failNext = false;
+      const pool = {
+        options: { max: 20 },
+        connect: async () => {
+          const c: (typeof connections)[number] = { queries: [] };
+          connections.push(c);
+          return {
+            query: async (_text: string, params: string[]) => {
+              c.queries.push(params.slice(1));
+              if (failNext) {
+                failNext = false;
+                throw new Error('Connection terminated unexpectedly');
+              }
+            },
+            on: (_event: 'error', listener: (err: Error) => void) => (c.lose = listener),
+            release: (destroy?: boolean | Error) => (c.released = destroy ?? false),
+          };
+        },
+      };
+      const store = { opened: { pool }, watchers: { watched: async () => new Set<string>() }, liveText: { putMany: async () => undefined, clear: async () => undefined } } as unknown as Store;
+      const bus = new PostgresBus(store, createLogger({ level: 'silent' }));
+      const send = async (text: string) => {
+        bus.publish(delta('r', 0, text));
+        await jest.advanceTimersByTimeAsync(NOTIFY_BATCH_MS);
+      };
+      await send('a');
+      await send('b');
+      expect(connections).toHaveLength(1); // held: both on the one connection
+      expect(connections[0]!.queries).toHaveLength(2);
+      failNext = true;
+      await send('c'); // fails: that connection is destroyed…
+      expect(connections[0]!.released).toBe(true);
+      await send('d'); // …and the next goes on a new one
+      expect(connections).toHaveLength(2);
+      connections[1]!.lose!(new Error('terminating connection due to administrator command')); // Postgres restarts
+      expect(connections[1]!.released).toBe(true);
+      await send('e');
+      expect(connections).toHaveLength(3);
+      await bus.close();
+      expect(connections[2]!.released).toBe(false); // given back whole at close
     });
   });
 });
