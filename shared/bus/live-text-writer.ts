@@ -159,20 +159,13 @@ export class LiveTextWriter {
     this.writeTimerAt = Infinity;
     const now = Date.now();
     const texts = [];
-    let next = Infinity;
     for (const [runId, at] of this.due) {
-      if (at > now) {
-        next = Math.min(next, at);
-        continue;
-      }
+      if (at > now) continue;
       this.due.delete(runId);
       const state = this.streams.snapshot(runId);
       if (state) texts.push({ runId, ...state });
     }
-    if (texts.length === 0) {
-      if (next < Infinity) this.armWrite(Math.ceil(next / LIVE_TEXT_FLUSH_MS) * LIVE_TEXT_FLUSH_MS);
-      return;
-    }
+    if (texts.length === 0) return this.armNextDue();
     this.flushes += texts.length;
     this.statements += 1;
     this.writing = true;
@@ -193,7 +186,7 @@ export class LiveTextWriter {
     this.store.liveText.clear(runId, turn).catch((err) => this.logger.warn({ err, runId }, 'could not clear live text'));
   }
 
-  /** Arms the clock for the earliest run due: at once for one already due (it waited for the write that just ended). */
+  /** Arms the clock for the earliest run due: at once for one already due (one that waited for the write that just ended). */
   private armNextDue(): void {
     let next = Infinity;
     for (const at of this.due.values()) next = Math.min(next, at);
