@@ -125,13 +125,28 @@ async function inBatches<T>(items: T[], limit: number, task: (item: T) => Promis
   }));
 }
 
-/** Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed. */
-export async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; historyBytes: number }> {
-  const history = await h.client.workflow.getHandle(id).fetchHistory();
+/** A run's history, asked again after a failed fetch (a deadline exceeded while the server is busy loses the whole bench otherwise). */
+async function historyOf(h: Harness, id: string): Promise<temporal.api.history.v1.IHistory> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await h.client.workflow.getHandle(id).fetchHistory();
+    } catch (err) {
+      if (tries >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * tries));
+    }
+  }
+}
+
+/**
+ * Each model call of a run, from its history: scheduled → started (waiting for a slot) and scheduled → completed;
+ * and when each started and completed (epoch ms, in the order the calls completed: a run's calls follow each other).
+ */
+export async function modelCalls(h: Harness, id: string): Promise<{ scheduleToStartMs: number[]; callMs: number[]; startedAt: number[]; completedAt: number[]; historyBytes: number }> {
+  const history = await historyOf(h, id);
   const { events } = history;
   const scheduled = new Map<string, number>();
   const started = new Map<string, number>();
-  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[], historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
+  const out = { scheduleToStartMs: [] as number[], callMs: [] as number[], startedAt: [] as number[], completedAt: [] as number[], historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
   for (const e of events ?? []) {
     if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === MODEL_ACTIVITY) scheduled.set(String(e.eventId), ms(e.eventTime));
     else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
@@ -141,8 +156,13 @@ export async function modelCalls(h: Harness, id: string): Promise<{ scheduleToSt
         out.scheduleToStartMs.push(ms(e.eventTime) - s);
       }
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-      const s = scheduled.get(String(e.activityTaskCompletedEventAttributes!.scheduledEventId));
-      if (s !== undefined) out.callMs.push(ms(e.eventTime) - s);
+      const sid = String(e.activityTaskCompletedEventAttributes!.scheduledEventId);
+      const s = scheduled.get(sid);
+      if (s !== undefined) {
+        out.callMs.push(ms(e.eventTime) - s);
+        out.startedAt.push(started.get(sid) ?? NaN);
+        out.completedAt.push(ms(e.eventTime));
+      }
     }
   }
   return out;
@@ -268,10 +288,13 @@ export async function loadBench() {
   const sent = new Map<string, { chars: number[]; at: number[] }>();
   let charsStreamed = 0;
   const lastChars = new WeakMap<object, number>();
+  /** When each load run's model call for a turn sent its last text (epoch ms), by `${marker}:${assistantTurns}`. */
+  const lastTextAt = new Map<string, number>();
   fake.onTextSent = (req, chars, at) => {
     charsStreamed += chars - (lastChars.get(req) ?? 0);
     lastChars.set(req, chars);
     const marker = loadMarkerOf(req.goal);
+    if (marker) lastTextAt.set(`${marker}:${req.assistantTurns}`, performance.timeOrigin + at);
     if (!marker || !watchedMarkers.has(marker)) return;
     const key = `${marker}:${req.assistantTurns}`;
     const s = sent.get(key) ?? { chars: [], at: [] };
@@ -446,6 +469,21 @@ export async function loadBench() {
     const perRunExcessMs = calls
       .map((c, i) => c.callMs.reduce((sum, took, turn) => sum + took - plannedMs(loadGoal('streaming', i), turn), 0) / (c.callMs.length || 1))
       .sort((a, b) => a - b);
+    // Each call cut in three (one clock: this machine's): its activity's start → its request at the fake (the
+    // statements before the stream); the stream beyond its plan (the fake's pacing, the worker reading late); its
+    // last text sent → its activity completed in the history (the commit after the stream, and reporting back).
+    const callParts = { startToRequestMs: [] as number[], streamBeyondPlanMs: [] as number[], lastTextToCompletedMs: [] as number[] };
+    calls.forEach((c, i) => {
+      const marker = `load-s${i}`;
+      c.startedAt.forEach((startedAt, turn) => {
+        const arrivedAt = arrivals.get(marker)?.get(turn);
+        const lastAt = lastTextAt.get(`${marker}:${turn}`);
+        if (arrivedAt === undefined || lastAt === undefined) return;
+        callParts.startToRequestMs.push(arrivedAt - startedAt);
+        callParts.streamBeyondPlanMs.push(lastAt - arrivedAt - plannedMs(loadGoal('streaming', i), turn));
+        callParts.lastTextToCompletedMs.push(c.completedAt[turn]! - lastAt);
+      });
+    });
 
     // 3. Decisions, 100 at a time.
     const decisionWindowUs = [monotonicUs(), NaN];
@@ -517,6 +555,11 @@ export async function loadBench() {
         scheduleToStartMs: summary(calls.flatMap((c) => c.scheduleToStartMs)),
         modelCallMsPerRun: { median: round(medianRun), slowest: round(perRunMeanCallMs.at(-1) ?? NaN), slowestToMedian: round((perRunMeanCallMs.at(-1) ?? NaN) / medianRun, 2) },
         modelCallMsBeyondPlanPerRun: { median: round(perRunExcessMs[Math.floor(perRunExcessMs.length / 2)] ?? NaN), slowest: round(perRunExcessMs.at(-1) ?? NaN) },
+        modelCallParts: {
+          startToRequestMs: summary(callParts.startToRequestMs),
+          streamBeyondPlanMs: summary(callParts.streamBeyondPlanMs),
+          lastTextToCompletedMs: summary(callParts.lastTextToCompletedMs),
+        },
         watcherDeltaMs: { ...summary(deltaMs, 2), unmatched: unmatchedDeltas },
         watcherViolations: watchers.reduce((n, w) => n + w.violations.length, 0),
         tokensStreamed: Math.round(tokens),
