@@ -149,6 +149,28 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     await expect(store.events.append('run_missing', [retryEvent('x', 1)])).rejects.toBeInstanceOf(UnknownRunError);
   });
 
+  it('clears the stall flag with any event but a stall report, and writes a run’s webhook deliveries with its event', async () => {
+    await store.runs.insert(newRun('run_flag'));
+    const stalled = async () => (await store.runs.get('run_flag'))!.stalledSince;
+    await store.runs.markStalled('run_flag', '2026-01-01T00:00:00.000Z');
+    await store.events.append('run_flag', [{ key: 's1', type: 'run.stalled', data: { lastProgressAt: '2026-01-01T00:00:00.000Z', minutes: 3 } }]);
+    expect(await stalled()).toBe('2026-01-01T00:00:00.000Z');
+    // A key written before is no progress either: nothing is appended.
+    await store.events.append('run_flag', [retryEvent('r1', 1)]);
+    await store.runs.markStalled('run_flag', '2026-01-01T00:00:00.000Z');
+    expect(await store.events.append('run_flag', [retryEvent('r1', 1)])).toEqual([]);
+    expect(await stalled()).toBe('2026-01-01T00:00:00.000Z');
+    expect((await store.events.append('run_flag', [retryEvent('r2', 2)])).map((e) => e.seq)).toEqual([3]);
+    expect(await stalled()).toBeNull();
+
+    // A run with webhooks: the delivery is the event's outbox row, written with it, once.
+    await store.runs.insert({ ...newRun('run_hooked'), webhooks: { to: [{ url: 'https://hooks.example/a' }], publicUrl: null } });
+    const completed: EventDraft = { key: 'done', type: 'run.completed', data: { turns: 1, usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 } } };
+    expect((await store.events.append('run_hooked', [completed])).map((e) => e.seq)).toEqual([1]);
+    expect(await store.events.append('run_hooked', [completed])).toEqual([]);
+    expect((await store.webhooks.listForRun('run_hooked')).map((d) => [d.seq, d.event])).toEqual([[1, 'run.completed']]);
+  });
+
   it('rolls back every write of a failed transaction', async () => {
     await store.runs.insert(newRun('run_tx'));
     await expect(
