@@ -26,6 +26,8 @@ export interface WorkerMetrics {
   scheduleFiringSkipped(reason: FiringSkipReason): void;
   /** This worker restored a run's workspace from its durable copy. */
   workspaceRestored(ms: number): void;
+  /** A statement (or transaction) of this worker's waited `ms` for a pooled database connection (Postgres). */
+  databaseConnectionWait(ms: number): void;
 }
 
 /**
@@ -46,6 +48,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   const reaped = meter.createCounter('longhaul_abandoned_starts_reaped', 'runs', 'Runs queued with no workflow, deleted by the sweeper');
   const firingsSkipped = meter.createCounter('longhaul_schedule_firings_skipped_total', 'firings', "Schedule firings that started no run, by reason (queue_full: the owner's queue was full)");
   const restoreDuration = meter.createHistogram('longhaul_workspace_restore_duration_ms', 'int', 'ms', 'Workspace restores from their durable copies, by duration');
+  const connectionWait = meter.createHistogram('longhaul_db_connection_wait_ms', 'int', 'ms', "Waits for one of the worker's pooled database connections (Postgres), each checkout");
 
   // At 0 from the start: an alert on a rate (`increase(...) > 0`) needs the series to exist.
   for (const model of new Set(known.models)) rateLimited.add(0, { model });
@@ -91,6 +94,9 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
     workspaceRestored(ms) {
       restoreDuration.record(Math.round(ms));
     },
+    databaseConnectionWait(ms) {
+      connectionWait.record(Math.round(ms));
+    },
   };
 }
 
@@ -104,4 +110,5 @@ export const noWorkerMetrics: WorkerMetrics = {
   abandonedStartReaped() {},
   scheduleFiringSkipped() {},
   workspaceRestored() {},
+  databaseConnectionWait() {},
 };

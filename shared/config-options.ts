@@ -336,7 +336,7 @@ export const OPTIONS = {
   DATABASE_URL: option(postgresUrl, '`postgres://…` to use Postgres instead of SQLite', { secret: 'url' }),
   DATABASE_POOL_MAX: option(
     int(DEFAULT_DATABASE_POOL_MAX, 1, 1000),
-    'Postgres connections each process (API, worker) may hold at once: a burst of runs resuming together queues for them. An API process keeps one of them for its LISTEN, a worker one for the NOTIFYs of streamed text (from 4 up). Keep processes × this under the server\'s `max_connections` (100 unless raised)',
+    'Postgres connections each process (API, worker) may hold at once: a burst of runs resuming together queues for them. An API process keeps one of them for its LISTEN, a worker one for the NOTIFYs of streamed text (from 4 up). Keep processes × this under the server\'s `max_connections` (100 unless raised). A worker\'s waits for them are `longhaul_db_connection_wait_ms`',
   ),
   DATABASE_CONNECT_TIMEOUT_MS: option(
     int(DEFAULT_DATABASE_CONNECT_TIMEOUT_MS, 100, 600_000),

@@ -22,6 +22,7 @@ import type { ApprovalNotifier } from '../shared/slack/notifier';
 import { McpPool } from '../shared/mcp/mcp-pool';
 import { packageVersion } from '../shared/package-info';
 import { connectWorker } from '../shared/temporal/connection';
+import { timeConnectionWaits } from '../shared/store/connection-waits';
 import { loadMcpToolsByServer } from '../activities/tools/mcp-tools';
 import { builtinToolsFor, createActivityDeps } from './activity-deps';
 import { publishAgents } from './agents/publish-agents';
@@ -101,6 +102,9 @@ export async function startWorker(opts: {
     toolSandbox: opts.toolSandbox,
     metrics: createWorkerMetrics(Runtime.instance().metricMeter, knownModels(config)),
   });
+  // Waits for a pooled connection are the first sign of more work than the pool (README, "Sizing a worker").
+  const pool = foundation.store.opened.pool;
+  if (pool) timeConnectionWaits(pool, (ms) => deps.metrics.databaseConnectionWait(ms));
   // WORKER_TUNER=resource: one memory and CPU target for the whole process, all of its Workers.
   const resourceController =
     config.worker.tuner === 'resource' ? ResourceBasedController.create({ targetMemoryUsage: config.worker.targetMemoryUsage, targetCpuUsage: config.worker.targetCpuUsage }) : undefined;

@@ -20,7 +20,8 @@ describe('metrics and request logs', () => {
 
   beforeAll(async () => {
     await fake.start();
-    h = await startHarness({ noWorker: true, env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: MODEL } });
+    // On Postgres, so the worker's waits for its pooled connections are measured too.
+    h = await startHarness({ noWorker: true, database: 'postgres', bus: 'database', env: { ANTHROPIC_API_KEY: fake.apiKey, ANTHROPIC_BASE_URL: fake.url, LLM_MODEL: MODEL } });
     const port = await freePort();
     workerMetricsUrl = `http://127.0.0.1:${port}/metrics`;
     // A rate limit for a model no run here uses: its throttling counters must exist at 0 all the same.
@@ -72,6 +73,7 @@ describe('metrics and request logs', () => {
     expect(has(/^longhaul_model_cost_microdollars\w*\{[^}]*model="claude-sonnet-5-5"[^}]*\} [1-9]/m)).toBe(true);
     expect(has(/^longhaul_tool_duration\w*_count\{[^}]*outcome="ok"[^}]*tool="workspace_write"[^}]*\} 1$/m) || has(/^longhaul_tool_duration\w*_count\{[^}]*tool="workspace_write"[^}]*outcome="ok"[^}]*\} 1$/m)).toBe(true);
     expect(has(/^longhaul_tool_failures\w*\{[^}]*tool="http_request"[^}]*\} 1$/m)).toBe(true);
+    expect(has(/^longhaul_db_connection_wait\w*_count(\{[^}]*\})? [1-9]/m)).toBe(true);
     expect(has(/^temporal_/m)).toBe(true); // the SDK's own, at the same address
   });
 

@@ -56,4 +56,16 @@ describe('worker metrics', () => {
     await recordRestore(deps, 'run_1', null); // nothing restored: nothing measured
     expect(seen).toEqual([['histogram', 'longhaul_workspace_restore_duration_ms', 42, {}]]);
   });
+
+  it('records each wait for a pooled database connection in one histogram, in milliseconds', () => {
+    const { meter, seen } = recordingMeter();
+    const metrics = createWorkerMetrics(meter);
+    seen.length = 0;
+    metrics.databaseConnectionWait(0.2);
+    metrics.databaseConnectionWait(2_417.6);
+    expect(seen).toEqual([
+      ['histogram', 'longhaul_db_connection_wait_ms', 0, {}],
+      ['histogram', 'longhaul_db_connection_wait_ms', 2_418, {}],
+    ]);
+  });
 });
