@@ -12,7 +12,8 @@
  * shortened workload of the integration test (to check the bench itself in a minute), LOAD_SHAPE=short for the
  * issue's turns (same first token, rate, length, tools) but 3–6 of them a run (a profile in minutes rather than a
  * quarter of an hour). LOAD_WORKER_PROFILE=<dir>: the worker process writes a V8 CPU profile there on exit
- * (`--cpu-prof`; one per thread, the workflow threads included). The worker's log is kept in
+ * (`--cpu-prof`; one per thread, the workflow threads included). LOAD_WORKER_NODE_ARGS: Node flags for the worker process
+ * alone (space-separated), to measure a flag such as `--max-semi-space-size` on the worker. The worker's log is kept in
  * bench/results/load-worker.log.
  * LOAD_API=process: the API runs as a process of its own (api/main.ts, as deployed: the fake model and the HTTP clients
  * are elsewhere), every request of the bench going to it; LOAD_API=inprocess (the default) keeps it in this process,
@@ -261,6 +262,8 @@ export async function loadBench() {
   const stormSeconds = Number(process.env.LOAD_STORM_SECONDS ?? 10);
   const shape = process.env.LOAD_SHAPE === 'quick' ? QUICK_LOAD : process.env.LOAD_SHAPE === 'short' ? SHORT_LOAD : REALISTIC_LOAD;
   const profileDir = process.env.LOAD_WORKER_PROFILE ? path.resolve(process.env.LOAD_WORKER_PROFILE) : undefined;
+  /** LOAD_WORKER_NODE_ARGS: Node flags for the worker process alone, space-separated (e.g. `--max-semi-space-size=64`). */
+  const workerNodeArgs = (process.env.LOAD_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const everything = streaming + parked + storm + 10;
   /** LOAD_HEAP_SNAPSHOT=1: every worker thread writes a heap snapshot with the runs parked (into bench/results/). */
   const heapSnapshot = process.env.LOAD_HEAP_SNAPSHOT === '1';
@@ -341,7 +344,7 @@ export async function loadBench() {
     }
     // The worker reports its memory by thread (bench/worker-memory.js), for the parked phase.
     const memoryArgs = ['--require', path.join(__dirname, 'worker-memory.js')];
-    worker = await startWorkerProcess({ ...h.env, LOAD_MEMORY_DIR: memoryDir }, { nodeArgs: [...memoryArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] });
+    worker = await startWorkerProcess({ ...h.env, LOAD_MEMORY_DIR: memoryDir }, { nodeArgs: [...memoryArgs, ...workerNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] });
     const pid = worker.pid;
     const harness = h;
     const idOf = new Map<string, string>(); // marker → run id
