@@ -4,10 +4,10 @@
  * inside its transaction, so listeners hear of exactly the committed events.
  */
 import { sql } from 'kysely';
-import { SUBAGENT_ROLLUP_EVENTS, type EventDraft, type EventType, type RunEvent } from '../../contract/events';
+import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
-import { WebhooksRepo, type RunWebhooks } from './webhooks';
+import { WebhooksRepo, rollsUpToRoot, type RunWebhooks } from './webhooks';
 import type { Dialect } from './open-database';
 
 export const EVENTS_CHANNEL = 'longhaul_events';
@@ -171,7 +171,7 @@ export class EventsRepo {
    */
   private async appendOneOnPostgres(runId: string, draft: EventDraft): Promise<RunEvent[] | undefined> {
     const at = nowIso();
-    const rollsUp = (SUBAGENT_ROLLUP_EVENTS as readonly string[]).includes(draft.type);
+    const rollsUp = rollsUpToRoot(draft.type);
     // The lock an update takes (no key update): it orders appends as `append`'s own does, and leaves others' inserts
     // of rows that refer to the run (their foreign keys' share locks) unblocked.
     const { rows } = await sql<{ alone: boolean; seq: number | null }>`with "run" as (

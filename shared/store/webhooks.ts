@@ -28,6 +28,12 @@ export interface RunWebhooks {
   publicUrl: string | null;
 }
 
+/**
+ * A child run's event of this type goes to its root's subscribers too (`enqueue`). Asked also where an event is
+ * appended without the outbox (shared/store/events.ts), so both read the one rule.
+ */
+export const rollsUpToRoot = (type: string): boolean => (SUBAGENT_ROLLUP_EVENTS as readonly string[]).includes(type);
+
 export const runLink = (hooks: RunWebhooks, runId: string): string =>
   hooks.publicUrl ? `${hooks.publicUrl.replace(/\/$/, '')}/runs/${runId}` : routePath('getRun', { id: runId });
 
@@ -65,7 +71,7 @@ export class WebhooksRepo {
       }
     };
     for (const event of events) if (hooks?.to.length && isWebhookEventType(event.type)) deliver(event as RunEvent & { type: WebhookEventType }, hooks, runId, {});
-    const rolling = events.filter((e): e is RunEvent & { type: WebhookEventType } => (SUBAGENT_ROLLUP_EVENTS as readonly string[]).includes(e.type));
+    const rolling = events.filter((e): e is RunEvent & { type: WebhookEventType } => rollsUpToRoot(e.type));
     const origin = rolling.length ? await new RunTreeRepo(this.db).originOf(runId) : null;
     const root = origin ? await this.db.selectFrom('runs').select('webhooks_json').where('id', '=', origin.rootRunId).executeTakeFirst() : undefined;
     const rootHooks = parseJson<RunWebhooks | null>(root?.webhooks_json ?? null, null);
