@@ -18,11 +18,12 @@ import { publishEvents } from './publish';
 import { inSpan } from './spans';
 import { createSummaryActivities } from './summary-activities';
 import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
-import type { ModelCallError } from '../contract/events';
+import type { EventDraft, ModelCallError, RunEvent } from '../contract/events';
 import type { CallModelArgs } from '../contract/activity-io';
 import { OUTPUT_TOOL } from '../contract/agents';
 import { isStoreOutage } from '../shared/store/outage';
 import type { RunRecord } from '../shared/store/runs';
+import type { WriteWithEvent } from '../shared/store/with-event';
 import { createRunAgents, type RunAgent } from './agents/run-agent';
 import type { OutputError } from './agents/output-tool';
 
@@ -84,6 +85,7 @@ export function createModelActivities(deps: ActivityDeps) {
   const { config } = deps.settings;
   const caller = createModelCaller(deps);
   const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure, treeRole } = caller;
+  const { callRecord } = admission;
   const maxAttempts = config.activities.maxAttempts;
   const runOf = createRunReader(store);
   const agents = createRunAgents(deps);
@@ -234,39 +236,46 @@ export function createModelActivities(deps: ActivityDeps) {
       ...(final.output && { output: final.output }),
     };
 
-    const commit = () => store.transaction(async (tx) => {
-      await tx.messages.put({ runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content });
-      // The final result's verdict joins the conversation with the answer itself, so a retry finds both or neither.
-      if (final.valid) await tx.runs.setOutput(runId, final.valid.output);
-      for (const r of final.results) {
-        const content: ToolResultContent = { content: r.content, isError: r.isError };
-        await tx.messages.put({ runId, key: messageKeys.toolResult(r.toolUseId), turn, kind: 'tool_result', toolUseId: r.toolUseId, content });
+    // The answer and what the run says of it; the final result's verdict joins the conversation with the answer
+    // itself, so a retry finds both or neither.
+    const answer: WriteWithEvent[] = [{ message: { runId, key: messageKeys.assistant(turn), turn, kind: 'assistant', content: response.content } }];
+    if (final.valid) answer.push({ output: final.valid.output });
+    for (const r of final.results) {
+      const content: ToolResultContent = { content: r.content, isError: r.isError };
+      answer.push({ message: { runId, key: messageKeys.toolResult(r.toolUseId), turn, kind: 'tool_result', toolUseId: r.toolUseId, content } });
+    }
+    if (final.instruction) {
+      const content: InstructionContent = { text: final.instruction };
+      answer.push({ message: { runId, key: messageKeys.instruction(turn), turn: turn + 1, kind: 'instruction', content } });
+    }
+    const message: EventDraft = {
+      key: eventKeys.llmMessage(turn),
+      type: 'llm.message',
+      data: {
+        turn,
+        model,
+        text,
+        // The final result is no effect: it reads as `read`.
+        toolCalls: toolUses.map((b) => ({ id: b.id, name: b.name, input: b.input, risk: risks.get(b.id) ?? 'read' })),
+        stopReason: response.stopReason,
+        usage,
+      },
+    };
+    const commit = (): Promise<RunEvent[]> => {
+      // Not metered, and no sub-agents' runs below: nothing to read or decide between the writes (the settlement is
+      // the call's spend record alone), so they are one write with the event — on Postgres one statement.
+      if (!metered && !role.children) {
+        const settled: WriteWithEvent[] = [{ usage: { usage, turn } }, { modelCall: callRecord({ key, runId, model }, usage) }, { completed: { key, result } }];
+        return store.writeWithEvent(runId, message, [...answer, ...settled]);
       }
-      if (final.instruction) {
-        const content: InstructionContent = { text: final.instruction };
-        await tx.messages.put({ runId, key: messageKeys.instruction(turn), turn: turn + 1, kind: 'instruction', content });
-      }
-      await tx.runs.addUsage(runId, usage, turn);
-      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
-      // A run with sub-agents' runs below it: its cap and cost checkpoint count the whole tree's spend.
-      if (role.children) result.treeCostUsd = await tx.runs.treeCostUsd(runId);
-      await tx.effects.complete(key, result);
-      return tx.events.append(runId, [
-        {
-          key: eventKeys.llmMessage(turn),
-          type: 'llm.message',
-          data: {
-            turn,
-            model,
-            text,
-            // The final result is no effect: it reads as `read`.
-            toolCalls: toolUses.map((b) => ({ id: b.id, name: b.name, input: b.input, risk: risks.get(b.id) ?? 'read' })),
-            stopReason: response.stopReason,
-            usage,
-          },
-        },
-      ]);
-    });
+      return store.transaction(async (tx) => {
+        await tx.runs.addUsage(runId, usage, turn);
+        await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+        // A run with sub-agents' runs below it: its cap and cost checkpoint count the whole tree's spend.
+        if (role.children) result.treeCostUsd = await tx.runs.treeCostUsd(runId);
+        return tx.writeWithEvent(runId, message, [...answer, { completed: { key, result } }]);
+      });
+    };
     const events = await commitPaidFor(key, store, commit);
     // Landed before the connection was lost: the stored result is the answer (its events were written with it).
     if (!events) return (await store.effects.get(key))!.result as ModelTurnResult;

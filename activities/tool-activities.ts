@@ -113,18 +113,8 @@ export function createToolActivities(deps: ActivityDeps) {
     const event: EventDraft =
       args.eventType === 'tool.failed' ? { key, type: args.eventType, data: args.eventData } : { key, type: args.eventType, data: args.eventData };
     const stored: ToolResultContent = { content: args.content, isError: args.isError };
-    const events = await store.transaction(async (tx) => {
-      await tx.messages.put({
-        runId: args.runId,
-        key: messageKeys.toolResult(args.toolUseId),
-        turn: args.turn,
-        kind: 'tool_result',
-        toolUseId: args.toolUseId,
-        content: stored,
-      });
-      if (args.ledgerKey) await tx.effects.complete(args.ledgerKey, args.outcome);
-      return tx.events.append(args.runId, [event]);
-    });
+    const message = { runId: args.runId, key: messageKeys.toolResult(args.toolUseId), turn: args.turn, kind: 'tool_result' as const, toolUseId: args.toolUseId, content: stored };
+    const events = await store.writeWithEvent(args.runId, event, [{ message }, ...(args.ledgerKey ? [{ completed: { key: args.ledgerKey, result: args.outcome } }] : [])]);
     publishEvents(bus, args.runId, events);
   }
 
@@ -195,11 +185,16 @@ export function createToolActivities(deps: ActivityDeps) {
     // so its retry is a new call rather than one in doubt.
     return deps.workspaces.using(runId, async () => {
       await recordRestore(deps, runId, await deps.workspaces.prepare(runId));
-      const { ledger, started } = await store.transaction(async (tx) => {
-        const entry = await tx.effects.begin(key, { runId, kind: 'tool', name: call.name });
-        // Only a new call starts here; one in doubt says so once its re-run is decided, below.
-        return { ledger: entry, started: entry.state === 'new' ? await tx.events.append(runId, [toolStarted]) : [] };
-      });
+      const entry = { runId, kind: 'tool' as const, name: call.name };
+      // A call not begun before: its start and `tool.started` at once (one statement on Postgres, for most runs).
+      const begun = await store.beginWithEvent(key, entry, toolStarted);
+      const { ledger, started } = begun
+        ? { ledger: { state: 'new' as const }, started: begun }
+        : await store.transaction(async (tx) => {
+            const entered = await tx.effects.begin(key, entry);
+            // Only a new call starts here; one in doubt says so once its re-run is decided, below.
+            return { ledger: entered, started: entered.state === 'new' ? await tx.events.append(runId, [toolStarted]) : [] };
+          });
       publishEvents(bus, runId, started);
       if (ledger.state === 'completed') return { ...(ledger.result as ToolOutcome), replayed: true };
       const attempt = suspects.begun(key, ledger, Context.current().info.heartbeatTimeoutMs);

@@ -24,6 +24,7 @@ import type { Store } from '../../shared/store';
 import { DEFAULT_TOKENS_PER_CHAR } from '../../shared/store/capacity';
 import { teamDailyBudget } from '../../shared/capacity/team-budget';
 import type { ProviderRemaining } from './rate-limit-headers';
+import type { ModelCallRecord } from '../../shared/store/model-calls';
 
 /** How long the prompt cache keeps an entry (Anthropic's default ephemeral cache). */
 const CACHE_TTL_MS = 5 * 60_000;
@@ -245,10 +246,18 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
     }
     if (s.rateLimited) await tx.capacity.recordRateLimited(s.model, s.runId, t);
     if (s.usage && s.prefixKey && config.model.promptCaching) prefixCachedAt.set(s.prefixKey, t);
-    if (s.usage) await tx.modelCalls.record({ key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage: s.usage });
+    if (s.usage) await tx.modelCalls.record(callRecord(s, s.usage, t));
   }
 
-  return { admit, settle, unmetered, unmeteredFor };
+  /**
+   * The spend record of a call that was answered: all that settling it writes when it was not metered (no
+   * reservation, no books, no prefix to remember), so its commit may write it with the answer (model-activities.ts).
+   */
+  function callRecord(s: Pick<Settlement, 'key' | 'runId' | 'model'>, usage: Usage, t = now()): ModelCallRecord {
+    return { key: s.key, runId: s.runId, model: s.model, atMs: t, day: utcDay(t), usage };
+  }
+
+  return { admit, settle, callRecord, unmetered, unmeteredFor };
 }
 
 /** The provider counts every use of the key, ours and others': where it says less is left, it is right. */

@@ -5,7 +5,7 @@
  * knew they failed (`attempts_failed`): an in-doubt entry with fewer such ends than attempts had one vanish with its
  * process, perhaps killed by the effect itself, and the tool activity runs its next attempt apart (a sandbox).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { nowIso, parseJson, type Executor } from './executor';
 
 export type EffectKind = 'model' | 'tool';
@@ -30,9 +30,7 @@ export class EffectsRepo {
   async begin(key: string, entry: { runId: string; kind: EffectKind; name: string }): Promise<LedgerEntry> {
     // Written as SQL, not built (as `complete`): a step begins and completes two entries, and Kysely's builder took
     // longer to assemble these than the database took to run them.
-    const { rows } = await sql<{ key: string }>`insert into "effects" ("key", "run_id", "kind", "name", "status", "attempts", "result_json", "started_at", "completed_at")
-      values (${key}, ${entry.runId}, ${entry.kind}, ${entry.name}, 'started', 1, null, ${nowIso()}, null)
-      on conflict ("key") do nothing returning "key"`.execute(this.db);
+    const { rows } = await EffectsRepo.beginStatement(key, entry, sql<SqlBool>`true`).execute(this.db);
     const inserted = rows[0];
     if (inserted) return { state: 'new' };
 
@@ -46,6 +44,13 @@ export class EffectsRepo {
     return { state: 'in_doubt', attempts: Number(row.attempts), attemptsFailed: Number(row.attempts_failed) };
   }
 
+  /** `begin`'s first statement: the entry started, where `onlyIf` holds and none was begun before (see MessagesRepo.putStatement). */
+  static beginStatement(key: string, entry: { runId: string; kind: EffectKind; name: string }, onlyIf: RawBuilder<SqlBool>): RawBuilder<{ key: string }> {
+    return sql<{ key: string }>`insert into "effects" ("key", "run_id", "kind", "name", "status", "attempts", "result_json", "started_at", "completed_at")
+      select ${key}, ${entry.runId}, ${entry.kind}, ${entry.name}, 'started', 1, null, ${nowIso()}, null where ${onlyIf}
+      on conflict ("key") do nothing returning "key"`;
+  }
+
   /**
    * Records that attempt `attempt` (1 for the one `begin` found `new`, `attempts + 1` for one it found in doubt)
    * ended in its worker with a known failure, and that `attemptsFailed` of the attempts so far did (this one
@@ -57,7 +62,12 @@ export class EffectsRepo {
   }
 
   async complete(key: string, result: unknown): Promise<void> {
-    await sql`update "effects" set "status" = 'completed', "result_json" = ${JSON.stringify(result)}, "completed_at" = ${nowIso()} where "key" = ${key}`.execute(this.db);
+    await EffectsRepo.completeStatement(key, result, sql<SqlBool>`true`).execute(this.db);
+  }
+
+  /** `complete`'s statement, written only where `onlyIf` holds (see MessagesRepo.putStatement). */
+  static completeStatement(key: string, result: unknown, onlyIf: RawBuilder<SqlBool>): RawBuilder<unknown> {
+    return sql`update "effects" set "status" = 'completed', "result_json" = ${JSON.stringify(result)}, "completed_at" = ${nowIso()} where "key" = ${key} and ${onlyIf}`;
   }
 
   async get(key: string): Promise<{ status: string; attempts: number; result: unknown } | undefined> {

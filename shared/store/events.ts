@@ -3,7 +3,7 @@
  * activity retried after a crash writes its events once. On Postgres each append also NOTIFYs
  * inside its transaction, so listeners hear of exactly the committed events.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
@@ -11,6 +11,24 @@ import { WebhooksRepo, rollsUpToRoot, type RunWebhooks } from './webhooks';
 import type { Dialect } from './open-database';
 
 export const EVENTS_CHANNEL = 'longhaul_events';
+
+/**
+ * Writes in an event's own statement (appendOneWith): `writes` builds data-modifying statements of other tables'
+ * rows, each to be written only where `onlyIf` holds; `run` are assignments to the run's own row (a `set` list:
+ * Postgres changes a row once a statement, so they join the event's own change of it).
+ */
+export interface AlongWithEvent {
+  writes: (onlyIf: RawBuilder<SqlBool>) => RawBuilder<unknown>[];
+  run: RawBuilder<unknown>[];
+  /**
+   * A write that decides whether the event is written at all: an insert `returning` the row it wrote, made only
+   * where `onlyIf` holds (the run alone, the event's key new); the event and the rest follow only when it wrote one
+   * (a ledger entry's start: shared/store/with-event.ts).
+   */
+  gate?: (onlyIf: RawBuilder<SqlBool>) => RawBuilder<unknown>;
+}
+
+const NOTHING_ALONG: AlongWithEvent = { writes: () => [], run: [] };
 
 export class UnknownRunError extends Error {
   constructor(runId: string) {
@@ -162,30 +180,45 @@ export class EventsRepo {
   }
 
   /**
+   * One event and the writes that go with it (`along`) in one statement, on Postgres and where nothing else must be
+   * written with them (see appendOneOnPostgres); otherwise undefined, and nothing is written: the caller writes them
+   * in a transaction (shared/store/with-event.ts).
+   */
+  async appendOneWith(runId: string, draft: EventDraft, along: AlongWithEvent): Promise<RunEvent[] | undefined> {
+    return this.dialect === 'postgres' ? this.appendOneOnPostgres(runId, draft, along) : undefined;
+  }
+
+  /**
    * One event on Postgres in one statement where nothing is written with it: the run has no webhooks, and the event
    * does not roll up to a root run's (a sub-agent's request). The row lock, the next seq, the key's check, the run's
    * `last_seq` and the NOTIFY go in one round trip instead of five (seven outside a transaction): on a busy worker
    * each round trip holds its pooled connection for a turn of the event loop, and a thousand streaming runs' appends
    * queued for connections behind each other. Otherwise undefined, and `append` takes its full path (the webhooks'
    * outbox rows go in the events' transaction).
+   *
+   * `along`: other writes in the same statement (a tool's result, a model's answer), made only with a new event: not
+   * when the event takes the full path, nor when its key was written before (they were written with it).
    */
-  private async appendOneOnPostgres(runId: string, draft: EventDraft): Promise<RunEvent[] | undefined> {
+  private async appendOneOnPostgres(runId: string, draft: EventDraft, along: AlongWithEvent = NOTHING_ALONG): Promise<RunEvent[] | undefined> {
     const at = nowIso();
     const rollsUp = rollsUpToRoot(draft.type);
+    const writes = along.writes(sql<SqlBool>`exists (select 1 from "inserted")`).map((w, i) => sql`, ${sql.ref(`along_${i}`)} as (${w})`);
+    const runSet = along.run.map((a) => sql`, ${a}`);
+    const gate = along.gate?.(sql<SqlBool>`coalesce((select "alone" from "run"), false) and not exists (select 1 from "events" where "run_id" = ${runId} and "key" = ${draft.key})`);
     // The lock an update takes (no key update): it orders appends as `append`'s own does, and leaves others' inserts
     // of rows that refer to the run (their foreign keys' share locks) unblocked.
     const { rows } = await sql<{ alone: boolean; seq: number | null }>`with "run" as (
         select "last_seq", "webhooks_json" is null and (not ${rollsUp} or "parent_run_id" is null) as "alone"
         from "runs" where "id" = ${runId} for no key update
-      ), "inserted" as (
+      )${gate ? sql`, "gate" as (${gate})` : sql``}, "inserted" as (
         insert into "events" ("run_id", "seq", "key", "type", "at", "data_json")
-        select ${runId}, "last_seq" + 1, ${draft.key}, ${draft.type}, ${at}, ${JSON.stringify(draft.data)} from "run" where "alone"
+        select ${runId}, "last_seq" + 1, ${draft.key}, ${draft.type}, ${at}, ${JSON.stringify(draft.data)} from "run" where "alone"${gate ? sql` and exists (select 1 from "gate")` : sql``}
         on conflict ("run_id", "key") do nothing returning "seq"
       ), "moved" as (
         update "runs" set "last_seq" = "inserted"."seq", "updated_at" = ${at},
-          "stalled_at" = case when ${draft.type === 'run.stalled'} then "runs"."stalled_at" end
+          "stalled_at" = case when ${draft.type === 'run.stalled'} then "runs"."stalled_at" end${sql.join(runSet, sql``)}
         from "inserted" where "runs"."id" = ${runId}
-      )
+      )${sql.join(writes, sql``)}
       select "run"."alone", "inserted"."seq",
         case when "inserted"."seq" is not null then pg_notify(${EVENTS_CHANNEL}, json_build_object('runId', ${runId}::text, 'seq', "inserted"."seq")::text) end
       from "run" left join "inserted" on true`.execute(this.db);

@@ -5,7 +5,7 @@ import { AgentsRepo } from './agents';
 import { ApiKeysRepo } from './api-keys';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
-import { EffectsRepo } from './effects';
+import { EffectsRepo, type EffectKind } from './effects';
 import { EventsRepo } from './events';
 import { inTransaction, nowIso, type Executor } from './executor';
 import { InputRequestsRepo } from './input-requests';
@@ -29,6 +29,7 @@ import { WorkspaceBlobsRepo } from './workspace-blobs';
 import { WorkspacesRepo } from './workspaces';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
+import { beginWithEvent, writeWithEvent, type WriteWithEvent } from './with-event';
 
 
 /** What `queueRun` answers: the owner's queue was full (`queueFull` runs wait), or the run, created or found by its key. */
@@ -114,6 +115,16 @@ export class Store {
   /** Runs `fn` with a store whose repositories all write in one transaction. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return inTransaction(this.executor, (trx) => fn(new Store(trx, this.opened)));
+  }
+
+  /** Writes that land with one event or not at all: on Postgres, mostly in the event's own statement (./with-event.ts). */
+  writeWithEvent(runId: string, draft: EventDraft, writes: WriteWithEvent[]): Promise<RunEvent[]> {
+    return writeWithEvent(this, runId, draft, writes);
+  }
+
+  /** A ledger entry's start with its event, for a call not begun before; undefined otherwise, nothing written (./with-event.ts). */
+  beginWithEvent(key: string, entry: { runId: string; kind: EffectKind; name: string }, draft: EventDraft): Promise<RunEvent[] | undefined> {
+    return beginWithEvent(this, key, entry, draft);
   }
 
   /**
@@ -239,4 +250,5 @@ export async function createStore(opts: { databaseUrl?: string; databasePoolMax?
 
 export type { RunRecord } from './runs';
 export type { StoredMessage } from './messages';
+export type { WriteWithEvent } from './with-event';
 

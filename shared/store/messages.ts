@@ -2,7 +2,7 @@
  * The conversation, stored by the activities that produce it. The workflow never carries it:
  * a model call loads its context from here by run id.
  */
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { nowIso, type Executor } from './executor';
 import type { MessagesTable } from './schema';
 
@@ -35,10 +35,18 @@ export class MessagesRepo {
 
   /** Idempotent on (run, key): a retried activity cannot write a message twice. */
   async put(msg: NewMessage): Promise<void> {
-    // Written as SQL, not built: two or three a step, and Kysely's builder took longer to assemble one than the database to run it.
-    await sql`insert into "messages" ("run_id", "key", "turn", "kind", "tool_use_id", "content_json", "created_at")
-      values (${msg.runId}, ${msg.key}, ${msg.turn}, ${msg.kind}, ${msg.toolUseId ?? null}, ${JSON.stringify(msg.content)}, ${nowIso()})
-      on conflict ("run_id", "key") do nothing`.execute(this.db);
+    await MessagesRepo.putStatement(msg, sql<SqlBool>`true`).execute(this.db);
+  }
+
+  /**
+   * `put`'s statement, written only where `onlyIf` holds: on its own (`true`), or as part of an event's statement
+   * (shared/store/with-event.ts). Written as SQL, not built: two or three a step, and Kysely's builder took longer to
+   * assemble one than the database to run it. (`where` is what lets SQLite read the `on conflict` after a `select`.)
+   */
+  static putStatement(msg: NewMessage, onlyIf: RawBuilder<SqlBool>): RawBuilder<unknown> {
+    return sql`insert into "messages" ("run_id", "key", "turn", "kind", "tool_use_id", "content_json", "created_at")
+      select ${msg.runId}, ${msg.key}, ${msg.turn}, ${msg.kind}, ${msg.toolUseId ?? null}, ${JSON.stringify(msg.content)}, ${nowIso()} where ${onlyIf}
+      on conflict ("run_id", "key") do nothing`;
   }
 
   async get(runId: string, key: string): Promise<StoredMessage | undefined> {

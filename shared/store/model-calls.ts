@@ -2,7 +2,7 @@
  * Every paid model call, once (keyed by its ledger key, written in the transaction that records
  * the answer): what each owner spent per UTC day, and what each model used in the last minute.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Usage } from '../../contract/run';
 import type { Executor } from './executor';
 
@@ -31,11 +31,18 @@ export class ModelCallsRepo {
 
   /** Records a call, its owner taken from the run's row in the same statement. */
   async record(c: ModelCallRecord): Promise<void> {
-    // Written as SQL, not built: one every model call, and Kysely's builder took longer to assemble it than the database to run it.
-    await sql`insert into "model_calls" ("key", "run_id", "owner", "model", "day", "at_ms", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
+    await ModelCallsRepo.recordStatement(c, sql<SqlBool>`true`).execute(this.db);
+  }
+
+  /**
+   * `record`'s statement, written only where `onlyIf` holds (see MessagesRepo.putStatement). Written as SQL, not
+   * built: one every model call, and Kysely's builder took longer to assemble it than the database to run it.
+   */
+  static recordStatement(c: ModelCallRecord, onlyIf: RawBuilder<SqlBool>): RawBuilder<unknown> {
+    return sql`insert into "model_calls" ("key", "run_id", "owner", "model", "day", "at_ms", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
       select ${c.key}, ${c.runId}, "runs"."owner", ${c.model}, ${c.day}, ${c.atMs}, ${c.usage.inputTokens}, ${c.usage.outputTokens}, ${c.usage.cacheReadTokens ?? 0}, ${c.usage.cacheWriteTokens ?? 0}, ${c.usage.costUsd}
-      from "runs" where "runs"."id" = ${c.runId}
-      on conflict ("key") do nothing`.execute(this.db);
+      from "runs" where "runs"."id" = ${c.runId} and ${onlyIf}
+      on conflict ("key") do nothing`;
   }
 
   async spentOn(owner: string, day: string): Promise<number> {

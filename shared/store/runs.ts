@@ -2,7 +2,7 @@
 import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
-import { sql, type Insertable, type Selectable } from 'kysely';
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely';
 import type { Dialect } from './open-database';
 import type { RunWebhooks } from './webhooks';
 import type { RunsTable } from './schema';
@@ -506,10 +506,14 @@ export class RunsRepo {
   /** Adds one model call's usage; called once per call, guarded by the effects ledger. */
   async addUsage(id: string, usage: Usage, turn: number): Promise<void> {
     // Written as SQL, not built: one every model call, and Kysely's builder took longer to assemble it than the database to run it.
-    await sql`update "runs" set "input_tokens" = "input_tokens" + ${usage.inputTokens}, "output_tokens" = "output_tokens" + ${usage.outputTokens},
+    await sql`update "runs" set ${RunsRepo.usageAssignments(usage, turn)}, "updated_at" = ${nowIso()} where "id" = ${id}`.execute(this.db);
+  }
+
+  /** What `addUsage` sets (but `updated_at`), for an event's statement to set with its own (shared/store/with-event.ts). */
+  static usageAssignments(usage: Usage, turn: number): RawBuilder<unknown> {
+    return sql`"input_tokens" = "input_tokens" + ${usage.inputTokens}, "output_tokens" = "output_tokens" + ${usage.outputTokens},
       "cost_usd" = "cost_usd" + ${usage.costUsd}, "cache_read_tokens" = "cache_read_tokens" + ${usage.cacheReadTokens ?? 0},
-      "cache_write_tokens" = "cache_write_tokens" + ${usage.cacheWriteTokens ?? 0}, "step_note" = null, "turn" = ${turn}, "updated_at" = ${nowIso()}
-      where "id" = ${id}`.execute(this.db);
+      "cache_write_tokens" = "cache_write_tokens" + ${usage.cacheWriteTokens ?? 0}, "step_note" = null, "turn" = ${turn}`;
   }
 
   /** What a step is doing that the run's status cannot say (a model call being retried); cleared by its next usage. */
@@ -544,7 +548,12 @@ export class RunsRepo {
 
   /** Stores the run's validated structured output (its agent's final result). */
   async setOutput(id: string, output: unknown): Promise<void> {
-    await this.db.updateTable('runs').set({ output_json: JSON.stringify(output ?? null) }).where('id', '=', id).execute();
+    await sql`update "runs" set ${RunsRepo.outputAssignment(output)} where "id" = ${id}`.execute(this.db);
+  }
+
+  /** What `setOutput` sets, for an event's statement to set with its own (shared/store/with-event.ts). */
+  static outputAssignment(output: unknown): RawBuilder<unknown> {
+    return sql`"output_json" = ${JSON.stringify(output ?? null)}`;
   }
 }
 

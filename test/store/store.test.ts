@@ -1,5 +1,6 @@
 /** The store behaves the same on SQLite and on Postgres: one query layer, one set of migrations. */
-import type { Store } from '../../shared/store';
+import pg from 'pg';
+import type { Store, WriteWithEvent } from '../../shared/store';
 import { UnknownRunError } from '../../shared/store/events';
 import { listTables } from '../../shared/store/migrations';
 import { openTestStore } from '../support/test-store';
@@ -7,6 +8,15 @@ import type { EventDraft } from '../../contract/events';
 
 /** A small, well-formed event for tests that only care about keys and seq. */
 const retryEvent = (key: string, attempt: number): EventDraft => ({ key, type: 'llm.retry', data: { turn: 1, attempt } });
+
+/**
+ * Round trips to Postgres from here on: a statement with parameters ends in a Sync, one without (`begin`, `commit`)
+ * is a simple query; counted on node-postgres's connection, beneath the store's own wrapping of each client.
+ */
+function roundTrips(): { count: () => number; restore: () => void } {
+  const spies = [jest.spyOn(pg.Connection.prototype, 'sync'), jest.spyOn(pg.Connection.prototype, 'query')];
+  return { count: () => spies.reduce((n, s) => n + s.mock.calls.length, 0), restore: () => spies.forEach((s) => s.mockRestore()) };
+}
 
 const limits = { maxSteps: 10, maxCostUsd: 1, maxDurationSec: 60 };
 const newRun = (id: string, owner = 'alice', idempotencyKey?: string) => ({
@@ -169,6 +179,77 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect((await store.events.append('run_hooked', [completed])).map((e) => e.seq)).toEqual([1]);
     expect(await store.events.append('run_hooked', [completed])).toEqual([]);
     expect((await store.webhooks.listForRun('run_hooked')).map((d) => [d.seq, d.event])).toEqual([[1, 'run.completed']]);
+  });
+
+  it('writes an answer’s rows with its event or not at all, once per event key, for a run alone and one with webhooks', async () => {
+    const usage = { inputTokens: 10, outputTokens: 2, costUsd: 0.25 };
+    for (const runId of ['run_with', 'run_with_hooked']) {
+      const hooked = runId === 'run_with_hooked';
+      await store.runs.insert({ ...newRun(runId, `owner_${runId}`), ...(hooked && { webhooks: { to: [{ url: 'https://hooks.example/a' }], publicUrl: null } }) });
+      const ledger = `model:${runId}:1`;
+      await store.effects.begin(ledger, { runId, kind: 'model', name: 'demo' });
+      const writes: WriteWithEvent[] = [
+        { message: { runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'text', text: 'hi' }] } },
+        { message: { runId, key: 'tool_result:t1', turn: 1, kind: 'tool_result', toolUseId: 't1', content: { content: 'ok', isError: false } } },
+        { output: { answer: 42 } },
+        { usage: { usage, turn: 3 } },
+        { modelCall: { key: ledger, runId, model: 'demo', atMs: 1, day: '2026-12-07', usage } },
+        { completed: { key: ledger, result: { stopReason: 'end_turn' } } },
+      ];
+      const answered: EventDraft = { key: 'llm:1', type: 'llm.message', data: { turn: 1, model: 'demo', text: 'hi', toolCalls: [], stopReason: 'end_turn', usage } };
+      await store.events.append(runId, [retryEvent('before', 1)]);
+      await store.runs.markStalled(runId, '2026-01-01T00:00:00.000Z');
+
+      const trips = roundTrips();
+      expect((await store.writeWithEvent(runId, answered, writes)).map((e) => [e.seq, e.type])).toEqual([[2, 'llm.message']]);
+      // On Postgres, a run whose events have nothing written with them: the event's own statement, one round trip.
+      if (dialect === 'postgres' && !hooked) expect(trips.count()).toBe(1);
+      trips.restore();
+      // A retry that finds the key written writes nothing: the usage is not counted twice.
+      expect(await store.writeWithEvent(runId, answered, writes)).toEqual([]);
+
+      const run = (await store.runs.get(runId))!;
+      expect([run.usage, run.turn, run.output, run.stalledSince]).toEqual([usage, 3, { answer: 42 }, null]);
+      // Written at once: no order among them (the context orders a turn's messages by turn and tool use, not by id).
+      expect((await store.messages.list(runId)).map((m) => [m.key, m.content]).sort()).toEqual([
+        ['assistant:1', [{ type: 'text', text: 'hi' }]],
+        ['tool_result:t1', { content: 'ok', isError: false }],
+      ]);
+      expect(await store.effects.get(ledger)).toMatchObject({ status: 'completed', result: { stopReason: 'end_turn' } });
+      expect(await store.modelCalls.spentOn(`owner_${runId}`, '2026-12-07')).toBe(0.25);
+      expect((await store.events.list(runId, { after: 0, limit: 10 })).map((e) => e.seq)).toEqual([1, 2]);
+    }
+    await expect(store.writeWithEvent('run_missing', retryEvent('x', 1), [{ output: 1 }])).rejects.toBeInstanceOf(UnknownRunError);
+  });
+
+  it('begins a ledger entry with its event in one statement on Postgres, and writes nothing where it cannot', async () => {
+    const started = (key: string): EventDraft => ({ key, type: 'tool.started', data: { turn: 1, toolUseId: 't1', name: 'echo', input: {}, risk: 'read' } });
+    const entry = (runId: string) => ({ runId, kind: 'tool' as const, name: 'echo' });
+    await store.runs.insert(newRun('run_begin'));
+    await store.runs.insert({ ...newRun('run_begin_hooked'), webhooks: { to: [{ url: 'https://hooks.example/a' }], publicUrl: null } });
+    const eventsOf = async (runId: string) => (await store.events.list(runId, { after: 0, limit: 10 })).map((e) => [e.seq, e.key]);
+
+    const trips = roundTrips();
+    const begun = await store.beginWithEvent('tool:a', entry('run_begin'), started('started:a'));
+    if (dialect === 'postgres') {
+      expect(trips.count()).toBe(1);
+      expect(begun?.map((e) => [e.seq, e.type])).toEqual([[1, 'tool.started']]);
+      expect(await store.effects.get('tool:a')).toMatchObject({ status: 'started', attempts: 1 });
+    } else expect(begun).toBeUndefined(); // SQLite: the caller's transaction, as ever
+    trips.restore();
+
+    // Begun before, a run with webhooks, an event written before: nothing written, the caller's transaction decides.
+    await store.effects.begin('tool:b', entry('run_begin'));
+    await store.events.append('run_begin', [started('started:c')]);
+    const before = await eventsOf('run_begin');
+    expect(await store.beginWithEvent('tool:b', entry('run_begin'), started('started:b'))).toBeUndefined();
+    expect(await store.beginWithEvent('tool:c', entry('run_begin'), started('started:c'))).toBeUndefined();
+    expect(await store.beginWithEvent('tool:h', entry('run_begin_hooked'), started('started:h'))).toBeUndefined();
+    expect(await eventsOf('run_begin')).toEqual(before);
+    expect(await eventsOf('run_begin_hooked')).toEqual([]);
+    expect(await store.effects.get('tool:b')).toMatchObject({ status: 'started', attempts: 1 });
+    expect(await store.effects.get('tool:c')).toBeUndefined();
+    expect(await store.effects.get('tool:h')).toBeUndefined();
   });
 
   it('rolls back every write of a failed transaction', async () => {
