@@ -1,8 +1,8 @@
 /**
  * The model step: load context from the database, stream the model's answer (tokens go out on
  * the bus as they arrive), then store the message, its usage and the ledger entry in one
- * transaction. A retry after that commit returns the stored result: a response that was paid
- * for is never paid for again.
+ * commit (on Postgres mostly one statement: shared/store/with-event.ts). A retry after that commit returns the
+ * stored result: a response that was paid for is never paid for again.
  */
 import { Context, activityInfo } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef } from '../contract/run';

@@ -69,17 +69,14 @@ export function createRunReader(store: Store): (runId: string) => Promise<RunRec
  */
 export async function buildContext(store: Store, runId: string, given?: { opening: string }): Promise<MessageParam[]> {
   let opening = given?.opening ?? (await readOpening(store, runId));
-  const summary = await store.messages.latest(runId, 'summary');
+  // The latest summary, and the messages from its recent turns on (all of them before the first hand-off).
+  const { summary, rows } = await store.messages.conversation(runId, ['assistant', 'tool_result', 'user', 'instruction']);
   const summaryContent = summary?.content as SummaryContent | undefined;
   if (summaryContent) {
     opening +=
       `\n\nThis run has been going for a while and was handed off to you. ` +
       `Summary of the work so far (through turn ${summaryContent.throughTurn}):\n${summaryContent.text}`;
   }
-  const rows = await store.messages.list(runId, {
-    fromTurn: summaryContent?.recentFromTurn ?? 0,
-    kinds: ['assistant', 'tool_result', 'user', 'instruction'],
-  });
   return conversation(opening, rows);
 }
 

@@ -80,7 +80,7 @@ export class Store {
   ) {
     this.runs = new RunsRepo(executor, opened.dialect);
     this.events = new EventsRepo(executor, opened.dialect);
-    this.messages = new MessagesRepo(executor);
+    this.messages = new MessagesRepo(executor, opened.dialect);
     this.effects = new EffectsRepo(executor);
     this.approvals = new ApprovalsRepo(executor);
     this.inputs = new InputRequestsRepo(executor);

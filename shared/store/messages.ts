@@ -4,6 +4,7 @@
  */
 import { sql, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { nowIso, type Executor } from './executor';
+import type { Dialect } from './open-database';
 import type { MessagesTable } from './schema';
 
 /** `user`: a follow-up message, joined before the model call of its `turn`. */
@@ -31,7 +32,10 @@ export interface NewMessage {
 }
 
 export class MessagesRepo {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: Dialect,
+  ) {}
 
   /** Idempotent on (run, key): a retried activity cannot write a message twice. */
   async put(msg: NewMessage): Promise<void> {
@@ -61,6 +65,26 @@ export class MessagesRepo {
     if (opts.kinds?.length) q = q.where('kind', 'in', opts.kinds);
     const rows = await q.orderBy('id', 'asc').execute();
     return rows.map(toStored);
+  }
+
+  /**
+   * What a model call reads, in one statement: the run's latest summary (none before its first hand-off) and, in
+   * the order they were written, its messages of `kinds` from the summary's `recentFromTurn` on (all without one).
+   * Read by every model call; one round trip instead of two, each of which waits for a pooled connection on a busy
+   * worker.
+   */
+  async conversation(runId: string, kinds: MessageKind[]): Promise<{ summary?: StoredMessage; rows: StoredMessage[] }> {
+    const fromTurn = this.dialect === 'postgres' ? sql`("content_json"::json ->> 'recentFromTurn')::integer` : sql`json_extract("content_json", '$.recentFromTurn')`;
+    const { rows } = await sql<Selectable<MessagesTable>>`with "summary" as (
+        select * from "messages" where "run_id" = ${runId} and "kind" = 'summary' order by "id" desc limit 1
+      )
+      select * from "summary"
+      union all
+      select * from "messages" where "run_id" = ${runId} and "kind" in (${sql.join(kinds)})
+        and "turn" >= coalesce((select ${fromTurn} from "summary"), 0)
+      order by "id"`.execute(this.db);
+    const all = rows.map(toStored);
+    return { summary: all.find((m) => m.kind === 'summary'), rows: all.filter((m) => m.kind !== 'summary') };
   }
 
   async latest(runId: string, kind: MessageKind): Promise<StoredMessage | undefined> {

@@ -227,7 +227,7 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     const entry = (runId: string) => ({ runId, kind: 'tool' as const, name: 'echo' });
     await store.runs.insert(newRun('run_begin'));
     await store.runs.insert({ ...newRun('run_begin_hooked'), webhooks: { to: [{ url: 'https://hooks.example/a' }], publicUrl: null } });
-    const eventsOf = async (runId: string) => (await store.events.list(runId, { after: 0, limit: 10 })).map((e) => [e.seq, e.key]);
+    const eventsOf = async (runId: string) => (await store.events.list(runId, { after: 0, limit: 10 })).map((e) => [e.seq, e.type]);
 
     const trips = roundTrips();
     const begun = await store.beginWithEvent('tool:a', entry('run_begin'), started('started:a'));
@@ -275,6 +275,29 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(list.map((m) => m.key)).toEqual(['assistant:1', 'tool_result:t1']);
     expect(list[0]!.content).toEqual([{ type: 'text', text: 'hi' }]);
     expect((await store.messages.latest('run_msg', 'assistant'))!.key).toBe('assistant:1');
+  });
+
+  it('reads a conversation in one statement: the latest summary, and the messages of its recent turns on', async () => {
+    await store.runs.insert(newRun('run_conv'));
+    const put = (key: string, turn: number, kind: 'assistant' | 'tool_result' | 'summary' | 'user', content: unknown = key) =>
+      store.messages.put({ runId: 'run_conv', key, turn, kind, content });
+    await put('assistant:1', 1, 'assistant');
+    await put('user:1', 2, 'user');
+    await put('assistant:2', 2, 'assistant');
+    const kinds = ['assistant', 'tool_result', 'user'] as const;
+    const keysOf = async () => {
+      const read = await store.messages.conversation('run_conv', [...kinds]);
+      return { summary: read.summary?.key, rows: read.rows.map((m) => m.key) };
+    };
+    expect(await keysOf()).toEqual({ summary: undefined, rows: ['assistant:1', 'user:1', 'assistant:2'] });
+
+    await put('summary:1', 2, 'summary', { text: 'so far', throughTurn: 2, recentFromTurn: 1 });
+    await put('assistant:3', 3, 'assistant');
+    await put('summary:2', 3, 'summary', { text: 'later', throughTurn: 3, recentFromTurn: 2 });
+    await put('tool_result:t4', 4, 'tool_result');
+    // The latest summary's recent turns (2 on), in the order written; the older summary is not read.
+    expect(await keysOf()).toEqual({ summary: 'summary:2', rows: ['user:1', 'assistant:2', 'assistant:3', 'tool_result:t4'] });
+    expect((await store.messages.conversation('run_conv', [...kinds])).summary?.content).toEqual({ text: 'later', throughTurn: 3, recentFromTurn: 2 });
   });
 
   it('keeps the effects ledger: new, then in doubt until completed, then the stored result', async () => {
