@@ -10,6 +10,13 @@ import { nowIso, parseJson, type Executor } from './executor';
 
 export type EffectKind = 'model' | 'tool';
 
+/** What a ledger entry is of: its run, and the effect (a model's or a tool's name). */
+export interface EffectEntry {
+  runId: string;
+  kind: EffectKind;
+  name: string;
+}
+
 export type LedgerEntry =
   | { state: 'new' }
   /**
@@ -27,7 +34,7 @@ export class EffectsRepo {
    * Records that an attempt is starting and reports what earlier attempts left behind:
    * nothing (`new`), a start without completion (`in_doubt`), or a stored result (`completed`).
    */
-  async begin(key: string, entry: { runId: string; kind: EffectKind; name: string }): Promise<LedgerEntry> {
+  async begin(key: string, entry: EffectEntry): Promise<LedgerEntry> {
     // Written as SQL, not built (as `complete`): a step begins and completes two entries, and Kysely's builder took
     // longer to assemble these than the database took to run them.
     const { rows } = await EffectsRepo.beginStatement(key, entry, sql<SqlBool>`true`).execute(this.db);
@@ -45,7 +52,7 @@ export class EffectsRepo {
   }
 
   /** `begin`'s first statement: the entry started, where `onlyIf` holds and none was begun before (see MessagesRepo.putStatement). */
-  static beginStatement(key: string, entry: { runId: string; kind: EffectKind; name: string }, onlyIf: RawBuilder<SqlBool>): RawBuilder<{ key: string }> {
+  static beginStatement(key: string, entry: EffectEntry, onlyIf: RawBuilder<SqlBool>): RawBuilder<{ key: string }> {
     return sql<{ key: string }>`insert into "effects" ("key", "run_id", "kind", "name", "status", "attempts", "result_json", "started_at", "completed_at")
       select ${key}, ${entry.runId}, ${entry.kind}, ${entry.name}, 'started', 1, null, ${nowIso()}, null where ${onlyIf}
       on conflict ("key") do nothing returning "key"`;

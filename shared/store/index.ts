@@ -5,7 +5,7 @@ import { AgentsRepo } from './agents';
 import { ApiKeysRepo } from './api-keys';
 import { ApprovalsRepo } from './approvals';
 import { CapacityRepo } from './capacity';
-import { EffectsRepo, type EffectKind } from './effects';
+import { EffectsRepo, type EffectEntry } from './effects';
 import { EventsRepo } from './events';
 import { inTransaction, nowIso, type Executor } from './executor';
 import { InputRequestsRepo } from './input-requests';
@@ -123,7 +123,7 @@ export class Store {
   }
 
   /** A ledger entry's start with its event, for a call not begun before; undefined otherwise, nothing written (./with-event.ts). */
-  beginWithEvent(key: string, entry: { runId: string; kind: EffectKind; name: string }, draft: EventDraft): Promise<RunEvent[] | undefined> {
+  beginWithEvent(key: string, entry: EffectEntry, draft: EventDraft): Promise<RunEvent[] | undefined> {
     return beginWithEvent(this, key, entry, draft);
   }
 

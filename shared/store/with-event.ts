@@ -10,7 +10,7 @@
 import type { RawBuilder, SqlBool } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
 import type { Usage } from '../../contract/run';
-import { EffectsRepo, type EffectKind } from './effects';
+import { EffectsRepo, type EffectEntry } from './effects';
 import type { AlongWithEvent } from './events';
 import type { Store } from './index';
 import { MessagesRepo, type NewMessage } from './messages';
@@ -33,7 +33,7 @@ export type WriteWithEvent =
   | { output: unknown };
 
 /** The writes as parts of the event's statement. */
-export function alongWithEvent(writes: WriteWithEvent[]): AlongWithEvent {
+function alongWithEvent(writes: WriteWithEvent[]): AlongWithEvent {
   const run: RawBuilder<unknown>[] = [];
   for (const w of writes) {
     if ('usage' in w) run.push(RunsRepo.usageAssignments(w.usage.usage, w.usage.turn));
@@ -76,7 +76,7 @@ export async function writeWithEvent(store: Store, runId: string, draft: EventDr
  * on Postgres for a run alone. Otherwise undefined, with nothing written: the caller begins the entry in a
  * transaction, as ever (what an earlier attempt left is read there).
  */
-export async function beginWithEvent(store: Store, key: string, entry: { runId: string; kind: EffectKind; name: string }, draft: EventDraft): Promise<RunEvent[] | undefined> {
+export async function beginWithEvent(store: Store, key: string, entry: EffectEntry, draft: EventDraft): Promise<RunEvent[] | undefined> {
   const appended = await store.events.appendOneWith(entry.runId, draft, { gate: (onlyIf) => EffectsRepo.beginStatement(key, entry, onlyIf), writes: () => [], run: [] });
   return appended?.length ? appended : undefined;
 }
