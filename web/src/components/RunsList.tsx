@@ -27,14 +27,21 @@ export function RunsList() {
   /** Counts the list's loads: open trees read their children again with each. */
   const [version, setVersion] = useState(0);
   const refreshTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  /** Counts the loads asked for: only the latest one's answer is shown. */
+  const loads = useRef(0);
 
   const load = useCallback(async () => {
+    // A load still out when the filter changes (or a newer one is asked) may answer after the newer one: its list,
+    // of the old filter, would replace the right one and stay until the next change.
+    const mine = ++loads.current;
     try {
       const res = await client.runs.list({ limit: 50, status: status ? [status] : undefined, q: q.trim() || undefined });
+      if (mine !== loads.current) return;
       setRuns(res.runs);
       setVersion((v) => v + 1);
       setError(null);
     } catch (err) {
+      if (mine !== loads.current) return;
       if (!(err instanceof ApiError && err.status === 401)) setError(err instanceof Error ? err.message : String(err));
     }
   }, [status, q]);
