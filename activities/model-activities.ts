@@ -85,7 +85,6 @@ export function createModelActivities(deps: ActivityDeps) {
   const { config } = deps.settings;
   const caller = createModelCaller(deps);
   const { admission, request, prefixKeyOf, promptChars, ask, admit, settleFailure, treeRole } = caller;
-  const { callRecord } = admission;
   const maxAttempts = config.activities.maxAttempts;
   const runOf = createRunReader(store);
   const agents = createRunAgents(deps);
@@ -265,7 +264,7 @@ export function createModelActivities(deps: ActivityDeps) {
       // Not metered, and no sub-agents' runs below: nothing to read or decide between the writes (the settlement is
       // the call's spend record alone), so they are one write with the event — on Postgres one statement.
       if (!metered && !role.children) {
-        const settled: WriteWithEvent[] = [{ usage: { usage, turn } }, { modelCall: callRecord({ key, runId, model }, usage) }, { completed: { key, result } }];
+        const settled: WriteWithEvent[] = [{ usage: { usage, turn } }, { modelCall: admission.callRecord({ key, runId, model }, usage) }, { completed: { key, result } }];
         return store.writeWithEvent(runId, message, [...answer, ...settled]);
       }
       return store.transaction(async (tx) => {

@@ -58,10 +58,9 @@ export class MessagesRepo {
     return row ? toStored(row) : undefined;
   }
 
-  /** Messages of the given kinds from `fromTurn` on, in the order they were written. */
-  async list(runId: string, opts: { fromTurn?: number; kinds?: MessageKind[] } = {}): Promise<StoredMessage[]> {
+  /** Messages of the given kinds, in the order they were written. (A model call reads `conversation`.) */
+  async list(runId: string, opts: { kinds?: MessageKind[] } = {}): Promise<StoredMessage[]> {
     let q = this.db.selectFrom('messages').selectAll().where('run_id', '=', runId);
-    if (opts.fromTurn !== undefined) q = q.where('turn', '>=', opts.fromTurn);
     if (opts.kinds?.length) q = q.where('kind', 'in', opts.kinds);
     const rows = await q.orderBy('id', 'asc').execute();
     return rows.map(toStored);
