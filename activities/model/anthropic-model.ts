@@ -1,6 +1,7 @@
 /** Claude through the official SDK, streaming. SDK retries are off: Temporal owns retries. */
 import Anthropic from '@anthropic-ai/sdk';
 import { withCacheBreakpoints } from './cache-breakpoints';
+import { createHttpFetch } from './http-transport';
 import { MessageAccumulator } from './message-accumulator';
 import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
 import { limitsFromHeaders, remainingFromHeaders } from './rate-limit-headers';
@@ -14,6 +15,8 @@ export class AnthropicModel implements ModelAdapter {
       baseURL: opts.baseUrl,
       maxRetries: 0,
       timeout: opts.requestTimeoutMs ?? 10 * 60_000,
+      // Over node:http, not the global fetch: a third less CPU for each streamed event (http-transport.ts).
+      fetch: createHttpFetch(),
     });
   }
 
