@@ -11,6 +11,7 @@ import { historySizeBench } from './history-size';
 import { inboxBench } from './inbox';
 import { catchUpBench, liveLatencyBench, socketsBench } from './live';
 import { loadBench } from './load';
+import { modelTransportBench } from './model-transport';
 import { recoveryBench } from './recovery';
 import { scaleOutBench } from './scale-out';
 import { stepsBench } from './steps';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   'scale-out': () => scaleOutBench(),
   subagents: () => subagentsBench(),
   inbox: () => inboxBench(),
+  'model-transport': () => modelTransportBench(),
 };
 
 async function main(): Promise<void> {

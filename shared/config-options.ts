@@ -382,6 +382,10 @@ export const OPTIONS = {
   // Model
   ANTHROPIC_API_KEY: option(optionalString, 'Claude API key; unset: only the offline `demo` model is available', { secret: 'value' }),
   ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic', secret: 'url' }),
+  MODEL_HTTP_CLIENT: option(
+    oneOf(['node', 'fetch'], 'node'),
+    '`node`: model calls go over `node:http`/`https` with kept-alive connections (a third less CPU a streamed event than `fetch`; docs/benchmarks.md); `fetch`: over Node\'s global `fetch`, which follows a dispatcher set with undici\'s `setGlobalDispatcher` (a proxy) and, on Node 24, `NODE_USE_ENV_PROXY`',
+  ),
   LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
   LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),
   MODEL_PRICING: option(pricingTable, 'JSON `{"model":{"inputPerMTok":2,"outputPerMTok":10}}` added to the price table', { shown: 'built-in table' }),

@@ -116,6 +116,7 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
     model: {
       apiKey: e.ANTHROPIC_API_KEY,
       baseUrl: e.ANTHROPIC_BASE_URL,
+      httpClient: e.MODEL_HTTP_CLIENT,
       /** The model a run gets when it names none: LLM_MODEL, or "demo" when no API key is set. */
       defaultModel: e.LLM_MODEL ?? (e.ANTHROPIC_API_KEY ? DEFAULT_CLAUDE_MODEL : 'demo'),
       maxTokens: e.LLM_MAX_TOKENS,

@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from '../activities';
 import { AnthropicModel } from '../activities/model/anthropic-model';
+import { modelFetch } from '../activities/model/http-transport';
 import { DEMO_MODEL, DemoModel } from '../activities/model/demo-model';
 import type { ModelAdapter } from '../activities/model/model-adapter';
 import { builtinTools } from '../activities/tools/builtin';
@@ -25,7 +26,7 @@ import { noWorkerMetrics, type WorkerMetrics } from '../activities/worker-metric
 export function createModelResolver(config: Config): (model: string) => ModelAdapter {
   const demo = new DemoModel({ msPerWord: config.model.demoStreamDelayMs });
   const anthropic = config.model.apiKey
-    ? new AnthropicModel({ apiKey: config.model.apiKey, baseUrl: config.model.baseUrl, requestTimeoutMs: config.activities.modelCallTimeoutSec * 1000 })
+    ? new AnthropicModel({ apiKey: config.model.apiKey, baseUrl: config.model.baseUrl, fetch: modelFetch(config.model.httpClient), requestTimeoutMs: config.activities.modelCallTimeoutSec * 1000 })
     : undefined;
   return (model) => {
     if (model === DEMO_MODEL) return demo;

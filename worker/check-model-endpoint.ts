@@ -4,6 +4,7 @@
  * run failing minutes later. It does not stop the worker: the endpoint may come back.
  */
 import { AnthropicModel } from '../activities/model/anthropic-model';
+import { modelFetch } from '../activities/model/http-transport';
 import { describeModelError } from '../activities/model/classify-error';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -12,7 +13,7 @@ const CHECK_TIMEOUT_MS = 10_000;
 
 export async function checkModelEndpoint(config: Config, logger: Logger): Promise<boolean> {
   if (!config.model.apiKey) return true;
-  const model = new AnthropicModel({ apiKey: config.model.apiKey, baseUrl: config.model.baseUrl, requestTimeoutMs: CHECK_TIMEOUT_MS });
+  const model = new AnthropicModel({ apiKey: config.model.apiKey, baseUrl: config.model.baseUrl, fetch: modelFetch(config.model.httpClient), requestTimeoutMs: CHECK_TIMEOUT_MS });
   try {
     const models = await model.check();
     logger.info({ host: model.host, models: models.length }, 'model endpoint answers and accepts the key');

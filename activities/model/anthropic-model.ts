@@ -1,7 +1,7 @@
 /** Claude through the official SDK, streaming. SDK retries are off: Temporal owns retries. */
 import Anthropic from '@anthropic-ai/sdk';
 import { withCacheBreakpoints } from './cache-breakpoints';
-import { createHttpFetch } from './http-transport';
+import { createHttpFetch, type Fetch } from './http-transport';
 import { MessageAccumulator } from './message-accumulator';
 import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
 import { limitsFromHeaders, remainingFromHeaders } from './rate-limit-headers';
@@ -9,14 +9,15 @@ import { limitsFromHeaders, remainingFromHeaders } from './rate-limit-headers';
 export class AnthropicModel implements ModelAdapter {
   private readonly client: Anthropic;
 
-  constructor(opts: { apiKey: string; baseUrl?: string; requestTimeoutMs?: number }) {
+  /** `fetch`: how requests reach the provider; node:http by default (http-transport.ts). */
+  constructor(opts: { apiKey: string; baseUrl?: string; requestTimeoutMs?: number; fetch?: Fetch }) {
     this.client = new Anthropic({
       apiKey: opts.apiKey,
       baseURL: opts.baseUrl,
       maxRetries: 0,
       timeout: opts.requestTimeoutMs ?? 10 * 60_000,
       // Over node:http, not the global fetch: a third less CPU for each streamed event (http-transport.ts).
-      fetch: createHttpFetch(),
+      fetch: opts.fetch ?? createHttpFetch(),
     });
   }
 

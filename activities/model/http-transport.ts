@@ -12,7 +12,8 @@
  * or the body being read with an `AbortError`, which the SDK turns into its abort and timeout errors; a refused
  * or dropped connection rejects, and the SDK calls that a connection error; a body cut mid-stream errors the
  * stream. Not done: redirects are not followed (the Messages API does not send them), and proxies set for the
- * global fetch do not apply. A body the SDK never sends here (a stream, a form) goes through the global fetch.
+ * global fetch do not apply: MODEL_HTTP_CLIENT=fetch is for them. A body the SDK never sends here (a stream, a
+ * form) goes through the global fetch.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -31,9 +32,15 @@ export const IDLE_CONNECTION_MS = 4_000;
 /** Statuses whose responses have no body (a `Response` refuses one). */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
-export function createHttpFetch(opts: { idleConnectionMs?: number } = {}): Fetch {
+/** The transport MODEL_HTTP_CLIENT names: this one (`node`), or the global fetch (`fetch`: proxies set for it apply). */
+export function modelFetch(client: 'node' | 'fetch'): Fetch {
+  return client === 'fetch' ? globalThis.fetch : createHttpFetch();
+}
+
+/** `ca`: certificate authorities to trust over https instead of Node's own (a gateway's private one; a test's). */
+export function createHttpFetch(opts: { idleConnectionMs?: number; ca?: string } = {}): Fetch {
   const agentOptions = { keepAlive: true, timeout: opts.idleConnectionMs ?? IDLE_CONNECTION_MS };
-  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  const agents = { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...(opts.ca !== undefined && { ca: opts.ca }) }) };
 
   return (input, init = {}) => {
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : undefined;
