@@ -384,7 +384,7 @@ export const OPTIONS = {
   ANTHROPIC_BASE_URL: option(optionalString, 'Messages API base URL (proxies, tests)', { shown: 'Anthropic', secret: 'url' }),
   MODEL_HTTP_CLIENT: option(
     oneOf(['node', 'fetch'], 'node'),
-    '`node`: model calls go over `node:http`/`https` with kept-alive connections (a third less CPU a streamed event than `fetch`; docs/benchmarks.md); `fetch`: over Node\'s global `fetch`, which follows a dispatcher set with undici\'s `setGlobalDispatcher` (a proxy) and, on Node 24, `NODE_USE_ENV_PROXY`',
+    '`node`: model calls go over `node:http`/`https` with kept-alive connections (a quarter less CPU a streamed delta than `fetch`; docs/benchmarks.md, session 17); `fetch`: over Node\'s global `fetch`, which follows a dispatcher set with undici\'s `setGlobalDispatcher` (a proxy) and, on Node 24, `NODE_USE_ENV_PROXY`',
   ),
   LLM_MODEL: option(optionalString, 'Model for runs that name none', { shown: `\`${DEFAULT_CLAUDE_MODEL}\` (\`demo\` without a key)` }),
   LLM_MAX_TOKENS: option(int(4096, 1, 128000), '`max_tokens` per model call'),

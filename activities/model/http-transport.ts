@@ -5,15 +5,18 @@
  *
  * Why: a streamed answer is hundreds of small reads, and undici's fetch pays for each in its WebAssembly HTTP
  * parser and the web streams between it and the SDK. Read through `node:http` (its parser is native) and handed
- * over as one web stream, the same stream of events cost a third less CPU in the worker: 44–51 µs an event with
- * the global fetch, 29–34 µs with this, 500 streams at once (docs/benchmarks.md, session 17).
+ * over as one web stream, the same deltas cost a quarter less CPU: 63–74 µs a delta through the global fetch,
+ * 46–52 µs through this, 500 streams at once (`npm run bench -- model-transport`); the load's CPU a streamed
+ * token fell 15 % (docs/benchmarks.md, session 17).
  *
  * What a caller sees the same: an abort (the activity's cancellation, the SDK's request timeout) ends the request
  * or the body being read with an `AbortError`, which the SDK turns into its abort and timeout errors; a refused
  * or dropped connection rejects, and the SDK calls that a connection error; a body cut mid-stream errors the
- * stream. Not done: redirects are not followed (the Messages API does not send them), and proxies set for the
- * global fetch do not apply: MODEL_HTTP_CLIENT=fetch is for them. A body the SDK never sends here (a stream, a
- * form) goes through the global fetch.
+ * stream; a URL with `user:password@` in it is refused, never sent as Basic auth.
+ *
+ * Not done: redirects are not followed (the Messages API does not send them), and proxies set for the global
+ * fetch do not apply: MODEL_HTTP_CLIENT=fetch is for them. A body the SDK never sends here (a stream, a form)
+ * goes through the global fetch.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -47,6 +50,8 @@ export function createHttpFetch(opts: { idleConnectionMs?: number; ca?: string }
     const body = init.body ?? undefined;
     const plainBody = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
     if (!url || !plainBody || (url.protocol !== 'http:' && url.protocol !== 'https:')) return fetch(input, init);
+    // As fetch does: node:http would send them as Basic auth to whatever the URL names. Said without the URL.
+    if (url.username !== '' || url.password !== '') return Promise.reject(new TypeError('a request URL may not hold credentials (user:password@)'));
 
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => (headers[name] = value));

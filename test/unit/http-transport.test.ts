@@ -156,6 +156,13 @@ describe('the model’s fetch over node:http', () => {
     }
   });
 
+  it('refuses a URL with credentials in it, as fetch does, and sends nothing', async () => {
+    const refused = createHttpFetch()(`http://user:SECRET@127.0.0.1:${server.port}/`);
+    await expect(refused).rejects.toThrow('a request URL may not hold credentials');
+    await expect(refused).rejects.not.toThrow(/SECRET/);
+    expect(seen).toHaveLength(0);
+  });
+
   it('MODEL_HTTP_CLIENT=fetch hands the SDK the global fetch, which proxies set for it apply to', () => {
     expect(modelFetch('fetch')).toBe(globalThis.fetch);
     expect(modelFetch('node')).not.toBe(globalThis.fetch);
