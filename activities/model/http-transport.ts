@@ -85,7 +85,8 @@ export function createHttpFetch(opts: { idleConnectionMs?: number; ca?: string }
           if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
         }
         const empty = NO_BODY.has(status) || init.method === 'HEAD';
-        if (empty) res.resume();
+        // Read to its end unseen; a socket error in it has a listener (nothing reads this body to hear it).
+        if (empty) res.on('error', () => undefined).resume();
         resolve(new Response(empty ? null : (Readable.toWeb(decoded(res)) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }));
       });
       request.end(body);
