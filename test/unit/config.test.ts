@@ -35,6 +35,12 @@ describe('config', () => {
     expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-x', LLM_MODEL: 'claude-opus-5-5' }).model.defaultModel).toBe('claude-opus-5-5');
   });
 
+  it('reaches the model over node:http unless MODEL_HTTP_CLIENT says fetch, and refuses any other client', () => {
+    expect(loadConfig({}).model.httpClient).toBe('node');
+    expect(loadConfig({ MODEL_HTTP_CLIENT: 'fetch' }).model.httpClient).toBe('fetch');
+    expect(() => loadConfig({ MODEL_HTTP_CLIENT: 'undici' })).toThrow('MODEL_HTTP_CLIENT');
+  });
+
   it('parses tokens, lists, pricing and Slack users', () => {
     const c = loadConfig({
       API_TOKENS: 'aaaaaaaaaaaaaaaa:alice, bbbbbbbbbbbbbbbb:bob',
