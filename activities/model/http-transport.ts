@@ -40,7 +40,10 @@ export function modelFetch(client: 'node' | 'fetch'): Fetch {
   return client === 'fetch' ? globalThis.fetch : createHttpFetch();
 }
 
-/** `ca`: certificate authorities to trust over https instead of Node's own (a gateway's private one; a test's). */
+/**
+ * `ca`: certificate authorities to trust over https instead of Node's own (the tests' self-signed one). A deployment
+ * behind a private authority sets NODE_EXTRA_CA_CERTS, which this agent honours as the global fetch does.
+ */
 export function createHttpFetch(opts: { idleConnectionMs?: number; ca?: string } = {}): Fetch {
   const agentOptions = { keepAlive: true, timeout: opts.idleConnectionMs ?? IDLE_CONNECTION_MS };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...(opts.ca !== undefined && { ca: opts.ca }) }) };

@@ -18,6 +18,8 @@ import { classifyModelError } from '../../activities/model/classify-error';
 import { createHttpFetch, modelFetch } from '../../activities/model/http-transport';
 import type { ModelRequest } from '../../activities/model/model-adapter';
 import { FailureType } from '../../contract/failures';
+import { loadConfig } from '../../shared/config';
+import { createModelResolver } from '../../worker/activity-deps';
 import { listenLocally, type LocalServer } from '../support/http-server';
 
 /** What the server saw of a request. */
@@ -166,6 +168,26 @@ describe('the model’s fetch over node:http', () => {
   it('MODEL_HTTP_CLIENT=fetch hands the SDK the global fetch, which proxies set for it apply to', () => {
     expect(modelFetch('fetch')).toBe(globalThis.fetch);
     expect(modelFetch('node')).not.toBe(globalThis.fetch);
+  });
+
+  it('the worker’s model calls take the transport MODEL_HTTP_CLIENT names', async () => {
+    respond = (_req, res) => {
+      res.writeHead(529, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
+    };
+    const viaGlobalFetch = jest.spyOn(globalThis, 'fetch');
+    try {
+      for (const client of ['node', 'fetch'] as const) {
+        viaGlobalFetch.mockClear();
+        const config = loadConfig({ ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: server.url, MODEL_HTTP_CLIENT: client });
+        const call = createModelResolver(config)('claude-test').complete({ model: 'claude-test', system: 's', messages: [{ role: 'user', content: 'hi' }], tools: [], maxTokens: 10, signal: new AbortController().signal, onText: () => undefined });
+        await expect(call).rejects.toBeInstanceOf(Anthropic.APIError);
+        expect([client, viaGlobalFetch.mock.calls.length]).toEqual([client, client === 'fetch' ? 1 : 0]);
+      }
+      expect(seen).toHaveLength(2);
+    } finally {
+      viaGlobalFetch.mockRestore();
+    }
   });
 
   describe('through the SDK, failures classified as before', () => {
