@@ -1,8 +1,11 @@
 /**
  * One sample of bench/model-transport.ts, in its own process: STREAMS model calls at once through `AnthropicModel`
  * with the transport named by TRANSPORT, and the CPU this process spent on them (`process.cpuUsage`, from the
- * first request to the last answer) per stream event received.
+ * first request to the last answer) per stream event received. Each call runs in an async context of its own, as a
+ * worker's model call runs in its activity's (Temporal's `Context` is an AsyncLocalStorage): with one in use, every
+ * promise the call makes pays Node's async-context hooks (on Node 22; Node 24 keeps the context without them).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AnthropicModel } from '../activities/model/anthropic-model';
 import { createHttpFetch } from '../activities/model/http-transport';
 
@@ -42,7 +45,8 @@ async function main(): Promise<void> {
   };
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: streams }, (_, i) => call(i)));
+  const activityContext = new AsyncLocalStorage<{ stream: number }>();
+  await Promise.all(Array.from({ length: streams }, (_, i) => activityContext.run({ stream: i }, () => call(i))));
   const used = process.cpuUsage(cpu);
   const cpuUs = used.user + used.system;
   const sample: TransportSample = {

@@ -1,10 +1,11 @@
 /** Claude through the official SDK, streaming. SDK retries are off: Temporal owns retries. */
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { withCacheBreakpoints } from './cache-breakpoints';
 import { createHttpFetch, type Fetch } from './http-transport';
 import { MessageAccumulator } from './message-accumulator';
 import type { ModelAdapter, ModelRequest, ModelResponse } from './model-adapter';
 import { limitsFromHeaders, remainingFromHeaders } from './rate-limit-headers';
+import { readServerSentEvents } from './server-sent-events';
 
 export class AnthropicModel implements ModelAdapter {
   private readonly client: Anthropic;
@@ -33,13 +34,14 @@ export class AnthropicModel implements ModelAdapter {
   }
 
   /**
-   * Reads the raw stream and puts the message together itself (message-accumulator.ts), rather than through
-   * the SDK's MessageStream, whose events and per-delta snapshots cost more CPU than the rest of a token's
-   * way through the worker's model call.
+   * Reads the raw event stream itself (server-sent-events.ts) and puts the message together itself
+   * (message-accumulator.ts), rather than through the SDK's Stream and MessageStream: their promises an event,
+   * and MessageStream's events and per-delta snapshots, cost more CPU than the rest of a token's way through the
+   * worker's model call. The SDK still builds the request and turns an error status into its error.
    */
   async complete(req: ModelRequest): Promise<ModelResponse> {
     const prompt = req.promptCaching ? withCacheBreakpoints(req.system, req.messages) : { system: req.system, messages: req.messages };
-    const { data: stream, response } = await this.client.messages
+    const response = await this.client.messages
       .create(
         {
           model: req.model,
@@ -52,11 +54,34 @@ export class AnthropicModel implements ModelAdapter {
         },
         { signal: req.signal },
       )
-      .withResponse();
+      .asResponse();
     const message = new MessageAccumulator(req.onText);
-    for await (const event of stream) message.add(event);
-    // A cancelled call's stream ends quietly (the SDK swallows the abort): it must not read as an answer.
+    try {
+      await readServerSentEvents(response, (event, data) => {
+        // As the SDK reads its stream: pings and unnamed events are skipped, an `error` event is the provider's error.
+        if (event === null || event === 'ping') return;
+        if (event === 'error') throw streamError(data, response.headers);
+        if (data !== '') message.add(JSON.parse(data) as RawStreamEvent);
+      });
+    } catch (err) {
+      // The activity's cancellation (or the SDK's abort) ended the read: an abort, as the SDK reports one.
+      if (req.signal.aborted) throw new Anthropic.APIUserAbortError();
+      throw err;
+    }
     if (req.signal.aborted) throw new Anthropic.APIUserAbortError();
     return { ...message.result(), remaining: remainingFromHeaders(response.headers), limits: limitsFromHeaders(response.headers) };
   }
+}
+
+type RawStreamEvent = Anthropic.Messages.RawMessageStreamEvent;
+
+/** An `error` event inside a successful response (e.g. `overloaded_error` mid-message), as the SDK's own error. */
+function streamError(data: string, headers: Headers): APIError {
+  let body: object | string = data;
+  try {
+    body = JSON.parse(data) as object;
+  } catch {
+    // not JSON: its text is the error
+  }
+  return new APIError(undefined, body, undefined, headers);
 }

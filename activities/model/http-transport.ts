@@ -90,11 +90,56 @@ export function createHttpFetch(opts: { idleConnectionMs?: number; ca?: string }
         const empty = NO_BODY.has(status) || init.method === 'HEAD';
         // Read to its end unseen; a socket error in it has a listener (nothing reads this body to hear it).
         if (empty) res.on('error', () => undefined).resume();
-        resolve(new Response(empty ? null : (Readable.toWeb(decoded(res)) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: responseHeaders }));
+        resolve(new Response(empty ? null : webBodyOver(decoded(res)), { status, statusText: res.statusMessage, headers: responseHeaders }));
       });
       request.end(body);
     });
   };
+}
+
+/** Response bodies this transport made, and the Node stream under each, until a reader takes one or the other. */
+const nodeStreams = new WeakMap<ReadableStream<Uint8Array>, { source: Readable; taken: 'web' | 'node' | null }>();
+
+/**
+ * The Node stream under a body this transport made, for a reader that reads it directly (server-sent-events.ts:
+ * no web stream's promises a chunk); undefined for any other body, or one whose web stream was read from. Once
+ * taken, the web stream has nothing more to give.
+ */
+export function claimNodeBody(body: ReadableStream<Uint8Array>): Readable | undefined {
+  const entry = nodeStreams.get(body);
+  if (!entry || entry.taken !== null) return undefined;
+  entry.taken = 'node';
+  return entry.source;
+}
+
+/**
+ * A web stream over `source`, joined to it only when first read, so that a reader taking the Node stream itself
+ * (claimNodeBody) finds it untouched. Until then an error is held by the stream (`errored`), not thrown: a socket
+ * that fails before anyone reads must not take the process down.
+ */
+function webBodyOver(source: Readable): ReadableStream<Uint8Array> {
+  source.on('error', () => undefined);
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const entry = nodeStreams.get(body)!;
+        if (entry.taken === 'node') return controller.error(new TypeError('the body is being read as a Node stream'));
+        entry.taken = 'web';
+        reader ??= (Readable.toWeb(source) as ReadableStream<Uint8Array>).getReader();
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        source.destroy(reason instanceof Error ? reason : undefined);
+      },
+    },
+    // Nothing is pulled before a read asks for it.
+    { highWaterMark: 0 },
+  );
+  nodeStreams.set(body, { source, taken: null });
+  return body;
 }
 
 /** The body as sent, or decompressed when the server compressed it (the SDK asks for no encoding; a proxy might). */

@@ -119,7 +119,10 @@ describe('a streamed answer put together from its raw events', () => {
   });
 });
 
-describe('AnthropicModel over HTTP, on the raw stream', () => {
+describe.each([
+  ['node:http (the default)', undefined],
+  ['the global fetch (MODEL_HTTP_CLIENT=fetch)', globalThis.fetch],
+])('AnthropicModel over HTTP through %s, on the raw stream', (_, transport) => {
   let server: LocalServer;
   /** How the next response goes: the events to send, then whether to finish, end early or drop the connection. */
   let script: { events: StreamEvent[]; end: 'finish' | 'end' | 'destroy' | 'hold'; headers?: Record<string, string> };
@@ -130,7 +133,11 @@ describe('AnthropicModel over HTTP, on the raw stream', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream', ...script.headers });
-        for (const e of script.events) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        for (const [i, e] of script.events.entries()) {
+          // Pings and an event without a name, between the others: skipped, as the SDK skips them.
+          if (i === 1) res.write(': keep-alive\n\nevent: ping\ndata: {"type": "ping"}\n\ndata: {"type":"unnamed"}\n\n');
+          res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        }
         sentAll();
         if (script.end === 'finish' || script.end === 'end') res.end();
         else if (script.end === 'destroy') setTimeout(() => res.destroy(), 20);
@@ -139,7 +146,7 @@ describe('AnthropicModel over HTTP, on the raw stream', () => {
   });
   afterAll(() => server.stop());
 
-  const model = () => new AnthropicModel({ apiKey: 'sk-test', baseUrl: server.url });
+  const model = () => new AnthropicModel({ apiKey: 'sk-test', baseUrl: server.url, fetch: transport });
   const request = (onText: (t: string) => void, signal = new AbortController().signal): ModelRequest => ({
     model: 'claude-test',
     system: 'sys',

@@ -1,0 +1,138 @@
+/**
+ * The model's event stream read by Longhaul itself (activities/model/server-sent-events.ts), not by the SDK's
+ * Stream: the events must come out as the SSE standard defines them however the bytes were cut, from Node's own
+ * stream under the transport's body or from any other body's web stream; a failure stops the read and says why.
+ */
+import { createHttpFetch, claimNodeBody } from '../../activities/model/http-transport';
+import { ServerSentEventParser, readServerSentEvents } from '../../activities/model/server-sent-events';
+import { listenLocally, type LocalServer } from '../support/http-server';
+
+type Event = [string | null, string];
+
+function parseAll(pieces: string[]): Event[] {
+  const out: Event[] = [];
+  const parser = new ServerSentEventParser((event, data) => out.push([event, data]));
+  for (const p of pieces) parser.feed(p);
+  parser.end();
+  return out;
+}
+
+/** `text` cut at every place into two pieces, and into single characters. */
+function cuts(text: string): string[][] {
+  const all = [[text], [...text]];
+  for (let i = 1; i < text.length; i++) all.push([text.slice(0, i), text.slice(i)]);
+  return all;
+}
+
+describe('server-sent events, parsed', () => {
+  const stream = 'event: message_start\ndata: {"a":1}\n\n: a comment\nevent: ping\ndata: {}\n\nid: 7\nretry: 10\ndata: one\ndata:two\ndata\n\nevent: last\ndata: x\n\n';
+  const expected: Event[] = [
+    ['message_start', '{"a":1}'],
+    ['ping', '{}'],
+    [null, 'one\ntwo\n'],
+    ['last', 'x'],
+  ];
+
+  it('takes events, data lines, comments and other fields as the standard says, however the text is cut', () => {
+    for (const pieces of cuts(stream)) expect(parseAll(pieces)).toEqual(expected);
+  });
+
+  it.each([
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('takes %s line endings as LF, also one cut between its CR and its LF', (_, ending) => {
+    const text = stream.replace(/\n/g, ending);
+    for (const pieces of cuts(text)) expect(parseAll(pieces)).toEqual(expected);
+  });
+
+  it('drops the byte-order mark at the start of the stream, and an event its blank line never came for', () => {
+    expect(parseAll(['\ufeffevent: a\ndata: 1\n\nevent: b\ndata: 2\n'])).toEqual([['a', '1']]);
+    expect(parseAll(['event: a\ndata: 1\n\ndata: cut'])).toEqual([['a', '1']]);
+  });
+});
+
+describe('server-sent events, read from a response', () => {
+  let server: LocalServer;
+  /** The body the next response sends, in pieces written apart (bytes, so characters can be split). */
+  let pieces: Buffer[] = [];
+  let ending: 'end' | 'destroy' | 'hold' = 'end';
+  const closedSockets: Promise<void>[] = [];
+
+  beforeAll(async () => {
+    server = await listenLocally((req, res) => {
+      closedSockets.push(new Promise((resolve) => req.socket.on('close', () => resolve())));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const next = () => {
+        if (i < pieces.length) {
+          res.write(pieces[i++]);
+          return setTimeout(next, 2);
+        }
+        if (ending === 'end') res.end();
+        else if (ending === 'destroy') res.destroy();
+      };
+      next();
+    });
+  });
+  afterAll(() => server.stop());
+
+  /** "é" and an emoji, their bytes cut in the middle across writes. */
+  function splitCharacters(): Buffer[] {
+    const bytes = Buffer.from('event: t\ndata: caf\u00e9 \u{1f680}\n\n', 'utf8');
+    const e = bytes.indexOf(0xc3);
+    const rocket = bytes.indexOf(0xf0);
+    return [bytes.subarray(0, e + 1), bytes.subarray(e + 1, rocket + 2), bytes.subarray(rocket + 2)];
+  }
+
+  const fetches: [string, () => typeof fetch][] = [
+    ['node:http (its Node stream)', () => createHttpFetch()],
+    ['the global fetch (its web stream)', () => globalThis.fetch],
+  ];
+
+  describe.each(fetches)('through %s', (_, fetchOf) => {
+    it('reads every event as it comes, characters split across chunks whole', async () => {
+      pieces = splitCharacters();
+      ending = 'end';
+      const events: Event[] = [];
+      await readServerSentEvents(await fetchOf()(server.url), (event, data) => events.push([event, data]));
+      expect(events).toEqual([['t', 'caf\u00e9 \u{1f680}']]);
+    });
+
+    it('fails when the connection drops, after the events that came before it', async () => {
+      pieces = [Buffer.from('event: a\ndata: 1\n\n')];
+      ending = 'destroy';
+      const events: Event[] = [];
+      await expect(readServerSentEvents(await fetchOf()(server.url), (event, data) => events.push([event, data]))).rejects.toThrow();
+      expect(events).toEqual([['a', '1']]);
+    });
+
+    it('stops reading when an event is refused, fails with that error, and lets the connection go', async () => {
+      pieces = [Buffer.from('event: a\ndata: 1\n\n'), Buffer.from('event: b\ndata: 2\n\n')];
+      ending = 'hold';
+      const events: string[] = [];
+      const refused = new Error('refused');
+      const read = readServerSentEvents(await fetchOf()(server.url), (event) => {
+        events.push(event!);
+        throw refused;
+      });
+      await expect(read).rejects.toBe(refused);
+      expect(events).toEqual(['a']);
+      await closedSockets.at(-1); // the held response's connection is closed, not left open
+    });
+  });
+
+  it('takes the Node stream only while the web stream is unread, and the other way round', async () => {
+    pieces = [Buffer.from('event: a\ndata: 1\n\n')];
+    ending = 'end';
+    const transport = createHttpFetch();
+    const first = await transport(server.url);
+    expect(claimNodeBody(first.body!)).toBeDefined();
+    expect(claimNodeBody(first.body!)).toBeUndefined(); // once
+    await expect(first.text()).rejects.toThrow();
+
+    const second = await transport(server.url);
+    expect(await second.text()).toBe('event: a\ndata: 1\n\n');
+    expect(claimNodeBody(second.body!)).toBeUndefined();
+    expect(claimNodeBody(new Response('x').body!)).toBeUndefined(); // not the transport's
+  });
+});
