@@ -5,9 +5,9 @@
  * quieter stretch of the machine.
  *
  * Each sample is a process of its own (bench/model-transport-client.ts) whose CPU time over its streaming
- * (`process.cpuUsage`) is the transport's, the SDK's stream parsing and Longhaul's message accumulation, and nothing
- * else; the fake streams from this process. The stream is the `load` bench's: 8 characters (2 tokens) an event at
- * 50 tokens a second, here 150 events an answer.
+ * (`process.cpuUsage`) is the transport's, the event stream's reading (activities/model/server-sent-events.ts) and
+ * Longhaul's message accumulation, and nothing else; the fake streams from this process. The stream is the `load`
+ * bench's: 8 characters (2 tokens) an event at 50 tokens a second, here 150 events an answer.
  *
  * MODEL_TRANSPORT_STREAMS (500 at once), MODEL_TRANSPORT_PAIRS (3), MODEL_TRANSPORT_EVENTS (150 an answer).
  */

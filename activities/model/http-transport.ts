@@ -1,13 +1,14 @@
 /**
  * How the model's SDK reaches the provider: a `fetch` over `node:http`/`node:https` with a keep-alive agent, in
- * place of Node's global fetch (undici). The SDK still builds every request, reads every status and error body,
- * and parses the event stream; only the bytes' way in changes.
+ * place of Node's global fetch (undici). The SDK still builds every request and reads every status and error body;
+ * a streamed answer's events are read by server-sent-events.ts, from the Node stream under the body (claimNodeBody)
+ * rather than through a web stream.
  *
  * Why: a streamed answer is hundreds of small reads, and undici's fetch pays for each in its WebAssembly HTTP
- * parser and the web streams between it and the SDK. Read through `node:http` (its parser is native) and handed
- * over as one web stream, the same deltas cost a quarter less CPU: 63–74 µs a delta through the global fetch,
- * 46–52 µs through this, 500 streams at once (`npm run bench -- model-transport`); the load's CPU a streamed
- * token fell 15 % (docs/benchmarks.md, session 17).
+ * parser and the web streams between it and the SDK. Read through `node:http` (its parser is native), the same
+ * deltas cost a quarter less CPU: 63–74 µs a delta through the global fetch, 46–52 µs through this, 500 streams at
+ * once (`npm run bench -- model-transport`); the load's CPU a streamed token fell 15 % (docs/benchmarks.md, session
+ * 17). Its events read from the Node stream itself, 28–38 % less again in the same bench (session 18).
  *
  * What a caller sees the same: an abort (the activity's cancellation, the SDK's request timeout) ends the request
  * or the body being read with an `AbortError`, which the SDK turns into its abort and timeout errors; a refused
