@@ -21,7 +21,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import type { ClientOptions } from '@anthropic-ai/sdk';
 
@@ -127,6 +127,8 @@ function webBodyOver(source: Readable): ReadableStream<Uint8Array> {
         const entry = nodeStreams.get(body)!;
         if (entry.taken === 'node') return controller.error(new TypeError('the body is being read as a Node stream'));
         entry.taken = 'web';
+        // A body that failed before this first read: Node 20 and 22 would give a web stream over it that simply ends.
+        if (!reader && source.destroyed && !source.readableEnded) return controller.error(source.errored ?? new Error('the response body was closed before it was read'));
         reader ??= (Readable.toWeb(source) as ReadableStream<Uint8Array>).getReader();
         const { done, value } = await reader.read();
         if (done) controller.close();
@@ -147,9 +149,9 @@ function webBodyOver(source: Readable): ReadableStream<Uint8Array> {
 function decoded(res: http.IncomingMessage): Readable {
   const decompress = { gzip: zlib.createGunzip, 'x-gzip': zlib.createGunzip, deflate: zlib.createInflate, br: zlib.createBrotliDecompress }[String(res.headers['content-encoding'] ?? '').trim().toLowerCase()];
   if (!decompress) return res;
-  const out = decompress();
-  res.on('error', (err) => out.destroy(err));
-  return res.pipe(out);
+  // Joined both ways: the response's error ends the decompressor, and a reader that gives up on the decompressor
+  // (destroys it) ends the response, and so its connection.
+  return pipeline(res, decompress(), () => undefined);
 }
 
 /** An AbortError, as fetch gives: the signal's own reason when it is one (a timeout's), else a new one. */

@@ -18,7 +18,7 @@ export type OnServerSentEvent = (event: string | null, data: string) => void;
 
 /** The line-by-line state of one stream of events. Feed it decoded text in any pieces; it calls `onEvent` per event. */
 export class ServerSentEventParser {
-  /** Text after the last line ending seen. */
+  /** Text after the last line ending seen (so never a line ending itself). */
   private pending = '';
   /** The last piece ended with CR: an LF starting the next is that line ending's second half. */
   private afterCR = false;
@@ -37,6 +37,11 @@ export class ServerSentEventParser {
     if (!this.started) {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // the stream's byte-order mark
+    }
+    // No line ends in this piece: held, not searched again with what came before (a long line in many pieces).
+    if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+      this.pending += text;
+      return;
     }
     let buffer = this.pending === '' ? text : this.pending + text;
     let start = 0;

@@ -134,8 +134,9 @@ describe.each([
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream', ...script.headers });
         for (const [i, e] of script.events.entries()) {
-          // Pings and an event without a name, between the others: skipped, as the SDK skips them.
-          if (i === 1) res.write(': keep-alive\n\nevent: ping\ndata: {"type": "ping"}\n\ndata: {"type":"unnamed"}\n\n');
+          // A comment, a ping and an event without a name (not JSON), before message_start: skipped, as the SDK skips
+          // them (taken as events, the first would be refused before message_start, the last would not parse).
+          if (i === 0) res.write(': keep-alive\n\nevent: ping\ndata: {"type": "ping"}\n\ndata: not json\n\n');
           res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
         }
         sentAll();

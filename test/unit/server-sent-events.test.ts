@@ -3,6 +3,7 @@
  * Stream: the events must come out as the SSE standard defines them however the bytes were cut, from Node's own
  * stream under the transport's body or from any other body's web stream; a failure stops the read and says why.
  */
+import zlib from 'node:zlib';
 import { createHttpFetch, claimNodeBody } from '../../activities/model/http-transport';
 import { ServerSentEventParser, readServerSentEvents } from '../../activities/model/server-sent-events';
 import { listenLocally, type LocalServer } from '../support/http-server';
@@ -56,19 +57,24 @@ describe('server-sent events, read from a response', () => {
   /** The body the next response sends, in pieces written apart (bytes, so characters can be split). */
   let pieces: Buffer[] = [];
   let ending: 'end' | 'destroy' | 'hold' = 'end';
+  /** The next response's body gzipped (a proxy that compresses). */
+  let gzipped = false;
   const closedSockets: Promise<void>[] = [];
 
   beforeAll(async () => {
     server = await listenLocally((req, res) => {
       closedSockets.push(new Promise((resolve) => req.socket.on('close', () => resolve())));
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...(gzipped && { 'content-encoding': 'gzip' }) });
+      const gzip = gzipped ? zlib.createGzip() : undefined;
+      gzip?.pipe(res);
       let i = 0;
       const next = () => {
         if (i < pieces.length) {
-          res.write(pieces[i++]);
+          if (gzip) gzip.write(pieces[i++], () => gzip.flush());
+          else res.write(pieces[i++]);
           return setTimeout(next, 2);
         }
-        if (ending === 'end') res.end();
+        if (ending === 'end') (gzip ?? res).end();
         else if (ending === 'destroy') res.destroy();
       };
       next();
@@ -119,6 +125,45 @@ describe('server-sent events, read from a response', () => {
       expect(events).toEqual(['a']);
       await closedSockets.at(-1); // the held response's connection is closed, not left open
     });
+  });
+
+  it('a compressed body: its events read, and its connection closed when an event is refused', async () => {
+    gzipped = true;
+    try {
+      pieces = splitCharacters();
+      ending = 'end';
+      const events: Event[] = [];
+      await readServerSentEvents(await createHttpFetch()(server.url), (event, data) => events.push([event, data]));
+      expect(events).toEqual([['t', 'caf\u00e9 \u{1f680}']]);
+
+      pieces = [Buffer.from('event: a\ndata: 1\n\n')];
+      ending = 'hold';
+      const refused = new Error('refused');
+      const read = readServerSentEvents(await createHttpFetch()(server.url), () => {
+        throw refused;
+      });
+      await expect(read).rejects.toBe(refused);
+      await closedSockets.at(-1); // not only the decompressor: the response under it, and its connection
+    } finally {
+      gzipped = false;
+    }
+  });
+
+  it('fails a read that starts after the request was aborted, and a web read of a body that failed unread', async () => {
+    pieces = [Buffer.from('event: a\ndata: 1\n\n')];
+    ending = 'hold';
+    const transport = createHttpFetch();
+    const controller = new AbortController();
+    const aborted = await transport(server.url, { signal: controller.signal });
+    controller.abort();
+    await closedSockets.at(-1);
+    await expect(readServerSentEvents(aborted, () => undefined)).rejects.toThrow(/abort/i);
+
+    ending = 'destroy';
+    const dropped = await transport(server.url);
+    await closedSockets.at(-1);
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(dropped.text()).rejects.toThrow(); // not an empty body
   });
 
   it('takes the Node stream only while the web stream is unread, and the other way round', async () => {
