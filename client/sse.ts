@@ -13,11 +13,15 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
+  /** A CR that ended the last chunk: held, since an LF starting the next one is the same line ending. */
+  let heldCR = '';
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let text = heldCR + (done ? '' : decoder.decode(value, { stream: true }));
+      heldCR = !done && text.endsWith('\r') ? '\r' : '';
+      if (heldCR) text = text.slice(0, -1);
+      buffer += text.replace(/\r\n?/g, '\n');
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
@@ -25,6 +29,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
         const message = parseBlock(block);
         if (message) yield message;
       }
+      if (done) return;
     }
   } finally {
     reader.releaseLock();
