@@ -1,14 +1,15 @@
 /**
- * The published client's SSE reader (client/sse.ts): line endings however the chunks cut them, so a CRLF split
- * between two chunks is one line ending, not two (which would end a message early and lose its event name).
+ * The published client's SSE reader (client/sse.ts), on the contract's parser: line endings however the chunks cut
+ * them, so a CRLF split between two chunks is one line ending, not two (which would end a message early and lose its
+ * event name); characters split between chunks; the last event ID as the standard keeps it.
  */
 import { readSse, type SseMessage } from '../../client/sse';
 
-async function readAll(pieces: string[]): Promise<SseMessage[]> {
+async function readAll(pieces: (string | Uint8Array)[]): Promise<SseMessage[]> {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const p of pieces) controller.enqueue(encoder.encode(p));
+      for (const p of pieces) controller.enqueue(typeof p === 'string' ? encoder.encode(p) : p);
       controller.close();
     },
   });
@@ -21,7 +22,8 @@ describe('the client’s SSE reader', () => {
   const stream = ': keep-alive\n\nid: 7\nevent: run.event\ndata: {"a":1}\n\nevent: b\ndata: one\ndata: two\n\n';
   const expected: SseMessage[] = [
     { id: '7', event: 'run.event', data: '{"a":1}' },
-    { id: undefined, event: 'b', data: 'one\ntwo' },
+    // No id of its own: the last one stays, as in a browser's EventSource (and its Last-Event-ID on reconnect).
+    { id: '7', event: 'b', data: 'one\ntwo' },
   ];
 
   it.each([
@@ -31,5 +33,10 @@ describe('the client’s SSE reader', () => {
   ])('reads %s line endings however the stream is cut in two', async (_, ending) => {
     const text = stream.replace(/\n/g, ending);
     for (let i = 0; i <= text.length; i++) expect(await readAll([text.slice(0, i), text.slice(i)])).toEqual(expected);
+  });
+
+  it('joins a character split between chunks, drops the byte-order mark and names an unnamed event `message`', async () => {
+    const bytes = new TextEncoder().encode('\ufeffdata: d\u00e9j\u00e0 \u{1f600}\n\n');
+    for (let i = 0; i <= bytes.length; i++) expect(await readAll([bytes.slice(0, i), bytes.slice(i)])).toEqual([{ event: 'message', data: 'd\u00e9j\u00e0 \u{1f600}' }]);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * The model's event stream read by Longhaul itself (activities/model/server-sent-events.ts), not by the SDK's
- * Stream: the events must come out as the SSE standard defines them however the bytes were cut, from Node's own
- * stream under the transport's body or from any other body's web stream; a failure stops the read and says why.
+ * Server-sent events as Longhaul reads them: the contract's parser (contract/server-sent-events.ts) must give the
+ * events the SSE standard defines however the text was cut; the model's stream read with it
+ * (activities/model/server-sent-events.ts), not by the SDK's Stream, from Node's own stream under the transport's
+ * body or from any other body's web stream; a failure stops the read and says why.
  */
 import zlib from 'node:zlib';
 import { createHttpFetch, claimNodeBody } from '../../activities/model/http-transport';
-import { ServerSentEventParser, readServerSentEvents } from '../../activities/model/server-sent-events';
+import { readServerSentEvents } from '../../activities/model/server-sent-events';
+import { ServerSentEventParser } from '../../contract/server-sent-events';
 import { listenLocally, type LocalServer } from '../support/http-server';
 
 type Event = [string | null, string];
@@ -49,6 +51,22 @@ describe('server-sent events, parsed', () => {
   it('drops the byte-order mark at the start of the stream, and an event its blank line never came for', () => {
     expect(parseAll(['\ufeffevent: a\ndata: 1\n\nevent: b\ndata: 2\n'])).toEqual([['a', '1']]);
     expect(parseAll(['event: a\ndata: 1\n\ndata: cut'])).toEqual([['a', '1']]);
+  });
+
+  it('dispatches only events with data, names an empty event field as none, and keeps the last event ID across events', () => {
+    const out: [string | null, string, string][] = [];
+    const parser = new ServerSentEventParser((event, data, id) => out.push([event, data, id]));
+    parser.feed('data: a\n\nevent: ping\n\nid: 3\nevent:\ndata: b\n\ndata: c\n\nid: 4\nid: x\0y\nevent: e\ndata:\n\nid\ndata: d\n\n');
+    expect(out).toEqual([
+      [null, 'a', ''],
+      // `event: ping` without data is not dispatched, and its name does not carry over
+      [null, 'b', '3'],
+      [null, 'c', '3'],
+      // an ID with a NUL in it is ignored; an empty `data:` line is an event with empty data
+      ['e', '', '4'],
+      // a bare `id` resets it
+      [null, 'd', ''],
+    ]);
   });
 });
 
