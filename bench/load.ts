@@ -638,9 +638,10 @@ export async function loadBench() {
       },
     };
   } finally {
-    fs.rmSync(memoryDir, { recursive: true, force: true });
     for (const w of watchers) w.terminate();
     await worker?.kill('SIGTERM');
+    // After the worker is gone: while it lives it may be writing a memory sample there (a removal beside it failed).
+    fs.rmSync(memoryDir, { recursive: true, force: true });
     // SIGTERM: the API closes and exits, writing its CPU profile (LOAD_API_PROFILE).
     await apiProcess?.kill('SIGTERM');
     if (apiProcess) {
