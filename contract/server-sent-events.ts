@@ -79,10 +79,11 @@ export class ServerSentEventParser {
   private line(line: string): void {
     if (line === '') {
       const event = this.event;
-      const data = this.data;
       this.event = null;
+      if (this.data.length === 0) return; // no data: nothing to dispatch, and its name does not carry over
+      const data = this.data;
       this.data = [];
-      if (data.length > 0) this.onEvent(event, data.length === 1 ? data[0]! : data.join('\n'), this.lastEventId);
+      this.onEvent(event, data.length === 1 ? data[0]! : data.join('\n'), this.lastEventId);
       return;
     }
     const colon = line.indexOf(':');

@@ -59,6 +59,8 @@ export class AnthropicModel implements ModelAdapter {
     try {
       await readServerSentEvents(response, (event, data) => {
         // As the SDK reads its stream: pings and unnamed events are skipped, an `error` event is the provider's error.
+        // Unlike the SDK, an event with no data line, or an empty name, counts as none (the standard's rule; the
+        // API sends neither): such an `error` event leaves the message unfinished, itself a retryable failure.
         if (event === null || event === 'ping') return;
         if (event === 'error') throw streamError(data, response.headers);
         if (data !== '') message.add(JSON.parse(data) as RawStreamEvent);

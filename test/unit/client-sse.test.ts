@@ -39,4 +39,21 @@ describe('the client’s SSE reader', () => {
     const bytes = new TextEncoder().encode('\ufeffdata: d\u00e9j\u00e0 \u{1f600}\n\n');
     for (let i = 0; i <= bytes.length; i++) expect(await readAll([bytes.slice(0, i), bytes.slice(i)])).toEqual([{ event: 'message', data: 'd\u00e9j\u00e0 \u{1f600}' }]);
   });
+
+  it('lets the body go when its reader stops between two messages of one chunk, and drops a last message without its blank line', async () => {
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode('data: 1\n\ndata: 2\n\ndata: 3\n\n'));
+      },
+    });
+    const seen: string[] = [];
+    for await (const m of readSse(body)) {
+      seen.push(m.data);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual(['1', '2']);
+    expect(body.locked).toBe(false);
+    expect(await readAll(['data: a\n\ndata: b\n'])).toEqual([{ event: 'message', data: 'a' }]);
+  });
 });

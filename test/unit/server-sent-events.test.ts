@@ -67,6 +67,10 @@ describe('server-sent events, parsed', () => {
       // a bare `id` resets it
       [null, 'd', ''],
     ]);
+    out.length = 0;
+    parser.feed('event: ping\n\ndata: e\n\n');
+    // the name of an event without data does not carry over to the next
+    expect(out).toEqual([[null, 'e', '']]);
   });
 });
 
