@@ -49,11 +49,6 @@ export class Access {
     return run.team !== null ? mayOnTeam(p, run.team, 'decide') : this.approvers.has(p.user);
   }
 
-  /** Whether the caller may decide some approvals beyond their own runs' (an approver somewhere): lists read them all. */
-  decidesBeyondOwn(p: Principal): boolean {
-    return this.isLegacyApprover(p) || teamsWhere(p, 'decide').length > 0;
-  }
-
   /**
    * canDecide as the store filters runs (the inbox's page, in SQL): its runs are exactly those canDecide allows
    * (test/store/inbox-pages.test.ts checks the two agree). null: the credential may decide nothing.

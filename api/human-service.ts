@@ -11,7 +11,7 @@ import type { ApprovalRecord } from '../shared/store/approvals';
 import type { RunRecord } from '../shared/store/runs';
 import { approvalDecisionSignal, userInputSignal } from '../contract/workflow-messages';
 import { DECISION_OUTCOME, inputPreview, type Decision, type DecisionChannel } from '../contract/run';
-import type { ApprovalView, Inbox, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
+import type { ApprovalList, ApprovalView, Inbox, InboxItem, SubagentApproval, SubagentOrigin, SubagentQuestion } from '../contract/api';
 import type { Access } from './access';
 import type { Principal } from '../contract/identity';
 import { ApiError, notFound } from './errors';
@@ -39,20 +39,11 @@ export function approvalView(a: ApprovalRecord, subagent: SubagentOrigin | null)
   };
 }
 
-/** Runs by id in a statement per thousand, not one per run: the list of pending approvals may hold thousands (issue 26). */
-const RUNS_PER_STATEMENT = 1000;
-async function runsById(store: Store, runIds: string[]): Promise<Map<string, RunRecord>> {
-  const ids = [...new Set(runIds)];
-  const out = new Map<string, RunRecord>();
-  for (let i = 0; i < ids.length; i += RUNS_PER_STATEMENT) for (const run of await store.runs.getMany(ids.slice(i, i + RUNS_PER_STATEMENT))) out.set(run.id, run);
-  return out;
-}
-
 /**
  * Which sub-agent each of these runs is (absent: a root run), each run looked up once; `known`: runs already read,
  * whose tree needs no look-up when they are roots (most runs waiting in an inbox are).
  */
-async function originsOf(store: Store, runIds: string[], known?: Map<string, RunRecord>): Promise<Map<string, SubagentOrigin>> {
+async function originsOf(store: Store, runIds: string[], known?: Map<string, Pick<RunRecord, 'parentRunId'>>): Promise<Map<string, SubagentOrigin>> {
   const origins = new Map<string, SubagentOrigin>();
   for (const runId of new Set(runIds)) {
     const run = known?.get(runId);
@@ -163,35 +154,33 @@ export class HumanService {
     if (approval) await this.deps.store.approvals.auditRefused(approval, { actor, channel, outcome: DECISION_OUTCOME[decision], refusal: 'forbidden' });
   }
 
-  /** Pending approvals the caller may decide: their teams' and (legacy APPROVERS) personal runs' for approvers, their own runs' otherwise. */
-  async pendingFor(caller: Principal): Promise<ApprovalRecord[]> {
-    return (await this.pendingWithRuns(caller)).approvals;
-  }
-
-  /** pendingFor as the API shows it: each approval labelled with the sub-agent that asks, as the inbox labels it. */
-  async pendingViewsFor(caller: Principal): Promise<ApprovalView[]> {
-    const { approvals, runs } = await this.pendingWithRuns(caller);
-    const origins = await originsOf(this.deps.store, approvals.map((a) => a.runId), runs);
-    return approvals.map((a) => approvalView(a, origins.get(a.runId) ?? null));
+  /**
+   * The pending approvals the caller may decide, oldest first, a page at a time, each labelled with the sub-agent that
+   * asks: read as the inbox reads its approvals (the store's page, in the inbox's order, under canDecide as SQL, each
+   * checked again here), so the work is the page's however many wait (issue 26: ten thousand runs parked), and the
+   * cursor is the inbox's.
+   */
+  async pendingViewsFor(caller: Principal, page: { limit: number; cursor?: string }): Promise<ApprovalList> {
+    const { store, access } = this.deps;
+    const decide = access.decideScope(caller);
+    if (!decide) return { approvals: [], nextCursor: null };
+    const after = page.cursor === undefined ? undefined : decodeInboxCursor(page.cursor);
+    // One more than the page: whether anything follows it.
+    const read = await store.approvals.pendingPageIn(decide, { after, limit: page.limit + 1 });
+    const rows = read.slice(0, page.limit);
+    const last = rows[rows.length - 1];
+    // Fail closed: the store's scope is canDecide as SQL; each approval is checked against it again here.
+    const allowed = rows.filter((a) => access.canDecide(caller, a.run));
+    const origins = await originsOf(store, allowed.map((a) => a.runId), new Map(allowed.map((a) => [a.runId, a.run])));
+    return {
+      approvals: allowed.map((a) => approvalView(a, origins.get(a.runId) ?? null)),
+      nextCursor: read.length > page.limit && last ? encodeInboxCursor({ requestedAt: last.requestedAt, kind: 'approval', id: last.id }) : null,
+    };
   }
 
   /** One approval as the API shows it, labelled with the sub-agent that asks when its run is a child run. */
   async viewOf(approval: ApprovalRecord): Promise<ApprovalView> {
     return approvalView(approval, (await this.deps.store.tree.originOf(approval.runId)) ?? null);
-  }
-
-  /** pendingFor, with the runs it read to decide (the view labels each approval with its sub-agent from them). */
-  private async pendingWithRuns(caller: Principal): Promise<{ approvals: ApprovalRecord[]; runs: Map<string, RunRecord> }> {
-    const { store, access } = this.deps;
-    const pending = access.decidesBeyondOwn(caller) ? await store.approvals.listPending() : await store.approvals.listPendingForOwner(caller.user);
-    const runs = await runsById(store, pending.map((a) => a.runId));
-    return {
-      approvals: pending.filter((a) => {
-        const run = runs.get(a.runId);
-        return run !== undefined && access.canDecide(caller, run);
-      }),
-      runs,
-    };
   }
 
   /** The run an approval belongs to, for a decision by approval id; 404 (as for an unknown one) if the user cannot see it. */

@@ -401,8 +401,9 @@ export async function loadBench() {
     };
     const inboxMs = await timeRequests('/api/inbox', 50);
     const runsListMs = await timeRequests('/api/runs', 50);
+    const approvalsListMs = await timeRequests('/api/approvals', 50);
     // The parked phase's figures at once (the other phases take long at large sizes).
-    console.error(JSON.stringify({ parkedPhase: { parked, endedEarly: endedEarly.length, parkSeconds: round(parkSeconds), rssBeforeMb: round(rssBeforeMb), rssParkedMb: round(rssParkedMb), memoryBefore, memoryParked, inboxMs: summary(inboxMs), runsListMs: summary(runsListMs), pendingActivities } }));
+    console.error(JSON.stringify({ parkedPhase: { parked, endedEarly: endedEarly.length, parkSeconds: round(parkSeconds), rssBeforeMb: round(rssBeforeMb), rssParkedMb: round(rssParkedMb), memoryBefore, memoryParked, inboxMs: summary(inboxMs), runsListMs: summary(runsListMs), approvalsListMs: summary(approvalsListMs), pendingActivities } }));
 
     // The worker's CPU with only the parked runs (polls, timers): the floor under the streaming figure.
     const idleCpu0 = cpuMsOf(pid);
@@ -602,6 +603,8 @@ export async function loadBench() {
         inboxMs: summary(inboxMs),
         inboxItems: inbox.length,
         runsListMs: summary(runsListMs),
+        // GET /api/approvals' first page (paged like the inbox since session 19).
+        approvalsListMs: summary(approvalsListMs),
       },
       decisions: {
         decided: decidedAt.size,

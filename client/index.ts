@@ -151,7 +151,11 @@ export function createLonghaulClient(opts: ClientOptions) {
   };
 
   const approvals = {
-    list: () => http.json<ApprovalList>('GET', routePath('listApprovals')),
+    /**
+     * The pending approvals the caller may decide, oldest first, a page at a time (default 50, at most 200).
+     * `cursor`: the previous page's `nextCursor` (null on the last page).
+     */
+    list: (q: { limit?: number; cursor?: string } = {}) => http.json<ApprovalList>('GET', routePath('listApprovals'), { query: { limit: q.limit, cursor: q.cursor } }),
     /** One approval with its full input (events carry a preview when it is long). */
     get: (approvalId: string) => http.json<ApprovalView>('GET', routePath('getApproval', { approvalId })),
     /**

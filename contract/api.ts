@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { API_ERROR_CODES, MODEL_CALL_ERROR_CODES, RUN_ERROR_CODES, type LiveErrorCode } from './errors';
 import { ATTENTION_KINDS, DELIVERY_STATUSES, EVENT_TYPES, LIMIT_NAMES, TOOL_REFUSALS, WEBHOOK_EVENT_TYPES, type EventDataMap, type RunEvent } from './events';
 import { ROLES, isTeamName } from './identity';
-import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, INBOX_PAGE, PAUSE_CAUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
+import { APPROVAL_KINDS, APPROVAL_POLICIES, APPROVAL_STATUSES, CAPACITY_LIMITS, DECISION_CHANNELS, DECISIONS, FOLLOW_UP_STATUSES, WAITING_PAGE, PAUSE_CAUSES, RISKS, RUN_STATUSES, WAITING_FOR, type PendingApproval, type PendingInput, type Progress, type RunStatus } from './run';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
@@ -272,12 +272,18 @@ export const listRunsQuery = z
 
 export const inboxQuery = z
   .object({
-    limit: intParam('limit', 1, INBOX_PAGE.max, INBOX_PAGE.default),
+    limit: intParam('limit', 1, WAITING_PAGE.max, WAITING_PAGE.default),
     cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
   })
   .strict();
 
-export const approvalsQuery = z.object({ status: z.literal('pending').optional() }).strict();
+export const approvalsQuery = z
+  .object({
+    status: z.literal('pending').optional(),
+    limit: intParam('limit', 1, WAITING_PAGE.max, WAITING_PAGE.default),
+    cursor: z.string().max(500).optional().meta({ description: 'nextCursor of the previous page' }),
+  })
+  .strict();
 
 export const eventsQuery = z
   .object({
@@ -488,7 +494,12 @@ export const approvalViewSchema = z
   .meta({ id: 'Approval' });
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
-export const approvalListSchema = z.object({ approvals: z.array(approvalViewSchema) }).meta({ id: 'ApprovalList' });
+export const approvalListSchema = z
+  .object({
+    approvals: z.array(approvalViewSchema).meta({ description: 'One page, oldest first.' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  })
+  .meta({ id: 'ApprovalList', description: 'The pending approvals the caller may decide, a page at a time.' });
 export type ApprovalList = z.infer<typeof approvalListSchema>;
 
 const inboxCommon = {

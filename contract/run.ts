@@ -239,8 +239,11 @@ export interface PendingApproval {
   expiresAt: string;
 }
 
-/** GET /api/inbox's page sizes: a page a person reads by default; at most what a client walking it asks at once. */
-export const INBOX_PAGE = { default: 50, max: 200 } as const;
+/**
+ * The page sizes of what waits for people (GET /api/inbox, GET /api/approvals): a page a person reads by default; at
+ * most what a client walking it asks at once.
+ */
+export const WAITING_PAGE = { default: 50, max: 200 } as const;
 
 /** A tool input longer than this as JSON is shown cut (progress, events, the inbox); the approval itself has all of it. */
 export const INPUT_PREVIEW_CHARS = 4000;

@@ -8,8 +8,8 @@ import { parseOr400 } from '../schemas';
 export function approvalsRouter(deps: { humans: HumanService }): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    parseOr400(approvalsQuery, req.query, 'invalid_query');
-    res.json({ approvals: await deps.humans.pendingViewsFor(principalOf(req)) });
+    const q = parseOr400(approvalsQuery, req.query, 'invalid_query');
+    res.json(await deps.humans.pendingViewsFor(principalOf(req), { limit: q.limit, cursor: q.cursor }));
   });
   router.get('/:approvalId', async (req, res) => {
     res.json(await deps.humans.viewOf(await deps.humans.approval(principalOf(req), req.params.approvalId)));

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLonghaulClient, LonghaulError, type LonghaulClient, type RunStatus } from '..';
-import { APPROVAL_POLICIES, type ApprovalPolicy } from '../../contract/run';
+import { createLonghaulClient, LonghaulError, type ApprovalView, type LonghaulClient, type RunStatus } from '..';
+import { APPROVAL_POLICIES, WAITING_PAGE, type ApprovalPolicy } from '../../contract/run';
 import { isLocalCommand, LOCAL_USAGE, runLocalCommand } from './local-commands';
 import { printWatch } from './print-watch';
 import { keysCommand, KeysUsageError, KEYS_USAGE } from './keys-command';
@@ -198,7 +198,14 @@ async function run(
       return printWatch(client, args[0]!, { json: o.json, ...io }, signal);
     case 'approvals': {
       need(0, 'no arguments');
-      const { approvals } = await client.approvals.list();
+      // Every page: each request is bounded, the command lists all that waits.
+      const approvals: ApprovalView[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.approvals.list({ limit: WAITING_PAGE.max, cursor });
+        approvals.push(...page.approvals);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
       if (o.json) io.out(JSON.stringify({ approvals }));
       else for (const a of approvals) io.out(`${a.runId}  ${a.approvalId}  ${a.tool ?? a.kind}  expires ${a.expiresAt}  ${a.reason}`);
       return EXIT.ok;

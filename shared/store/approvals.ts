@@ -255,19 +255,6 @@ export class ApprovalsRepo {
     return { count: Number(row?.n ?? 0), oldestRequestedAt: row?.oldest ?? null };
   }
 
-  /** Pending approvals on runs owned by `owner`, oldest first. */
-  async listPendingForOwner(owner: string): Promise<ApprovalRecord[]> {
-    const rows = await this.db
-      .selectFrom('approvals')
-      .innerJoin('runs', 'runs.id', 'approvals.run_id')
-      .selectAll('approvals')
-      .where('approvals.status', '=', 'pending')
-      .where('runs.owner', '=', owner)
-      .orderBy('approvals.requested_at', 'asc')
-      .execute();
-    return rows.map(toRecord);
-  }
-
   async setSlackMessage(id: string, channel: string, ts: string): Promise<void> {
     await this.db.updateTable('approvals').set({ slack_channel: channel, slack_ts: ts }).where('id', '=', id).execute();
   }

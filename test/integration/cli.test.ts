@@ -93,6 +93,12 @@ describe('longhaul CLI', () => {
       },
     });
     await waitFor(() => approveCommand !== undefined, { what: 'the watcher to print the approve command' });
+    // What waits for a decision, listed (every page of GET /api/approvals), as text and as JSON.
+    const listed = await longhaul(['approvals']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`${approveCommand![1]}  ${approveCommand![2]}  workspace_write`);
+    const listedJson = JSON.parse((await longhaul(['approvals', '--json'])).stdout) as { approvals: { approvalId: string }[] };
+    expect(listedJson.approvals.map((a) => a.approvalId)).toContain(approveCommand![2]);
     const approved = await longhaul(approveCommand!);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(/apr_\S+ approved/);

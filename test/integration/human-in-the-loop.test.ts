@@ -130,7 +130,18 @@ describe('human in the loop', () => {
     const asCarol = await h.request('GET', '/api/approvals?status=pending', { token: CAROL });
     expect(asCarol.body.approvals.map((a: { approvalId: string }) => a.approvalId)).toContain(approvalId);
     expect((await h.request('GET', `/api/runs/${id}`, { token: CAROL })).status).toBe(200);
-    expect((await h.request('GET', '/api/approvals', { token: BOB })).body.approvals).toEqual([]);
+    expect((await h.request('GET', '/api/approvals', { token: BOB })).body).toEqual({ approvals: [], nextCursor: null });
+    // A page at a time: a page of one, the next after it; a cursor it did not issue and a page out of bounds are 400s.
+    const one = await h.request('GET', '/api/approvals?status=pending&limit=1', { token: CAROL });
+    expect([one.status, one.body.approvals.length]).toEqual([200, 1]);
+    if (one.body.nextCursor !== null) {
+      const next = await h.request('GET', `/api/approvals?limit=1&cursor=${one.body.nextCursor}`, { token: CAROL });
+      expect(next.body.approvals.map((a: { approvalId: string }) => a.approvalId)).not.toContain(one.body.approvals[0].approvalId);
+    }
+    for (const q of ['cursor=nonsense', 'limit=0', 'limit=201']) {
+      const r = await h.request('GET', `/api/approvals?${q}`, { token: CAROL });
+      expect([q, r.status, r.body.error.code]).toEqual([q, 400, 'invalid_query']);
+    }
     // ...but may not steer it.
     expect((await h.request('POST', `/api/runs/${id}/cancel`, { token: CAROL })).status).toBe(403);
     expect((await decide(h, id, approvalId, 'approve', CAROL)).status).toBe(200);

@@ -148,6 +148,49 @@ describe.each(['sqlite', 'postgres'] as const)('the inbox in pages (%s)', (diale
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     for (const cursor of ['nonsense', '', b64(['2026-12-06T08:00:00.000Z', 'schedule', 'x']), b64({ requestedAt: 'x' }), b64(['x'.repeat(100), 'approval', 'y'])]) {
       await expect(humans.inbox(admin, { limit: 5, cursor })).rejects.toMatchObject({ constructor: ApiError, status: 400, code: 'invalid_query' });
+      await expect(humans.pendingViewsFor(admin, { limit: 5, cursor })).rejects.toMatchObject({ constructor: ApiError, status: 400, code: 'invalid_query' });
     }
+  });
+
+  it('pages GET /api/approvals as the inbox pages its approvals: oldest first, each once, exactly what the caller may decide', async () => {
+    const callers: Principal[] = [
+      who('alpha-approver', [{ team: 'alpha', role: 'approver' }]),
+      who('beta-member', [{ team: 'beta', role: 'member' }]),
+      who('lee'), // the legacy APPROVERS: personal runs' approvals
+      who('vic'), // an owner: their own run's approvals with SELF_APPROVAL
+      who('mia', [{ team: 'beta', role: 'approver' }]),
+      who('alpha-admin', [{ team: 'alpha', role: 'admin' }], ['runs:read']),
+    ];
+    const allRuns = new Map((await store.runs.getMany(['run_a1', 'run_a2', 'run_b1', 'run_p1', 'run_p2'])).map((r) => [r.id, r]));
+    for (const selfApproval of ['true', 'false']) {
+      const { access, humans } = humansWith({ SELF_APPROVAL: selfApproval });
+      const pending = await store.approvals.listPending();
+      for (const caller of callers) {
+        const expected = pending
+          .filter((a) => access.canDecide(caller, allRuns.get(a.runId)!))
+          .map((a) => ({ requestedAt: a.requestedAt, kind: 'approval' as const, id: a.id }))
+          .sort(compareInboxKeys)
+          .map((k) => k.id);
+        const shown: string[] = [];
+        let pages = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await humans.pendingViewsFor(caller, { limit: 4, cursor });
+          expect(page.approvals.length).toBeLessThanOrEqual(4);
+          shown.push(...page.approvals.map((a) => a.approvalId));
+          cursor = page.nextCursor ?? undefined;
+          pages++;
+        } while (cursor !== undefined && pages < 1000);
+        const label = `${caller.user} ${JSON.stringify(caller.roles)} ${JSON.stringify(caller.scopes)} self=${selfApproval}`;
+        expect([label, shown]).toEqual([label, expected]);
+        // Not vacuous where the caller decides something: several pages, in the inbox's order.
+        if (expected.length > 8) expect(pages).toBeGreaterThan(2);
+      }
+    }
+    const { humans } = humansWith({});
+    const first = await humans.pendingViewsFor(who('alpha-approver', [{ team: 'alpha', role: 'approver' }]), { limit: 3 });
+    expect(first.approvals).toHaveLength(3);
+    expect(first.approvals[0]).toMatchObject({ runId: expect.stringMatching(/^run_a/), status: 'pending', subagent: null, input: { path: expect.any(String) } });
+    expect(first.nextCursor).toEqual(expect.any(String));
   });
 });

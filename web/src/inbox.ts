@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, client } from './api';
 import { live } from './live';
 import type { InboxItem } from '../../contract/api';
-import { INBOX_PAGE } from '../../contract/run';
+import { WAITING_PAGE } from '../../contract/run';
 
 export type { InboxItem };
 
@@ -25,7 +25,7 @@ let state: InboxState | null = null;
 let stopWatching: (() => void) | undefined;
 let timer: ReturnType<typeof setTimeout> | undefined;
 /** How many items the page wants shown: a page, and another each time the user asks for more. */
-let wanted = INBOX_PAGE.default;
+let wanted = WAITING_PAGE.default;
 /** Bumped by each read: only the latest one's answer is shown. */
 let generation = 0;
 
@@ -44,10 +44,10 @@ async function load(): Promise<void> {
   const mine = ++generation;
   const target = wanted;
   try {
-    let page = await client.approvals.inbox({ limit: Math.min(target, INBOX_PAGE.max) });
+    let page = await client.approvals.inbox({ limit: Math.min(target, WAITING_PAGE.max) });
     const items = [...page.items];
     while (items.length < target && page.nextCursor) {
-      page = await client.approvals.inbox({ limit: Math.min(target - items.length, INBOX_PAGE.max), cursor: page.nextCursor });
+      page = await client.approvals.inbox({ limit: Math.min(target - items.length, WAITING_PAGE.max), cursor: page.nextCursor });
       items.push(...page.items.filter((i) => !items.some((s) => same(s, i))));
     }
     if (mine === generation) publish({ items, total: page.total, nextCursor: page.nextCursor });
@@ -59,7 +59,7 @@ async function load(): Promise<void> {
 
 /** Another page after the items shown. Rejects if the read fails. */
 export async function loadMoreOfInbox(): Promise<void> {
-  wanted = (state?.items.length ?? 0) + INBOX_PAGE.default;
+  wanted = (state?.items.length ?? 0) + WAITING_PAGE.default;
   await load();
 }
 
