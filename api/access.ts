@@ -50,8 +50,8 @@ export class Access {
   }
 
   /**
-   * canDecide as the store filters runs (the inbox's page, in SQL): its runs are exactly those canDecide allows
-   * (test/store/inbox-pages.test.ts checks the two agree). null: the credential may decide nothing.
+   * canDecide as the store filters runs (the pages of the inbox and of GET /api/approvals, in SQL): its runs are exactly
+   * those canDecide allows (test/store/inbox-pages.test.ts checks the two agree). null: the credential may decide nothing.
    */
   decideScope(p: Principal): RunScope | null {
     if (!scopeAllows(p.scopes, 'decide')) return null;

@@ -284,7 +284,7 @@ export const ROUTES = {
     ...ROUTE_PATHS.listApprovals,
     summary: 'What waits for the caller to decide, across runs, oldest first',
     query: approvalsQuery,
-    success: { status: 200, description: 'Pending approvals the caller may decide.', schema: approvalListSchema },
+    success: { status: 200, description: 'A page of the pending approvals the caller may decide.', schema: approvalListSchema },
     errors: [400, 401],
     auth: true,
   },

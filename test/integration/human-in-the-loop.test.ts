@@ -131,13 +131,20 @@ describe('human in the loop', () => {
     expect(asCarol.body.approvals.map((a: { approvalId: string }) => a.approvalId)).toContain(approvalId);
     expect((await h.request('GET', `/api/runs/${id}`, { token: CAROL })).status).toBe(200);
     expect((await h.request('GET', '/api/approvals', { token: BOB })).body).toEqual({ approvals: [], nextCursor: null });
-    // A page at a time: a page of one, the next after it; a cursor it did not issue and a page out of bounds are 400s.
-    const one = await h.request('GET', '/api/approvals?status=pending&limit=1', { token: CAROL });
-    expect([one.status, one.body.approvals.length]).toEqual([200, 1]);
-    if (one.body.nextCursor !== null) {
-      const next = await h.request('GET', `/api/approvals?limit=1&cursor=${one.body.nextCursor}`, { token: CAROL });
-      expect(next.body.approvals.map((a: { approvalId: string }) => a.approvalId)).not.toContain(one.body.approvals[0].approvalId);
-    }
+    // A page at a time: with a second run waiting, a page of one and the next after it hold both, in the order asked;
+    // a cursor it did not issue and a page out of bounds are 400s.
+    const second = await startWaitingRun(h, '[who-2]');
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { approvals: { approvalId: string }[]; nextCursor: string | null } } = await h.request('GET', `/api/approvals?status=pending&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: CAROL });
+      expect([page.status, page.body.approvals.length]).toEqual([200, 1]);
+      walked.push(page.body.approvals[0]!.approvalId);
+      cursor = page.body.nextCursor;
+    } while (cursor !== null && walked.length < 100);
+    expect(walked.slice(-2)).toEqual([approvalId, second.approvalId]);
+    expect(new Set(walked).size).toBe(walked.length);
+    expect((await h.request('POST', `/api/runs/${second.id}/cancel`)).status).toBe(202);
     for (const q of ['cursor=nonsense', 'limit=0', 'limit=201']) {
       const r = await h.request('GET', `/api/approvals?${q}`, { token: CAROL });
       expect([q, r.status, r.body.error.code]).toEqual([q, 400, 'invalid_query']);
