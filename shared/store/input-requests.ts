@@ -99,20 +99,6 @@ export class InputRequestsRepo {
     return { count: Number(row?.n ?? 0), oldestRequestedAt: row?.oldest ?? null };
   }
 
-  /** Pending questions of runs owned by `owner` or belonging to one of `teams`, oldest first, with the run's goal. */
-  async listPendingForOwner(owner: string, teams: string[] = []): Promise<(InputRequestRecord & { goal: string })[]> {
-    const rows = await this.db
-      .selectFrom('input_requests')
-      .innerJoin('runs', 'runs.id', 'input_requests.run_id')
-      .selectAll('input_requests')
-      .select('runs.goal')
-      .where('input_requests.status', '=', 'pending')
-      .where((eb) => (teams.length ? eb.or([eb('runs.owner', '=', owner), eb('runs.team', 'in', teams)]) : eb('runs.owner', '=', owner)))
-      .orderBy('input_requests.requested_at', 'asc')
-      .execute();
-    return rows.map((row) => ({ ...toRecord(row), goal: row.goal }));
-  }
-
   /**
    * One page of the questions pending on runs in `scope`, in the inbox's order (requested_at, id), after `after`,
    * each with what the inbox shows and checks of its run (issue 26: a page, however many wait).

@@ -41,7 +41,8 @@ describe.each(['sqlite', 'postgres'] as const)('teams in the store (%s)', (diale
     await ask('in_pay', 'run_q_pay');
     await ask('in_bill', 'run_q_bill');
     await ask('in_own', 'run_q_own');
-    const asked = async (owner: string, teams?: string[]) => (await store.inputs.listPendingForOwner(owner, teams)).map((q) => q.id).sort();
+    // As the inbox reads them for someone who may steer their own runs and their teams' (Access.steerScope).
+    const asked = async (owner: string, teams: string[] = []) => (await store.inputs.pendingPageIn({ owner, teams, personal: false }, { limit: 100 })).map((q) => q.id).sort();
     expect(await asked('vic')).toEqual(['in_own']);
     expect(await asked('vic', ['payments'])).toEqual(['in_own', 'in_pay']);
     expect(await asked('ollie', ['billing'])).toEqual(['in_bill']);
