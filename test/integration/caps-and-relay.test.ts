@@ -3,6 +3,7 @@
  * (continue-as-new with a summary) and its segment cap, and the sweeper's stall flag.
  */
 import { sweeperScheduleId, ensureSweeperSchedule } from '../../worker/sweeper-schedule';
+import { eventKeys } from '../../contract/keys';
 import { FakeAnthropic, type FakeRequest } from '../support/fake-anthropic';
 import { startHarness, type Harness } from '../support/harness';
 import { testTools } from '../support/test-tools';
@@ -175,11 +176,20 @@ describe('caps, queue, relay and sweeper', () => {
     expect(done.segment).toBe(3);
   });
 
-  it('has the sweeper flag a run that shows no progress, in events, status and metrics', async () => {
+  it('has the sweeper flag a run that shows no progress, in events, status and metrics, and reap a start that never began', async () => {
     const s = await harness({ STALL_THRESHOLD_SEC: '2' });
     fake.script('[stall]', () => ({ toolUses: [{ name: 'hang', input: {} }] }));
     const id = await s.createRun({ goal: 'Get stuck [stall]', approvals: 'none' });
     await s.waitForEvent(id, 'tool.started');
+    // A ghost start: a run committed an hour ago whose workflow never started (its starter died). The real sweeper,
+    // through the worker's own activities, reaps it after its stall sweep.
+    const ghost = 'run_ghost_of_a_start';
+    const limits = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
+    const ghostQueued = await s.store.queueRun({ id: ghost, owner: 'ghost-owner', goal: 'never started', model: 'demo', approvals: 'none', limits }, 100, [
+      { key: eventKeys.queued(), type: 'run.queued', data: { goal: 'never started', model: 'demo', approvals: 'none', limits } },
+    ]);
+    expect('run' in ghostQueued && ghostQueued.created).toBe(true);
+    await s.store.db.updateTable('runs').set({ created_at: new Date(Date.now() - 3600_000).toISOString() }).where('id', '=', ghost).execute();
     const scheduleId = await ensureSweeperSchedule(s.client, s.config);
     expect(scheduleId).toBe(sweeperScheduleId(s.taskQueue));
     const schedule = s.client.schedule.getHandle(scheduleId);
@@ -214,6 +224,8 @@ describe('caps, queue, relay and sweeper', () => {
         return done;
       };
       await waitFor(async () => (await sweepsDone()) >= triggered, { what: `the ${triggered} sweeps so far to finish` });
+      expect(await s.store.runs.get(ghost)).toBeUndefined();
+      expect(await s.store.runs.get(id)).toBeDefined();
       await schedule.trigger();
       await waitFor(async () => (await sweepsDone()) > triggered, { what: 'one more sweep to finish' });
       expect((await s.events(id)).filter((e) => e.type === 'run.stalled')).toHaveLength(1);
