@@ -225,13 +225,8 @@ export class HumanService {
     const last = rows[rows.length - 1];
     // Fail closed: the store's scope is canDecide and canSteer as SQL; each item is checked against them again here.
     const allowed = rows.filter((r) => (r.approval ? access.canDecide(caller, r.approval.run) : access.canSteer(caller, r.question!.run)));
-    const origins = new Map<string, SubagentOrigin>();
-    for (const r of allowed) {
-      const { runId, run } = r.approval ?? r.question!;
-      if (run.parentRunId === null || origins.has(runId)) continue;
-      const origin = await store.tree.originOf(runId);
-      if (origin) origins.set(runId, origin);
-    }
+    const waiting = allowed.map((r) => r.approval ?? r.question!);
+    const origins = await originsOf(store, waiting.map((x) => x.runId), new Map(waiting.map((x) => [x.runId, x.run])));
     const items = allowed.map((r): InboxItem => {
       const x = r.approval ?? r.question!;
       const common = { id: x.id, runId: x.runId, goal: x.run.goal, requestedAt: x.requestedAt, expiresAt: x.expiresAt, subagent: origins.get(x.runId) ?? null };

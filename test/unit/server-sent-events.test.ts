@@ -59,7 +59,7 @@ describe('server-sent events, parsed', () => {
     parser.feed('data: a\n\nevent: ping\n\nid: 3\nevent:\ndata: b\n\ndata: c\n\nid: 4\nid: x\0y\nevent: e\ndata:\n\nid\ndata: d\n\n');
     expect(out).toEqual([
       [null, 'a', ''],
-      // `event: ping` without data is not dispatched, and its name does not carry over
+      // `event: ping` without data is not dispatched
       [null, 'b', '3'],
       [null, 'c', '3'],
       // an ID with a NUL in it is ignored; an empty `data:` line is an event with empty data
