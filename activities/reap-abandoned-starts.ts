@@ -1,10 +1,16 @@
 /**
- * The reaper of abandoned starts, run by the sweeper. A run is started in two steps: its row and `run.queued` event
- * are committed (`store.queueRun`), then its workflow is started (workflow id = run id). A starter that died between
- * the two (a deploy, a SIGKILL, an OOM), or whose commit landed but whose answer was lost (the API answered 503 and
+ * The sweeper's care of runs whose workflow never started. A run is started in two steps: its row and `run.queued`
+ * event are committed (`store.queueRun`), then its workflow is started (workflow id = run id).
+ *
+ * A run the API commits since migration 024 says its start is owed until Temporal has the workflow
+ * (api/owed-starts.ts): the API tries for two minutes, and then, or when it died between the two steps, this sweep
+ * makes the start — every start owed for over `OWED_START_AFTER_MS`, from what the row holds. Such a run is never
+ * deleted: its client was answered `202`.
+ *
+ * Older runs, and runs a schedule's firing records, owe nothing on the row. A starter of those that died between the
+ * two steps (a deploy, a SIGKILL, an OOM), or whose commit landed but whose answer was lost (the API answered 503 and
  * the client retried with a new run), leaves a ghost: a run `queued` for ever that no workflow will ever move,
- * shown in its owner's list and counted toward their queue cap. The API removes the row when `workflow.start`
- * fails; nothing else would.
+ * shown in its owner's list and counted toward their queue cap. Those are reaped:
  *
  * For each run that has never started and is older than the cutoff (`RunsRepo.unstartedBefore`), Temporal is asked
  * whether a workflow with its id exists — by id, so a run waiting on its agent's task queue with no live worker has
@@ -17,13 +23,14 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ReapAbandonedStartsArgs, ReapAbandonedStartsResult } from '../contract/activity-io';
 import type { RunRecord } from '../shared/store/runs';
 import type { ActivityDeps } from './deps';
+import { startRunWorkflow } from '../shared/runs/start-run-workflow';
 
 /**
  * How old an unstarted run must be before the reaper asks about it. The race to close is a late `workflow.start`:
  * a run deleted a moment before its start lands would have a workflow and no row (the workflow then fails
- * `RunRecordMissing` at its first slot claim, but the caller was told the run started). The API gives its start
- * `START_RUN_TIMEOUT_MS` (10 s by default) after the commit and then gives up (and deletes the row itself), so no
- * start of a live API lands later than created_at + the commit's own time + that deadline. Fifteen minutes is that
+ * `RunRecordMissing` at its first slot claim, but the caller was told the run started). An API from before
+ * migration 024 (still running in a rolling deploy) gives its start `START_RUN_TIMEOUT_MS` (10 s by default) after
+ * the commit and then gives up (and deletes the row itself), so no start of a live API lands later than created_at + the commit's own time + that deadline. Fifteen minutes is that
  * many times over, with room for a slow commit under load and for clocks that differ between the API's host (which
  * wrote created_at) and the worker's. A deployment with a larger START_RUN_TIMEOUT_MS gets its value plus
  * START_MARGIN_MS instead (`cutoffMs`; the worker's value: API and worker read one configuration). What no cutoff covers: an API process frozen (not dead) for longer than this
@@ -34,6 +41,11 @@ import type { ActivityDeps } from './deps';
  * (retries, a workspace pre-warm): the firing is asked about too, and while it runs its run is kept.
  */
 export const ABANDONED_START_AFTER_MS = 15 * 60_000;
+/**
+ * How old an owed start must be before the sweep makes it: the API that owes it has had its first minute of tries.
+ * Its tries and the sweep's may overlap; Temporal takes one (shared/runs/start-run-workflow.ts).
+ */
+export const OWED_START_AFTER_MS = 60_000;
 /** Added to a START_RUN_TIMEOUT_MS large enough that ABANDONED_START_AFTER_MS would not cover it. */
 export const START_MARGIN_MS = 5 * 60_000;
 /** Runs read from the database at a time. */
@@ -79,8 +91,41 @@ export function createReapActivities(deps: ActivityDeps) {
     return own === 'unsure' ? 'unsure' : own === 'none';
   }
 
+  /** Makes the owed starts older than OWED_START_AFTER_MS, oldest first; false when Temporal did not answer (the sweep ends). */
+  async function startOwed(client: Client, counted: { started: number }): Promise<boolean> {
+    const ctx = Context.current();
+    const { config } = deps.settings;
+    const createdBefore = new Date(Date.now() - OWED_START_AFTER_MS).toISOString();
+    let after: { createdAt: string; id: string } | undefined;
+    for (let examined = 0; examined < MAX_EXAMINED; ) {
+      const limit = Math.min(PAGE, MAX_EXAMINED - examined);
+      const page = await store.runs.owedStartsBefore({ createdBefore, limit, after });
+      for (const run of page) {
+        ctx.heartbeat();
+        examined += 1;
+        try {
+          const outcome = await startRunWorkflow({ client, config, store }, run, Date.now() + config.api.startRunTimeoutMs);
+          if (outcome === 'started') logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
+        } catch (err) {
+          logger.warn({ err, runId: run.id }, 'the sweep could not start a run whose start is owed: it tries again at the next sweep');
+          return false;
+        }
+        await store.runs.startMade(run.id);
+        counted.started += 1;
+      }
+      if (page.length < limit) break;
+      const last = page[page.length - 1]!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    return true;
+  }
+
   async function reapAbandonedStarts(_args: ReapAbandonedStartsArgs): Promise<ReapAbandonedStartsResult> {
     const ctx = Context.current();
+    const counted = { started: 0 };
+    // Temporal's trouble is seldom one workflow's: a sweep that could not start one asks it nothing more.
+    if (!(await startOwed(ctx.client, counted))) return { reaped: 0, kept: 0, started: counted.started };
+    const { started } = counted;
     const createdBefore = new Date(Date.now() - cutoffMs(deps.settings.config.api.startRunTimeoutMs)).toISOString();
     let reaped = 0;
     let kept = 0;
@@ -93,7 +138,7 @@ export function createReapActivities(deps: ActivityDeps) {
         examined += 1;
         const verdict = await abandoned(ctx.client, run);
         // Temporal's trouble is seldom one workflow's: the rest wait for the next sweep rather than ask it again.
-        if (verdict === 'unsure') return { reaped, kept: kept + 1 };
+        if (verdict === 'unsure') return { reaped, kept: kept + 1, started };
         if (!verdict || !(await store.runs.deleteUnstarted(run.id))) {
           kept += 1;
           continue;
@@ -106,7 +151,7 @@ export function createReapActivities(deps: ActivityDeps) {
       const last = page[page.length - 1]!;
       after = { createdAt: last.createdAt, id: last.id };
     }
-    return { reaped, kept };
+    return { reaped, kept, started };
   }
 
   return { reapAbandonedStarts };

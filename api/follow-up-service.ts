@@ -102,6 +102,8 @@ export class FollowUpService {
 
   /** The run is going: a signal says a message waits. Its execution may have gone meanwhile: then continue it. */
   private async tell(run: RunRecord, message: UserMessageRecord): Promise<void> {
+    // A run committed a moment ago may not have its workflow yet: no execution then is not a run that stopped.
+    await this.deps.runs.owedStarts.ensure(run);
     try {
       await this.deps.client.workflow.getHandle(run.id).signal(followUpSignal, { messageId: message.id });
     } catch (err) {
@@ -123,7 +125,7 @@ export class FollowUpService {
   private async continueRun(run: RunRecord, lap: number): Promise<void> {
     const { client, config, store, logger } = this.deps;
     const nextTurn = ((await store.messages.latest(run.id, 'assistant'))?.turn ?? 0) + 1;
-    const input = this.deps.runs.runInput(run, config.approvals.timeoutSec, await this.deps.runs.agentDataOf(run));
+    const input = this.deps.runs.runInput(run, run.approvalTimeoutSec ?? config.approvals.timeoutSec, await this.deps.runs.agentDataOf(run));
     const segment = (run.progress?.segment ?? 0) + 1;
     input.carried = { segment, turn: nextTurn, usage: run.usage, costCheckpointsPassed: 0, startedAtMs: 0, paused: false, recentToolCalls: [], extraSegments: 0, lap, continued: true };
     input.carried.costCheckpointsPassed = config.approvals.costCheckpointUsd > 0 ? Math.floor(run.usage.costUsd / config.approvals.costCheckpointUsd + 1e-9) : 0;

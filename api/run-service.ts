@@ -17,16 +17,20 @@ import type { Principal } from '../contract/identity';
 import { RunReads, type ListQuery } from './run-reads';
 import { RunStarts, type ResolvedRequest, type RunRequest } from './run-starts';
 import { RunSteering } from './run-steering';
+import { OwedStarts } from './owed-starts';
 
 export class RunService {
   readonly starts: RunStarts;
   readonly reads: RunReads;
   readonly steering: RunSteering;
+  /** The workflow starts of runs committed here, made after the answer when Temporal is slow to take them. */
+  readonly owedStarts: OwedStarts;
 
   constructor(deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
-    this.starts = new RunStarts(deps);
+    this.owedStarts = new OwedStarts(deps);
+    this.starts = new RunStarts({ ...deps, owedStarts: this.owedStarts });
     this.reads = new RunReads(deps);
-    this.steering = new RunSteering({ client: deps.client, store: deps.store, getSteerable: (caller, id) => this.reads.getSteerable(caller, id) });
+    this.steering = new RunSteering({ client: deps.client, store: deps.store, owedStarts: this.owedStarts, getSteerable: (caller, id) => this.reads.getSteerable(caller, id) });
   }
 
   /** The agent a request names, at the version new runs get; null when it names none. 400 `unknown_agent`. */
@@ -72,9 +76,12 @@ export class RunService {
     return this.reads.queryProgress(id);
   }
 
-  /** Waits for queries still in flight (at most the query timeout): call before closing the client. */
-  drain(): Promise<void> {
-    return this.reads.drain();
+  /**
+   * Waits for queries and workflow starts in flight (at most their timeouts) and tries no start again (the sweeper
+   * makes those): call before closing the client.
+   */
+  async drain(): Promise<void> {
+    await Promise.all([this.reads.drain(), this.owedStarts.close()]);
   }
 
   progressFromRecord(run: RunRecord): Progress {

@@ -1,32 +1,28 @@
 /**
  * Starting runs: a request resolved against the server's defaults, minimums and maxima, recorded
- * (idempotently, by Idempotency-Key) with its `run.queued` event, then its workflow started. A run
- * whose workflow could not start is removed again.
+ * (idempotently, by Idempotency-Key) with its `run.queued` event and its workflow start owed, then
+ * that start made (api/owed-starts.ts), the answer waiting for it at most START_RUN_WAIT_MS.
  */
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../shared/config';
-import type { Logger } from '../shared/logger';
 import type { Bus } from '../shared/bus/bus';
 import { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { RUN_WORKFLOW } from '../contract/workflow-messages';
 import { eventKeys } from '../contract/keys';
-import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
 import { DEMO_MODEL, stricterPolicy, type ApprovalPolicy, type RunInput, type RunLimits } from '../contract/run';
-import type { agentRunWorkflow } from '../workflows';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
 import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError, queueFull } from './errors';
 import type { CreateRunBody } from '../contract/api';
-import { agentTaskQueue, type AgentData, type AgentVersion } from '../contract/agents';
+import type { AgentData, AgentVersion } from '../contract/agents';
 import type { EventData } from '../contract/events';
 import { AgentInputValidator } from '../shared/agents/agent-input';
 import { redactUrl } from '../shared/redact';
 import type { Principal } from '../contract/identity';
 import type { Access } from './access';
+import type { OwedStarts } from './owed-starts';
 
 const METADATA_MAX_BYTES = 16 * 1024;
 /** A structured input larger than this as JSON is refused (413): it is stored with the run and sent to the model. */
@@ -59,7 +55,17 @@ export class RunStarts {
   private readonly pricing: PricingTable;
   private readonly inputs = new AgentInputValidator();
 
-  constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; access: Access; /** Announces new runs to runs feeds in this process. */ bus?: Bus }) {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      config: Config;
+      access: Access;
+      /** Makes the workflow starts of the runs committed here. */
+      owedStarts: OwedStarts;
+      /** Announces new runs to runs feeds in this process. */
+      bus?: Bus;
+    },
+  ) {
     this.pricing = new PricingTable(deps.config.model.pricing);
   }
 
@@ -191,7 +197,7 @@ export class RunStarts {
   }
 
   async create(caller: Principal, body: CreateRunBody, idempotencyKey: string | undefined): Promise<{ run: RunRecord; replayed: boolean }> {
-    const { store, client, config, logger } = this.deps;
+    const { store, config } = this.deps;
     const owner = caller.user;
     const team = this.deps.access.teamForNewRun(caller, body.team);
     const resolved = this.resolveRequest(body, await this.agentFor(body));
@@ -211,6 +217,8 @@ export class RunStarts {
         agentVersion: agent?.version ?? null,
         input: resolved.input,
         team,
+        startOwed: true,
+        approvalTimeoutSec: resolved.approvalTimeoutSec,
       },
       config.runs.maxQueuedPerUser,
       [{ key: eventKeys.queued(), type: 'run.queued', data: queuedEventData(resolved) }],
@@ -222,27 +230,17 @@ export class RunStarts {
       throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
     }
 
-    // A replayed request's run stays on the version it was pinned to, whatever is current now.
-    const agentData = created ? agent?.data : await this.agentDataOf(run);
-    try {
-      await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () => client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
-        workflowId: run.id,
-        // Only workers that serve the run's agent poll its queue; with none live the run waits queued.
-        taskQueue: agentTaskQueue(config.temporal.taskQueue, run.agent),
-        args: [this.runInput(run, resolved.approvalTimeoutSec, agentData)],
-        typedSearchAttributes: [
-          { key: StatusAttribute, value: 'queued' },
-          { key: OwnerAttribute, value: owner },
-        ],
-        staticSummary: `Agent run for ${owner}${run.agent ? ` (agent ${run.agent})` : ''}: ${goal.slice(0, 120)}`,
-      }));
-    } catch (err) {
-      // A replayed request whose first attempt already started the workflow: nothing to do.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { run, replayed: !created };
-      logger.error({ err, runId: run.id }, 'could not start the run workflow');
-      // Never leave a half-created run behind: the row goes if its workflow could not start.
-      if (created) await store.transaction(async (tx) => tx.runs.delete(run.id));
-      throw new ApiError(503, 'temporal_unavailable', 'could not start the run: Temporal is unreachable; try again');
+    // A replayed request's run stays on the version it was pinned to, whatever is current now. Its start may still
+    // be owed: the replay joins it (or makes it, when the first request's process has gone).
+    if (run.startOwed) {
+      const started = this.deps.owedStarts.begin(run, created ? agent?.data : undefined);
+      await new Promise<void>((resolve) => {
+        const answer = setTimeout(resolve, config.api.startRunWaitMs);
+        void started.then(() => {
+          clearTimeout(answer);
+          resolve();
+        });
+      });
     }
     return { run, replayed: !created };
   }

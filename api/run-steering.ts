@@ -10,9 +10,19 @@ import type { RunUpgradeAccepted } from '../contract/api';
 import { pauseSignal, resumeSignal } from '../contract/workflow-messages';
 import { isTerminalStatus } from '../contract/run';
 import { ApiError } from './errors';
+import type { OwedStarts } from './owed-starts';
 
 export class RunSteering {
-  constructor(private readonly deps: { client: Client; store: Store; /** The run, if the caller may steer it (404 / 403 otherwise). */ getSteerable: (caller: Principal, id: string) => Promise<RunRecord> }) {}
+  constructor(
+    private readonly deps: {
+      client: Client;
+      store: Store;
+      /** A run committed a moment ago may not have its workflow yet: its start is made before the run is told. */
+      owedStarts: OwedStarts;
+      /** The run, if the caller may steer it (404 / 403 otherwise). */
+      getSteerable: (caller: Principal, id: string) => Promise<RunRecord>;
+    },
+  ) {}
 
   /**
    * Pause takes effect at the next step boundary; resume lets a paused run carry on. Either applies to the run's
@@ -26,6 +36,7 @@ export class RunSteering {
     const run = await this.deps.getSteerable(caller, id);
     const user = caller.user;
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
+    await this.deps.owedStarts.ensure(run);
     const tell = async (target: RunRecord) => {
       const handle = this.deps.client.workflow.getHandle(target.id);
       if (action === 'pause') await handle.signal(pauseSignal, { by: user });
@@ -64,6 +75,7 @@ export class RunSteering {
   async cancel(caller: Principal, id: string): Promise<RunRecord> {
     const run = await this.deps.getSteerable(caller, id);
     if (isTerminalStatus(run.status)) throw new ApiError(409, 'run_not_active', `run is already ${run.status}`);
+    await this.deps.owedStarts.ensure(run);
     try {
       await this.deps.client.workflow.getHandle(id).cancel();
     } catch (err) {

@@ -52,6 +52,8 @@ export interface ReapAbandonedStartsResult {
   reaped: number;
   /** Runs old enough to be asked about and left: a workflow (or a firing that may still start one), or no clear answer. */
   kept: number;
+  /** Runs whose owed workflow start the sweep made (or found made: the owed mark cleared). */
+  started: number;
 }
 
 // ───────────────────────────── model calls ─────────────────────────────

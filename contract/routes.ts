@@ -84,7 +84,9 @@ export const ROUTES = {
     description:
       'Answers at once with the run id; the run is a Temporal workflow that no request owns. `agent` picks the agent (400 ' +
       '`unknown_agent` when none was ever published); its `input` is validated against the agent\'s input schema (400 ' +
-      '`invalid_input` with `details: [{ path, message }]`). With no live worker serving the agent the run is accepted and waits queued.',
+      '`invalid_input` with `details: [{ path, message }]`). With no live worker serving the agent the run is accepted and waits queued. ' +
+      'The answer waits for the workflow\'s start at most `START_RUN_WAIT_MS`; a start Temporal has not taken by then (a storm of starts, ' +
+      'Temporal unreachable) is made after the answer, by the API and else by the sweeper, once.',
     headers: { 'Idempotency-Key': 'Repeating a request with the same key (same user) returns the same run and starts nothing new.' },
     body: createRunBody,
     success: { status: 202, description: 'The run was created and queued.', schema: runCreatedSchema },

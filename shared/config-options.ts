@@ -408,7 +408,11 @@ export const OPTIONS = {
   MAX_BODY_BYTES: option(int(256 * 1024, 1024), 'Largest request body'),
   MAX_GOAL_CHARS: option(int(20_000, 1), 'Longest goal'),
   PROGRESS_QUERY_TIMEOUT_MS: option(int(3000, 100), 'How long the API waits for a worker to answer the progress query'),
-  START_RUN_TIMEOUT_MS: option(int(10_000, 500), 'How long `POST /api/runs` waits for Temporal to accept a run before answering 503'),
+  START_RUN_WAIT_MS: option(
+    int(250, 0, 10_000),
+    'How long `POST /api/runs` waits for Temporal to take the run\'s workflow before it answers `202` all the same; the start goes on after the answer (the sweeper makes it if this API cannot)',
+  ),
+  START_RUN_TIMEOUT_MS: option(int(10_000, 500), 'How long one try to start a run\'s workflow waits for Temporal (the API tries for two minutes, then the sweeper every minute)'),
   LIVE_TAIL_INTERVAL_MS: option(int(100, 10, 100), 'SQLite with API and worker in separate processes: how often the API tails the database for live updates (10–100)'),
   WS_MAX_BUFFERED_BYTES: option(int(1024 * 1024, 1024), 'A socket that falls this far behind is closed with code 4008 (resume)'),
   WS_PING_INTERVAL_SEC: option(int(15, 1), 'Socket ping interval; a socket that misses a pong is terminated'),

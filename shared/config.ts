@@ -141,7 +141,9 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxGoalChars: e.MAX_GOAL_CHARS,
       progressQueryTimeoutMs: e.PROGRESS_QUERY_TIMEOUT_MS,
-      /** How long POST /api/runs waits for Temporal to accept the workflow before answering 503. */
+      /** How long POST /api/runs waits for the run's workflow to start before answering without it (api/owed-starts.ts). */
+      startRunWaitMs: e.START_RUN_WAIT_MS,
+      /** How long one try to start a run's workflow waits for Temporal. */
       startRunTimeoutMs: e.START_RUN_TIMEOUT_MS,
       publicUrl: e.PUBLIC_URL,
       /** SQLite, API apart from the worker: how often the database is tailed for live updates. */

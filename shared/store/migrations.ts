@@ -551,6 +551,16 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('input_requests_pending_order').on('input_requests').columns(['status', 'requested_at', 'id']).execute();
       },
     },
+    '024_owed_starts': {
+      async up(db: Kysely<unknown>) {
+        // POST /api/runs answers once the run is committed and starts its workflow after (issue 26): the row says the
+        // start is still owed, and holds what the start needs that the row did not (the approval timeout), so that
+        // another process (the sweeper) can make it. Old rows owe nothing; their approval timeout is the default's.
+        await db.schema.alterTable('runs').addColumn('start_owed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('runs').addColumn('approval_timeout_sec', 'integer').execute();
+        await db.schema.createIndex('runs_start_owed').on('runs').columns(['start_owed', 'created_at', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -49,6 +49,10 @@ export interface RunRecord {
   depth: number;
   /** The team the run belongs to; null: a personal run (its owner's alone, and the legacy APPROVERS'). */
   team: string | null;
+  /** The run is committed and its workflow's start is still owed (api/owed-starts.ts); false once Temporal has it. */
+  startOwed: boolean;
+  /** The approval timeout the run was started with; null for runs from before it was kept (the default's). */
+  approvalTimeoutSec: number | null;
   createdAt: string;
   updatedAt: string;
   endedAt: string | null;
@@ -72,6 +76,9 @@ export interface NewRun {
   parentRunId?: string | null;
   depth?: number;
   team?: string | null;
+  /** The workflow is started after the commit, by whoever reads the row (api/owed-starts.ts). */
+  startOwed?: boolean;
+  approvalTimeoutSec?: number | null;
 }
 
 export interface RunStatePatch {
@@ -123,6 +130,8 @@ function newRunRow(run: NewRun, now: string, lastSeq = 0): Insertable<RunsTable>
     parent_run_id: run.parentRunId ?? null,
     depth: run.depth ?? 0,
     team: run.team ?? null,
+    start_owed: run.startOwed ? 1 : 0,
+    approval_timeout_sec: run.approvalTimeoutSec ?? null,
     idempotency_key: run.idempotencyKey ?? null,
     last_seq: lastSeq,
     input_tokens: 0,
@@ -177,6 +186,8 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     parentRunId: row.parent_run_id ?? null,
     depth: Number(row.depth ?? 0),
     team: row.team ?? null,
+    startOwed: Number(row.start_owed ?? 0) === 1,
+    approvalTimeoutSec: row.approval_timeout_sec ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     endedAt: row.ended_at,
@@ -327,7 +338,8 @@ export class RunsRepo {
   /**
    * Runs created before `createdBefore` that have never started: still `queued`, never admitted, never continued
    * (`laps` 0: a follow-up's reopened run has a history of its own), and roots (a child run is recorded by its
-   * parent's workflow, which starts it, and may hold it unstarted while it is paused). Oldest first, at most
+   * parent's workflow, which starts it, and may hold it unstarted while it is paused), and not owed a start (those
+   * are started, never reaped: `owedStartsBefore`). Oldest first, at most
    * `limit`, after `after` (the last of the previous page). The sweeper asks Temporal about each (the reaper of
    * abandoned starts); the `runs_status` index finds them, and queued runs are few (each owner's queue cap).
    */
@@ -339,6 +351,7 @@ export class RunsRepo {
       .where('admitted', '=', 0)
       .where('laps', '=', 0)
       .where('parent_run_id', 'is', null)
+      .where('start_owed', '=', 0)
       .where('created_at', '<', q.createdBefore);
     if (q.after) {
       const { createdAt, id } = q.after;
@@ -346,6 +359,25 @@ export class RunsRepo {
     }
     const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(q.limit).execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * Runs whose workflow start is still owed, committed before `createdBefore`: oldest first, at most `limit`, after
+   * `after` (the last of the previous page). The sweeper makes their starts (the API that owed them died or gave up).
+   */
+  async owedStartsBefore(q: { createdBefore: string; limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]> {
+    let query = this.db.selectFrom('runs').selectAll().where('start_owed', '=', 1).where('created_at', '<', q.createdBefore);
+    if (q.after) {
+      const { createdAt, id } = q.after;
+      query = query.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
+    }
+    const rows = await query.orderBy('start_owed').orderBy('created_at', 'asc').orderBy('id', 'asc').limit(q.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  /** Temporal has the run's workflow: its start is owed no more. */
+  async startMade(id: string): Promise<void> {
+    await this.db.updateTable('runs').set({ start_owed: 0 }).where('id', '=', id).where('start_owed', '=', 1).execute();
   }
 
   /**
@@ -362,6 +394,7 @@ export class RunsRepo {
         .where('admitted', '=', 0)
         .where('laps', '=', 0)
         .where('parent_run_id', 'is', null)
+        .where('start_owed', '=', 0)
         .executeTakeFirst();
       if (Number(deleted.numDeletedRows) === 0) return false;
       await trx.deleteFrom('events').where('run_id', '=', id).execute();

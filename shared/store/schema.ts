@@ -51,6 +51,10 @@ export interface RunsTable {
   depth: Generated<number>;
   /** The team the run belongs to (migration 019); null: a personal run. */
   team: string | null;
+  /** 1 while the run's workflow start is owed: committed, not yet known to Temporal (migration 024). */
+  start_owed: Generated<number>;
+  /** The approval timeout the run was started with (null: runs from before migration 024, which used the default). */
+  approval_timeout_sec: number | null;
   created_at: string;
   updated_at: string;
   ended_at: string | null;

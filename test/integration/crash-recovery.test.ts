@@ -174,7 +174,7 @@ describe('crash recovery', () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-temporal-'));
       port = await freePort();
       server = await startDevServer({ cliPath: testEnv().temporalCli || undefined, port, uiPort: 0, dbFile: path.join(dir, 'temporal.sqlite') });
-      t = await startHarness({ noWorker: true, temporalAddress: server.address, env: { ...env(), START_RUN_TIMEOUT_MS: '2000' } });
+      t = await startHarness({ noWorker: true, temporalAddress: server.address, env: { ...env(), START_RUN_TIMEOUT_MS: '2000', START_RUN_WAIT_MS: '250' } });
     });
     afterAll(async () => {
       for (const w of workers.splice(0)) await w.kill('SIGKILL');
@@ -214,19 +214,34 @@ describe('crash recovery', () => {
       }
     });
 
-    it('refuses new runs cleanly while Temporal is down: 503, and no half-created run left behind', async () => {
+    it('accepts new runs while Temporal is down, and starts each once when it is back', async () => {
+      if (workers.length === 0) await spawnWorker(t);
       await server.stop();
+      let id: string | undefined;
       try {
-        const before = (await t.store.db.selectFrom('runs').select('id').execute()).length;
-        const res = await t.request('POST', '/api/runs', { body: { goal: 'while down', model: 'demo' } });
-        expect([res.status, res.body.error.code]).toEqual([503, 'temporal_unavailable']);
-        expect((await t.store.db.selectFrom('runs').select('id').execute()).length).toBe(before);
+        // The run is committed, so it is accepted: its start is owed, and made by the API's own tries.
+        const res = await t.request('POST', '/api/runs', { body: { goal: 'while down', model: 'demo', approvals: 'none' } });
+        expect(res.status).toBe(202);
+        const accepted: string = res.body.id;
+        id = accepted;
+        expect(await t.store.runs.get(accepted)).toMatchObject({ status: 'queued', startOwed: true });
+        // What must reach the workflow cannot yet: a clear 503, and the run is kept.
+        const cancel = await t.request('POST', `/api/runs/${accepted}/cancel`);
+        expect([cancel.status, cancel.body.error.code]).toEqual([503, 'temporal_unavailable']);
+        expect(await t.store.runs.get(accepted)).toMatchObject({ status: 'queued', startOwed: true });
         const ready = await t.request('GET', '/readyz');
         expect([ready.status, ready.body.checks.database]).toEqual([503, 'ok']);
         expect(ready.body.checks.temporal).toMatch(/^unavailable/);
       } finally {
         server = await startDevServer({ cliPath: testEnv().temporalCli || undefined, port, uiPort: 0, dbFile: path.join(dir, 'temporal.sqlite') });
       }
+      if (id === undefined) throw new Error('no run was accepted');
+      expect((await t.waitForStatus(id, 'completed', { timeoutMs: 60_000 })).result).toBeTruthy();
+      expect((await t.store.runs.get(id))?.startOwed).toBe(false);
+      const events = await t.events(id);
+      expect(events.filter((e) => e.type === 'run.queued')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, n) => n + 1));
     });
   });
 });

@@ -7,6 +7,7 @@
  * stall sweep (the `reap-abandoned-starts` patch).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -19,6 +20,7 @@ import type { ReapAbandonedStartsResult } from '../../contract/activity-io';
 import { eventKeys } from '../../contract/keys';
 import { RUN_WORKFLOW, SWEEPER_WORKFLOW } from '../../contract/workflow-messages';
 import type { Store } from '../../shared/store';
+import { loadConfig } from '../../shared/config';
 import { openTestStore } from '../support/test-store';
 import { testEnv } from '../support/test-env';
 
@@ -45,11 +47,26 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     await close?.();
   });
 
-  /** A run queued as the API queues one (its row and `run.queued`), created `createdAt` (default: an hour ago). */
-  async function queued(opts: { owner?: string; scheduleId?: string; idempotencyKey?: string; parentRunId?: string; createdAt?: string | null } = {}): Promise<string> {
+  /**
+   * A run queued as an API queues one (its row and `run.queued`), created `createdAt` (default: an hour ago);
+   * `owed`: as this API does, its workflow start owed (else as an API from before migration 024, or a firing).
+   */
+  async function queued(opts: { owner?: string; scheduleId?: string; idempotencyKey?: string; parentRunId?: string; createdAt?: string | null; owed?: boolean } = {}): Promise<string> {
     const id = `run_reap_${randomUUID().replace(/-/g, '')}`;
     const result = await store.queueRun(
-      { id, owner: opts.owner ?? 'alice', goal: id, model: 'demo', approvals: 'none', limits: LIMITS, scheduleId: opts.scheduleId ?? null, idempotencyKey: opts.idempotencyKey ?? null, parentRunId: opts.parentRunId ?? null, depth: opts.parentRunId ? 1 : 0 },
+      {
+        id,
+        owner: opts.owner ?? 'alice',
+        goal: id,
+        model: 'demo',
+        approvals: 'none',
+        limits: LIMITS,
+        scheduleId: opts.scheduleId ?? null,
+        idempotencyKey: opts.idempotencyKey ?? null,
+        parentRunId: opts.parentRunId ?? null,
+        depth: opts.parentRunId ? 1 : 0,
+        ...(opts.owed && { startOwed: true, approvalTimeoutSec: 77 }),
+      },
       100,
       [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: id, model: 'demo', approvals: 'none', limits: LIMITS } }],
     );
@@ -72,7 +89,8 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
       store,
       logger: { warn: (fields: Record<string, unknown>) => warnings.push(fields), info: () => undefined, error: () => undefined, debug: () => undefined },
       metrics: { abandonedStartReaped: () => counted.push('reaped') },
-      settings: { config: { api: { startRunTimeoutMs: 10_000 } } },
+      // Owed starts go to the queue nobody polls: the test looks at the workflows, and ends them.
+      settings: { config: loadConfig({ DATA_DIR: os.tmpdir(), TEMPORAL_TASK_QUEUE: nobodysQueue, START_RUN_TIMEOUT_MS: '10000' }) },
     } as unknown as ActivityDeps;
     const { reapAbandonedStarts } = createReapActivities(deps);
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }, { client: overrides.client ?? client });
@@ -120,16 +138,53 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     expect(await eventCount(orphaned)).toBe(0);
     for (const kept of [waiting, closed, running, young, child, continued, firing]) expect(await exists(kept)).toBe(true);
     expect(await eventCount(waiting)).toBe(1);
-    expect(result).toEqual({ reaped: 2, kept: 3 }); // kept: waiting, closed, firing (the others are not asked about)
+    expect(result).toEqual({ reaped: 2, kept: 3, started: 0 }); // kept: waiting, closed, firing (the others are not asked about)
     expect(r.counted).toEqual(['reaped', 'reaped']);
     expect(r.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ runId: ghost, owner: 'ghost-owner' }), expect.objectContaining({ runId: orphaned, owner: 'alice' })]));
     expect(r.beats()).toBeGreaterThanOrEqual(5);
 
     // A second sweep finds nothing more to delete.
-    expect(await reaper().run()).toEqual({ reaped: 0, kept: 3 });
+    expect(await reaper().run()).toEqual({ reaped: 0, kept: 3, started: 0 });
     // The ghost no longer counts toward its owner's queue cap.
     expect(await store.runs.countQueued('ghost-owner')).toBe(0);
     for (const id of [waiting, closed, running, young, child, continued, firing]) await store.runs.updateState(id, { status: 'completed', ended: true });
+  });
+
+  it('makes the workflow starts still owed after a minute, once each, and never reaps such a run', async () => {
+    const owed = await queued({ owed: true });
+    const young = await queued({ owed: true, createdAt: null });
+    // Its API started it and died before clearing the mark: found there, the mark cleared, nothing started again.
+    const madeByItsApi = await queued({ owed: true });
+    const runningOne = await workflowFor(madeByItsApi);
+    // Its workflow ran and closed: REJECT_DUPLICATE keeps a late start from beginning the run again.
+    const ended = await queued({ owed: true });
+    const endedOne = await workflowFor(ended);
+    await endedOne.terminate('ended on purpose');
+    const endedRunId = (await endedOne.describe()).runId;
+
+    const r = reaper();
+    // Started, and then, in the same sweep, asked about as runs never admitted: each has its workflow, and is kept.
+    expect(await r.run()).toEqual({ reaped: 0, kept: 3, started: 3 });
+
+    const made = client.workflow.getHandle(owed);
+    started.push(made);
+    const described = await made.describe();
+    expect([described.status.name, described.taskQueue]).toEqual(['RUNNING', nobodysQueue]);
+    const input = (await made.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    // The row's own approval timeout, not the default.
+    expect(JSON.parse(Buffer.from(input!).toString())).toMatchObject({ runId: owed, owner: 'alice', approvalTimeoutSec: 77 });
+    expect((await runningOne.describe()).runId).toBe((await client.workflow.getHandle(madeByItsApi).describe()).runId);
+    const endedNow = await client.workflow.getHandle(ended).describe();
+    expect([endedNow.runId, endedNow.status.name]).toEqual([endedRunId, 'TERMINATED']);
+    for (const id of [owed, madeByItsApi, ended]) expect((await store.runs.get(id))?.startOwed).toBe(false);
+    // Too young: its API has its minute first.
+    expect((await store.runs.get(young))?.startOwed).toBe(true);
+    await expect(client.workflow.getHandle(young).describe()).rejects.toThrow();
+    // Nothing more is owed, and none of them is reaped.
+    expect(await reaper().run()).toEqual({ reaped: 0, kept: 3, started: 0 });
+    for (const id of [owed, madeByItsApi, ended, young]) expect(await exists(id)).toBe(true);
+    for (const id of [owed, madeByItsApi, ended, young]) await store.runs.updateState(id, { status: 'completed', ended: true });
+    await store.runs.startMade(young);
   });
 
   it('deletes nothing when Temporal gives any answer but "no such workflow"', async () => {
@@ -142,13 +197,13 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     } as unknown as Client;
     const r = reaper({ client: unreachable });
     // The first unclear answer ends the sweep: the second ghost is not asked about (Temporal's trouble is seldom one run's).
-    expect(await r.run()).toEqual({ reaped: 0, kept: 1 });
+    expect(await r.run()).toEqual({ reaped: 0, kept: 1, started: 0 });
     expect(r.beats()).toBe(1);
     expect(await exists(ghost)).toBe(true);
     expect(await exists(another)).toBe(true);
     expect(r.counted).toEqual([]);
     // With Temporal answering, both go.
-    expect(await reaper().run()).toEqual({ reaped: 2, kept: 0 });
+    expect(await reaper().run()).toEqual({ reaped: 2, kept: 0, started: 0 });
     expect(await exists(ghost)).toBe(false);
     expect(await exists(another)).toBe(false);
   });
@@ -169,7 +224,7 @@ describe('the sweeper workflow', () => {
         workflowBundle: { codePath: t.workflowBundlePath },
         activities: {
           sweepStalledRuns: async () => (calls.push('sweepStalledRuns'), { flagged: 1 }),
-          reapAbandonedStarts: async () => (calls.push('reapAbandonedStarts'), { reaped: 2, kept: 3 }),
+          reapAbandonedStarts: async () => (calls.push('reapAbandonedStarts'), { reaped: 2, kept: 3, started: 0 }),
         },
       });
       const workflowId = `sweeper-reap-${randomUUID()}`;

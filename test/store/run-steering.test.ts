@@ -4,11 +4,15 @@
  * does not show paused is resumed as before, naming nothing. A tree's resume resumes the runs below that a person
  * paused (the tree's pause), never one that paused itself at its segment cap or out of a daily budget.
  */
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Principal } from '../../contract/identity';
 import { eventKeys } from '../../contract/keys';
 import type { ControlRequest, PauseCause } from '../../contract/run';
 import { RunSteering } from '../../api/run-steering';
+import { OwedStarts } from '../../api/owed-starts';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 import { openTestStore } from '../support/test-store';
 
@@ -25,7 +29,7 @@ describe('resuming a run', () => {
 
   it('names the pause the store shows, and nothing for a run it does not show paused', async () => {
     await store.runs.insert({ id: 'run_p', owner: 'ann', goal: 'g', model: 'demo', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
-    const steering = new RunSteering({ client, store, getSteerable: async (_caller, id) => (await store.runs.get(id))! });
+    const steering = new RunSteering({ client, store, owedStarts: new OwedStarts({ client, store, config: loadConfig({ DATA_DIR: os.tmpdir() }), logger: createLogger({ level: 'silent' }) }), getSteerable: async (_caller, id) => (await store.runs.get(id))! });
     const ann: Principal = { user: 'ann', roles: [], scopes: 'all', method: 'token' };
 
     await steering.control(ann, 'run_p', 'resume');
@@ -76,7 +80,7 @@ describe.each(['sqlite', 'postgres'] as const)('resuming a run tree on %s', (dia
     const legacySelf = await paused('legacy_self', root, 'system');
     const legacyPerson = await paused('legacy_person', root, 'ann');
     const grandchild = await paused('grandchild', byTree, 'ann', 'request');
-    const steering = new RunSteering({ client, store, getSteerable: async (_caller, id) => (await store.runs.get(id))! });
+    const steering = new RunSteering({ client, store, owedStarts: new OwedStarts({ client, store, config: loadConfig({ DATA_DIR: os.tmpdir() }), logger: createLogger({ level: 'silent' }) }), getSteerable: async (_caller, id) => (await store.runs.get(id))! });
 
     await steering.control(ann, root, 'resume');
 

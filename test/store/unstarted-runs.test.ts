@@ -1,7 +1,9 @@
 /**
  * What the reaper of abandoned starts reads and deletes, on SQLite and Postgres: the runs that never started
  * (queued, never admitted, never continued, roots) created before a cutoff, oldest first, a page at a time; and the
- * delete of one with its events, which does nothing to a run that has started meanwhile.
+ * delete of one with its events, which does nothing to a run that has started meanwhile. And the runs whose workflow
+ * start is owed (committed by this API, not yet known to Temporal): listed for the sweeper to start, never reaped,
+ * their mark kept through the owner's batched queueing and cleared once made.
  */
 import { eventKeys } from '../../contract/keys';
 import type { Store } from '../../shared/store';
@@ -22,9 +24,9 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
   });
 
   /** A run queued as the API queues one, with its `run.queued` event, created `minutesAgo` before noon. */
-  async function queued(id: string, minutesAgo: number, opts: { parentRunId?: string } = {}): Promise<string> {
+  async function queued(id: string, minutesAgo: number, opts: { parentRunId?: string; owed?: boolean } = {}): Promise<string> {
     const result = await store.queueRun(
-      { id, owner: 'alice', goal: id, model: 'demo', approvals: 'none', limits: LIMITS, parentRunId: opts.parentRunId ?? null },
+      { id, owner: 'alice', goal: id, model: 'demo', approvals: 'none', limits: LIMITS, parentRunId: opts.parentRunId ?? null, ...(opts.owed && { startOwed: true, approvalTimeoutSec: 45 }) },
       1000,
       [{ key: eventKeys.queued(), type: 'run.queued', data: { goal: id, model: 'demo', approvals: 'none', limits: LIMITS } }],
     );
@@ -85,6 +87,44 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
       expect(await store.runs.get(id)).toBeDefined();
       expect(await eventCount(id)).toBe(1);
     }
+  });
+
+  it('lists the starts owed before the cutoff for the sweeper, oldest first, a page at a time, and never reaps them', async () => {
+    await queued('run_o_old', 60, { owed: true });
+    await queued('run_o_older', 120, { owed: true });
+    await queued('run_o_young', 5, { owed: true });
+    await queued('run_o_not_owed', 60);
+    const owed = async (q: Parameters<Store['runs']['owedStartsBefore']>[0]) => (await store.runs.owedStartsBefore(q)).map((r) => r.id);
+
+    expect(await owed({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_o_older', 'run_o_old']);
+    const [first] = await store.runs.owedStartsBefore({ createdBefore: CUTOFF, limit: 1 });
+    expect(first).toMatchObject({ id: 'run_o_older', startOwed: true, approvalTimeoutSec: 45 });
+    expect(await owed({ createdBefore: CUTOFF, limit: 1, after: { createdAt: first!.createdAt, id: first!.id } })).toEqual(['run_o_old']);
+    // Owed: started, not reaped, whatever its age.
+    expect(await ids({ createdBefore: CUTOFF, limit: 100 })).not.toContain('run_o_old');
+    expect(await store.runs.deleteUnstarted('run_o_old')).toBe(false);
+
+    await store.runs.startMade('run_o_old');
+    expect(await store.runs.get('run_o_old')).toMatchObject({ startOwed: false, approvalTimeoutSec: 45 });
+    expect(await owed({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_o_older']);
+    // No longer owed, so what the reaper asks Temporal about (a run with no workflow would then be a ghost).
+    expect(await ids({ createdBefore: CUTOFF, limit: 100 })).toContain('run_o_old');
+    expect((await store.runs.get('run_o_not_owed'))?.startOwed).toBe(false);
+  });
+
+  it('keeps the owed mark through a batch of one owner’s starts', async () => {
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) =>
+        store.queueRun({ id: `run_ob_${i}`, owner: 'batcher', goal: 'g', model: 'demo', approvals: 'none', limits: LIMITS, startOwed: i !== 1, approvalTimeoutSec: i !== 1 ? 30 + i : null }, 100, [
+          { key: eventKeys.queued(), type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'none', limits: LIMITS } },
+        ]),
+      ),
+    );
+    expect(runs.map((r) => ('run' in r ? [r.run.startOwed, r.run.approvalTimeoutSec] : r))).toEqual([
+      [true, 30],
+      [false, null],
+      [true, 32],
+    ]);
   });
 
   it('deletes within the caller’s transaction, undone with it', async () => {

@@ -1,0 +1,132 @@
+/**
+ * The workflow starts this API owes. `POST /api/runs` commits the run with its start owed (`runs.start_owed`), then
+ * starts its workflow, and answers when Temporal has it or after `START_RUN_WAIT_MS`, whichever comes first (issue
+ * 26): in a storm of starts Temporal's answer waits on a server busy with the runs the storm has started, and that
+ * wait need not be the client's. With Temporal unreachable the run is accepted all the same and starts once it is
+ * back. A committed run is never lost: this process tries its start again with backoff for `RETRY_FOR_MS`, then
+ * leaves it to the sweeper, which makes every start still owed a minute after its commit
+ * (activities/reap-abandoned-starts.ts) — as it does for one whose API died. Tries in several places at once are
+ * harmless (shared/runs/start-run-workflow.ts). A request that must reach the workflow (cancel, pause, a follow-up)
+ * makes an owed start first (`ensure`).
+ */
+import type { Client } from '@temporalio/client';
+import type { AgentData } from '../contract/agents';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import type { Store } from '../shared/store';
+import type { RunRecord } from '../shared/store/runs';
+import { startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { ApiError } from './errors';
+
+/** How long this process keeps trying an owed start before it leaves it to the sweeper. */
+export const RETRY_FOR_MS = 2 * 60_000;
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 15_000;
+/**
+ * Starts in flight to Temporal at once; more wait here. A storm's starts are answered without them, so a bound costs
+ * no answer time, and it keeps a burst from opening thousands of calls on one connection at once.
+ */
+const MAX_IN_FLIGHT = 64;
+
+export class OwedStarts {
+  /** Each run's start this process is making: a request that replays it joins it. */
+  private readonly making = new Map<string, Promise<boolean>>();
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
+  private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private closed = false;
+
+  constructor(private readonly deps: { client: Client; config: Config; store: Store; logger: Logger }) {}
+
+  /**
+   * Makes the run's owed start, trying again with backoff: true once Temporal has the workflow, false when this
+   * process gave up (closing, or after `RETRY_FOR_MS`: the sweeper's turn). Never rejects. `agent`: the data of the
+   * version the run is pinned to, when the caller has it.
+   */
+  begin(run: RunRecord, agent?: AgentData): Promise<boolean> {
+    const making = this.making.get(run.id);
+    if (making) return making;
+    const made = this.keepTrying(run, agent).finally(() => this.making.delete(run.id));
+    this.making.set(run.id, made);
+    return made;
+  }
+
+  /** Before a request that must reach the run's workflow: its owed start made now, or 503 `temporal_unavailable`. */
+  async ensure(run: RunRecord): Promise<void> {
+    if (!run.startOwed) return;
+    const { config, logger } = this.deps;
+    try {
+      await startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs);
+    } catch (err) {
+      logger.error({ err, runId: run.id }, 'could not start the run workflow');
+      throw new ApiError(503, 'temporal_unavailable', 'the run has not started yet and Temporal is unreachable; try again');
+    }
+    await this.recordMade(run.id);
+  }
+
+  /** Stops trying again and waits for the attempts in flight (each at most `START_RUN_TIMEOUT_MS`). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const sleep of this.sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.wake();
+    }
+    for (const release of this.queued.splice(0)) release();
+    await Promise.allSettled([...this.making.values()]);
+  }
+
+  private async keepTrying(run: RunRecord, agent: AgentData | undefined): Promise<boolean> {
+    const { config, logger } = this.deps;
+    const giveUpAt = Date.now() + RETRY_FOR_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      if (this.closed) return false;
+      try {
+        await this.inSlot(() => startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs, agent));
+        void this.recordMade(run.id);
+        return true;
+      } catch (err) {
+        const wait = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
+        if (this.closed || Date.now() + wait > giveUpAt) {
+          logger.error({ err, runId: run.id, attempts: attempt }, 'could not start the run workflow: the sweeper will start it');
+          return false;
+        }
+        logger.warn({ err, runId: run.id, attempt }, 'could not start the run workflow yet: trying again');
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  /** Clears the owed mark; a write that fails leaves it for the sweeper, whose start finds the workflow there. */
+  private async recordMade(runId: string): Promise<void> {
+    try {
+      await this.deps.store.runs.startMade(runId);
+    } catch (err) {
+      this.deps.logger.warn({ err, runId }, 'the run started but its start is still marked owed: the sweeper will clear it');
+    }
+  }
+
+  private async inSlot<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.inFlight >= MAX_IN_FLIGHT && !this.closed) await new Promise<void>((resolve) => this.queued.push(resolve));
+    if (this.closed) throw new Error('the API is closing');
+    this.inFlight += 1;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight -= 1;
+      this.queued.shift()?.();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleep = {
+        timer: setTimeout(() => {
+          this.sleeps.delete(sleep);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.sleeps.add(sleep);
+    });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The API's owed workflow starts (api/owed-starts.ts), with a client whose start fails as an unreachable Temporal's
+ * does: each start is tried again until it is made, and then its owed mark is cleared; a replay joins the start in
+ * flight rather than making its own; a start Temporal already has counts as made; closing stops the tries (the
+ * sweeper makes what is left), and a steering request's start answers 503 while Temporal cannot take it.
+ */
+import os from 'node:os';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { OwedStarts } from '../../api/owed-starts';
+import { ApiError } from '../../api/errors';
+import { eventKeys } from '../../contract/keys';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import type { Store } from '../../shared/store';
+import type { RunRecord } from '../../shared/store/runs';
+import { openTestStore } from '../support/test-store';
+import { waitFor } from '../support/wait';
+
+const LIMITS = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
+
+describe('owed workflow starts', () => {
+  let store: Store;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, close } = await openTestStore('sqlite'));
+  });
+  afterAll(() => close());
+
+  /** A client whose workflow starts answer, in turn, with `answers` (an error is thrown; the last one repeats). */
+  function clientAnswering(answers: ('unavailable' | 'started' | 'already')[]) {
+    const starts: { workflowId: string; workflowIdReusePolicy?: unknown }[] = [];
+    const client = {
+      withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+      workflow: {
+        start: async (_type: string, options: { workflowId: string; workflowIdReusePolicy?: unknown }) => {
+          starts.push(options);
+          const answer = answers[Math.min(starts.length, answers.length) - 1];
+          if (answer === 'unavailable') throw new Error('14 UNAVAILABLE: connection refused');
+          if (answer === 'already') throw new WorkflowExecutionAlreadyStartedError('already started', options.workflowId, 'agentRunWorkflow');
+          return {};
+        },
+      },
+    } as unknown as Client;
+    const owed = new OwedStarts({ client, store, config: loadConfig({ DATA_DIR: os.tmpdir() }), logger: createLogger({ level: 'silent' }) });
+    return { owed, starts };
+  }
+
+  async function owedRun(id: string): Promise<RunRecord> {
+    const queued = await store.queueRun({ id, owner: 'ann', goal: id, model: 'demo', approvals: 'none', limits: LIMITS, startOwed: true, approvalTimeoutSec: 60 }, 100, [
+      { key: eventKeys.queued(), type: 'run.queued', data: { goal: id, model: 'demo', approvals: 'none', limits: LIMITS } },
+    ]);
+    if (!('run' in queued)) throw new Error('queue full');
+    return queued.run;
+  }
+
+  const owedMark = async (id: string) => (await store.runs.get(id))?.startOwed;
+
+  it('tries again until Temporal takes the start, once for a replay that joins it, then clears the mark', async () => {
+    const run = await owedRun('run_owed_retry');
+    const { owed, starts } = clientAnswering(['unavailable', 'unavailable', 'started']);
+    const first = owed.begin(run);
+    expect(owed.begin(run)).toBe(first);
+    expect(await first).toBe(true);
+    expect(starts).toHaveLength(3);
+    expect(starts.every((s) => s.workflowId === run.id && s.workflowIdReusePolicy === 'REJECT_DUPLICATE')).toBe(true);
+    // The mark is cleared after the start is reported made.
+    await waitFor(async () => (await owedMark(run.id)) === false, { what: 'the owed mark to clear' });
+  });
+
+  it('counts a start Temporal already has as made', async () => {
+    const run = await owedRun('run_owed_already');
+    const { owed } = clientAnswering(['already']);
+    expect(await owed.begin(run)).toBe(true);
+    await waitFor(async () => (await owedMark(run.id)) === false, { what: 'the owed mark to clear' });
+  });
+
+  it('stops trying when closed, and leaves the run owed for the sweeper', async () => {
+    const run = await owedRun('run_owed_closed');
+    const { owed, starts } = clientAnswering(['unavailable']);
+    const made = owed.begin(run);
+    while (starts.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await owed.close();
+    expect(await made).toBe(false);
+    expect(starts).toHaveLength(1);
+    expect(await owedMark(run.id)).toBe(true);
+  });
+
+  it('answers a steering request 503 while Temporal cannot take the start, and makes it once it can', async () => {
+    const run = await owedRun('run_owed_steered');
+    const { owed } = clientAnswering(['unavailable', 'started']);
+    const refused = await owed.ensure(run).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect([(refused as ApiError).status, (refused as ApiError).code]).toEqual([503, 'temporal_unavailable']);
+    expect(await owedMark(run.id)).toBe(true);
+    await owed.ensure(run);
+    expect(await owedMark(run.id)).toBe(false);
+  });
+});
