@@ -105,7 +105,10 @@ export function createReapActivities(deps: ActivityDeps) {
         examined += 1;
         try {
           const outcome = await startRunWorkflow({ client, config, store }, run, Date.now() + config.api.startRunTimeoutMs);
-          if (outcome === 'started') logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
+          if (outcome === 'started') {
+            deps.metrics.owedStartMade();
+            logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
+          }
         } catch (err) {
           logger.warn({ err, runId: run.id }, 'the sweep could not start a run whose start is owed: it tries again at the next sweep');
           return false;

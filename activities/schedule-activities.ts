@@ -62,6 +62,8 @@ export function createScheduleActivities(deps: ActivityDeps) {
         webhooks,
         scheduleId,
         team: schedule.team,
+        // Kept for the run's follow-ups; its start is not owed: this firing starts it, as its child.
+        approvalTimeoutSec: request.approvalTimeoutSec,
         ...(agent && { agent: agent.name, agentVersion: agent.version, input: request.input ?? null }),
       },
       cap,

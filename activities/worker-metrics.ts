@@ -22,6 +22,8 @@ export interface WorkerMetrics {
   runStalled(): void;
   /** The sweeper deleted an abandoned start: a run queued with no workflow (activities/reap-abandoned-starts.ts). */
   abandonedStartReaped(): void;
+  /** The sweeper made a run's workflow start that its API still owed (the API gave up, or died). */
+  owedStartMade(): void;
   /** A schedule's firing started no run (its owner's queue was full). */
   scheduleFiringSkipped(reason: FiringSkipReason): void;
   /** This worker restored a run's workspace from its durable copy. */
@@ -46,6 +48,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   const toolFailures = meter.createCounter('longhaul_tool_failures_total', 'calls', 'Tool calls that failed, by tool');
   const stalled = meter.createCounter('longhaul_stalled_runs_flagged', 'runs', 'Runs flagged as stalled by the sweeper');
   const reaped = meter.createCounter('longhaul_abandoned_starts_reaped', 'runs', 'Runs queued with no workflow, deleted by the sweeper');
+  const owedStarts = meter.createCounter('longhaul_owed_starts_made', 'runs', 'Workflow starts the sweeper made for runs whose API still owed them');
   const firingsSkipped = meter.createCounter('longhaul_schedule_firings_skipped_total', 'firings', "Schedule firings that started no run, by reason (queue_full: the owner's queue was full)");
   const restoreDuration = meter.createHistogram('longhaul_workspace_restore_duration_ms', 'int', 'ms', 'Workspace restores from their durable copies, by duration');
   const connectionWait = meter.createHistogram('longhaul_db_connection_wait_ms', 'int', 'ms', "Waits for one of the worker's pooled database connections (Postgres), each checkout");
@@ -55,6 +58,7 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
   for (const model of new Set(known.throttledModels)) for (const limit of CAPACITY_LIMITS) throttled.add(0, { model, limit });
   stalled.add(0);
   reaped.add(0);
+  owedStarts.add(0);
   for (const reason of FIRING_SKIP_REASONS) firingsSkipped.add(0, { reason });
 
   return {
@@ -88,6 +92,9 @@ export function createWorkerMetrics(meter: MetricMeter, known: { models: readonl
     abandonedStartReaped() {
       reaped.add(1);
     },
+    owedStartMade() {
+      owedStarts.add(1);
+    },
     scheduleFiringSkipped(reason) {
       firingsSkipped.add(1, { reason });
     },
@@ -108,6 +115,7 @@ export const noWorkerMetrics: WorkerMetrics = {
   tool() {},
   runStalled() {},
   abandonedStartReaped() {},
+  owedStartMade() {},
   scheduleFiringSkipped() {},
   workspaceRestored() {},
   databaseConnectionWait() {},

@@ -88,7 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     const deps = {
       store,
       logger: { warn: (fields: Record<string, unknown>) => warnings.push(fields), info: () => undefined, error: () => undefined, debug: () => undefined },
-      metrics: { abandonedStartReaped: () => counted.push('reaped') },
+      metrics: { abandonedStartReaped: () => counted.push('reaped'), owedStartMade: () => counted.push('started') },
       // Owed starts go to the queue nobody polls: the test looks at the workflows, and ends them.
       settings: { config: loadConfig({ DATA_DIR: os.tmpdir(), TEMPORAL_TASK_QUEUE: nobodysQueue, START_RUN_TIMEOUT_MS: '10000' }) },
     } as unknown as ActivityDeps;
@@ -165,6 +165,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     const r = reaper();
     // Started, and then, in the same sweep, asked about as runs never admitted: each has its workflow, and is kept.
     expect(await r.run()).toEqual({ reaped: 0, kept: 3, started: 3 });
+    expect(r.counted).toEqual(['started']); // one start made; two found made
 
     const made = client.workflow.getHandle(owed);
     started.push(made);

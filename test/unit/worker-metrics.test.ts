@@ -36,6 +36,7 @@ describe('worker metrics', () => {
         ['counter', 'longhaul_model_throttled_total', 0, { model: 'claude-haiku-4-5', limit: 'output_tpm' }],
         ['counter', 'longhaul_stalled_runs_flagged', 0, {}],
         ['counter', 'longhaul_abandoned_starts_reaped', 0, {}],
+        ['counter', 'longhaul_owed_starts_made', 0, {}],
         ['counter', 'longhaul_schedule_firings_skipped_total', 0, { reason: 'queue_full' }],
       ]),
     );
