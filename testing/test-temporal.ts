@@ -48,10 +48,26 @@ function findTemporalCli(): string | undefined {
   return candidates.find(isExecutable);
 }
 
+/**
+ * Tries at starting the time-skipping server. The SDK gives it 5 s to answer, then kills it and fails "did not start
+ * within 5s"; a loaded machine (a CI runner running many suites) can take longer, and the next try usually does not.
+ */
+const TIME_SKIPPING_START_TRIES = 3;
+
 async function startTimeSkipping(): Promise<TestTemporal> {
   // Never builds (that needs Maven and a download): an existing server, else the SDK's own download.
   const existing = findTemporalTestServer({ build: false });
-  const env = await TestWorkflowEnvironment.createTimeSkipping(existing ? { server: { executable: { type: 'existing-path', path: existing } } } : {});
+  const options = existing ? { server: { executable: { type: 'existing-path' as const, path: existing } } } : {};
+  let env: TestWorkflowEnvironment;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      env = await TestWorkflowEnvironment.createTimeSkipping(options);
+      break;
+    } catch (err) {
+      // The SDK killed the server that did not answer in time: nothing is left running to clean up.
+      if (attempt >= TIME_SKIPPING_START_TRIES || !/did not start within/.test(String(err))) throw err;
+    }
+  }
   const namespace = env.namespace ?? 'default';
   try {
     // Runs stamp their status and owner as search attributes, which the server must know (the dev server is
