@@ -409,7 +409,7 @@ export const OPTIONS = {
   MAX_GOAL_CHARS: option(int(20_000, 1), 'Longest goal'),
   PROGRESS_QUERY_TIMEOUT_MS: option(int(3000, 100), 'How long the API waits for a worker to answer the progress query'),
   START_RUN_WAIT_MS: option(
-    int(250, 0, 10_000),
+    int(100, 0, 10_000),
     'How long `POST /api/runs` waits for Temporal to take the run\'s workflow before it answers `202` all the same; the start goes on after the answer (the sweeper makes it if this API cannot)',
   ),
   START_RUN_TIMEOUT_MS: option(int(10_000, 500), 'How long one try to start a run\'s workflow waits for Temporal (the API tries for two minutes, then the sweeper every minute)'),

@@ -253,7 +253,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     WORKER_SHUTDOWN_GRACE_SEC: '2',
     WORKER_STICKY_TIMEOUT_SEC: '2',
     // The answer to POST /api/runs follows the workflow's start, as it does on a server that is not flooded (the
-    // default waits 250 ms): tests look at a run's workflow in Temporal right after. `owed-starts.test.ts` and the
+    // default waits 100 ms): tests look at a run's workflow in Temporal right after. `owed-starts.test.ts` and the
     // crash-recovery test answer before the start.
     START_RUN_WAIT_MS: '10000',
     ...opts.env,
