@@ -93,7 +93,7 @@ export function createRunActivities(deps: ActivityDeps) {
       if (!run) throw ApplicationFailure.create({ message: `run ${runId} has no record in the database`, type: FailureType.RunRecordMissing, nonRetryable: true });
       const active = await tx.runs.countActive(owner);
       if (run.admitted) return { admitted: true, ahead: 0, active };
-      const ahead = Math.max(0, (await tx.runs.queued(owner)).findIndex((r) => r.id === runId));
+      const ahead = await tx.runs.queuedAhead(owner, run);
       // Admit when the free slots cover every older waiting run and this one: older runs keep their
       // place (first in, first out) without a younger one waiting on them while slots stand empty.
       if (active + ahead < maxConcurrent) {

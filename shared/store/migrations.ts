@@ -559,6 +559,9 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('runs').addColumn('start_owed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
         await db.schema.alterTable('runs').addColumn('approval_timeout_sec', 'integer').execute();
         await db.schema.createIndex('runs_start_owed').on('runs').columns(['start_owed', 'created_at', 'id']).execute();
+        // An owner's waiting runs as a range, in queue order: the count against their queue cap, and a run's place in
+        // it at each slot claim, read only the runs that wait rather than every run the owner ever had.
+        await db.schema.createIndex('runs_owner_queue').on('runs').columns(['owner', 'status', 'created_at', 'id']).execute();
       },
     },
   };

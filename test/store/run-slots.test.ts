@@ -42,5 +42,9 @@ describe('run slots on Postgres', () => {
     expect(answers.filter((a) => a.admitted)).toHaveLength(SLOTS);
     expect(answers.slice(0, SLOTS).every((a) => a.admitted)).toBe(true);
     expect(await store.runs.countActive('alice')).toBe(SLOTS);
+    // Each waiting run is told its place: the runs still waiting ahead of it (older; at the same time, a smaller id).
+    await store.db.updateTable('runs').set({ created_at: (await store.runs.get(ids[5]!))!.createdAt }).where('id', '=', ids[6]!).execute();
+    const waiting = await Promise.all(ids.slice(SLOTS).map((runId) => claimRunSlot({ runId, owner: 'alice', maxConcurrent: SLOTS })));
+    expect(waiting).toEqual(ids.slice(SLOTS).map((_, i) => ({ admitted: false, ahead: i, active: SLOTS })));
   }, 30_000);
 });
