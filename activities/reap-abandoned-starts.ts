@@ -46,6 +46,8 @@ export const ABANDONED_START_AFTER_MS = 15 * 60_000;
  * Its tries and the sweep's may overlap; Temporal takes one (shared/runs/start-run-workflow.ts).
  */
 export const OWED_START_AFTER_MS = 60_000;
+/** Owed starts that fail one after another before a sweep stops trying them (Temporal is in trouble, not one run). */
+const FAILURES_ENDING_A_SWEEP = 3;
 /** Added to a START_RUN_TIMEOUT_MS large enough that ABANDONED_START_AFTER_MS would not cover it. */
 export const START_MARGIN_MS = 5 * 60_000;
 /** Runs read from the database at a time. */
@@ -91,12 +93,13 @@ export function createReapActivities(deps: ActivityDeps) {
     return own === 'unsure' ? 'unsure' : own === 'none';
   }
 
-  /** Makes the owed starts older than OWED_START_AFTER_MS, oldest first; false when Temporal did not answer (the sweep ends). */
+  /** Makes the owed starts older than OWED_START_AFTER_MS, oldest first; false when several failed in a row (the sweep ends). */
   async function startOwed(client: Client, counted: { started: number }): Promise<boolean> {
     const ctx = Context.current();
     const { config } = deps.settings;
     const createdBefore = new Date(Date.now() - OWED_START_AFTER_MS).toISOString();
     let after: { createdAt: string; id: string } | undefined;
+    let failedInARow = 0;
     for (let examined = 0; examined < MAX_EXAMINED; ) {
       const limit = Math.min(PAGE, MAX_EXAMINED - examined);
       const page = await store.runs.owedStartsBefore({ createdBefore, limit, after });
@@ -109,12 +112,16 @@ export function createReapActivities(deps: ActivityDeps) {
             deps.metrics.owedStartMade();
             logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
           }
+          await store.runs.startMade(run.id);
+          counted.started += 1;
+          failedInARow = 0;
         } catch (err) {
+          // One run's start that fails (refused for it alone) keeps none of the others from theirs; several in a row
+          // are Temporal's trouble, and the rest wait for the next sweep.
+          failedInARow += 1;
           logger.warn({ err, runId: run.id }, 'the sweep could not start a run whose start is owed: it tries again at the next sweep');
-          return false;
+          if (failedInARow >= FAILURES_ENDING_A_SWEEP) return false;
         }
-        await store.runs.startMade(run.id);
-        counted.started += 1;
       }
       if (page.length < limit) break;
       const last = page[page.length - 1]!;

@@ -32,7 +32,8 @@ export class OwedStarts {
   /** Each run's start this process is making: a request that replays it joins it. */
   private readonly making = new Map<string, Promise<boolean>>();
   private inFlight = 0;
-  private readonly queued: (() => void)[] = [];
+  /** Starts waiting for a slot: told true when handed one, false when the API closes. */
+  private readonly queued: ((handed: boolean) => void)[] = [];
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closed = false;
 
@@ -71,7 +72,7 @@ export class OwedStarts {
       clearTimeout(sleep.timer);
       sleep.wake();
     }
-    for (const release of this.queued.splice(0)) release();
+    for (const wake of this.queued.splice(0)) wake(false);
     await Promise.allSettled([...this.making.values()]);
   }
 
@@ -105,15 +106,17 @@ export class OwedStarts {
     }
   }
 
+  /** Runs `fn` in one of the MAX_IN_FLIGHT slots, first come first served: a slot freed goes to the longest waiter. */
   private async inSlot<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.inFlight >= MAX_IN_FLIGHT && !this.closed) await new Promise<void>((resolve) => this.queued.push(resolve));
-    if (this.closed) throw new Error('the API is closing');
-    this.inFlight += 1;
+    if (this.inFlight < MAX_IN_FLIGHT) this.inFlight += 1;
+    else if (!(await new Promise<boolean>((resolve) => this.queued.push(resolve)))) throw new Error('the API is closing');
     try {
       return await fn();
     } finally {
-      this.inFlight -= 1;
-      this.queued.shift()?.();
+      const next = this.queued.shift();
+      // Handed on as it is: the count stays, so no newcomer takes it first.
+      if (next) next(true);
+      else this.inFlight -= 1;
     }
   }
 

@@ -104,7 +104,11 @@ export class RunReads {
     let worker: WorkerState | null = null;
     // An agent's run with nothing polling its agent's queue: no worker could answer a query, so none is asked.
     const agentServed = run.agent && !isTerminalStatus(run.status) ? await this.pollers.anyPolling(this.taskQueueOf(run)) : true;
-    if (!isTerminalStatus(run.status)) {
+    if (!isTerminalStatus(run.status) && run.startOwed) {
+      // Committed, its workflow's start still being made (api/owed-starts.ts): there is nothing yet to ask or to
+      // find missing, and its row is all there is to say.
+      progress = { ...progress, statusDetail: withNote(progress.statusDetail, 'starting: its workflow is not started yet') };
+    } else if (!isTerminalStatus(run.status)) {
       const live = agentServed ? await this.queryProgress(id) : undefined;
       // The run may have ended between reading its row and the answer. The workflow records an
       // ending in the database before it says so, so a fresh row now holds the result: read it, or

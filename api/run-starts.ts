@@ -236,10 +236,14 @@ export class RunStarts {
       const started = this.deps.owedStarts.begin(run, created ? agent?.data : undefined);
       await new Promise<void>((resolve) => {
         const answer = setTimeout(resolve, config.api.startRunWaitMs);
-        void started.then(() => {
-          clearTimeout(answer);
-          resolve();
-        });
+        // `begin` never rejects; were it to, the answer would still come at the timer.
+        void started.then(
+          () => {
+            clearTimeout(answer);
+            resolve();
+          },
+          () => undefined,
+        );
       });
     }
     return { run, replayed: !created };

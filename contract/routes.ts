@@ -142,7 +142,7 @@ export const ROUTES = {
     summary: 'Cancel a run (the only way a run stops early)',
     params: runId,
     success: { status: 202, description: 'The cancellation was requested; the run ends `cancelled`.', schema: runControlSchema },
-    errors: [400, 401, 403, 404, 409],
+    errors: [400, 401, 403, 404, 409, 503],
     auth: true,
   },
   pauseRun: {
@@ -151,7 +151,7 @@ export const ROUTES = {
     description: "Pauses the run's whole tree: the run and every live run below it (its sub-agents' child runs and theirs), each at its own next step boundary. A paused run starts no more children: its delegations still waiting their turn wait until it is resumed.",
     params: runId,
     success: { status: 202, description: 'The pause was requested.', schema: runControlSchema },
-    errors: [400, 401, 403, 404, 409],
+    errors: [400, 401, 403, 404, 409, 503],
     auth: true,
   },
   resumeRun: {
@@ -161,7 +161,7 @@ export const ROUTES = {
       'Resumes the run (whatever paused it) and every live run below it in its tree that a person paused. A run below that paused itself — at its segment cap, or out of its owner\'s or team\'s daily budget — is left paused: resume it by its own id.',
     params: runId,
     success: { status: 202, description: 'The resume was requested.', schema: runControlSchema },
-    errors: [400, 401, 403, 404, 409],
+    errors: [400, 401, 403, 404, 409, 503],
     auth: true,
   },
   decideApproval: {

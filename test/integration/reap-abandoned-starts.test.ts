@@ -188,6 +188,38 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     await store.runs.startMade(young);
   });
 
+  it('passes over a run whose start Temporal refuses, and ends the sweep after three refusals in a row', async () => {
+    const refusedIds = new Set<string>();
+    /** The real client, but Temporal refuses the starts of `refusedIds` (as it would a start refused for that run alone). */
+    const refusing = {
+      withDeadline: <T>(deadline: number, fn: () => Promise<T>) => client.withDeadline(deadline, fn),
+      withAbortSignal: <T>(signal: AbortSignal, fn: () => Promise<T>) => client.withAbortSignal(signal, fn),
+      workflow: {
+        start: (type: string, options: { workflowId: string }) =>
+          refusedIds.has(options.workflowId) ? Promise.reject(new Error('3 INVALID_ARGUMENT: refused for this run')) : client.workflow.start(type, options as never),
+        getHandle: (workflowId: string) => client.workflow.getHandle(workflowId),
+      },
+    } as unknown as Client;
+    const refused = await queued({ owed: true });
+    refusedIds.add(refused);
+    const fine = await queued({ owed: true });
+    const r = reaper({ client: refusing });
+    expect(await r.run()).toMatchObject({ reaped: 0, started: 1 });
+    started.push(client.workflow.getHandle(fine));
+    expect((await store.runs.get(fine))?.startOwed).toBe(false);
+    expect((await store.runs.get(refused))?.startOwed).toBe(true);
+
+    // Three refused before the next one: Temporal's trouble, not one run's; the rest wait for the next sweep.
+    for (let i = 0; i < 2; i += 1) refusedIds.add(await queued({ owed: true }));
+    const after = await queued({ owed: true });
+    expect(await reaper({ client: refusing }).run()).toEqual({ reaped: 0, kept: 0, started: 0 });
+    expect((await store.runs.get(after))?.startOwed).toBe(true);
+    for (const id of [...refusedIds, after, fine]) {
+      await store.runs.startMade(id);
+      await store.runs.updateState(id, { status: 'completed', ended: true });
+    }
+  });
+
   it('deletes nothing when Temporal gives any answer but "no such workflow"', async () => {
     const ghost = await queued();
     const another = await queued();

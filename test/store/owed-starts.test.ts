@@ -85,6 +85,38 @@ describe('owed workflow starts', () => {
     expect(await owedMark(run.id)).toBe(true);
   });
 
+  it('holds at most 64 starts in flight, and hands a freed slot to the start that waited longest', async () => {
+    const runs = [];
+    for (let i = 0; i < 67; i += 1) runs.push(await owedRun(`run_owed_cap_${String(i).padStart(2, '0')}`));
+    const begun: string[] = [];
+    const finish = new Map<string, () => void>();
+    const client = {
+      withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+      workflow: {
+        start: (_type: string, options: { workflowId: string }) => {
+          begun.push(options.workflowId);
+          return new Promise((resolve) => finish.set(options.workflowId, () => resolve({})));
+        },
+      },
+    } as unknown as Client;
+    const owed = new OwedStarts({ client, store, config: loadConfig({ DATA_DIR: os.tmpdir() }), logger: createLogger({ level: 'silent' }) });
+    const made = runs.map((run) => owed.begin(run));
+    await waitFor(() => begun.length === 64, { what: '64 starts in flight' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(begun).toHaveLength(64);
+    // A newcomer waits behind the three that came before it.
+    const late = await owedRun('run_owed_cap_late');
+    made.push(owed.begin(late));
+    finish.get(runs[0]!.id)!();
+    await waitFor(() => begun.length === 65, { what: 'the freed slot taken' });
+    expect(begun[64]).toBe(runs[64]!.id);
+    for (const run of runs.slice(1, 4)) finish.get(run.id)!();
+    await waitFor(() => begun.length === 68, { what: 'every waiter started' });
+    expect(begun.slice(65)).toEqual([runs[65]!.id, runs[66]!.id, late.id]);
+    for (const id of begun) finish.get(id)?.();
+    expect(await Promise.all(made)).toEqual(made.map(() => true));
+  });
+
   it('answers a steering request 503 while Temporal cannot take the start, and makes it once it can', async () => {
     const run = await owedRun('run_owed_steered');
     const { owed } = clientAnswering(['unavailable', 'started']);
