@@ -386,7 +386,7 @@ export const runViewSchema = z
     createdAt: isoTime,
     updatedAt: isoTime,
     endedAt: isoTime.nullable(),
-    worker: workerStateSchema.nullable().meta({ description: 'Whether a worker answered for this run just now; null once it has ended.' }),
+    worker: workerStateSchema.nullable().meta({ description: 'Whether a worker answered for this run just now; null once it has ended, or while its workflow is still starting.' }),
     stalledSince: isoTime.nullable().meta({ description: 'Set when the sweeper found the run running without progress.' }),
     lastSeq: z.number().int().meta({ description: "The run's last event seq: follow it from here with `after`." }),
     scheduleId: z.string().nullable().meta({ description: 'The schedule whose firing started the run.' }),

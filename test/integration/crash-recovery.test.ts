@@ -225,6 +225,9 @@ describe('crash recovery', () => {
         const accepted: string = res.body.id;
         id = accepted;
         expect(await t.store.runs.get(accepted)).toMatchObject({ status: 'queued', startOwed: true });
+        // It reads as starting, not as a run no worker answers for.
+        const view = await t.getRun(accepted);
+        expect([view.status, view.worker, view.statusDetail]).toEqual(['queued', null, expect.stringContaining('starting')]);
         // What must reach the workflow cannot yet: a clear 503, and the run is kept.
         const cancel = await t.request('POST', `/api/runs/${accepted}/cancel`);
         expect([cancel.status, cancel.body.error.code]).toEqual([503, 'temporal_unavailable']);
