@@ -63,6 +63,25 @@ export function cutoffMs(startRunTimeoutMs: number): number {
   return Math.max(ABANDONED_START_AFTER_MS, startRunTimeoutMs + START_MARGIN_MS);
 }
 
+/** A page of runs after `after` (the last of the previous page), oldest first. */
+type PageOfRuns = (page: { limit: number; after?: { createdAt: string; id: string } }) => Promise<RunRecord[]>;
+
+/** The runs `read` lists, a page at a time, at most MAX_EXAMINED of them in one sweep. */
+async function* examined(read: PageOfRuns): AsyncGenerator<RunRecord> {
+  let after: { createdAt: string; id: string } | undefined;
+  for (let count = 0; count < MAX_EXAMINED; ) {
+    const limit = Math.min(PAGE, MAX_EXAMINED - count);
+    const page = await read({ limit, after });
+    for (const run of page) {
+      count += 1;
+      yield run;
+    }
+    if (page.length < limit) return;
+    const last = page[page.length - 1]!;
+    after = { createdAt: last.createdAt, id: last.id };
+  }
+}
+
 /** What Temporal says of a workflow id: none with it (not even a closed one), one, or no clear answer. */
 type Known = 'none' | { running: boolean } | 'unsure';
 
@@ -98,34 +117,25 @@ export function createReapActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const { config } = deps.settings;
     const createdBefore = new Date(Date.now() - OWED_START_AFTER_MS).toISOString();
-    let after: { createdAt: string; id: string } | undefined;
     let failedInARow = 0;
-    for (let examined = 0; examined < MAX_EXAMINED; ) {
-      const limit = Math.min(PAGE, MAX_EXAMINED - examined);
-      const page = await store.runs.owedStartsBefore({ createdBefore, limit, after });
-      for (const run of page) {
-        ctx.heartbeat();
-        examined += 1;
-        try {
-          const outcome = await startRunWorkflow({ client, config, store }, run, Date.now() + config.api.startRunTimeoutMs);
-          if (outcome === 'started') {
-            deps.metrics.owedStartMade();
-            logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
-          }
-          await store.runs.startMade(run.id);
-          counted.started += 1;
-          failedInARow = 0;
-        } catch (err) {
-          // One run's start that fails (refused for it alone) keeps none of the others from theirs; several in a row
-          // are Temporal's trouble, and the rest wait for the next sweep.
-          failedInARow += 1;
-          logger.warn({ err, runId: run.id }, 'the sweep could not start a run whose start is owed: it tries again at the next sweep');
-          if (failedInARow >= FAILURES_ENDING_A_SWEEP) return false;
+    for await (const run of examined((page) => store.runs.owedStartsBefore({ createdBefore, ...page }))) {
+      ctx.heartbeat();
+      try {
+        const outcome = await startRunWorkflow({ client, config, store }, run, Date.now() + config.api.startRunTimeoutMs);
+        if (outcome === 'started') {
+          deps.metrics.owedStartMade();
+          logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
         }
+        await store.runs.startMade(run.id);
+        counted.started += 1;
+        failedInARow = 0;
+      } catch (err) {
+        // One run's start that fails (refused for it alone) keeps none of the others from theirs; several in a row
+        // are Temporal's trouble, and the rest wait for the next sweep.
+        failedInARow += 1;
+        logger.warn({ err, runId: run.id }, 'the sweep could not start a run whose start is owed: it tries again at the next sweep');
+        if (failedInARow >= FAILURES_ENDING_A_SWEEP) return false;
       }
-      if (page.length < limit) break;
-      const last = page[page.length - 1]!;
-      after = { createdAt: last.createdAt, id: last.id };
     }
     return true;
   }
@@ -139,27 +149,18 @@ export function createReapActivities(deps: ActivityDeps) {
     const createdBefore = new Date(Date.now() - cutoffMs(deps.settings.config.api.startRunTimeoutMs)).toISOString();
     let reaped = 0;
     let kept = 0;
-    let after: { createdAt: string; id: string } | undefined;
-    for (let examined = 0; examined < MAX_EXAMINED; ) {
-      const limit = Math.min(PAGE, MAX_EXAMINED - examined);
-      const page = await store.runs.unstartedBefore({ createdBefore, limit, after });
-      for (const run of page) {
-        ctx.heartbeat();
-        examined += 1;
-        const verdict = await abandoned(ctx.client, run);
-        // Temporal's trouble is seldom one workflow's: the rest wait for the next sweep rather than ask it again.
-        if (verdict === 'unsure') return { reaped, kept: kept + 1, started };
-        if (!verdict || !(await store.runs.deleteUnstarted(run.id))) {
-          kept += 1;
-          continue;
-        }
-        reaped += 1;
-        deps.metrics.abandonedStartReaped();
-        logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt, scheduleId: run.scheduleId }, 'reaped an abandoned start: a run queued with no workflow');
+    for await (const run of examined((page) => store.runs.unstartedBefore({ createdBefore, ...page }))) {
+      ctx.heartbeat();
+      const verdict = await abandoned(ctx.client, run);
+      // Temporal's trouble is seldom one workflow's: the rest wait for the next sweep rather than ask it again.
+      if (verdict === 'unsure') return { reaped, kept: kept + 1, started };
+      if (!verdict || !(await store.runs.deleteUnstarted(run.id))) {
+        kept += 1;
+        continue;
       }
-      if (page.length < limit) break;
-      const last = page[page.length - 1]!;
-      after = { createdAt: last.createdAt, id: last.id };
+      reaped += 1;
+      deps.metrics.abandonedStartReaped();
+      logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt, scheduleId: run.scheduleId }, 'reaped an abandoned start: a run queued with no workflow');
     }
     return { reaped, kept, started };
   }
