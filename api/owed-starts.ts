@@ -19,7 +19,7 @@ import { startRunWorkflow } from '../shared/runs/start-run-workflow';
 import { ApiError } from './errors';
 
 /** How long this process keeps trying an owed start before it leaves it to the sweeper. */
-export const RETRY_FOR_MS = 2 * 60_000;
+const RETRY_FOR_MS = 2 * 60_000;
 const FIRST_RETRY_MS = 500;
 const LONGEST_RETRY_MS = 15_000;
 /**
