@@ -5,7 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { admissionSignal } from '../contract/workflow-messages';
-import type { EventData, EventDraft, RunEvent } from '../contract/events';
+import { isRunEnding, type EventData, type EventDraft, type RunEvent } from '../contract/events';
 import { eventKeys } from '../contract/keys';
 import type { Store } from '../shared/store';
 import type { ActivityDeps } from './deps';
@@ -55,11 +55,16 @@ export function createRunActivities(deps: ActivityDeps) {
         .join('');
       events = await withOutput(runId, events);
     }
-    const written = await store.transaction(async (tx) => {
-      if (ended && reopenable) {
-        await tx.runs.lock(runId);
-        if ((await tx.userMessages.pending(runId)).length > 0) return { lap: await tx.runs.nextLap(runId) };
-      }
+    const ending = ended ? told.find((e) => isRunEnding(e.type)) : undefined;
+    const written = await store.transaction(async (tx): Promise<RunEvent[] | { recordedAt: string } | { lap: number }> => {
+      if (ended && reopenable) await tx.runs.lock(runId);
+      // This ending was recorded already: the step runs again when the workflow task that ran it did not complete
+      // (a local activity's marker is written with its task: a signal arriving meanwhile fails the task). The ending
+      // stands as recorded. Deciding again could find a follow-up that came after it, which the API has already
+      // given a new execution: this one would take the follow-up too, and both would run the lap.
+      const recordedAt = ending ? await tx.events.recordedAt(runId, ending.key) : undefined;
+      if (recordedAt !== undefined) return { recordedAt };
+      if (ended && reopenable && (await tx.userMessages.pending(runId)).length > 0) return { lap: await tx.runs.nextLap(runId) };
       await tx.runs.updateState(runId, {
         status: progress.status,
         statusDetail: progress.statusDetail,
@@ -73,7 +78,8 @@ export function createRunActivities(deps: ActivityDeps) {
       const appended = await tx.events.append(runId, events);
       return [...appended, ...(await tx.events.append(runId, await attentionFor(tx, runId, appended)))];
     });
-    if (!Array.isArray(written)) return { at: new Date().toISOString(), reopened: true, lap: written.lap };
+    if ('recordedAt' in written) return { at: written.recordedAt };
+    if ('lap' in written) return { at: new Date().toISOString(), reopened: true, lap: written.lap };
     publishEvents(bus, runId, written);
     return { at: written[written.length - 1]?.at ?? new Date().toISOString() };
   }
@@ -104,10 +110,15 @@ export function createRunActivities(deps: ActivityDeps) {
     });
   }
 
-  /** A run ended: wake its owner's oldest waiting runs so they try for the freed slot. */
+  /**
+   * A run ended: wake its owner's oldest waiting runs so they try for the freed slot. Never the ending run itself,
+   * which a follow-up may have queued again meanwhile: its execution is closing, and the signal would only fail the
+   * task that closes it (its new execution claims a slot of its own).
+   */
   async function releaseRunSlot({ owner }: { owner: string }): Promise<void> {
-    const waiting = await store.runs.queued(owner, 5);
-    const client = Context.current().client;
+    const { client, info } = Context.current();
+    const ending = info.workflowExecution?.workflowId;
+    const waiting = (await store.runs.queued(owner, 6)).filter((run) => run.id !== ending).slice(0, 5);
     for (const run of waiting) {
       try {
         await client.workflow.getHandle(run.id).signal(admissionSignal);

@@ -11,7 +11,7 @@
  * the stream; the reconnect is refused with its 401 (`key_revoked`, `session_expired`, …), which ends the watch.
  */
 import type { LiveMessage, RunView } from '../contract/api';
-import type { RunEvent } from '../contract/events';
+import { isRunEnding, type RunEvent } from '../contract/events';
 import { routePath } from '../contract/paths';
 import { isTransient, LonghaulError } from './errors';
 import type { Http } from './http';
@@ -44,8 +44,6 @@ export interface WatchOptions {
    */
   children?: boolean;
 }
-
-const FINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);
 
 /** Reassembles token deltas into per-turn text. */
 class TurnTexts {
@@ -115,7 +113,7 @@ export async function* watchRun(http: Http, runId: string, opts: WatchOptions = 
               if (rest) yield rest;
             }
             yield { type: 'event', event: e };
-            if (FINAL_EVENTS.has(e.type) && !opts.follow) return;
+            if (isRunEnding(e.type) && !opts.follow) return;
             break;
           }
           case 'delta': {

@@ -161,6 +161,14 @@ export function draft<T extends EventType>(key: string, type: T, data: EventData
   return { key, type, data } as EventDraftOf<T>;
 }
 
+/** The events that end a run (or a lap of it): one of them is its last until a follow-up continues it. */
+export const RUN_ENDING_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled'] as const satisfies readonly EventType[];
+export type RunEndingEventType = (typeof RUN_ENDING_EVENT_TYPES)[number];
+
+export function isRunEnding(type: EventType): type is RunEndingEventType {
+  return (RUN_ENDING_EVENT_TYPES as readonly EventType[]).includes(type);
+}
+
 /** Events a webhook can be told of (a subscriber picks some with `events`, or gets all). */
 export const WEBHOOK_EVENT_TYPES = ['run.completed', 'run.failed', 'run.cancelled', 'approval.requested', 'input.requested', 'run.stalled', 'attention.needed'] as const satisfies readonly EventType[];
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

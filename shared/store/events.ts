@@ -242,6 +242,11 @@ export class EventsRepo {
     return rows.map((r) => withKnownCodes({ seq: Number(r.seq), type: r.type as EventType, at: r.at, data: JSON.parse(r.data_json) as unknown } as RunEvent));
   }
 
+  /** When the run's event with `key` was recorded, if it was. */
+  async recordedAt(runId: string, key: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('events').select('at').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst())?.at;
+  }
+
   async hasKey(runId: string, key: string): Promise<boolean> {
     return (await this.db.selectFrom('events').select('seq').where('run_id', '=', runId).where('key', '=', key).executeTakeFirst()) !== undefined;
   }

@@ -433,7 +433,10 @@ export class RunsRepo {
     return Number(row.n);
   }
 
-  /** Runs of `owner` waiting for a slot, oldest first (first in, first out). */
+  /**
+   * Runs of `owner` waiting for a slot, oldest first (first in, first out). A run whose start is still owed is not
+   * among them: it has no workflow to wait yet, and claims its slot once it has.
+   */
   async queued(owner: string, limit = 1000): Promise<RunRecord[]> {
     const rows = await this.db
       .selectFrom('runs')
@@ -442,6 +445,7 @@ export class RunsRepo {
       .where('admitted', '=', 0)
       .where('status', '=', 'queued')
       .where('parent_run_id', 'is', null)
+      .where('start_owed', '=', 0)
       .orderBy('created_at', 'asc')
       .orderBy('id', 'asc')
       .limit(limit)

@@ -3,6 +3,7 @@
  * streaming right now, turned into the entries the run page shows. Pure functions, no React.
  */
 import { capacityLimitWords, shortVersion } from './format';
+import { isRunEnding } from '../../contract/events';
 import type { RunEvent, ServerMessage } from './types';
 
 export interface TimelineState {
@@ -100,8 +101,6 @@ function gapCause(before: RunEvent, after: RunEvent): string {
   }
 }
 
-const TERMINAL_EVENTS = new Set(['run.completed', 'run.failed', 'run.cancelled']);
-
 export function entries(state: TimelineState): Entry[] {
   const out: Entry[] = [];
   const tools = new Map<string, ToolCallView>();
@@ -115,7 +114,7 @@ export function entries(state: TimelineState): Entry[] {
     if (previous && Date.parse(e.at) - Date.parse(previous.at) >= GAP_MS) {
       out.push({ kind: 'gap', at: previous.at, key: `g${e.seq}`, seq: e.seq, ms: Date.parse(e.at) - Date.parse(previous.at), cause: gapCause(previous, e) });
     }
-    if (TERMINAL_EVENTS.has(e.type)) ended = true;
+    if (isRunEnding(e.type)) ended = true;
     if (e.type === 'run.started' || e.type === 'user.message') ended = false; // a follow-up continued it
     // The `switch` below reads `previous` as the event before this one; it moves on after.
     handle(e);
