@@ -13,8 +13,8 @@ import { LiveTextRepo } from './live-text';
 import { MessagesRepo } from './messages';
 import { ModelCallsRepo } from './model-calls';
 import { openDatabase, type Dialect, type OpenedDatabase } from './open-database';
-import { OwnerBatches } from './owner-batches';
-import { RunsRepo, type NewRun, type RunRecord } from './runs';
+import { WriteBatches } from './write-batches';
+import { ownerKey, RunsRepo, type NewRun, type RunRecord } from './runs';
 import { RunTreeRepo } from './run-tree';
 import { UserMessagesRepo } from './user-messages';
 import { UsersRepo } from './users';
@@ -37,8 +37,8 @@ export type QueuedRun = { queueFull: number } | { run: RunRecord; created: boole
 /** One request of `queueRun`'s. */
 type QueueRequest = { run: NewRun; cap: number; events: EventDraft[] };
 /**
- * At most this many of one owner's starts are queued in one transaction: enough that a storm of one owner's
- * starts (a hundred a second) goes in a few transactions a second, few enough that the lock is not held for long.
+ * At most this many starts are queued in one transaction: enough that a storm of starts (a hundred a second) goes in
+ * a few transactions a second, few enough that their owners' locks are not held for long.
  */
 const MAX_QUEUE_BATCH = 50;
 
@@ -67,9 +67,9 @@ export class Store {
   readonly apiKeys: ApiKeysRepo;
   readonly sessions: SessionsRepo;
   readonly teamBudgets: TeamBudgetsRepo;
-  /** Each owner's `queueRun` requests, queued together (this process's; the owner's lock orders them across processes). */
-  private readonly queueBatches = new OwnerBatches<QueueRequest, QueuedRun>(
-    (owner, requests) => this.queueBatch(owner, requests),
+  /** `queueRun` requests, queued together (this process's; each owner's lock orders its own across processes). */
+  private readonly queueBatches = new WriteBatches<QueueRequest, QueuedRun>(
+    (requests) => this.queueBatch(requests),
     (request) => this.queueAlone(request),
     MAX_QUEUE_BATCH,
   );
@@ -132,51 +132,54 @@ export class Store {
    * start: then nothing is written and `queueFull` says how many wait. A run with the same
    * idempotency key already there is returned as it is (`created: false`), whatever the cap.
    *
-   * The owner's concurrent requests in this process are written together (shared/store/owner-batches.ts), in one
-   * transaction that takes the owner's queue lock first, counts the runs waiting once, and then, request by request
-   * in arrival order, returns the run of a key already used, refuses one over the cap, or writes the run and its
-   * events and counts it: concurrent requests (here or in other processes, which take the same lock) cannot slip
-   * under the cap, and one owner's storm of starts costs a lock, a count and a commit per batch, on one connection.
+   * Concurrent requests in this process are written together (shared/store/write-batches.ts), whoever's, in one
+   * transaction that takes their owners' queue locks first, counts each owner's waiting runs once, and then,
+   * request by request in arrival order, returns the run of a key already used, refuses one over its owner's cap, or
+   * writes the run and its events and counts it: concurrent requests (here or in other processes, which take the
+   * same locks) cannot slip under the cap, and a storm of starts costs the locks, a count and a commit per batch, on
+   * one connection, however many owners it comes from.
    */
   queueRun(run: NewRun, cap: number, events: EventDraft[]): Promise<QueuedRun> {
     // Inside a caller's transaction: written there and then (a batch would commit apart from it).
     if (this.executor.isTransaction) return this.queueAlone({ run, cap, events });
-    return this.queueBatches.add(run.owner, { run, cap, events });
+    return this.queueBatches.add({ run, cap, events });
   }
 
   /**
-   * One owner's `queueRun` requests in one transaction, under the owner's queue lock: a result each, in order. In
-   * a few statements whatever their number: the lock, the count, the runs of the batch's keys, then the runs
-   * admitted and their first events, each in one statement.
+   * `queueRun` requests in one transaction, under their owners' queue locks: a result each, in order. In a few
+   * statements whatever their number: the locks, the counts, the runs of the batch's keys, then the runs admitted
+   * and their first events, each in one statement.
    */
-  private queueBatch(owner: string, requests: QueueRequest[]): Promise<QueuedRun[]> {
+  private queueBatch(requests: QueueRequest[]): Promise<QueuedRun[]> {
     return this.transaction(async (tx) => {
-      await tx.runs.lockQueue(owner);
-      let waiting = await tx.runs.countQueued(owner);
-      const keys = [...new Set(requests.flatMap((r) => (r.run.idempotencyKey ? [r.run.idempotencyKey] : [])))];
-      const known = await tx.runs.findByIdempotencyKeys(owner, keys);
+      const owners = [...new Set(requests.map((r) => r.run.owner))];
+      await tx.runs.lockQueues(owners);
+      const waiting = await tx.runs.countQueuedOf(owners);
+      const keyOf = (run: NewRun) => (run.idempotencyKey ? ownerKey(run.owner, run.idempotencyKey) : undefined);
+      const known = await tx.runs.findByIdempotencyKeys(requests.flatMap(({ run }) => (run.idempotencyKey ? [{ owner: run.owner, key: run.idempotencyKey }] : [])));
       const at = nowIso();
       // Decided in arrival order: a key already used gets its run whatever the cap (a key used earlier in the batch,
-      // the run written for it); then the cap; then the run is written, and counted.
+      // the run written for it); then the owner's cap; then the run is written, and counted.
       const decided: ({ queueFull: number } | { replayOf: string } | { write: QueueRequest; events: { key: string; event: RunEvent }[] })[] = [];
-      const writtenFor = new Map<string, string>(); // idempotency key → id of the run of this batch written for it
+      const writtenFor = new Map<string, string>(); // ownerKey → id of the run of this batch written for it
       for (const request of requests) {
-        const key = request.run.idempotencyKey;
-        if (key && known.has(key)) decided.push({ replayOf: key });
-        else if (key && writtenFor.has(key)) decided.push({ replayOf: key });
-        else if (waiting >= request.cap) decided.push({ queueFull: waiting });
+        const { run } = request;
+        const key = keyOf(run);
+        const queued = waiting.get(run.owner)!;
+        if (key && (known.has(key) || writtenFor.has(key))) decided.push({ replayOf: key });
+        else if (queued >= request.cap) decided.push({ queueFull: queued });
         else {
           decided.push({ write: request, events: EventsRepo.firstEvents(request.events, at) });
-          if (key) writtenFor.set(key, request.run.id);
-          if (!request.run.parentRunId) waiting += 1; // a tree counts once toward the cap, as its root (countQueued)
+          if (key) writtenFor.set(key, run.id);
+          if (!run.parentRunId) waiting.set(run.owner, queued + 1); // a tree counts once toward the cap, as its root (countQueued)
         }
       }
       const toWrite = decided.flatMap((d) => ('write' in d ? [d] : []));
       const written = new Map((await tx.runs.insertMany(toWrite.map((d) => ({ run: d.write.run, lastSeq: d.events.length })))).map((r) => [r.id, r]));
       // A run left out had its key taken meanwhile by a writer that did not take the lock (an older version's): that
       // writer's run is the request's (it was counted here, so the cap errs on the safe side for this batch).
-      const taken = toWrite.filter((d) => !written.has(d.write.run.id)).map((d) => d.write.run.idempotencyKey!);
-      for (const [key, run] of await tx.runs.findByIdempotencyKeys(owner, taken)) known.set(key, run);
+      const taken = toWrite.filter((d) => !written.has(d.write.run.id)).map((d) => ({ owner: d.write.run.owner, key: d.write.run.idempotencyKey! }));
+      for (const [key, run] of await tx.runs.findByIdempotencyKeys(taken)) known.set(key, run);
       const kept = toWrite.filter((d) => written.has(d.write.run.id));
       await tx.events.writeFirst(kept.map((d) => ({ runId: d.write.run.id, webhooks: d.write.run.webhooks ?? null, rows: d.events })));
       for (const [key, id] of writtenFor) if (written.has(id)) known.set(key, written.get(id)!);
@@ -184,7 +187,7 @@ export class Store {
         if ('queueFull' in d) return d;
         if ('replayOf' in d) return { run: known.get(d.replayOf)!, created: false, events: [] };
         const run = written.get(d.write.run.id);
-        return run ? { run, created: true, events: d.events.map((e) => e.event) } : { run: known.get(d.write.run.idempotencyKey!)!, created: false, events: [] };
+        return run ? { run, created: true, events: d.events.map((e) => e.event) } : { run: known.get(keyOf(d.write.run)!)!, created: false, events: [] };
       });
     });
   }

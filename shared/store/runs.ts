@@ -108,6 +108,11 @@ export interface ListRunsQuery {
   before?: { createdAt: string; id: string };
 }
 
+/** An idempotency key as it is unique: within its owner's runs. */
+export function ownerKey(owner: string, key: string): string {
+  return JSON.stringify([owner, key]);
+}
+
 /** A new run's row: queued, nothing spent, `lastSeq` events already written with it (0 unless said). */
 function newRunRow(run: NewRun, now: string, lastSeq = 0): Insertable<RunsTable> {
   return {
@@ -239,11 +244,23 @@ export class RunsRepo {
     return rows.map(toRecord);
   }
 
-  /** The owner's runs with any of these idempotency keys, by key. */
-  async findByIdempotencyKeys(owner: string, keys: string[]): Promise<Map<string, RunRecord>> {
+  /** The runs of these owners' idempotency keys, by `ownerKey(owner, key)`. */
+  async findByIdempotencyKeys(keys: { owner: string; key: string }[]): Promise<Map<string, RunRecord>> {
     if (keys.length === 0) return new Map();
-    const rows = await this.db.selectFrom('runs').selectAll().where('owner', '=', owner).where('idempotency_key', 'in', keys).execute();
-    return new Map(rows.map((row) => [row.idempotency_key!, toRecord(row)]));
+    const wanted = new Set(keys.map((k) => ownerKey(k.owner, k.key)));
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('owner', 'in', [...new Set(keys.map((k) => k.owner))])
+      .where('idempotency_key', 'in', [...new Set(keys.map((k) => k.key))])
+      .execute();
+    const found = new Map<string, RunRecord>();
+    for (const row of rows) {
+      const key = ownerKey(row.owner, row.idempotency_key!);
+      // Owners and keys were matched apart: a pair nobody asked for (one owner's key, used by another) is left out.
+      if (wanted.has(key)) found.set(key, toRecord(row));
+    }
+    return found;
   }
 
   async findByIdempotencyKey(owner: string, key: string): Promise<RunRecord | undefined> {
@@ -471,6 +488,21 @@ export class RunsRepo {
     return Number(row.n);
   }
 
+  /** `countQueued` for several owners in one statement: each owner's count (0 for one with none). */
+  async countQueuedOf(owners: string[]): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('runs')
+      .select(['owner', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('owner', 'in', owners)
+      .where('status', '=', 'queued')
+      .where('parent_run_id', 'is', null)
+      .groupBy('owner')
+      .execute();
+    const counts = new Map(owners.map((owner) => [owner, 0]));
+    for (const row of rows) counts.set(row.owner, Number(row.n));
+    return counts;
+  }
+
   async countQueued(owner: string): Promise<number> {
     const row = await this.db
       .selectFrom('runs')
@@ -490,6 +522,17 @@ export class RunsRepo {
    */
   async lockQueue(owner: string): Promise<void> {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul:queue:${owner}`}))`.execute(this.db);
+  }
+
+  /**
+   * `lockQueue` for several owners, in one statement. The locks are taken in one order, their ids', by every
+   * writer that takes more than one, so two such writers never wait on each other in a cycle (a writer that takes
+   * one owner's lock waits on nobody while it holds it).
+   */
+  async lockQueues(owners: string[]): Promise<void> {
+    if (this.dialect !== 'postgres' || owners.length === 0) return;
+    const names = owners.map((owner) => `longhaul:queue:${owner}`);
+    await sql`select pg_advisory_xact_lock(id) from (select distinct hashtext(name) as id from unnest(${names}::text[]) as name order by id) as locks`.execute(this.db);
   }
 
   /**

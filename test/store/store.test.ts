@@ -1,6 +1,7 @@
 /** The store behaves the same on SQLite and on Postgres: one query layer, one set of migrations. */
+import os from 'node:os';
 import pg from 'pg';
-import type { Store, WriteWithEvent } from '../../shared/store';
+import { createStore, type Store, type WriteWithEvent } from '../../shared/store';
 import { UnknownRunError } from '../../shared/store/events';
 import { listTables } from '../../shared/store/migrations';
 import { openTestStore } from '../support/test-store';
@@ -32,9 +33,10 @@ const newRun = (id: string, owner = 'alice', idempotencyKey?: string) => ({
 describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
   let store: Store;
   let close: () => Promise<void>;
+  let databaseUrl: string | undefined;
 
   beforeAll(async () => {
-    ({ store, close } = await openTestStore(dialect));
+    ({ store, close, databaseUrl } = await openTestStore(dialect));
   });
   afterAll(() => close());
 
@@ -87,6 +89,61 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await store.events.list('run_storm39', { after: 0, limit: 10 })).toMatchObject([{ seq: 1, type: 'run.queued' }]);
     expect(await store.runs.get('run_storm39')).toMatchObject({ lastSeq: 1, status: 'queued' });
   });
+
+  it("writes many owners' concurrent starts together, each owner's cap and keys its own (issue 26, the storm over many owners)", async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const owners = Array.from({ length: 8 }, (_, k) => `many-${k}`);
+    const transactions = jest.spyOn(store, 'transaction');
+    let tries;
+    try {
+      // Five starts of each of eight owners, interleaved, with a cap of three; each owner's first two use the key
+      // `shared` (one run per owner), and the first start of all goes alone before the batch.
+      tries = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => {
+          const owner = owners[i % 8]!;
+          return store.queueRun(newRun(`run_many${i}`, owner, i < 16 ? 'shared' : undefined), 3, [queued]);
+        }),
+      );
+      expect(transactions.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      transactions.mockRestore();
+    }
+    for (const [k, owner] of owners.entries()) {
+      const answers = tries.filter((_, i) => i % 8 === k).map((t) => ('run' in t ? { id: t.run.id, created: t.created } : t));
+      // The key's second use replays the first; the cap counts the owner's own runs only.
+      expect(answers).toEqual([
+        { id: `run_many${k}`, created: true },
+        { id: `run_many${k}`, created: false },
+        { id: `run_many${k + 16}`, created: true },
+        { id: `run_many${k + 24}`, created: true },
+        { queueFull: 3 },
+      ]);
+      expect(await store.runs.countQueued(owner)).toBe(3);
+    }
+  });
+
+  if (dialect === 'postgres') {
+    it("writes two processes' batches of the same owners at once without either waiting on the other for ever", async () => {
+      const other = await createStore({ dataDir: os.tmpdir(), databaseUrl });
+      const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+      const owners = Array.from({ length: 12 }, (_, k) => `both-${k}`);
+      const spies = [jest.spyOn(store, 'transaction'), jest.spyOn(other, 'transaction')];
+      try {
+        // Each process's batch takes the same twelve owners' locks, named in opposite orders: taken in one order, by id.
+        const tries = await Promise.all([
+          ...Array.from({ length: 24 }, (_, i) => store.queueRun(newRun(`run_both_a${i}`, owners[i % 12]!), 100, [queued])),
+          ...Array.from({ length: 24 }, (_, i) => other.queueRun(newRun(`run_both_b${i}`, owners[11 - (i % 12)]!), 100, [queued])),
+        ]);
+        expect(tries.every((t) => 'run' in t && t.created)).toBe(true);
+        // No batch failed (a deadlock fails one, and its starts are written again one at a time).
+        for (const spy of spies) expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
+      } finally {
+        spies.forEach((s) => s.mockRestore());
+        await other.close();
+      }
+      for (const owner of owners) expect(await store.runs.countQueued(owner)).toBe(4);
+    });
+  }
 
   it('fails only the start that cannot be written when its batch fails, and replays a key within a batch', async () => {
     const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;

@@ -6,7 +6,8 @@ import { createStore, type Store } from '../../shared/store';
 import { createPostgresDatabase } from './postgres';
 import { testEnv } from './test-env';
 
-export async function openTestStore(dialect: 'sqlite' | 'postgres'): Promise<{ store: Store; close: () => Promise<void> }> {
+/** `databaseUrl`: the Postgres database's, for a second store on it (another process's, as it were). */
+export async function openTestStore(dialect: 'sqlite' | 'postgres'): Promise<{ store: Store; close: () => Promise<void>; databaseUrl?: string }> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-store-'));
     const store = await createStore({ dataDir: dir });
@@ -16,6 +17,7 @@ export async function openTestStore(dialect: 'sqlite' | 'postgres'): Promise<{ s
   const store = await createStore({ dataDir: os.tmpdir(), databaseUrl: db.url });
   return {
     store,
+    databaseUrl: db.url,
     close: async () => {
       await store.close();
       await db.drop();
