@@ -126,7 +126,7 @@ export function createReapActivities(deps: ActivityDeps) {
           deps.metrics.owedStartMade();
           logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
         }
-        await store.runs.startMade(run.id);
+        await store.runs.startsMade([run.id]);
         counted.started += 1;
         failedInARow = 0;
       } catch (err) {

@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import { startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { WriteBatches } from '../shared/store/write-batches';
 import { ApiError } from './errors';
 
 /** How long this process keeps trying an owed start before it leaves it to the sweeper. */
@@ -27,6 +28,13 @@ const LONGEST_RETRY_MS = 15_000;
  * no answer time, and it keeps a burst from opening thousands of calls on one connection at once.
  */
 const MAX_IN_FLIGHT = 64;
+/**
+ * Owed marks are cleared together, in one statement for the starts made within this long of each other: a storm's
+ * hundred starts a second then cost a few statements a second, not one each. Nobody waits for a mark (the answer has
+ * gone); a mark left a moment longer only makes a steering request ask Temporal for a start it has.
+ */
+const MARKS_LINGER_MS = 50;
+const MAX_MARKS_BATCH = 500;
 
 export class OwedStarts {
   /** Each run's start this process is making: a request that replays it joins it. */
@@ -36,8 +44,17 @@ export class OwedStarts {
   private readonly queued: ((handed: boolean) => void)[] = [];
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closed = false;
+  private readonly marks: WriteBatches<string, void>;
 
-  constructor(private readonly deps: { client: Client; config: Config; store: Store; logger: Logger }) {}
+  constructor(private readonly deps: { client: Client; config: Config; store: Store; logger: Logger }) {
+    const { runs } = deps.store;
+    this.marks = new WriteBatches<string, void>(
+      async (ids) => (await runs.startsMade(ids), ids.map(() => undefined)),
+      (id) => runs.startsMade([id]),
+      MAX_MARKS_BATCH,
+      MARKS_LINGER_MS,
+    );
+  }
 
   /**
    * Makes the run's owed start, trying again with backoff: true once Temporal has the workflow, false when this
@@ -74,6 +91,8 @@ export class OwedStarts {
     }
     for (const wake of this.queued.splice(0)) wake(false);
     await Promise.allSettled([...this.making.values()]);
+    // The marks of the starts made are cleared before the store closes (else the sweeper asks Temporal of each).
+    await this.marks.written();
   }
 
   private async keepTrying(run: RunRecord, agent: AgentData | undefined): Promise<boolean> {
@@ -100,7 +119,7 @@ export class OwedStarts {
   /** Clears the owed mark; a write that fails leaves it for the sweeper, whose start finds the workflow there. */
   private async recordMade(runId: string): Promise<void> {
     try {
-      await this.deps.store.runs.startMade(runId);
+      await this.marks.add(runId);
     } catch (err) {
       this.deps.logger.warn({ err, runId }, 'the run started but its start is still marked owed: the sweeper will clear it');
     }

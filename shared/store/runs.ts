@@ -392,9 +392,10 @@ export class RunsRepo {
     return rows.map(toRecord);
   }
 
-  /** Temporal has the run's workflow: its start is owed no more. */
-  async startMade(id: string): Promise<void> {
-    await this.db.updateTable('runs').set({ start_owed: 0 }).where('id', '=', id).where('start_owed', '=', 1).execute();
+  /** Temporal has these runs' workflows: their starts are owed no more. */
+  async startsMade(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('runs').set({ start_owed: 0 }).where('id', 'in', ids).where('start_owed', '=', 1).execute();
   }
 
   /**

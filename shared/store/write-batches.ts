@@ -7,10 +7,14 @@
  *
  * A batch that fails is written again item by item (`writeAlone`), so one bad item fails alone; a failure of the
  * database fails each of them as it would have.
+ *
+ * `lingerMs`: how long the first item of a batch waits for others before the batch is written, for writes nobody
+ * waits for (a mark cleared after the answer): arriving a few milliseconds apart, each would go alone.
  */
 export class WriteBatches<Item, Result> {
   private readonly waiting: { item: Item; resolve: (r: Result) => void; reject: (err: unknown) => void }[] = [];
   private draining = false;
+  private drained: Promise<void> = Promise.resolve();
 
   constructor(
     /** Writes one batch in one transaction; a result per item, in order. */
@@ -18,19 +22,30 @@ export class WriteBatches<Item, Result> {
     /** Writes one item alone: a failed batch's items, each. */
     private readonly writeAlone: (item: Item) => Promise<Result>,
     private readonly maxBatch: number,
+    private readonly lingerMs = 0,
   ) {}
 
   add(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (!this.draining) void this.drain();
+      if (this.draining) return;
+      this.draining = true;
+      this.drained = this.drain();
     });
   }
 
-  /** Writes the waiting items a batch at a time until none wait. */
+  /** Resolves once every item added so far is written (or has failed). */
+  async written(): Promise<void> {
+    while (this.draining) await this.drained;
+  }
+
+  /**
+   * Writes the waiting items a batch at a time until none wait. The flag is cleared in the same step as the last
+   * look at the queue: an item added by a caller the last batch's results woke starts a new drain.
+   */
   private async drain(): Promise<void> {
-    this.draining = true;
     while (this.waiting.length > 0) {
+      if (this.lingerMs > 0 && this.waiting.length < this.maxBatch) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
       const batch = this.waiting.splice(0, this.maxBatch);
       try {
         const results = await this.write(batch.map((b) => b.item));

@@ -185,7 +185,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     expect(await reaper().run()).toEqual({ reaped: 0, kept: 3, started: 0 });
     for (const id of [owed, madeByItsApi, ended, young]) expect(await exists(id)).toBe(true);
     for (const id of [owed, madeByItsApi, ended, young]) await store.runs.updateState(id, { status: 'completed', ended: true });
-    await store.runs.startMade(young);
+    await store.runs.startsMade([young]);
   });
 
   it('passes over a run whose start Temporal refuses, and ends the sweep after three refusals in a row', async () => {
@@ -215,7 +215,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     expect(await reaper({ client: refusing }).run()).toEqual({ reaped: 0, kept: 0, started: 0 });
     expect((await store.runs.get(after))?.startOwed).toBe(true);
     for (const id of [...refusedIds, after, fine]) {
-      await store.runs.startMade(id);
+      await store.runs.startsMade([id]);
       await store.runs.updateState(id, { status: 'completed', ended: true });
     }
   });

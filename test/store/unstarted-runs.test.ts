@@ -104,7 +104,7 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
     expect(await ids({ createdBefore: CUTOFF, limit: 100 })).not.toContain('run_o_old');
     expect(await store.runs.deleteUnstarted('run_o_old')).toBe(false);
 
-    await store.runs.startMade('run_o_old');
+    await store.runs.startsMade(['run_o_old']);
     expect(await store.runs.get('run_o_old')).toMatchObject({ startOwed: false, approvalTimeoutSec: 45 });
     expect(await owed({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_o_older']);
     // No longer owed, so what the reaper asks Temporal about (a run with no workflow would then be a ghost).
