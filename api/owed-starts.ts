@@ -15,7 +15,7 @@ import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { refusalOf, startRunWorkflow } from '../shared/runs/start-run-workflow';
 import { WriteBatches } from '../shared/store/write-batches';
 import { ApiError } from './errors';
 
@@ -69,13 +69,17 @@ export class OwedStarts {
     return made;
   }
 
-  /** Before a request that must reach the run's workflow: its owed start made now, or 503 `temporal_unavailable`. */
+  /**
+   * Before a request that must reach the run's workflow: its owed start made now, or 503 `temporal_unavailable`
+   * (409 `run_not_active` when Temporal refused it for good: the run failed).
+   */
   async ensure(run: RunRecord): Promise<void> {
     if (!run.startOwed) return;
     const { config, logger } = this.deps;
     try {
       await startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs);
     } catch (err) {
+      if (await this.refused(run, err)) throw new ApiError(409, 'run_not_active', 'run is already failed: Temporal refused to start it');
       logger.error({ err, runId: run.id }, 'could not start the run workflow');
       throw new ApiError(503, 'temporal_unavailable', 'the run has not started yet and Temporal is unreachable; try again');
     }
@@ -105,6 +109,7 @@ export class OwedStarts {
         void this.recordMade(run.id);
         return true;
       } catch (err) {
+        if (await this.refused(run, err)) return false;
         const wait = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
         if (this.closed || Date.now() + wait > giveUpAt) {
           logger.error({ err, runId: run.id, attempts: attempt }, 'could not start the run workflow: the sweeper will start it');
@@ -114,6 +119,18 @@ export class OwedStarts {
         await this.sleep(wait);
       }
     }
+  }
+
+  /**
+   * Whether Temporal refused the start for good; the run then ends failed (`start_refused`), as no later try can start
+   * it. A write that fails leaves the run owed: the sweeper's start is refused again, and it ends the run then.
+   */
+  private async refused(run: RunRecord, err: unknown): Promise<boolean> {
+    const refusal = refusalOf(err);
+    if (refusal === undefined) return false;
+    this.deps.logger.warn({ err, runId: run.id }, 'Temporal refused the run workflow for good: the run fails');
+    await this.deps.store.refuseStart(run.id, refusal).catch((writeErr: unknown) => this.deps.logger.error({ err: writeErr, runId: run.id }, 'could not record a refused start: the sweeper will'));
+    return true;
   }
 
   /** Clears the owed mark; a write that fails leaves it for the sweeper, whose start finds the workflow there. */

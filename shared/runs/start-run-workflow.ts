@@ -4,7 +4,7 @@
  * up). Any number of them may try at once: Temporal takes one workflow with the run's id, ever (REJECT_DUPLICATE, so
  * a late start never begins a run again after it ended), and every other try learns that it is there.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { agentTaskQueue, type AgentData } from '../../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../../contract/search-attributes';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
@@ -50,3 +50,18 @@ export async function startRunWorkflow(
     throw err;
   }
 }
+
+/**
+ * Why Temporal refused the start for good, when it did: it found the start itself invalid (INVALID_ARGUMENT: the
+ * run's input over the server's size limit, say), which no later try can change. Undefined for anything else
+ * (unreachable, busy, a deadline), which may pass and is tried again.
+ */
+export function refusalOf(err: unknown): string | undefined {
+  for (let cause = err; cause instanceof Error; cause = cause.cause) {
+    if (isGrpcServiceError(cause)) return cause.code === GRPC_INVALID_ARGUMENT ? `Temporal refused to start the run: ${cause.details}` : undefined;
+  }
+  return undefined;
+}
+
+/** gRPC's status code INVALID_ARGUMENT (its own package is the Temporal client's, not ours). */
+const GRPC_INVALID_ARGUMENT = 3;

@@ -1,6 +1,8 @@
 /** The store: every repository over one database, plus transactions spanning them. */
 import type { Kysely } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
+import { eventKeys } from '../../contract/keys';
+import type { RunError } from '../../contract/run';
 import { AgentsRepo } from './agents';
 import { ApiKeysRepo } from './api-keys';
 import { ApprovalsRepo } from './approvals';
@@ -208,6 +210,23 @@ export class Store {
       const inserted = await tx.runs.insert(run);
       if (!inserted.created) return { ...inserted, events: [] };
       return { ...inserted, events: await tx.events.append(inserted.run.id, events) };
+    });
+  }
+
+  /**
+   * Ends a run whose workflow Temporal refused for good (`refusalOf`, shared/runs/start-run-workflow.ts): failed
+   * with `start_refused` and Temporal's words, its start owed no more, `run.failed` appended. Only while the run is
+   * still queued with its start owed (one that started meanwhile is its workflow's); the events written, else none.
+   */
+  refuseStart(runId: string, message: string): Promise<RunEvent[]> {
+    return this.transaction(async (tx) => {
+      await tx.runs.lock(runId);
+      const run = await tx.runs.get(runId);
+      if (!run?.startOwed || run.status !== 'queued') return [];
+      const error: RunError = { code: 'start_refused', message };
+      await tx.runs.updateState(runId, { status: 'failed', statusDetail: message, error, ended: true });
+      await tx.runs.startsMade([runId]);
+      return tx.events.append(runId, [{ key: eventKeys.failed(), type: 'run.failed', data: { error } }]);
     });
   }
 

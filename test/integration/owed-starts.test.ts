@@ -3,7 +3,8 @@
  * Temporal), and its workflow start follows (api/owed-starts.ts). Against the real dev server and a worker: every run
  * answered starts once and completes; a run whose start is still owed — its API died between the commit and the
  * start, written here as that API left it — is started by whatever reaches it first: a cancel, a pause, a follow-up,
- * or a replay of its request with the same Idempotency-Key.
+ * or a replay of its request with the same Idempotency-Key. A run Temporal refuses to start for good (its input over
+ * the server's limit) ends failed, `start_refused`, and is not tried again.
  */
 import { eventKeys } from '../../contract/keys';
 import type { RunLimits } from '../../contract/run';
@@ -11,14 +12,21 @@ import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const LIMITS: RunLimits = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 600 };
+const LONG_NAME = `user-${'n'.repeat(2100)}`;
+const TESTER = 'owed-tester-token-0001';
+const LONG = 'owed-long-name-token-0001';
 
 describe('workflow starts made after the answer', () => {
   let h: Harness;
   let owner: string;
 
   beforeAll(async () => {
-    h = await startHarness({ env: { START_RUN_WAIT_MS: '0' } });
-    owner = (await h.getRun(await h.createRun({ goal: 'Whose runs are these?', model: 'demo' }))).owner;
+    // A second user whose name is over Temporal's 2 KB limit on a search attribute's value (their runs' owner).
+    h = await startHarness({ env: { START_RUN_WAIT_MS: '0', API_TOKENS: `${TESTER}:owed-tester,${LONG}:${LONG_NAME}` } });
+    h.defaultToken = TESTER;
+    const first = await h.createRun({ goal: 'Whose runs are these?', model: 'demo', approvals: 'none' });
+    // Ended before the storm below: twenty more would be one over the owner's queue cap while it waits.
+    owner = (await h.waitForStatus(first, 'completed', { timeoutMs: 30_000 })).owner;
   });
   afterAll(() => h?.close());
 
@@ -87,5 +95,18 @@ describe('workflow starts made after the answer', () => {
     await h.waitForStatus(id, 'completed', { timeoutMs: 30_000 });
     expect((await h.store.runs.get(id))?.startOwed).toBe(false);
     expect(await executionsOf(id)).toBe(1);
+  });
+
+  it('ends a run failed, start_refused, when Temporal refuses its start for good (an owner name over its limit)', async () => {
+    const id = await h.createRun({ goal: 'Mine cannot start [owed-refused]', model: 'demo', approvals: 'none' }, { token: LONG });
+    await waitFor(async () => (await h.store.runs.get(id))?.status === 'failed', { what: 'the refused run to fail' });
+    const failed = await h.getRun(id, LONG);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'start_refused' } });
+    expect(failed.error.message).toMatch(/^Temporal refused to start the run: search attribute \w+ value size \d+ exceeds size limit/);
+    expect((await h.store.runs.get(id))?.startOwed).toBe(false);
+    expect((await h.events(id)).map((e) => e.type)).toEqual(['run.queued', 'run.failed']);
+    expect(await executionsOf(id)).toBe(0);
+    // Nothing is left for the sweeper: the run is no owed start, and no abandoned one.
+    expect((await h.store.runs.owedStartsBefore({ createdBefore: new Date(Date.now() + 60_000).toISOString(), limit: 100 })).map((r) => r.id)).not.toContain(id);
   });
 });

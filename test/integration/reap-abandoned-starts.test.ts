@@ -3,7 +3,8 @@
  * workflow never started (its starter died, or its commit's answer was lost) is deleted with its events; a run that
  * has a workflow — waiting on a task queue no worker polls, or already closed — is kept, as is a running run, a
  * young one, a child, a continued one, and a schedule firing's run while its firing still runs. An answer from
- * Temporal other than "no such workflow" deletes nothing. And the sweeper workflow calls the reaper after its
+ * Temporal other than "no such workflow" deletes nothing. A run whose owed start Temporal refuses for good (its owner's
+ * name over a search attribute's limit) ends failed, `start_refused`, and the sweep goes on. And the sweeper workflow calls the reaper after its
  * stall sweep (the `reap-abandoned-starts` patch).
  */
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import { eventKeys } from '../../contract/keys';
 import { RUN_WORKFLOW, SWEEPER_WORKFLOW } from '../../contract/workflow-messages';
 import type { Store } from '../../shared/store';
 import { loadConfig } from '../../shared/config';
+import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { openTestStore } from '../support/test-store';
 import { testEnv } from '../support/test-env';
 
@@ -87,6 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     const counted: string[] = [];
     const deps = {
       store,
+      bus: new InMemoryBus(),
       logger: { warn: (fields: Record<string, unknown>) => warnings.push(fields), info: () => undefined, error: () => undefined, debug: () => undefined },
       metrics: { abandonedStartReaped: () => counted.push('reaped'), owedStartMade: () => counted.push('started') },
       // Owed starts go to the queue nobody polls: the test looks at the workflows, and ends them.
@@ -188,15 +191,15 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     await store.runs.startsMade([young]);
   });
 
-  it('passes over a run whose start Temporal refuses, and ends the sweep after three refusals in a row', async () => {
+  it('passes over a run whose start fails, and ends the sweep after three failures in a row', async () => {
     const refusedIds = new Set<string>();
-    /** The real client, but Temporal refuses the starts of `refusedIds` (as it would a start refused for that run alone). */
+    /** The real client, but the starts of `refusedIds` fail (as a start may that fails for that run alone, for now). */
     const refusing = {
       withDeadline: <T>(deadline: number, fn: () => Promise<T>) => client.withDeadline(deadline, fn),
       withAbortSignal: <T>(signal: AbortSignal, fn: () => Promise<T>) => client.withAbortSignal(signal, fn),
       workflow: {
         start: (type: string, options: { workflowId: string }) =>
-          refusedIds.has(options.workflowId) ? Promise.reject(new Error('3 INVALID_ARGUMENT: refused for this run')) : client.workflow.start(type, options as never),
+          refusedIds.has(options.workflowId) ? Promise.reject(new Error('13 INTERNAL: failed for this run')) : client.workflow.start(type, options as never),
         getHandle: (workflowId: string) => client.workflow.getHandle(workflowId),
       },
     } as unknown as Client;
@@ -218,6 +221,22 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
       await store.runs.startsMade([id]);
       await store.runs.updateState(id, { status: 'completed', ended: true });
     }
+  });
+
+  it('ends a run failed whose start Temporal refuses for good, and goes on with the sweep', async () => {
+    // Temporal refuses a search attribute's value over 2 KB: the run's owner, here. Three in a row end no sweep.
+    const refused = [];
+    for (let i = 0; i < 3; i += 1) refused.push(await queued({ owed: true, owner: `owner-${i}-${'n'.repeat(2100)}` }));
+    const fine = await queued({ owed: true });
+    expect(await reaper().run()).toMatchObject({ reaped: 0, started: 1 });
+    started.push(client.workflow.getHandle(fine));
+    for (const id of refused) {
+      const run = await store.runs.get(id);
+      expect(run).toMatchObject({ status: 'failed', startOwed: false, error: { code: 'start_refused' } });
+      expect(run!.error!.message).toMatch(/^Temporal refused to start the run: search attribute \w+ value size \d+ exceeds size limit/);
+      expect((await store.events.list(id, { after: 0, limit: 10 })).map((e) => e.type)).toEqual(['run.queued', 'run.failed']);
+    }
+    await store.runs.updateState(fine, { status: 'completed', ended: true });
   });
 
   it('deletes nothing when Temporal gives any answer but "no such workflow"', async () => {

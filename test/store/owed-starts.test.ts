@@ -5,7 +5,7 @@
  * sweeper makes what is left), and a steering request's start answers 503 while Temporal cannot take it.
  */
 import os from 'node:os';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { OwedStarts } from '../../api/owed-starts';
 import { ApiError } from '../../api/errors';
 import { eventKeys } from '../../contract/keys';
@@ -18,6 +18,12 @@ import { waitFor } from '../support/wait';
 
 const LIMITS = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
 
+/** What the Temporal client throws when the server finds a start invalid: its gRPC error, INVALID_ARGUMENT (3), inside. */
+function invalidArgument(details: string): ServiceError {
+  const grpc = Object.assign(new Error(`3 INVALID_ARGUMENT: ${details}`), { code: 3, details, metadata: {} });
+  return new ServiceError('Failed to start Workflow', { cause: grpc });
+}
+
 describe('owed workflow starts', () => {
   let store: Store;
   let close: () => Promise<void>;
@@ -27,7 +33,7 @@ describe('owed workflow starts', () => {
   afterAll(() => close());
 
   /** A client whose workflow starts answer, in turn, with `answers` (an error is thrown; the last one repeats). */
-  function clientAnswering(answers: ('unavailable' | 'started' | 'already')[]) {
+  function clientAnswering(answers: ('unavailable' | 'started' | 'already' | 'invalid')[]) {
     const starts: { workflowId: string; workflowIdReusePolicy?: unknown }[] = [];
     const client = {
       withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
@@ -37,6 +43,7 @@ describe('owed workflow starts', () => {
           const answer = answers[Math.min(starts.length, answers.length) - 1];
           if (answer === 'unavailable') throw new Error('14 UNAVAILABLE: connection refused');
           if (answer === 'already') throw new WorkflowExecutionAlreadyStartedError('already started', options.workflowId, 'agentRunWorkflow');
+          if (answer === 'invalid') throw invalidArgument('Blob data size exceeds limit.');
           return {};
         },
       },
@@ -115,6 +122,22 @@ describe('owed workflow starts', () => {
     expect(begun.slice(65)).toEqual([runs[65]!.id, runs[66]!.id, late.id]);
     for (const id of begun) finish.get(id)?.();
     expect(await Promise.all(made)).toEqual(made.map(() => true));
+  });
+
+  it('ends a run failed, without trying again, when Temporal refuses its start for good', async () => {
+    const run = await owedRun('run_owed_invalid');
+    const { owed, starts } = clientAnswering(['invalid']);
+    expect(await owed.begin(run)).toBe(false);
+    expect(starts).toHaveLength(1);
+    const error = { code: 'start_refused', message: 'Temporal refused to start the run: Blob data size exceeds limit.' };
+    expect(await store.runs.get(run.id)).toMatchObject({ status: 'failed', startOwed: false, error });
+    expect((await store.runs.get(run.id))!.endedAt).not.toBeNull();
+    expect(await store.events.list(run.id, { after: 0, limit: 10 })).toMatchObject([{ type: 'run.queued' }, { type: 'run.failed', data: { error } }]);
+    // A steering request that meets such a run fails it too, and says it is not active.
+    const steered = await owedRun('run_owed_invalid_steered');
+    const answer = await clientAnswering(['invalid']).owed.ensure(steered).catch((err: unknown) => err);
+    expect([(answer as ApiError).status, (answer as ApiError).code]).toEqual([409, 'run_not_active']);
+    expect(await store.runs.get(steered.id)).toMatchObject({ status: 'failed', error: { code: 'start_refused' } });
   });
 
   it('answers a steering request 503 while Temporal cannot take the start, and makes it once it can', async () => {
