@@ -5,8 +5,8 @@
  * A run the API commits since migration 024 says its start is owed until Temporal has the workflow
  * (api/owed-starts.ts): the API tries for two minutes, and then, or when it died between the two steps, this sweep
  * makes the start — every start owed for over `OWED_START_AFTER_MS`, from what the row holds. Such a run is never
- * deleted: its client was answered `202`. One whose start Temporal refuses for good (its input over the server's
- * size limit, say) ends failed, `start_refused`.
+ * deleted: its client was answered `202`. One whose start Temporal refuses for good (over one of its limits: the
+ * owner's name too long, say) ends failed, `start_refused`.
  *
  * Older runs, and runs a schedule's firing records, owe nothing on the row. A starter of those that died between the
  * two steps (a deploy, a SIGKILL, an OOM), or whose commit landed but whose answer was lost (the API answered 503 and
@@ -24,7 +24,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ReapAbandonedStartsArgs, ReapAbandonedStartsResult } from '../contract/activity-io';
 import type { RunRecord } from '../shared/store/runs';
 import type { ActivityDeps } from './deps';
-import { refusalOf, startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { refusedForGood, startRunWorkflow } from '../shared/runs/start-run-workflow';
 import { publishEvents } from './publish';
 
 /**
@@ -132,12 +132,15 @@ export function createReapActivities(deps: ActivityDeps) {
         counted.started += 1;
         failedInARow = 0;
       } catch (err) {
-        // Refused for good (its own start invalid, as no later try changes): the run fails, and the sweep goes on.
-        const refusal = refusalOf(err);
+        // Refused for good (over one of Temporal's limits, as no later try changes): the run fails, the sweep goes on.
+        const refusal = await refusedForGood(client, run.id, err).catch(() => undefined);
         if (refusal !== undefined) {
           logger.warn({ err, runId: run.id }, 'Temporal refused the start of a run whose start is owed, for good: the run fails');
-          publishEvents(deps.bus, run.id, await store.refuseStart(run.id, refusal));
-          continue;
+          const failed = await store.refuseStart(run.id, refusal).catch((writeErr: unknown) => void logger.warn({ err: writeErr, runId: run.id }, 'could not record a refused start: the next sweep tries again'));
+          if (failed) {
+            publishEvents(deps.bus, run.id, failed);
+            continue;
+          }
         }
         // One run's start that fails keeps none of the others from theirs; several in a row are Temporal's trouble,
         // and the rest wait for the next sweep.

@@ -15,7 +15,7 @@ import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { refusalOf, startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { refusedForGood, startRunWorkflow } from '../shared/runs/start-run-workflow';
 import { WriteBatches } from '../shared/store/write-batches';
 import { ApiError } from './errors';
 
@@ -71,7 +71,7 @@ export class OwedStarts {
 
   /**
    * Before a request that must reach the run's workflow: its owed start made now, or 503 `temporal_unavailable`
-   * (409 `run_not_active` when Temporal refused it for good: the run failed).
+   * (409 `run_not_active` when Temporal refused it for good and the run has failed).
    */
   async ensure(run: RunRecord): Promise<void> {
     if (!run.startOwed) return;
@@ -79,11 +79,11 @@ export class OwedStarts {
     try {
       await startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs);
     } catch (err) {
-      if (await this.refused(run, err)) throw new ApiError(409, 'run_not_active', 'run is already failed: Temporal refused to start it');
+      if ((await this.refused(run, err)) === 'failed') throw new ApiError(409, 'run_not_active', 'run is already failed: Temporal refused to start it');
       logger.error({ err, runId: run.id }, 'could not start the run workflow');
       throw new ApiError(503, 'temporal_unavailable', 'the run has not started yet and Temporal is unreachable; try again');
     }
-    await this.recordMade(run.id);
+    void this.recordMade(run.id);
   }
 
   /** Stops trying again and waits for the attempts in flight (each at most `START_RUN_TIMEOUT_MS`). */
@@ -109,7 +109,7 @@ export class OwedStarts {
         void this.recordMade(run.id);
         return true;
       } catch (err) {
-        if (await this.refused(run, err)) return false;
+        if ((await this.refused(run, err)) !== undefined) return false;
         const wait = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
         if (this.closed || Date.now() + wait > giveUpAt) {
           logger.error({ err, runId: run.id, attempts: attempt }, 'could not start the run workflow: the sweeper will start it');
@@ -122,15 +122,20 @@ export class OwedStarts {
   }
 
   /**
-   * Whether Temporal refused the start for good; the run then ends failed (`start_refused`), as no later try can start
-   * it. A write that fails leaves the run owed: the sweeper's start is refused again, and it ends the run then.
+   * Whether Temporal refused the start for good (undefined when not); the run then ends failed (`start_refused`), as
+   * no later try can start it: 'failed' once it has. A write that fails leaves the run owed ('unrecorded'): the
+   * sweeper's start is refused again, and it ends the run then.
    */
-  private async refused(run: RunRecord, err: unknown): Promise<boolean> {
-    const refusal = refusalOf(err);
-    if (refusal === undefined) return false;
+  private async refused(run: RunRecord, err: unknown): Promise<'failed' | 'unrecorded' | undefined> {
+    const refusal = await refusedForGood(this.deps.client, run.id, err);
+    if (refusal === undefined) return undefined;
     this.deps.logger.warn({ err, runId: run.id }, 'Temporal refused the run workflow for good: the run fails');
-    await this.deps.store.refuseStart(run.id, refusal).catch((writeErr: unknown) => this.deps.logger.error({ err: writeErr, runId: run.id }, 'could not record a refused start: the sweeper will'));
-    return true;
+    try {
+      return (await this.deps.store.refuseStart(run.id, refusal)).length > 0 ? 'failed' : 'unrecorded';
+    } catch (writeErr) {
+      this.deps.logger.error({ err: writeErr, runId: run.id }, 'could not record a refused start: the sweeper will');
+      return 'unrecorded';
+    }
   }
 
   /** Clears the owed mark; a write that fails leaves it for the sweeper, whose start finds the workflow there. */

@@ -115,7 +115,7 @@ export const RUN_ENDING_CODES = [
   'approval_expired',
   /** A step timed out after all its retries. */
   'activity_timeout',
-  /** Temporal refused the run's workflow for good (its input over the server's size limit, say): it never started. */
+  /** Temporal refused the run's workflow for good (over one of its limits: the owner's name too long, say): it never started. */
   'start_refused',
   /** Anything else: an unexpected error, whatever threw it. */
   'internal',

@@ -4,7 +4,7 @@
  * up). Any number of them may try at once: Temporal takes one workflow with the run's id, ever (REJECT_DUPLICATE, so
  * a late start never begins a run again after it ended), and every other try learns that it is there.
  */
-import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { agentTaskQueue, type AgentData } from '../../contract/agents';
 import { OwnerAttribute, StatusAttribute } from '../../contract/search-attributes';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
@@ -52,16 +52,33 @@ export async function startRunWorkflow(
 }
 
 /**
- * Why Temporal refused the start for good, when it did: it found the start itself invalid (INVALID_ARGUMENT: the
- * run's input over the server's size limit, say), which no later try can change. Undefined for anything else
- * (unreachable, busy, a deadline), which may pass and is tried again.
+ * Why Temporal refused the run's start for good, when it did, and has no workflow with its id: the start itself is
+ * over one of the server's limits on what a start carries (INVALID_ARGUMENT, "… exceeds … limit": the input's size, a
+ * search attribute's value — the owner's name — over 2 KB), which no later try can change. Undefined for anything
+ * else, which may pass and is tried again: unreachable, busy, a deadline, and an INVALID_ARGUMENT of the deployment's
+ * (a search attribute the namespace lacks) that would fail every run until an operator mends it. Temporal is asked
+ * for the workflow because a start it validates first is refused even when an earlier try already started it.
  */
-export function refusalOf(err: unknown): string | undefined {
+export async function refusedForGood(client: Client, runId: string, err: unknown): Promise<string | undefined> {
+  const refusal = limitRefusalOf(err);
+  if (refusal === undefined) return undefined;
+  try {
+    await client.workflow.getHandle(runId).describe();
+    return undefined;
+  } catch (describeErr) {
+    return describeErr instanceof WorkflowNotFoundError ? refusal : undefined;
+  }
+}
+
+function limitRefusalOf(err: unknown): string | undefined {
   for (let cause = err; cause instanceof Error; cause = cause.cause) {
-    if (isGrpcServiceError(cause)) return cause.code === GRPC_INVALID_ARGUMENT ? `Temporal refused to start the run: ${cause.details}` : undefined;
+    if (!isGrpcServiceError(cause)) continue;
+    return cause.code === GRPC_INVALID_ARGUMENT && OVER_A_LIMIT.test(cause.details) ? `Temporal refused to start the run: ${cause.details}` : undefined;
   }
   return undefined;
 }
 
 /** gRPC's status code INVALID_ARGUMENT (its own package is the Temporal client's, not ours). */
 const GRPC_INVALID_ARGUMENT = 3;
+/** How Temporal words a start over one of its limits ("Blob data size exceeds limit.", "… value size 2102 exceeds size limit 2048"). */
+const OVER_A_LIMIT = /\bexceeds\b.*\blimit\b/i;

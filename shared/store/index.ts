@@ -214,15 +214,16 @@ export class Store {
   }
 
   /**
-   * Ends a run whose workflow Temporal refused for good (`refusalOf`, shared/runs/start-run-workflow.ts): failed
+   * Ends a run whose workflow Temporal refused for good (`refusedForGood`, shared/runs/start-run-workflow.ts): failed
    * with `start_refused` and Temporal's words, its start owed no more, `run.failed` appended. Only while the run is
-   * still queued with its start owed (one that started meanwhile is its workflow's); the events written, else none.
+   * still queued, unadmitted, with its start owed (one that started meanwhile is its workflow's); the events written,
+   * else none.
    */
   refuseStart(runId: string, message: string): Promise<RunEvent[]> {
     return this.transaction(async (tx) => {
       await tx.runs.lock(runId);
       const run = await tx.runs.get(runId);
-      if (!run?.startOwed || run.status !== 'queued') return [];
+      if (!run?.startOwed || run.status !== 'queued' || run.admitted) return [];
       const error: RunError = { code: 'start_refused', message };
       await tx.runs.updateState(runId, { status: 'failed', statusDetail: message, error, ended: true });
       await tx.runs.startsMade([runId]);

@@ -5,7 +5,7 @@
  * sweeper makes what is left), and a steering request's start answers 503 while Temporal cannot take it.
  */
 import os from 'node:os';
-import { ServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { OwedStarts } from '../../api/owed-starts';
 import { ApiError } from '../../api/errors';
 import { eventKeys } from '../../contract/keys';
@@ -33,7 +33,11 @@ describe('owed workflow starts', () => {
   afterAll(() => close());
 
   /** A client whose workflow starts answer, in turn, with `answers` (an error is thrown; the last one repeats). */
-  function clientAnswering(answers: ('unavailable' | 'started' | 'already' | 'invalid')[]) {
+  /**
+   * `invalid`: over one of Temporal's limits; `misconfigured`: an INVALID_ARGUMENT of the deployment's. `existing`:
+   * the workflows Temporal has (describe finds them).
+   */
+  function clientAnswering(answers: ('unavailable' | 'started' | 'already' | 'invalid' | 'misconfigured')[], existing: string[] = []) {
     const starts: { workflowId: string; workflowIdReusePolicy?: unknown }[] = [];
     const client = {
       withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
@@ -44,8 +48,15 @@ describe('owed workflow starts', () => {
           if (answer === 'unavailable') throw new Error('14 UNAVAILABLE: connection refused');
           if (answer === 'already') throw new WorkflowExecutionAlreadyStartedError('already started', options.workflowId, 'agentRunWorkflow');
           if (answer === 'invalid') throw invalidArgument('Blob data size exceeds limit.');
+          if (answer === 'misconfigured') throw invalidArgument('search attribute LonghaulOwner is not defined');
           return {};
         },
+        getHandle: (id: string) => ({
+          describe: async () => {
+            if (existing.includes(id)) return { workflowId: id };
+            throw new WorkflowNotFoundError('not found', id, undefined);
+          },
+        }),
       },
     } as unknown as Client;
     const owed = new OwedStarts({ client, store, config: loadConfig({ DATA_DIR: os.tmpdir() }), logger: createLogger({ level: 'silent' }) });
@@ -140,6 +151,21 @@ describe('owed workflow starts', () => {
     expect(await store.runs.get(steered.id)).toMatchObject({ status: 'failed', error: { code: 'start_refused' } });
   });
 
+  it("tries again after an INVALID_ARGUMENT of the deployment's, or a refusal of a start Temporal already has", async () => {
+    // A namespace without Longhaul's search attributes refuses every start until an operator mends it: no run fails.
+    const misconfigured = await owedRun('run_owed_misconfigured');
+    const first = clientAnswering(['misconfigured', 'started']);
+    expect(await first.owed.begin(misconfigured)).toBe(true);
+    expect(first.starts).toHaveLength(2);
+    expect(await store.runs.get(misconfigured.id)).toMatchObject({ status: 'queued' });
+    // Over a limit, but an earlier try started it: the run is its workflow's, not failed.
+    const started = await owedRun('run_owed_refused_started');
+    const again = clientAnswering(['invalid'], [started.id]);
+    const answer = await again.owed.ensure(started).catch((err: unknown) => err);
+    expect([(answer as ApiError).status, (answer as ApiError).code]).toEqual([503, 'temporal_unavailable']);
+    expect(await store.runs.get(started.id)).toMatchObject({ status: 'queued', error: null });
+  });
+
   it('answers a steering request 503 while Temporal cannot take the start, and makes it once it can', async () => {
     const run = await owedRun('run_owed_steered');
     const { owed } = clientAnswering(['unavailable', 'started']);
@@ -148,6 +174,7 @@ describe('owed workflow starts', () => {
     expect([(refused as ApiError).status, (refused as ApiError).code]).toEqual([503, 'temporal_unavailable']);
     expect(await owedMark(run.id)).toBe(true);
     await owed.ensure(run);
-    expect(await owedMark(run.id)).toBe(false);
+    // The mark is cleared with others' after the start (nobody waits on it).
+    await waitFor(async () => (await owedMark(run.id)) === false, { what: 'the owed mark to clear' });
   });
 });
