@@ -57,22 +57,21 @@ export function createRunActivities(deps: ActivityDeps) {
     }
     const ending = ended ? told.find((e) => isRunEnding(e.type)) : undefined;
     const written = await store.transaction(async (tx): Promise<RunEvent[] | { recordedAt: string } | { lap: number }> => {
-      if (ended && reopenable) await tx.runs.lock(runId);
+      if (ended) await tx.runs.lock(runId);
+      const state = { status: progress.status, statusDetail: progress.statusDetail, progress, error: progress.error, ...(result !== undefined && { result }) };
       // This ending was recorded already: the step runs again when the workflow task that ran it did not complete
       // (a local activity's marker is written with its task: a signal arriving meanwhile fails the task). The ending
       // stands as recorded. Deciding again could find a follow-up that came after it, which the API has already
-      // given a new execution: this one would take the follow-up too, and both would run the lap.
+      // given a new execution: this one would take the follow-up too, and both would run the lap. The row is written
+      // again while it still says the run ended (a step of the same task that ran again before this one rewrote its
+      // status); not once a follow-up has reopened it, which is the new lap's.
       const recordedAt = ending ? await tx.events.recordedAt(runId, ending.key) : undefined;
-      if (recordedAt !== undefined) return { recordedAt };
+      if (recordedAt !== undefined) {
+        if ((await tx.runs.get(runId))?.endedAt) await tx.runs.updateState(runId, { ...state, ended: false });
+        return { recordedAt };
+      }
       if (ended && reopenable && (await tx.userMessages.pending(runId)).length > 0) return { lap: await tx.runs.nextLap(runId) };
-      await tx.runs.updateState(runId, {
-        status: progress.status,
-        statusDetail: progress.statusDetail,
-        progress,
-        error: progress.error,
-        ...(result !== undefined && { result }),
-        ended,
-      });
+      await tx.runs.updateState(runId, { ...state, ended });
       // An ended run waits for no model capacity and holds none (a cancel during a throttle wait).
       if (ended) await tx.capacity.forgetRun(runId);
       const appended = await tx.events.append(runId, events);

@@ -29,11 +29,9 @@ const LONGEST_RETRY_MS = 15_000;
  */
 const MAX_IN_FLIGHT = 64;
 /**
- * Owed marks are cleared together, in one statement for the starts made within this long of each other: a storm's
- * hundred starts a second then cost a few statements a second, not one each. Nobody waits for a mark (the answer has
- * gone); a mark left a moment longer only makes a steering request ask Temporal for a start it has.
+ * Owed marks are cleared together: those of the starts made while one statement clears others go in the next one.
+ * Not held back to gather more: a run's view reads a mark still there as a start not yet made.
  */
-const MARKS_LINGER_MS = 50;
 const MAX_MARKS_BATCH = 500;
 
 export class OwedStarts {
@@ -52,7 +50,6 @@ export class OwedStarts {
       async (ids) => (await runs.startsMade(ids), ids.map(() => undefined)),
       (id) => runs.startsMade([id]),
       MAX_MARKS_BATCH,
-      MARKS_LINGER_MS,
     );
   }
 

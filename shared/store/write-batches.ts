@@ -7,9 +7,6 @@
  *
  * A batch that fails is written again item by item (`writeAlone`), so one bad item fails alone; a failure of the
  * database fails each of them as it would have.
- *
- * `lingerMs`: how long the first item of a batch waits for others before the batch is written, for writes nobody
- * waits for (a mark cleared after the answer): arriving a few milliseconds apart, each would go alone.
  */
 export class WriteBatches<Item, Result> {
   private readonly waiting: { item: Item; resolve: (r: Result) => void; reject: (err: unknown) => void }[] = [];
@@ -22,7 +19,6 @@ export class WriteBatches<Item, Result> {
     /** Writes one item alone: a failed batch's items, each. */
     private readonly writeAlone: (item: Item) => Promise<Result>,
     private readonly maxBatch: number,
-    private readonly lingerMs = 0,
   ) {}
 
   add(item: Item): Promise<Result> {
@@ -45,7 +41,6 @@ export class WriteBatches<Item, Result> {
    */
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
-      if (this.lingerMs > 0 && this.waiting.length < this.maxBatch) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
       const batch = this.waiting.splice(0, this.maxBatch);
       try {
         const results = await this.write(batch.map((b) => b.item));

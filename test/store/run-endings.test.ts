@@ -4,6 +4,7 @@
  * came in while it ran), the step runs again. An ending that ran again used to decide again: a follow-up sent after
  * the first decision, whose new execution the API had already started, reopened the closing execution too, and two
  * executions ran the lap (CI, test/integration/client.test.ts, seen as a cancel that found the run still running).
+ * The row is written again while it says the run ended: a step before the ending in the same task runs again too.
  * And the ending run's release of its slot wakes the owner's oldest waiting runs, never itself.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -80,6 +81,17 @@ describe('run endings', () => {
     expect((await store.userMessages.pending('run_end_again')).map((m) => m.id)).toEqual(['msg_after_ending']);
     const endings = (await store.events.list('run_end_again', { after: 0, limit: 100 })).filter((e) => e.type === 'run.completed');
     expect(endings).toHaveLength(1);
+  });
+
+  it('writes the ended state again when a step of the same task that ran again rewrote it first', async () => {
+    const { syncRunState } = activities();
+    await runningRun('run_end_rewritten');
+    const first = await syncRunState(completion('run_end_rewritten', 2));
+    // The task's earlier step (the run still running) runs again before the ending does.
+    await store.runs.updateState('run_end_rewritten', { status: 'running', statusDetail: null, ended: false });
+    expect(await syncRunState(completion('run_end_rewritten', 2))).toEqual({ at: first.at });
+    expect(await store.runs.get('run_end_rewritten')).toMatchObject({ status: 'completed' });
+    expect((await store.events.list('run_end_rewritten', { after: 0, limit: 100 })).filter((e) => e.type === 'run.completed')).toHaveLength(1);
   });
 
   it('still goes on in a new lap when a follow-up waits at an ending not recorded yet', async () => {

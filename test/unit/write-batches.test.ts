@@ -1,7 +1,7 @@
 /**
  * Requests written together (shared/store/write-batches.ts): those that come while a batch is written go as the
- * next one, in order; with a linger, those that come a little apart go together; a batch that fails is written again
- * item by item; an item added by a caller a batch's results woke is not left behind; `written` waits for all.
+ * next one, in order; a batch that fails is written again item by item; an item added by a caller a batch's results
+ * woke is not left behind; `written` waits for all.
  */
 import { WriteBatches } from '../../shared/store/write-batches';
 
@@ -25,18 +25,6 @@ describe('write batches', () => {
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => batcher.add(n)));
     expect(results).toEqual([2, 4, 6, 8, 10, 12]);
     expect(batches).toEqual([[1], [2, 3, 4], [5, 6]]);
-  });
-
-  it('lingers for more before a batch when told to, so items a few milliseconds apart go together', async () => {
-    const { batches, write, alone } = recorder();
-    const batcher = new WriteBatches(write, alone, 100, 30);
-    const adds: Promise<number>[] = [];
-    for (const n of [1, 2, 3]) {
-      adds.push(batcher.add(n));
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    expect(await Promise.all(adds)).toEqual([2, 4, 6]);
-    expect(batches).toEqual([[1, 2, 3]]);
   });
 
   it('writes a failed batch again item by item, so only the bad item fails', async () => {
