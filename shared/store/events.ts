@@ -3,12 +3,13 @@
  * activity retried after a crash writes its events once. On Postgres each append also NOTIFYs
  * inside its transaction, so listeners hear of exactly the committed events.
  */
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Compilable, type Insertable, type OperationNodeSource, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
 import { WebhooksRepo, rollsUpToRoot, type RunWebhooks } from './webhooks';
 import type { Dialect } from './open-database';
+import type { EventsTable, RunsTable } from './schema';
 
 export const EVENTS_CHANNEL = 'longhaul_events';
 
@@ -26,6 +27,13 @@ export interface AlongWithEvent {
    * (a ledger entry's start: shared/store/with-event.ts).
    */
   gate?: (onlyIf: RawBuilder<SqlBool>) => RawBuilder<unknown>;
+}
+
+/** A new run's first events (`firstEvents`), with the webhooks they may be delivered to. */
+export interface FirstEvents {
+  runId: string;
+  webhooks: RunWebhooks | null;
+  rows: { key: string; event: RunEvent }[];
 }
 
 const NOTHING_ALONG: AlongWithEvent = { writes: () => [], run: [] };
@@ -58,13 +66,18 @@ export class EventsRepo {
     return out;
   }
 
+  /** New runs' first events as the rows of `events`. */
+  static firstRows(runs: FirstEvents[]): Insertable<EventsTable>[] {
+    return runs.flatMap((r) => r.rows.map(({ key, event }) => ({ run_id: r.runId, seq: event.seq, key, type: event.type, at: event.at, data_json: JSON.stringify(event.data) })));
+  }
+
   /**
    * New runs' first events (from `firstEvents`), written together: one insert, their webhooks' deliveries, one
    * NOTIFY statement on Postgres. The runs must be new and written in this transaction with their `last_seq` set to
    * their events' count (queueing a batch of starts: shared/store/index.ts); `append` is for every other case.
    */
-  async writeFirst(runs: { runId: string; webhooks: RunWebhooks | null; rows: { key: string; event: RunEvent }[] }[]): Promise<void> {
-    const rows = runs.flatMap((r) => r.rows.map(({ key, event }) => ({ run_id: r.runId, seq: event.seq, key, type: event.type, at: event.at, data_json: JSON.stringify(event.data) })));
+  async writeFirst(runs: FirstEvents[]): Promise<void> {
+    const rows = EventsRepo.firstRows(runs);
     if (rows.length === 0) return;
     await inTransaction(this.db, async (trx) => {
       await trx.insertInto('events').values(rows).execute();
@@ -75,6 +88,30 @@ export class EventsRepo {
         await sql`select pg_notify(${EVENTS_CHANNEL}, p) from unnest(${payloads}::text[]) as p`.execute(trx);
       }
     });
+  }
+
+  /**
+   * `writeFirst` in the statement that writes the runs (Postgres; `runs` is an insert `returning` their rows), for
+   * runs whose events nothing else is written with (no deliveries): the events of the runs it writes, and a NOTIFY
+   * each. The rows the runs' statement returned.
+   */
+  async writeFirstWith(runs: OperationNodeSource & Compilable<Selectable<RunsTable>>, firsts: FirstEvents[]): Promise<Selectable<RunsTable>[]> {
+    const rows = EventsRepo.firstRows(firsts);
+    const column = <K extends keyof (typeof rows)[number]>(name: K) => rows.map((r) => r[name]);
+    // The events' insert is read by nothing, but Postgres runs every data-modifying part of a statement. A run's
+    // NOTIFY names its last event: `last_seq`, the number written with it.
+    const { rows: written } = await sql<Selectable<RunsTable>>`with "written" as (${runs}),
+      "first_events" as (
+        insert into "events" ("run_id", "seq", "key", "type", "at", "data_json")
+        select "e"."run_id", "e"."seq", "e"."key", "e"."type", "e"."at", "e"."data_json"
+        from unnest(${column('run_id')}::text[], ${column('seq')}::int[], ${column('key')}::text[], ${column('type')}::text[], ${column('at')}::text[], ${column('data_json')}::text[])
+          as "e"("run_id", "seq", "key", "type", "at", "data_json")
+        where "e"."run_id" in (select "id" from "written")
+      )
+      select "written".*,
+        case when "written"."last_seq" > 0 then pg_notify(${EVENTS_CHANNEL}, json_build_object('runId', "written"."id", 'seq', "written"."last_seq")::text) end as "notified"
+      from "written"`.execute(this.db);
+    return written;
   }
 
   /** Appends the drafts whose keys are new and returns those, with their seq. */

@@ -18,6 +18,7 @@ import { openDatabase, type Dialect, type OpenedDatabase } from './open-database
 import { WriteBatches } from './write-batches';
 import { ownerKey, RunsRepo, type NewRun, type RunRecord } from './runs';
 import { RunTreeRepo } from './run-tree';
+import { insertRunsWithFirstEvents } from './runs-with-first-events';
 import { UserMessagesRepo } from './user-messages';
 import { UsersRepo } from './users';
 import { SchedulesRepo } from './schedules';
@@ -150,7 +151,7 @@ export class Store {
   /**
    * `queueRun` requests in one transaction, under their owners' queue locks: a result each, in order. In a few
    * statements whatever their number: the locks, the counts, the runs of the batch's keys, then the runs admitted
-   * and their first events, each in one statement.
+   * with their first events (one statement on Postgres: ./runs-with-first-events.ts).
    */
   private queueBatch(requests: QueueRequest[]): Promise<QueuedRun[]> {
     return this.transaction(async (tx) => {
@@ -177,13 +178,11 @@ export class Store {
         }
       }
       const toWrite = decided.flatMap((d) => ('write' in d ? [d] : []));
-      const written = new Map((await tx.runs.insertMany(toWrite.map((d) => ({ run: d.write.run, lastSeq: d.events.length })))).map((r) => [r.id, r]));
+      const written = new Map((await insertRunsWithFirstEvents(tx, toWrite.map((d) => ({ run: d.write.run, events: d.events })))).map((r) => [r.id, r]));
       // A run left out had its key taken meanwhile by a writer that did not take the lock (an older version's): that
       // writer's run is the request's (it was counted here, so the cap errs on the safe side for this batch).
       const taken = toWrite.filter((d) => !written.has(d.write.run.id)).map((d) => ({ owner: d.write.run.owner, key: d.write.run.idempotencyKey! }));
       for (const [key, run] of await tx.runs.findByIdempotencyKeys(taken)) known.set(key, run);
-      const kept = toWrite.filter((d) => written.has(d.write.run.id));
-      await tx.events.writeFirst(kept.map((d) => ({ runId: d.write.run.id, webhooks: d.write.run.webhooks ?? null, rows: d.events })));
       for (const [key, id] of writtenFor) if (written.has(id)) known.set(key, written.get(id)!);
       return decided.map((d) => {
         if ('queueFull' in d) return d;

@@ -234,14 +234,23 @@ export class RunsRepo {
    */
   async insertMany(runs: { run: NewRun; lastSeq: number }[]): Promise<RunRecord[]> {
     if (runs.length === 0) return [];
+    const rows = await this.insertManyStatement(runs).execute();
+    return rows.map(toRecord);
+  }
+
+  /** `insertMany`'s statement, not run: for one that writes more with it (./runs-with-first-events.ts). */
+  insertManyStatement(runs: { run: NewRun; lastSeq: number }[]) {
     const now = nowIso();
-    const rows = await this.db
+    return this.db
       .insertInto('runs')
       .values(runs.map((r) => newRunRow(r.run, now, r.lastSeq)))
       .onConflict((oc) => oc.columns(['owner', 'idempotency_key']).doNothing())
-      .returningAll()
-      .execute();
-    return rows.map(toRecord);
+      .returningAll();
+  }
+
+  /** A run's row as read (a statement's own `returning`, ./runs-with-first-events.ts). */
+  static record(row: Selectable<RunsTable>): RunRecord {
+    return toRecord(row);
   }
 
   /** The runs of these owners' idempotency keys, by `ownerKey(owner, key)`. */

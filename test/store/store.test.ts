@@ -2,9 +2,10 @@
 import os from 'node:os';
 import pg from 'pg';
 import { createStore, type Store, type WriteWithEvent } from '../../shared/store';
-import { UnknownRunError } from '../../shared/store/events';
+import { EVENTS_CHANNEL, UnknownRunError } from '../../shared/store/events';
 import { listTables } from '../../shared/store/migrations';
 import { openTestStore } from '../support/test-store';
+import { waitFor } from '../support/wait';
 import type { EventDraft } from '../../contract/events';
 
 /** A small, well-formed event for tests that only care about keys and seq. */
@@ -190,6 +191,45 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     ]);
     expect(await store.runs.get('run_k2')).toBeUndefined();
     expect(await store.runs.countQueued('keyed')).toBe(3);
+  });
+
+  it('queues a start in five round trips on Postgres (its run, event and NOTIFY in one statement), and a run with webhooks with its deliveries', async () => {
+    const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
+    const stalled = { key: 'stalled', type: 'run.stalled', data: { lastProgressAt: '2026-01-01T00:00:00.000Z', minutes: 3 } } as const;
+    const heard: unknown[] = [];
+    const listener = dialect === 'postgres' ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+    if (listener) {
+      await listener.connect();
+      listener.on('notification', (n) => heard.push(JSON.parse(n.payload!)));
+      await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    }
+    try {
+      const trips = roundTrips();
+      const alone = await store.queueRun(newRun('run_trips', 'trips'), 100, [queued]);
+      const count = trips.count();
+      trips.restore();
+      // Begin, the owner's queue lock, its count, the run with its event and NOTIFY, commit.
+      if (dialect === 'postgres') expect(count).toBe(5);
+      expect(alone).toMatchObject({ created: true, events: [{ seq: 1, type: 'run.queued' }] });
+      expect(await store.events.list('run_trips', { after: 0, limit: 10 })).toMatchObject([{ seq: 1, type: 'run.queued' }]);
+      expect(await store.runs.get('run_trips')).toMatchObject({ lastSeq: 1, status: 'queued' });
+
+      // A run with webhooks has its first events' deliveries written with them (one statement could not).
+      const webhooks = { to: [{ url: 'https://hooks.example/a' }], publicUrl: null };
+      const hooked = await store.queueRun({ ...newRun('run_trips_hooked', 'trips'), webhooks }, 100, [queued, stalled]);
+      expect(hooked).toMatchObject({ created: true, events: [{ seq: 1 }, { seq: 2 }] });
+      expect((await store.webhooks.listForRun('run_trips_hooked')).map((d) => [d.seq, d.event])).toEqual([[2, 'run.stalled']]);
+      expect(await store.runs.get('run_trips_hooked')).toMatchObject({ lastSeq: 2 });
+
+      // Each run's NOTIFY names its last event, as an append's does.
+      const wanted = [
+        { runId: 'run_trips', seq: 1 },
+        { runId: 'run_trips_hooked', seq: 2 },
+      ];
+      if (listener) await waitFor(() => wanted.every((w) => heard.some((h) => JSON.stringify(h) === JSON.stringify(w))), { what: `both NOTIFYs, heard ${JSON.stringify(heard)}` });
+    } finally {
+      await listener?.end();
+    }
   });
 
   it('appends events with gap-free seq from 1, once per key, even under concurrent appenders', async () => {
