@@ -133,7 +133,7 @@ export function createReapActivities(deps: ActivityDeps) {
         failedInARow = 0;
       } catch (err) {
         // Refused for good (over one of Temporal's limits, as no later try changes): the run fails, the sweep goes on.
-        const refusal = await refusedForGood(client, run.id, err).catch(() => undefined);
+        const refusal = await refusedForGood(client, run.id, err);
         if (refusal !== undefined) {
           logger.warn({ err, runId: run.id }, 'Temporal refused the start of a run whose start is owed, for good: the run fails');
           const failed = await store.refuseStart(run.id, refusal).catch((writeErr: unknown) => void logger.warn({ err: writeErr, runId: run.id }, 'could not record a refused start: the next sweep tries again'));

@@ -1,9 +1,10 @@
 /**
  * Concurrent requests written together: while a batch is being written, the next requests wait here (in memory,
- * holding no database connection) and go as the next batch, in arrival order. Writes that would each cost a
- * transaction (the queue cap's lock, a count, a commit) then cost one a batch, whoever's they are: a storm of starts
- * spread over many owners commits as few transactions as one owner's, on one pooled connection, not one each (each
- * waiting for the pool while the API's other queries wait too).
+ * holding no database connection) and go as the next batch, in arrival order. Writes that would each cost their own
+ * statements then cost one batch's, whoever's they are, on one pooled connection, not one each (each waiting for the
+ * pool while the API's other queries wait too): a storm of starts spread over many owners commits as few
+ * transactions as one owner's (`Store.queueRun`), and the starts made clear their owed marks in one statement
+ * (api/owed-starts.ts).
  *
  * A batch that fails is written again item by item (`writeAlone`), so one bad item fails alone; a failure of the
  * database fails each of them as it would have.
