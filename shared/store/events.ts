@@ -3,7 +3,7 @@
  * activity retried after a crash writes its events once. On Postgres each append also NOTIFYs
  * inside its transaction, so listeners hear of exactly the committed events.
  */
-import { sql, type Compilable, type Insertable, type OperationNodeSource, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Insertable, type OperationNodeSource, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { EventDraft, EventType, RunEvent } from '../../contract/events';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
@@ -74,7 +74,7 @@ export class EventsRepo {
   /**
    * New runs' first events (from `firstEvents`), written together: one insert, their webhooks' deliveries, one
    * NOTIFY statement on Postgres. The runs must be new and written in this transaction with their `last_seq` set to
-   * their events' count (queueing a batch of starts: shared/store/index.ts); `append` is for every other case.
+   * their events' count (a batch of starts: ./runs-with-first-events.ts); `append` is for every other case.
    */
   async writeFirst(runs: FirstEvents[]): Promise<void> {
     const rows = EventsRepo.firstRows(runs);
@@ -91,11 +91,11 @@ export class EventsRepo {
   }
 
   /**
-   * `writeFirst` in the statement that writes the runs (Postgres; `runs` is an insert `returning` their rows), for
-   * runs whose events nothing else is written with (no deliveries): the events of the runs it writes, and a NOTIFY
-   * each. The rows the runs' statement returned.
+   * `writeFirst` in the statement that writes the runs (Postgres; `runs` is an insert `returning` their rows): the
+   * events of the runs it writes, and a NOTIFY each. Writes no webhook deliveries: only for first events none is owed
+   * for (the caller decides: ./runs-with-first-events.ts). The rows the runs' statement returned.
    */
-  async writeFirstWith(runs: OperationNodeSource & Compilable<Selectable<RunsTable>>, firsts: FirstEvents[]): Promise<Selectable<RunsTable>[]> {
+  async writeFirstWith(runs: OperationNodeSource, firsts: FirstEvents[]): Promise<Selectable<RunsTable>[]> {
     const rows = EventsRepo.firstRows(firsts);
     const column = <K extends keyof (typeof rows)[number]>(name: K) => rows.map((r) => r[name]);
     // The events' insert is read by nothing, but Postgres runs every data-modifying part of a statement. A run's

@@ -151,7 +151,7 @@ export class Store {
   /**
    * `queueRun` requests in one transaction, under their owners' queue locks: a result each, in order. In a few
    * statements whatever their number: the locks, the counts, the runs of the batch's keys, then the runs admitted
-   * with their first events (one statement on Postgres: ./runs-with-first-events.ts).
+   * with their first events (one statement on Postgres when no webhook is owed for them: ./runs-with-first-events.ts).
    */
   private queueBatch(requests: QueueRequest[]): Promise<QueuedRun[]> {
     return this.transaction(async (tx) => {

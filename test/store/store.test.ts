@@ -2,7 +2,8 @@
 import os from 'node:os';
 import pg from 'pg';
 import { createStore, type Store, type WriteWithEvent } from '../../shared/store';
-import { EVENTS_CHANNEL, UnknownRunError } from '../../shared/store/events';
+import { EVENTS_CHANNEL, EventsRepo, UnknownRunError } from '../../shared/store/events';
+import { insertRunsWithFirstEvents } from '../../shared/store/runs-with-first-events';
 import { listTables } from '../../shared/store/migrations';
 import { openTestStore } from '../support/test-store';
 import { waitFor } from '../support/wait';
@@ -193,7 +194,7 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
     expect(await store.runs.countQueued('keyed')).toBe(3);
   });
 
-  it('queues a start in five round trips on Postgres (its run, event and NOTIFY in one statement), and a run with webhooks with its deliveries', async () => {
+  it('queues a start in five round trips on Postgres (its run, event and NOTIFY in one statement), unless a first event owes a webhook delivery', async () => {
     const queued = { key: 'queued', type: 'run.queued', data: { goal: 'g', model: 'demo', approvals: 'write', limits } } as const;
     const stalled = { key: 'stalled', type: 'run.stalled', data: { lastProgressAt: '2026-01-01T00:00:00.000Z', minutes: 3 } } as const;
     const heard: unknown[] = [];
@@ -214,19 +215,41 @@ describe.each(['sqlite', 'postgres'] as const)('store on %s', (dialect) => {
       expect(await store.events.list('run_trips', { after: 0, limit: 10 })).toMatchObject([{ seq: 1, type: 'run.queued' }]);
       expect(await store.runs.get('run_trips')).toMatchObject({ lastSeq: 1, status: 'queued' });
 
-      // A run with webhooks has its first events' deliveries written with them (one statement could not).
+      // A run with webhooks (the deployment's are on every run) whose first events owe no delivery: the same.
       const webhooks = { to: [{ url: 'https://hooks.example/a' }], publicUrl: null };
-      const hooked = await store.queueRun({ ...newRun('run_trips_hooked', 'trips'), webhooks }, 100, [queued, stalled]);
-      expect(hooked).toMatchObject({ created: true, events: [{ seq: 1 }, { seq: 2 }] });
-      expect((await store.webhooks.listForRun('run_trips_hooked')).map((d) => [d.seq, d.event])).toEqual([[2, 'run.stalled']]);
-      expect(await store.runs.get('run_trips_hooked')).toMatchObject({ lastSeq: 2 });
+      const hookedTrips = roundTrips();
+      expect(await store.queueRun({ ...newRun('run_trips_hooked', 'trips'), webhooks }, 100, [queued])).toMatchObject({ created: true });
+      const hookedCount = hookedTrips.count();
+      hookedTrips.restore();
+      if (dialect === 'postgres') expect(hookedCount).toBe(5);
+      expect(await store.webhooks.listForRun('run_trips_hooked')).toEqual([]);
 
-      // Each run's NOTIFY names its last event, as an append's does.
+      // A first event a webhook is sent for has its delivery written with it (one statement could not).
+      const owing = await store.queueRun({ ...newRun('run_trips_owing', 'trips'), webhooks }, 100, [queued, stalled]);
+      expect(owing).toMatchObject({ created: true, events: [{ seq: 1 }, { seq: 2 }] });
+      expect((await store.webhooks.listForRun('run_trips_owing')).map((d) => [d.seq, d.event])).toEqual([[2, 'run.stalled']]);
+      expect(await store.runs.get('run_trips_owing')).toMatchObject({ lastSeq: 2 });
+
+      // A run whose key another writer took is left out of the statement with its events (and its NOTIFY).
+      await store.runs.insert(newRun('run_trips_first', 'trips', 'taken'));
+      const writes = [newRun('run_trips_late', 'trips', 'taken'), newRun('run_trips_beside', 'trips')].map((run) => ({ run, events: EventsRepo.firstEvents([queued]) }));
+      const written = await store.transaction((tx) => insertRunsWithFirstEvents(tx, writes));
+      expect(written.map((r) => r.id)).toEqual(['run_trips_beside']);
+      expect(await store.runs.get('run_trips_late')).toBeUndefined();
+      expect(await store.events.list('run_trips_late', { after: 0, limit: 10 })).toEqual([]);
+      expect(await store.events.list('run_trips_beside', { after: 0, limit: 10 })).toMatchObject([{ seq: 1, type: 'run.queued' }]);
+
+      // Each run's NOTIFY names its last event, as an append's does. One transaction's come together, at its commit.
       const wanted = [
         { runId: 'run_trips', seq: 1 },
-        { runId: 'run_trips_hooked', seq: 2 },
+        { runId: 'run_trips_hooked', seq: 1 },
+        { runId: 'run_trips_owing', seq: 2 },
+        { runId: 'run_trips_beside', seq: 1 },
       ];
-      if (listener) await waitFor(() => wanted.every((w) => heard.some((h) => JSON.stringify(h) === JSON.stringify(w))), { what: `both NOTIFYs, heard ${JSON.stringify(heard)}` });
+      if (listener) {
+        await waitFor(() => wanted.every((w) => heard.some((h) => JSON.stringify(h) === JSON.stringify(w))), { what: `every NOTIFY, heard ${JSON.stringify(heard)}` });
+        expect(heard.filter((h) => (h as { runId: string }).runId === 'run_trips_late')).toEqual([]);
+      }
     } finally {
       await listener?.end();
     }
