@@ -3,8 +3,8 @@
  * Temporal), and its workflow start follows (api/owed-starts.ts). Against the real dev server and a worker: every run
  * answered starts once and completes; a run whose start is still owed — its API died between the commit and the
  * start, written here as that API left it — is started by whatever reaches it first: a cancel, a pause, a follow-up,
- * or a replay of its request with the same Idempotency-Key. A run Temporal refuses to start for good (its input over
- * the server's limit) ends failed, `start_refused`, and is not tried again.
+ * or a replay of its request with the same Idempotency-Key. A run Temporal refuses to start for good (over one of its
+ * limits: here its owner's name, over a search attribute's 2 KB) ends failed, `start_refused`, and is not tried again.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eventKeys } from '../../contract/keys';
