@@ -152,9 +152,8 @@ export function createModelAdmission(deps: { store: Store; config: Config; prici
       const budget = dailyBudgetFor(config, owner);
       if (budget !== undefined) {
         await tx.capacity.lockOwner(owner);
-        const spent = await tx.modelCalls.spentOn(owner, utcDay(t));
-        const reserved = await tx.capacity.reservedCostOf(owner, t);
-        if (spent + reserved >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd: spent, budgetUsd: budget };
+        const { spentUsd, reservedUsd } = await tx.modelCalls.spentAndReservedOf(owner, utcDay(t), t);
+        if (spentUsd + reservedUsd >= budget) return { deferred: 'budget', resumeInMs: msUntilNextUtcDay(t), spentUsd, budgetUsd: budget };
       }
       if (team !== null && teamBudget) {
         await tx.teamBudgets.lock(team);

@@ -45,6 +45,18 @@ export class ModelCallsRepo {
       on conflict ("key") do nothing`;
   }
 
+  /**
+   * What the owner spent on `day` (UTC) and what their calls in flight at `nowMs` have reserved, read in one statement
+   * so in one snapshot: a call settling between two reads (its reservation gone, its spend written, one commit) would
+   * be in neither, and a budget decision would miss its cost. On SQLite a transaction's reads are one snapshot anyway.
+   */
+  async spentAndReservedOf(owner: string, day: string, nowMs: number): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const { rows } = await sql<{ spent: number | string; reserved: number | string }>`
+      select (select coalesce(sum("cost_usd"), 0) from "model_calls" where "owner" = ${owner} and "day" = ${day}) as "spent",
+             (select coalesce(sum("cost_usd"), 0) from "capacity_reservations" where "owner" = ${owner} and "expires_ms" >= ${nowMs}) as "reserved"`.execute(this.db);
+    return { spentUsd: Number(rows[0]?.spent ?? 0), reservedUsd: Number(rows[0]?.reserved ?? 0) };
+  }
+
   async spentOn(owner: string, day: string): Promise<number> {
     const row = await this.db
       .selectFrom('model_calls')

@@ -24,23 +24,17 @@ export class TeamBudgetsRepo {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`longhaul:team-budget:${team}`}))`.execute(this.db);
   }
 
-  /** What the team's runs spent on `day` (UTC) and what their calls in flight at `nowMs` have reserved. */
+  /**
+   * What the team's runs spent on `day` (UTC) and what their calls in flight at `nowMs` have reserved, in one
+   * statement: one snapshot, so a call settling meanwhile is counted once (see ModelCallsRepo.spentAndReservedOf).
+   */
   async spentOn(team: string, day: string, nowMs: number): Promise<{ spentUsd: number; reservedUsd: number }> {
-    const spent = await this.db
-      .selectFrom('model_calls')
-      .innerJoin('runs', 'runs.id', 'model_calls.run_id')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('model_calls.cost_usd'), sql<number>`0`).as('usd'))
-      .where('runs.team', '=', team)
-      .where('model_calls.day', '=', day)
-      .executeTakeFirst();
-    const reserved = await this.db
-      .selectFrom('capacity_reservations')
-      .innerJoin('runs', 'runs.id', 'capacity_reservations.run_id')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('capacity_reservations.cost_usd'), sql<number>`0`).as('usd'))
-      .where('runs.team', '=', team)
-      .where('capacity_reservations.expires_ms', '>=', nowMs)
-      .executeTakeFirst();
-    return { spentUsd: Number(spent?.usd ?? 0), reservedUsd: Number(reserved?.usd ?? 0) };
+    const { rows } = await sql<{ spent: number | string; reserved: number | string }>`
+      select (select coalesce(sum("model_calls"."cost_usd"), 0) from "model_calls" inner join "runs" on "runs"."id" = "model_calls"."run_id"
+                where "runs"."team" = ${team} and "model_calls"."day" = ${day}) as "spent",
+             (select coalesce(sum("capacity_reservations"."cost_usd"), 0) from "capacity_reservations" inner join "runs" on "runs"."id" = "capacity_reservations"."run_id"
+                where "runs"."team" = ${team} and "capacity_reservations"."expires_ms" >= ${nowMs}) as "reserved"`.execute(this.db);
+    return { spentUsd: Number(rows[0]?.spent ?? 0), reservedUsd: Number(rows[0]?.reserved ?? 0) };
   }
 
   async get(team: string): Promise<TeamBudgetRecord | undefined> {

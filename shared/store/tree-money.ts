@@ -48,20 +48,29 @@ export class TreeMoneyRepo {
   async lockedBooks(runId: string, nowMs: number, exceptKey?: string): Promise<TreeBooks> {
     const root = await this.rootOf(runId);
     await this.lockTree(root);
-    const { rows: nodes } = await sql<{ id: string; parent_run_id: string | null; limits_json: string; cost_usd: number | string; turn: number | string; status: string }>`
+    // The runs (their spend) and their calls in flight (their reservations) in one statement, so in one snapshot: a
+    // call settling between two reads (its reservation gone, its spend on its run, one commit) would be in neither.
+    const { rows } = await sql<{
+      kind: 'run' | 'call';
+      id: string;
+      parent_run_id: string | null;
+      limits_json: string | null;
+      cost_usd: number | string;
+      turn: number | string | null;
+      status: string | null;
+      key: string | null;
+    }>`
       with recursive tree(id) as (
         select id from runs where id = ${root}
         union
         select runs.id from runs join tree on runs.parent_run_id = tree.id
       )
-      select id, parent_run_id, limits_json, cost_usd, turn, status from runs where id in (select id from tree)`.execute(this.db);
-    const { rows: calls } = await sql<{ key: string; run_id: string; cost_usd: number | string }>`
-      with recursive tree(id) as (
-        select id from runs where id = ${root}
-        union
-        select runs.id from runs join tree on runs.parent_run_id = tree.id
-      )
-      select key, run_id, cost_usd from capacity_reservations where run_id in (select id from tree) and expires_ms >= ${nowMs}`.execute(this.db);
+      select 'run' as kind, id, parent_run_id, limits_json, cost_usd, turn, status, null as key from runs where id in (select id from tree)
+      union all
+      select 'call' as kind, run_id as id, null, null, cost_usd, null, null, key from capacity_reservations
+        where run_id in (select id from tree) and expires_ms >= ${nowMs}`.execute(this.db);
+    const nodes = rows.filter((r) => r.kind === 'run');
+    const calls = rows.filter((r) => r.kind === 'call');
     const tree: TreeNode[] = nodes.map((r) => {
       const limits = parseJson<Partial<RunLimits>>(r.limits_json, {});
       return {
@@ -71,10 +80,10 @@ export class TreeMoneyRepo {
         maxSteps: limits.maxSteps ?? 0,
         costUsd: Number(r.cost_usd),
         steps: Number(r.turn),
-        ended: ENDED.includes(r.status),
+        ended: r.status !== null && ENDED.includes(r.status),
       };
     });
-    const flying: InFlightCall[] = calls.map((c) => ({ key: c.key, runId: c.run_id, costUsd: Number(c.cost_usd) }));
+    const flying: InFlightCall[] = calls.map((c) => ({ key: c.key ?? '', runId: c.id, costUsd: Number(c.cost_usd) }));
     return new TreeBooks(tree, flying, exceptKey);
   }
 }
