@@ -54,6 +54,9 @@ function whoseRun(runId: string, origin: SubagentOrigin | null, start: 'upper' |
   return start === 'upper' ? `${about[0]!.toUpperCase()}${about.slice(1)}` : about;
 }
 
+/** The audit's comment on a decision that reached the run without the API recording it. */
+export const UNRECORDED_DECISION_REFUSED = 'refused: this decision reached the run without Longhaul recording it';
+
 export function createHumanActivities(deps: ActivityDeps) {
   const { store, bus, notifier } = deps;
   const agents = createRunAgents(deps);
@@ -150,18 +153,21 @@ export function createHumanActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Settles the approval with what the workflow saw (a signal, or its timer firing) unless the
-   * database already holds a decision — a human who beat the timer wins — and records the event.
+   * Settles the approval with what the database holds — a person's decision, which only the API records (access and
+   * expiry checked, audited) before it signals — or else with the workflow's own fail-closed word (its timer's expiry,
+   * a cancelled run's withdrawal), and records the event. A person's decision the database does not hold came to the
+   * workflow around the API (a signal sent with Temporal's own tools): it is refused as a rejection, never written as
+   * that person's word, so no signal alone approves a call.
    */
   async function settleApproval({ runId, approvalId, proposed, resume }: SettleApprovalArgs): Promise<SettledApproval> {
+    const own = proposed.channel === 'system' && proposed.decision !== 'approve';
+    const written = own
+      ? { outcome: DECISION_OUTCOME[proposed.decision] ?? 'rejected', by: proposed.by, channel: proposed.channel, comment: proposed.comment }
+      : { outcome: 'rejected' as const, by: 'system', channel: 'system' as const, comment: UNRECORDED_DECISION_REFUSED };
     const { verdict, events } = await store.transaction(async (tx) => {
-      // Through the same path as the API and Slack: a decision already in the database wins over this proposal.
-      const { approval } = await tx.approvals.settle(approvalId, {
-        outcome: DECISION_OUTCOME[proposed.decision],
-        by: proposed.by,
-        channel: proposed.channel,
-        comment: proposed.comment,
-      });
+      // Through the same path as the API and Slack: a decision already in the database wins over this one.
+      const { won, approval } = await tx.approvals.settle(approvalId, written);
+      if (won && !own) deps.logger.warn({ runId, approvalId, decision: proposed.decision, channel: proposed.channel }, 'a decision the API never recorded reached the run: refused');
       const verdict: SettledApproval = {
         decision: approval.status as Verdict['decision'],
         by: approval.decidedBy,

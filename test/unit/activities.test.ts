@@ -9,6 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { createActivities, type Activities } from '../../activities';
+import { UNRECORDED_DECISION_REFUSED } from '../../activities/human-activities';
+import { FailureType } from '../../contract/failures';
 import { toolCallHash } from '../../activities/idempotency-keys';
 import type { ModelAdapter, ModelRequest } from '../../activities/model/model-adapter';
 import { defineTool, ToolError, ToolUnavailableError } from '../../activities/tools/tool';
@@ -215,6 +217,8 @@ describe('activities', () => {
     await runWithToolCall('run_settle', 'side_effect', { label: 'e' });
     await store.runs.updateState('run_settle', { status: 'waiting_approval', statusDetail: 'waiting for approval of side_effect' });
     await env().run(acts.requestApproval, { runId: 'run_settle', approvalId: 'apr_settle', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    // The API records a person's decision before it signals the run.
+    await store.approvals.settle('apr_settle', { outcome: 'approved', by: 'alice', channel: 'api' });
     const verdict = await env().run(acts.settleApproval, { runId: 'run_settle', approvalId: 'apr_settle', proposed: { decision: 'approve' as const, by: 'alice', channel: 'api' as const }, resume: running('run_settle') });
     const decided = (await store.events.list('run_settle', { after: 0, limit: 10 })).find((e) => e.type === 'approval.decided')!;
     expect(verdict).toMatchObject({ decision: 'approved', by: 'alice', resumedAt: decided.at });
@@ -233,6 +237,28 @@ describe('activities', () => {
     await env().run(acts.requestApproval, { runId: 'run_answer', approvalId: 'apr_answer', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
     expect(await env().run(acts.settleApproval, { runId: 'run_answer', approvalId: 'apr_answer', proposed: { decision: 'reject' as const, by: 'alice', channel: 'api' as const } })).not.toHaveProperty('resumedAt');
     expect(await store.runs.get('run_answer')).toMatchObject({ status: 'waiting_approval' });
+  });
+
+  it('refuses a decision the API never recorded: a signal alone approves nothing, and the call does not run', async () => {
+    const env = () => new MockActivityEnvironment({ attempt: 1 });
+    await store.runs.insert({ id: 'run_bare', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'all', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    await store.messages.put({ runId: 'run_bare', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'side_effect', input: { label: 'bare' } }] });
+    await env().run(acts.requestApproval, { runId: 'run_bare', approvalId: 'apr_bare', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    // What a signal sent around the API proposes, the approval still pending in the database: refused, by the system.
+    const verdict = await env().run(acts.settleApproval, { runId: 'run_bare', approvalId: 'apr_bare', proposed: { decision: 'approve' as const, by: 'alice', channel: 'api' as const } });
+    expect(verdict).toMatchObject({ decision: 'rejected', by: 'system', channel: 'system', comment: UNRECORDED_DECISION_REFUSED });
+    expect(await store.approvals.get('apr_bare')).toMatchObject({ status: 'rejected', decidedBy: 'system' });
+    // The same proposal dressed as the workflow's own word approves nothing either.
+    await env().run(acts.requestApproval, { runId: 'run_bare', approvalId: 'apr_bare_2', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    const dressed = await env().run(acts.settleApproval, { runId: 'run_bare', approvalId: 'apr_bare_2', proposed: { decision: 'approve' as const, by: 'system', channel: 'system' as const } });
+    expect(dressed).toMatchObject({ decision: 'rejected', comment: UNRECORDED_DECISION_REFUSED });
+    // The worker that would run the call finds no approval and refuses it.
+    await expect(runTool('run_bare')).rejects.toMatchObject({ type: FailureType.ApprovalRequired });
+    expect(ran).not.toContain('bare');
+    // The workflow's own expiry is still written as such.
+    await env().run(acts.requestApproval, { runId: 'run_bare', approvalId: 'apr_bare_3', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
+    const expired = await env().run(acts.settleApproval, { runId: 'run_bare', approvalId: 'apr_bare_3', proposed: { decision: 'expire' as const, by: 'system', channel: 'system' as const } });
+    expect(expired).toMatchObject({ decision: 'expired' });
   });
 
   it('classifies a model failure into a typed Temporal failure', async () => {
