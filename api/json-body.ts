@@ -1,9 +1,11 @@
 /**
  * JSON request bodies: Content-Type must say JSON (else 415), size is capped (else 413), and
- * malformed JSON is a 400 — all mapped in errors.ts. A POST without a body gets `undefined`.
+ * malformed JSON is a 400 — all mapped in errors.ts — as is text holding a NUL (nul-refusal.ts).
+ * A POST without a body gets `undefined`.
  */
 import express, { type RequestHandler } from 'express';
 import { ApiError } from './errors';
+import { holdsNul, nulRefused } from './nul-refusal';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -23,6 +25,6 @@ export function jsonBody(maxBytes: number): RequestHandler {
     if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
       return next(new ApiError(415, 'unsupported_media_type', 'request bodies must be JSON (Content-Type: application/json)'));
     }
-    parse(req, res, next);
+    parse(req, res, (err?: unknown) => next(err ?? (holdsNul(req.body) ? nulRefused() : undefined)));
   };
 }

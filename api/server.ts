@@ -48,6 +48,7 @@ import { traceRequests } from './request-tracing';
 import { runsRouter } from './routes/runs';
 import { teamsRouter } from './routes/teams';
 import { TeamService, applyConfiguredRoles } from './team-service';
+import { refuseNulInUrl } from './nul-refusal';
 import { slackRouter } from './routes/slack';
 import { slackIdentitiesFor } from './slack-identity';
 import { webRouter } from './routes/web';
@@ -107,6 +108,7 @@ function createApp(deps: ApiDeps): App {
   app.use(requestLogging(logger, metrics));
   app.use(traceRequests());
   app.use(requireAllowedHost(config));
+  app.use(refuseNulInUrl);
   app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
 
   // Sign-in (OIDC_ISSUER): the provider's JWTs as bearer tokens, the browser's session cookie, the /auth routes.

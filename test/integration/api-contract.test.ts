@@ -150,6 +150,11 @@ describe('HTTP API contract', () => {
       ['unknown run', () => h.request('GET', '/api/runs/run_doesnotexist', { token: ALICE }), 404, 'run_not_found'],
       ['unknown run events', () => h.request('GET', '/api/runs/run_doesnotexist/events', { token: ALICE }), 404, 'run_not_found'],
       ['cancel unknown run', () => h.request('POST', '/api/runs/run_doesnotexist/cancel', { token: ALICE }), 404, 'run_not_found'],
+      // Postgres cannot store a NUL in text: refused at the edge, never a 500 from the database.
+      ['NUL in a run id', () => h.request('GET', '/api/runs/run_%00x', { token: ALICE }), 400, 'invalid_request'],
+      ['NUL in a search', () => h.request('GET', '/api/runs?q=a%00b', { token: ALICE }), 400, 'invalid_request'],
+      ['NUL in the goal', () => post('/api/runs', { goal: 'a\u0000b' }), 400, 'invalid_request'],
+      ['NUL in a metadata key', () => post('/api/runs', { goal: 'x', metadata: { 'a\u0000': 'b' } }), 400, 'invalid_request'],
       ['list limit out of range', () => h.request('GET', '/api/runs?limit=0', { token: ALICE }), 400, 'invalid_query'],
       ['list limit not a number', () => h.request('GET', '/api/runs?limit=ten', { token: ALICE }), 400, 'invalid_query'],
       ['list with unknown status', () => h.request('GET', '/api/runs?status=sleeping', { token: ALICE }), 400, 'invalid_query'],
