@@ -206,6 +206,8 @@ export interface CarriedState {
   outputRejections?: number;
   /** The recorded spend of the run's tree (its sub-agents' runs included) when it handed off (absent: none known). */
   treeCostUsd?: number;
+  /** Follow-ups were signalled that the run had not taken in when it handed off: take them in at the first turn boundary. */
+  followUpsWaiting?: boolean;
 }
 
 export interface RunInput {

@@ -355,6 +355,13 @@ async function allowAnotherSegment(ctx: RunContext): Promise<Ending | null> {
   return null;
 }
 
+/**
+ * Follow-ups signalled during a hand-off ride the relay (2026-12-07): the next segment takes them in at its first turn
+ * boundary. Histories recorded before dropped them there, leaving them waiting until the run ended (a completed or
+ * limit ending took them in; any other ending never did). Asked only at a hand-off with follow-ups waiting.
+ */
+const FOLLOW_UPS_ACROSS_RELAY_PATCH = 'follow-ups-across-relay';
+
 /** The relay: summarise, then continue as a fresh execution with the same run id (continue-as-new throws). */
 async function handOff(ctx: RunContext): Promise<void> {
   const { input, run } = ctx;
@@ -368,7 +375,11 @@ async function handOff(ctx: RunContext): Promise<void> {
   await condition(allHandlersFinished);
   const updating = announcementUpdates(ctx); // see finish
   if (updating) await updating;
-  return continueAsNew<typeof agentRunWorkflow>({ ...input, limits: run.limits, carried: run.carry() });
+  // Read after the last await, so a follow-up signalled at any point of the hand-off goes with the state. One signalled
+  // while this very task runs is covered too: the server refuses to continue as new past a signal the task has not
+  // seen, and the task tried again runs the signal's handler before this code goes on.
+  const followUps = !run.followUpsWaiting || patched(FOLLOW_UPS_ACROSS_RELAY_PATCH);
+  return continueAsNew<typeof agentRunWorkflow>({ ...input, limits: run.limits, carried: run.carry({ followUps }) });
 }
 
 /**

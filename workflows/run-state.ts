@@ -80,7 +80,8 @@ export class RunState {
     this.treeCostUsd = carried?.treeCostUsd ?? 0;
     // A continued run queues for a slot like a new one; a relayed one is already running.
     if (carried && !carried.continued) this.status = 'running';
-    if (carried?.continued) this.followUpsWaiting = true;
+    // A continued run's follow-ups wait by definition; a relayed one's, if they were signalled during the hand-off.
+    if (carried?.continued || carried?.followUpsWaiting) this.followUpsWaiting = true;
   }
 
   setStatus(status: RunStatus, detail: string | null = null, waitingFor: WaitingFor | null = null): void {
@@ -223,7 +224,11 @@ export class RunState {
     };
   }
 
-  carry(): CarriedState {
+  /**
+   * What the next segment starts from. `followUps`: whether follow-ups signalled and not taken in yet go too (only
+   * the replay of a history recorded before they did leaves them out; see agent-run.ts).
+   */
+  carry({ followUps = true }: { followUps?: boolean } = {}): CarriedState {
     return {
       segment: this.segment + 1,
       turn: this.turn,
@@ -237,6 +242,7 @@ export class RunState {
       ...(this.workspaceQueue && { workspaceQueue: this.workspaceQueue }),
       ...(this.outputRejections > 0 && { outputRejections: this.outputRejections }),
       ...(this.treeCostUsd > 0 && { treeCostUsd: this.treeCostUsd }),
+      ...(followUps && this.followUpsWaiting && { followUpsWaiting: true }),
     };
   }
 

@@ -71,6 +71,10 @@ export interface FakeRunOptions {
   announcementPosted?: boolean;
   /** Updating the approvers' announcement waits for this (a slow Slack). */
   announcementUpdated?: Promise<void>;
+  /** The relay's summary waits for this (a slow summary call). */
+  summarized?: Promise<void>;
+  /** Called with each state the run tells the books, before the books answer (something that happens meanwhile). */
+  onSync?: (args: SyncRunStateArgs) => Promise<void>;
 }
 
 /**
@@ -198,6 +202,7 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
   const activities: RunLoopActivities = {
     async syncRunState(args) {
       const run = record('syncRunState', args.runId, args);
+      await run.options.onSync?.(args);
       if (args.progress.status === 'cancelled' && run.options.cancellingTakesMs) await new Promise((resolve) => setTimeout(resolve, run.options.cancellingTakesMs));
       return { at: await synced(run) };
     },
@@ -223,6 +228,7 @@ export function fakeRunActivities(nowMs: () => Promise<number>, childInput: (run
     },
     async summarize(args) {
       const run = record('summarize', args.runId, args);
+      await run.options.summarized;
       return { summaryChars: 500, usage: usage(run.options.summaryCostUsd ?? 0.02) };
     },
     async runTool(args): Promise<ToolOutcome> {

@@ -67,6 +67,16 @@ describe('RunState', () => {
     expect(next.countedCostUsd).toBeCloseTo(0.52);
   });
 
+  it('carries follow-ups not taken in yet into the next segment, which takes them in at its first turn boundary', () => {
+    const s = new RunState(input);
+    expect(s.carry()).not.toHaveProperty('followUpsWaiting'); // none waiting: the input as before
+    s.followUpsWaiting = true; // signalled during the hand-off
+    expect(new RunState({ ...input, carried: s.carry() }).followUpsWaiting).toBe(true);
+    // The replay of a history recorded before follow-ups rode the relay: left behind, as that history did.
+    expect(s.carry({ followUps: false })).not.toHaveProperty('followUpsWaiting');
+    expect(new RunState({ ...input, carried: s.carry({ followUps: false }) }).followUpsWaiting).toBe(false);
+  });
+
   it('says what it waits for with the status it waits in, and nothing once it steps again', () => {
     const s = new RunState(input);
     s.setStatus('running', 'waiting for model capacity', 'capacity');
