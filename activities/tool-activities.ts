@@ -171,7 +171,7 @@ export function createToolActivities(deps: ActivityDeps) {
       await recordRefusal(runId, turn, toolUseId, { name: call.name, risk, policy, reason: 'approval_required' });
       const detail: ApprovalRequiredDetail = { risk, policy };
       throw ApplicationFailure.create({
-        message: `${approvalRequiredReason(call.name, risk, policy)}; no approval of this call is recorded, so it did not run`,
+        message: `${approvalRequiredReason(call.name, risk, policy)}; no approval of this call at this risk is recorded, so it did not run`,
         type: FailureType.ApprovalRequired,
         nonRetryable: true,
         details: [detail],

@@ -23,6 +23,26 @@ export const isTerminalStatus = (s: RunStatus): boolean => TERMINAL_STATUSES.inc
 export const RISKS = ['read', 'write', 'irreversible'] as const;
 export type Risk = (typeof RISKS)[number];
 
+/**
+ * A value's place in a list ordered weakest first, where anything the list does not know (a newer worker's value, a
+ * row this version cannot read) ranks above all it knows: decisions about risk fail closed.
+ */
+function rankFailingClosed(list: readonly string[], value: string): number {
+  const at = list.indexOf(value);
+  return at === -1 ? list.length : at;
+}
+
+/** The riskier of two readings; a reading this version does not know counts as riskier than any it does. */
+export function riskier(a: Risk, b: Risk): Risk {
+  return rankFailingClosed(RISKS, a) >= rankFailingClosed(RISKS, b) ? a : b;
+}
+
+/** Whether an approval given for a call read as `shown` covers running it at `risk`: what the approver saw was at least as risky. */
+export function riskCovers(shown: Risk | null, risk: Risk): boolean {
+  // An approval with no risk recorded was shown none: it covers only a call that needs no warning.
+  return rankFailingClosed(RISKS, shown ?? 'read') >= rankFailingClosed(RISKS, risk);
+}
+
 /** The offline model every server has: it needs no key and costs nothing. */
 export const DEMO_MODEL = 'demo';
 
@@ -41,6 +61,9 @@ export function needsApproval(policy: ApprovalPolicy, risk: Risk): boolean {
       return risk !== 'read';
     case 'all':
       return true;
+    default:
+      // A policy this version does not know (a newer deploy's): ask.
+      return true;
   }
 }
 
@@ -54,9 +77,12 @@ export function approvalRequiredReason(tool: string, risk: Risk, policy: Approva
   return `${riskPhrase(tool, risk)} and needs approval under the ${policy} policy`;
 }
 
-/** The stricter of two policies (a run's own and a server's floor, `MIN_APPROVALS`): the later in APPROVAL_POLICIES. */
+/**
+ * The stricter of two policies (a run's own and a server's floor, `MIN_APPROVALS`): the later in APPROVAL_POLICIES. A
+ * policy this version does not know counts as stricter than any it does, and `needsApproval` asks under it.
+ */
 export function stricterPolicy(a: ApprovalPolicy, b: ApprovalPolicy): ApprovalPolicy {
-  return APPROVAL_POLICIES.indexOf(a) >= APPROVAL_POLICIES.indexOf(b) ? a : b;
+  return rankFailingClosed(APPROVAL_POLICIES, a) >= rankFailingClosed(APPROVAL_POLICIES, b) ? a : b;
 }
 
 export interface RunLimits {

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { DEFAULT_AGENT, type AgentData, type PublishedSubagent, type PublishedTool } from '../../contract/agents';
-import { RISKS, stricterPolicy, type ApprovalPolicy, type Risk } from '../../contract/run';
+import { riskier, stricterPolicy, type ApprovalPolicy, type Risk } from '../../contract/run';
 import { FailureType } from '../../contract/failures';
 import type { RunRecord } from '../../shared/store/runs';
 import type { ActivityDeps } from '../deps';
@@ -49,10 +49,6 @@ export function runInfoOf(record: RunRecord): RunInfo {
   };
 }
 
-/** The riskier of two readings. */
-export function riskier(a: Risk, b: Risk): Risk {
-  return RISKS.indexOf(a) >= RISKS.indexOf(b) ? a : b;
-}
 
 /** A delegation's risk: it changes nothing outside, but it spends money, so it reads as a write. */
 export const DELEGATION_RISK: Risk = 'write';

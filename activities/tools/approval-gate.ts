@@ -6,7 +6,7 @@
  * stricter of the run's and this server's `MIN_APPROVALS` — and runs the call only when the database,
  * the one authority on decisions, holds an approval of exactly this call.
  */
-import { needsApproval, stricterPolicy, type ApprovalKind, type ApprovalPolicy, type Risk } from '../../contract/run';
+import { needsApproval, riskCovers, stricterPolicy, type ApprovalKind, type ApprovalPolicy, type Risk } from '../../contract/run';
 import type { Store } from '../../shared/store';
 import { toolCallHash } from '../idempotency-keys';
 
@@ -35,16 +35,20 @@ export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
     return stricterPolicy(own, floor);
   }
 
-  /** The approved decisions of `kind` recorded for exactly this call (same turn, tool and input). */
-  async function decisionsFor(call: ToolCallToCheck, kind: ApprovalKind) {
+  /**
+   * The approved decisions of `kind` recorded for exactly this call (same turn, tool and input). `risk`: this worker's
+   * reading of the call; an approval whose approver was shown a lesser risk (another worker read the tool more
+   * leniently) does not cover it, and the run asks again with this reading.
+   */
+  async function decisionsFor(call: ToolCallToCheck, kind: ApprovalKind, risk?: Risk) {
     const hash = toolCallHash(call.name, call.input);
     const decisions = await store.approvals.approvedForToolCall(call.runId, call.toolUseId);
-    return decisions.filter((a) => a.kind === kind && a.turn === call.turn && a.tool === call.name && a.inputHash === hash);
+    return decisions.filter((a) => a.kind === kind && a.turn === call.turn && a.tool === call.name && a.inputHash === hash && (risk === undefined || riskCovers(a.risk, risk)));
   }
 
-  /** Whether an approved decision of `kind` is recorded for exactly this call. */
-  async function approved(call: ToolCallToCheck, kind: ApprovalKind): Promise<boolean> {
-    return (await decisionsFor(call, kind)).length > 0;
+  /** Whether an approved decision of `kind` is recorded for exactly this call (and, given `risk`, shown at least as risky). */
+  async function approved(call: ToolCallToCheck, kind: ApprovalKind, risk?: Risk): Promise<boolean> {
+    return (await decisionsFor(call, kind, risk)).length > 0;
   }
 
   /**
@@ -67,7 +71,7 @@ export function createApprovalGate(store: Store, floor: ApprovalPolicy) {
   async function check(call: ToolCallToCheck, risk: Risk, override?: ApprovalPolicy): Promise<{ policy: ApprovalPolicy; allowed: boolean }> {
     const policy = override ? stricterPolicy(override, floor) : await policyFor(call.runId);
     if (!needsApproval(policy, risk)) return { policy, allowed: true };
-    return { policy, allowed: await approved(call, 'tool') };
+    return { policy, allowed: await approved(call, 'tool', risk) };
   }
 
   return { check, approved, spend, policyFor };

@@ -12,7 +12,8 @@ import { createApprovalGate } from '../../activities/tools/approval-gate';
 import { ToolRegistry } from '../../activities/tools/registry';
 import { defineTool } from '../../activities/tools/tool';
 import type { PublishedTool } from '../../contract/agents';
-import type { ApprovalPolicy } from '../../contract/run';
+import { needsApproval, riskCovers, riskier, stricterPolicy, type ApprovalPolicy, type Risk } from '../../contract/run';
+import { toolCallHash } from '../../activities/idempotency-keys';
 import { FailureType } from '../../contract/failures';
 import type { RunRecord } from '../../shared/store/runs';
 import type { Store } from '../../shared/store';
@@ -116,6 +117,37 @@ describe("the executing worker's gate with a call's own policy", () => {
     expect(await createApprovalGate(store, 'none').check(call, 'read', 'all')).toEqual({ policy: 'all', allowed: false });
     // No policy of its own: the run's (`all` here).
     expect(await createApprovalGate(store, 'none').check(call, 'read')).toEqual({ policy: 'all', allowed: false });
+  });
+});
+
+describe("the executing worker's gate with an approval given at another risk", () => {
+  const call = { runId: 'r', turn: 1, toolUseId: 't', name: 'x', input: {} };
+  const approvedAt = (risk: Risk | null) =>
+    ({ approvals: { approvedForToolCall: async () => [{ id: 'apr', kind: 'tool', turn: 1, tool: 'x', inputHash: toolCallHash('x', {}), risk }] }, runs: { get: async () => ({ approvals: 'all' }) } }) as unknown as Store;
+
+  it('runs the call only when the approver was shown at least the risk this worker reads', async () => {
+    // Another worker read the tool as a write and the approver approved a write; this one reads it irreversible.
+    expect(await createApprovalGate(approvedAt('write'), 'none').check(call, 'irreversible')).toEqual({ policy: 'all', allowed: false });
+    expect(await createApprovalGate(approvedAt('write'), 'none').check(call, 'write')).toEqual({ policy: 'all', allowed: true });
+    expect(await createApprovalGate(approvedAt('irreversible'), 'none').check(call, 'read')).toEqual({ policy: 'all', allowed: true });
+    // An approval with no risk recorded was shown none: it covers only a read.
+    expect(await createApprovalGate(approvedAt(null), 'none').check(call, 'write')).toEqual({ policy: 'all', allowed: false });
+    expect(await createApprovalGate(approvedAt(null), 'none').check(call, 'read')).toEqual({ policy: 'all', allowed: true });
+  });
+});
+
+describe('risk and policy values this version does not know', () => {
+  const unknownRisk = 'catastrophic' as Risk;
+  const unknownPolicy = 'four-eyes' as ApprovalPolicy;
+
+  it('rank above every known one, and a call under an unknown policy asks', () => {
+    expect(riskier(unknownRisk, 'irreversible')).toBe(unknownRisk);
+    expect(riskier('read', unknownRisk)).toBe(unknownRisk);
+    expect(riskCovers('irreversible', unknownRisk)).toBe(false);
+    expect(riskCovers(unknownRisk, 'irreversible')).toBe(true);
+    expect(stricterPolicy(unknownPolicy, 'all')).toBe(unknownPolicy);
+    expect(stricterPolicy('none', unknownPolicy)).toBe(unknownPolicy);
+    expect(needsApproval(unknownPolicy, 'read')).toBe(true);
   });
 });
 

@@ -19,7 +19,7 @@ import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createStore, type Store } from '../../shared/store';
 import { createActivityDeps } from '../../worker/activity-deps';
-import type { ApprovalKind, ApprovalPolicy } from '../../contract/run';
+import type { ApprovalKind, ApprovalPolicy, Risk } from '../../contract/run';
 import { waitFor } from '../support/wait';
 
 describe('the executing worker checks the approval itself', () => {
@@ -87,10 +87,11 @@ describe('the executing worker checks the approval itself', () => {
     await store.messages.put({ runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: toolUseId, name, input }] });
   }
 
-  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved', turn = 1): Promise<void> {
+  /** `risk`: what the approver was shown (the worker that asked records its reading; these tools are at most irreversible). */
+  async function approve(runId: string, kind: ApprovalKind, name: string, input: unknown, toolUseId = 'toolu_1', outcome: 'approved' | 'rejected' = 'approved', turn = 1, risk: Risk = 'irreversible'): Promise<void> {
     const id = `apr_${(approvals += 1)}`;
     const now = new Date().toISOString();
-    await store.approvals.insert({ id, runId, kind, turn, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk: 'write', reason: 'r', requestedAt: now, expiresAt: now });
+    await store.approvals.insert({ id, runId, kind, turn, toolUseId, tool: name, input, inputHash: toolCallHash(name, input), risk, reason: 'r', requestedAt: now, expiresAt: now });
     await store.approvals.settle(id, { outcome, by: 'alice', channel: 'api' });
   }
 
@@ -133,6 +134,7 @@ describe('the executing worker checks the approval itself', () => {
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'rejected');
     await approve('run_b', 'effect_in_doubt', 'wipe', { what: 'cache' }); // another kind
     await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'approved', 2); // another turn (ids are the model's, not unique)
+    await approve('run_b', 'tool', 'wipe', { what: 'cache' }, 'toolu_1', 'approved', 1, 'write'); // shown as less risky than it is here
     await expectRefused(full, 'run_b');
     await approve('run_b', 'tool', 'wipe', { what: 'cache' });
     expect(await runTool(full, 'run_b')).toMatchObject({ isError: false, replayed: false });
