@@ -2,7 +2,8 @@
  * The model step: load context from the database, stream the model's answer (tokens go out on
  * the bus as they arrive), then store the message, its usage and the ledger entry in one
  * commit (on Postgres mostly one statement: shared/store/with-event.ts). A retry after that commit returns the
- * stored result: a response that was paid for is never paid for again.
+ * stored result: a response that was paid for is never paid for again. An attempt still live when another commits
+ * first (it outlived its heartbeat deadline) writes none of its answer and returns the stored one too.
  */
 import { Context, activityInfo } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef } from '../contract/run';
@@ -260,27 +261,43 @@ export function createModelActivities(deps: ActivityDeps) {
         usage,
       },
     };
+    // The run's usage is written with the answer's event, as the answer is: only by the attempt whose event is new.
+    // Two live attempts of one call may both be answered (the first outlived its heartbeat deadline, still streaming,
+    // and Temporal started another); the one that commits second must not count its cost on the run again.
+    const answered: WriteWithEvent[] = [...answer, { usage: { usage, turn } }, { completed: { key, result } }];
     const commit = (): Promise<RunEvent[]> => {
       // Not metered, and no sub-agents' runs below: nothing to read or decide between the writes (the settlement is
       // the call's spend record alone), so they are one write with the event — on Postgres one statement.
-      if (!metered && !role.children) {
-        const settled: WriteWithEvent[] = [{ usage: { usage, turn } }, { modelCall: admission.callRecord({ key, runId, model }, usage) }, { completed: { key, result } }];
-        return store.writeWithEvent(runId, message, [...answer, ...settled]);
-      }
+      if (!metered && !role.children) return store.writeWithEvent(runId, message, [...answered, { modelCall: admission.callRecord({ key, runId, model }, usage) }]);
       return store.transaction(async (tx) => {
-        await tx.runs.addUsage(runId, usage, turn);
+        // A run with sub-agents' runs below it: its cap and cost checkpoint count the whole tree's spend, this
+        // answer's included (read before the event's statement adds it to the run's row, and the result goes in it).
+        if (role.children) result.treeCostUsd = (await tx.runs.treeCostUsd(runId)) + usage.costUsd;
+        // The event first: its statement takes the run's row lock before the settlement takes the model's books, the
+        // order commits always took them in (when the run's usage was written first), so two cannot deadlock. An
+        // attempt whose event another wrote first settles too: its call did use the provider's limits (the books
+        // follow the provider's word); its spend record has the call's key, already written, and is not written again.
+        const events = await tx.writeWithEvent(runId, message, answered);
         await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
-        // A run with sub-agents' runs below it: its cap and cost checkpoint count the whole tree's spend.
-        if (role.children) result.treeCostUsd = await tx.runs.treeCostUsd(runId);
-        return tx.writeWithEvent(runId, message, [...answer, { completed: { key, result } }]);
+        return events;
       });
     };
     const events = await commitPaidFor(key, store, commit);
     // Landed before the connection was lost: the stored result is the answer (its events were written with it).
-    if (!events) return (await store.effects.get(key))!.result as ModelTurnResult;
+    if (!events) return storedAnswer(key);
     publishEvents(bus, runId, events);
+    // Also when another attempt's answer landed first: this attempt streamed text too, and its live text must go.
     bus.publish({ type: 'delta.end', runId, turn });
+    // No event written: another live attempt of this call committed its answer first (this one outlived its
+    // heartbeat deadline and Temporal started another, or this one is that other), and none of this answer was
+    // written. The stored answer is the turn's: the transcript's, whose tool calls the next activities load.
+    if (events.length === 0) return storedAnswer(key);
     return result;
+  }
+
+  /** The answer stored under the ledger key `key`: written with the answer's event, in the commit that wrote it. */
+  async function storedAnswer(key: string): Promise<ModelTurnResult> {
+    return (await store.effects.get(key))!.result as ModelTurnResult;
   }
 
   return { activities: { callModel, ...createSummaryActivities(deps, caller, { runOf, agents, promptOf }) } };
