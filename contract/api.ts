@@ -816,7 +816,7 @@ export const teamMembersSchema = z
       z.object({
         user: z.string(),
         role: roleSchema,
-        source: z.enum(['provider', 'admin']).meta({ description: '`provider`: from the identity provider\'s roles claim (replaced at each sign-in); `admin`: granted through the API or TEAM_ROLES.' }),
+        source: z.enum(['provider', 'admin']).meta({ description: '`provider`: from the identity provider\'s roles claim (replaced at each sign-in or token issued after the last one stored); `admin`: granted through the API or TEAM_ROLES.' }),
         updatedAt: isoTime,
       }),
     ),

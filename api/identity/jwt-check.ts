@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/logger';
 import type { BearerCheck } from '../auth';
 import { ApiError } from '../errors';
 import { loadJose } from './esm';
-import { rolesFromClaim, userFromClaims } from './provider-claims';
+import { issuedAtMs, rolesFromClaim, userFromClaims } from './provider-claims';
 import type { ProviderRoles } from './provider-roles';
 import type { OidcProvider } from './provider';
 
@@ -62,7 +62,9 @@ export function createJwtCheck(deps: { provider: OidcProvider; roles: ProviderRo
       const user = userFromClaims(payload, s.userClaim);
       if (!user) throw new ApiError(401, 'token_invalid', `the token has no ${s.userClaim} claim naming a user`);
       const claimed = rolesFromClaim(payload[s.rolesClaim]);
-      await roles.record(user, claimed);
+      // Stored for the user's other credentials only if the token is not older than the roles last written (and says
+      // when it was issued); the request itself acts with the token's claim either way.
+      await roles.record(user, claimed, issuedAtMs(payload));
       // `exp` is required above: a socket or event stream the token opens ends when the token would be refused.
       return { user, roles: claimed, scopes: 'all', method: 'jwt', expiresAt: new Date(Number(payload.exp) * 1000).toISOString() };
     },

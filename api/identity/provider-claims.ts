@@ -38,3 +38,9 @@ export function sameRoles(a: readonly TeamRole[], b: readonly TeamRole[]): boole
   const sb = new Set(b.map(key));
   return sa.size === sb.size && [...sa].every((k) => sb.has(k));
 }
+
+/** When the token was issued (`iat`), in epoch milliseconds; undefined when it does not say (or says nonsense). */
+export function issuedAtMs(claims: Record<string, unknown>): number | undefined {
+  const iat = claims.iat;
+  return typeof iat === 'number' && Number.isFinite(iat) && iat > 0 ? iat * 1000 : undefined;
+}

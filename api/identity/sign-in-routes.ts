@@ -16,7 +16,7 @@ import type { Store } from '../../shared/store';
 import type { Authenticator } from '../auth';
 import { ApiError } from '../errors';
 import { loadOpenIdClient } from './esm';
-import { rolesFromClaim, userFromClaims, verifiedEmail } from './provider-claims';
+import { issuedAtMs, rolesFromClaim, userFromClaims, verifiedEmail } from './provider-claims';
 import type { ProviderRoles } from './provider-roles';
 import type { OidcProvider } from './provider';
 import { csrfMatches, csrfTokenOf, type SessionCookies } from './sessions';
@@ -82,6 +82,8 @@ export function signInRouter(deps: SignInDeps): express.Router {
     const current = new URL(s.redirectUri);
     current.search = new URL(req.originalUrl, 'http://callback').search;
     let claims: Record<string, unknown>;
+    /** When the provider said what it says here: the ID token's `iat`, else now (userinfo is answered now). */
+    let rolesIssuedAtMs = Date.now();
     try {
       const tokens = await client.authorizationCodeGrant(config, current, {
         pkceCodeVerifier: pending.codeVerifier,
@@ -90,6 +92,7 @@ export function signInRouter(deps: SignInDeps): express.Router {
         idTokenExpected: true,
       });
       claims = { ...(tokens.claims() ?? {}) };
+      rolesIssuedAtMs = issuedAtMs(claims) ?? rolesIssuedAtMs;
       // Many providers put profile, email and groups only in userinfo (an ID token carries what was asked for by name).
       if (config.serverMetadata().userinfo_endpoint && typeof claims.sub === 'string') {
         const idClaims = claims;
@@ -108,7 +111,7 @@ export function signInRouter(deps: SignInDeps): express.Router {
     if (!user) throw new ApiError(401, 'sign_in_failed', `the identity provider named no user (claim ${s.userClaim})`);
 
     await store.users.upsert({ id: user, email: verifiedEmail(claims) ?? null, name: typeof claims.name === 'string' ? claims.name : null });
-    await roles.recordNow(user, rolesFromClaim(claims[s.rolesClaim]));
+    await roles.recordNow(user, rolesFromClaim(claims[s.rolesClaim]), rolesIssuedAtMs);
     // A new session id at every sign-in: a session id planted before sign-in never becomes a signed-in one.
     const previous = cookies.secretOf(req);
     if (previous) await store.sessions.revoke(previous);

@@ -564,6 +564,18 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('runs_owner_queue').on('runs').columns(['owner', 'status', 'created_at', 'id']).execute();
       },
     },
+    '025_provider_roles_issued': {
+      async up(db: Kysely<unknown>) {
+        // When the provider issued the roles last written for a user (a token's `iat`, a sign-in's ID token's): a
+        // token issued before it may no longer rewrite them, so an old token cannot put back a role since taken away.
+        // Epoch milliseconds, a number on both dialects, compared in SQL. Users with no row yet take the next write.
+        await db.schema
+          .createTable('provider_roles_issued')
+          .addColumn('user_id', 'text', (c) => c.primaryKey())
+          .addColumn('issued_at_ms', real, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -353,9 +353,19 @@ export interface TeamMembersTable {
   user_id: string;
   /** A Role of contract/identity.ts. */
   role: string;
-  /** `provider`: from the identity provider's roles claim, replaced at each sign-in; `admin`: given by an admin. */
+  /** `provider`: from the identity provider's roles claim, replaced by each sign-in or token not older than the last write; `admin`: given by an admin. */
   source: string;
   updated_at: string;
+}
+
+/**
+ * When the provider issued the `provider` roles stored for a user (migration 025): an older token's roles never
+ * replace them (team-members.ts).
+ */
+export interface ProviderRolesIssuedTable {
+  user_id: string;
+  /** The issuing token's `iat` (or the sign-in's time), in epoch milliseconds. */
+  issued_at_ms: number;
 }
 
 /** A team's daily model budget, set by the team's admin (migration 019). */
@@ -423,6 +433,7 @@ export interface Database {
   live_text: LiveTextTable;
   ws_tickets: WsTicketsTable;
   team_members: TeamMembersTable;
+  provider_roles_issued: ProviderRolesIssuedTable;
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

@@ -1,4 +1,7 @@
-/** Who holds which role on which team (migration 015). The one place roles are stored, whatever gave them. */
+/**
+ * Who holds which role on which team (migration 015), and when the provider issued the `provider` ones (migration
+ * 025). The one place roles are stored, whatever gave them.
+ */
 import { ROLES, type Role, type TeamRole } from '../../contract/identity';
 import { inTransaction, nowIso, type Executor } from './executor';
 
@@ -9,6 +12,12 @@ export interface Membership extends TeamRole {
   source: MembershipSource;
   updatedAt: string;
 }
+
+/**
+ * What became of the provider's roles offered for a user: written (`replaced`), already what was stored
+ * (`unchanged`), or refused because the stored ones came from a token issued later (`stale`, with that token's time).
+ */
+export type ProviderRolesWrite = { outcome: 'replaced' | 'unchanged' } | { outcome: 'stale'; storedIssuedAtMs: number };
 
 const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);
 
@@ -24,23 +33,43 @@ export class TeamMembersRepo {
   }
 
   /**
-   * Makes the provider's word on a user the whole of their `provider` roles: the roles of a sign-in or a token
-   * replace those of the last one (a group taken away at the provider is taken away here). Roles an admin gave stay.
-   * Returns whether anything changed, so callers can skip the write when nothing did.
+   * Makes the provider's word on a user the whole of their `provider` roles, in the order the provider issued it: the
+   * roles of a sign-in or a token replace those of the last write (a group taken away at the provider is taken away
+   * here) unless that write came from a newer token — an old, still-valid token must not put back a role taken away
+   * since. `issuedAtMs` is the token's `iat` (epoch ms); the same instant as the stored one counts as current. The
+   * check and the write are one transaction behind one row's lock (Postgres) or the database's (SQLite), so two
+   * replicas writing at once end with the newer token's roles. Roles an admin gave stay.
    */
-  async replaceFromProvider(user: string, roles: TeamRole[]): Promise<boolean> {
+  async replaceFromProvider(user: string, roles: TeamRole[], issuedAtMs: number): Promise<ProviderRolesWrite> {
     return inTransaction(this.db, async (trx) => {
+      // Keeps the later of the stored and the offered issue time, and says which it kept.
+      const { issued_at_ms: stored } = await trx
+        .insertInto('provider_roles_issued')
+        .values({ user_id: user, issued_at_ms: issuedAtMs })
+        .onConflict((oc) =>
+          oc.column('user_id').doUpdateSet((eb) => ({
+            issued_at_ms: eb
+              .case()
+              .when('provider_roles_issued.issued_at_ms', '>', eb.ref('excluded.issued_at_ms'))
+              .then(eb.ref('provider_roles_issued.issued_at_ms'))
+              .else(eb.ref('excluded.issued_at_ms'))
+              .end(),
+          })),
+        )
+        .returning('issued_at_ms')
+        .executeTakeFirstOrThrow();
+      if (Number(stored) > issuedAtMs) return { outcome: 'stale', storedIssuedAtMs: Number(stored) };
       const before = await trx.selectFrom('team_members').select(['team', 'role']).where('user_id', '=', user).where('source', '=', 'provider').execute();
       const key = (r: { team: string; role: string }) => `${r.team}\u0000${r.role}`;
       const want = new Set(roles.map(key));
       const have = new Set(before.map(key));
-      if (want.size === have.size && [...want].every((k) => have.has(k))) return false;
+      if (want.size === have.size && [...want].every((k) => have.has(k))) return { outcome: 'unchanged' };
       await trx.deleteFrom('team_members').where('user_id', '=', user).where('source', '=', 'provider').execute();
       const now = nowIso();
       const rows = [...new Map(roles.map((r) => [key(r), r])).values()].map((r) => ({ team: r.team, user_id: user, role: r.role, source: 'provider', updated_at: now }));
       // An admin's grant of the same role stays the row of record.
       for (const row of rows) await trx.insertInto('team_members').values(row).onConflict((oc) => oc.columns(['team', 'user_id', 'role']).doNothing()).execute();
-      return true;
+      return { outcome: 'replaced' };
     });
   }
 

@@ -2,9 +2,10 @@
  * Sign-in against a real OpenID Provider (node-oidc-provider, its own process on 127.0.0.1; test/support/oidc-provider.mjs):
  * in Chromium through the provider's login page to a session, a run started from the signed-in page, CSRF refused
  * without the header, the WebSocket opened from the session, an idle session ended, sign-out (here and at the
- * provider); and the provider's JWTs as bearer tokens: a valid one with its roles, a rotated key honoured, a socket
- * one opened ended when it expires, and an expired, a wrongly signed, a wrong-audience and an `alg: none` token each
- * refused with 401 and its code.
+ * provider); and the provider's JWTs as bearer tokens: a valid one with its roles, stored in the order the provider
+ * issued them (an older token never puts back a role a sign-in or a newer token took away), a rotated key honoured, a
+ * socket one opened ended when it expires, and an expired, a wrongly signed, a wrong-audience and an `alg: none`
+ * token each refused with 401 and its code.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -239,6 +240,27 @@ describe('sign-in with an OpenID Provider', () => {
       } finally {
         replace.mockRestore();
       }
+    });
+
+    it("takes the provider's roles in the order it issued them: an older token never puts back what a newer word took away", async () => {
+      const now = Math.floor(Date.now() / 1000);
+      // alice signed in (the first test) after this token was issued: her sign-in's roles stand; the request itself
+      // acts with the token's own claim.
+      const beforeSignIn = await op.sign({ sub: 'alice', groups: ['payments:admin'], iat: now - 3600, exp: now + 300 });
+      const asOld = await h.request('GET', '/api/session', { token: beforeSignIn });
+      expect(asOld.body.user).toMatchObject({ id: 'alice', method: 'jwt', roles: [{ team: 'payments', role: 'admin' }] });
+      expect(await h.store.teamMembers.rolesOf('alice')).toEqual([
+        { team: 'payments', role: 'approver' },
+        { team: 'payments', role: 'member' },
+      ]);
+      // The provider takes approver away from erin: her fresh token says so; her old one, still valid, changes nothing.
+      const old = await op.sign({ sub: 'erin', groups: ['payments:approver'], iat: now - 600, exp: now + 300 });
+      expect((await h.request('GET', '/api/runs', { token: old })).status).toBe(200);
+      expect(await h.store.teamMembers.rolesOf('erin')).toEqual([{ team: 'payments', role: 'approver' }]);
+      expect((await h.request('GET', '/api/runs', { token: await op.sign({ sub: 'erin', groups: [], iat: now }) })).status).toBe(200);
+      expect(await h.store.teamMembers.rolesOf('erin')).toEqual([]);
+      expect((await h.request('GET', '/api/runs', { token: old })).status).toBe(200);
+      expect(await h.store.teamMembers.rolesOf('erin')).toEqual([]);
     });
 
     it('honours a key the provider rotated in', async () => {

@@ -1,21 +1,26 @@
 /**
  * Team roles in the store, the same on SQLite and Postgres (migration 015_identity): the provider's roles of a user
- * are replaced whole at each sign-in while an admin's grants stay; grants and revocations are idempotent.
+ * are replaced whole at each sign-in while an admin's grants stay, but never by a token issued before the one last
+ * written (migration 025), even when two writers race; grants and revocations are idempotent.
  */
-import type { Store } from '../../shared/store';
+import os from 'node:os';
+import { createStore, type Store } from '../../shared/store';
 import { openTestStore } from '../support/test-store';
 
 describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) => {
   let store: Store;
   let close: () => Promise<void>;
+  let databaseUrl: string | undefined;
+  /** Issue times (epoch ms) of the provider's tokens, in order. */
+  const T = (n: number) => 1_800_000_000_000 + n * 1000;
 
   beforeAll(async () => {
-    ({ store, close } = await openTestStore(dialect));
+    ({ store, close, databaseUrl } = await openTestStore(dialect));
   });
   afterAll(() => close());
 
   it("replaces a user's provider roles at each sign-in and keeps what an admin gave", async () => {
-    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'payments', role: 'approver' }, { team: 'search', role: 'viewer' }])).toBe(true);
+    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'payments', role: 'approver' }, { team: 'search', role: 'viewer' }], T(1))).toEqual({ outcome: 'replaced' });
     await store.teamMembers.grant('ops', 'ann', 'admin');
     expect(await store.teamMembers.rolesOf('ann')).toEqual([
       { team: 'ops', role: 'admin' },
@@ -23,19 +28,49 @@ describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) =
       { team: 'search', role: 'viewer' },
     ]);
     // The same roles again write nothing; a group taken away at the provider is taken away here.
-    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'search', role: 'viewer' }, { team: 'payments', role: 'approver' }])).toBe(false);
-    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'payments', role: 'approver' }])).toBe(true);
+    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'search', role: 'viewer' }, { team: 'payments', role: 'approver' }], T(2))).toEqual({ outcome: 'unchanged' });
+    expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'payments', role: 'approver' }], T(3))).toEqual({ outcome: 'replaced' });
     expect(await store.teamMembers.rolesOf('ann')).toEqual([
       { team: 'ops', role: 'admin' },
       { team: 'payments', role: 'approver' },
     ]);
     // An admin's grant of a role the provider also gives survives the provider taking it away.
     await store.teamMembers.grant('payments', 'ann', 'approver');
-    await store.teamMembers.replaceFromProvider('ann', []);
+    await store.teamMembers.replaceFromProvider('ann', [], T(4));
     expect(await store.teamMembers.rolesOf('ann')).toEqual([
       { team: 'ops', role: 'admin' },
       { team: 'payments', role: 'approver' },
     ]);
+  });
+
+  it("never lets an older token's roles replace those of a newer one, whichever arrives last", async () => {
+    const approver = [{ team: 'payments', role: 'approver' as const }];
+    // The provider took approver away from bea: the token issued after says so, and is written.
+    expect(await store.teamMembers.replaceFromProvider('bea', approver, T(10))).toEqual({ outcome: 'replaced' });
+    expect(await store.teamMembers.replaceFromProvider('bea', [], T(20))).toEqual({ outcome: 'replaced' });
+    // A token issued before that, still valid, is refused and says how recent the stored roles are.
+    expect(await store.teamMembers.replaceFromProvider('bea', approver, T(15))).toEqual({ outcome: 'stale', storedIssuedAtMs: T(20) });
+    expect(await store.teamMembers.rolesOf('bea')).toEqual([]);
+    // The same instant as the last write is current (two tokens of one second); a later one writes.
+    expect(await store.teamMembers.replaceFromProvider('bea', [], T(20))).toEqual({ outcome: 'unchanged' });
+    expect(await store.teamMembers.replaceFromProvider('bea', approver, T(30))).toEqual({ outcome: 'replaced' });
+    expect(await store.teamMembers.rolesOf('bea')).toEqual(approver);
+  });
+
+  it('ends with the newer token\'s roles when two writers race, the older one arriving last or not', async () => {
+    // Postgres: a second store on the same database, as another replica; SQLite: the one store.
+    const other = databaseUrl ? await createStore({ dataDir: os.tmpdir(), databaseUrl }) : store;
+    try {
+      for (let i = 0; i < 10; i += 1) {
+        const user = `racer-${i}`;
+        const older = () => store.teamMembers.replaceFromProvider(user, [{ team: 'payments', role: 'approver' }], T(100 + 2 * i));
+        const newer = () => other.teamMembers.replaceFromProvider(user, [{ team: 'payments', role: 'viewer' }], T(101 + 2 * i));
+        await Promise.all(i % 2 ? [older(), newer()] : [newer(), older()]);
+        expect(await store.teamMembers.rolesOf(user)).toEqual([{ team: 'payments', role: 'viewer' }]);
+      }
+    } finally {
+      if (other !== store) await other.close();
+    }
   });
 
   it('grants and revokes idempotently and lists a team', async () => {

@@ -1,17 +1,23 @@
 /**
  * The JWT bearer check against a key set served from this process: the issuer must be the provider's, and the
- * expiry is honoured within OIDC_CLOCK_SKEW_SEC and not a second beyond it. (The real provider, rotation and the
- * other bad tokens: test/e2e/sign-in.test.ts.)
+ * expiry is honoured within OIDC_CLOCK_SKEW_SEC and not a second beyond it. The roles a token carries are stored in
+ * the order the provider issued them: an older, still-valid token never puts back a role a newer one took away, a
+ * token without `iat` writes nothing, and neither costs a statement per request. (The real provider, rotation and
+ * the other bad tokens: test/e2e/sign-in.test.ts.)
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import { ApiError } from '../../api/errors';
 import { createJwtCheck } from '../../api/identity/jwt-check';
 import type { OidcProvider } from '../../api/identity/provider';
-import type { ProviderRoles } from '../../api/identity/provider-roles';
+import { ProviderRoles } from '../../api/identity/provider-roles';
 import type { BearerCheck } from '../../api/auth';
 import { createLogger } from '../../shared/logger';
+import { createStore, type Store } from '../../shared/store';
 
 const ISSUER = 'https://idp.test';
 const AUDIENCE = 'longhaul-api';
@@ -22,6 +28,7 @@ describe('the JWT bearer check', () => {
   let server: http.Server;
   let privateKey: Awaited<ReturnType<typeof JoseModule.generateKeyPair>>['privateKey'];
   let check: BearerCheck;
+  let provider: OidcProvider;
   const recorded: string[] = [];
 
   beforeAll(async () => {
@@ -32,12 +39,12 @@ describe('the JWT bearer check', () => {
     server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const jwks = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`);
-    const provider = {
+    provider = {
       settings: { audience: AUDIENCE, jwtAlgorithms: ['RS256'], clockSkewSec: SKEW_SEC, userClaim: 'sub', rolesClaim: 'groups' },
       jwksUri: async () => jwks,
       configuration: async () => ({ serverMetadata: () => ({ issuer: ISSUER, jwks_uri: jwks.href }) }),
     } as unknown as OidcProvider;
-    const roles = { record: async (user: string) => void recorded.push(user) } as unknown as ProviderRoles;
+    const roles = { record: async (user: string) => void recorded.push(user) } as Pick<ProviderRoles, 'record'> as ProviderRoles;
     check = createJwtCheck({ provider, roles, logger: createLogger({ level: 'silent' }) });
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -76,5 +83,69 @@ describe('the JWT bearer check', () => {
   it('accepts a token expired by less than the allowed clock skew, and refuses one expired by more (401 token_expired)', async () => {
     expect((await check.principal(await token({ exp: nowSec() - (SKEW_SEC - 5) }))).user).toBe('ann');
     expect(await refusal(await token({ exp: nowSec() - (SKEW_SEC + 5) }))).toEqual({ status: 401, code: 'token_expired' });
+  });
+  describe('the roles it stores, in the order the provider issued them', () => {
+    let dir: string;
+    let store: Store;
+    let replace: jest.SpyInstance;
+    const logger = createLogger({ level: 'silent' });
+    /** A check as one API process has it: its own memory of what it wrote, over the shared store. */
+    const apiProcess = () => createJwtCheck({ provider, roles: new ProviderRoles(store.teamMembers), logger });
+    const signed = (claims: { sub: string; groups: string[]; iat?: number }) => {
+      const jwt = new jose.SignJWT({ groups: claims.groups })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject(claims.sub)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime(nowSec() + 3600);
+      return (claims.iat === undefined ? jwt : jwt.setIssuedAt(claims.iat)).sign(privateKey);
+    };
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-jwt-roles-'));
+      store = await createStore({ dataDir: dir });
+    });
+    beforeEach(() => (replace = jest.spyOn(store.teamMembers, 'replaceFromProvider')));
+    afterEach(() => replace.mockRestore());
+    afterAll(async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("never lets an older, still-valid token put back a role a newer one took away, nor write per request", async () => {
+      const api = apiProcess();
+      // Issued an hour ago, valid another hour: bob was an approver then.
+      const old = await signed({ sub: 'bob', groups: ['payments:approver'], iat: nowSec() - 3600 });
+      expect((await api.principal(old)).roles).toEqual([{ team: 'payments', role: 'approver' }]);
+      expect(await store.teamMembers.rolesOf('bob')).toEqual([{ team: 'payments', role: 'approver' }]);
+      // The provider took the role away; bob's next fresh token says so.
+      await api.principal(await signed({ sub: 'bob', groups: [], iat: nowSec() }));
+      expect(await store.teamMembers.rolesOf('bob')).toEqual([]);
+      expect(replace).toHaveBeenCalledTimes(2);
+
+      // The old token again, and again: its request acts with its own claim, but the store keeps the newer word,
+      // and this process spends no statement on it.
+      for (let i = 0; i < 3; i += 1) expect((await api.principal(old)).roles).toEqual([{ team: 'payments', role: 'approver' }]);
+      expect(await store.teamMembers.rolesOf('bob')).toEqual([]);
+      expect(replace).toHaveBeenCalledTimes(2);
+
+      // Another process (a replica, a restart) that never saw the fresh token asks the store once, then no more.
+      const replica = apiProcess();
+      for (let i = 0; i < 3; i += 1) await replica.principal(old);
+      expect(await store.teamMembers.rolesOf('bob')).toEqual([]);
+      expect(replace).toHaveBeenCalledTimes(3);
+      // A fresh token with the same roles costs nothing either.
+      await api.principal(await signed({ sub: 'bob', groups: [], iat: nowSec() }));
+      expect(replace).toHaveBeenCalledTimes(3);
+    });
+
+    it('writes nothing from a token that does not say when it was issued, which still acts with its own claim', async () => {
+      const api = apiProcess();
+      await api.principal(await signed({ sub: 'cy', groups: [], iat: nowSec() - 60 }));
+      const undated = await signed({ sub: 'cy', groups: ['payments:admin'] });
+      expect((await api.principal(undated)).roles).toEqual([{ team: 'payments', role: 'admin' }]);
+      expect(await store.teamMembers.rolesOf('cy')).toEqual([]);
+      expect(replace).toHaveBeenCalledTimes(1);
+    });
   });
 });
