@@ -152,25 +152,3 @@ export function principalOf(req: Request): Principal {
   if (!req.principal) throw new ApiError(401, 'unauthorized', 'missing bearer token');
   return req.principal;
 }
-
-/**
- * For the few endpoints a browser cannot send headers to (EventSource): a bearer token as usual,
- * or a single-use ticket from POST /api/ws-ticket in `?ticket=`.
- */
-export function userFromTicketOrToken(auth: Authenticator, store: Store): RequestHandler {
-  const bearer = requireUser(auth);
-  return (req, res, next) => {
-    const ticket = typeof req.query.ticket === 'string' ? req.query.ticket : undefined;
-    if (!ticket || bearerToken(req.headers.authorization)) return bearer(req, res, next);
-    store.wsTickets
-      .redeem(ticket)
-      .then(async (holder) => {
-        if (!holder) return next(new ApiError(401, 'unauthorized', 'ticket is unknown, used or expired'));
-        const principal = await auth.ticketPrincipal(holder);
-        req.principal = principal;
-        req.user = principal.user;
-        next();
-      })
-      .catch((err: unknown) => next(err));
-  };
-}

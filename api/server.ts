@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logger';
 import { notifierFromConfig, type ApprovalNotifier } from '../shared/slack/notifier';
 import type { Store } from '../shared/store';
 import { Access } from './access';
-import { createAuthenticator, principalOf, requireUser, userFromTicketOrToken, type Authenticator, type BearerCheck } from './auth';
+import { createAuthenticator, principalOf, requireUser, type Authenticator, type BearerCheck } from './auth';
 import { apiKeyCheck } from './api-key-check';
 import { ApiKeyService } from './api-key-service';
 import { apiKeysRouter } from './routes/api-keys';
@@ -35,6 +35,7 @@ import { RunsFeed } from './live/runs-feed';
 import { Presence } from './live/presence';
 import { sseHandler } from './live/sse';
 import { CredentialWatch } from './live/credential-watch';
+import { userFromTicketOrToken } from './live/ticket-redemption';
 import { attachWebSocketServer, type LiveStats } from './live/ws-server';
 import { approvalsRouter } from './routes/approvals';
 import { inboxRouter } from './routes/inbox';
@@ -141,7 +142,7 @@ function createApp(deps: ApiDeps): App {
   if (signIn) app.use(signIn.router);
 
   // EventSource cannot send headers, so the stream also accepts a single-use ticket.
-  app.get('/api/runs/:id/stream', userFromTicketOrToken(auth, store), sseHandler({ config, store, access, credentials, runs, hub, presence }));
+  app.get('/api/runs/:id/stream', userFromTicketOrToken({ store, auth, credentials }), sseHandler({ config, store, access, credentials, runs, hub, presence }));
 
   const api = express.Router();
   // The API's own description is public: tools fetch it before they hold a token.

@@ -5,9 +5,11 @@
  * provider's JWT past its `exp` (directly, or through a ticket it asked for) — and must
  * follow the caller's roles as they are now, not as they were at the handshake. Both are asked of the database on
  * the stream's own keep-alive beat, here and only here, so a revocation or a role taken away reaches an open stream
- * within one beat.
+ * within one beat. A socket ticket's credential is asked the same here when the ticket is redeemed
+ * (ticket-redemption.ts): it may have ended in the ticket's lifetime, before any beat.
  */
 import { sameRoles } from '../identity/provider-claims';
+import type { ApiErrorCode } from '../../contract/errors';
 import type { Principal } from '../../contract/identity';
 import type { Store } from '../../shared/store';
 
@@ -21,6 +23,18 @@ export const CREDENTIAL_END_REASONS: Record<CredentialEnd, string> = {
   session_ended: 'the session this socket was opened with was signed out or revoked',
   session_expired: 'the session this socket was opened with has expired',
   token_expired: 'the token this socket was opened with has expired',
+};
+
+/**
+ * The refusal of an event stream asked for with a ticket whose credential has ended: the code a bearer of that
+ * credential gets (api-key-check.ts, sessions.ts, jwt-check.ts), so a client acts on it alike.
+ */
+export const CREDENTIAL_END_REFUSALS: Record<CredentialEnd, { code: ApiErrorCode; message: string }> = {
+  key_revoked: { code: 'key_revoked', message: 'the API key this ticket was issued to was revoked' },
+  key_expired: { code: 'key_expired', message: 'the API key this ticket was issued to has expired' },
+  session_ended: { code: 'unauthorized', message: 'the session this ticket was issued to was signed out or revoked; sign in again' },
+  session_expired: { code: 'session_expired', message: 'the session this ticket was issued to has expired; sign in again' },
+  token_expired: { code: 'token_expired', message: 'the token this ticket was issued to has expired' },
 };
 
 /** What a beat found: the credential ended, or the caller as they are now (`changed` when their roles moved). */
@@ -47,7 +61,8 @@ export class CredentialWatch {
     return { caller: { ...caller, roles }, changed: true };
   }
 
-  private async ended(caller: Principal): Promise<CredentialEnd | undefined> {
+  /** Why the caller's credential no longer works, or undefined while it does (its roles are not asked). */
+  async ended(caller: Principal): Promise<CredentialEnd | undefined> {
     if (caller.expiresAt !== undefined && Date.parse(caller.expiresAt) <= this.now().getTime()) return 'token_expired';
     if (caller.method === 'key' && caller.keyId !== undefined) {
       const key = await this.deps.store.apiKeys.get(caller.keyId);

@@ -25,7 +25,8 @@ import type { LiveHub } from './live-hub';
 import type { RunsFeed } from './runs-feed';
 import { originAllowed } from './origin';
 import { Subscription, type LiveMessage } from './subscription';
-import { CREDENTIAL_END_REASONS, type CredentialWatch } from './credential-watch';
+import { CREDENTIAL_END_REASONS, type CredentialEnd, type CredentialWatch } from './credential-watch';
+import { redeemTicket } from './ticket-redemption';
 
 /** Close code telling the client to reconnect and resume with `after` = the last seq it has. */
 export const CLOSE_RESUME = 4008;
@@ -65,13 +66,14 @@ export function attachWebSocketServer(
   const { config, store, access, auth, credentials, runs, hub, runsFeed, presence, logger, stats } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
 
-  async function authenticate(req: http.IncomingMessage, url: URL): Promise<Principal | undefined> {
+  /** The caller, or why the credential behind a ticket has ended (ticket-redemption.ts); undefined: nobody. */
+  async function authenticate(req: http.IncomingMessage, url: URL): Promise<Principal | { ended: CredentialEnd } | undefined> {
     const ticket = url.searchParams.get('ticket');
     if (ticket && !bearerToken(req.headers.authorization)) {
-      const holder = await store.wsTickets.redeem(ticket);
       // A ticket acts as what asked for it: its user with their stored roles, as the API key (and its scopes) if a
       // key asked, as the session if a browser's session asked — so the socket ends with the key or the session.
-      return holder ? auth.ticketPrincipal(holder) : undefined;
+      const redeemed = await redeemTicket({ store, auth, credentials }, ticket);
+      return redeemed && ('ended' in redeemed ? redeemed : redeemed.caller);
     }
     return auth.identify(req);
   }
@@ -84,7 +86,7 @@ export function attachWebSocketServer(
       if (!originAllowed(req, config.api.allowedOrigins, config.api.publicUrl)) {
         return refuse(socket, 403, 'origin_not_allowed', `origin ${req.headers.origin} may not open sockets here`);
       }
-      let caller: Principal | undefined;
+      let caller: Principal | { ended: CredentialEnd } | undefined;
       try {
         caller = await authenticate(req, url);
       } catch (err) {
@@ -92,6 +94,11 @@ export function attachWebSocketServer(
         if (err instanceof ApiError && err.status === 401) return refuse(socket, 401, err.code, err.message);
       }
       if (!caller) return refuse(socket, 401, 'unauthorized', 'send Authorization: Bearer <token>, a session cookie, or ?ticket= from POST /api/ws-ticket');
+      if ('ended' in caller) {
+        // A ticket whose credential ended before it was used: closed as a beat would have closed it, before any feed.
+        const reason = CREDENTIAL_END_REASONS[caller.ended];
+        return wss.handleUpgrade(req, socket, head, (ws) => ws.close(CLOSE_CREDENTIAL_ENDED, reason));
+      }
       const principal = caller;
       wss.handleUpgrade(req, socket, head, (ws) => session(ws, principal));
     })().catch((err) => {

@@ -4,8 +4,8 @@
  * without the header, the WebSocket opened from the session, an idle session ended, sign-out (here and at the
  * provider); and the provider's JWTs as bearer tokens: a valid one with its roles, stored in the order the provider
  * issued them (an older token never puts back a role a sign-in or a newer token took away), a rotated key honoured, a
- * socket one opened ended when it expires, and an expired, a wrongly signed, a wrong-audience and an `alg: none`
- * token each refused with 401 and its code.
+ * socket one opened ended when it expires (and its ticket, unused till then, opening nothing), and an expired, a
+ * wrongly signed, a wrong-audience and an `alg: none` token each refused with 401 and its code.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -289,6 +289,24 @@ describe('sign-in with an OpenID Provider', () => {
       await Promise.all(opened);
       const within = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a socket is still open 10 s after its token expired')), 13_000).unref());
       for (const closed of closes) expect(await Promise.race([closed, within])).toEqual({ code: 4401, reason: expect.stringContaining('token') });
+    });
+
+    it('opens nothing with a ticket the token asked for once the token has expired: 4401 at once, the event stream 401', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 2;
+      const token = await op.sign({ exp });
+      const ticket = async () => ((await h.request('POST', '/api/ws-ticket', { token })).body as { ticket: string }).ticket;
+      const [forSocket, forStream] = [await ticket(), await ticket()];
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
+      const stream = await fetch(`${h.api.url}/api/runs/${runId}/stream?ticket=${forStream}`);
+      expect(stream.status).toBe(401);
+      expect(((await stream.json()) as { error: { code: string } }).error.code).toBe('token_expired');
+      const ws = new WebSocket(`${h.api.url.replace(/^http/, 'ws')}/ws?ticket=${forSocket}`);
+      const received: unknown[] = [];
+      ws.on('message', (m) => received.push(m.toString()));
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', runId, after: 0 })));
+      const closed = await new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+      expect(closed).toEqual({ code: 4401, reason: expect.stringContaining('token') });
+      expect(received).toEqual([]);
     });
 
     it('refuses a wrongly signed, a wrong-audience, a not-yet-valid and an alg:none token with token_invalid', async () => {

@@ -2,8 +2,8 @@
  * API keys from the outside: created (shown once), used, refused beyond their scopes (403), refused when expired,
  * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404) — through a key only
  * when it has the admin scope, and a key-made key expires no later than its maker —, and — the promise
- * that matters — a key revoked through one API process is refused by another API process on the very next request.
- * The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
+ * that matters — a key revoked through one API process is refused by another API process on the very next request,
+ * and a socket ticket it asked for opens nothing once it is revoked. The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -222,6 +222,23 @@ describe('API keys', () => {
     await expect(ended).resolves.toEqual(expect.any(String));
   });
 
+  it('refuses a ticket the key asked for once the key is revoked: the socket closes (4401) before any feed, the event stream is 401', async () => {
+    const key = (await create({ name: 'ticket asker', scopes: ['runs:read'] })).body as { id: string; key: string };
+    const run = await h.createRun({ goal: 'watched through a stale ticket', model: 'demo', approvals: 'all' });
+    const ticket = async () => ((await h.request('POST', '/api/ws-ticket', { token: key.key })).body as { ticket: string }).ticket;
+    const [forSocket, forStream] = [await ticket(), await ticket()];
+    expect((await h.request('DELETE', `/api/keys/${key.id}`)).status).toBe(200);
+
+    const stream = await fetch(`${h.api.url}/api/runs/${run}/stream?ticket=${forStream}`);
+    expect(stream.status).toBe(401);
+    expect(((await stream.json()) as { error: { code: string } }).error.code).toBe('key_revoked');
+    const live = await LiveClient.connect(`${h.api.url.replace(/^http/, 'ws')}/ws?ticket=${forSocket}`);
+    live.subscribe(run);
+    expect(await live.closed).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('revoked') });
+    // Closed at redemption, not at the first beat: the run's snapshot and history were never sent.
+    expect(live.messages).toEqual([]);
+  });
+
   it('is refused by another API process on the very next request after it is revoked', async () => {
     const port = await freePort();
     replica = await startApiProcess({ ...h.env, PORT: String(port) });
@@ -291,7 +308,7 @@ describe('API keys', () => {
 /**
  * The same promise for browser sessions, and for roles: a socket, an event stream or a runs feed opened from a session
  * (its cookie, or a ticket it asked for) ends (4401) within one keep-alive beat of the session being signed out (here
- * or everywhere), revoked or expired; and a role taken away while a socket is open stops its feed of that team's runs.
+ * or everywhere), revoked or expired, and a ticket redeemed after that opens nothing; and a role taken away while a socket is open stops its feed of that team's runs.
  * Sessions are made in the store as a sign-in would (the sign-in itself is test/e2e/sign-in.test.ts); the provider is
  * never asked, so its address is one where nothing listens.
  */
@@ -358,6 +375,23 @@ describe('the live streams of a browser session', () => {
     expect(await closedSoon(live)).toEqual(signedOut);
     expect(await closedSoon(byTicket)).toEqual(signedOut);
     for (const e of ended) await expect(endedSoon(e)).resolves.toEqual(expect.any(String));
+  });
+
+  it('refuses a ticket the session asked for once it has signed out: the socket closes (4401) before any feed, the event stream is 401', async () => {
+    const { secret, cookie } = await signIn('erin');
+    const run = await h.createRun({ goal: "erin's run, watched through a stale ticket", model: 'demo' }, { token: '', headers: { cookie, [CSRF_HEADER]: csrfTokenOf(secret) } });
+    const [forSocket, forStream] = [await ticketOf(cookie), await ticketOf(cookie)];
+    expect((await signOut(secret)).status).toBe(200);
+
+    const stream = await fetch(`${h.api.url}/api/runs/${run}/stream?ticket=${forStream}`);
+    expect(stream.status).toBe(401);
+    expect(((await stream.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    const live = await LiveClient.connect(`${wsUrl()}?ticket=${forSocket}`);
+    live.watchRuns();
+    live.subscribe(run);
+    expect(await closedSoon(live)).toEqual({ code: CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('signed out') });
+    // Closed at redemption, not at the first beat: no snapshot, no history, no runs feed.
+    expect(live.messages).toEqual([]);
   });
 
   it('ends every socket of a user signed out everywhere, and a session past its absolute or idle expiry', async () => {

@@ -1,8 +1,8 @@
 /**
  * The live protocol in one API process: snapshot, events in seq order, token deltas; resuming
  * after a dropped socket (mid-run and mid-token) with no gap and no duplicate; retries discarding
- * partial text; tickets, Origin, ownership; slow consumers cut off without holding anyone up;
- * dead peers dropped; SSE with Last-Event-ID.
+ * partial text; tickets (one whose credential ended before it was used opens nothing), Origin, ownership; slow
+ * consumers cut off without holding anyone up; dead peers dropped; SSE with Last-Event-ID.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -13,6 +13,7 @@ import { LiveClient, wsUrl } from '../support/live-client';
 import { testTools } from '../support/test-tools';
 import { waitFor } from '../support/wait';
 import type { RunEventOf } from '../../contract/events';
+import { WS_CLOSE_CREDENTIAL_ENDED } from '../../contract/errors';
 
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
@@ -158,6 +159,25 @@ describe('live stream', () => {
       await c.waitForEvent(id, 'run.completed');
       await expect(LiveClient.connect(wsUrl(h.api.url, `?ticket=${issued.body.ticket}`), { origin })).rejects.toMatchObject({ status: 401 });
       expect((await h.request('POST', '/api/ws-ticket', { token: '' })).status).toBe(401);
+    });
+
+    it("closes at once (4401), sending nothing, a socket whose ticket's API key was revoked before it was used", async () => {
+      const key = (await h.request('POST', '/api/keys', { body: { name: 'stale ticket', scopes: ['runs:read'] } })).body as { id: string; key: string };
+      const id = await h.createRun({ goal: 'Watched through a stale ticket [stale-ticket]', approvals: 'none' });
+      const ticket = async () => ((await h.request('POST', '/api/ws-ticket', { token: key.key })).body as { ticket: string }).ticket;
+      const [forSocket, forStream] = [await ticket(), await ticket()];
+      expect((await h.request('DELETE', `/api/keys/${key.id}`)).status).toBe(200);
+
+      // The keep-alive beat is two minutes away here: only the check at redemption closes this socket in time.
+      const c = await connect({ origin: h.api.url }, `?ticket=${forSocket}`);
+      c.subscribe(id, 0);
+      const soon = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the socket is still open 10 s after its ticket was redeemed')), 10_000).unref());
+      expect(await Promise.race([c.closed, soon])).toEqual({ code: WS_CLOSE_CREDENTIAL_ENDED, reason: expect.stringContaining('revoked') });
+      expect(c.messages).toEqual([]);
+      // The event stream's ticket is refused as the key itself would be.
+      const stream = await fetch(`${h.api.url}/api/runs/${id}/stream?ticket=${forStream}`);
+      expect(stream.status).toBe(401);
+      expect(((await stream.json()) as { error: { code: string } }).error).toEqual({ code: 'key_revoked', message: expect.any(String) });
     });
 
     it('refuses a foreign Origin at the handshake', async () => {
