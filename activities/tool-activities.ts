@@ -210,7 +210,7 @@ export function createToolActivities(deps: ActivityDeps) {
     });
 
     async function attemptCall(wasInDoubt: boolean, suspect: boolean): Promise<ToolOutcome> {
-      const safeToRerun = !tool || risk === 'read' || tool.idempotent === true;
+      const safeToRerun = !tool || risk === 'read' || tools.isIdempotent(call.name, call.input);
       if (wasInDoubt) {
         if (!safeToRerun) {
           // Re-run only on a human's word, and only when the database holds it (not merely the caller's say-so);

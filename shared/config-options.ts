@@ -420,6 +420,7 @@ export const OPTIONS = {
 
   // Tools
   HTTP_TOOL_ALLOWED_HOSTS: option(list, 'Hosts (`host` or `host:port`) `http_request` may call', { shown: 'none' }),
+  HTTP_TOOL_IDEMPOTENT_HOSTS: option(list, 'Of those, the hosts that honour `Idempotency-Key`: an `http_request` to one that a crash interrupted is sent again; to any other, a human is asked first', { shown: 'none' }),
   HTTP_TOOL_TIMEOUT_SEC: option(int(30, 1), 'Timeout of one `http_request`'),
   TOOL_OUTPUT_MAX_BYTES: option(int(256 * 1024, 1024), 'Tool output kept and shown to the model; the rest is cut with a marker'),
   TOOL_SANDBOX_SUSPECTS: option(

@@ -154,6 +154,7 @@ function toConfig(e: Parsed, connection: TemporalConnectionSettings) {
     },
     tools: {
       httpAllowedHosts: e.HTTP_TOOL_ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+      httpIdempotentHosts: e.HTTP_TOOL_IDEMPOTENT_HOSTS.map((h) => h.toLowerCase()),
       httpTimeoutSec: e.HTTP_TOOL_TIMEOUT_SEC,
       outputMaxBytes: e.TOOL_OUTPUT_MAX_BYTES,
       /** A suspect call (its earlier attempt's worker was lost) re-runs in a child process of its own. */

@@ -46,6 +46,7 @@ export function builtinToolsFor(config: Config): ToolDefinition<any>[] {
   return builtinTools({
     http: {
       allowedHosts: config.tools.httpAllowedHosts,
+      idempotentHosts: config.tools.httpIdempotentHosts,
       timeoutSec: config.tools.httpTimeoutSec,
       maxResponseBytes: Math.min(64 * 1024, config.tools.outputMaxBytes),
     },

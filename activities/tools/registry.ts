@@ -53,6 +53,20 @@ export class ToolRegistry {
     }
   }
 
+  /** Whether re-sending this call has the effect of sending it once (ToolDefinition.idempotent); anything unsure says no. */
+  isIdempotent(name: string, input: unknown): boolean {
+    const tool = this.tools.get(name);
+    if (!tool || tool.idempotent === undefined) return false;
+    if (typeof tool.idempotent === 'boolean') return tool.idempotent;
+    const parsed = tool.input.safeParse(input);
+    if (!parsed.success) return false;
+    try {
+      return tool.idempotent(parsed.data) === true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Whether calls to this tool run as local activities (see ToolDefinition.quick). */
   isQuick(name: string): boolean {
     return this.tools.get(name)?.quick === true;

@@ -39,9 +39,10 @@ export interface ToolDefinition<I = unknown, D = any> {
   /**
    * Running this call twice with the same idempotency key has the effect of running it once
    * (the tool or the system behind it deduplicates). Then a call interrupted by a crash is simply
-   * re-sent; otherwise a human is asked whether to run it again.
+   * re-sent; otherwise a human is asked whether to run it again. A function decides per call (by
+   * the system it reaches); one that throws, or an input that does not parse, says no.
    */
-  idempotent?: boolean;
+  idempotent?: boolean | ((input: I) => boolean);
   /**
    * A call always finishes in tens of milliseconds (reads of the workspace, lookups). Since 2026-12-05 it
    * changes nothing for new runs: every tool call, quick or not, is an ordinary activity on the worker that

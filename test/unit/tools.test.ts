@@ -156,6 +156,19 @@ describe('built-in tools', () => {
       expect(((await byName.run({ method: 'GET', url: `${server.url}/` }, ctx)) as { status: number }).status).toBe(200);
     });
 
+    it('is re-sent after a crash only to a host the operator says honours Idempotency-Key', () => {
+      const registry = new ToolRegistry([createHttpRequestTool({ allowedHosts: ['api.example', 'hooks.example:8443'], idempotentHosts: ['api.example'], timeoutSec: 5, maxResponseBytes: 10 })]);
+      const post = (url: string) => registry.isIdempotent('http_request', { method: 'POST', url, body: '{}' });
+      expect(post('https://api.example/charges')).toBe(true);
+      expect(post('https://hooks.example:8443/notify')).toBe(false);
+      // Unset: no host is trusted to deduplicate, so an interrupted request goes to a human.
+      const unset = new ToolRegistry([createHttpRequestTool({ allowedHosts: ['api.example'], timeoutSec: 5, maxResponseBytes: 10 })]);
+      expect(unset.isIdempotent('http_request', { method: 'POST', url: 'https://api.example/charges' })).toBe(false);
+      // Anything unsure says no: an input that does not parse, a tool not known here.
+      expect(registry.isIdempotent('http_request', { method: 'POST', url: 'not a url' })).toBe(false);
+      expect(registry.isIdempotent('no_such_tool', {})).toBe(false);
+    });
+
     it('truncates long bodies', async () => {
       const tool = createHttpRequestTool({ allowedHosts: [server.host], timeoutSec: 5, maxResponseBytes: 10 });
       const res = (await tool.run({ method: 'GET', url: `${server.url}/long/path/that/makes/a/long/body` }, ctx)) as { body: string; truncated?: boolean };

@@ -34,18 +34,22 @@ const inputSchema = z
 export interface HttpToolOptions {
   /** Hosts the tool may reach, as `host` or `host:port`. Empty: none. */
   allowedHosts: string[];
+  /** Of those, the hosts that honour `Idempotency-Key` (absent: none): a request to one re-sends after a crash. */
+  idempotentHosts?: string[];
   timeoutSec: number;
   maxResponseBytes: number;
 }
 
 /**
  * Calls an HTTP API on an allowed host. Every request not rated `read` (a non-GET/HEAD method, or a GET
- * that overrides its method) carries `Idempotency-Key`
- * (stable across retries of the same tool call), so a re-sent request after a crash is
- * recognised by servers that honour the header: this tool declares itself idempotent.
+ * that overrides its method) carries `Idempotency-Key` (stable across retries of the same tool call). Only
+ * the operator knows which servers honour it (`HTTP_TOOL_IDEMPOTENT_HOSTS`): a request to one of those,
+ * interrupted by a crash, is re-sent; one to any other host may have taken effect already, so a human is
+ * asked before it is sent again.
  */
 export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.infer<typeof inputSchema>> {
   const allowed = new AllowedHosts(opts.allowedHosts);
+  const deduplicating = new AllowedHosts(opts.idempotentHosts ?? []);
   return defineTool({
     name: 'http_request',
     description:
@@ -53,7 +57,7 @@ export function createHttpRequestTool(opts: HttpToolOptions): ToolDefinition<z.i
       `Allowed hosts: ${allowed.list.length ? allowed.list.join(', ') : 'none configured'}.`,
     input: inputSchema,
     risk: riskOfRequest,
-    idempotent: true,
+    idempotent: (input) => deduplicating.refusal(new URL(input.url), 'HTTP_TOOL_IDEMPOTENT_HOSTS') === null,
     async run(input, ctx) {
       const url = new URL(input.url);
       const refusal = allowed.refusal(url, 'HTTP_TOOL_ALLOWED_HOSTS');
