@@ -110,7 +110,7 @@ function createApp(deps: ApiDeps): App {
   app.use(traceRequests());
   app.use(requireAllowedHost(config));
   app.use(refuseNulInUrl);
-  app.use(healthRouter({ client, store, namespace: config.temporal.namespace }));
+  app.use(healthRouter({ client, store, namespace: config.temporal.namespace, logger }));
 
   // Sign-in (OIDC_ISSUER): the provider's JWTs as bearer tokens, the browser's session cookie, the /auth routes.
   const signIn = createSignIn({ config, store, logger });

@@ -842,7 +842,7 @@ export type TeamBudgetBody = z.infer<typeof teamBudgetBody>;
 
 export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 export const readinessSchema = z
-  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.string(), database: z.string() }) })
+  .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.enum(['ok', 'unavailable']), database: z.enum(['ok', 'unavailable']) }) })
   .meta({ id: 'Readiness' });
 
 // ───────────────────────────── the live protocol ─────────────────────────────
