@@ -1,7 +1,7 @@
 /**
  * Follow-up messages, from the run's side: at a turn boundary it takes in every message waiting in
  * the database — into the conversation (before the model call of that turn) and the transcript
- * (`user.message`) — and learns whether any raised its caps.
+ * (`user.message`) — and learns whether any raised its caps, which are stored on the run as well.
  */
 import { eventKeys, messageKeys } from '../contract/keys';
 import type { RunLimits } from '../contract/run';
@@ -34,11 +34,16 @@ export function createFollowUpActivities(deps: ActivityDeps) {
         runId,
         pending.map((m) => ({ key: eventKeys.userMessage(m.id), type: 'user.message' as const, data: { messageId: m.id, text: m.text, by: m.by, turn } })),
       );
+      // The limits of every message taken in at this turn, this attempt's and an earlier one's of the same step (whose
+      // result the workflow never saw): so a retry raises the run's limits as the first attempt would have.
       const limits: Partial<RunLimits> = {};
-      for (const m of pending) {
+      for (const m of await tx.userMessages.acceptedAt(runId, turn)) {
         for (const [name, value] of Object.entries(m.limits ?? {}) as [keyof RunLimits, number][]) limits[name] = Math.max(limits[name] ?? 0, value);
       }
-      return { accepted: pending.length, limits: Object.keys(limits).length ? limits : null, events };
+      const raised = Object.keys(limits).length > 0;
+      // Stored too, not only in the workflow: the tree's books, a continuation's start and the run's view read the row.
+      if (raised) await tx.runs.raiseLimits(runId, limits);
+      return { accepted: pending.length, limits: raised ? limits : null, events };
     });
     publishEvents(bus, runId, events);
     return { accepted, limits, at: events[events.length - 1]?.at ?? new Date().toISOString() };

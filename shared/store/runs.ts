@@ -562,6 +562,21 @@ export class RunsRepo {
     await this.db.updateTable('runs').set((eb) => ({ laps: eb.ref('laps') })).where('id', '=', id).execute();
   }
 
+  /**
+   * Raises the run's stored limits to at least `raised` (a follow-up's), never lowering one: what the tree's books, a
+   * continuation and the run's view read. Under the run's lock (`lock`), in the caller's transaction.
+   */
+  async raiseLimits(id: string, raised: Partial<RunLimits>): Promise<void> {
+    const run = await this.get(id);
+    if (!run) return;
+    const limits: RunLimits = {
+      maxSteps: Math.max(run.limits.maxSteps, raised.maxSteps ?? 0),
+      maxCostUsd: Math.max(run.limits.maxCostUsd, raised.maxCostUsd ?? 0),
+      maxDurationSec: Math.max(run.limits.maxDurationSec, raised.maxDurationSec ?? 0),
+    };
+    await this.db.updateTable('runs').set({ limits_json: JSON.stringify(limits), updated_at: nowIso() }).where('id', '=', id).execute();
+  }
+
   /** A follow-up continues a run within its execution (it had not ended yet): one more lap. */
   async nextLap(id: string): Promise<number> {
     const row = await this.db.updateTable('runs').set((eb) => ({ laps: eb('laps', '+', 1), updated_at: nowIso() })).where('id', '=', id).returning('laps').executeTakeFirstOrThrow();

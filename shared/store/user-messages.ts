@@ -80,6 +80,12 @@ export class UserMessagesRepo {
     return rows.map(toRecord);
   }
 
+  /** The messages taken in at `turn` of the run (by this attempt or an earlier one of the same step). */
+  async acceptedAt(runId: string, turn: number): Promise<UserMessageRecord[]> {
+    const rows = await this.db.selectFrom('user_messages').selectAll().where('run_id', '=', runId).where('status', '=', 'accepted').where('turn', '=', turn).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+    return rows.map(toRecord);
+  }
+
   async markAccepted(ids: string[], turn: number): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('user_messages').set({ status: 'accepted', turn, accepted_at: nowIso() }).where('id', 'in', ids).where('status', '=', 'pending').execute();

@@ -261,6 +261,20 @@ describe('activities', () => {
     expect(expired).toMatchObject({ decision: 'expired' });
   });
 
+  it("stores the limits a follow-up raises on the run, and a retried take-in raises them as the first would have", async () => {
+    const env = () => new MockActivityEnvironment({ attempt: 1 });
+    await store.runs.insert({ id: 'run_raise', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    await store.userMessages.insert({ id: 'msg_raise_1', runId: 'run_raise', by: 'u', text: 'go on', limits: { maxSteps: 20 } });
+    await store.userMessages.insert({ id: 'msg_raise_2', runId: 'run_raise', by: 'u', text: 'and spend less', limits: { maxCostUsd: 0.5 } });
+    const taken = await env().run(acts.acceptFollowUps, { runId: 'run_raise', turn: 2 });
+    expect(taken).toMatchObject({ accepted: 2, limits: { maxSteps: 20, maxCostUsd: 0.5 } });
+    // Raised, never lowered: what the tree's books and a continuation read.
+    expect((await store.runs.get('run_raise'))!.limits).toEqual({ maxSteps: 20, maxCostUsd: 1, maxDurationSec: 60 });
+    // The step retried after its first attempt committed (the workflow never saw that result): the same limits.
+    expect(await env().run(acts.acceptFollowUps, { runId: 'run_raise', turn: 2 })).toMatchObject({ accepted: 0, limits: { maxSteps: 20, maxCostUsd: 0.5 } });
+    expect(await env().run(acts.acceptFollowUps, { runId: 'run_raise', turn: 3 })).toMatchObject({ accepted: 0, limits: null });
+  });
+
   it('classifies a model failure into a typed Temporal failure', async () => {
     await store.runs.insert({ id: 'run_model_err', owner: 'u', goal: 'g', model: 'x', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     const failing: ModelAdapter = { complete: async () => Promise.reject(new Error('socket hang up')) };
