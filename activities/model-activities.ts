@@ -5,7 +5,7 @@
  * stored result: a response that was paid for is never paid for again. An attempt still live when another commits
  * first (it outlived its heartbeat deadline) writes none of its answer and returns the stored one too.
  */
-import { Context, activityInfo } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import { type ModelCallDeferral, type ModelTurnResult, type ToolCallRef } from '../contract/run';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
@@ -14,6 +14,7 @@ import { describeModelError, shortReason } from './model/classify-error';
 import { buildContext, createRunReader, openingOf, type InstructionContent, type ToolResultContent } from './model/context-builder';
 import { createModelCaller, type RunPrompt } from './model/model-caller';
 import { createDeltaStream } from './model/delta-stream';
+import { commitPaidFor, storedAnswer } from './model/paid-for';
 import type { AssistantBlock, ModelRequest } from './model/model-adapter';
 import { publishEvents } from './publish';
 import { inSpan } from './spans';
@@ -22,7 +23,6 @@ import { eventKeys, ledgerKeys, messageKeys } from '../contract/keys';
 import type { EventDraft, ModelCallError, RunEvent } from '../contract/events';
 import type { CallModelArgs } from '../contract/activity-io';
 import { OUTPUT_TOOL } from '../contract/agents';
-import { isStoreOutage } from '../shared/store/outage';
 import type { RunRecord } from '../shared/store/runs';
 import type { WriteWithEvent } from '../shared/store/with-event';
 import { createRunAgents, type RunAgent } from './agents/run-agent';
@@ -49,28 +49,6 @@ export function outputRejection(errors: OutputError[]): string {
   const shown = errors.slice(0, OUTPUT_ERRORS_SHOWN).map((e) => `- ${cut(e.path)}: ${cut(e.message)}`);
   const more = errors.length > OUTPUT_ERRORS_SHOWN ? [`- … and ${errors.length - OUTPUT_ERRORS_SHOWN} more errors like these`] : [];
   return [`The final result does not match the required schema, so it was not accepted:`, ...shown, ...more, `Call ${OUTPUT_TOOL} again with a corrected result.`].join('\n');
-}
-
-/** How long a paid-for answer waits between tries of its commit while the database is away. */
-const STORE_AWAY_RETRY_MS = 1000;
-
-/**
- * Commits a paid-for answer, waiting for the database while it cannot be reached (a restart, the network between)
- * instead of failing the attempt, whose retry would ask — and pay — the model again (the attempt heartbeats meanwhile). Ends when
- * the commit goes through, on any other error, or when the activity is cancelled or times out (the retry then finds
- * the ledger entry or asks again, as before). A commit whose answer was lost with the connection may have landed:
- * the ledger says so before it is tried again, and then `undefined` is returned (nothing written twice).
- */
-async function commitPaidFor<T>(key: string, store: ActivityDeps['store'], commit: () => Promise<T>): Promise<T | undefined> {
-  for (let tries = 1; ; tries++) {
-    try {
-      if (tries > 1 && (await store.effects.get(key))?.status === 'completed') return undefined;
-      return await commit();
-    } catch (err) {
-      if (!isStoreOutage(err)) throw err;
-      await Context.current().sleep(STORE_AWAY_RETRY_MS);
-    }
-  }
 }
 
 /** A model call's run: as the database has it, and its agent (null: a run that names none). */
@@ -284,20 +262,15 @@ export function createModelActivities(deps: ActivityDeps) {
     };
     const events = await commitPaidFor(key, store, commit);
     // Landed before the connection was lost: the stored result is the answer (its events were written with it).
-    if (!events) return storedAnswer(key);
+    if (!events) return storedAnswer<ModelTurnResult>(store, key);
     publishEvents(bus, runId, events);
     // Also when another attempt's answer landed first: this attempt streamed text too, and its live text must go.
     bus.publish({ type: 'delta.end', runId, turn });
     // No event written: another live attempt of this call committed its answer first (this one outlived its
     // heartbeat deadline and Temporal started another, or this one is that other), and none of this answer was
     // written. The stored answer is the turn's: the transcript's, whose tool calls the next activities load.
-    if (events.length === 0) return storedAnswer(key);
+    if (events.length === 0) return storedAnswer<ModelTurnResult>(store, key);
     return result;
-  }
-
-  /** The answer stored under the ledger key `key`: written with the answer's event, in the commit that wrote it. */
-  async function storedAnswer(key: string): Promise<ModelTurnResult> {
-    return (await store.effects.get(key))!.result as ModelTurnResult;
   }
 
   return { activities: { callModel, ...createSummaryActivities(deps, caller, { runOf, agents, promptOf }) } };

@@ -2,7 +2,7 @@
  * The relay's summary: before a segment hands over to a fresh context, the model writes a summary of
  * the run so far, stored for the next segment, which starts from it plus the last few turns. Paid
  * for once, like any model call: admitted first, then recorded with its ledger entry in one
- * transaction.
+ * transaction, which waits out a database that is away rather than fail the attempt (./model/paid-for.ts).
  */
 import type { ModelCallDeferral } from '../contract/run';
 import type { SummarizeArgs, SummaryResult } from '../contract/activity-io';
@@ -14,6 +14,7 @@ import type { ModelCaller, RunPrompt } from './model/model-caller';
 import type { RunRecord } from '../shared/store/runs';
 import type { RunAgent, RunAgents } from './agents/run-agent';
 import { SUMMARY_INSTRUCTION, withInstruction } from './model/prompts';
+import { commitPaidFor, storedAnswer } from './model/paid-for';
 
 /** Turns replayed verbatim after a relay summary, so the next segment sees recent detail. */
 export const RECENT_TURNS_AFTER_HANDOFF = 2;
@@ -70,12 +71,18 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller,
     const usage = pricing.usageFor(model, response.usage);
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
     const result = { summaryChars: text.length, usage };
-    await store.transaction(async (tx) => {
-      await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
-      await tx.runs.addUsage(runId, usage, throughTurn);
-      await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
-      await tx.effects.complete(key, result);
-    });
+    // Paid for now: a database away at this moment is waited for, not failed, or the retry would pay again.
+    const committed = await commitPaidFor(key, store, () =>
+      store.transaction(async (tx) => {
+        await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
+        await tx.runs.addUsage(runId, usage, throughTurn);
+        await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
+        await tx.effects.complete(key, result);
+        return true;
+      }),
+    );
+    // Landed before the connection was lost: the stored result is this summary's.
+    if (!committed) return storedAnswer<SummaryResult>(store, key);
     return result;
   }
 

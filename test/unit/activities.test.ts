@@ -208,6 +208,26 @@ describe('activities', () => {
     expect((await store.runs.get('run_model_outage'))!.usage.inputTokens).toBe(1000);
   });
 
+  it('keeps a paid-for relay summary while the database is away and records it once it is back, rather than ask again', async () => {
+    await store.runs.insert({ id: 'run_summary_outage', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    nextReply = { content: [{ type: 'text', text: 'Summarized once' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
+    // The summary's commit finds the database gone twice (as node-postgres reports a refused connection), then back.
+    let away = 2;
+    const flaky = Object.create(store) as Store;
+    flaky.transaction = (fn) => (away-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : store.transaction(fn));
+    const local = createActivities(
+      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store: flaky, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }),
+    );
+    const before = modelCalls;
+    const result = await new MockActivityEnvironment({ attempt: 1 }).run(local.summarize, { runId: 'run_summary_outage', segment: 0, throughTurn: 1, model: 'claude-sonnet-5-5' });
+    expect(result).toMatchObject({ summaryChars: 'Summarized once'.length });
+    expect(modelCalls - before).toBe(1);
+    expect(away).toBeLessThan(0);
+    expect((await store.effects.get('run_summary_outage:segment:0:summary'))!.status).toBe('completed');
+    expect((await store.messages.get('run_summary_outage', 'summary:0'))!.content).toMatchObject({ text: 'Summarized once' });
+    expect((await store.runs.get('run_summary_outage'))!.usage.inputTokens).toBe(1000);
+  });
+
   it('puts the run back to running in the transaction that settles its approval or its question, when the workflow asks', async () => {
     const limits = { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 };
     const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, steps: 1 };
