@@ -2,7 +2,9 @@
  * The relay's summary: before a segment hands over to a fresh context, the model writes a summary of
  * the run so far, stored for the next segment, which starts from it plus the last few turns. Paid
  * for once, like any model call: admitted first, then recorded with its ledger entry in one
- * transaction, which waits out a database that is away rather than fail the attempt (./model/paid-for.ts).
+ * transaction, which waits out a database that is away rather than fail the attempt (./model/paid-for.ts). An attempt
+ * still live when another completed the entry first (it outlived its heartbeat deadline) writes none of its summary
+ * and returns the stored result.
  */
 import type { ModelCallDeferral } from '../contract/run';
 import type { SummarizeArgs, SummaryResult } from '../contract/activity-io';
@@ -12,6 +14,7 @@ import { buildContext, openingOf, type SummaryContent } from './model/context-bu
 import type { ModelRequest } from './model/model-adapter';
 import type { ModelCaller, RunPrompt } from './model/model-caller';
 import type { RunRecord } from '../shared/store/runs';
+import type { WriteWithEvent } from '../shared/store/with-event';
 import type { RunAgent, RunAgents } from './agents/run-agent';
 import { SUMMARY_INSTRUCTION, withInstruction } from './model/prompts';
 import { commitPaidFor, storedAnswer } from './model/paid-for';
@@ -71,17 +74,22 @@ export function createSummaryActivities(deps: ActivityDeps, caller: ModelCaller,
     const usage = pricing.usageFor(model, response.usage);
     const content: SummaryContent = { text, throughTurn, recentFromTurn: Math.max(1, throughTurn - RECENT_TURNS_AFTER_HANDOFF + 1) };
     const result = { summaryChars: text.length, usage };
+    // The summary and the run's usage land with the ledger entry's completion, only by the attempt that completes it.
+    // Two live attempts of one summary may both be answered (the first outlived its heartbeat deadline and Temporal
+    // started another); the one that commits second must not count its cost again, nor put its result over the first's.
+    const summary: WriteWithEvent[] = [{ message: { runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content } }, { usage: { usage, turn: throughTurn } }];
     // Paid for now: a database away at this moment is waited for, not failed, or the retry would pay again.
     const committed = await commitPaidFor(key, store, () =>
       store.transaction(async (tx) => {
-        await tx.messages.put({ runId, key: messageKeys.summary(segment), turn: throughTurn, kind: 'summary', content });
-        await tx.runs.addUsage(runId, usage, throughTurn);
+        const first = await tx.writeWithCompletion(runId, { key, result }, summary);
+        // The attempt that came second settles too: its call did use the provider's limits (the books follow the
+        // provider's word); its spend record has the call's key, already written, and is not written again.
         await admission.settle(tx, { key, runId, model, promptChars: metered ? promptChars(sent) : 0, metered, usage, remaining: response.remaining, providerLimits: response.limits, prefixKey: metered ? prefixKeyOf(sent) : undefined });
-        await tx.effects.complete(key, result);
-        return true;
+        return first;
       }),
     );
-    // Landed before the connection was lost: the stored result is this summary's.
+    // Landed before the connection was lost, or another attempt's summary landed first: the stored result is the
+    // one whose summary the next segment starts from.
     if (!committed) return storedAnswer<SummaryResult>(store, key);
     return result;
   }

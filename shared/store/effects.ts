@@ -72,6 +72,17 @@ export class EffectsRepo {
     await EffectsRepo.completeStatement(key, result, sql<SqlBool>`true`).execute(this.db);
   }
 
+  /**
+   * Completes the entry unless another attempt completed it first; true when this one did. Two live attempts of one
+   * call may both end (the first outlived its heartbeat deadline and Temporal started another): the entry is the
+   * first's, and its result is not overwritten. On Postgres the second waits on the first's row lock and then finds it
+   * completed.
+   */
+  async completeFirst(key: string, result: unknown): Promise<boolean> {
+    const { rows } = await sql<{ key: string }>`${EffectsRepo.completeStatement(key, result, sql<SqlBool>`"status" <> 'completed'`)} returning "key"`.execute(this.db);
+    return rows.length > 0;
+  }
+
   /** `complete`'s statement, written only where `onlyIf` holds (see MessagesRepo.putStatement). */
   static completeStatement(key: string, result: unknown, onlyIf: RawBuilder<SqlBool>): RawBuilder<unknown> {
     return sql`update "effects" set "status" = 'completed', "result_json" = ${JSON.stringify(result)}, "completed_at" = ${nowIso()} where "key" = ${key} and ${onlyIf}`;

@@ -32,7 +32,7 @@ import { WorkspaceBlobsRepo } from './workspace-blobs';
 import { WorkspacesRepo } from './workspaces';
 import type { Database } from './schema';
 import { WsTicketsRepo } from './ws-tickets';
-import { beginWithEvent, writeWithEvent, type WriteWithEvent } from './with-event';
+import { beginWithEvent, writeWithCompletion, writeWithEvent, type WriteWithEvent } from './with-event';
 
 
 /** What `queueRun` answers: the owner's queue was full (`queueFull` runs wait), or the run, created or found by its key. */
@@ -123,6 +123,11 @@ export class Store {
   /** Writes that land with one event or not at all: on Postgres, mostly in the event's own statement (./with-event.ts). */
   writeWithEvent(runId: string, draft: EventDraft, writes: WriteWithEvent[]): Promise<RunEvent[]> {
     return writeWithEvent(this, runId, draft, writes);
+  }
+
+  /** Writes that land with a ledger entry's completion or not at all: false when another attempt completed it first (./with-event.ts). */
+  writeWithCompletion(runId: string, completed: { key: string; result: unknown }, writes: WriteWithEvent[]): Promise<boolean> {
+    return writeWithCompletion(this, runId, completed, writes);
   }
 
   /** A ledger entry's start with its event, for a call not begun before; undefined otherwise, nothing written (./with-event.ts). */

@@ -5,7 +5,8 @@
  * statement, one round trip. A step's transactions were five to seven round trips each, and on a busy worker each
  * round trip holds its pooled connection for a turn of the event loop: at a thousand streaming runs the pool was
  * always out and a statement waited seconds for a connection (docs/benchmarks.md, session 15). Otherwise, and on
- * SQLite, they are written one by one in a transaction, after the event.
+ * SQLite, they are written one by one in a transaction, after the event. An answer with no event of its own (the relay
+ * summary) lands with its ledger entry's completion instead (writeWithCompletion).
  */
 import type { RawBuilder, SqlBool } from 'kysely';
 import type { EventDraft, RunEvent } from '../../contract/events';
@@ -68,6 +69,19 @@ export async function writeWithEvent(store: Store, runId: string, draft: EventDr
     const events = await tx.events.append(runId, [draft]);
     if (events.length > 0) for (const w of writes) await writeOne(tx, runId, w);
     return events;
+  });
+}
+
+/**
+ * Writes that land with a ledger entry's completion or not at all, for an answer with no event of its own (the relay
+ * summary): the completion decides, as an event's key does above. False, with nothing written, when another attempt
+ * completed the entry first. In one transaction (the caller's, when it has one).
+ */
+export async function writeWithCompletion(store: Store, runId: string, completed: { key: string; result: unknown }, writes: WriteWithEvent[]): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    if (!(await tx.effects.completeFirst(completed.key, completed.result))) return false;
+    for (const w of writes) await writeOne(tx, runId, w);
+    return true;
   });
 }
 

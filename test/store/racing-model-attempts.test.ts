@@ -5,7 +5,8 @@
  * the stored answer (the one in the transcript, whose tool calls the next activity loads), not its own, and the run's
  * cost is counted once. On both commit paths: an unmetered call's one write with the event, and a metered call's
  * transaction (which also settles the books); for a run alone (on Postgres, the event's own statement) and one with
- * webhooks (the event's full path).
+ * webhooks (the event's full path). The relay summary, a model call too, races the same way: it has no event of its
+ * own, so its ledger entry's completion decides which attempt's summary, cost and spend record are written.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,8 @@ import { createActivities } from '../../activities';
 import type { ModelAdapter, ModelResponse } from '../../activities/model/model-adapter';
 import { defineTool } from '../../activities/tools/tool';
 import type { ModelTurnResult } from '../../contract/run';
+import type { SummaryResult } from '../../contract/activity-io';
+import type { SummaryContent } from '../../activities/model/context-builder';
 import { ledgerKeys, messageKeys } from '../../contract/keys';
 import { InMemoryBus } from '../../shared/bus/in-memory-bus';
 import { loadConfig } from '../../shared/config';
@@ -41,18 +44,25 @@ const note = defineTool({
   },
 });
 
-/** A model whose answers are held until the test lets each go: the nth call asks for `note` with tool use id `toolu_<n>`. */
-function heldModel() {
+/** The nth call's answer as a turn: it asks for `note` with tool use id `toolu_<n>`. */
+const noteCall = (n: number): ModelResponse => ({
+  content: [{ type: 'tool_use', id: `toolu_${n}`, name: 'note', input: { word: `from call ${n}` } }],
+  stopReason: 'tool_use',
+  usage: { inputTokens: 1000, outputTokens: 100 },
+});
+
+/** The nth call's answer as a relay summary: a text of its own length, so the stored one is told apart by its size. */
+const summaryText = (n: number): string => `summary ${'of the run '.repeat(n)}by call ${n}`;
+const summaryAnswer = (n: number): ModelResponse => ({ content: [{ type: 'text', text: summaryText(n) }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } });
+
+/** A model whose answers are held until the test lets each go: the nth call answers `answerOf(n)`. */
+function heldModel(answerOf: (n: number) => ModelResponse = noteCall) {
   const held: (() => void)[] = [];
   const adapter: ModelAdapter = {
     complete(req) {
       const n = held.length + 1;
       req.onText(`attempt ${n} thinks`);
-      const answer: ModelResponse = {
-        content: [{ type: 'tool_use', id: `toolu_${n}`, name: 'note', input: { word: `from call ${n}` } }],
-        stopReason: 'tool_use',
-        usage: { inputTokens: 1000, outputTokens: 100 },
-      };
+      const answer = answerOf(n);
       return new Promise((resolve) => held.push(() => resolve(answer)));
     },
   };
@@ -126,5 +136,43 @@ describe.each(['sqlite', 'postgres'] as const)('two live attempts of one model c
     expect(await store.modelCalls.spentOn(`owner_${runId}`, new Date().toISOString().slice(0, 10))).toBeCloseTo(CALL_USD, 12);
     const events = await store.events.list(runId, { after: 0, limit: 50 });
     expect(events.filter((e) => e.type === 'llm.message')).toHaveLength(1);
+  });
+
+  // The summary writes no event, so webhooks change nothing of its commit: unmetered and metered.
+  const summaryPaths = commitPaths.filter((p) => !p.hooked);
+
+  it.each(summaryPaths)('the relay summary attempt that commits second returns the stored summary and counts nothing again ($path)', async ({ path: commitPath, env }) => {
+    const runId = `run_race_summary_${summaryPaths.findIndex((p) => p.path === commitPath)}`;
+    await store.runs.insert({ id: runId, owner: `owner_${runId}`, goal: 'g', model: MODEL, approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
+    const model = heldModel(summaryAnswer);
+    const config = loadConfig({ DATA_DIR: dir, ...env });
+    const acts = createActivities(createActivityDeps({ config, store, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model.adapter }));
+    const args = { runId, segment: 0, throughTurn: 3, model: MODEL };
+
+    const call = (attempt: number) => new MockActivityEnvironment({ attempt }).run(acts.summarize, args) as unknown as Promise<SummaryResult>;
+    const first = call(1);
+    await waitFor(() => model.calls() === 1, { what: 'attempt 1 to ask for the summary' });
+    // Attempt 1 missed its heartbeat deadline but is still waiting for the model: Temporal starts attempt 2.
+    const second = call(2);
+    await waitFor(() => model.calls() === 2, { what: 'attempt 2 to ask for it again' });
+    model.answer(1);
+    const committed = await first;
+    model.answer(2);
+    const late = await second;
+
+    // The late attempt's result is the stored one, which says of the summary the next segment starts from.
+    const stored = (await store.effects.get(ledgerKeys.summary(runId, 0)))!;
+    expect(stored.status).toBe('completed');
+    expect(committed.summaryChars).toBe(summaryText(1).length);
+    expect(stored.result).toEqual(committed);
+    expect(late).toEqual(committed);
+    const summary = await store.messages.get(runId, messageKeys.summary(0));
+    expect((summary!.content as SummaryContent).text).toBe(summaryText(1));
+
+    // Two calls were made, but the run's summary is one: its cost and its spend record once.
+    const run = (await store.runs.get(runId))!;
+    expect(run.usage).toMatchObject({ inputTokens: 1000, outputTokens: 100 });
+    expect(run.usage.costUsd).toBeCloseTo(CALL_USD, 12);
+    expect(await store.modelCalls.spentOn(`owner_${runId}`, new Date().toISOString().slice(0, 10))).toBeCloseTo(CALL_USD, 12);
   });
 });
