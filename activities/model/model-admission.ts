@@ -63,7 +63,11 @@ export interface Settlement {
   key: string;
   model: string;
   promptChars: number;
-  /** Absent when the call failed: what it used is unknown, so its reservation is kept as spent. */
+  /**
+   * Absent when the call failed: what it used is unknown, so the rate-limit buckets keep all that admission took for it
+   * (nothing is given back). Its reservation still goes, so the worst-case cost it held against budgets and caps is
+   * released, and no spend is recorded.
+   */
   usage?: Usage;
   remaining?: ProviderRemaining;
   /** The provider's own per-minute limits for the key, when it said. */
