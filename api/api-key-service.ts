@@ -5,7 +5,9 @@
  *
  * Managing keys takes a credential that is not a key (a session, a provider's JWT, a static token, the open local
  * user) or a key with the `admin` scope: a narrow key that leaks must not be able to list its siblings, revoke them,
- * or mint a replacement that outlives its own revocation. A key-made key also lives no longer than its maker.
+ * or mint a replacement that outlives its own revocation. The same holds for a key with `admin`: a key-made key
+ * lives no longer than its maker — it expires no later, and revoking the maker revokes it, and the keys it made in
+ * turn, in one transaction (shared/store/api-keys.ts), so the check on every request still reads one row.
  */
 import { MAX_ACTIVE_KEYS_PER_USER, type ApiKeyCreated, type ApiKeyView, type CreateApiKeyBody } from '../contract/api-keys';
 import { mayOnTeam, scopeAllows, SCOPE_GRANTS, teamsWhere, type Principal } from '../contract/identity';
@@ -15,7 +17,7 @@ import { newApiKey } from './api-key-format';
 import { ApiError } from './errors';
 
 export function apiKeyView(k: ApiKeyRecord): ApiKeyView {
-  return { id: k.id, name: k.name, owner: k.owner, scopes: k.scopes, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt, revokedBy: k.revokedBy };
+  return { id: k.id, name: k.name, owner: k.owner, scopes: k.scopes, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: k.lastUsedAt, revokedAt: k.revokedAt, revokedBy: k.revokedBy, madeBy: k.madeBy };
 }
 
 const keyNotFound = () => new ApiError(404, 'key_not_found', 'API key not found');
@@ -43,14 +45,10 @@ export class ApiKeyService {
       throw new ApiError(429, 'too_many_keys', `you already have ${MAX_ACTIVE_KEYS_PER_USER} keys that work; revoke one first`);
     }
     const key = newApiKey();
-    const record = await this.deps.store.apiKeys.insert({
-      id: key.id,
-      owner: p.user,
-      name: body.name.trim(),
-      scopes: body.scopes,
-      secretHash: key.secretHash,
-      expiresAt,
-    });
+    const fields = { id: key.id, owner: p.user, name: body.name.trim(), scopes: body.scopes, secretHash: key.secretHash, expiresAt };
+    const record = p.method === 'key' ? await this.deps.store.apiKeys.insertMadeBy(p.keyId!, fields) : await this.deps.store.apiKeys.insert(fields);
+    // The maker was revoked after this request's check passed: what it makes now would escape its revocation.
+    if (!record) throw new ApiError(401, 'key_revoked', 'this API key was revoked');
     return { ...apiKeyView(record), key: key.text };
   }
 

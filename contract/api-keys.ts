@@ -47,7 +47,11 @@ export const apiKeyViewSchema = z
     expiresAt: isoTime.nullable(),
     lastUsedAt: isoTime.nullable().meta({ description: 'Recorded at most about once a minute.' }),
     revokedAt: isoTime.nullable(),
-    revokedBy: z.string().nullable(),
+    revokedBy: z.string().nullable().meta({ description: 'The user who revoked it, or who revoked a key it was made from (that revokes it too).' }),
+    madeBy: z
+      .string()
+      .nullable()
+      .meta({ description: 'The id of the key (with the `admin` scope) that made this one: revoking that key revokes this one too, and any key made from it. Null: made by a signed-in user or a token.' }),
   })
   .meta({ id: 'ApiKey' });
 export type ApiKeyView = z.infer<typeof apiKeyViewSchema>;

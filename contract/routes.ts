@@ -333,7 +333,7 @@ export const ROUTES = {
       'The answer holds the key (`lh_…`) this once; only its hash is stored. Its scopes may not be broader than what the ' +
       "caller's own credential may do (403 `scope_missing`: a key cannot mint a broader key). A key acts as its owner, with the " +
       "owner's roles, narrowed by its scopes. Through a key only with the `admin` scope (403 `scope_missing`), and then " +
-      'the new key expires no later than the creating key.',
+      'the new key expires no later than the creating key and is revoked with it (`madeBy`).',
     body: createApiKeyBody,
     success: { status: 201, description: 'The key, with its secret shown once.', schema: apiKeyCreatedSchema },
     errors: [400, 401, 403, 415, 429],
@@ -353,7 +353,8 @@ export const ROUTES = {
     summary: 'Revoke an API key',
     description:
       'By its owner, or an admin of a team its owner belongs to. Every API replica refuses the key from the next request ' +
-      '(401 `key_revoked`). Revoking a revoked key changes nothing. Anyone else\'s key is a 404. Through a key only with the ' +
+      '(401 `key_revoked`). Every key made from it (`madeBy`), at any depth, is revoked with it, by the same `revokedBy`. ' +
+      'Revoking a revoked key changes nothing of its own. Anyone else\'s key is a 404. Through a key only with the ' +
       '`admin` scope (403 `scope_missing`).',
     params: { id: 'The key\'s id (as listed; the part of the key after `lh_` up to the next `_`).' },
     success: { status: 200, description: 'The key, revoked.', schema: apiKeyViewSchema },

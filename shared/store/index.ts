@@ -102,7 +102,7 @@ export class Store {
     this.treeMoney = new TreeMoneyRepo(executor, opened.dialect);
     this.teamMembers = new TeamMembersRepo(executor);
     this.users = new UsersRepo(executor);
-    this.apiKeys = new ApiKeysRepo(executor);
+    this.apiKeys = new ApiKeysRepo(executor, opened.dialect);
     this.sessions = new SessionsRepo(executor);
     this.teamBudgets = new TeamBudgetsRepo(executor, opened.dialect);
   }

@@ -576,6 +576,14 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '026_api_key_makers': {
+      async up(db: Kysely<unknown>) {
+        // The key that made a key (through the API, with the admin scope); null: a person's credential made it. Revoking
+        // a key revokes what it made, found through this index. Keys from before were made by nobody we know of.
+        await db.schema.alterTable('api_keys').addColumn('made_by', 'text').execute();
+        await db.schema.createIndex('api_keys_made_by').on('api_keys').columns(['made_by']).execute();
+      },
+    },
   };
 }
 

@@ -399,6 +399,8 @@ export interface ApiKeysTable {
   last_used_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** The key that made this one (migration 026); null: a credential that is not a key did. */
+  made_by: string | null;
 }
 
 export interface SessionsTable {

@@ -1,7 +1,7 @@
 /**
  * API keys from the outside: created (shown once), used, refused beyond their scopes (403), refused when expired,
  * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404) — through a key only
- * when it has the admin scope, and a key-made key expires no later than its maker —, and — the promise
+ * when it has the admin scope, and a key-made key expires no later than its maker and is revoked with it —, and — the promise
  * that matters — a key revoked through one API process is refused by another API process on the very next request,
  * and a socket ticket it asked for opens nothing once it is revoked. The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
  */
@@ -124,6 +124,27 @@ describe('API keys', () => {
     // An admin key that never expires makes keys that need not either; a person's keys are as they ask.
     const forever = (await create({ name: 'admin, forever', scopes: ['admin'] })).body.key as string;
     expect((await create({ name: 'made, forever', scopes: ['approvals:decide'] }, forever)).body.expiresAt).toBeNull();
+  });
+
+  it('revokes with a key every key made from it, at any depth: a leaked admin key leaves no replacement behind', async () => {
+    // A leaked admin key that never expires mints a replacement, which mints another: none of them expires by itself.
+    const leaked = (await create({ name: 'admin, leaked', scopes: ['admin'] })).body as { id: string; key: string };
+    const replacement = (await create({ name: 'replacement', scopes: ['admin'] }, leaked.key)).body as { id: string; key: string; expiresAt: null; madeBy: string };
+    const another = (await create({ name: 'and another', scopes: ['runs:read'] }, replacement.key)).body as { id: string; key: string; madeBy: string };
+    expect([replacement.madeBy, replacement.expiresAt, another.madeBy]).toEqual([leaked.id, null, replacement.id]);
+    const bystander = (await create({ name: 'made by alice herself', scopes: ['runs:read'] })).body as { id: string; key: string; madeBy: null };
+    expect(bystander.madeBy).toBeNull();
+    expect((await h.request('GET', '/api/runs', { token: another.key })).status).toBe(200);
+
+    // Revoking the leaked key revokes what it made, and what that made, authored by whoever revoked the first.
+    expect((await h.request('DELETE', `/api/keys/${leaked.id}`)).body).toMatchObject({ revokedBy: 'alice' });
+    for (const made of [replacement, another]) {
+      const refused = await h.request('GET', '/api/runs', { token: made.key });
+      expect([made.id, refused.status, refused.body.error.code]).toEqual([made.id, 401, 'key_revoked']);
+    }
+    const listed = (await h.request('GET', '/api/keys')).body.keys as { id: string; revokedBy: string | null; madeBy: string | null }[];
+    expect(listed.filter((k) => [replacement.id, another.id].includes(k.id)).map((k) => k.revokedBy)).toEqual(['alice', 'alice']);
+    expect((await h.request('GET', '/api/runs', { token: bystander.key })).status).toBe(200);
   });
 
   it('refuses bad input with 400 naming the problem', async () => {

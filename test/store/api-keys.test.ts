@@ -1,6 +1,7 @@
 /**
- * API keys in the store, the same on SQLite and Postgres (migration 018_api_keys): only a hash is kept, lists are by
- * owner, a revocation keeps its first time and author, and a key's last use is written at most once per interval.
+ * API keys in the store, the same on SQLite and Postgres (migrations 018_api_keys, 026_api_key_makers): only a hash
+ * is kept, lists are by owner, a revocation keeps its first time and author and reaches every key made from the
+ * revoked one, and a key's last use is written at most once per interval.
  * The Slack decider columns of migration 018_slack_deciders are here too: a decision names the Slack account.
  */
 import type { Store } from '../../shared/store';
@@ -42,6 +43,38 @@ describe.each(['sqlite', 'postgres'] as const)('API keys on %s', (dialect) => {
     const again = await store.apiKeys.revoke('aaaa000000000004', 'admin-of-ops');
     expect(again).toMatchObject({ revokedAt: first!.revokedAt, revokedBy: 'ann' });
     expect(await store.apiKeys.revoke('nope', 'ann')).toBeUndefined();
+  });
+
+  it('revokes with a key every key made from it, at any depth, by the same author; keys made otherwise stay', async () => {
+    const key = (id: string) => ({ id, owner: 'eve', name: id, scopes: ['admin'] as const, secretHash: hashSecret(id) });
+    await store.apiKeys.insert(key('eeee000000000001'));
+    const child = await store.apiKeys.insertMadeBy('eeee000000000001', key('eeee000000000002'));
+    expect(child).toMatchObject({ madeBy: 'eeee000000000001', revokedAt: null });
+    await store.apiKeys.insertMadeBy('eeee000000000002', key('eeee000000000003'));
+    await store.apiKeys.insertMadeBy('eeee000000000003', key('eeee000000000004'));
+    await store.apiKeys.insertMadeBy('eeee000000000001', key('eeee000000000005'));
+    // Already revoked by its owner: keeps that revocation's time and author.
+    const early = await store.apiKeys.revoke('eeee000000000005', 'eve');
+    // A key of hers made by a person: untouched.
+    await store.apiKeys.insert(key('eeee000000000006'));
+
+    const root = await store.apiKeys.revoke('eeee000000000001', 'admin-of-ops');
+    expect(root).toMatchObject({ revokedBy: 'admin-of-ops', madeBy: null });
+    for (const id of ['eeee000000000002', 'eeee000000000003', 'eeee000000000004']) {
+      expect([id, await store.apiKeys.get(id)]).toEqual([id, expect.objectContaining({ revokedAt: root!.revokedAt, revokedBy: 'admin-of-ops' })]);
+    }
+    expect(await store.apiKeys.get('eeee000000000005')).toMatchObject({ revokedAt: early!.revokedAt, revokedBy: 'eve' });
+    expect(await store.apiKeys.get('eeee000000000006')).toMatchObject({ revokedAt: null, madeBy: null });
+  });
+
+  it('makes no key from a revoked or unknown key', async () => {
+    const key = (id: string) => ({ id, owner: 'fay', name: id, scopes: ['admin'] as const, secretHash: hashSecret(id) });
+    await store.apiKeys.insert(key('ffff000000000001'));
+    await store.apiKeys.revoke('ffff000000000001', 'fay');
+    expect(await store.apiKeys.insertMadeBy('ffff000000000001', key('ffff000000000002'))).toBeUndefined();
+    expect(await store.apiKeys.insertMadeBy('ffff00000000dead', key('ffff000000000003'))).toBeUndefined();
+    expect(await store.apiKeys.get('ffff000000000002')).toBeUndefined();
+    expect(await store.apiKeys.get('ffff000000000003')).toBeUndefined();
   });
 
   it('counts the keys of an owner that still work', async () => {

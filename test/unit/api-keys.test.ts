@@ -45,7 +45,7 @@ describe('the API key bearer check', () => {
   const roles: TeamRole[] = [{ team: 'payments', role: 'approver' }];
   function setup(over: Partial<ApiKeyRecord> = {}, now = new Date('2030-01-01T00:00:00.000Z')) {
     const key = newApiKey();
-    const record: ApiKeyRecord = { id: key.id, owner: 'ann', name: 'ci', scopes: ['runs:read'], secretHash: key.secretHash, createdAt: '2029-01-01T00:00:00.000Z', expiresAt: null, lastUsedAt: null, revokedAt: null, revokedBy: null, ...over };
+    const record: ApiKeyRecord = { id: key.id, owner: 'ann', name: 'ci', scopes: ['runs:read'], secretHash: key.secretHash, createdAt: '2029-01-01T00:00:00.000Z', expiresAt: null, lastUsedAt: null, revokedAt: null, revokedBy: null, madeBy: null, ...over };
     const touches: Date[] = [];
     const store = {
       apiKeys: {
