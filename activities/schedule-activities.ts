@@ -2,8 +2,9 @@
  * A schedule's firing, from the worker's side: record the run it starts — a normal run of the
  * schedule's owner with `scheduleId` on it, its `run.queued` event — once per firing (the firing's
  * workflow id is the idempotency key), and hand back the workflow input to start it with. A firing
- * meets the same per-user queue cap as `POST /api/runs`, and its owner must still be allowed to start runs on
- * the schedule's team: otherwise the firing is skipped (logged, counted, and the firing's result says so), never queued.
+ * meets the same per-user queue cap as `POST /api/runs`, the API key that created the schedule (when a key did)
+ * must still work, and its owner must still be allowed to start runs on the schedule's team: otherwise the firing is
+ * skipped (logged, counted, and the firing's result says so), never queued.
  */
 import crypto from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -26,6 +27,14 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const schedule = await store.schedules.get(scheduleId);
     if (!schedule) throw ApplicationFailure.nonRetryable(`schedule ${scheduleId} no longer exists`, FailureType.ScheduleGone);
     const { request } = schedule;
+    // A schedule a key made fires only while the key would still be accepted: a leaked key, once revoked (or expired),
+    // leaves nothing running behind it. A retried firing's run goes on.
+    const keyRefusal = schedule.keyId === null ? undefined : await creatingKeyRefusal(schedule.keyId);
+    if (keyRefusal && !(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
+      deps.logger.warn({ scheduleId, owner: schedule.owner, keyId: schedule.keyId, reason: keyRefusal }, 'a schedule firing was skipped: the API key that created it no longer works');
+      deps.metrics.scheduleFiringSkipped(keyRefusal);
+      return { skipped: keyRefusal, queued: 0 };
+    }
     // A firing starts a run as its owner would now: on a team only while they may still start runs there (member or
     // admin). A role taken away since the schedule was made stops its firings; a retried firing's run goes on.
     if (schedule.team !== null && !rolesAllow(await store.teamMembers.rolesOf(schedule.owner), schedule.team, 'steer') && !(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
@@ -80,6 +89,15 @@ export function createScheduleActivities(deps: ActivityDeps) {
     // A retried firing's run keeps the version it was pinned to.
     const pinned = run.agent && run.agentVersion ? (await store.agents.version(run.agent, run.agentVersion))?.data : undefined;
     return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec, pinned), prewarm: shared };
+  }
+
+  /** Why the key that created a schedule would be refused now, as the bearer check would say it; undefined: it works. */
+  async function creatingKeyRefusal(keyId: string): Promise<'key_revoked' | 'key_expired' | undefined> {
+    const key = await store.apiKeys.get(keyId);
+    // Keys are never deleted; a row gone all the same is no credential at all (fail closed).
+    if (!key || key.revokedAt !== null) return 'key_revoked';
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return 'key_expired';
+    return undefined;
   }
 
   /**

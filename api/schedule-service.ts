@@ -67,6 +67,8 @@ export class ScheduleService {
       timezone,
       overlap: body.overlap ?? 'skip',
       team,
+      // Made with a key: its firings end with the key (a leaked key must not leave a schedule running behind).
+      keyId: caller.method === 'key' ? (caller.keyId ?? null) : null,
     });
     // Counted after the insert, so two creates at once cannot both slip under the limit.
     const owned = (await store.schedules.listForOwner(owner)).length;
@@ -186,6 +188,7 @@ export class ScheduleService {
       input: s.request.input ?? null,
       owner: s.owner,
       team: s.team,
+      createdWithKey: s.keyId,
       cron: s.cron,
       everySec: s.everySec,
       timezone: s.timezone,

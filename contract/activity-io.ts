@@ -219,9 +219,10 @@ export interface SettledInput {
 
 /**
  * Why a schedule's firing started no run, each the code `POST /api/runs` would answer its owner with: their queue was
- * full (429), the kept input no longer fits the agent (400), or they may no longer start runs on its team (403).
+ * full (429), the kept input no longer fits the agent (400), they may no longer start runs on its team (403), or the
+ * API key the schedule was created with has been revoked or has expired (401).
  */
-export const FIRING_SKIP_REASONS = ['queue_full', 'invalid_input', 'forbidden'] as const satisfies readonly ApiErrorCode[];
+export const FIRING_SKIP_REASONS = ['queue_full', 'invalid_input', 'forbidden', 'key_revoked', 'key_expired'] as const satisfies readonly ApiErrorCode[];
 export type FiringSkipReason = (typeof FIRING_SKIP_REASONS)[number];
 
 /** The run a firing starts, or why it starts none. */

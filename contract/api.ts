@@ -187,6 +187,10 @@ export const scheduleViewSchema = z
     input: z.unknown().meta({ description: "Each firing's structured input (null: the runs take the goal)." }),
     owner: z.string(),
     team: z.string().nullable().meta({ description: "The team the schedule and its firings' runs belong to; null: personal." }),
+    createdWithKey: z
+      .string()
+      .nullable()
+      .meta({ description: 'The id of the API key the schedule was created with: once that key is revoked or expires, each firing is skipped (`key_revoked`, `key_expired`). Null: created by a signed-in user or a token, and unaffected by any key.' }),
     cron: z.string().nullable(),
     everySec: z.number().int().nullable(),
     timezone: z.string(),

@@ -584,6 +584,13 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('api_keys_made_by').on('api_keys').columns(['made_by']).execute();
       },
     },
+    '027_schedule_keys': {
+      async up(db: Kysely<unknown>) {
+        // The API key a schedule was created with (null: a session, a JWT, a static token): its firings stop once the
+        // key is revoked or expires, so a leaked key leaves nothing running behind. Schedules from before: null.
+        await db.schema.alterTable('schedules').addColumn('key_id', 'text').execute();
+      },
+    },
   };
 }
 

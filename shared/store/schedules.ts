@@ -1,4 +1,7 @@
-/** Schedules (migration 007): who owns each, and what its firings start. Temporal keeps the timing. */
+/**
+ * Schedules (migration 007): who owns each, what its firings start, and the API key it was created with (migration
+ * 027). Temporal keeps the timing.
+ */
 import type { ApprovalPolicy, RunLimits } from '../../contract/run';
 import { nowIso, parseJson, type Executor } from './executor';
 import type { SchedulesTable } from './schema';
@@ -30,6 +33,8 @@ export interface ScheduleRecord {
   overlap: 'skip' | 'buffer_one' | 'allow_all';
   /** The team the schedule and its firings' runs belong to; null: personal. */
   team: string | null;
+  /** The API key that created the schedule: its firings stop once the key is revoked or expires. Null: not a key. */
+  keyId: string | null;
   createdAt: string;
 }
 
@@ -45,6 +50,7 @@ function toRecord(row: SchedulesTable): ScheduleRecord {
     timezone: row.timezone,
     overlap: row.overlap as ScheduleRecord['overlap'],
     team: row.team ?? null,
+    keyId: row.key_id ?? null,
     createdAt: row.created_at,
   };
 }
@@ -52,10 +58,10 @@ function toRecord(row: SchedulesTable): ScheduleRecord {
 export class SchedulesRepo {
   constructor(private readonly db: Executor) {}
 
-  async insert(s: Omit<ScheduleRecord, 'createdAt' | 'team'> & { team?: string | null }): Promise<ScheduleRecord> {
+  async insert(s: Omit<ScheduleRecord, 'createdAt' | 'team' | 'keyId'> & { team?: string | null; keyId?: string | null }): Promise<ScheduleRecord> {
     await this.db
       .insertInto('schedules')
-      .values({ id: s.id, owner: s.owner, name: s.name, goal: s.goal, request_json: JSON.stringify(s.request), cron: s.cron, every_sec: s.everySec, timezone: s.timezone, overlap: s.overlap, team: s.team ?? null, created_at: nowIso(), deleted_at: null })
+      .values({ id: s.id, owner: s.owner, name: s.name, goal: s.goal, request_json: JSON.stringify(s.request), cron: s.cron, every_sec: s.everySec, timezone: s.timezone, overlap: s.overlap, team: s.team ?? null, key_id: s.keyId ?? null, created_at: nowIso(), deleted_at: null })
       .execute();
     return (await this.get(s.id))!;
   }

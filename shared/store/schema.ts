@@ -234,6 +234,8 @@ export interface SchedulesTable {
   deleted_at: string | null;
   /** The team the schedule and its firings' runs belong to (migration 019); null: personal. */
   team: string | null;
+  /** The API key the schedule was created with (migration 027); null: a credential that is not a key. */
+  key_id: string | null;
 }
 
 export interface WatchersTable {

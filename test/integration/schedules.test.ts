@@ -4,7 +4,8 @@
  * Schedule; delete removes it from Temporal; bad cron, time zone or timing are 400s; another user's
  * schedule is a 404. Schedules are bounded: a shortest interval, a most per user, and their firings
  * meet the same per-user queue cap as `POST /api/runs` (over it a firing is skipped, not queued); a team schedule's
- * firing is skipped while its owner may no longer start runs on the team.
+ * firing is skipped while its owner may no longer start runs on the team, and the firing of a schedule an API key
+ * created once that key is revoked.
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Access } from '../../api/access';
@@ -18,6 +19,7 @@ import { waitFor } from '../support/wait';
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789ab';
 const CAROL = 'carol-token-0123456789';
+const DORA = 'dora-token-0123456789ab';
 
 describe('scheduled runs', () => {
   let h: Harness;
@@ -25,7 +27,7 @@ describe('scheduled runs', () => {
     // Bounds small enough to reach: firings at most every 2 s, 3 schedules and 2 queued runs a user, 1 running.
     h = await startHarness({
       env: {
-        API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol`,
+        API_TOKENS: `${ALICE}:alice,${BOB}:bob,${CAROL}:carol,${DORA}:dora`,
         SCHEDULE_MIN_INTERVAL_SEC: '2',
         MAX_SCHEDULES_PER_USER: '3',
         MAX_QUEUED_RUNS_PER_USER: '2',
@@ -209,5 +211,31 @@ describe('scheduled runs', () => {
     await h.store.teamMembers.grant('ops', 'bob', 'member');
     await waitFor(async () => (await runsOfSchedule()).length > runsWhileViewer, { timeoutMs: 30_000, what: 'a run once he is a member again' });
     expect((await h.request('DELETE', `/api/schedules/${created.body.id}`, { token: BOB })).status).toBe(204);
+  });
+
+  it('skips the firings of a schedule an API key created once the key is revoked (key_revoked); one a person created fires on', async () => {
+    const key = (await h.request('POST', '/api/keys', { body: { name: 'scheduler', scopes: ['runs:read', 'runs:write'] }, token: DORA })).body as { id: string; key: string };
+    const body = { goal: 'Report', everySec: 3600, overlap: 'allow_all', model: 'demo', approvals: 'none' };
+    const byKey = await h.request('POST', '/api/schedules', { body: { ...body, name: 'Made by a key' }, token: key.key });
+    const byDora = await h.request('POST', '/api/schedules', { body: { ...body, name: 'Made by dora' }, token: DORA });
+    expect([byKey.status, byKey.body.createdWithKey, byDora.status, byDora.body.createdWithKey]).toEqual([201, key.id, 201, null]);
+    /** Triggers one firing of the schedule now, and answers what it did (a firing that starts a run ends with it). */
+    const fireOnce = async (id: string) => {
+      const schedule = h.client.schedule.getHandle(id);
+      const firings = async () => (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+      const before = new Set(await firings());
+      await schedule.trigger();
+      let fired: string | undefined;
+      await waitFor(async () => (fired = (await firings()).find((wf) => !before.has(wf))) !== undefined, { timeoutMs: 30_000, what: `a firing of ${id}` });
+      return h.client.workflow.getHandle(fired!).result();
+    };
+    expect(await fireOnce(byKey.body.id)).toEqual({ runId: expect.any(String) });
+
+    // The key leaks and is revoked: the schedule it left behind starts nothing more; dora's own is unaffected.
+    expect((await h.request('DELETE', `/api/keys/${key.id}`, { token: DORA })).status).toBe(200);
+    expect(await fireOnce(byKey.body.id)).toEqual({ runId: null, skipped: 'key_revoked', queued: 0 });
+    expect(await fireOnce(byDora.body.id)).toEqual({ runId: expect.any(String) });
+    expect((await h.request('GET', `/api/runs?scheduleId=${byKey.body.id}&limit=100`, { token: DORA })).body.runs).toHaveLength(1);
+    for (const s of [byKey, byDora]) expect((await h.request('DELETE', `/api/schedules/${s.body.id}`, { token: DORA })).status).toBe(204);
   });
 });

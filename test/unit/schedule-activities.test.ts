@@ -2,7 +2,7 @@
  * A schedule's firing meets the server's `MIN_APPROVALS` as it is at the firing, not as it was when the
  * schedule was made: a schedule made with `approvals: none` before the floor was raised starts runs under
  * the floor (the run's record, its `run.queued` event and the workflow's input all say so). A team schedule fires
- * only while its owner may still start runs on the team.
+ * only while its owner may still start runs on the team, and a schedule an API key created only while that key works.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -171,5 +171,30 @@ describe('a schedule firing', () => {
     // An admin there again: the firings start runs again.
     await store.teamMembers.grant('payments', 'dana', 'admin');
     expect((await fire({}, 'sch_team', 'firing_team_5')).skipped).toBeUndefined();
+  });
+
+  it("skips the firings of a schedule an API key created once the key is revoked or expired, and keeps a retried firing's run", async () => {
+    const request = { model: 'demo', approvals: 'none' as const, limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 }, approvalTimeoutSec: 60, webhooks: { to: [], publicUrl: null } };
+    const schedule = (id: string, keyId: string | null) => store.schedules.insert({ id, owner: 'kim', name: id, goal: 'report', request, cron: null, everySec: 3600, timezone: 'UTC', overlap: 'skip', keyId });
+    await store.apiKeys.insert({ id: 'kkkk000000000001', owner: 'kim', name: 'leaked', scopes: ['runs:write'], secretHash: '00' });
+    await store.apiKeys.insert({ id: 'kkkk000000000002', owner: 'kim', name: 'short-lived', scopes: ['runs:write'], secretHash: '00', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await schedule('sch_by_key', 'kkkk000000000001');
+    await schedule('sch_by_short_key', 'kkkk000000000002');
+    await schedule('sch_by_person', null);
+
+    const before = await fire({}, 'sch_by_key', 'firing_key_1');
+    if (before.skipped !== undefined) throw new Error('the firing was skipped');
+    expect((await fire({}, 'sch_by_short_key', 'firing_short_1')).skipped).toBeUndefined();
+
+    await store.apiKeys.revoke('kkkk000000000001', 'kim');
+    await store.db.updateTable('api_keys').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', 'kkkk000000000002').execute();
+    expect(await fire({}, 'sch_by_key', 'firing_key_2')).toEqual({ skipped: 'key_revoked', queued: 0 });
+    expect(await fire({}, 'sch_by_short_key', 'firing_short_2')).toEqual({ skipped: 'key_expired', queued: 0 });
+    expect(await store.runs.list({ owner: 'kim', scheduleId: 'sch_by_key', limit: 10 })).toHaveLength(1);
+    // The first firing, retried, goes on with the run it made while the key worked.
+    const retried = await fire({}, 'sch_by_key', 'firing_key_1');
+    expect(retried.skipped === undefined && retried.input.runId).toBe(before.input.runId);
+    // A schedule a person made (a session, a JWT, a static token) knows no key and fires on.
+    expect((await fire({}, 'sch_by_person', 'firing_person_1')).skipped).toBeUndefined();
   });
 });
