@@ -1,7 +1,11 @@
 /**
- * API keys for machines: created by a user for themselves, listed and revoked by their owner or by an admin of a
- * team the owner belongs to. A key never does more than the credential that created it could (a key cannot mint a
- * broader key), and its secret is returned once, at creation.
+ * API keys for machines: created by a user for themselves, listed and revoked by their owner or by a team admin who
+ * administers every team the owner holds a role on (`mayManageKeysOf`). A key never does more than the credential
+ * that created it could (a key cannot mint a broader key), and its secret is returned once, at creation.
+ *
+ * Why every team and not any: a key acts with all its owner's roles, so only someone who administers all of them may
+ * speak for it — and a team admin may add anyone to their team without the user's consent (api/team-service.ts), so
+ * "an admin of some team of the owner's" would let any admin reach anyone's keys by granting them a role first.
  *
  * Managing keys takes a credential that is not a key (a session, a provider's JWT, a static token, the open local
  * user) or a key with the `admin` scope: a narrow key that leaks must not be able to list its siblings, revoke them,
@@ -68,16 +72,23 @@ export class ApiKeyService {
     return asked;
   }
 
-  /** The caller's keys and those of the members of every team the caller administers (`owner`: only that user's). */
+  /**
+   * The caller's keys and those of the users whose keys they may manage: members of the teams the caller administers
+   * who hold no role on any other team (`owner`: only that user's, or none).
+   */
   async list(p: Principal, owner?: string): Promise<ApiKeyView[]> {
     this.assertMayManage(p);
-    const owners = new Set([p.user]);
-    for (const team of teamsWhere(p, 'administer')) for (const m of await this.deps.store.teamMembers.members(team)) owners.add(m.user);
-    const wanted = owner === undefined ? [...owners] : owners.has(owner) ? [owner] : [];
-    return (await this.deps.store.apiKeys.listOwnedBy(wanted)).map(apiKeyView);
+    const members = new Set<string>();
+    for (const team of teamsWhere(p, 'administer')) for (const m of await this.deps.store.teamMembers.members(team)) members.add(m.user);
+    members.delete(p.user);
+    const asked = owner === undefined ? [...members] : members.has(owner) ? [owner] : [];
+    const teams = await this.deps.store.teamMembers.teamsOf(asked);
+    const owners = asked.filter((user) => this.mayManageKeysOf(p, teams.get(user)));
+    if (owner === undefined || owner === p.user) owners.push(p.user);
+    return (await this.deps.store.apiKeys.listOwnedBy(owners)).map(apiKeyView);
   }
 
-  /** Revokes a key of the caller's, or of a member of a team the caller administers; any other key is a 404. */
+  /** Revokes a key of the caller's, or of a user whose keys they may manage; any other key is a 404. */
   async revoke(p: Principal, id: string): Promise<ApiKeyView> {
     this.assertMayManage(p);
     const key = await this.deps.store.apiKeys.get(id);
@@ -89,7 +100,22 @@ export class ApiKeyService {
 
   private async mayManage(p: Principal, key: ApiKeyRecord): Promise<boolean> {
     if (key.owner === p.user) return true;
-    const ownerRoles = await this.deps.store.teamMembers.rolesOf(key.owner);
-    return ownerRoles.some((r) => mayOnTeam(p, r.team, 'administer'));
+    return this.mayManageKeysOf(p, (await this.deps.store.teamMembers.teamsOf([key.owner])).get(key.owner));
+  }
+
+  /**
+   * Whether the caller may manage the keys of another user who holds roles on `ownerTeams`: only when the caller
+   * administers every one of them, so a user who is also on a team the caller does not administer is out of reach.
+   *
+   * A user on no team at all is nobody's to manage but their own: "every one of no teams" would otherwise hand every
+   * team admin the keys of every user outside all teams. A user whose roles are all on teams the caller administers
+   * stays manageable, though the caller may have put them there: that is how an admin revokes the keys of their own
+   * team's members (one who leaves, a key that leaks), and such a user's keys reach no team beyond the caller's.
+   * Until a grant takes the user's consent (api/team-service.ts), an admin can still draw a user of no team into
+   * reach by granting a role — listing the keys' names and revoking them, never using them.
+   */
+  private mayManageKeysOf(p: Principal, ownerTeams: ReadonlySet<string> | undefined): boolean {
+    if (ownerTeams === undefined || ownerTeams.size === 0) return false;
+    return [...ownerTeams].every((team) => mayOnTeam(p, team, 'administer'));
   }
 }

@@ -2,6 +2,10 @@
  * Teams through the API: the caller's own teams and roles, and — for a team's admins — its members and its daily
  * model budget. Roles written here are an admin's grants (source `admin`), which a sign-in's provider roles never
  * replace; TEAM_ROLES is applied the same way at start (`applyConfiguredRoles`).
+ *
+ * A grant takes no consent from the user granted: an admin may add anyone to their team. So a role here gives the
+ * admin no say over what the user holds elsewhere — their API keys are the admin's to manage only when the admin
+ * administers every team the user is on (api/api-key-service.ts).
  */
 import { ROLES, isTeamName, type Principal, type Role } from '../contract/identity';
 import type { TeamBudget, TeamList, TeamMembers } from '../contract/api';

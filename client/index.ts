@@ -190,7 +190,7 @@ export function createLonghaulClient(opts: ClientOptions) {
     },
   };
 
-  /** API keys for machines: created (the key shown once), listed (yours, and your teams' members' if you administer a team), revoked. */
+  /** API keys for machines: created (the key shown once), listed (yours, and, if you administer a team, its members' who are on no team you do not administer), revoked. */
   const keys = {
     create: (body: CreateApiKeyBody) => post<ApiKeyCreated>(routePath('createApiKey'), body),
     list: (q: { owner?: string } = {}) => http.json<ApiKeyList>('GET', routePath('listApiKeys'), { query: q }),

@@ -63,7 +63,7 @@ export type ApiKeyCreated = z.infer<typeof apiKeyCreatedSchema>;
 
 export const apiKeyListSchema = z
   .object({ keys: z.array(apiKeyViewSchema) })
-  .meta({ id: 'ApiKeyList', description: "The caller's keys, and those of members of teams the caller administers." });
+  .meta({ id: 'ApiKeyList', description: "The caller's keys, and those of users all of whose teams the caller administers." });
 export type ApiKeyList = z.infer<typeof apiKeyListSchema>;
 
 export const apiKeysQuery = z.object({ owner: z.string().min(1).max(200).optional().meta({ description: 'Only this user\'s keys.' }) }).strict();

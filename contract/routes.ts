@@ -341,7 +341,7 @@ export const ROUTES = {
   },
   listApiKeys: {
     ...ROUTE_PATHS.listApiKeys,
-    summary: "The caller's API keys, and those of members of teams the caller administers",
+    summary: "The caller's API keys, and those of users all of whose teams the caller administers",
     description: 'Never a secret. Revoked and expired keys are listed too, newest first. Through a key only with the `admin` scope (403 `scope_missing`).',
     query: apiKeysQuery,
     success: { status: 200, description: 'The keys.', schema: apiKeyListSchema },
@@ -352,7 +352,7 @@ export const ROUTES = {
     ...ROUTE_PATHS.revokeApiKey,
     summary: 'Revoke an API key',
     description:
-      'By its owner, or an admin of a team its owner belongs to. Every API replica refuses the key from the next request ' +
+      'By its owner, or a team admin who administers every team its owner holds a role on (a user on no team: the owner only). Every API replica refuses the key from the next request ' +
       '(401 `key_revoked`). Every key made from it (`madeBy`), at any depth, is revoked with it, by the same `revokedBy`. ' +
       'Revoking a revoked key changes nothing of its own. Anyone else\'s key is a 404. Through a key only with the ' +
       '`admin` scope (403 `scope_missing`).',

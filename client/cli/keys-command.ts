@@ -6,7 +6,7 @@ import type { LonghaulClient } from '..';
 import { SCOPES, type Scope } from '../../contract/identity';
 
 export const KEYS_USAGE = `  keys create <name> --scopes s1,s2 [--expires TIME]              create an API key (printed once); scopes: ${SCOPES.join(', ')}
-  keys list [--owner USER]                                           your API keys (and your teams' members', for a team admin)
+  keys list [--owner USER]                                           your API keys (a team admin: also those of members on no other team)
   keys revoke <id>                                                   revoke an API key at once, on every API replica`;
 
 export interface KeysOptions {

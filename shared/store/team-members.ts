@@ -88,6 +88,18 @@ export class TeamMembersRepo {
     return Number(r.numDeletedRows) > 0;
   }
 
+  /**
+   * Every team each of these users holds a role on (a user on none is absent). A role this version does not know
+   * still counts here: it places the user on that team, and whoever asks about the user's teams must see it.
+   */
+  async teamsOf(users: readonly string[]): Promise<Map<string, Set<string>>> {
+    const teams = new Map<string, Set<string>>();
+    if (users.length === 0) return teams;
+    const rows = await this.db.selectFrom('team_members').select(['user_id', 'team']).distinct().where('user_id', 'in', [...users]).execute();
+    for (const r of rows) teams.set(r.user_id, (teams.get(r.user_id) ?? new Set()).add(r.team));
+    return teams;
+  }
+
   async members(team: string): Promise<Membership[]> {
     const rows = await this.db.selectFrom('team_members').selectAll().where('team', '=', team).orderBy('user_id').orderBy('role').execute();
     return rows.filter((r) => isRole(r.role)).map((r) => ({ team: r.team, user: r.user_id, role: r.role as Role, source: r.source as MembershipSource, updatedAt: r.updated_at }));

@@ -1,6 +1,6 @@
 /**
  * API keys from the outside: created (shown once), used, refused beyond their scopes (403), refused when expired,
- * listed and revoked by their owner or an admin of the owner's team (anyone else's is a 404) — through a key only
+ * listed and revoked by their owner or an admin of every team the owner is on (anyone else's is a 404) — through a key only
  * when it has the admin scope, and a key-made key expires no later than its maker and is revoked with it —, and — the promise
  * that matters — a key revoked through one API process is refused by another API process on the very next request,
  * and a socket ticket it asked for opens nothing once it is revoked. The `longhaul keys` commands run as processes. Postgres, so two processes share one database as replicas do.
@@ -192,7 +192,7 @@ describe('API keys', () => {
     expect(expired.headers.get('www-authenticate')).toContain('Bearer');
   });
 
-  it("lets only the owner or an admin of the owner's team list and revoke a key; anyone else's is a 404", async () => {
+  it("lets only the owner or an admin of the owner's team list and revoke a key; anyone else's (a user on no team's too) is a 404", async () => {
     const bobs = (await create({ name: 'bob ci', scopes: ['runs:read'] }, BOB)).body;
     const alices = (await create({ name: 'alice ci', scopes: ['runs:read'] })).body;
     // alice is on no team of bob's: his key is not hers to see or revoke.
@@ -220,6 +220,31 @@ describe('API keys', () => {
     const first = await h.request('DELETE', `/api/keys/${alices.id}`);
     expect(first.body.revokedBy).toBe('alice');
     expect((await h.request('DELETE', `/api/keys/${alices.id}`)).body.revokedAt).toBe(first.body.revokedAt);
+  });
+
+  it('lets a team admin manage only the keys of users all of whose teams they administer: a grant draws no one else into reach', async () => {
+    // erin is a member of ops, which carol does not administer; her key is made as a sign-in would make it.
+    await h.store.teamMembers.grant('ops', 'erin', 'member');
+    const erins = await h.store.apiKeys.insert({ id: 'eeee00000000e001', owner: 'erin', name: 'erin ci', scopes: ['runs:read'], secretHash: '00' });
+    // carol, admin of payments, adds erin to it without asking her — and so reaches nothing of erin's.
+    expect((await h.request('PUT', '/api/teams/payments/members/erin/viewer', { token: CAROL })).status).toBe(200);
+    expect((await h.request('GET', '/api/keys?owner=erin', { token: CAROL })).body.keys).toEqual([]);
+    expect((await h.request('GET', '/api/keys', { token: CAROL })).body.keys.map((k: any) => k.owner)).not.toContain('erin');
+    const refused = await h.request('DELETE', `/api/keys/${erins.id}`, { token: CAROL });
+    expect([refused.status, refused.body.error.code]).toEqual([404, 'key_not_found']);
+    expect((await h.store.apiKeys.get(erins.id))!.revokedAt).toBeNull();
+    // bob, whose only team is carol's, stays hers to manage.
+    const bobs = (await create({ name: 'bob, managed', scopes: ['runs:read'] }, BOB)).body as { id: string };
+    expect((await h.request('GET', '/api/keys?owner=bob', { token: CAROL })).body.keys.map((k: any) => k.id)).toContain(bobs.id);
+    // An admin of both of erin's teams may speak for her keys.
+    await h.store.teamMembers.grant('ops', 'carol', 'admin');
+    try {
+      expect((await h.request('GET', '/api/keys?owner=erin', { token: CAROL })).body.keys.map((k: any) => k.id)).toEqual([erins.id]);
+      expect((await h.request('DELETE', `/api/keys/${erins.id}`, { token: CAROL })).body).toMatchObject({ id: erins.id, revokedBy: 'carol' });
+    } finally {
+      await h.store.teamMembers.revoke('ops', 'carol', 'admin');
+      await h.store.teamMembers.revoke('payments', 'erin', 'viewer');
+    }
   });
 
   it('ends the live streams a key opened once it is revoked: the socket closes (4401), the event stream ends', async () => {

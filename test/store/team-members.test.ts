@@ -1,7 +1,8 @@
 /**
  * Team roles in the store, the same on SQLite and Postgres (migration 015_identity): the provider's roles of a user
  * are replaced whole at each sign-in while an admin's grants stay, but never by a token issued before the one last
- * written (migration 025), even when two writers race; grants and revocations are idempotent.
+ * written (migration 025), even when two writers race; grants and revocations are idempotent; and every team a user
+ * holds a role on is read for many users at once, a role this version does not know included.
  */
 import os from 'node:os';
 import { createStore, type Store } from '../../shared/store';
@@ -18,6 +19,19 @@ describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) =
     ({ store, close, databaseUrl } = await openTestStore(dialect));
   });
   afterAll(() => close());
+
+  it('reads every team each user holds a role on, a role this version does not know included', async () => {
+    await store.teamMembers.grant('north', 'tia', 'member');
+    await store.teamMembers.grant('north', 'tia', 'approver');
+    await store.teamMembers.grant('south', 'tia', 'viewer');
+    await store.teamMembers.grant('north', 'uma', 'viewer');
+    await store.db.insertInto('team_members').values({ team: 'west', user_id: 'uma', role: 'overlord', source: 'admin', updated_at: new Date().toISOString() }).execute();
+    const teams = await store.teamMembers.teamsOf(['tia', 'uma', 'nobody']);
+    expect([...teams.keys()].sort()).toEqual(['tia', 'uma']);
+    expect([...teams.get('tia')!].sort()).toEqual(['north', 'south']);
+    expect([...teams.get('uma')!].sort()).toEqual(['north', 'west']);
+    expect(await store.teamMembers.teamsOf([])).toEqual(new Map());
+  });
 
   it("replaces a user's provider roles at each sign-in and keeps what an admin gave", async () => {
     expect(await store.teamMembers.replaceFromProvider('ann', [{ team: 'payments', role: 'approver' }, { team: 'search', role: 'viewer' }], T(1))).toEqual({ outcome: 'replaced' });

@@ -1,7 +1,8 @@
 /**
- * API keys for machines: the user's keys (and, for a team admin, its members'), each with its scopes, expiry, last
- * use and whether it was revoked; a form to create one, whose secret is shown this once with a button to copy it;
- * and revoking a key, which every API replica refuses from the next request on.
+ * API keys for machines: the user's keys (and, for a team admin, those of members on no team they do not
+ * administer), each with its scopes, expiry, last use and whether it was revoked; a form to create one, whose secret
+ * is shown this once with a button to copy it; and revoking a key, which every API replica refuses from the next
+ * request on.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { client } from '../api';
