@@ -4,7 +4,9 @@
  *
  * A run the API commits since migration 024 says its start is owed until Temporal has the workflow
  * (api/owed-starts.ts): the API tries for two minutes, and then, or when it died between the two steps, this sweep
- * makes the start — every start owed for over `OWED_START_AFTER_MS`, from what the row holds. Such a run is never
+ * makes the start — every start owed for over `OWED_START_AFTER_MS`, from what the row holds. So does a follow-up's
+ * continuation of an ended run, its new execution's start owed from the reopen (its run's commit is older: the sweep
+ * may try it while the API does, and the start is made once all the same). Such a run is never
  * deleted: its client was answered `202`. One whose start Temporal refuses for good (over one of its limits: the
  * owner's name too long, say) ends failed, `start_refused`.
  *
@@ -124,16 +126,19 @@ export function createReapActivities(deps: ActivityDeps) {
       ctx.heartbeat();
       try {
         const outcome = await startRunWorkflow({ client, config, store }, run, Date.now() + config.api.startRunTimeoutMs);
+        // A continuation's, the execution of the lap before still closing: one run's, not Temporal's trouble; the
+        // next sweep starts it.
+        if (outcome === 'closing') continue;
         if (outcome === 'started') {
           deps.metrics.owedStartMade();
           logger.warn({ runId: run.id, owner: run.owner, createdAt: run.createdAt }, 'started a run whose start its API still owed');
         }
-        await store.runs.startsMade([run.id]);
+        await store.runs.startsMade([{ id: run.id, lap: run.owedStartLap ?? 0 }]);
         counted.started += 1;
         failedInARow = 0;
       } catch (err) {
         // Refused for good (over one of Temporal's limits, as no later try changes): the run fails, the sweep goes on.
-        const refusal = await refusedForGood(client, run.id, err);
+        const refusal = await refusedForGood(client, run, err);
         if (refusal !== undefined) {
           logger.warn({ err, runId: run.id }, 'Temporal refused the start of a run whose start is owed, for good: the run fails');
           const failed = await store.refuseStart(run.id, refusal).catch((writeErr: unknown) => void logger.warn({ err: writeErr, runId: run.id }, 'could not record a refused start: the next sweep tries again'));

@@ -5,30 +5,28 @@
  *   boundary; if it reaches its end first, its ending finds the message waiting and goes on;
  * - the run had ended (completed, or on a limit): in the same transaction it is queued again in a
  *   new lap (with raised limits, if asked), and a new execution of the same workflow id continues
- *   it — same run id, the event seq goes on, the model sees the whole conversation.
+ *   it — same run id, the event seq goes on, the model sees the whole conversation. That execution's
+ *   start is owed from the same transaction and made as a new run's is (api/owed-starts.ts): the
+ *   answer waits for it at most START_RUN_WAIT_MS, and a start that fails is tried again, by this
+ *   process and then by the sweeper, so the run is never left queued with no workflow.
  * Both decisions are made under the run's row lock, which the run's ending takes too, so a message
  * can never fall between "the run will take it in" and "the run has ended".
  */
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
 import type { RunLimits } from '../contract/run';
 import type { Principal } from '../contract/identity';
-import { agentTaskQueue, type AgentData } from '../contract/agents';
-import { OwnerAttribute, StatusAttribute } from '../contract/search-attributes';
-import { RUN_WORKFLOW, followUpSignal } from '../contract/workflow-messages';
+import type { AgentData } from '../contract/agents';
+import { followUpSignal } from '../contract/workflow-messages';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import type { UserMessageRecord } from '../shared/store/user-messages';
-import type { agentRunWorkflow } from '../workflows';
 import { runLinks } from '../contract/paths';
 import { ApiError, queueFull } from './errors';
 import type { RunService } from './run-service';
-
-/** How long a continuation waits for the execution that just ended to close before starting anew. */
-const CLOSE_WAIT_MS = 10_000;
 
 export class FollowUpService {
   constructor(private readonly deps: { store: Store; client: Client; config: Config; logger: Logger; runs: RunService }) {}
@@ -49,7 +47,7 @@ export class FollowUpService {
       const earlier = idempotencyKey ? await tx.userMessages.findByIdempotencyKey(run.id, idempotencyKey) : undefined;
       if (earlier) {
         if (earlier.text !== body.text) throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was already used for a different message');
-        return { message: earlier, run: current, continued: false, lap: current.laps, replayed: true };
+        return { message: earlier, run: current, continued: false, replayed: true };
       }
       this.assertContinuable(current);
       if (current.endedAt !== null) {
@@ -59,13 +57,13 @@ export class FollowUpService {
         if (queued >= config.runs.maxQueuedPerUser) throw queueFull(queued, config.runs.maxQueuedPerUser);
       }
       const message = await tx.userMessages.insert({ id: `msg_${crypto.randomBytes(10).toString('hex')}`, runId: run.id, by: user, text: body.text, limits: body.limits, idempotencyKey });
-      if (current.endedAt === null) return { message, run: current, continued: false, lap: current.laps, replayed: false };
-      const lap = await tx.runs.reopen(run.id, limits);
-      return { message, run: (await tx.runs.get(run.id))!, continued: true, lap, replayed: false };
+      if (current.endedAt === null) return { message, run: current, continued: false, replayed: false };
+      await tx.runs.reopen(run.id, limits);
+      return { message, run: (await tx.runs.get(run.id))!, continued: true, replayed: false };
     });
 
     if (decided.message.status === 'pending') {
-      if (decided.continued) await this.continueRun(decided.run, decided.lap);
+      if (decided.continued) await this.continueRun(decided.run);
       else await this.tell(decided.run, decided.message);
     }
     return {
@@ -109,8 +107,8 @@ export class FollowUpService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // No execution, although the database says the run goes on (it stopped without recording an ending).
-        const lap = await this.deps.store.transaction(async (tx) => tx.runs.reopen(run.id, run.limits));
-        return this.continueRun(run, lap);
+        const reopened = await this.deps.store.transaction(async (tx) => (await tx.runs.reopen(run.id, run.limits), (await tx.runs.get(run.id))!));
+        return this.continueRun(reopened);
       }
       this.deps.logger.error({ err, runId: run.id }, 'could not tell the run about a follow-up');
       throw new ApiError(503, 'temporal_unavailable', 'the message was recorded but the run could not be told yet; repeat the request to retry');
@@ -118,50 +116,11 @@ export class FollowUpService {
   }
 
   /**
-   * Starts the execution that continues an ended run. The one that ended may still be closing (its
-   * last bookkeeping after the ending): wait for it. If a continuation for this lap (or a later one)
-   * already runs, another request started it: tell it instead.
+   * Starts the execution that continues an ended run, owed since its reopen: the answer waits for it at most
+   * START_RUN_WAIT_MS, as a new run's does. It waits for the execution that ended to close, makes the start once
+   * however many try (another request, the sweeper), and goes on after the answer if Temporal cannot take it yet.
    */
-  private async continueRun(run: RunRecord, lap: number): Promise<void> {
-    const { client, config, store, logger } = this.deps;
-    const nextTurn = ((await store.messages.latest(run.id, 'assistant'))?.turn ?? 0) + 1;
-    const input = this.deps.runs.runInput(run, run.approvalTimeoutSec ?? config.approvals.timeoutSec, await this.deps.runs.agentDataOf(run));
-    const segment = (run.progress?.segment ?? 0) + 1;
-    input.carried = { segment, turn: nextTurn, usage: run.usage, costCheckpointsPassed: 0, startedAtMs: 0, paused: false, recentToolCalls: [], extraSegments: 0, lap, continued: true };
-    input.carried.costCheckpointsPassed = config.approvals.costCheckpointUsd > 0 ? Math.floor(run.usage.costUsd / config.approvals.costCheckpointUsd + 1e-9) : 0;
-    const deadline = Date.now() + CLOSE_WAIT_MS;
-    for (;;) {
-      try {
-        await client.withDeadline(Date.now() + config.api.startRunTimeoutMs, () =>
-          client.workflow.start<typeof agentRunWorkflow>(RUN_WORKFLOW, {
-            workflowId: run.id,
-            // The run goes on where its agent is served, as it started.
-            taskQueue: agentTaskQueue(config.temporal.taskQueue, run.agent),
-            args: [input],
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            memo: { lap },
-            typedSearchAttributes: [
-              { key: StatusAttribute, value: 'queued' },
-              { key: OwnerAttribute, value: run.owner },
-            ],
-            staticSummary: `Agent run for ${run.owner}, continued (lap ${lap}): ${run.goal.slice(0, 100)}`,
-          }),
-        );
-        return;
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          logger.error({ err, runId: run.id }, 'could not continue the run');
-          throw new ApiError(503, 'temporal_unavailable', 'the message was recorded but the run could not be continued yet; repeat the request to retry');
-        }
-        const running = await client.workflow.getHandle(run.id).describe();
-        if (Number(running.memo?.lap ?? 0) >= lap) {
-          await client.workflow.getHandle(run.id).signal(followUpSignal, { messageId: 'continuation' });
-          return;
-        }
-        if (Date.now() > deadline) throw new ApiError(503, 'temporal_unavailable', 'the run is still closing; repeat the request to continue it');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  private async continueRun(run: RunRecord): Promise<void> {
+    await this.deps.runs.owedStarts.beginWithin(run, this.deps.config.api.startRunWaitMs, await this.deps.runs.agentDataOf(run));
   }
 }
-

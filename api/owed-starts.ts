@@ -7,7 +7,8 @@
  * leaves it to the sweeper, which makes every start still owed a minute after its commit
  * (activities/reap-abandoned-starts.ts) — as it does for one whose API died. Tries in several places at once are
  * harmless (shared/runs/start-run-workflow.ts). A request that must reach the workflow (cancel, pause, a follow-up)
- * makes an owed start first (`ensure`).
+ * makes an owed start first (`ensure`). A follow-up's continuation of an ended run owes the start of its new execution
+ * the same way, from the transaction that queues the run again (`RunsRepo.reopen`), and it is made here the same way.
  */
 import type { Client } from '@temporalio/client';
 import type { AgentData } from '../contract/agents';
@@ -15,7 +16,7 @@ import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import { refusedForGood, startRunWorkflow } from '../shared/runs/start-run-workflow';
+import { refusedForGood, startRunWorkflow, type RunStartOutcome } from '../shared/runs/start-run-workflow';
 import { WriteBatches } from '../shared/store/write-batches';
 import { ApiError } from './errors';
 
@@ -33,22 +34,31 @@ const MAX_IN_FLIGHT = 64;
  * Not held back to gather more: a run's view reads a mark still there as a start not yet made.
  */
 const MAX_MARKS_BATCH = 500;
+/**
+ * How long a continuation's start waits, trying every CLOSING_RETRY_MS, for the execution that just ended to close
+ * (its last bookkeeping after the ending): a follow-up often comes that soon. Then the tries back off as any others.
+ */
+const CLOSE_WAIT_MS = 10_000;
+const CLOSING_RETRY_MS = 100;
+
+/** A start owed: the run's, of its execution of `lap`. */
+type OwedStart = { id: string; lap: number };
 
 export class OwedStarts {
-  /** Each run's start this process is making: a request that replays it joins it. */
+  /** Each start this process is making, by `startKey`: a request that replays it joins it. */
   private readonly making = new Map<string, Promise<boolean>>();
   private inFlight = 0;
   /** Starts waiting for a slot: told true when handed one, false when the API closes. */
   private readonly queued: ((handed: boolean) => void)[] = [];
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closed = false;
-  private readonly marks: WriteBatches<string, void>;
+  private readonly marks: WriteBatches<OwedStart, void>;
 
   constructor(private readonly deps: { client: Client; config: Config; store: Store; logger: Logger }) {
     const { runs } = deps.store;
-    this.marks = new WriteBatches<string, void>(
-      async (ids) => (await runs.startsMade(ids), ids.map(() => undefined)),
-      (id) => runs.startsMade([id]),
+    this.marks = new WriteBatches<OwedStart, void>(
+      async (starts) => (await runs.startsMade(starts), starts.map(() => undefined)),
+      (start) => runs.startsMade([start]),
       MAX_MARKS_BATCH,
     );
   }
@@ -59,11 +69,31 @@ export class OwedStarts {
    * version the run is pinned to, when the caller has it.
    */
   begin(run: RunRecord, agent?: AgentData): Promise<boolean> {
-    const making = this.making.get(run.id);
+    const key = startKey(run);
+    const making = this.making.get(key);
     if (making) return making;
-    const made = this.keepTrying(run, agent).finally(() => this.making.delete(run.id));
-    this.making.set(run.id, made);
+    const made = this.keepTrying(run, agent).finally(() => this.making.delete(key));
+    this.making.set(key, made);
     return made;
+  }
+
+  /**
+   * `begin`, waited for at most `waitMs`: an answer that says the run is accepted comes when Temporal has its
+   * workflow or after that, whichever is first, and the start goes on after it.
+   */
+  async beginWithin(run: RunRecord, waitMs: number, agent?: AgentData): Promise<void> {
+    const started = this.begin(run, agent);
+    await new Promise<void>((resolve) => {
+      const answer = setTimeout(resolve, waitMs);
+      // `begin` never rejects; were it to, the answer would still come at the timer.
+      void started.then(
+        () => {
+          clearTimeout(answer);
+          resolve();
+        },
+        () => undefined,
+      );
+    });
   }
 
   /**
@@ -73,14 +103,22 @@ export class OwedStarts {
   async ensure(run: RunRecord): Promise<void> {
     if (!run.startOwed) return;
     const { config, logger } = this.deps;
-    try {
-      await startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs);
-    } catch (err) {
-      if ((await this.refused(run, err)) === 'failed') throw new ApiError(409, 'run_not_active', 'run is already failed: Temporal refused to start it');
-      logger.error({ err, runId: run.id }, 'could not start the run workflow');
-      throw new ApiError(503, 'temporal_unavailable', 'the run has not started yet and Temporal is unreachable; try again');
+    // A continuation's: its new execution, not the one closing, is what the request must reach.
+    const closingUntil = Date.now() + CLOSE_WAIT_MS;
+    for (;;) {
+      let outcome: RunStartOutcome;
+      try {
+        outcome = await startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs);
+      } catch (err) {
+        if ((await this.refused(run, err)) === 'failed') throw new ApiError(409, 'run_not_active', 'run is already failed: Temporal refused to start it');
+        logger.error({ err, runId: run.id }, 'could not start the run workflow');
+        throw new ApiError(503, 'temporal_unavailable', 'the run has not started yet and Temporal is unreachable; try again');
+      }
+      if (outcome !== 'closing') break;
+      if (Date.now() > closingUntil) throw new ApiError(503, 'temporal_unavailable', 'the run is still closing its previous execution before it continues; try again');
+      await this.sleep(CLOSING_RETRY_MS);
     }
-    void this.recordMade(run.id);
+    void this.recordMade(run);
   }
 
   /** Stops trying again and waits for the attempts in flight (each at most `START_RUN_TIMEOUT_MS`). */
@@ -99,22 +137,31 @@ export class OwedStarts {
   private async keepTrying(run: RunRecord, agent: AgentData | undefined): Promise<boolean> {
     const { config, logger } = this.deps;
     const giveUpAt = Date.now() + RETRY_FOR_MS;
+    const closingUntil = Date.now() + CLOSE_WAIT_MS;
+    let backoffs = 0;
     for (let attempt = 1; ; attempt += 1) {
       if (this.closed) return false;
+      let err: unknown;
       try {
-        await this.inSlot(() => startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs, agent));
-        void this.recordMade(run.id);
-        return true;
-      } catch (err) {
-        if ((await this.refused(run, err)) !== undefined) return false;
-        const wait = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1));
-        if (this.closed || Date.now() + wait > giveUpAt) {
-          logger.error({ err, runId: run.id, attempts: attempt }, 'could not start the run workflow: the sweeper will start it');
-          return false;
+        const outcome = await this.inSlot(() => startRunWorkflow(this.deps, run, Date.now() + config.api.startRunTimeoutMs, agent));
+        if (outcome !== 'closing') {
+          void this.recordMade(run);
+          return true;
         }
-        logger.warn({ err, runId: run.id, attempt }, 'could not start the run workflow yet: trying again');
-        await this.sleep(wait);
+      } catch (caught) {
+        if ((await this.refused(run, caught)) !== undefined) return false;
+        err = caught;
       }
+      // No error: a continuation's, the execution of the lap before has not closed yet; tried again soon at first.
+      const closing = err === undefined;
+      const wait = closing && Date.now() < closingUntil ? CLOSING_RETRY_MS : Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** backoffs++);
+      if (this.closed || Date.now() + wait > giveUpAt) {
+        const why = closing ? 'the execution of the lap before has not closed' : 'could not start the run workflow';
+        logger.error({ err, runId: run.id, attempts: attempt }, `${why}: the sweeper will start it`);
+        return false;
+      }
+      if (!closing) logger.warn({ err, runId: run.id, attempt }, 'could not start the run workflow yet: trying again');
+      await this.sleep(wait);
     }
   }
 
@@ -124,7 +171,7 @@ export class OwedStarts {
    * sweeper's start is refused again, and it ends the run then.
    */
   private async refused(run: RunRecord, err: unknown): Promise<'failed' | 'unrecorded' | undefined> {
-    const refusal = await refusedForGood(this.deps.client, run.id, err);
+    const refusal = await refusedForGood(this.deps.client, run, err);
     if (refusal === undefined) return undefined;
     this.deps.logger.warn({ err, runId: run.id }, 'Temporal refused the run workflow for good: the run fails');
     try {
@@ -136,11 +183,11 @@ export class OwedStarts {
   }
 
   /** Clears the owed mark; a write that fails leaves it for the sweeper, whose start finds the workflow there. */
-  private async recordMade(runId: string): Promise<void> {
+  private async recordMade(run: RunRecord): Promise<void> {
     try {
-      await this.marks.add(runId);
+      await this.marks.add({ id: run.id, lap: run.owedStartLap ?? 0 });
     } catch (err) {
-      this.deps.logger.warn({ err, runId }, 'the run started but its start is still marked owed: the sweeper will clear it');
+      this.deps.logger.warn({ err, runId: run.id }, 'the run started but its start is still marked owed: the sweeper will clear it');
     }
   }
 
@@ -171,3 +218,6 @@ export class OwedStarts {
     });
   }
 }
+
+/** A start this process makes: the run's, of the lap it owes (a replayed request's joins it; a later lap's is its own). */
+const startKey = (run: RunRecord): string => `${run.id}:${run.owedStartLap ?? 0}`;

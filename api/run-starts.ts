@@ -232,20 +232,7 @@ export class RunStarts {
 
     // A replayed request's run stays on the version it was pinned to, whatever is current now. Its start may still
     // be owed: the replay joins it (or makes it, when the first request's process has gone).
-    if (run.startOwed) {
-      const started = this.deps.owedStarts.begin(run, created ? agent?.data : undefined);
-      await new Promise<void>((resolve) => {
-        const answer = setTimeout(resolve, config.api.startRunWaitMs);
-        // `begin` never rejects; were it to, the answer would still come at the timer.
-        void started.then(
-          () => {
-            clearTimeout(answer);
-            resolve();
-          },
-          () => undefined,
-        );
-      });
-    }
+    if (run.startOwed) await this.deps.owedStarts.beginWithin(run, config.api.startRunWaitMs, created ? agent?.data : undefined);
     return { run, replayed: !created };
   }
 }

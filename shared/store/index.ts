@@ -227,11 +227,12 @@ export class Store {
     return this.transaction(async (tx) => {
       await tx.runs.lock(runId);
       const run = await tx.runs.get(runId);
-      if (!run?.startOwed || run.status !== 'queued' || run.admitted) return [];
+      if (!run?.startOwed || run.owedStartLap === null || run.status !== 'queued' || run.admitted) return [];
       const error: RunError = { code: 'start_refused', message };
       await tx.runs.updateState(runId, { status: 'failed', statusDetail: message, error, ended: true });
-      await tx.runs.startsMade([runId]);
-      return tx.events.append(runId, [{ key: eventKeys.failed(), type: 'run.failed', data: { error } }]);
+      await tx.runs.startsMade([{ id: runId, lap: run.owedStartLap }]);
+      // A continuation's lap ends with its own `run.failed` (an earlier lap may have ended failed, on a limit).
+      return tx.events.append(runId, [{ key: eventKeys.failed(run.owedStartLap), type: 'run.failed', data: { error } }]);
     });
   }
 

@@ -51,6 +51,11 @@ export interface RunRecord {
   team: string | null;
   /** The run is committed and its workflow's start is still owed (api/owed-starts.ts); false once Temporal has it. */
   startOwed: boolean;
+  /**
+   * The lap whose execution's start is owed, while one is: 0 the run's first start, more a follow-up's continuation
+   * of the run after it ended (`reopen`); null when none is owed.
+   */
+  owedStartLap: number | null;
   /** The approval timeout the run was started with; null for runs from before it was kept (the default's). */
   approvalTimeoutSec: number | null;
   createdAt: string;
@@ -135,7 +140,7 @@ function newRunRow(run: NewRun, now: string, lastSeq = 0): Insertable<RunsTable>
     parent_run_id: run.parentRunId ?? null,
     depth: run.depth ?? 0,
     team: run.team ?? null,
-    start_owed: run.startOwed ? 1 : 0,
+    start_owed: run.startOwed ? owedMarkOf(0) : 0,
     approval_timeout_sec: run.approvalTimeoutSec ?? null,
     idempotency_key: run.idempotencyKey ?? null,
     last_seq: lastSeq,
@@ -153,6 +158,19 @@ function newRunRow(run: NewRun, now: string, lastSeq = 0): Insertable<RunsTable>
     ended_at: null,
   };
 }
+
+/**
+ * `start_owed` says which start is owed: 0 none, else the lap's plus one (1, as migration 024 wrote it, the run's first
+ * start). In one column with the mark, the lap is set and cleared with it in one write, and a worker or API from
+ * before continuations owed their starts reads a continuation's mark (2 and up) as no start owed: it never makes
+ * it as a first start, nor clears it.
+ */
+function owedStartOf(startOwed: number): Pick<RunRecord, 'startOwed' | 'owedStartLap'> {
+  return startOwed > 0 ? { startOwed: true, owedStartLap: startOwed - 1 } : { startOwed: false, owedStartLap: null };
+}
+
+/** The value of `start_owed` that owes the start of `lap`'s execution. */
+const owedMarkOf = (lap: number): number => lap + 1;
 
 function toRecord(row: Selectable<RunsTable>): RunRecord {
   return {
@@ -191,7 +209,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     parentRunId: row.parent_run_id ?? null,
     depth: Number(row.depth ?? 0),
     team: row.team ?? null,
-    startOwed: Number(row.start_owed ?? 0) === 1,
+    ...owedStartOf(Number(row.start_owed ?? 0)),
     approvalTimeoutSec: row.approval_timeout_sec ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -390,21 +408,33 @@ export class RunsRepo {
   /**
    * Runs whose workflow start is still owed, committed before `createdBefore`: oldest first, at most `limit`, after
    * `after` (the last of the previous page). The sweeper makes their starts (the API that owed them died or gave up).
+   * A continuation's run was committed long before its lap was owed: the sweep may meet the API's first tries, and
+   * each start is made once however many meet (shared/runs/start-run-workflow.ts).
    */
   async owedStartsBefore(q: { createdBefore: string; limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]> {
-    let query = this.db.selectFrom('runs').selectAll().where('start_owed', '=', 1).where('created_at', '<', q.createdBefore);
+    let query = this.db.selectFrom('runs').selectAll().where('start_owed', '>', 0).where('created_at', '<', q.createdBefore);
     if (q.after) {
       const { createdAt, id } = q.after;
       query = query.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
     }
-    const rows = await query.orderBy('start_owed').orderBy('created_at', 'asc').orderBy('id', 'asc').limit(q.limit).execute();
+    // In commit order alone, whatever lap each owes: the page's keyset (`after`) is (created_at, id).
+    const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(q.limit).execute();
     return rows.map(toRecord);
   }
 
-  /** Temporal has these runs' workflows: their starts are owed no more. */
-  async startsMade(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.updateTable('runs').set({ start_owed: 0 }).where('id', 'in', ids).where('start_owed', '=', 1).execute();
+  /**
+   * Temporal has these runs' executions of these laps: their starts are owed no more. A lap's mark only: a later
+   * lap's start owed meanwhile (the run ended and a follow-up continued it) stays owed.
+   */
+  async startsMade(starts: readonly { id: string; lap: number }[]): Promise<void> {
+    if (starts.length === 0) return;
+    const idsByLap = new Map<number, string[]>();
+    for (const { id, lap } of starts) idsByLap.set(lap, [...(idsByLap.get(lap) ?? []), id]);
+    await this.db
+      .updateTable('runs')
+      .set({ start_owed: 0 })
+      .where((eb) => eb.or([...idsByLap].map(([lap, ids]) => eb.and([eb('start_owed', '=', owedMarkOf(lap)), eb('id', 'in', ids)]))))
+      .execute();
   }
 
   /**
@@ -585,7 +615,9 @@ export class RunsRepo {
 
   /**
    * A follow-up continues a run that had ended: it queues again for one of its owner's slots, with
-   * the (possibly raised) limits, in a new lap. Returns the lap.
+   * the (possibly raised) limits, in a new lap, whose execution's start is owed from this write on (as a new run's
+   * is from its commit: api/owed-starts.ts), so a start that fails, or an API that dies, leaves it to the sweeper
+   * rather than queued with no workflow for good. Returns the lap.
    */
   async reopen(id: string, limits: RunLimits): Promise<number> {
     const row = await this.db
@@ -598,6 +630,8 @@ export class RunsRepo {
         admitted: 0,
         ended_at: null,
         laps: eb('laps', '+', 1),
+        // The new lap's mark (owedMarkOf(laps + 1)), from the same row's laps.
+        start_owed: eb('laps', '+', 2),
         updated_at: nowIso(),
       }))
       .where('id', '=', id)

@@ -51,7 +51,10 @@ export interface RunsTable {
   depth: Generated<number>;
   /** The team the run belongs to (migration 019); null: a personal run. */
   team: string | null;
-  /** 1 while the run's workflow start is owed: committed, not yet known to Temporal (migration 024). */
+  /**
+   * While an execution's start is owed (committed, not yet known to Temporal: migration 024), its lap plus one: 1 the
+   * run's first start, 2 and up a follow-up's continuation; 0 when none is owed (shared/store/runs.ts).
+   */
   start_owed: Generated<number>;
   /** The approval timeout the run was started with (null: runs from before migration 024, which used the default). */
   approval_timeout_sec: number | null;

@@ -5,10 +5,20 @@
  * start, written here as that API left it — is started by whatever reaches it first: a cancel, a pause, a follow-up,
  * or a replay of its request with the same Idempotency-Key. A run Temporal refuses to start for good (over one of its
  * limits: here its owner's name, over a search attribute's 2 KB) ends failed, `start_refused`, and is not tried again.
+ * A follow-up's continuation of an ended run owes its start the same way, once per lap: started although Temporal
+ * refused its first try, by the sweep when its API died after the reopen, and by a cancel, which then cancels it.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { InternalWorkflowStartOptionsSymbol, type InternalWorkflowStartOptions } from '@temporalio/client/lib/internal';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { ActivityDeps } from '../../activities/deps';
+import { createReapActivities } from '../../activities/reap-abandoned-starts';
+import type { ReapAbandonedStartsResult } from '../../contract/activity-io';
 import { eventKeys } from '../../contract/keys';
 import type { RunLimits } from '../../contract/run';
+import { InMemoryBus } from '../../shared/bus/in-memory-bus';
+import { continuationRequestId, startRunWorkflow } from '../../shared/runs/start-run-workflow';
+import { RUN_WORKFLOW } from '../../contract/workflow-messages';
 import { startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -49,6 +59,38 @@ describe('workflow starts made after the answer', () => {
     if (!('run' in queued) || !queued.created) throw new Error('the run was not queued');
     await expect(h.client.workflow.getHandle(id).describe()).rejects.toThrow();
     return id;
+  }
+
+  /** A run of the owner's, completed, its execution closed: one a follow-up continues in a new execution. */
+  async function ended(goal: string): Promise<string> {
+    const id = await h.createRun({ goal, model: 'demo', approvals: 'none' });
+    await h.waitForStatus(id, 'completed', { timeoutMs: 30_000 });
+    await waitFor(async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', { what: 'the execution to close' });
+    return id;
+  }
+
+  /**
+   * An ended run as an API that died right after committing a follow-up's continuation leaves it: the message and
+   * the reopen committed (what POST /messages commits), no new execution. Created an hour ago, as a run continued
+   * later than the sweep's wait for an owed start is old.
+   */
+  async function continuedThenOrphaned(goal: string): Promise<string> {
+    const id = await ended(goal);
+    await h.store.transaction(async (tx) => {
+      await tx.runs.lock(id);
+      await tx.userMessages.insert({ id: `msg_${Math.random().toString(36).slice(2)}`, runId: id, by: owner, text: 'one more thing' });
+      await tx.runs.reopen(id, LIMITS);
+    });
+    await h.store.db.updateTable('runs').set({ created_at: new Date(Date.now() - 3600_000).toISOString() }).where('id', '=', id).execute();
+    return id;
+  }
+
+  /** One sweep's reaping activity, as the worker's sweeper runs it (its starts go to this harness's worker). */
+  function sweep(): Promise<ReapAbandonedStartsResult> {
+    const silent = { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined };
+    const deps = { store: h.store, bus: new InMemoryBus(), logger: silent, metrics: { abandonedStartReaped: () => undefined, owedStartMade: () => undefined }, settings: { config: h.config } };
+    const { reapAbandonedStarts } = createReapActivities(deps as unknown as ActivityDeps);
+    return new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }, { client: h.client }).run(reapAbandonedStarts, {}) as Promise<ReapAbandonedStartsResult>;
   }
 
   it('starts every run it answered, once, and each completes', async () => {
@@ -109,5 +151,60 @@ describe('workflow starts made after the answer', () => {
     await expect(h.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     // Nothing is left for the sweeper: the run is no owed start, and no abandoned one.
     expect((await h.store.runs.owedStartsBefore({ createdBefore: new Date(Date.now() + 60_000).toISOString(), limit: 100 })).map((r) => r.id)).not.toContain(id);
+  });
+  it('starts a continuation whose first start Temporal failed, once', async () => {
+    const id = await ended('Go on although Temporal is down a moment [owed-continue-fails]');
+    // The continuation's first try at Temporal fails as it does while Temporal cannot be reached.
+    const start = jest.spyOn(h.client.workflow, 'start').mockRejectedValueOnce(new Error('14 UNAVAILABLE: Temporal is unreachable (test)'));
+    try {
+      const sent = await h.request('POST', `/api/runs/${id}/messages`, { body: { text: 'and now the rest' } });
+      expect([sent.status, sent.body.continued]).toEqual([202, true]);
+      await waitFor(async () => (await h.events(id)).filter((e) => e.type === 'run.completed').length === 2, { timeoutMs: 30_000, what: 'the continuation to complete' });
+      // The try that failed, and the one after it that started the continuation.
+      expect(start.mock.calls.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      start.mockRestore();
+    }
+    expect((await h.store.runs.get(id))?.startOwed).toBe(false);
+    await waitFor(async () => (await executionsOf(id)) === 2, { what: 'two executions: the run and its continuation' });
+  });
+
+  it('the sweep starts a continuation its API left owed, once however many try, and never again', async () => {
+    const id = await continuedThenOrphaned('Go on after my API died [owed-continue-swept]');
+    const owed = (await h.store.runs.get(id))!;
+    expect([owed.status, owed.startOwed]).toEqual(['queued', true]);
+    // Two sweeps at once (two workers', or the sweep and the API's own tries): one execution for the lap.
+    await Promise.all([sweep(), sweep()]);
+    await waitFor(async () => (await h.events(id)).filter((e) => e.type === 'run.completed').length === 2, { timeoutMs: 30_000, what: 'the continuation to complete' });
+    await waitFor(async () => (await h.client.workflow.getHandle(id).describe()).status.name === 'COMPLETED', { what: 'the continuation to close' });
+    expect((await h.store.runs.get(id))?.startOwed).toBe(false);
+    // A starter that read the row while the start was owed, late: the lap it owed has its execution already.
+    expect(await startRunWorkflow({ client: h.client, config: h.config, store: h.store }, owed, Date.now() + 10_000)).toBe('already');
+    await sweep();
+    // What keeps a try that passed the look at the latest execution from starting the lap again: Temporal answers a
+    // start with the lap's request id with the lap's execution, closed as it is (were it to start one, it would wait
+    // on a queue no worker polls, and be ended here).
+    const lapOne = await h.client.workflow.getHandle(id).describe();
+    const again: InternalWorkflowStartOptions & { args: [] } = {
+      workflowId: id,
+      taskQueue: `${h.taskQueue}-nobody-polls`,
+      args: [],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      [InternalWorkflowStartOptionsSymbol]: { requestId: continuationRequestId(id, 1) },
+    };
+    const answered = await h.client.workflow.start(RUN_WORKFLOW, again);
+    if (answered.firstExecutionRunId !== lapOne.runId) await answered.terminate('a second execution of the lap');
+    expect(answered.firstExecutionRunId).toBe(lapOne.runId);
+    await waitFor(async () => (await executionsOf(id)) === 2, { what: 'two executions: the run and its continuation' });
+    expect((await h.events(id)).filter((e) => e.type === 'run.completed')).toHaveLength(2);
+  });
+
+  it('a cancel starts a continuation whose start is owed, then cancels it', async () => {
+    const id = await continuedThenOrphaned('Cancel my continuation before it starts [owed-continue-cancel]');
+    const res = await h.request('POST', `/api/runs/${id}/cancel`);
+    expect(res.status).toBe(202);
+    expect((await h.waitForStatus(id, 'cancelled', { timeoutMs: 30_000 })).status).toBe('cancelled');
+    expect((await h.store.runs.get(id))?.startOwed).toBe(false);
+    await waitFor(async () => (await executionsOf(id)) === 2, { what: 'two executions: the run and its continuation' });
   });
 });

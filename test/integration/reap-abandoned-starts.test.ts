@@ -125,6 +125,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     // A run continued by a follow-up (a lap): its history is its own; never deleted here.
     const continued = await queued();
     await store.runs.reopen(continued, LIMITS);
+    await store.runs.startsMade([{ id: continued, lap: 1 }]); // its continuation's start made (else it is owed: swept in the test below)
     // A schedule firing's run while the firing still runs (it starts the run as its child, maybe after a pre-warm).
     const firingId = `reap-firing-${randomUUID()}`;
     const firing = await queued({ scheduleId: 'sch_reap', idempotencyKey: firingId });
@@ -188,7 +189,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     expect(await reaper().run()).toEqual({ reaped: 0, kept: 3, started: 0 });
     for (const id of [owed, madeByItsApi, ended, young]) expect(await exists(id)).toBe(true);
     for (const id of [owed, madeByItsApi, ended, young]) await store.runs.updateState(id, { status: 'completed', ended: true });
-    await store.runs.startsMade([young]);
+    await store.runs.startsMade([{ id: young, lap: 0 }]);
   });
 
   it('passes over a run whose start fails, and ends the sweep after three failures in a row', async () => {
@@ -218,7 +219,7 @@ describe.each(['sqlite', 'postgres'] as const)('reaping abandoned starts on %s',
     expect(await reaper({ client: refusing }).run()).toEqual({ reaped: 0, kept: 0, started: 0 });
     expect((await store.runs.get(after))?.startOwed).toBe(true);
     for (const id of [...refusedIds, after, fine]) {
-      await store.runs.startsMade([id]);
+      await store.runs.startsMade([{ id, lap: 0 }]);
       await store.runs.updateState(id, { status: 'completed', ended: true });
     }
   });

@@ -3,7 +3,9 @@
  * (queued, never admitted, never continued, roots) created before a cutoff, oldest first, a page at a time; and the
  * delete of one with its events, which does nothing to a run that has started meanwhile. And the runs whose workflow
  * start is owed (committed by this API, not yet known to Temporal): listed for the sweeper to start, never reaped,
- * their mark kept through the owner's batched queueing and cleared once made.
+ * their mark kept through the owner's batched queueing and cleared once made. A follow-up's continuation of an ended
+ * run owes its lap's start the same way, from the reopen: listed in commit order with the others, its mark cleared
+ * only by its own lap's start (a late clear of an earlier lap's leaves it), and a refused one ends that lap failed.
  */
 import { eventKeys } from '../../contract/keys';
 import type { Store } from '../../shared/store';
@@ -94,6 +96,11 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
     await queued('run_o_older', 120, { owed: true });
     await queued('run_o_young', 5, { owed: true });
     await queued('run_o_not_owed', 60);
+    // The continuations queued above owe their starts too: made, they are not this test's.
+    await store.runs.startsMade([
+      { id: 'run_u_continued', lap: 1 },
+      { id: 'run_d_continued', lap: 1 },
+    ]);
     const owed = async (q: Parameters<Store['runs']['owedStartsBefore']>[0]) => (await store.runs.owedStartsBefore(q)).map((r) => r.id);
 
     expect(await owed({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_o_older', 'run_o_old']);
@@ -104,12 +111,56 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
     expect(await ids({ createdBefore: CUTOFF, limit: 100 })).not.toContain('run_o_old');
     expect(await store.runs.deleteUnstarted('run_o_old')).toBe(false);
 
-    await store.runs.startsMade(['run_o_old']);
+    await store.runs.startsMade([{ id: 'run_o_old', lap: 0 }]);
     expect(await store.runs.get('run_o_old')).toMatchObject({ startOwed: false, approvalTimeoutSec: 45 });
     expect(await owed({ createdBefore: CUTOFF, limit: 100 })).toEqual(['run_o_older']);
     // No longer owed, so what the reaper asks Temporal about (a run with no workflow would then be a ghost).
     expect(await ids({ createdBefore: CUTOFF, limit: 100 })).toContain('run_o_old');
     expect((await store.runs.get('run_o_not_owed'))?.startOwed).toBe(false);
+  });
+
+  it('owes a continuation’s start from the reopen, its lap’s mark cleared only by that lap’s start', async () => {
+    const ended = async (id: string, minutesAgo: number) => {
+      await queued(id, minutesAgo);
+      await store.runs.markAdmitted(id);
+      await store.runs.updateState(id, { status: 'completed', ended: true });
+      return id;
+    };
+    const run = await ended('run_c_run', 130);
+    await ended('run_c_other', 125);
+    await queued('run_c_first', 127, { owed: true });
+    expect(await store.runs.reopen(run, LIMITS)).toBe(1);
+    expect(await store.runs.get(run)).toMatchObject({ status: 'queued', admitted: false, laps: 1, startOwed: true, owedStartLap: 1, endedAt: null });
+    // Listed with the first starts owed, in commit order whatever lap each owes; never reaped.
+    const owed = async () => (await store.runs.owedStartsBefore({ createdBefore: CUTOFF, limit: 100 })).map((r) => r.id).filter((id) => id.startsWith('run_c_'));
+    expect(await owed()).toEqual(['run_c_run', 'run_c_first']);
+    expect(await store.runs.deleteUnstarted(run)).toBe(false);
+
+    // A late clear of the first start's mark leaves the continuation's; its own clears it, in a batch with others'.
+    await store.runs.startsMade([{ id: run, lap: 0 }]);
+    expect((await store.runs.get(run))?.owedStartLap).toBe(1);
+    await store.runs.updateState('run_c_other', { status: 'queued' });
+    expect(await store.runs.reopen('run_c_other', LIMITS)).toBe(1);
+    await store.runs.startsMade([
+      { id: run, lap: 1 },
+      { id: 'run_c_other', lap: 1 },
+      { id: 'run_c_first', lap: 0 },
+    ]);
+    expect(await store.runs.get(run)).toMatchObject({ startOwed: false, owedStartLap: null, laps: 1 });
+    expect((await store.runs.get('run_c_other'))?.startOwed).toBe(false);
+    expect((await store.runs.get('run_c_first'))?.startOwed).toBe(false);
+
+    // The next lap's: a clear of the lap before's (a starter that read the row late) leaves it.
+    await store.runs.updateState(run, { status: 'completed', ended: true });
+    expect(await store.runs.reopen(run, LIMITS)).toBe(2);
+    await store.runs.startsMade([{ id: run, lap: 1 }]);
+    expect((await store.runs.get(run))?.owedStartLap).toBe(2);
+
+    // Refused for good: the lap ends failed with its own `run.failed`, and nothing is owed.
+    const failed = await store.refuseStart(run, 'Temporal refused to start the run: too big');
+    expect(failed.map((e) => e.type)).toEqual(['run.failed']);
+    expect(await store.events.recordedAt(run, eventKeys.failed(2))).toBeDefined();
+    expect(await store.runs.get(run)).toMatchObject({ status: 'failed', startOwed: false, owedStartLap: null, error: { code: 'start_refused' } });
   });
 
   it('keeps the owed mark through a batch of one owner’s starts', async () => {
