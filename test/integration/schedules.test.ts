@@ -219,15 +219,22 @@ describe('scheduled runs', () => {
     const byKey = await h.request('POST', '/api/schedules', { body: { ...body, name: 'Made by a key' }, token: key.key });
     const byDora = await h.request('POST', '/api/schedules', { body: { ...body, name: 'Made by dora' }, token: DORA });
     expect([byKey.status, byKey.body.createdWithKey, byDora.status, byDora.body.createdWithKey]).toEqual([201, key.id, 201, null]);
-    /** Triggers one firing of the schedule now, and answers what it did (a firing that starts a run ends with it). */
+    /**
+     * Triggers one firing of the schedule now, and answers what it did (a firing that starts a run ends with it). A
+     * firing is named by the second it is taken in, and two in one second are one firing (the second one's start is
+     * the first's, retried): each trigger waits for a second of its own.
+     */
+    let lastTakenSec = 0;
     const fireOnce = async (id: string) => {
       const schedule = h.client.schedule.getHandle(id);
-      const firings = async () => (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
-      const before = new Set(await firings());
+      const firings = async () => (await schedule.describe()).info.recentActions;
+      const before = new Set((await firings()).map((a) => a.action.workflow.workflowId));
+      await waitFor(() => Math.floor(Date.now() / 1000) > lastTakenSec, { intervalMs: 20, what: 'a second of its own' });
       await schedule.trigger();
-      let fired: string | undefined;
-      await waitFor(async () => (fired = (await firings()).find((wf) => !before.has(wf))) !== undefined, { timeoutMs: 30_000, what: `a firing of ${id}` });
-      return h.client.workflow.getHandle(fired!).result();
+      let fired: Awaited<ReturnType<typeof firings>>[number] | undefined;
+      await waitFor(async () => (fired = (await firings()).find((a) => !before.has(a.action.workflow.workflowId))) !== undefined, { timeoutMs: 30_000, what: `a firing of ${id}` });
+      lastTakenSec = Math.floor(fired!.takenAt.getTime() / 1000);
+      return h.client.workflow.getHandle(fired!.action.workflow.workflowId).result();
     };
     expect(await fireOnce(byKey.body.id)).toEqual({ runId: expect.any(String) });
 
