@@ -25,6 +25,16 @@ export function jsonBody(maxBytes: number): RequestHandler {
     if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
       return next(new ApiError(415, 'unsupported_media_type', 'request bodies must be JSON (Content-Type: application/json)'));
     }
-    parse(req, res, (err?: unknown) => next(err ?? (holdsNul(req.body) ? nulRefused() : undefined)));
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // Called from the body stream's end, where nothing would catch a throw: whatever the scan meets goes to next.
+      let refusal: unknown;
+      try {
+        refusal = holdsNul(req.body) ? nulRefused() : undefined;
+      } catch (scanError) {
+        refusal = scanError;
+      }
+      next(refusal);
+    });
   };
 }

@@ -18,7 +18,8 @@ export function holdsNul(value: unknown): boolean {
     if (typeof next === 'string') {
       if (next.includes(NUL)) return true;
     } else if (Array.isArray(next)) {
-      pending.push(...next);
+      // One at a time: spreading a body's array of 100,000 items overflows the stack.
+      for (const item of next) pending.push(item);
     } else if (next !== null && typeof next === 'object') {
       for (const [key, inner] of Object.entries(next)) {
         if (key.includes(NUL)) return true;

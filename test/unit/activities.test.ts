@@ -71,6 +71,16 @@ describe('activities', () => {
     await store.runs.insert({ id: runId, owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     await store.messages.put({ runId, key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name, input }] });
   }
+  /** The activities over a store whose next `times` transactions find the database gone (as node-postgres reports a refused connection). */
+  function activitiesWithDatabaseAway(times: number): { local: Activities; awayLeft: () => number } {
+    let away = times;
+    const flaky = Object.create(store) as Store;
+    flaky.transaction = (fn) => (away-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : store.transaction(fn));
+    const local = createActivities(
+      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store: flaky, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }),
+    );
+    return { local, awayLeft: () => away };
+  }
   const runTool = (runId: string, attempt = 1, extra: Record<string, unknown> = {}) =>
     new MockActivityEnvironment({ attempt }).run(acts.runTool, { runId, turn: 1, toolUseId: 'toolu_1', ...extra });
 
@@ -192,18 +202,13 @@ describe('activities', () => {
   it('keeps a paid-for model answer while the database is away and records it once it is back, rather than ask again', async () => {
     await store.runs.insert({ id: 'run_model_outage', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     nextReply = { content: [{ type: 'text', text: 'Paid for once' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
-    // The answer's commit finds the database gone twice (as node-postgres reports a refused connection), then back.
-    let away = 2;
-    const flaky = Object.create(store) as Store;
-    flaky.transaction = (fn) => (away-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : store.transaction(fn));
-    const local = createActivities(
-      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store: flaky, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }),
-    );
+    // The answer's commit finds the database gone twice, then back.
+    const { local, awayLeft } = activitiesWithDatabaseAway(2);
     const before = modelCalls;
     const result = (await new MockActivityEnvironment({ attempt: 1 }).run(local.callModel, { runId: 'run_model_outage', turn: 1, model: 'claude-sonnet-5-5' })) as unknown as ModelTurnResult;
     expect(result.stopReason).toBe('end_turn');
     expect(modelCalls - before).toBe(1);
-    expect(away).toBeLessThan(0);
+    expect(awayLeft()).toBeLessThan(0);
     expect((await store.effects.get('run_model_outage:turn:1:model'))!.status).toBe('completed');
     expect((await store.runs.get('run_model_outage'))!.usage.inputTokens).toBe(1000);
   });
@@ -211,18 +216,13 @@ describe('activities', () => {
   it('keeps a paid-for relay summary while the database is away and records it once it is back, rather than ask again', async () => {
     await store.runs.insert({ id: 'run_summary_outage', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'none', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     nextReply = { content: [{ type: 'text', text: 'Summarized once' }], stopReason: 'end_turn', usage: { inputTokens: 1000, outputTokens: 100 } };
-    // The summary's commit finds the database gone twice (as node-postgres reports a refused connection), then back.
-    let away = 2;
-    const flaky = Object.create(store) as Store;
-    flaky.transaction = (fn) => (away-- > 0 ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) : store.transaction(fn));
-    const local = createActivities(
-      createActivityDeps({ config: loadConfig({ DATA_DIR: dir }), store: flaky, bus: new InMemoryBus(), logger: createLogger({ level: 'silent' }), modelFor: () => model }),
-    );
+    // The summary's commit finds the database gone twice, then back.
+    const { local, awayLeft } = activitiesWithDatabaseAway(2);
     const before = modelCalls;
     const result = await new MockActivityEnvironment({ attempt: 1 }).run(local.summarize, { runId: 'run_summary_outage', segment: 0, throughTurn: 1, model: 'claude-sonnet-5-5' });
     expect(result).toMatchObject({ summaryChars: 'Summarized once'.length });
     expect(modelCalls - before).toBe(1);
-    expect(away).toBeLessThan(0);
+    expect(awayLeft()).toBeLessThan(0);
     expect((await store.effects.get('run_summary_outage:segment:0:summary'))!.status).toBe('completed');
     expect((await store.messages.get('run_summary_outage', 'summary:0'))!.content).toMatchObject({ text: 'Summarized once' });
     expect((await store.runs.get('run_summary_outage'))!.usage.inputTokens).toBe(1000);
