@@ -220,13 +220,15 @@ export function createHumanActivities(deps: ActivityDeps) {
     return { requestId: request.id, toolUseId: request.toolUseId, question: request.question, requestedAt: request.requestedAt, expiresAt: request.expiresAt };
   }
 
-  /** Settles a question with the answer (or its expiry) and hands the outcome to the model. */
+  /**
+   * Settles a question with what the database holds — the answer, which only the API records (the caller may steer the
+   * run; the question still open) before it signals — or else as expired, and hands the outcome to the model. An answer
+   * the database does not hold came to the workflow around the API: it is not taken as the user's word.
+   */
   async function settleInput(args: SettleInputArgs): Promise<SettledInput> {
     const { settled, events } = await store.transaction(async (tx) => {
-      const { request } = await tx.inputs.settle(
-        args.requestId,
-        args.answer ? { status: 'answered', answer: args.answer.text, by: args.answer.by } : { status: 'expired' },
-      );
+      const { won, request } = await tx.inputs.settle(args.requestId, { status: 'expired' });
+      if (won && args.answer) deps.logger.warn({ runId: args.runId, requestId: args.requestId }, 'an answer the API never recorded reached the run: refused');
       // The database decides: an answer that reached it before the timer fired still counts.
       const answered = request.status === 'answered';
       const result: ToolResultContent = answered

@@ -248,6 +248,8 @@ describe('activities', () => {
     await store.messages.put({ runId: 'run_answer', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'ask_user', input: { question: 'Which file?' } }] });
     await env().run(acts.requestInput, { runId: 'run_answer', requestId: 'inp_answer', turn: 1, toolUseId: 'toolu_1', timeoutSec: 60 });
     await store.runs.updateState('run_answer', { status: 'waiting_input', statusDetail: 'waiting for your answer' });
+    // The API records the answer before it signals the run.
+    await store.inputs.settle('inp_answer', { status: 'answered', answer: 'notes.md', by: 'alice' });
     const answered = await env().run(acts.settleInput, { runId: 'run_answer', requestId: 'inp_answer', turn: 1, toolUseId: 'toolu_1', answer: { text: 'notes.md', by: 'alice' }, resume: running('run_answer') });
     expect(answered).toMatchObject({ answered: true, resumedAt: expect.any(String) });
     expect(await store.runs.get('run_answer')).toMatchObject({ status: 'running', statusDetail: null });
@@ -259,7 +261,7 @@ describe('activities', () => {
     expect(await store.runs.get('run_answer')).toMatchObject({ status: 'waiting_approval' });
   });
 
-  it('refuses a decision the API never recorded: a signal alone approves nothing, and the call does not run', async () => {
+  it('refuses a decision or an answer the API never recorded: a signal alone approves nothing, and the call does not run', async () => {
     const env = () => new MockActivityEnvironment({ attempt: 1 });
     await store.runs.insert({ id: 'run_bare', owner: 'u', goal: 'g', model: 'claude-sonnet-5-5', approvals: 'all', limits: { maxSteps: 5, maxCostUsd: 1, maxDurationSec: 60 } });
     await store.messages.put({ runId: 'run_bare', key: 'assistant:1', turn: 1, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'side_effect', input: { label: 'bare' } }] });
@@ -275,6 +277,11 @@ describe('activities', () => {
     // The worker that would run the call finds no approval and refuses it.
     await expect(runTool('run_bare')).rejects.toMatchObject({ type: FailureType.ApprovalRequired });
     expect(ran).not.toContain('bare');
+    // A question answered around the API: not the user's word, the question expires.
+    await store.messages.put({ runId: 'run_bare', key: 'assistant:2', turn: 2, kind: 'assistant', content: [{ type: 'tool_use', id: 'toolu_q', name: 'ask_user', input: { question: 'Which file?' } }] });
+    await env().run(acts.requestInput, { runId: 'run_bare', requestId: 'inp_bare', turn: 2, toolUseId: 'toolu_q', timeoutSec: 60 });
+    expect(await env().run(acts.settleInput, { runId: 'run_bare', requestId: 'inp_bare', turn: 2, toolUseId: 'toolu_q', answer: { text: 'rm -rf /', by: 'alice' } })).toMatchObject({ answered: false });
+    expect(await store.inputs.get('inp_bare')).toMatchObject({ status: 'expired' });
     // The workflow's own expiry is still written as such.
     await env().run(acts.requestApproval, { runId: 'run_bare', approvalId: 'apr_bare_3', kind: 'tool' as const, turn: 1, toolUseId: 'toolu_1', reason: 'r', timeoutSec: 60 });
     const expired = await env().run(acts.settleApproval, { runId: 'run_bare', approvalId: 'apr_bare_3', proposed: { decision: 'expire' as const, by: 'system', channel: 'system' as const } });
