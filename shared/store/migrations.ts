@@ -2,7 +2,7 @@
  * Schema migrations, one object per version, shared by SQLite and Postgres.
  * Never edit a migration that has shipped: add a new one.
  */
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './open-database';
 
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
@@ -568,12 +568,29 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // When the provider issued the roles last written for a user (a token's `iat`, a sign-in's ID token's): a
         // token issued before it may no longer rewrite them, so an old token cannot put back a role since taken away.
-        // Epoch milliseconds, a number on both dialects, compared in SQL. Users with no row yet take the next write.
+        // Epoch milliseconds, a number on both dialects, compared in SQL.
         await db.schema
           .createTable('provider_roles_issued')
           .addColumn('user_id', 'text', (c) => c.primaryKey())
           .addColumn('issued_at_ms', real, (c) => c.notNull())
           .execute();
+        // Each user known before starts at the latest the provider is known to have spoken for them: their last sign-in,
+        // or the last change to their provider roles. Left empty, the first token after the upgrade, however old, would
+        // set the mark and could put back a role taken away before it. (A token issued a little before such a write is
+        // refused too: its request still acts with its own claim, and a fresh token writes.)
+        const { rows } = await sql<{ user_id: string; at: string }>`
+          select "id" as "user_id", "updated_at" as "at" from "users"
+          union all
+          select "user_id", max("updated_at") as "at" from "team_members" where "source" = 'provider' group by "user_id"`.execute(db);
+        const latest = new Map<string, number>();
+        for (const r of rows) {
+          const at = Date.parse(r.at);
+          if (Number.isFinite(at)) latest.set(r.user_id, Math.max(latest.get(r.user_id) ?? 0, at));
+        }
+        const seeds = [...latest].map(([user_id, issued_at_ms]) => ({ user_id, issued_at_ms }));
+        for (let i = 0; i < seeds.length; i += 500) {
+          await (db as Kysely<{ provider_roles_issued: { user_id: string; issued_at_ms: number } }>).insertInto('provider_roles_issued').values(seeds.slice(i, i + 500)).execute();
+        }
       },
     },
     '026_api_key_makers': {

@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import { createStore, type Store } from '../../shared/store';
+import { LonghaulMigrations } from '../../shared/store/migrations';
 import { openTestStore } from '../support/test-store';
 
 describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) => {
@@ -31,6 +32,25 @@ describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) =
     expect([...teams.get('tia')!].sort()).toEqual(['north', 'south']);
     expect([...teams.get('uma')!].sort()).toEqual(['north', 'west']);
     expect(await store.teamMembers.teamsOf([])).toEqual(new Map());
+  });
+
+  it('starts each user known before migration 025 at their last sign-in or provider roles change: an older token is stale', async () => {
+    const signedIn = '2027-01-01T10:00:00.000Z';
+    const rolesChanged = '2027-01-02T10:00:00.000Z';
+    await store.db.insertInto('users').values({ id: 'vic', email: null, name: null, updated_at: signedIn }).execute();
+    await store.db.insertInto('users').values({ id: 'wes', email: null, name: null, updated_at: signedIn }).execute();
+    await store.db.insertInto('team_members').values({ team: 'payments', user_id: 'wes', role: 'approver', source: 'provider', updated_at: rolesChanged }).execute();
+    // The table as the migration finds it: none of it yet.
+    await store.db.schema.dropTable('provider_roles_issued').execute();
+    await (await new LonghaulMigrations(dialect).getMigrations())['025_provider_roles_issued']!.up(store.db as never);
+    const marks = await store.db.selectFrom('provider_roles_issued').selectAll().where('user_id', 'in', ['vic', 'wes']).orderBy('user_id').execute();
+    expect(marks.map((m) => [m.user_id, Number(m.issued_at_ms)])).toEqual([
+      ['vic', Date.parse(signedIn)],
+      ['wes', Date.parse(rolesChanged)],
+    ]);
+    // A token issued before wes's roles last changed cannot put back what that change took away.
+    expect(await store.teamMembers.replaceFromProvider('wes', [{ team: 'payments', role: 'admin' }], Date.parse(rolesChanged) - 60_000)).toMatchObject({ outcome: 'stale' });
+    expect(await store.teamMembers.replaceFromProvider('vic', [], Date.parse(signedIn) + 60_000)).toMatchObject({ outcome: expect.stringMatching(/replaced|unchanged/) });
   });
 
   it("replaces a user's provider roles at each sign-in and keeps what an admin gave", async () => {
