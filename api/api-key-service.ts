@@ -50,6 +50,7 @@ export class ApiKeyService {
     }
     const key = newApiKey();
     const fields = { id: key.id, owner: p.user, name: body.name.trim(), scopes: body.scopes, secretHash: key.secretHash, expiresAt };
+    // A key caller has its key's id: expiryFor refused one without.
     const record = p.method === 'key' ? await this.deps.store.apiKeys.insertMadeBy(p.keyId!, fields) : await this.deps.store.apiKeys.insert(fields);
     // The maker was revoked after this request's check passed: what it makes now would escape its revocation.
     if (!record) throw new ApiError(401, 'key_revoked', 'this API key was revoked');

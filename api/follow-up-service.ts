@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FollowUpAccepted, FollowUpBody } from '../contract/api';
-import type { RunLimits } from '../contract/run';
+import { raisedTo, type RunLimits } from '../contract/run';
 import type { Principal } from '../contract/identity';
 import type { AgentData } from '../contract/agents';
 import { followUpSignal } from '../contract/workflow-messages';
@@ -58,7 +58,8 @@ export class FollowUpService {
       }
       const message = await tx.userMessages.insert({ id: `msg_${crypto.randomBytes(10).toString('hex')}`, runId: run.id, by: user, text: body.text, limits: body.limits, idempotencyKey });
       if (current.endedAt === null) return { message, run: current, continued: false, replayed: false };
-      await tx.runs.reopen(run.id, limits);
+      // Never below what the row holds now: a follow-up taken in meanwhile may have raised it (acceptFollowUps).
+      await tx.runs.reopen(run.id, raisedTo(current.limits, limits));
       return { message, run: (await tx.runs.get(run.id))!, continued: true, replayed: false };
     });
 
@@ -91,11 +92,7 @@ export class FollowUpService {
       }
       if (value > maxima[name]) throw new ApiError(400, 'limit_out_of_range', `limits.${name} is ${value}; this server allows at most ${maxima[name]}`);
     }
-    return {
-      maxSteps: Math.max(current.maxSteps, asked?.maxSteps ?? 0),
-      maxCostUsd: Math.max(current.maxCostUsd, asked?.maxCostUsd ?? 0),
-      maxDurationSec: Math.max(current.maxDurationSec, asked?.maxDurationSec ?? 0),
-    };
+    return raisedTo(current, asked ?? {});
   }
 
   /** The run is going: a signal says a message waits. Its execution may have gone meanwhile: then continue it. */

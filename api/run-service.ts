@@ -9,7 +9,7 @@ import type { Logger } from '../shared/logger';
 import type { Bus } from '../shared/bus/bus';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
-import type { Progress, RunInput } from '../contract/run';
+import type { Progress } from '../contract/run';
 import type { CreateRunBody, RunSummary, RunUpgradeAccepted, RunView } from '../contract/api';
 import type { AgentData, AgentVersion } from '../contract/agents';
 import type { Access } from './access';
@@ -41,11 +41,6 @@ export class RunService {
   /** Resolves defaults, admin minimums and maxima, and the agent's own (from agentFor); throws 4xx for values out of range. */
   resolveRequest(body: RunRequest, agent: AgentVersion | null = null): ResolvedRequest {
     return this.starts.resolveRequest(body, agent);
-  }
-
-  /** The workflow input for a run, with the deployment's current execution settings (and its agent version's). */
-  runInput(run: RunRecord, approvalTimeoutSec: number, agent?: AgentData): RunInput {
-    return this.starts.runInput(run, approvalTimeoutSec, agent);
   }
 
   /** The data of the agent version a run is pinned to; undefined for a run that names no agent. */

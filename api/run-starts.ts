@@ -10,9 +10,8 @@ import { PricingTable } from '../shared/pricing';
 import type { Store } from '../shared/store';
 import type { RunRecord } from '../shared/store/runs';
 import { eventKeys } from '../contract/keys';
-import { DEMO_MODEL, stricterPolicy, type ApprovalPolicy, type RunInput, type RunLimits } from '../contract/run';
+import { DEMO_MODEL, stricterPolicy, type ApprovalPolicy, type RunLimits } from '../contract/run';
 import { AllowedHosts } from '../shared/net/allowed-hosts';
-import { runInputFor } from '../shared/runs/run-input';
 import type { RunWebhooks } from '../shared/store/webhooks';
 import { ApiError, queueFull } from './errors';
 import type { CreateRunBody } from '../contract/api';
@@ -183,11 +182,6 @@ export class RunStarts {
       if (refusal) throw new ApiError(400, 'invalid_request', `webhooks: ${redactUrl(hook.url)}: ${refusal}`);
     }
     return { to: [...config.webhooks.urls.map((url) => ({ url })), ...own.map((hook) => ({ ...hook, own: true as const }))], publicUrl: config.api.publicUrl ?? null };
-  }
-
-  /** The workflow input for a run, with the deployment's current execution settings (and its agent version's, `agent`). */
-  runInput(run: RunRecord, approvalTimeoutSec: number, agent?: AgentData): RunInput {
-    return runInputFor(this.deps.config, run, approvalTimeoutSec, agent);
   }
 
   /** The data of the agent version a run is pinned to; undefined for a run that names no agent. */

@@ -848,6 +848,7 @@ export const healthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'He
 export const readinessSchema = z
   .object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ temporal: z.enum(['ok', 'unavailable']), database: z.enum(['ok', 'unavailable']) }) })
   .meta({ id: 'Readiness' });
+export type Readiness = z.infer<typeof readinessSchema>;
 
 // ───────────────────────────── the live protocol ─────────────────────────────
 

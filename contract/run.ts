@@ -96,6 +96,15 @@ export interface RunLimits {
   maxDurationSec: number;
 }
 
+/** Limits raised to at least `raised` where it says more, never lowered: how a follow-up's limits apply, everywhere. */
+export function raisedTo(limits: RunLimits, raised: Partial<RunLimits>): RunLimits {
+  return {
+    maxSteps: Math.max(limits.maxSteps, raised.maxSteps ?? 0),
+    maxCostUsd: Math.max(limits.maxCostUsd, raised.maxCostUsd ?? 0),
+    maxDurationSec: Math.max(limits.maxDurationSec, raised.maxDurationSec ?? 0),
+  };
+}
+
 /**
  * Tokens and cost of model calls. `inputTokens` are the uncached input tokens (Anthropic's
  * `input_tokens`); the prompt cache's reads and writes are counted apart, because they are priced

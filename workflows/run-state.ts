@@ -3,7 +3,7 @@
  * conversation. Pure: no Temporal calls, so its rules are unit-testable on their own.
  */
 import type { ModelCallHistory } from './legacy-local-steps';
-import { sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type PauseCause, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type TreeLimit, type Usage, type UserInput, type WaitingFor } from '../contract/run';
+import { raisedTo, sumUsage, type ApprovalDecision, type CarriedState, type PendingApproval, type PendingInput, type PauseCause, type Progress, type RunError, type RunInput, type RunLimits, type RunStatus, type TreeLimit, type Usage, type UserInput, type WaitingFor } from '../contract/run';
 
 export class RunState {
   status: RunStatus = 'queued';
@@ -257,10 +257,6 @@ export class RunState {
 
   /** Follow-ups may raise caps, never lower them. */
   raiseLimits(raised: Partial<RunLimits>): void {
-    this.limits = {
-      maxSteps: Math.max(this.limits.maxSteps, raised.maxSteps ?? 0),
-      maxCostUsd: Math.max(this.limits.maxCostUsd, raised.maxCostUsd ?? 0),
-      maxDurationSec: Math.max(this.limits.maxDurationSec, raised.maxDurationSec ?? 0),
-    };
+    this.limits = raisedTo(this.limits, raised);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
+import type { Readiness } from '../../contract/api';
 import type { Logger } from '../../shared/logger';
 import type { Store } from '../../shared/store';
 
@@ -14,7 +15,7 @@ export function healthRouter(deps: { client: Client; store: Store; namespace: st
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const check = async (name: 'temporal' | 'database', fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> => {
+    const check = async (name: 'temporal' | 'database', fn: () => Promise<unknown>): Promise<Readiness['checks']['temporal']> => {
       try {
         await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2000).unref())]);
         return 'ok';

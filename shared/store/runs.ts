@@ -1,5 +1,5 @@
 /** Runs: one row per agent run, owned by a user. The workflow id is the run id. */
-import { TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
+import { raisedTo, TERMINAL_STATUSES, type ApprovalPolicy, type Progress, type RunError, type RunLimits, type RunStatus, type Usage } from '../../contract/run';
 import { inTransaction, nowIso, parseJson, type Executor } from './executor';
 import { knownRunErrorCode } from '../../contract/errors';
 import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely';
@@ -408,11 +408,17 @@ export class RunsRepo {
   /**
    * Runs whose workflow start is still owed, committed before `createdBefore`: oldest first, at most `limit`, after
    * `after` (the last of the previous page). The sweeper makes their starts (the API that owed them died or gave up).
-   * A continuation's run was committed long before its lap was owed: the sweep may meet the API's first tries, and
-   * each start is made once however many meet (shared/runs/start-run-workflow.ts).
+   * A continuation's run was committed long before its lap was owed: its lap counts from the reopen (the row's
+   * `updated_at`, which only delays it if something else writes the row meanwhile), so the sweep leaves the API its
+   * tries as for a new run. Each start is made once however many meet (shared/runs/start-run-workflow.ts).
    */
   async owedStartsBefore(q: { createdBefore: string; limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]> {
-    let query = this.db.selectFrom('runs').selectAll().where('start_owed', '>', 0).where('created_at', '<', q.createdBefore);
+    let query = this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('start_owed', '>', 0)
+      .where('created_at', '<', q.createdBefore)
+      .where((eb) => eb.or([eb('start_owed', '=', 1), eb('updated_at', '<', q.createdBefore)]));
     if (q.after) {
       const { createdAt, id } = q.after;
       query = query.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
@@ -599,12 +605,7 @@ export class RunsRepo {
   async raiseLimits(id: string, raised: Partial<RunLimits>): Promise<void> {
     const run = await this.get(id);
     if (!run) return;
-    const limits: RunLimits = {
-      maxSteps: Math.max(run.limits.maxSteps, raised.maxSteps ?? 0),
-      maxCostUsd: Math.max(run.limits.maxCostUsd, raised.maxCostUsd ?? 0),
-      maxDurationSec: Math.max(run.limits.maxDurationSec, raised.maxDurationSec ?? 0),
-    };
-    await this.db.updateTable('runs').set({ limits_json: JSON.stringify(limits), updated_at: nowIso() }).where('id', '=', id).execute();
+    await this.db.updateTable('runs').set({ limits_json: JSON.stringify(raisedTo(run.limits, raised)), updated_at: nowIso() }).where('id', '=', id).execute();
   }
 
   /** A follow-up continues a run within its execution (it had not ended yet): one more lap. */

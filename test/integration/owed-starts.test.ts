@@ -171,6 +171,11 @@ describe('workflow starts made after the answer', () => {
 
   it('the sweep starts a continuation its API left owed, once however many try, and never again', async () => {
     const id = await continuedThenOrphaned('Go on after my API died [owed-continue-swept]');
+    // Its lap was owed a moment ago, though the run is an hour old: the sweep leaves the API its tries first.
+    const aMinuteAgo = new Date(Date.now() - 60_000).toISOString();
+    expect((await h.store.runs.owedStartsBefore({ createdBefore: aMinuteAgo, limit: 100 })).map((r) => r.id)).not.toContain(id);
+    // An hour on, the API that owed it long dead.
+    await h.store.db.updateTable('runs').set({ updated_at: new Date(Date.now() - 3600_000).toISOString() }).where('id', '=', id).execute();
     const owed = (await h.store.runs.get(id))!;
     expect([owed.status, owed.startOwed]).toEqual(['queued', true]);
     // Two sweeps at once (two workers', or the sweep and the API's own tries): one execution for the lap.
