@@ -30,6 +30,8 @@ describe('sub-agents across worker processes', () => {
     ANTHROPIC_BASE_URL: fake.url,
     LLM_MODEL: 'claude-sonnet-5-5',
     HTTP_TOOL_ALLOWED_HOSTS: outside.host,
+    // The counting server applies a request once per Idempotency-Key: an interrupted one is re-sent, not asked about.
+    HTTP_TOOL_IDEMPOTENT_HOSTS: outside.host,
     ACTIVITY_HEARTBEAT_TIMEOUT_SEC: '2',
     ACTIVITY_MAX_ATTEMPTS: '12',
     WORKER_STICKY_TIMEOUT_SEC: '2',

@@ -131,8 +131,11 @@ describe.each(['sqlite', 'postgres'] as const)('unstarted runs on %s', (dialect)
     await queued('run_c_first', 127, { owed: true });
     expect(await store.runs.reopen(run, LIMITS)).toBe(1);
     expect(await store.runs.get(run)).toMatchObject({ status: 'queued', admitted: false, laps: 1, startOwed: true, owedStartLap: 1, endedAt: null });
-    // Listed with the first starts owed, in commit order whatever lap each owes; never reaped.
+    // Listed with the first starts owed once its lap is as old as theirs (its lap counts from the reopen, not from
+    // the run's commit: the API's own tries come first), in commit order whatever lap each owes; never reaped.
     const owed = async () => (await store.runs.owedStartsBefore({ createdBefore: CUTOFF, limit: 100 })).map((r) => r.id).filter((id) => id.startsWith('run_c_'));
+    expect(await owed()).toEqual(['run_c_first']);
+    await store.db.updateTable('runs').set({ updated_at: new Date(Date.parse(CUTOFF) - 60_000).toISOString() }).where('id', '=', run).execute();
     expect(await owed()).toEqual(['run_c_run', 'run_c_first']);
     expect(await store.runs.deleteUnstarted(run)).toBe(false);
 
