@@ -104,7 +104,12 @@ export class FollowUpService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // No execution, although the database says the run goes on (it stopped without recording an ending).
-        const reopened = await this.deps.store.transaction(async (tx) => (await tx.runs.reopen(run.id, run.limits), (await tx.runs.get(run.id))!));
+        // Under the run's lock, with its limits as the row holds them now (a follow-up taken in may have raised them).
+        const reopened = await this.deps.store.transaction(async (tx) => {
+          await tx.runs.lock(run.id);
+          await tx.runs.reopen(run.id, (await tx.runs.get(run.id))!.limits);
+          return (await tx.runs.get(run.id))!;
+        });
         return this.continueRun(reopened);
       }
       this.deps.logger.error({ err, runId: run.id }, 'could not tell the run about a follow-up');

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from './open-database';
+import { PROVIDER_ROLES_FLOOR } from './team-members';
 
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
   const autoId = dialect === 'postgres' ? 'serial' : 'integer';
@@ -568,28 +569,22 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         // When the provider issued the roles last written for a user (a token's `iat`, a sign-in's ID token's): a
         // token issued before it may no longer rewrite them, so an old token cannot put back a role since taken away.
-        // Epoch milliseconds, a number on both dialects, compared in SQL.
+        // Epoch milliseconds, a number on both dialects, compared in SQL. (If-not-exists and do-nothing: SQLite runs
+        // a migration outside a transaction, and one cut off is run again.)
         await db.schema
           .createTable('provider_roles_issued')
+          .ifNotExists()
           .addColumn('user_id', 'text', (c) => c.primaryKey())
           .addColumn('issued_at_ms', real, (c) => c.notNull())
           .execute();
-        // Each user known before starts at the latest the provider is known to have spoken for them: their last sign-in,
-        // or the last change to their provider roles. Left empty, the first token after the upgrade, however old, would
-        // set the mark and could put back a role taken away before it. (A token issued a little before such a write is
-        // refused too: its request still acts with its own claim, and a fresh token writes.)
-        const { rows } = await sql<{ user_id: string; at: string }>`
-          select "id" as "user_id", "updated_at" as "at" from "users"
-          union all
-          select "user_id", max("updated_at") as "at" from "team_members" where "source" = 'provider' group by "user_id"`.execute(db);
-        const latest = new Map<string, number>();
-        for (const r of rows) {
-          const at = Date.parse(r.at);
-          if (Number.isFinite(at)) latest.set(r.user_id, Math.max(latest.get(r.user_id) ?? 0, at));
-        }
-        const seeds = [...latest].map(([user_id, issued_at_ms]) => ({ user_id, issued_at_ms }));
-        for (let i = 0; i < seeds.length; i += 500) {
-          await (db as Kysely<{ provider_roles_issued: { user_id: string; issued_at_ms: number } }>).insertInto('provider_roles_issued').values(seeds.slice(i, i + 500)).execute();
+        // A database that already knew people: what the provider took away from them before now left no trace to
+        // order by (a user whose provider roles were all removed has no row at all), so no token issued before this
+        // upgrade may write provider roles (PROVIDER_ROLES_FLOOR; its requests still act with their own claims, and a
+        // fresh token writes). A new database has nothing to protect.
+        const { rows } = await sql<{ known: number }>`
+          select (case when exists (select 1 from "users") or exists (select 1 from "team_members") then 1 else 0 end) as "known"`.execute(db);
+        if (Number(rows[0]?.known) === 1) {
+          await sql`insert into "provider_roles_issued" ("user_id", "issued_at_ms") values (${PROVIDER_ROLES_FLOOR}, ${Date.now()}) on conflict ("user_id") do nothing`.execute(db);
         }
       },
     },

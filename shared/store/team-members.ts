@@ -21,6 +21,12 @@ export type ProviderRolesWrite = { outcome: 'replaced' | 'unchanged' } | { outco
 
 const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);
 
+/**
+ * The row of provider_roles_issued that holds no user's time but every user's floor: no token issued before it
+ * writes provider roles (set by migration 025 in a database that already knew people). No user id is empty.
+ */
+export const PROVIDER_ROLES_FLOOR = '';
+
 export class TeamMembersRepo {
   constructor(private readonly db: Executor) {}
 
@@ -42,6 +48,8 @@ export class TeamMembersRepo {
    */
   async replaceFromProvider(user: string, roles: TeamRole[], issuedAtMs: number): Promise<ProviderRolesWrite> {
     return inTransaction(this.db, async (trx) => {
+      const floor = await trx.selectFrom('provider_roles_issued').select('issued_at_ms').where('user_id', '=', PROVIDER_ROLES_FLOOR).executeTakeFirst();
+      if (floor && issuedAtMs < Number(floor.issued_at_ms)) return { outcome: 'stale', storedIssuedAtMs: Number(floor.issued_at_ms) };
       // Keeps the later of the stored and the offered issue time, and says which it kept.
       const { issued_at_ms: stored } = await trx
         .insertInto('provider_roles_issued')

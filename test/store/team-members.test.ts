@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { createStore, type Store } from '../../shared/store';
 import { LonghaulMigrations } from '../../shared/store/migrations';
+import { PROVIDER_ROLES_FLOOR } from '../../shared/store/team-members';
 import { openTestStore } from '../support/test-store';
 
 describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) => {
@@ -34,23 +35,23 @@ describe.each(['sqlite', 'postgres'] as const)('team members on %s', (dialect) =
     expect(await store.teamMembers.teamsOf([])).toEqual(new Map());
   });
 
-  it('starts each user known before migration 025 at their last sign-in or provider roles change: an older token is stale', async () => {
-    const signedIn = '2027-01-01T10:00:00.000Z';
-    const rolesChanged = '2027-01-02T10:00:00.000Z';
-    await store.db.insertInto('users').values({ id: 'vic', email: null, name: null, updated_at: signedIn }).execute();
-    await store.db.insertInto('users').values({ id: 'wes', email: null, name: null, updated_at: signedIn }).execute();
-    await store.db.insertInto('team_members').values({ team: 'payments', user_id: 'wes', role: 'approver', source: 'provider', updated_at: rolesChanged }).execute();
-    // The table as the migration finds it: none of it yet.
+  it('lets no token issued before migration 025 write provider roles in a database that already knew people', async () => {
+    const migration = (await new LonghaulMigrations(dialect).getMigrations())['025_provider_roles_issued']!;
+    // A database that knew someone; the table as the migration finds it: none of it yet.
+    await store.db.insertInto('users').values({ id: 'vic', email: null, name: null, updated_at: new Date().toISOString() }).execute();
     await store.db.schema.dropTable('provider_roles_issued').execute();
-    await (await new LonghaulMigrations(dialect).getMigrations())['025_provider_roles_issued']!.up(store.db as never);
-    const marks = await store.db.selectFrom('provider_roles_issued').selectAll().where('user_id', 'in', ['vic', 'wes']).orderBy('user_id').execute();
-    expect(marks.map((m) => [m.user_id, Number(m.issued_at_ms)])).toEqual([
-      ['vic', Date.parse(signedIn)],
-      ['wes', Date.parse(rolesChanged)],
-    ]);
-    // A token issued before wes's roles last changed cannot put back what that change took away.
-    expect(await store.teamMembers.replaceFromProvider('wes', [{ team: 'payments', role: 'admin' }], Date.parse(rolesChanged) - 60_000)).toMatchObject({ outcome: 'stale' });
-    expect(await store.teamMembers.replaceFromProvider('vic', [], Date.parse(signedIn) + 60_000)).toMatchObject({ outcome: expect.stringMatching(/replaced|unchanged/) });
+    const before = Date.now();
+    await migration.up(store.db as never);
+    // Run again (SQLite runs a migration outside a transaction: one cut off is run again), it changes nothing.
+    await migration.up(store.db as never);
+    // wes had every provider role taken away before the upgrade, which left no row of his anywhere: his old token,
+    // still valid, cannot put one back; a token issued since can write.
+    expect(await store.teamMembers.replaceFromProvider('wes', [{ team: 'payments', role: 'approver' }], before - 60_000)).toMatchObject({ outcome: 'stale' });
+    expect(await store.teamMembers.rolesOf('wes')).toEqual([]);
+    expect(await store.teamMembers.replaceFromProvider('wes', [{ team: 'payments', role: 'viewer' }], Date.now() + 1000)).toEqual({ outcome: 'replaced' });
+    expect(await store.teamMembers.rolesOf('wes')).toEqual([{ team: 'payments', role: 'viewer' }]);
+    // The floor is no user's: it takes no roles.
+    expect(await store.teamMembers.rolesOf(PROVIDER_ROLES_FLOOR)).toEqual([]);
   });
 
   it("replaces a user's provider roles at each sign-in and keeps what an admin gave", async () => {

@@ -14,7 +14,7 @@ describe('the NUL scan of a JSON body', () => {
   });
 
   it('scans an array of 200,000 items and a body nested 100,000 deep without throwing', () => {
-    // What a 256 KB body can hold: spreading such an array onto the stack overflowed it and ended the process.
+    // More than a 256 KB body can hold (131,000): spreading such an array onto the stack overflowed it, ending the process.
     expect(holdsNul(new Array(200_000).fill(0))).toBe(false);
     expect(holdsNul([...new Array<string>(199_999).fill('x'), '\u0000'])).toBe(true);
     let nested: unknown = 'end\u0000';
