@@ -15,6 +15,7 @@ import { stricterPolicy } from '../contract/run';
 import type { ScheduledRunCreation } from '../contract/activity-io';
 import { keptInputProblems, AgentInputValidator } from '../shared/agents/agent-input';
 import { runInputFor } from '../shared/runs/run-input';
+import { keyEnded } from '../shared/store/api-keys';
 import type { ActivityDeps } from './deps';
 import { publishEvents } from './publish';
 import { recordRestore } from './workspace-events';
@@ -29,7 +30,7 @@ export function createScheduleActivities(deps: ActivityDeps) {
     const { request } = schedule;
     // A schedule a key made fires only while the key would still be accepted: a leaked key, once revoked (or expired),
     // leaves nothing running behind it. A retried firing's run goes on.
-    const keyRefusal = schedule.keyId === null ? undefined : await creatingKeyRefusal(schedule.keyId);
+    const keyRefusal = schedule.keyId === null ? undefined : keyEnded(await store.apiKeys.get(schedule.keyId), Date.now());
     if (keyRefusal && !(await store.runs.findByIdempotencyKey(schedule.owner, firingId))) {
       deps.logger.warn({ scheduleId, owner: schedule.owner, keyId: schedule.keyId, reason: keyRefusal }, 'a schedule firing was skipped: the API key that created it no longer works');
       deps.metrics.scheduleFiringSkipped(keyRefusal);
@@ -89,15 +90,6 @@ export function createScheduleActivities(deps: ActivityDeps) {
     // A retried firing's run keeps the version it was pinned to.
     const pinned = run.agent && run.agentVersion ? (await store.agents.version(run.agent, run.agentVersion))?.data : undefined;
     return { input: runInputFor(deps.settings.config, run, request.approvalTimeoutSec, pinned), prewarm: shared };
-  }
-
-  /** Why the key that created a schedule would be refused now, as the bearer check would say it; undefined: it works. */
-  async function creatingKeyRefusal(keyId: string): Promise<'key_revoked' | 'key_expired' | undefined> {
-    const key = await store.apiKeys.get(keyId);
-    // Keys are never deleted; a row gone all the same is no credential at all (fail closed).
-    if (!key || key.revokedAt !== null) return 'key_revoked';
-    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return 'key_expired';
-    return undefined;
   }
 
   /**

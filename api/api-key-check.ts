@@ -5,6 +5,7 @@
  */
 import { API_KEY_PREFIX, type Principal } from '../contract/identity';
 import type { Store } from '../shared/store';
+import { keyEnded } from '../shared/store/api-keys';
 import { parseApiKey, secretMatches } from './api-key-format';
 import type { BearerCheck } from './auth';
 import { ApiError } from './errors';
@@ -22,9 +23,9 @@ export function apiKeyCheck(deps: { store: Pick<Store, 'apiKeys' | 'teamMembers'
       const key = parsed && (await store.apiKeys.get(parsed.id));
       // Unknown id and wrong secret look the same, so the answer says nothing about which ids exist.
       if (!parsed || !key || !secretMatches(parsed.secret, key.secretHash)) throw new ApiError(401, 'unauthorized', 'invalid API key');
-      if (key.revokedAt) throw new ApiError(401, 'key_revoked', 'this API key was revoked');
       const at = now();
-      if (key.expiresAt && Date.parse(key.expiresAt) <= at.getTime()) throw new ApiError(401, 'key_expired', 'this API key has expired');
+      const ended = keyEnded(key, at.getTime());
+      if (ended) throw new ApiError(401, ended, ended === 'key_revoked' ? 'this API key was revoked' : 'this API key has expired');
       if (!key.lastUsedAt || at.getTime() - Date.parse(key.lastUsedAt) >= LAST_USED_EVERY_MS) await store.apiKeys.touch(key.id, at, LAST_USED_EVERY_MS);
       return { user: key.owner, roles: await store.teamMembers.rolesOf(key.owner), scopes: key.scopes, method: 'key', keyId: key.id };
     },

@@ -12,6 +12,7 @@ import { sameRoles } from '../identity/provider-claims';
 import type { ApiErrorCode } from '../../contract/errors';
 import type { Principal } from '../../contract/identity';
 import type { Store } from '../../shared/store';
+import { keyEnded } from '../../shared/store/api-keys';
 
 /** Why a stream's credential no longer works. */
 export type CredentialEnd = 'key_revoked' | 'key_expired' | 'session_ended' | 'session_expired' | 'token_expired';
@@ -65,9 +66,8 @@ export class CredentialWatch {
   async ended(caller: Principal): Promise<CredentialEnd | undefined> {
     if (caller.expiresAt !== undefined && Date.parse(caller.expiresAt) <= this.now().getTime()) return 'token_expired';
     if (caller.method === 'key' && caller.keyId !== undefined) {
-      const key = await this.deps.store.apiKeys.get(caller.keyId);
-      if (!key || key.revokedAt !== null) return 'key_revoked';
-      if (key.expiresAt !== null && Date.parse(key.expiresAt) <= this.now().getTime()) return 'key_expired';
+      const ended = keyEnded(await this.deps.store.apiKeys.get(caller.keyId), this.now().getTime());
+      if (ended) return ended;
     }
     if (caller.method === 'session' && caller.sessionId !== undefined) {
       const found = await this.deps.store.sessions.state(caller.sessionId, this.deps.sessionIdleSec);

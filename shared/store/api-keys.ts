@@ -55,6 +55,17 @@ function toRecord(r: ApiKeysTable): ApiKeyRecord {
   };
 }
 
+/**
+ * Why a key no longer works at `nowMs`, as every check of it says it (the bearer check, a socket's beat, a schedule's
+ * firing): revoked, or expired; undefined while it works. A row that is gone counts as revoked (keys are never
+ * deleted: fail closed).
+ */
+export function keyEnded(key: Pick<ApiKeyRecord, 'revokedAt' | 'expiresAt'> | undefined, nowMs: number): 'key_revoked' | 'key_expired' | undefined {
+  if (!key || key.revokedAt !== null) return 'key_revoked';
+  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= nowMs) return 'key_expired';
+  return undefined;
+}
+
 async function readKey(db: Executor, id: string): Promise<ApiKeyRecord | undefined> {
   const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toRecord(row);

@@ -153,17 +153,6 @@ export class CapacityRepo {
       : undefined;
   }
 
-  /** Worst-case cost of an owner's calls granted and not yet settled. */
-  async reservedCostOf(owner: string, nowMs: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('capacity_reservations')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('usd'))
-      .where('owner', '=', owner)
-      .where('expires_ms', '>=', nowMs)
-      .executeTakeFirst();
-    return Number(row?.usd ?? 0);
-  }
-
   /** Tokens of `model`'s calls in flight (granted, not settled). */
   async reservedFor(model: string, nowMs: number): Promise<{ requests: number; inputTokens: number; outputTokens: number }> {
     const row = await this.db

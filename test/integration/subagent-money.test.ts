@@ -16,6 +16,7 @@ import { LOCAL_USER } from '../../api/auth';
 import { agentTaskQueue } from '../../contract/agents';
 import type { RunInput } from '../../contract/run';
 import { RUN_WORKFLOW } from '../../contract/workflow-messages';
+import { utcDay } from '../../shared/capacity/model-limits';
 import { runInputFor } from '../../shared/runs/run-input';
 import { scriptedModel, type ModelRequestRecord, type ScriptedAnswer } from '../../testing/scripted-model';
 import { builtinToolsFor, createActivityDeps } from '../../worker/activity-deps';
@@ -130,7 +131,7 @@ describe('sub-agents: money rolls up, before it is spent', () => {
     expect(view.treeCostUsd).toBeLessThanOrEqual(BOSS_CAP_USD);
     expect(view.children.map((c: { id: string }) => c.id).sort()).toEqual(children.map((c) => c.id).sort());
     // No call is left holding a reservation once the tree has ended.
-    expect(await h.store.capacity.reservedCostOf(LOCAL_USER, Date.now())).toBe(0);
+    expect((await h.store.modelCalls.spentAndReservedOf(LOCAL_USER, utcDay(Date.now()), Date.now())).reservedUsd).toBe(0);
 
     // /api/usage counts each call once: the tree's three, not the children again through their parent.
     const usage = await h.request('GET', '/api/usage');
